@@ -1,0 +1,47 @@
+"""The composition root's object graph: one instance of each service, built for one data folder."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from services.datasets import DatasetService
+from services.exports import ExportService
+from services.inference import InferenceService
+from services.jobs import JobService
+from services.monitor import SystemMonitor
+from services.projects import ProjectService
+from services.settings import SettingsService
+from services.store import open_database
+from services.training import TrainingService
+
+
+class Studio:
+    """Owns the services; pages receive it and use the narrow service they need."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir.expanduser().resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        open_database(self.data_dir / 'studio.db')
+        self.settings = SettingsService(self.data_dir)
+        self.jobs = JobService(self.data_dir, python=self.settings.python)
+        self.jobs.limits['preprocess'] = int(self.settings.get('parallel_preprocess') or 1)
+        self.projects = ProjectService(self.data_dir)
+        self.datasets = DatasetService(self.jobs, self.settings, self.projects)
+        self.training = TrainingService(self.jobs, self.settings, self.projects)
+        self.exports = ExportService(self.jobs, self.settings, self.projects)
+        self.inference = InferenceService(self.jobs, self.settings, self.projects)
+        self.monitor = SystemMonitor()
+        self._last_monitor = 0.0
+
+    def start(self) -> None:
+        """Reattach to jobs that ran while the studio was down."""
+        self.jobs.reconcile()
+
+    def poll(self) -> None:
+        """The one global poller tick: job state and metrics, then system figures every 2 s."""
+        self.jobs.python = self.settings.python
+        self.jobs.poll()
+        self.training.poll()
+        if time.monotonic() - self._last_monitor >= 2.0:
+            self._last_monitor = time.monotonic()
+            self.monitor.sample()

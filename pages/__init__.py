@@ -1,0 +1,20 @@
+"""One module per area. ROUTES maps each URL to (title, builder); app/main.py wraps them in the frame.
+
+A builder is `build(studio, project, **path_params)`.
+"""
+from pages import dashboard, datasets, explorer, export, help, models, projects, settings, training
+
+ROUTES = {
+    '/': ('Dashboard', dashboard.create),
+    '/projects': ('Projects', projects.create),
+    '/datasets': ('Datasets', datasets.create),
+    '/datasets/{dataset_id}': ('Dataset', datasets.detail),
+    '/training': ('Training', training.create),
+    '/training/new': ('New training', training.new_run),
+    '/training/runs/{run_id}': ('Run', training.run_page),
+    '/models': ('Models', models.create),
+    '/export': ('Export', export.create),
+    '/explorer': ('Explorer', explorer.create),
+    '/settings': ('Settings', settings.create),
+    '/help': ('Help', help.create),
+}

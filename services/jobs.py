@@ -1,0 +1,308 @@
+"""The job engine: child processes that outlive the UI, queued per slot, watched by one poller.
+
+Each job runs under `services.workers.runner` in its own session and process group. The runner keeps
+`log.txt`, `progress.jsonl` and `result.json` in the job folder; this service reads them incrementally.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import psutil
+
+from services.store import Job, Project, now
+
+ACTIVE = ('queued', 'running', 'paused')
+FINISHED = ('done', 'failed', 'interrupted', 'cancelled')
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class JobState:
+    """What the UI shows about one job; refreshed by `JobService.poll`."""
+    id: int
+    kind: str
+    title: str
+    status: str
+    command: str = ''
+    progress: float | None = None  # 0..1, None when the total is unknown
+    detail: str = ''
+    eta_s: float | None = None
+    message: str = ''
+    last: dict = field(default_factory=dict)  # every progress key seen so far, latest value
+    started: float | None = None
+    project_id: int | None = None
+
+
+FinishHandler = Callable[[Job], None]
+Describer = Callable[[JobState], None]
+
+
+class JobService:
+    def __init__(self, data_dir: Path, python: str | None = None) -> None:
+        self.root = data_dir / 'jobs'
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.python = python or sys.executable
+        self.states: dict[int, JobState] = {}
+        self.limits: dict[str, int] = {'cpu': 1, 'preprocess': 1}
+        self._offsets: dict[int, int] = {}
+        self._children: dict[int, subprocess.Popen] = {}
+        self._on_finish: dict[str, list[FinishHandler]] = {}
+        self._describers: dict[str, Describer] = {}
+        self.version = 0  # bumps whenever a state changes, so views can skip redraws
+
+    # ---- public API -------------------------------------------------------------------------
+    def on_finish(self, kind: str, handler: FinishHandler) -> None:
+        self._on_finish.setdefault(kind, []).append(handler)
+
+    def describe_with(self, kind: str, describer: Describer) -> None:
+        self._describers[kind] = describer
+
+    def submit(self, kind: str, title: str, argv: list[str], *, command: str = '',
+               project: Project | None = None, cwd: str | Path = '', stdin: str = '',
+               stall_s: float | None = None, env: dict | None = None, spec: dict | None = None,
+               slot: str | None = None) -> Job:
+        """Queue a job; it starts at the next poll when its slot is free."""
+        job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
+                         project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
+                         status='queued')
+        folder = self.root / f'{job.id:06d}'
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / 'job.json').write_text(json.dumps({
+            'argv': argv, 'cwd': str(cwd), 'kind': kind, 'stdin': stdin, 'stall_s': stall_s,
+            'env': env or {}}))
+        job.folder = str(folder)
+        job.save()
+        self._track(job)
+        self._start_ready()
+        return job
+
+    def cancel(self, job_id: int) -> None:
+        """Stop a job now: queued jobs never start, running ones get their process group ended."""
+        job = Job.get_by_id(job_id)
+        if job.status == 'queued':
+            self._finish(job, 'cancelled', None, 'Cancelled before it started.')
+            return
+        if job.status in ('running', 'paused'):
+            self._signal(job, signal.SIGCONT)
+            self._signal_host(job, signal.SIGTERM)
+
+    def request_stop(self, job_id: int) -> None:
+        """Ask a job to finish gracefully (training writes a resumable checkpoint first)."""
+        job = Job.get_by_id(job_id)
+        if job.status == 'queued':
+            self.cancel(job_id)
+            return
+        self._signal(job, signal.SIGCONT)
+        job_folder(job).joinpath('control.json').write_text(json.dumps({'stop': True, 't': time.time()}))
+
+    def pause(self, job_id: int) -> None:
+        job = Job.get_by_id(job_id)
+        if job.status == 'running' and self._signal(job, signal.SIGSTOP):
+            self._set_status(job, 'paused')
+
+    def resume(self, job_id: int) -> None:
+        job = Job.get_by_id(job_id)
+        if job.status == 'paused' and self._signal(job, signal.SIGCONT):
+            self._set_status(job, 'running')
+
+    def log_tail(self, job_id: int, max_bytes: int = 20000) -> str:
+        path = self.root / f'{job_id:06d}' / 'log.txt'
+        if not path.exists():
+            return ''
+        with open(path, 'rb') as f:
+            f.seek(max(0, path.stat().st_size - max_bytes))
+            text = f.read().decode('utf-8', 'replace')
+        # the console shows the last state of each \r-redrawn progress line
+        return '\n'.join(line.split('\r')[-1] for line in text.split('\n'))
+
+    def active(self) -> list[JobState]:
+        return [s for s in self.states.values() if s.status in ACTIVE]
+
+    def reconcile(self) -> None:
+        """On start-up: reattach to live jobs, settle the ones that ended or died meanwhile."""
+        for job in Job.select().where(Job.status.in_(ACTIVE)):
+            self._track(job)
+            if job.status == 'queued':
+                continue
+            result = self._read_result(job)
+            if result is not None:
+                self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
+            elif not self._alive(job):
+                self._finish(job, 'interrupted', None,
+                             'The job stopped while the studio was not running (machine restart or kill).')
+        self.poll()
+
+    def poll(self) -> None:
+        """One tick of the global poller: progress, liveness, finished jobs, queue."""
+        for job in Job.select().where(Job.status.in_(('running', 'paused'))):
+            self._read_progress(job)
+            child = self._children.get(job.id)
+            if child is not None:
+                child.poll()  # reap the host so it does not linger as a zombie
+            result = self._read_result(job)
+            if result is not None:
+                self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
+            elif not self._alive(job):
+                result = self._read_result(job)  # it may have written its result just before exiting
+                if result is not None:
+                    self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
+                else:
+                    self._finish(job, 'interrupted', None, 'The job process disappeared without a result.')
+        self._start_ready()
+
+    def shutdown_children(self) -> None:
+        """Forget Popen handles without touching the jobs: they keep running on their own."""
+        self._children.clear()
+
+    # ---- internals ------------------------------------------------------------------------
+    def _track(self, job: Job) -> JobState:
+        state = self.states.get(job.id)
+        if state is None:
+            state = JobState(id=job.id, kind=job.kind, title=job.title, status=job.status,
+                             command=job.command, message=job.message,
+                             project_id=job.project_id,
+                             started=job.started.timestamp() if job.started else None)
+            self.states[job.id] = state
+            self._offsets[job.id] = 0
+            self._read_progress(job)
+        return state
+
+    def _start_ready(self) -> None:
+        running: dict[str, int] = {}
+        for job in Job.select().where(Job.status.in_(('running', 'paused'))):
+            running[job.device] = running.get(job.device, 0) + 1
+        for job in Job.select().where(Job.status == 'queued').order_by(Job.id):
+            limit = self.limits.get(job.device)
+            if job.device and limit is not None and running.get(job.device, 0) >= limit:
+                continue
+            self._launch(job)
+            running[job.device] = running.get(job.device, 0) + 1
+
+    def _launch(self, job: Job) -> None:
+        folder = job_folder(job)
+        host_log = open(folder / 'host.txt', 'ab')
+        env = dict(os.environ)
+        env['PYTHONPATH'] = os.pathsep.join([str(REPO_ROOT), env.get('PYTHONPATH', '')]).rstrip(os.pathsep)
+        try:
+            child = subprocess.Popen([sys.executable, '-m', 'services.workers.runner', str(folder)],
+                                     cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, stdout=host_log,
+                                     stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        except OSError as e:
+            self._finish(job, 'failed', None, f'Could not start the job: {e}')
+            return
+        finally:
+            host_log.close()
+        self._children[job.id] = child
+        job.pid = child.pid
+        job.pid_started = psutil.Process(child.pid).create_time()
+        job.started = now()
+        job.status = 'running'
+        job.save()
+        state = self._track(job)
+        state.status = 'running'
+        state.started = time.time()
+        self.version += 1
+
+    def _alive(self, job: Job) -> bool:
+        if not job.pid:
+            return False
+        try:
+            proc = psutil.Process(job.pid)
+            if job.pid_started and abs(proc.create_time() - job.pid_started) > 1.0:
+                return False
+            return proc.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def _signal(self, job: Job, sig: int) -> bool:
+        """Signal the job's whole process group (host, RAVE and its workers)."""
+        if not self._alive(job):
+            return False
+        try:
+            os.killpg(job.pid, sig)
+            return True
+        except (ProcessLookupError, PermissionError):
+            return False
+
+    def _signal_host(self, job: Job, sig: int) -> None:
+        if self._alive(job):
+            try:
+                os.kill(job.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def _read_result(self, job: Job) -> dict | None:
+        path = job_folder(job) / 'result.json'
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _read_progress(self, job: Job) -> None:
+        path = job_folder(job) / 'progress.jsonl'
+        state = self.states.get(job.id)
+        if state is None or not path.exists():
+            return
+        offset = self._offsets.get(job.id, 0)
+        if path.stat().st_size <= offset:
+            return
+        with open(path, 'rb') as f:
+            f.seek(offset)
+            data = f.read()
+        end = data.rfind(b'\n') + 1  # only whole lines; the rest is read next tick
+        self._offsets[job.id] = offset + end
+        for raw in data[:end].splitlines():
+            try:
+                state.last.update(json.loads(raw))
+            except ValueError:
+                continue
+        describer = self._describers.get(job.kind)
+        if describer:
+            describer(state)
+        self.version += 1
+
+    def _set_status(self, job: Job, status: str) -> None:
+        job.status = status
+        job.save()
+        self._track(job).status = status
+        self.version += 1
+
+    def _finish(self, job: Job, status: str, exit_code: int | None, message: str) -> None:
+        self._read_progress(job)
+        if status == 'failed' and not message:
+            message = f'The process ended with exit code {exit_code}. ' + _last_error(self.log_tail(job.id))
+        job.status, job.exit_code, job.message, job.ended = status, exit_code, message, now()
+        job.save()
+        self._children.pop(job.id, None)
+        state = self._track(job)
+        state.status, state.message = status, message
+        if status == 'done':
+            state.progress = 1.0
+        state.eta_s = None
+        self.version += 1
+        for handler in self._on_finish.get(job.kind, []):
+            handler(job)
+
+
+def job_folder(job: Job) -> Path:
+    return Path(job.folder)
+
+
+def _last_error(log: str) -> str:
+    """The most telling line of a failed job's log, for the message the user sees first."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if 'Error' in line or 'error:' in line.lower() or 'Exception' in line:
+            return line[:300]
+    return lines[-1][:300] if lines else ''

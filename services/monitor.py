@@ -1,0 +1,73 @@
+"""System figures (CPU, RAM, GPU) sampled by the global poller; GPUs through pynvml when present."""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import psutil
+
+
+@dataclass
+class GpuFigures:
+    index: int
+    name: str
+    util: float
+    mem_used: int
+    mem_total: int
+
+
+@dataclass
+class SystemFigures:
+    cpu: float = 0.0
+    ram_used: int = 0
+    ram_total: int = 0
+    gpus: list[GpuFigures] = field(default_factory=list)
+
+
+class SystemMonitor:
+    def __init__(self, history: int = 60) -> None:
+        self.now = SystemFigures(ram_total=psutil.virtual_memory().total)
+        self.cpu_history: deque[float] = deque(maxlen=history)
+        self.gpu_error = ''
+        self._nvml = self._init_nvml()
+        psutil.cpu_percent(None)  # prime the counter so the first sample is meaningful
+
+    def sample(self) -> SystemFigures:
+        mem = psutil.virtual_memory()
+        self.now = SystemFigures(cpu=psutil.cpu_percent(None), ram_used=mem.total - mem.available,
+                                 ram_total=mem.total, gpus=self._gpus())
+        self.cpu_history.append(self.now.cpu)
+        return self.now
+
+    def _init_nvml(self):
+        try:
+            import warnings
+            with warnings.catch_warnings():  # pynvml now re-exports nvidia-ml-py and warns about it
+                warnings.simplefilter('ignore', FutureWarning)
+                import pynvml
+            pynvml.nvmlInit()
+            return pynvml
+        except Exception as e:  # no NVIDIA driver: the studio runs on CPU
+            self.gpu_error = f'No NVIDIA GPU found ({type(e).__name__}); jobs run on the CPU.'
+            return None
+
+    def _gpus(self) -> list[GpuFigures]:
+        if self._nvml is None:
+            return []
+        nv = self._nvml
+        out = []
+        try:
+            for i in range(nv.nvmlDeviceGetCount()):
+                h = nv.nvmlDeviceGetHandleByIndex(i)
+                mem = nv.nvmlDeviceGetMemoryInfo(h)
+                name = nv.nvmlDeviceGetName(h)
+                out.append(GpuFigures(i, name.decode() if isinstance(name, bytes) else name,
+                                      float(nv.nvmlDeviceGetUtilizationRates(h).gpu), int(mem.used),
+                                      int(mem.total)))
+        except Exception as e:
+            self.gpu_error = f'GPU figures unavailable: {e}'
+        return out
+
+    def devices(self) -> list[tuple[str, str]]:
+        """Devices a job can run on: ('cpu', label) and ('gpu:N', label) for each GPU."""
+        return [('cpu', 'CPU')] + [(f'gpu:{g.index}', f'GPU {g.index} · {g.name}') for g in self.now.gpus]

@@ -1,0 +1,44 @@
+"""Turn lines of RAVE's console output into structured progress events (plain dicts)."""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+Parser = Callable[[str], 'dict | None']
+
+_PREPROCESS = re.compile(r'dataset length: (?:(\d+) days?, )?(\d+):(\d+):([\d.]+)\D.*?(\d+)it\b')
+_EPOCH = re.compile(r'Epoch (\d+):\s+(\d+)%\|.*?\|\s*(\d+)/(\d+)')
+_EXPORTED = re.compile(r'model exported to (.+?)\s*$')
+_EXAMPLES = re.compile(r'^(train|val) set: (\d+) examples')
+_RATIO = re.compile(r'Compression ratio: (\d+)x')
+
+
+def parse_preprocess(line: str) -> dict | None:
+    m = _PREPROCESS.search(line)
+    if not m:
+        return None
+    days, h, mnt, s, items = m.groups()
+    seconds = int(days or 0) * 86400 + int(h) * 3600 + int(mnt) * 60 + float(s)
+    return {'seconds': seconds, 'items': int(items)}
+
+
+def parse_train(line: str) -> dict | None:
+    if m := _EXAMPLES.search(line):
+        return {f'{m.group(1)}_examples': int(m.group(2))}
+    if m := _RATIO.search(line):
+        return {'compression_ratio': int(m.group(1))}
+    if m := _EPOCH.search(line):
+        if '\x1b[A' in line:  # validation bars are drawn one line up
+            return None
+        return {'epoch': int(m.group(1)), 'batch': int(m.group(3)), 'batches': int(m.group(4))}
+    return None
+
+
+def parse_export(line: str) -> dict | None:
+    m = _EXPORTED.search(line)
+    return {'exported': m.group(1)} if m else None
+
+
+def parser_for(kind: str) -> Parser:
+    return {'preprocess': parse_preprocess, 'train': parse_train, 'export': parse_export}.get(
+        kind, lambda _line: None)

@@ -1,0 +1,168 @@
+"""The studio's database: peewee models on SQLite (WAL, foreign keys, numbered migrations).
+
+The database indexes files RAVE writes (LMDB folders, run folders, .ts files); it never holds the only
+copy of anything.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import peewee as pw
+from playhouse.migrate import SqliteMigrator, migrate
+
+db = pw.SqliteDatabase(None)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+class JSONField(pw.TextField):
+    """A dict or list stored as JSON text."""
+
+    def db_value(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value)
+
+    def python_value(self, value: str | None) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = db
+
+
+class Project(BaseModel):
+    name = pw.CharField(unique=True)
+    description = pw.TextField(default='')
+    location = pw.CharField()  # folder that holds the project's datasets/, runs/, exports/, uploads/
+    settings = JSONField(default=dict)
+    created = pw.DateTimeField(default=now)
+    opened = pw.DateTimeField(default=now)
+
+
+class Job(BaseModel):
+    project = pw.ForeignKeyField(Project, backref='jobs', null=True, on_delete='SET NULL')
+    kind = pw.CharField()  # preprocess | train | export | reconstruct | ...
+    title = pw.CharField()
+    argv = JSONField()
+    command = pw.TextField(default='')  # the equivalent plain RAVE command
+    cwd = pw.CharField(default='')
+    folder = pw.CharField(default='')  # holds log.txt, progress.jsonl, metrics.jsonl, result.json
+    status = pw.CharField(default='queued')  # queued|running|paused|done|failed|interrupted|cancelled
+    device = pw.CharField(default='cpu')
+    pid = pw.IntegerField(null=True)
+    pid_started = pw.FloatField(null=True)  # process create time, so a reused pid is not mistaken for it
+    created = pw.DateTimeField(default=now)
+    started = pw.DateTimeField(null=True)
+    ended = pw.DateTimeField(null=True)
+    exit_code = pw.IntegerField(null=True)
+    message = pw.TextField(default='')
+    spec = JSONField(default=dict)  # what the job makes, for registering its result when it ends
+
+
+class Dataset(BaseModel):
+    project = pw.ForeignKeyField(Project, backref='datasets', on_delete='CASCADE')
+    name = pw.CharField()
+    path = pw.CharField()
+    sources = JSONField(default=list)
+    params = JSONField(default=dict)
+    status = pw.CharField(default='building')  # building | ready | failed
+    sr = pw.IntegerField(null=True)
+    channels = pw.IntegerField(null=True)
+    lazy = pw.BooleanField(default=False)
+    n_examples = pw.IntegerField(null=True)
+    n_seconds = pw.FloatField(null=True)
+    size_bytes = pw.IntegerField(null=True)
+    job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
+    created = pw.DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((('project', 'name'), True),)
+
+
+class Run(BaseModel):
+    project = pw.ForeignKeyField(Project, backref='runs', on_delete='CASCADE')
+    dataset = pw.ForeignKeyField(Dataset, null=True, backref='runs', on_delete='SET NULL')
+    name = pw.CharField()
+    folder = pw.CharField(default='')  # RAVE's <name>_<ginhash> folder, once known
+    configs = JSONField(default=list)
+    params = JSONField(default=dict)
+    status = pw.CharField(default='queued')
+    step = pw.IntegerField(default=0)
+    job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
+    created = pw.DateTimeField(default=now)
+
+
+class Checkpoint(BaseModel):
+    run = pw.ForeignKeyField(Run, backref='checkpoints', on_delete='CASCADE')
+    path = pw.CharField(unique=True)
+    step = pw.IntegerField(null=True)
+    kind = pw.CharField(default='epoch')  # best | epoch | stop | last
+    created = pw.DateTimeField(default=now)
+
+
+class Export(BaseModel):
+    project = pw.ForeignKeyField(Project, backref='exports', on_delete='CASCADE')
+    run = pw.ForeignKeyField(Run, null=True, backref='exports', on_delete='SET NULL')
+    checkpoint = pw.CharField(default='')
+    path = pw.CharField()
+    streaming = pw.BooleanField(default=False)
+    status = pw.CharField(default='running')
+    job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
+    created = pw.DateTimeField(default=now)
+
+
+class User(BaseModel):
+    name = pw.CharField(unique=True)
+    password_hash = pw.CharField()
+    admin = pw.BooleanField(default=False)
+    created = pw.DateTimeField(default=now)
+
+
+class Setting(BaseModel):
+    key = pw.CharField(primary_key=True)
+    value = JSONField()
+
+
+class SchemaVersion(BaseModel):
+    version = pw.IntegerField()
+
+
+MODELS = [Project, Job, Dataset, Run, Checkpoint, Export, User, Setting]
+
+
+def _m1_initial(_: SqliteMigrator) -> None:
+    db.create_tables(MODELS)
+
+
+# Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
+MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial]
+
+
+def open_database(path: Path) -> pw.SqliteDatabase:
+    """Open (and migrate) the database at `path`; safe to call again with another path."""
+    if not db.is_closed():
+        db.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db.init(str(path), pragmas={'journal_mode': 'wal', 'foreign_keys': 1, 'busy_timeout': 5000,
+                                'synchronous': 'normal'}, check_same_thread=False)
+    db.connect()
+    db.create_tables([SchemaVersion])
+    row = SchemaVersion.select().first()
+    current = row.version if row else 0
+    migrator = SqliteMigrator(db)
+    for number, step in enumerate(MIGRATIONS, start=1):
+        if number > current:
+            with db.atomic():
+                step(migrator)
+                SchemaVersion.delete().execute()
+                SchemaVersion.create(version=number)
+    return db
+
+
+__all__ = ['db', 'open_database', 'Project', 'Job', 'Dataset', 'Run', 'Checkpoint', 'Export', 'User',
+           'Setting', 'now', 'migrate']

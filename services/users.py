@@ -1,0 +1,46 @@
+"""Studio accounts for a shared server; passwords are stored as salted scrypt hashes."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from services.store import User
+
+_N, _R, _P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P)
+    return f'scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}'
+
+
+def verify(password: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split('$')
+    except ValueError:
+        return False
+    check = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
+    return hmac.compare_digest(check.hex(), digest)
+
+
+def count() -> int:
+    return User.select().count()
+
+
+def create(name: str, password: str, *, admin: bool = False) -> User:
+    if len(password) < 8:
+        raise ValueError('A password needs at least 8 characters.')
+    return User.create(name=name, password_hash=hash_password(password), admin=admin)
+
+
+def check(name: str, password: str) -> User | None:
+    user = User.get_or_none(User.name == name)
+    return user if user is not None and verify(password, user.password_hash) else None
+
+
+def set_password(name: str, password: str) -> None:
+    if len(password) < 8:
+        raise ValueError('A password needs at least 8 characters.')
+    User.update(password_hash=hash_password(password)).where(User.name == name).execute()

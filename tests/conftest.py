@@ -1,0 +1,37 @@
+"""Shared fixtures: a studio on a temporary data folder, and NiceGUI's simulated `user` on it."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+pytest_plugins = ['nicegui.testing.user_plugin']
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / 'data'
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def studio(data_dir: Path):
+    """The services without any UI, on a fresh data folder."""
+    from app.studio import Studio
+    return Studio(data_dir)
+
+
+@pytest.fixture
+async def user(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """A simulated browser user on a studio built for a fresh data folder."""
+    from nicegui.testing.user_simulation import user_simulation
+
+    monkeypatch.setenv('RAVE_STUDIO_DATA_DIR', str(data_dir))
+    async with user_simulation(main_file=ROOT / 'tests' / 'studio_main.py') as u:
+        yield u
