@@ -124,6 +124,26 @@ class JobService:
         # the console shows the last state of each \r-redrawn progress line
         return '\n'.join(line.split('\r')[-1] for line in text.split('\n'))
 
+    def log_size(self, job_id: int) -> int:
+        path = self.root / f'{job_id:06d}' / 'log.txt'
+        return path.stat().st_size if path.exists() else 0
+
+    def read_log(self, job_id: int, offset: int) -> tuple[str, int]:
+        """Whole lines of the log after byte `offset` (negative: that many bytes before the end)."""
+        path = self.root / f'{job_id:06d}' / 'log.txt'
+        if not path.exists():
+            return '', max(offset, 0)
+        size = path.stat().st_size
+        offset = max(0, size + offset) if offset < 0 else offset
+        if size <= offset:
+            return '', offset
+        with open(path, 'rb') as f:
+            f.seek(offset)
+            data = f.read(min(size - offset, 1 << 20))
+        end = data.rfind(b'\n') + 1 or len(data)
+        text = data[:end].decode('utf-8', 'replace')
+        return '\n'.join(line.split('\r')[-1] for line in text.split('\n')), offset + end
+
     def active(self) -> list[JobState]:
         return [s for s in self.states.values() if s.status in ACTIVE]
 

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ['nicegui.testing.user_plugin']
+pytest_plugins = ['nicegui.testing.user_plugin', 'rave_fixtures']
 
 
 @pytest.fixture

@@ -1,0 +1,88 @@
+"""Real RAVE on tiny data: synthesised audio, and session-wide dataset / run / export made by the plain CLI.
+
+These give tests of later stages (export, explorer) a real artefact without depending on the studio code
+under test; the integration test goes through the studio's own services instead.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+RAVE = str(Path(sys.executable).with_name('rave'))
+TINY_TRAIN = ['--config', 'v2_small', '--channels', '1', '--gpu', '-1', '--n_signal', '65536',
+              '--batch', '2', '--workers', '0']
+
+
+def synth_audio(folder: Path, n_files: int = 3, seconds: float = 12.0, sr: int = 44100, channels: int = 1,
+                seed: int = 0, subtype: str = 'PCM_16', prefix: str = 'tone') -> list[Path]:
+    """Write `n_files` musical-ish test files: gliding harmonic tones with noise bursts and an envelope."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    t = np.arange(int(seconds * sr)) / sr
+    for i in range(n_files):
+        f0 = 110 * 2 ** (rng.integers(0, 24) / 12)
+        glide = f0 * (1 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.05, 0.3) * t))
+        phase = 2 * np.pi * np.cumsum(glide) / sr
+        tone = sum(np.sin(k * phase) / k for k in range(1, 6))
+        env = 0.5 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.5, 3) * t) ** 2
+        noise = rng.normal(0, 0.05, t.size) * (np.sin(2 * np.pi * 4 * t) > 0.9)
+        mono = 0.3 * tone * env + noise
+        data = np.stack([np.roll(mono, 100 * c) for c in range(channels)], axis=1)
+        path = folder / f'{prefix}_{i:02d}.wav'
+        sf.write(path, np.clip(data, -1, 1).astype(np.float32), sr, subtype=subtype)
+        paths.append(path)
+    return paths
+
+
+def run_cli(args: list[str], cwd: Path, stdin: str = '', timeout: float = 600) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_'))}
+    out = subprocess.run([RAVE, *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+                         timeout=timeout, env=env)
+    assert out.returncode == 0, f'rave {args[0]} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}'
+    return out
+
+
+@pytest.fixture(scope='session')
+def rave_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp('rave')
+
+
+@pytest.fixture(scope='session')
+def rave_audio(rave_workspace: Path) -> Path:
+    folder = rave_workspace / 'audio'
+    synth_audio(folder, n_files=3, seconds=12.0)
+    return folder
+
+
+@pytest.fixture(scope='session')
+def rave_db(rave_workspace: Path, rave_audio: Path) -> Path:
+    """A regular RAVE dataset (mono, 44.1 kHz, num_signal 65536) made by `rave preprocess`."""
+    db = rave_workspace / 'db'
+    run_cli(['preprocess', '--input_path', str(rave_audio), '--output_path', str(db),
+             '--num_signal', '65536', '--channels', '1', '--sampling_rate', '44100'], rave_workspace)
+    return db
+
+
+@pytest.fixture(scope='session')
+def rave_run(rave_workspace: Path, rave_db: Path) -> Path:
+    """A tiny v2_small run (4 steps, validation at 2 and 4) made by `rave train`; returns its run folder."""
+    out = rave_workspace / 'runs'
+    run_cli(['train', *TINY_TRAIN, '--db_path', str(rave_db), '--out_path', str(out), '--name', 'tiny',
+             '--max_steps', '4', '--val_every', '2'], rave_workspace)
+    return next(out.glob('tiny_*'))
+
+
+@pytest.fixture(scope='session')
+def rave_export(rave_workspace: Path, rave_run: Path) -> Path:
+    """A non-streaming TorchScript export of the tiny run."""
+    out = rave_workspace / 'exports'
+    out.mkdir(exist_ok=True)
+    run_cli(['export', '--run', str(rave_run), '--output', str(out), '--name', 'tiny'], rave_workspace)
+    return next(out.glob('tiny*.ts'))
