@@ -12,7 +12,7 @@ from typing import Callable
 from nicegui import app, ui
 from platformdirs import user_data_dir
 
-from app import auth
+from app import auth, media
 from app.frame import frame
 from app.studio import Studio
 from pages import ROUTES
@@ -43,7 +43,7 @@ def build(data_dir: Path, *, share: bool = False) -> Studio:
     for path, (title, build_page) in ROUTES.items():
         _route(studio, path, title, build_page)
     auth.install(studio, share=share)
-    app.add_media_files('/media/data', studio.data_dir)
+    media.install(studio)
     return studio
 
 
