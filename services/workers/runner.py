@@ -22,11 +22,13 @@ from pathlib import Path
 from services.progress import parser_for
 
 # RAVE's preprocess prints a worker's exception as a tuple and then waits forever (RAVE_NOTES §1).
+# The tuple is printed on stdout right after tqdm's bar on stderr, with no line break between them
+# (`… 1it [00:00,  6.47it/s](TypeError('cannot unpack …'),)`), so the patterns must not be anchored.
 HANG_PATTERNS = [
-    (re.compile(r'^\((FileNotFoundError)\('), 'ffprobe or ffmpeg is missing: install ffmpeg and try again.'),
-    (re.compile(r'^\((TypeError)\(.cannot unpack non-iterable NoneType'),
+    (re.compile(r'\((FileNotFoundError)\('), 'ffprobe or ffmpeg is missing: install ffmpeg and try again.'),
+    (re.compile(r'\((TypeError)\(.cannot unpack non-iterable NoneType'),
      'A source file could not be decoded by ffmpeg (unreadable or not audio). Remove it or fix it.'),
-    (re.compile(r'^\((\w+Error)\('), 'RAVE preprocessing failed in a worker and would hang; it was stopped.'),
+    (re.compile(r'\((\w+Error)\('), 'RAVE preprocessing failed in a worker and would hang; it was stopped.'),
     (re.compile(r'No valid file found'), 'No audio file with a matching extension was found in the input folders.'),
 ]
 
