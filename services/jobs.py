@@ -21,6 +21,7 @@ import psutil
 from services.store import Job, Project, now
 
 ACTIVE = ('queued', 'running', 'paused')
+CANCEL_GRACE_S = 15.0
 FINISHED = ('done', 'failed', 'interrupted', 'cancelled')
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +56,8 @@ class JobService:
         self.limits: dict[str, int] = {'cpu': 1, 'preprocess': 1}
         self._offsets: dict[int, int] = {}
         self._children: dict[int, subprocess.Popen] = {}
+        self._reaping: list[subprocess.Popen] = []  # hosts that wrote their result but have not exited yet
+        self._cancel_deadline: dict[int, float] = {}
         self._on_finish: dict[str, list[FinishHandler]] = {}
         self._describers: dict[str, Describer] = {}
         self.version = 0  # bumps whenever a state changes, so views can skip redraws
@@ -69,8 +72,10 @@ class JobService:
     def submit(self, kind: str, title: str, argv: list[str], *, command: str = '',
                project: Project | None = None, cwd: str | Path = '', stdin: str = '',
                stall_s: float | None = None, env: dict | None = None, spec: dict | None = None,
-               slot: str | None = None) -> Job:
-        """Queue a job; it starts at the next poll when its slot is free."""
+               slot: str | None = None, start: bool = True) -> Job:
+        """Queue a job; it starts now or at a later poll, when its slot is free.
+
+        With `start=False` it is only queued: whichever studio polls next launches it."""
         job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
                          project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
                          status='queued')
@@ -82,7 +87,8 @@ class JobService:
         job.folder = str(folder)
         job.save()
         self._track(job)
-        self._start_ready()
+        if start:
+            self._start_ready()
         return job
 
     def cancel(self, job_id: int) -> None:
@@ -94,6 +100,8 @@ class JobService:
         if job.status in ('running', 'paused'):
             self._signal(job, signal.SIGCONT)
             self._signal_host(job, signal.SIGTERM)
+            # the host ends its group and writes result.json; if it cannot, the poller forces it
+            self._cancel_deadline[job.id] = time.monotonic() + CANCEL_GRACE_S
 
     def request_stop(self, job_id: int) -> None:
         """Ask a job to finish gracefully (training writes a resumable checkpoint first)."""
@@ -157,12 +165,15 @@ class JobService:
             if result is not None:
                 self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
             elif not self._alive(job):
+                self._end_leftovers(job)
                 self._finish(job, 'interrupted', None,
-                             'The job stopped while the studio was not running (machine restart or kill).')
+                             'The job stopped while the studio was not running (machine restart or kill); '
+                             'start it again.')
         self.poll()
 
     def poll(self) -> None:
         """One tick of the global poller: progress, liveness, finished jobs, queue."""
+        self._reaping = [child for child in self._reaping if child.poll() is None]
         for job in Job.select().where(Job.status.in_(('running', 'paused'))):
             self._read_progress(job)
             child = self._children.get(job.id)
@@ -175,8 +186,17 @@ class JobService:
                 result = self._read_result(job)  # it may have written its result just before exiting
                 if result is not None:
                     self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
+                elif job.id in self._cancel_deadline:
+                    self._end_leftovers(job)
+                    self._finish(job, 'cancelled', None, 'Cancelled by the user.')
                 else:
-                    self._finish(job, 'interrupted', None, 'The job process disappeared without a result.')
+                    self._end_leftovers(job)
+                    self._finish(job, 'interrupted', None,
+                                 'The job process disappeared without a result (killed from outside?).')
+            elif time.monotonic() > self._cancel_deadline.get(job.id, float('inf')):
+                self._signal(job, signal.SIGKILL)  # the host did not end in time: end the whole group
+                self._end_leftovers(job)
+                self._finish(job, 'cancelled', None, 'Cancelled by the user (forced).')
         self._start_ready()
 
     def shutdown_children(self) -> None:
@@ -223,7 +243,10 @@ class JobService:
             host_log.close()
         self._children[job.id] = child
         job.pid = child.pid
-        job.pid_started = psutil.Process(child.pid).create_time()
+        try:
+            job.pid_started = psutil.Process(child.pid).create_time()
+        except psutil.Error:  # it already ended (and is a zombie no longer): its result tells why
+            job.pid_started = time.time()
         job.started = now()
         job.status = 'running'
         job.save()
@@ -259,6 +282,18 @@ class JobService:
                 os.kill(job.pid, sig)
             except ProcessLookupError:
                 pass
+
+    def _end_leftovers(self, job: Job) -> None:
+        """Kill what is left of a job's process group after its host died (e.g. a RAVE worker)."""
+        if not job.pid:
+            return
+        for proc in psutil.process_iter():
+            try:
+                if (os.getpgid(proc.pid) == job.pid and proc.pid != os.getpid()
+                        and proc.create_time() >= (job.pid_started or 0) - 1.0):
+                    proc.kill()
+            except (OSError, psutil.Error):
+                continue
 
     def _read_result(self, job: Job) -> dict | None:
         path = job_folder(job) / 'result.json'
@@ -304,7 +339,10 @@ class JobService:
             message = f'The process ended with exit code {exit_code}. ' + _last_error(self.log_tail(job.id))
         job.status, job.exit_code, job.message, job.ended = status, exit_code, message, now()
         job.save()
-        self._children.pop(job.id, None)
+        child = self._children.pop(job.id, None)
+        if child is not None and child.poll() is None:
+            self._reaping.append(child)  # it is writing its last bytes; reap it on a later tick
+        self._cancel_deadline.pop(job.id, None)
         state = self._track(job)
         state.status, state.message = status, message
         if status == 'done':
@@ -312,7 +350,12 @@ class JobService:
         state.eta_s = None
         self.version += 1
         for handler in self._on_finish.get(job.kind, []):
-            handler(job)
+            try:
+                handler(job)
+            except Exception as e:  # one bad handler must not stop the poller or leave the job half-settled
+                job.message = (job.message + f' Registering the result failed: {e!r}').strip()
+                job.save()
+                state.message = job.message
 
 
 def job_folder(job: Job) -> Path:
@@ -326,3 +369,33 @@ def _last_error(log: str) -> str:
         if 'Error' in line or 'error:' in line.lower() or 'Exception' in line:
             return line[:300]
     return lines[-1][:300] if lines else ''
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m services.jobs queue --data-dir D --kind K --title T -- CMD...`: queue a job without
+    launching it; the studio serving D launches it at its next poll (used by the reliability tests)."""
+    import argparse
+
+    from services.store import open_database
+
+    parser = argparse.ArgumentParser(prog='python -m services.jobs')
+    parser.add_argument('action', choices=['queue'])
+    parser.add_argument('--data-dir', required=True)
+    parser.add_argument('--kind', default='task')
+    parser.add_argument('--title', default='Queued from the command line')
+    parser.add_argument('--slot', default=None)
+    parser.add_argument('--cwd', default='')
+    parser.add_argument('cmd', nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    cmd = args.cmd[1:] if args.cmd[:1] == ['--'] else args.cmd
+    if not cmd:
+        parser.error('give the command after --')
+    data_dir = Path(args.data_dir).expanduser().resolve()
+    open_database(data_dir / 'studio.db')
+    job = JobService(data_dir).submit(args.kind, args.title, cmd, cwd=args.cwd, slot=args.slot, start=False)
+    print(job.id)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -50,15 +50,23 @@ class Host:
         self.cancelled = False
         self.last_output = time.monotonic()
         self.child: subprocess.Popen | None = None
+        self._killing = threading.Lock()
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         env = dict(os.environ, PYTHONUNBUFFERED='1', **self.spec.get('env', {}))
         started = time.time()
-        self.child = subprocess.Popen(
-            self.spec['argv'], cwd=self.spec.get('cwd') or None, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            self.child = subprocess.Popen(
+                self.spec['argv'], cwd=self.spec.get('cwd') or None, env=env,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        except (OSError, ValueError) as e:
+            message = f'Could not start {self.spec["argv"][:1]}: {e}. Check the Python interpreter in Settings.'
+            self.log.write(f'[studio] {message}\n'.encode())
+            write_json(self.folder / 'result.json', {'exit_code': None, 'status': 'failed', 'message': message,
+                                                     'ended': time.time(), 'wall_s': time.time() - started})
+            return 0
         write_json(self.folder / 'child.json', {'pid': self.child.pid, 'started': started})
         if self.spec.get('stdin'):
             try:
@@ -70,8 +78,15 @@ class Host:
         stall_s = self.spec.get('stall_s')
         if stall_s:
             threading.Thread(target=self._watch_stall, args=(stall_s,), daemon=True).start()
-        self._pump()
+        pump = threading.Thread(target=self._pump, daemon=True)
+        pump.start()
         code = self.child.wait()
+        # a grandchild that outlives the child may keep the pipe open: give the output a moment, then end
+        # whatever is left of the process group so nothing is orphaned and the pump sees end-of-file
+        pump.join(timeout=3.0)
+        if pump.is_alive() or _group_members():
+            _end_group()
+            pump.join(timeout=5.0)
         status = 'done' if code == 0 and not self.reason and not self.cancelled else 'failed'
         if self.cancelled:
             status = 'cancelled'
@@ -115,25 +130,23 @@ class Host:
         self._kill_child()
 
     def _kill_child(self) -> None:
-        if not self.child or self.child.poll() is not None:
-            return
-        # the child and its own workers (RAVE's multiprocessing pool) share our process group
-        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 0)):
-            for pid in _descendants(self.child.pid) + [self.child.pid]:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and self.child.poll() is None:
-                time.sleep(0.05)
-            if self.child.poll() is not None:
-                break
+        if not self.child or not self._killing.acquire(blocking=False):
+            return  # already ending it (a second SIGTERM, or the watchdog and a cancel at once)
+        try:
+            # the child, its workers (RAVE's multiprocessing pool) and anything they started
+            _end_group(extra=_descendants(self.child.pid) + [self.child.pid], until=lambda: self.child.poll() is not None)
+        finally:
+            self._killing.release()
 
     def _watch_stall(self, stall_s: float) -> None:
+        tick = time.monotonic()
         while self.child and self.child.poll() is None:
             time.sleep(1.0)
-            if time.monotonic() - self.last_output > stall_s and not self.reason:
+            now = time.monotonic()
+            if now - tick > 3.0:  # the whole group was paused (SIGSTOP): that time is not a stall
+                self.last_output += now - tick - 1.0
+            tick = now
+            if now - self.last_output > stall_s and not self.reason:
                 self._abort(f'No output for {stall_s:.0f} s: the job looked stuck and was stopped.')
 
     def _on_term(self, *_: object) -> None:
@@ -149,6 +162,37 @@ def _descendants(pid: int) -> list[int]:
         return [p.pid for p in psutil.Process(pid).children(recursive=True)]
     except Exception:
         return []
+
+
+def _group_members() -> list[int]:
+    """Every other process of this job's process group (we lead it), including orphaned grandchildren."""
+    import psutil
+    me, group = os.getpid(), os.getpgrp()
+    members = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid != me and os.getpgid(proc.pid) == group and proc.status() != psutil.STATUS_ZOMBIE:
+                members.append(proc.pid)
+        except (OSError, psutil.Error):
+            continue
+    return members
+
+
+def _end_group(extra: list[int] = (), until=None) -> None:
+    """SIGTERM the rest of the group, wait up to 5 s, then SIGKILL what is left."""
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 2.0)):
+        pids = set(_group_members()) | set(extra)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+                os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if (until is None or until()) and not _group_members():
+                return
+            time.sleep(0.05)
 
 
 def main() -> int:
