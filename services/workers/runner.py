@@ -55,7 +55,7 @@ class Host:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
-        env = dict(os.environ, PYTHONUNBUFFERED='1', **self.spec.get('env', {}))
+        env = dict(os.environ, PYTHONUNBUFFERED='1', RAVE_STUDIO_JOB_DIR=str(self.folder), **self.spec.get('env', {}))
         started = time.time()
         try:
             self.child = subprocess.Popen(
