@@ -385,9 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--title', default='Queued from the command line')
     parser.add_argument('--slot', default=None)
     parser.add_argument('--cwd', default='')
-    parser.add_argument('cmd', nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    cmd = args.cmd[1:] if args.cmd[:1] == ['--'] else args.cmd
+    argv = sys.argv[1:] if argv is None else argv
+    split = argv.index('--') if '--' in argv else len(argv)
+    args, cmd = parser.parse_args(argv[:split]), argv[split + 1:]
     if not cmd:
         parser.error('give the command after --')
     data_dir = Path(args.data_dir).expanduser().resolve()
