@@ -1,10 +1,193 @@
-"""export page (stub)."""
+"""Export: turn a run's checkpoint into a TorchScript model (.ts) and list the project's exports."""
 from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
 
 from nicegui import ui
 
 from app import theme
+from components.audio import media_url
+from components.job_console import job_console
+from components.status import fmt_bytes, status_chip
+from services.exports import ExportError
+from services.store import Export, Project
 
 
-def create(studio, project) -> None:
+def create(studio, project: Project) -> None:
     ui.label('Export').classes(theme.TITLE)
+    ui.label('Turn a checkpoint into a TorchScript model (.ts) for nn~, the RAVE VST or the studio\'s explorer.') \
+        .classes(theme.SUBTITLE)
+    entries = [e for e in studio.exports.runs_with_checkpoints(project) if e.checkpoints]
+    if entries:
+        _export_form(studio, project, entries)
+    else:
+        _empty_state()
+    _exports_list(studio, project)
+
+
+def _export_form(studio, project: Project, entries: list) -> None:
+    by_id = {e.run.id: e for e in entries}
+    wanted = ui.context.client.request.query_params.get('run', '')
+    first = int(wanted) if wanted.isdigit() and int(wanted) in by_id else entries[0].run.id
+    with ui.card().classes(theme.CARD + ' gap-3'):
+        ui.label('New export').classes(theme.SECTION)
+        with ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2'):
+            with ui.column().classes('gap-0'):
+                run = ui.select({i: _run_label(e) for i, e in by_id.items()}, value=first, label='Run') \
+                    .classes('w-full').mark('run')
+                ui.label('A training run of this project, or one imported on the Models page.').classes(theme.HINT)
+            with ui.column().classes('gap-0'):
+                checkpoint = ui.select({}, label='Checkpoint').classes('w-full').mark('checkpoint')
+                ui.label('best.ckpt has the lowest validation loss; epoch checkpoints are the latest state.') \
+                    .classes(theme.HINT)
+            with ui.column().classes('gap-0'):
+                name = ui.input('Name', value=by_id[first].run.name).classes('w-full').mark('name')
+                hint = ui.label().classes(theme.HINT)
+            with ui.column().classes('gap-0'):
+                fidelity = ui.number('Fidelity', value=0.95, min=0.1, max=0.999, step=0.01, format='%.3f') \
+                    .classes('w-full').mark('fidelity')
+                ui.label('Share of latent variance kept (0.1–0.999); it sets how many latent dimensions '
+                         'the model exposes.').classes(theme.HINT)
+        with ui.row().classes('w-full items-center gap-3'):
+            streaming = ui.switch('Streaming').mark('streaming')
+            ui.label('On for nn~, Max/Pd and the RAVE VST (realtime, cached convolutions). '
+                     'Off for the studio\'s explorer.').classes(theme.HINT + ' grow')
+            button = ui.button('Export', icon='ios_share').props('unelevated').mark('export')
+    console = ui.column().classes('w-full')
+
+    def update_checkpoints() -> None:
+        entry = by_id[run.value]
+        options = {c.path: _checkpoint_label(c.path) for c in entry.checkpoints}
+        checkpoint.set_options(options, value=next(iter(options)))
+
+    def update_hint() -> None:
+        file = f'{name.value or "…"}{"_streaming" if streaming.value else ""}.ts'
+        hint.set_text(f'Saved as exports/{file} in the project folder.')
+
+    def on_run() -> None:
+        update_checkpoints()
+        name.set_value(by_id[run.value].run.name)
+
+    def start() -> None:
+        try:
+            export = studio.exports.start(project, by_id[run.value].run, checkpoint.value, streaming.value,
+                                          name.value, float(fidelity.value or 0.95))
+        except ExportError as e:
+            ui.notify(str(e), type='negative', multi_line=True)
+            return
+        ui.notify(f'Exporting {Path(export.path).name}…', type='info')
+        console.clear()
+        with console, ui.card().classes(theme.CARD):
+            ui.label(f'Export {Path(export.path).name}').classes(theme.SECTION)
+            job_console(studio.jobs, export.job_id, height='h-48')
+
+    run.on_value_change(on_run)
+    name.on_value_change(update_hint)
+    streaming.on_value_change(update_hint)
+    button.on_click(start)
+    update_checkpoints()
+    update_hint()
+
+
+def _empty_state() -> None:
+    with ui.card().classes(theme.CARD + ' items-center text-center gap-2 py-10').mark('empty'):
+        ui.icon('inventory_2', color='primary').classes('text-5xl')
+        ui.label('No checkpoint to export yet').classes(theme.SECTION)
+        ui.label('RAVE writes checkpoints at each validation of a training. Train a model, or import a run '
+                 'folder made with the RAVE command line.').classes(theme.SUBTITLE + ' max-w-xl')
+        with ui.row().classes('gap-2'):
+            ui.button('New training', icon='model_training', on_click=lambda: ui.navigate.to('/training/new')) \
+                .props('unelevated')
+            ui.button('Import a run folder', icon='drive_folder_upload',
+                      on_click=lambda: ui.navigate.to('/models')).props('outline')
+
+
+def _exports_list(studio, project: Project) -> None:
+    seen = {'version': studio.jobs.version}
+
+    @ui.refreshable
+    def rows() -> None:
+        exports = studio.exports.list(project)
+        if not exports:
+            ui.label('No export yet. Exports appear here with their path, size and a download link.') \
+                .classes(theme.SUBTITLE)
+        for export in exports:
+            _export_row(studio, project, export, rows.refresh)
+
+    with ui.card().classes(theme.CARD + ' gap-2').mark('exports'):
+        ui.label('Exports').classes(theme.SECTION)
+        rows()
+
+    def refresh() -> None:
+        if seen['version'] != studio.jobs.version:
+            seen['version'] = studio.jobs.version
+            rows.refresh()
+
+    ui.timer(1.0, refresh)
+
+
+def _export_row(studio, project: Project, export: Export, refresh) -> None:
+    path = Path(export.path)
+    exists = path.is_file()
+    with ui.row().classes('w-full items-center gap-3 py-2 border-t border-gray-100 dark:border-gray-800 no-wrap') \
+            .mark(f'export-{export.id}'):
+        ui.icon('memory', color='primary').classes('text-2xl')
+        with ui.column().classes('gap-0 grow min-w-0'):
+            with ui.row().classes('items-center gap-2'):
+                ui.label(path.name).classes('font-medium')
+                status_chip(export.status)
+                if export.streaming:
+                    ui.chip('streaming', icon='stream').props('dense square outline color=primary').classes('text-xs')
+            ui.label(str(path)).classes(theme.MONO + ' text-gray-500 truncate')
+            message = studio.exports.message(export)
+            if message:
+                ui.label(message).classes('text-sm text-negative whitespace-pre-wrap')
+        ui.label(fmt_bytes(path.stat().st_size) if exists else '—').classes(f'{theme.NUMBER} text-sm w-20')
+        ui.label(export.created.strftime('%d %b %H:%M') if isinstance(export.created, dt.datetime) else '') \
+            .classes(f'{theme.HINT} w-24 max-sm:hidden')
+        ui.button(icon='content_copy', on_click=lambda: _copy(str(path))).props('flat round dense') \
+            .tooltip('Copy the path').mark('copy-path')
+        if exists:
+            with ui.link(target=media_url(project, path)).props(f'download="{path.name}"').mark('download'):
+                ui.button(icon='download').props('flat round dense').tooltip('Download the .ts file')
+            if not export.streaming:
+                ui.button(icon='graphic_eq', on_click=lambda: ui.navigate.to(f'/explorer?export={export.id}')) \
+                    .props('flat round dense').tooltip('Open in the explorer').mark('explore')
+        ui.button(icon='delete_outline', on_click=lambda: _confirm_delete(studio, export, refresh)) \
+            .props('flat round dense color=negative').tooltip('Delete this export').mark('delete')
+
+
+def _copy(text: str) -> None:
+    ui.clipboard.write(text)
+    ui.notify('Path copied to the clipboard.')
+
+
+def _confirm_delete(studio, export: Export, refresh) -> None:
+    with ui.dialog() as dialog, ui.card().classes('gap-3'):
+        ui.label(f'Delete {Path(export.path).name}?').classes(theme.SECTION)
+        ui.label(f'This removes the file {export.path}. The run and its checkpoints stay.').classes(theme.SUBTITLE)
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button('Keep it', on_click=dialog.close).props('flat')
+
+            def delete() -> None:
+                studio.exports.delete(export)
+                dialog.close()
+                refresh()
+            ui.button('Delete', icon='delete', on_click=delete).props('unelevated color=negative').mark('confirm')
+    dialog.open()
+
+
+def _run_label(entry) -> str:
+    count = len(entry.checkpoints)
+    return f'{entry.run.name} · {count} checkpoint{"s" if count != 1 else ""}'
+
+
+def _checkpoint_label(path: str) -> str:
+    file = Path(path)
+    try:
+        stat = file.stat()
+        when = dt.datetime.fromtimestamp(stat.st_mtime).strftime('%d %b %H:%M')
+        return f'{file.name} · {file.parent.parent.name} · {when} · {fmt_bytes(stat.st_size)}'
+    except OSError:
+        return f'{file.name} (missing)'

@@ -39,6 +39,11 @@ def parse_export(line: str) -> dict | None:
     return {'exported': m.group(1)} if m else None
 
 
+def parse_reconstruct(line: str) -> dict | None:
+    return {'stage': line.split(']', 1)[1].strip()} if line.startswith('[reconstruct]') else None
+
+
 def parser_for(kind: str) -> Parser:
-    return {'preprocess': parse_preprocess, 'train': parse_train, 'export': parse_export}.get(
+    return {'preprocess': parse_preprocess, 'train': parse_train, 'export': parse_export,
+            'reconstruct': parse_reconstruct}.get(
         kind, lambda _line: None)
