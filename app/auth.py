@@ -4,6 +4,7 @@ from __future__ import annotations
 import getpass
 import os
 import secrets
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -13,10 +14,14 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from app.studio import Studio
 from services import users
 
-# only what the login page itself needs to render
-OPEN_PREFIXES = ('/login', '/_nicegui/')
+# only what the login page itself needs to render and talk to its server (socket.io also polls over HTTP;
+# a socket only reaches a page whose random client id the browser got from that page, itself behind login)
+OPEN_PREFIXES = ('/login', '/_nicegui/', '/_nicegui_ws/')
 OPEN_EXACT = {'/favicon.ico'}
+# NiceGUI serves local files (ui.audio/ui.image of a path) and uploads/downloads here: data, so signed-in only
 BLOCKED_NICEGUI = ('/_nicegui/auto/', '/_nicegui/client/')
+# never served over the network, even to signed-in users: the database and the session-signing secret
+PRIVATE_MEDIA = ('/media/data/studio.db', '/media/data/.')
 
 
 def install(studio: Studio, *, share: bool) -> None:
@@ -36,7 +41,7 @@ def install(studio: Studio, *, share: bool) -> None:
                 error.set_text('Wrong name or password.')
                 return
             app.storage.user.update(user=user.name, admin=user.admin)
-            ui.navigate.to(redirect_to if redirect_to.startswith('/') else '/')
+            ui.navigate.to(_local(redirect_to))
 
         with ui.card().classes('absolute-center w-80 p-6 gap-3'):
             with ui.row().classes('items-center gap-2'):
@@ -65,12 +70,19 @@ def ensure_admin(interactive: bool) -> None:
     users.create('admin', password, admin=True)
 
 
+def _local(target: str) -> str:
+    """Only redirect inside the studio (`//host/...` would leave it)."""
+    return target if target.startswith('/') and not target.startswith(('//', '/\\')) else '/'
+
+
 class _AuthMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next):
         path = request.url.path
+        if path.startswith(PRIVATE_MEDIA) or (path.startswith('/media/data/') and '/.' in path):
+            return JSONResponse({'detail': 'Not served.'}, status_code=404)
         open_path = path in OPEN_EXACT or (path.startswith(OPEN_PREFIXES) and not path.startswith(BLOCKED_NICEGUI))
         if open_path or app.storage.user.get('user'):
             return await call_next(request)
         if path.startswith(('/media', '/api', '/_nicegui')):
             return JSONResponse({'detail': 'Sign in first.'}, status_code=401)
-        return RedirectResponse(f'/login?redirect_to={path}')
+        return RedirectResponse(f'/login?redirect_to={quote(path)}')

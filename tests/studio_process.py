@@ -112,3 +112,17 @@ def queue_job(data_dir: Path, kind: str, title: str, argv: list[str]) -> int:
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return int(out.stdout.strip().splitlines()[-1])
+
+
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage']
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium (never `playwright install`)."""
+    return playwright.chromium.launch(executable_path='/usr/bin/chromium', args=CHROMIUM_ARGS)
+
+
+def sample_path(route: str) -> str:
+    """A concrete URL for a route pattern: every `{param}` becomes 1."""
+    import re
+    return re.sub(r'\{[^}]+\}', '1', route)
