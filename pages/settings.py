@@ -1,10 +1,155 @@
-"""settings page (stub)."""
+"""Settings: data folder, browsable folders, default device, the Python that runs RAVE, limits, password."""
 from __future__ import annotations
 
-from nicegui import ui
+from pathlib import Path
+
+from nicegui import app, run, ui
 
 from app import theme
+from services import users
+from services.settings import DOCS, check_python
+
+HINTS = {d.key: d.hint for d in DOCS}
 
 
 def create(studio, project) -> None:
+    values = studio.settings.all()
+    editable = not app.storage.user.get('user') or bool(app.storage.user.get('admin'))
     ui.label('Settings').classes(theme.TITLE)
+    ui.label('Studio-wide choices, kept in this data folder.').classes(theme.SUBTITLE)
+
+    with _card('Data folder', 'storage'):
+        ui.label(str(studio.data_dir)).classes(theme.MONO + ' break-all').mark('data-dir')
+        ui.label('Holds the database, job logs and (by default) every project. To use another one, start the '
+                 'studio with  rave-studio --data-dir /path/to/folder.').classes(theme.HINT)
+
+    with _card('Folders users may browse', 'folder_open'):
+        roots = list(values['browse_roots'] or [])
+        root_list = ui.column().classes('w-full gap-1').mark('setting-browse_roots')
+        with ui.row().classes('w-full items-start gap-2 no-wrap'):
+            new_root = ui.input('Add a folder', placeholder='/home/me/samples').props('outlined dense') \
+                .classes('grow').mark('new-root')
+            ui.button('Add', icon='add', on_click=lambda: add_root()).props('flat').mark('add-root')
+        ui.label(HINTS['browse_roots']).classes(theme.HINT)
+
+    with _card('Jobs', 'memory'):
+        devices = dict(studio.monitor.devices())
+        devices.setdefault(values['default_device'], f'{values["default_device"]} (not present now)')
+        device = ui.select(devices, value=values['default_device'], label='Default device') \
+            .props('outlined dense').classes('w-full sm:w-80').mark('setting-default_device')
+        ui.label(HINTS['default_device']).classes(theme.HINT)
+        python = ui.input('Python interpreter', value=values['python'],
+                          placeholder=f'{studio.settings.python} (the studio\'s own)') \
+            .props('outlined dense').classes('w-full').mark('setting-python')
+        ui.label(HINTS['python']).classes(theme.HINT)
+        python_error = ui.label().classes('text-sm text-negative').mark('python-error')
+        with ui.row().classes('w-full gap-4'):
+            with ui.column().classes('gap-0'):
+                parallel = ui.number('Parallel preprocessing jobs', value=values['parallel_preprocess'], min=1,
+                                     max=16, step=1, format='%d').props('outlined dense') \
+                    .classes('w-64').mark('setting-parallel_preprocess')
+                ui.label(HINTS['parallel_preprocess']).classes(theme.HINT)
+            with ui.column().classes('gap-0'):
+                upload = ui.number('Max upload size', value=values['max_upload_mb'], min=1, step=1, format='%d',
+                                   suffix='MB').props('outlined dense').classes('w-64').mark('setting-max_upload_mb')
+                ui.label(HINTS['max_upload_mb']).classes(theme.HINT)
+
+    with ui.row().classes('w-full justify-end'):
+        save_button = ui.button('Save settings', icon='save', on_click=lambda: save()) \
+            .props('unelevated').mark('save-settings')
+    if not editable:
+        ui.label('Only an administrator can change studio settings on a shared server.').classes(theme.HINT)
+        for element in (new_root, device, python, parallel, upload, save_button):
+            element.disable()
+
+    if app.storage.user.get('user'):
+        _password_card(app.storage.user['user'])
+
+    def draw_roots() -> None:
+        root_list.clear()
+        with root_list:
+            if not roots:
+                ui.label('Only the data folder for now.').classes('text-sm text-gray-500')
+            for root in roots:
+                with ui.row().classes('w-full items-center gap-2 no-wrap px-2 py-1 rounded-lg '
+                                      'bg-gray-50 dark:bg-gray-900'):
+                    ui.icon('folder', color='primary')
+                    ui.label(root).classes(theme.MONO + ' grow break-all')
+                    ui.button(icon='close', on_click=lambda r=root: remove_root(r)) \
+                        .props('flat round dense size=sm').tooltip('Remove').set_enabled(editable)
+
+    def add_root() -> None:
+        text = (new_root.value or '').strip()
+        folder = Path(text).expanduser()
+        if not text or not folder.is_dir():
+            ui.notify(f'{text or "That"} is not an existing folder. Check the path and try again.', type='negative')
+            return
+        if str(folder.resolve()) not in roots:
+            roots.append(str(folder.resolve()))
+        new_root.set_value('')
+        draw_roots()
+
+    def remove_root(root: str) -> None:
+        roots.remove(root)
+        draw_roots()
+
+    async def save() -> None:
+        python_error.set_text('')
+        chosen = (python.value or '').strip()
+        if chosen:
+            save_button.props('loading')
+            problem = await run.io_bound(check_python, chosen)
+            save_button.props(remove='loading')
+            if problem:
+                python_error.set_text(f'{problem} Leave the field empty to use the studio\'s own Python.')
+                ui.notify('Not saved: the Python interpreter cannot run RAVE jobs.', type='negative')
+                return
+        missing = [r for r in roots if not Path(r).is_dir()]
+        if missing:
+            ui.notify(f'Not saved: {", ".join(missing)} no longer exists. Remove it first.', type='negative')
+            return
+        studio.settings.set('browse_roots', roots)
+        studio.settings.set('default_device', device.value)
+        studio.settings.set('python', chosen)
+        studio.settings.set('parallel_preprocess', max(1, int(parallel.value or 1)))
+        studio.settings.set('max_upload_mb', max(1, int(upload.value or 1)))
+        studio.jobs.limits['preprocess'] = studio.settings.get('parallel_preprocess')
+        ui.notify('Settings saved.', type='positive')
+
+    draw_roots()
+
+
+def _card(title: str, icon: str) -> ui.card:
+    card = ui.card().classes(theme.CARD + ' gap-2')
+    with card:
+        with ui.row().classes('items-center gap-2'):
+            ui.icon(icon, color='primary').classes('text-xl')
+            ui.label(title).classes(theme.SECTION)
+    return card
+
+
+def _password_card(name: str) -> None:
+    with _card('Change my password', 'key'):
+        current = ui.input('Current password', password=True).props('outlined dense').classes('w-full sm:w-80') \
+            .mark('password-current')
+        new = ui.input('New password', password=True, password_toggle_button=True).props('outlined dense') \
+            .classes('w-full sm:w-80').mark('password-new')
+        ui.label('At least 8 characters.').classes(theme.HINT)
+        again = ui.input('New password again', password=True).props('outlined dense').classes('w-full sm:w-80') \
+            .mark('password-again')
+
+        async def change() -> None:
+            if await run.io_bound(users.check, name, current.value or '') is None:
+                ui.notify('The current password is wrong.', type='negative')
+            elif new.value != again.value:
+                ui.notify('The two new passwords differ; type them again.', type='negative')
+            else:
+                try:
+                    await run.io_bound(users.set_password, name, new.value or '')
+                except ValueError as e:
+                    ui.notify(str(e), type='negative')
+                    return
+                for field in (current, new, again):
+                    field.set_value('')
+                ui.notify('Password changed.', type='positive')
+        ui.button('Change password', icon='key', on_click=change).props('flat').mark('password-change')
