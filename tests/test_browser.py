@@ -1,0 +1,109 @@
+"""Headless Chromium against the real `rave-studio` command: navigation, reloads, theme, and the dataset step."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from app.theme import NAV
+from studio_process import StudioProcess, launch_chromium
+
+pytestmark = pytest.mark.browser
+TIMEOUT_MS = 30000
+
+
+@pytest.fixture(scope='module')
+def served(tmp_path_factory: pytest.TempPathFactory):
+    data_dir = tmp_path_factory.mktemp('browser') / 'data'
+    data_dir.mkdir()
+    studio = StudioProcess(data_dir).start()
+    yield studio
+    studio.stop()
+
+
+@pytest.fixture(scope='module')
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, served):
+    context = browser.new_context(viewport={'width': 1366, 'height': 860})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def nav_link(page, label: str):
+    return page.locator('.q-drawer').get_by_role('link', name=label, exact=True)
+
+
+def assert_highlighted(page, current: str) -> None:
+    from playwright.sync_api import expect
+    for _, label, _ in NAV:
+        link = nav_link(page, label)
+        if label == current:
+            expect(link).to_have_class(re.compile(r'bg-primary/10'))
+        else:
+            expect(link).not_to_have_class(re.compile(r'bg-primary/10'))
+
+
+def test_navigation_walks_every_area_and_survives_reload(page, served: StudioProcess):
+    from playwright.sync_api import expect
+    page.goto(served.url + '/')
+    expect(page).to_have_title('Dashboard · RAVE Studio')
+    for target, label, _ in [*NAV[1:], NAV[0]]:
+        nav_link(page, label).click()
+        expect(page).to_have_url(served.url + target)
+        expect(page).to_have_title(f'{label} · RAVE Studio')
+        assert_highlighted(page, label)
+        page.reload()
+        expect(page).to_have_url(served.url + target)
+        expect(page).to_have_title(f'{label} · RAVE Studio')
+        assert_highlighted(page, label)
+
+
+def test_bookmarked_urls_open_directly_and_back_works(page, served: StudioProcess):
+    from playwright.sync_api import expect
+    for target, label, _ in NAV:
+        page.goto(served.url + target)
+        expect(page).to_have_title(f'{label} · RAVE Studio')
+        assert_highlighted(page, label)
+    page.go_back()
+    expect(page).to_have_title(f'{NAV[-2][1]} · RAVE Studio')
+
+
+def test_dark_theme_is_remembered(page, served: StudioProcess):
+    from playwright.sync_api import expect
+    page.goto(served.url + '/settings')
+    body = page.locator('body')
+    dark = 'body--dark' in (body.get_attribute('class') or '')
+    page.locator('[data-testid], button').filter(has=page.locator('i', has_text='dark_mode')).first.click()
+    expected = re.compile('body--dark') if not dark else re.compile(r'^(?!.*body--dark).*$')
+    expect(body).to_have_class(expected)
+    page.reload()
+    expect(body).to_have_class(expected)
+    page.goto(served.url + '/help')
+    expect(body).to_have_class(expected)
+
+
+def test_narrow_window_still_navigates(browser, served: StudioProcess):
+    from playwright.sync_api import expect
+    context = browser.new_context(viewport={'width': 800, 'height': 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(served.url + '/')
+    expect(page).to_have_title('Dashboard · RAVE Studio')
+    if not nav_link(page, 'Training').is_visible():
+        page.locator('button').filter(has=page.locator('i', has_text='menu')).first.click()
+    nav_link(page, 'Training').click()
+    expect(page).to_have_url(served.url + '/training')
+    width = page.evaluate('document.documentElement.scrollWidth')
+    assert width <= 800, f'the page scrolls sideways at 800 px ({width} px wide)'
+    context.close()
