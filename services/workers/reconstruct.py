@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 import wave
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def reconstruct(model_path: Path, audio: Path, out: Path, points: int, max_secon
         raise BadInput(f'{audio.name} is empty (0 bytes). Pick another file.')
     print('[reconstruct] loading model', flush=True)
     import torch  # only here: the worker is the one process allowed to load torch
+    warnings.filterwarnings('ignore', message='.*torch.jit.load.*deprecated')
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     model = torch.jit.load(str(model_path), map_location='cpu').eval()
     sr, channels = int(model.sr), int(model.n_channels)

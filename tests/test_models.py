@@ -1,0 +1,68 @@
+"""The Models and Export pages as a user sees them: import a CLI run folder, export it, find the file."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+
+from nicegui import app
+from nicegui.testing import User
+
+from services.store import Export
+
+
+async def wait_until(condition, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f'condition not met in {timeout} s')
+
+
+async def test_models_page_imports_a_cli_run_folder(user: User, rave_run: Path) -> None:
+    await user.open('/models')
+    await user.should_see('No run in this project yet')
+    user.find(marker='import-path').type(str(rave_run))
+    user.find(marker='import-button').click()
+    await user.should_see('outside the folders you may browse')
+
+    project = app.studio.projects.current(None)
+    shutil.copytree(rave_run, Path(project.location) / 'runs' / rave_run.name)
+    await user.open('/models')
+    await user.should_see('Found in this project')
+    user.find(marker='import-found').click()
+    await user.should_see('Imported run tiny')
+    await user.should_see(marker='export-run')
+    await user.should_see('best.ckpt')
+    await user.should_not_see('No run in this project yet')
+
+
+async def test_export_page_exports_and_lists_the_file(user: User, rave_run: Path) -> None:
+    await user.open('/export')
+    await user.should_see('No checkpoint to export yet')
+    studio = app.studio
+    project = studio.projects.current(None)
+    target = Path(project.location) / 'runs' / rave_run.name
+    shutil.copytree(rave_run, target)
+    run = studio.exports.import_run(project, target)
+
+    await user.open(f'/export?run={run.id}')
+    await user.should_see('New export')
+    await user.should_see('Saved as exports/tiny.ts')
+    user.find(marker='name').clear().type('page_model')
+    user.find(marker='export').click()
+    await user.should_see('Exporting page_model.ts')
+    await user.should_see('Equivalent RAVE command')
+    await wait_until(lambda: Export.get_or_none(Export.status == 'done') is not None)
+    await user.should_see(marker='download')
+    assert (Path(project.location) / 'exports' / 'page_model.ts').is_file()
+    await user.should_see(str(Path(project.location) / 'exports' / 'page_model.ts'))
+
+    user.find(marker='export').click()  # the same name again is refused with a clear message
+    await user.should_see('exists already')
+    user.find(marker='delete').click()
+    user.find(marker='confirm').click()
+    await user.should_see('No export yet')
+    assert not (Path(project.location) / 'exports' / 'page_model.ts').exists()
