@@ -316,19 +316,19 @@ def _duration(path: Path) -> float | None:
         info = soundfile.info(str(path))
         if info.frames > 0:
             return info.frames / info.samplerate
-    except Exception:  # libsndfile lacks some formats (aac, opus in old builds): ask ffprobe
-        pass
+    except (RuntimeError, OSError, ValueError, TypeError):
+        pass  # libsndfile lacks some formats (aac, opus in old builds): ask ffprobe
     try:
         out = subprocess.run(['ffprobe', '-v', 'error', '-show_entries', 'format=duration', '-of',
                               'default=noprint_wrappers=1:nokey=1', str(path)],
-                             capture_output=True, text=True, timeout=30)
+                             check=False, capture_output=True, text=True, timeout=30)
         return float(out.stdout.strip()) if out.returncode == 0 else None
     except (OSError, ValueError, subprocess.TimeoutExpired):
         return None
 
 
 def _fmt_seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     if h:
