@@ -1,9 +1,71 @@
-"""training (stub, to be filled in)."""
+"""Training: RAVE runs started through the studio's training worker, their live metrics and checkpoints.
+
+A run is RAVE's `<out_path>/<name>_<ginhash>/version_N/` folder; the worker (services/workers/train.py)
+is `rave train` plus per-step metrics and a graceful stop. Metrics arrive as JSON lines in the job
+folder and are read incrementally (byte offsets) into in-memory series that pages chart.
+"""
 from __future__ import annotations
 
-from services.jobs import JobService
+import json
+import re
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services import configs
+from services.jobs import FINISHED, JobService, JobState
 from services.projects import ProjectService
 from services.settings import SettingsService
+from services.store import Checkpoint, Dataset, Job, Project, Run, db
+
+TRAIN_LOSSES = ('loss', 'multiband_spectral_distance', 'fullband_spectral_distance', 'regularization',
+                'feature_matching', 'adversarial', 'loss_dis')
+_STOP_STEP = re.compile(r'stop-step=(\d+)')
+
+
+class TrainingError(ValueError):
+    """A training action that cannot be done, with a message for the user."""
+
+
+@dataclass
+class Series:
+    """A run's metrics so far: for each scalar, the steps and values seen (appended, never rewritten)."""
+    steps: dict[str, list[int]] = field(default_factory=dict)
+    values: dict[str, list[float]] = field(default_factory=dict)
+    step: int = 0
+    max_steps: int = 0
+    run_dir: str = ''
+    stopped_at: int | None = None
+    rate: float | None = None  # training steps per second, over the recent window
+    recent: list[tuple[float, int]] = field(default_factory=list)
+    version: int = 0  # bumps on every new line, so charts can skip idle ticks
+
+    def add(self, line: dict) -> None:
+        step = int(line.get('step') or 0)
+        if line.get('run_dir'):
+            self.run_dir = line['run_dir']
+        if line.get('max_steps'):
+            self.max_steps = int(line['max_steps'])
+        if line.get('event') == 'stopped':
+            self.stopped_at = step
+        prefix = 'val/' if line.get('event') == 'validation' else ''
+        for key, value in line.items():
+            if key in ('step', 'max_steps', 'epoch', 't', 'event', 'run_dir', 'checkpoint'):
+                continue
+            if isinstance(value, (int, float)):
+                self.steps.setdefault(prefix + key, []).append(step)
+                self.values.setdefault(prefix + key, []).append(float(value))
+        if not line.get('event') and step:
+            self.step = step
+            self.recent = [*self.recent[-30:], (float(line.get('t', time.time())), step)]
+            (t0, s0), (t1, s1) = self.recent[0], self.recent[-1]
+            self.rate = (s1 - s0) / (t1 - t0) if t1 > t0 and s1 > s0 else self.rate
+        self.version += 1
+
+    def latest(self, key: str) -> float | None:
+        values = self.values.get(key)
+        return values[-1] if values else None
 
 
 class TrainingService:
@@ -11,5 +73,276 @@ class TrainingService:
         self.jobs = jobs
         self.settings = settings
         self.projects = projects
+        self.series: dict[int, Series] = {}  # run id -> metrics read so far
+        self._offsets: dict[int, int] = {}  # job id -> bytes of metrics.jsonl read
+        jobs.describe_with('train', self._describe)
+        jobs.on_finish('train', self._finished)
+
+    # ---- queries ------------------------------------------------------------------------------
+    def configs(self) -> tuple[configs.BaseConfig, ...]:
+        return configs.base_configs()
+
+    def list(self, project: Project) -> list[Run]:
+        return list(Run.select().where(Run.project == project).order_by(Run.created.desc()))
+
+    def get(self, run_id: int | str) -> Run | None:
+        try:
+            return Run.get_or_none(Run.id == int(run_id))
+        except (TypeError, ValueError):
+            return None
+
+    def checkpoints(self, run: Run) -> list[Checkpoint]:
+        return list(Checkpoint.select().where(Checkpoint.run == run).order_by(Checkpoint.created.desc()))
+
+    def metrics(self, run: Run) -> Series:
+        """The run's series; a finished run's metric files are read once, on demand."""
+        if run.id not in self.series:
+            self.series[run.id] = Series()
+            for job_id in run.params.get('jobs', []):
+                self._read(run.id, job_id)
+        return self.series[run.id]
+
+    # ---- validation and start -----------------------------------------------------------------
+    def validate(self, project: Project, dataset: Dataset | None, name: str, config: str, n_signal: int,
+                 batch: int, channels: int, max_steps: int = 1, val_every: int = 1) -> list[str]:
+        """Everything that would make RAVE fail at start, each with what to do instead."""
+        errors = []
+        name = name.strip()
+        if not name:
+            errors.append('Give the run a name.')
+        elif not re.fullmatch(r'[A-Za-z0-9._-]+', name):
+            errors.append('Use only letters, digits, ".", "_" and "-" in the run name (it becomes a folder).')
+        elif Run.get_or_none((Run.project == project) & (Run.name == name)):
+            errors.append(f'A run called "{name}" exists already in this project. Pick another name.')
+        base = configs.get(config)
+        if base is None:
+            errors.append(f'Unknown base config "{config}". Pick one from the list.')
+        if dataset is None:
+            errors.append('Choose a dataset (build one on the Datasets page first).')
+        elif dataset.status != 'ready':
+            errors.append(f'The dataset "{dataset.name}" is {dataset.status}, not ready. Wait for it or pick another.')
+        if max_steps < 1 or val_every < 1:
+            errors.append('Max steps and validate every must be at least 1.')
+        if batch < 1:
+            errors.append('Batch size must be at least 1.')
+        if base is not None:
+            if n_signal % base.compression:
+                lower = max(base.compression, n_signal // base.compression * base.compression)
+                errors.append(f'n_signal must be a multiple of {base.compression} for {config} '
+                              f'(its compression ratio); try {lower}.')
+            if n_signal < configs.MIN_N_SIGNAL:
+                errors.append(f'n_signal must be at least {configs.MIN_N_SIGNAL} samples: shorter crops do not '
+                              'cover the model\'s receptive field.')
+        if dataset is not None:
+            errors += _dataset_errors(dataset, base, n_signal, batch, channels)
+        return errors
+
+    def arguments(self, dataset: Dataset, name: str, config: str, out_path: Path, max_steps: int,
+                  val_every: int, n_signal: int, batch: int, channels: int, device: str, workers: int) -> list[str]:
+        """The `rave train` flags for these choices."""
+        gpu = '-1' if device == 'cpu' else device.split(':', 1)[1]
+        return ['--config', config, '--db_path', dataset.path, '--out_path', str(out_path), '--name', name,
+                '--max_steps', str(max_steps), '--val_every', str(val_every), '--n_signal', str(n_signal),
+                '--batch', str(batch), '--channels', str(channels), '--gpu', gpu, '--workers', str(workers)]
+
+    def start(self, project: Project, dataset: Dataset, name: str, config: str = 'v2_small',
+              max_steps: int = 100000, val_every: int = 1000, n_signal: int = 131072, batch: int = 8,
+              channels: int | None = None, device: str = 'cpu', workers: int = 0) -> Run:
+        channels = channels or dataset.channels or 1
+        errors = self.validate(project, dataset, name, config, n_signal, batch, channels, max_steps, val_every)
+        if errors:
+            raise TrainingError(' '.join(errors))
+        out = self.projects.folder(project, 'runs')
+        flags = self.arguments(dataset, name.strip(), config, out, max_steps, val_every, n_signal, batch,
+                               channels, device, workers)
+        params = {'max_steps': max_steps, 'val_every': val_every, 'n_signal': n_signal, 'batch': batch,
+                  'channels': channels, 'device': device, 'workers': workers, 'out_path': str(out),
+                  'flags': flags, 'jobs': []}
+        with db.atomic():
+            run = Run.create(project=project, dataset=dataset, name=name.strip(), configs=[config], params=params)
+        return self._launch(run, flags, f'Train {run.name}')
+
+    def resume(self, run: Run, checkpoint: str | None = None, max_steps: int | None = None) -> Run:
+        """Continue a run from a checkpoint (the newest one when none is given) with `rave train --ckpt`."""
+        if run.job_id and run.job.status not in FINISHED:
+            raise TrainingError('This run is still going: stop it before resuming.')
+        ckpts = [c.path for c in self.checkpoints(run) if Path(c.path).exists()]
+        checkpoint = checkpoint or max(ckpts, key=lambda p: Path(p).stat().st_mtime, default=None)
+        if not checkpoint or not Path(checkpoint).exists():
+            raise TrainingError('This run has no checkpoint to resume from (RAVE writes one at each validation).')
+        flags = _without(run.params['flags'], '--ckpt', '--max_steps')
+        flags += ['--max_steps', str(max_steps or run.params['max_steps']), '--ckpt', checkpoint]
+        run.params = {**run.params, 'max_steps': max_steps or run.params['max_steps']}
+        return self._launch(run, flags, f'Resume {run.name}')
+
+    def stop(self, run: Run) -> None:
+        """Graceful stop: the worker saves a resumable checkpoint, then ends."""
+        if run.job_id:
+            self.jobs.request_stop(run.job_id)
+
+    def cancel(self, run: Run) -> None:
+        if run.job_id:
+            self.jobs.cancel(run.job_id)
+
+    def command(self, flags: list[str]) -> str:
+        return 'rave train ' + shlex.join(flags)
+
+    # ---- live -----------------------------------------------------------------------------------
     def poll(self) -> None:
-        """Read new metrics of running trainings (called by the global poller)."""
+        """Read new metric lines of active trainings (called by the global poller)."""
+        for state in self.jobs.states.values():
+            if state.kind != 'train' or state.status in FINISHED:
+                continue
+            run = Run.get_or_none(Run.id == self._run_of_job(state.id))
+            if run is None:
+                continue
+            self.metrics(run)  # a run reattached after a restart starts from its earlier jobs' lines
+            if self._read(run.id, state.id):
+                self._describe(state)
+                self.jobs.version += 1
+            if run.status != state.status:
+                run.status = state.status
+                run.save(only=[Run.status])
+
+    def _launch(self, run: Run, flags: list[str], title: str) -> Run:
+        slot = run.params['device']
+        self.jobs.limits.setdefault(slot, 1)  # one training per device at a time
+        argv = [self.settings.python, '-m', 'services.workers.train', *flags]
+        job = self.jobs.submit('train', title, argv, command=self.command(flags), project=run.project,
+                               cwd=run.params['out_path'], slot=slot, spec={'run': run.id})
+        run.job = job
+        run.status = job.status
+        run.params = {**run.params, 'jobs': [*run.params.get('jobs', []), job.id]}
+        run.save()
+        self.metrics(run)
+        return run
+
+    def _run_of_job(self, job_id: int) -> int | None:
+        job = Job.get_or_none(Job.id == job_id)
+        return (job.spec or {}).get('run') if job else None
+
+    def _read(self, run_id: int, job_id: int) -> bool:
+        """Append the job's new metric lines to the run's series; True if there were any."""
+        job = Job.get_or_none(Job.id == job_id)
+        if job is None:
+            return False
+        path = Path(job.folder) / 'metrics.jsonl'
+        offset = self._offsets.get(job_id, 0)
+        try:
+            if path.stat().st_size <= offset:
+                return False
+        except FileNotFoundError:
+            return False
+        with open(path, 'rb') as f:
+            f.seek(offset)
+            data = f.read()
+        end = data.rfind(b'\n') + 1  # whole lines only; a partial one is read next time
+        self._offsets[job_id] = offset + end
+        series = self.series.setdefault(run_id, Series())
+        for raw in data[:end].splitlines():
+            try:
+                series.add(json.loads(raw))
+            except ValueError:
+                continue
+        return end > 0
+
+    def _describe(self, state: JobState) -> None:
+        run_id = self._run_of_job(state.id)
+        series = self.series.get(run_id) if run_id else None
+        if series is None or not series.max_steps:
+            return
+        state.last.update(step=series.step, max_steps=series.max_steps)
+        state.progress = min(1.0, series.step / series.max_steps)
+        parts = [f'step {series.step:,} / {series.max_steps:,}'.replace(',', ' ')]
+        if series.rate:
+            parts.append(f'{series.rate:.1f} it/s')
+            state.eta_s = max(0.0, (series.max_steps - series.step) / series.rate)
+        loss = series.latest('loss')
+        if loss is not None:
+            parts.append(f'loss {loss:.3g}')
+        state.detail = ' · '.join(parts)
+
+    def _finished(self, job: Job) -> None:
+        run = Run.get_or_none(Run.id == (job.spec or {}).get('run'))
+        if run is None:
+            return
+        self._read(run.id, job.id)
+        series = self.metrics(run)
+        if series.run_dir:
+            run.folder = str(Path(series.run_dir).parent)
+        elif not run.folder:
+            run.folder = str(_newest_run_folder(Path(run.params['out_path']), run.name) or '')
+        run.status = job.status
+        run.step = max(run.step, series.step)
+        if series.stopped_at is not None:
+            run.params = {**run.params, 'stopped_at': series.stopped_at}
+        run.save()
+        if run.folder:
+            self.register_checkpoints(run)
+
+    def register_checkpoints(self, run: Run) -> list[Checkpoint]:
+        """Index every .ckpt in the run folder; forget rows whose file RAVE removed."""
+        folder = Path(run.folder)
+        series = self.metrics(run)
+        for ckpt in sorted(folder.rglob('*.ckpt'), key=lambda p: p.stat().st_mtime):
+            kind, step = _checkpoint_kind(ckpt.name, series)
+            row = Checkpoint.get_or_none(Checkpoint.path == str(ckpt))
+            if row is None:
+                Checkpoint.create(run=run, path=str(ckpt), kind=kind, step=step)
+            elif row.step != step:
+                row.step = step
+                row.save()
+        for row in self.checkpoints(run):
+            if not Path(row.path).exists():
+                row.delete_instance()
+        return self.checkpoints(run)
+
+
+def _dataset_errors(dataset: Dataset, base: configs.BaseConfig | None, n_signal: int, batch: int,
+                    channels: int) -> list[str]:
+    errors = []
+    num_signal = (dataset.params or {}).get('num_signal')
+    if num_signal and n_signal > 2 * num_signal and not dataset.lazy:
+        errors.append(f'n_signal can be at most {2 * num_signal} for this dataset (it stores '
+                      f'{2 * num_signal} samples per example); lower it or rebuild the dataset.')
+    if dataset.channels and not 1 <= channels <= dataset.channels:
+        errors.append(f'The dataset has {dataset.channels} channel(s): train with 1 to {dataset.channels}.')
+    n = dataset.n_examples
+    if n:
+        train = max(98 * n // 100, 1)
+        val = min(n - train, 1000)
+        if train // max(batch, 1) < 1:
+            errors.append(f'Batch {batch} is larger than the {train} training examples of this dataset: '
+                          f'use a batch of at most {train}.')
+        if base is not None and not base.discrete and val * n_signal // base.compression < 128:
+            errors.append(f'Validation needs at least 128 latent frames and this dataset keeps {val} example(s) '
+                          f'for it: use more audio, a larger n_signal or a config with less compression.')
+    return errors
+
+
+def _checkpoint_kind(name: str, series: Series) -> tuple[str, int | None]:
+    val_steps = series.steps.get('val/validation', [])
+    if m := _STOP_STEP.search(name):
+        return 'stop', int(m.group(1))
+    if name.startswith('best'):
+        values = series.values.get('val/validation', [])
+        return 'best', val_steps[values.index(min(values))] if values else None
+    kind = 'last' if name.startswith('last') else 'epoch'
+    return kind, val_steps[-1] if val_steps else None
+
+
+def _newest_run_folder(out: Path, name: str) -> Path | None:
+    folders = [p for p in out.glob(f'{name}_*') if p.is_dir()]
+    return max(folders, key=lambda p: p.stat().st_mtime, default=None)
+
+
+def _without(flags: list[str], *names: str) -> list[str]:
+    out, skip = [], False
+    for flag in flags:
+        if skip:
+            skip = False
+        elif flag in names:
+            skip = True
+        else:
+            out.append(flag)
+    return out
