@@ -31,6 +31,7 @@ def create(studio, project) -> None:
         new_button.set_visibility(False)
         with form_slot:
             _new_dataset_form(studio, project, on_close=_close_form)
+        cards.refresh()
 
     def _close_form() -> None:
         form_slot.clear()
@@ -41,7 +42,8 @@ def create(studio, project) -> None:
     def cards() -> None:
         datasets = studio.datasets.list(project)
         if not datasets:
-            _empty_state(_open_form)
+            if new_button.visible:  # while the form is open it teaches the same thing
+                _empty_state(_open_form)
             return
         with ui.element('div').classes('w-full grid gap-4 grid-cols-1 md:grid-cols-2 2xl:grid-cols-3'):
             for dataset in datasets:
@@ -115,7 +117,9 @@ def _dataset_card(studio, dataset: Dataset) -> None:
             bar = ui.linear_progress(value=progress or 0, show_value=False).props('rounded size=6px')
             if progress is None:
                 bar.props('indeterminate')
-            ui.label(state.detail if state and state.detail else 'Waiting to start…').classes(theme.HINT)
+            ui.label(state.detail if state and state.detail else
+                     'Starting RAVE…' if state and state.status == 'running' else 'Waiting in the queue…') \
+                .classes(theme.HINT)
         elif dataset.status in ('failed', 'cancelled'):
             ui.label(dataset.params.get('message', '')).classes('text-xs text-negative line-clamp-2')
         _stats(dataset, compact=True)
@@ -129,7 +133,8 @@ def _stats(dataset: Dataset, compact: bool = False) -> None:
         ('Sampling rate', f'{dataset.sr / 1000:g} kHz' if dataset.sr else '—'),
         ('Channels', {1: 'mono', 2: 'stereo'}.get(dataset.channels, '—')),
         ('Size', fmt_bytes(dataset.size_bytes)),
-        ('Mode', 'lazy (file references)' if dataset.lazy else 'regular (audio stored)'),
+        ('Mode', ('lazy' if dataset.lazy else 'regular') if compact else
+         ('lazy (file references)' if dataset.lazy else 'regular (audio stored)')),
     ]
     if not compact:
         num_signal = params.get('num_signal', 131072)
@@ -139,7 +144,7 @@ def _stats(dataset: Dataset, compact: bool = False) -> None:
                  ('Created', dataset.created.strftime('%d %b %Y, %H:%M'))]
     else:
         rows.append(('Created', dataset.created.strftime('%d %b %Y')))
-    cols = 'grid-cols-2 sm:grid-cols-4' if compact else 'grid-cols-2 md:grid-cols-3'
+    cols = 'grid-cols-3' if compact else 'grid-cols-2 md:grid-cols-3'
     with ui.element('div').classes(f'w-full grid {cols} gap-x-4 gap-y-2'):
         for label, value in rows:
             with ui.column().classes('gap-0 min-w-0'):
@@ -168,7 +173,7 @@ def _new_dataset_form(studio, project, on_close) -> None:
                     ui.button(icon='add', on_click=lambda: _add(paste.value)).props('flat round') \
                         .tooltip('Add this folder').mark('add-folder')
                     ui.button('Browse', icon='folder_open', on_click=lambda: _browse()) \
-                        .props('outline color=primary').mark('browse')
+                        .props('outline color=primary no-wrap').mark('browse')
                 ui.label('Sub-folders are searched too. Your files are only read, never changed.').classes(theme.HINT)
                 survey_label = ui.label().classes('text-sm text-gray-600 dark:text-gray-300').mark('survey')
             with ui.column().classes('gap-2'):
@@ -202,8 +207,22 @@ def _new_dataset_form(studio, project, on_close) -> None:
         length_hint.set_text(f'Each example holds 2 × num_signal = {2 * n:,} samples = {seconds:.2f} s of audio. '
                              .replace(',', ' ') + f'Training crops (n_signal) must fit inside.{note}')
 
-    num_signal.on_value_change(_update_length)
-    sr.on_value_change(_update_length)
+    last = {'survey': None}
+
+    def _show_survey() -> None:
+        found = last['survey']
+        if found is None:
+            survey_label.set_text('')
+        elif not found.files:
+            survey_label.set_text('No audio files found yet in these folders.')
+        else:
+            count = len(found.files) if lazy.value else found.examples(int(num_signal.value or 131072), sr.value)
+            unit = 'references' if lazy.value else 'examples'
+            survey_label.set_text(f'{len(found.files)} files · {fmt_duration(found.seconds)} of audio · '
+                                  f'about {count} {unit}')
+
+    for control in (num_signal, sr, lazy):
+        control.on_value_change(lambda: (_update_length(), _show_survey()))
     _update_length()
 
     def _render_folders() -> None:
@@ -247,21 +266,15 @@ def _new_dataset_form(studio, project, on_close) -> None:
             await _add(chosen)
 
     async def _survey() -> None:
-        if not folders:
-            survey_label.set_text('')
-            return
-        survey_label.set_text('Looking for audio…')
-        found = await run.io_bound(studio.datasets.survey, list(folders), ext.value)
-        if not found.files:
-            survey_label.set_text('No audio files found yet in these folders.')
-            return
-        examples = found.examples(int(num_signal.value or 131072), sr.value)
-        survey_label.set_text(f'{len(found.files)} files · {fmt_duration(found.seconds)} of audio · '
-                              f'about {examples} examples')
+        last['survey'] = None
+        if folders:
+            survey_label.set_text('Looking for audio…')
+            last['survey'] = await run.io_bound(studio.datasets.survey, list(folders), ext.value)
+        _show_survey()
 
     async def _start() -> None:
-        values = dict(name=name.value or '', inputs=list(folders), num_signal=int(num_signal.value or 0),
-                      channels=channels.value, sr=sr.value, ext=list(ext.value or []), lazy=lazy.value)
+        values = {'name': name.value or '', 'inputs': list(folders), 'num_signal': int(num_signal.value or 0),
+                  'channels': channels.value, 'sr': sr.value, 'ext': list(ext.value or []), 'lazy': lazy.value}
         start_button.props('loading')
         found = await run.io_bound(studio.datasets.survey, values['inputs'], values['ext'] or None)
         issues = await run.io_bound(lambda: studio.datasets.validate(project, survey=found, **values))
@@ -279,6 +292,7 @@ def _new_dataset_form(studio, project, on_close) -> None:
         with card:
             _started(studio, dataset, on_close)
 
+    ext.on_value_change(_survey)
     _render_folders()
 
 
@@ -310,10 +324,10 @@ def _detail_body(studio, dataset: Dataset) -> None:
         ui.button('Delete', icon='delete', on_click=lambda: _confirm_delete(studio, dataset)) \
             .props('outline color=negative').mark('delete')
     if dataset.status in ('failed', 'cancelled') and dataset.params.get('message'):
-        with ui.card().classes(theme.CARD + ' bg-red-50 dark:bg-red-950/30 border-red-200 dark:border-red-900'):
-            with ui.row().classes('items-start gap-2 no-wrap'):
-                ui.icon('error', color='negative').classes('text-xl')
-                ui.label(dataset.params['message']).classes('text-sm').mark('message')
+        with ui.card().classes(theme.CARD + ' bg-red-50 dark:bg-red-950/30 border-red-200 dark:border-red-900'), \
+                ui.row().classes('items-start gap-2 no-wrap'):
+            ui.icon('error', color='negative').classes('text-xl')
+            ui.label(dataset.params['message']).classes('text-sm').mark('message')
     with ui.card().classes(theme.CARD + ' gap-3'):
         ui.label('Contents').classes(theme.SECTION)
         _stats(dataset)
@@ -324,8 +338,11 @@ def _detail_body(studio, dataset: Dataset) -> None:
             _path_row('Source folder', source)
         job = studio.jobs.states.get(dataset.job_id) if dataset.job_id else None
         if job and dataset.status == 'ready':
-            ui.label('Made with').classes(theme.HINT + ' mt-2')
-            ui.code(job.command, language='bash').classes('w-full text-xs')
+            ui.label('Made with (the same command works in a terminal)').classes(theme.HINT + ' mt-2')
+            with ui.row().classes('w-full items-start gap-2 no-wrap rounded-lg p-3 bg-gray-100 dark:bg-gray-900'):
+                ui.label(job.command).classes(f'{theme.MONO} break-all grow').mark('command')
+                ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(job.command)) \
+                    .props('flat round dense size=sm').tooltip('Copy command')
     if dataset.job_id and dataset.status != 'ready':
         with ui.card().classes(theme.CARD + ' gap-2'):
             ui.label('Preprocessing').classes(theme.SECTION)

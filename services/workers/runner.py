@@ -120,8 +120,8 @@ class Host:
             self.progress.write(json.dumps(event) + '\n')
         if self.spec.get('kind') == 'preprocess' and not self.reason:
             for pattern, message in HANG_PATTERNS:
-                if pattern.search(line):
-                    self._abort(f'{message} ({line.strip()[:200]})')
+                if match := pattern.search(line):  # quote RAVE's error, not the progress bar before it
+                    self._abort(f'{message} ({line[match.start():].strip()[:200]})')
                     break
 
     def _abort(self, reason: str) -> None:
