@@ -173,3 +173,16 @@ def test_delete_keeps_files_unless_asked(studio, project, data_dir: Path) -> Non
     studio.datasets.delete(second, remove_files=True)
     assert not Path(second.path).exists()
     assert (data_dir / 'audio' / 'tone_00.wav').exists()
+
+
+def test_missing_ffprobe_is_named_before_launch_and_ends_the_job(studio, project, data_dir: Path,
+                                                                 tmp_path: Path, monkeypatch) -> None:
+    synth_audio(data_dir / 'audio', n_files=1, seconds=3.0)
+    monkeypatch.setenv('PATH', str(tmp_path / 'empty-bin'))  # no ffmpeg, no ffprobe
+    problems = studio.datasets.validate(project, 'x', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL)
+    assert any('ffmpeg and ffprobe not found' in p for p in problems)
+    dataset = studio.datasets.start(project, 'x', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL)
+    dataset = wait_for(studio, dataset, timeout=60)
+    assert dataset.status == 'failed'
+    assert 'ffprobe or ffmpeg is missing' in dataset.params['message']
+    assert not Path(dataset.path).exists()
