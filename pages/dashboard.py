@@ -70,13 +70,13 @@ def _machine(studio) -> None:
         now = monitor.now
         box.clear()
         with box:
-            _meter('CPU', now.cpu / 100, f'{now.cpu:.0f} %', spark=list(monitor.cpu_history))
+            _meter('CPU · last 2 min', now.cpu / 100, f'{now.cpu:.0f} %', spark=list(monitor.cpu_history))
             ram = now.ram_used / now.ram_total if now.ram_total else 0
             _meter('RAM', ram, f'{fmt_bytes(now.ram_used)} / {fmt_bytes(now.ram_total)}')
             for gpu in now.gpus:
                 mem = gpu.mem_used / gpu.mem_total if gpu.mem_total else 0
                 _meter(f'GPU {gpu.index}', gpu.util / 100, f'{gpu.util:.0f} %', tip=gpu.name)
-                _meter('  memory', mem, f'{fmt_bytes(gpu.mem_used)} / {fmt_bytes(gpu.mem_total)}')
+                _meter(f'GPU {gpu.index} memory', mem, f'{fmt_bytes(gpu.mem_used)} / {fmt_bytes(gpu.mem_total)}')
             if not now.gpus:
                 with ui.row().classes('items-center gap-2 text-sm text-gray-500'):
                     ui.icon('info_outline')
@@ -86,39 +86,42 @@ def _machine(studio) -> None:
 
 
 def _meter(label: str, fraction: float, figure: str, *, spark: list[float] | None = None, tip: str = '') -> None:
-    with ui.row().classes('w-full items-center gap-2 no-wrap text-sm'):
-        name = ui.label(label).classes('w-16 shrink-0 text-gray-500 whitespace-pre')
-        if tip:
-            name.tooltip(tip)
+    """A label and its figure on one line, a bar (or the recent history as a sparkline) below."""
+    with ui.column().classes('w-full gap-1'):
+        with ui.row().classes('w-full items-baseline gap-2 no-wrap text-sm'):
+            name = ui.label(label).classes('grow text-gray-500 truncate')
+            if tip:
+                name.tooltip(tip)
+            ui.label(figure).classes(theme.NUMBER + ' font-medium')
         if spark:
-            ui.html(_sparkline(spark)).classes('w-16 h-6 shrink-0 text-primary')
-        ui.linear_progress(value=max(0.0, min(1.0, fraction)), show_value=False).props('rounded size=8px') \
-            .classes('grow')
-        ui.label(figure).classes(theme.NUMBER + ' w-32 shrink-0')
+            ui.html(_sparkline(spark)).classes('w-full h-7 text-primary')
+        else:
+            ui.linear_progress(value=max(0.0, min(1.0, fraction)), show_value=False) \
+                .props('rounded size=8px').classes('w-full')
 
 
 def _sparkline(values: list[float]) -> str:
-    """A tiny inline SVG of CPU % over the last minute (0–100 on the y axis)."""
-    values = values[-30:]
+    """An inline SVG of CPU % over the sampled history (0–100 on the y axis)."""
     if len(values) < 2:
         values = values * 2 or [0.0, 0.0]
-    step = 64 / (len(values) - 1)
-    points = ' '.join(f'{i * step:.1f},{24 - 22 * min(v, 100) / 100:.1f}' for i, v in enumerate(values))
-    return (f'<svg viewBox="0 0 64 24" width="64" height="24" preserveAspectRatio="none">'
+    step = 100 / (len(values) - 1)
+    points = ' '.join(f'{i * step:.1f},{27 - 25 * min(v, 100) / 100:.1f}' for i, v in enumerate(values))
+    return (f'<svg viewBox="0 0 100 28" width="100%" height="28" preserveAspectRatio="none">'
+            f'<polygon points="0,28 {points} 100,28" fill="currentColor" fill-opacity="0.12"/>'
             f'<polyline points="{points}" fill="none" stroke="currentColor" stroke-width="1.5" '
-            f'stroke-linejoin="round"/></svg>')
+            f'vector-effect="non-scaling-stroke" stroke-linejoin="round"/></svg>')
 
 
 def _start() -> None:
     with _card('Start', 'rocket_launch').mark('start'):
         for label, hint, icon, target in START:
-            with ui.link(target=target).classes('w-full no-underline text-inherit rounded-lg px-2 py-1 '
-                                                'hover:bg-primary/10').mark(f'start-{target.strip("/")}'):
-                with ui.row().classes('items-center gap-3 no-wrap'):
-                    ui.icon(icon, color='primary').classes('text-xl')
-                    with ui.column().classes('gap-0'):
-                        ui.label(label).classes('text-sm font-medium')
-                        ui.label(hint).classes(theme.HINT)
+            with ui.link(target=target).classes('w-full flex items-center gap-3 no-wrap no-underline text-inherit '
+                                                'rounded-lg px-2 py-1 hover:bg-primary/10') \
+                    .mark(f'start-{target.strip("/")}'):
+                ui.icon(icon, color='primary').classes('text-xl')
+                with ui.column().classes('gap-0'):
+                    ui.label(label).classes('text-sm font-medium')
+                    ui.label(hint).classes(theme.HINT)
 
 
 def _empty(text: str, action: str, target: str) -> None:
@@ -139,7 +142,7 @@ def _recent_runs(project: Project) -> None:
                 ui.label(r.dataset.name if r.dataset else '—').classes('text-gray-500 max-sm:hidden w-32 truncate')
                 ui.label(' + '.join(r.configs or []) or '—').classes('text-gray-500 max-sm:hidden w-32 truncate')
                 ui.label(f'{r.step:,} steps'.replace(',', ' ')).classes(theme.NUMBER + ' w-28')
-                status_chip(r.status)
+                _chip(r.status)
 
 
 def _recent_datasets(project: Project) -> None:
@@ -153,7 +156,7 @@ def _recent_datasets(project: Project) -> None:
                 ui.label(d.name).classes('font-medium grow truncate')
                 ui.label(fmt_duration(d.n_seconds) if d.n_seconds else '—').classes(theme.NUMBER + ' w-24')
                 ui.label(f'{d.sr / 1000:g} kHz' if d.sr else '').classes(theme.NUMBER + ' w-20 max-sm:hidden')
-                status_chip(d.status)
+                _chip(d.status)
 
 
 def _recent_exports(project: Project) -> None:
@@ -167,7 +170,12 @@ def _recent_exports(project: Project) -> None:
                 ui.label(Path(e.path).name).classes('font-medium grow truncate')
                 ui.label('streaming' if e.streaming else 'offline').classes('text-gray-500 w-20')
                 ui.label(f'{e.created:%Y-%m-%d}').classes(theme.NUMBER + ' w-24 max-sm:hidden')
-                status_chip(e.status)
+                _chip(e.status)
+
+
+def _chip(status: str) -> None:
+    with ui.element('div').classes('w-24 shrink-0 flex justify-end'):
+        status_chip(status)
 
 
 _ROW = ('w-full flex items-center gap-3 no-wrap px-2 py-1 rounded-lg no-underline text-inherit text-sm '

@@ -12,39 +12,39 @@ from services.store import Project
 
 def wizard(studio) -> None:
     """New project in four steps: name → description → data location → review."""
-    with ui.dialog() as dialog, ui.card().classes('w-[560px] max-w-[95vw] p-0'):
-        with ui.stepper().props('vertical flat animated').classes('w-full') as stepper:
-            with ui.step('Name', icon='badge'):
-                name = ui.input('Project name', validation=_NAME_RULES) \
-                    .props('autofocus outlined dense').classes('w-full').mark('wizard-name')
-                ui.label('Short and unique, e.g. "Drum machines" or "Choir 2026".').classes(theme.HINT)
-                with ui.stepper_navigation():
-                    ui.button('Next', on_click=lambda: name.validate() and stepper.next()) \
-                        .props('unelevated').mark('wizard-next-1')
-                    ui.button('Cancel', on_click=dialog.close).props('flat')
-            with ui.step('Description', icon='notes'):
-                description = ui.textarea('Description (optional)').props('outlined autogrow') \
-                    .classes('w-full').mark('wizard-description')
-                ui.label('What the sounds are and what you want the model to do.').classes(theme.HINT)
-                with ui.stepper_navigation():
-                    ui.button('Next', on_click=stepper.next).props('unelevated').mark('wizard-next-2')
-                    ui.button('Back', on_click=stepper.previous).props('flat')
-            with ui.step('Data location', icon='folder'):
-                location = ui.input('Folder').props('outlined dense').classes('w-full').mark('wizard-location')
-                ui.label().classes(theme.HINT).bind_text_from(
-                    name, 'value', lambda v: f'Leave empty for {studio.projects.default_location(v or "project")}. '
-                                             'Datasets, runs, exports and uploads go there.')
-                with ui.stepper_navigation():
-                    ui.button('Next', on_click=stepper.next).props('unelevated').mark('wizard-next-3')
-                    ui.button('Back', on_click=stepper.previous).props('flat')
-            with ui.step('Review', icon='task_alt'):
-                review = ui.column().classes('gap-1 text-sm')
-                stepper.on_value_change(lambda: _review(review, studio, name.value, description.value, location.value))
-                error = ui.label().classes('text-sm text-negative')
-                with ui.stepper_navigation():
-                    ui.button('Create project', icon='check', on_click=lambda: _create()) \
-                        .props('unelevated').mark('wizard-create')
-                    ui.button('Back', on_click=stepper.previous).props('flat')
+    with ui.dialog() as dialog, ui.card().classes('w-[560px] max-w-[95vw] p-0'), \
+            ui.stepper().props('vertical flat animated').classes('w-full') as stepper:
+        with ui.step('Name', icon='badge'):
+            name = ui.input('Project name', validation=_NAME_RULES) \
+                .props('autofocus outlined dense').classes('w-full').mark('wizard-name')
+            ui.label('Short and unique, e.g. "Drum machines" or "Choir 2026".').classes(theme.HINT)
+            with ui.stepper_navigation():
+                ui.button('Next', on_click=lambda: name.validate() and stepper.next()) \
+                    .props('unelevated').mark('wizard-next-1')
+                ui.button('Cancel', on_click=dialog.close).props('flat')
+        with ui.step('Description', icon='notes'):
+            description = ui.textarea('Description (optional)').props('outlined autogrow') \
+                .classes('w-full').mark('wizard-description')
+            ui.label('What the sounds are and what you want the model to do.').classes(theme.HINT)
+            with ui.stepper_navigation():
+                ui.button('Next', on_click=stepper.next).props('unelevated').mark('wizard-next-2')
+                ui.button('Back', on_click=stepper.previous).props('flat')
+        with ui.step('Data location', icon='folder'):
+            location = ui.input('Folder').props('outlined dense').classes('w-full').mark('wizard-location')
+            ui.label().classes(theme.HINT).bind_text_from(
+                name, 'value', lambda v: f'Leave empty for {studio.projects.default_location(v or "project")}. '
+                                         'Datasets, runs, exports and uploads go there.')
+            with ui.stepper_navigation():
+                ui.button('Next', on_click=stepper.next).props('unelevated').mark('wizard-next-3')
+                ui.button('Back', on_click=stepper.previous).props('flat')
+        with ui.step('Review', icon='task_alt'):
+            review = ui.column().classes('gap-1 text-sm')
+            stepper.on_value_change(lambda: _review(review, studio, name.value, description.value, location.value))
+            error = ui.label().classes('text-sm text-negative')
+            with ui.stepper_navigation():
+                ui.button('Create project', icon='check', on_click=lambda: _create()) \
+                    .props('unelevated').mark('wizard-create')
+                ui.button('Back', on_click=stepper.previous).props('flat')
 
     def _create() -> None:
         folder = location.value.strip() or None

@@ -38,7 +38,7 @@ def switch_to(studio, project: Project) -> None:
 
 def _card(studio, p: Project, *, current: bool, changed) -> None:
     counts = studio.projects.counts(p)
-    with ui.card().classes(theme.CARD + (' ring-2 ring-primary/60' if current else '')).mark(f'project-{p.id}'):
+    with ui.card().classes(theme.CARD + (f' ring-2 ring-[{theme.ACCENT}]' if current else '')).mark(f'project-{p.id}'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
             ui.icon('folder_special', color='primary').classes('text-2xl')
             ui.label(p.name).classes('text-lg font-semibold truncate grow')

@@ -1,6 +1,7 @@
 """Settings: data folder, browsable folders, default device, the Python that runs RAVE, limits, password."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from nicegui import app, run, ui
@@ -15,8 +16,9 @@ HINTS = {d.key: d.hint for d in DOCS}
 def create(studio, project) -> None:
     values = studio.settings.all()
     editable = not app.storage.user.get('user') or bool(app.storage.user.get('admin'))
-    ui.label('Settings').classes(theme.TITLE)
-    ui.label('Studio-wide choices, kept in this data folder.').classes(theme.SUBTITLE)
+    with ui.column().classes('gap-0'):
+        ui.label('Settings').classes(theme.TITLE)
+        ui.label('Studio-wide choices, kept in this data folder.').classes(theme.SUBTITLE)
 
     with _card('Data folder', 'storage'):
         ui.label(str(studio.data_dir)).classes(theme.MONO + ' break-all').mark('data-dir')
@@ -39,9 +41,9 @@ def create(studio, project) -> None:
             .props('outlined dense').classes('w-full sm:w-80').mark('setting-default_device')
         ui.label(HINTS['default_device']).classes(theme.HINT)
         python = ui.input('Python interpreter', value=values['python'],
-                          placeholder=f'{studio.settings.python} (the studio\'s own)') \
+                          placeholder=sys.executable) \
             .props('outlined dense').classes('w-full').mark('setting-python')
-        ui.label(HINTS['python']).classes(theme.HINT)
+        ui.label(f'{HINTS["python"]} The studio\'s own is {sys.executable}.').classes(theme.HINT + ' break-all')
         python_error = ui.label().classes('text-sm text-negative').mark('python-error')
         with ui.row().classes('w-full gap-4'):
             with ui.column().classes('gap-0'):
@@ -121,10 +123,9 @@ def create(studio, project) -> None:
 
 def _card(title: str, icon: str) -> ui.card:
     card = ui.card().classes(theme.CARD + ' gap-2')
-    with card:
-        with ui.row().classes('items-center gap-2'):
-            ui.icon(icon, color='primary').classes('text-xl')
-            ui.label(title).classes(theme.SECTION)
+    with card, ui.row().classes('items-center gap-2'):
+        ui.icon(icon, color='primary').classes('text-xl')
+        ui.label(title).classes(theme.SECTION)
     return card
 
 

@@ -6,8 +6,9 @@ import os
 import re
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from services.store import Checkpoint, Dataset, Export, Job, Project, Run, db, now
 
