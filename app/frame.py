@@ -26,7 +26,7 @@ def frame(studio: Studio, path: str, title: str) -> Iterator[Project]:
     project = current_project(studio)
     ui.page_title(f'{title} · RAVE Studio')
 
-    with ui.header().classes('items-center gap-3 px-4 py-2 bg-white dark:bg-[#111318] text-gray-900 '
+    with ui.header().classes('items-center gap-3 px-4 py-2 bg-[#ffffff] dark:bg-[#111318] text-gray-900 '
                              'dark:text-gray-100 border-b border-gray-200 dark:border-gray-800'):
         ui.button(icon='menu', on_click=lambda: drawer.toggle()).props('flat round dense').mark('menu')
         with ui.link(target='/').classes('flex items-center gap-2 no-underline text-inherit'):
@@ -44,7 +44,7 @@ def frame(studio: Studio, path: str, title: str) -> Iterator[Project]:
                     ui.menu_item(f'Signed in as {app.storage.user["user"]}').props('disable')
                     ui.menu_item('Sign out', on_click=_logout)
 
-    with ui.left_drawer(value=True, bordered=True).props('width=220 breakpoint=800') \
+    with ui.left_drawer(value=None, bordered=True).props('width=220 breakpoint=800') \
             .classes('bg-gray-50 dark:bg-[#0F1014] p-2') as drawer:
         for target, label, icon in theme.NAV:
             active = path == target or (target != '/' and path.startswith(target))
