@@ -340,7 +340,7 @@ def _detail_body(studio, dataset: Dataset) -> None:
         if job and dataset.status == 'ready':
             ui.label('Made with (the same command works in a terminal)').classes(theme.HINT + ' mt-2')
             with ui.row().classes('w-full items-start gap-2 no-wrap rounded-lg p-3 bg-gray-100 dark:bg-gray-900'):
-                ui.label(job.command).classes(f'{theme.MONO} break-all grow').mark('command')
+                ui.label(job.command).classes(f'{theme.MONO} break-words min-w-0 grow').mark('command')
                 ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(job.command)) \
                     .props('flat round dense size=sm').tooltip('Copy command')
     if dataset.job_id and dataset.status != 'ready':

@@ -167,8 +167,9 @@ class DatasetService:
             args += ['--input_path', str(Path(folder).expanduser().resolve())]
         args += ['--output_path', str(output), '--num_signal', str(num_signal), '--channels', str(channels),
                  '--sampling_rate', str(sr)]
-        for e in ext:
-            args += ['--ext', e]
+        if sorted(ext) != sorted(RAVE_EXTENSIONS):  # RAVE's default list needs no flags
+            for e in ext:
+                args += ['--ext', e]
         if lazy:
             args.append('--lazy')
         return args
