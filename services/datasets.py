@@ -201,7 +201,9 @@ class DatasetService:
         job = self.jobs.submit(
             'preprocess', f'Preprocess {name}', [self.settings.python, '-m', 'scripts.preprocess', *flags],
             command=shlex.join(['rave', 'preprocess', *flags]), project=project, cwd=self.jobs.root,
-            stdin='y\n' if lazy else '', stall_s=STALL_S, spec={'dataset_id': dataset.id, 'output': str(output)}, slot='preprocess')
+            stdin='y\n' if lazy else '', stall_s=STALL_S,
+            env={'PYTHONWARNINGS': 'ignore::FutureWarning'},  # torch's pynvml notice, noise in the log
+            spec={'dataset_id': dataset.id, 'output': str(output)}, slot='preprocess')
         dataset.job = job
         dataset.save()
         self._totals[job.id] = (expected, params)
