@@ -45,8 +45,10 @@ def http_get(url: str, timeout: float = 10.0, cookies: str = '') -> tuple[int, s
 class StudioProcess:
     """`rave-studio --no-browser --port P --data-dir D [args]`, its output in D/../studio-N.log."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict | None = None, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict | None = None, port: int | None = None,
+                 log_dir: Path | None = None) -> None:
         self.data_dir = data_dir
+        self.log_dir = log_dir or data_dir.parent
         self.port = port or free_port()
         self.url = f'http://127.0.0.1:{self.port}'
         self.args = list(args)
@@ -56,8 +58,8 @@ class StudioProcess:
         self.launched_at = 0.0
 
     def start(self, timeout: float = 90.0) -> 'StudioProcess':
-        n = len(list(self.data_dir.parent.glob('studio-*.log')))
-        self.log_path = self.data_dir.parent / f'studio-{n}.log'
+        n = len(list(self.log_dir.glob('studio-*.log')))
+        self.log_path = self.log_dir / f'studio-{n}.log'
         log = open(self.log_path, 'wb')
         self.launched_at = time.monotonic()
         self.proc = subprocess.Popen(
