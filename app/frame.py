@@ -22,6 +22,7 @@ def current_project(studio: Studio) -> Project:
 @contextmanager
 def frame(studio: Studio, path: str, title: str) -> Iterator[Project]:
     ui.colors(**theme.COLORS)
+    ui.add_css(theme.CSS)
     dark = ui.dark_mode().bind_value(app.storage.user, 'dark')
     project = current_project(studio)
     ui.page_title(f'{title} · RAVE Studio')

@@ -58,3 +58,7 @@ CHART_LAYOUT = {
     'legend': {'orientation': 'h', 'y': 1.12},
     'colorway': [ACCENT, '#00B894', '#F59E0B', '#EF4444', '#3B82F6', '#E84393', '#636E72'],
 }
+
+CSS = """
+.studio-console .q-scrollarea__content { white-space: pre-wrap; word-break: break-all; }
+"""

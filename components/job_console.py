@@ -24,7 +24,8 @@ def job_console(jobs: JobService, job_id: int, *, height: str = 'h-64', stop_lab
         message = ui.label().classes('text-sm text-negative whitespace-pre-wrap')
         with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'):
             ui.code(state.command if state else '', language='bash').classes('w-full text-xs')
-        log = ui.log(max_lines=400).classes(f'w-full {height} {theme.MONO} bg-gray-950 text-gray-100 rounded-lg')
+        log = ui.log(max_lines=400).classes(f'w-full {height} {theme.MONO} bg-gray-950 text-gray-100 rounded-lg '
+                                            'studio-console')
     seen = {'version': -1, 'offset': jobs.log_size(job_id) - 20000}
 
     def refresh() -> None:
