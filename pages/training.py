@@ -1,18 +1,351 @@
-"""training page (stub)."""
+"""Training: the project's runs, the form that starts one (`rave train`), and a live run page."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from nicegui import ui
 
 from app import theme
+from components.job_console import job_console
+from components.metric_chart import metric_chart
+from components.status import fmt_duration, status_chip
+from services.store import Dataset, Run
+from services.training import TRAIN_LOSSES, TrainingError
+
+ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted live; '
+         'stopping saves a checkpoint you can resume or export.')
 
 
 def create(studio, project) -> None:
-    ui.label('Training').classes(theme.TITLE)
+    """The project's runs, newest first, or an empty state that explains what a run is."""
+    with ui.row().classes('w-full items-end gap-4'):
+        with ui.column().classes('gap-0 grow'):
+            ui.label('Training').classes(theme.TITLE)
+            ui.label(f'Runs of {project.name}').classes(theme.SUBTITLE)
+        ui.button('New training', icon='add', on_click=lambda: ui.navigate.to('/training/new')) \
+            .props('unelevated color=primary').mark('new')
+
+    @ui.refreshable
+    def runs() -> None:
+        rows = studio.training.list(project)
+        if not rows:
+            _empty_state()
+        else:
+            _runs_table(studio, rows)
+
+    runs()
+    seen = {'version': studio.jobs.version}
+
+    def _tick() -> None:
+        if seen['version'] != studio.jobs.version:
+            seen['version'] = studio.jobs.version
+            runs.refresh()
+
+    ui.timer(1.0, _tick)
 
 
 def new_run(studio, project) -> None:
-    ui.label('New training').classes(theme.TITLE)
+    """The form: dataset, base config and RAVE's main parameters, checked live, with the equivalent command."""
+    with ui.row().classes('w-full items-center gap-3'):
+        ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
+            .tooltip('All runs')
+        with ui.column().classes('gap-0'):
+            ui.label('New training').classes(theme.TITLE)
+            ui.label(ABOUT).classes(theme.SUBTITLE)
+    datasets = {d.id: d for d in studio.datasets.list(project) if d.status == 'ready'}
+    if not datasets:
+        with ui.card().classes(theme.CARD + ' items-center text-center gap-3 py-10').mark('no-dataset'):
+            ui.icon('library_music', color='primary').classes('text-5xl opacity-80')
+            ui.label('No ready dataset in this project').classes('text-lg font-semibold')
+            ui.label('Training needs a dataset: build one from folders of audio first.').classes(theme.HINT)
+            ui.button('Go to Datasets', icon='arrow_forward', on_click=lambda: ui.navigate.to('/datasets')) \
+                .props('unelevated color=primary')
+        return
+    _form(studio, project, datasets)
 
 
-def run_page(studio, project, run_id: int) -> None:
-    ui.label(f'Run {run_id}').classes(theme.TITLE)
+def run_page(studio, project, run_id: str) -> None:
+    """One run: progress, live charts, console, checkpoints."""
+    run = studio.training.get(run_id)
+    if run is None or run.project_id != project.id:
+        with ui.card().classes(theme.CARD + ' items-center gap-3 py-10'):
+            ui.icon('search_off', color='grey-6').classes('text-5xl')
+            ui.label('This run does not exist in the current project.').classes(theme.SECTION)
+            ui.button('All runs', icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat')
+        return
+    series = lambda: studio.training.metrics(run)  # noqa: E731 - re-read each tick
+
+    @ui.refreshable
+    def header() -> None:
+        _run_header(studio, studio.training.get(run.id))
+
+    header()
+    with ui.card().classes(theme.CARD + ' gap-3'):
+        _live_figures(studio, run)
+        if run.job_id:
+            job_console(studio.jobs, run.job_id, height='h-56', stop_label='Stop & save checkpoint')
+    with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
+        with ui.card().classes(theme.CARD).mark('loss-chart'):
+            metric_chart(series, [(k, k.replace('_', ' ')) for k in TRAIN_LOSSES], 'Training losses')
+        with ui.card().classes(theme.CARD).mark('validation-chart'):
+            metric_chart(series, [('val/validation', 'validation')], 'Validation (full-band distance)',
+                         mode='lines+markers')
+
+    @ui.refreshable
+    def checkpoints() -> None:
+        _checkpoints(studio, studio.training.get(run.id))
+
+    checkpoints()
+    seen = {'status': run.status, 'job': run.job_id}
+
+    def _tick() -> None:
+        current = studio.training.get(run.id)
+        if current and (current.status, current.job_id) != (seen['status'], seen['job']):
+            if current.job_id != seen['job']:
+                ui.navigate.reload()  # a resumed run has a new job and console
+            seen['status'] = current.status
+            header.refresh()
+            checkpoints.refresh()
+
+    ui.timer(1.0, _tick)
+
+
+# ---- list -------------------------------------------------------------------------------------------
+def _empty_state() -> None:
+    with ui.card().classes(theme.CARD + ' items-center text-center gap-3 py-12').mark('empty'):
+        ui.icon('model_training', color='primary').classes('text-6xl opacity-80')
+        ui.label('No training runs yet').classes('text-xl font-semibold')
+        ui.label(ABOUT).classes('max-w-xl text-sm text-gray-600 dark:text-gray-300')
+        ui.label('Try v2_small for a first model; on a CPU expect a few steps per second at most.') \
+            .classes(theme.HINT + ' max-w-xl')
+        ui.button('New training', icon='add', on_click=lambda: ui.navigate.to('/training/new')) \
+            .props('unelevated color=primary').classes('mt-2')
+
+
+def _runs_table(studio, rows: list[Run]) -> None:
+    columns = 'grid-cols-[2fr_1.5fr_1fr_1.4fr_1fr_1.2fr]'
+    with ui.card().classes(theme.CARD + ' p-0 gap-0').mark('runs'):
+        with ui.element('div').classes(f'w-full grid {columns} gap-4 px-4 py-2 {theme.HINT} uppercase '
+                                       'tracking-wide border-b border-gray-200 dark:border-gray-800'):
+            for title in ('Run', 'Dataset', 'Config', 'Steps', 'Status', 'Created'):
+                ui.label(title).classes('text-right' if title == 'Steps' else '')
+        for run in rows:
+            step, max_steps = _step(studio, run)
+            with ui.element('div').classes(
+                    f'w-full grid {columns} gap-4 px-4 py-3 items-center cursor-pointer text-sm '
+                    'hover:bg-gray-50 dark:hover:bg-gray-900 border-b border-gray-100 dark:border-gray-900') \
+                    .on('click', lambda r=run: ui.navigate.to(f'/training/runs/{r.id}')).mark(f'run-{run.name}'):
+                ui.label(run.name).classes('font-medium truncate')
+                ui.label(run.dataset.name if run.dataset else '—').classes('truncate text-gray-600 dark:text-gray-300')
+                ui.label(' + '.join(run.configs)).classes(theme.MONO)
+                ui.label(f'{_num(step)} / {_num(max_steps)}').classes(theme.NUMBER)
+                with ui.row():
+                    status_chip(run.status)
+                ui.label(run.created.strftime('%d %b %Y, %H:%M')).classes('text-gray-500')
+
+
+def _step(studio, run: Run) -> tuple[int, int]:
+    series = studio.training.series.get(run.id)
+    step = max(run.step, series.step if series else 0)
+    return step, run.params.get('max_steps', 0)
+
+
+def _num(n: int | None) -> str:
+    return '—' if n is None else f'{n:,}'.replace(',', ' ')
+
+
+# ---- form -------------------------------------------------------------------------------------------
+def _form(studio, project, datasets: dict[int, Dataset]) -> None:
+    configs = {c.name: c for c in studio.training.configs()}
+    devices = dict(studio.monitor.devices())
+    first = next(iter(datasets.values()))
+    with ui.card().classes(theme.CARD + ' gap-4').mark('new-form'):
+        with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-x-8 gap-y-3'):
+            with ui.column().classes('gap-2'):
+                ui.label('What to train').classes(theme.SECTION)
+                dataset = _field(ui.select({i: d.name for i, d in datasets.items()}, value=first.id,
+                                           label='Dataset').mark('dataset'), '')
+                config = _field(ui.select({n: n for n in configs}, value='v2_small' if 'v2_small' in configs
+                                          else next(iter(configs), None), label='Base config').mark('config'), '')
+                name = _field(ui.input('Run name', placeholder='e.g. violin_v2small').mark('name'),
+                              'Names the run folder (<name>_<config hash>); letters, digits, . _ - only.')
+                device = _field(ui.select(devices, value=_default_device(studio, devices), label='Device')
+                                .mark('device'), 'Where it trains; one training per device at a time, the rest queue.')
+            with ui.column().classes('gap-2'):
+                ui.label('RAVE parameters').classes(theme.SECTION)
+                with ui.row().classes('w-full gap-4 no-wrap'):
+                    max_steps = _field(ui.number('Max steps', value=100000, min=1, format='%d', suffix='steps')
+                                       .mark('max_steps'), 'Training ends here (RAVE default 6 000 000).')
+                    val_every = _field(ui.number('Validate every', value=1000, min=1, format='%d', suffix='steps')
+                                       .mark('val_every'), 'Each validation also saves a checkpoint.')
+                n_signal = _field(ui.number('Crop length (n_signal)', value=131072, min=512, step=512, format='%d',
+                                            suffix='samples').mark('n_signal'), '')
+                with ui.row().classes('w-full gap-4 no-wrap'):
+                    batch = _field(ui.number('Batch', value=8, min=1, format='%d', suffix='examples')
+                                   .mark('batch'), 'Examples per step; lower it if memory runs out.')
+                    channels = _field(ui.select({1: 'Mono'}, value=1, label='Channels').mark('channels'),
+                                      'At most the dataset\'s channels.')
+                workers = _field(ui.number('Data loader workers', value=0, min=0, max=32, format='%d',
+                                           suffix='processes').mark('workers'),
+                                 'Processes that read the dataset; 0 reads in the training process.')
+        problems = ui.column().classes('w-full gap-1').mark('problems')
+        with ui.expansion('Equivalent RAVE command', icon='terminal', value=True).classes('w-full text-sm'):
+            command = ui.code('', language='bash').classes('w-full text-xs').mark('command')
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button('Cancel', on_click=lambda: ui.navigate.to('/training')).props('flat')
+            start = ui.button('Start training', icon='play_arrow', on_click=lambda: _start()) \
+                .props('unelevated color=primary').mark('start')
+
+    def values() -> dict:
+        return {'name': (name.value or '').strip(), 'config': config.value, 'max_steps': int(max_steps.value or 0),
+                'val_every': int(val_every.value or 0), 'n_signal': int(n_signal.value or 0),
+                'batch': int(batch.value or 0), 'channels': int(channels.value or 1), 'device': device.value,
+                'workers': int(workers.value or 0)}
+
+    def on_dataset() -> None:
+        chosen = datasets[dataset.value]
+        count = chosen.channels or 1
+        channels.set_options({c: {1: 'Mono', 2: 'Stereo'}.get(c, f'{c} channels') for c in range(1, count + 1)},
+                             value=count)
+        num_signal = (chosen.params or {}).get('num_signal')
+        if num_signal and n_signal.value and n_signal.value > 2 * num_signal:
+            n_signal.set_value(2 * num_signal)
+        dataset.hint_label.set_text(f'{chosen.n_examples or "?"} examples · {(chosen.sr or 44100) / 1000:g} kHz · '
+                                    f'{count} channel(s); only ready datasets are listed.')
+        check()
+
+    def check() -> list[str]:
+        v = values()
+        chosen = datasets.get(dataset.value)
+        base = configs.get(v['config'])
+        config.hint_label.set_text(base.description if base else '')
+        sr = (chosen.sr if chosen else None) or 44100
+        n_signal.hint_label.set_text(f'{v["n_signal"] / sr:.2f} s per training example at {sr / 1000:g} kHz; '
+                                     f'a multiple of {base.compression if base else 512} for this config.')
+        issues = studio.training.validate(project, chosen, v['name'], v['config'], v['n_signal'], v['batch'],
+                                          v['channels'], v['max_steps'], v['val_every'])
+        if not v['name']:
+            issues = [i for i in issues if i != 'Give the run a name.']  # not nagged before typing
+        problems.clear()
+        with problems:
+            for issue in issues:
+                with ui.row().classes('items-start gap-2 no-wrap text-negative text-sm'):
+                    ui.icon('error_outline').classes('mt-0.5')
+                    ui.label(issue)
+        if chosen is not None:
+            out = studio.projects.folder(project, 'runs')
+            command.set_content(studio.training.command(studio.training.arguments(
+                chosen, v['name'] or '<name>', v['config'], out, v['max_steps'], v['val_every'], v['n_signal'],
+                v['batch'], v['channels'], v['device'], v['workers'])))
+        return issues
+
+    def _start() -> None:
+        v = values()
+        if not v['name']:
+            ui.notify('Give the run a name first.', type='negative')
+            return
+        try:
+            run = studio.training.start(project, datasets[dataset.value], **v)
+        except TrainingError as e:
+            check()
+            ui.notify(str(e), type='negative', multi_line=True)
+            return
+        ui.navigate.to(f'/training/runs/{run.id}')
+
+    for control in (config, name, device, max_steps, val_every, n_signal, batch, channels, workers):
+        control.on_value_change(check)
+    dataset.on_value_change(on_dataset)
+    on_dataset()
+
+
+def _default_device(studio, devices: dict) -> str:
+    preferred = studio.settings.get('default_device') or 'cpu'
+    return preferred if preferred in devices else 'cpu'
+
+
+def _field(element, hint: str):
+    """A form field with its one-line hint below it; returns the element (hint as `.hint_label`)."""
+    element.props('outlined dense').classes('w-full')
+    element.hint_label = ui.label(hint).classes(theme.HINT + ' -mt-1')
+    return element
+
+
+# ---- run page ---------------------------------------------------------------------------------------
+def _run_header(studio, run: Run) -> None:
+    dataset = run.dataset
+    with ui.row().classes('w-full items-center gap-3'):
+        ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
+            .tooltip('All runs')
+        ui.label(run.name).classes(theme.TITLE).mark('run-name')
+        status_chip(run.status)
+        about = ' + '.join(run.configs)
+        if dataset is not None:
+            about += f' · {dataset.name} ({(dataset.sr or 44100) / 1000:g} kHz, ' \
+                     f'{ {1: "mono", 2: "stereo"}.get(dataset.channels, "?") })'
+        ui.label(about).classes(theme.SUBTITLE)
+        ui.space()
+        if run.status in ('done', 'failed', 'interrupted', 'cancelled') and studio.training.checkpoints(run):
+            ui.button('Resume', icon='replay', on_click=lambda: _resume(studio, run)) \
+                .props('outline color=primary').mark('resume')
+    if run.params.get('stopped_at') is not None and run.status == 'done':
+        ui.label(f'Stopped at step {_num(run.params["stopped_at"])} with a checkpoint: resume it to go on.') \
+            .classes('text-sm text-gray-600 dark:text-gray-300')
+
+
+def _live_figures(studio, run: Run) -> None:
+    """Step N / max, speed, ETA and the latest losses; refreshed every second."""
+    with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-5 gap-4').mark('figures'):
+        cells = {key: _figure(label) for key, label in (
+            ('step', 'Step'), ('rate', 'Speed'), ('eta', 'Remaining'), ('loss', 'Loss'), ('val', 'Validation'))}
+
+    def refresh() -> None:
+        series = studio.training.metrics(run)
+        current = studio.training.get(run.id)
+        max_steps = series.max_steps or current.params.get('max_steps', 0)
+        step = max(series.step, current.step)
+        cells['step'].set_text(f'{_num(step)} / {_num(max_steps)}')
+        active = current.status in ('running', 'paused')
+        cells['rate'].set_text(f'{series.rate:.2f} it/s' if series.rate and active else '—')
+        eta = (max_steps - step) / series.rate if series.rate and active else None
+        cells['eta'].set_text(fmt_duration(eta) if eta is not None else '—')
+        loss, val = series.latest('loss'), series.latest('val/validation')
+        cells['loss'].set_text(f'{loss:.4g}' if loss is not None else '—')
+        cells['val'].set_text(f'{val:.4g}' if val is not None else '—')
+
+    refresh()
+    ui.timer(1.0, refresh)
+
+
+def _figure(label: str) -> ui.label:
+    with ui.column().classes('gap-0'):
+        ui.label(label).classes(theme.HINT)
+        return ui.label('—').classes('text-xl font-semibold tabular-nums').mark(f'figure-{label.lower()}')
+
+
+def _checkpoints(studio, run: Run) -> None:
+    rows = studio.training.checkpoints(run)
+    with ui.card().classes(theme.CARD + ' gap-2').mark('checkpoints'):
+        ui.label('Checkpoints').classes(theme.SECTION)
+        if not rows:
+            ui.label('None yet: RAVE writes one at each validation, and "Stop & save checkpoint" writes one too.') \
+                .classes(theme.HINT)
+        for ckpt in rows:
+            with ui.row().classes('w-full items-center gap-3 no-wrap text-sm'):
+                ui.icon({'best': 'star', 'stop': 'stop_circle'}.get(ckpt.kind, 'save'), color='primary')
+                ui.label(ckpt.kind).classes('w-12 font-medium')
+                ui.label(f'step {_num(ckpt.step)}' if ckpt.step is not None else 'step —') \
+                    .classes(theme.NUMBER + ' w-24')
+                ui.label(str(Path(ckpt.path).relative_to(Path(run.folder).parent)
+                             if run.folder else ckpt.path)).classes(theme.MONO + ' grow truncate')
+                if run.status not in ('running', 'paused', 'queued'):
+                    ui.button('Resume from here', on_click=lambda c=ckpt: _resume(studio, run, c.path)) \
+                        .props('flat dense color=primary no-caps')
+
+
+def _resume(studio, run: Run, checkpoint: str | None = None) -> None:
+    try:
+        studio.training.resume(studio.training.get(run.id), checkpoint)
+    except TrainingError as e:
+        ui.notify(str(e), type='negative')
+        return
+    ui.notify('Resumed: a new job continues from the checkpoint.', type='positive')
