@@ -107,3 +107,37 @@ def test_narrow_window_still_navigates(browser, served: StudioProcess):
     width = page.evaluate('document.documentElement.scrollWidth')
     assert width <= 800, f'the page scrolls sideways at 800 px ({width} px wide)'
     context.close()
+
+
+def test_new_dataset_from_a_folder_shows_progress_and_becomes_ready(page, served: StudioProcess):
+    """The dataset step as a user does it: real RAVE preprocess on audio synthesized into the data folder."""
+    from playwright.sync_api import expect
+
+    from rave_fixtures import synth_audio
+    audio = served.data_dir / 'incoming' / 'tones'
+    synth_audio(audio, n_files=3, seconds=8.0)
+
+    page.goto(served.url + '/datasets')
+    page.get_by_role('button', name='New dataset').first.click()
+    page.get_by_label('Name').fill('browser tones')
+    page.get_by_placeholder('Paste a folder path').fill(str(audio))
+    page.locator('button:visible').filter(has=page.locator('i', has_text=re.compile(r'^add$'))).first.click()
+    expect(page.get_by_text(str(audio.resolve()), exact=True)).to_be_visible()
+    expect(page.get_by_text(re.compile(r'3 (audio )?files?'))).to_be_visible()
+    page.get_by_role('button', name='Start preprocessing').click()
+
+    expect(page.get_by_text('Building "browser tones"')).to_be_visible()
+    console = page.locator('.q-card', has=page.get_by_text('Building "browser tones"'))
+    expect(console.locator('.q-linear-progress')).to_be_visible()
+    # the live log shows RAVE's own progress line, then the job ends done
+    expect(console.get_by_text(re.compile(r'dataset length'))).to_be_visible(timeout=180000)
+    expect(console.locator('.q-chip', has_text='done')).to_be_visible(timeout=180000)
+
+    console.get_by_role('button', name='Open dataset').click()
+    expect(page).to_have_url(re.compile(r'/datasets/\d+$'))
+    expect(page.locator('.q-chip', has_text='ready')).to_be_visible(timeout=60000)
+    expect(page.get_by_text(re.compile(r'rave preprocess'))).to_be_visible()
+    page.reload()
+    expect(page.locator('.q-chip', has_text='ready')).to_be_visible()
+    page.goto(served.url + '/datasets')
+    expect(page.get_by_text('browser tones')).to_be_visible()
