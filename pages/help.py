@@ -88,8 +88,8 @@ def create(studio, project) -> None:
                      'RAVE folders: the rave command line reads them unchanged.').classes(theme.HINT)
         with _card('Command line', 'terminal'):
             ui.code(CLI, language='bash').classes('w-full text-xs')
-            ui.label('--share asks for an admin password the first time and stores it hashed. --native needs a '
-                     'desktop session (pywebview).').classes(theme.HINT)
+            ui.markdown('`--share` asks for an admin password the first time and stores it hashed; '
+                        '`--native` needs a desktop session (pywebview).').classes(theme.HINT)
 
     with _card('Keyboard and mouse', 'keyboard'):
         for key, icon, what in (('Esc', '', 'closes a dialog'), ('Enter', '', 'confirms the focused button or field'),
