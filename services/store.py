@@ -79,6 +79,8 @@ class Dataset(BaseModel):
     size_bytes = pw.IntegerField(null=True)
     job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
     created = pw.DateTimeField(default=now)
+    tags = JSONField(default=list)  # free words the user groups datasets by (migration 2)
+    category = pw.CharField(default='')  # one coarse kind, e.g. "drums" or "voice" (migration 2)
 
     class Meta:
         indexes = ((('project', 'name'), True),)
@@ -139,8 +141,15 @@ def _m1_initial(_: SqliteMigrator) -> None:
     db.create_tables(MODELS)
 
 
+def _m2_dataset_tags(migrator: SqliteMigrator) -> None:
+    columns = {c.name for c in db.get_columns('dataset')}
+    steps = [migrator.add_column('dataset', name, field) for name, field in
+             (('tags', Dataset.tags), ('category', Dataset.category)) if name not in columns]
+    migrate(*steps)
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
-MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial]
+MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:
