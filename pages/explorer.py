@@ -40,7 +40,8 @@ def create(studio, project: Project) -> None:
                       on_rejected=lambda: ui.notify(f'That file is over {limit_mb} MB; pick a smaller one.',
                                                     type='negative')) \
                 .props('accept="audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus" flat bordered') \
-                .classes('w-72').mark('upload')
+                .classes('w-72 compact-upload').mark('upload')
+            ui.add_css('.compact-upload .q-uploader__list { min-height: 0; padding: 0 8px; }')
             ui.label(f'Any format ffmpeg reads, up to {limit_mb} MB. It is decoded to the model\'s sample rate.') \
                 .classes(theme.HINT + ' grow')
             button = ui.button('Reconstruct', icon='auto_fix_high').props('unelevated').mark('reconstruct')
@@ -65,6 +66,8 @@ def create(studio, project: Project) -> None:
     history = studio.inference.history(project, limit=1)
     if history:
         folder, result = history[0]
+        if result.get('input') in audio.options:
+            audio.set_value(result['input'])
         with results:
             _show(project, folder, result)
 

@@ -59,7 +59,8 @@ def _export_form(studio, project: Project, entries: list) -> None:
     def update_checkpoints() -> None:
         entry = by_id[run.value]
         options = {c.path: _checkpoint_label(c.path) for c in entry.checkpoints}
-        checkpoint.set_options(options, value=next(iter(options)))
+        best = [c.path for c in entry.checkpoints if c.kind == 'best']
+        checkpoint.set_options(options, value=best[0] if best else next(iter(options)))
 
     def update_hint() -> None:
         file = f'{name.value or "…"}{"_streaming" if streaming.value else ""}.ts'
@@ -146,16 +147,17 @@ def _export_row(studio, project: Project, export: Export, refresh) -> None:
         ui.label(fmt_bytes(path.stat().st_size) if exists else '—').classes(f'{theme.NUMBER} text-sm w-20')
         ui.label(export.created.strftime('%d %b %H:%M') if isinstance(export.created, dt.datetime) else '') \
             .classes(f'{theme.HINT} w-24 max-sm:hidden')
-        ui.button(icon='content_copy', on_click=lambda: _copy(str(path))).props('flat round dense') \
-            .tooltip('Copy the path').mark('copy-path')
-        if exists:
-            with ui.link(target=media_url(project, path)).props(f'download="{path.name}"').mark('download'):
-                ui.button(icon='download').props('flat round dense').tooltip('Download the .ts file')
-            if not export.streaming:
+        with ui.row().classes('w-44 justify-end gap-1 no-wrap'):
+            if exists and not export.streaming:
                 ui.button(icon='graphic_eq', on_click=lambda: ui.navigate.to(f'/explorer?export={export.id}')) \
                     .props('flat round dense').tooltip('Open in the explorer').mark('explore')
-        ui.button(icon='delete_outline', on_click=lambda: _confirm_delete(studio, export, refresh)) \
-            .props('flat round dense color=negative').tooltip('Delete this export').mark('delete')
+            ui.button(icon='content_copy', on_click=lambda: _copy(str(path))).props('flat round dense') \
+                .tooltip('Copy the path').mark('copy-path')
+            if exists:
+                with ui.link(target=media_url(project, path)).props(f'download="{path.name}"').mark('download'):
+                    ui.button(icon='download').props('flat round dense').tooltip('Download the .ts file')
+            ui.button(icon='delete_outline', on_click=lambda: _confirm_delete(studio, export, refresh)) \
+                .props('flat round dense color=negative').tooltip('Delete this export').mark('delete')
 
 
 def _copy(text: str) -> None:

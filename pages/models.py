@@ -72,7 +72,11 @@ def _run_card(entry: RunCheckpoints) -> None:
             with ui.column().classes('gap-0 grow min-w-0'):
                 ui.label(run.name).classes('text-lg font-semibold truncate')
                 ui.label(run.folder or 'no run folder yet').classes(theme.MONO + ' text-gray-500 truncate')
-            status_chip(run.status)
+            if run.status == 'imported':
+                ui.chip('imported', icon='drive_folder_upload', color='secondary', text_color='white') \
+                    .props('dense square').classes('text-xs font-medium').tooltip('Made by the RAVE command line')
+            else:
+                status_chip(run.status)
         if run.configs:
             ui.label('config: ' + ', '.join(run.configs)).classes(theme.HINT)
         ui.label('Checkpoints').classes('text-sm font-medium')
@@ -84,7 +88,8 @@ def _run_card(entry: RunCheckpoints) -> None:
         if not entry.exports:
             ui.label('None yet.').classes(theme.HINT)
         for export in entry.exports:
-            _file_line(Path(export.path), 'streaming' if export.streaming else export.status, '')
+            tag = export.status if export.status != 'done' else 'streaming' if export.streaming else 'non-streaming'
+            _file_line(Path(export.path), tag, '')
         with ui.row().classes('w-full justify-end gap-2'):
             if entry.checkpoints:
                 ui.button('Export', icon='ios_share', on_click=lambda: ui.navigate.to(f'/export?run={run.id}')) \

@@ -68,6 +68,7 @@ def reconstruct(model_path: Path, audio: Path, out: Path, points: int, max_secon
         z = model.encode(torch.from_numpy(x)[None])
         y = model.decode(z)[0].numpy()
     latent_size = int(model.latent_size)
+    ratio = int(model.encode_params[3]) if hasattr(model, 'encode_params') else round(x.shape[1] / z.shape[-1])
     active = z[0, :latent_size].numpy()
     _write_wav(out / 'input.wav', x, sr)
     _write_wav(out / 'output.wav', y, sr)
@@ -76,7 +77,7 @@ def reconstruct(model_path: Path, audio: Path, out: Path, points: int, max_secon
         'channels': channels, 'output_channels': int(y.shape[0]),
         'duration_s': x.shape[1] / sr, 'output_duration_s': y.shape[1] / sr, 'truncated': truncated,
         'latent_shape': list(z.shape), 'latent_size': latent_size, 'full_latent_size': int(model.full_latent_size),
-        'latent_rate_hz': z.shape[-1] / (x.shape[1] / sr), 'compression_ratio': round(x.shape[1] / z.shape[-1]),
+        'latent_rate_hz': sr / ratio, 'compression_ratio': ratio,
         'latent_mean': active.mean(axis=1).round(4).tolist(), 'latent_std': active.std(axis=1).round(4).tolist(),
         'input_envelope': envelope(x, points), 'output_envelope': envelope(y, points),
         'elapsed_s': round(time.time() - started, 2),
