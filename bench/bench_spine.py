@@ -51,10 +51,11 @@ def preprocess_flags(audio: Path, out: Path) -> list[str]:
 
 
 def direct(audio: Path, out: Path) -> float:
-    t = time.monotonic()
-    subprocess.run([RAVE, 'preprocess', *preprocess_flags(audio, out)], check=True, env=clean_env(),
-                   cwd=out.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.monotonic() - t
+    with open(out.parent / f'{out.name}.log', 'wb') as log:  # like `rave preprocess … > log 2>&1`
+        t = time.monotonic()
+        subprocess.run([RAVE, 'preprocess', *preprocess_flags(audio, out)], check=True, env=clean_env(),
+                       cwd=out.parent, stdout=log, stderr=subprocess.STDOUT)
+        return time.monotonic() - t
 
 
 def via_studio(jobs, audio: Path, out: Path) -> float:
@@ -97,7 +98,7 @@ def ratio(work: Path, reps: int, seconds: float) -> tuple[list[float], list[floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--runs', type=int, default=5, help='studio launches to time')
-    parser.add_argument('--reps', type=int, default=3, help='interleaved preprocess repetitions')
+    parser.add_argument('--reps', type=int, default=5, help='interleaved preprocess repetitions')
     parser.add_argument('--seconds', type=float, default=150.0, help='seconds of synthesized audio')
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix='rave-bench-') as tmp:

@@ -109,8 +109,9 @@ class JobService:
         if job.status == 'queued':
             self.cancel(job_id)
             return
-        self._signal(job, signal.SIGCONT)
         job_folder(job).joinpath('control.json').write_text(json.dumps({'stop': True, 't': time.time()}))
+        if self._signal(job, signal.SIGCONT) and job.status == 'paused':
+            self._set_status(job, 'running')  # it has to run to stop gracefully
 
     def pause(self, job_id: int) -> None:
         job = Job.get_by_id(job_id)
@@ -121,6 +122,27 @@ class JobService:
         job = Job.get_by_id(job_id)
         if job.status == 'paused' and self._signal(job, signal.SIGCONT):
             self._set_status(job, 'running')
+
+    def queued(self, slot: str | None = None) -> list[Job]:
+        """Queued jobs (of one slot, if given) in the order they will start."""
+        query = Job.select().where(Job.status == 'queued')
+        if slot is not None:
+            query = query.where(Job.device == slot)
+        return sorted(query, key=_queue_key)
+
+    def reorder(self, job_id: int, position: int) -> None:
+        """Move a queued job to `position` (0 = next) among the queued jobs of its slot."""
+        job = Job.get_by_id(job_id)
+        if job.status != 'queued':
+            return
+        line = self.queued(job.device)
+        keys = sorted(_queue_key(j) for j in line)  # the same keys, handed out in the new order
+        line = [j for j in line if j.id != job.id]
+        line.insert(max(0, min(position, len(line))), job)
+        for key, item in zip(keys, line):
+            item.spec = {**(item.spec or {}), 'queue_key': key}
+            item.save()
+        self.version += 1
 
     def log_tail(self, job_id: int, max_bytes: int = 20000) -> str:
         path = self.root / f'{job_id:06d}' / 'log.txt'
@@ -191,8 +213,10 @@ class JobService:
                     self._finish(job, 'cancelled', None, 'Cancelled by the user.')
                 else:
                     self._end_leftovers(job)
+                    host = _last_error(_tail(job_folder(job) / 'host.txt'))
                     self._finish(job, 'interrupted', None,
-                                 'The job process disappeared without a result (killed from outside?).')
+                                 'The job process disappeared without a result (killed from outside?). '
+                                 + (f'Its host said: {host}' if host else 'Start it again.'))
             elif time.monotonic() > self._cancel_deadline.get(job.id, float('inf')):
                 self._signal(job, signal.SIGKILL)  # the host did not end in time: end the whole group
                 self._end_leftovers(job)
@@ -220,7 +244,7 @@ class JobService:
         running: dict[str, int] = {}
         for job in Job.select().where(Job.status.in_(('running', 'paused'))):
             running[job.device] = running.get(job.device, 0) + 1
-        for job in Job.select().where(Job.status == 'queued').order_by(Job.id):
+        for job in self.queued():
             limit = self.limits.get(job.device)
             if job.device and limit is not None and running.get(job.device, 0) >= limit:
                 continue
@@ -358,8 +382,22 @@ class JobService:
                 state.message = job.message
 
 
+def _queue_key(job: Job) -> float:
+    """Queue order: by id, unless `reorder` gave the job another place (a key some earlier job had)."""
+    return float((job.spec or {}).get('queue_key', job.id))
+
+
 def job_folder(job: Job) -> Path:
     return Path(job.folder)
+
+
+def _tail(path: Path, max_bytes: int = 4000) -> str:
+    try:
+        with open(path, 'rb') as f:
+            f.seek(max(0, path.stat().st_size - max_bytes))
+            return f.read().decode('utf-8', 'replace')
+    except OSError:
+        return ''
 
 
 def _last_error(log: str) -> str:

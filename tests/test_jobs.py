@@ -157,7 +157,7 @@ def test_queue_runs_one_job_at_a_time_per_slot(jobs: JobService):
 
 def test_pause_really_stops_progress_and_resume_continues(jobs: JobService):
     # stall_s: the watchdog must not count the paused time as a stall
-    job = jobs.submit('task', 'counter', py(TICKER.format(n=60, dt=0.05)), stall_s=2)
+    job = jobs.submit('task', 'counter', py(TICKER.format(n=60, dt=0.05)), stall_s=3)
     wait_until(lambda: jobs.log_size(job.id) > 40, jobs, what='some output')
     jobs.pause(job.id)
     assert status(job.id) == 'paused'
@@ -165,7 +165,7 @@ def test_pause_really_stops_progress_and_resume_continues(jobs: JobService):
                what='host stopped')
     time.sleep(0.5)  # output already in the pipe may still land
     size = jobs.log_size(job.id)
-    time.sleep(3.0)
+    time.sleep(4.0)  # longer than stall_s
     jobs.poll()
     assert jobs.log_size(job.id) == size, 'output grew while paused'
     assert status(job.id) == 'paused'
@@ -192,7 +192,10 @@ def test_request_stop_writes_control_json(jobs: JobService):
     '''
     job = jobs.submit('task', 'stoppable', py(script))
     wait_until(lambda: 'working' in jobs.log_tail(job.id), jobs, what='work')
-    jobs.request_stop(job.id)
+    jobs.pause(job.id)
+    assert status(job.id) == 'paused'
+    jobs.request_stop(job.id)  # a paused job is woken up so that it can stop
+    assert status(job.id) == 'running'
     control = json.loads((Path(Job.get_by_id(job.id).folder) / 'control.json').read_text())
     assert control['stop'] is True
     wait_until(lambda: status(job.id) == 'done', jobs, what='graceful end')
