@@ -9,14 +9,16 @@ import math
 import os
 import shlex
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services import sources
+from services.doctor import Finding, examine
 from services.jobs import JobService, JobState
 from services.projects import ProjectService, slug
 from services.settings import SettingsService
+from services.sources import SourceFile
 from services.store import Dataset, Job, Project
 
 RAVE_EXTENSIONS = ['aif', 'aiff', 'wav', 'opus', 'mp3', 'aac', 'flac', 'ogg']  # RAVE's own default list
@@ -24,7 +26,8 @@ SAMPLING_RATES = [16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000]
 MIN_NUM_SIGNAL = 16384
 MAX_NUM_SIGNAL = 1 << 22
 STALL_S = 300.0  # RAVE prints a progress line per example; five silent minutes means it is stuck
-PROBE_LIMIT = 2000  # files whose duration is probed before launch; beyond that the total is extrapolated
+DEFAULT_MAX_DB_GB = 100  # RAVE's --max_db_size default
+STAGING = 'sources'  # inside the dataset folder: links to the readable files, what RAVE reads when files are skipped
 
 
 class DatasetError(ValueError):
@@ -33,24 +36,40 @@ class DatasetError(ValueError):
 
 @dataclass
 class Survey:
-    """What the input folders hold, as RAVE will see them."""
-    files: list[Path] = field(default_factory=list)
-    durations: list[float] = field(default_factory=list)  # seconds, for the files probed
-    unreadable: list[Path] = field(default_factory=list)
+    """What the input folders hold, as RAVE will see them: usable files (probed) and the ones skipped."""
+    entries: list[SourceFile] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, why), unusable files and odd entries
+    duplicates: int = 0
+
+    @property
+    def usable(self) -> list[SourceFile]:
+        return [e for e in self.entries if not e.problem]
+
+    @property
+    def files(self) -> list[Path]:
+        return [e.path for e in self.usable]
+
+    @property
+    def durations(self) -> list[float]:
+        return [e.duration for e in self.usable if e.duration is not None]
+
+    @property
+    def unreadable(self) -> list[Path]:
+        return [p for p, _ in self.skipped]
 
     @property
     def seconds(self) -> float:
-        probed = len(self.durations) + len(self.unreadable)
-        if not probed:
-            return 0.0
-        return sum(self.durations) * max(len(self.files), probed) / probed
+        return sum(self.durations)
+
+    @property
+    def needs_staging(self) -> bool:
+        """RAVE's own search would meet something it hangs on, a file twice, or miss files behind folder links."""
+        return bool(self.skipped or self.duplicates or any(e.via_link for e in self.usable))
 
     def examples(self, num_signal: int, sr: int) -> int:
         """Examples a regular build writes: each holds 2·num_signal samples; a file's remainder is dropped."""
         per_example = 2 * num_signal / sr
-        probed = len(self.durations) + len(self.unreadable)
-        count = sum(math.floor(d / per_example) for d in self.durations)
-        return round(count * len(self.files) / probed) if probed else 0
+        return sum(math.floor(d / per_example) for d in self.durations)
 
 
 def example_seconds(num_signal: int, sr: int) -> float:
@@ -77,90 +96,110 @@ class DatasetService:
         except (TypeError, ValueError):
             return None
 
+    def uploads(self, project: Project) -> Path:
+        """The project's uploads folder: the only place a browser upload is ever written."""
+        return Path(project.location).resolve() / 'uploads'
+
+    def may_read(self, project: Project, path: str | Path) -> bool:
+        """Inside the browsable roots, or the project's own uploads."""
+        target = Path(path).expanduser().resolve()
+        return self.settings.within_roots(target) or target.is_relative_to(self.uploads(project))
+
+    def upload_target(self, project: Project, folder: str, filename: str, size: int) -> Path:
+        """Where an upload of `size` bytes goes (`uploads/<folder>/<name>`, sanitized, never overwriting); refuses
+        it with a clear message when it is over the size limit (Settings → max_upload_mb)."""
+        limit_mb = float(self.settings.get('max_upload_mb') or 0)
+        if limit_mb and size > limit_mb * 1024 ** 2:
+            raise DatasetError(f'{filename} is {size / 1024 ** 2:.0f} MB, over the upload limit of {limit_mb:g} MB. '
+                               'Copy it into a browsable folder instead, or raise the limit in Settings.')
+        target = sources.upload_target(self.uploads(project), folder, filename)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
     def output_path(self, project: Project, name: str) -> Path:
         """Where the LMDB folder goes: absolute, since RAVE crashes on a bare name."""
         return (Path(project.location) / 'datasets' / slug(name)).resolve()
 
     def survey(self, inputs: list[str | Path], ext: list[str] | None = None) -> Survey:
-        """List the files RAVE would pick up (recursively, `.ext` or `.EXT`) and probe their durations. Slow:
+        """List the files RAVE would pick up (recursively, `.ext` or `.EXT`) and probe every one of them. Slow:
         call it off the event loop."""
-        ext = [e.strip().lstrip('.').lower() for e in (ext or RAVE_EXTENSIONS) if e.strip()]
-        suffixes = {f'.{e}' for e in ext} | {f'.{e.upper()}' for e in ext}
-        result = Survey()
-        for folder in inputs:
-            root = Path(folder).expanduser()
-            if not root.is_dir():
-                continue
-            for dirpath, _dirs, names in os.walk(root, followlinks=True):
-                result.files += sorted(Path(dirpath) / n for n in names if Path(n).suffix in suffixes)
-        for path in result.files[:PROBE_LIMIT]:
-            duration = _duration(path)
-            if duration is None:
-                result.unreadable.append(path)
-            else:
-                result.durations.append(duration)
-        return result
+        ext = _clean_ext(ext or RAVE_EXTENSIONS)
+        roots = [Path(i).expanduser().resolve() for i in inputs if Path(i).expanduser().is_dir()]
+        found = sources.walk(roots, ext)
+        probed = sources.probe_all(found.files)
+        return Survey(entries=probed, skipped=found.skipped + [(f.path, f.problem) for f in probed if f.problem],
+                      duplicates=found.duplicates)
 
-    def validate(self, project: Project, name: str, inputs: list[str], num_signal: int = 131072,
-                 channels: int = 1, sr: int = 44100, ext: list[str] | None = None, lazy: bool = False,
-                 survey: Survey | None = None) -> list[str]:
-        """Everything that would stop this dataset from building, in words a musician understands."""
-        problems = []
+    def doctor(self, project: Project, name: str, inputs: list[str], num_signal: int = 131072,
+               channels: int = 1, sr: int = 44100, ext: list[str] | None = None, lazy: bool = False,
+               max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None) -> list[Finding]:
+        """Everything worth knowing before launch, worst first: blockers stop it, warnings and infos explain."""
+        blockers = []
         name = (name or '').strip()
         if not name:
-            problems.append('Give the dataset a name.')
+            blockers.append('Give the dataset a name.')
         elif Dataset.get_or_none((Dataset.project == project) & (Dataset.name == name)):
-            problems.append(f'This project already has a dataset called "{name}". Pick another name.')
-        else:
-            out = self.output_path(project, name)
-            if (out.exists() and any(out.iterdir())) or Dataset.get_or_none(Dataset.path == str(out)):
-                problems.append(f'The folder {out} is already in use. Pick another name.')
+            blockers.append(f'This project already has a dataset called "{name}". Pick another name.')
+        elif Dataset.get_or_none(Dataset.path == str(self.output_path(project, name))):
+            blockers.append(f'The folder {self.output_path(project, name)} is already in use. Pick another name.')
         inputs = [str(i).strip() for i in inputs if str(i).strip()]
         if not inputs:
-            problems.append('Add at least one folder of audio.')
+            blockers.append('Add at least one folder of audio.')
         readable_inputs = []
         for folder in inputs:
             path = Path(folder).expanduser()
-            if not self.settings.within_roots(path):
-                problems.append(f'{folder} is outside the folders the studio may read. '
+            if not self.may_read(project, path):
+                blockers.append(f'{folder} is outside the folders the studio may read. '
                                 'Add it under Settings → Browsable folders, or pick a folder inside one.')
             elif not path.is_dir():
-                problems.append(f'The folder {folder} does not exist. Check the path.')
+                blockers.append(f'The folder {folder} does not exist. Check the path.')
             else:
                 readable_inputs.append(path)
-        ext = [e.strip().lstrip('.').lower() for e in (RAVE_EXTENSIONS if ext is None else ext) if e.strip()]
+        ext = _clean_ext(RAVE_EXTENSIONS if ext is None else ext)
         if not ext:
-            problems.append('Choose at least one audio file type (for example wav).')
-        if readable_inputs and ext:
-            survey = survey or self.survey(readable_inputs, ext)
-            if not survey.files:
-                problems.append('No audio files ending in ' + ', '.join(f'.{e}' for e in ext)
-                                + ' were found in the chosen folders (sub-folders included). '
-                                  'Pick a folder with audio, or add its file type.')
-            elif survey.unreadable:
-                names = ', '.join(p.name for p in survey.unreadable[:3])
-                more = f' and {len(survey.unreadable) - 3} more' if len(survey.unreadable) > 3 else ''
-                problems.append(f'{len(survey.unreadable)} file(s) cannot be read as audio: {names}{more}. '
-                                'RAVE stops on such files: remove or re-export them, then try again.')
-            elif not lazy and survey.examples(num_signal, sr) == 0:
-                problems.append(f'Every file is shorter than one example ({example_seconds(num_signal, sr):.1f} s), '
-                                'so nothing would be stored. Lower the example length or add longer recordings.')
-        if not isinstance(num_signal, int) or not MIN_NUM_SIGNAL <= num_signal <= MAX_NUM_SIGNAL:
-            problems.append(f'The example length (num_signal) must be a whole number of samples between '
+            blockers.append('Choose at least one audio file type (for example wav).')
+        numbers_ok = True
+        if not isinstance(num_signal, int) or isinstance(num_signal, bool) \
+                or not MIN_NUM_SIGNAL <= num_signal <= MAX_NUM_SIGNAL:
+            numbers_ok = False
+            blockers.append(f'The example length (num_signal) must be a whole number of samples between '
                             f'{MIN_NUM_SIGNAL} and {MAX_NUM_SIGNAL}; 131072 is RAVE\'s default.')
         if channels not in (1, 2):
-            problems.append('Channels must be 1 (mono) or 2 (stereo).')
+            numbers_ok = False
+            blockers.append('Channels must be 1 (mono) or 2 (stereo).')
         if sr not in SAMPLING_RATES:
-            problems.append('Pick a sampling rate from the list (44100 Hz is RAVE\'s default).')
-        missing = [tool for tool in ('ffmpeg', 'ffprobe') if shutil.which(tool) is None]
-        if missing:
-            problems.append(f'{" and ".join(missing)} not found: install ffmpeg (it decodes your audio), '
-                            'then restart the studio.')
-        return problems
+            numbers_ok = False
+            blockers.append('Pick a sampling rate from the list (44100 Hz is RAVE\'s default).')
+        if not isinstance(max_db_size, int) or isinstance(max_db_size, bool) or not 1 <= max_db_size <= 100000:
+            numbers_ok = False
+            blockers.append('The maximum database size must be a whole number of GB (at least 1; RAVE\'s default '
+                            'is 100).')
+        findings = [Finding('blocker', text) for text in blockers]
+        if readable_inputs and ext:
+            survey = survey or self.survey(readable_inputs, ext)
+            if not survey.entries and not survey.skipped:
+                findings.append(Finding('blocker', 'No audio files ending in ' + ', '.join(f'.{e}' for e in ext)
+                                        + ' were found in the chosen folders (sub-folders included). '
+                                          'Pick a folder with audio, or add its file type.'))
+            elif numbers_ok:
+                findings += examine(survey, output=self.output_path(project, name or 'dataset'),
+                                    num_signal=num_signal, channels=channels, sr=sr, lazy=lazy,
+                                    max_db_size=max_db_size, dyndb=dyndb,
+                                    example_s=example_seconds(num_signal, sr))
+        elif shutil.which('ffprobe') is None or shutil.which('ffmpeg') is None:
+            missing = [tool for tool in ('ffmpeg', 'ffprobe') if shutil.which(tool) is None]
+            findings.append(Finding('blocker', f'{" and ".join(missing)} not found: install ffmpeg (it decodes '
+                                               'your audio), then restart the studio.'))
+        order = ('blocker', 'warning', 'info')
+        return sorted(findings, key=lambda f: order.index(f.severity))
+
+    def validate(self, project: Project, name: str, inputs: list[str], **params) -> list[str]:
+        """The blockers only: everything that would stop this dataset from building, in a musician's words."""
+        return [f.text for f in self.doctor(project, name, inputs, **params) if f.severity == 'blocker']
 
     # ---- actions -------------------------------------------------------------------------------
     def command(self, inputs: list[str], output: Path, num_signal: int, channels: int, sr: int,
-                ext: list[str], lazy: bool) -> list[str]:
+                ext: list[str], lazy: bool, max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True) -> list[str]:
         """The preprocess flags, shared by the argv the job runs and the command the user sees."""
         args = []
         for folder in inputs:
@@ -170,16 +209,23 @@ class DatasetService:
         if sorted(ext) != sorted(RAVE_EXTENSIONS):  # RAVE's default list needs no flags
             for e in ext:
                 args += ['--ext', e]
+        if max_db_size != DEFAULT_MAX_DB_GB:
+            args += ['--max_db_size', str(max_db_size)]
+        if not dyndb:
+            args.append('--nodyndb')
         if lazy:
             args.append('--lazy')
         return args
 
     def start(self, project: Project, name: str, inputs: list[str], num_signal: int = 131072,
               channels: int = 1, sr: int = 44100, ext: list[str] | None = None, lazy: bool = False,
-              survey: Survey | None = None) -> Dataset:
-        """Register the dataset (status 'building') and queue RAVE's preprocess for it."""
+              max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None) -> Dataset:
+        """Register the dataset (status 'building') and queue RAVE's preprocess for it.
+
+        Files that cannot be used are skipped: RAVE then reads a staging folder of links to the usable files
+        (inside the dataset folder, so a lazy dataset's references stay valid as long as the dataset)."""
         name = name.strip()
-        ext = [e.strip().lstrip('.').lower() for e in (ext or RAVE_EXTENSIONS) if e.strip()]
+        ext = _clean_ext(ext or RAVE_EXTENSIONS)
         if not name:
             raise DatasetError('Give the dataset a name.')
         if Dataset.get_or_none((Dataset.project == project) & (Dataset.name == name)):
@@ -189,14 +235,23 @@ class DatasetService:
             raise DatasetError(f'The folder {output} is already in use. Pick another name.')
         survey = survey or self.survey(inputs, ext)
         expected = len(survey.files) if lazy else survey.examples(num_signal, sr)
+        skipped = [f'{p} — {why}' for p, why in survey.skipped]
         params = {'num_signal': num_signal, 'channels': channels, 'sampling_rate': sr, 'ext': ext, 'lazy': lazy,
+                  'max_db_size': max_db_size, 'dyndb': dyndb,
                   'source_files': len(survey.files), 'source_seconds': round(survey.seconds, 3),
-                  'expected_items': expected, 'unreadable': [str(p) for p in survey.unreadable[:20]]}
-        sources = [str(Path(i).expanduser().resolve()) for i in inputs]
-        flags = self.command(sources, output, num_signal, channels, sr, ext, lazy)
-        dataset = Dataset.create(project=project, name=name, path=str(output), sources=sources, params=params,
+                  'expected_items': expected, 'skipped': skipped[:500], 'skipped_count': len(skipped),
+                  'unreadable': [str(p) for p in survey.unreadable[:20]]}
+        sources_ = [str(Path(i).expanduser().resolve()) for i in inputs]
+        staged = survey.needs_staging
+        rave_inputs = [str(output / STAGING)] if staged else sources_
+        params['staged'] = staged
+        flags = self.command(rave_inputs, output, num_signal, channels, sr, ext, lazy, max_db_size, dyndb)
+        dataset = Dataset.create(project=project, name=name, path=str(output), sources=sources_, params=params,
                                  status='building', sr=sr, channels=channels, lazy=lazy)
         output.parent.mkdir(parents=True, exist_ok=True)
+        if staged:
+            _stage(output / STAGING, [Path(s) for s in sources_], survey.usable)
+        self.jobs.limits['preprocess'] = max(1, int(self.settings.get('parallel_preprocess') or 1))
         # cwd: the jobs folder, which never holds a `scripts/` package that would shadow RAVE's own
         job = self.jobs.submit(
             'preprocess', f'Preprocess {name}', [self.settings.python, '-m', 'scripts.preprocess', *flags],
@@ -208,6 +263,18 @@ class DatasetService:
         dataset.save()
         self._totals[job.id] = (expected, params)
         return dataset
+
+    def queue(self, project: Project | None = None) -> list[Dataset]:
+        """Datasets whose preprocessing waits for its turn, in the order they will start."""
+        order = {job.id: i for i, job in enumerate(self.jobs.queued('preprocess'))}
+        waiting = [d for d in Dataset.select().where(Dataset.status == 'building')
+                   if d.job_id in order and (project is None or d.project_id == project.id)]
+        return sorted(waiting, key=lambda d: order[d.job_id])
+
+    def move(self, dataset: Dataset, position: int) -> None:
+        """Put a waiting dataset at `position` (0 = next) of the preprocessing queue."""
+        if dataset.job_id:
+            self.jobs.reorder(dataset.job_id, position)
 
     def cancel(self, dataset: Dataset) -> None:
         if dataset.job_id and dataset.status == 'building':
@@ -234,6 +301,9 @@ class DatasetService:
             seconds = items * example_seconds(params.get('num_signal', 131072), params.get('sampling_rate', 44100))
             unit = 'example' if items == 1 else 'examples'
         state.detail = f'{items} {unit} · {_fmt_seconds(seconds)} of audio'
+        n_files = params.get('source_files') or 0
+        if expected and n_files and not params.get('lazy'):  # files end in order, so their share tracks the examples'
+            state.detail += f' · about {min(n_files, round(n_files * items / expected))} of {n_files} files'
         if expected:
             state.progress = min(items / expected, 0.99)
             if state.started and items:
@@ -278,9 +348,13 @@ class DatasetService:
                                'Lower the example length or add longer recordings.')
         dataset.status = 'cancelled' if job.status == 'cancelled' else 'failed'
         message = job.message or 'Preprocessing stopped.'
-        unreadable = dataset.params.get('unreadable') or []
-        if unreadable and job.status != 'cancelled':
-            message += ' Files that could not be read: ' + ', '.join(Path(p).name for p in unreadable[:5]) + '.'
+        gone = _vanished(path / STAGING) if dataset.params.get('staged') else []
+        if gone and job.status != 'cancelled':
+            message += (' These files disappeared or changed while RAVE was reading them: '
+                        + ', '.join(gone[:5]) + '. Put them back (or leave them out) and build again.')
+        if dataset.params.get('skipped_count') and job.status != 'cancelled':
+            names = [Path(entry.split(' — ')[0]).name for entry in dataset.params.get('skipped', [])[:5]]
+            message += f' Skipped as unusable: {", ".join(names)}.'
         dataset.params = {**dataset.params, 'message': message}
         dataset.save()
         _remove_lmdb(path)
@@ -307,27 +381,35 @@ def _remove_lmdb(path: Path) -> None:
     """Delete a dataset folder the studio made; refuse anything that does not look like one."""
     if not path.is_dir():
         return
-    allowed = {'data.mdb', 'lock.mdb', 'metadata.yaml', 'data.mdb-lock'}
+    allowed = {'data.mdb', 'lock.mdb', 'metadata.yaml', 'data.mdb-lock', STAGING}
     if all(child.name in allowed for child in path.iterdir()):
-        shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)  # the staging folder holds links only: their targets stay
 
 
-def _duration(path: Path) -> float | None:
-    """Seconds of audio in `path`, or None if neither libsndfile nor ffprobe can read it."""
-    try:
-        import soundfile
-        info = soundfile.info(str(path))
-        if info.frames > 0:
-            return info.frames / info.samplerate
-    except (RuntimeError, OSError, ValueError, TypeError):
-        pass  # libsndfile lacks some formats (aac, opus in old builds): ask ffprobe
-    try:
-        out = subprocess.run(['ffprobe', '-v', 'error', '-show_entries', 'format=duration', '-of',
-                              'default=noprint_wrappers=1:nokey=1', str(path)],
-                             check=False, capture_output=True, text=True, timeout=30)
-        return float(out.stdout.strip()) if out.returncode == 0 else None
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return None
+def _vanished(staging: Path) -> list[str]:
+    """Names of staged files whose link no longer leads to a readable file."""
+    gone = []
+    for dirpath, _dirs, names in os.walk(staging):
+        for name in names:
+            link = Path(dirpath) / name
+            if not link.exists():
+                gone.append(name)
+    return gone
+
+
+def _clean_ext(ext: list[str]) -> list[str]:
+    return list(dict.fromkeys(e.strip().lstrip('.').lower() for e in ext if e and e.strip()))
+
+
+def _stage(folder: Path, roots: list[Path], files: list[SourceFile]) -> None:
+    """Links to `files`, one sub-folder per input folder, keeping the relative layout (so names stay unique)."""
+    for item in files:
+        index, rel = next(((i, item.path.relative_to(r)) for i, r in enumerate(roots)
+                           if item.path.is_relative_to(r)), (len(roots), Path(item.path.name)))
+        link = folder / str(index) / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.is_symlink():
+            os.symlink(os.path.abspath(item.path), link)
 
 
 def _fmt_seconds(seconds: float) -> str:

@@ -1,0 +1,137 @@
+"""The dataset doctor: before launch, says in a musician's words what would fail or happen during preprocessing.
+
+Each finding has a severity: a *blocker* stops the launch, a *warning* is something the user should know
+(files that will be skipped, too little material to train), an *info* explains what RAVE will do.
+"""
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SEVERITIES = ('blocker', 'warning', 'info')
+V2_MIN_EXAMPLES = 51  # v2 at its defaults: PCA needs val·n_signal/R ≥ 128 with R 2048 (RAVE_NOTES §7)
+LMDB_OVERHEAD = 1.05  # keys, protobuf framing and B-tree pages on top of the raw int16 samples
+
+
+@dataclass
+class Finding:
+    severity: str
+    text: str
+    files: list[str] = field(default_factory=list)  # the files it is about (shown as a list), if any
+
+
+def split_sizes(n: int) -> tuple[int, int]:
+    """RAVE's train/validation split (dataset.py:264-278): train = max(98N//100, 1), validation the rest ≤ 1000."""
+    train = max(98 * n // 100, 1)
+    return train, min(max(n - train, 0), 1000)
+
+
+def pca_ok(n_examples: int, n_signal: int = 131072, ratio: int = 2048) -> bool:
+    """Whether RAVE's fidelity PCA gets enough latent frames from the validation set (model.py:472)."""
+    _, val = split_sizes(n_examples)
+    return val * n_signal // ratio >= 128
+
+
+def estimated_bytes(examples: int, num_signal: int, channels: int) -> int:
+    """Size of a regular LMDB: each example stores 2·num_signal int16 samples per channel."""
+    return int(examples * 2 * num_signal * 2 * channels * LMDB_OVERHEAD)
+
+
+def examine(survey, *, output: Path, num_signal: int, channels: int, sr: int, lazy: bool,
+            max_db_size: int, dyndb: bool, example_s: float) -> list[Finding]:
+    """Findings about the material (`survey`, a services.datasets.Survey) and the target, worst first."""
+    findings: list[Finding] = []
+    add = findings.append
+    missing = [tool for tool in ('ffmpeg', 'ffprobe') if shutil.which(tool) is None]
+    if missing:
+        add(Finding('blocker', f'{" and ".join(missing)} not found: RAVE needs ffmpeg to decode your audio. '
+                               'Install ffmpeg (it brings ffprobe), then restart the studio.'))
+    if output.exists() and any(output.iterdir()):
+        add(Finding('blocker', f'The output folder {output} already holds files (another dataset?). '
+                               'Pick another name so nothing gets mixed or overwritten.'))
+    if survey.skipped:
+        add(Finding('warning', f'{len(survey.skipped)} item(s) cannot be used and will be skipped; the rest is '
+                               'preprocessed without them. Re-export them as WAV if you need them.',
+                    [f'{p} — {why}' for p, why in survey.skipped]))
+    usable = survey.usable
+    if not usable and not survey.skipped:
+        return _sorted(findings)
+    if not usable:
+        add(Finding('blocker', 'None of the files can be read as audio, so there is nothing to preprocess. '
+                               'Check that they are real audio files (try opening one in a player).'))
+        return _sorted(findings)
+    per_file = [(f, int(f.duration // example_s)) for f in usable if f.duration is not None]
+    examples = survey.examples(num_signal, sr)
+    if not lazy:
+        short = [f for f, n in per_file if n == 0]
+        if short and len(short) == len(per_file):
+            add(Finding('blocker', f'Every file is shorter than one example ({example_s:.1f} s), so nothing would '
+                                   'be stored. Lower the example length or add longer recordings.'))
+        elif short:
+            add(Finding('warning', f'{len(short)} file(s) are shorter than one example ({example_s:.1f} s) and '
+                                   'add nothing; the end of every file (less than one example) is also left out.',
+                        [f'{f.path} — {f.duration:.1f} s' for f in short]))
+    count = len(usable) if lazy else examples
+    if count and not lazy and examples < V2_MIN_EXAMPLES:
+        _, val = split_sizes(examples)
+        add(Finding('warning', f'Only about {examples} examples ({examples * example_s / 60:.1f} min). RAVE keeps '
+                               f'2 % for validation ({val} here), and the v2 configs need at least {V2_MIN_EXAMPLES} '
+                               'examples (about 5 minutes) for their latent analysis, or training stops at the first '
+                               'validation. Add audio, or train with v2_small.'))
+    rates = Counter(f.sr for f in usable if f.sr)
+    others = {r: n for r, n in rates.items() if r != sr}
+    if others:
+        parts = ', '.join(f'{n} at {r / 1000:g} kHz' for r, n in sorted(others.items()))
+        lower = [r for r in others if r < sr]
+        note = (' Files recorded at a lower rate gain no new high frequencies by being resampled up.'
+                if lower else '')
+        add(Finding('info', f'Mixed sampling rates ({parts}): ffmpeg resamples them to {sr / 1000:g} kHz while '
+                            f'preprocessing.{note}'))
+    layouts = Counter(f.channels for f in usable if f.channels)
+    if channels == 1 and any(c > 1 for c in layouts):
+        n = sum(v for c, v in layouts.items() if c > 1)
+        add(Finding('info', f'{n} file(s) are stereo or multichannel: RAVE keeps only their first (left) channel '
+                            'for a mono dataset; it does not mix them down.'))
+    if channels == 2 and layouts.get(1):
+        add(Finding('info', f'{layouts[1]} mono file(s): RAVE copies their one channel to both sides of the '
+                            'stereo dataset.'))
+    if lazy:
+        add(Finding('info', 'Lazy dataset: only references to your files are stored. Training decodes them on '
+                            'the fly (slower) and needs them to stay where they are.'))
+    _disk(findings, output, examples, num_signal, channels, lazy, max_db_size, dyndb)
+    return _sorted(findings)
+
+
+def _disk(findings: list[Finding], output: Path, examples: int, num_signal: int, channels: int, lazy: bool,
+          max_db_size: int, dyndb: bool) -> None:
+    need = 4096 * max(examples, 1) if lazy else estimated_bytes(examples, num_signal, channels)
+    limit = max_db_size * 1024 ** 3
+    folder = output
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    gb = 1024 ** 3
+    if need > limit:
+        findings.append(Finding('blocker', f'The dataset needs about {need / gb:.1f} GB but its size limit '
+                                           f'(max database size) is {max_db_size} GB: RAVE would stop with '
+                                           '"MDB_MAP_FULL". Raise the limit.'))
+    if need > free:
+        findings.append(Finding('blocker', f'Not enough free disk: the dataset needs about {need / gb:.2f} GB and '
+                                           f'{folder} has {free / gb:.2f} GB free. Free some space or use a '
+                                           'shorter selection.'))
+    elif not dyndb and limit > free:
+        findings.append(Finding('warning', f'With dynamic growth off, the database file is created at its full '
+                                           f'limit of {max_db_size} GB up front (sparse on most Linux disks, but not '
+                                           f'everywhere) and only {free / gb:.1f} GB are free. Turn dynamic growth '
+                                           'on or lower the limit.'))
+    else:
+        findings.append(Finding('info', f'About {max(need, 1) / 1024 ** 2:,.0f} MB will be written '
+                                        f'({free / gb:.0f} GB free). The limit of {max_db_size} GB is only a ceiling: '
+                                        'with dynamic growth the file grows as examples are written.'
+                                .replace(',', ' ')))
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
