@@ -1,0 +1,362 @@
+"""Fast read access to RAVE LMDB datasets: pages of examples, decoded audio, WAV export and an integrity check.
+
+RAVE writes keys `f"{i:08d}"` in order, so a page is a handful of direct key look-ups and the count comes from
+`env.stat()`; nothing here lists all keys. lmdb 3.0 refuses a second open of one path in a process, so every
+path has one cached read-only environment (reopened when the folder is replaced). See RAVE_NOTES §2.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import subprocess
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import lmdb
+import numpy as np
+import yaml
+
+SCALE = 2 ** 15 - 1  # RAVE's own int16 scale (rave/dataset.py:76-78)
+MAX_LAZY_SECONDS = 600.0  # a lazy example is a whole source file: playback decodes at most this much
+_DTYPES = {0: np.float16, 1: np.float32, 2: np.float64, 3: np.int16, 4: np.int32, 5: np.int64}
+
+
+def _load_audio_example():
+    """udls' generated AudioExample class, loaded from its file: `import udls` would import torch."""
+    spec = importlib.util.find_spec('udls')
+    source = Path(next(iter(spec.submodule_search_locations))) / 'generated' / 'audio_example_pb2.py'
+    module_spec = importlib.util.spec_from_file_location('_studio_audio_example_pb2', source)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.AudioExample
+
+
+AudioExample = _load_audio_example()
+
+
+@dataclass
+class Example:
+    """One decoded entry. `audio` is float32 (channels, samples) for regular datasets, None for lazy ones."""
+    index: int
+    sr: int
+    channels: int
+    audio: np.ndarray | None = None
+    source: str = ''  # lazy: the referenced audio file
+    source_seconds: float = 0.0
+    source_channels: int = 0
+    size_bytes: int = 0
+
+    @property
+    def lazy(self) -> bool:
+        return self.audio is None
+
+    @property
+    def seconds(self) -> float:
+        return self.source_seconds if self.lazy else self.audio.shape[1] / self.sr
+
+
+@dataclass
+class Summary:
+    """What a row of the inspector shows; peak and RMS in dBFS (None: silent, or lazy and not decoded)."""
+    index: int
+    seconds: float
+    peak_db: float | None
+    rms_db: float | None
+    source: str = ''
+    size_bytes: int = 0
+
+
+@dataclass
+class CheckProgress:
+    """Integrity check state after `done` of `total` entries; `problems` holds at most MAX_PROBLEMS lines."""
+    done: int
+    total: int
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+    finished: bool = False
+
+    MAX_PROBLEMS = 200
+
+
+class LmdbReader:
+    """Read-only access to one RAVE dataset folder (data.mdb + metadata.yaml)."""
+
+    def __init__(self, path: Path, env: lmdb.Environment, identity: tuple) -> None:
+        self.path, self.env, self.identity = path, env, identity
+        meta_file = path / 'metadata.yaml'
+        meta = (yaml.safe_load(meta_file.read_text()) or {}) if meta_file.is_file() else {}
+        self.has_metadata = meta_file.is_file()
+        self.channels = int(meta.get('channels', 1))  # the stored `shape` is wrong: trust metadata.yaml
+        self.sr = int(meta.get('sr', 44100))
+        self.lazy = bool(meta.get('lazy', False))
+        self.n_seconds = float(meta.get('n_seconds', 0.0))
+
+    def __len__(self) -> int:
+        return self.env.stat()['entries']
+
+    def raw(self, index: int) -> bytes | None:
+        with self.env.begin() as txn:
+            return txn.get(key(index))
+
+    def example(self, index: int) -> Example:
+        """Decode entry `index`; IndexError when it is missing, ValueError when it does not decode."""
+        value = self.raw(index)
+        if value is None:
+            raise IndexError(f'example {index} is not in this dataset ({len(self)} examples)')
+        return self._decode(index, value)
+
+    def page(self, start: int, count: int) -> list[Summary]:
+        """Summaries of examples start … start+count-1 (fewer at the end), by direct key look-ups."""
+        rows = []
+        with self.env.begin() as txn:
+            for index in range(max(start, 0), max(start, 0) + count):
+                value = txn.get(key(index))
+                if value is None:
+                    break
+                rows.append(summarize(self._decode(index, value)))
+        return rows
+
+    def audio(self, index: int) -> tuple[np.ndarray, int]:
+        """float32 (channels, samples) and the rate; a lazy example is decoded from its source with ffmpeg."""
+        example = self.example(index)
+        if not example.lazy:
+            return example.audio, self.sr
+        return decode_source(example.source, self.sr, self.channels, example.source_channels), self.sr
+
+    def export_wav(self, index: int, destination: Path) -> Path:
+        """Write example `index` as a 16-bit WAV file (the stored samples, unchanged for regular datasets)."""
+        import soundfile
+
+        audio, sr = self.audio(index)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + '.part')
+        soundfile.write(str(partial), audio.T, sr, subtype='PCM_16', format='WAV')
+        partial.replace(destination)
+        return destination
+
+    def check(self, every: int = 2000, expected: int | None = None) -> Iterator[CheckProgress]:
+        """Walk the whole database once: keys contiguous, values decode, sizes agree, lazy sources exist.
+
+        `expected` is the example count recorded when the dataset was made (catches keys lost at the end).
+        Yields progress every `every` entries and a last one with `finished=True`.
+        """
+        total = len(self)
+        progress = CheckProgress(0, total)
+        if not self.has_metadata:
+            _problem(progress, 'metadata.yaml is missing: RAVE cannot train on this folder.')
+        next_index, expected_size = 0, None
+        with self.env.begin() as txn:
+            for raw_key, value in txn.cursor():
+                index = _index(raw_key)
+                if index is None:
+                    _problem(progress, f'unexpected key {raw_key[:40]!r}: RAVE keys are 8-digit numbers')
+                else:
+                    _missing(progress, next_index, index)
+                    next_index = index + 1
+                problem, size = self._check_value(index, value, expected_size)
+                expected_size = expected_size or size
+                if problem:
+                    _problem(progress, problem)
+                progress.done += 1
+                if progress.done % every == 0:
+                    yield progress
+        if expected is not None and next_index < expected:
+            _missing(progress, next_index, expected)
+        progress.finished = True
+        yield progress
+
+    def _check_value(self, index: int | None, value: bytes, expected_size: int | None) -> tuple[str, int | None]:
+        name = f'example {index}' if index is not None else 'entry'
+        try:
+            example = self._decode(index or 0, value)
+        except ValueError as e:
+            return f'{name}: {e}', None
+        if example.lazy:
+            if not os.path.isfile(example.source):
+                return f'{name}: source file is gone: {example.source}', None
+            return '', None
+        size = example.audio.shape[1]
+        if size == 0:
+            return f'{name}: holds no samples', None
+        if expected_size and size != expected_size:
+            return f'{name}: {size} samples per channel, the others hold {expected_size}', size
+        return '', size
+
+    def _decode(self, index: int, value: bytes) -> Example:
+        try:
+            message = AudioExample.FromString(value)
+        except Exception as e:  # protobuf's DecodeError, not importable from a stable place
+            raise ValueError(f'the stored value does not decode ({type(e).__name__})') from None
+        if 'waveform' in message.buffers:
+            buffer = message.buffers['waveform']
+            dtype = _DTYPES.get(buffer.precision)
+            if dtype is None or len(buffer.data) % (np.dtype(dtype).itemsize * self.channels):
+                raise ValueError(f'{len(buffer.data)} bytes do not hold whole {self.channels}-channel samples')
+            samples = np.frombuffer(buffer.data, dtype)
+            audio = (samples.astype(np.float32) / SCALE if dtype == np.int16 else samples.astype(np.float32))
+            return Example(index, self.sr, self.channels, audio=audio.reshape(self.channels, -1),
+                           size_bytes=len(value))
+        meta = message.metadata
+        if 'path' not in meta:
+            raise ValueError('neither audio nor a source file reference')
+        try:
+            seconds, source_channels = float(meta.get('length', 0)), int(meta.get('channels', 1))
+        except ValueError:
+            raise ValueError('the source file reference has an unreadable length or channel count') from None
+        return Example(index, self.sr, self.channels, source=meta['path'], source_seconds=seconds,
+                       source_channels=source_channels, size_bytes=len(value))
+
+
+# ---- the env cache ----------------------------------------------------------------------------------
+_READERS: dict[str, LmdbReader] = {}
+_LOCK = threading.Lock()
+
+
+def reader(path: str | Path) -> LmdbReader:
+    """The cached reader of a dataset folder; reopened when data.mdb was replaced (deleted and rebuilt)."""
+    path = Path(path).expanduser().resolve()
+    data = path / 'data.mdb'
+    try:
+        stat = data.stat()
+    except FileNotFoundError:
+        release(path)
+        raise FileNotFoundError(f'{path} holds no RAVE dataset (data.mdb is missing)') from None
+    identity = (stat.st_dev, stat.st_ino)
+    with _LOCK:
+        current = _READERS.get(str(path))
+        if current is not None and current.identity == identity:
+            return current
+        if current is not None:
+            current.env.close()
+        env = lmdb.open(str(path), readonly=True, lock=False, readahead=False, max_readers=256)
+        _READERS[str(path)] = current = LmdbReader(path, env, identity)
+        return current
+
+
+def open_env(path: str | Path) -> lmdb.Environment:
+    """The shared read-only environment of a dataset: use it instead of `lmdb.open` in the studio process."""
+    return reader(path).env
+
+
+def release(path: str | Path) -> None:
+    """Close the cached environment of a folder (before it is deleted, moved or opened for writing)."""
+    with _LOCK:
+        current = _READERS.pop(str(Path(path).expanduser().resolve()), None)
+        if current is not None:
+            current.env.close()
+
+
+def key(index: int) -> bytes:
+    return f'{index:08d}'.encode()
+
+
+# ---- audio figures ----------------------------------------------------------------------------------
+def summarize(example: Example) -> Summary:
+    peak_db = rms_db = None
+    if not example.lazy:
+        peak_db, rms_db = levels(example.audio)
+    return Summary(example.index, example.seconds, peak_db, rms_db, example.source, example.size_bytes)
+
+
+def levels(audio: np.ndarray) -> tuple[float | None, float | None]:
+    """Peak and RMS in dBFS over all channels; None for digital silence."""
+    if audio.size == 0:
+        return None, None
+    peak = float(np.abs(audio).max())
+    rms = math.sqrt(float(np.dot(audio.ravel(), audio.ravel())) / audio.size)
+    return (20 * math.log10(peak) if peak > 0 else None), (20 * math.log10(rms) if rms > 0 else None)
+
+
+def envelope(audio: np.ndarray, points: int = 800) -> dict:
+    """Min and max of the channel mix in `points` columns (components/waveform.py draws it)."""
+    mono = audio.mean(axis=0) if audio.ndim == 2 else audio
+    columns = max(1, min(points, mono.size))
+    usable = mono[: mono.size - mono.size % columns].reshape(columns, -1)
+    return {'min': usable.min(axis=1).round(4).tolist(), 'max': usable.max(axis=1).round(4).tolist()}
+
+
+def spectrogram(audio: np.ndarray, sr: int, *, n_fft: int = 512, columns: int = 320, floor_db: float = -100.0
+                ) -> dict:
+    """Magnitude STFT (Hann window) of the channel mix in dBFS: at most `columns` frames × n_fft/2 bins."""
+    mono = (audio.mean(axis=0) if audio.ndim == 2 else audio).astype(np.float32)
+    if mono.size < n_fft:
+        mono = np.pad(mono, (0, n_fft - mono.size))
+    hop = max(n_fft // 4, (mono.size - n_fft) // max(columns - 1, 1) + 1)
+    starts = np.arange(0, mono.size - n_fft + 1, hop)
+    frames = np.lib.stride_tricks.sliding_window_view(mono, n_fft)[starts]
+    window = np.hanning(n_fft).astype(np.float32)
+    magnitude = np.abs(np.fft.rfft(frames * window, axis=1))[:, : n_fft // 2] * (2 / window.sum())
+    db = np.maximum(20 * np.log10(np.maximum(magnitude, 1e-12)), floor_db)
+    return {'db': np.round(db.T).astype(np.int16), 'times': ((starts + n_fft / 2) / sr).astype(np.float32),
+            'freqs': (np.arange(n_fft // 2) * sr / n_fft).astype(np.float32)}
+
+
+def decode_source(path: str, sr: int, channels: int, source_channels: int) -> np.ndarray:
+    """Decode a lazy example's file as RAVE does at train time: resampled, channels mapped (dataset.py:301-336)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'the source file is gone: {path}')
+    source_channels = max(source_channels, 1)
+    out = subprocess.run(['ffmpeg', '-v', 'error', '-nostdin', '-i', path, '-t', f'{MAX_LAZY_SECONDS:g}',
+                          '-ar', str(sr), '-f', 's16le', '-acodec', 'pcm_s16le', '-ac', str(source_channels), '-'],
+                         capture_output=True, timeout=120, check=False)
+    if out.returncode != 0:
+        detail = (out.stderr.decode(errors='replace').strip().splitlines() or ['unknown error'])[-1]
+        raise ValueError(f'ffmpeg could not decode {Path(path).name}: {detail}')
+    samples = np.frombuffer(out.stdout, np.int16)
+    decoded = samples[: samples.size - samples.size % source_channels].reshape(-1, source_channels).T
+    channel_map = list(range(channels))
+    if source_channels < channels:
+        channel_map = (math.ceil(channels / source_channels) * list(range(source_channels)))[:channels]
+    return decoded[channel_map].astype(np.float32) / 2 ** 15
+
+
+# ---- a small per-process cache of what a page shows for one example --------------------------------
+_VIEWS: OrderedDict = OrderedDict()
+_VIEW_LIMIT = 32
+
+
+def view(path: str | Path, index: int, points: int = 800) -> dict:
+    """Envelope, spectrogram and levels of one example, computed once and kept (LRU) per example."""
+    db = reader(path)
+    cache_key = (str(db.path), db.identity, index, points)
+    with _LOCK:
+        if cache_key in _VIEWS:
+            _VIEWS.move_to_end(cache_key)
+            return _VIEWS[cache_key]
+    started = time.perf_counter()
+    example = db.example(index)
+    audio = example.audio if not example.lazy else decode_source(example.source, db.sr, db.channels,
+                                                                  example.source_channels)
+    peak_db, rms_db = levels(audio)
+    result = {'index': index, 'seconds': audio.shape[1] / db.sr, 'samples': audio.shape[1], 'sr': db.sr,
+              'channels': db.channels, 'lazy': example.lazy, 'source': example.source,
+              'source_seconds': example.source_seconds, 'peak_db': peak_db, 'rms_db': rms_db,
+              'size_bytes': example.size_bytes, 'envelope': envelope(audio, points),
+              'spectrogram': spectrogram(audio, db.sr), 'elapsed_s': time.perf_counter() - started}
+    with _LOCK:
+        _VIEWS[cache_key] = result
+        while len(_VIEWS) > _VIEW_LIMIT:
+            _VIEWS.popitem(last=False)
+    return result
+
+
+def _index(raw_key: bytes) -> int | None:
+    return int(raw_key) if len(raw_key) == 8 and raw_key.isdigit() else None
+
+
+def _missing(progress: CheckProgress, expected: int, found: int) -> None:
+    gap = found - expected
+    if gap > 0:
+        _problem(progress, f'example {expected} is missing' if gap == 1 else
+                 f'examples {expected}–{found - 1} are missing ({gap} keys)')
+
+
+def _problem(progress: CheckProgress, line: str) -> None:
+    progress.problem_count += 1
+    if len(progress.problems) < CheckProgress.MAX_PROBLEMS:
+        progress.problems.append(line)
