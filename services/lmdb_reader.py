@@ -13,13 +13,14 @@ import subprocess
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import lmdb
 import numpy as np
 import yaml
+from google.protobuf.message import DecodeError
 
 SCALE = 2 ** 15 - 1  # RAVE's own int16 scale (rave/dataset.py:76-78)
 MAX_LAZY_SECONDS = 600.0  # a lazy example is a whole source file: playback decodes at most this much
@@ -190,8 +191,8 @@ class LmdbReader:
     def _decode(self, index: int, value: bytes) -> Example:
         try:
             message = AudioExample.FromString(value)
-        except Exception as e:  # protobuf's DecodeError, not importable from a stable place
-            raise ValueError(f'the stored value does not decode ({type(e).__name__})') from None
+        except DecodeError:
+            raise ValueError('the stored value does not decode (not an AudioExample)') from None
         if 'waveform' in message.buffers:
             buffer = message.buffers['waveform']
             dtype = _DTYPES.get(buffer.precision)
