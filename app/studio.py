@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from services.dataset_library import DatasetLibrary
+from services.dataset_stats import DatasetStatsService
 from services.datasets import DatasetService
 from services.exports import ExportService
 from services.inference import InferenceService
@@ -27,6 +29,8 @@ class Studio:
         self.jobs.limits['preprocess'] = int(self.settings.get('parallel_preprocess') or 1)
         self.projects = ProjectService(self.data_dir)
         self.datasets = DatasetService(self.jobs, self.settings, self.projects)
+        self.library = DatasetLibrary(self.datasets)
+        self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
         self.training = TrainingService(self.jobs, self.settings, self.projects)
         self.exports = ExportService(self.jobs, self.settings, self.projects)
         self.inference = InferenceService(self.jobs, self.settings, self.projects)

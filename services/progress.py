@@ -11,6 +11,7 @@ _EPOCH = re.compile(r'Epoch (\d+):\s+(\d+)%\|.*?\|\s*(\d+)/(\d+)')
 _EXPORTED = re.compile(r'model exported to (.+?)\s*$')
 _EXAMPLES = re.compile(r'^(train|val) set: (\d+) examples')
 _RATIO = re.compile(r'Compression ratio: (\d+)x')
+_STATS = re.compile(r'^\[dataset_stats\] ([\d.]+) (.*)$')
 
 
 def parse_preprocess(line: str) -> dict | None:
@@ -43,7 +44,13 @@ def parse_reconstruct(line: str) -> dict | None:
     return {'stage': line.split(']', 1)[1].strip()} if line.startswith('[reconstruct]') else None
 
 
+def parse_dataset_stats(line: str) -> dict | None:
+    """`[dataset_stats] 0.420 what` → {'fraction': 0.42, 'stage': 'what'}."""
+    m = _STATS.match(line.strip())
+    return {'fraction': float(m.group(1)), 'stage': m.group(2)} if m else None
+
+
 def parser_for(kind: str) -> Parser:
     return {'preprocess': parse_preprocess, 'train': parse_train, 'export': parse_export,
-            'reconstruct': parse_reconstruct}.get(
+            'reconstruct': parse_reconstruct, 'dataset_stats': parse_dataset_stats}.get(
         kind, lambda _line: None)

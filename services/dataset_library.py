@@ -1,0 +1,371 @@
+"""The dataset library: tags, search/filter/sort, clone, portable archives and the LMDB validation checker.
+
+Builds on DatasetService (which makes and registers datasets) and never imports torch: RAVE's LMDB values
+are decoded with udls' generated protobuf class, loaded from its file so `udls/__init__` (which imports
+torch) never runs in the studio process.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import tarfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from services.datasets import DatasetError, DatasetService, read_lmdb
+from services.projects import slug
+from services.store import Dataset, Project, now
+
+ARCHIVE_FORMAT = 'rave-studio-dataset'
+ARCHIVE_SUFFIX = '.ravedata.tar'
+ARCHIVE_FILES = ('data.mdb', 'metadata.yaml', 'studio.json')
+STUDIO_FOLDER = '.studio'  # studio-owned files next to a dataset (statistics cache)
+SORTS = {
+    'created': lambda d: d.created,
+    'name': lambda d: d.name.lower(),
+    'size': lambda d: d.size_bytes or 0,
+    'examples': lambda d: d.n_examples or 0,
+    'duration': lambda d: d.n_seconds or 0.0,
+    'sr': lambda d: d.sr or 0,
+    'channels': lambda d: d.channels or 0,
+}
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Validation:
+    """What the checker found in one LMDB: entries read, keys missing from 0..N-1, entries that are bad."""
+    entries: int = 0
+    checked: int = 0
+    expected: int = 0
+    missing: list[str] = field(default_factory=list)
+    bad: list[tuple[str, str]] = field(default_factory=list)  # (key, what is wrong)
+    seconds: float = 0.0
+    stopped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.bad and not self.stopped
+
+
+class DatasetLibrary:
+    def __init__(self, datasets: DatasetService) -> None:
+        self.datasets = datasets
+
+    # ---- tags and categories --------------------------------------------------------------------
+    def set_tags(self, dataset: Dataset, tags: list[str]) -> list[str]:
+        """Store the dataset's tags: trimmed, at most 32 characters, no case-insensitive duplicates."""
+        clean: list[str] = []
+        for tag in tags:
+            tag = ' '.join(str(tag).split())[:32]
+            if tag and tag.lower() not in {t.lower() for t in clean}:
+                clean.append(tag)
+        dataset.tags = clean
+        dataset.save()
+        return clean
+
+    def set_category(self, dataset: Dataset, category: str) -> None:
+        dataset.category = ' '.join((category or '').split())[:40]
+        dataset.save()
+
+    def all_tags(self, project: Project) -> list[str]:
+        """Every tag used in the project, sorted, for filter menus and suggestions."""
+        seen: dict[str, str] = {}
+        for dataset in self.datasets.list(project):
+            for tag in dataset.tags or []:
+                seen.setdefault(tag.lower(), tag)
+        return sorted(seen.values(), key=str.lower)
+
+    # ---- search / filter / sort -----------------------------------------------------------------
+    def search(self, project: Project, text: str = '', tags: list[str] | None = None, sr: int | None = None,
+               channels: int | None = None, lazy: bool | None = None, status: str | None = None,
+               sort: str = 'created', descending: bool = True) -> list[Dataset]:
+        """Datasets whose name, tags, category or source folders contain every word of `text`, that carry
+        all `tags` and match sr/channels/lazy/status when given, sorted by one of SORTS."""
+        words = text.lower().split()
+        wanted = {t.lower() for t in tags or []}
+        found = []
+        for dataset in self.datasets.list(project):
+            own = {t.lower() for t in dataset.tags or []}
+            haystack = ' '.join([dataset.name, dataset.category or '', *own, *dataset.sources]).lower()
+            if (all(w in haystack for w in words) and wanted <= own
+                    and (sr is None or dataset.sr == sr) and (channels is None or dataset.channels == channels)
+                    and (lazy is None or dataset.lazy == lazy) and (status is None or dataset.status == status)):
+                found.append(dataset)
+        found.sort(key=lambda d: d.name.lower())  # ties stay in name order
+        return sorted(found, key=SORTS.get(sort, SORTS['created']), reverse=descending)
+
+    # ---- clone / delete -------------------------------------------------------------------------
+    def clone(self, dataset: Dataset, name: str, sr: int | None = None, channels: int | None = None,
+              num_signal: int | None = None, lazy: bool | None = None) -> Dataset:
+        """A new preprocessing job on the original sources with some parameters changed."""
+        params = dataset.params or {}
+        values = {'num_signal': int(num_signal or params.get('num_signal', 131072)),
+                  'channels': int(channels or dataset.channels or params.get('channels', 1)),
+                  'sr': int(sr or dataset.sr or params.get('sampling_rate', 44100)),
+                  'ext': list(params.get('ext') or []) or None,
+                  'lazy': dataset.lazy if lazy is None else bool(lazy)}
+        problems = self.datasets.validate(dataset.project, name, list(dataset.sources), **values)
+        if problems:
+            raise DatasetError(' '.join(problems))
+        clone = self.datasets.start(dataset.project, name, list(dataset.sources), **values)
+        clone.tags, clone.category = list(dataset.tags or []), dataset.category or ''
+        clone.params = {**clone.params, 'cloned_from': dataset.name}
+        clone.save()
+        return clone
+
+    def delete(self, dataset: Dataset, remove_files: bool = False) -> None:
+        """Forget the dataset; with `remove_files` also its LMDB folder and the studio's cache beside it."""
+        if remove_files:
+            shutil.rmtree(Path(dataset.path) / STUDIO_FOLDER, ignore_errors=True)
+        self.datasets.delete(dataset, remove_files=remove_files)
+
+    # ---- portable archives ----------------------------------------------------------------------
+    def export_archive(self, dataset: Dataset, dest: Path | None = None, progress: Progress | None = None) -> Path:
+        """Write `<name>.ravedata.tar` (the LMDB, metadata.yaml and a studio.json manifest); the file appears
+        under its final name only once complete."""
+        if dataset.status != 'ready':
+            raise DatasetError('Only a ready dataset can be archived. Wait for it to finish building.')
+        source = Path(dataset.path)
+        if not (source / 'data.mdb').is_file():
+            raise DatasetError(f'{source} holds no data.mdb any more. Check the dataset folder.')
+        if dest is None:
+            folder = Path(dataset.project.location) / 'archives'
+            dest = folder / f'{slug(dataset.name)}-{time.strftime("%Y%m%d-%H%M%S")}{ARCHIVE_SUFFIX}'
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        manifest = {'format': ARCHIVE_FORMAT, 'version': 1, 'name': dataset.name, 'sources': dataset.sources,
+                    'params': dataset.params, 'tags': dataset.tags or [], 'category': dataset.category or '',
+                    'sr': dataset.sr, 'channels': dataset.channels, 'lazy': dataset.lazy,
+                    'n_examples': dataset.n_examples, 'n_seconds': dataset.n_seconds,
+                    'created': dataset.created.isoformat(), 'archived': now().isoformat()}
+        root = slug(dataset.name)
+        total = sum((source / n).stat().st_size for n in ('data.mdb', 'metadata.yaml') if (source / n).exists())
+        partial = dest.with_name(dest.name + '.part')
+        done = [0]
+        try:
+            with tarfile.open(partial, 'w', format=tarfile.PAX_FORMAT) as tar:
+                for name in ('data.mdb', 'metadata.yaml'):
+                    if (source / name).exists():
+                        _add_file(tar, source / name, f'{root}/{name}', done, total, progress)
+                data = json.dumps(manifest, indent=2).encode()
+                info = tarfile.TarInfo(f'{root}/studio.json')
+                info.size, info.mtime = len(data), int(time.time())
+                tar.addfile(info, _Reader(data))
+            os.replace(partial, dest)
+        finally:
+            partial.unlink(missing_ok=True)
+        return dest
+
+    def read_manifest(self, archive: Path) -> dict:
+        """The manifest of an archive, after checking it holds exactly one dataset and nothing else."""
+        try:
+            with tarfile.open(archive, 'r') as tar:
+                members = tar.getmembers()
+                roots = {m.name.split('/', 1)[0] for m in members}
+                names = {m.name.split('/', 1)[-1] for m in members if m.isfile()}
+                if len(roots) != 1 or any(not m.isfile() or m.name.count('/') != 1
+                                          or m.name.split('/', 1)[1] not in ARCHIVE_FILES for m in members):
+                    raise DatasetError(f'{archive.name} is not a RAVE Studio dataset archive (unexpected files).')
+                if not {'data.mdb', 'metadata.yaml', 'studio.json'} <= names:
+                    raise DatasetError(f'{archive.name} lacks data.mdb, metadata.yaml or studio.json. '
+                                       'Export the dataset again.')
+                manifest = json.loads(tar.extractfile(f'{roots.pop()}/studio.json').read())
+        except (tarfile.TarError, OSError, ValueError) as e:
+            raise DatasetError(f'{archive.name} cannot be read as a dataset archive ({e}). '
+                               'Pick a .ravedata.tar file made by "Export archive".') from e
+        if manifest.get('format') != ARCHIVE_FORMAT:
+            raise DatasetError(f'{archive.name} is not a RAVE Studio dataset archive.')
+        return manifest
+
+    def import_archive(self, project: Project, archive: Path, name: str | None = None,
+                       progress: Progress | None = None) -> Dataset:
+        """Unpack an archive into the project's datasets folder and register it as a ready dataset."""
+        manifest = self.read_manifest(archive)
+        name = self._free_name(project, (name or manifest.get('name') or archive.stem).strip())
+        output = self.datasets.output_path(project, name)
+        staging = output.with_name(f'.{output.name}.importing')
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            with tarfile.open(archive, 'r') as tar:
+                members = tar.getmembers()
+                total, done = sum(m.size for m in members) or 1, 0
+                for member in members:
+                    with tar.extractfile(member) as src, open(staging / member.name.split('/', 1)[1], 'wb') as dst:
+                        while chunk := src.read(1 << 22):
+                            dst.write(chunk)
+                            done += len(chunk)
+                            if progress:
+                                progress(done / total, f'Unpacking {member.name.split("/", 1)[1]}')
+            (staging / 'studio.json').unlink()
+            info = read_lmdb(staging)
+            os.replace(staging, output)
+        except (OSError, tarfile.TarError, ValueError, ImportError) as e:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise DatasetError(f'Importing {archive.name} failed: {e}. Check free disk space and try again.') from e
+        except Exception:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        params = {**(manifest.get('params') or {}), 'imported_from': archive.name}
+        return Dataset.create(project=project, name=name, path=str(output), sources=manifest.get('sources') or [],
+                              params=params, status='ready', sr=info['sr'], channels=info['channels'],
+                              lazy=info['lazy'], n_examples=info['examples'],
+                              n_seconds=manifest.get('n_seconds') or info['seconds'], size_bytes=info['size_bytes'],
+                              tags=list(manifest.get('tags') or []), category=manifest.get('category') or '')
+
+    def _free_name(self, project: Project, name: str) -> str:
+        candidate, n = name or 'imported', 2
+        while (Dataset.get_or_none((Dataset.project == project) & (Dataset.name == candidate))
+               or self.datasets.output_path(project, candidate).exists()):
+            candidate, n = f'{name} ({n})', n + 1
+        return candidate
+
+    # ---- validation -----------------------------------------------------------------------------
+    def validate(self, dataset: Dataset, progress: Progress | None = None,
+                 stop: threading.Event | None = None) -> Validation:
+        """Re-read every entry of the dataset's LMDB (slow: run it off the event loop)."""
+        params = dataset.params or {}
+        per_example = 2 * int(params['num_signal']) if params.get('num_signal') else None
+        return check_lmdb(Path(dataset.path), dataset.channels or 1, samples=per_example,
+                          expected=dataset.n_examples or 0, progress=progress, stop=stop)
+
+
+def check_lmdb(path: Path, channels: int, samples: int | None = None, expected: int = 0,
+               progress: Progress | None = None, stop: threading.Event | None = None) -> Validation:
+    """Decode every entry: keys must be f"{i:08d}" for i in 0..N-1, regular entries must hold `samples`
+    int16 samples per channel (else the most common length is taken as the norm), lazy entries must point to
+    an existing file."""
+    import lmdb
+
+    started = time.monotonic()
+    result = Validation()
+    audio_example = audio_example_class()
+    seen: set[int] = set()
+    sizes: dict[int, int] = {}
+    try:
+        env = lmdb.open(str(path), readonly=True, lock=False, readahead=False, max_readers=4)
+    except lmdb.Error as e:
+        result.bad.append(('—', f'The LMDB cannot be opened: {e}'))
+        return result
+    try:
+        result.entries = env.stat()['entries']
+        total = max(result.entries, 1)
+        with env.begin(buffers=True) as txn:
+            for key, value in txn.cursor():
+                name = bytes(key).decode('ascii', 'replace')
+                result.checked += 1
+                problem, size = _check_entry(name, value, audio_example, channels, samples)
+                if name.isdigit() and len(name) == 8:
+                    seen.add(int(name))
+                if problem:
+                    result.bad.append((name, problem))
+                elif size is not None:
+                    sizes.setdefault(size, 0)
+                    sizes[size] += 1
+                if result.checked % 500 == 0:
+                    if progress:
+                        progress(result.checked / total, f'{result.checked:,} of {result.entries:,} entries')
+                    if stop is not None and stop.is_set():
+                        result.stopped = True
+                        break
+    finally:
+        env.close()
+    if samples is None and len(sizes) > 1:  # no declared length: the most common one is the norm
+        norm = max(sizes, key=sizes.get)
+        result.bad += [('—', f'{count} entries hold {size} samples per channel, most hold {norm}')
+                       for size, count in sizes.items() if size != norm]
+    if not result.stopped:
+        result.expected = max(expected, max(seen, default=-1) + 1)
+        result.missing = [f'{i:08d}' for i in range(result.expected) if i not in seen]
+    result.seconds = time.monotonic() - started
+    if progress:
+        progress(1.0, f'{result.checked:,} entries checked')
+    return result
+
+
+def _check_entry(key: str, value, audio_example, channels: int, samples: int | None) -> tuple[str, int | None]:
+    """(problem or '', samples per channel of a regular entry)."""
+    if not (key.isdigit() and len(key) == 8):
+        return 'unexpected key (RAVE writes 8-digit numbers)', None
+    try:
+        example = audio_example.FromString(bytes(value))
+    except Exception as e:  # protobuf's DecodeError and friends: the bytes are not an AudioExample
+        return f'cannot be decoded ({type(e).__name__}): the entry is corrupt', None
+    if 'waveform' in example.buffers:
+        data = example.buffers['waveform'].data
+        if not data or len(data) % (2 * channels):
+            return f'waveform holds {len(data)} bytes, not whole int16 samples for {channels} channel(s)', None
+        per_channel = len(data) // (2 * channels)
+        if samples is not None and per_channel != samples:
+            return f'holds {per_channel} samples per channel instead of {samples}', None
+        return '', per_channel
+    source = example.metadata.get('path')
+    if source is None:
+        return 'neither audio nor a source file reference', None
+    if not Path(source).is_file():
+        return f'source file missing: {source}', None
+    return '', None
+
+
+def audio_example_class():
+    """udls' AudioExample protobuf class, loaded from its file so that no torch import happens."""
+    global _AUDIO_EXAMPLE
+    if _AUDIO_EXAMPLE is None:
+        spec = importlib.util.find_spec('udls')
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError('udls is not installed in the studio environment: reinstall acids-rave.')
+        file = Path(spec.submodule_search_locations[0]) / 'generated' / 'audio_example_pb2.py'
+        module_spec = importlib.util.spec_from_file_location('studio_audio_example_pb2', file)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        _AUDIO_EXAMPLE = module.AudioExample
+    return _AUDIO_EXAMPLE
+
+
+_AUDIO_EXAMPLE = None
+
+
+def decode_waveform(example, channels: int) -> np.ndarray:
+    """A regular entry's audio as float32 (channels, samples) in [-1, 1] (RAVE's dataset.py:76-78)."""
+    data = np.frombuffer(example.buffers['waveform'].data, dtype='<i2')
+    return (data.reshape(channels, -1) / (2 ** 15 - 1)).astype(np.float32)
+
+
+class _Reader:
+    """A file-like view of bytes, for tarfile.addfile."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self.data) if n < 0 else self.pos + n
+        chunk, self.pos = self.data[self.pos:end], min(end, len(self.data))
+        return chunk
+
+
+def _add_file(tar: tarfile.TarFile, path: Path, arcname: str, done: list[int], total: int,
+              progress: Progress | None) -> None:
+    info = tar.gettarinfo(str(path), arcname)
+    info.uid = info.gid = 0
+    info.uname = info.gname = ''
+
+    class Counting:
+        def __init__(self, f) -> None:
+            self.f = f
+
+        def read(self, n: int = -1) -> bytes:
+            chunk = self.f.read(n)
+            done[0] += len(chunk)
+            if progress and total:
+                progress(min(done[0] / total, 1.0), f'Packing {path.name}')
+            return chunk
+
+    with open(path, 'rb') as f:
+        tar.addfile(info, Counting(f))
