@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from nicegui import ui
 
@@ -26,13 +26,15 @@ def metric_chart(get_series: Callable[[], Series], traces: list[tuple[str, str]]
     for i, (key, label) in enumerate(traces):
         xs, ys, sent[i] = _thin(series, key, 0, strides[i])
         data.append({'type': 'scatter', 'mode': mode, 'name': label, 'x': xs, 'y': ys,
-                     'line': {'width': 1.6}, 'marker': {'size': 6}})
+                     'line': {'width': 1.6}, 'marker': {'size': 4}})
     layout = copy.deepcopy(theme.CHART_LAYOUT)
-    layout['title'] = {'text': title, 'x': 0, 'font': {'size': 13}}
+    layout['margin'] = {**layout['margin'], 't': 8}
+    layout['legend'] = {**layout['legend'], 'y': -0.25}
     layout['xaxis']['title'] = {'text': 'step'}
     if log_y:
         layout['yaxis']['type'] = 'log'
     figure = {'data': data, 'layout': layout, 'config': {'displaylogo': False, 'responsive': True}}
+    ui.label(title).classes(theme.SECTION)
     plot = ui.plotly(figure).classes(f'w-full {height}')
     seen = {'version': series.version}
 

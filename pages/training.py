@@ -73,7 +73,6 @@ def run_page(studio, project, run_id: str) -> None:
             ui.label('This run does not exist in the current project.').classes(theme.SECTION)
             ui.button('All runs', icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat')
         return
-    series = lambda: studio.training.metrics(run)  # noqa: E731 - re-read each tick
 
     @ui.refreshable
     def header() -> None:
@@ -86,10 +85,13 @@ def run_page(studio, project, run_id: str) -> None:
             job_console(studio.jobs, run.job_id, height='h-56', stop_label='Stop & save checkpoint')
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
         with ui.card().classes(theme.CARD).mark('loss-chart'):
-            metric_chart(series, [(k, k.replace('_', ' ')) for k in TRAIN_LOSSES], 'Training losses')
-        with ui.card().classes(theme.CARD).mark('validation-chart'):
-            metric_chart(series, [('val/validation', 'validation')], 'Validation (full-band distance)',
+            metric_chart(lambda: studio.training.metrics(run), [(k, k.replace('_', ' ')) for k in TRAIN_LOSSES], 'Training losses',
                          mode='lines+markers')
+        with ui.card().classes(theme.CARD).mark('validation-chart'):
+            metric_chart(lambda: studio.training.metrics(run), [('val/validation', 'validation')], 'Validation (full-band distance)',
+                         mode='lines+markers')
+            ui.label(f'RAVE validates every {_num(run.params.get("val_every"))} steps and keeps the lowest as '
+                     'best.ckpt.').classes(theme.HINT)
 
     @ui.refreshable
     def checkpoints() -> None:
@@ -173,14 +175,14 @@ def _form(studio, project, datasets: dict[int, Dataset]) -> None:
                                 .mark('device'), 'Where it trains; one training per device at a time, the rest queue.')
             with ui.column().classes('gap-2'):
                 ui.label('RAVE parameters').classes(theme.SECTION)
-                with ui.row().classes('w-full gap-4 no-wrap'):
+                with ui.element('div').classes('w-full grid grid-cols-2 gap-x-4'):
                     max_steps = _field(ui.number('Max steps', value=100000, min=1, format='%d', suffix='steps')
                                        .mark('max_steps'), 'Training ends here (RAVE default 6 000 000).')
                     val_every = _field(ui.number('Validate every', value=1000, min=1, format='%d', suffix='steps')
                                        .mark('val_every'), 'Each validation also saves a checkpoint.')
                 n_signal = _field(ui.number('Crop length (n_signal)', value=131072, min=512, step=512, format='%d',
                                             suffix='samples').mark('n_signal'), '')
-                with ui.row().classes('w-full gap-4 no-wrap'):
+                with ui.element('div').classes('w-full grid grid-cols-2 gap-x-4'):
                     batch = _field(ui.number('Batch', value=8, min=1, format='%d', suffix='examples')
                                    .mark('batch'), 'Examples per step; lower it if memory runs out.')
                     channels = _field(ui.select({1: 'Mono'}, value=1, label='Channels').mark('channels'),
@@ -193,7 +195,7 @@ def _form(studio, project, datasets: dict[int, Dataset]) -> None:
             command = ui.code('', language='bash').classes('w-full text-xs').mark('command')
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Cancel', on_click=lambda: ui.navigate.to('/training')).props('flat')
-            start = ui.button('Start training', icon='play_arrow', on_click=lambda: _start()) \
+            ui.button('Start training', icon='play_arrow', on_click=lambda: _start()) \
                 .props('unelevated color=primary').mark('start')
 
     def values() -> dict:
@@ -234,9 +236,9 @@ def _form(studio, project, datasets: dict[int, Dataset]) -> None:
                     ui.label(issue)
         if chosen is not None:
             out = studio.projects.folder(project, 'runs')
-            command.set_content(studio.training.command(studio.training.arguments(
+            command.set_content(_multiline(studio.training.command(studio.training.arguments(
                 chosen, v['name'] or '<name>', v['config'], out, v['max_steps'], v['val_every'], v['n_signal'],
-                v['batch'], v['channels'], v['device'], v['workers'])))
+                v['batch'], v['channels'], v['device'], v['workers']))))
         return issues
 
     def _start() -> None:
@@ -258,6 +260,11 @@ def _form(studio, project, datasets: dict[int, Dataset]) -> None:
     on_dataset()
 
 
+def _multiline(command: str) -> str:
+    """One flag and its value per line, as a shell would accept it."""
+    return command.replace(' --', ' \\\n    --')
+
+
 def _default_device(studio, devices: dict) -> str:
     preferred = studio.settings.get('default_device') or 'cpu'
     return preferred if preferred in devices else 'cpu'
@@ -265,8 +272,10 @@ def _default_device(studio, devices: dict) -> str:
 
 def _field(element, hint: str):
     """A form field with its one-line hint below it; returns the element (hint as `.hint_label`)."""
-    element.props('outlined dense').classes('w-full')
-    element.hint_label = ui.label(hint).classes(theme.HINT + ' -mt-1')
+    with ui.column().classes('w-full gap-1') as box:
+        element.move(box)
+        element.props('outlined dense').classes('w-full')
+        element.hint_label = ui.label(hint).classes(theme.HINT)
     return element
 
 

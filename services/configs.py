@@ -25,8 +25,8 @@ ORDER = list(DESCRIPTIONS)
 BROKEN = {'v2_nopqmf_small'}  # does not parse in RAVE 2.3.1 (RAVE_NOTES.md §3)
 MIN_N_SIGNAL = 65536  # smaller crops fail RAVE's receptive-field crop + STFT (32768 fails on v2_small)
 
-_INCLUDE = re.compile(r'^\s*include\s+["\'](.+?)["\']', re.M)
-_MACRO = re.compile(r'^(N_BAND|RATIOS)\s*=\s*(.+)$', re.M)
+_INCLUDE = re.compile(r'^\s*include\s+["\'](.+?)["\']', re.MULTILINE)
+_MACRO = re.compile(r'^(N_BAND|RATIOS)\s*=\s*(.+)$', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def rave_folder() -> Path | None:
     spec = importlib.util.find_spec('rave')
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 @lru_cache(maxsize=1)

@@ -127,9 +127,9 @@ class TrainingService:
             errors.append('Batch size must be at least 1.')
         if base is not None:
             if n_signal % base.compression:
-                lower = max(base.compression, n_signal // base.compression * base.compression)
+                near = max(configs.MIN_N_SIGNAL, round(n_signal / base.compression) * base.compression)
                 errors.append(f'n_signal must be a multiple of {base.compression} for {config} '
-                              f'(its compression ratio); try {lower}.')
+                              f'(its compression ratio); try {near}.')
             if n_signal < configs.MIN_N_SIGNAL:
                 errors.append(f'n_signal must be at least {configs.MIN_N_SIGNAL} samples: shorter crops do not '
                               'cover the model\'s receptive field.')

@@ -58,7 +58,7 @@ async def test_form_validates_live_shows_the_command_and_starts_a_run(user: User
     set_value(user, 'max_steps', 3)
     set_value(user, 'val_every', 100)
     await user.should_not_see('Batch 100 is larger than')
-    command = user.find(marker='command').elements.pop().content
+    command = ' '.join(user.find(marker='command').elements.pop().content.replace('\\\n', ' ').split())
     assert command.startswith('rave train --config v2_small') and f'--db_path {dataset.path}' in command
     assert '--channels 1' in command and '--gpu -1' in command and '--name pagerun' in command
 
@@ -71,8 +71,8 @@ async def test_form_validates_live_shows_the_command_and_starts_a_run(user: User
         assert run.name == 'pagerun' and Job.get_by_id(run.job_id).kind == 'train'
         await until(lambda: app.studio.training.metrics(run).step >= 1, what='the first step')
         await user.should_see('/ 3', retries=20)
-        loss_chart = next(c for c in user.find(ui.plotly).elements
-                          if c.figure['layout']['title']['text'] == 'Training losses')
+        card = next(iter(user.find(marker='loss-chart').elements))
+        loss_chart = next(e for e in card.descendants() if isinstance(e, ui.plotly))
         await until(lambda: loss_chart.figure['data'][0]['x'], timeout=60, what='points on the loss chart')
         assert loss_chart.figure['data'][0]['x'][0] == 1  # per step, from step 1
     finally:

@@ -30,7 +30,7 @@ class StudioCallback(pl.Callback):
 
     def __init__(self, job_dir: Path) -> None:
         self.job_dir = job_dir
-        self.metrics = open(job_dir / 'metrics.jsonl', 'a', buffering=1)
+        self.metrics = open(job_dir / 'metrics.jsonl', 'a', buffering=1)  # noqa: SIM115 - open for the whole run
         self.control = job_dir / 'control.json'
         self._control_mtime = 0.0
         self.run_dir = ''
@@ -113,9 +113,8 @@ def add_callback(job_dir: Path) -> None:
 
 
 def main() -> None:
-    from absl import app
-
     import scripts.train as rave_train  # RAVE's own entry point; defines the `rave train` flags
+    from absl import app
 
     job_dir = Path(os.environ.get('RAVE_STUDIO_JOB_DIR') or os.getcwd())
     job_dir.mkdir(parents=True, exist_ok=True)
