@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-from studio_process import StudioProcess, queue_job
+from studio_process import StudioProcess, http_get, queue_job
 
 TIMEOUT = 90.0
 
@@ -87,6 +87,8 @@ def test_job_survives_kill_9_of_the_studio_and_is_reattached(data_dir: Path, tmp
         row = job_row(data_dir, job_id)
         assert row['status'] == 'running' and row['pid'] == pid  # the same process, reattached
         assert alive(pid)
+        _, _, html = http_get(studio.url + '/')
+        assert 'long job' in html and 'running' in html, 'the dashboard does not show the reattached job'
         release.touch()
         wait_until(lambda: job_row(data_dir, job_id)['status'] != 'running', what='the job to end')
         row = job_row(data_dir, job_id)
