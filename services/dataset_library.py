@@ -1,24 +1,23 @@
 """The dataset library: tags, search/filter/sort, clone, portable archives and the LMDB validation checker.
 
-Builds on DatasetService (which makes and registers datasets) and never imports torch: RAVE's LMDB values
-are decoded with udls' generated protobuf class, loaded from its file so `udls/__init__` (which imports
-torch) never runs in the studio process.
+Builds on DatasetService (which makes and registers datasets) and on services.lmdb_reader (the one cached
+read-only LMDB environment per path, and its integrity check); never imports torch.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-import numpy as np
+import lmdb
 
+from services import lmdb_reader
 from services.datasets import DatasetError, DatasetService, read_lmdb
 from services.projects import slug
 from services.store import Dataset, Project, now
@@ -41,18 +40,17 @@ Progress = Callable[[float, str], None]
 
 @dataclass
 class Validation:
-    """What the checker found in one LMDB: entries read, keys missing from 0..N-1, entries that are bad."""
+    """What the checker found: entries read, and a line per problem (missing keys, corrupt entries, …)."""
     entries: int = 0
     checked: int = 0
-    expected: int = 0
-    missing: list[str] = field(default_factory=list)
-    bad: list[tuple[str, str]] = field(default_factory=list)  # (key, what is wrong)
+    problems: list[str] = field(default_factory=list)  # the first lmdb_reader.CheckProgress.MAX_PROBLEMS
+    problem_count: int = 0
     seconds: float = 0.0
     stopped: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.missing and not self.bad and not self.stopped
+        return not self.problem_count and not self.stopped
 
 
 class DatasetLibrary:
@@ -123,6 +121,7 @@ class DatasetLibrary:
 
     def delete(self, dataset: Dataset, remove_files: bool = False) -> None:
         """Forget the dataset; with `remove_files` also its LMDB folder and the studio's cache beside it."""
+        lmdb_reader.release(dataset.path)
         if remove_files:
             shutil.rmtree(Path(dataset.path) / STUDIO_FOLDER, ignore_errors=True)
         self.datasets.delete(dataset, remove_files=remove_files)
@@ -230,112 +229,27 @@ class DatasetLibrary:
     # ---- validation -----------------------------------------------------------------------------
     def validate(self, dataset: Dataset, progress: Progress | None = None,
                  stop: threading.Event | None = None) -> Validation:
-        """Re-read every entry of the dataset's LMDB (slow: run it off the event loop)."""
-        params = dataset.params or {}
-        per_example = 2 * int(params['num_signal']) if params.get('num_signal') else None
-        return check_lmdb(Path(dataset.path), dataset.channels or 1, samples=per_example,
-                          expected=dataset.n_examples or 0, progress=progress, stop=stop)
-
-
-def check_lmdb(path: Path, channels: int, samples: int | None = None, expected: int = 0,
-               progress: Progress | None = None, stop: threading.Event | None = None) -> Validation:
-    """Decode every entry: keys must be f"{i:08d}" for i in 0..N-1, regular entries must hold `samples`
-    int16 samples per channel (else the most common length is taken as the norm), lazy entries must point to
-    an existing file."""
-    import lmdb
-
-    started = time.monotonic()
-    result = Validation()
-    audio_example = audio_example_class()
-    seen: set[int] = set()
-    sizes: dict[int, int] = {}
-    try:
-        env = lmdb.open(str(path), readonly=True, lock=False, readahead=False, max_readers=4)
-    except lmdb.Error as e:
-        result.bad.append(('—', f'The LMDB cannot be opened: {e}'))
+        """Re-read and decode every entry of the dataset's LMDB through the shared reader (keys contiguous,
+        values decode, sizes agree, lazy sources exist). Slow on big databases: run it off the event loop."""
+        started = time.monotonic()
+        result = Validation()
+        try:
+            db = lmdb_reader.reader(dataset.path)
+        except (OSError, lmdb.Error) as e:
+            result.problems.append(f'The dataset cannot be opened: {e}')
+            result.problem_count = 1
+            return result
+        result.entries = len(db)
+        for state in db.check(every=500, expected=dataset.n_examples or None):
+            result.checked, result.problems, result.problem_count = state.done, state.problems, state.problem_count
+            if progress:
+                progress(1.0 if state.finished else state.done / max(state.total, 1),
+                         f'{state.done:,} of {state.total:,} entries checked')
+            if stop is not None and stop.is_set() and not state.finished:
+                result.stopped = True
+                break
+        result.seconds = time.monotonic() - started
         return result
-    try:
-        result.entries = env.stat()['entries']
-        total = max(result.entries, 1)
-        with env.begin(buffers=True) as txn:
-            for key, value in txn.cursor():
-                name = bytes(key).decode('ascii', 'replace')
-                result.checked += 1
-                problem, size = _check_entry(name, value, audio_example, channels, samples)
-                if name.isdigit() and len(name) == 8:
-                    seen.add(int(name))
-                if problem:
-                    result.bad.append((name, problem))
-                elif size is not None:
-                    sizes.setdefault(size, 0)
-                    sizes[size] += 1
-                if result.checked % 500 == 0:
-                    if progress:
-                        progress(result.checked / total, f'{result.checked:,} of {result.entries:,} entries')
-                    if stop is not None and stop.is_set():
-                        result.stopped = True
-                        break
-    finally:
-        env.close()
-    if samples is None and len(sizes) > 1:  # no declared length: the most common one is the norm
-        norm = max(sizes, key=sizes.get)
-        result.bad += [('—', f'{count} entries hold {size} samples per channel, most hold {norm}')
-                       for size, count in sizes.items() if size != norm]
-    if not result.stopped:
-        result.expected = max(expected, max(seen, default=-1) + 1)
-        result.missing = [f'{i:08d}' for i in range(result.expected) if i not in seen]
-    result.seconds = time.monotonic() - started
-    if progress:
-        progress(1.0, f'{result.checked:,} entries checked')
-    return result
-
-
-def _check_entry(key: str, value, audio_example, channels: int, samples: int | None) -> tuple[str, int | None]:
-    """(problem or '', samples per channel of a regular entry)."""
-    if not (key.isdigit() and len(key) == 8):
-        return 'unexpected key (RAVE writes 8-digit numbers)', None
-    try:
-        example = audio_example.FromString(bytes(value))
-    except Exception as e:  # protobuf's DecodeError and friends: the bytes are not an AudioExample
-        return f'cannot be decoded ({type(e).__name__}): the entry is corrupt', None
-    if 'waveform' in example.buffers:
-        data = example.buffers['waveform'].data
-        if not data or len(data) % (2 * channels):
-            return f'waveform holds {len(data)} bytes, not whole int16 samples for {channels} channel(s)', None
-        per_channel = len(data) // (2 * channels)
-        if samples is not None and per_channel != samples:
-            return f'holds {per_channel} samples per channel instead of {samples}', None
-        return '', per_channel
-    source = example.metadata.get('path')
-    if source is None:
-        return 'neither audio nor a source file reference', None
-    if not Path(source).is_file():
-        return f'source file missing: {source}', None
-    return '', None
-
-
-def audio_example_class():
-    """udls' AudioExample protobuf class, loaded from its file so that no torch import happens."""
-    global _AUDIO_EXAMPLE
-    if _AUDIO_EXAMPLE is None:
-        spec = importlib.util.find_spec('udls')
-        if spec is None or not spec.submodule_search_locations:
-            raise ImportError('udls is not installed in the studio environment: reinstall acids-rave.')
-        file = Path(spec.submodule_search_locations[0]) / 'generated' / 'audio_example_pb2.py'
-        module_spec = importlib.util.spec_from_file_location('studio_audio_example_pb2', file)
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
-        _AUDIO_EXAMPLE = module.AudioExample
-    return _AUDIO_EXAMPLE
-
-
-_AUDIO_EXAMPLE = None
-
-
-def decode_waveform(example, channels: int) -> np.ndarray:
-    """A regular entry's audio as float32 (channels, samples) in [-1, 1] (RAVE's dataset.py:76-78)."""
-    data = np.frombuffer(example.buffers['waveform'].data, dtype='<i2')
-    return (data.reshape(channels, -1) / (2 ** 15 - 1)).astype(np.float32)
 
 
 class _Reader:

@@ -8,13 +8,11 @@ import time
 from pathlib import Path
 
 import lmdb
-import numpy as np
 import pytest
 import yaml
 from rave_fixtures import synth_audio
-from udls.generated import AudioExample
 
-from services.dataset_library import check_lmdb
+from services import lmdb_reader
 from services.datasets import DatasetError, read_lmdb
 from services.store import Dataset, Job
 
@@ -80,7 +78,7 @@ def test_search_filter_and_sort(studio, project, tmp_path) -> None:
                        size_bytes=size, n_examples=n, n_seconds=seconds, tags=tags, lazy=name.startswith('lazy'),
                        sources=[f'/audio/{name}-takes'])
     lib = studio.library
-    names = lambda found: [d.name for d in found]  # noqa: E731
+    names = lambda found: [d.name for d in found]
     assert names(lib.search(project, sort='name', descending=False)) == ['choir', 'kicks', 'lazy pads', 'snares']
     assert names(lib.search(project, tags=['drums'], sort='size')) == ['snares', 'kicks']
     assert names(lib.search(project, tags=['DRUMS', 'live'])) == ['snares']
@@ -160,54 +158,59 @@ def test_validation_finds_a_corrupt_entry_and_a_missing_key(studio, project, rav
     dataset = register(project, db, 'copy')
     assert dataset.n_examples >= 4
     clean = studio.library.validate(dataset)
-    assert clean.ok and clean.checked == dataset.n_examples and clean.missing == [] and clean.bad == []
+    assert clean.ok and clean.checked == clean.entries == dataset.n_examples and clean.problems == []
 
+    lmdb_reader.release(db)  # one process may hold one environment per path: the checker's goes first
     env = lmdb.open(str(db), map_size=1 << 30)
     with env.begin(write=True) as txn:
-        good = txn.get(b'00000001')
-        txn.put(b'00000001', good[:1000])  # cut short: the protobuf no longer parses
+        txn.put(b'00000001', txn.get(b'00000001')[:1000])  # cut short: the protobuf no longer parses
         txn.delete(b'00000002')
     env.close()
     progress: list[float] = []
     report = studio.library.validate(dataset, progress=lambda f, what: progress.append(f))
-    assert not report.ok
-    assert [key for key, _ in report.bad] == ['00000001'] and 'corrupt' in report.bad[0][1]
-    assert report.missing == ['00000002']
+    assert not report.ok and report.problem_count == 2
+    assert any(p.startswith('example 1:') and 'does not decode' in p for p in report.problems)
+    assert 'example 2 is missing' in report.problems
     assert report.checked == dataset.n_examples - 1 and progress[-1] == 1.0
 
 
-def test_validation_checks_lazy_references_and_sample_counts(tmp_path) -> None:
-    audio = synth_audio(tmp_path / 'audio', n_files=2, seconds=1.0)
-    db = tmp_path / 'lazy'
-    env = lmdb.open(str(db), map_size=1 << 28)
-    with env.begin(write=True) as txn:
-        for i, path in enumerate([*audio, tmp_path / 'gone.wav']):
-            ae = AudioExample()
-            ae.metadata.update({'path': str(path), 'length': '1.0', 'channels': '1'})
-            txn.put(f'{i:08d}'.encode(), ae.SerializeToString())
-        short = AudioExample()
-        short.buffers['waveform'].data = np.zeros(100, np.int16).tobytes()
-        txn.put(b'00000003', short.SerializeToString())
-    env.close()
-    report = check_lmdb(db, channels=1, samples=200)
-    assert [(k, p.split(':')[0]) for k, p in report.bad] == [('00000002', 'source file missing'),
-                                                             ('00000003', 'holds 100 samples per channel instead of 200')]
+def test_validation_reports_a_dataset_folder_that_is_gone(studio, project, tmp_path) -> None:
+    dataset = Dataset.create(project=project, name='gone', path=str(tmp_path / 'nothing'), status='ready')
+    report = studio.library.validate(dataset)
+    assert not report.ok and 'data.mdb is missing' in report.problems[0]
 
 
-def test_validation_copes_with_100k_entries(tmp_path) -> None:
+def test_delete_removes_the_studio_cache_with_the_folder(studio, project, rave_db) -> None:
+    db = copy_db(rave_db, Path(project.location) / 'datasets' / 'doomed')
+    dataset = register(project, db, 'doomed')
+    assert studio.library.validate(dataset).ok  # holds the shared env open, as the pages do
+    (db / '.studio').mkdir()
+    (db / '.studio' / 'stats.json').write_text('{}')
+    studio.library.delete(Dataset.get_by_id(dataset.id), remove_files=True)
+    assert not db.exists() and Dataset.get_or_none(Dataset.id == dataset.id) is None
+    kept = register(project, copy_db(rave_db, Path(project.location) / 'datasets' / 'kept'), 'kept')
+    studio.library.delete(kept)
+    assert Path(kept.path, 'data.mdb').exists()
+
+
+def test_validation_copes_with_100k_entries_and_reports_progress(studio, project, tmp_path) -> None:
+    from udls.generated import AudioExample
+
     db = tmp_path / 'big'
+    example = AudioExample()
+    example.buffers['waveform'].data = bytes(512)  # 256 int16 samples
+    value = example.SerializeToString()
     env = lmdb.open(str(db), map_size=1 << 30)
-    ae = AudioExample()
-    ae.buffers['waveform'].data = np.arange(256, dtype=np.int16).tobytes()
-    value = ae.SerializeToString()
     with env.begin(write=True) as txn:
         for i in range(100_000):
             if i != 54_321:
                 txn.put(f'{i:08d}'.encode(), value)
-        txn.put(b'00100000', value)  # keeps the gap inside the key range
     env.close()
+    (db / 'metadata.yaml').write_text(yaml.safe_dump({'channels': 1, 'sr': 44100, 'lazy': False, 'n_seconds': 0}))
+    dataset = Dataset.create(project=project, name='big', path=str(db), status='ready', channels=1,
+                             n_examples=100_000)
     started, calls = time.monotonic(), []
-    report = check_lmdb(db, channels=1, samples=256, progress=lambda f, what: calls.append(f))
-    assert report.checked == 100_000 and report.missing == ['00054321'] and report.bad == []
-    assert len(calls) >= 100 and calls == sorted(calls)
+    report = studio.library.validate(dataset, progress=lambda f, what: calls.append(f))
+    assert report.checked == 99_999 and report.problems == ['example 54321 is missing']
+    assert len(calls) >= 100 and calls == sorted(calls) and calls[-1] == 1.0
     assert time.monotonic() - started < 60

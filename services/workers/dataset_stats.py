@@ -55,63 +55,53 @@ def fingerprint(db: Path) -> dict:
 
 def compute(db: Path, sources: list[str], ext: list[str], num_signal: int, max_examples: int,
             report=lambda fraction, what: None) -> dict:
-    import lmdb
-    import yaml
-
-    from services.dataset_library import audio_example_class, decode_waveform
+    from services import lmdb_reader
 
     started = time.time()
     key = fingerprint(db)
-    meta = yaml.safe_load((db / 'metadata.yaml').read_text()) or {}
-    channels, sr, lazy = int(meta.get('channels', 1)), int(meta.get('sr', 44100)), bool(meta.get('lazy', False))
-    audio_example = audio_example_class()
-    env = lmdb.open(str(db), readonly=True, lock=False, readahead=False)
-    try:
-        with env.begin() as txn:
-            keys = [bytes(k) for k in txn.cursor().iternext(values=False)]
-            picked = _spread(len(keys), max_examples if not lazy else min(max_examples, 300))
-            previews_at = set(_spread(len(picked), PREVIEWS))
-            rms, peak, centroid, names, previews = [], [], [], [], []
-            power_sum, frames = np.zeros(FRAME // 2 + 1), 0
-            lazy_lengths = []
-            for n, i in enumerate(picked):
-                example = audio_example.FromString(txn.get(keys[i]))
-                if 'waveform' in example.buffers:
-                    audio = decode_waveform(example, channels)
-                else:
-                    lazy_lengths.append(float(example.metadata.get('length', 0) or 0))
-                    audio = _decode_file(example.metadata.get('path', ''), sr, channels, num_signal)
-                    if audio is None:
-                        continue
-                names.append(keys[i].decode())
-                rms.append(_db(np.sqrt(np.mean(audio.astype(np.float64) ** 2))))
-                peak.append(_db(np.max(np.abs(audio))))
-                power, count = _power(audio.mean(axis=0))
-                if count:
-                    power_sum += power * count
-                    frames += count
-                    total = power.sum()
-                    if total > 0:
-                        centroid.append(float((_freqs(sr) * power).sum() / total))
-                if n in previews_at:
-                    previews.append(_preview(keys[i].decode(), audio, sr))
-                if n % 25 == 0:
-                    report(0.1 + 0.85 * n / max(len(picked), 1),
-                           f'Loudness and spectrum: {n} of {len(picked)} examples')
-    finally:
-        env.close()
-    report(0.95, 'Durations of the source files')
+    reader = lmdb_reader.reader(db)
+    sr, channels, lazy, count = reader.sr, reader.channels, reader.lazy, len(reader)
+    picked = _spread(count, max_examples if not lazy else min(max_examples, 300))
+    previews_at = set(_spread(len(picked), PREVIEWS))
+    rms, peak, centroid, names, previews, unreadable = [], [], [], [], [], 0
+    power_sum, frames = np.zeros(FRAME // 2 + 1), 0
+    for n, index in enumerate(picked):
+        if n % 25 == 0:
+            report(0.05 + 0.85 * n / max(len(picked), 1), f'Loudness and spectrum: {n} of {len(picked)} examples')
+        try:
+            example = reader.example(index)
+        except (IndexError, ValueError):  # the validation checker names these
+            unreadable += 1
+            continue
+        audio = example.audio if not example.lazy else _decode_file(example.source, sr, channels, num_signal)
+        if audio is None or not audio.size:
+            unreadable += 1
+            continue
+        names.append(lmdb_reader.key(index).decode())
+        peak_db, rms_db = lmdb_reader.levels(audio)
+        peak.append(SILENCE_DB if peak_db is None else max(peak_db, SILENCE_DB))
+        rms.append(SILENCE_DB if rms_db is None else max(rms_db, SILENCE_DB))
+        power, n_frames = _power(audio.mean(axis=0))
+        if n_frames:
+            power_sum += power * n_frames
+            frames += n_frames
+            if power.sum() > 0:
+                centroid.append(float((_freqs(sr) * power).sum() / power.sum()))
+        if n in previews_at:
+            previews.append({'key': names[-1], 'seconds': round(audio.shape[1] / sr, 3),
+                             **lmdb_reader.envelope(audio, PREVIEW_POINTS)})
+    report(0.92, 'Durations of the source files')
     if lazy:
-        durations = lazy_lengths if len(picked) == len(keys) else _lazy_lengths(db, audio_example)
+        durations = [reader.example(i).source_seconds for i in range(count)]
     else:
         durations = _source_durations(sources, ext)
     freqs = np.geomspace(20.0, sr / 2, BANDS)
     mean_power = power_sum / frames if frames else power_sum
     spectrum_db = 10 * np.log10(np.interp(freqs, _freqs(sr), mean_power) + 1e-12)
     return {'key': key, 'computed': time.strftime('%Y-%m-%d %H:%M:%S'), 'wall_s': round(time.time() - started, 3),
-            'sr': sr, 'channels': channels, 'lazy': lazy, 'examples': len(keys), 'sampled': len(names),
-            'keys': names, 'rms_db': _round(rms), 'peak_db': _round(peak), 'centroid_hz': _round(centroid, 1),
-            'spectrum': {'hz': _round(freqs, 1), 'db': _round(spectrum_db)},
+            'sr': sr, 'channels': channels, 'lazy': lazy, 'examples': count, 'sampled': len(names),
+            'unreadable': unreadable, 'keys': names, 'rms_db': _round(rms), 'peak_db': _round(peak),
+            'centroid_hz': _round(centroid, 1), 'spectrum': {'hz': _round(freqs, 1), 'db': _round(spectrum_db)},
             'durations': {'seconds': _round(durations, 3), 'files': len(durations),
                           'total_s': round(float(np.sum(durations)), 3) if durations else 0.0},
             'previews': previews}
@@ -128,10 +118,6 @@ def _spread(n: int, k: int) -> list[int]:
     return sorted({int(i) for i in np.linspace(0, n - 1, k)})
 
 
-def _db(value: float) -> float:
-    return float(max(20 * np.log10(value), SILENCE_DB)) if value > 0 else SILENCE_DB
-
-
 def _freqs(sr: int) -> np.ndarray:
     return np.fft.rfftfreq(FRAME, 1 / sr)
 
@@ -143,14 +129,6 @@ def _power(mono: np.ndarray) -> tuple[np.ndarray, int]:
         return np.zeros(FRAME // 2 + 1), 0
     frames = mono[:count * FRAME].reshape(count, FRAME) * np.hanning(FRAME)
     return (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(axis=0) / FRAME, count
-
-
-def _preview(key: str, audio: np.ndarray, sr: int) -> dict:
-    mono = audio.mean(axis=0)
-    cols = np.array_split(mono, min(PREVIEW_POINTS, max(mono.size, 1)))
-    return {'key': key, 'seconds': round(mono.size / sr, 3),
-            'min': _round([float(c.min()) if c.size else 0.0 for c in cols], 4),
-            'max': _round([float(c.max()) if c.size else 0.0 for c in cols], 4)}
 
 
 def _decode_file(path: str, sr: int, channels: int, num_signal: int) -> np.ndarray | None:
@@ -165,17 +143,6 @@ def _decode_file(path: str, sr: int, channels: int, num_signal: int) -> np.ndarr
     if out.returncode or not data.size:
         return None
     return (data.reshape(-1, channels).T / (2 ** 15 - 1)).astype(np.float32)  # ffmpeg interleaves channels
-
-
-def _lazy_lengths(db: Path, audio_example) -> list[float]:
-    import lmdb
-
-    env = lmdb.open(str(db), readonly=True, lock=False, readahead=False)
-    try:
-        with env.begin() as txn:
-            return [float(audio_example.FromString(v).metadata.get('length', 0) or 0) for _, v in txn.cursor()]
-    finally:
-        env.close()
 
 
 def _source_durations(sources: list[str], ext: list[str]) -> list[float]:
@@ -202,7 +169,7 @@ def _probe(path: Path) -> float | None:
         info = soundfile.info(str(path))
         if info.frames > 0:
             return info.frames / info.samplerate
-    except Exception:  # libsndfile refuses the format: ask ffprobe
+    except (RuntimeError, OSError, ValueError, TypeError):  # libsndfile refuses the format: ask ffprobe
         pass
     try:
         out = subprocess.run(['ffprobe', '-v', 'error', '-show_entries', 'format=duration', '-of',
