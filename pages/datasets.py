@@ -1,15 +1,13 @@
 """Datasets: folders of audio turned into RAVE training data (`rave preprocess`), and one dataset's page."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from nicegui import run, ui
+from nicegui import ui
 
 from app import theme
-from components.file_picker import pick_folder
 from components.job_console import job_console
 from components.status import fmt_bytes, fmt_duration, status_chip
-from services.datasets import RAVE_EXTENSIONS, SAMPLING_RATES, example_seconds
+from pages.dataset_wizard import wizard
+from services.datasets import example_seconds
 from services.store import Dataset
 
 ABOUT = ('A dataset is the training material for a RAVE model: your recordings cut into short examples '
@@ -30,7 +28,7 @@ def create(studio, project) -> None:
         form_slot.clear()
         new_button.set_visibility(False)
         with form_slot:
-            _new_dataset_form(studio, project, on_close=_close_form)
+            wizard(studio, project, on_close=_close_form)
         cards.refresh()
 
     def _close_form() -> None:
@@ -40,6 +38,7 @@ def create(studio, project) -> None:
 
     @ui.refreshable
     def cards() -> None:
+        _queue(studio, project)
         datasets = studio.datasets.list(project)
         if not datasets:
             if new_button.visible:  # while the form is open it teaches the same thing
@@ -91,7 +90,7 @@ def detail(studio, project, dataset_id: str) -> None:
 def _list_key(studio, project) -> tuple:
     building = [d for d in studio.datasets.list(project) if d.status == 'building']
     return (tuple((d.id, d.status) for d in studio.datasets.list(project)),
-            studio.jobs.version if building else 0)
+            studio.jobs.version if building else 0, tuple(d.id for d in studio.datasets.queue(project)))
 
 
 def _empty_state(on_new) -> None:
@@ -152,165 +151,35 @@ def _stats(dataset: Dataset, compact: bool = False) -> None:
                 ui.label(value).classes('text-sm font-medium tabular-nums truncate')
 
 
-# ---- new dataset ------------------------------------------------------------------------------------
-def _new_dataset_form(studio, project, on_close) -> None:
-    """Name, folders and RAVE's preprocess parameters; problems shown before launch; then the live console."""
-    folders: list[str] = []
-    with ui.card().classes(theme.CARD + ' gap-4').mark('new-form') as card:
-        with ui.row().classes('w-full items-center'):
-            ui.label('New dataset').classes('text-lg font-semibold grow')
-            ui.button(icon='close', on_click=on_close).props('flat round dense').tooltip('Close')
-        ui.label(ABOUT).classes(theme.HINT)
-        with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-x-8 gap-y-4'):
-            with ui.column().classes('gap-2'):
-                name = _field(ui.input('Name', placeholder='e.g. violin takes').props('outlined dense')
-                              .mark('name'), 'Shown in the studio; also names the dataset folder.')
-                ui.label('Input folders').classes('text-sm font-medium mt-1')
-                folder_list = ui.column().classes('w-full gap-1').mark('folders')
-                with ui.row().classes('w-full items-start gap-2 no-wrap'):
-                    paste = ui.input(placeholder='Paste a folder path').props('outlined dense clearable') \
-                        .classes('grow').mark('folder-path')
-                    ui.button(icon='add', on_click=lambda: _add(paste.value)).props('flat round') \
-                        .tooltip('Add this folder').mark('add-folder')
-                    ui.button('Browse', icon='folder_open', on_click=lambda: _browse()) \
-                        .props('outline color=primary no-wrap').mark('browse')
-                ui.label('Sub-folders are searched too. Your files are only read, never changed.').classes(theme.HINT)
-                survey_label = ui.label().classes('text-sm text-gray-600 dark:text-gray-300').mark('survey')
-            with ui.column().classes('gap-2'):
-                num_signal = _field(ui.number('Example length (num_signal)', value=131072, min=16384, step=16384,
-                                              format='%d', suffix='samples').props('outlined dense')
-                                    .mark('num_signal'), '')
-                length_hint = num_signal.hint_label
-                with ui.row().classes('w-full gap-4 no-wrap'):
-                    sr = ui.select({r: f'{r / 1000:g} kHz' for r in SAMPLING_RATES}, value=44100,
-                                   label='Sampling rate').props('outlined dense').classes('grow').mark('sr')
-                    channels = ui.select({1: 'Mono', 2: 'Stereo'}, value=1, label='Channels') \
-                        .props('outlined dense').classes('grow').mark('channels')
-                ui.label('Audio is resampled to this rate; mono/stereo files are mixed or repeated to fit. '
-                         'Train with the same values.').classes(theme.HINT)
-                ext = _field(ui.select(RAVE_EXTENSIONS, value=list(RAVE_EXTENSIONS), multiple=True,
-                                       label='File types').props('outlined dense use-chips').mark('ext'),
-                             'Files ending in these extensions (lower or upper case) are used.')
-                lazy = _field(ui.switch('Lazy: store references, not audio').mark('lazy'),
-                              'Builds fast and takes no space, but training decodes the files on the fly '
-                              '(slower); keep the files where they are.')
-        problems = ui.column().classes('w-full gap-1').mark('problems')
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=on_close).props('flat')
-            start_button = ui.button('Start preprocessing', icon='play_arrow', on_click=lambda: _start()) \
-                .props('unelevated color=primary').mark('start')
-
-    def _update_length() -> None:
-        n = int(num_signal.value or 0)
-        seconds = example_seconds(n, sr.value or 44100)
-        note = '' if n & (n - 1) == 0 else ' A power of two (65536, 131072…) is recommended.'
-        length_hint.set_text(f'Each example holds 2 × num_signal = {2 * n:,} samples = {seconds:.2f} s of audio. '
-                             .replace(',', ' ') + f'Training crops (n_signal) must fit inside.{note}')
-
-    last = {'survey': None}
-
-    def _show_survey() -> None:
-        found = last['survey']
-        if found is None:
-            survey_label.set_text('')
-        elif not found.files:
-            survey_label.set_text('No audio files found yet in these folders.')
-        else:
-            count = len(found.files) if lazy.value else found.examples(int(num_signal.value or 131072), sr.value)
-            unit = 'references' if lazy.value else 'examples'
-            survey_label.set_text(f'{len(found.files)} files · {fmt_duration(found.seconds)} of audio · '
-                                  f'about {count} {unit}')
-
-    for control in (num_signal, sr, lazy):
-        control.on_value_change(lambda: (_update_length(), _show_survey()))
-    _update_length()
-
-    def _render_folders() -> None:
-        folder_list.clear()
-        with folder_list:
-            if not folders:
-                ui.label('No folder yet: browse or paste a path.').classes(theme.HINT)
-            for path in folders:
-                with ui.row().classes('w-full items-center gap-2 no-wrap rounded-lg px-2 py-1 '
-                                      'bg-gray-50 dark:bg-gray-900'):
-                    ui.icon('folder', color='primary')
-                    ui.label(path).classes(f'{theme.MONO} grow break-all')
-                    ui.button(icon='close', on_click=lambda p=path: _remove(p)).props('flat round dense size=sm') \
-                        .tooltip('Remove')
-
-    async def _add(path: str | None) -> None:
-        path = (path or '').strip()
-        if not path:
-            return
-        if not studio.settings.within_roots(path):
-            ui.notify(f'{path} is outside the browsable folders. Add it in Settings first.', type='negative')
-            return
-        if not Path(path).expanduser().is_dir():
-            ui.notify(f'{path} is not a folder. Check the path.', type='negative')
-            return
-        resolved = str(Path(path).expanduser().resolve())
-        if resolved not in folders:
-            folders.append(resolved)
-        paste.set_value('')
-        _render_folders()
-        await _survey()
-
-    async def _remove(path: str) -> None:
-        folders.remove(path)
-        _render_folders()
-        await _survey()
-
-    async def _browse() -> None:
-        chosen = await pick_folder(studio.settings, folders[-1] if folders else None)
-        if chosen:
-            await _add(chosen)
-
-    async def _survey() -> None:
-        last['survey'] = None
-        if folders:
-            survey_label.set_text('Looking for audio…')
-            last['survey'] = await run.io_bound(studio.datasets.survey, list(folders), ext.value)
-        _show_survey()
-
-    async def _start() -> None:
-        values = {'name': name.value or '', 'inputs': list(folders), 'num_signal': int(num_signal.value or 0),
-                  'channels': channels.value, 'sr': sr.value, 'ext': list(ext.value or []), 'lazy': lazy.value}
-        start_button.props('loading')
-        found = await run.io_bound(studio.datasets.survey, values['inputs'], values['ext'] or None)
-        issues = await run.io_bound(lambda: studio.datasets.validate(project, survey=found, **values))
-        start_button.props(remove='loading')
-        problems.clear()
-        if issues:
-            with problems:
-                for issue in issues:
-                    with ui.row().classes('items-start gap-2 no-wrap text-negative text-sm'):
-                        ui.icon('error_outline').classes('mt-0.5')
-                        ui.label(issue)
-            return
-        dataset = studio.datasets.start(project, survey=found, **values)
-        card.clear()
-        with card:
-            _started(studio, dataset, on_close)
-
-    ext.on_value_change(_survey)
-    _render_folders()
+# ---- queue --------------------------------------------------------------------------------------------
+def _queue(studio, project) -> None:
+    """Builds waiting for their turn, in order, with buttons to change it."""
+    waiting = studio.datasets.queue(project)
+    if not waiting:
+        return
+    with ui.card().classes(theme.CARD + ' gap-2').mark('queue'):
+        with ui.row().classes('w-full items-baseline gap-2'):
+            ui.label('Waiting to preprocess').classes(theme.SECTION)
+            limit = int(studio.settings.get('parallel_preprocess') or 1)
+            ui.label(f'{limit} at a time (Settings → parallel preprocessing); the top one starts next.') \
+                .classes(theme.HINT)
+        for position, dataset in enumerate(waiting):
+            with ui.row().classes('w-full items-center gap-2 no-wrap rounded-lg px-2 py-1 bg-gray-50 '
+                                  'dark:bg-gray-900').mark(f'queued-{dataset.name}'):
+                ui.label(f'{position + 1}').classes(f'w-6 {theme.HINT} {theme.NUMBER}')
+                ui.label(dataset.name).classes('text-sm grow truncate')
+                ui.button(icon='arrow_upward', on_click=lambda d=dataset, i=position: _move(studio, d, i - 1)) \
+                    .props('flat round dense size=sm').tooltip('Earlier').mark(f'earlier-{dataset.name}') \
+                    .set_enabled(position > 0)
+                ui.button(icon='arrow_downward', on_click=lambda d=dataset, i=position: _move(studio, d, i + 1)) \
+                    .props('flat round dense size=sm').tooltip('Later').mark(f'later-{dataset.name}') \
+                    .set_enabled(position < len(waiting) - 1)
+                ui.button(icon='close', on_click=lambda d=dataset: studio.datasets.cancel(d)) \
+                    .props('flat round dense size=sm color=negative').tooltip('Cancel').mark(f'unqueue-{dataset.name}')
 
 
-def _started(studio, dataset: Dataset, on_close) -> None:
-    with ui.row().classes('w-full items-center gap-2'):
-        ui.icon('construction', color='primary').classes('text-xl')
-        ui.label(f'Building "{dataset.name}"').classes('text-lg font-semibold grow')
-        ui.button('Open dataset', icon='open_in_new',
-                  on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}')).props('flat color=primary')
-        ui.button(icon='close', on_click=on_close).props('flat round dense').tooltip('Hide (it keeps running)')
-    job_console(studio.jobs, dataset.job_id, height='h-40')
-
-
-def _field(element, hint: str):
-    """Attach the one-line hint under a form field; returns the element (with `.hint_label`)."""
-    element.classes('w-full')
-    element.hint_label = ui.label(hint).classes(theme.HINT + ' -mt-1')
-    return element
+def _move(studio, dataset: Dataset, position: int) -> None:
+    studio.datasets.move(dataset, position)
 
 
 # ---- detail -----------------------------------------------------------------------------------------

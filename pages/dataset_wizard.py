@@ -1,0 +1,376 @@
+"""The "New dataset" wizard: name → sources → parameters → review (the doctor) → run."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from nicegui import events, run, ui
+
+from app import theme
+from components.audio_preview import audio_preview
+from components.file_picker import source_browser
+from components.job_console import job_console
+from components.status import fmt_duration
+from services.datasets import (
+    DEFAULT_MAX_DB_GB,
+    MAX_NUM_SIGNAL,
+    MIN_NUM_SIGNAL,
+    RAVE_EXTENSIONS,
+    SAMPLING_RATES,
+    DatasetError,
+    example_seconds,
+)
+
+STEPS = ('Name', 'Sources', 'Parameters', 'Review', 'Run')
+SEVERITY = {'blocker': ('block', 'negative', 'Must fix'), 'warning': ('warning', 'warning', 'Worth knowing'),
+            'info': ('info', 'info', 'What will happen')}
+
+
+def wizard(studio, project, on_close) -> None:
+    """Build a dataset in five steps, each checked before the next; the last one shows the live build."""
+    s = {'folders': [], 'survey': None, 'findings': [], 'dataset': None}
+    with ui.card().classes(theme.CARD + ' gap-2 p-0').mark('wizard'):
+        with ui.row().classes('w-full items-center px-5 pt-4'):
+            ui.icon('library_add', color='primary').classes('text-2xl')
+            ui.label('New dataset').classes('text-lg font-semibold grow')
+            ui.button(icon='close', on_click=on_close).props('flat round dense').tooltip('Close').mark('close')
+        with ui.stepper().props('flat animated alternative-labels').classes('w-full') as stepper:
+            with ui.step(STEPS[0], icon='edit'):
+                name = _name_step(studio, project)
+                _nav(stepper, lambda: _check_name(studio, project, name), first=True, marker='name')
+            with ui.step(STEPS[1], icon='folder_open'):
+                survey_label, ext, folder_list = _sources_step(studio, project, s, lambda: _survey())
+                _nav(stepper, lambda: _check_sources(s), marker='sources')
+            with ui.step(STEPS[2], icon='tune'):
+                p = _params_step(studio, project, s, name)
+                _nav(stepper, lambda: _check_params(p), marker='params', on_next=lambda: _review())
+            with ui.step(STEPS[3], icon='fact_check'):
+                review = ui.column().classes('w-full gap-3').mark('review')
+                with ui.stepper_navigation():
+                    ui.button('Back', on_click=stepper.previous).props('flat').mark('back-review')
+                    start = ui.button('Start preprocessing', icon='play_arrow', on_click=lambda: _start()) \
+                        .props('unelevated color=primary').mark('start')
+            with ui.step(STEPS[4], icon='play_arrow'):
+                running = ui.column().classes('w-full gap-3').mark('running')
+
+    async def _survey() -> None:
+        s['survey'] = None
+        if s['folders']:
+            survey_label.set_text('Looking for audio…')
+            s['survey'] = await run.io_bound(studio.datasets.survey, list(s['folders']), list(ext.value or []))
+        _show_survey(s['survey'], survey_label)
+        p['refresh']()
+        folder_list.refresh()
+
+    async def _review() -> bool:
+        review.clear()
+        with review:
+            ui.spinner(size='lg').classes('self-center')
+            ui.label('The doctor is checking every file…').classes(theme.HINT + ' self-center')
+        values = _values(name, s, ext, p)
+        found = await run.io_bound(studio.datasets.survey, values['inputs'], values['ext'] or None)
+        s['survey'] = found
+        findings = await run.io_bound(lambda: studio.datasets.doctor(project, survey=found, **values))
+        s['findings'] = findings
+        review.clear()
+        with review:
+            _review_body(studio, project, values, found, findings)
+        start.set_enabled(not any(f.severity == 'blocker' for f in findings))
+        return True
+
+    async def _start() -> None:
+        values = _values(name, s, ext, p)
+        try:
+            dataset = studio.datasets.start(project, survey=s['survey'], **values)
+        except DatasetError as e:
+            ui.notify(str(e), type='negative')
+            return
+        s['dataset'] = dataset
+        running.clear()
+        with running:
+            _running(studio, dataset, on_close)
+        stepper.next()
+
+
+# ---- steps ----------------------------------------------------------------------------------------------
+def _name_step(studio, project):
+    ui.label('A dataset is your recordings cut into short examples and stored in one fast database folder '
+             '(LMDB) for training. Your original files are only read, never changed.').classes(theme.HINT)
+    name = ui.input('Name', placeholder='e.g. violin takes').props('outlined dense autofocus') \
+        .classes('w-full max-w-md').mark('name')
+    hint = ui.label().classes(theme.HINT)
+
+    def _where() -> None:
+        value = (name.value or '').strip()
+        hint.set_text(f'Stored in {studio.datasets.output_path(project, value)}' if value else
+                      'Shown in the studio; also names the dataset folder.')
+    name.on_value_change(_where)
+    _where()
+    return name
+
+
+def _sources_step(studio, project, s, resurvey):
+    with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-5 gap-4'):
+        with ui.column().classes('lg:col-span-3 gap-2 min-w-0'):
+            ui.label('Browse').classes(theme.SECTION)
+            ext = ui.select(RAVE_EXTENSIONS, value=list(RAVE_EXTENSIONS), multiple=True, label='File types') \
+                .props('outlined dense use-chips options-dense').classes('w-full').mark('ext')
+            ui.label('Only files ending in these types (lower or upper case) are listed and used.').classes(theme.HINT)
+            uploads = studio.datasets.uploads(project)
+            uploads.mkdir(parents=True, exist_ok=True)
+            browser = source_browser(studio.settings, lambda p: _add(p), lambda p: _preview(p),
+                                     ext=lambda: list(ext.value or []), extra_roots=[uploads])
+            preview_slot = ui.column().classes('w-full')
+        with ui.column().classes('lg:col-span-2 gap-2 min-w-0'):
+            ui.label('Input folders').classes(theme.SECTION)
+
+            @ui.refreshable
+            def folder_list() -> None:
+                if not s['folders']:
+                    ui.label('No folder yet: add one from the browser, paste a path or upload files.') \
+                        .classes(theme.HINT)
+                for path in s['folders']:
+                    with ui.row().classes('w-full items-center gap-2 no-wrap rounded-lg px-2 py-1 '
+                                          'bg-gray-50 dark:bg-gray-900').mark('input-folder'):
+                        ui.icon('folder', color='primary')
+                        ui.label(path).classes(f'{theme.MONO} grow break-all')
+                        ui.button(icon='close', on_click=lambda p=path: _remove(p)) \
+                            .props('flat round dense size=sm').tooltip('Remove').mark('remove-folder')
+            folder_list()
+            with ui.row().classes('w-full items-center gap-2 no-wrap'):
+                paste = ui.input(placeholder='Paste a folder path').props('outlined dense clearable') \
+                    .classes('grow').mark('folder-path')
+                ui.button(icon='add', on_click=lambda: _add(paste.value)).props('flat round') \
+                    .tooltip('Add this folder').mark('add-folder')
+            survey_label = ui.label().classes('text-sm text-gray-600 dark:text-gray-300').mark('survey')
+            ui.label('Upload').classes(theme.SECTION + ' mt-2')
+            batch = ui.input('Upload into', value=time.strftime('upload-%Y%m%d-%H%M')) \
+                .props('outlined dense').classes('w-full').mark('upload-folder')
+            limit = int(studio.settings.get('max_upload_mb') or 0)
+            ui.label(f'Drop audio files below (several at once). They go to {uploads}/<this name>, which '
+                     f'becomes an input folder. Up to {limit} MB per file.').classes(theme.HINT)
+            ui.upload(multiple=True, auto_upload=True, on_upload=lambda e: _upload(e),
+                      label='Drop audio files here').props('flat bordered color=grey-2 text-color=grey-9 accept="audio/*,.wav,.aif,.aiff,'
+                                                           '.flac,.mp3,.ogg,.opus,.aac"') \
+                .classes('w-full').mark('upload')
+
+    async def _add(path: str | None) -> None:
+        path = (path or '').strip()
+        if not path:
+            return
+        if not studio.datasets.may_read(project, path):
+            ui.notify(f'{path} is outside the browsable folders. Add it in Settings first.', type='negative')
+            return
+        if not Path(path).expanduser().is_dir():
+            ui.notify(f'{path} is not a folder. Check the path.', type='negative')
+            return
+        resolved = str(Path(path).expanduser().resolve())
+        if resolved not in s['folders']:
+            s['folders'].append(resolved)
+        paste.set_value('')
+        await resurvey()
+
+    async def _remove(path: str) -> None:
+        s['folders'].remove(path)
+        await resurvey()
+
+    async def _preview(path: Path) -> None:
+        preview_slot.clear()
+        with preview_slot:
+            await audio_preview(studio, path)
+
+    async def _upload(e: events.UploadEventArguments) -> None:
+        try:
+            target = studio.datasets.upload_target(project, batch.value or 'upload', e.file.name, e.file.size())
+        except (DatasetError, ValueError) as error:
+            ui.notify(str(error), type='negative', multi_line=True)
+            return
+        await e.file.save(target)
+        ui.notify(f'Uploaded {target.name}', type='positive')
+        await _add(str(target.parent))
+        await browser.refresh_listing()
+
+    ext.on_value_change(lambda: (resurvey(), browser.refresh_listing()))
+    return survey_label, ext, folder_list
+
+
+def _params_step(studio, project, s, name) -> dict:
+    p: dict = {}
+    with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-x-8 gap-y-3'):
+        with ui.column().classes('gap-1'):
+            p['num_signal'] = ui.number('Example length (num_signal)', value=131072, min=MIN_NUM_SIGNAL,
+                                        max=MAX_NUM_SIGNAL, step=16384, format='%d', suffix='samples') \
+                .props('outlined dense').classes('w-full').mark('num_signal')
+            length = ui.label().classes(theme.HINT).mark('example-length')
+        with ui.column().classes('gap-1'):
+            p['sr'] = ui.select({r: f'{r / 1000:g} kHz' for r in SAMPLING_RATES}, value=44100,
+                                label='Sampling rate').props('outlined dense').classes('w-full').mark('sr')
+            ui.label('Every file is resampled to this rate by ffmpeg. Train and play at the same rate.') \
+                .classes(theme.HINT)
+        with ui.column().classes('gap-1'):
+            p['channels'] = ui.toggle({1: 'Mono', 2: 'Stereo'}, value=1).props('no-caps unelevated') \
+                .mark('channels')
+            ui.label('Mono keeps the first channel of stereo files; stereo copies mono files to both sides.') \
+                .classes(theme.HINT)
+        with ui.column().classes('gap-1'):
+            p['lazy'] = ui.switch('Lazy: store references, not audio').mark('lazy')
+            ui.label('Builds fast and takes no space, but training decodes the files on the fly (slower); '
+                     'keep the files where they are.').classes(theme.HINT)
+        with ui.column().classes('gap-1'):
+            p['max_db_size'] = ui.number('Maximum database size', value=DEFAULT_MAX_DB_GB, min=1, step=10,
+                                         format='%d', suffix='GB').props('outlined dense').classes('w-full') \
+                .mark('max_db_size')
+            ui.label('A ceiling for the LMDB file (RAVE\'s max_db_size); the build stops if it is reached.') \
+                .classes(theme.HINT)
+        with ui.column().classes('gap-1'):
+            p['dyndb'] = ui.switch('Dynamic growth (dyndb)', value=True).mark('dyndb')
+            ui.label('On: the file grows as examples are written. Off: it is mapped at its full size up front '
+                     '(slightly faster writes).').classes(theme.HINT)
+    with ui.column().classes('w-full gap-1 mt-2'):
+        ui.label('Where').classes(theme.SECTION)
+        where = ui.label().classes(f'{theme.MONO} break-all text-gray-600 dark:text-gray-300').mark('where')
+
+    def _refresh() -> None:
+        n = _int(p['num_signal'].value)
+        sr = p['sr'].value or 44100
+        if n is None:
+            length.set_text('Enter a whole number of samples (131072 is RAVE\'s default).')
+        else:
+            found = s['survey']
+            count = ''
+            if found is not None and found.files:
+                count = (f' · {len(found.files)} file references' if p['lazy'].value else
+                         f' · about {found.examples(n, sr)} examples from your files')
+            note = '' if n & (n - 1) == 0 else ' A power of two (65536, 131072…) is recommended.'
+            length.set_text(f'Each example holds 2 × {n:,} = {2 * n:,} samples = {example_seconds(n, sr):.2f} s '
+                            f'of audio{count}.{note}'.replace(',', ' '))
+        inputs = ', '.join(s['folders']) or '—'
+        where.set_text(f'reads: {inputs}\nwrites: {studio.datasets.output_path(project, name.value or "dataset")}')
+
+    for control in ('num_signal', 'sr', 'lazy'):
+        p[control].on_value_change(_refresh)
+    name.on_value_change(_refresh)
+    p['refresh'] = _refresh
+    _refresh()
+    return p
+
+
+# ---- checks, review, run ----------------------------------------------------------------------------------
+def _nav(stepper, check, first: bool = False, marker: str = '', on_next=None) -> None:
+    async def _next() -> None:
+        problem = check()
+        if problem:
+            ui.notify(problem, type='warning')
+            return
+        stepper.next()
+        if on_next:
+            await on_next()
+    with ui.stepper_navigation():
+        if not first:
+            ui.button('Back', on_click=stepper.previous).props('flat').mark(f'back-{marker}')
+        ui.button('Next', icon='arrow_forward', on_click=_next).props('unelevated color=primary') \
+            .mark(f'next-{marker}')
+
+
+def _check_name(studio, project, name) -> str:
+    value = (name.value or '').strip()
+    if not value:
+        return 'Give the dataset a name.'
+    if any(d.name == value for d in studio.datasets.list(project)):
+        return f'This project already has a dataset called "{value}". Pick another name.'
+    out = studio.datasets.output_path(project, value)
+    if out.exists() and any(out.iterdir()):
+        return f'The folder {out} is already in use. Pick another name.'
+    return ''
+
+
+def _check_sources(s) -> str:
+    if not s['folders']:
+        return 'Add at least one folder of audio.'
+    if s['survey'] is not None and not s['survey'].entries:
+        return 'No audio files were found in these folders. Pick a folder with audio, or add its file type.'
+    return ''
+
+
+def _check_params(p) -> str:
+    n = _int(p['num_signal'].value)
+    if n is None or not MIN_NUM_SIGNAL <= n <= MAX_NUM_SIGNAL:
+        return f'The example length must be a whole number between {MIN_NUM_SIGNAL} and {MAX_NUM_SIGNAL} samples.'
+    size = _int(p['max_db_size'].value)
+    if size is None or size < 1:
+        return 'The maximum database size must be a whole number of GB (at least 1).'
+    return ''
+
+
+def _values(name, s, ext, p) -> dict:
+    return {'name': name.value or '', 'inputs': list(s['folders']), 'ext': list(ext.value or []),
+            'num_signal': _int(p['num_signal'].value), 'sr': p['sr'].value, 'channels': p['channels'].value,
+            'lazy': bool(p['lazy'].value), 'max_db_size': _int(p['max_db_size'].value),
+            'dyndb': bool(p['dyndb'].value)}
+
+
+def _review_body(studio, project, values, found, findings) -> None:
+    n, sr = values['num_signal'] or 131072, values['sr']
+    count = len(found.files) if values['lazy'] else found.examples(n, sr)
+    with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3'):
+        for label, value in (('Usable files', f'{len(found.files)}'), ('Audio', fmt_duration(found.seconds)),
+                             ('References' if values['lazy'] else 'Examples', f'{count}'),
+                             ('Skipped', f'{len(found.skipped)}')):
+            with ui.column().classes('gap-0 rounded-lg p-3 bg-gray-50 dark:bg-gray-900'):
+                ui.label(label).classes(theme.HINT)
+                ui.label(value).classes('text-xl font-semibold tabular-nums').mark(f'figure-{label}')
+    if not findings:
+        with ui.row().classes('items-center gap-2 text-positive'):
+            ui.icon('check_circle')
+            ui.label('The doctor found nothing to worry about.')
+    for finding in findings:
+        icon, color, title = SEVERITY[finding.severity]
+        with ui.row().classes('w-full items-start gap-3 no-wrap rounded-lg p-3 border border-gray-200 '
+                              'dark:border-gray-800').mark(f'finding-{finding.severity}'):
+            ui.icon(icon, color=color).classes('text-xl mt-0.5')
+            with ui.column().classes('gap-1 grow min-w-0'):
+                ui.label(title).classes(f'text-xs uppercase tracking-wide font-semibold text-{color}')
+                ui.label(finding.text).classes('text-sm')
+                if finding.files:
+                    with ui.expansion(f'{len(finding.files)} listed', icon='list').classes('w-full text-sm') \
+                            .props('dense'):
+                        for line in finding.files[:200]:
+                            ui.label(line).classes(f'{theme.MONO} break-all')
+    flags = studio.datasets.command(values['inputs'], studio.datasets.output_path(project, values['name']),
+                                    n, values['channels'], sr, values['ext'] or list(RAVE_EXTENSIONS),
+                                    values['lazy'], values['max_db_size'] or DEFAULT_MAX_DB_GB, values['dyndb'])
+    with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'):
+        ui.code('rave preprocess ' + ' '.join(flags), language='bash').classes('w-full text-xs')
+        if found.needs_staging:
+            ui.label('Some files are skipped, so RAVE reads links to the usable files from a "sources" folder '
+                     'inside the dataset folder instead of your folders.').classes(theme.HINT)
+
+
+def _running(studio, dataset, on_close) -> None:
+    with ui.row().classes('w-full items-center gap-2'):
+        ui.icon('construction', color='primary').classes('text-xl')
+        ui.label(f'Building "{dataset.name}"').classes('text-lg font-semibold grow')
+        ui.button('Open dataset', icon='open_in_new', on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}')) \
+            .props('flat color=primary').mark('open-dataset')
+        ui.button('Done', on_click=on_close).props('flat').mark('done')
+    ui.label('It keeps running if you leave this page; several builds queue up and run in turn.') \
+        .classes(theme.HINT)
+    job_console(studio.jobs, dataset.job_id, height='h-48')
+
+
+def _show_survey(found, label) -> None:
+    if found is None:
+        label.set_text('')
+    elif not found.entries and not found.skipped:
+        label.set_text('No audio files found yet in these folders.')
+    else:
+        skipped = f' · {len(found.skipped)} unusable' if found.skipped else ''
+        label.set_text(f'{len(found.files)} files · {fmt_duration(found.seconds)} of audio{skipped}')
+
+
+def _int(value) -> int | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number == int(number) else None
