@@ -2,13 +2,25 @@
 
 A builder is `build(studio, project, **path_params)`.
 """
-from pages import dashboard, datasets, explorer, export, help, models, projects, settings, training
+from pages import (
+    dashboard,
+    dataset_inspector,
+    datasets,
+    explorer,
+    export,
+    help,
+    models,
+    projects,
+    settings,
+    training,
+)
 
 ROUTES = {
     '/': ('Dashboard', dashboard.create),
     '/projects': ('Projects', projects.create),
     '/datasets': ('Datasets', datasets.create),
     '/datasets/{dataset_id}': ('Dataset', datasets.detail),
+    '/datasets/{dataset_id}/inspect': ('Inspect dataset', dataset_inspector.create),
     '/training': ('Training', training.create),
     '/training/new': ('New training', training.new_run),
     '/training/runs/{run_id}': ('Run', training.run_page),

@@ -234,7 +234,10 @@ def reader(path: str | Path) -> LmdbReader:
             return current
         if current is not None:
             current.env.close()
-        env = lmdb.open(str(path), readonly=True, lock=False, readahead=False, max_readers=256)
+        try:
+            env = lmdb.open(str(path), readonly=True, lock=False, readahead=False, max_readers=256)
+        except lmdb.Error as e:
+            raise OSError(f'{path} cannot be opened as an LMDB database: {e}') from None
         _READERS[str(path)] = current = LmdbReader(path, env, identity)
         return current
 
@@ -293,7 +296,7 @@ def spectrogram(audio: np.ndarray, sr: int, *, n_fft: int = 512, columns: int = 
     window = np.hanning(n_fft).astype(np.float32)
     magnitude = np.abs(np.fft.rfft(frames * window, axis=1))[:, : n_fft // 2] * (2 / window.sum())
     db = np.maximum(20 * np.log10(np.maximum(magnitude, 1e-12)), floor_db)
-    return {'db': np.round(db.T).astype(np.int16), 'times': ((starts + n_fft / 2) / sr).astype(np.float32),
+    return {'db': np.ascontiguousarray(np.round(db.T), dtype=np.int16), 'times': ((starts + n_fft / 2) / sr).astype(np.float32),
             'freqs': (np.arange(n_fft // 2) * sr / n_fft).astype(np.float32)}
 
 
@@ -344,6 +347,19 @@ def view(path: str | Path, index: int, points: int = 800) -> dict:
         while len(_VIEWS) > _VIEW_LIMIT:
             _VIEWS.popitem(last=False)
     return result
+
+
+def cached_wav(path: str | Path, index: int, folder: Path, keep: int = 200) -> Path:
+    """Example `index` as a WAV file in `folder` (written once; the oldest beyond `keep` files are removed)."""
+    db = reader(path)
+    target = folder / f'{db.identity[1]:x}' / f'{index:08d}.wav'
+    if target.is_file():
+        return target
+    db.export_wav(index, target)
+    files = sorted(target.parent.glob('*.wav'), key=lambda f: f.stat().st_mtime)
+    for old in files[: max(0, len(files) - keep)]:
+        old.unlink(missing_ok=True)
+    return target
 
 
 def _index(raw_key: bytes) -> int | None:

@@ -1,0 +1,329 @@
+"""The dataset inspector: page through the examples of a RAVE LMDB, hear and see one, check the whole database."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from nicegui import run, ui
+
+from app import theme
+from components.spectrogram import spectrogram
+from components.status import fmt_bytes, fmt_duration
+from components.waveform import waveform
+from services import lmdb_reader
+from services.store import Dataset
+
+PAGE_SIZES = [10, 25, 50, 100]
+
+
+async def create(studio, project, dataset_id: str) -> None:
+    """Examples list with pagination, the selected example, and the integrity check."""
+    dataset = studio.datasets.get(dataset_id)
+    if dataset is None or dataset.project_id != project.id:
+        _missing('This dataset does not exist in the current project.', '/datasets')
+        return
+    try:
+        db = await run.io_bound(lmdb_reader.reader, dataset.path)
+        count = len(db)
+    except (OSError, ValueError) as e:
+        _missing(f'The dataset folder cannot be read: {e}. Check that it still exists.', f'/datasets/{dataset.id}')
+        return
+    cache = studio.data_dir / 'cache' / 'inspector' / str(dataset.id)
+    _header(dataset, db, count)
+    state = {'start': 0, 'size': 25, 'selected': 0 if count else None}
+    with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-5 gap-4 items-start'):
+        with ui.card().classes(theme.CARD + ' gap-3 lg:col-span-2').mark('examples'):
+            toolbar = ui.row().classes('w-full items-center gap-2 no-wrap')
+            table = _examples_table(db.lazy)
+            ui.label('← → change page · ↑ ↓ change example').classes(theme.HINT)
+        detail = ui.card().classes(theme.CARD + ' gap-3 lg:col-span-3').mark('example')
+    _integrity_card(dataset, db, cache)
+
+    async def load(select: int | None = None) -> None:
+        rows = await run.io_bound(db.page, state['start'], state['size'])
+        table.rows = [_row(r) for r in rows]
+        if select is not None:
+            state['selected'] = select
+        table.selected = [r for r in table.rows if r['index'] == state['selected']]
+        table.update()
+        range_label.set_text(f'{_n(state["start"] + 1)}–{_n(state["start"] + len(rows))} of {_n(count)}'
+                             if rows else f'0 of {_n(count)}')
+        prev_button.set_enabled(state['start'] > 0)
+        next_button.set_enabled(state['start'] + state['size'] < count)
+        if select is not None:
+            await show(select)
+
+    async def show(index: int) -> None:
+        state['selected'] = index
+        table.selected = [r for r in table.rows if r['index'] == index]
+        table.update()
+        await _show_example(detail, dataset, db, index, cache, lambda: state['selected'] == index)
+
+    async def flip(pages: int) -> None:
+        start = state['start'] + pages * state['size']
+        if 0 <= start < count:
+            state['start'] = start
+            await load(select=start)
+
+    async def jump(value) -> None:
+        if value is None or not 1 <= int(value) <= count:
+            ui.notify(f'Pick an example between 1 and {_n(count)}.', type='warning')
+            return
+        index = int(value) - 1
+        state['start'] = index - index % state['size']
+        await load(select=index)
+
+    async def resize(size: int) -> None:
+        state['size'] = size
+        selected = state['selected'] or 0
+        state['start'] = selected - selected % size
+        await load()
+
+    async def step(delta: int) -> None:
+        index = (state['selected'] or 0) + delta
+        if not 0 <= index < count:
+            return
+        if not state['start'] <= index < state['start'] + state['size']:
+            state['start'] = index - index % state['size']
+            await load(select=index)
+        else:
+            await show(index)
+
+    with toolbar:
+        prev_button = ui.button(icon='chevron_left', on_click=lambda: flip(-1)).props('flat round dense') \
+            .tooltip('Previous page (←)').mark('prev')
+        range_label = ui.label().classes(f'text-sm font-medium {theme.NUMBER} whitespace-nowrap').mark('range')
+        next_button = ui.button(icon='chevron_right', on_click=lambda: flip(1)).props('flat round dense') \
+            .tooltip('Next page (→)').mark('next')
+        ui.space()
+        ui.select(PAGE_SIZES, value=25, label='Per page', on_change=lambda e: resize(e.value)) \
+            .props('outlined dense options-dense').classes('w-28').mark('page-size') \
+            .tooltip('How many examples one page lists')
+        go = ui.number(label='Go to #', min=1, max=max(count, 1), format='%d').props('outlined dense') \
+            .classes('w-28').mark('jump').tooltip(f'Example number, 1 to {_n(count)}; press Enter')
+        go.on('keydown.enter', lambda: jump(go.value))
+    table.on('pick', lambda e: show(int(e.args)))
+    ui.keyboard(on_key=lambda e: _on_key(e, flip, step))
+    if count:
+        await load(select=0)
+    else:
+        with detail:
+            ui.label('This dataset holds no examples.').classes(theme.HINT)
+
+
+# ---- header and list --------------------------------------------------------------------------------
+def _missing(message: str, back: str) -> None:
+    with ui.card().classes(theme.CARD + ' items-center gap-3 py-10').mark('inspector-missing'):
+        ui.icon('search_off', color='grey-6').classes('text-5xl')
+        ui.label(message).classes(theme.SECTION + ' text-center')
+        ui.button('Back', icon='arrow_back', on_click=lambda: ui.navigate.to(back)).props('flat')
+
+
+def _header(dataset: Dataset, db: lmdb_reader.LmdbReader, count: int) -> None:
+    channels = {1: 'mono', 2: 'stereo'}.get(db.channels, f'{db.channels} channels')
+    kind = 'lazy: references to source files' if db.lazy else 'regular: audio stored in the database'
+    with ui.row().classes('w-full items-center gap-3 no-wrap'):
+        ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}')) \
+            .props('flat round dense').tooltip('Back to the dataset')
+        with ui.column().classes('gap-0 min-w-0'):
+            ui.label(f'Inspect {dataset.name}').classes(theme.TITLE + ' truncate')
+            ui.label(f'{_n(count)} examples · {db.sr / 1000:g} kHz {channels} · {kind}') \
+                .classes(theme.SUBTITLE).mark('summary')
+
+
+def _examples_table(lazy: bool) -> ui.table:
+    columns = [{'name': 'number', 'label': '#', 'field': 'number', 'align': 'left'}]
+    if lazy:
+        columns += [{'name': 'source', 'label': 'Source file', 'field': 'source', 'align': 'left',
+                     'classes': 'ellipsis max-w-[12rem]'},
+                    {'name': 'length', 'label': 'Length', 'field': 'length', 'align': 'right'}]
+    else:
+        columns += [{'name': 'length', 'label': 'Length', 'field': 'length', 'align': 'right'},
+                    {'name': 'peak', 'label': 'Peak', 'field': 'peak', 'align': 'right'},
+                    {'name': 'rms', 'label': 'RMS', 'field': 'rms', 'align': 'right'}]
+    table = ui.table(columns=columns, rows=[], row_key='index', selection='single') \
+        .props('flat dense hide-bottom hide-selected-banner') \
+        .classes('w-full max-h-[560px] tabular-nums').mark('examples-table')
+    table.add_slot('header', _HEADER)
+    table.add_slot('body', _BODY)
+    return table
+
+
+_HEADER = '<q-tr :props="props"><q-th v-for="col in props.cols" :key="col.name" :props="props">{{ col.label }}' \
+          '</q-th></q-tr>'
+_BODY = ('<q-tr :props="props" class="cursor-pointer" @click="$parent.$emit(\'pick\', props.row.index)" '
+         ':class="props.selected ? \'bg-primary/10 text-primary font-medium\' : \'\'">'
+         '<q-td v-for="col in props.cols" :key="col.name" :props="props">{{ col.value }}</q-td></q-tr>')
+
+
+def _row(summary: lmdb_reader.Summary) -> dict:
+    return {'index': summary.index, 'number': _n(summary.index + 1), 'length': f'{summary.seconds:.2f} s',
+            'peak': _db(summary.peak_db), 'rms': _db(summary.rms_db), 'source': Path(summary.source).name}
+
+
+async def _on_key(event, flip, step) -> None:
+    if not event.action.keydown:
+        return
+    moves = {'ArrowLeft': (flip, -1), 'ArrowRight': (flip, 1), 'ArrowUp': (step, -1), 'ArrowDown': (step, 1)}
+    if event.key.name in moves:
+        handler, delta = moves[event.key.name]
+        await handler(delta)
+
+
+# ---- one example ------------------------------------------------------------------------------------
+async def _show_example(card, dataset: Dataset, db: lmdb_reader.LmdbReader, index: int, cache: Path,
+                        still_wanted) -> None:
+    try:
+        view = await run.io_bound(lmdb_reader.view, db.path, index)
+        wav = await run.io_bound(lmdb_reader.cached_wav, db.path, index, cache)
+    except (OSError, ValueError, IndexError) as e:
+        if not still_wanted():
+            return
+        card.clear()
+        with card, ui.row().classes('items-start gap-2 no-wrap text-negative'):
+            ui.icon('error_outline').classes('mt-0.5')
+            ui.label(f'Example {index + 1} cannot be shown: {e}. Run the integrity check below to see '
+                     'what else is damaged.').classes('text-sm').mark('example-error')
+        return
+    if not still_wanted():  # another example was picked while this one loaded
+        return
+    card.clear()
+    with card:
+        with ui.row().classes('w-full items-center gap-2 no-wrap'):
+            ui.label(f'Example {_n(index + 1)}').classes(theme.SECTION).mark('example-title')
+            ui.label(f'key {index:08d}').classes(f'{theme.MONO} text-gray-500')
+            ui.space()
+            ui.button('Export as WAV', icon='download',
+                      on_click=lambda: ui.download.file(wav, f'{dataset.name}_{index:08d}.wav')) \
+                .props('outline color=primary no-caps').mark('export-wav')
+        ui.audio(_media_url(wav, cache)).classes('w-full').mark('player')
+        waveform(view['envelope'], view['seconds'], height=88)
+        spectrogram(view['spectrogram'], height='h-52')
+        _metadata(view)
+
+
+def _metadata(view: dict) -> None:
+    rows = [('Length', f'{view["seconds"]:.3f} s · {_n(view["samples"])} samples'),
+            ('Peak', _db(view['peak_db']) + ('  · clipping' if (view['peak_db'] or -1) >= -0.01 else '')),
+            ('RMS', _db(view['rms_db'])),
+            ('Format', f'{view["sr"] / 1000:g} kHz · {view["channels"]} ch · 16-bit')]
+    if view['lazy']:
+        rows += [('Source length', f'{view["source_seconds"]:.2f} s'),
+                 ('Stored', 'a reference (lazy)')]
+    else:
+        rows.append(('Stored', fmt_bytes(view['size_bytes'])))
+    with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 gap-x-4 gap-y-2').mark('metadata'):
+        for label, value in rows:
+            with ui.column().classes('gap-0 min-w-0'):
+                ui.label(label).classes(theme.HINT)
+                ui.label(value).classes('text-sm font-medium tabular-nums truncate')
+    if view['lazy']:
+        with ui.column().classes('w-full gap-0'):
+            ui.label('Source file').classes(theme.HINT)
+            ui.label(view['source']).classes(f'{theme.MONO} break-all').mark('source')
+        if view['source_seconds'] > lmdb_reader.MAX_LAZY_SECONDS:
+            ui.label(f'Only the first {lmdb_reader.MAX_LAZY_SECONDS / 60:.0f} minutes are shown and played.') \
+                .classes(theme.HINT)
+
+
+def _media_url(path: Path, cache: Path) -> str:
+    data_dir = cache.parents[2]  # <data>/cache/inspector/<id>
+    return f'/media/data/{path.relative_to(data_dir).as_posix()}'
+
+
+# ---- integrity --------------------------------------------------------------------------------------
+def _integrity_card(dataset: Dataset, db: lmdb_reader.LmdbReader, cache: Path) -> None:
+    report_file = cache / 'integrity.json'
+    with ui.card().classes(theme.CARD + ' gap-3').mark('integrity'):
+        with ui.row().classes('w-full items-center gap-3'):
+            with ui.column().classes('gap-0 grow'):
+                ui.label('Integrity check').classes(theme.SECTION)
+                ui.label('Reads every entry once: keys present and in order, every example decodes, all the same '
+                         'length, lazy source files still there.').classes(theme.HINT)
+            start_button = ui.button('Check the whole database', icon='fact_check', on_click=lambda: start()) \
+                .props('unelevated color=primary no-caps').mark('check')
+            stop_button = ui.button('Stop', icon='stop', on_click=lambda: cancel.set()) \
+                .props('flat color=negative no-caps').mark('check-stop')
+            stop_button.set_visibility(False)
+        bar = ui.linear_progress(value=0, show_value=False).props('rounded size=8px').mark('check-progress')
+        bar.set_visibility(False)
+        status = ui.label().classes(f'text-sm {theme.NUMBER} text-left').mark('check-status')
+        status.bind_visibility_from(status, 'text', backward=bool)
+        results = ui.column().classes('w-full gap-1').mark('check-results')
+    cancel = threading.Event()
+    live: dict = {}
+
+    def render(report: dict) -> None:
+        results.clear()
+        ok = report['problem_count'] == 0 and report['done'] == report['total']
+        when = time.strftime('%d %b %Y, %H:%M', time.localtime(report['at']))
+        verdict = (f'All {_n(report["total"])} examples are present and readable' if ok else
+                   f'{_n(report["problem_count"])} problem(s) in {_n(report["done"])} of {_n(report["total"])} '
+                   'entries checked' if not report.get('stopped') else
+                   f'Stopped after {_n(report["done"])} of {_n(report["total"])} entries')
+        status.set_text(f'{verdict} · checked {when} in {fmt_duration(report["elapsed_s"]) or "0 s"}')
+        status.classes(replace=f'text-sm {"text-positive" if ok else "text-negative"}')
+        with results:
+            for line in report['problems'][:50]:
+                with ui.row().classes('items-start gap-2 no-wrap text-sm'):
+                    ui.icon('error_outline', color='negative').classes('mt-0.5')
+                    ui.label(line).classes('break-all')
+            if report['problem_count'] > 50:
+                ui.label(f'…and {_n(report["problem_count"] - 50)} more.').classes(theme.HINT)
+
+    def walk() -> None:
+        started = time.monotonic()
+        for progress in db.check(every=500, expected=dataset.n_examples):
+            live.update(done=progress.done, total=progress.total, problem_count=progress.problem_count)
+            if cancel.is_set():
+                break
+        live['report'] = {'done': progress.done, 'total': progress.total, 'problems': list(progress.problems),
+                          'problem_count': progress.problem_count, 'stopped': not progress.finished,
+                          'elapsed_s': time.monotonic() - started, 'at': time.time()}
+        cache.mkdir(parents=True, exist_ok=True)
+        report_file.write_text(json.dumps(live['report']))
+
+    async def start() -> None:
+        cancel.clear()
+        live.clear()
+        results.clear()
+        start_button.set_visibility(False)
+        stop_button.set_visibility(True)
+        bar.set_visibility(True)
+        status.classes(replace=f'text-sm {theme.NUMBER} text-left')
+        ticker = ui.timer(0.25, tick)
+        try:
+            await run.io_bound(walk)
+        except Exception as e:  # noqa: BLE001 - a damaged database may raise anything lmdb raises
+            live['report'] = None
+            status.set_text(f'The check could not finish: {e}. The database may be damaged; rebuild it.')
+        ticker.cancel()
+        tick()
+        start_button.set_visibility(True)
+        stop_button.set_visibility(False)
+        bar.set_visibility(False)
+        if live.get('report'):
+            render(live['report'])
+
+    def tick() -> None:
+        if 'total' in live:
+            bar.set_value(live['done'] / max(live['total'], 1))
+            status.set_text(f'{_n(live["done"])} of {_n(live["total"])} examples checked · '
+                            f'{_n(live["problem_count"])} problem(s) so far')
+
+    ui.context.client.on_disconnect(cancel.set)
+    if report_file.is_file():
+        try:
+            render(json.loads(report_file.read_text()))
+        except (ValueError, KeyError):
+            pass  # an unreadable old report: the next check writes a new one
+
+
+def _n(value: int) -> str:
+    return f'{value:,}'.replace(',', ' ')
+
+
+def _db(value: float | None) -> str:
+    return '—' if value is None else f'{value:.1f} dBFS'
