@@ -352,9 +352,28 @@ def _checkpoints(studio, run: Run) -> None:
 
 
 def _resume(studio, run: Run, checkpoint: str | None = None) -> None:
-    try:
-        studio.training.resume(studio.training.get(run.id), checkpoint)
-    except TrainingError as e:
-        ui.notify(str(e), type='negative')
-        return
-    ui.notify('Resumed: a new job continues from the checkpoint.', type='positive')
+    """Ask how far to go, then continue the run with `rave train --ckpt`."""
+    run = studio.training.get(run.id)
+    max_steps = run.params.get('max_steps', 0)
+    default = max_steps if run.step < max_steps else 2 * max_steps
+    with ui.dialog() as dialog, ui.card().classes('w-[440px] gap-3'):
+        ui.label(f'Resume {run.name}').classes(theme.SECTION)
+        ui.label(f'Continues from {Path(checkpoint).name if checkpoint else "the newest checkpoint"} '
+                 f'(step {_num(run.step)}) with the same dataset and config.').classes(theme.HINT)
+        steps = ui.number('Max steps', value=default, min=run.step + 1, format='%d', suffix='steps') \
+            .props('outlined dense').classes('w-full').mark('resume-steps')
+        ui.label('Training ends at this step; raise it to train further than before.').classes(theme.HINT)
+
+        def go() -> None:
+            try:
+                studio.training.resume(studio.training.get(run.id), checkpoint, int(steps.value or default))
+            except TrainingError as e:
+                ui.notify(str(e), type='negative')
+                return
+            dialog.close()
+            ui.notify('Resumed: a new job continues from the checkpoint.', type='positive')
+
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button('Cancel', on_click=dialog.close).props('flat')
+            ui.button('Resume', icon='replay', on_click=go).props('unelevated color=primary').mark('resume-go')
+    dialog.open()

@@ -170,9 +170,12 @@ class TrainingService:
         checkpoint = checkpoint or max(ckpts, key=lambda p: Path(p).stat().st_mtime, default=None)
         if not checkpoint or not Path(checkpoint).exists():
             raise TrainingError('This run has no checkpoint to resume from (RAVE writes one at each validation).')
+        target = max_steps or run.params['max_steps']
+        if target <= run.step:
+            raise TrainingError(f'The run is at step {run.step}: set max steps above it to train further.')
         flags = _without(run.params['flags'], '--ckpt', '--max_steps')
-        flags += ['--max_steps', str(max_steps or run.params['max_steps']), '--ckpt', checkpoint]
-        run.params = {**run.params, 'max_steps': max_steps or run.params['max_steps']}
+        flags += ['--max_steps', str(target), '--ckpt', checkpoint]
+        run.params = {**run.params, 'max_steps': target}
         return self._launch(run, flags, f'Resume {run.name}')
 
     def stop(self, run: Run) -> None:
