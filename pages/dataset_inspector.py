@@ -189,6 +189,7 @@ async def _show_example(card, dataset: Dataset, db: lmdb_reader.LmdbReader, inde
         return
     if not still_wanted():  # another example was picked while this one loaded
         return
+    url = _media_url(wav, cache)
     card.clear()
     with card:
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
@@ -196,9 +197,9 @@ async def _show_example(card, dataset: Dataset, db: lmdb_reader.LmdbReader, inde
             ui.label(f'key {index:08d}').classes(f'{theme.MONO} text-gray-500')
             ui.space()
             ui.button('Export as WAV', icon='download',
-                      on_click=lambda: ui.download.file(wav, f'{dataset.name}_{index:08d}.wav')) \
+                      on_click=lambda: ui.download.from_url(url, f'{dataset.name}_{index:08d}.wav')) \
                 .props('outline color=primary no-caps').mark('export-wav')
-        ui.audio(_media_url(wav, cache)).classes('w-full').mark('player')
+        ui.audio(url).classes('w-full').mark('player')
         waveform(view['envelope'], view['seconds'], height=88)
         spectrogram(view['spectrogram'], height='h-52')
         _metadata(view)
