@@ -6,6 +6,8 @@ from nicegui import ui
 from app import theme
 from components.job_console import job_console
 from components.status import fmt_bytes, fmt_duration, status_chip
+from pages.dataset_detail import detail as dataset_detail
+from pages.dataset_library import library
 from pages.dataset_wizard import wizard
 from services.datasets import example_seconds
 from services.store import Dataset
@@ -44,11 +46,9 @@ def create(studio, project) -> None:
             if new_button.visible:  # while the form is open it teaches the same thing
                 _empty_state(_open_form)
             return
-        with ui.element('div').classes('w-full grid gap-4 grid-cols-1 md:grid-cols-2 2xl:grid-cols-3'):
-            for dataset in datasets:
-                _dataset_card(studio, dataset)
 
     cards()
+    library(studio, project)  # A3: the list (search, filters, sort, tags, archive import) is pages/dataset_library
     seen = {'key': _list_key(studio, project)}
 
     def _tick() -> None:
@@ -61,29 +61,8 @@ def create(studio, project) -> None:
 
 
 def detail(studio, project, dataset_id: str) -> None:
-    """One dataset: what it holds, where it lives, how it was made; delete it."""
-    dataset = studio.datasets.get(dataset_id)
-    if dataset is None or dataset.project_id != project.id:
-        with ui.card().classes(theme.CARD + ' items-center gap-3 py-10'):
-            ui.icon('search_off', color='grey-6').classes('text-5xl')
-            ui.label('This dataset does not exist in the current project.').classes(theme.SECTION)
-            ui.button('All datasets', icon='arrow_back', on_click=lambda: ui.navigate.to('/datasets')).props('flat')
-        return
-
-    @ui.refreshable
-    def body() -> None:
-        _detail_body(studio, studio.datasets.get(dataset.id))
-
-    body()
-    seen = {'status': dataset.status}
-
-    def _tick() -> None:
-        current = studio.datasets.get(dataset.id)
-        if current is not None and current.status != seen['status']:
-            seen['status'] = current.status
-            body.refresh()
-
-    ui.timer(1.0, _tick)
+    """One dataset: overview, statistics and validation tabs (A3: pages/dataset_detail)."""
+    dataset_detail(studio, project, dataset_id)
 
 
 # ---- list -------------------------------------------------------------------------------------------

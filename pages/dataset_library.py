@@ -1,0 +1,222 @@
+"""The dataset library: every dataset of the project in one sortable, filterable table, and archive import.
+
+`library(studio, project)` is called by pages/datasets.create under its header and wizard. It keeps its own
+filter state and redraws only the rows, so typing in the search box is never interrupted by live updates.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from nicegui import events, run, ui
+
+from app import theme
+from components.status import fmt_bytes, fmt_duration, status_chip
+from services.datasets import DatasetError
+from services.store import Dataset
+
+SORT_LABELS = {'created': 'Date', 'name': 'Name', 'size': 'Size on disk', 'examples': 'Examples',
+               'duration': 'Duration', 'sr': 'Sample rate', 'channels': 'Channels'}
+# narrow screens drop the last three columns (channels, format, date), which the detail page shows anyway
+COLUMNS = ('grid-cols-[minmax(0,1fr)_4.5rem_5.5rem_4.5rem_4.5rem] '
+           'lg:grid-cols-[minmax(0,1fr)_5.5rem_6rem_5rem_4.5rem_5.5rem_5rem_6.5rem]')
+HEADINGS = ('Dataset', 'Examples', 'Duration', 'Rate', 'Size', 'Ch.', 'Format', 'Created')
+WIDE_ONLY = 'hidden lg:block'
+
+
+def library(studio, project) -> None:
+    """Search, filters and sort on top; one row per dataset below (click: its page); "/" focuses search."""
+    state = {'text': '', 'tags': [], 'sr': None, 'channels': None, 'sort': 'created', 'desc': True}
+    with ui.column().classes('w-full gap-3').mark('library') as container:
+        with ui.row().classes('w-full items-center gap-2'):
+            search = ui.input(placeholder='Search name, tag or folder').props('outlined dense clearable') \
+                .classes('grow min-w-[12rem]').mark('search')
+            with search.add_slot('prepend'):
+                ui.icon('search')
+            with search.add_slot('append'):
+                ui.label('/').classes('kbd text-xs rounded px-1.5 border border-gray-300 dark:border-gray-600 '
+                                      'text-gray-500').tooltip('Press / to search')
+            tags = ui.select([], multiple=True, label='Tags', clearable=True).props('outlined dense use-chips') \
+                .classes('w-44').mark('filter-tags')
+            sr = ui.select({}, label='Sample rate', clearable=True).props('outlined dense').classes('w-32') \
+                .mark('filter-sr')
+            channels = ui.select({1: 'Mono', 2: 'Stereo'}, label='Channels', clearable=True) \
+                .props('outlined dense').classes('w-28').mark('filter-channels')
+            sort = ui.select(SORT_LABELS, value='created', label='Sort by').props('outlined dense') \
+                .classes('w-32').mark('sort')
+            direction = ui.button(icon='south', on_click=lambda: _flip()).props('flat round dense') \
+                .tooltip('Newest / largest first').mark('sort-direction')
+            ui.button('Import archive', icon='unarchive', on_click=lambda: import_dialog(studio, project)) \
+                .props('flat color=primary no-caps').mark('import-archive').tooltip('Import dataset archive')
+        rows_slot = ui.column().classes('w-full gap-0')
+    ui.keyboard(on_key=lambda e: _focus_search(e, search))
+
+    def _apply(key: str, value) -> None:
+        state[key] = value or ([] if key == 'tags' else '' if key == 'text' else None)
+        rows.refresh()
+
+    def _flip() -> None:
+        state['desc'] = not state['desc']
+        direction.props(f'icon={"south" if state["desc"] else "north"}')
+        rows.refresh()
+
+    search.on_value_change(lambda e: _apply('text', e.value))
+    tags.on_value_change(lambda e: _apply('tags', e.value))
+    sr.on_value_change(lambda e: _apply('sr', e.value))
+    channels.on_value_change(lambda e: _apply('channels', e.value))
+    sort.on_value_change(lambda e: _apply('sort', e.value))
+
+    @ui.refreshable
+    def rows() -> None:
+        everything = studio.datasets.list(project)
+        container.set_visibility(bool(everything))  # an empty project shows the page's teaching empty state
+        tags.set_options(studio.library.all_tags(project), value=[t for t in state['tags']])
+        sr.set_options({r: f'{r / 1000:g} kHz' for r in sorted({d.sr for d in everything if d.sr})},
+                       value=state['sr'])
+        found = studio.library.search(project, state['text'], state['tags'], state['sr'], state['channels'],
+                                      sort=state['sort'], descending=state['desc'])
+        _table(studio, found, len(everything))
+
+    with rows_slot:
+        rows()
+    seen = {'key': _key(studio, project)}
+
+    def _tick() -> None:
+        key = _key(studio, project)
+        if key != seen['key']:
+            seen['key'] = key
+            rows.refresh()
+
+    ui.timer(1.0, _tick)
+
+
+def import_dialog(studio, project) -> None:
+    """Upload a .ravedata.tar (or give its path on this machine) and add it to this project as a ready dataset."""
+    inbox = Path(project.location) / 'archives' / 'incoming'
+    max_mb = int(studio.settings.get('max_upload_mb') or 512)
+    with ui.dialog() as dialog, ui.card().classes('w-[560px] max-w-[95vw] gap-3 p-5').mark('import-dialog'):
+        ui.label('Import a dataset archive').classes('text-lg font-semibold')
+        ui.label('A .ravedata.tar made by "Export archive" on this or another machine: the RAVE database, '
+                 'its metadata and the studio\'s notes (tags, parameters, sources).').classes(theme.SUBTITLE)
+
+        async def received(e: events.UploadEventArguments) -> None:
+            inbox.mkdir(parents=True, exist_ok=True)
+            target = inbox / Path(e.file.name).name
+            await e.file.save(target)
+            path.set_value(str(target))
+        ui.upload(label=f'Upload an archive (up to {max_mb} MB)', auto_upload=True, on_upload=received,
+                  max_file_size=max_mb * 1024 * 1024,
+                  on_rejected=lambda: ui.notify(f'That file is larger than {max_mb} MB. Give its path below '
+                                                'instead, or raise the limit in Settings.', type='warning')) \
+            .props('accept=.tar flat bordered').classes('w-full').mark('import-upload')
+        path = ui.input('…or the path of an archive on this machine').props('outlined dense clearable') \
+            .classes('w-full').mark('import-path')
+        ui.label('A file inside the folders this studio may browse (Settings → Browsable folders).') \
+            .classes(theme.HINT)
+        name = ui.input('Name (optional)').props('outlined dense').classes('w-full').mark('import-name')
+        ui.label('Leave empty to keep the name stored in the archive; a taken name gets a number.') \
+            .classes(theme.HINT)
+        bar = ui.linear_progress(value=0, show_value=False).props('rounded size=6px').classes('hidden')
+        error = ui.label().classes('text-sm text-negative').mark('import-error')
+        with ui.row().classes('w-full justify-end gap-2'):
+            ui.button('Cancel', on_click=dialog.close).props('flat')
+            go = ui.button('Import', icon='unarchive', on_click=lambda: _go()).props('unelevated color=primary') \
+                .mark('import-go')
+
+    async def _go() -> None:
+        source = (path.value or '').strip()
+        error.set_text('')
+        if not source:
+            error.set_text('Upload an archive or give its path first.')
+            return
+        if not studio.settings.within_roots(source) and not Path(source).resolve().is_relative_to(inbox.resolve()):
+            error.set_text(f'{source} is outside the folders the studio may read. Add its folder in Settings.')
+            return
+        if not Path(source).is_file():
+            error.set_text(f'{source} is not a file. Check the path.')
+            return
+        go.props('loading')
+        bar.classes(remove='hidden')
+        progress = {'f': 0.0}
+        timer = ui.timer(0.3, lambda: bar.set_value(progress['f']))
+        try:
+            dataset = await run.io_bound(studio.library.import_archive, project, Path(source),
+                                         (name.value or '').strip() or None,
+                                         lambda f, _what: progress.__setitem__('f', f))
+        except DatasetError as e:
+            error.set_text(str(e))
+            return
+        finally:
+            timer.cancel()
+            go.props(remove='loading')
+        dialog.close()
+        ui.notify(f'Imported "{dataset.name}" ({dataset.n_examples} examples).', type='positive')
+        ui.navigate.to(f'/datasets/{dataset.id}')
+
+    dialog.open()
+
+
+# ---- rows --------------------------------------------------------------------------------------------
+def _key(studio, project) -> tuple:
+    datasets = studio.datasets.list(project)
+    building = any(d.status == 'building' for d in datasets)
+    return (tuple((d.id, d.status, d.name, tuple(d.tags or []), d.category) for d in datasets),
+            studio.jobs.version if building else 0)
+
+
+def _table(studio, datasets: list[Dataset], total: int) -> None:
+    with ui.card().classes(theme.CARD.replace('p-4', 'p-0') + ' gap-0 overflow-hidden').mark('dataset-table'):
+        with ui.element('div').classes(f'w-full grid {COLUMNS} gap-x-4 px-4 py-2 {theme.HINT} uppercase '
+                                       'tracking-wide border-b border-gray-200 dark:border-gray-800'):
+            for i, title in enumerate(HEADINGS):
+                ui.label(title).classes(('' if i == 0 else 'text-right ') + (WIDE_ONLY if i >= 5 else ''))
+        if not datasets:
+            with ui.column().classes('w-full items-center py-10 gap-1').mark('no-match'):
+                ui.icon('filter_alt_off', color='grey-5').classes('text-4xl')
+                ui.label(f'None of the {total} datasets match.').classes('text-sm')
+                ui.label('Clear the search or a filter to see them again.').classes(theme.HINT)
+            return
+        for dataset in datasets:
+            _row(studio, dataset)
+    ui.label(f'{len(datasets)} of {total} datasets').classes(theme.HINT + ' self-end').mark('count')
+
+
+def _row(studio, dataset: Dataset) -> None:
+    params = dataset.params or {}
+    with ui.element('div').classes(f'w-full grid {COLUMNS} gap-x-4 px-4 py-3 items-center cursor-pointer '
+                                   'border-b last:border-b-0 border-gray-100 dark:border-gray-800 '
+                                   'hover:bg-gray-50 dark:hover:bg-gray-900 transition-colors') \
+            .on('click', lambda: ui.navigate.to(f'/datasets/{dataset.id}')).mark(f'row-{dataset.name}'):
+        with ui.column().classes('gap-1 min-w-0'):
+            with ui.row().classes('items-center gap-x-2 gap-y-1 min-w-0'):
+                ui.icon('library_music', color='primary').classes('text-lg')
+                ui.label(dataset.name).classes('font-semibold truncate')
+                if dataset.status != 'ready':
+                    status_chip(dataset.status)
+                if dataset.category:
+                    ui.label(dataset.category).classes(theme.HINT + ' italic')
+                for tag in dataset.tags or []:
+                    ui.label(tag).classes('text-[11px] leading-4 px-2 rounded-full text-primary border '
+                                          'border-current whitespace-nowrap')
+            sources = ', '.join(Path(s).name or s for s in dataset.sources) or 'imported'
+            made = f'num_signal {params["num_signal"]}' if params.get('num_signal') else ''
+            ui.label(' · '.join(x for x in (sources, made, params.get('cloned_from') and
+                                            f'clone of {params["cloned_from"]}') if x)) \
+                .classes(theme.HINT + ' truncate').tooltip('\n'.join(dataset.sources) or 'no source folders')
+            if dataset.status == 'building':
+                state = studio.jobs.states.get(dataset.job_id)
+                progress = state.progress if state else None
+                bar = ui.linear_progress(value=progress or 0, show_value=False).props('rounded size=4px') \
+                    .classes('max-w-sm')
+                if progress is None:
+                    bar.props('indeterminate')
+        for i, value in enumerate((
+                f'{dataset.n_examples:,}'.replace(',', ' ') if dataset.n_examples is not None else '—',
+                fmt_duration(dataset.n_seconds), f'{dataset.sr / 1000:g} kHz' if dataset.sr else '—',
+                fmt_bytes(dataset.size_bytes), {1: 'mono', 2: 'stereo'}.get(dataset.channels, '—'),
+                'lazy' if dataset.lazy else 'regular', dataset.created.strftime('%d %b %Y'))):
+            ui.label(value).classes(f'text-sm {theme.NUMBER} whitespace-nowrap {WIDE_ONLY if i >= 4 else ""}')
+
+
+def _focus_search(e: events.KeyEventArguments, search: ui.input) -> None:
+    if e.action.keydown and e.key == '/':
+        search.run_method('focus')

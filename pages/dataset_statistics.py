@@ -1,0 +1,162 @@
+"""The Statistics tab of a dataset: computed once by a worker job, then drawn from the cache beside the dataset."""
+from __future__ import annotations
+
+import copy
+import statistics as st
+
+from nicegui import ui
+
+from app import theme
+from components.status import fmt_duration
+from components.waveform import waveform
+from services.jobs import ACTIVE
+from services.store import Dataset
+
+QUIET_DB = -50.0  # an example whose RMS is below this is mostly silence
+
+
+def statistics(studio, dataset: Dataset) -> None:
+    """Charts from the cached statistics; while they are computed, a progress card that turns into them."""
+    if dataset.status != 'ready':
+        with ui.card().classes(theme.CARD + ' items-center py-10 gap-2').mark('stats-unavailable'):
+            ui.icon('hourglass_empty', color='grey-5').classes('text-4xl')
+            ui.label('Statistics appear once the dataset is ready.').classes('text-sm')
+        return
+
+    @ui.refreshable
+    def body() -> None:
+        current = studio.datasets.get(dataset.id)
+        stats = studio.dataset_stats.cached(current)
+        if stats is not None:
+            _charts(stats, current, on_recompute=_recompute)
+            return
+        job = studio.dataset_stats.job(current)
+        if job is not None and job.status not in ACTIVE and job.status != 'done':
+            _failed(job.message or 'The statistics job failed.', on_retry=_recompute)
+        else:
+            _computing(studio, current)
+
+    def _recompute() -> None:
+        studio.dataset_stats.start(studio.datasets.get(dataset.id))
+        body.refresh()
+
+    studio.dataset_stats.ensure(dataset)
+    body()
+    seen = {'state': _state_key(studio, dataset)}
+
+    def _tick() -> None:
+        if seen['state'][0]:  # drawn from the cache: nothing left to watch
+            return
+        key = _state_key(studio, dataset)
+        if key != seen['state']:
+            seen['state'] = key
+            body.refresh()
+
+    ui.timer(1.0, _tick)
+
+
+def _state_key(studio, dataset: Dataset) -> tuple:
+    job = studio.dataset_stats.job(dataset)
+    return (studio.dataset_stats.cached(dataset) is not None, job.id if job else None, job.status if job else None)
+
+
+def _computing(studio, dataset: Dataset) -> None:
+    with ui.card().classes(theme.CARD + ' gap-3 py-8 items-center').mark('stats-computing'):
+        ui.spinner('audio', size='2.5em', color='primary')
+        ui.label('Computing statistics…').classes(theme.SECTION)
+        ui.label('Once per dataset, in the background: loudness and spectra of up to 2 000 examples and the length '
+                 'of every source file. You can leave this page; the result is kept.').classes(theme.HINT + ' max-w-lg text-center')
+        bar = ui.linear_progress(value=0, show_value=False).props('rounded size=6px').classes('max-w-md')
+        detail = ui.label('Waiting to start…').classes(theme.HINT).mark('stats-progress')
+
+    def _update() -> None:
+        state = studio.dataset_stats.state(dataset)
+        if state is not None:
+            bar.set_value(state.progress or 0)
+            detail.set_text(state.detail or ('Starting…' if state.status == 'running' else 'Waiting in the queue…'))
+
+    ui.timer(0.5, _update)
+
+
+def _failed(message: str, on_retry) -> None:
+    with ui.card().classes(theme.CARD + ' gap-2 py-8 items-center').mark('stats-failed'):
+        ui.icon('error', color='negative').classes('text-4xl')
+        ui.label('The statistics could not be computed.').classes(theme.SECTION)
+        ui.label(message).classes('text-sm max-w-xl text-center')
+        ui.button('Try again', icon='refresh', on_click=on_retry).props('unelevated color=primary no-caps') \
+            .mark('stats-retry')
+
+
+def _charts(stats: dict, dataset: Dataset, on_recompute) -> None:
+    rms, peak, centroid = stats['rms_db'], stats['peak_db'], stats['centroid_hz']
+    durations = stats['durations']['seconds']
+    sampled = f'all {stats["sampled"]}' if stats['sampled'] == stats['examples'] else \
+        f'{stats["sampled"]} of {stats["examples"]} (spread evenly)'
+    with ui.row().classes('w-full items-center gap-2'):
+        ui.label(f'Computed {stats["computed"]} from {sampled} examples in {stats["wall_s"]:.1f} s.') \
+            .classes(theme.HINT + ' grow').mark('stats-summary')
+        ui.button('Recompute', icon='refresh', on_click=on_recompute).props('flat dense no-caps color=primary') \
+            .mark('stats-recompute')
+    with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 xl:grid-cols-6 gap-3').mark('stats-figures'):
+        _figure('Source files', f'{stats["durations"]["files"]}' if durations else '—',
+                fmt_duration(stats['durations']['total_s']) if durations else 'folders not found')
+        _figure('Median length', f'{st.median(durations):.1f} s' if durations else '—', 'per source file')
+        _figure('Median loudness', f'{st.median(rms):.1f} dBFS' if rms else '—', 'RMS per example')
+        _figure('Loudest peak', f'{max(peak):.1f} dBFS' if peak else '—',
+                'clipping!' if peak and max(peak) >= -0.1 else 'headroom ok')
+        _figure('Quiet examples', f'{sum(r < QUIET_DB for r in rms)}' if rms else '—', f'RMS below {QUIET_DB:g} dBFS')
+        _figure('Median brightness', f'{st.median(centroid):,.0f} Hz'.replace(',', ' ') if centroid else '—',
+                'spectral centroid')
+    with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
+        _chart('Source file durations', 'How long the recordings are (one bar per length range).',
+               [_histogram(durations, 'files')], 'length (s)', 'files', 'stats-durations')
+        _chart('Loudness', 'RMS and peak level of each example; the gap is the crest factor.',
+               [_histogram(rms, 'RMS'), _histogram(peak, 'peak')], 'level (dBFS)', 'examples', 'stats-loudness',
+               overlay=True)
+        _chart('Average spectrum', 'Mean power over all sampled examples, on a log-frequency axis.',
+               [{'type': 'scatter', 'mode': 'lines', 'x': stats['spectrum']['hz'], 'y': stats['spectrum']['db'],
+                 'line': {'width': 2, 'shape': 'spline'}, 'name': 'spectrum'}],
+               'frequency (Hz)', 'power (dB)', 'stats-spectrum', log_x=True)
+        _chart('Spectral centroid', 'The "brightness" of each example: where its spectrum balances.',
+               [_histogram(centroid, 'centroid')], 'centroid (Hz)', 'examples', 'stats-centroid')
+    with ui.card().classes(theme.CARD + ' gap-3').mark('stats-previews'):
+        ui.label('Waveform previews').classes(theme.SECTION)
+        ui.label('A few examples spread over the database, as RAVE stores them.').classes(theme.HINT + ' -mt-2')
+        with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 xl:grid-cols-3 gap-4'):
+            for preview in stats['previews']:
+                with ui.column().classes('gap-1 min-w-0'):
+                    ui.label(f'example {int(preview["key"])}').classes(theme.HINT + ' ' + theme.MONO)
+                    waveform(preview, preview['seconds'], height=64)
+
+
+def _figure(label: str, value: str, hint: str) -> None:
+    with ui.card().classes(theme.CARD + ' gap-0 p-3'):
+        ui.label(label).classes(theme.HINT)
+        ui.label(value).classes('text-lg font-semibold tabular-nums')
+        ui.label(hint).classes(theme.HINT)
+
+
+def _histogram(values: list[float], name: str) -> dict:
+    return {'type': 'histogram', 'x': values, 'name': name, 'nbinsx': 30, 'opacity': 0.8}
+
+
+def _chart(title: str, hint: str, data: list[dict], x_title: str, y_title: str, mark: str, *,
+           overlay: bool = False, log_x: bool = False) -> None:
+    layout = copy.deepcopy(theme.CHART_LAYOUT)
+    layout['margin'] = {**layout['margin'], 't': 8}
+    layout['xaxis']['title'] = {'text': x_title}
+    layout['yaxis']['title'] = {'text': y_title}
+    layout['showlegend'] = len(data) > 1
+    layout['legend'] = {**layout['legend'], 'y': 1.1, 'x': 1, 'xanchor': 'right'}
+    if overlay:
+        layout['barmode'] = 'overlay'
+    if log_x:
+        layout['xaxis']['type'] = 'log'
+    with ui.card().classes(theme.CARD + ' gap-1').mark(mark):
+        ui.label(title).classes(theme.SECTION)
+        ui.label(hint).classes(theme.HINT)
+        if not any(d.get('x') for d in data):
+            ui.label('No data (the source folders may be gone).').classes('text-sm py-8 self-center')
+            return
+        ui.plotly({'data': data, 'layout': layout, 'config': {'displaylogo': False, 'responsive': True,
+                                                              'displayModeBar': False}}).classes('w-full h-64')
