@@ -12,9 +12,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import psutil
 
@@ -253,7 +253,7 @@ class JobService:
 
     def _launch(self, job: Job) -> None:
         folder = job_folder(job)
-        host_log = open(folder / 'host.txt', 'ab')
+        host_log = open(folder / 'host.txt', 'ab')  # noqa: SIM115 (closed below)
         env = dict(os.environ)
         env['PYTHONPATH'] = os.pathsep.join([str(REPO_ROOT), env.get('PYTHONPATH', '')]).rstrip(os.pathsep)
         try:
@@ -376,7 +376,7 @@ class JobService:
         for handler in self._on_finish.get(job.kind, []):
             try:
                 handler(job)
-            except Exception as e:  # one bad handler must not stop the poller or leave the job half-settled
+            except Exception as e:  # noqa: BLE001 — one bad handler must not stop the poller or leave the job half-settled
                 job.message = (job.message + f' Registering the result failed: {e!r}').strip()
                 job.save()
                 state.message = job.message

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from studio_process import StudioProcess, launch_chromium
 
 from app.theme import NAV
-from studio_process import StudioProcess, launch_chromium
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30000
@@ -109,28 +108,39 @@ def test_narrow_window_still_navigates(browser, served: StudioProcess):
     context.close()
 
 
+def step_of(page, inner):
+    """The wizard step (QStep) that holds `inner`: its buttons, not those of a step still animating out."""
+    return page.locator('.q-stepper__step', has=inner)
+
+
 def test_new_dataset_from_a_folder_shows_progress_and_becomes_ready(page, served: StudioProcess):
     """The dataset step as a user does it: real RAVE preprocess on audio synthesized into the data folder."""
     from playwright.sync_api import expect
-
     from rave_fixtures import synth_audio
     audio = served.data_dir / 'incoming' / 'tones'
     synth_audio(audio, n_files=3, seconds=8.0)
 
     page.goto(served.url + '/datasets')
     page.get_by_role('button', name='New dataset').first.click()
+    # the wizard: name → sources → parameters → review → run
     page.get_by_label('Name').fill('browser tones')
+    step_of(page, page.get_by_label('Name')).get_by_role('button', name='Next').click()
     page.get_by_placeholder('Paste a folder path').fill(str(audio))
     page.locator('button:visible').filter(has=page.locator('i', has_text=re.compile(r'^add$'))).first.click()
     expect(page.get_by_text(str(audio.resolve()), exact=True)).to_be_visible()
-    expect(page.get_by_text(re.compile(r'3 (audio )?files?'))).to_be_visible()
-    page.get_by_role('button', name='Start preprocessing').click()
+    expect(page.get_by_text(re.compile(r'^3 files'))).to_be_visible()
+    step_of(page, page.get_by_placeholder('Paste a folder path')).get_by_role('button', name='Next').click()
+    expect(page.get_by_label('Sampling rate')).to_be_visible()
+    step_of(page, page.get_by_label('Sampling rate')).get_by_role('button', name='Next').click()
+    start = page.get_by_role('button', name='Start preprocessing')
+    expect(start).to_be_enabled(timeout=60000)  # after the review of every file
+    start.click()
 
     expect(page.get_by_text('Building "browser tones"')).to_be_visible()
-    console = page.locator('.q-card', has=page.get_by_text('Building "browser tones"'))
+    console = page.locator('.q-stepper', has=page.get_by_text('Building "browser tones"'))
     expect(console.locator('.q-linear-progress')).to_be_visible()
     # the live log shows RAVE's own progress line, then the job ends done
-    expect(console.get_by_text(re.compile(r'dataset length'))).to_be_visible(timeout=180000)
+    expect(console.get_by_text(re.compile(r'dataset length')).first).to_be_visible(timeout=180000)
     expect(console.locator('.q-chip', has_text='done')).to_be_visible(timeout=180000)
 
     console.get_by_role('button', name='Open dataset').click()

@@ -1,14 +1,12 @@
 """`rave-studio --native` under Xvfb: a real window titled RAVE Studio appears and shows the app."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-
 from studio_process import STUDIO, clean_env, free_port
 
 pytestmark = pytest.mark.skipif(not (shutil.which('Xvfb') and shutil.which('xdotool')),
@@ -33,14 +31,14 @@ def display(tmp_path: Path):
 
 
 def window_ids(env: dict) -> list[str]:
-    out = subprocess.run(['xdotool', 'search', '--name', 'RAVE Studio'], env=env, capture_output=True, text=True)
+    out = subprocess.run(['xdotool', 'search', '--name', 'RAVE Studio'], env=env, capture_output=True, text=True, check=False)
     return out.stdout.split()
 
 
 def test_native_window_appears(display: str, data_dir: Path, tmp_path: Path):
     env = clean_env(DISPLAY=display)
     env.pop('WAYLAND_DISPLAY', None)
-    log = open(tmp_path / 'native.log', 'wb')
+    log = open(tmp_path / 'native.log', 'wb')  # noqa: SIM115
     studio = subprocess.Popen([STUDIO, '--native', '--port', str(free_port()), '--data-dir', str(data_dir)],
                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
@@ -51,7 +49,7 @@ def test_native_window_appears(display: str, data_dir: Path, tmp_path: Path):
             time.sleep(0.5)
         window = window_ids(env)[0]
         geometry = subprocess.run(['xdotool', 'getwindowgeometry', window], env=env, capture_output=True,
-                                  text=True).stdout
+                                  text=True, check=False).stdout
         width, height = (int(v) for v in geometry.split('Geometry:')[1].split()[0].split('x'))
         assert width >= 800 and height >= 500, geometry
 
@@ -63,7 +61,7 @@ def test_native_window_appears(display: str, data_dir: Path, tmp_path: Path):
             time.sleep(1.0)
             subprocess.run(['import', '-window', 'root', str(shot)], env=env, check=True, capture_output=True)
             colours = int(subprocess.run(['identify', '-format', '%k', str(shot)], capture_output=True,
-                                         text=True).stdout or 0)
+                                         text=True, check=False).stdout or 0)
         assert studio.poll() is None
     finally:
         studio.terminate()

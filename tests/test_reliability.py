@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from studio_process import StudioProcess, http_get, queue_job
 
 TIMEOUT = 90.0

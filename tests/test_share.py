@@ -3,12 +3,11 @@ the right password lets a user in, a wrong one does not; the password is stored 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
+from studio_process import StudioProcess, clean_env, http_get, launch_chromium, sample_path
 
 from pages import ROUTES
-from studio_process import StudioProcess, clean_env, http_get, launch_chromium, sample_path
 
 PASSWORD = 'correct horse 42'
 pytestmark = pytest.mark.browser

@@ -43,8 +43,8 @@ class Host:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.spec = json.loads((folder / 'job.json').read_text())
-        self.log = open(folder / 'log.txt', 'ab', buffering=0)
-        self.progress = open(folder / 'progress.jsonl', 'a', buffering=1)
+        self.log = open(folder / 'log.txt', 'ab', buffering=0)  # noqa: SIM115 (open for the host's life)
+        self.progress = open(folder / 'progress.jsonl', 'a', buffering=1)  # noqa: SIM115
         self.parse = parser_for(self.spec.get('kind', ''))
         self.reason = ''
         self.cancelled = False
@@ -160,7 +160,7 @@ def _descendants(pid: int) -> list[int]:
     try:
         import psutil
         return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    except Exception:
+    except Exception:  # noqa: BLE001 (psutil absent or the process gone)
         return []
 
 
