@@ -21,8 +21,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / 'tests')]
 
-from rave_fixtures import synth_audio  # noqa: E402
-from studio_process import PYTHON, StudioProcess, clean_env, http_get  # noqa: E402
+from rave_fixtures import synth_audio
+from studio_process import PYTHON, StudioProcess, clean_env, http_get
 
 RAVE = str(Path(PYTHON).with_name('rave'))
 

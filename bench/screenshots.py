@@ -16,8 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / 'tests')]
 
-from pages import ROUTES  # noqa: E402
-from studio_process import StudioProcess, launch_chromium  # noqa: E402
+from studio_process import StudioProcess, launch_chromium
+
+from pages import ROUTES
 
 SIZES = [(1366, 860), (800, 900)]
 SCHEMES = ['light', 'dark']
