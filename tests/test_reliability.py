@@ -126,3 +126,43 @@ def test_job_killed_while_the_studio_is_down_becomes_interrupted(data_dir: Path,
     finally:
         release.touch()
         studio.stop()
+
+
+def test_real_rave_preprocess_survives_a_studio_kill(data_dir: Path, tmp_path: Path):
+    """The same with RAVE's own preprocess on synthesized audio: killed studio, reattached, complete dataset."""
+    import lmdb
+    import yaml
+
+    from rave_fixtures import synth_audio
+    audio = data_dir / 'audio'
+    synth_audio(audio, n_files=10, seconds=30.0)
+    out = data_dir / 'db'
+    argv = [sys.executable, '-m', 'scripts.preprocess', '--input_path', str(audio), '--output_path', str(out),
+            '--num_signal', '65536', '--channels', '1', '--sampling_rate', '44100']
+    job_id = queue_job(data_dir, 'preprocess', 'real preprocess', argv)
+    studio = StudioProcess(data_dir).start()
+    try:
+        wait_until(lambda: job_row(data_dir, job_id)['status'] == 'running', what='the studio launched the job')
+        row = job_row(data_dir, job_id)
+        pid, folder = row['pid'], Path(row['folder'])
+        progress = folder / 'progress.jsonl'
+        wait_until(lambda: progress.exists() and progress.stat().st_size > 0, what='first progress')
+        studio.kill9()
+        assert alive(pid) and not (folder / 'result.json').exists(), 'RAVE was done before the studio was killed'
+        studio = StudioProcess(data_dir).start()
+        at_restart = job_row(data_dir, job_id)['status']
+        print('status when the studio came back:', at_restart)
+        assert at_restart in ('running', 'done')  # done: it ended while the studio was down
+        wait_until(lambda: job_row(data_dir, job_id)['status'] != 'running', timeout=300, what='RAVE to finish')
+        row = job_row(data_dir, job_id)
+        assert row['status'] == 'done' and row['exit_code'] == 0, row['message']
+    finally:
+        studio.stop()
+    meta = yaml.safe_load((out / 'metadata.yaml').read_text())
+    assert meta['channels'] == 1 and meta['sr'] == 44100
+    env = lmdb.open(str(out), readonly=True, lock=False)
+    entries = env.stat()['entries']
+    env.close()
+    events = [json.loads(line) for line in progress.read_text().splitlines()]
+    assert events and events[-1]['items'] == entries  # the last progress line came in, none lost
+    assert [e['items'] for e in events] == sorted(e['items'] for e in events)
