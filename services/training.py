@@ -13,8 +13,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from services import configs
 from services.jobs import FINISHED, JobService, JobState
+from services.metrics import Column
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, db
@@ -30,9 +33,9 @@ class TrainingError(ValueError):
 
 @dataclass
 class Series:
-    """A run's metrics so far: for each scalar, the steps and values seen (appended, never rewritten)."""
-    steps: dict[str, list[int]] = field(default_factory=dict)
-    values: dict[str, list[float]] = field(default_factory=dict)
+    """A run's metrics so far: for each scalar, the steps and values seen (numpy columns, append-only)."""
+    steps: dict[str, Column] = field(default_factory=dict)
+    values: dict[str, Column] = field(default_factory=dict)
     step: int = 0
     max_steps: int = 0
     run_dir: str = ''
@@ -54,8 +57,8 @@ class Series:
             if key in ('step', 'max_steps', 'epoch', 't', 'event', 'run_dir', 'checkpoint'):
                 continue
             if isinstance(value, (int, float)):
-                self.steps.setdefault(prefix + key, []).append(step)
-                self.values.setdefault(prefix + key, []).append(float(value))
+                self.steps.setdefault(prefix + key, Column(np.int64)).append(step)
+                self.values.setdefault(prefix + key, Column()).append(float(value))
         if not line.get('event') and step:
             self.step = step
             self.recent = [*self.recent[-30:], (float(line.get('t', time.time())), step)]

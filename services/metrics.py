@@ -1,0 +1,228 @@
+"""Training metrics as numbers: append-only numpy columns, smoothing, display downsampling and run alerts.
+
+No UI here: pages chart what these functions return, and tests check them on synthetic and real runs.
+"""
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# RAVE's scalars (RAVE_NOTES.md §4) grouped for charts: (title, keys, log scale by default, hint)
+GROUPS = (
+    ('Spectral distance', ('loss', 'multiband_spectral_distance', 'fullband_spectral_distance'), False,
+     'Reconstruction error per step; "loss" is the sum of the generator terms.'),
+    ('Validation', ('val/validation',), False, 'Full-band distance on held-out audio; the lowest is best.ckpt.'),
+    ('Regularization', ('regularization',), False, 'KL term of the latent space, weighted by β.'),
+    ('β warm-up', ('beta_factor',), True, 'The weight of the regularization, rising over the warm-up.'),
+    ('Adversarial', ('adversarial', 'feature_matching'), False, 'Generator terms of phase 2 (GAN).'),
+    ('Discriminator', ('loss_dis', 'pred_real', 'pred_fake'), False, 'The discriminator\'s loss and scores, phase 2.'),
+    ('Latent fidelity', ('val/fidelity_0.8', 'val/fidelity_0.9', 'val/fidelity_0.95', 'val/fidelity_0.99'), False,
+     'Latent dimensions needed for 80/90/95/99 % of the variance (logged during warm-up).'),
+    ('Learning rate', ('lr_gen', 'lr_dis'), True, 'Per step, read from the optimizers.'),
+)
+NOT_CHARTED = {'epoch'}
+LOSS_KEYS = ('loss', 'multiband_spectral_distance', 'fullband_spectral_distance', 'regularization',
+             'adversarial', 'feature_matching', 'loss_dis', 'val/validation')
+GAN_KEYS = ('adversarial', 'feature_matching', 'loss_dis', 'pred_real', 'pred_fake')
+_PHASE = re.compile(r'^\s*(?:PHASE_1_DURATION|[\w.]*phase_1_duration)\s*=\s*([0-9.eE+]+)\s*$', re.MULTILINE)
+
+
+class Column:
+    """An append-only numpy column; behaves like a list (len, [i], iteration) and exposes `.array` without copy."""
+
+    def __init__(self, dtype=np.float64, capacity: int = 256) -> None:
+        self._data = np.empty(capacity, dtype=dtype)
+        self._n = 0
+
+    def append(self, value) -> None:
+        if self._n == self._data.size:
+            self._data = np.resize(self._data, self._data.size * 2)
+        self._data[self._n] = value
+        self._n += 1
+
+    def extend(self, values) -> None:
+        values = np.asarray(values, dtype=self._data.dtype)
+        need = self._n + values.size
+        if need > self._data.size:
+            self._data = np.resize(self._data, max(need, self._data.size * 2))
+        self._data[self._n:need] = values
+        self._n = need
+
+    @property
+    def array(self) -> np.ndarray:
+        return self._data[:self._n]
+
+    def index(self, value) -> int:
+        hits = np.flatnonzero(self.array == value)
+        if not hits.size:
+            raise ValueError(f'{value} is not in the column')
+        return int(hits[0])
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        out = self.array[i]
+        return out.item() if isinstance(out, np.generic) else out
+
+    def __iter__(self):
+        return iter(self.array.tolist())
+
+    def __bool__(self) -> bool:
+        return self._n > 0
+
+
+# ---- smoothing and downsampling -------------------------------------------------------------------
+def ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's debiased exponential moving average (weight 0 = raw); non-finite points stay as they are."""
+    values = np.asarray(values, dtype=np.float64)
+    if weight <= 0 or values.size == 0:
+        return values.copy()
+    from scipy.signal import lfilter  # vectorised recursion: 1 M points in milliseconds
+    out = values.copy()
+    finite = np.isfinite(values)
+    x = values[finite]
+    if x.size:
+        smooth = lfilter([1 - weight], [1, -weight], x)
+        out[finite] = smooth / (1 - weight ** np.arange(1, x.size + 1))
+    return out
+
+
+def downsample(x: np.ndarray, y: np.ndarray, buckets: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~2·buckets points that keep each bucket's min and max (spikes survive), plus both ends."""
+    x, y = np.asarray(x), np.asarray(y, dtype=np.float64)
+    n = y.size
+    if n <= 2 * buckets:
+        return x, y
+    size = math.ceil(n / buckets)
+    m = n // size
+    block = y[:m * size].reshape(m, size)
+    low = np.where(np.isfinite(block), block, np.inf).argmin(axis=1)
+    high = np.where(np.isfinite(block), block, -np.inf).argmax(axis=1)
+    base = np.arange(m) * size
+    keep = [base + low, base + high, np.array([0, n - 1])]
+    if m * size < n:
+        tail = y[m * size:]
+        keep.append(m * size + np.array([np.nanargmin(tail) if np.isfinite(tail).any() else 0,
+                                         np.nanargmax(tail) if np.isfinite(tail).any() else 0]))
+    index = np.unique(np.concatenate(keep))
+    return x[index], y[index]
+
+
+def window(x: np.ndarray, y: np.ndarray, lo: float | None, hi: float | None,
+           buckets: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """The points with lo ≤ x ≤ hi (one neighbour either side, so lines reach the edges), downsampled."""
+    x, y = np.asarray(x), np.asarray(y)
+    start = 0 if lo is None else max(int(np.searchsorted(x, lo, 'left')) - 1, 0)
+    end = x.size if hi is None else min(int(np.searchsorted(x, hi, 'right')) + 1, x.size)
+    return downsample(x[start:end], y[start:end], buckets)
+
+
+def display(x, y, smoothing: float = 0.0, buckets: int = 1000, lo: float | None = None,
+            hi: float | None = None) -> tuple[list, list]:
+    """What a chart shows: smoothed over the whole series, then cut to the view and downsampled; JSON-ready."""
+    x = np.asarray(x)
+    y = ema(y, smoothing) if smoothing else np.asarray(y, dtype=np.float64)
+    xs, ys = window(x, y, lo, hi, buckets)
+    return xs.tolist(), [v if math.isfinite(v) else None for v in ys.tolist()]
+
+
+def grouped(keys) -> list[tuple[str, list[str], bool, str]]:
+    """Chart groups that have data, in GROUPS order; unknown scalars land in 'Other metrics'."""
+    keys = [k for k in keys if k not in NOT_CHARTED]
+    out, used = [], set()
+    for title, members, log, hint in GROUPS:
+        present = [k for k in members if k in keys] + \
+                  sorted(k for k in keys if title == 'Latent fidelity' and k.startswith('val/fidelity') and k not in members)
+        if present:
+            out.append((title, present, log, hint))
+            used.update(present)
+    other = sorted(k for k in keys if k not in used)
+    if other:
+        out.append(('Other metrics', other, False, 'Scalars not in RAVE\'s usual set.'))
+    return out
+
+
+# ---- phases and alerts ----------------------------------------------------------------------------
+def phase_1_duration(run_folder: str | Path | None) -> int | None:
+    """PHASE_1_DURATION from a run's operative config.gin (the warm-up length in steps), if found."""
+    if not run_folder:
+        return None
+    folder = Path(run_folder)
+    for path in (folder / 'config.gin', folder.parent / 'config.gin'):
+        try:
+            found = _PHASE.findall(path.read_text())
+        except OSError:
+            continue
+        if found:
+            return int(float(found[-1]))
+    return None
+
+
+def gan_start(steps: dict, phase_1: int | None = None) -> int | None:
+    """The step where adversarial training starts: the config's warm-up length, else the first GAN scalar."""
+    seen = [int(steps[k][0]) for k in GAN_KEYS if k in steps and len(steps[k])]
+    if seen:
+        return min(seen)
+    return phase_1
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # nonfinite | stall | collapse | phase
+    level: str  # negative | warning | info
+    message: str
+    step: int | None = None
+
+
+def alerts(steps: dict, values: dict, *, running: bool, last_time: float | None, now: float | None = None,
+           stall_s: float = 600.0, collapse_dims: float = 1.0, phase_1: int | None = None,
+           current_step: int = 0) -> list[Alert]:
+    """Everything a user should know about the run's health, most serious first."""
+    out = []
+    for key in LOSS_KEYS:
+        if key not in values or not len(values[key]):
+            continue
+        bad = np.flatnonzero(~np.isfinite(_array(values[key])))
+        if bad.size:
+            step = int(_array(steps[key])[bad[0]])
+            out.append(Alert('nonfinite', 'negative', f'{key} became {_array(values[key])[bad[0]]} at step '
+                             f'{step:,}: training diverged. Resume from an earlier checkpoint, lower the learning '
+                             'rate or the batch.'.replace(',', ' '), step))
+    now = time.time() if now is None else now
+    if running and last_time is not None and now - last_time > stall_s:
+        out.append(Alert('stall', 'warning', f'No training step for {_minutes(now - last_time)}: the run may be '
+                         'stuck (data loader, disk, a paused process). Check the console, then stop and resume it.'))
+    fidelity = sorted((k for k in values if k.startswith('val/fidelity_') and len(values[k])),
+                      key=lambda k: float(k.rsplit('_', 1)[1]))
+    if fidelity:
+        top = fidelity[-1]
+        dims = float(_array(values[top])[-1])
+        if math.isfinite(dims) and dims <= collapse_dims:
+            level = top.rsplit('_', 1)[1]
+            out.append(Alert('collapse', 'warning', f'Latent collapse: {dims:g} dimension(s) hold '
+                             f'{float(level) * 100:g} % of the variance at step {int(_array(steps[top])[-1]):,}. '
+                             'The encoder ignores its input; lower β (regularization) or check the dataset.'
+                             .replace(',', ' '), int(_array(steps[top])[-1])))
+    start = gan_start(steps, phase_1)
+    if start is not None:
+        if current_step >= start or any(k in steps for k in GAN_KEYS):
+            out.append(Alert('phase', 'info', f'Adversarial training (phase 2) started at step {start:,}.'
+                             .replace(',', ' '), start))
+        else:
+            out.append(Alert('phase', 'info', f'Warm-up: adversarial training starts at step {start:,}.'
+                             .replace(',', ' '), start))
+    return out
+
+
+def _array(column) -> np.ndarray:
+    return column.array if isinstance(column, Column) else np.asarray(column)
+
+
+def _minutes(seconds: float) -> str:
+    return f'{seconds / 60:.0f} min' if seconds >= 90 else f'{seconds:.0f} s'
