@@ -117,7 +117,7 @@ def _overview(studio, dataset: Dataset) -> None:
         _parameters(dataset)
         job = Job.get_or_none(Job.id == dataset.job_id) if dataset.job_id else None
         if job is not None:
-            ui.label('Equivalent command (works in a terminal)').classes(theme.HINT + ' mt-2')
+            ui.label('Made with (the same command works in a terminal)').classes(theme.HINT + ' mt-2')
             with ui.row().classes('w-full items-start gap-2 no-wrap rounded-lg p-3 bg-gray-100 dark:bg-gray-900'):
                 ui.label(job.command).classes(f'{theme.MONO} break-words min-w-0 grow').mark('command')
                 ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(job.command)) \
@@ -299,7 +299,7 @@ def _delete_dialog(studio, dataset: Dataset) -> None:
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Keep it', on_click=dialog.close).props('flat')
             ui.button('Delete', icon='delete', on_click=lambda: _delete()).props('unelevated color=negative') \
-                .mark('confirm-delete')
+                .mark('confirm')
 
     def _delete() -> None:
         studio.library.delete(dataset, remove_files=remove.value)

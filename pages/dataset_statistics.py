@@ -26,13 +26,12 @@ def statistics(studio, dataset: Dataset) -> None:
     @ui.refreshable
     def body() -> None:
         current = studio.datasets.get(dataset.id)
-        stats = studio.dataset_stats.cached(current)
-        if stats is not None:
-            _charts(stats, current, on_recompute=_recompute)
-            return
-        job = studio.dataset_stats.job(current)
-        if job is not None and job.status not in ACTIVE and job.status != 'done':
-            _failed(job.message or 'The statistics job failed.', on_retry=_recompute)
+        phase = _phase(studio, current)
+        seen['phase'] = phase
+        if phase == 'charts':
+            _charts(studio.dataset_stats.cached(current), current, on_recompute=_recompute)
+        elif phase == 'failed':
+            _failed(studio.dataset_stats.job(current).message or 'The statistics job failed.', on_retry=_recompute)
         else:
             _computing(studio, current)
 
@@ -40,24 +39,24 @@ def statistics(studio, dataset: Dataset) -> None:
         studio.dataset_stats.start(studio.datasets.get(dataset.id))
         body.refresh()
 
-    studio.dataset_stats.ensure(dataset)
-    body()
-    seen = {'state': _state_key(studio, dataset)}
-
     def _tick() -> None:
-        if seen['state'][0]:  # drawn from the cache: nothing left to watch
-            return
-        key = _state_key(studio, dataset)
-        if key != seen['state']:
-            seen['state'] = key
+        if seen['phase'] != 'charts' and _phase(studio, dataset) != seen['phase']:
             body.refresh()
 
+    seen = {'phase': ''}
+    studio.dataset_stats.ensure(dataset)
+    body()
     ui.timer(1.0, _tick)
 
 
-def _state_key(studio, dataset: Dataset) -> tuple:
+def _phase(studio, dataset: Dataset) -> str:
+    """'computing' while a statistics job is queued or running, else 'charts' when cached, else 'failed'."""
     job = studio.dataset_stats.job(dataset)
-    return (studio.dataset_stats.cached(dataset) is not None, job.id if job else None, job.status if job else None)
+    if job is not None and job.status in ACTIVE:
+        return 'computing'
+    if studio.dataset_stats.cached(dataset) is not None:
+        return 'charts'
+    return 'failed' if job is not None else 'computing'
 
 
 def _computing(studio, dataset: Dataset) -> None:
