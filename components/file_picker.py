@@ -133,7 +133,7 @@ def _browser_row(entry, go, on_add, on_preview) -> None:
         if entry.is_dir:
             ui.icon('folder', color='primary').classes('text-lg')
             ui.label(entry.name).classes('text-sm grow truncate cursor-pointer') \
-                .on('click', lambda p=entry.path: go(p))
+                .on('click', lambda p=entry.path: go(p)).mark(f'open-{entry.name}')
             ui.label(f'{entry.audio_inside} audio' if entry.audio_inside else '').classes(theme.HINT)
             ui.button(icon='playlist_add', on_click=lambda p=entry.path: on_add(str(p))) \
                 .props('flat round dense size=sm color=primary').tooltip('Add as input folder') \

@@ -190,7 +190,10 @@ def _sources_step(studio, project, s, resurvey):
         await _add(str(target.parent))
         await browser.refresh_listing()
 
-    ext.on_value_change(lambda: (resurvey(), browser.refresh_listing()))
+    async def _filter() -> None:
+        await resurvey()
+        await browser.refresh_listing()
+    ext.on_value_change(_filter)
     return survey_label, ext, folder_list
 
 
