@@ -53,7 +53,8 @@ class JobService:
         self.root.mkdir(parents=True, exist_ok=True)
         self.python = python or sys.executable
         self.states: dict[int, JobState] = {}
-        self.limits: dict[str, int] = {'cpu': 1, 'preprocess': 1}
+        self.limits: dict[str, int] = {'cpu': 1, 'preprocess': 1}  # slots named gpu:N hold one job each too
+        self.cooperative: set[str] = set()  # kinds whose worker pauses itself between steps (control.json)
         self._offsets: dict[int, int] = {}
         self._children: dict[int, subprocess.Popen] = {}
         self._reaping: list[subprocess.Popen] = []  # hosts that wrote their result but have not exited yet
@@ -109,26 +110,48 @@ class JobService:
         if job.status == 'queued':
             self.cancel(job_id)
             return
-        job_folder(job).joinpath('control.json').write_text(json.dumps({'stop': True, 't': time.time()}))
+        write_control(job_folder(job), stop=True, pause=False)
         if self._signal(job, signal.SIGCONT) and job.status == 'paused':
             self._set_status(job, 'running')  # it has to run to stop gracefully
 
     def pause(self, job_id: int) -> None:
+        """Pause a running job: cooperative kinds wait between steps (their state stays consistent),
+        the others are frozen with SIGSTOP."""
         job = Job.get_by_id(job_id)
-        if job.status == 'running' and self._signal(job, signal.SIGSTOP):
+        if job.status != 'running' or not self._alive(job):
+            return
+        if job.kind in self.cooperative:
+            write_control(job_folder(job), pause=True)
+            self._set_status(job, 'paused')
+        elif self._signal(job, signal.SIGSTOP):
             self._set_status(job, 'paused')
 
     def resume(self, job_id: int) -> None:
         job = Job.get_by_id(job_id)
-        if job.status == 'paused' and self._signal(job, signal.SIGCONT):
+        if job.status != 'paused':
+            return
+        if job.kind in self.cooperative and self._alive(job):
+            write_control(job_folder(job), pause=False)
+            self._signal(job, signal.SIGCONT)  # in case it was frozen by an older studio
+            self._set_status(job, 'running')
+        elif self._signal(job, signal.SIGCONT):
             self._set_status(job, 'running')
 
     def queued(self, slot: str | None = None) -> list[Job]:
-        """Queued jobs (of one slot, if given) in the order they will start."""
-        query = Job.select().where(Job.status == 'queued')
+        """Queued jobs (those needing `slot`, or any of a comma-separated list, if given) in start order."""
+        jobs = Job.select().where(Job.status == 'queued')
         if slot is not None:
-            query = query.where(Job.device == slot)
-        return sorted(query, key=_queue_key)
+            wanted = set(slots_of(slot))
+            jobs = [j for j in jobs if wanted & set(slots_of(j.device))]
+        return sorted(jobs, key=_queue_key)
+
+    def queue_position(self, job_id: int) -> tuple[int, int] | None:
+        """(0-based place, length) of a queued job in the line of its slot; None when not queued."""
+        job = Job.get_or_none(Job.id == job_id)
+        if job is None or job.status != 'queued':
+            return None
+        line = [j.id for j in self.queued(job.device)]
+        return line.index(job.id), len(line)
 
     def reorder(self, job_id: int, position: int) -> None:
         """Move a queued job to `position` (0 = next) among the queued jobs of its slot."""
@@ -241,15 +264,26 @@ class JobService:
         return state
 
     def _start_ready(self) -> None:
+        """Start queued jobs in queue order; a job waits until every slot it needs has room, and the
+        slots of a waiting job stay reserved for it, so later jobs never overtake it."""
         running: dict[str, int] = {}
         for job in Job.select().where(Job.status.in_(('running', 'paused'))):
-            running[job.device] = running.get(job.device, 0) + 1
+            for slot in slots_of(job.device):
+                running[slot] = running.get(slot, 0) + 1
+        reserved: set[str] = set()
         for job in self.queued():
-            limit = self.limits.get(job.device)
-            if job.device and limit is not None and running.get(job.device, 0) >= limit:
+            needed = slots_of(job.device)
+            if any(slot in reserved or running.get(slot, 0) >= self._limit(slot) for slot in needed):
+                reserved.update(needed)
                 continue
             self._launch(job)
-            running[job.device] = running.get(job.device, 0) + 1
+            for slot in needed:
+                running[slot] = running.get(slot, 0) + 1
+
+    def _limit(self, slot: str) -> float:
+        if slot in self.limits:
+            return self.limits[slot]
+        return 1 if slot.startswith('gpu:') else float('inf')
 
     def _launch(self, job: Job) -> None:
         folder = job_folder(job)
@@ -380,6 +414,24 @@ class JobService:
                 job.message = (job.message + f' Registering the result failed: {e!r}').strip()
                 job.save()
                 state.message = job.message
+
+
+def slots_of(device: str) -> list[str]:
+    """The slots a job holds: '' none, 'cpu', 'gpu:0', or several for one job, 'gpu:0,gpu:1'."""
+    return [s.strip() for s in (device or '').split(',') if s.strip()]
+
+
+def write_control(folder: Path, **changes: object) -> None:
+    """Merge `changes` into the job's control.json (read by cooperative workers), atomically."""
+    path = folder / 'control.json'
+    try:
+        control = json.loads(path.read_text())
+    except (OSError, ValueError):
+        control = {}
+    control.update(changes, t=time.time())
+    tmp = path.with_suffix('.tmp')
+    tmp.write_text(json.dumps(control))
+    os.replace(tmp, path)
 
 
 def _queue_key(job: Job) -> float:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import peewee as pw
 from playhouse.migrate import SqliteMigrator, migrate
@@ -107,6 +108,21 @@ class Checkpoint(BaseModel):
     created = pw.DateTimeField(default=now)
 
 
+class RunAttempt(BaseModel):
+    """One process of a run: the first start, a resume from a checkpoint, or an automatic recovery."""
+    run = pw.ForeignKeyField(Run, backref='attempts', on_delete='CASCADE')
+    number = pw.IntegerField()  # 1, 2, ... in the run
+    job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
+    reason = pw.CharField(default='start')  # start | resume | recovery
+    checkpoint = pw.CharField(default='')  # what it resumed from
+    start_step = pw.IntegerField(default=0)
+    end_step = pw.IntegerField(null=True)
+    status = pw.CharField(default='queued')
+    message = pw.TextField(default='')  # why it ended, when it did not end well
+    created = pw.DateTimeField(default=now)
+    ended = pw.DateTimeField(null=True)
+
+
 class Export(BaseModel):
     project = pw.ForeignKeyField(Project, backref='exports', on_delete='CASCADE')
     run = pw.ForeignKeyField(Run, null=True, backref='exports', on_delete='SET NULL')
@@ -148,8 +164,12 @@ def _m2_dataset_tags(migrator: SqliteMigrator) -> None:
     migrate(*steps)
 
 
+def _m3_run_attempts(_: SqliteMigrator) -> None:
+    db.create_tables([RunAttempt])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
-MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags]
+MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:
@@ -173,5 +193,18 @@ def open_database(path: Path) -> pw.SqliteDatabase:
     return db
 
 
-__all__ = ['db', 'open_database', 'Project', 'Job', 'Dataset', 'Run', 'Checkpoint', 'Export', 'User',
-           'Setting', 'now', 'migrate']
+__all__ = [
+    'Checkpoint',
+    'Dataset',
+    'Export',
+    'Job',
+    'Project',
+    'Run',
+    'RunAttempt',
+    'Setting',
+    'User',
+    'db',
+    'migrate',
+    'now',
+    'open_database',
+]

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from services import configs
+from services import configs, run_control
 from services.jobs import FINISHED, JobService, JobState
 from services.metrics import Column
 from services.projects import ProjectService
 from services.settings import SettingsService
-from services.store import Checkpoint, Dataset, Job, Project, Run, db
+from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt, db
 
 TRAIN_LOSSES = ('loss', 'multiband_spectral_distance', 'fullband_spectral_distance', 'regularization',
                 'feature_matching', 'adversarial', 'loss_dis')
@@ -40,6 +40,8 @@ class Series:
     max_steps: int = 0
     run_dir: str = ''
     stopped_at: int | None = None
+    checkpoints: dict[str, int] = field(default_factory=dict)  # path -> step, as the worker wrote them
+    paused: bool = False  # the worker is waiting between two steps
     rate: float | None = None  # training steps per second, over the recent window
     recent: list[tuple[float, int]] = field(default_factory=list)
     version: int = 0  # bumps on every new line, so charts can skip idle ticks
@@ -50,10 +52,15 @@ class Series:
             self.run_dir = line['run_dir']
         if line.get('max_steps'):
             self.max_steps = int(line['max_steps'])
-        if line.get('event') == 'stopped':
+        event = line.get('event')
+        if event == 'stopped':
             self.stopped_at = step
-        prefix = 'val/' if line.get('event') == 'validation' else ''
-        for key, value in line.items():
+        elif event == 'checkpoint' and line.get('path'):
+            self.checkpoints[line['path']] = step
+        elif event in ('paused', 'resumed'):
+            self.paused = event == 'paused'
+        prefix = 'val/' if event == 'validation' else ''
+        for key, value in line.items() if event in (None, 'validation') else ():
             if key in ('step', 'max_steps', 'epoch', 't', 'event', 'run_dir', 'checkpoint'):
                 continue
             if isinstance(value, (int, float)):
@@ -78,6 +85,10 @@ class TrainingService:
         self.projects = projects
         self.series: dict[int, Series] = {}  # run id -> metrics read so far
         self._offsets: dict[int, int] = {}  # job id -> bytes of metrics.jsonl read
+        self._recover_due: list[int] = []  # runs that crashed and asked to be restarted
+        self._checkpoints_seen: dict[int, int] = {}  # run id -> checkpoint lines already registered
+        self.gpus = run_control.visible_gpus  # () -> GPU indices on this machine
+        jobs.cooperative.add('train')  # the worker pauses itself between steps (control.json)
         jobs.describe_with('train', self._describe)
         jobs.on_finish('train', self._finished)
 
@@ -143,16 +154,17 @@ class TrainingService:
     def arguments(self, dataset: Dataset, name: str, config: str, out_path: Path, max_steps: int,
                   val_every: int, n_signal: int, batch: int, channels: int, device: str, workers: int) -> list[str]:
         """The `rave train` flags for these choices."""
-        gpu = '-1' if device == 'cpu' else device.split(':', 1)[1]
         return ['--config', config, '--db_path', dataset.path, '--out_path', str(out_path), '--name', name,
                 '--max_steps', str(max_steps), '--val_every', str(val_every), '--n_signal', str(n_signal),
-                '--batch', str(batch), '--channels', str(channels), '--gpu', gpu, '--workers', str(workers)]
+                '--batch', str(batch), '--channels', str(channels), *run_control.gpu_flags(device),
+                '--workers', str(workers)]
 
     def start(self, project: Project, dataset: Dataset, name: str, config: str = 'v2_small',
               max_steps: int = 100000, val_every: int = 1000, n_signal: int = 131072, batch: int = 8,
               channels: int | None = None, device: str = 'cpu', workers: int = 0) -> Run:
         channels = channels or dataset.channels or 1
         errors = self.validate(project, dataset, name, config, n_signal, batch, channels, max_steps, val_every)
+        errors += self.device_errors(device)
         if errors:
             raise TrainingError(' '.join(errors))
         out = self.projects.folder(project, 'runs')
@@ -165,26 +177,62 @@ class TrainingService:
             run = Run.create(project=project, dataset=dataset, name=name.strip(), configs=[config], params=params)
         return self._launch(run, flags, f'Train {run.name}')
 
-    def resume(self, run: Run, checkpoint: str | None = None, max_steps: int | None = None) -> Run:
-        """Continue a run from a checkpoint (the newest one when none is given) with `rave train --ckpt`."""
+    def resume(self, run: Run, checkpoint: str | None = None, max_steps: int | None = None,
+               reason: str = 'resume') -> Run:
+        """Continue a run from any of its checkpoints (the newest when none is given) with `rave train --ckpt`.
+
+        The step count continues from the checkpoint's; the worker keeps every earlier checkpoint file."""
         if run.job_id and run.job.status not in FINISHED:
             raise TrainingError('This run is still going: stop it before resuming.')
-        ckpts = [c.path for c in self.checkpoints(run) if Path(c.path).exists()]
-        checkpoint = checkpoint or max(ckpts, key=lambda p: Path(p).stat().st_mtime, default=None)
+        known = self.checkpoints(run)
+        newest = run_control.newest_checkpoint(known)
+        checkpoint = checkpoint or (newest.path if newest else None)
         if not checkpoint or not Path(checkpoint).exists():
             raise TrainingError('This run has no checkpoint to resume from (RAVE writes one at each validation).')
+        start_step = run_control.checkpoint_step(checkpoint, known)
+        start_step = run.step if start_step is None else start_step
         target = max_steps or run.params['max_steps']
-        if target <= run.step:
-            raise TrainingError(f'The run is at step {run.step}: set max steps above it to train further.')
+        if target <= start_step:
+            raise TrainingError(f'That checkpoint is at step {start_step}: set max steps above it to train further.')
+        errors = self.device_errors(run.params.get('device', 'cpu'))
+        if errors:
+            raise TrainingError(' '.join(errors))
         flags = _without(run.params['flags'], '--ckpt', '--max_steps')
         flags += ['--max_steps', str(target), '--ckpt', checkpoint]
         run.params = {**run.params, 'max_steps': target}
-        return self._launch(run, flags, f'Resume {run.name}')
+        return self._launch(run, flags, f'{"Recover" if reason == "recovery" else "Resume"} {run.name}',
+                            reason=reason, checkpoint=checkpoint, start_step=start_step)
 
     def stop(self, run: Run) -> None:
         """Graceful stop: the worker saves a resumable checkpoint, then ends."""
         if run.job_id:
             self.jobs.request_stop(run.job_id)
+
+    def pause(self, run: Run) -> None:
+        """Pause between two steps (the worker waits; model, optimizers and GPU memory stay as they are)."""
+        if run.job_id:
+            self.jobs.pause(run.job_id)
+            self._sync_status(run)
+
+    def unpause(self, run: Run) -> None:
+        if run.job_id:
+            self.jobs.resume(run.job_id)
+            self._sync_status(run)
+
+    def set_recovery(self, run: Run, attempts: int) -> None:
+        """After a crash (non-zero exit, killed), restart from the newest checkpoint, up to `attempts` times."""
+        run.params = {**run.params, 'recover': max(0, int(attempts))}
+        run.save(only=[Run.params])
+
+    def attempts(self, run: Run) -> list[RunAttempt]:
+        return run_control.attempts(run)
+
+    def queue_position(self, run: Run) -> tuple[int, int] | None:
+        """(0-based place, length) in the queue of the run's device while it waits; None otherwise."""
+        return self.jobs.queue_position(run.job_id) if run.job_id else None
+
+    def device_errors(self, device: str | list[str]) -> list[str]:
+        return run_control.device_errors(device, list(self.gpus()))
 
     def cancel(self, run: Run) -> None:
         if run.job_id:
@@ -206,20 +254,73 @@ class TrainingService:
             if self._read(run.id, state.id):
                 self._describe(state)
                 self.jobs.version += 1
+                self._register_live(run)
             if run.status != state.status:
                 run.status = state.status
                 run.save(only=[Run.status])
+            attempt = RunAttempt.get_or_none(RunAttempt.job == state.id)
+            if attempt is not None and attempt.status != state.status:
+                attempt.status = state.status
+                attempt.save(only=[RunAttempt.status])
+        while self._recover_due:
+            self._recover(self._recover_due.pop(0))
 
-    def _launch(self, run: Run, flags: list[str], title: str) -> Run:
-        slot = run.params['device']
-        self.jobs.limits.setdefault(slot, 1)  # one training per device at a time
+    def _sync_status(self, run: Run) -> None:
+        state = self.jobs.states.get(run.job_id)
+        if state is not None and run.status != state.status:
+            run.status = state.status
+            run.save(only=[Run.status])
+
+    def _register_live(self, run: Run) -> None:
+        """Index checkpoints as the worker writes them, so a crash or a resume can use them at once."""
+        series = self.series.get(run.id)
+        if series is None or len(series.checkpoints) == self._checkpoints_seen.get(run.id, 0):
+            return
+        self._checkpoints_seen[run.id] = len(series.checkpoints)
+        if not run.folder and series.run_dir:
+            run.folder = str(Path(series.run_dir).parent)
+            run.save(only=[Run.folder])
+        if run.folder:
+            self.register_checkpoints(run)
+
+    def _recover(self, run_id: int) -> None:
+        """Restart a crashed run from its newest checkpoint, if it asked for it and has attempts left."""
+        run = self.get(run_id)
+        if run is None or run.job is None or run.job.status not in run_control.CRASHED:
+            return
+        allowed, used = int(run.params.get('recover') or 0), run_control.recoveries_used(run)
+        if used >= allowed:
+            return
+        newest = run_control.newest_checkpoint(self.checkpoints(run))
+        if newest is None:
+            self._note(run, 'It crashed before its first checkpoint, so there is nothing to restart from.')
+            return
+        if newest.step is not None and newest.step >= run.params['max_steps']:
+            return
+        try:
+            self.resume(run, newest.path, reason='recovery')
+        except TrainingError as e:
+            self._note(run, f'Automatic restart failed: {e}')
+
+    def _note(self, run: Run, message: str) -> None:
+        job = run.job
+        job.message = f'{job.message} {message}'.strip()
+        job.save(only=[Job.message])
+        attempt = RunAttempt.get_or_none(RunAttempt.job == job)
+        if attempt is not None:
+            attempt.message = job.message
+            attempt.save(only=[RunAttempt.message])
+
+    def _launch(self, run: Run, flags: list[str], title: str, reason: str = 'start', checkpoint: str = '',
+                start_step: int = 0) -> Run:
         argv = [self.settings.python, '-m', 'services.workers.train', *flags]
         job = self.jobs.submit('train', title, argv, command=self.command(flags), project=run.project,
-                               cwd=run.params['out_path'], slot=slot, spec={'run': run.id})
+                               cwd=run.params['out_path'], slot=run.params['device'], spec={'run': run.id})
         run.job = job
         run.status = job.status
         run.params = {**run.params, 'jobs': [*run.params.get('jobs', []), job.id]}
         run.save()
+        run_control.start_attempt(run, job, reason, checkpoint, start_step)
         self.metrics(run)
         return run
 
@@ -285,18 +386,25 @@ class TrainingService:
         run.save()
         if run.folder:
             self.register_checkpoints(run)
+        run_control.end_attempt(job, series.step or None)
+        if job.status in run_control.CRASHED and run.params.get('recover'):
+            self._recover_due.append(run.id)  # restarted by the next poll, outside the job engine's loop
 
     def register_checkpoints(self, run: Run) -> list[Checkpoint]:
-        """Index every .ckpt in the run folder; forget rows whose file RAVE removed."""
+        """Index every .ckpt in the run folder; forget rows whose file is gone.
+
+        A checkpoint's step is the one the worker reported when it wrote it (best.ckpt is rewritten in place
+        at each better validation); files from elsewhere (an imported run) get it from the validation steps."""
         folder = Path(run.folder)
         series = self.metrics(run)
         for ckpt in sorted(folder.rglob('*.ckpt'), key=lambda p: p.stat().st_mtime):
             kind, step = _checkpoint_kind(ckpt.name, series)
+            reported = series.checkpoints.get(str(ckpt.resolve()))
             row = Checkpoint.get_or_none(Checkpoint.path == str(ckpt))
             if row is None:
-                Checkpoint.create(run=run, path=str(ckpt), kind=kind, step=step)
-            elif row.step != step:
-                row.step = step
+                Checkpoint.create(run=run, path=str(ckpt), kind=kind, step=step if reported is None else reported)
+            elif reported is not None and row.step != reported:
+                row.step = reported
                 row.save()
         for row in self.checkpoints(run):
             if not Path(row.path).exists():

@@ -1,0 +1,90 @@
+"""Execution bookkeeping of training runs: devices → RAVE's `--gpu` flags, the attempts of a run (first start,
+resumes, automatic recoveries after a crash) and which checkpoint a recovery continues from.
+
+No NiceGUI, no torch: the GPU count comes from pynvml (as the system monitor reads it), once.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from services.jobs import slots_of
+from services.store import Checkpoint, Job, Run, RunAttempt, now
+
+CRASHED = ('failed', 'interrupted')  # a cancel is the user's wish and a graceful stop ends 'done': no recovery
+
+
+def gpu_flags(device: str | list[str]) -> list[str]:
+    """RAVE's `--gpu` flags for a device list: CPU is `--gpu -1`, each GPU adds one `--gpu N`."""
+    devices = slots_of(device) if isinstance(device, str) else list(device)
+    gpus = [d.split(':', 1)[1] for d in devices if d.startswith('gpu:')]
+    return [flag for g in gpus for flag in ('--gpu', g)] or ['--gpu', '-1']
+
+
+def device_errors(device: str | list[str], gpus: list[int]) -> list[str]:
+    """What is wrong with a device choice on this machine (whose GPUs are `gpus`), with what to do instead."""
+    devices = slots_of(device) if isinstance(device, str) else list(device)
+    if not devices:
+        return ['Choose a device: the CPU or one or more GPUs.']
+    if 'cpu' in devices and len(devices) > 1:
+        return ['Train either on the CPU or on GPUs, not both: remove the CPU or the GPUs from the device list.']
+    errors = []
+    for d in devices:
+        if d == 'cpu':
+            continue
+        index = d.split(':', 1)[1] if d.startswith('gpu:') else ''
+        if not index.isdigit():
+            errors.append(f'"{d}" is not a device: use cpu or gpu:N.')
+        elif int(index) not in gpus:
+            where = (f'this machine has GPU {", ".join(map(str, gpus))}' if gpus else
+                     'this machine has no NVIDIA GPU (or its driver is not loaded)')
+            errors.append(f'GPU {index} is not available: {where}. Pick the CPU or another GPU.')
+    return errors
+
+
+@functools.lru_cache(maxsize=1)
+def visible_gpus() -> tuple[int, ...]:
+    """Indices of the NVIDIA GPUs on this machine; empty without a driver."""
+    try:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', FutureWarning)
+            import pynvml
+        pynvml.nvmlInit()
+        return tuple(range(pynvml.nvmlDeviceGetCount()))
+    except Exception:  # noqa: BLE001 — no driver, no library: the studio trains on the CPU
+        return ()
+
+
+def start_attempt(run: Run, job: Job, reason: str, checkpoint: str = '', start_step: int = 0) -> RunAttempt:
+    number = RunAttempt.select().where(RunAttempt.run == run).count() + 1
+    return RunAttempt.create(run=run, number=number, job=job, reason=reason, checkpoint=checkpoint or '',
+                             start_step=start_step, status=job.status)
+
+
+def end_attempt(job: Job, end_step: int | None) -> RunAttempt | None:
+    attempt = RunAttempt.get_or_none(RunAttempt.job == job)
+    if attempt is not None:
+        attempt.status, attempt.end_step, attempt.ended = job.status, end_step, job.ended or now()
+        attempt.message = job.message or ''
+        attempt.save()
+    return attempt
+
+
+def attempts(run: Run) -> list[RunAttempt]:
+    return list(RunAttempt.select().where(RunAttempt.run == run).order_by(RunAttempt.number))
+
+
+def recoveries_used(run: Run) -> int:
+    return RunAttempt.select().where((RunAttempt.run == run) & (RunAttempt.reason == 'recovery')).count()
+
+
+def newest_checkpoint(checkpoints: list[Checkpoint]) -> Checkpoint | None:
+    """The checkpoint furthest into training (then the most recently written) whose file exists."""
+    existing = [c for c in checkpoints if Path(c.path).exists()]
+    return max(existing, key=lambda c: (c.step if c.step is not None else -1, Path(c.path).stat().st_mtime),
+               default=None)
+
+
+def checkpoint_step(checkpoint: str, checkpoints: list[Checkpoint]) -> int | None:
+    return next((c.step for c in checkpoints if c.path == checkpoint), None)
