@@ -9,6 +9,7 @@ from app import theme
 from components.job_console import job_console
 from components.metric_chart import metric_chart
 from components.status import fmt_duration, status_chip
+from pages import run_controls
 from services.store import Dataset, Run
 from services.training import TRAIN_LOSSES, TrainingError
 
@@ -28,6 +29,7 @@ def create(studio, project) -> None:
     @ui.refreshable
     def runs() -> None:
         rows = studio.training.list(project)
+        run_controls.queue_panel(studio, project)
         if not rows:
             _empty_state()
         else:
@@ -82,7 +84,7 @@ def run_page(studio, project, run_id: str) -> None:
     with ui.card().classes(theme.CARD + ' gap-3'):
         _live_figures(studio, run)
         if run.job_id:
-            job_console(studio.jobs, run.job_id, height='h-56', stop_label='Stop & save checkpoint')
+            job_console(studio.jobs, run.job_id, height='h-56')
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
         with ui.card().classes(theme.CARD).mark('loss-chart'):
             metric_chart(lambda: studio.training.metrics(run), [(k, k.replace('_', ' ')) for k in TRAIN_LOSSES], 'Training losses',
@@ -95,17 +97,24 @@ def run_page(studio, project, run_id: str) -> None:
 
     @ui.refreshable
     def checkpoints() -> None:
-        _checkpoints(studio, studio.training.get(run.id))
+        with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
+            _checkpoints(studio, studio.training.get(run.id))
+            run_controls.attempts_card(studio, studio.training.get(run.id))
 
     checkpoints()
-    seen = {'status': run.status, 'job': run.job_id}
+    seen = {'status': run.status, 'job': run.job_id, 'ckpts': 0, 'queue': None}
 
     def _tick() -> None:
         current = studio.training.get(run.id)
-        if current and (current.status, current.job_id) != (seen['status'], seen['job']):
-            if current.job_id != seen['job']:
-                ui.navigate.reload()  # a resumed run has a new job and console
-            seen['status'] = current.status
+        if current is None:
+            return
+        if current.job_id != seen['job']:
+            ui.navigate.reload()  # a resumed run has a new job and console
+            return
+        ckpts = len(studio.training.metrics(current).checkpoints)
+        queue = studio.training.queue_position(current)
+        if (current.status, ckpts, queue) != (seen['status'], seen['ckpts'], seen['queue']):
+            seen.update(status=current.status, ckpts=ckpts, queue=queue)
             header.refresh()
             checkpoints.refresh()
 
@@ -293,9 +302,8 @@ def _run_header(studio, run: Run) -> None:
                      f'{ {1: "mono", 2: "stereo"}.get(dataset.channels, "?") })'
         ui.label(about).classes(theme.SUBTITLE)
         ui.space()
-        if run.status in ('done', 'failed', 'interrupted', 'cancelled') and studio.training.checkpoints(run):
-            ui.button('Resume', icon='replay', on_click=lambda: _resume(studio, run)) \
-                .props('outline color=primary').mark('resume')
+        run_controls.action_bar(studio, run)
+    run_controls.paused_note(run)
     if run.params.get('stopped_at') is not None and run.status == 'done':
         ui.label(f'Stopped at step {_num(run.params["stopped_at"])} with a checkpoint: resume it to go on.') \
             .classes('text-sm text-gray-600 dark:text-gray-300')
@@ -347,33 +355,7 @@ def _checkpoints(studio, run: Run) -> None:
                 ui.label(str(Path(ckpt.path).relative_to(Path(run.folder).parent)
                              if run.folder else ckpt.path)).classes(theme.MONO + ' grow truncate')
                 if run.status not in ('running', 'paused', 'queued'):
-                    ui.button('Resume from here', on_click=lambda c=ckpt: _resume(studio, run, c.path)) \
+                    ui.button('Resume from here',
+                              on_click=lambda c=ckpt: run_controls.resume_dialog(studio, run, c.path)) \
                         .props('flat dense color=primary no-caps')
 
-
-def _resume(studio, run: Run, checkpoint: str | None = None) -> None:
-    """Ask how far to go, then continue the run with `rave train --ckpt`."""
-    run = studio.training.get(run.id)
-    max_steps = run.params.get('max_steps', 0)
-    default = max_steps if run.step < max_steps else 2 * max_steps
-    with ui.dialog() as dialog, ui.card().classes('w-[440px] gap-3'):
-        ui.label(f'Resume {run.name}').classes(theme.SECTION)
-        ui.label(f'Continues from {Path(checkpoint).name if checkpoint else "the newest checkpoint"} '
-                 f'(step {_num(run.step)}) with the same dataset and config.').classes(theme.HINT)
-        steps = ui.number('Max steps', value=default, min=run.step + 1, format='%d', suffix='steps') \
-            .props('outlined dense').classes('w-full').mark('resume-steps')
-        ui.label('Training ends at this step; raise it to train further than before.').classes(theme.HINT)
-
-        def go() -> None:
-            try:
-                studio.training.resume(studio.training.get(run.id), checkpoint, int(steps.value or default))
-            except TrainingError as e:
-                ui.notify(str(e), type='negative')
-                return
-            dialog.close()
-            ui.notify('Resumed: a new job continues from the checkpoint.', type='positive')
-
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Resume', icon='replay', on_click=go).props('unelevated color=primary').mark('resume-go')
-    dialog.open()

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
+from services.workers import learning_rate
+
 # the generator's loss terms RAVE logs (rave/model.py training_step); their sum is shown as "loss"
 LOSS_TERMS = ('multiband_', 'fullband_', 'regularization', 'feature_matching', 'adversarial')
 VALIDATION_TERMS = ('validation', 'fidelity')
@@ -108,6 +110,8 @@ class StudioCallback(pl.Callback):
         trainer.should_stop = True
 
     def _write(self, data: dict) -> None:
+        if int(os.environ.get('LOCAL_RANK', '0') or 0) or int(os.environ.get('NODE_RANK', '0') or 0):
+            return  # multi-GPU: every rank runs the callback (pauses and stops together); rank 0 reports
         data.setdefault('t', time.time())
         self.metrics.write(json.dumps(data) + '\n')
 
@@ -175,6 +179,7 @@ def main() -> None:
     job_dir.mkdir(parents=True, exist_ok=True)
     callback = add_callback(job_dir)
     keep_checkpoints(callback.checkpoint_saved)
+    learning_rate.install()  # RAVE_STUDIO_LR / RAVE_STUDIO_DIS_LR, set by the studio from the wizard
     sys.argv[0] = 'rave train'
     app.run(rave_train.main)
 
