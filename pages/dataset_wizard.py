@@ -271,8 +271,8 @@ def _nav(stepper, check, first: bool = False, marker: str = '', on_next=None) ->
     with ui.stepper_navigation():
         if not first:
             ui.button('Back', on_click=stepper.previous).props('flat').mark(f'back-{marker}')
-        ui.button('Next', icon='arrow_forward', on_click=_next).props('unelevated color=primary') \
-            .mark(f'next-{marker}')
+        ui.button('Next', icon='arrow_forward', on_click=_next) \
+            .props(f'unelevated color=primary data-testid=next-{marker}').mark(f'next-{marker}')
 
 
 def _check_name(studio, project, name) -> str:
