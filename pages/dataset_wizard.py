@@ -231,7 +231,7 @@ def _params_step(studio, project, s, name) -> dict:
                      '(slightly faster writes).').classes(theme.HINT)
     with ui.column().classes('w-full gap-1 mt-2'):
         ui.label('Where').classes(theme.SECTION)
-        where = ui.label().classes(f'{theme.MONO} break-all text-gray-600 dark:text-gray-300').mark('where')
+        where = ui.label().classes(f'{theme.MONO} break-all whitespace-pre-line text-gray-600 dark:text-gray-300').mark('where')
 
     def _refresh() -> None:
         n = _int(p['num_signal'].value)
