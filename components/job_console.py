@@ -8,10 +8,12 @@ from components.status import fmt_duration, status_chip
 from services.jobs import JobService
 
 
-def job_console(jobs: JobService, job_id: int, *, height: str = 'h-64', stop_label: str | None = None) -> None:
+def job_console(jobs: JobService, job_id: int, *, height: str = 'h-64', stop_label: str | None = None,
+                controls: bool = True) -> None:
     """Live view of one job; refreshed by a timer only while this element is on screen.
 
-    `stop_label` adds a graceful-stop button (e.g. 'Stop & save checkpoint') next to Cancel.
+    `stop_label` adds a graceful-stop button (e.g. 'Stop & save checkpoint') next to Cancel; `controls=False`
+    leaves the buttons to the page (the run page has its own).
     """
     state = jobs.states.get(job_id)
     with ui.column().classes('w-full gap-2').mark(f'console-{job_id}'):
@@ -19,7 +21,7 @@ def job_console(jobs: JobService, job_id: int, *, height: str = 'h-64', stop_lab
             chip_slot = ui.row().classes('items-center')
             detail = ui.label().classes('text-sm grow')
             eta = ui.label().classes(f'text-sm {theme.NUMBER} text-gray-500')
-            controls = ui.row().classes('gap-1')
+            buttons = ui.row().classes('gap-1')
         bar = ui.linear_progress(show_value=False).props('rounded size=8px')
         message = ui.label().classes('text-sm text-negative whitespace-pre-wrap')
         with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'):
@@ -45,9 +47,10 @@ def job_console(jobs: JobService, job_id: int, *, height: str = 'h-64', stop_lab
                 bar.props(remove='indeterminate')
                 bar.set_value(current.progress or 0)
             message.set_text(current.message if current.status in ('failed', 'interrupted', 'cancelled') else '')
-            controls.clear()
-            with controls:
-                _controls(jobs, current.id, current.status, stop_label)
+            buttons.clear()
+            if controls:
+                with buttons:
+                    _controls(jobs, current.id, current.status, stop_label)
         text, seen['offset'] = jobs.read_log(job_id, seen['offset'])
         for line in text.splitlines():
             if line.strip():

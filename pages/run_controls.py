@@ -138,7 +138,10 @@ def queue_panel(studio, project) -> None:
                     ui.label(f'{place + 1}').classes('w-6 text-center font-semibold text-primary tabular-nums')
                     ui.label(run.name if run else job.title).classes('font-medium grow truncate cursor-pointer') \
                         .on('click', lambda r=run: r and ui.navigate.to(f'/training/runs/{r.id}'))
-                    ui.label(job.title.split(' ')[0].lower()).classes(theme.HINT)
+                    if run is not None:
+                        what = {'Resume': 'resume · ', 'Recover': 'recovery · '}.get(job.title.split(' ')[0], '')
+                        ui.label(f'{what}{" + ".join(run.configs)} · {_num(run.params.get("max_steps"))} steps') \
+                            .classes(theme.HINT)
                     key = run.name if run else job.id
                     ui.button(icon='arrow_upward', on_click=lambda j=job, p=place: _move(studio, j.id, p - 1)) \
                         .props('flat dense round size=sm').tooltip('Move up').mark(f'up-{key}') \

@@ -84,7 +84,7 @@ def run_page(studio, project, run_id: str) -> None:
     with ui.card().classes(theme.CARD + ' gap-3'):
         _live_figures(studio, run)
         if run.job_id:
-            job_console(studio.jobs, run.job_id, height='h-56')
+            job_console(studio.jobs, run.job_id, height='h-56', controls=False)
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
         with ui.card().classes(theme.CARD).mark('loss-chart'):
             metric_chart(lambda: studio.training.metrics(run), [(k, k.replace('_', ' ')) for k in TRAIN_LOSSES], 'Training losses',
