@@ -12,7 +12,7 @@ from typing import Callable
 from nicegui import app, ui
 from platformdirs import user_data_dir
 
-from app import auth, media
+from app import auth, media, tensorboard_proxy
 from app.frame import frame
 from app.studio import Studio
 from pages import ROUTES
@@ -44,6 +44,7 @@ def build(data_dir: Path, *, share: bool = False) -> Studio:
         _route(studio, path, title, build_page)
     auth.install(studio, share=share)
     media.install(studio)
+    tensorboard_proxy.install(studio)
     return studio
 
 

@@ -14,6 +14,7 @@ from services.monitor import SystemMonitor
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import open_database
+from services.tensorboard import TensorBoardService
 from services.training import TrainingService
 
 
@@ -35,6 +36,7 @@ class Studio:
         self.exports = ExportService(self.jobs, self.settings, self.projects)
         self.inference = InferenceService(self.jobs, self.settings, self.projects)
         self.monitor = SystemMonitor()
+        self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
         self._last_monitor = 0.0
 
     def start(self) -> None:

@@ -1,0 +1,36 @@
+"""`/tensorboard/<id>/...` forwarded to the local TensorBoard child, so it sits behind the studio (and its login)."""
+from __future__ import annotations
+
+import httpx
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from nicegui import app
+
+from app.studio import Studio
+from services.tensorboard import PREFIX
+
+HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization',
+              'proxy-authenticate', 'content-length', 'content-encoding', 'host'}
+
+
+def install(studio: Studio) -> None:
+    client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+    app.on_shutdown(studio.tensorboard.stop_all)
+    app.on_shutdown(client.aclose)
+
+    @app.api_route(PREFIX + '/{board}/{path:path}', methods=['GET', 'POST', 'HEAD'], include_in_schema=False)
+    async def forward(request: Request, board: str, path: str) -> Response:
+        port = studio.tensorboard.target(board)
+        if port is None:
+            return JSONResponse({'detail': 'This TensorBoard is not running: start it again from the studio.'},
+                                status_code=404)
+        url = f'http://127.0.0.1:{port}{PREFIX}/{board}/{path}'
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP | {'cookie'}}
+        try:
+            upstream = await client.request(request.method, url, params=request.query_params, headers=headers,
+                                            content=await request.body())
+        except httpx.HTTPError as e:
+            return JSONResponse({'detail': f'TensorBoard did not answer ({type(e).__name__}); try again.'},
+                                status_code=502)
+        out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP | {'set-cookie'}}
+        return Response(upstream.content, status_code=upstream.status_code, headers=out)
