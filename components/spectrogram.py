@@ -14,6 +14,16 @@ COLORSCALE = [[0.0, 'rgba(17,19,24,0.04)'], [0.35, '#2D2A5A'], [0.65, theme.ACCE
 
 def spectrogram(spec: dict, *, height: str = 'h-56', floor_db: float = -90.0) -> ui.plotly:
     """`spec` holds `db` (bins × frames, dBFS), `times` (s) and `freqs` (Hz)."""
+    return ui.plotly(_figure(spec, floor_db)).classes(f'w-full {height}')
+
+
+def show_spectrogram(plot: ui.plotly, spec: dict, *, floor_db: float = -90.0) -> None:
+    """Draw another STFT in an existing chart (Plotly.react in the browser, no new plot)."""
+    plot.figure = _figure(spec, floor_db)
+    plot.update()
+
+
+def _figure(spec: dict, floor_db: float) -> dict:
     layout = copy.deepcopy(theme.CHART_LAYOUT)
     layout['margin'] = {'l': 52, 'r': 8, 't': 6, 'b': 38}
     layout['xaxis'].update(title={'text': 'time (s)', 'standoff': 4}, showgrid=False)
@@ -25,6 +35,5 @@ def spectrogram(spec: dict, *, height: str = 'h-56', floor_db: float = -90.0) ->
              'zmin': floor_db, 'zmax': 0, 'colorscale': COLORSCALE, 'zsmooth': 'fast',
              'colorbar': {'title': {'text': 'dBFS', 'side': 'right'}, 'thickness': 10, 'outlinewidth': 0},
              'hovertemplate': '%{x:.2f} s · %{y:.0f} Hz · %{z} dBFS<extra></extra>'}
-    figure = {'data': [trace], 'layout': layout,
-              'config': {'displaylogo': False, 'responsive': True, 'displayModeBar': False}}
-    return ui.plotly(figure).classes(f'w-full {height}')
+    return {'data': [trace], 'layout': layout,
+            'config': {'displaylogo': False, 'responsive': True, 'displayModeBar': False}}

@@ -9,7 +9,7 @@ from pathlib import Path
 from nicegui import run, ui
 
 from app import theme
-from components.spectrogram import spectrogram
+from components.spectrogram import show_spectrogram, spectrogram
 from components.status import fmt_bytes, fmt_duration
 from components.waveform import waveform
 from services import lmdb_reader
@@ -38,7 +38,8 @@ async def create(studio, project, dataset_id: str) -> None:
             toolbar = ui.row().classes('w-full items-center gap-2 no-wrap')
             table = _examples_table(db.lazy)
             ui.label('← → change page · ↑ ↓ change example').classes(theme.HINT)
-        detail = ui.card().classes(theme.CARD + ' gap-3 lg:col-span-3').mark('example')
+        detail = ui.card().classes(theme.CARD + ' gap-3 lg:col-span-3 inspector-example').mark('example')
+    example_view = _ExampleView(detail, dataset, db, cache)
     _integrity_card(dataset, db, cache)
 
     async def load(select: int | None = None) -> None:
@@ -59,7 +60,7 @@ async def create(studio, project, dataset_id: str) -> None:
         state['selected'] = index
         table.selected = [r for r in table.rows if r['index'] == index]
         table.update()
-        await _show_example(detail, dataset, db, index, cache, lambda: state['selected'] == index)
+        await example_view.show(index, lambda: state['selected'] == index)
 
     async def flip(pages: int) -> None:
         start = state['start'] + pages * state['size']
@@ -173,36 +174,60 @@ async def _on_key(event, flip, step) -> None:
 
 
 # ---- one example ------------------------------------------------------------------------------------
-async def _show_example(card, dataset: Dataset, db: lmdb_reader.LmdbReader, index: int, cache: Path,
-                        still_wanted) -> None:
-    try:
-        view = await run.io_bound(lmdb_reader.view, db.path, index)
-        wav = await run.io_bound(lmdb_reader.cached_wav, db.path, index, cache)
-    except (OSError, ValueError, IndexError) as e:
-        if not still_wanted():
+class _ExampleView:
+    """The selected example: built once, then updated in place (the spectrogram through Plotly.react)."""
+
+    def __init__(self, card, dataset: Dataset, db: lmdb_reader.LmdbReader, cache: Path) -> None:
+        self.card, self.dataset, self.db, self.cache = card, dataset, db, cache
+        self.index, self.url, self.plot = 0, '', None
+
+    async def show(self, index: int, still_wanted) -> None:
+        try:
+            view = await run.io_bound(lmdb_reader.view, self.db.path, index)
+            wav = await run.io_bound(lmdb_reader.cached_wav, self.db.path, index, self.cache)
+        except (OSError, ValueError, IndexError) as e:
+            if still_wanted():
+                self._error(index, e)
             return
-        card.clear()
-        with card, ui.row().classes('items-start gap-2 no-wrap text-negative'):
+        if not still_wanted():  # another example was picked while this one loaded
+            return
+        self.index, self.url = index, _media_url(wav, self.cache)
+        if self.plot is None:
+            self._build(view)
+        else:
+            self.title.set_text(f'Example {_n(index + 1)}')
+            self.key.set_text(f'key {index:08d}')
+            self.player.set_source(self.url)
+            self.wave.refresh(view)
+            show_spectrogram(self.plot, view['spectrogram'])
+            self.details.refresh(view)
+
+    def _build(self, view: dict) -> None:
+        self.card.clear()
+        with self.card:
+            with ui.row().classes('w-full items-center gap-2 no-wrap'):
+                self.title = ui.label(f'Example {_n(self.index + 1)}').classes(theme.SECTION).mark('example-title')
+                self.key = ui.label(f'key {self.index:08d}').classes(f'{theme.MONO} text-gray-500')
+                ui.space()
+                ui.button('Export as WAV', icon='download', on_click=self._export) \
+                    .props('outline color=primary no-caps').mark('export-wav')
+            self.player = ui.audio(self.url).classes('w-full').mark('player')
+            self.wave = ui.refreshable(lambda v: waveform(v['envelope'], v['seconds'], height=88))
+            self.wave(view)
+            self.plot = spectrogram(view['spectrogram'], height='h-52')
+            self.details = ui.refreshable(_metadata)
+            self.details(view)
+
+    def _export(self) -> None:
+        ui.download.from_url(self.url, f'{self.dataset.name}_{self.index:08d}.wav')
+
+    def _error(self, index: int, error: Exception) -> None:
+        self.plot = None
+        self.card.clear()
+        with self.card, ui.row().classes('items-start gap-2 no-wrap text-negative'):
             ui.icon('error_outline').classes('mt-0.5')
-            ui.label(f'Example {index + 1} cannot be shown: {e}. Run the integrity check below to see '
+            ui.label(f'Example {index + 1} cannot be shown: {error}. Run the integrity check below to see '
                      'what else is damaged.').classes('text-sm').mark('example-error')
-        return
-    if not still_wanted():  # another example was picked while this one loaded
-        return
-    url = _media_url(wav, cache)
-    card.clear()
-    with card:
-        with ui.row().classes('w-full items-center gap-2 no-wrap'):
-            ui.label(f'Example {_n(index + 1)}').classes(theme.SECTION).mark('example-title')
-            ui.label(f'key {index:08d}').classes(f'{theme.MONO} text-gray-500')
-            ui.space()
-            ui.button('Export as WAV', icon='download',
-                      on_click=lambda: ui.download.from_url(url, f'{dataset.name}_{index:08d}.wav')) \
-                .props('outline color=primary no-caps').mark('export-wav')
-        ui.audio(url).classes('w-full').mark('player')
-        waveform(view['envelope'], view['seconds'], height=88)
-        spectrogram(view['spectrogram'], height='h-52')
-        _metadata(view)
 
 
 def _metadata(view: dict) -> None:
