@@ -38,11 +38,15 @@ def action_bar(studio, run: Run) -> None:
             .props('outline color=primary').mark('resume')
 
 
-def paused_note(run: Run) -> None:
-    if run.status == 'paused':
-        with ui.row().classes('items-center gap-2 text-sm text-warning').mark('paused-note'):
-            ui.icon('pause_circle')
+def paused_note(studio, run: Run) -> None:
+    if run.status != 'paused':
+        return
+    with ui.row().classes('items-center gap-2 text-sm text-warning').mark('paused-note'):
+        ui.icon('pause_circle')
+        if studio.training.metrics(run).paused:
             ui.label('Paused between two steps: the model stays loaded; Continue picks up at the next step.')
+        else:
+            ui.label('Pausing after the current step…')
 
 
 def attempts_card(studio, run: Run) -> None:

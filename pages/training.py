@@ -102,7 +102,7 @@ def run_page(studio, project, run_id: str) -> None:
             run_controls.attempts_card(studio, studio.training.get(run.id))
 
     checkpoints()
-    seen = {'status': run.status, 'job': run.job_id, 'ckpts': 0, 'queue': None}
+    seen = {'job': run.job_id, 'now': None}
 
     def _tick() -> None:
         current = studio.training.get(run.id)
@@ -111,10 +111,10 @@ def run_page(studio, project, run_id: str) -> None:
         if current.job_id != seen['job']:
             ui.navigate.reload()  # a resumed run has a new job and console
             return
-        ckpts = len(studio.training.metrics(current).checkpoints)
-        queue = studio.training.queue_position(current)
-        if (current.status, ckpts, queue) != (seen['status'], seen['ckpts'], seen['queue']):
-            seen.update(status=current.status, ckpts=ckpts, queue=queue)
+        series = studio.training.metrics(current)
+        now = (current.status, len(series.checkpoints), series.paused, studio.training.queue_position(current))
+        if now != seen['now']:
+            seen['now'] = now
             header.refresh()
             checkpoints.refresh()
 
@@ -303,7 +303,7 @@ def _run_header(studio, run: Run) -> None:
         ui.label(about).classes(theme.SUBTITLE)
         ui.space()
         run_controls.action_bar(studio, run)
-    run_controls.paused_note(run)
+    run_controls.paused_note(studio, run)
     if run.params.get('stopped_at') is not None and run.status == 'done':
         ui.label(f'Stopped at step {_num(run.params["stopped_at"])} with a checkpoint: resume it to go on.') \
             .classes('text-sm text-gray-600 dark:text-gray-300')

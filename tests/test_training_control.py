@@ -133,7 +133,6 @@ def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Pa
     assert all(Path(p).exists() for p in rows)
 
     # a crash: SIGKILL of the RAVE process (not a stop); the run restarts from its newest checkpoint
-    newest = run_control.newest_checkpoint(studio.training.checkpoints(studio.training.get(run.id)))
     crashed_at = studio.training.metrics(run).step
     os.kill(_rave_process(resumed).pid, signal.SIGKILL)
     wait_for(studio, lambda: Job.get_by_id(resumed.id).status in ('failed', 'interrupted'), timeout=120,
@@ -142,6 +141,9 @@ def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Pa
                    what='the automatic restart')
     recovery = Job.get_by_id(run.job_id)
     assert '--ckpt' in recovery.command
+    # the newest checkpoint when the crash was noticed (the recovery is still loading: it has written none)
+    newest = run_control.newest_checkpoint(studio.training.checkpoints(run))
+    assert newest.step <= crashed_at
     attempts = studio.training.attempts(run)
     assert [a.reason for a in attempts] == ['start', 'resume', 'recovery']
     assert [a.status for a in attempts[:2]] == ['done', Job.get_by_id(resumed.id).status]
