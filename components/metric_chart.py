@@ -1,69 +1,175 @@
-"""A live Plotly chart of training metrics: drawn once from the series, then extended with new points only."""
+"""A live Plotly chart of training metrics: downsampled history once, then only new points (extendTraces).
+
+Smoothing is TensorBoard's debiased EMA, drawn over the faint raw curve; zooming re-fetches the points in
+view at full detail (min/max-preserving downsampling); the warm-up → GAN switch is a dashed vertical line.
+"""
 from __future__ import annotations
 
 import copy
 import math
 from collections.abc import Callable
 
-from nicegui import ui
+from nicegui import events, ui
 
 from app import theme
+from services import metrics
 from services.training import Series
 
-MAX_POINTS = 1500  # per trace on screen; longer series are thinned with a fixed stride
+BUCKETS = 1000  # per trace on screen: ≤ ~2 000 points, min and max of each bucket kept
+RESEND_AFTER = 4000  # live points appended before the figure is downsampled and sent again
+
+
+class MetricChart:
+    """One card's chart: `keys` of the series, with smoothing and log scale set by the caller."""
+
+    def __init__(self, get_series: Callable[[], Series], keys: list[str], *, smoothing: float = 0.0,
+                 log_y: bool = False, height: str = 'h-64', gan_step: int | None = None) -> None:
+        self.get_series = get_series
+        self.keys = keys
+        self.smoothing = smoothing
+        self.log_y = log_y
+        self.gan_step = gan_step
+        self.view: tuple[float, float] | None = None  # zoomed x range
+        self.sent = [0] * len(keys)  # raw points of each key already on screen
+        self.ema_state: list[tuple[float, int]] = [(0.0, 0)] * len(keys)  # (accumulator, count) per key
+        self.appended = 0
+        self.plot = ui.plotly(self._figure()).classes(f'w-full {height}')
+        self.plot.on('plotly_relayout', self._on_relayout)
+
+    # ---- whole figure ---------------------------------------------------------------------------
+    def _figure(self) -> dict:
+        series = self.get_series()
+        data = []
+        lo, hi = self.view or (None, None)
+        for i, key in enumerate(self.keys):
+            steps, values = series.steps.get(key), series.values.get(key)
+            x = steps.array if steps is not None else []
+            y = values.array if values is not None else []
+            raw_x, raw_y = metrics.display(x, y, 0.0, BUCKETS, lo, hi) if self.smoothing else ([], [])
+            xs, ys = metrics.display(x, y, self.smoothing, BUCKETS, lo, hi)
+            color = theme.CHART_LAYOUT['colorway'][i % len(theme.CHART_LAYOUT['colorway'])]
+            sparse = len(x) < 40 or key.startswith('val/')
+            data.append({'type': 'scatter', 'mode': 'lines', 'x': raw_x, 'y': raw_y, 'showlegend': False,
+                         'hoverinfo': 'skip', 'line': {'width': 1, 'color': color}, 'opacity': 0.25})
+            data.append({'type': 'scatter', 'mode': 'lines+markers' if sparse else 'lines', 'name': _label(key),
+                         'x': xs, 'y': ys, 'line': {'width': 1.8, 'color': color}, 'marker': {'size': 5}})
+            self.sent[i] = len(x)
+            self.ema_state[i] = _ema_state(y, self.smoothing)
+        self.appended = 0
+        layout = copy.deepcopy(theme.CHART_LAYOUT)
+        layout.update(margin={'l': 52, 'r': 12, 't': 8, 'b': 32}, showlegend=len(self.keys) > 1,
+                      legend={'orientation': 'h', 'y': -0.22, 'x': 0}, hovermode='x unified', uirevision=str(self.view))
+        layout['xaxis'].update(title={'text': 'step'}, autorange=self.view is None,
+                               **({'range': list(self.view)} if self.view else {}))
+        layout['yaxis'].update(type='log' if self.log_y else 'linear', exponentformat='power')
+        if self.gan_step is not None:
+            layout['shapes'] = [{'type': 'line', 'x0': self.gan_step, 'x1': self.gan_step, 'yref': 'paper', 'y0': 0,
+                                 'y1': 1, 'line': {'dash': 'dash', 'width': 1.2, 'color': theme.COLORS['warning']}}]
+            layout['annotations'] = [{'x': self.gan_step, 'y': 1, 'yref': 'paper', 'text': 'GAN', 'showarrow': False,
+                                      'xanchor': 'left', 'yanchor': 'top', 'font': {'color': theme.COLORS['warning']}}]
+        return {'data': data, 'layout': layout, 'config': {'displaylogo': False, 'responsive': True,
+                                                           'modeBarButtonsToRemove': ['lasso2d', 'select2d']}}
+
+    def redraw(self) -> None:
+        self.plot.update_figure(self._figure())
+
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing = weight
+        self.redraw()
+
+    def set_log(self, log_y: bool) -> None:
+        self.log_y = log_y
+        self.plot.figure['layout']['yaxis']['type'] = 'log' if log_y else 'linear'
+        self.plot.run_plot_method('relayout', {'yaxis.type': 'log' if log_y else 'linear'})
+
+    def set_gan_step(self, step: int | None) -> None:
+        if step != self.gan_step:
+            self.gan_step = step
+            self.redraw()
+
+    # ---- live -----------------------------------------------------------------------------------
+    def extend(self, series: Series) -> int:
+        """Send the points logged since the last call; returns how many."""
+        if self.appended > RESEND_AFTER:
+            self.redraw()
+            return 0
+        update: dict = {'x': [], 'y': []}
+        indices = []
+        figure = self.plot.figure['data']
+        for i, key in enumerate(self.keys):
+            steps, values = series.steps.get(key), series.values.get(key)
+            if steps is None or len(steps) <= self.sent[i]:
+                continue
+            xs = steps.array[self.sent[i]:].tolist()
+            raw = values.array[self.sent[i]:].tolist()
+            self.sent[i] = len(steps)
+            ys = self._smooth(i, raw) if self.smoothing else raw
+            ys = [v if math.isfinite(v) else None for v in ys]
+            pairs = [(2 * i + 1, ys)] + ([(2 * i, [v if math.isfinite(v) else None for v in raw])]
+                                         if self.smoothing else [])
+            for trace, values_out in pairs:
+                update['x'].append(xs)
+                update['y'].append(values_out)
+                indices.append(trace)
+                figure[trace]['x'].extend(xs)  # the server's copy stays whole for a reconnect, without resending it
+                figure[trace]['y'].extend(values_out)
+            self.appended += len(xs)
+        if indices:
+            self.plot.run_plot_method('extendTraces', update, indices)
+        return len(indices)
+
+    def _smooth(self, i: int, raw: list[float]) -> list[float]:
+        """Continue the debiased EMA where the last tick left it."""
+        acc, count = self.ema_state[i]
+        w = self.smoothing
+        out = []
+        for v in raw:
+            if math.isfinite(v):
+                acc, count = w * acc + (1 - w) * v, count + 1
+                out.append(acc / (1 - w ** count))
+            else:
+                out.append(v)
+        self.ema_state[i] = (acc, count)
+        return out
+
+    def _on_relayout(self, e: events.GenericEventArguments) -> None:
+        args = e.args or {}
+        if args.get('xaxis.autorange'):
+            if self.view is not None:
+                self.view = None
+                self.redraw()
+            return
+        low, high = args.get('xaxis.range[0]'), args.get('xaxis.range[1]')
+        if low is None and isinstance(args.get('xaxis.range'), list):
+            low, high = args['xaxis.range']
+        if low is None or high is None:
+            return  # a y-axis or layout change: nothing to fetch
+        self.view = (float(low), float(high))
+        self.redraw()  # the points in view at full detail
+
+
+def _ema_state(values, weight: float) -> tuple[float, int]:
+    """The EMA accumulator after `values`, so live points continue the smoothed curve."""
+    if not weight or not len(values):
+        return 0.0, 0
+    import numpy as np
+    finite = np.asarray(values)[np.isfinite(values)]
+    if not finite.size:
+        return 0.0, 0
+    smoothed = metrics.ema(finite, weight)[-1] * (1 - weight ** finite.size)
+    return float(smoothed), int(finite.size)
+
+
+def _label(key: str) -> str:
+    key = key.removeprefix('val/')
+    return {'loss': 'loss (sum)', 'lr_gen': 'generator', 'lr_dis': 'discriminator'}.get(
+        key, key.replace('_spectral_distance', '').replace('_', ' ').replace('fidelity ', ''))
 
 
 def metric_chart(get_series: Callable[[], Series], traces: list[tuple[str, str]], title: str, *,
                  mode: str = 'lines', height: str = 'h-72', log_y: bool = False) -> ui.plotly:
-    """`traces` is a list of (series key, legend label); the chart polls the series once a second.
-
-    New points go to the browser through Plotly.extendTraces, never by resending the figure.
-    """
-    series = get_series()
-    strides = [max(1, math.ceil(len(series.steps.get(key, [])) / MAX_POINTS)) for key, _ in traces]
-    sent = [0] * len(traces)  # next raw index of each trace not yet on screen
-    data = []
-    for i, (key, label) in enumerate(traces):
-        xs, ys, sent[i] = _thin(series, key, 0, strides[i])
-        data.append({'type': 'scatter', 'mode': mode, 'name': label, 'x': xs, 'y': ys,
-                     'line': {'width': 1.6}, 'marker': {'size': 4}})
-    layout = copy.deepcopy(theme.CHART_LAYOUT)
-    layout['margin'] = {**layout['margin'], 't': 8}
-    layout['legend'] = {**layout['legend'], 'y': -0.25}
-    layout['xaxis']['title'] = {'text': 'step'}
-    if log_y:
-        layout['yaxis']['type'] = 'log'
-    figure = {'data': data, 'layout': layout, 'config': {'displaylogo': False, 'responsive': True}}
+    """A titled chart that polls its series once a second (kept for simple pages; the run monitor drives its own)."""
     ui.label(title).classes(theme.SECTION)
-    plot = ui.plotly(figure).classes(f'w-full {height}')
-    seen = {'version': series.version}
-
-    def extend() -> None:
-        current = get_series()
-        if current.version == seen['version']:
-            return
-        seen['version'] = current.version
-        update = {'x': [], 'y': []}
-        indices = []
-        for i, (key, _) in enumerate(traces):
-            xs, ys, sent[i] = _thin(current, key, sent[i], strides[i])
-            if xs:
-                update['x'].append(xs)
-                update['y'].append(ys)
-                indices.append(i)
-                data[i]['x'].extend(xs)  # keep the server's copy whole for a reconnect, without sending it
-                data[i]['y'].extend(ys)
-        if indices:
-            plot.run_plot_method('extendTraces', update, indices)
-
-    ui.timer(1.0, extend)
-    return plot
-
-
-def _thin(series: Series, key: str, start: int, stride: int) -> tuple[list, list, int]:
-    """Points of `key` from raw index `start`, every `stride`-th; and the next index to send."""
-    steps, values = series.steps.get(key, []), series.values.get(key, [])
-    indices = range(start, len(steps), stride)
-    xs = [steps[i] for i in indices]
-    ys = [values[i] for i in indices]
-    return xs, ys, (indices[-1] + stride if xs else start)
+    chart = MetricChart(get_series, [key for key, _ in traces], log_y=log_y, height=height)
+    ui.timer(1.0, lambda: chart.extend(get_series()))
+    return chart.plot

@@ -1,6 +1,7 @@
 """System figures (CPU, RAM, GPU) sampled by the global poller; GPUs through pynvml when present."""
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -28,6 +29,8 @@ class SystemMonitor:
     def __init__(self, history: int = 60) -> None:
         self.now = SystemFigures(ram_total=psutil.virtual_memory().total)
         self.cpu_history: deque[float] = deque(maxlen=history)
+        self._procs: dict[int, psutil.Process] = {}
+        self.history: deque[tuple[float, SystemFigures]] = deque(maxlen=900)  # (time, figures): 30 min at 2 s
         self.gpu_error = ''
         self._nvml = self._init_nvml()
         psutil.cpu_percent(None)  # prime the counter so the first sample is meaningful
@@ -37,7 +40,18 @@ class SystemMonitor:
         self.now = SystemFigures(cpu=psutil.cpu_percent(None), ram_used=mem.total - mem.available,
                                  ram_total=mem.total, gpus=self._gpus())
         self.cpu_history.append(self.now.cpu)
+        self.history.append((time.time(), self.now))
         return self.now
+
+    def process(self, pid: int | None) -> tuple[float, int] | None:
+        """CPU % and resident memory (bytes) of a process and its children, e.g. a training job."""
+        try:
+            root = psutil.Process(pid)
+            procs = [self._procs.setdefault(p.pid, p) for p in (root, *root.children(recursive=True))]
+            # a Process remembers its last CPU time: kept between calls so the percentage covers the interval
+            return (sum(p.cpu_percent(None) for p in procs), sum(p.memory_info().rss for p in procs))
+        except (psutil.Error, TypeError, ValueError):
+            return None
 
     def _init_nvml(self):
         try:

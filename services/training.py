@@ -37,6 +37,7 @@ class Series:
     steps: dict[str, Column] = field(default_factory=dict)
     values: dict[str, Column] = field(default_factory=dict)
     step: int = 0
+    epoch: int = 0
     max_steps: int = 0
     run_dir: str = ''
     stopped_at: int | None = None
@@ -52,6 +53,8 @@ class Series:
             self.run_dir = line['run_dir']
         if line.get('max_steps'):
             self.max_steps = int(line['max_steps'])
+        if line.get('epoch') is not None:
+            self.epoch = int(line['epoch'])
         event = line.get('event')
         if event == 'stopped':
             self.stopped_at = step
