@@ -314,8 +314,8 @@ def _delete_dialog(studio, dataset: Dataset) -> None:
 # ---- validation --------------------------------------------------------------------------------------
 def _validation(studio, dataset: Dataset) -> None:
     with ui.card().classes(theme.CARD + ' gap-3').mark('validation'):
-        with ui.row().classes('w-full items-center gap-3'):
-            with ui.column().classes('gap-0 grow'):
+        with ui.row().classes('w-full items-center gap-3 no-wrap'):
+            with ui.column().classes('gap-0 grow min-w-0'):
                 ui.label('Validation').classes(theme.SECTION)
                 ui.label('Re-reads every entry of the database: keys 0…N−1 all present, every example decodes '
                          'and holds the same number of samples, lazy entries still find their source file.') \

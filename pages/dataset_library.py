@@ -20,7 +20,7 @@ SORT_LABELS = {'created': 'Date', 'name': 'Name', 'size': 'Size on disk', 'examp
 COLUMNS = ('grid-cols-[minmax(0,1fr)_4.5rem_5.5rem_4.5rem_4.5rem] '
            'lg:grid-cols-[minmax(0,1fr)_5.5rem_6rem_5rem_4.5rem_5.5rem_5rem_6.5rem]')
 HEADINGS = ('Dataset', 'Examples', 'Duration', 'Rate', 'Size', 'Ch.', 'Format', 'Created')
-WIDE_ONLY = 'hidden lg:block'
+WIDE_ONLY = 'max-lg:hidden'  # not Quasar's .hidden, whose !important beats lg:block
 
 
 def library(studio, project) -> None:
@@ -29,18 +29,18 @@ def library(studio, project) -> None:
     with ui.column().classes('w-full gap-3').mark('library') as container:
         with ui.row().classes('w-full items-center gap-2'):
             search = ui.input(placeholder='Search name, tag or folder').props('outlined dense clearable') \
-                .classes('grow min-w-[12rem]').mark('search')
+                .classes('grow min-w-[11rem]').mark('search')
             with search.add_slot('prepend'):
                 ui.icon('search')
             with search.add_slot('append'):
                 ui.label('/').classes('kbd text-xs rounded px-1.5 border border-gray-300 dark:border-gray-600 '
                                       'text-gray-500').tooltip('Press / to search')
             tags = ui.select([], multiple=True, label='Tags', clearable=True).props('outlined dense use-chips') \
-                .classes('w-44').mark('filter-tags')
-            sr = ui.select({}, label='Sample rate', clearable=True).props('outlined dense').classes('w-32') \
+                .classes('w-40').mark('filter-tags')
+            sr = ui.select({}, label='Sample rate', clearable=True).props('outlined dense').classes('w-36') \
                 .mark('filter-sr')
             channels = ui.select({1: 'Mono', 2: 'Stereo'}, label='Channels', clearable=True) \
-                .props('outlined dense').classes('w-28').mark('filter-channels')
+                .props('outlined dense').classes('w-32').mark('filter-channels')
             sort = ui.select(SORT_LABELS, value='created', label='Sort by').props('outlined dense') \
                 .classes('w-32').mark('sort')
             direction = ui.button(icon='south', on_click=lambda: _flip()).props('flat round dense') \
