@@ -26,12 +26,12 @@ async def create(studio, project, dataset_id: str) -> None:
         return
     try:
         db = await run.io_bound(lmdb_reader.reader, dataset.path)
-        count = len(db)
+        entries, count = len(db), db.span()  # count > entries when keys are missing
     except (OSError, ValueError) as e:
         _missing(f'The dataset folder cannot be read: {e}. Check that it still exists.', f'/datasets/{dataset.id}')
         return
     cache = studio.data_dir / 'cache' / 'inspector' / str(dataset.id)
-    _header(dataset, db, count)
+    _header(dataset, db, entries, count)
     state = {'start': 0, 'size': 25, 'selected': 0 if count else None}
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-5 gap-4 items-start'):
         with ui.card().classes(theme.CARD + ' gap-3 lg:col-span-2').mark('examples'):
@@ -122,15 +122,16 @@ def _missing(message: str, back: str) -> None:
         ui.button('Back', icon='arrow_back', on_click=lambda: ui.navigate.to(back)).props('flat')
 
 
-def _header(dataset: Dataset, db: lmdb_reader.LmdbReader, count: int) -> None:
+def _header(dataset: Dataset, db: lmdb_reader.LmdbReader, entries: int, span: int) -> None:
     channels = {1: 'mono', 2: 'stereo'}.get(db.channels, f'{db.channels} channels')
     kind = 'lazy: references to source files' if db.lazy else 'regular: audio stored in the database'
+    gaps = f' · {_n(span - entries)} missing' if span > entries else ''
     with ui.row().classes('w-full items-center gap-3 no-wrap'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}')) \
             .props('flat round dense').tooltip('Back to the dataset')
         with ui.column().classes('gap-0 min-w-0'):
             ui.label(f'Inspect {dataset.name}').classes(theme.TITLE + ' truncate')
-            ui.label(f'{_n(count)} examples · {db.sr / 1000:g} kHz {channels} · {kind}') \
+            ui.label(f'{_n(entries)} examples{gaps} · {db.sr / 1000:g} kHz {channels} · {kind}') \
                 .classes(theme.SUBTITLE).mark('summary')
 
 
@@ -146,7 +147,7 @@ def _examples_table(lazy: bool) -> ui.table:
                     {'name': 'rms', 'label': 'RMS', 'field': 'rms', 'align': 'right'}]
     table = ui.table(columns=columns, rows=[], row_key='index', selection='single') \
         .props('flat dense hide-bottom hide-selected-banner') \
-        .classes('w-full max-h-[560px] tabular-nums').mark('examples-table')
+        .classes('w-full max-h-[340px] lg:max-h-[600px] tabular-nums').mark('examples-table')
     table.add_slot('header', _HEADER)
     table.add_slot('body', _BODY)
     return table
@@ -155,13 +156,18 @@ def _examples_table(lazy: bool) -> ui.table:
 _HEADER = '<q-tr :props="props"><q-th v-for="col in props.cols" :key="col.name" :props="props">{{ col.label }}' \
           '</q-th></q-tr>'
 _BODY = ('<q-tr :props="props" class="cursor-pointer" @click="$parent.$emit(\'pick\', props.row.index)" '
-         ':class="props.selected ? \'bg-primary/10 text-primary font-medium\' : \'\'">'
+         ':class="props.selected ? \'bg-primary/10 text-primary font-medium\' : props.row.problem ? \'text-negative\' : \'\'">'
          '<q-td v-for="col in props.cols" :key="col.name" :props="props">{{ col.value }}</q-td></q-tr>')
 
 
 def _row(summary: lmdb_reader.Summary) -> dict:
+    if summary.problem:
+        note = 'missing' if summary.problem == 'missing' else 'unreadable'
+        return {'index': summary.index, 'number': _n(summary.index + 1), 'length': '—', 'peak': note, 'rms': '—',
+                'source': note, 'problem': True}
     return {'index': summary.index, 'number': _n(summary.index + 1), 'length': f'{summary.seconds:.2f} s',
-            'peak': _db(summary.peak_db), 'rms': _db(summary.rms_db), 'source': Path(summary.source).name}
+            'peak': _db(summary.peak_db), 'rms': _db(summary.rms_db), 'source': Path(summary.source).name,
+            'problem': False}
 
 
 async def _on_key(event, flip, step) -> None:

@@ -70,6 +70,7 @@ class Summary:
     rms_db: float | None
     source: str = ''
     size_bytes: int = 0
+    problem: str = ''  # 'missing', or why the stored value does not decode
 
 
 @dataclass
@@ -111,15 +112,26 @@ class LmdbReader:
             raise IndexError(f'example {index} is not in this dataset ({len(self)} examples)')
         return self._decode(index, value)
 
+    def span(self) -> int:
+        """One past the highest key: the range pages cover (larger than len() when keys are missing)."""
+        with self.env.begin() as txn, txn.cursor() as cursor:
+            last = _index(cursor.key()) if cursor.last() else None
+        return max(len(self), last + 1 if last is not None else 0)
+
     def page(self, start: int, count: int) -> list[Summary]:
-        """Summaries of examples start … start+count-1 (fewer at the end), by direct key look-ups."""
+        """Summaries of examples start … start+count-1 by direct key look-ups; damaged ones carry a `problem`."""
         rows = []
+        end = min(max(start, 0) + count, self.span())
         with self.env.begin() as txn:
-            for index in range(max(start, 0), max(start, 0) + count):
+            for index in range(max(start, 0), end):
                 value = txn.get(key(index))
                 if value is None:
-                    break
-                rows.append(summarize(self._decode(index, value)))
+                    rows.append(Summary(index, 0.0, None, None, problem='missing'))
+                    continue
+                try:
+                    rows.append(summarize(self._decode(index, value)))
+                except ValueError as e:
+                    rows.append(Summary(index, 0.0, None, None, size_bytes=len(value), problem=str(e)))
         return rows
 
     def audio(self, index: int) -> tuple[np.ndarray, int]:

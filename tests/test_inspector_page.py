@@ -120,8 +120,12 @@ async def test_integrity_check_with_progress_and_problems(user: User, db_copy: P
     await user.should_see('2 problem(s)', marker='check-status', retries=300)
     await user.should_see('example 1: the stored value does not decode', marker='check-results')
     await user.should_see('example 4 is missing', marker='check-results')
+    table = user.find(marker='examples-table').elements.pop()
+    assert [row['peak'] for row in table.rows[1:5:3]] == ['unreadable', 'missing']
     user.find(marker='examples-table').trigger('pick', 1)
     await user.should_see('Example 2 cannot be shown', marker='example-error')
+    user.find(marker='examples-table').trigger('pick', 2)
+    await user.should_see('Example 3', marker='example-title')
 
 
 async def test_lazy_dataset_shows_its_source_file(user: User, lazy_db: Path) -> None:  # noqa: F811

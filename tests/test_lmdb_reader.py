@@ -183,6 +183,12 @@ def test_integrity_check_finds_a_corrupt_value_a_missing_key_and_a_short_one(rav
     assert final.problem_count == 4
     with pytest.raises(ValueError):
         lmdb_reader.reader(copy).example(1)
+    damaged = lmdb_reader.reader(copy)
+    assert (len(damaged), damaged.span()) == (count - 2, count - 1)  # the lost last key cannot be seen here
+    rows = damaged.page(0, 6)
+    assert [r.problem for r in rows] == ['', 'the stored value does not decode (not an AudioExample)', '',
+                                         'missing', '', '']
+    assert rows[5].seconds == pytest.approx(500 / 44100)  # decodes; only the check knows it is short
 
 
 def test_integrity_check_reports_a_lazy_source_that_is_gone(lazy_db: Path, tmp_path: Path) -> None:
