@@ -148,6 +148,13 @@ def browser(db: Path, data_dir: Path, port: int, count: int) -> None:
                                          args=['--no-sandbox', '--disable-gpu', '--disable-background-networking'])
             page = chromium.new_page(viewport={'width': 1366, 'height': 860})
             page.goto(f'http://127.0.0.1:{port}/help')  # warm up: first page load compiles the frame
+            frames = []
+            for _ in range(5):  # the reference: a page with the frame and little else
+                started = time.perf_counter()
+                page.goto(f'http://127.0.0.1:{port}/help')
+                page.wait_for_selector('text=Keyboard', state='attached')
+                frames.append(time.perf_counter() - started)
+            report('browser: /help (reference: frame + text only)', frames, None)
             loads = []
             for _ in range(5):
                 started = time.perf_counter()

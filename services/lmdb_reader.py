@@ -109,7 +109,7 @@ class LmdbReader:
         """Decode entry `index`; IndexError when it is missing, ValueError when it does not decode."""
         value = self.raw(index)
         if value is None:
-            raise IndexError(f'example {index} is not in this dataset ({len(self)} examples)')
+            raise IndexError(f'key {index:08d} is not in this dataset')
         return self._decode(index, value)
 
     def span(self) -> int:
@@ -184,7 +184,7 @@ class LmdbReader:
         yield progress
 
     def _check_value(self, index: int | None, value: bytes, expected_size: int | None) -> tuple[str, int | None]:
-        name = f'example {index}' if index is not None else 'entry'
+        name = f'key {index:08d}' if index is not None else 'entry'
         try:
             example = self._decode(index or 0, value)
         except ValueError as e:
@@ -383,8 +383,8 @@ def _index(raw_key: bytes) -> int | None:
 def _missing(progress: CheckProgress, expected: int, found: int) -> None:
     gap = found - expected
     if gap > 0:
-        _problem(progress, f'example {expected} is missing' if gap == 1 else
-                 f'examples {expected}–{found - 1} are missing ({gap} keys)')
+        _problem(progress, f'key {expected:08d} is missing' if gap == 1 else
+                 f'keys {expected:08d}–{found - 1:08d} are missing ({gap} keys)')
 
 
 def _problem(progress: CheckProgress, line: str) -> None:

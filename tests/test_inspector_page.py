@@ -118,8 +118,8 @@ async def test_integrity_check_with_progress_and_problems(user: User, db_copy: P
     await user.should_see(f'All {count} examples are present and readable', marker='check-status')  # last report
     user.find(marker='check').click()
     await user.should_see('2 problem(s)', marker='check-status', retries=300)
-    await user.should_see('example 1: the stored value does not decode', marker='check-results')
-    await user.should_see('example 4 is missing', marker='check-results')
+    await user.should_see('key 00000001: the stored value does not decode', marker='check-results')
+    await user.should_see('key 00000004 is missing', marker='check-results')
     table = user.find(marker='examples-table').elements.pop()
     assert [row['peak'] for row in table.rows[1:5:3]] == ['unreadable', 'missing']
     user.find(marker='examples-table').trigger('pick', 1)

@@ -176,10 +176,10 @@ def test_integrity_check_finds_a_corrupt_value_a_missing_key_and_a_short_one(rav
     final = list(lmdb_reader.reader(copy).check(expected=count))[-1]
     text = '\n'.join(final.problems)
     assert final.finished and final.done == count - 2
-    assert 'example 1: the stored value does not decode' in text
-    assert 'example 3 is missing' in text
-    assert 'example 5: 500 samples per channel' in text
-    assert f'example {count - 1} is missing' in text
+    assert 'key 00000001: the stored value does not decode' in text
+    assert 'key 00000003 is missing' in text
+    assert 'key 00000005: 500 samples per channel' in text
+    assert f'key {count - 1:08d} is missing' in text
     assert final.problem_count == 4
     with pytest.raises(ValueError):
         lmdb_reader.reader(copy).example(1)
@@ -203,7 +203,7 @@ def test_integrity_check_reports_a_lazy_source_that_is_gone(lazy_db: Path, tmp_p
 
     _edit(copy, repoint)
     final = list(lmdb_reader.reader(copy).check())[-1]
-    assert final.problems == [f'example 0: source file is gone: {gone}']
+    assert final.problems == [f'key 00000000: source file is gone: {gone}']
     with pytest.raises(FileNotFoundError):
         lmdb_reader.reader(copy).audio(0)
 
