@@ -189,8 +189,7 @@ class _ExampleView:
 
     async def show(self, index: int, still_wanted) -> None:
         try:
-            view = await run.io_bound(lmdb_reader.view, self.db.path, index)
-            wav = await run.io_bound(lmdb_reader.cached_wav, self.db.path, index, self.cache)
+            view, wav = await run.io_bound(_load, self.db.path, index, self.cache)
         except (OSError, ValueError, IndexError) as e:
             if still_wanted():
                 self._error(index, e)
@@ -234,6 +233,11 @@ class _ExampleView:
             ui.icon('error_outline').classes('mt-0.5')
             ui.label(f'Example {index + 1} cannot be shown: {error}. Run the integrity check below to see '
                      'what else is damaged.').classes('text-sm').mark('example-error')
+
+
+def _load(path: Path, index: int, cache: Path) -> tuple[dict, Path]:
+    """Everything one example needs, in one trip to a worker thread."""
+    return lmdb_reader.view(path, index), lmdb_reader.cached_wav(path, index, cache)
 
 
 def _metadata(view: dict) -> None:
