@@ -45,7 +45,9 @@ def frame(studio: Studio, path: str, title: str) -> Iterator[Project]:
                     ui.menu_item(f'Signed in as {app.storage.user["user"]}').props('disable')
                     ui.menu_item('Sign out', on_click=_logout)
 
-    with ui.left_drawer(value=None, bordered=True).props('width=220 breakpoint=800') \
+    # below 1100 px the drawer shrinks to icons (mini) so 800 px screens keep their width for content
+    with ui.left_drawer(value=True, bordered=True) \
+            .props('width=220 breakpoint=640 mini-width=64 :mini="window.innerWidth < 1100"') \
             .classes('bg-gray-50 dark:bg-[#0F1014] p-2') as drawer:
         for target, label, icon in theme.NAV:
             active = path == target or (target != '/' and path.startswith(target))
@@ -53,8 +55,8 @@ def frame(studio: Studio, path: str, title: str) -> Iterator[Project]:
                     'flex items-center gap-3 px-3 py-2 rounded-lg no-underline text-sm '
                     + ('bg-primary/10 text-primary font-semibold' if active else
                        'text-gray-700 dark:text-gray-300 hover:bg-gray-200/60 dark:hover:bg-gray-800')):
-                ui.icon(icon).classes('text-xl')
-                ui.label(label)
+                ui.icon(icon).classes('text-xl').tooltip(label)
+                ui.label(label).classes('q-mini-drawer-hide')
 
     with ui.column().classes(theme.PAGE):
         yield project
