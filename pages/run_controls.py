@@ -185,10 +185,14 @@ def _stop(studio, run: Run) -> None:
 
 
 def _confirm_cancel(studio, run: Run) -> None:
+    run = studio.training.get(run.id)
     with ui.dialog() as dialog, ui.card().classes('w-[420px] gap-3'):
         ui.label(f'Cancel {run.name}?').classes(theme.SECTION)
-        ui.label('The process ends now without saving: training since the last checkpoint is lost. '
-                 'Use "Stop & save checkpoint" to keep it.').classes('text-sm')
+        if run.status == 'queued':
+            ui.label('It leaves the queue and does not start.').classes('text-sm')
+        else:
+            ui.label('The process ends now without saving: training since the last checkpoint is lost. '
+                     'Use "Stop & save checkpoint" to keep it.').classes('text-sm')
 
         def confirm() -> None:
             studio.training.cancel(studio.training.get(run.id))

@@ -59,8 +59,8 @@ async def test_run_page_pause_continue_stop_and_resume_from_a_checkpoint(user: U
         await user.should_see(marker='pause', retries=20)
         click(user, 'pause')
         await until(lambda: studio.training.get(run.id).status == 'paused', timeout=10, what='paused')
-        await user.should_see('Paused between two steps', retries=20)
         await until(lambda: studio.training.metrics(run).paused, timeout=300, what='the worker to pause')
+        await user.should_see('Paused between two steps', retries=50)
         click(user, 'unpause')
         await until(lambda: studio.training.get(run.id).status == 'running', timeout=10, what='running again')
         await user.should_see(marker='stop-save', retries=20)
@@ -100,7 +100,7 @@ async def test_recovery_setting_is_saved_from_the_run_page(user: User, rave_db: 
             element.set_value(3)
         await until(lambda: studio.training.get(run.id).params.get('recover') == 3, timeout=5, what='the setting')
         click(user, 'cancel-run')
-        await user.should_see('training since the last checkpoint is lost')
+        await user.should_see('It leaves the queue and does not start.')
         click(user, 'cancel-confirm')
         await until(lambda: Job.get_by_id(run.job_id).status == 'cancelled', timeout=30, what='cancelled')
         assert studio.training.get(run.id).job_id == run.job_id  # a cancel is not a crash: no recovery
