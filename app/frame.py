@@ -54,7 +54,8 @@ def frame(studio: Studio, path: str, title: str) -> Iterator[Project]:
             with ui.link(target=target).classes(
                     'flex items-center gap-3 px-3 py-2 rounded-lg no-underline text-sm '
                     + ('bg-primary/10 text-primary font-semibold' if active else
-                       'text-gray-700 dark:text-gray-300 hover:bg-gray-200/60 dark:hover:bg-gray-800')):
+                       'text-gray-700 dark:text-gray-300 hover:bg-gray-200/60 dark:hover:bg-gray-800')) \
+                    .props(f'aria-label="{label}"'):
                 ui.icon(icon).classes('text-xl').tooltip(label)
                 ui.label(label).classes('q-mini-drawer-hide')
 

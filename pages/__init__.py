@@ -12,6 +12,7 @@ from pages import (
     models,
     projects,
     settings,
+    tensorboard,
     training,
 )
 
@@ -23,6 +24,7 @@ ROUTES = {
     '/datasets/{dataset_id}/inspect': ('Inspect dataset', dataset_inspector.create),
     '/training': ('Training', training.create),
     '/training/new': ('New training', training.new_run),
+    '/training/tensorboard': ('TensorBoard', tensorboard.create),
     '/training/runs/{run_id}': ('Run', training.run_page),
     '/models': ('Models', models.create),
     '/export': ('Export', export.create),

@@ -7,11 +7,10 @@ from nicegui import ui
 
 from app import theme
 from components.job_console import job_console
-from components.metric_chart import metric_chart
-from components.status import fmt_duration, status_chip
-from pages import run_controls
+from components.status import status_chip
+from pages import run_controls, run_monitor
 from services.store import Dataset, Run
-from services.training import TRAIN_LOSSES, TrainingError
+from services.training import TrainingError
 
 ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted live; '
          'stopping saves a checkpoint you can resume or export.')
@@ -23,6 +22,8 @@ def create(studio, project) -> None:
         with ui.column().classes('gap-0 grow'):
             ui.label('Training').classes(theme.TITLE)
             ui.label(f'Runs of {project.name}').classes(theme.SUBTITLE)
+        ui.button('TensorBoard', icon='insights', on_click=lambda: ui.navigate.to('/training/tensorboard')) \
+            .props('outline color=primary').mark('tensorboard')
         ui.button('New training', icon='add', on_click=lambda: ui.navigate.to('/training/new')) \
             .props('unelevated color=primary').mark('new')
 
@@ -81,19 +82,6 @@ def run_page(studio, project, run_id: str) -> None:
         _run_header(studio, studio.training.get(run.id))
 
     header()
-    with ui.card().classes(theme.CARD + ' gap-3'):
-        _live_figures(studio, run)
-        if run.job_id:
-            job_console(studio.jobs, run.job_id, height='h-56', controls=False)
-    with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
-        with ui.card().classes(theme.CARD).mark('loss-chart'):
-            metric_chart(lambda: studio.training.metrics(run), [(k, k.replace('_', ' ')) for k in TRAIN_LOSSES], 'Training losses',
-                         mode='lines+markers')
-        with ui.card().classes(theme.CARD).mark('validation-chart'):
-            metric_chart(lambda: studio.training.metrics(run), [('val/validation', 'validation')], 'Validation (full-band distance)',
-                         mode='lines+markers')
-            ui.label(f'RAVE validates every {_num(run.params.get("val_every"))} steps and keeps the lowest as '
-                     'best.ckpt.').classes(theme.HINT)
 
     @ui.refreshable
     def checkpoints() -> None:
@@ -101,7 +89,12 @@ def run_page(studio, project, run_id: str) -> None:
             _checkpoints(studio, studio.training.get(run.id))
             run_controls.attempts_card(studio, studio.training.get(run.id))
 
-    checkpoints()
+    def console() -> None:
+        if run.job_id:
+            with ui.card().classes(theme.CARD):
+                job_console(studio.jobs, run.job_id, height='h-96', controls=False)
+
+    run_monitor.create(studio, run, tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', checkpoints)])
     seen = {'job': run.job_id, 'now': None}
 
     def _tick() -> None:
@@ -307,36 +300,6 @@ def _run_header(studio, run: Run) -> None:
     if run.params.get('stopped_at') is not None and run.status == 'done':
         ui.label(f'Stopped at step {_num(run.params["stopped_at"])} with a checkpoint: resume it to go on.') \
             .classes('text-sm text-gray-600 dark:text-gray-300')
-
-
-def _live_figures(studio, run: Run) -> None:
-    """Step N / max, speed, ETA and the latest losses; refreshed every second."""
-    with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-5 gap-4').mark('figures'):
-        cells = {key: _figure(label) for key, label in (
-            ('step', 'Step'), ('rate', 'Speed'), ('eta', 'Remaining'), ('loss', 'Loss'), ('val', 'Validation'))}
-
-    def refresh() -> None:
-        series = studio.training.metrics(run)
-        current = studio.training.get(run.id)
-        max_steps = series.max_steps or current.params.get('max_steps', 0)
-        step = max(series.step, current.step)
-        cells['step'].set_text(f'{_num(step)} / {_num(max_steps)}')
-        active = current.status in ('running', 'paused')
-        cells['rate'].set_text(f'{series.rate:.2f} it/s' if series.rate and active else '—')
-        eta = (max_steps - step) / series.rate if series.rate and active else None
-        cells['eta'].set_text(fmt_duration(eta) if eta is not None else '—')
-        loss, val = series.latest('loss'), series.latest('val/validation')
-        cells['loss'].set_text(f'{loss:.4g}' if loss is not None else '—')
-        cells['val'].set_text(f'{val:.4g}' if val is not None else '—')
-
-    refresh()
-    ui.timer(1.0, refresh)
-
-
-def _figure(label: str) -> ui.label:
-    with ui.column().classes('gap-0'):
-        ui.label(label).classes(theme.HINT)
-        return ui.label('—').classes('text-xl font-semibold tabular-nums').mark(f'figure-{label.lower()}')
 
 
 def _checkpoints(studio, run: Run) -> None:

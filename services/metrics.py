@@ -76,6 +76,17 @@ class Column:
     def __bool__(self) -> bool:
         return self._n > 0
 
+    def __eq__(self, other) -> bool:
+        try:
+            return self.array.tolist() == list(other)
+        except TypeError:
+            return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f'Column({self.array.tolist()!r})' if self._n <= 10 else f'Column(<{self._n} values>)'
+
 
 # ---- smoothing and downsampling -------------------------------------------------------------------
 def ema(values: np.ndarray, weight: float) -> np.ndarray:
@@ -132,13 +143,17 @@ def display(x, y, smoothing: float = 0.0, buckets: int = 1000, lo: float | None 
     return xs.tolist(), [v if math.isfinite(v) else None for v in ys.tolist()]
 
 
-def grouped(keys) -> list[tuple[str, list[str], bool, str]]:
-    """Chart groups that have data, in GROUPS order; unknown scalars land in 'Other metrics'."""
+ALWAYS = ('Spectral distance', 'Validation')  # charted from the start, before their first point
+
+
+def grouped(keys, always=ALWAYS) -> list[tuple[str, list[str], bool, str]]:
+    """Chart groups that have data (or are in `always`), in GROUPS order; unknown scalars go to 'Other metrics'."""
     keys = [k for k in keys if k not in NOT_CHARTED]
     out, used = [], set()
     for title, members, log, hint in GROUPS:
-        present = [k for k in members if k in keys] + \
-                  sorted(k for k in keys if title == 'Latent fidelity' and k.startswith('val/fidelity') and k not in members)
+        present = list(members) if title in always else [k for k in members if k in keys]
+        present += sorted(k for k in keys if title == 'Latent fidelity' and k.startswith('val/fidelity')
+                          and k not in members)
         if present:
             out.append((title, present, log, hint))
             used.update(present)

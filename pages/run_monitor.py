@@ -1,0 +1,201 @@
+"""The run dashboard under a run's header: progress with ETA, alerts, and the Metrics / Audio / System /
+TensorBoard tabs (the run page adds its own tabs, such as Console and Checkpoints)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nicegui import ui
+
+from app import theme
+from components.metric_chart import MetricChart
+from components.status import fmt_duration
+from pages import run_audio, run_system, tensorboard
+from services import metrics
+from services.store import Run
+
+SMOOTHING = 0.6  # TensorBoard's default
+STALL_S = 600.0  # a running run without a step for this long raises an alert
+COLLAPSE_DIMS = 1.0
+LEGACY = {'Spectral distance': ('loss-chart',), 'Validation': ('validation-chart',)}  # markers older tests use
+ALERT_CLASSES = {'negative': 'bg-red-50 text-red-700 dark:bg-red-950 dark:text-red-300',
+                 'warning': 'bg-amber-50 text-amber-800 dark:bg-amber-950 dark:text-amber-300',
+                 'info': 'bg-blue-50 text-blue-700 dark:bg-blue-950 dark:text-blue-300'}
+
+
+def create(studio, run: Run, tabs: list[tuple[str, str, Callable[[], None]]] = ()) -> None:
+    """Summary + alerts + tabs; `tabs` are (label, icon, builder) added after Metrics/Audio/System."""
+    monitor = _Monitor(studio, run)
+    monitor.summary()
+    with ui.tabs().classes('w-full').props('align=left dense no-caps active-color=primary indicator-color=primary') \
+            .mark('run-tabs') as bar:
+        names = [('Metrics', 'show_chart'), ('Audio', 'graphic_eq'), ('System', 'memory'),
+                 *((label, icon) for label, icon, _ in tabs), ('TensorBoard', 'insights')]
+        items = {label: ui.tab(label, icon=icon).mark(f'tab-{label.lower()}') for label, icon in names}
+    with ui.tab_panels(bar, value='Metrics').classes('w-full bg-transparent') as panels:
+        with ui.tab_panel(items['Metrics']).classes('p-0 pt-2'):
+            monitor.metrics_tab()
+        with ui.tab_panel(items['Audio']).classes('p-0 pt-2'):
+            audio = run_audio.AudioTab(studio, run)
+        with ui.tab_panel(items['System']).classes('p-0 pt-2'):
+            run_system.create(studio, run, is_open=lambda: panels.value == 'System')
+        for label, _, build in tabs:
+            with ui.tab_panel(items[label]).classes('p-0 pt-2'):
+                build()
+        with ui.tab_panel(items['TensorBoard']).classes('p-0 pt-2'):
+            tensorboard.run_panel(studio, run)
+    panels.on_value_change(lambda e: audio.load() if e.value == 'Audio' and not audio.entries else None)
+    monitor.is_open = lambda: panels.value == 'Metrics'
+    ui.timer(1.0, monitor.tick)
+
+
+class _Monitor:
+    """The run's live figures and charts, refreshed by one timer."""
+
+    def __init__(self, studio, run: Run) -> None:
+        self.studio = studio
+        self.run = run
+        self.charts: list[MetricChart] = []
+        self.smoothing = SMOOTHING
+        self.version = -1
+        self.groups: list = []
+        self.gan_step: int | None = None
+        self.is_open: Callable[[], bool] = lambda: True  # charts only take new points while on screen
+        self.phase_1 = metrics.phase_1_duration(tensorboard.run_root(studio, run))
+
+    def series(self):
+        return self.studio.training.metrics(self.run)
+
+    # ---- summary -------------------------------------------------------------------------------
+    def summary(self) -> None:
+        with ui.card().classes(theme.CARD + ' gap-3').mark('run-summary'):
+            with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-6 gap-4').mark('figures'):
+                self.cells = {key: _figure(label) for key, label in (
+                    ('step', 'Step'), ('epoch', 'Epoch'), ('rate', 'Speed'), ('eta', 'Remaining'),
+                    ('loss', 'Loss'), ('val', 'Validation'))}
+            with ui.row().classes('w-full items-center gap-3 no-wrap'):
+                self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=10px color=primary') \
+                    .classes('grow').mark('run-progress')
+                self.percent = ui.label('').classes(f'text-sm w-14 {theme.NUMBER}')
+            self.phase = ui.label('').classes(theme.HINT).mark('run-phase')
+            self.alert_box = ui.column().classes('w-full gap-2').mark('alerts')
+        self._update_summary(self.series())
+
+    def _update_summary(self, series) -> None:
+        current = self.studio.training.get(self.run.id) or self.run
+        max_steps = series.max_steps or current.params.get('max_steps', 0)
+        step = max(series.step, current.step)
+        active = current.status in ('running', 'paused')
+        self.cells['step'].set_text(f'{_num(step)} / {_num(max_steps)}')
+        self.cells['epoch'].set_text(_num(series.epoch))
+        self.cells['rate'].set_text(f'{series.rate:.2f} it/s' if series.rate and active else '—')
+        eta = (max_steps - step) / series.rate if series.rate and active and max_steps else None
+        self.cells['eta'].set_text(fmt_duration(eta) if eta is not None else '—')
+        loss, val = series.latest('loss'), series.latest('val/validation')
+        self.cells['loss'].set_text(f'{loss:.4g}' if loss is not None else '—')
+        self.cells['val'].set_text(f'{val:.4g}' if val is not None else '—')
+        fraction = min(1.0, step / max_steps) if max_steps else 0.0
+        self.bar.set_value(fraction)
+        self.percent.set_text(f'{fraction * 100:.1f} %')
+        gan = metrics.gan_start(series.steps, self.phase_1)
+        if gan is None:
+            self.phase.set_text('Phase: warm-up (the GAN switch is read from the config once the run starts).')
+        elif step >= gan:
+            self.phase.set_text(f'Phase 2: adversarial training since step {_num(gan)} (dashed line on the charts).')
+        else:
+            self.phase.set_text(f'Phase 1: warm-up, {_num(gan - step)} steps until adversarial training at '
+                                f'step {_num(gan)}.')
+        self.gan_step = gan if gan is not None and gan <= max(max_steps, step) else None
+        last = series.recent[-1][0] if series.recent else None
+        found = metrics.alerts(series.steps, series.values, running=current.status == 'running', last_time=last,
+                               stall_s=STALL_S, collapse_dims=COLLAPSE_DIMS, phase_1=self.phase_1,
+                               current_step=step)
+        self._show_alerts([a for a in found if a.kind != 'phase'])
+
+    def _show_alerts(self, found: list[metrics.Alert]) -> None:
+        key = [(a.kind, a.message) for a in found]
+        if getattr(self, '_alerts', None) == key:
+            return
+        self._alerts = key
+        self.alert_box.clear()
+        with self.alert_box:
+            for alert in found:
+                icon = {'negative': 'error', 'warning': 'warning'}.get(alert.level, 'info')
+                with ui.row().classes('w-full items-start gap-2 no-wrap rounded-lg px-3 py-2 text-sm '
+                                      + ALERT_CLASSES[alert.level]).mark(f'alert-{alert.kind}'):
+                    ui.icon(icon).classes('mt-0.5')
+                    ui.label(alert.message)
+
+    # ---- metrics tab ---------------------------------------------------------------------------
+    def metrics_tab(self) -> None:
+        with ui.row().classes('w-full items-center gap-4 px-1'):
+            ui.label('Smoothing').classes('text-sm')
+            slider = ui.slider(min=0, max=0.99, step=0.01, value=self.smoothing).classes('w-48') \
+                .props('label color=primary').mark('smoothing')
+            ui.label('EMA weight: 0 shows every step raw.').classes(theme.HINT)
+            ui.space()
+            ui.label('Drag on a chart to zoom (finer detail loads); double-click to reset.').classes(theme.HINT)
+        slider.on('change', lambda e: self._set_smoothing(float(e.args)))
+        self.grid = ui.element('div').classes('w-full grid grid-cols-1 xl:grid-cols-2 gap-4').mark('charts')
+        self._build_charts(self.series())
+
+    def _build_charts(self, series) -> None:
+        self.groups = metrics.grouped(series.steps)
+        self.version = series.version
+        self.charts = []
+        self.grid.clear()
+        with self.grid:
+            for title, keys, log, hint in self.groups:
+                with ui.card().classes(theme.CARD + ' gap-1').mark(f'chart-{_slug(title)}', *LEGACY.get(title, ())):
+                    with ui.row().classes('w-full items-center gap-2 no-wrap'):
+                        ui.label(title).classes(theme.SECTION)
+                        ui.space()
+                        toggle = ui.checkbox('log', value=log).props('dense size=xs').classes('text-xs') \
+                            .mark(f'log-{_slug(title)}')
+                    ui.label(hint).classes(theme.HINT)
+                    chart = MetricChart(self.series, keys, smoothing=self._smoothing_for(keys), log_y=log,
+                                        gan_step=self.gan_step)
+                    toggle.on_value_change(lambda e, c=chart: c.set_log(bool(e.value)))
+                    self.charts.append(chart)
+
+    def _smoothing_for(self, keys: list[str]) -> float:
+        """Validation, fidelity and learning rate are not noisy: only per-step losses are smoothed."""
+        return 0.0 if all(k.startswith(('val/', 'lr_', 'beta')) for k in keys) else self.smoothing
+
+    def _set_smoothing(self, weight: float) -> None:
+        self.smoothing = weight
+        for chart in self.charts:
+            chart.set_smoothing(self._smoothing_for(chart.keys))
+
+    def tick(self) -> None:
+        """The live refresh: figures, alerts, and new points appended to every chart."""
+        series = self.series()
+        self.ticks = getattr(self, 'ticks', 0) + 1
+        if not self.is_open():
+            if self.ticks % 10 == 0:
+                self._update_summary(series)
+            return
+        if series.version == self.version:
+            if self.ticks % 10 == 0:
+                self._update_summary(series)  # the stall alert and status change without new lines
+            return
+        self._update_summary(series)
+        self.version = series.version
+        if [g[1] for g in metrics.grouped(series.steps)] != [g[1] for g in self.groups]:
+            self._build_charts(series)  # a new kind of metric (validation, phase 2) appeared
+            return
+        for chart in self.charts:
+            chart.set_gan_step(self.gan_step)
+            chart.extend(series)
+
+def _figure(label: str) -> ui.label:
+    with ui.column().classes('gap-0'):
+        ui.label(label).classes(theme.HINT)
+        return ui.label('—').classes('text-xl font-semibold tabular-nums').mark(f'figure-{label.lower()}')
+
+
+def _num(n: int | None) -> str:
+    return '—' if n is None else f'{n:,}'.replace(',', ' ')
+
+
+def _slug(title: str) -> str:
+    return ''.join(c if c.isalnum() else '-' for c in title.lower()).strip('-')
