@@ -38,15 +38,21 @@ def action_bar(studio, run: Run) -> None:
             .props('outline color=primary').mark('resume')
 
 
-def paused_note(studio, run: Run) -> None:
-    if run.status != 'paused':
-        return
-    with ui.row().classes('items-center gap-2 text-sm text-warning').mark('paused-note'):
-        ui.icon('pause_circle')
-        if studio.training.metrics(run).paused:
-            ui.label('Paused between two steps: the model stays loaded; Continue picks up at the next step.')
-        else:
-            ui.label('Pausing after the current step…')
+def run_notes(studio, run: Run) -> None:
+    """One line under the header when the state needs words: paused, restarted after a crash, crashed."""
+    allowed = int(run.params.get('recover') or 0)
+    used = sum(a.reason == 'recovery' for a in studio.training.attempts(run))
+    if run.status == 'paused':
+        paused = studio.training.metrics(run).paused
+        _note('pause_circle', 'text-warning', 'Paused between two steps: the model stays loaded; Continue picks up '
+              'at the next step.' if paused else 'Pausing after the current step…', 'paused-note')
+    elif run.status in ('running', 'queued') and used:
+        _note('healing', 'text-primary', f'Restarted automatically after a crash ({used} of {allowed} restarts '
+              'used); see Attempts.', 'recovered-note')
+    elif run.status in ('failed', 'interrupted'):
+        left = 'no automatic restart left' if allowed else 'automatic restart is off'
+        _note('error', 'text-negative', f'It ended without finishing ({left}). "Resume from…" continues from '
+              'any checkpoint.', 'crashed-note')
 
 
 def attempts_card(studio, run: Run) -> None:
@@ -158,6 +164,12 @@ def queue_panel(studio, project) -> None:
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
+def _note(icon: str, color: str, text: str, marker: str) -> None:
+    with ui.row().classes(f'items-center gap-2 text-sm {color}').mark(marker):
+        ui.icon(icon)
+        ui.label(text)
+
+
 def _recovery_field(studio, run: Run) -> None:
     def save(e) -> None:
         studio.training.set_recovery(studio.training.get(run.id), int(e.value or 0))

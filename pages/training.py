@@ -296,7 +296,7 @@ def _run_header(studio, run: Run) -> None:
         ui.label(about).classes(theme.SUBTITLE)
         ui.space()
         run_controls.action_bar(studio, run)
-    run_controls.paused_note(studio, run)
+    run_controls.run_notes(studio, run)
     if run.params.get('stopped_at') is not None and run.status == 'done':
         ui.label(f'Stopped at step {_num(run.params["stopped_at"])} with a checkpoint: resume it to go on.') \
             .classes('text-sm text-gray-600 dark:text-gray-300')
