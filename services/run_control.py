@@ -21,6 +21,11 @@ def gpu_flags(device: str | list[str]) -> list[str]:
     return [flag for g in gpus for flag in ('--gpu', g)] or ['--gpu', '-1']
 
 
+def slot(device: str | list[str]) -> str:
+    """The job engine's slot string for a device list: 'cpu', 'gpu:0' or 'gpu:0,gpu:1' (one run per GPU)."""
+    return ','.join(slots_of(device) if isinstance(device, str) else device)
+
+
 def device_errors(device: str | list[str], gpus: list[int]) -> list[str]:
     """What is wrong with a device choice on this machine (whose GPUs are `gpus`), with what to do instead."""
     devices = slots_of(device) if isinstance(device, str) else list(device)
