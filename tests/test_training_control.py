@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -75,6 +76,27 @@ def test_device_queue_runs_one_training_per_device_in_the_order_the_user_sets(st
         wait_for(studio, lambda: all(Job.get_by_id(studio.training.get(r.id).job_id).status in
                                      ('cancelled', 'done', 'failed') for r in (first, second, third)),
                  timeout=120, what='every run to end')
+
+
+def test_a_multi_gpu_job_holds_every_gpu_and_keeps_its_place_in_line(studio) -> None:
+    """The engine's slots: one job per GPU; a job on two GPUs waits for both, and a later one-GPU job
+    does not overtake it."""
+    sleep = [sys.executable, '-c', 'import time; time.sleep(120)']
+    busy = studio.jobs.submit('task', 'GPU 1 busy', sleep, slot='gpu:1')
+    both = studio.jobs.submit('task', 'Two GPUs', sleep, slot='gpu:0,gpu:1')
+    later = studio.jobs.submit('task', 'GPU 0 only', sleep, slot='gpu:0')
+    try:
+        studio.poll()
+        assert [Job.get_by_id(j.id).status for j in (busy, both, later)] == ['running', 'queued', 'queued']
+        assert studio.jobs.queue_position(both.id) == (0, 2) and studio.jobs.queue_position(later.id) == (1, 2)
+        studio.jobs.cancel(busy.id)
+        wait_for(studio, lambda: Job.get_by_id(both.id).status == 'running', timeout=60, what='both GPUs free')
+        assert Job.get_by_id(later.id).status == 'queued'  # gpu:0 is held by the two-GPU job
+    finally:
+        for job in (busy, both, later):
+            studio.jobs.cancel(job.id)
+        wait_for(studio, lambda: all(Job.get_by_id(j.id).status == 'cancelled' for j in (busy, both, later)),
+                 timeout=60, what='the end')
 
 
 def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Path) -> None:
