@@ -363,16 +363,19 @@ def view(path: str | Path, index: int, points: int = 800) -> dict:
     return result
 
 
-def cached_wav(path: str | Path, index: int, folder: Path, keep: int = 200) -> Path:
-    """Example `index` as a WAV file in `folder` (written once; the oldest beyond `keep` files are removed)."""
+def cached_wav(path: str | Path, index: int, folder: Path, keep: int = 200, keep_bytes: int = 500 << 20) -> Path:
+    """Example `index` as a WAV file in `folder`, written once; the oldest go beyond `keep` files or `keep_bytes`."""
     db = reader(path)
     target = folder / f'{db.identity[1]:x}' / f'{index:08d}.wav'
     if target.is_file():
         return target
     db.export_wav(index, target)
-    files = sorted(target.parent.glob('*.wav'), key=lambda f: f.stat().st_mtime)
-    for old in files[: max(0, len(files) - keep)]:
-        old.unlink(missing_ok=True)
+    files = sorted(target.parent.glob('*.wav'), key=lambda f: f.stat().st_mtime, reverse=True)
+    total = 0
+    for rank, file in enumerate(files):
+        total += file.stat().st_size
+        if file != target and (rank >= keep or total > keep_bytes):
+            file.unlink(missing_ok=True)
     return target
 
 

@@ -234,3 +234,14 @@ def _edit(path: Path, change) -> None:
     with env.begin(write=True) as txn:
         change(txn)
     env.close()
+
+
+def test_cached_wav_is_written_once_and_the_cache_stays_bounded(rave_db: Path, tmp_path: Path) -> None:
+    first = lmdb_reader.cached_wav(rave_db, 0, tmp_path, keep=2)
+    mtime = first.stat().st_mtime_ns
+    assert lmdb_reader.cached_wav(rave_db, 0, tmp_path, keep=2) == first and first.stat().st_mtime_ns == mtime
+    for index in (1, 2, 3):
+        newest = lmdb_reader.cached_wav(rave_db, index, tmp_path, keep=2)
+    assert sorted(p.name for p in newest.parent.glob('*.wav')) == ['00000002.wav', '00000003.wav']
+    lmdb_reader.cached_wav(rave_db, 4, tmp_path, keep=10, keep_bytes=1)
+    assert [p.name for p in newest.parent.glob('*.wav')] == ['00000004.wav']  # the one asked for always stays
