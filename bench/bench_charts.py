@@ -1,0 +1,302 @@
+"""Run-dashboard speed with 1,000,000 logged points, in Debian's Chromium through Playwright.
+
+    python bench/bench_charts.py [--steps 100000] [--port 8781] [--clicks 40]
+
+A real studio server (app.main.build + ui.run, in a child process) watches a live 'train' job whose worker
+writes a worker-style metrics.jsonl: a history of STEPS steps × 12 scalars (≥1 M points with validations),
+then one new step every 0.5 s. Measured:
+- open → full curves: navigation start until every chart of the Metrics tab has drawn its traces (aim ≤ 0.8 s);
+- live refresh tick: server time of the dashboard's 1 s tick (timed inside the server) + browser time of
+  Plotly.extendTraces for that tick (aim ≤ 10 ms);
+- click → DOM latency p95 while two CPU burners load the machine: a log-scale checkbox (server round trip →
+  relayout) and a tab switch (aim ≤ 100 ms).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CHROMIUM = '/usr/bin/chromium'
+PYTHON = sys.executable
+
+
+# ---- the live job's worker ------------------------------------------------------------------------
+def write_metrics(steps: int, interval: float) -> None:
+    """History first (fast), then a new step every `interval` s, like a training worker."""
+    import numpy as np
+    out = open(Path(os.environ['RAVE_STUDIO_JOB_DIR']) / 'metrics.jsonl', 'a', buffering=1 << 20)  # noqa: SIM115
+    rng = np.random.default_rng(0)
+    gan = steps * 4 // 10
+    t = time.time() - steps * 0.3
+
+    def line(s: int) -> str:
+        d = {'step': s, 'max_steps': steps * 2, 'epoch': s // 500, 't': t + s * 0.3,
+             'multiband_spectral_distance': 3 / (1 + s / 5000) + abs(rng.normal(0, .05)),
+             'fullband_spectral_distance': 2 / (1 + s / 5000) + abs(rng.normal(0, .03)),
+             'regularization': 0.5 + rng.normal(0, .01), 'beta_factor': min(1.0, s / 20000) * 0.05,
+             'lr_gen': 1e-3 * (1 - 0.5 * s / steps), 'lr_dis': 1e-4}
+        if s >= gan:
+            d.update(adversarial=2 + rng.normal(0, .1), feature_matching=1 + rng.normal(0, .05),
+                     loss_dis=0.5 + rng.normal(0, .05), pred_real=0.4, pred_fake=-0.4)
+        d['loss'] = d['multiband_spectral_distance'] + d['fullband_spectral_distance'] + d['regularization']
+        text = json.dumps(d) + '\n'
+        if s % 1000 == 0:
+            text += json.dumps({'step': s, 'event': 'validation', 'validation': 4 / (1 + s / 5000), 't': t + s * .3,
+                                **({'fidelity_0.8': 8.0, 'fidelity_0.9': 14.0, 'fidelity_0.95': 20.0,
+                                    'fidelity_0.99': 30.0} if s < gan else {})}) + '\n'
+        return text
+
+    out.write(json.dumps({'run_dir': '', 'step': 0, 'max_steps': steps * 2, 'event': 'start'}) + '\n')
+    out.writelines(line(s) for s in range(1, steps + 1))
+    out.flush()
+    s = steps
+    while True:
+        s += 1
+        t = time.time() - s * 0.3
+        out.write(line(s))
+        out.flush()
+        time.sleep(interval)
+
+
+# ---- the studio server, with the dashboard tick timed -----------------------------------------------
+def serve(data_dir: Path, port: int, timings: Path) -> None:
+    from nicegui import ui
+
+    from app.main import build
+    from pages import run_monitor
+
+    tick = run_monitor._Monitor.tick
+
+    def timed(self) -> None:
+        start = time.perf_counter()
+        before = self.version
+        tick(self)
+        if self.version != before:  # a tick that sent new points
+            with open(timings, 'a') as f:
+                f.write(f'{(time.perf_counter() - start) * 1000:.3f}\n')
+
+    run_monitor._Monitor.tick = timed
+    build(data_dir)
+    ui.run(port=port, reload=False, show=False, storage_secret='bench', uvicorn_logging_level='warning')
+
+
+# ---- the measurement --------------------------------------------------------------------------------
+def prepare(data_dir: Path, steps: int) -> tuple[int, int]:
+    from app.studio import Studio
+    from services.store import Run
+    studio = Studio(data_dir)
+    project = studio.projects.current(None)
+    run = Run.create(project=project, name='million', configs=['v2'], status='running',
+                     params={'jobs': [], 'max_steps': steps * 2, 'val_every': 1000, 'n_signal': 131072,
+                             'channels': 1, 'device': 'cpu'})
+    job = studio.jobs.submit('train', 'Train million (synthetic)', [PYTHON, str(Path(__file__).resolve()), '--write',
+                                                                    '--steps', str(steps)],
+                             project=project, cwd=ROOT, spec={'run': run.id}, slot='cpu')
+    run.job = job
+    run.params = {**run.params, 'jobs': [job.id]}
+    run.save()
+    path = Path(job.folder) / 'metrics.jsonl'
+    while not path.exists() or path.stat().st_size < steps * 300:
+        time.sleep(0.5)
+    with open(path) as f:
+        lines = sum(1 for _ in f)
+    print(f'metrics.jsonl: {lines:,} lines, {path.stat().st_size / 1e6:.0f} MB', flush=True)
+    return run.id, job.id
+
+
+def count_points(data_dir: Path, job_id: int) -> int:
+    from services.store import Job
+    path = Path(Job.get_by_id(job_id).folder) / 'metrics.jsonl'
+    n = 0
+    with open(path) as f:
+        for raw in f:
+            d = json.loads(raw)
+            n += sum(1 for k, v in d.items() if isinstance(v, (int, float)) and k not in
+                     ('step', 'max_steps', 'epoch', 't'))
+    return n
+
+
+PLOTS_DRAWN = """(n) => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  if (plots.length < n) return false;
+  return plots.every(p => p._fullData && p._fullData.length && p.querySelector('.scatterlayer .trace path'));
+}"""
+
+HOOK_EXTEND = """() => {
+  window.__extend = [];
+  const plot = document.querySelector('.js-plotly-plot');
+  const comp = getElement(plot.id.slice(1));
+  const P = comp.Plotly;
+  if (P.__hooked) return true;
+  const orig = P.extendTraces;
+  P.extendTraces = function (...args) {
+    const t = performance.now();
+    const result = orig.apply(this, args);
+    Promise.resolve(result).then(() => window.__extend.push([t, performance.now() - t]));
+    return result;
+  };
+  P.__hooked = true;
+  return true;
+}"""
+
+
+def measure(port: int, run_id: int, clicks: int, timings: Path) -> dict:
+    from playwright.sync_api import sync_playwright
+    url = f'http://127.0.0.1:{port}/training/runs/{run_id}'
+    out: dict = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu',
+                                                                     '--disable-background-networking'])
+        page = browser.new_page(viewport={'width': 1366, 'height': 860})
+        page.goto(url)  # warm-up: the server reads the history once, the browser caches scripts
+        page.wait_for_function(PLOTS_DRAWN, arg=8, timeout=600_000)
+        n_plots = page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+        opens = []
+        for _ in range(5):
+            page.goto(url)
+            page.wait_for_function(PLOTS_DRAWN, arg=n_plots, timeout=120_000, polling='raf')
+            opens.append(page.evaluate('performance.now()') / 1000)
+        out['open_s'] = opens
+        out['charts'] = n_plots
+        out['points_on_screen'] = page.evaluate(
+            "[...document.querySelectorAll('.js-plotly-plot')].reduce((a, p) => a + p.data.reduce((b, t) => "
+            "b + (t.x ? t.x.length : 0), 0), 0)")
+
+        timings.write_text('')
+        page.evaluate(HOOK_EXTEND)
+        time.sleep(20)  # ~20 live ticks
+        calls = page.evaluate('window.__extend')
+        server = [float(v) for v in timings.read_text().split()]
+        ticks: list[list[float]] = []
+        for start, duration in calls:
+            if ticks and start - ticks[-1][0] < 300:
+                ticks[-1][1] += duration
+            else:
+                ticks.append([start, duration])
+        out['tick_server_ms'] = server
+        out['tick_client_ms'] = [d for _, d in ticks]
+
+        burners = [subprocess.Popen([PYTHON, '-c', 'while True: pass']) for _ in range(2)]
+        try:
+            time.sleep(1)
+            out['click_log_ms'] = _clicks(page, clicks)
+            out['click_tab_ms'] = _tab_clicks(page, clicks)
+        finally:
+            for b in burners:
+                b.kill()
+                b.wait()
+        browser.close()
+    return out
+
+
+def _clicks(page, n: int) -> list[float]:
+    """Log-scale checkbox: click → server → relayout in the browser."""
+    box = page.locator('.q-checkbox').first
+    chart = "document.querySelectorAll('.js-plotly-plot')[0]"
+    result = []
+    for _ in range(n):
+        before = page.evaluate(f'{chart}._fullLayout.yaxis.type')
+        want = 'linear' if before == 'log' else 'log'
+        box.scroll_into_view_if_needed()
+        start = page.evaluate('performance.now()')
+        box.click()
+        page.wait_for_function(f"() => {chart}._fullLayout.yaxis.type === '{want}'", polling='raf', timeout=30_000)
+        result.append(page.evaluate('performance.now()') - start - _overhead(page))
+        time.sleep(0.2)
+    return result
+
+
+def _tab_clicks(page, n: int) -> list[float]:
+    """Metrics ↔ System tab: click → the other panel is in the DOM (measured inside the page)."""
+    result = []
+    for i in range(n):
+        label = 'System' if i % 2 == 0 else 'Metrics'
+        probe = "sys-cpu" if label == 'System' else 'run-summary'
+        ms = page.evaluate("""([label, probe]) => new Promise(resolve => {
+            const tab = [...document.querySelectorAll('.q-tab')].find(t => t.textContent.includes(label));
+            const t0 = performance.now();
+            const done = () => label === 'System'
+                ? [...document.querySelectorAll('.q-tab-panel')].some(p => p.textContent.includes('CPU (machine)'))
+                : !!document.querySelector('.q-tab-panel .js-plotly-plot');
+            tab.click();
+            const check = () => done() ? resolve(performance.now() - t0) : requestAnimationFrame(check);
+            check();
+        })""", [label, probe])
+        result.append(ms)
+        time.sleep(0.2)
+    return result
+
+
+def _overhead(page) -> float:
+    """Playwright's own round trip for one evaluate, subtracted from click timings."""
+    start = time.perf_counter()
+    page.evaluate('1')
+    return (time.perf_counter() - start) * 1000
+
+
+def p95(values: list[float]) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--steps', type=int, default=100_000, help='history steps (× ~10 scalars ≈ 1 M points)')
+    parser.add_argument('--port', type=int, default=8781)
+    parser.add_argument('--clicks', type=int, default=40)
+    parser.add_argument('--write', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--serve', nargs=2, metavar=('DATA_DIR', 'TIMINGS'), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.write:
+        write_metrics(args.steps, 0.5)
+        return
+    if args.serve:
+        serve(Path(args.serve[0]), args.port, Path(args.serve[1]))
+        return
+
+    data_dir = Path(tempfile.mkdtemp(prefix='bench_charts_')) / 'data'
+    run_id, job_id = prepare(data_dir, args.steps)
+    points = count_points(data_dir, job_id)
+    print(f'logged points: {points:,}', flush=True)
+    timings = data_dir.parent / 'ticks.txt'
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_'))}
+    server = subprocess.Popen([PYTHON, str(Path(__file__).resolve()), '--port', str(args.port), '--serve',
+                               str(data_dir), str(timings)], cwd=ROOT, env=env)
+    try:
+        import httpx
+        for _ in range(600):
+            try:
+                httpx.get(f'http://127.0.0.1:{args.port}/', timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        result = measure(args.port, run_id, args.clicks, timings)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        from app.studio import Studio
+        Studio(data_dir).jobs.cancel(job_id)
+    opens, server_ms, client_ms = result['open_s'], result['tick_server_ms'], result['tick_client_ms']
+    print(f"charts: {result['charts']}, points drawn: {result['points_on_screen']:,} (of {points:,} logged)")
+    print(f'open → full curves: median {statistics.median(opens):.3f} s, best {min(opens):.3f} s '
+          f'(runs: {", ".join(f"{v:.3f}" for v in opens)})  aim ≤ 0.8 s')
+    if server_ms and client_ms:
+        print(f'live tick: server median {statistics.median(server_ms):.2f} ms (n={len(server_ms)}), '
+              f'browser extendTraces median {statistics.median(client_ms):.2f} ms (n={len(client_ms)}); '
+              f'total {statistics.median(server_ms) + statistics.median(client_ms):.2f} ms  aim ≤ 10 ms')
+    print(f"click → DOM under 2 CPU burners: log-scale (server round trip) p95 {p95(result['click_log_ms']):.1f} ms, "
+          f"median {statistics.median(result['click_log_ms']):.1f} ms; tab switch p95 "
+          f"{p95(result['click_tab_ms']):.1f} ms  aim ≤ 100 ms")
+
+
+if __name__ in {'__main__', '__mp_main__'}:
+    main()
