@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from services.configs import ConfigStatus
 from services.dataset_library import DatasetLibrary
 from services.dataset_stats import DatasetStatsService
 from services.datasets import DatasetService
@@ -14,6 +15,7 @@ from services.monitor import SystemMonitor
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import open_database
+from services.templates import TemplateService
 from services.tensorboard import TensorBoardService
 from services.training import TrainingService
 
@@ -33,6 +35,8 @@ class Studio:
         self.library = DatasetLibrary(self.datasets)
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
         self.training = TrainingService(self.jobs, self.settings, self.projects)
+        self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
+        self.templates = TemplateService(self.projects, lambda: self.settings.python)
         self.exports = ExportService(self.jobs, self.settings, self.projects)
         self.inference = InferenceService(self.jobs, self.settings, self.projects)
         self.monitor = SystemMonitor()

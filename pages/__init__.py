@@ -3,6 +3,7 @@
 A builder is `build(studio, project, **path_params)`.
 """
 from pages import (
+    configs,
     dashboard,
     dataset_inspector,
     datasets,
@@ -14,6 +15,7 @@ from pages import (
     settings,
     tensorboard,
     training,
+    training_wizard,
 )
 
 ROUTES = {
@@ -23,7 +25,8 @@ ROUTES = {
     '/datasets/{dataset_id}': ('Dataset', datasets.detail),
     '/datasets/{dataset_id}/inspect': ('Inspect dataset', dataset_inspector.create),
     '/training': ('Training', training.create),
-    '/training/new': ('New training', training.new_run),
+    '/training/new': ('New training', training_wizard.create),
+    '/training/configs': ('Configs', configs.create),
     '/training/tensorboard': ('TensorBoard', tensorboard.create),
     '/training/runs/{run_id}': ('Run', training.run_page),
     '/models': ('Models', models.create),

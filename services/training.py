@@ -121,8 +121,13 @@ class TrainingService:
 
     # ---- validation and start -----------------------------------------------------------------
     def validate(self, project: Project, dataset: Dataset | None, name: str, config: str, n_signal: int,
-                 batch: int, channels: int, max_steps: int = 1, val_every: int = 1) -> list[str]:
-        """Everything that would make RAVE fail at start, each with what to do instead."""
+                 batch: int, channels: int, max_steps: int = 1, val_every: int = 1, *,
+                 composition: dict | None = None, save_every: int | None = None, lr: float | None = None,
+                 ema: float | None = None) -> list[str]:
+        """Everything that would make RAVE fail at start, each with what to do instead.
+
+        `composition` is the gin worker's answer for the chosen configs (services.configs.check): with it, the
+        checks use the composed model's real compression ratio and receptive field, and a gin error blocks."""
         errors = []
         name = name.strip()
         if not name:
@@ -131,15 +136,25 @@ class TrainingService:
             errors.append('Use only letters, digits, ".", "_" and "-" in the run name (it becomes a folder).')
         elif Run.get_or_none((Run.project == project) & (Run.name == name)):
             errors.append(f'A run called "{name}" exists already in this project. Pick another name.')
-        base = configs.get(config)
+        base = configs.get(config) or _custom_base(config, composition)
         if base is None:
             errors.append(f'Unknown base config "{config}". Pick one from the list.')
+        if composition is not None and not composition.get('ok'):
+            errors.append(f'The chosen configs do not work: {configs.reason(composition)}.')
+        elif composition is not None and composition.get('compression') and base is not None:
+            base = configs.BaseConfig(base.name, base.description, int(composition['compression']), base.discrete)
         if dataset is None:
             errors.append('Choose a dataset (build one on the Datasets page first).')
         elif dataset.status != 'ready':
             errors.append(f'The dataset "{dataset.name}" is {dataset.status}, not ready. Wait for it or pick another.')
         if max_steps < 1 or val_every < 1:
             errors.append('Max steps and validate every must be at least 1.')
+        if save_every is not None and save_every < 1:
+            errors.append('Save every must be at least 1 step (or left empty for RAVE\'s default).')
+        if lr is not None and not 0 < lr < 1:
+            errors.append('The learning rate must be between 0 and 1 (RAVE uses 0.001).')
+        if ema is not None and not 0 < ema < 1:
+            errors.append('EMA must be between 0 and 1, e.g. 0.999 (or off).')
         if batch < 1:
             errors.append('Batch size must be at least 1.')
         if base is not None:
@@ -150,34 +165,74 @@ class TrainingService:
             if n_signal < configs.MIN_N_SIGNAL:
                 errors.append(f'n_signal must be at least {configs.MIN_N_SIGNAL} samples: shorter crops do not '
                               'cover the model\'s receptive field.')
+            field_ = (composition or {}).get('receptive_field')
+            if field_ and n_signal <= sum(field_) + 2048:
+                errors.append(f'n_signal must be larger than the model\'s receptive field plus the 2048-point '
+                              f'STFT ({sum(field_) + 2048} samples): use a longer crop.')
         if dataset is not None:
             errors += _dataset_errors(dataset, base, n_signal, batch, channels)
         return errors
 
+    def warnings(self, project: Project, dataset: Dataset | None, name: str, composition: dict | None) -> list[str]:
+        """What would not stop RAVE but is probably not what you want."""
+        out = []
+        sr = ((composition or {}).get('macros') or {}).get('SAMPLING_RATE')
+        if dataset is not None and sr and dataset.sr and int(sr) != int(dataset.sr):
+            out.append(f'The config trains at {sr} Hz but the dataset is {dataset.sr} Hz: RAVE would resample every '
+                       f'crop. Set SAMPLING_RATE to {dataset.sr} (Parameters step).')
+        name = name.strip()
+        if name:
+            taken = sorted(p.name for p in self.projects.folder(project, 'runs').glob(f'{name}_*') if p.is_dir())
+            if taken:
+                out.append(f'The runs folder already holds {", ".join(taken)}: RAVE names the run folder '
+                           f'<name>_<config hash>, so the same name and config adds a version there.')
+        return out
+
     def arguments(self, dataset: Dataset, name: str, config: str, out_path: Path, max_steps: int,
-                  val_every: int, n_signal: int, batch: int, channels: int, device: str, workers: int) -> list[str]:
+                  val_every: int, n_signal: int, batch: int, channels: int, device: str, workers: int, *,
+                  addons: list[str] | tuple = (), augment: list[str] | tuple = (), overrides: list[str] | tuple = (),
+                  save_every: int | None = None, ema: float | None = None) -> list[str]:
         """The `rave train` flags for these choices."""
-        return ['--config', config, '--db_path', dataset.path, '--out_path', str(out_path), '--name', name,
-                '--max_steps', str(max_steps), '--val_every', str(val_every), '--n_signal', str(n_signal),
-                '--batch', str(batch), '--channels', str(channels), *run_control.gpu_flags(device),
-                '--workers', str(workers)]
+        flags = ['--config', config]
+        for addon in addons:
+            flags += ['--config', addon]
+        for aug in augment:
+            flags += ['--augment', aug]
+        flags += ['--db_path', dataset.path, '--out_path', str(out_path), '--name', name,
+                  '--max_steps', str(max_steps), '--val_every', str(val_every), '--n_signal', str(n_signal),
+                  '--batch', str(batch), '--channels', str(channels), *run_control.gpu_flags(device),
+                  '--workers', str(workers)]
+        if save_every:
+            flags += ['--save_every', str(save_every)]
+        if ema:
+            flags += ['--ema', str(ema)]
+        for binding in overrides:
+            flags += ['--override', binding]
+        return flags
 
     def start(self, project: Project, dataset: Dataset, name: str, config: str = 'v2_small',
               max_steps: int = 100000, val_every: int = 1000, n_signal: int = 131072, batch: int = 8,
-              channels: int | None = None, device: str = 'cpu', workers: int = 0) -> Run:
+              channels: int | None = None, device: str = 'cpu', workers: int = 0, *,
+              addons: list[str] | tuple = (), augment: list[str] | tuple = (), overrides: list[str] | tuple = (),
+              save_every: int | None = None, ema: float | None = None, lr: float | None = None,
+              lr_dis: float | None = None, description: str = '', composition: dict | None = None) -> Run:
         channels = channels or dataset.channels or 1
-        errors = self.validate(project, dataset, name, config, n_signal, batch, channels, max_steps, val_every)
+        errors = self.validate(project, dataset, name, config, n_signal, batch, channels, max_steps, val_every,
+                               composition=composition, save_every=save_every, lr=lr, ema=ema)
         errors += self.device_errors(device)
         if errors:
             raise TrainingError(' '.join(errors))
         out = self.projects.folder(project, 'runs')
+        extra = {'addons': list(addons), 'augment': list(augment), 'overrides': list(overrides),
+                 'save_every': save_every, 'ema': ema}
         flags = self.arguments(dataset, name.strip(), config, out, max_steps, val_every, n_signal, batch,
-                               channels, device, workers)
+                               channels, device, workers, **extra)
         params = {'max_steps': max_steps, 'val_every': val_every, 'n_signal': n_signal, 'batch': batch,
                   'channels': channels, 'device': device, 'workers': workers, 'out_path': str(out),
-                  'flags': flags, 'jobs': []}
+                  'flags': flags, 'jobs': [], **extra, 'lr': lr, 'lr_dis': lr_dis, 'description': description}
         with db.atomic():
-            run = Run.create(project=project, dataset=dataset, name=name.strip(), configs=[config], params=params)
+            run = Run.create(project=project, dataset=dataset, name=name.strip(), configs=[config, *addons],
+                             params=params)
         return self._launch(run, flags, f'Train {run.name}')
 
     def resume(self, run: Run, checkpoint: str | None = None, max_steps: int | None = None,
@@ -318,7 +373,9 @@ class TrainingService:
                 start_step: int = 0) -> Run:
         argv = [self.settings.python, '-m', 'services.workers.train', *flags]
         job = self.jobs.submit('train', title, argv, command=self.command(flags), project=run.project,
-                               cwd=run.params['out_path'], slot=run.params['device'], spec={'run': run.id})
+                               cwd=run.params['out_path'], slot=run_control.slot(run.params['device']),
+                               spec={'run': run.id},
+                               env=learning_rate_env(run.params))
         run.job = job
         run.status = job.status
         run.params = {**run.params, 'jobs': [*run.params.get('jobs', []), job.id]}
@@ -413,6 +470,24 @@ class TrainingService:
             if not Path(row.path).exists():
                 row.delete_instance()
         return self.checkpoints(run)
+
+
+def learning_rate_env(params: dict) -> dict:
+    """The environment the training worker reads its learning-rate hook from (services/workers/learning_rate)."""
+    env = {}
+    if params.get('lr'):
+        env['RAVE_STUDIO_LR'] = repr(float(params['lr']))
+    if params.get('lr_dis'):
+        env['RAVE_STUDIO_DIS_LR'] = repr(float(params['lr_dis']))
+    return env
+
+
+def _custom_base(config: str, composition: dict | None) -> configs.BaseConfig | None:
+    """A project's custom config, named by its .gin path, once the gin worker has checked it."""
+    if not config.endswith('.gin') or not Path(config).exists():
+        return None
+    compression = int((composition or {}).get('compression') or 2048)
+    return configs.BaseConfig(Path(config).stem, 'Custom config.', compression, False)
 
 
 def _dataset_errors(dataset: Dataset, base: configs.BaseConfig | None, n_signal: int, batch: int,
