@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services import sources
+from services import lmdb_reader, sources
 from services.doctor import Finding, examine
 from services.jobs import JobService, JobState
 from services.projects import ProjectService, slug
@@ -286,6 +286,7 @@ class DatasetService:
             self.jobs.cancel(dataset.job_id)
         path = Path(dataset.path)
         dataset.delete_instance()
+        lmdb_reader.release(path)
         if remove_files:
             _remove_lmdb(path)
 
@@ -362,15 +363,10 @@ class DatasetService:
 
 def read_lmdb(path: Path) -> dict:
     """Metadata of a finished RAVE dataset: its metadata.yaml, entry count and size on disk."""
-    import lmdb
     import yaml
 
     meta = yaml.safe_load((path / 'metadata.yaml').read_text()) or {}
-    env = lmdb.open(str(path), readonly=True, lock=False, readahead=False)
-    try:  # closed at once: lmdb refuses a second open of the same path in one process
-        entries = env.stat()['entries']
-    finally:
-        env.close()
+    entries = lmdb_reader.entries(path)  # the shared env cache: lmdb refuses a second open of a path
     size = sum(f.stat().st_blocks * 512 for f in path.iterdir() if f.is_file())
     return {'examples': entries, 'channels': int(meta.get('channels', 1)), 'sr': int(meta.get('sr', 44100)),
             'lazy': bool(meta.get('lazy', False)), 'seconds': float(meta.get('n_seconds', 0.0)),
@@ -379,6 +375,7 @@ def read_lmdb(path: Path) -> dict:
 
 def _remove_lmdb(path: Path) -> None:
     """Delete a dataset folder the studio made; refuse anything that does not look like one."""
+    lmdb_reader.release(path)  # close the cached environment first: a rebuild at this path must open afresh
     if not path.is_dir():
         return
     allowed = {'data.mdb', 'lock.mdb', 'metadata.yaml', 'data.mdb-lock', STAGING}

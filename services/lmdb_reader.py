@@ -261,6 +261,32 @@ def open_env(path: str | Path) -> lmdb.Environment:
     return reader(path).env
 
 
+def entries(path: str | Path) -> int:
+    """How many entries a dataset holds: through the cached environment when one is open (lmdb refuses a
+    second open of a path in one process), otherwise through a short-lived one closed before returning, so
+    nothing stays open for a folder that is about to be moved, archived or removed."""
+    path = Path(path).expanduser().resolve()
+    try:
+        stat = (path / 'data.mdb').stat()
+    except FileNotFoundError:
+        release(path)
+        raise FileNotFoundError(f'{path} holds no RAVE dataset (data.mdb is missing)') from None
+    with _LOCK:  # held throughout: no reader() can open the same path between our open and close
+        current = _READERS.get(str(path))
+        if current is not None and current.identity == (stat.st_dev, stat.st_ino):
+            return current.env.stat()['entries']
+        if current is not None:  # the folder was rebuilt: the cached environment is stale
+            _READERS.pop(str(path)).env.close()
+        try:
+            env = lmdb.open(str(path), readonly=True, lock=False, readahead=False)
+        except lmdb.Error as e:
+            raise OSError(f'{path} cannot be opened as an LMDB database: {e}') from None
+        try:
+            return env.stat()['entries']
+        finally:
+            env.close()
+
+
 def release(path: str | Path) -> None:
     """Close the cached environment of a folder (before it is deleted, moved or opened for writing)."""
     with _LOCK:

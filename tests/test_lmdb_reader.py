@@ -148,6 +148,24 @@ def test_rebuilt_folder_is_reopened(tmp_path: Path, rave_db: Path) -> None:
     assert len(lmdb_reader.reader(copy)) == before - 1
 
 
+def test_read_lmdb_shares_the_cache_and_leaves_nothing_open(tmp_path: Path, rave_db: Path) -> None:
+    """services.datasets.read_lmdb counts through the cached env while the inspector holds it open, opens
+    nothing that stays open otherwise, and a removed (then rebuilt) dataset folder drops its cached env."""
+    from services.datasets import _remove_lmdb, read_lmdb
+    copy = tmp_path / 'copy'
+    shutil.copytree(rave_db, copy)
+    count = len(lmdb_reader.reader(copy))  # the inspector has it open
+    assert read_lmdb(copy)['examples'] == count  # no "already open in this process"
+    lmdb_reader.release(copy)
+    assert read_lmdb(copy)['examples'] == count
+    lmdb.open(str(copy), readonly=True, lock=False).close()  # read_lmdb left nothing open
+    lmdb_reader.reader(copy)
+    _remove_lmdb(copy)  # what a cancelled build or a delete with its files does
+    assert not copy.exists() and str(copy.resolve()) not in lmdb_reader._READERS
+    shutil.copytree(rave_db, copy)  # rebuilt at the same path
+    assert read_lmdb(copy)['examples'] == len(lmdb_reader.reader(copy)) == count
+
+
 def test_integrity_check_passes_on_a_good_database(rave_db: Path, lazy_db: Path) -> None:
     for db_path in (rave_db, lazy_db):
         steps = [(p.done, p.total, p.finished) for p in lmdb_reader.reader(db_path).check(every=2)]
