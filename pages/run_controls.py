@@ -12,7 +12,7 @@ from services.jobs import slots_of
 from services.store import Checkpoint, Run
 
 ACTIVE = ('running', 'paused', 'queued')
-REASONS = {'start': ('play_arrow', 'Started'), 'resume': ('replay', 'Resumed'),
+REASONS = {'start': ('play_circle', 'Started'), 'resume': ('replay', 'Resumed'),
            'recovery': ('healing', 'Recovered after a crash')}
 
 

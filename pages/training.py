@@ -320,7 +320,8 @@ def _checkpoints(studio, run: Run) -> None:
                 ui.label(str(Path(ckpt.path).relative_to(Path(run.folder).parent)
                              if run.folder else ckpt.path)).classes(theme.MONO + ' grow truncate')
                 if run.status not in ('running', 'paused', 'queued'):
-                    ui.button('Resume from here',
+                    ui.button('Resume…', icon='replay',
                               on_click=lambda c=ckpt: run_controls.resume_dialog(studio, run, c.path)) \
-                        .props('flat dense color=primary no-caps')
+                        .props('flat dense color=primary no-caps').classes('whitespace-nowrap') \
+                        .tooltip('Resume the run from this checkpoint')
 

@@ -393,7 +393,10 @@ class JobService:
 
     def _finish(self, job: Job, status: str, exit_code: int | None, message: str) -> None:
         self._read_progress(job)
-        if status == 'failed' and not message:
+        if status == 'failed' and not message and exit_code is not None and exit_code < 0:
+            message = (f'The process was killed ({_signal_name(-exit_code)}), e.g. out of memory or from outside; '
+                       'nothing went wrong inside it.')
+        elif status == 'failed' and not message:
             message = f'The process ended with exit code {exit_code}. ' + _last_error(self.log_tail(job.id))
         job.status, job.exit_code, job.message, job.ended = status, exit_code, message, now()
         job.save()
@@ -450,6 +453,13 @@ def _tail(path: Path, max_bytes: int = 4000) -> str:
             return f.read().decode('utf-8', 'replace')
     except OSError:
         return ''
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f'signal {number}'
 
 
 def _last_error(log: str) -> str:
