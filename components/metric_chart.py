@@ -6,17 +6,53 @@ view at full detail (min/max-preserving downsampling); the warm-up → GAN switc
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections.abc import Callable
 
-from nicegui import events, ui
+from nicegui import context, events, ui
 
 from app import theme
 from services import metrics
 from services.training import Series
 
-BUCKETS = 1000  # per trace on screen: ≤ ~2 000 points, min and max of each bucket kept
+BUCKETS = 400  # per trace on screen: ≤ ~800 points (a chart is ~600 px wide), min and max of each bucket kept
+RAW_BUCKETS = 200  # the faint unsmoothed curve behind a smoothed one
 RESEND_AFTER = 4000  # live points appended before the figure is downsampled and sent again
+# Browser side of live points: charts off screen (or not drawn yet) queue them and catch up when they scroll into
+# view, so a tick only redraws what the user sees.
+CLIENT_HELPER = '''<script>
+window.studioCharts = window.studioCharts || (() => {
+  const pending = new Map();
+  const observer = new IntersectionObserver((entries) => entries.forEach((e) => e.isIntersecting && flush(e.target)));
+  const ready = (el) => el && el._fullLayout && getElement(el) && getElement(el).Plotly;
+  function flush(el) {
+    const queued = pending.get(el.id);
+    if (!queued || !ready(el)) return;
+    pending.delete(el.id);
+    const indices = Object.keys(queued).map(Number);
+    getElement(el).Plotly.extendTraces(el, {x: indices.map((i) => queued[i].x), y: indices.map((i) => queued[i].y)},
+                                      indices);
+  }
+  return {
+    extend(id, update, indices) {
+      const el = document.getElementById('c' + id);
+      if (!el) return;
+      const queued = pending.get(el.id) || {};
+      indices.forEach((t, k) => {
+        const q = queued[t] || (queued[t] = {x: [], y: []});
+        q.x.push(...update.x[k]);
+        q.y.push(...update.y[k]);
+      });
+      pending.set(el.id, queued);
+      if (!el.__observed) { observer.observe(el); el.__observed = true; }
+      const r = el.getBoundingClientRect();
+      if (r.width && r.bottom > 0 && r.top < window.innerHeight) flush(el);
+    },
+    reset(id) { pending.delete('c' + id); },
+  };
+})();
+</script>'''
 
 
 class MetricChart:
@@ -35,6 +71,7 @@ class MetricChart:
         self.appended = 0
         self.plot = ui.plotly(self._figure()).classes(f'w-full {height}')
         self.plot.on('plotly_relayout', self._on_relayout)
+        _install_client_helper()
 
     # ---- whole figure ---------------------------------------------------------------------------
     def _figure(self) -> dict:
@@ -45,7 +82,7 @@ class MetricChart:
             steps, values = series.steps.get(key), series.values.get(key)
             x = steps.array if steps is not None else []
             y = values.array if values is not None else []
-            raw_x, raw_y = metrics.display(x, y, 0.0, BUCKETS, lo, hi) if self.smoothing else ([], [])
+            raw_x, raw_y = metrics.display(x, y, 0.0, RAW_BUCKETS, lo, hi) if self.smoothing else ([], [])
             xs, ys = metrics.display(x, y, self.smoothing, BUCKETS, lo, hi)
             color = theme.CHART_LAYOUT['colorway'][i % len(theme.CHART_LAYOUT['colorway'])]
             sparse = len(x) < 40 or key.startswith('val/')
@@ -71,16 +108,27 @@ class MetricChart:
                                                            'modeBarButtonsToRemove': ['lasso2d', 'select2d']}}
 
     def redraw(self) -> None:
+        with self.plot:
+            ui.run_javascript(f'window.studioCharts && studioCharts.reset({self.plot.id})')  # the new figure has them
         self.plot.update_figure(self._figure())
 
     def set_smoothing(self, weight: float) -> None:
         self.smoothing = weight
         self.redraw()
 
-    def set_log(self, log_y: bool) -> None:
+    def set_log(self, log_y: bool, *, drawn: bool = False) -> None:
+        """Log or linear y axis; `drawn` when the browser already relaid the chart out (see `log_toggle`)."""
         self.log_y = log_y
         self.plot.figure['layout']['yaxis']['type'] = 'log' if log_y else 'linear'
-        self.plot.run_plot_method('relayout', {'yaxis.type': 'log' if log_y else 'linear'})
+        if not drawn:
+            self.plot.run_plot_method('relayout', {'yaxis.type': 'log' if log_y else 'linear'})
+
+    def log_toggle(self, checkbox: ui.checkbox) -> None:
+        """Let `checkbox` switch the scale in the browser at once (no server round trip), then tell the server."""
+        checkbox.on('update:model-value', js_handler=(
+            f'(v) => {{ const el = document.getElementById("c{self.plot.id}"); const c = getElement(el); '
+            f'if (c && c.Plotly && el._fullLayout) c.Plotly.relayout(el, {{"yaxis.type": v ? "log" : "linear"}}); }}'))
+        checkbox.on_value_change(lambda e: self.set_log(bool(e.value), drawn=True))  # the server's copy
 
     def set_gan_step(self, step: int | None) -> None:
         if step != self.gan_step:
@@ -115,7 +163,7 @@ class MetricChart:
                 figure[trace]['y'].extend(values_out)
             self.appended += len(xs)
         if indices:
-            self.plot.run_plot_method('extendTraces', update, indices)
+            ui.run_javascript(f'studioCharts.extend({self.plot.id}, {json.dumps(update)}, {indices})')
         return len(indices)
 
     def _smooth(self, i: int, raw: list[float]) -> list[float]:
@@ -146,6 +194,13 @@ class MetricChart:
             return  # a y-axis or layout change: nothing to fetch
         self.view = (float(low), float(high))
         self.redraw()  # the points in view at full detail
+
+
+def _install_client_helper() -> None:
+    client = context.client
+    if not getattr(client, 'studio_charts', False):
+        client.studio_charts = True
+        ui.add_head_html(CLIENT_HELPER)
 
 
 def _ema_state(values, weight: float) -> tuple[float, int]:

@@ -154,7 +154,7 @@ class _Monitor:
                     ui.label(hint).classes(theme.HINT)
                     chart = MetricChart(self.series, keys, smoothing=self._smoothing_for(keys), log_y=log,
                                         gan_step=self.gan_step)
-                    toggle.on_value_change(lambda e, c=chart: c.set_log(bool(e.value)))
+                    chart.log_toggle(toggle)
                     self.charts.append(chart)
 
     def _smoothing_for(self, keys: list[str]) -> float:
