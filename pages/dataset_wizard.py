@@ -1,16 +1,16 @@
 """The "New dataset" wizard: name → sources → parameters → review (the doctor) → run."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from nicegui import events, run, ui
+from nicegui import run, ui
 
 from app import theme
 from components.audio_preview import audio_preview
 from components.file_picker import source_browser
 from components.job_console import job_console
 from components.status import fmt_duration
+from components.uploader import upload_panel
 from services.datasets import (
     DEFAULT_MAX_DB_GB,
     MAX_NUM_SIGNAL,
@@ -144,15 +144,7 @@ def _sources_step(studio, project, s, resurvey):
                     .tooltip('Add this folder').mark('add-folder')
             survey_label = ui.label().classes('text-sm text-gray-600 dark:text-gray-300').mark('survey')
             ui.label('Upload').classes(theme.SECTION + ' mt-2')
-            batch = ui.input('Upload into', value=time.strftime('upload-%Y%m%d-%H%M')) \
-                .props('outlined dense').classes('w-full').mark('upload-folder')
-            limit = int(studio.settings.get('max_upload_mb') or 0)
-            ui.label(f'Drop audio files below (several at once). They go to {uploads}/<this name>, which '
-                     f'becomes an input folder. Up to {limit} MB per file.').classes(theme.HINT)
-            ui.upload(multiple=True, auto_upload=True, on_upload=lambda e: _upload(e),
-                      label='Drop audio files here').props('flat bordered color=grey-2 text-color=grey-9 accept="audio/*,.wav,.aif,.aiff,'
-                                                           '.flac,.mp3,.ogg,.opus,.aac"') \
-                .classes('w-full').mark('upload')
+            upload_panel(studio, project, on_uploaded=lambda folder: _uploaded(folder))
 
     async def _add(path: str | None) -> None:
         path = (path or '').strip()
@@ -179,15 +171,8 @@ def _sources_step(studio, project, s, resurvey):
         with preview_slot:
             await audio_preview(studio, path)
 
-    async def _upload(e: events.UploadEventArguments) -> None:
-        try:
-            target = studio.datasets.upload_target(project, batch.value or 'upload', e.file.name, e.file.size())
-        except (DatasetError, ValueError) as error:
-            ui.notify(str(error), type='negative', multi_line=True)
-            return
-        await e.file.save(target)
-        ui.notify(f'Uploaded {target.name}', type='positive')
-        await _add(str(target.parent))
+    async def _uploaded(folder: Path) -> None:
+        await _add(str(folder))
         await browser.refresh_listing()
 
     async def _filter() -> None:

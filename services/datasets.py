@@ -10,6 +10,7 @@ import os
 import shlex
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from services.projects import ProjectService, slug
 from services.settings import SettingsService
 from services.sources import SourceFile
 from services.store import Dataset, Job, Project
+from services.uploads import Unpacked, UploadRefused, unpack_zip
 
 RAVE_EXTENSIONS = ['aif', 'aiff', 'wav', 'opus', 'mp3', 'aac', 'flac', 'ogg']  # RAVE's own default list
 SAMPLING_RATES = [16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000]
@@ -106,15 +108,42 @@ class DatasetService:
         return self.settings.within_roots(target) or target.is_relative_to(self.uploads(project))
 
     def upload_target(self, project: Project, folder: str, filename: str, size: int) -> Path:
-        """Where an upload of `size` bytes goes (`uploads/<folder>/<name>`, sanitized, never overwriting); refuses
-        it with a clear message when it is over the size limit (Settings → max_upload_mb)."""
-        limit_mb = float(self.settings.get('max_upload_mb') or 0)
-        if limit_mb and size > limit_mb * 1024 ** 2:
-            raise DatasetError(f'{filename} is {size / 1024 ** 2:.0f} MB, over the upload limit of {limit_mb:g} MB. '
-                               'Copy it into a browsable folder instead, or raise the limit in Settings.')
+        """Where an upload of `size` bytes goes (`uploads/<folder>/<name>`, sanitized, never overwriting; a file of
+        an uploaded folder keeps its sub-folders); refuses it with a clear message when it is over the size limit
+        (Settings → max_upload_mb)."""
+        self.check_upload_size(filename, size)
         target = sources.upload_target(self.uploads(project), folder, filename)
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
+
+    def upload_folder(self, project: Project, folder: str) -> Path:
+        """The folder a batch of uploads named `folder` lands in (what becomes an input folder)."""
+        return sources.upload_target(self.uploads(project), folder, 'x').parent
+
+    def check_upload_size(self, filename: str, size: int) -> None:
+        limit_mb = float(self.settings.get('max_upload_mb') or 0)
+        if limit_mb and size > limit_mb * 1024 ** 2:
+            shown = filename.replace(sources.FOLDER_SEP, '/')
+            raise DatasetError(f'{shown} is {size / 1024 ** 2:.0f} MB, over the upload limit of {limit_mb:g} MB. '
+                               'Copy it into a browsable folder instead, or raise the limit in Settings.')
+
+    def incoming_archive(self, project: Project) -> Path:
+        """A fresh hidden path under uploads/ for a .zip being received (unpack_upload deletes it)."""
+        folder = self.uploads(project)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f'.incoming-{uuid.uuid4().hex}.zip'
+
+    def unpack_upload(self, project: Project, folder: str, archive: Path, shown: str = '') -> Unpacked:
+        """Unpack an uploaded .zip (named `shown`) of a folder into `uploads/<folder>/` (audio files only, sub-folders kept, the
+        size limit applied to what it unpacks to), then delete the archive. Raises DatasetError with what to do.
+        Slow: call it off the event loop."""
+        limit_mb = float(self.settings.get('max_upload_mb') or 0)
+        try:
+            return unpack_zip(archive, self.uploads(project), folder, int(limit_mb * 1024 ** 2), shown or None)
+        except UploadRefused as e:
+            raise DatasetError(str(e)) from None
+        finally:
+            archive.unlink(missing_ok=True)
 
     def output_path(self, project: Project, name: str) -> Path:
         """Where the LMDB folder goes: absolute, since RAVE crashes on a bare name."""

@@ -209,10 +209,17 @@ def safe_name(name: str) -> str:
     return name[:150] or 'upload'
 
 
+FOLDER_SEP = '\u2044'  # "⁄": how the browser marks the folders of a file picked or dropped inside a folder
+
+
 def upload_target(uploads: Path, folder: str, filename: str) -> Path:
-    """Where an uploaded file goes: `uploads/<folder>/<name>`, never outside `uploads/`, never overwriting."""
+    """Where an uploaded file goes: `uploads/<folder>/<name>`, never outside `uploads/`, never overwriting.
+    `filename` may carry the file's path inside an uploaded folder ('drums/kicks/a.wav', or with FOLDER_SEP):
+    the sub-folders are kept, each part sanitized, and empty, '.' and '..' parts dropped."""
     base = (uploads / safe_name(folder)).resolve() if folder else uploads.resolve()
-    target = (base / safe_name(filename)).resolve()
+    parts = [p for p in re.split(rf'[/\\{FOLDER_SEP}]', unicodedata.normalize('NFC', filename or ''))
+             if p.strip().strip('.')]
+    target = base.joinpath(*[safe_name(p) for p in parts[-32:]] or ['upload']).resolve()
     if not target.is_relative_to(uploads.resolve()):
         raise ValueError('That name would leave the uploads folder.')
     stem, suffix, n = target.stem, target.suffix, 1

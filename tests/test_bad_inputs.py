@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +207,41 @@ def test_upload_over_the_limit_is_refused_and_names_are_sanitized(studio, projec
     first = studio.datasets.upload_target(project, 'b', 'x.wav', 10)
     first.write_bytes(b'1')
     assert studio.datasets.upload_target(project, 'b', 'x.wav', 10).name == 'x (2).wav'  # never overwrites
+
+
+def test_uploaded_zips_that_must_not_unpack(studio, project, tmp_path: Path) -> None:
+    """Not a zip, a link inside the archive, a damaged member: each refused or skipped in words, nothing
+    half-written left in uploads/, no archive left behind."""
+    studio.settings.set('max_upload_mb', 5)
+    uploads = studio.datasets.uploads(project)
+
+    fake = studio.datasets.incoming_archive(project)
+    fake.write_bytes(b'this is no zip')
+    with pytest.raises(DatasetError, match='fake.zip is not a readable .zip archive'):
+        studio.datasets.unpack_upload(project, 'batch', fake, 'fake.zip')
+    assert not fake.exists()
+
+    linked = studio.datasets.incoming_archive(project)
+    with zipfile.ZipFile(linked, 'w') as zf:
+        link = zipfile.ZipInfo('takes/passwd.wav')
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, '/etc/passwd')
+        zf.writestr('takes/real.wav', b'RIFF....')
+    unpacked = studio.datasets.unpack_upload(project, 'links', linked, 'links.zip')
+    assert [p.name for p in unpacked.written] == ['real.wav'] and 'a link, not a file' in unpacked.skipped[0]
+    assert not (uploads / 'links' / 'takes' / 'passwd.wav').exists() and not linked.exists()
+
+    damaged = studio.datasets.incoming_archive(project)
+    with zipfile.ZipFile(damaged, 'w') as zf:  # stored, so the second member's bytes are easy to find
+        zf.writestr('set/first.wav', b'A' * 4096)
+        zf.writestr('set/second.wav', b'B' * 4096)
+    data = bytearray(damaged.read_bytes())
+    data[data.index(b'B' * 4096) + 100] = ord('C')  # its CRC no longer matches
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(DatasetError, match='broken.zip could not be unpacked .* Nothing was kept'):
+        studio.datasets.unpack_upload(project, 'broken', damaged, 'broken.zip')
+    assert not (uploads / 'broken').exists() and not damaged.exists()  # first.wav, already written, removed too
+    assert not list(uploads.glob('.incoming-*'))
 
 
 def test_output_folder_already_used_is_a_blocker(studio, project, data_dir: Path) -> None:

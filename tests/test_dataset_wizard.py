@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import zipfile
 from pathlib import Path
 
 from nicegui import app
@@ -80,6 +82,51 @@ async def test_upload_into_the_project_and_over_the_limit(user: User, data_dir: 
     await upload.handle_uploads([SmallFileUpload('big.wav', 'audio/wav', b'\0' * (2 * 1024 ** 2))])
     await user.should_see('over the upload limit of 1 MB', retries=50)
     assert not (target.parent / 'big.wav').exists()
+
+
+async def test_upload_a_folder_and_a_zip_of_one(user: User, data_dir: Path) -> None:
+    """A picked or dropped folder arrives as one file per request, named with its path inside the folder (the
+    browser joins the parts with "⁄"); a .zip of a folder is unpacked on the server; over-the-limit is refused."""
+    await _to_sources(user)
+    studio = app.studio
+    studio.settings.set('max_upload_mb', 1)
+    wavs = [p.read_bytes() for p in synth_audio(data_dir / 'tmp', n_files=3, seconds=1.0)]
+    upload = user.find(marker='upload').elements.pop()
+    user.find(marker='upload-folder').clear().type('session')
+    await upload.handle_uploads([SmallFileUpload('drums\u2044kick.wav', 'audio/wav', wavs[0]),
+                                 SmallFileUpload('drums\u2044toms\u2044..\u2044low tom.wav', 'audio/wav', wavs[1])])
+    await user.should_see('Uploaded 2 audio files into session', retries=50)
+    batch = studio.datasets.uploads(studio.projects.all()[0]) / 'session'
+    assert (batch / 'drums' / 'kick.wav').read_bytes() == wavs[0]
+    assert (batch / 'drums' / 'toms' / 'low tom.wav').read_bytes() == wavs[1]
+    await user.should_see(str(batch), retries=100)  # the batch folder (not each sub-folder) became the input
+    await user.should_see('2 files', retries=100)
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, 'w') as zf:
+        zf.writestr('strings/violin.wav', wavs[2])
+        zf.writestr('strings/notes.txt', 'not audio')
+        zf.writestr('../escape.wav', wavs[2])  # skipped: never written anywhere
+        zf.writestr('drums/kick.wav', wavs[2])  # already there: kept as "kick (2).wav", nothing overwritten
+    await upload.handle_uploads([SmallFileUpload('more.zip', 'application/zip', archive.getvalue())])
+    await user.should_see('Uploaded 2 audio files from more.zip into session; 2 entries skipped.', retries=50)
+    assert (batch / 'strings' / 'violin.wav').read_bytes() == wavs[2]
+    assert not (batch / 'escape.wav').exists() and not (batch.parent / 'escape.wav').exists()
+    assert (batch / 'drums' / 'kick.wav').read_bytes() == wavs[0]
+    assert (batch / 'drums' / 'kick (2).wav').read_bytes() == wavs[2]
+    assert not list(batch.parent.glob('.incoming-*'))  # the received archive is gone
+    await user.should_see('4 files', retries=100)
+
+    big = io.BytesIO()  # 2 MB of zeros compress to almost nothing: the limit applies to what it unpacks to
+    with zipfile.ZipFile(big, 'w', zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr('bomb/silence.wav', b'\0' * (2 * 1024 ** 2))
+    assert len(big.getvalue()) < 1024 ** 2
+    await upload.handle_uploads([SmallFileUpload('bomb.zip', 'application/zip', big.getvalue())])
+    await user.should_see('bomb.zip unpacks to 2 MB, over the upload limit of 1 MB', retries=50)
+    assert not (batch / 'bomb').exists() and not list(batch.parent.glob('.incoming-*'))
+    await upload.handle_uploads([SmallFileUpload('drums\u2044huge.wav', 'audio/wav', b'\0' * (2 * 1024 ** 2))])
+    await user.should_see('drums/huge.wav is 2 MB, over the upload limit of 1 MB', retries=50)
+    assert not (batch / 'drums' / 'huge.wav').exists()
 
 
 async def test_parameters_show_the_example_length_live(user: User, data_dir: Path) -> None:

@@ -1,0 +1,134 @@
+"""Uploading audio into a project: files, whole folders (picked or dropped, sub-folders kept) and .zip archives
+of a folder, all written under `<project>/uploads/<name>/` by DatasetService, which enforces the size limit."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from nicegui import events, run, ui
+
+from app import theme
+from services.datasets import DatasetError
+
+SETTLE_S = 0.8  # a folder arrives as one request per file: report (and re-survey) once they stop coming
+ACCEPT = 'audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus,.aac,.zip'
+
+
+def upload_panel(studio, project, on_uploaded) -> ui.upload:
+    """The upload controls; `await on_uploaded(folder)` once a batch of files has landed in `folder`."""
+    uploads = studio.datasets.uploads(project)
+    batch = ui.input('Upload into', value=time.strftime('upload-%Y%m%d-%H%M')) \
+        .props('outlined dense').classes('w-full').mark('upload-folder')
+    limit = int(studio.settings.get('max_upload_mb') or 0)
+    ui.label(f'Drop audio files, whole folders or a .zip of a folder. They go to {uploads}/<this name> (sub-folders '
+             f'kept), which becomes an input folder. Up to {limit} MB per file; a .zip up to {limit} MB unpacked.') \
+        .classes(theme.HINT + ' break-words')
+    upload = ui.upload(multiple=True, auto_upload=True, label='Drop audio files or folders here') \
+        .props(f'flat bordered color=grey-2 text-color=grey-9 accept="{ACCEPT}"') \
+        .classes('w-full studio-folder-drop').mark('upload')
+    with ui.row().classes('w-full items-center gap-2'):
+        picker = ui.element('input').props('type=file webkitdirectory multiple data-testid=folder-input').classes('hidden') \
+            .mark('folder-input')
+        picker.on('change', js_handler=f'(e) => window.studioFolders.picked(e.target, {upload.id})')
+        ui.button('Upload a folder', icon='drive_folder_upload') \
+            .on('click', js_handler=f'() => getHtmlElement({picker.id}).click()') \
+            .props('flat dense no-caps color=primary').mark('upload-folder-button')
+        ui.label('Picks every audio file inside, keeping sub-folders.').classes(theme.HINT)
+    _install_script()
+
+    got = {'files': 0, 'names': [], 'skipped': 0, 'folder': None, 'round': 0}
+
+    async def _receive(e: events.UploadEventArguments) -> None:
+        folder = batch.value or 'upload'
+        try:
+            if e.file.name.lower().endswith('.zip'):
+                studio.datasets.check_upload_size(e.file.name, e.file.size())
+                archive = studio.datasets.incoming_archive(project)
+                await e.file.save(archive)
+                unpacked = await run.io_bound(studio.datasets.unpack_upload, project, folder, archive,
+                                               e.file.name)
+                if not unpacked.written:
+                    ui.notify(f'{e.file.name} holds no audio files ({len(unpacked.skipped)} entries skipped).',
+                              type='warning', multi_line=True)
+                    return
+                got['files'] += len(unpacked.written)
+                got['skipped'] += len(unpacked.skipped)
+                got['names'].append(e.file.name)
+            else:
+                target = studio.datasets.upload_target(project, folder, e.file.name, e.file.size())
+                await e.file.save(target)
+                got['files'] += 1
+                got['names'].append(target.name)
+        except (DatasetError, ValueError, OSError) as error:
+            ui.notify(str(error), type='negative', multi_line=True)
+            return
+        got['folder'] = studio.datasets.upload_folder(project, folder)
+        got['round'] += 1
+        this_round = got['round']
+        await asyncio.sleep(SETTLE_S)
+        if this_round != got['round']:
+            return  # more files arrived: the last one reports
+        count, names, skipped, landed = got['files'], got['names'], got['skipped'], got['folder']
+        got.update(files=0, names=[], skipped=0)
+        what = f'Uploaded {names[0]}' if len(names) == 1 and count == 1 else \
+            f'Uploaded {count} audio files' + (f' from {names[0]}' if len(names) == 1 else '')
+        ui.notify(f'{what} into {landed.name}' + (f'; {skipped} entries skipped.' if skipped else '.'),
+                  type='positive')
+        await on_uploaded(landed)
+
+    upload.on_upload(_receive)
+    return upload
+
+
+def _install_script() -> None:
+    """Defines window.studioFolders once per page: it turns a picked or dropped folder into files named with
+    their path inside it (parts joined by "⁄", see services.sources.FOLDER_SEP) and queues the audio ones."""
+    script = _SCRIPT.strip()
+    if ui.context.client.has_socket_connection:
+        ui.run_javascript(script)
+    else:
+        ui.add_body_html(f'<script>{script}</script>')
+
+
+_SCRIPT = r'''
+if (!window.studioFolders) window.studioFolders = (() => {
+  const SEP = '\u2044';
+  const AUDIO = /\.(wav|aif|aiff|flac|mp3|ogg|opus|aac)$/i;
+  const usable = (path) => AUDIO.test(path) && !/(^|\/)\./.test(path);
+  const named = (file, path) => new File([file], path.split('/').filter(Boolean).join(SEP),
+                                         {type: file.type, lastModified: file.lastModified});
+  const queue = (files, id) => { if (files.length) getElement(id).$refs.qRef.addFiles(files); };
+  async function walk(entry, out, depth) {
+    if (depth > 32 || out.length > 20000) return;
+    if (entry.isFile) {
+      if (!usable(entry.fullPath)) return;
+      try { out.push(named(await new Promise((ok, ko) => entry.file(ok, ko)), entry.fullPath)); } catch (e) {}
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((ok, ko) => reader.readEntries(ok, ko)).catch(() => []);
+        if (!batch.length) break;
+        for (const child of batch) await walk(child, out, depth + 1);
+      }
+    }
+  }
+  document.addEventListener('drop', (e) => {
+    const zone = e.target.closest && e.target.closest('.studio-folder-drop');
+    if (!zone || !e.dataTransfer) return;
+    const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+    if (!entries.some((x) => x.isDirectory)) return;  // plain files: the uploader takes them itself
+    e.preventDefault(); e.stopPropagation();
+    zone.querySelectorAll('.q-uploader__dnd').forEach((d) => d.dispatchEvent(new DragEvent('dragleave', {bubbles: true})));
+    const out = [];
+    Promise.all(entries.map((x) => walk(x, out, 0))).then(() => queue(out, zone.id.slice(1)));
+  }, true);
+  return {
+    picked(input, id) {
+      const files = [...input.files].filter((f) => usable(f.webkitRelativePath || f.name))
+        .map((f) => named(f, f.webkitRelativePath || f.name));
+      input.value = '';
+      queue(files, id);
+    },
+  };
+})();
+'''
