@@ -19,7 +19,7 @@ VALUE_LABELS = (('SAMPLING_RATE', 'Sampling rate', lambda v: f'{v / 1000:g} kHz'
                 ('N_BAND', 'PQMF bands', str), ('RATIOS', 'Ratios', lambda v: ' × '.join(map(str, v))),
                 ('compression', 'Compression', lambda v: f'{v}×'),
                 ('PHASE_1_DURATION', 'Phase 1 (warm-up)', lambda v: f'{v:,} steps'.replace(',', ' ')),
-                ('warmup_len', 'β warm-up', lambda v: f'{v:,} steps'.replace(',', ' ')))
+                ('warmup_len', 'β warm-up', lambda v: 'none (β fixed)' if v <= 1 else f'{v:,} steps'.replace(',', ' ')))
 
 
 def may_edit() -> bool:
@@ -30,13 +30,13 @@ def may_edit() -> bool:
 def create(studio, project) -> None:
     """The catalogue: a list grouped by kind on the left, the chosen config's details on the right."""
     state = {'name': 'v2_small', 'status': studio.config_status.cached()}
-    with ui.row().classes('w-full items-center gap-3'):
+    with ui.row().classes('w-full items-center gap-3 no-wrap'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
             .tooltip('Training')
-        with ui.column().classes('gap-0 grow'):
+        with ui.column().classes('gap-0 grow min-w-0'):
             ui.label('Configs').classes(theme.TITLE)
-            ui.label('RAVE\'s gin configs: pick a base, add add-ons and augmentations. Each one is checked with gin '
-                     'in a separate process, as `rave train` would read it.').classes(theme.SUBTITLE)
+            ui.label('RAVE\'s gin configs, each checked with gin in a separate process as `rave train` reads it.') \
+                .classes(theme.SUBTITLE)
         check_button = ui.button('Check all with gin', icon='fact_check', on_click=lambda: check_all()) \
             .props('outline color=primary').mark('check-all')
         if may_edit():

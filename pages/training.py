@@ -1,4 +1,4 @@
-"""Training: the project's runs, the form that starts one (`rave train`), and a live run page."""
+"""Training: the project's runs and a live run page (a new run starts in pages/training_wizard)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +9,7 @@ from app import theme
 from components.job_console import job_console
 from components.status import status_chip
 from pages import run_controls, run_monitor
-from services.store import Dataset, Run
-from services.training import TrainingError
+from services.store import Run
 
 ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted live; '
          'stopping saves a checkpoint you can resume or export.')
@@ -47,26 +46,6 @@ def create(studio, project) -> None:
             runs.refresh()
 
     ui.timer(1.0, _tick)
-
-
-def new_run(studio, project) -> None:
-    """The form: dataset, base config and RAVE's main parameters, checked live, with the equivalent command."""
-    with ui.row().classes('w-full items-center gap-3'):
-        ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
-            .tooltip('All runs')
-        with ui.column().classes('gap-0'):
-            ui.label('New training').classes(theme.TITLE)
-            ui.label(ABOUT).classes(theme.SUBTITLE)
-    datasets = {d.id: d for d in studio.datasets.list(project) if d.status == 'ready'}
-    if not datasets:
-        with ui.card().classes(theme.CARD + ' items-center text-center gap-3 py-10').mark('no-dataset'):
-            ui.icon('library_music', color='primary').classes('text-5xl opacity-80')
-            ui.label('No ready dataset in this project').classes('text-lg font-semibold')
-            ui.label('Training needs a dataset: build one from folders of audio first.').classes(theme.HINT)
-            ui.button('Go to Datasets', icon='arrow_forward', on_click=lambda: ui.navigate.to('/datasets')) \
-                .props('unelevated color=primary')
-        return
-    _form(studio, project, datasets)
 
 
 def run_page(studio, project, run_id: str) -> None:
@@ -158,129 +137,6 @@ def _step(studio, run: Run) -> tuple[int, int]:
 
 def _num(n: int | None) -> str:
     return '—' if n is None else f'{n:,}'.replace(',', ' ')
-
-
-# ---- form -------------------------------------------------------------------------------------------
-def _form(studio, project, datasets: dict[int, Dataset]) -> None:
-    configs = {c.name: c for c in studio.training.configs()}
-    devices = dict(studio.monitor.devices())
-    first = next(iter(datasets.values()))
-    with ui.card().classes(theme.CARD + ' gap-4').mark('new-form'):
-        with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-x-8 gap-y-3'):
-            with ui.column().classes('gap-2'):
-                ui.label('What to train').classes(theme.SECTION)
-                dataset = _field(ui.select({i: d.name for i, d in datasets.items()}, value=first.id,
-                                           label='Dataset').mark('dataset'), '')
-                config = _field(ui.select({n: n for n in configs}, value='v2_small' if 'v2_small' in configs
-                                          else next(iter(configs), None), label='Base config').mark('config'), '')
-                name = _field(ui.input('Run name', placeholder='e.g. violin_v2small').mark('name'),
-                              'Names the run folder (<name>_<config hash>); letters, digits, . _ - only.')
-                device = _field(ui.select(devices, value=_default_device(studio, devices), label='Device')
-                                .mark('device'), 'Where it trains; one training per device at a time, the rest queue.')
-            with ui.column().classes('gap-2'):
-                ui.label('RAVE parameters').classes(theme.SECTION)
-                with ui.element('div').classes('w-full grid grid-cols-2 gap-x-4'):
-                    max_steps = _field(ui.number('Max steps', value=100000, min=1, format='%d', suffix='steps')
-                                       .mark('max_steps'), 'Training ends here (RAVE default 6 000 000).')
-                    val_every = _field(ui.number('Validate every', value=1000, min=1, format='%d', suffix='steps')
-                                       .mark('val_every'), 'Each validation also saves a checkpoint.')
-                n_signal = _field(ui.number('Crop length (n_signal)', value=131072, min=512, step=512, format='%d',
-                                            suffix='samples').mark('n_signal'), '')
-                with ui.element('div').classes('w-full grid grid-cols-2 gap-x-4'):
-                    batch = _field(ui.number('Batch', value=8, min=1, format='%d', suffix='examples')
-                                   .mark('batch'), 'Examples per step; lower it if memory runs out.')
-                    channels = _field(ui.select({1: 'Mono'}, value=1, label='Channels').mark('channels'),
-                                      'At most the dataset\'s channels.')
-                workers = _field(ui.number('Data loader workers', value=0, min=0, max=32, format='%d',
-                                           suffix='processes').mark('workers'),
-                                 'Processes that read the dataset; 0 reads in the training process.')
-        problems = ui.column().classes('w-full gap-1').mark('problems')
-        with ui.expansion('Equivalent RAVE command', icon='terminal', value=True).classes('w-full text-sm'):
-            command = ui.code('', language='bash').classes('w-full text-xs').mark('command')
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=lambda: ui.navigate.to('/training')).props('flat')
-            ui.button('Start training', icon='play_arrow', on_click=lambda: _start()) \
-                .props('unelevated color=primary').mark('start')
-
-    def values() -> dict:
-        return {'name': (name.value or '').strip(), 'config': config.value, 'max_steps': int(max_steps.value or 0),
-                'val_every': int(val_every.value or 0), 'n_signal': int(n_signal.value or 0),
-                'batch': int(batch.value or 0), 'channels': int(channels.value or 1), 'device': device.value,
-                'workers': int(workers.value or 0)}
-
-    def on_dataset() -> None:
-        chosen = datasets[dataset.value]
-        count = chosen.channels or 1
-        channels.set_options({c: {1: 'Mono', 2: 'Stereo'}.get(c, f'{c} channels') for c in range(1, count + 1)},
-                             value=count)
-        num_signal = (chosen.params or {}).get('num_signal')
-        if num_signal and n_signal.value and n_signal.value > 2 * num_signal:
-            n_signal.set_value(2 * num_signal)
-        dataset.hint_label.set_text(f'{chosen.n_examples or "?"} examples · {(chosen.sr or 44100) / 1000:g} kHz · '
-                                    f'{count} channel(s); only ready datasets are listed.')
-        check()
-
-    def check() -> list[str]:
-        v = values()
-        chosen = datasets.get(dataset.value)
-        base = configs.get(v['config'])
-        config.hint_label.set_text(base.description if base else '')
-        sr = (chosen.sr if chosen else None) or 44100
-        n_signal.hint_label.set_text(f'{v["n_signal"] / sr:.2f} s per training example at {sr / 1000:g} kHz; '
-                                     f'a multiple of {base.compression if base else 512} for this config.')
-        issues = studio.training.validate(project, chosen, v['name'], v['config'], v['n_signal'], v['batch'],
-                                          v['channels'], v['max_steps'], v['val_every'])
-        if not v['name']:
-            issues = [i for i in issues if i != 'Give the run a name.']  # not nagged before typing
-        problems.clear()
-        with problems:
-            for issue in issues:
-                with ui.row().classes('items-start gap-2 no-wrap text-negative text-sm'):
-                    ui.icon('error_outline').classes('mt-0.5')
-                    ui.label(issue)
-        if chosen is not None:
-            out = studio.projects.folder(project, 'runs')
-            command.set_content(_multiline(studio.training.command(studio.training.arguments(
-                chosen, v['name'] or '<name>', v['config'], out, v['max_steps'], v['val_every'], v['n_signal'],
-                v['batch'], v['channels'], v['device'], v['workers']))))
-        return issues
-
-    def _start() -> None:
-        v = values()
-        if not v['name']:
-            ui.notify('Give the run a name first.', type='negative')
-            return
-        try:
-            run = studio.training.start(project, datasets[dataset.value], **v)
-        except TrainingError as e:
-            check()
-            ui.notify(str(e), type='negative', multi_line=True)
-            return
-        ui.navigate.to(f'/training/runs/{run.id}')
-
-    for control in (config, name, device, max_steps, val_every, n_signal, batch, channels, workers):
-        control.on_value_change(check)
-    dataset.on_value_change(on_dataset)
-    on_dataset()
-
-
-def _multiline(command: str) -> str:
-    """One flag and its value per line, as a shell would accept it."""
-    return command.replace(' --', ' \\\n    --')
-
-
-def _default_device(studio, devices: dict) -> str:
-    preferred = studio.settings.get('default_device') or 'cpu'
-    return preferred if preferred in devices else 'cpu'
-
-
-def _field(element, hint: str):
-    """A form field with its one-line hint below it; returns the element (hint as `.hint_label`)."""
-    with ui.column().classes('w-full gap-1') as box:
-        element.move(box)
-        element.props('outlined dense').classes('w-full')
-        element.hint_label = ui.label(hint).classes(theme.HINT)
-    return element
 
 
 # ---- run page ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import json
 from nicegui import run, ui
 
 from app import theme
+from pages.configs import may_edit
 from services import configs
 from services.store import Run
 from services.templates import TemplateError
@@ -182,8 +183,8 @@ def config_choice(studio, project, state: dict, checker: Checker) -> None:
             if not status:
                 ui.label('The catalogue has not been checked with gin yet: broken configs are only found when you '
                          'choose them.').classes(theme.HINT)
-        with ui.card().classes('w-full p-4 gap-3 shadow-none border border-gray-200 dark:border-gray-800 rounded-xl') \
-                .mark('preview'):
+        with ui.card().classes('w-full p-4 gap-3 shadow-none border border-gray-200 dark:border-gray-800 rounded-xl '
+                               'self-start lg:sticky lg:top-20').mark('preview'):
             preview = ui.column().classes('w-full gap-2')
 
     def changed() -> None:
@@ -208,15 +209,15 @@ def _toggles(options: dict, status: dict, chosen: list, mark: str, on_change) ->
     for name, description in options.items():
         verdict = status.get(name)
         broken = verdict is not None and not verdict['ok']
-        with ui.row().classes('w-full items-start gap-2 no-wrap'):
-            box = ui.checkbox(name, value=name in chosen).props(f'dense data-testid={mark}-{name}').classes('font-mono text-sm min-w-[190px]') \
-                .mark(f'{mark}-{name}')
-            with ui.column().classes('gap-0 min-w-0'):
+        with ui.column().classes('w-full gap-0'):
+            box = ui.checkbox(name, value=name in chosen).props(f'dense data-testid={mark}-{name}') \
+                .classes('font-mono text-sm').mark(f'{mark}-{name}')
+            with ui.column().classes('gap-0 pl-7 pb-1 min-w-0'):
                 ui.label(description).classes('text-xs text-gray-600 dark:text-gray-300')
                 if broken:
                     ui.label(f'Broken: {verdict["reason"]}').classes('text-xs text-negative break-words')
                 elif verdict and verdict.get('warning'):
-                    ui.label(verdict['warning']).classes('text-xs text-warning break-words')
+                    ui.label(verdict['warning'].capitalize()).classes('text-xs text-warning break-words')
             if broken:
                 box.disable()
 
@@ -331,8 +332,11 @@ def parameters(studio, project, state: dict, datasets: dict) -> None:
                             .props(f'outlined dense {"suffix=" + suffix if suffix else ""}').classes('w-full') \
                             .mark(f'macro-{key}')
                         ui.label(hint).classes(theme.HINT + ' mb-2')
-            _field(ui.textarea('Other gin bindings', placeholder='rave.RAVE.valid_signal_crop = True').props('rows=2'),
-                   state, 'extra', 'One binding per line, passed as --override (admins\' business on a shared studio).')
+            extra = _field(ui.textarea('Other gin bindings', placeholder='RAVE.valid_signal_crop = True')
+                           .props('rows=2'), state, 'extra', 'One binding per line, passed as --override; gin can run '
+                           'Python, so on a shared studio only admins may add them.')
+            if not may_edit():
+                extra.disable()
     state['defaults'] = defaults
 
 
@@ -367,7 +371,7 @@ def launch_summary(studio, project, state: dict, datasets: dict) -> None:
         ui.icon('rocket_launch', color='primary').classes('text-5xl')
         ui.label(f'Ready to train {state["name"]}').classes('text-xl font-semibold')
         ui.label(f'{" + ".join([state["base"], *state["addons"]])} on {dataset.name if dataset else "?"} · '
-                 f'{state["max_steps"]:,} steps · {", ".join(state["devices"])}'.replace(',', ' ', 1)) \
+                 f'{state["max_steps"]:,} steps · {_devices(state)}'.replace(',', ' ', 1)) \
             .classes('text-sm text-gray-600 dark:text-gray-300')
         ui.label('The run page opens with live charts; stop it any time with a checkpoint.').classes(theme.HINT)
     command_block(studio, project, state, datasets)
@@ -486,7 +490,7 @@ def summary(state: dict, dataset) -> list[tuple[str, str]]:
             ('Data', (f'n_signal {args["n_signal"]} samples, batch {args["batch"]}, {args["channels"]} channel(s), '
                       f'{args["workers"]} loader worker(s)')),
             ('Optimiser', f'Adam {args["lr"] or 0.001:g} / {args["lr_dis"] or 0.0001:g}, EMA {args["ema"] or "off"}'),
-            ('Devices', ', '.join(state['devices']))]
+            ('Devices', _devices(state))]
 
 
 def run_choices(run: Run) -> dict:
@@ -606,6 +610,10 @@ def _field(element, state: dict, key: str, hint: str, cast=None):
 
     element.on_value_change(store)
     return element
+
+
+def _devices(state: dict) -> str:
+    return ', '.join('CPU' if d == 'cpu' else d.replace('gpu:', 'GPU ') for d in state['devices'])
 
 
 def _rate(value, rave_default: float) -> float | None:
