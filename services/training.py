@@ -60,8 +60,8 @@ class Series:
             self.stopped_at = step
         elif event == 'checkpoint' and line.get('path'):
             self.checkpoints[line['path']] = step
-        elif event in ('paused', 'resumed'):
-            self.paused = event == 'paused'
+        elif event in ('paused', 'resumed', 'start'):
+            self.paused = event == 'paused'  # a new process (resume, recovery) starts unpaused
         prefix = 'val/' if event == 'validation' else ''
         for key, value in line.items() if event in (None, 'validation') else ():
             if key in ('step', 'max_steps', 'epoch', 't', 'event', 'run_dir', 'checkpoint'):
