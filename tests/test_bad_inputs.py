@@ -10,7 +10,6 @@ import os
 import signal
 import stat
 import subprocess
-import time
 import zipfile
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from rave_fixtures import synth_audio
+from waiting import build_finished
 
 from services.datasets import DatasetError
 from services.store import Dataset, Job
@@ -140,7 +140,7 @@ def test_the_doctor_lists_every_bad_file_and_explains_the_rest(studio, project, 
 def test_rave_builds_the_usable_files_and_reports_the_skipped(studio, project, corpus) -> None:
     root, cases = corpus
     dataset = studio.datasets.start(project, 'messy', [str(root)], num_signal=NUM_SIGNAL)
-    dataset = wait_for(studio, dataset)
+    dataset = build_finished(studio, dataset)
     assert dataset.status == 'ready', dataset.params.get('message')
     survey = studio.datasets.survey([str(root)])
     expected = survey.examples(NUM_SIGNAL, 44100)
@@ -158,7 +158,7 @@ def test_lazy_dataset_keeps_valid_references_to_the_usable_files(studio, project
     import lmdb
     from udls.generated import AudioExample
     root, cases = corpus
-    dataset = wait_for(studio, studio.datasets.start(project, 'lazy', [str(root)], num_signal=NUM_SIGNAL, lazy=True))
+    dataset = build_finished(studio, studio.datasets.start(project, 'lazy', [str(root)], num_signal=NUM_SIGNAL, lazy=True))
     assert dataset.status == 'ready', dataset.params.get('message')
     usable = [p for p, expected in cases.values() if expected == 'usable']
     assert dataset.n_examples == len(usable)
@@ -286,20 +286,9 @@ def test_a_file_that_disappears_before_rave_reads_it_is_named(studio, project, d
     (folder / 'broken.wav').write_bytes(b'junk')  # forces the staging folder of links
     survey = studio.datasets.survey([str(folder)])
     (folder / 'tone_01.wav').unlink()  # gone between the doctor's check and RAVE's read
-    dataset = wait_for(studio, studio.datasets.start(project, 'gone', [str(folder)], num_signal=NUM_SIGNAL,
+    dataset = build_finished(studio, studio.datasets.start(project, 'gone', [str(folder)], num_signal=NUM_SIGNAL,
                                                      survey=survey))
     assert dataset.status == 'failed'
     assert 'tone_01.wav' in dataset.params['message'] and 'disappeared' in dataset.params['message']
     assert not Path(dataset.path).exists()  # no half-written LMDB
     assert Job.get_by_id(dataset.job_id).status == 'failed'
-
-
-def wait_for(studio, dataset: Dataset, timeout: float = 100.0) -> Dataset:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        studio.poll()
-        dataset = Dataset.get_by_id(dataset.id)
-        if dataset.status != 'building':
-            return dataset
-        time.sleep(0.2)
-    raise AssertionError(f'still building after {timeout} s:\n{studio.jobs.log_tail(dataset.job_id)}')

@@ -11,6 +11,7 @@ import lmdb
 import pytest
 import yaml
 from rave_fixtures import synth_audio
+from waiting import build_finished
 
 from services import lmdb_reader
 from services.datasets import DatasetError, read_lmdb
@@ -45,17 +46,6 @@ def entries(db: Path) -> dict[bytes, bytes]:
             return {bytes(k): bytes(v) for k, v in txn.cursor()}
     finally:
         env.close()
-
-
-def wait_built(studio, dataset: Dataset, timeout: float = 180.0) -> Dataset:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        studio.poll()
-        dataset = Dataset.get_by_id(dataset.id)
-        if dataset.status != 'building':
-            return dataset
-        time.sleep(0.2)
-    raise AssertionError(studio.jobs.log_tail(dataset.job_id))
 
 
 def test_tags_are_cleaned_and_listed(studio, project, tmp_path) -> None:
@@ -96,7 +86,7 @@ def test_search_filter_and_sort(studio, project, tmp_path) -> None:
 def test_clone_at_another_sample_rate_runs_rave_on_the_original_sources(studio, project, data_dir) -> None:
     synth_audio(data_dir / 'audio', n_files=2, seconds=4.0)
     original = studio.datasets.start(project, 'tones', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL, ext=['wav'])
-    original = wait_built(studio, original)
+    original = build_finished(studio, original)
     assert original.status == 'ready', original.params.get('message')
     studio.library.set_tags(original, ['synth'])
 
@@ -105,7 +95,7 @@ def test_clone_at_another_sample_rate_runs_rave_on_the_original_sources(studio, 
     clone = studio.library.clone(original, 'tones 22k', sr=22050)
     assert clone.status == 'building' and clone.sources == original.sources
     assert '--sampling_rate 22050' in Job.get_by_id(clone.job_id).command
-    clone = wait_built(studio, clone)
+    clone = build_finished(studio, clone)
     assert clone.status == 'ready', clone.params.get('message')
     meta = yaml.safe_load((Path(clone.path) / 'metadata.yaml').read_text())
     assert meta['sr'] == 22050 and clone.sr == 22050
@@ -169,8 +159,8 @@ def test_validation_finds_a_corrupt_entry_and_a_missing_key(studio, project, rav
     progress: list[float] = []
     report = studio.library.validate(dataset, progress=lambda f, what: progress.append(f))
     assert not report.ok and report.problem_count == 2
-    assert any(p.startswith('example 1:') and 'does not decode' in p for p in report.problems)
-    assert 'example 2 is missing' in report.problems
+    assert any(p.startswith('key 00000001:') and 'does not decode' in p for p in report.problems)
+    assert 'key 00000002 is missing' in report.problems
     assert report.checked == dataset.n_examples - 1 and progress[-1] == 1.0
 
 
@@ -211,6 +201,6 @@ def test_validation_copes_with_100k_entries_and_reports_progress(studio, project
                              n_examples=100_000)
     started, calls = time.monotonic(), []
     report = studio.library.validate(dataset, progress=lambda f, what: calls.append(f))
-    assert report.checked == 99_999 and report.problems == ['example 54321 is missing']
+    assert report.checked == 99_999 and report.problems == ['key 00054321 is missing']
     assert len(calls) >= 100 and calls == sorted(calls) and calls[-1] == 1.0
     assert time.monotonic() - started < 60

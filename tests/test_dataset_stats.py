@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import lmdb
@@ -11,6 +10,7 @@ import pytest
 import soundfile as sf
 import yaml
 from udls.generated import AudioExample
+from waiting import job_finished, poll_until
 
 from services.datasets import read_lmdb
 from services.jobs import FINISHED
@@ -31,14 +31,7 @@ def dataset(studio, rave_db, rave_audio, tmp_path) -> Dataset:
 def compute(studio, dataset: Dataset, timeout: float = 120.0) -> dict:
     """Ask for the statistics like the page does, and poll until the worker has written them."""
     assert studio.dataset_stats.ensure(dataset) is None
-    job = studio.dataset_stats.job(dataset)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        studio.poll()
-        job = Job.get_by_id(job.id)
-        if job.status in FINISHED:
-            break
-        time.sleep(0.2)
+    job = job_finished(studio, studio.dataset_stats.job(dataset), timeout)
     assert job.status == 'done', studio.jobs.log_tail(job.id)
     stats = studio.dataset_stats.cached(dataset)
     assert stats is not None
@@ -107,8 +100,5 @@ def test_a_stats_job_in_flight_is_not_started_twice(studio, dataset) -> None:
     assert Job.select().where(Job.kind == 'dataset_stats').count() == 1
     state = studio.dataset_stats.state(dataset)
     assert state is not None and state.title == 'Statistics of tones'
-    compute_done = time.monotonic() + 120
-    while state.status not in FINISHED and time.monotonic() < compute_done:  # leave no worker behind
-        studio.poll()
-        time.sleep(0.2)
+    poll_until(lambda: state.status in FINISHED, 120, studio=studio)  # leave no worker behind
     assert studio.dataset_stats.cached(dataset) is not None

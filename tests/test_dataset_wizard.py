@@ -1,7 +1,6 @@
 """The new-dataset wizard as a user meets it: every step, its checks, the browser, uploads, preview, the queue."""
 from __future__ import annotations
 
-import asyncio
 import io
 import zipfile
 from pathlib import Path
@@ -10,6 +9,7 @@ from nicegui import app
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 from rave_fixtures import synth_audio
+from waiting import until
 
 from services.store import Dataset
 
@@ -169,10 +169,7 @@ async def test_review_shows_the_doctor_then_runs_until_ready(user: User, data_di
     user.find(marker='start').click()
     await user.should_see('Building "tones"', retries=100)
     await user.should_see('examples ·', retries=900)  # live counts in the run step's console
-    for _ in range(900):  # the studio's poller sees the job end; ~90 s at most
-        if Dataset.get(Dataset.name == 'tones').status != 'building':
-            break
-        await asyncio.sleep(0.1)
+    await until(lambda: Dataset.get(Dataset.name == 'tones').status != 'building', timeout=90, interval=0.1)
     dataset = Dataset.get(Dataset.name == 'tones')
     assert dataset.status == 'ready' and dataset.channels == 2
     assert any('broken.wav' in line for line in dataset.params['skipped'])
@@ -181,7 +178,7 @@ async def test_review_shows_the_doctor_then_runs_until_ready(user: User, data_di
 async def test_queue_order_can_be_changed(user: User, data_dir: Path) -> None:
     studio = app.studio
     synth_audio(data_dir / 'audio', n_files=1, seconds=60.0, sr=22050)
-    project = studio.projects.all()[0]
+    project = studio.projects.current(None)
     first = studio.datasets.start(project, 'first', [str(data_dir / 'audio')], num_signal=16384)
     second = studio.datasets.start(project, 'second', [str(data_dir / 'audio')], num_signal=16384)
     third = studio.datasets.start(project, 'third', [str(data_dir / 'audio')], num_signal=16384)

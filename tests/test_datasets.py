@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import lmdb
@@ -11,6 +10,7 @@ import pytest
 import yaml
 from rave_fixtures import synth_audio
 from udls.generated import AudioExample
+from waiting import build_finished, poll_until
 
 from services.datasets import example_seconds
 from services.store import Dataset, Job
@@ -21,18 +21,6 @@ NUM_SIGNAL = 16384  # 0.74 s examples at 44.1 kHz: tiny and quick
 @pytest.fixture
 def project(studio):
     return studio.projects.create('Tests')
-
-
-def wait_for(studio, dataset: Dataset, timeout: float = 90.0) -> Dataset:
-    """Poll the studio like the UI does until the dataset's build has ended."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        studio.poll()
-        dataset = Dataset.get_by_id(dataset.id)
-        if dataset.status != 'building':
-            return dataset
-        time.sleep(0.2)
-    raise AssertionError(f'dataset still building after {timeout} s:\n{studio.jobs.log_tail(dataset.job_id)}')
 
 
 def corrupt(path: Path) -> Path:
@@ -53,7 +41,7 @@ def test_good_folder_becomes_a_ready_dataset_rave_can_read(studio, project, data
     assert job.command.startswith('rave preprocess --input_path ')
     assert job.argv[1:3] == ['-m', 'scripts.preprocess']
 
-    dataset = wait_for(studio, dataset)
+    dataset = build_finished(studio, dataset)
     assert dataset.status == 'ready', dataset.params.get('message')
     per_example = example_seconds(NUM_SIGNAL, 44100)
     expected = sum(math.floor(s / per_example) for s in (5.0, 5.0, 3.0))
@@ -112,7 +100,7 @@ def test_unreadable_file_is_skipped_and_reported(studio, project, data_dir: Path
     folder = data_dir / 'audio'
     synth_audio(folder, n_files=2, seconds=4.0)
     corrupt(folder / 'broken.wav')
-    dataset = wait_for(studio, studio.datasets.start(project, 'bad', [str(folder)], num_signal=NUM_SIGNAL), timeout=60)
+    dataset = build_finished(studio, studio.datasets.start(project, 'bad', [str(folder)], num_signal=NUM_SIGNAL), timeout=60)
     assert dataset.status == 'ready', dataset.params.get('message')
     assert dataset.n_examples == 2 * int(4.0 // example_seconds(NUM_SIGNAL, 44100))
     assert any('broken.wav' in line for line in dataset.params['skipped'])
@@ -122,7 +110,7 @@ def test_unreadable_file_is_skipped_and_reported(studio, project, data_dir: Path
 def test_empty_folder_ends_the_job_instead_of_hanging(studio, project, data_dir: Path) -> None:
     (data_dir / 'nothing').mkdir()
     dataset = studio.datasets.start(project, 'empty', [str(data_dir / 'nothing')], num_signal=NUM_SIGNAL)
-    dataset = wait_for(studio, dataset, timeout=60)
+    dataset = build_finished(studio, dataset, timeout=60)
     assert dataset.status == 'failed'
     assert 'No audio file with a matching extension' in dataset.params['message']
     assert not Path(dataset.path).exists()
@@ -131,15 +119,12 @@ def test_empty_folder_ends_the_job_instead_of_hanging(studio, project, data_dir:
 def test_cancel_mid_run_removes_the_half_written_dataset(studio, project, data_dir: Path) -> None:
     synth_audio(data_dir / 'long', n_files=4, seconds=150.0, sr=22050)
     dataset = studio.datasets.start(project, 'long', [str(data_dir / 'long')], num_signal=NUM_SIGNAL)
-    deadline = time.monotonic() + 60
-    while studio.jobs.states[dataset.job_id].last.get('items', 0) < 3:
-        assert time.monotonic() < deadline, studio.jobs.log_tail(dataset.job_id)
-        studio.poll()
-        time.sleep(0.1)
+    poll_until(lambda: studio.jobs.states[dataset.job_id].last.get('items', 0) >= 3, 60, studio=studio,
+               interval=0.1, message=lambda: studio.jobs.log_tail(dataset.job_id))
     state = studio.jobs.states[dataset.job_id]
     assert 0 < state.progress < 1 and 'examples · ' in state.detail
     studio.jobs.cancel(dataset.job_id)
-    dataset = wait_for(studio, dataset, timeout=60)
+    dataset = build_finished(studio, dataset, timeout=60)
     assert dataset.status == 'cancelled'
     assert Job.get_by_id(dataset.job_id).status == 'cancelled'
     assert not Path(dataset.path).exists()
@@ -148,7 +133,7 @@ def test_cancel_mid_run_removes_the_half_written_dataset(studio, project, data_d
 def test_lazy_dataset_answers_rave_prompt(studio, project, data_dir: Path) -> None:
     synth_audio(data_dir / 'audio', n_files=3, seconds=2.0)
     dataset = studio.datasets.start(project, 'lazy', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL, lazy=True)
-    dataset = wait_for(studio, dataset)
+    dataset = build_finished(studio, dataset)
     assert dataset.status == 'ready', dataset.params.get('message')
     assert dataset.lazy and dataset.n_examples == 3
     assert dataset.n_seconds == pytest.approx(6.0, abs=0.05)
@@ -157,8 +142,8 @@ def test_lazy_dataset_answers_rave_prompt(studio, project, data_dir: Path) -> No
 
 def test_delete_keeps_files_unless_asked(studio, project, data_dir: Path) -> None:
     synth_audio(data_dir / 'audio', n_files=1, seconds=3.0)
-    first = wait_for(studio, studio.datasets.start(project, 'one', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL))
-    second = wait_for(studio, studio.datasets.start(project, 'two', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL))
+    first = build_finished(studio, studio.datasets.start(project, 'one', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL))
+    second = build_finished(studio, studio.datasets.start(project, 'two', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL))
     studio.datasets.delete(first)
     assert Path(first.path, 'data.mdb').exists() and studio.datasets.get(first.id) is None
     studio.datasets.delete(second, remove_files=True)
@@ -173,7 +158,7 @@ def test_missing_ffprobe_is_named_before_launch_and_ends_the_job(studio, project
     problems = studio.datasets.validate(project, 'x', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL)
     assert any('ffmpeg and ffprobe not found' in p for p in problems)
     dataset = studio.datasets.start(project, 'x', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL)
-    dataset = wait_for(studio, dataset, timeout=60)
+    dataset = build_finished(studio, dataset, timeout=60)
     assert dataset.status == 'failed'
     assert 'ffprobe or ffmpeg is missing' in dataset.params['message']
     assert not Path(dataset.path).exists()

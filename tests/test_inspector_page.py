@@ -1,10 +1,8 @@
 """The dataset inspector through NiceGUI's simulated user, on real datasets made by `rave preprocess`."""
 from __future__ import annotations
 
-import asyncio
 import io
 import shutil
-import time
 from pathlib import Path
 
 import lmdb
@@ -34,13 +32,6 @@ def db_copy(rave_db: Path, tmp_path: Path) -> Path:
     copy = tmp_path / 'db'
     shutil.copytree(rave_db, copy)
     return copy
-
-
-async def until(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, 'condition not met in time'
-        await asyncio.sleep(0.1)
 
 
 async def test_open_page_through_and_pick_examples(user: User, db_copy: Path) -> None:

@@ -1,0 +1,57 @@
+"""Poll-until helpers shared by the datasets tests: wait for a real job, or for the page, to reach a state —
+never a fixed sleep. Timeouts are generous (a loaded 2-core machine); on success they return at once."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from services.jobs import FINISHED
+from services.store import Dataset, Job
+
+
+def poll_until(condition: Callable[[], Any], timeout: float, *, studio=None, interval: float = 0.2,
+               message: str | Callable[[], str] = 'condition not met in time') -> Any:
+    """Call `condition()` until it returns something truthy, and return that. With `studio`, poll it first
+    each round, as the UI's single poller would (jobs are noticed, hooks run). At the deadline, fail with
+    `message` (or what the callable returns: e.g. the job's log tail)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if studio is not None:
+            studio.poll()
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(message() if callable(message) else message)
+        time.sleep(interval)
+
+
+def build_finished(studio, dataset: Dataset, timeout: float = 180.0) -> Dataset:
+    """Poll the studio like the UI does until the dataset's build has ended; its fresh row."""
+    def ended() -> Dataset | None:
+        fresh = Dataset.get_by_id(dataset.id)
+        return fresh if fresh.status != 'building' else None
+    return poll_until(ended, timeout, studio=studio, message=lambda: (
+        f'dataset still building after {timeout} s:\n{studio.jobs.log_tail(dataset.job_id)}'))
+
+
+def job_finished(studio, job: Job, timeout: float = 180.0) -> Job:
+    """Poll the studio until the job has ended (done, failed, cancelled or interrupted); its fresh row."""
+    def ended() -> Job | None:
+        fresh = Job.get_by_id(job.id)
+        return fresh if fresh.status in FINISHED else None
+    return poll_until(ended, timeout, studio=studio, message=lambda: (
+        f'job still {Job.get_by_id(job.id).status} after {timeout} s:\n{studio.jobs.log_tail(job.id)}'))
+
+
+async def until(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05,
+                message: str = 'the page never reached the expected state') -> Any:
+    """For user-fixture tests (event handlers run as tasks): wait, without blocking the loop, until
+    `condition()` is truthy; return it."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, message
+        await asyncio.sleep(interval)
+    return result
