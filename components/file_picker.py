@@ -100,9 +100,9 @@ def source_browser(settings: SettingsService, on_add, on_preview, ext=lambda: No
                     .props('dense outlined options-dense').classes('w-56 shrink-0').mark('root')
             up = ui.button(icon='arrow_upward', on_click=lambda: _go(here['path'].parent)) \
                 .props('flat round dense').tooltip('Up one folder').mark('up')
-            crumbs = ui.label().classes(f'{theme.MONO} break-all grow text-gray-600 dark:text-gray-300')
+            crumbs = ui.label().classes(f'{theme.MONO} break-all grow min-w-0 text-gray-600 dark:text-gray-300')
             ui.button('Add this folder', icon='playlist_add', on_click=lambda: on_add(str(here['path']))) \
-                .props('flat dense color=primary no-caps').mark('add-current')
+                .props('flat dense color=primary no-caps').classes('shrink-0').mark('add-current')
         listing = ui.column().classes('w-full gap-0 h-72 overflow-auto rounded-lg border border-gray-200 '
                                       'dark:border-gray-800')
 

@@ -24,8 +24,8 @@ def upload_panel(studio, project, on_uploaded) -> ui.upload:
              f'kept), which becomes an input folder. Up to {limit} MB per file; a .zip up to {limit} MB unpacked.') \
         .classes(theme.HINT + ' break-words')
     upload = ui.upload(multiple=True, auto_upload=True, label='Drop audio files or folders here') \
-        .props(f'flat bordered color=grey-2 text-color=grey-9 accept="{ACCEPT}"') \
-        .classes('w-full studio-folder-drop').mark('upload')
+        .props(f'flat bordered color=transparent text-color=primary accept="{ACCEPT}"') \
+        .classes('w-full studio-folder-drop [&_.q-uploader__subtitle]:hidden').mark('upload')
     with ui.row().classes('w-full items-center gap-2'):
         picker = ui.element('input').props('type=file webkitdirectory multiple data-testid=folder-input').classes('hidden') \
             .mark('folder-input')

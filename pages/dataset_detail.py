@@ -189,7 +189,7 @@ def _parameters(dataset: Dataset) -> None:
         for label, value in shown:
             with ui.column().classes('gap-0 min-w-0'):
                 ui.label(label).classes(theme.HINT)
-                ui.label(value).classes(f'{theme.MONO} truncate')
+                ui.label(value).classes(f'{theme.MONO} break-words')
 
 
 def _param_text(value) -> str:
@@ -321,7 +321,7 @@ def _validation(studio, dataset: Dataset) -> None:
                          'and holds the same number of samples, lazy entries still find their source file.') \
                     .classes(theme.HINT)
             start = ui.button('Check every entry', icon='fact_check', on_click=lambda: _run()) \
-                .props('unelevated color=primary no-caps').mark('validate')
+                .props('unelevated color=primary no-caps').classes('shrink-0').mark('validate')
             stop_button = ui.button('Stop', icon='stop', on_click=lambda: stop.set()).props('flat no-caps') \
                 .mark('validate-stop')
             stop_button.set_visibility(False)

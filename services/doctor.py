@@ -52,7 +52,7 @@ def examine(survey, *, output: Path, num_signal: int, channels: int, sr: int, la
         add(Finding('blocker', f'The output folder {output} already holds files (another dataset?). '
                                'Pick another name so nothing gets mixed or overwritten.'))
     if survey.skipped:
-        add(Finding('warning', f'{len(survey.skipped)} item(s) cannot be used and will be skipped; the rest is '
+        add(Finding('warning', f'{_n(len(survey.skipped), "item")} cannot be used and will be skipped; the rest is '
                                'preprocessed without them. Re-export them as WAV if you need them.',
                     [f'{p} — {why}' for p, why in survey.skipped]))
     usable = survey.usable
@@ -70,7 +70,7 @@ def examine(survey, *, output: Path, num_signal: int, channels: int, sr: int, la
             add(Finding('blocker', f'Every file is shorter than one example ({example_s:.1f} s), so nothing would '
                                    'be stored. Lower the example length or add longer recordings.'))
         elif short:
-            add(Finding('warning', f'{len(short)} file(s) are shorter than one example ({example_s:.1f} s) and '
+            add(Finding('warning', f'{_n(len(short), "file")} {_are(len(short))} shorter than one example ({example_s:.1f} s) and '
                                    'add nothing; the end of every file (less than one example) is also left out.',
                         [f'{f.path} — {f.duration:.1f} s' for f in short]))
     count = len(usable) if lazy else examples
@@ -92,10 +92,10 @@ def examine(survey, *, output: Path, num_signal: int, channels: int, sr: int, la
     layouts = Counter(f.channels for f in usable if f.channels)
     if channels == 1 and any(c > 1 for c in layouts):
         n = sum(v for c, v in layouts.items() if c > 1)
-        add(Finding('info', f'{n} file(s) are stereo or multichannel: RAVE keeps only their first (left) channel '
+        add(Finding('info', f'{_n(n, "file")} {_are(n)} stereo or multichannel: RAVE keeps only their first (left) channel '
                             'for a mono dataset; it does not mix them down.'))
     if channels == 2 and layouts.get(1):
-        add(Finding('info', f'{layouts[1]} mono file(s): RAVE copies their one channel to both sides of the '
+        add(Finding('info', f'{_n(layouts[1], "mono file")}: RAVE copies their one channel to both sides of the '
                             'stereo dataset.'))
     if lazy:
         add(Finding('info', 'Lazy dataset: only references to your files are stored. Training decodes them on '
@@ -135,3 +135,12 @@ def _disk(findings: list[Finding], output: Path, examples: int, num_signal: int,
 
 def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
+
+
+def _n(count: int, noun: str) -> str:
+    """'1 file', '3 files'."""
+    return f'{count} {noun}{"" if count == 1 else "s"}'
+
+
+def _are(count: int) -> str:
+    return 'is' if count == 1 else 'are'
