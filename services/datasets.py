@@ -112,9 +112,14 @@ class DatasetService:
         an uploaded folder keeps its sub-folders); refuses it with a clear message when it is over the size limit
         (Settings → max_upload_mb)."""
         self.check_upload_size(filename, size)
-        target = sources.upload_target(self.uploads(project), folder, filename)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+        while True:  # reserve the name at once: files of one folder arrive as parallel requests
+            target = sources.upload_target(self.uploads(project), folder, filename)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                target.touch(exist_ok=False)
+                return target
+            except FileExistsError:
+                continue
 
     def upload_folder(self, project: Project, folder: str) -> Path:
         """The folder a batch of uploads named `folder` lands in (what becomes an input folder)."""
