@@ -122,8 +122,6 @@ async def check_dataset(studio, project, state, datasets, checker) -> list[str]:
     if chosen is None:
         return ['Choose a dataset.']
     state['channels'] = min(state.get('channels') or chosen.channels or 1, chosen.channels or 1)
-    if chosen.sr and not state['macros'].get('SAMPLING_RATE'):
-        state['macros']['SAMPLING_RATE'] = None  # taken from the config, compared in the review
     return []
 
 

@@ -142,7 +142,7 @@ def dataset_choice(state: dict, datasets: dict) -> None:
             for d in datasets.values():
                 chosen = d.id == state['dataset']
                 with ui.card().classes('p-3 gap-1 cursor-pointer rounded-xl border-2 shadow-none '
-                                       + ('border-primary bg-primary/5' if chosen else
+                                       + (f'border-[{theme.ACCENT}] bg-primary/5' if chosen else
                                           'border-gray-200 dark:border-gray-800 hover:border-primary/50')) \
                         .on('click', lambda d=d: pick(d.id)).mark(f'dataset-{d.name}'):
                     with ui.row().classes('w-full items-center gap-2 no-wrap'):
@@ -217,7 +217,7 @@ def _toggles(options: dict, status: dict, chosen: list, mark: str, on_change) ->
                 if broken:
                     ui.label(f'Broken: {verdict["reason"]}').classes('text-xs text-negative break-words')
                 elif verdict and verdict.get('warning'):
-                    ui.label(verdict['warning'].capitalize()).classes('text-xs text-warning break-words')
+                    ui.label(verdict['warning'][:1].upper() + verdict['warning'][1:]).classes('text-xs text-warning break-words')
             if broken:
                 box.disable()
 
@@ -271,7 +271,7 @@ def operative(answer: dict) -> None:
              if answer.get('compression') else '—'),
             ('Phase 1', f'{m.get("PHASE_1_DURATION") or 0:,} steps'.replace(',', ' ')),
             ('Receptive field', f'{1000 * field_[0] / sr:.0f} ms ← x → {1000 * field_[1] / sr:.0f} ms' if field_ else '—'),
-            ('Parameters', f'{answer["parameters"] / 1e6:.2f} M' if answer.get('parameters') else '—')]
+            ('Parameters', f'{answer["parameters"] / 1e6:.2f} M (with the discriminator)' if answer.get('parameters') else '—')]
     with ui.element('div').classes('w-full grid grid-cols-[auto_1fr] gap-x-6 gap-y-1 text-sm').mark('operative'):
         for label, value in rows:
             ui.label(label).classes('text-gray-500')
@@ -282,6 +282,8 @@ def parameters(studio, project, state: dict, datasets: dict) -> None:
     answer = state.get('preview') or {}
     defaults = {**(answer.get('macros') or {}), **(answer.get('settings') or {})}
     dataset = datasets.get(state['dataset'])
+    if dataset is not None and dataset.sr and 'SAMPLING_RATE' not in state['macros']:
+        state['macros']['SAMPLING_RATE'] = dataset.sr  # train at the dataset's rate (an override if it differs)
     devices = dict(studio.monitor.devices())
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-x-8 gap-y-4'):
         with ui.column().classes('gap-2'):

@@ -33,10 +33,12 @@ def install() -> dict[str, float]:
 
     def configure_optimizers(self):
         configured = original(self)
+        applied = {}
         for key, entry in zip(('gen', 'dis'), configured):
             if key in wanted:
                 _set(entry, wanted[key])
-        print(f'[studio] learning rates: {wanted}', flush=True)
+                applied[key] = entry['optimizer'].param_groups[0]['lr']
+        print(f'[studio] learning rates: {applied}', flush=True)
         return configured
 
     rave.model.RAVE.configure_optimizers = configure_optimizers

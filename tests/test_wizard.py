@@ -1,0 +1,235 @@
+"""The new-run wizard through NiceGUI's simulated user: each step's checks, Back/Next, the review, save as
+template, and a real tiny v2_small run launched from it (with a learning rate the worker really applies);
+plus the pre-launch warnings of the training service with real gin answers."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import lmdb
+import pytest
+from nicegui import app
+from nicegui.testing import User
+
+from services import configs
+from services.store import Dataset, Job
+
+
+def register(studio, db_path: Path, name: str = 'tones', **extra) -> Dataset:
+    env = lmdb.open(str(db_path), readonly=True, lock=False)
+    entries = env.stat()['entries']
+    env.close()
+    fields = {'sr': 44100, 'channels': 1, 'n_examples': entries, 'n_seconds': 36.0, 'params': {'num_signal': 65536},
+              **extra}
+    return Dataset.create(project=studio.projects.current(None), name=name, path=str(db_path), status='ready',
+                          **fields)
+
+
+def set_value(user: User, marker: str, value) -> None:
+    for element in user.find(marker=marker).elements:
+        element.set_value(value)
+
+
+def click(user: User, marker: str) -> None:
+    user.find(marker=marker).click()
+
+
+async def until(condition, timeout: float = 600, what: str = 'condition'):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        await asyncio.sleep(0.3)
+    raise AssertionError(f'timed out waiting for {what}')
+
+
+async def see(user: User, text: str, timeout: float = 300) -> None:
+    """should_see with a deadline fit for a gin check on a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await user.should_see(text, retries=1)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def texts(user: User, marker: str) -> str:
+    out = []
+    for element in user.find(marker=marker).elements:
+        for e in [element, *element.descendants()]:
+            out.append(str(getattr(e, 'text', '') or getattr(e, 'content', '') or ''))
+    return ' '.join(out)
+
+
+@pytest.fixture
+def gin_cache(data_dir: Path, tmp_path_factory) -> None:
+    """The catalogue verdicts, computed once per session by the real worker and copied into this data folder."""
+    source = _session_cache(tmp_path_factory)
+    (data_dir / 'cache').mkdir(exist_ok=True)
+    shutil.copy(source, data_dir / 'cache' / 'gin_catalogue.json')
+
+
+_CACHE: dict = {}
+
+
+def _session_cache(tmp_path_factory) -> Path:
+    if 'path' not in _CACHE:
+        status = configs.ConfigStatus(tmp_path_factory.mktemp('gin-wizard'), lambda: sys.executable)
+        status.compute()
+        _CACHE['path'] = status.path
+    return _CACHE['path']
+
+
+async def test_wizard_without_a_dataset_says_what_to_do(user: User) -> None:
+    await user.open('/training/new')
+    await user.should_see('Quick start')
+    await user.should_see('No ready dataset in this project yet.')
+    click(user, 'next-start')
+    await user.should_see('build one on the Datasets page first')
+
+
+async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: User, rave_db: Path,
+                                                                         gin_cache) -> None:
+    studio = app.studio
+    dataset = register(studio, rave_db)
+    project = dataset.project
+    await user.open('/training/new')
+    await user.should_see('Quick start')
+    click(user, 'next-start')
+    await user.should_see(marker='dataset-tones')
+    click(user, 'next-dataset')
+
+    # config: a broken base blocks Next with gin's reason; a working composition shows its preview
+    await user.should_see(marker='base')
+    set_value(user, 'base', 'v2_nopqmf_small')
+    click(user, 'next-config')
+    await see(user, 'This combination does not work')
+    await see(user, 'amp_range')
+    set_value(user, 'base', 'v2_small')
+    set_value(user, 'addon-causal', True)
+    await see(user, 'gin parses it and builds the model')
+    await user.should_see('causal changes 1 binding(s)')
+    assert user.find(marker='augment-compress').elements.pop().enabled == \
+        studio.config_status.cached()['compress']['ok']  # a broken augmentation cannot be ticked
+    click(user, 'next-config')
+
+    # parameters: each problem named, Back keeps the choices
+    await see(user, 'Model values')
+    click(user, 'next-parameters')
+    await see(user, 'Give the run a name.')
+    user.find(marker='name').type('wizrun')
+    set_value(user, 'n_signal', 65000)
+    set_value(user, 'batch', 2)
+    set_value(user, 'max_steps', 3)
+    set_value(user, 'val_every', 2)
+    set_value(user, 'lr', 0.0005)
+    click(user, 'next-parameters')
+    await see(user, 'n_signal must be a multiple of 512')
+    click(user, 'back-parameters')
+    await user.should_see('causal changes 1 binding(s)')
+    click(user, 'next-config')
+    await see(user, 'Model values')
+    set_value(user, 'n_signal', 65536)
+    set_value(user, 'batch', 100)
+    click(user, 'next-parameters')
+    await see(user, 'Batch 100 is larger than')
+    set_value(user, 'batch', 2)
+    click(user, 'next-parameters')
+
+    # review: every choice, the checks, the estimate, the command; save as template
+    await see(user, 'Your choices')
+    review = texts(user, 'review')
+    assert 'wizrun' in review and 'v2_small + causal' in review and 'n_signal 65536' in review
+    assert 'Adam 0.0005 / 0.0001' in review
+    await user.should_see('Everything RAVE needs is in place.')
+    await user.should_see('No earlier run in this project.')
+    assert 'estimate' in texts(user, 'memory') and 'README' in texts(user, 'memory')
+    command = ' '.join(user.find(marker='command').elements.pop().content.replace('\\\n', ' ').split())
+    assert command.startswith('RAVE_STUDIO_LR=0.0005 rave train --config v2_small --config causal')
+    assert f'--db_path {dataset.path}' in command and '--n_signal 65536' in command and '--gpu -1' in command
+    click(user, 'save-template')
+    user.find(marker='template-name').type('quick causal')
+    click(user, 'template-save')
+    await until(lambda: studio.templates.template(project, 'quick causal'), 10, 'the template')
+    template = studio.templates.template(project, 'quick causal')['choices']
+    assert template['base'] == 'v2_small' and template['addons'] == ['causal'] and template['batch'] == 2
+
+    # launch: a real tiny run, landing on its run page
+    click(user, 'next-review')
+    await see(user, 'Ready to train wizrun')
+    click(user, 'launch')
+    await see(user, 'Stop & save checkpoint', timeout=120)
+    [run] = studio.training.list(project)
+    try:
+        assert run.name == 'wizrun' and run.configs == ['v2_small', 'causal']
+        assert run.params['lr'] == 0.0005 and run.params['flags'][:4] == ['--config', 'v2_small', '--config', 'causal']
+        series = await until(lambda: (s := studio.training.metrics(run)).step >= 1 and s, what='the first step')
+        lr_gen = list(series.values['lr_gen'])  # the worker logs the optimizer's real rates each step
+        lr_dis = list(series.values['lr_dis'])
+        assert lr_gen[0] == pytest.approx(0.0005, rel=0.01) and lr_dis[0] == pytest.approx(0.0001, rel=0.01)
+        lines = (Path(Job.get_by_id(run.job_id).folder) / 'log.txt').read_text()
+        assert "[studio] learning rates: {'gen': 0.0005}" in lines
+    finally:
+        studio.jobs.cancel(run.job_id)
+        await until(lambda: Job.get_by_id(run.job_id).status in ('cancelled', 'done', 'failed'), what='the end')
+
+    # the next run starts from the template and compares itself with the first run
+    await user.open('/training/new')
+    set_value(user, 'template', 'quick causal')
+    click(user, 'next-start')
+    click(user, 'next-dataset')
+    await see(user, 'gin parses it and builds the model')
+    click(user, 'next-config')
+    await see(user, 'Model values')
+    user.find(marker='name').type('wizrun')
+    set_value(user, 'batch', 1)
+    click(user, 'next-parameters')
+    await see(user, 'exists already in this project')
+    user.find(marker='name').clear()
+    user.find(marker='name').type('wizrun2')
+    click(user, 'next-parameters')
+    await see(user, 'Compare with a previous run')
+    diff = texts(user, 'diff')
+    assert 'Batch' in diff and 'Configs' not in diff and 'Learning rate' not in diff  # the template kept the rate
+
+
+def test_prelaunch_checks_use_the_real_composition(studio, rave_db: Path) -> None:
+    project = studio.projects.current(None)
+    dataset = register(studio, rave_db, name='tones48', sr=48000)
+    resampled, hybrid, nopqmf = configs.check(sys.executable, [
+        {'configs': ['v2_small'], 'model': True},
+        {'configs': ['v2_small', 'hybrid'], 'model': True, 'receptive_field': True},
+        {'configs': ['v2_nopqmf_small'], 'model': False}])
+    warns = studio.training.warnings(project, dataset, 'fresh', resampled)
+    assert any('44100 Hz but the dataset is 48000 Hz' in w for w in warns)
+    # hybrid turns v2_small's 512× into 2048×: the checks follow the composed model, not the base's name
+    assert not studio.training.validate(project, dataset, 's', 'v2_small', 65536, 2, 1, composition=resampled)
+    with_hybrid = ' '.join(studio.training.validate(project, dataset, 'h', 'v2_small', 65536 + 512, 2, 1,
+                                                    composition=hybrid))
+    assert 'multiple of 2048' in with_hybrid
+    assert 'Validation needs at least 128 latent frames' in ' '.join(
+        studio.training.validate(project, dataset, 'h', 'v2_small', 65536, 2, 1, composition=hybrid))
+    field_ = sum(hybrid['receptive_field']) + 2048
+    if field_ > 65536:
+        assert 'receptive field' in ' '.join(studio.training.validate(project, dataset, 'h', 'v2_small', 65536, 2, 1,
+                                                                      composition=hybrid))
+    assert 'amp_range' in ' '.join(studio.training.validate(project, dataset, 'b', 'v2_nopqmf_small', 131072, 2, 1,
+                                                            composition=nopqmf))
+    assert 'channel' in ' '.join(studio.training.validate(project, dataset, 'c', 'v2_small', 65536, 2, 2))
+    pca = studio.training.validate(project, dataset, 'p', 'v2', 65536, 2, 1)
+    assert 'Validation needs at least 128 latent frames' in ' '.join(pca)
+    bad = studio.training.validate(project, dataset, 'x', 'v2_small', 65536, 2, 1, lr=2.0, ema=1.5, save_every=0)
+    assert any('learning rate' in b for b in bad) and any('EMA' in b for b in bad) and any('Save every' in b for b in bad)
+    (studio.projects.folder(project, 'runs') / 'fresh_0123456789').mkdir()
+    assert any('fresh_0123456789' in w for w in studio.training.warnings(project, dataset, 'fresh', resampled))
+    flags = studio.training.arguments(dataset, 'n', 'v2_small', Path('/out'), 10, 5, 65536, 2, 1, 'cpu', 0,
+                                      addons=['causal'], augment=['mute'], overrides=['CAPACITY=32'],
+                                      save_every=100, ema=0.999)
+    assert flags[:6] == ['--config', 'v2_small', '--config', 'causal', '--augment', 'mute']
+    assert flags[-6:] == ['--save_every', '100', '--ema', '0.999', '--override', 'CAPACITY=32']
