@@ -12,7 +12,7 @@ from services.templates import TemplateError
 
 KINDS = (('base', 'Base configs', 'Choose one: the architecture.'),
          ('addon', 'Add-ons', 'Combine freely with a base.'),
-         ('augmentation', 'Augmentations', 'Applied to the training audio (rave train --augment).'),
+         ('augmentation', 'Augmentations', 'Applied to the training audio (--augment).'),
          ('custom', 'This project\'s configs', 'Your own, stored in the project.'))
 VALUE_LABELS = (('SAMPLING_RATE', 'Sampling rate', lambda v: f'{v / 1000:g} kHz'),
                 ('CAPACITY', 'Capacity', str), ('LATENT_SIZE', 'Latent size', lambda v: f'{v} dims'),
@@ -45,7 +45,8 @@ def create(studio, project) -> None:
     banner = ui.row().classes('w-full')
 
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-[320px_1fr] gap-4 items-start'):
-        with ui.card().classes(theme.CARD + ' p-2 gap-0').mark('catalogue'):
+        with ui.card().classes(theme.CARD + ' p-2 gap-0 lg:sticky lg:top-20 lg:max-h-[calc(100vh-7rem)] '
+                               'overflow-y-auto').mark('catalogue'):
             listing = ui.column().classes('w-full gap-0')
         detail = ui.column().classes('w-full gap-4')
 
@@ -251,7 +252,8 @@ def _editor(studio, project, custom: dict | None, refresh_all, derive: str = '')
         description = ui.input('Description', value=(custom or {}).get('description', '')) \
             .props('outlined dense').classes('w-full').mark('config-description')
         ui.label('One line shown in the catalogue and the wizard.').classes(theme.HINT)
-        editor = ui.codemirror(text, language='Python').classes('w-full h-72 text-xs border rounded') \
+        editor = ui.codemirror(text, language='Python',
+                               theme='vscodeDark' if app.storage.user.get('dark') else 'vscodeLight').classes('w-full h-72 text-xs border rounded') \
             .mark('config-text')
         message = ui.label('').classes('text-sm whitespace-pre-wrap').mark('config-message')
         busy = ui.spinner(size='sm')
