@@ -155,3 +155,13 @@ def test_gpu_memory_estimate_scales_from_the_readme_figure() -> None:
     smaller = configs.estimate_gpu_memory('v2', 2, 65536, 96, 30_000_000, 96)
     assert smaller['gb'] < at_defaults['gb'] / 4 and 'estimate' in smaller['basis'] and 'README' in smaller['basis']
     assert configs.estimate_gpu_memory('hybrid_custom', 8, 131072, 96, None, 96) is None
+
+
+def test_the_ui_side_never_imports_rave_or_torch() -> None:
+    code = ('import sys; import services.configs, services.templates, pages.configs, pages.training_wizard; '
+            'print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchaudio", "rave", "gin", '
+            '"pytorch_lightning", "scripts")))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, check=False,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == '[]'
