@@ -95,8 +95,8 @@ class MetricChart:
         self.appended = 0
         layout = copy.deepcopy(theme.CHART_LAYOUT)
         layout.update(margin={'l': 52, 'r': 12, 't': 8, 'b': 32}, showlegend=len(self.keys) > 1,
-                      legend={'orientation': 'h', 'y': -0.22, 'x': 0}, hovermode='x unified', uirevision=str(self.view))
-        layout['xaxis'].update(title={'text': 'step'}, autorange=self.view is None,
+                      legend={'orientation': 'h', 'y': -0.14, 'x': 0}, hovermode='x unified', uirevision=str(self.view))
+        layout['xaxis'].update(autorange=self.view is None,
                                **({'range': list(self.view)} if self.view else {}))
         layout['yaxis'].update(type='log' if self.log_y else 'linear', exponentformat='power')
         if self.gan_step is not None:

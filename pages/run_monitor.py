@@ -13,7 +13,7 @@ from pages import run_audio, run_system, tensorboard
 from services import metrics
 from services.store import Run
 
-SMOOTHING = 0.6  # TensorBoard's default
+SMOOTHING = 0.9  # per-step losses are noisy: stronger than TensorBoard's 0.6 for points every 50 steps
 STALL_S = 600.0  # a running run without a step for this long raises an alert
 COLLAPSE_DIMS = 1.0
 LEGACY = {'Spectral distance': ('loss-chart',), 'Validation': ('validation-chart',)}  # markers older tests use
@@ -131,7 +131,7 @@ class _Monitor:
             ui.label('Smoothing').classes('text-sm')
             slider = ui.slider(min=0, max=0.99, step=0.01, value=self.smoothing).classes('w-48') \
                 .props('label color=primary').mark('smoothing')
-            ui.label('EMA weight: 0 shows every step raw.').classes(theme.HINT)
+            ui.label('EMA weight over the faint raw curve; 0 shows every step raw. Steps on the x axis.').classes(theme.HINT)
             ui.space()
             ui.label('Drag on a chart to zoom (finer detail loads); double-click to reset.').classes(theme.HINT)
         slider.on('change', lambda e: self._set_smoothing(float(e.args)))

@@ -143,7 +143,7 @@ def _folders(studio, runs_root: Path, frame: _Embedded, refresh) -> None:
                         f'{r.run}-{r.version}', r.path, f'{r.run}/{r.version}')).props('flat round dense color=primary') \
                         .tooltip('Open in TensorBoard')
                     ui.button(icon='delete_outline', on_click=lambda r=row: _confirm_delete(studio, runs_root, r, refresh)) \
-                        .props('flat round dense color=negative').tooltip('Delete this version').mark('delete')
+                        .props('flat round dense color=negative').tooltip('Delete this version').mark(f'delete-{row.run}-{row.version}')
 
 
 def _confirm_delete(studio, runs_root: Path, row, refresh) -> None:

@@ -125,21 +125,41 @@ def downsample(x: np.ndarray, y: np.ndarray, buckets: int = 1000) -> tuple[np.nd
     return x[index], y[index]
 
 
+def average(x: np.ndarray, y: np.ndarray, buckets: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~buckets points: each bucket's mean at its middle step, plus both ends (for smoothed curves)."""
+    x, y = np.asarray(x), np.asarray(y, dtype=np.float64)
+    n = y.size
+    if n <= 2 * buckets:
+        return x, y
+    size = math.ceil(n / buckets)
+    m = n // size
+    block = y[:m * size].reshape(m, size)
+    finite = np.isfinite(block)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        means = np.where(finite, block, 0).sum(axis=1) / finite.sum(axis=1)
+    xs = np.concatenate([[x[0]], x[np.arange(m) * size + size // 2], [x[-1]]])
+    ys = np.concatenate([[y[0]], means, [y[-1]]])
+    return xs, ys
+
+
 def window(x: np.ndarray, y: np.ndarray, lo: float | None, hi: float | None,
-           buckets: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """The points with lo ≤ x ≤ hi (one neighbour either side, so lines reach the edges), downsampled."""
+           buckets: int = 1000, thin=downsample) -> tuple[np.ndarray, np.ndarray]:
+    """The points with lo ≤ x ≤ hi (one neighbour either side, so lines reach the edges), thinned by `thin`."""
     x, y = np.asarray(x), np.asarray(y)
     start = 0 if lo is None else max(int(np.searchsorted(x, lo, 'left')) - 1, 0)
     end = x.size if hi is None else min(int(np.searchsorted(x, hi, 'right')) + 1, x.size)
-    return downsample(x[start:end], y[start:end], buckets)
+    return thin(x[start:end], y[start:end], buckets)
 
 
 def display(x, y, smoothing: float = 0.0, buckets: int = 1000, lo: float | None = None,
             hi: float | None = None) -> tuple[list, list]:
-    """What a chart shows: smoothed over the whole series, then cut to the view and downsampled; JSON-ready."""
+    """What a chart shows, JSON-ready: the raw series with every bucket's min and max (spikes stay visible), or
+    the smoothed one (EMA over the whole series) as bucket means, cut to the view."""
     x = np.asarray(x)
-    y = ema(y, smoothing) if smoothing else np.asarray(y, dtype=np.float64)
-    xs, ys = window(x, y, lo, hi, buckets)
+    if smoothing:
+        xs, ys = window(x, ema(y, smoothing), lo, hi, buckets, thin=average)
+    else:
+        xs, ys = window(x, np.asarray(y, dtype=np.float64), lo, hi, buckets)
     return xs.tolist(), [v if math.isfinite(v) else None for v in ys.tolist()]
 
 

@@ -75,6 +75,16 @@ def test_display_window_zooms_to_full_detail() -> None:
     assert ys[7] is None  # NaN becomes a gap (JSON null), not a crash
 
 
+def test_smoothed_curves_are_drawn_as_bucket_means() -> None:
+    rng = np.random.default_rng(3)
+    x = np.arange(100_000)
+    y = rng.normal(size=x.size)
+    xs, ys = metrics.display(x, y, 0.9, buckets=500)
+    assert len(xs) <= 502 and xs[0] == 0 and xs[-1] == 99_999
+    smooth = metrics.ema(y, 0.9)
+    assert abs(ys[1] - smooth[:200].mean()) < 1e-9 and xs[1] == 100  # bucket of 200 steps, drawn at its middle
+
+
 def test_groups_cover_every_scalar_rave_logs() -> None:
     keys = ['loss', 'multiband_spectral_distance', 'fullband_spectral_distance', 'regularization', 'beta_factor',
             'adversarial', 'feature_matching', 'loss_dis', 'pred_real', 'pred_fake', 'lr_gen', 'lr_dis',

@@ -62,3 +62,19 @@ def test_log_folders_list_and_delete(tmp_path: Path, rave_run: Path) -> None:
         service.delete_folder(runs, tmp_path)
     service.delete_folder(runs, copy / 'version_1')
     assert [f.version for f in service.log_folders(runs)] == ['version_0']
+
+
+async def test_log_folder_manager_page_deletes_an_old_version_after_asking(user: User, rave_run: Path) -> None:
+    studio = app.studio
+    runs = studio.projects.folder(studio.projects.current(None), 'runs')
+    copy = Path(runs) / rave_run.name
+    shutil.copytree(rave_run, copy)
+    shutil.copytree(copy / 'version_0', copy / 'version_1')
+    await user.open('/training/tensorboard')
+    await user.should_see('2 version folder(s)')
+    await user.should_see(marker=f'logdir-{rave_run.name}-version_1')
+    user.find(marker=f'delete-{rave_run.name}-version_1').click()
+    await user.should_see('Delete ' + rave_run.name + '/version_1?')
+    user.find(marker='confirm-delete').click()
+    await user.should_see('1 version folder(s)')
+    assert not (copy / 'version_1').exists() and (copy / 'version_0').exists()
