@@ -24,7 +24,7 @@ def create(studio, project) -> None:
         ui.button('TensorBoard', icon='insights', on_click=lambda: ui.navigate.to('/training/tensorboard')) \
             .props('outline color=primary').mark('tensorboard')
         ui.button('Configs', icon='menu_book', on_click=lambda: ui.navigate.to('/training/configs')) \
-            .props('flat no-caps color=primary').mark('configs')
+            .props('flat color=primary').mark('configs')
         ui.button('New training', icon='add', on_click=lambda: ui.navigate.to('/training/new')) \
             .props('unelevated color=primary').mark('new')
 
