@@ -25,7 +25,7 @@ def upload_panel(studio, project, on_uploaded) -> ui.upload:
         .classes(theme.HINT + ' break-words')
     upload = ui.upload(multiple=True, auto_upload=True, label='Drop audio files or folders here') \
         .props(f'flat bordered color=transparent text-color=primary accept="{ACCEPT}"') \
-        .classes('w-full studio-folder-drop [&_.q-uploader__subtitle]:hidden').mark('upload')
+        .classes('w-full studio-folder-drop').mark('upload')
     with ui.row().classes('w-full items-center gap-2'):
         picker = ui.element('input').props('type=file webkitdirectory multiple data-testid=folder-input').classes('hidden') \
             .mark('folder-input')
@@ -92,6 +92,8 @@ def _install_script() -> None:
 
 _SCRIPT = r'''
 if (!window.studioFolders) window.studioFolders = (() => {
+  document.head.insertAdjacentHTML('beforeend',  // the byte counter under the label says nothing useful here
+    '<style>.studio-folder-drop .q-uploader__subtitle { display: none; }</style>');
   const SEP = '\u2044';
   const AUDIO = /\.(wav|aif|aiff|flac|mp3|ogg|opus|aac)$/i;
   const usable = (path) => AUDIO.test(path) && !/(^|\/)\./.test(path);
