@@ -13,7 +13,7 @@ START = [  # (label, hint, icon, target)
     ('New dataset', 'Turn a folder of audio into a RAVE dataset', 'library_add', '/datasets'),
     ('New training', 'Teach a model your sounds', 'model_training', '/training/new'),
     ('Export a model', 'Make a .ts file for nn~ and the Explorer', 'ios_share', '/export'),
-    ('Explore', 'Hear a model rebuild and morph audio', 'graphic_eq', '/explorer'),
+    ('Explore', 'Hear how a model rebuilds your audio', 'graphic_eq', '/explorer'),
 ]
 
 

@@ -12,8 +12,8 @@ PIPELINE = [  # (area, icon, what happens there)
                                    'back. It writes checkpoints as it learns; watch the losses fall.')),
     ('Export', 'ios_share', ('Turn a checkpoint into a TorchScript .ts file — for the Explorer, and for nn~ in '
                             'Max/MSP or Pure Data, or a VST host.')),
-    ('Explorer', 'graphic_eq', ('Play audio through a model: hear the reconstruction, bend the latent dimensions, '
-                               'morph between sounds.')),
+    ('Explorer', 'graphic_eq', ('Play any audio through a model: hear the original and its reconstruction side by '
+                               'side, with both waveforms and the latent figures.')),
 ]
 
 PARAMETERS = [  # (parameter, plain meaning)
