@@ -131,6 +131,45 @@ PLOTS_DRAWN = """(n) => {
   return plots.every(p => p._fullData && p._fullData.length && p.querySelector('.scatterlayer .trace path'));
 }"""
 
+# Marks of one page open, recorded in the page from its first script (a breakdown of "open → full curves").
+MARKS = """
+window.__marks = {};
+(() => {
+  const mark = (k) => { if (!(k in window.__marks)) window.__marks[k] = performance.now(); };
+  const check = () => {
+    const plots = [...document.querySelectorAll('.js-plotly-plot')];
+    if (plots.length) mark('plot_divs');
+    const drawn = plots.filter(p => p.querySelector('.scatterlayer .trace path'));
+    if (drawn.length) mark('first_chart');
+    const seen = drawn.filter(p => { const r = p.getBoundingClientRect(); return r.top < innerHeight; });
+    const inView = plots.filter(p => { const r = p.getBoundingClientRect(); return r.top < innerHeight; });
+    if (inView.length && seen.length === inView.length) mark('charts_in_view');
+    if (plots.length >= 8 && drawn.length === plots.length) mark('all_charts');
+    plots.forEach(p => {  // replots after the first draw (resize, relayout): work a first open should not need
+      if (!p.on || p.__counted) return;
+      p.__counted = true;
+      p.on('plotly_afterplot', () => {
+        window.__marks.replots_after_draw = (window.__marks.replots_after_draw || 0) + 1;
+        window.__marks.last_replot = performance.now();
+      });
+    });
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true});
+  document.addEventListener('DOMContentLoaded', () => mark('dom_content_loaded'));
+  let busy = 0;
+  try {
+    new PerformanceObserver((l) => l.getEntries().forEach(e => { busy += e.duration; window.__marks.long_tasks_ms = busy; }))
+      .observe({type: 'longtask', buffered: true});
+  } catch (e) {}
+})();
+"""
+BREAKDOWN = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const plotly = performance.getEntriesByType('resource').find(r => r.name.includes('plotly'));
+  return {...window.__marks, html_response_start: nav.responseStart, html_response_end: nav.responseEnd,
+          html_kb: nav.decodedBodySize / 1024, plotly_js_end: plotly ? plotly.responseEnd : null};
+}"""
+
 HOOK_EXTEND = """() => {
   window.__extend = [];
   const plot = document.querySelector('.js-plotly-plot');
@@ -145,6 +184,18 @@ HOOK_EXTEND = """() => {
     return result;
   };
   P.__hooked = true;
+  window.__tick = [];  // everything the page does with a tick's points (queueing, and a redraw when one is due)
+  const charts = window.studioCharts;
+  if (charts && !charts.__hooked) {
+    const extend = charts.extend;
+    charts.extend = function (...args) {
+      const t = performance.now();
+      const result = extend.apply(this, args);
+      window.__tick.push([t, performance.now() - t]);
+      return result;
+    };
+    charts.__hooked = true;
+  }
   return true;
 }"""
 
@@ -168,12 +219,16 @@ def measure(port: int, run_id: int, clicks: int, timings: Path) -> dict:
                                    polling='raf', timeout=120_000)
             frame.append(page.evaluate('performance.now()') / 1000)
         out['frame_s'] = frame
-        opens = []
+        opens, marks = [], []
+        page.add_init_script(MARKS)
         for _ in range(5):
             page.goto(url)
             page.wait_for_function(PLOTS_DRAWN, arg=n_plots, timeout=120_000, polling='raf')
             opens.append(page.evaluate('performance.now()') / 1000)
+            page.wait_for_timeout(800)  # replots that follow the first draw (a resize 100 ms later)
+            marks.append(page.evaluate(BREAKDOWN))
         out['open_s'] = opens
+        out['marks'] = marks
         out['charts'] = n_plots
         out['points_on_screen'] = page.evaluate(
             "[...document.querySelectorAll('.js-plotly-plot')].reduce((a, p) => a + p.data.reduce((b, t) => "
@@ -182,16 +237,10 @@ def measure(port: int, run_id: int, clicks: int, timings: Path) -> dict:
         timings.write_text('')
         page.evaluate(HOOK_EXTEND)
         time.sleep(20)  # ~20 live ticks
-        calls = page.evaluate('window.__extend')
         server = [float(v) for v in timings.read_text().split()]
-        ticks: list[list[float]] = []
-        for start, duration in calls:
-            if ticks and start - ticks[-1][0] < 300:
-                ticks[-1][1] += duration
-            else:
-                ticks.append([start, duration])
         out['tick_server_ms'] = server
-        out['tick_client_ms'] = [d for _, d in ticks]
+        out['redraw_ms'] = _per_tick(page.evaluate('window.__extend'))  # extendTraces calls (replots) per tick
+        out['tick_client_ms'] = _per_tick(page.evaluate('window.__tick'))  # all browser work per tick
 
         burners = [subprocess.Popen([PYTHON, '-c', 'while True: pass']) for _ in range(2)]
         try:
@@ -204,6 +253,17 @@ def measure(port: int, run_id: int, clicks: int, timings: Path) -> dict:
                 b.wait()
         browser.close()
     return out
+
+
+def _per_tick(calls: list[list[float]]) -> list[float]:
+    """Durations of calls that start within 300 ms of each other, summed (one tick's calls)."""
+    ticks: list[list[float]] = []
+    for start, duration in calls:
+        if ticks and start - ticks[-1][0] < 300:
+            ticks[-1][1] += duration
+        else:
+            ticks.append([start, duration])
+    return [d for _, d in ticks]
 
 
 def _clicks(page, n: int) -> list[float]:
@@ -292,11 +352,20 @@ def main() -> None:
     print(f"charts: {result['charts']}, points drawn: {result['points_on_screen']:,} (of {points:,} logged)")
     print(f'open → full curves: median {statistics.median(opens):.3f} s, best {min(opens):.3f} s '
           f'(runs: {", ".join(f"{v:.3f}" for v in opens)})  aim ≤ 0.8 s')
+    keys = sorted({k for m in result['marks'] for k, v in m.items() if v is not None}, key=lambda k: statistics.median(
+        [m[k] for m in result['marks'] if m.get(k) is not None]))
+    print('  breakdown (median ms after navigation start, html_kb in KiB): ' + ', '.join(
+        f"{k} {statistics.median([m[k] for m in result['marks'] if m.get(k) is not None]):.0f}" for k in keys))
     print(f"for comparison, the Help page in the same frame: median {statistics.median(result['frame_s']):.3f} s")
     if server_ms and client_ms:
         print(f'live tick: server median {statistics.median(server_ms):.2f} ms (n={len(server_ms)}), '
-              f'browser extendTraces median {statistics.median(client_ms):.2f} ms (n={len(client_ms)}); '
-              f'total {statistics.median(server_ms) + statistics.median(client_ms):.2f} ms  aim ≤ 10 ms')
+              f'browser median {statistics.median(client_ms):.2f} ms, p95 {p95(client_ms):.2f} ms '
+              f'(n={len(client_ms)}); total {statistics.median(server_ms) + statistics.median(client_ms):.2f} ms'
+              '  aim ≤ 10 ms')
+    redraws = result['redraw_ms']
+    print(f"  ticks that redrew a chart (extendTraces): {len(redraws)} of {len(client_ms)}" +
+          (f", their replot time median {statistics.median(redraws):.2f} ms, max {max(redraws):.2f} ms"
+           if redraws else ''))
     print(f"click → DOM under 2 CPU burners: log-scale p95 {p95(result['click_log_ms']):.1f} ms, "
           f"median {statistics.median(result['click_log_ms']):.1f} ms; tab switch p95 "
           f"{p95(result['click_tab_ms']):.1f} ms  aim ≤ 100 ms")

@@ -38,6 +38,7 @@ class Column:
     def __init__(self, dtype=np.float64, capacity: int = 256) -> None:
         self._data = np.empty(capacity, dtype=dtype)
         self._n = 0
+        self._smooth: tuple[float, int, np.ndarray, float, int] | None = None  # weight, length, EMA, its state
 
     def append(self, value) -> None:
         if self._n == self._data.size:
@@ -56,6 +57,26 @@ class Column:
     @property
     def array(self) -> np.ndarray:
         return self._data[:self._n]
+
+    def smoothed(self, weight: float) -> np.ndarray:
+        """`ema(self.array, weight)`, continued from the last call's state: a live series is smoothed once, not on
+        every page open or tick (the last weight asked for is kept)."""
+        w, n, out, acc, count = self._smooth if self._smooth and self._smooth[0] == weight else (
+            weight, 0, np.empty(0), 0.0, 0)
+        if n < self._n:
+            if out.size < self._n:
+                out = np.resize(out, max(self._n, 2 * out.size))
+            new = self.array[n:].astype(np.float64)
+            finite = np.isfinite(new)
+            x = new[finite]
+            if x.size:
+                from scipy.signal import lfilter
+                acc_seq, _ = lfilter([1 - w], [1, -w], x, zi=[w * acc])
+                new[finite] = acc_seq / (1 - w ** (count + np.arange(1, x.size + 1, dtype=np.float64)))
+                acc, count = float(acc_seq[-1]), count + x.size
+            out[n:self._n] = new
+            self._smooth = (w, self._n, out, acc, count)
+        return out[:self._n]
 
     def index(self, value) -> int:
         hits = np.flatnonzero(self.array == value)
@@ -157,7 +178,8 @@ def display(x, y, smoothing: float = 0.0, buckets: int = 1000, lo: float | None 
     the smoothed one (EMA over the whole series) as bucket means, cut to the view."""
     x = np.asarray(x)
     if smoothing:
-        xs, ys = window(x, ema(y, smoothing), lo, hi, buckets, thin=average)
+        smooth = y.smoothed(smoothing) if isinstance(y, Column) else ema(y, smoothing)
+        xs, ys = window(x, smooth, lo, hi, buckets, thin=average)
     else:
         xs, ys = window(x, np.asarray(y, dtype=np.float64), lo, hi, buckets)
     return xs.tolist(), [v if math.isfinite(v) else None for v in ys.tolist()]

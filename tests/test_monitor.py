@@ -50,6 +50,22 @@ def test_ema_matches_tensorboards_debiased_recursion() -> None:
     assert np.nanstd(smoothed[1:]) < np.nanstd(y)
 
 
+def test_live_smoothing_continues_where_it_left_off() -> None:
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=30_000)
+    y[[7, 20_000]] = [np.nan, np.inf]
+    column = metrics.Column()
+    column.extend(y[:10_000])
+    first = column.smoothed(0.9).copy()
+    for v in y[10_000:10_050]:  # live points, one tick at a time
+        column.append(v)
+        column.smoothed(0.9)
+    column.extend(y[10_050:])
+    assert np.allclose(first, metrics.ema(y[:10_000], 0.9), equal_nan=True)
+    assert np.allclose(column.smoothed(0.9), metrics.ema(y, 0.9), equal_nan=True)  # same as smoothing it whole
+    assert np.allclose(column.smoothed(0.5), metrics.ema(y, 0.5), equal_nan=True)  # another weight starts afresh
+
+
 def test_downsampling_keeps_every_extreme_and_both_ends() -> None:
     rng = np.random.default_rng(2)
     n = 1_000_003
