@@ -295,6 +295,14 @@ def release(path: str | Path) -> None:
             current.env.close()
 
 
+def release_all() -> None:
+    """Close every cached environment (at shutdown, or between independent users of one process)."""
+    with _LOCK:
+        for current in _READERS.values():
+            current.env.close()
+        _READERS.clear()
+
+
 def key(index: int) -> bytes:
     return f'{index:08d}'.encode()
 

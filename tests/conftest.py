@@ -13,6 +13,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 pytest_plugins = ['nicegui.testing.user_plugin', 'rave_fixtures']
 
 
+@pytest.fixture(autouse=True)
+def _close_lmdb_readers():
+    """Each test starts with no LMDB held open by the reader cache (lmdb refuses a 2nd open in one process)."""
+    yield
+    from services import lmdb_reader
+    lmdb_reader.release_all()
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / 'data'

@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-import lmdb
 import pytest
 
+from services import lmdb_reader
 from services.store import Checkpoint, Dataset, Job
 from services.training import TrainingError
 
@@ -18,9 +18,7 @@ TINY = {'config': 'v2_small', 'n_signal': 65536, 'batch': 2, 'channels': 1, 'dev
 
 def register(studio, db_path: Path, name: str = 'tones', status: str = 'ready') -> Dataset:
     project = studio.projects.current(None)
-    env = lmdb.open(str(db_path), readonly=True, lock=False)
-    entries = env.stat()['entries']
-    env.close()
+    entries = lmdb_reader.entries(db_path)  # lmdb refuses a second open of a path another test holds open
     return Dataset.create(project=project, name=name, path=str(db_path), status=status, sr=44100, channels=1,
                           n_examples=entries, params={'num_signal': 65536})
 
