@@ -1,8 +1,8 @@
 """The frame every page shares: header with project switcher and jobs indicator, navigation drawer."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from nicegui import app, ui
 
@@ -40,10 +40,9 @@ def frame(studio: Studio, path: str, title: str) -> Iterator[Project]:
         ui.button(icon='dark_mode', on_click=lambda: dark.set_value(not dark.value)) \
             .props('flat round dense').tooltip('Light / dark theme').mark('theme')
         if app.storage.user.get('user'):
-            with ui.button(icon='account_circle').props('flat round dense'):
-                with ui.menu():
-                    ui.menu_item(f'Signed in as {app.storage.user["user"]}').props('disable')
-                    ui.menu_item('Sign out', on_click=_logout)
+            with ui.button(icon='account_circle').props('flat round dense'), ui.menu():
+                ui.menu_item(f'Signed in as {app.storage.user["user"]}').props('disable')
+                ui.menu_item('Sign out', on_click=_logout)
 
     # below 1100 px the drawer shrinks to icons (mini) so 800 px screens keep their width for content
     with ui.left_drawer(value=True, bordered=True) \

@@ -6,8 +6,8 @@ import inspect
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from nicegui import app, ui
 from platformdirs import user_data_dir

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / 'tests'), str(ROOT / 'bench')]
 
-from bench_spine import direct  # noqa: E402
-from rave_fixtures import synth_audio  # noqa: E402
+from bench_spine import direct
+from rave_fixtures import synth_audio
 
 
 def via_studio(studio, project, audio: Path, name: str) -> tuple[float, float]:

@@ -16,7 +16,7 @@ def status_chip(status: str) -> ui.chip:
 def fmt_duration(seconds: float | None) -> str:
     if seconds is None:
         return '—'
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     if h:

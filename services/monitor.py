@@ -59,9 +59,13 @@ class SystemMonitor:
             with warnings.catch_warnings():  # pynvml now re-exports nvidia-ml-py and warns about it
                 warnings.simplefilter('ignore', FutureWarning)
                 import pynvml
+        except ImportError as e:
+            self.gpu_error = f'GPU figures unavailable ({e}); jobs run on the CPU.'
+            return None
+        try:
             pynvml.nvmlInit()
             return pynvml
-        except Exception as e:  # no NVIDIA driver: the studio runs on CPU
+        except (pynvml.NVMLError, OSError) as e:  # no NVIDIA driver: the studio runs on CPU
             self.gpu_error = f'No NVIDIA GPU found ({type(e).__name__}); jobs run on the CPU.'
             return None
 
@@ -78,7 +82,7 @@ class SystemMonitor:
                 out.append(GpuFigures(i, name.decode() if isinstance(name, bytes) else name,
                                       float(nv.nvmlDeviceGetUtilizationRates(h).gpu), int(mem.used),
                                       int(mem.total)))
-        except Exception as e:
+        except nv.NVMLError as e:
             self.gpu_error = f'GPU figures unavailable: {e}'
         return out
 

@@ -66,7 +66,7 @@ def check_python(python: str) -> str:
         return f'{python} does not exist.'
     try:
         out = subprocess.run([exe, '-c', 'import importlib.metadata as m; print(m.version("acids-rave"))'],
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         return f'{python} could not be run: {e}'
     if out.returncode != 0:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-
 from rave_fixtures import synth_audio
+
 from services.store import Dataset, Export, Job, Run
 
 
@@ -61,7 +61,7 @@ def test_audio_to_model_you_can_hear(studio) -> None:
     assert model_path.is_file() and model_path.parent == Path(project.location) / 'exports'
 
     # 7. explorer: original and reconstruction side by side
-    source = sorted(audio.glob('*.wav'))[0]
+    source = min(audio.glob('*.wav'))
     rec = studio.inference.reconstruct(project, export, source)
     wait_for(studio, lambda: Job.get_by_id(rec.job_id).status in ('done', 'failed'), 300, 'reconstruction')
     assert Job.get_by_id(rec.job_id).status == 'done', Job.get_by_id(rec.job_id).message

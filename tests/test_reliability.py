@@ -132,7 +132,6 @@ def test_real_rave_preprocess_survives_a_studio_kill(data_dir: Path, tmp_path: P
     """The same with RAVE's own preprocess on synthesized audio: killed studio, reattached, complete dataset."""
     import lmdb
     import yaml
-
     from rave_fixtures import synth_audio
     audio = data_dir / 'audio'
     synth_audio(audio, n_files=10, seconds=30.0)
