@@ -259,7 +259,7 @@ def test_reconcile_settles_dead_finished_and_live_jobs(jobs: JobService, data_di
         import time
         for i in range(1, 31):
             print(f'dataset length: 0:00:{i:02d}.000000: : {i}it [00:00, 23.22it/s]', flush=True)
-            time.sleep(0.1)
+            time.sleep(0.4)  # long enough to still run after the restart on a loaded machine
     '''))
     # the studio "goes down": nobody polls; meanwhile one host is killed and one job finishes
     dead_pid = Job.get_by_id(dead.id).pid
@@ -267,6 +267,7 @@ def test_reconcile_settles_dead_finished_and_live_jobs(jobs: JobService, data_di
     os.killpg(dead_pid, signal.SIGKILL)
     wait_until(lambda: (Path(Job.get_by_id(finished.id).folder) / 'result.json').exists(), what='result')
     wait_until(lambda: gone(dead_pid), what='host killed')
+    wait_until(lambda: 'dataset length' in jobs.log_tail(live.id), what='live job progress')
     assert {status(j.id) for j in (dead, finished, live)} == {'running'}
 
     restarted = JobService(data_dir)  # a new studio process on the same data folder
