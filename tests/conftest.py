@@ -1,6 +1,7 @@
 """Shared fixtures: a studio on a temporary data folder, and NiceGUI's simulated `user` on it."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,19 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 pytest_plugins = ['nicegui.testing.user_plugin', 'rave_fixtures']
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The `rave-studio` command the system tests start must run this checkout, not another editable install."""
+    import subprocess
+    probe = 'import app, os; print(os.path.dirname(os.path.abspath(app.__file__)))'
+    out = subprocess.run([sys.executable, '-c', probe],
+                         cwd='/', capture_output=True, text=True, check=False,
+                         env={k: v for k, v in os.environ.items() if k != 'PYTHONPATH'})
+    installed = out.stdout.strip()
+    if Path(installed or '/nonexistent').resolve() != (ROOT / 'app').resolve():
+        pytest.exit(f'rave-studio in this environment runs {installed or "nothing"}, not {ROOT}: '
+                    'run the tests with ./studio.sh test (it installs this checkout).', returncode=4)
 
 
 @pytest.fixture(autouse=True)
