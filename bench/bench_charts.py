@@ -145,12 +145,12 @@ window.__marks = {};
     const inView = plots.filter(p => { const r = p.getBoundingClientRect(); return r.top < innerHeight; });
     if (inView.length && seen.length === inView.length) mark('charts_in_view');
     if (plots.length >= 8 && drawn.length === plots.length) mark('all_charts');
-    plots.forEach(p => {  // replots after the first draw (resize, relayout): work a first open should not need
+    plots.forEach(p => {  // Plotly draws and redraws (first draws included once caught, resizes, relayouts)
       if (!p.on || p.__counted) return;
       p.__counted = true;
       p.on('plotly_afterplot', () => {
-        window.__marks.replots_after_draw = (window.__marks.replots_after_draw || 0) + 1;
-        window.__marks.last_replot = performance.now();
+        window.__marks.afterplot_events = (window.__marks.afterplot_events || 0) + 1;
+        window.__marks.last_afterplot = performance.now();
       });
     });
   };
@@ -225,7 +225,7 @@ def measure(port: int, run_id: int, clicks: int, timings: Path) -> dict:
             page.goto(url)
             page.wait_for_function(PLOTS_DRAWN, arg=n_plots, timeout=120_000, polling='raf')
             opens.append(page.evaluate('performance.now()') / 1000)
-            page.wait_for_timeout(800)  # replots that follow the first draw (a resize 100 ms later)
+            page.wait_for_timeout(800)  # draws that follow (charts drawn later, a resize 100 ms later)
             marks.append(page.evaluate(BREAKDOWN))
         out['open_s'] = opens
         out['marks'] = marks
