@@ -140,14 +140,14 @@ def _export_row(studio, project: Project, export: Export, refresh) -> None:
                 status_chip(export.status)
                 if export.streaming:
                     ui.chip('streaming', icon='stream').props('dense square outline color=primary').classes('text-xs')
-            ui.label(str(path)).classes(theme.MONO + ' text-gray-500 truncate')
+            ui.label(str(path)).classes(theme.MONO + ' text-gray-500 truncate max-w-full')
             message = studio.exports.message(export)
             if message:
                 ui.label(message).classes('text-sm text-negative whitespace-pre-wrap')
-        ui.label(fmt_bytes(path.stat().st_size) if exists else '—').classes(f'{theme.NUMBER} text-sm w-20')
+        ui.label(fmt_bytes(path.stat().st_size) if exists else '—').classes(f'{theme.NUMBER} text-sm w-20 shrink-0')
         ui.label(export.created.strftime('%d %b %H:%M') if isinstance(export.created, dt.datetime) else '') \
-            .classes(f'{theme.HINT} w-24 max-sm:hidden')
-        with ui.row().classes('w-44 justify-end gap-1 no-wrap'):
+            .classes(f'{theme.HINT} w-24 shrink-0 whitespace-nowrap max-sm:hidden')
+        with ui.row().classes('w-44 shrink-0 justify-end gap-1 no-wrap'):
             if exists and not export.streaming:
                 ui.button(icon='graphic_eq', on_click=lambda: ui.navigate.to(f'/explorer?export={export.id}')) \
                     .props('flat round dense').tooltip('Open in the explorer').mark('explore')
