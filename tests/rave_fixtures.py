@@ -49,6 +49,16 @@ def run_cli(args: list[str], cwd: Path, stdin: str = '', timeout: float = 600) -
     return out
 
 
+def register_dataset(studio, db_path: Path, name: str = 'tones', **fields):
+    """Index a RAVE dataset made by the CLI fixtures in the studio's current project, as the Datasets page would."""
+    from services import lmdb_reader
+    from services.store import Dataset
+    entries = lmdb_reader.entries(db_path)  # lmdb refuses a second open of a path another test holds open
+    values = {'status': 'ready', 'sr': 44100, 'channels': 1, 'n_examples': entries,
+              'n_seconds': entries * 2 * 65536 / 44100, 'params': {'num_signal': 65536}, **fields}
+    return Dataset.create(project=studio.projects.current(None), name=name, path=str(db_path), **values)
+
+
 @pytest.fixture(scope='session')
 def rave_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp('rave')

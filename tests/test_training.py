@@ -8,19 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
+from rave_fixtures import register_dataset
 
-from services import lmdb_reader
-from services.store import Checkpoint, Dataset, Job
+from services.store import Checkpoint, Job
 from services.training import TrainingError
 
 TINY = {'config': 'v2_small', 'n_signal': 65536, 'batch': 2, 'channels': 1, 'device': 'cpu', 'workers': 0}
 
 
-def register(studio, db_path: Path, name: str = 'tones', status: str = 'ready') -> Dataset:
-    project = studio.projects.current(None)
-    entries = lmdb_reader.entries(db_path)  # lmdb refuses a second open of a path another test holds open
-    return Dataset.create(project=project, name=name, path=str(db_path), status=status, sr=44100, channels=1,
-                          n_examples=entries, params={'num_signal': 65536})
+register = register_dataset  # the other training tests import it from here
 
 
 def wait_for(studio, condition, timeout: float = 600, what: str = 'condition'):

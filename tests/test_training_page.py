@@ -5,20 +5,15 @@ import asyncio
 import time
 from pathlib import Path
 
-import lmdb
 from nicegui import app
 from nicegui.testing import User
+from rave_fixtures import register_dataset
 
 from services.store import Dataset
 
 
 def register(db_path: Path) -> Dataset:
-    studio = app.studio
-    env = lmdb.open(str(db_path), readonly=True, lock=False)
-    entries = env.stat()['entries']
-    env.close()
-    return Dataset.create(project=studio.projects.current(None), name='tones', path=str(db_path), status='ready',
-                          sr=44100, channels=1, n_examples=entries, params={'num_signal': 65536})
+    return register_dataset(app.studio, db_path)
 
 
 async def until(condition, timeout: float = 600, what: str = 'condition'):

@@ -9,23 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-import lmdb
 import pytest
 from nicegui import app
 from nicegui.testing import User
+from rave_fixtures import register_dataset
 
 from services import configs
-from services.store import Dataset, Job
-
-
-def register(studio, db_path: Path, name: str = 'tones', **extra) -> Dataset:
-    env = lmdb.open(str(db_path), readonly=True, lock=False)
-    entries = env.stat()['entries']
-    env.close()
-    fields = {'sr': 44100, 'channels': 1, 'n_examples': entries, 'n_seconds': 36.0, 'params': {'num_signal': 65536},
-              **extra}
-    return Dataset.create(project=studio.projects.current(None), name=name, path=str(db_path), status='ready',
-                          **fields)
+from services.store import Job
 
 
 def set_value(user: User, marker: str, value) -> None:
@@ -97,7 +87,7 @@ async def test_wizard_without_a_dataset_says_what_to_do(user: User) -> None:
 async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: User, rave_db: Path,
                                                                          gin_cache) -> None:
     studio = app.studio
-    dataset = register(studio, rave_db)
+    dataset = register_dataset(studio, rave_db)
     project = dataset.project
     await user.open('/training/new')
     await user.should_see('Quick start')
@@ -201,7 +191,7 @@ async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: 
 
 def test_prelaunch_checks_use_the_real_composition(studio, rave_db: Path) -> None:
     project = studio.projects.current(None)
-    dataset = register(studio, rave_db, name='tones48', sr=48000)
+    dataset = register_dataset(studio, rave_db, name='tones48', sr=48000)
     resampled, hybrid, nopqmf = configs.check(sys.executable, [
         {'configs': ['v2_small'], 'model': True},
         {'configs': ['v2_small', 'hybrid'], 'model': True, 'receptive_field': True},
