@@ -12,20 +12,10 @@ import pytest
 from nicegui import app
 from nicegui.testing import User
 from rave_fixtures import synth_audio
+from waiting import job_finished
 
 from services.inference import InferenceError
-from services.store import Export, Job
-
-
-def wait_job(studio, job_id: int, timeout: float = 600) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        studio.jobs.poll()
-        job = Job.get_by_id(job_id)
-        if job.status in ('done', 'failed', 'interrupted', 'cancelled'):
-            return job
-        time.sleep(0.5)
-    raise AssertionError(f'job {job_id} did not finish in {timeout} s:\n{studio.jobs.log_tail(job_id)}')
+from services.store import Export
 
 
 def register_export(studio, rave_export: Path) -> tuple:
@@ -50,7 +40,7 @@ def test_reconstruct_audio_of_any_format(studio, rave_export: Path, tmp_path: Pa
         subprocess.run(['ffmpeg', '-v', 'error', '-y', '-i', str(source), str(converted)], check=True)
         source = converted
     rec = studio.inference.reconstruct(project, export, source)
-    job = wait_job(studio, rec.job_id)
+    job = job_finished(studio, rec.job_id, 600)
     assert job.status == 'done', studio.jobs.log_tail(job.id)
     result = studio.inference.result(rec.folder)
     assert studio.inference.status(rec)[0] == 'done'
@@ -75,7 +65,7 @@ def test_bad_input_gives_a_clear_message(studio, rave_export: Path, tmp_path: Pa
     text = tmp_path / 'notes.wav'
     text.write_text('this is not audio at all\n' * 50)
     rec = studio.inference.reconstruct(project, export, text)
-    job = wait_job(studio, rec.job_id)
+    job = job_finished(studio, rec.job_id, 600)
     status, message = studio.inference.status(rec)
     assert job.status == 'failed' and status == 'failed'
     assert 'notes.wav is not an audio file' in message and 'Pick' in message

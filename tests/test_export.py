@@ -2,24 +2,13 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
+from waiting import job_finished
 
 from services.exports import ExportError
-from services.store import Export, Job
-
-
-def wait_job(studio, job_id: int, timeout: float = 600) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        studio.jobs.poll()
-        job = Job.get_by_id(job_id)
-        if job.status in ('done', 'failed', 'interrupted', 'cancelled'):
-            return job
-        time.sleep(0.5)
-    raise AssertionError(f'job {job_id} did not finish in {timeout} s:\n{studio.jobs.log_tail(job_id)}')
+from services.store import Export
 
 
 @pytest.fixture
@@ -61,7 +50,7 @@ def test_export_checkpoint_and_use_it(studio, imported, streaming: bool) -> None
     checkpoint = studio.exports.runs_with_checkpoints(project)[0].checkpoints[0]
     export = studio.exports.start(project, run, checkpoint.path, streaming, 'tiny_model')
     assert export.status == 'running'
-    job = wait_job(studio, export.job_id)
+    job = job_finished(studio, export.job_id, 600)
     export = Export.get_by_id(export.id)
     assert job.status == 'done', studio.jobs.log_tail(job.id)
     assert job.command.startswith('rave export --run ')
@@ -91,7 +80,7 @@ def test_export_of_broken_checkpoint_fails_clearly(studio, imported) -> None:
     broken = Path(run.folder) / 'version_0' / 'checkpoints' / 'broken.ckpt'
     broken.write_bytes(b'this is not a torch checkpoint')
     export = studio.exports.start(project, run, broken, False, 'broken')
-    job = wait_job(studio, export.job_id)
+    job = job_finished(studio, export.job_id, 600)
     export = Export.get_by_id(export.id)
     assert job.status == 'failed' and export.status == 'failed'
     message = studio.exports.message(export)

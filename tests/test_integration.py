@@ -1,28 +1,15 @@
 """Audio → dataset → training → export → explorer, through the studio's own services, with real RAVE on CPU."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import torch
 from rave_fixtures import synth_audio
+from waiting import wait_for
 
 from services.store import Dataset, Export, Job, Run
-
-
-def wait_for(studio, predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        studio.poll()
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    logs = '\n'.join(f'--- job {j.id} {j.kind} {j.status}: {j.message}\n{studio.jobs.log_tail(j.id, 3000)}'
-                     for j in Job.select())
-    raise AssertionError(f'timed out waiting for {what}\n{logs}')
 
 
 def test_audio_to_model_you_can_hear(studio) -> None:

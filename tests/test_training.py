@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from rave_fixtures import register_dataset
+from waiting import wait_for
 
 from services.store import Checkpoint, Job
 from services.training import TrainingError
@@ -17,17 +17,6 @@ TINY = {'config': 'v2_small', 'n_signal': 65536, 'batch': 2, 'channels': 1, 'dev
 
 
 register = register_dataset  # the other training tests import it from here
-
-
-def wait_for(studio, condition, timeout: float = 600, what: str = 'condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        studio.poll()
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f'timed out waiting for {what}')
 
 
 def finished(studio, run_id: int):

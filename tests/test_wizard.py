@@ -13,6 +13,7 @@ import pytest
 from nicegui import app
 from nicegui.testing import User
 from rave_fixtures import register_dataset
+from test_training_page import until
 
 from services import configs
 from services.store import Job
@@ -25,15 +26,6 @@ def set_value(user: User, marker: str, value) -> None:
 
 def click(user: User, marker: str) -> None:
     user.find(marker=marker).click()
-
-
-async def until(condition, timeout: float = 600, what: str = 'condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        await asyncio.sleep(0.3)
-    raise AssertionError(f'timed out waiting for {what}')
 
 
 async def see(user: User, text: str, timeout: float = 300) -> None:

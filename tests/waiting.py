@@ -1,4 +1,4 @@
-"""Poll-until helpers shared by the datasets tests: wait for a real job, or for the page, to reach a state —
+"""Poll-until helpers shared by the tests: wait for a real job, or for the page, to reach a state —
 never a fixed sleep. Timeouts are generous (a loaded 2-core machine); on success they return at once."""
 from __future__ import annotations
 
@@ -37,13 +37,25 @@ def build_finished(studio, dataset: Dataset, timeout: float = 180.0) -> Dataset:
         f'dataset still building after {timeout} s:\n{studio.jobs.log_tail(dataset.job_id)}'))
 
 
-def job_finished(studio, job: Job, timeout: float = 180.0) -> Job:
-    """Poll the studio until the job has ended (done, failed, cancelled or interrupted); its fresh row."""
+def job_finished(studio, job: Job | int, timeout: float = 180.0) -> Job:
+    """Poll the studio until the job (a row or its id) has ended (done, failed, cancelled or interrupted);
+    its fresh row."""
+    job_id = job if isinstance(job, int) else job.id
+
     def ended() -> Job | None:
-        fresh = Job.get_by_id(job.id)
+        fresh = Job.get_by_id(job_id)
         return fresh if fresh.status in FINISHED else None
     return poll_until(ended, timeout, studio=studio, message=lambda: (
-        f'job still {Job.get_by_id(job.id).status} after {timeout} s:\n{studio.jobs.log_tail(job.id)}'))
+        f'job still {Job.get_by_id(job_id).status} after {timeout} s:\n{studio.jobs.log_tail(job_id)}'))
+
+
+def wait_for(studio, condition: Callable[[], Any], timeout: float = 600, what: str = 'condition') -> Any:
+    """poll_until for the real-RAVE tests: on failure the message names `what` and shows every job's log tail."""
+    def report() -> str:
+        logs = '\n'.join(f'--- job {j.id} {j.kind} {j.status}: {j.message}\n{studio.jobs.log_tail(j.id, 3000)}'
+                         for j in Job.select())
+        return f'timed out after {timeout} s waiting for {what}\n{logs}'
+    return poll_until(condition, timeout, studio=studio, interval=0.3, message=report)
 
 
 async def until(condition: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05,
