@@ -28,7 +28,7 @@ class Studio:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         open_database(self.data_dir / 'studio.db')
         self.settings = SettingsService(self.data_dir)
-        self.jobs = JobService(self.data_dir, python=self.settings.python)
+        self.jobs = JobService(self.data_dir)
         self.jobs.limits['preprocess'] = int(self.settings.get('parallel_preprocess') or 1)
         self.projects = ProjectService(self.data_dir)
         self.datasets = DatasetService(self.jobs, self.settings, self.projects)
@@ -49,7 +49,6 @@ class Studio:
 
     def poll(self) -> None:
         """The one global poller tick: job state and metrics, then system figures every 2 s."""
-        self.jobs.python = self.settings.python
         self.jobs.poll()
         self.training.poll()
         if time.monotonic() - self._last_monitor >= 2.0:

@@ -48,10 +48,9 @@ Describer = Callable[[JobState], None]
 
 
 class JobService:
-    def __init__(self, data_dir: Path, python: str | None = None) -> None:
+    def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / 'jobs'
         self.root.mkdir(parents=True, exist_ok=True)
-        self.python = python or sys.executable
         self.states: dict[int, JobState] = {}
         self.limits: dict[str, int] = {'cpu': 1, 'preprocess': 1}  # slots named gpu:N hold one job each too
         self.cooperative: set[str] = set()  # kinds whose worker pauses itself between steps (control.json)
