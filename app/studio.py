@@ -4,20 +4,20 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from services.configs import ConfigStatus
-from services.dataset_library import DatasetLibrary
-from services.dataset_stats import DatasetStatsService
-from services.datasets import DatasetService
-from services.exports import ExportService
-from services.inference import InferenceService
+from services.training.configs import ConfigStatus
+from services.datasets.library import DatasetLibrary
+from services.datasets.statistics import DatasetStatsService
+from services.datasets.preprocessing import DatasetService
+from services.models.exports import ExportService
+from services.models.inference import InferenceService
 from services.jobs import JobService
 from services.monitor import SystemMonitor
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import open_database
-from services.templates import TemplateService
-from services.tensorboard import TensorBoardService
-from services.training import TrainingService
+from services.training.templates import TemplateService
+from services.training.tensorboard import TensorBoardService
+from services.training.runs import TrainingService
 
 
 class Studio:

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from nicegui import app
 
 from app.studio import Studio
-from services.tensorboard import PREFIX
+from services.training.tensorboard import PREFIX
 
 HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization',
               'proxy-authenticate', 'content-length', 'content-encoding', 'host'}

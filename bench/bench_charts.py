@@ -74,7 +74,7 @@ def serve(data_dir: Path, port: int, timings: Path) -> None:
     from nicegui import ui
 
     from app.main import build
-    from pages import run_monitor
+    from pages.training import run_monitor
 
     tick = run_monitor._Monitor.tick
 

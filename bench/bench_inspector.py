@@ -30,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from services import lmdb_reader
+from services.datasets import lmdb_reader
 
 PAGE = 25  # the inspector's default page size
 

@@ -12,7 +12,7 @@ from nicegui.app.range_response import get_range_response
 from app import theme
 from components.status import fmt_bytes
 from components.waveform import waveform
-from services import sources
+from services.datasets import sources
 
 _ROUTE = '/media/source'
 _current: dict = {}  # the settings the route checks against: the latest studio that installed it

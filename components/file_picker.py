@@ -8,7 +8,7 @@ from nicegui import run, ui
 
 from app import theme
 from components.status import fmt_bytes
-from services import sources
+from services.datasets import sources
 from services.settings import SettingsService
 
 

@@ -14,8 +14,8 @@ from nicegui import context, events, ui
 from nicegui.element import Element
 
 from app import theme
-from services import metrics
-from services.training import Series
+from services.training import metrics
+from services.training.runs import Series
 
 BUCKETS = 400  # per trace on screen: ≤ ~800 points (a chart is ~600 px wide), min and max of each bucket kept
 RAW_BUCKETS = 200  # the faint unsmoothed curve behind a smoothed one

@@ -8,7 +8,7 @@ import time
 from nicegui import events, run, ui
 
 from app import theme
-from services.datasets import DatasetError
+from services.datasets.preprocessing import DatasetError
 
 SETTLE_S = 0.8  # a folder arrives as one request per file: report (and re-survey) once they stop coming
 ACCEPT = 'audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus,.aac,.zip'

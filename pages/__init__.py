@@ -2,21 +2,10 @@
 
 A builder is `build(studio, project, **path_params)`.
 """
-from pages import (
-    configs,
-    dashboard,
-    dataset_inspector,
-    datasets,
-    explorer,
-    export,
-    help,
-    models,
-    projects,
-    settings,
-    tensorboard,
-    training,
-    training_wizard,
-)
+from pages.training import configs, tensorboard, overview as training, wizard as training_wizard
+from pages import dashboard, help, projects, settings
+from pages.datasets import inspector as dataset_inspector, overview as datasets
+from pages.models import explorer, export, library as models
 
 ROUTES = {
     '/': ('Dashboard', dashboard.create),

@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from services.sources import AUDIO_SUFFIXES, upload_target
+from services.datasets.sources import AUDIO_SUFFIXES, upload_target
 
 MAX_ENTRIES = 20000
 CHUNK = 1 << 20

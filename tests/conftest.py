@@ -31,7 +31,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def _close_lmdb_readers():
     """Each test starts with no LMDB held open by the reader cache (lmdb refuses a 2nd open in one process)."""
     yield
-    from services import lmdb_reader
+    from services.datasets import lmdb_reader
     lmdb_reader.release_all()
 
 

@@ -51,7 +51,7 @@ def run_cli(args: list[str], cwd: Path, stdin: str = '', timeout: float = 600) -
 
 def register_dataset(studio, db_path: Path, name: str = 'tones', **fields):
     """Index a RAVE dataset made by the CLI fixtures in the studio's current project, as the Datasets page would."""
-    from services import lmdb_reader
+    from services.datasets import lmdb_reader
     from services.store import Dataset
     entries = lmdb_reader.entries(db_path)  # lmdb refuses a second open of a path another test holds open
     values = {'status': 'ready', 'sr': 44100, 'channels': 1, 'n_examples': entries,

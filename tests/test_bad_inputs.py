@@ -19,7 +19,7 @@ import soundfile as sf
 from rave_fixtures import synth_audio
 from waiting import build_finished
 
-from services.datasets import DatasetError
+from services.datasets.preprocessing import DatasetError
 from services.store import Dataset, Job
 
 NUM_SIGNAL = 16384  # 0.74 s examples
@@ -271,7 +271,7 @@ def test_bad_parameters_are_named(studio, project, data_dir: Path, params: dict,
 
 
 def test_too_small_db_size_and_disk_are_explained(studio, project, data_dir: Path) -> None:
-    from services.doctor import estimated_bytes, pca_ok, split_sizes
+    from services.datasets.doctor import estimated_bytes, pca_ok, split_sizes
     assert split_sizes(51) == (49, 2) and pca_ok(51) and not pca_ok(50)
     assert estimated_bytes(10, NUM_SIGNAL, 2) > estimated_bytes(10, NUM_SIGNAL, 1)
     synth_audio(data_dir / 'audio', n_files=1, seconds=3.0)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from services import configs
-from services.templates import TemplateError
+from services.training import configs
+from services.training.templates import TemplateError
 
 SOX_CONFIGS = ('v2_nopqmf', 'v2_with_augs', 'normalize_ambient', 'compress')
 
@@ -158,7 +158,8 @@ def test_gpu_memory_estimate_scales_from_the_readme_figure() -> None:
 
 
 def test_the_ui_side_never_imports_rave_or_torch() -> None:
-    code = ('import sys; import services.configs, services.templates, pages.configs, pages.training_wizard; '
+    code = ('import sys; import services.training.configs, services.training.templates, pages.training.configs, '
+            'pages.training.wizard; '
             'print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchaudio", "rave", "gin", '
             '"pytorch_lightning", "scripts")))')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, check=False,

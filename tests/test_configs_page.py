@@ -8,7 +8,7 @@ from nicegui import app
 from nicegui.testing import User
 from test_wizard import gin_cache, see, texts  # noqa: F401 - gin_cache is a fixture
 
-from services import configs
+from services.training import configs
 
 
 async def test_catalogue_shows_verdicts_values_changes_and_source(user: User, gin_cache) -> None:  # noqa: F811

@@ -13,8 +13,8 @@ import yaml
 from rave_fixtures import synth_audio
 from waiting import build_finished
 
-from services import lmdb_reader
-from services.datasets import DatasetError, read_lmdb
+from services.datasets import lmdb_reader
+from services.datasets.preprocessing import DatasetError, read_lmdb
 from services.store import Dataset, Job
 
 NUM_SIGNAL = 16384

@@ -12,8 +12,8 @@ from nicegui.testing import User
 from rave_fixtures import synth_audio
 from waiting import until
 
-from services import lmdb_reader
-from services.datasets import read_lmdb
+from services.datasets import lmdb_reader
+from services.datasets.preprocessing import read_lmdb
 from services.store import Dataset
 
 

@@ -12,7 +12,7 @@ from rave_fixtures import synth_audio
 from udls.generated import AudioExample
 from waiting import build_finished, poll_until
 
-from services.datasets import example_seconds
+from services.datasets.preprocessing import example_seconds
 from services.store import Dataset, Job
 
 NUM_SIGNAL = 16384  # 0.74 s examples at 44.1 kHz: tiny and quick

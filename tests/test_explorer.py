@@ -14,7 +14,7 @@ from nicegui.testing import User
 from rave_fixtures import synth_audio
 from waiting import job_finished
 
-from services.inference import InferenceError
+from services.models.inference import InferenceError
 from services.store import Export
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from waiting import job_finished
 
-from services.exports import ExportError
+from services.models.exports import ExportError
 from services.store import Export
 
 

@@ -13,7 +13,7 @@ from nicegui import app
 from nicegui.testing import User
 from test_lmdb_reader import lazy_db  # noqa: F401 - the lazy dataset fixture, shared
 
-from services import lmdb_reader
+from services.datasets import lmdb_reader
 from services.store import Dataset
 
 

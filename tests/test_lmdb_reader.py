@@ -15,7 +15,7 @@ import soundfile as sf
 import yaml
 from rave_fixtures import run_cli, synth_audio
 
-from services import lmdb_reader
+from services.datasets import lmdb_reader
 
 RAVE_DECODE = r'''
 import json, sys, numpy as np
@@ -151,7 +151,7 @@ def test_rebuilt_folder_is_reopened(tmp_path: Path, rave_db: Path) -> None:
 def test_read_lmdb_shares_the_cache_and_leaves_nothing_open(tmp_path: Path, rave_db: Path) -> None:
     """services.datasets.read_lmdb counts through the cached env while the inspector holds it open, opens
     nothing that stays open otherwise, and a removed (then rebuilt) dataset folder drops its cached env."""
-    from services.datasets import _remove_lmdb, read_lmdb
+    from services.datasets.preprocessing import _remove_lmdb, read_lmdb
     copy = tmp_path / 'copy'
     shutil.copytree(rave_db, copy)
     count = len(lmdb_reader.reader(copy))  # the inspector has it open

@@ -15,9 +15,9 @@ from nicegui import app, ui
 from nicegui.testing import User
 from test_training import TINY, register, wait_for
 
-from services import metrics
+from services.training import metrics
 from services.store import Job, Run
-from services.training import Series
+from services.training.runs import Series
 
 
 # ---- series and display ------------------------------------------------------------------------

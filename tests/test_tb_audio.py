@@ -6,7 +6,7 @@ from pathlib import Path
 import soundfile as sf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from services.tensorboard import TensorBoardService
+from services.training.tensorboard import TensorBoardService
 
 N_SIGNAL = 65536  # tests/rave_fixtures.TINY_TRAIN
 

@@ -9,7 +9,7 @@ import pytest
 from nicegui import app
 from nicegui.testing import User
 
-from services.tensorboard import TensorBoardError, TensorBoardService
+from services.training.tensorboard import TensorBoardError, TensorBoardService
 
 
 async def test_tensorboard_proxied_through_the_studio(user: User, rave_run: Path) -> None:

@@ -11,7 +11,7 @@ from rave_fixtures import register_dataset
 from waiting import wait_for
 
 from services.store import Checkpoint, Job
-from services.training import TrainingError
+from services.training.runs import TrainingError
 
 TINY = {'config': 'v2_small', 'n_signal': 65536, 'batch': 2, 'channels': 1, 'device': 'cpu', 'workers': 0}
 
@@ -31,7 +31,7 @@ def metric_lines(job: Job) -> list[dict]:
 
 
 def test_configs_are_read_without_importing_rave() -> None:
-    code = ('import sys; from services import training, configs; cs = {c.name: c.compression for c in '
+    code = ('import sys; from services.training import runs, configs; cs = {c.name: c.compression for c in '
             'configs.base_configs()}; print(cs["v2_small"], cs["v2"], cs["discrete"]); '
             'print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "rave", "pytorch_lightning")))')
     out = subprocess.run([sys.executable, '-c', code], check=False, capture_output=True, text=True,
@@ -86,7 +86,7 @@ def test_training_run_reports_every_step_and_registers_checkpoints(studio, rave_
     assert {'best', 'epoch'} <= kinds
     assert all(Path(c.path).exists() for c in studio.training.checkpoints(run))
     # a finished run's metrics are read from its file on demand by a fresh service
-    from services.training import TrainingService
+    from services.training.runs import TrainingService
     fresh = TrainingService(studio.jobs, studio.settings, studio.projects)
     assert fresh.metrics(run).steps['loss'] == [1, 2, 3, 4, 5, 6]
 

@@ -14,9 +14,9 @@ import psutil
 import pytest
 from test_training import TINY, finished, metric_lines, register, wait_for
 
-from services import run_control
+from services.training import run_control
 from services.store import Checkpoint, Job, RunAttempt
-from services.training import TrainingError
+from services.training.runs import TrainingError
 
 PAUSE_S = 6.0
 

@@ -15,7 +15,7 @@ from nicegui.testing import User
 from rave_fixtures import register_dataset
 from test_training_page import until
 
-from services import configs
+from services.training import configs
 from services.store import Job
 
 

@@ -55,7 +55,7 @@ def fingerprint(db: Path) -> dict:
 
 def compute(db: Path, sources: list[str], ext: list[str], num_signal: int, max_examples: int,
             report=lambda fraction, what: None) -> dict:
-    from services import lmdb_reader
+    from services.datasets import lmdb_reader
 
     started = time.time()
     key = fingerprint(db)

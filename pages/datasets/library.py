@@ -11,7 +11,7 @@ from nicegui import events, run, ui
 
 from app import theme
 from components.status import fmt_bytes, fmt_duration, status_chip
-from services.datasets import DatasetError
+from services.datasets.preprocessing import DatasetError
 from services.store import Dataset
 
 SORT_LABELS = {'created': 'Date', 'name': 'Name', 'size': 'Size on disk', 'examples': 'Examples',

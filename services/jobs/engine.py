@@ -23,7 +23,7 @@ from services.store import Job, Project, now
 ACTIVE = ('queued', 'running', 'paused')
 CANCEL_GRACE_S = 15.0
 FINISHED = ('done', 'failed', 'interrupted', 'cancelled')
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -244,6 +244,10 @@ class JobService:
                 self._end_leftovers(job)
                 self._finish(job, 'cancelled', None, 'Cancelled by the user (forced).')
         self._start_ready()
+
+    def track(self, job: Job) -> JobState:
+        """The state of a job (read from its files the first time it is asked for)."""
+        return self._track(job)
 
     def shutdown_children(self) -> None:
         """Forget Popen handles without touching the jobs: they keep running on their own."""
@@ -468,33 +472,3 @@ def _last_error(log: str) -> str:
         if 'Error' in line or 'error:' in line.lower() or 'Exception' in line:
             return line[:300]
     return lines[-1][:300] if lines else ''
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m services.jobs queue --data-dir D --kind K --title T -- CMD...`: queue a job without
-    launching it; the studio serving D launches it at its next poll (used by the reliability tests)."""
-    import argparse
-
-    from services.store import open_database
-
-    parser = argparse.ArgumentParser(prog='python -m services.jobs')
-    parser.add_argument('action', choices=['queue'])
-    parser.add_argument('--data-dir', required=True)
-    parser.add_argument('--kind', default='task')
-    parser.add_argument('--title', default='Queued from the command line')
-    parser.add_argument('--slot', default=None)
-    parser.add_argument('--cwd', default='')
-    argv = sys.argv[1:] if argv is None else argv
-    split = argv.index('--') if '--' in argv else len(argv)
-    args, cmd = parser.parse_args(argv[:split]), argv[split + 1:]
-    if not cmd:
-        parser.error('give the command after --')
-    data_dir = Path(args.data_dir).expanduser().resolve()
-    open_database(data_dir / 'studio.db')
-    job = JobService(data_dir).submit(args.kind, args.title, cmd, cwd=args.cwd, slot=args.slot, start=False)
-    print(job.id)
-    return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

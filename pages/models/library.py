@@ -8,7 +8,7 @@ from nicegui import ui
 
 from app import theme
 from components.status import fmt_bytes, status_chip
-from services.exports import ExportError, RunCheckpoints
+from services.models.exports import ExportError, RunCheckpoints
 from services.store import Project
 
 

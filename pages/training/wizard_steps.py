@@ -8,11 +8,11 @@ import json
 from nicegui import run, ui
 
 from app import theme
-from pages.configs import may_edit
-from services import configs
+from pages.training.configs import may_edit
+from services.training import configs
 from services.store import Run
-from services.templates import TemplateError
-from services.training import learning_rate_env
+from services.training.templates import TemplateError
+from services.training.runs import learning_rate_env
 
 # the config values worth exposing (RAVE_NOTES §3), as `--override` names them: (key, label, hint, suffix)
 MACRO_FIELDS = (

@@ -8,7 +8,7 @@ from nicegui import ui
 from app import theme
 from components.job_console import job_console
 from components.status import status_chip
-from pages import run_controls, run_monitor
+from pages.training import run_controls, run_monitor
 from services.store import Run
 
 ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted live; '

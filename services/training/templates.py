@@ -11,7 +11,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from services import configs
+from services.training import configs
 from services.projects import ProjectService
 from services.store import Project, now
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
-from pages.dataset_detail import detail as dataset_detail
-from pages.dataset_library import library
-from pages.dataset_wizard import wizard
+from pages.datasets.detail import detail as dataset_detail
+from pages.datasets.library import library
+from pages.datasets.wizard import wizard
 from services.store import Dataset
 
 ABOUT = ('A dataset is the training material for a RAVE model: your recordings cut into short examples '

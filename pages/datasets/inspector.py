@@ -12,7 +12,7 @@ from app import theme
 from components.spectrogram import show_spectrogram, spectrogram
 from components.status import fmt_bytes, fmt_duration
 from components.waveform import waveform
-from services import lmdb_reader
+from services.datasets import lmdb_reader
 from services.store import Dataset
 
 PAGE_SIZES = [10, 25, 50, 100]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
-from pages import training_wizard_steps as parts
-from services import configs
-from services.training import TrainingError
+from pages.training import wizard_steps as parts
+from services.training import configs
+from services.training.runs import TrainingError
 
 STEPS = ('Start', 'Dataset', 'Config', 'Parameters', 'Review', 'Launch')
 

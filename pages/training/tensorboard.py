@@ -11,7 +11,7 @@ from nicegui import ui
 from app import theme
 from components.status import fmt_bytes
 from services.store import Run
-from services.tensorboard import TensorBoardError
+from services.training.tensorboard import TensorBoardError
 
 
 def create(studio, project) -> None:

@@ -11,7 +11,7 @@ from components.file_picker import source_browser
 from components.job_console import job_console
 from components.status import fmt_duration
 from components.uploader import upload_panel
-from services.datasets import (
+from services.datasets.preprocessing import (
     DEFAULT_MAX_DB_GB,
     MAX_NUM_SIGNAL,
     MIN_NUM_SIGNAL,

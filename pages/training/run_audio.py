@@ -8,9 +8,9 @@ from nicegui import ui
 
 from app import theme
 from components.audio import audio_card
-from pages import tensorboard
+from pages.training import tensorboard
 from services.store import Run
-from services.tensorboard import TensorBoardError
+from services.training.tensorboard import TensorBoardError
 
 
 class AudioTab:

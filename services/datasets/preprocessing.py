@@ -14,12 +14,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services import lmdb_reader, sources
-from services.doctor import Finding, examine
+from services.datasets import lmdb_reader, sources
+from services.datasets.doctor import Finding, examine
 from services.jobs import JobService, JobState
 from services.projects import ProjectService, slug
 from services.settings import SettingsService
-from services.sources import SourceFile
+from services.datasets.sources import SourceFile
 from services.store import Dataset, Job, Project
 from services.uploads import Unpacked, UploadRefused, unpack_zip
 

@@ -1,6 +1,6 @@
 """The dataset library: tags, search/filter/sort, clone, portable archives and the LMDB validation checker.
 
-Builds on DatasetService (which makes and registers datasets) and on services.lmdb_reader (the one cached
+Builds on DatasetService (which makes and registers datasets) and on services.datasets.lmdb_reader (the one cached
 read-only LMDB environment per path, and its integrity check); never imports torch.
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import lmdb
 
-from services import lmdb_reader
-from services.datasets import DatasetError, DatasetService, read_lmdb
+from services.datasets import lmdb_reader
+from services.datasets.preprocessing import DatasetError, DatasetService, read_lmdb
 from services.projects import slug
 from services.store import Dataset, Project, now
 

@@ -9,8 +9,8 @@ from nicegui import run, ui
 from app import theme
 from components.job_console import job_console
 from components.status import fmt_bytes, fmt_duration, status_chip
-from pages.dataset_statistics import statistics
-from services.datasets import SAMPLING_RATES, DatasetError, example_seconds
+from pages.datasets.statistics import statistics
+from services.datasets.preprocessing import SAMPLING_RATES, DatasetError, example_seconds
 from services.store import Dataset, Job
 
 PARAM_LABELS = {'num_signal': 'num_signal (samples)', 'channels': 'channels', 'sampling_rate': 'sampling rate (Hz)',

@@ -9,8 +9,8 @@ from nicegui import ui
 from app import theme
 from components.metric_chart import MetricChart
 from components.status import fmt_duration
-from pages import run_audio, run_system, tensorboard
-from services import metrics
+from pages.training import run_audio, run_system, tensorboard
+from services.training import metrics
 from services.store import Run
 
 SMOOTHING = 0.9  # per-step losses are noisy: stronger than TensorBoard's 0.6 for points every 50 steps

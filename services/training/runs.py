@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from services import configs, run_control
+from services.training import configs, run_control
 from services.jobs import FINISHED, JobService, JobState
-from services.metrics import Column
+from services.training.metrics import Column
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt, db

@@ -7,8 +7,8 @@ from pathlib import Path
 from nicegui import app, run, ui
 
 from app import theme
-from services import configs
-from services.templates import TemplateError
+from services.training import configs
+from services.training.templates import TemplateError
 
 KINDS = (('base', 'Base configs', 'Choose one: the architecture.'),
          ('addon', 'Add-ons', 'Combine freely with a base.'),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from services.datasets import RAVE_EXTENSIONS
+from services.datasets.preprocessing import RAVE_EXTENSIONS
 from services.jobs import ACTIVE, JobService, JobState
 from services.settings import SettingsService
 from services.store import Dataset, Job

@@ -10,7 +10,7 @@ from app import theme
 from components.audio import media_url
 from components.job_console import job_console
 from components.status import fmt_bytes, status_chip
-from services.exports import ExportError
+from services.models.exports import ExportError
 from services.store import Export, Project
 
 

@@ -8,7 +8,7 @@ from nicegui import ui
 from app import theme
 from components.audio import audio_card, media_url
 from components.status import fmt_duration
-from services.inference import InferenceError, Reconstruction
+from services.models.inference import InferenceError, Reconstruction
 from services.store import Project
 
 
