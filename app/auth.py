@@ -12,7 +12,7 @@ from nicegui import app, ui
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from app.studio import Studio
-from services import users
+from services import access, users
 
 # only what the login page itself needs to render and talk to its server (socket.io also polls over HTTP;
 # a socket only reaches a page whose random client id the browser got from that page, itself behind login)
@@ -24,7 +24,19 @@ BLOCKED_NICEGUI = ('/_nicegui/auto/', '/_nicegui/client/')
 PRIVATE_MEDIA = ('/media/data/studio.db', '/media/data/.')
 
 
+_shared = {'on': False}
+
+
+def actor() -> access.Actor:
+    """Who acts on the current request: the signed-in user of a shared studio, or the local user."""
+    if not _shared['on']:
+        return access.local()
+    user = app.storage.user
+    return access.Actor(user.get('user') or '', admin=bool(user.get('admin')), shared=True)
+
+
 def install(studio: Studio, *, share: bool) -> None:
+    _shared['on'] = share
     if not share:
         return
     app.add_middleware(_AuthMiddleware)

@@ -5,10 +5,11 @@ drops it when the client leaves (no per-page timers, no leaked callbacks).
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
-from nicegui import Event
+from nicegui import Event, core
 
 from services.events import Bus
 
@@ -36,6 +37,19 @@ class Bridge:
         return self._events[kind]
 
     def _forward(self, event: object) -> None:
+        """Emit on the event loop: UI handlers must not run in a thread that polled the services (tests do)."""
         target = self._events.get(type(event))
-        if target is not None and target.callbacks:
+        if target is None or not target.callbacks:
+            return
+        loop = core.loop
+        if loop is None or _on_loop(loop):
             target.emit(event)
+        else:
+            loop.call_soon_threadsafe(target.emit, event)
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

@@ -9,6 +9,7 @@ from nicegui import app, ui
 from app import theme
 from app.studio import Studio
 from components.jobs_panel import jobs_panel
+from services.session import Session
 from services.store import Project
 
 
@@ -20,7 +21,7 @@ def current_project(studio: Studio) -> Project:
 
 
 @contextmanager
-def frame(studio: Studio, path: str, title: str) -> Iterator[Project]:
+def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[Project]:
     ui.colors(**theme.COLORS)
     ui.add_css(theme.CSS)
     dark = ui.dark_mode().bind_value(app.storage.user, 'dark')
@@ -36,7 +37,7 @@ def frame(studio: Studio, path: str, title: str) -> Iterator[Project]:
         ui.separator().props('vertical')
         _project_switcher(studio, project)
         ui.space()
-        jobs_panel(studio.jobs)
+        jobs_panel(session.jobs, session.events)
         ui.button(icon='dark_mode', on_click=lambda: dark.set_value(not dark.value)) \
             .props('flat round dense').tooltip('Light / dark theme').mark('theme')
         if app.storage.user.get('user'):

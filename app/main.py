@@ -13,9 +13,12 @@ from nicegui import app, ui
 from platformdirs import user_data_dir
 
 from app import auth, media, tensorboard_proxy
+from app.bridge import Bridge
 from app.frame import frame
 from app.studio import Studio
 from pages import ROUTES
+from services.projects import ProjectView
+from services.session import Session
 
 DEFAULT_PORT = 8765
 
@@ -36,12 +39,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(data_dir: Path, *, share: bool = False) -> Studio:
     """Create the studio for a data folder and register its pages; used by the CLI and the tests."""
-    studio = Studio(data_dir)
+    studio = Studio(data_dir, shared=share)
     studio.start()
+    bridge = Bridge(studio.bus)
+    studio.bridge = bridge
     app.timer(0.5, studio.poll)
     app.on_shutdown(studio.jobs.shutdown_children)
     for path, (title, build_page) in ROUTES.items():
-        _route(studio, path, title, build_page)
+        _route(studio, bridge, path, title, build_page)
     auth.install(studio, share=share)
     media.install(studio)
     tensorboard_proxy.install(studio)
@@ -71,14 +76,23 @@ def cli(argv: list[str] | None = None) -> None:
            show_welcome_message=True, uvicorn_logging_level='warning')
 
 
-def _route(studio: Studio, path: str, title: str, build_page: Callable) -> None:
-    """Register `build_page(studio, project, **params)` at `path`, inside the shared frame."""
-    params = [p for name, p in inspect.signature(build_page).parameters.items()
-              if name not in ('studio', 'project')]
+def _route(studio: Studio, bridge: Bridge, path: str, title: str, build_page: Callable) -> None:
+    """Register `build_page` at `path`, inside the shared frame.
+
+    The builder names what it needs as parameters: any field of the page's `Session` (facades bound to the
+    acting user), `project` (the current project) and the route's path parameters."""
+    wanted = list(inspect.signature(build_page).parameters)
+    injected = Session.names() | {'project', 'studio'}
+    params = [p for name, p in inspect.signature(build_page).parameters.items() if name not in injected]
 
     async def page(**kwargs):
-        with frame(studio, path, title) as project:
-            result = build_page(studio, project, **kwargs)
+        session = studio.session(auth.actor(), bridge)
+        with frame(studio, session, path, title) as project:
+            legacy = 'studio' in wanted  # a page not yet moved to the facades still gets the row
+            given = {'project': project if legacy else ProjectView.of(project), 'studio': studio}
+            args = {name: given[name] if name in given else getattr(session, name)
+                    for name in wanted if name in injected}
+            result = build_page(**args, **kwargs)
             if inspect.isawaitable(result):
                 await result
 

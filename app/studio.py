@@ -1,8 +1,16 @@
-"""The composition root's object graph: one instance of each service, built for one data folder."""
+"""The composition root's object graph: one instance of each service, built for one data folder, and the
+per-page `Session` of area facades bound to the acting user."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
+
+from services.access import Actor
+from services.events import Bus, Subscriber, SystemSample
+from services.files import FilePolicy
+from services.jobs import Jobs
+from services.session import Session
+from services.system import System
 
 from services.training.configs import ConfigStatus
 from services.datasets.library import DatasetLibrary
@@ -23,12 +31,15 @@ from services.training.runs import TrainingService
 class Studio:
     """Owns the services; pages receive it and use the narrow service they need."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, shared: bool = False) -> None:
         self.data_dir = data_dir.expanduser().resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.shared = shared  # served to the network (`--share`): every action is a signed-in user's
         open_database(self.data_dir / 'studio.db')
+        self.bus = Bus()
         self.settings = SettingsService(self.data_dir)
-        self.jobs = JobService(self.data_dir)
+        self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
+        self.jobs = JobService(self.data_dir, bus=self.bus)
         self.jobs.limits['preprocess'] = int(self.settings.get('parallel_preprocess') or 1)
         self.projects = ProjectService(self.data_dir)
         self.datasets = DatasetService(self.jobs, self.settings, self.projects)
@@ -42,6 +53,17 @@ class Studio:
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
         self._last_monitor = 0.0
+        self.bridge: Subscriber | None = None  # set by app.main.build
+
+    def session(self, actor: Actor, events: Subscriber) -> Session:
+        """The facades one page uses, bound to the user acting on it."""
+        return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
+                       system=System(self.monitor))
+
+    def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
+        """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""
+        from services.access import local
+        return Jobs(self.jobs, local()), self.bridge
 
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""
@@ -54,3 +76,5 @@ class Studio:
         if time.monotonic() - self._last_monitor >= 2.0:
             self._last_monitor = time.monotonic()
             self.monitor.sample()
+            self.bus.publish(SystemSample(time.time()))
+        self.bus.flush()

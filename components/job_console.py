@@ -1,70 +1,95 @@
-"""A job's live console: the tail of its log, the equivalent RAVE command, progress and controls."""
+"""A job's live console: the tail of its log, the equivalent RAVE command, progress and controls.
+
+It follows the job through events (JobsChanged for its state, JobLog for new lines), never a timer. A console
+on a hidden tab passes `is_open`: it skips log reads while closed and catches up when `show()` is called.
+"""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from nicegui import ui
 
 from app import theme
 from components.status import fmt_duration, status_chip
-from services.jobs import JobService
+from services.events import JobLog, JobsChanged, Subscriber
+from services.jobs import Jobs, JobView
+
+TAIL_BYTES = 20000
 
 
-def job_console(jobs: JobService, job_id: int, *, height: str = 'h-64', stop_label: str | None = None,
-                controls: bool = True) -> None:
-    """Live view of one job; refreshed by a timer only while this element is on screen.
+class JobConsole:
+    def __init__(self, jobs: Jobs, events: Subscriber, job_id: int, *, height: str = 'h-64',
+                 stop_label: str | None = None, controls: bool = True,
+                 is_open: Callable[[], bool] = lambda: True) -> None:
+        self.jobs, self.job_id, self.stop_label, self.controls, self.is_open = jobs, job_id, stop_label, controls, is_open
+        self.offset = -TAIL_BYTES
+        view = jobs.get(job_id)
+        with ui.column().classes('w-full gap-2').mark(f'console-{job_id}'):
+            with ui.row().classes('w-full items-center gap-2'):
+                self.chip_slot = ui.row().classes('items-center')
+                self.detail = ui.label().classes('text-sm grow')
+                self.eta = ui.label().classes(f'text-sm {theme.NUMBER} text-gray-500')
+                self.buttons = ui.row().classes('gap-1')
+            self.bar = ui.linear_progress(show_value=False).props('rounded size=8px')
+            self.message = ui.label().classes('text-sm text-negative whitespace-pre-wrap')
+            command = view.command if view else ''
+            with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'):
+                with ui.row().classes('w-full items-start gap-2 no-wrap'):
+                    ui.label(command).classes(f'{theme.MONO} grow break-all whitespace-pre-wrap').mark('command')
+                    ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(command)) \
+                        .props('flat dense round size=sm aria-label="Copy the command"').tooltip('Copy')
+            self.log = ui.log(max_lines=400).classes(
+                f'w-full {height} {theme.MONO} bg-gray-950 text-gray-100 rounded-lg studio-console')
+        self.state(view)
+        self.show()
+        events.on(JobsChanged, self._changed)
+        events.on(JobLog, self._grew)
 
-    `stop_label` adds a graceful-stop button (e.g. 'Stop & save checkpoint') next to Cancel; `controls=False`
-    leaves the buttons to the page (the run page has its own).
-    """
-    state = jobs.states.get(job_id)
-    with ui.column().classes('w-full gap-2').mark(f'console-{job_id}'):
-        with ui.row().classes('w-full items-center gap-2'):
-            chip_slot = ui.row().classes('items-center')
-            detail = ui.label().classes('text-sm grow')
-            eta = ui.label().classes(f'text-sm {theme.NUMBER} text-gray-500')
-            buttons = ui.row().classes('gap-1')
-        bar = ui.linear_progress(show_value=False).props('rounded size=8px')
-        message = ui.label().classes('text-sm text-negative whitespace-pre-wrap')
-        with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'):
-            ui.code(state.command if state else '', language='bash').classes('w-full text-xs')
-        log = ui.log(max_lines=400).classes(f'w-full {height} {theme.MONO} bg-gray-950 text-gray-100 rounded-lg '
-                                            'studio-console')
-    seen = {'version': -1, 'offset': jobs.log_size(job_id) - 20000}
-
-    def refresh() -> None:
-        current = jobs.states.get(job_id)
-        if current is None:
-            return
-        if seen['version'] != jobs.version:
-            seen['version'] = jobs.version
-            chip_slot.clear()
-            with chip_slot:
-                status_chip(current.status)
-            detail.set_text(current.detail)
-            eta.set_text(f'ETA {fmt_duration(current.eta_s)}' if current.eta_s is not None else '')
-            if current.progress is None and current.status == 'running':
-                bar.props('indeterminate')
-            else:
-                bar.props(remove='indeterminate')
-                bar.set_value(current.progress or 0)
-            message.set_text(current.message if current.status in ('failed', 'interrupted', 'cancelled') else '')
-            buttons.clear()
-            if controls:
-                with buttons:
-                    _controls(jobs, current.id, current.status, stop_label)
-        text, seen['offset'] = jobs.read_log(job_id, seen['offset'])
+    def show(self) -> None:
+        """Read what the log gained since it was last read (call when a hidden console becomes visible)."""
+        text, self.offset = self.jobs.read_log(self.job_id, self.offset)
         for line in text.splitlines():
             if line.strip():
-                log.push(line)
+                self.log.push(line)
 
-    refresh()
-    ui.timer(1.0, refresh)
+    def state(self, view: JobView | None) -> None:
+        if view is None:
+            return
+        self.chip_slot.clear()
+        with self.chip_slot:
+            status_chip(view.status)
+        self.detail.set_text(view.detail)
+        self.eta.set_text(f'ETA {fmt_duration(view.eta_s)}' if view.eta_s is not None else '')
+        if view.progress is None and view.status == 'running':
+            self.bar.props('indeterminate')
+        else:
+            self.bar.props(remove='indeterminate')
+            self.bar.set_value(view.progress or 0)
+        self.message.set_text(view.message if view.status in ('failed', 'interrupted', 'cancelled') else '')
+        self.buttons.clear()
+        if self.controls:
+            with self.buttons:
+                _controls(self.jobs, view, self.stop_label)
+
+    def _changed(self, event: JobsChanged) -> None:
+        if not event.job_ids or self.job_id in event.job_ids:
+            self.state(self.jobs.get(self.job_id))
+
+    def _grew(self, event: JobLog) -> None:
+        if event.job_id == self.job_id and self.is_open():
+            self.show()
 
 
-def _controls(jobs: JobService, job_id: int, status: str, stop_label: str | None) -> None:
-    if status not in ('running', 'paused', 'queued'):
+def job_console(jobs: Jobs, events: Subscriber, job_id: int, **options) -> JobConsole:
+    """Live view of one job (see JobConsole for the options)."""
+    return JobConsole(jobs, events, job_id, **options)
+
+
+def _controls(jobs: Jobs, view: JobView, stop_label: str | None) -> None:
+    if view.status not in ('running', 'paused', 'queued'):
         return
-    if stop_label and status != 'queued':
-        ui.button(stop_label, icon='stop_circle', on_click=lambda: jobs.request_stop(job_id)) \
+    if stop_label and view.status != 'queued':
+        ui.button(stop_label, icon='stop_circle', on_click=lambda: jobs.request_stop(view.id)) \
             .props('outline dense color=primary').mark('stop')
-    ui.button('Cancel', icon='close', on_click=lambda: jobs.cancel(job_id)) \
+    ui.button('Cancel', icon='close', on_click=lambda: jobs.cancel(view.id)) \
         .props('outline dense color=negative').mark('cancel')

@@ -4,7 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
-from services.jobs import JobService, JobState
+from services.jobs import Jobs, JobView
 
 
 def status_chip(status: str) -> ui.chip:
@@ -36,7 +36,7 @@ def fmt_bytes(n: float | None) -> str:
     return f'{n:.1f} TB'
 
 
-def job_row(state: JobState, jobs: JobService, *, controls: bool = True) -> None:
+def job_row(state: JobView, jobs: Jobs, *, controls: bool = True) -> None:
     """One job: title, chip, progress bar, detail line, ETA and its controls."""
     with ui.column().classes('w-full gap-1 p-2 rounded-lg bg-gray-50 dark:bg-gray-900').mark(f'job-{state.id}'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):

@@ -6,7 +6,9 @@ import os
 import re
 import shutil
 import zipfile
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,21 @@ class ProjectError(ValueError):
     def __init__(self, message: str, suggestion: str = '') -> None:
         super().__init__(message)
         self.suggestion = suggestion  # e.g. a free name to offer instead
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """A project as pages see it (a copy of its row)."""
+    id: int
+    name: str
+    description: str
+    location: str
+    created: dt.datetime
+    opened: dt.datetime
+
+    @classmethod
+    def of(cls, row: Project) -> ProjectView:
+        return cls(row.id, row.name, row.description, row.location, row.created, row.opened)
 
 
 def slug(name: str) -> str:

@@ -106,6 +106,7 @@ class Checkpoint(BaseModel):
     step = pw.IntegerField(null=True)
     kind = pw.CharField(default='epoch')  # best | epoch | stop | last
     created = pw.DateTimeField(default=now)
+    stamp = pw.FloatField(null=True)  # the file's mtime when its step was read (migration 4)
 
 
 class RunAttempt(BaseModel):
@@ -168,8 +169,14 @@ def _m3_run_attempts(_: SqliteMigrator) -> None:
     db.create_tables([RunAttempt])
 
 
+def _m4_checkpoint_stamp(migrator: SqliteMigrator) -> None:
+    if 'stamp' not in {c.name for c in db.get_columns('checkpoint')}:
+        migrate(migrator.add_column('checkpoint', 'stamp', Checkpoint.stamp))
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
-MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts]
+MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
+                                                      _m4_checkpoint_stamp]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:

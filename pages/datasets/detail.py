@@ -97,7 +97,7 @@ def _overview(studio, dataset: Dataset) -> None:
     if dataset.job_id and dataset.status == 'building':
         with ui.card().classes(theme.CARD + ' gap-2'):
             ui.label('Preprocessing').classes(theme.SECTION)
-            job_console(studio.jobs, dataset.job_id)
+            job_console(*studio.legacy_jobs(), dataset.job_id)
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-3 gap-4'):
         with ui.card().classes(theme.CARD + ' gap-3 lg:col-span-2'):
             ui.label('Contents').classes(theme.SECTION)

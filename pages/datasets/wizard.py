@@ -343,7 +343,7 @@ def _running(studio, dataset, on_close) -> None:
         ui.button('Done', on_click=on_close).props('flat').mark('done')
     ui.label('It keeps running if you leave this page; several builds queue up and run in turn.') \
         .classes(theme.HINT)
-    job_console(studio.jobs, dataset.job_id, height='h-48')
+    job_console(*studio.legacy_jobs(), dataset.job_id, height='h-48')
 
 
 def _show_survey(found, label) -> None:

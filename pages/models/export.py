@@ -81,7 +81,7 @@ def _export_form(studio, project: Project, entries: list) -> None:
         console.clear()
         with console, ui.card().classes(theme.CARD):
             ui.label(f'Export {Path(export.path).name}').classes(theme.SECTION)
-            job_console(studio.jobs, export.job_id, height='h-48')
+            job_console(*studio.legacy_jobs(), export.job_id, height='h-48')
 
     run.on_value_change(on_run)
     name.on_value_change(update_hint)

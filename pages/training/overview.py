@@ -73,7 +73,7 @@ def run_page(studio, project, run_id: str) -> None:
     def console() -> None:
         if run.job_id:
             with ui.card().classes(theme.CARD):
-                job_console(studio.jobs, run.job_id, height='h-96', controls=False)
+                job_console(*studio.legacy_jobs(), run.job_id, height='h-96', controls=False)
 
     run_monitor.create(studio, run, tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', checkpoints)])
     seen = {'job': run.job_id, 'now': None}

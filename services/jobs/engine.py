@@ -5,12 +5,14 @@ Each job runs under `services.workers.runner` in its own session and process gro
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import psutil
 
+from services.events import Bus, JobLog, JobsChanged
 from services.store import Job, Project, now
 
 ACTIVE = ('queued', 'running', 'paused')
@@ -47,9 +50,25 @@ FinishHandler = Callable[[Job], None]
 Describer = Callable[[JobState], None]
 
 
+def _locked(method):
+    """Run a JobService method under its lock (the poller, pages and worker threads all call in)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
 class JobService:
-    def __init__(self, data_dir: Path) -> None:
+    """Submit, start, watch and steer jobs. Every entry point takes one lock, so a submit from a worker thread
+    and the poller's start of queued jobs never launch a job twice."""
+
+    def __init__(self, data_dir: Path, bus: Bus | None = None) -> None:
         self.root = data_dir / 'jobs'
+        self.bus = bus or Bus()
+        self.lock = threading.RLock()
+        self._changed: set[int] = set()  # jobs whose state changed since the last published JobsChanged
+        self._log_sizes: dict[int, int] = {}
         self.root.mkdir(parents=True, exist_ok=True)
         self.states: dict[int, JobState] = {}
         self.limits: dict[str, int] = {'cpu': 1, 'preprocess': 1}  # slots named gpu:N hold one job each too
@@ -69,6 +88,7 @@ class JobService:
     def describe_with(self, kind: str, describer: Describer) -> None:
         self._describers[kind] = describer
 
+    @_locked
     def submit(self, kind: str, title: str, argv: list[str], *, command: str = '',
                project: Project | None = None, cwd: str | Path = '', stdin: str = '',
                stall_s: float | None = None, env: dict | None = None, spec: dict | None = None,
@@ -87,10 +107,12 @@ class JobService:
         job.folder = str(folder)
         job.save()
         self._track(job)
+        self._bump(job.id)
         if start:
             self._start_ready()
         return job
 
+    @_locked
     def cancel(self, job_id: int) -> None:
         """Stop a job now: queued jobs never start, running ones get their process group ended."""
         job = Job.get_by_id(job_id)
@@ -103,6 +125,7 @@ class JobService:
             # the host ends its group and writes result.json; if it cannot, the poller forces it
             self._cancel_deadline[job.id] = time.monotonic() + CANCEL_GRACE_S
 
+    @_locked
     def request_stop(self, job_id: int) -> None:
         """Ask a job to finish gracefully (training writes a resumable checkpoint first)."""
         job = Job.get_by_id(job_id)
@@ -113,6 +136,7 @@ class JobService:
         if self._signal(job, signal.SIGCONT) and job.status == 'paused':
             self._set_status(job, 'running')  # it has to run to stop gracefully
 
+    @_locked
     def pause(self, job_id: int) -> None:
         """Pause a running job: cooperative kinds wait between steps (their state stays consistent),
         the others are frozen with SIGSTOP."""
@@ -125,6 +149,7 @@ class JobService:
         elif self._signal(job, signal.SIGSTOP):
             self._set_status(job, 'paused')
 
+    @_locked
     def resume(self, job_id: int) -> None:
         job = Job.get_by_id(job_id)
         if job.status != 'paused':
@@ -152,6 +177,7 @@ class JobService:
         line = [j.id for j in self.queued(job.device)]
         return line.index(job.id), len(line)
 
+    @_locked
     def reorder(self, job_id: int, position: int) -> None:
         """Move a queued job to `position` (0 = next) among the queued jobs of its slot."""
         job = Job.get_by_id(job_id)
@@ -164,7 +190,7 @@ class JobService:
         for key, item in zip(keys, line):
             item.spec = {**(item.spec or {}), 'queue_key': key}
             item.save()
-        self.version += 1
+        self._bump(job.id)
 
     def log_tail(self, job_id: int, max_bytes: int = 20000) -> str:
         path = self.root / f'{job_id:06d}' / 'log.txt'
@@ -199,6 +225,7 @@ class JobService:
     def active(self) -> list[JobState]:
         return [s for s in self.states.values() if s.status in ACTIVE]
 
+    @_locked
     def reconcile(self) -> None:
         """On start-up: reattach to live jobs, settle the ones that ended or died meanwhile."""
         for job in Job.select().where(Job.status.in_(ACTIVE)):
@@ -215,6 +242,7 @@ class JobService:
                              'start it again.')
         self.poll()
 
+    @_locked
     def poll(self) -> None:
         """One tick of the global poller: progress, liveness, finished jobs, queue."""
         self._reaping = [child for child in self._reaping if child.poll() is None]
@@ -244,6 +272,7 @@ class JobService:
                 self._end_leftovers(job)
                 self._finish(job, 'cancelled', None, 'Cancelled by the user (forced).')
         self._start_ready()
+        self._publish()
 
     def track(self, job: Job) -> JobState:
         """The state of a job (read from its files the first time it is asked for)."""
@@ -254,6 +283,24 @@ class JobService:
         self._children.clear()
 
     # ---- internals ------------------------------------------------------------------------
+    def _bump(self, job_id: int) -> None:
+        self.version += 1
+        self._changed.add(job_id)
+
+    def _publish(self) -> None:
+        """One JobsChanged for what changed since the last one, and a JobLog per running job whose log grew."""
+        if self._changed:
+            self.bus.publish(JobsChanged(tuple(sorted(self._changed))))
+            self._changed.clear()
+        for state in self.states.values():
+            if state.status not in ('running', 'paused'):
+                self._log_sizes.pop(state.id, None)
+                continue
+            size = self.log_size(state.id)
+            if size != self._log_sizes.get(state.id):
+                self._log_sizes[state.id] = size
+                self.bus.publish(JobLog(state.id, size))
+
     def _track(self, job: Job) -> JobState:
         state = self.states.get(job.id)
         if state is None:
@@ -314,7 +361,7 @@ class JobService:
         state = self._track(job)
         state.status = 'running'
         state.started = time.time()
-        self.version += 1
+        self._bump(job.id)
 
     def _alive(self, job: Job) -> bool:
         if not job.pid:
@@ -386,13 +433,13 @@ class JobService:
         describer = self._describers.get(job.kind)
         if describer:
             describer(state)
-        self.version += 1
+        self._bump(job.id)
 
     def _set_status(self, job: Job, status: str) -> None:
         job.status = status
         job.save()
         self._track(job).status = status
-        self.version += 1
+        self._bump(job.id)
 
     def _finish(self, job: Job, status: str, exit_code: int | None, message: str) -> None:
         self._read_progress(job)
@@ -412,7 +459,7 @@ class JobService:
         if status == 'done':
             state.progress = 1.0
         state.eta_s = None
-        self.version += 1
+        self._bump(job.id)
         for handler in self._on_finish.get(job.kind, []):
             try:
                 handler(job)

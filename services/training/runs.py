@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from services.events import RunChanged, RunMetrics
 from services.training import configs, run_control
 from services.jobs import FINISHED, JobService, JobState
 from services.training.metrics import Column
@@ -313,9 +314,12 @@ class TrainingService:
                 self._describe(state)
                 self.jobs.version += 1
                 self._register_live(run)
+                series = self.series[run.id]
+                self.jobs.bus.publish(RunMetrics(run.id, series.step, series.version))
             if run.status != state.status:
                 run.status = state.status
                 run.save(only=[Run.status])
+                self.jobs.bus.publish(RunChanged(run.id, run.status))
             attempt = RunAttempt.get_or_none(RunAttempt.job == state.id)
             if attempt is not None and attempt.status != state.status:
                 attempt.status = state.status
@@ -447,6 +451,7 @@ class TrainingService:
         if run.folder:
             self.register_checkpoints(run)
         run_control.end_attempt(job, series.step or None)
+        self.jobs.bus.publish(RunChanged(run.id, run.status))
         if job.status in run_control.CRASHED and run.params.get('recover'):
             self._recover_due.append(run.id)  # restarted by the next poll, outside the job engine's loop
 
