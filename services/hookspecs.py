@@ -129,4 +129,4 @@ def register_run_alerts() -> list[RunAlert]:
 
 @hookspec
 def register_settings() -> list:
-    """Settings this plugin declares, edited on Settings → Plugins: return a list of services.settings.SettingDoc."""
+    """Settings this plugin declares, edited on Settings → Plugins: return a list of SettingDoc."""

@@ -21,6 +21,7 @@ import pluggy
 
 from services import access, hookspecs
 from services.access import Action, Actor
+from services.datasets.doctor import Finding
 from services.hookspecs import (
     PROJECT,
     DatasetCheck,
@@ -34,9 +35,11 @@ from services.hookspecs import (
 )
 from services.settings import SettingDoc
 from services.store import PluginState
+from services.training.metrics import Alert
 
-__all__ = ['DatasetCheck', 'ExportCheck', 'ExportTarget', 'JobKind', 'NavEntry', 'PluginManager', 'PluginView',
-           'Plugins', 'Route', 'RunAlert', 'SettingDoc', 'current_entry', 'disabled_plugins', 'hookimpl']
+__all__ = ['Alert', 'DatasetCheck', 'ExportCheck', 'ExportTarget', 'Finding', 'JobKind', 'NavEntry', 'PluginManager',
+           'PluginView', 'Plugins', 'Route', 'RunAlert', 'SettingDoc', 'current_entry', 'disabled_plugins',
+           'hookimpl']
 
 GUIDE = Path(__file__).resolve().parents[1] / 'docs' / 'plugins.md'
 CONTRIBUTIONS: dict[str, type] = {  # hook → the type its list holds
@@ -208,7 +211,7 @@ class PluginManager:
         plugin.errors.append(error)
 
     def _view(self, plugin: _Plugin, enabled: bool) -> PluginView:
-        settings = self.settings_of(plugin.name) if plugin.loaded else {}
+        settings = self.settings_of(plugin.name) if self.declared_settings(plugin.name) else {}
         return PluginView(
             name=plugin.name, description=plugin.description, builtin=plugin.builtin,
             distribution=plugin.distribution, version=plugin.version, module=plugin.module,
