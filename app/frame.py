@@ -55,10 +55,11 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         for entry in entries:
             with ui.link(target=entry.path).classes(
                     'flex items-center gap-3 px-3 py-2 rounded-lg no-underline text-sm '
-                    + ('pl-6 ' if entry.parent else '')
                     + ('bg-primary/10 text-primary font-semibold' if entry is current else
                        'text-gray-700 dark:text-gray-300 hover:bg-gray-200/60 dark:hover:bg-gray-800')) \
                     .props(f'aria-label="{entry.label}"'):
+                if entry.parent:  # indented under its parent, except in the icons-only drawer
+                    ui.element('span').classes('w-1 q-mini-drawer-hide')
                 ui.icon(entry.icon).classes('text-lg' if entry.parent else 'text-xl').tooltip(entry.label)
                 ui.label(entry.label).classes('q-mini-drawer-hide')
 

@@ -10,6 +10,17 @@ from services.access import Forbidden
 from services.plugins import Plugins, PluginView, SettingView
 
 GUIDE_PATH = '/settings/plugins/guide'
+GUIDE_CSS = """
+.studio-guide h1 { font-size: 1.6rem; line-height: 2rem; font-weight: 600; margin: 0 0 .75rem; }
+.studio-guide h2 { font-size: 1.25rem; line-height: 1.75rem; font-weight: 600; margin: 1.75rem 0 .5rem; }
+.studio-guide h3 { font-size: 1.05rem; line-height: 1.5rem; font-weight: 600; margin: 1.5rem 0 .4rem; }
+.studio-guide p, .studio-guide li { line-height: 1.6; }
+.studio-guide ul { list-style: disc; padding-left: 1.25rem; margin: .25rem 0 .75rem; }
+.studio-guide pre { background: rgba(128, 128, 128, .08); border-radius: .5rem; padding: .75rem 1rem;
+                    overflow-x: auto; font-size: .8rem; margin: .5rem 0 1rem; }
+.studio-guide code { font-size: .85em; background: rgba(128, 128, 128, .12); padding: 0 .25rem; border-radius: .25rem; }
+.studio-guide pre code { background: none; padding: 0; }
+"""  # Markdown's own elements: the guide is rendered HTML, so its headings and code blocks get styled here
 
 
 def create(plugins: Plugins) -> None:
@@ -34,9 +45,10 @@ def create(plugins: Plugins) -> None:
 
 def guide(plugins: Plugins) -> None:
     text = plugins.guide()
+    ui.add_css(GUIDE_CSS)
     with ui.card().classes(theme.CARD + ' max-w-4xl'):
         if text:
-            ui.markdown(text).classes('w-full').mark('guide')
+            ui.markdown(text).classes('studio-guide w-full min-w-0').mark('guide')
         else:
             ui.label('The plugin guide is not installed with this copy of the studio: read docs/plugins.md in '
                      'the RAVE Studio repository.').classes('text-sm')
@@ -114,7 +126,7 @@ def _state_chip(view: PluginView) -> None:
 
 def _switch(plugins: Plugins, view: PluginView, redraw: Callable[[], None]) -> None:
     if view.builtin:
-        ui.switch(value=True).props('dense').disable()
+        ui.switch(value=True).props('dense').tooltip('Part of the studio: always on').disable()
         return
 
     def toggle(e) -> None:

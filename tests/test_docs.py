@@ -17,7 +17,7 @@ DOCS = Path(__file__).resolve().parent.parent / 'docs'
 
 
 def headings(text: str) -> set[str]:
-    return set(re.findall(r'^#{2,4} +(.+?)\s*$', text, re.MULTILINE))
+    return {h.strip('`') for h in re.findall(r'^#{2,4} +(.+?)\s*$', text, re.MULTILINE)}
 
 
 @pytest.fixture(scope='module')
