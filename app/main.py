@@ -45,7 +45,12 @@ def build(data_dir: Path, *, share: bool = False) -> Studio:
     app.timer(0.5, studio.poll)
     app.on_shutdown(studio.jobs.shutdown_children)
     for route in studio.plugins.routes():  # the built-in areas' and the installed plugins' pages
-        _route(studio, bridge, route)
+        try:
+            _route(studio, bridge, route)
+        except Exception as e:
+            if studio.plugins.builtin(route.plugin):
+                raise
+            studio.plugins.report(route.plugin, f'Its page {route.path} could not be added: {type(e).__name__}: {e}')
     auth.install(studio, share=share)
     media.install(studio)
     tensorboard_proxy.install(studio)

@@ -36,6 +36,7 @@ from services.hookspecs import (
 from services.settings import SettingDoc
 from services.store import PluginState
 from services.training.metrics import Alert
+from services.training.tensorboard import PREFIX as TENSORBOARD
 
 __all__ = ['Alert', 'DatasetCheck', 'ExportCheck', 'ExportTarget', 'Finding', 'JobKind', 'NavEntry', 'PluginManager',
            'PluginView', 'Plugins', 'Route', 'RunAlert', 'SettingDoc', 'current_entry', 'disabled_plugins',
@@ -52,6 +53,7 @@ CONTRIBUTIONS: dict[str, type] = {  # hook → the type its list holds
     'register_settings': SettingDoc,
 }
 UNIQUE = {Route: 'path', NavEntry: 'path', JobKind: 'name', ExportTarget: 'name'}  # one owner per key studio-wide
+RESERVED = ('/login', '/media', '/_nicegui', '/static', TENSORBOARD)  # the studio's own routes outside the pages
 
 
 class PluginManager:
@@ -180,6 +182,10 @@ class PluginManager:
                 self._refuse(plugin, f'Its {hook} hook must return a list of {kind.__name__}; it was left out.')
                 continue
             for item in items:
+                if kind is Route and not _free(item.path):
+                    self._refuse(plugin, f'Its page path {item.path!r} must start with "/" and stay out of '
+                                         f'{", ".join(RESERVED)}; it was left out.')
+                    continue
                 key = getattr(item, UNIQUE[kind]) if kind in UNIQUE else None
                 if key is not None and key in keys:
                     self._refuse(plugin, f'Its {kind.__name__} {key!r} is already taken by another plugin; '
@@ -341,6 +347,11 @@ def _ordered(entries: list[NavEntry]) -> list[NavEntry]:
             under(entry.path)
     under('')
     return ordered
+
+
+def _free(path: str) -> bool:
+    """Whether a page may live at `path`: an absolute URL path outside the studio's own routes."""
+    return path.startswith('/') and not any(path == r or path.startswith(r.rstrip('/') + '/') for r in RESERVED)
 
 
 def _accepted(function: Callable, offered: dict[str, Any]) -> dict[str, Any]:
