@@ -250,3 +250,18 @@ async def test_a_failing_plugin_page_says_so_and_the_studio_goes_on(broken, user
     await user.should_see("Its page /broken failed: KeyError: 'volume'")
     await user.should_see(BROKEN['odd'][1])
     await user.should_see(marker='state-crashes', content='failed to load')
+
+
+def test_a_plugin_run_alert_sees_the_metrics_it_names(studio, tmp_path: Path, monkeypatch) -> None:
+    fake_plugin(tmp_path / 'alerts', 'watch', (
+        'from services.plugins import Alert, RunAlert, hookimpl\n'
+        '@hookimpl\ndef register_run_alerts():\n'
+        '    return [RunAlert("long run", long_run), RunAlert("grumpy", lambda steps, values: 1 / 0)]\n'
+        'def long_run(steps, values, current_step):\n'
+        '    return [Alert("long", "info", f"{len(values[\'loss\'])} losses by step {current_step}")]\n'),
+        monkeypatch)
+    manager = PluginManager(BUILTIN_PLUGINS)
+    found = manager.alerts({'loss': [1, 2, 3]}, {'loss': [0.5, 0.4, 0.3]}, running=True, current_step=3)
+    assert [(a.kind, a.level, a.message) for a in found] == [('long', 'info', '3 losses by step 3')]
+    [view] = [v for v in manager.views(lambda _: True) if v.name == 'watch']
+    assert view.errors == ('Its run alert "grumpy" failed: ZeroDivisionError: division by zero',)
