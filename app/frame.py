@@ -9,6 +9,7 @@ from nicegui import app, ui
 from app import theme
 from app.studio import Studio
 from components.jobs_panel import jobs_panel
+from services.plugins import current_entry
 from services.session import Session
 from services.store import Project
 
@@ -49,15 +50,18 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
     with ui.left_drawer(value=True, bordered=True) \
             .props('width=220 breakpoint=640 mini-width=64 :mini="window.innerWidth < 1100"') \
             .classes('bg-gray-50 dark:bg-[#0F1014] p-2') as drawer:
-        for target, label, icon in theme.NAV:
-            active = path == target or (target != '/' and path.startswith(target))
-            with ui.link(target=target).classes(
+        entries = studio.plugins.navigation()  # registered by the areas and plugins through their hooks
+        current = current_entry(entries, path)
+        for entry in entries:
+            with ui.link(target=entry.path).classes(
                     'flex items-center gap-3 px-3 py-2 rounded-lg no-underline text-sm '
-                    + ('bg-primary/10 text-primary font-semibold' if active else
+                    + ('bg-primary/10 text-primary font-semibold' if entry is current else
                        'text-gray-700 dark:text-gray-300 hover:bg-gray-200/60 dark:hover:bg-gray-800')) \
-                    .props(f'aria-label="{label}"'):
-                ui.icon(icon).classes('text-xl').tooltip(label)
-                ui.label(label).classes('q-mini-drawer-hide')
+                    .props(f'aria-label="{entry.label}"'):
+                if entry.parent:  # indented under its parent, except in the icons-only drawer
+                    ui.element('span').classes('w-1 q-mini-drawer-hide')
+                ui.icon(entry.icon).classes('text-lg' if entry.parent else 'text-xl').tooltip(entry.label)
+                ui.label(entry.label).classes('q-mini-drawer-hide')
 
     with ui.column().classes(theme.PAGE):
         yield project

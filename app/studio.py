@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from pages import BUILTIN_PLUGINS
 from services.access import Actor
 from services.events import Bus, Subscriber, SystemSample
 from services.files import FilePolicy
 from services.jobs import Jobs
+from services.plugins import PluginManager, Plugins, disabled_plugins
 from services.session import Session
 from services.system import System
 
@@ -37,6 +39,7 @@ class Studio:
         self.shared = shared  # served to the network (`--share`): every action is a signed-in user's
         open_database(self.data_dir / 'studio.db')
         self.bus = Bus()
+        self.plugins = PluginManager(BUILTIN_PLUGINS, disabled=disabled_plugins())
         self.settings = SettingsService(self.data_dir)
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
@@ -58,7 +61,7 @@ class Studio:
     def session(self, actor: Actor, events: Subscriber) -> Session:
         """The facades one page uses, bound to the user acting on it."""
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
-                       system=System(self.monitor))
+                       system=System(self.monitor), plugins=Plugins(self.plugins, actor))
 
     def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
         """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""

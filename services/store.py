@@ -147,6 +147,13 @@ class Setting(BaseModel):
     value = JSONField()
 
 
+class PluginState(BaseModel):
+    """A plugin's switch and the values of the settings it declares (Settings → Plugins)."""
+    name = pw.CharField(primary_key=True)
+    enabled = pw.BooleanField(default=True)
+    settings = JSONField(default=dict)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
 
@@ -174,9 +181,13 @@ def _m4_checkpoint_stamp(migrator: SqliteMigrator) -> None:
         migrate(migrator.add_column('checkpoint', 'stamp', Checkpoint.stamp))
 
 
+def _m5_plugin_state(_: SqliteMigrator) -> None:
+    db.create_tables([PluginState])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
-                                                      _m4_checkpoint_stamp]
+                                                      _m4_checkpoint_stamp, _m5_plugin_state]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:
