@@ -13,6 +13,7 @@ from app import theme
 from components.status import fmt_bytes
 from components.waveform import waveform
 from services.datasets import sources
+from services.files import AUDIO_SUFFIXES
 
 _ROUTE = '/media/source'
 _current: dict = {}  # the settings the route checks against: the latest studio that installed it
@@ -29,10 +30,10 @@ def install(studio) -> None:
     def source_file(request: Request, path: str) -> Response:
         target = Path(path).resolve()
         studio_ = _current['studio']
-        allowed = studio_.settings.within_roots(target) or any(
-            studio_.datasets.may_read(project, target) for project in studio_.projects.all())
+        allowed = studio_.files.within_roots(target) or any(
+            target.is_relative_to(studio_.datasets.uploads(project)) for project in studio_.projects.all())
         if not allowed or not target.is_file() \
-                or target.suffix.lower() not in sources.AUDIO_SUFFIXES \
+                or target.suffix.lower() not in AUDIO_SUFFIXES \
                 or any(part.startswith('.') for part in target.parts):
             raise HTTPException(status_code=404, detail='Not Found')
         return get_range_response(target, request, chunk_size=8192)

@@ -42,9 +42,8 @@ def upload_panel(studio, project, on_uploaded) -> ui.upload:
         folder = batch.value or 'upload'
         try:
             if e.file.name.lower().endswith('.zip'):
-                studio.datasets.check_upload_size(e.file.name, e.file.size())
-                archive = studio.datasets.incoming_archive(project)
-                await e.file.save(archive)
+                sink = studio.datasets.receive(project, folder, e.file.name, e.file.size())
+                archive = await sink.receive(e.file.iterate())
                 unpacked = await run.io_bound(studio.datasets.unpack_upload, project, folder, archive,
                                                e.file.name)
                 if not unpacked.written:
@@ -55,8 +54,8 @@ def upload_panel(studio, project, on_uploaded) -> ui.upload:
                 got['skipped'] += len(unpacked.skipped)
                 got['names'].append(e.file.name)
             else:
-                target = studio.datasets.upload_target(project, folder, e.file.name, e.file.size())
-                await e.file.save(target)
+                target = await studio.datasets.receive(project, folder, e.file.name, e.file.size()) \
+                    .receive(e.file.iterate())
                 got['files'] += 1
                 got['names'].append(target.name)
         except (DatasetError, ValueError, OSError) as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from services.access import Actor
+from services.datasets import Datasets
 from services.events import Subscriber
 from services.files import FilePolicy
 from services.jobs import Jobs
@@ -22,6 +23,7 @@ class Session:
     files: FilePolicy
     jobs: Jobs
     system: System
+    datasets: Datasets
 
     @classmethod
     def names(cls) -> set[str]:

@@ -150,11 +150,9 @@ def _sources_step(studio, project, s, resurvey):
         path = (path or '').strip()
         if not path:
             return
-        if not studio.datasets.may_read(project, path):
-            ui.notify(f'{path} is outside the browsable folders. Add it in Settings first.', type='negative')
-            return
-        if not Path(path).expanduser().is_dir():
-            ui.notify(f'{path} is not a folder. Check the path.', type='negative')
+        problems = studio.datasets.check_inputs(project, [path])[0]
+        if problems:
+            ui.notify(problems[0], type='negative')
             return
         resolved = str(Path(path).expanduser().resolve())
         if resolved not in s['folders']:
