@@ -4,14 +4,14 @@ A builder is `build(studio, project, **path_params)`.
 """
 from pages.training import configs, tensorboard, overview as training, wizard as training_wizard
 from pages import dashboard, help, projects, settings
-from pages.datasets import inspector as dataset_inspector, overview as datasets
+from pages.datasets import detail as dataset_detail, inspector as dataset_inspector, overview as datasets
 from pages.models import explorer, export, library as models
 
 ROUTES = {
     '/': ('Dashboard', dashboard.create),
     '/projects': ('Projects', projects.create),
     '/datasets': ('Datasets', datasets.create),
-    '/datasets/{dataset_id}': ('Dataset', datasets.detail),
+    '/datasets/{dataset_id}': ('Dataset', dataset_detail.create),
     '/datasets/{dataset_id}/inspect': ('Inspect dataset', dataset_inspector.create),
     '/training': ('Training', training.create),
     '/training/new': ('New training', training_wizard.create),

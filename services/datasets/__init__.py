@@ -20,7 +20,10 @@ from services.datasets.doctor import material_problems
 from services.datasets.library import DatasetLibrary
 from services.datasets.preprocessing import (
     DEFAULT_MAX_DB_GB,
+    MAX_NUM_SIGNAL,
+    MIN_NUM_SIGNAL,
     RAVE_EXTENSIONS,
+    SAMPLING_RATES,
     DatasetError,
     DatasetService,
 )
@@ -36,13 +39,17 @@ from services.datasets.views import (
     StatisticsView,
     Survey,
     Uploaded,
+    example_seconds,
 )
 from services.files import FilePolicy, PathRefused, UploadRefused, is_audio
 from services.jobs import ACTIVE
 from services.store import Dataset, Project
 from services.uploads import UploadSink
 
-__all__ = ['DatasetError', 'DatasetView', 'Datasets', 'PreprocessSpec', 'UploadRefused']
+__all__ = ['DEFAULT_MAX_DB_GB', 'MAX_NUM_SIGNAL', 'MIN_NUM_SIGNAL', 'RAVE_EXTENSIONS', 'SAMPLING_RATES',
+           'DatabaseInfo', 'DatasetError', 'DatasetView', 'Datasets', 'ExampleDetail', 'ExampleRow', 'Finding',
+           'FolderEntry', 'IntegrityReport', 'PreprocessSpec', 'StatisticsView', 'Survey', 'UploadRefused',
+           'UploadSink', 'Uploaded', 'example_seconds']
 
 Progress = Callable[[float, str], None]
 

@@ -233,15 +233,20 @@ class DatasetLibrary:
         except (OSError, lmdb.Error) as e:
             return IntegrityReport(0, 0, (f'The dataset cannot be opened: {e}',), 1, at=time.time())
         report = IntegrityReport(len(db), 0, at=time.time())
-        for state in db.check(every=500, expected=dataset.n_examples or None):
-            report = dataclasses.replace(report, checked=state.done, problems=tuple(state.problems),
-                                         problem_count=state.problem_count, finished=state.finished)
-            if progress:
-                progress(1.0 if state.finished else state.done / max(state.total, 1),
-                         f'{state.done:,} of {state.total:,} entries checked')
-            if stop is not None and stop.is_set() and not state.finished:
-                report = dataclasses.replace(report, stopped=True)
-                break
+        try:
+            for state in db.check(every=500, expected=dataset.n_examples or None):
+                report = dataclasses.replace(report, checked=state.done, problems=tuple(state.problems),
+                                             problem_count=state.problem_count, finished=state.finished)
+                if progress:
+                    progress(1.0 if state.finished else state.done / max(state.total, 1),
+                             f'{state.done:,} of {state.total:,} entries checked')
+                if stop is not None and stop.is_set() and not state.finished:
+                    report = dataclasses.replace(report, stopped=True)
+                    break
+        except (OSError, lmdb.Error) as e:  # a damaged B-tree can stop the walk itself
+            line = f'The check could not finish: {e}. The database may be damaged; rebuild it.'
+            report = dataclasses.replace(report, problems=(*report.problems, line),
+                                         problem_count=report.problem_count + 1)
         report = dataclasses.replace(report, seconds=time.monotonic() - started)
         self._keep(dataset, report)
         return report
