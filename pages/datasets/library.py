@@ -70,10 +70,13 @@ def library(datasets: Datasets, jobs: Jobs, events: Subscriber, project: Project
     sort.on_value_change(lambda e: _apply('sort', e.value))
 
     bars: dict[int, ui.linear_progress] = {}  # job id -> the progress bar of a dataset being built
+    listed: set[int] = set()  # ids of the project's datasets, shown or filtered out
 
     @ui.refreshable
     def rows() -> None:
         everything = datasets.list(project.id)
+        listed.clear()
+        listed.update(d.id for d in everything)
         container.set_visibility(bool(everything))  # an empty project shows the page's teaching empty state
         tags.set_options(datasets.all_tags(project.id), value=[t for t in state['tags']])
         sr.set_options({r: f'{r / 1000:g} kHz' for r in sorted({d.sr for d in everything if d.sr})},
@@ -90,7 +93,11 @@ def library(datasets: Datasets, jobs: Jobs, events: Subscriber, project: Project
 
     with rows_slot:
         rows()
-    events.on(DatasetChanged, lambda _event: rows.refresh())
+    def _dataset_changed(event: DatasetChanged) -> None:
+        if event.dataset_id in listed or datasets.get(event.dataset_id, project.id) is not None:
+            rows.refresh()  # one of this project's datasets appeared, changed or went
+
+    events.on(DatasetChanged, _dataset_changed)
     events.on(JobsChanged, _progress)
 
 

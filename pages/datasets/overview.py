@@ -26,6 +26,7 @@ def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectV
             .props('unelevated color=primary').mark('new')
     form_slot = ui.column().classes('w-full')
     queued: set[int] = set()  # job ids of the builds the queue card shows
+    listed: set[int] = set()  # ids of the project's datasets
 
     def _open_form() -> None:
         form_slot.clear()
@@ -42,12 +43,18 @@ def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectV
     @ui.refreshable
     def top() -> None:
         """The preprocessing queue, and the empty state while there is nothing to list."""
-        waiting = datasets.queue(project.id)
+        waiting, everything = datasets.queue(project.id), datasets.list(project.id)
         queued.clear()
         queued.update(d.job_id for d in waiting)
+        listed.clear()
+        listed.update(d.id for d in everything)
         _queue(datasets, waiting)
-        if not datasets.list(project.id) and new_button.visible:  # an open wizard teaches the same thing
+        if not everything and new_button.visible:  # an open wizard teaches the same thing
             _empty_state(_open_form)
+
+    def _dataset_changed(event: DatasetChanged) -> None:
+        if event.dataset_id in listed or datasets.get(event.dataset_id, project.id) is not None:
+            top.refresh()
 
     def _jobs_changed(event: JobsChanged) -> None:
         if not event.job_ids or queued & set(event.job_ids):  # a waiting build started, moved or went
@@ -55,7 +62,7 @@ def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectV
 
     top()
     library(datasets, jobs, events, project)
-    events.on(DatasetChanged, lambda _event: top.refresh())
+    events.on(DatasetChanged, _dataset_changed)
     events.on(JobsChanged, _jobs_changed)
 
 
