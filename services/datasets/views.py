@@ -63,10 +63,6 @@ class DatasetView:
         """Why a build failed or was cancelled ('' otherwise)."""
         return str(self.params.get('message') or '') if self.status in ('failed', 'cancelled') else ''
 
-    @property
-    def num_signal(self) -> int | None:
-        return self.params.get('num_signal')
-
 
 @dataclass(frozen=True)
 class SourceFile:
