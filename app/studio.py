@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pages import BUILTIN_PLUGINS
 from services.access import Actor
+from services.datasets import Datasets
 from services.events import Bus, Subscriber, SystemSample
 from services.files import FilePolicy
 from services.jobs import Jobs
@@ -45,7 +46,7 @@ class Studio:
         self.jobs = JobService(self.data_dir, bus=self.bus)
         self.jobs.limits['preprocess'] = int(self.settings.get('parallel_preprocess') or 1)
         self.projects = ProjectService(self.data_dir)
-        self.datasets = DatasetService(self.jobs, self.settings, self.projects)
+        self.datasets = DatasetService(self.jobs, self.settings, self.projects, self.files)
         self.library = DatasetLibrary(self.datasets)
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
         self.training = TrainingService(self.jobs, self.settings, self.projects)
@@ -61,7 +62,8 @@ class Studio:
     def session(self, actor: Actor, events: Subscriber) -> Session:
         """The facades one page uses, bound to the user acting on it."""
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
-                       system=System(self.monitor), plugins=Plugins(self.plugins, actor))
+                       system=System(self.monitor), plugins=Plugins(self.plugins, actor),
+                       datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor))
 
     def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
         """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""

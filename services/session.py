@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from services.access import Actor
+from services.datasets import Datasets
 from services.events import Subscriber
 from services.files import FilePolicy
 from services.jobs import Jobs
@@ -24,6 +25,7 @@ class Session:
     jobs: Jobs
     system: System
     plugins: Plugins
+    datasets: Datasets
 
     @classmethod
     def names(cls) -> set[str]:

@@ -1,7 +1,7 @@
 """The datasets area: the library, one dataset, and its LMDB inspector."""
 from __future__ import annotations
 
-from pages.datasets import inspector, overview
+from pages.datasets import detail, inspector, overview
 from services.plugins import NavEntry, Route, hookimpl
 
 
@@ -9,7 +9,7 @@ from services.plugins import NavEntry, Route, hookimpl
 def register_routes() -> list[Route]:
     return [
         Route('/datasets', 'Datasets', overview.create),
-        Route('/datasets/{dataset_id}', 'Dataset', overview.detail),
+        Route('/datasets/{dataset_id}', 'Dataset', detail.create),
         Route('/datasets/{dataset_id}/inspect', 'Inspect dataset', inspector.create),
     ]
 
