@@ -9,6 +9,7 @@ from services.access import Actor
 from services.events import Bus, Subscriber, SystemSample
 from services.files import FilePolicy
 from services.jobs import Jobs
+from services.models import Models
 from services.session import Session
 from services.system import System
 
@@ -48,8 +49,8 @@ class Studio:
         self.training = TrainingService(self.jobs, self.settings, self.projects)
         self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
-        self.exports = ExportService(self.jobs, self.settings, self.projects)
-        self.inference = InferenceService(self.jobs, self.settings, self.projects)
+        self.exports = ExportService(self.jobs, self.settings, self.projects, self.files)
+        self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
         self._last_monitor = 0.0
@@ -58,7 +59,8 @@ class Studio:
     def session(self, actor: Actor, events: Subscriber) -> Session:
         """The facades one page uses, bound to the user acting on it."""
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
-                       system=System(self.monitor))
+                       system=System(self.monitor),
+                       models=Models(self.exports, self.inference, self.files, actor))
 
     def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
         """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""

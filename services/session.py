@@ -12,6 +12,7 @@ from services.access import Actor
 from services.events import Subscriber
 from services.files import FilePolicy
 from services.jobs import Jobs
+from services.models import Models
 from services.system import System
 
 
@@ -22,6 +23,7 @@ class Session:
     files: FilePolicy
     jobs: Jobs
     system: System
+    models: Models
 
     @classmethod
     def names(cls) -> set[str]:
