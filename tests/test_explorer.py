@@ -19,6 +19,8 @@ from services.files import UploadRefused
 from services.models.inference import InferenceError
 from services.store import Export
 
+pytestmark = pytest.mark.slow  # real RAVE: an export made by `rave export`, reconstructions through it
+
 
 def register_export(studio, rave_export: Path) -> tuple:
     """The CLI export copied into the project and indexed as a finished export."""
