@@ -10,6 +10,7 @@ from services.events import Bus, Subscriber, SystemSample
 from services.files import FilePolicy
 from services.jobs import Jobs
 from services.models import Models
+from services.projects import Projects
 from services.session import Session
 from services.system import System
 
@@ -22,6 +23,7 @@ from services.models.inference import InferenceService
 from services.jobs import JobService
 from services.monitor import SystemMonitor
 from services.projects import ProjectService
+from services.backup import Backups
 from services.settings import SettingsService
 from services.store import open_database
 from services.training.templates import TemplateService
@@ -43,6 +45,7 @@ class Studio:
         self.jobs = JobService(self.data_dir, bus=self.bus)
         self.jobs.limits['preprocess'] = int(self.settings.get('parallel_preprocess') or 1)
         self.projects = ProjectService(self.data_dir)
+        self.backups = Backups(self.projects, self.jobs.root)
         self.datasets = DatasetService(self.jobs, self.settings, self.projects)
         self.library = DatasetLibrary(self.datasets)
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
@@ -60,7 +63,8 @@ class Studio:
         """The facades one page uses, bound to the user acting on it."""
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
                        system=System(self.monitor),
-                       models=Models(self.exports, self.inference, self.files, actor))
+                       models=Models(self.exports, self.inference, self.files, actor),
+                       projects=Projects(self.projects, self.backups, self.files, actor, self.bus))
 
     def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
         """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""

@@ -13,6 +13,7 @@ from services.events import Subscriber
 from services.files import FilePolicy
 from services.jobs import Jobs
 from services.models import Models
+from services.projects import Projects
 from services.system import System
 
 
@@ -24,6 +25,7 @@ class Session:
     jobs: Jobs
     system: System
     models: Models
+    projects: Projects
 
     @classmethod
     def names(cls) -> set[str]:

@@ -99,7 +99,7 @@ class JobService:
         job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
                          project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
                          status='queued')
-        folder = self.root / f'{job.id:06d}'
+        folder = folder_of(self.root, job.id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / 'job.json').write_text(json.dumps({
             'argv': argv, 'cwd': str(cwd), 'kind': kind, 'stdin': stdin, 'stall_s': stall_s,
@@ -193,7 +193,7 @@ class JobService:
         self._bump(job.id)
 
     def log_tail(self, job_id: int, max_bytes: int = 20000) -> str:
-        path = self.root / f'{job_id:06d}' / 'log.txt'
+        path = folder_of(self.root, job_id) / 'log.txt'
         if not path.exists():
             return ''
         with open(path, 'rb') as f:
@@ -203,12 +203,12 @@ class JobService:
         return '\n'.join(line.split('\r')[-1] for line in text.split('\n'))
 
     def log_size(self, job_id: int) -> int:
-        path = self.root / f'{job_id:06d}' / 'log.txt'
+        path = folder_of(self.root, job_id) / 'log.txt'
         return path.stat().st_size if path.exists() else 0
 
     def read_log(self, job_id: int, offset: int) -> tuple[str, int]:
         """Whole lines of the log after byte `offset` (negative: that many bytes before the end)."""
-        path = self.root / f'{job_id:06d}' / 'log.txt'
+        path = folder_of(self.root, job_id) / 'log.txt'
         if not path.exists():
             return '', max(offset, 0)
         size = path.stat().st_size
@@ -494,6 +494,11 @@ def _queue_key(job: Job) -> float:
 
 def job_folder(job: Job) -> Path:
     return Path(job.folder)
+
+
+def folder_of(root: Path, job_id: int) -> Path:
+    """Where the job with `job_id` keeps its files, under the jobs folder `root` (<data folder>/jobs)."""
+    return root / f'{job_id:06d}'
 
 
 def _tail(path: Path, max_bytes: int = 4000) -> str:
