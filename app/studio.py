@@ -24,7 +24,7 @@ from services.jobs import JobService
 from services.monitor import SystemMonitor
 from services.projects import ProjectService
 from services.backup import Backups
-from services.settings import SettingsService
+from services.settings import Settings, SettingsService
 from services.store import open_database
 from services.training.templates import TemplateService
 from services.training.tensorboard import TensorBoardService
@@ -43,7 +43,7 @@ class Studio:
         self.settings = SettingsService(self.data_dir)
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
-        self.jobs.limits['preprocess'] = int(self.settings.get('parallel_preprocess') or 1)
+        self.settings.apply_limits(self.jobs)
         self.projects = ProjectService(self.data_dir)
         self.backups = Backups(self.projects, self.jobs.root)
         self.datasets = DatasetService(self.jobs, self.settings, self.projects)
@@ -64,7 +64,8 @@ class Studio:
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
                        system=System(self.monitor),
                        models=Models(self.exports, self.inference, self.files, actor),
-                       projects=Projects(self.projects, self.backups, self.files, actor, self.bus))
+                       projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
+                       settings=Settings(self.settings, self.jobs, actor))
 
     def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
         """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""

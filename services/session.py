@@ -14,6 +14,7 @@ from services.files import FilePolicy
 from services.jobs import Jobs
 from services.models import Models
 from services.projects import Projects
+from services.settings import Settings
 from services.system import System
 
 
@@ -26,6 +27,7 @@ class Session:
     system: System
     models: Models
     projects: Projects
+    settings: Settings
 
     @classmethod
     def names(cls) -> set[str]:
