@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 from services.events import Bus, JobLog, JobsChanged
-from services.store import Job, Project, now
+from services.store import Job, Project, db, now
 
 ACTIVE = ('queued', 'running', 'paused')
 CANCEL_GRACE_S = 15.0
@@ -96,16 +96,17 @@ class JobService:
         """Queue a job; it starts now or at a later poll, when its slot is free.
 
         With `start=False` it is only queued: whichever studio polls next launches it."""
-        job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
-                         project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
-                         status='queued')
-        folder = folder_of(self.root, job.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / 'job.json').write_text(json.dumps({
-            'argv': argv, 'cwd': str(cwd), 'kind': kind, 'stdin': stdin, 'stall_s': stall_s,
-            'env': env or {}}))
-        job.folder = str(folder)
-        job.save()
+        with db.atomic():  # another studio on this data folder sees the queued job only with its folder
+            job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
+                             project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
+                             status='queued')
+            folder = folder_of(self.root, job.id)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / 'job.json').write_text(json.dumps({
+                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'stdin': stdin, 'stall_s': stall_s,
+                'env': env or {}}))
+            job.folder = str(folder)
+            job.save()
         self._track(job)
         self._bump(job.id)
         if start:
