@@ -47,7 +47,7 @@ def create(models: Models, events: Subscriber, project: ProjectView) -> None:
         progress = ui.column().classes('w-full gap-1')
     results = ui.column().classes('w-full gap-4').mark('results')
     _fill_audio(models, project, audio)
-    following: dict[str, ReconstructionView] = {}
+    following: dict[str, ReconstructionView | ui.label] = {}  # the reconstruction this page waits for
 
     def start() -> None:
         if not audio.value:
@@ -59,11 +59,10 @@ def create(models: Models, events: Subscriber, project: ProjectView) -> None:
             ui.notify(str(e), type='negative', multi_line=True)
             return
         button.disable()
-        following['rec'] = rec
         progress.clear()
         with progress:
             ui.linear_progress(show_value=False).props('indeterminate rounded size=6px')
-            ui.label('Queued').classes(theme.HINT).mark('stage')
+            following.update(rec=rec, stage=ui.label('Queued').classes(theme.HINT).mark('stage'))
         changed(JobsChanged((rec.job_id,)))
 
     def changed(event: JobsChanged) -> None:
@@ -73,9 +72,7 @@ def create(models: Models, events: Subscriber, project: ProjectView) -> None:
             return
         rec = models.reconstruction(rec)
         if rec.active:
-            for stage in progress.descendants():
-                if isinstance(stage, ui.label):
-                    stage.set_text(rec.message or rec.status.capitalize() + '…')
+            following['stage'].set_text(rec.message or rec.status.capitalize() + '…')
             return
         following.clear()
         button.enable()
