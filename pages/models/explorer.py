@@ -40,7 +40,8 @@ def create(models: Models, events: Subscriber, project: ProjectView) -> None:
                                                     type='negative')) \
                 .props('accept="audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus" flat bordered') \
                 .classes('w-72 compact-upload').mark('upload')
-            ui.add_css('.compact-upload .q-uploader__list { min-height: 0; padding: 0 8px; }')
+            ui.add_css('.compact-upload .q-uploader__list { min-height: 0; padding: 0 8px; } '
+                       '.compact-upload .q-uploader__subtitle { display: none; }')
             ui.label(f'Any format ffmpeg reads, up to {limit_mb} MB. It is decoded to the model\'s sample rate.') \
                 .classes(theme.HINT + ' grow')
             button = ui.button('Reconstruct', icon='auto_fix_high').props('unelevated').mark('reconstruct')
