@@ -90,8 +90,8 @@ class RecentExport:
 
 @dataclass(frozen=True)
 class ProjectOverview:
-    """The dashboard's view of a project: its newest runs, datasets and exports."""
-    project: ProjectView
+    """The dashboard's view of a project: what it holds, and its newest runs, datasets and exports."""
+    summary: ProjectSummary
     runs: tuple[RecentRun, ...]
     datasets: tuple[RecentDataset, ...]
     exports: tuple[RecentExport, ...]
@@ -239,13 +239,14 @@ class Projects:
 
     def overview(self, project_id: int, limit: int = 5) -> ProjectOverview:
         """The project's newest runs, datasets and exports (at most `limit` of each)."""
-        row = self._row(project_id, Action.READ)
+        summary = self.summary(project_id)
+        row = self._engine.get(project_id)
         runs = Run.select(Run, Dataset).join(Dataset, pw.JOIN.LEFT_OUTER, on=(Run.dataset == Dataset.id)) \
             .where(Run.project == row).order_by(Run.created.desc()).limit(limit)
         datasets = Dataset.select().where(Dataset.project == row).order_by(Dataset.created.desc()).limit(limit)
         exports = Export.select().where(Export.project == row).order_by(Export.created.desc()).limit(limit)
         return ProjectOverview(
-            ProjectView.of(row),
+            summary,
             tuple(RecentRun(r.id, r.name, r.dataset.name if r.dataset_id and r.dataset else '',
                             tuple(r.configs or ()), r.step, r.status) for r in runs),
             tuple(RecentDataset(d.id, d.name, d.n_seconds, d.sr, d.status) for d in datasets),
