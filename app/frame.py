@@ -80,7 +80,8 @@ def _project_switcher(session: Session, project: ProjectView) -> None:
         return {p.id: p.name for p in projects.all()}
 
     def changed(_: ProjectsChanged) -> None:
-        """Renamed, added or removed elsewhere: the list follows; a deleted current project stays until reload."""
+        """Renamed, added or removed elsewhere: the list follows (a deleted current project stays listed until
+        the page reloads)."""
         options = names()
         if select.value not in options:
             options[select.value] = project.name
@@ -88,8 +89,9 @@ def _project_switcher(session: Session, project: ProjectView) -> None:
 
     with ui.row().classes('items-center gap-1 no-wrap'):
         ui.icon('folder_special', color='primary')
-        select = ui.select(names(), value=project.id, on_change=switch).props('dense borderless options-dense') \
-            .classes('min-w-[140px] font-medium').tooltip('Current project').mark('project-switcher')
+        select = ui.select(names(), value=project.id, on_change=switch) \
+            .props('dense borderless options-dense').classes('min-w-[140px] font-medium') \
+            .tooltip('Current project').mark('project-switcher')
         ui.button(icon='tune', on_click=lambda: ui.navigate.to('/projects')).props('flat round dense size=sm') \
             .tooltip('Manage projects')
     session.events.on(ProjectsChanged, changed)

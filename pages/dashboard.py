@@ -95,7 +95,8 @@ def _figures(now: SystemFigures, cpu_history: list[float]) -> dict[str, tuple]:
 
 
 class _Meter:
-    """A label and its figure on one line, a bar (or the recent history as a sparkline) below; updated in place."""
+    """A label and its figure on one line, a bar (or the recent history as a sparkline) below; updated in
+    place."""
 
     def __init__(self, label: str, tip: str, *, spark: bool) -> None:
         with ui.column().classes('w-full gap-1'):
@@ -107,7 +108,8 @@ class _Meter:
             if spark:
                 self.spark = ui.html('', sanitize=False).classes('w-full h-7 text-primary')
             else:
-                self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=8px').classes('w-full')
+                self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=8px') \
+                    .classes('w-full')
 
     def show(self, fraction: float, figure: str, spark: list[float] | None) -> None:
         self.figure.set_text(figure)

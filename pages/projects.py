@@ -83,7 +83,7 @@ async def _backup(projects: Projects, summary: ProjectSummary) -> None:
 
     def show(done: int, total: int) -> None:
         percent = int(100 * done / total) if total else 100
-        if percent != shown['percent']:  # the callback comes per file from the worker thread: only on a change
+        if percent != shown['percent']:  # called per file, from the worker thread: only on a change
             shown['percent'] = percent
             loop.call_soon_threadsafe(lambda: setattr(note, 'message', f'Backing up {name}… {percent} %'))
     try:

@@ -94,7 +94,8 @@ class Backups:
             except (KeyError, ValueError):
                 manifest = None
         if not isinstance(manifest, dict) or manifest.get('format') != BACKUP_FORMAT:
-            raise ProjectError(f'{path.name} is not a RAVE Studio project backup (no studio manifest inside).')
+            raise ProjectError(f'{path.name} is not a RAVE Studio project backup '
+                               '(no studio manifest inside).')
         if int(manifest.get('version', 0)) > BACKUP_VERSION:
             raise ProjectError(f'{path.name} was made by a newer RAVE Studio (format {manifest["version"]}). '
                                'Update the studio to restore it.')
@@ -116,11 +117,13 @@ class Backups:
         name = self.projects.check_name(name)
         folder = (Path(location).expanduser() if location else self.projects.default_location(name)).resolve()
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise ProjectError(f'{folder} is not empty. Choose an empty or new folder for the restored project.')
+            raise ProjectError(f'{folder} is not empty. Choose an empty or new folder for the restored '
+                               'project.')
         made, job_folders = not folder.exists(), []
         try:
             with zipfile.ZipFile(zip_path) as zf:
-                members = [m for m in zf.infolist() if not m.is_dir() and m.filename.startswith((FILES, JOBS))]
+                members = [m for m in zf.infolist()
+                           if not m.is_dir() and m.filename.startswith((FILES, JOBS))]
                 counter = _Counter(sum(m.file_size for m in members), progress)
                 _extract(zf, [m for m in members if m.filename.startswith(FILES)], FILES, folder, counter)
                 self.projects.make_folders(folder)
@@ -181,7 +184,8 @@ def rows_of(model: type[BaseModel], project: Project) -> pw.ModelSelect:
 def manifest_of(project: Project) -> dict[str, Any]:
     """Every column of the project and of each row that belongs to it, paths made relative to the project."""
     root = Path(project.location).resolve()
-    manifest: dict[str, Any] = {'format': BACKUP_FORMAT, 'version': BACKUP_VERSION, 'created': now().isoformat(),
+    manifest: dict[str, Any] = {'format': BACKUP_FORMAT, 'version': BACKUP_VERSION,
+                                'created': now().isoformat(),
                                 'project': _encode_row(project, root, skip=('id', 'location'))}
     for model in owned_models():
         entries = []
@@ -328,7 +332,8 @@ def _foreign_keys(model: type[BaseModel]) -> list[pw.ForeignKeyField]:
 
 
 def _owner_key(model: type[BaseModel], owned: list[type[BaseModel]]) -> pw.ForeignKeyField | None:
-    """The foreign key that makes `model` a project's: to the project itself, or cascading from an owned table."""
+    """The foreign key that makes `model` a project's: to the project itself, or cascading from an owned
+    table."""
     keys = _foreign_keys(model)
     direct = [f for f in keys if f.rel_model is Project]
     cascading = [f for f in keys if f.rel_model in owned and (f.on_delete or '').upper() == 'CASCADE']
@@ -344,7 +349,8 @@ def _paths(model: type[BaseModel]) -> list[PathField]:
 
 
 def _relative(value: str | None, root: Path) -> str | None:
-    """A path inside the project as a relative POSIX path ('.' for the folder itself); others stay as they are."""
+    """A path inside the project as a relative POSIX path ('.' for the folder itself); others stay as they
+    are."""
     if not value or not inside(value, root):
         return value
     return Path(value).resolve().relative_to(root).as_posix()

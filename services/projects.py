@@ -211,7 +211,8 @@ class Projects:
     # ---- reading ------------------------------------------------------------------------------
     def all(self) -> list[ProjectView]:
         """Every project the user may see, most recently opened first."""
-        return [ProjectView.of(p) for p in self._engine.all() if access.allowed(self.actor, Action.READ, p.id)]
+        return [ProjectView.of(p) for p in self._engine.all()
+                if access.allowed(self.actor, Action.READ, p.id)]
 
     def get(self, project_id: int | None) -> ProjectView | None:
         row = self._engine.get(project_id)
@@ -243,14 +244,16 @@ class Projects:
         row = self._engine.get(project_id)
         runs = Run.select(Run, Dataset).join(Dataset, pw.JOIN.LEFT_OUTER, on=(Run.dataset == Dataset.id)) \
             .where(Run.project == row).order_by(Run.created.desc()).limit(limit)
-        datasets = Dataset.select().where(Dataset.project == row).order_by(Dataset.created.desc()).limit(limit)
+        datasets = Dataset.select().where(Dataset.project == row) \
+            .order_by(Dataset.created.desc()).limit(limit)
         exports = Export.select().where(Export.project == row).order_by(Export.created.desc()).limit(limit)
         return ProjectOverview(
             summary,
             tuple(RecentRun(r.id, r.name, r.dataset.name if r.dataset_id and r.dataset else '',
                             tuple(r.configs or ()), r.step, r.status) for r in runs),
             tuple(RecentDataset(d.id, d.name, d.n_seconds, d.sr, d.status) for d in datasets),
-            tuple(RecentExport(e.id, Path(e.path).name, bool(e.streaming), e.created, e.status) for e in exports))
+            tuple(RecentExport(e.id, Path(e.path).name, bool(e.streaming), e.created, e.status)
+                  for e in exports))
 
     def default_location(self, name: str) -> Path:
         return self._engine.default_location(name or 'project')
@@ -279,7 +282,8 @@ class Projects:
         return ProjectView.of(row)
 
     def delete(self, project_id: int, confirm_name: str, *, remove_files: bool = False) -> None:
-        """Remove a project's rows; its files only when asked (ProjectError says why not, e.g. active jobs)."""
+        """Remove a project's rows; its files only when asked (ProjectError says why not, e.g. active
+        jobs)."""
         row = self._row(project_id, Action.MANAGE)
         if remove_files:
             access.require(self.actor, Action.DELETE, project_id)

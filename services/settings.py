@@ -29,8 +29,9 @@ class SettingDoc:
 
 DOCS = [
     SettingDoc('browse_roots', [], 'Folders users may browse and pick audio from (the data folder is always allowed).'),
-    SettingDoc('browse_home', True, 'On a studio that serves only this machine, your home folder may be browsed '
-                                    'too (never on a shared one).'),
+    SettingDoc('browse_home', True,
+               'On a studio that serves only this machine, your home folder may be browsed too (never on a '
+               'shared one).'),
     SettingDoc('default_device', 'cpu', 'Device new trainings use unless told otherwise: "cpu" or "gpu:N".'),
     SettingDoc('python', '', 'Python interpreter that runs RAVE jobs; empty means the studio\'s own.'),
     SettingDoc('parallel_preprocess', 1, 'How many preprocessing jobs may run at the same time.'),
@@ -134,7 +135,8 @@ class Settings:
         missing = [r for r in values.browse_roots if not Path(r).is_dir()]
         if missing:
             raise SettingsError(f'{", ".join(missing)} no longer exists. Remove it first.', 'browse_roots')
-        kept = dataclasses.replace(values, python=python, browse_roots=tuple(dict.fromkeys(values.browse_roots)),
+        kept = dataclasses.replace(values, python=python,
+                                   browse_roots=tuple(dict.fromkeys(values.browse_roots)),
                                    parallel_preprocess=max(1, int(values.parallel_preprocess or 1)),
                                    max_upload_mb=max(1, int(values.max_upload_mb or 1)))
         for key, value in dataclasses.asdict(kept).items():

@@ -29,14 +29,16 @@ def all_models() -> list[type[BaseModel]]:
 
 
 def test_every_table_with_a_foreign_key_belongs_to_a_project() -> None:
-    """A new table that points at another is either a project's (and carried) or this test needs a decision."""
+    """A new table that points at another is either a project's (and carried), or this test needs a
+    decision."""
     with_keys = {m for m in all_models() if m is not Project
                  and any(isinstance(f, pw.ForeignKeyField) for f in m._meta.sorted_fields)}
     assert set(owned_models()) == with_keys
     assert {Dataset, Run, RunAttempt, Export, Job} <= set(owned_models())
 
 
-def fill(model: type[BaseModel], n: int, root: Path, parents: dict[type[BaseModel], BaseModel]) -> dict[str, Any]:
+def fill(model: type[BaseModel], n: int, root: Path,
+         parents: dict[type[BaseModel], BaseModel]) -> dict[str, Any]:
     """A value for every column: distinct per row, never a default, paths inside the project folder."""
     values: dict[str, Any] = {}
     for field in model._meta.sorted_fields:
@@ -91,7 +93,8 @@ def populate(studio) -> tuple[Project, dict[type[BaseModel], list[dict]]]:
     return project, {m: [dict(r.__data__) for r in m.select().order_by(m.id)] for m in owned_models()}
 
 
-def test_every_column_of_every_row_survives_a_restore_into_another_data_folder(studio, tmp_path: Path) -> None:
+def test_every_column_of_every_row_survives_a_restore_into_another_data_folder(studio,
+                                                                               tmp_path: Path) -> None:
     from app.studio import Studio
 
     project, before = populate(studio)
@@ -144,7 +147,8 @@ def test_rows_in_flight_settle_and_old_backups_restore(studio, tmp_path: Path) -
 
     project = studio.projects.create('Busy')
     job = Job.create(project=project, kind='train', title='t', argv=[], status='running')
-    Dataset.create(project=project, name='d', path=f'{project.location}/datasets/d', status='building', job=job)
+    Dataset.create(project=project, name='d', path=f'{project.location}/datasets/d', status='building',
+                   job=job)
     zip_path = studio.backups.write(project, tmp_path / 'busy.zip')
     other = Studio(tmp_path / 'other')
     restored = other.backups.restore(zip_path)
@@ -156,7 +160,8 @@ def test_rows_in_flight_settle_and_old_backups_restore(studio, tmp_path: Path) -
         zf.writestr('manifest.json', json.dumps({
             'format': 'rave-studio-project-backup', 'version': 1,
             'project': {'name': 'Old', 'description': 'v1', 'settings': {}, 'created': '2024-05-06 07:08:09'},
-            'datasets': [{'id': 7, 'name': 'tones', 'path': 'datasets/tones', 'sources': [], 'status': 'ready',
+            'datasets': [{'id': 7, 'name': 'tones', 'path': 'datasets/tones', 'sources': [],
+                          'status': 'ready',
                           'params': {'output': '$PROJECT/datasets/tones'}, 'external': False}],
             'runs': [{'id': 3, 'dataset': 7, 'name': 'tiny', 'folder': 'runs/tiny_abc', 'status': 'done'}],
             'checkpoints': [{'run': 3, 'path': 'runs/tiny_abc/best.ckpt', 'kind': 'best', 'step': 4}],
@@ -192,6 +197,7 @@ def _referenced(model: type[BaseModel], key: str, value: Any, ids: dict) -> Any:
     for (owner, column, inner), target in JSON_REFERENCES.items():
         if owner is model and column == key and inner in value:
             old = value[inner]
-            value = {**value, inner: [ids[target][i] for i in old] if isinstance(old, list) else ids[target][old]}
+            mapped = [ids[target][i] for i in old] if isinstance(old, list) else ids[target][old]
+            value = {**value, inner: mapped}
     return value
 

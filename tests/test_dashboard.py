@@ -103,6 +103,7 @@ async def test_cards_update_in_place_and_the_switcher_follows_new_projects(user:
 
         app.studio.session(local(), None).projects.create('Made elsewhere')
         switcher = user.find(marker='project-switcher').elements.pop()
-        await until(lambda: 'Made elsewhere' in switcher.options.values(), message='the switcher did not follow')
+        await until(lambda: 'Made elsewhere' in switcher.options.values(),
+                    message='the switcher did not follow')
     finally:
         jobs.cancel(job.id)

@@ -79,7 +79,8 @@ def test_backup_restores_on_another_data_folder(studio, rave_db: Path, tmp_path:
     old_root = Path(project.location)
     entries = _read_lmdb(old_root / 'datasets' / 'tones')
     seen: list[tuple[int, int]] = []
-    zip_path = studio.backups.write(project, tmp_path / 'out' / 'tones.zip', progress=lambda d, t: seen.append((d, t)))
+    zip_path = studio.backups.write(project, tmp_path / 'out' / 'tones.zip',
+                                    progress=lambda d, t: seen.append((d, t)))
     assert zip_path.is_file() and not list(zip_path.parent.glob('.*partial'))
     assert seen and seen[-1][0] == seen[-1][1] > 0
     with zipfile.ZipFile(zip_path) as zf:

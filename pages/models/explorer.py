@@ -102,14 +102,16 @@ def _show(project: ProjectView, result: ReconstructionResult) -> None:
         audio_card('Original', media_url(project, result.original), result.input_envelope,
                    result.duration_s, caption=f'{result.input_name} · {result.sr} Hz', marker='original')
         audio_card('Reconstruction', media_url(project, result.reconstruction), result.output_envelope,
-                   result.output_duration_s, caption=f'through {result.model_name}', color=theme.COLORS['accent'],
-                   marker='reconstruction')
+                   result.output_duration_s, caption=f'through {result.model_name}',
+                   color=theme.COLORS['accent'], marker='reconstruction')
     with ui.card().classes(theme.CARD + ' gap-3').mark('latent'):
         ui.label('Latent').classes(theme.SECTION)
         with ui.row().classes('w-full gap-8'):
-            _figure('latent shape', ' × '.join(str(n) for n in result.latent_shape), 'batch × dims × frames')
+            _figure('latent shape', ' × '.join(str(n) for n in result.latent_shape),
+                    'batch × dims × frames')
             _figure('latent size', str(result.latent_size), f'of {result.full_latent_size} dims')
-            _figure('frame rate', f'{result.latent_rate_hz:.1f} Hz', f'compression {result.compression_ratio}×')
+            _figure('frame rate', f'{result.latent_rate_hz:.1f} Hz',
+                    f'compression {result.compression_ratio}×')
             _figure('duration', f'{result.duration_s:.2f} s', 'truncated' if result.truncated else 'input')
             _figure('took', fmt_duration(result.elapsed_s), 'load + encode + decode')
         ui.plotly(_latent_figure(result)).classes('w-full h-56')

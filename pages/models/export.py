@@ -133,7 +133,8 @@ def _export_row(models: Models, project: ProjectView, export: ExportView, refres
             ui.label(export.path).classes(theme.MONO + ' text-gray-500 truncate max-w-full')
             if export.message:
                 ui.label(export.message).classes('text-sm text-negative whitespace-pre-wrap')
-        ui.label(fmt_bytes(export.file.size) if exists else '—').classes(f'{theme.NUMBER} text-sm w-20 shrink-0')
+        ui.label(fmt_bytes(export.file.size) if exists else '—') \
+            .classes(f'{theme.NUMBER} text-sm w-20 shrink-0')
         ui.label(f'{export.created:%d %b %H:%M}') \
             .classes(f'{theme.HINT} w-24 shrink-0 whitespace-nowrap max-sm:hidden')
         with ui.row().classes('w-44 shrink-0 justify-end gap-1 no-wrap'):

@@ -73,8 +73,8 @@ def _run_card(run: RunCheckpointsView) -> None:
             ui.icon('model_training', color='primary').classes('text-2xl')
             with ui.column().classes('gap-0 grow min-w-0'):
                 ui.label(run.name).classes('text-lg font-semibold truncate max-w-full')
-                ui.label(run.folder or 'no run folder yet').classes(theme.MONO + ' text-gray-500 truncate max-w-full') \
-                    .tooltip(run.folder)
+                ui.label(run.folder or 'no run folder yet') \
+                    .classes(theme.MONO + ' text-gray-500 truncate max-w-full').tooltip(run.folder)
             if run.imported:
                 ui.chip('imported', icon='drive_folder_upload', color='secondary', text_color='white') \
                     .props('dense square').classes('text-xs font-medium').tooltip('Made by the RAVE command line')

@@ -75,7 +75,8 @@ class Models:
         return self._view(self._exports.start(project, run, checkpoint, streaming, name, fidelity))
 
     def delete_export(self, export_id: int, *, delete_file: bool = True) -> None:
-        """Forget an export (cancelling it while it runs); its .ts file goes too unless `delete_file` is False."""
+        """Forget an export (cancelling it while it runs); its .ts file goes too unless `delete_file` is
+        False."""
         row = self._exports.get(export_id)
         if row is None:
             return
@@ -123,8 +124,8 @@ class Models:
         return round(self._files.upload_limit() / 1024 ** 2)
 
     def reserve_upload(self, project_id: int, filename: str, size: int | None) -> Path:
-        """The file an uploaded piece of audio is written to, in the project's uploads/ (UploadRefused when its
-        name or size is refused)."""
+        """The file an uploaded piece of audio is written to, in the project's uploads/ (UploadRefused
+        when its name or size is refused)."""
         project = self._project(project_id, Action.EDIT)
         self._files.check_upload(filename, size, 'audio')
         return self._files.reserve_upload(self._exports.projects.folder(project, 'uploads'), '', filename)

@@ -46,7 +46,8 @@ class ExportService:
 
     # ---- runs and checkpoints -----------------------------------------------------------------
     def runs_with_checkpoints(self, project: Project) -> list[RunCheckpoints]:
-        """The project's runs (newest first), each with the checkpoints on disk (newest first) and its exports."""
+        """The project's runs (newest first), each with the checkpoints on disk (newest first) and its
+        exports."""
         result = []
         for run in Run.select().where(Run.project == project).order_by(Run.created.desc()):
             found = sorted(index_checkpoints(run), key=_mtime, reverse=True)
@@ -72,8 +73,9 @@ class ExportService:
         except PathRefused as e:
             if e.path is None:
                 raise ExportError(str(e)) from e
-            raise ExportError(f'{e.path} is outside the folders you may browse. Add its parent in Settings → '
-                              'browsable folders, or copy the run into the project\'s runs/ folder.') from e
+            raise ExportError(f'{e.path} is outside the folders you may browse. Add its parent in '
+                              'Settings → browsable folders, or copy the run into the project\'s runs/ '
+                              'folder.') from e
         if not path.is_dir():
             raise ExportError(f'{path} is not a folder. Give the run folder RAVE created (<name>_<hash>).')
         run_folder = _run_root(path)

@@ -166,9 +166,10 @@ class ReconstructionResult:
         return cls(Path(folder), data['model'], data['input'], data['input_name'], int(data['sr']),
                    int(data['channels']), float(data['duration_s']), float(data['output_duration_s']),
                    bool(data.get('truncated')), tuple(data['latent_shape']), int(data['latent_size']),
-                   int(data['full_latent_size']), float(data['latent_rate_hz']), int(data['compression_ratio']),
-                   tuple(data['latent_mean']), tuple(data['latent_std']), Envelope.of(data['input_envelope']),
-                   Envelope.of(data['output_envelope']), float(data['elapsed_s']))
+                   int(data['full_latent_size']), float(data['latent_rate_hz']),
+                   int(data['compression_ratio']), tuple(data['latent_mean']), tuple(data['latent_std']),
+                   Envelope.of(data['input_envelope']), Envelope.of(data['output_envelope']),
+                   float(data['elapsed_s']))
 
 
 @dataclass(frozen=True)
