@@ -196,7 +196,6 @@ class ProjectService:
             raise ProjectError(f'Cannot create the folder {folder}: {e.strerror}. Choose another location.') from e
 
 
-
 class Projects:
     """The projects as the acting user may see and change them."""
 
