@@ -14,6 +14,9 @@ from services.events import Subscriber
 from services.files import FilePolicy
 from services.jobs import Jobs
 from services.plugins import Plugins
+from services.models import Models
+from services.projects import Projects
+from services.settings import Settings
 from services.system import System
 
 
@@ -26,6 +29,9 @@ class Session:
     system: System
     plugins: Plugins
     datasets: Datasets
+    models: Models
+    projects: Projects
+    settings: Settings
 
     @classmethod
     def names(cls) -> set[str]:

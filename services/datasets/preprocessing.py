@@ -252,7 +252,7 @@ class DatasetService:
         output.parent.mkdir(parents=True, exist_ok=True)
         if staged:
             _stage(output / STAGING, [Path(s) for s in sources_], survey.usable)
-        self.jobs.limits['preprocess'] = max(1, int(self.settings.get('parallel_preprocess') or 1))
+        self.settings.apply_limits(self.jobs)
         # cwd: the jobs folder, which never holds a `scripts/` package that would shadow RAVE's own
         job = self.jobs.submit(
             'preprocess', f'Preprocess {name}', [self.settings.python, '-m', 'scripts.preprocess', *flags],
