@@ -69,8 +69,8 @@ class Controls:
     jitter: float | tuple[float, ...] = 0.0
 
     def header(self) -> dict:
-        jitter = self.jitter if isinstance(self.jitter, (int, float)) else list(self.jitter)
-        return {'bias': list(self.bias), 'scale': list(self.scale), 'jitter': jitter}
+        jitter = float(self.jitter) if np.ndim(self.jitter) == 0 else [float(v) for v in self.jitter]
+        return {'bias': [float(v) for v in self.bias], 'scale': [float(v) for v in self.scale], 'jitter': jitter}
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ class ModelServer:
 
     def encode(self, audio: np.ndarray, sr: int | None = None, sample: bool = False, seed: int = 0) -> np.ndarray:
         """z[latent_size, frames]: the posterior mean (same audio, same z) unless `sample` (seeded draw)."""
-        _facts, out = self.request('encode', {'audio': _audio(audio)}, sr=sr, sample=sample, seed=seed)
+        _facts, out = self.request('encode', {'audio': _audio(audio)}, sr=_rate(sr), sample=sample, seed=int(seed))
         return out['z']
 
     def decode(self, z: np.ndarray, seed: int = 0, controls: Controls | None = None) -> Render:
@@ -172,7 +172,7 @@ class ModelServer:
     def reconstruct(self, audio: np.ndarray, sr: int | None = None, seed: int = 0, controls: Controls | None = None,
                     sample: bool = False, match_loudness: bool = False) -> Render:
         """Encode → controls → decode, cropped to the input's length (timbre transfer for foreign audio)."""
-        return self._render('reconstruct', {'audio': _audio(audio)}, seed, controls, sr=sr, sample=sample,
+        return self._render('reconstruct', {'audio': _audio(audio)}, seed, controls, sr=_rate(sr), sample=sample,
                             match_loudness=match_loudness)
 
     def generate(self, seed: int = 0, duration_s: float = 10.0, temperature: float = 1.0, keyframe_rate: float = 1.0,
@@ -180,8 +180,8 @@ class ModelServer:
                  controls: Controls | None = None) -> Render:
         """Audio from random latents: `keyframe_rate` keyframes a second × temperature × spread around mean."""
         arrays = {k: np.asarray(v, np.float32) for k, v in (('mean', mean), ('spread', spread)) if v is not None}
-        return self._render('generate', arrays, seed, controls, duration_s=duration_s, temperature=temperature,
-                            keyframe_rate=keyframe_rate)
+        return self._render('generate', arrays, seed, controls, duration_s=float(duration_s),
+                            temperature=float(temperature), keyframe_rate=float(keyframe_rate))
 
     def interpolate(self, a: np.ndarray, b: np.ndarray, seed: int = 0, mix: float | None = None,
                     kind: str = 'linear', duration_s: float = 10.0, controls: Controls | None = None) -> Render:
@@ -191,17 +191,17 @@ class ModelServer:
         cropped to the shorter; two points last `duration_s`.
         """
         return self._render('interpolate', {'a': np.asarray(a, np.float32), 'b': np.asarray(b, np.float32)}, seed,
-                            controls, mix=mix, kind=kind, duration_s=duration_s)
+                            controls, mix=None if mix is None else float(mix), kind=kind, duration_s=float(duration_s))
 
     def prior(self, seed: int = 0, duration_s: float = 10.0, temperature: float = 1.0,
               controls: Controls | None = None) -> Render:
         """Audio from the export's prior (`info.has_prior`); RAVE's prior continues from its previous call."""
-        return self._render('prior', {}, seed, controls, duration_s=duration_s, temperature=temperature)
+        return self._render('prior', {}, seed, controls, duration_s=float(duration_s), temperature=float(temperature))
 
     def statistics(self, audios: Sequence[tuple[np.ndarray, int]],
                    on_progress: Progress | None = None) -> LatentStatistics:
         """Per-dimension mean/std of every frame of `audios` ((audio, sr) pairs), e.g. a dataset's files."""
-        facts, out = self.request('statistics', _batch(audios), on_progress, srs=[sr for _, sr in audios])
+        facts, out = self.request('statistics', _batch(audios), on_progress, srs=[_rate(sr) for _, sr in audios])
         return LatentStatistics(out['mean'], out['std'], facts['frames'])
 
     def latent_map(self, audios: Sequence[tuple[np.ndarray, int]], names: Sequence[str], dims: int = 2,
@@ -209,7 +209,7 @@ class ModelServer:
         """A PCA map of every frame of `audios` (at most `max_frames`, evenly sampled), `names` one per file."""
         if len(names) != len(audios):
             raise ModelServerError(f'{len(audios)} files came with {len(names)} names.')
-        facts, out = self.request('map', _batch(audios), on_progress, srs=[sr for _, sr in audios], dims=dims,
+        facts, out = self.request('map', _batch(audios), on_progress, srs=[_rate(sr) for _, sr in audios], dims=dims,
                                   max_frames=max_frames)
         return LatentMap(out['coords'], out['file_index'], out['time_s'], out['frames'], tuple(facts['explained']),
                          facts['frames_total'], tuple(names))
@@ -287,7 +287,7 @@ class ModelServer:
 
     def _render(self, op: str, arrays: dict[str, np.ndarray], seed: int, controls: Controls | None,
                 **params) -> Render:
-        facts, out = self.request(op, arrays, seed=seed, **(controls or Controls()).header(), **params)
+        facts, out = self.request(op, arrays, seed=int(seed), **(controls or Controls()).header(), **params)
         return Render(out['audio'], out['z'], facts['sr'], facts['seed'], facts['elapsed_s'], facts['rss_bytes'])
 
     def _gone(self) -> str:
@@ -318,6 +318,10 @@ def read_audio(path: str | Path, max_seconds: float = 600.0) -> tuple[np.ndarray
 
 def _audio(audio: np.ndarray) -> np.ndarray:
     return np.atleast_2d(np.asarray(audio, np.float32))
+
+
+def _rate(sr: int | None) -> int | None:
+    return None if sr is None else int(sr)
 
 
 def _batch(audios: Sequence[tuple[np.ndarray, int]]) -> dict[str, np.ndarray]:

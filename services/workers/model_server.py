@@ -112,7 +112,9 @@ class Model:
             raise BadRequest(f'Audio must be [channels, samples] with samples in it, not {list(np.shape(audio))}.')
         if not np.isfinite(x).all():
             raise BadRequest('The audio holds NaN or infinite samples.')
-        sr = int(sr or self.sr)
+        sr = self.sr if sr is None else sr
+        if not isinstance(sr, int) or isinstance(sr, bool) or sr <= 0:
+            raise BadRequest(f'A sample rate is a positive whole number of Hz, not {sr!r}.')
         if x.shape[1] / sr > MAX_INPUT_S:
             raise BadRequest(f'{x.shape[1] / sr:.0f} s of audio is more than one request takes ({MAX_INPUT_S:.0f} s).')
         if x.shape[0] != self.n_channels:
