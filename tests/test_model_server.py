@@ -296,6 +296,19 @@ def test_a_model_that_fails_to_load_says_why(tmp_path: Path, rave_run: Path, rav
         ModelServer.start(next(out.glob('live*.ts')))
 
 
+@pytest.mark.slow
+def test_a_checkpoint_serves_like_its_export(server: ModelServer, rave_run: Path) -> None:
+    """A run's checkpoint, scripted in memory as `rave export` does, decodes byte-identically to the export."""
+    newest = max(rave_run.rglob('*.ckpt'), key=lambda p: p.stat().st_mtime)  # the one `rave export` picked
+    served = ModelServer.start(newest, threads=2)
+    try:
+        assert served.info.latent_size == server.info.latent_size and served.info.variational
+        z = np.random.default_rng(0).standard_normal((server.info.latent_size, 40)).astype(np.float32)
+        assert served.decode(z, seed=9).audio.tobytes() == server.decode(z, seed=9).audio.tobytes()
+    finally:
+        served.close()
+
+
 TOY_WITH_PRIOR = '''
 import sys, torch
 class Toy(torch.nn.Module):

@@ -1,6 +1,6 @@
 """Worker: the model server, one long-lived process holding one exported RAVE model warm for the Play pages.
 
-    python -m services.workers.model_server --model M.ts --fd N [--threads 2]
+    python -m services.workers.model_server --model M.ts|RUN/…/CKPT.ckpt --fd N [--threads 2]
 
 It talks over the connected socket N it inherits from its client (services/models/server.py), in the frames of
 services/workers/protocol.py: first `ready` with the model's facts (or `error` saying in words why the model did
@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class Model:
-    """An exported RAVE model (non-streaming TorchScript): deterministic or sampled encode, seeded decode, prior."""
+    """A RAVE model as `rave export` makes it (a non-streaming .ts, or a checkpoint scripted the same way in memory):
+    deterministic or sampled encode, seeded decode, prior."""
 
     def __init__(self, module, path: Path, torch) -> None:
         self.module, self.path, self.torch = module, path, torch
@@ -82,13 +83,16 @@ class Model:
         torch.set_num_threads(max(1, threads))
         torch.set_num_interop_threads(1)
         torch.set_grad_enabled(False)
-        warnings.filterwarnings('ignore', message='.*torch.jit.load.*deprecated')
-        try:
-            module = torch.jit.load(str(path), map_location='cpu').eval()
-        except (RuntimeError, ValueError, OSError) as e:
-            raise LoadError(f'{path.name} is not a TorchScript export torch can load '
-                            f'({_last_line(e).split(". ")[0].rstrip(".")}). '
-                            'Pick a .ts file made by RAVE export.') from e
+        warnings.filterwarnings('ignore', message='.*torch.jit.*deprecated')
+        if path.suffix == '.ckpt':
+            module = _script_checkpoint(path, torch)
+        else:
+            try:
+                module = torch.jit.load(str(path), map_location='cpu').eval()
+            except (RuntimeError, ValueError, OSError) as e:
+                raise LoadError(f'{path.name} is not a TorchScript export torch can load '
+                                f'({_last_line(e).split(". ")[0].rstrip(".")}). '
+                                'Pick a .ts file made by RAVE export, or a run\'s .ckpt.') from e
         missing = [n for n in ('encode', 'decode', 'sr', 'n_channels', 'latent_size', 'encode_params')
                    if not hasattr(module, n)]
         if missing:
@@ -235,6 +239,45 @@ class Server:
     def progress(self, header: dict, done: int, total: int, what: str) -> None:
         protocol.send(self.sock, {'event': 'progress', 'id': header.get('id'), 'done': done, 'total': total,
                                   'what': what})
+
+
+def _script_checkpoint(path: Path, torch):
+    """A run's checkpoint made into what `rave export` would write (non-streaming, fidelity .95), kept in memory.
+
+    The same steps as RAVE's scripts/export.py main(), with its own ScriptedRAVE classes: the result decodes
+    bit-identically to the .ts that `rave export` makes of the same checkpoint.
+    """
+    import cached_conv
+    import gin
+    import rave
+    import rave.blocks
+    import rave.core
+    from scripts import export  # RAVE's export script, for its wrappers; importing it only defines flags
+
+    cached_conv.use_cached_conv(False)
+    config = rave.core.search_for_config(str(path))
+    if config is None or not Path(config).is_file():
+        raise LoadError(f'No config.gin was found beside {path.name} (RAVE looks in its folder and the two above); '
+                        'serve a checkpoint inside its run folder.')
+    try:
+        gin.parse_config_file(config)
+        pretrained = rave.RAVE()
+        checkpoint = torch.load(str(path), map_location='cpu', weights_only=False)
+        pretrained.load_state_dict(checkpoint['state_dict'], strict=False)
+    except Exception as e:  # gin, unpickling and state-dict errors all mean: this checkpoint will not load
+        raise LoadError(f'{path.name} could not be loaded as a RAVE checkpoint: {_last_line(e)}') from e
+    pretrained.eval()
+    for m in pretrained.modules():
+        if hasattr(m, 'weight_g'):
+            torch.nn.utils.remove_weight_norm(m)
+    wrappers = {rave.blocks.VariationalEncoder: export.VariationalScriptedRAVE,
+                rave.blocks.DiscreteEncoder: export.DiscreteScriptedRAVE,
+                rave.blocks.WasserteinEncoder: export.WasserteinScriptedRAVE,
+                rave.blocks.SphericalEncoder: export.SphericalScriptedRAVE}
+    wrapper = next((w for kind, w in wrappers.items() if isinstance(pretrained.encoder, kind)), None)
+    if wrapper is None:
+        raise LoadError(f'{path.name} has a {type(pretrained.encoder).__name__}, which RAVE cannot export.')
+    return torch.jit.script(wrapper(pretrained=pretrained, fidelity=0.95)).eval()
 
 
 def rss_bytes() -> int:
