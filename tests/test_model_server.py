@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -80,11 +81,15 @@ def test_random_latent_follows_seed_temperature_spread_and_keyframe_rate() -> No
 def test_pca_map_and_moments() -> None:
     rng = np.random.default_rng(0)
     frames = (rng.standard_normal((2000, 6)) * [5, 2, 1, 0.1, 0.1, 0.1]).astype(np.float32)
-    coords, explained = latent.pca(frames, 3)
+    projection = latent.pca(frames, 3)
+    coords, explained = projection.coords, projection.explained
     assert coords.shape == (2000, 3) and explained.shape == (3,)
     assert explained[0] > explained[1] > explained[2] and explained.sum() < 1
-    again, _ = latent.pca(frames.copy(), 3)
-    assert np.array_equal(coords, again)
+    assert np.array_equal(coords, latent.pca(frames.copy(), 3).coords)
+    back = projection.center + coords @ projection.axes  # the way back from the map: close on the 3 big axes
+    assert np.abs(back - frames)[:, :3].max() < 0.5 and np.abs(back - frames).mean() < 0.1
+    wide = latent.pca(frames[:, :2], 3)  # a 2-dimensional latent on a 3-D map: the third axis is flat
+    assert wide.coords.shape == (2000, 3) and not wide.coords[:, 2].any() and wide.explained[2] == 0
     moments = latent.Moments.of_size(6)
     moments.add(frames[:700].T)
     moments.add(frames[700:].T)
@@ -258,6 +263,8 @@ def test_statistics_and_map_of_files(server: ModelServer, rave_audio: Path) -> N
     first = mapped.time_s[mapped.file_index == 0]
     assert first[0] == 0 and np.all(np.diff(first) > 0) and first[-1] < 3.0
     assert mapped.names[mapped.file_index[-1]] == 'b.wav' and len(mapped.explained) == 3
+    clicked = mapped.to_latent(mapped.coords[:5])  # points of the map back to latents, ready to decode
+    assert clicked.shape == (server.info.latent_size, 5) and audible(server.decode(clicked).audio)
     sampled = server.latent_map(files, ['a.wav', 'b.wav'], dims=2, max_frames=100)
     assert sampled.coords.shape == (100, 2) and sampled.frames_total == frames
     with pytest.raises(ModelServerError, match='2 or 3 dimensions'):
@@ -371,7 +378,11 @@ def test_pool_reuses_makes_room_restarts_and_stops_idle_servers(rave_export: Pat
     assert not third.alive
     idle = ModelServers(threads=1, idle_s=2.0)
     try:
-        reaped = idle.open(rave_export)  # no page uses it: the reaper thread stops it on its own
+        with ThreadPoolExecutor(2) as pages:  # two pages open the same model at once: one start, one server
+            both = list(pages.map(idle.open, [rave_export, rave_export]))
+        reaped = both[0]
+        assert both[1] is reaped and len(idle.views()) == 1
+        # no page uses it: the reaper thread stops it on its own
         poll_until(lambda: not reaped.alive, 60, message='the idle server was not stopped')
         assert idle.views() == []
     finally:

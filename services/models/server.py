@@ -98,7 +98,11 @@ class LatentStatistics:
 
 @dataclass(frozen=True)
 class LatentMap:
-    """Frames on their first principal axes: point i is `names[file_index[i]]` at `time_s[i]` seconds."""
+    """Frames on their first principal axes: point i is `names[file_index[i]]` at `time_s[i]` seconds.
+
+    `frames[i]` is that point's latent; `to_latent` turns any points of the map (a click, a drawn path) back
+    into a latent `[dimensions, points]` to decode.
+    """
     coords: np.ndarray
     file_index: np.ndarray
     time_s: np.ndarray
@@ -106,6 +110,13 @@ class LatentMap:
     explained: tuple[float, ...]
     frames_total: int
     names: tuple[str, ...]
+    axes: np.ndarray
+    center: np.ndarray
+
+    def to_latent(self, points: np.ndarray) -> np.ndarray:
+        """Map coordinates `[points, dims]` → latent `[dimensions, points]` (the other axes at the data's mean)."""
+        return (self.center[:, None] + self.axes.T @ np.atleast_2d(np.asarray(points, np.float32)).T).astype(
+            np.float32)
 
 
 class ModelServer:
@@ -212,7 +223,7 @@ class ModelServer:
         facts, out = self.request('map', _batch(audios), on_progress, srs=[_rate(sr) for _, sr in audios], dims=dims,
                                   max_frames=max_frames)
         return LatentMap(out['coords'], out['file_index'], out['time_s'], out['frames'], tuple(facts['explained']),
-                         facts['frames_total'], tuple(names))
+                         facts['frames_total'], tuple(names), out['axes'], out['center'])
 
     def warm(self, seconds: Sequence[float] = (10.0,)) -> None:
         """Warm encode and decode at these durations now, so the first slider move at them is fast."""

@@ -38,30 +38,44 @@ class ModelServers:
         self.idle_s, self.max_servers, self.max_rss_bytes = idle_s, max_servers, max_rss_bytes
         self.start_timeout_s = start_timeout_s
         self._servers: dict[str, ModelServer] = {}
-        self._lock = threading.RLock()
+        self._starting: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
 
     def open(self, model: str | Path) -> ModelServer:
-        """The warm server of `model`, started (after making room) if none is running."""
+        """The warm server of `model`, started (after making room) if none is running.
+
+        Starting takes seconds (torch, the model, its scripting for a checkpoint) and happens outside the pool's
+        lock: other models stay usable meanwhile, and a second caller for the same model waits for that start.
+        """
         key = str(Path(model).expanduser().resolve())
-        with self._lock:
-            server = self._servers.get(key)
-            if server and server.alive:
-                server.last_used = time.monotonic()
-                return server
-            if server:
-                self._drop(key)
-            while len(self._servers) >= self.max_servers:
-                if not self._evict_one(keep=key):
-                    raise ModelServerError(f'{len(self._servers)} models are busy already (the most at once is '
-                                           f'{self.max_servers}); wait for one to finish or close one.')
+        while True:
+            with self._lock:
+                server = self._servers.get(key)
+                if server and server.alive:
+                    server.last_used = time.monotonic()
+                    return server
+                pending = self._starting.get(key)
+                if pending is None:
+                    stale = [self._servers.pop(key)] if server else []
+                    stale += self._make_room(key)
+                    started = self._starting[key] = threading.Event()
+                    break
+            pending.wait()
+        _close(stale)
+        try:
             server = ModelServer.start(key, self.python, self.threads, self._log_path(key), self.start_timeout_s)
+        finally:
+            with self._lock:
+                del self._starting[key]
+            started.set()
+        with self._lock:
             self._servers[key] = server
-            while self.total_rss_bytes() > self.max_rss_bytes and self._evict_one(keep=key):
-                pass
-            self._start_reaper()
-            return server
+            crowded = self._over_memory(keep=key)
+        _close(crowded)
+        self._start_reaper()
+        return server
 
     def views(self) -> list[ServerView]:
         now = time.monotonic()
@@ -77,34 +91,48 @@ class ModelServers:
         """Stop the servers idle longer than `idle_s` and forget dead ones; returns the models closed."""
         now = time.monotonic()
         with self._lock:
-            closed = [k for k, s in self._servers.items()
-                      if not s.alive or (not s.busy and now - s.last_used > self.idle_s)]
-            for key in closed:
-                self._drop(key)
-        return closed
+            keys = [k for k, s in self._servers.items()
+                    if not s.alive or (not s.busy and now - s.last_used > self.idle_s)]
+            gone = [self._servers.pop(k) for k in keys]
+        _close(gone)
+        return keys
 
     def close(self, model: str | Path) -> None:
         with self._lock:
-            self._drop(str(Path(model).expanduser().resolve()))
+            gone = self._servers.pop(str(Path(model).expanduser().resolve()), None)
+        _close([gone] if gone else [])
 
     def close_all(self) -> None:
         self._stop.set()
         with self._lock:
-            for key in list(self._servers):
-                self._drop(key)
+            gone = list(self._servers.values())
+            self._servers.clear()
+        _close(gone)
 
-    def _evict_one(self, keep: str) -> bool:
-        """Stop the least recently used idle server other than `keep`; False when there is none."""
+    def _make_room(self, key: str) -> list[ModelServer]:
+        """Take out least recently used idle servers until one more may start; raises when all are busy."""
+        taken = []
+        while len(self._servers) + len(self._starting) >= self.max_servers:
+            server = self._least_recent(keep=key)
+            if server is None:
+                raise ModelServerError(f'{self.max_servers} models are playing already (the most at once); wait '
+                                       'for one to finish or close one.')
+            taken.append(server)
+        return taken
+
+    def _over_memory(self, keep: str) -> list[ModelServer]:
+        """Take out least recently used idle servers while all of them together hold more than `max_rss_bytes`."""
+        taken = []
+        while sum(s.rss_bytes for s in self._servers.values()) > self.max_rss_bytes:
+            server = self._least_recent(keep=keep)
+            if server is None:
+                break
+            taken.append(server)
+        return taken
+
+    def _least_recent(self, keep: str) -> ModelServer | None:
         idle = [(s.last_used, k) for k, s in self._servers.items() if k != keep and not s.busy]
-        if not idle:
-            return False
-        self._drop(min(idle)[1])
-        return True
-
-    def _drop(self, key: str) -> None:
-        server = self._servers.pop(key, None)
-        if server:
-            server.close()
+        return self._servers.pop(min(idle)[1]) if idle else None
 
     def _log_path(self, key: str) -> Path | None:
         if self.log_dir is None:
@@ -113,11 +141,18 @@ class ModelServers:
         return self.log_dir / f'model-server-{Path(key).stem}.log'
 
     def _start_reaper(self) -> None:
-        if self._reaper is None or not self._reaper.is_alive():
-            self._stop.clear()
-            self._reaper = threading.Thread(target=self._reap, name='model-server-reaper', daemon=True)
-            self._reaper.start()
+        with self._lock:
+            if self._reaper is None or not self._reaper.is_alive() or self._stop.is_set():
+                self._stop = threading.Event()  # its own: a reaper that close_all stopped may still be winding down
+                self._reaper = threading.Thread(target=self._reap, args=(self._stop,), name='model-server-reaper',
+                                                daemon=True)
+                self._reaper.start()
 
-    def _reap(self) -> None:
-        while not self._stop.wait(max(1.0, min(30.0, self.idle_s / 4))):
+    def _reap(self, stop: threading.Event) -> None:
+        while not stop.wait(max(1.0, min(30.0, self.idle_s / 4))):
             self.sweep()
+
+
+def _close(servers: list[ModelServer]) -> None:
+    for server in servers:
+        server.close()

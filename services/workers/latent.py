@@ -113,26 +113,38 @@ class Moments:
         return np.sqrt(np.maximum(self.squares / max(self.count, 1) - np.square(self.mean()), 0.0))
 
 
-def pca(frames: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates of `frames[N, L]` on their first `dims` principal axes, and each axis's share of variance.
+@dataclass(frozen=True)
+class Projection:
+    """Frames on their first principal axes: `coords[N, dims]`, each axis's share of variance, and the way back
+    (`frame ≈ center + coords @ axes`), so a point or a path drawn on the map becomes a latent to decode."""
+    coords: np.ndarray
+    explained: np.ndarray
+    axes: np.ndarray
+    center: np.ndarray
+
+
+def pca(frames: np.ndarray, dims: int) -> Projection:
+    """The PCA map of `frames[N, L]` in `dims` dimensions (zero axes pad a latent smaller than `dims`).
 
     Each axis's sign is fixed (its largest loading positive) so the same frames always give the same map.
     """
     if frames.shape[0] < 2:
         raise ValueError('A map needs at least two frames; give it more audio.')
     x = frames.astype(np.float64)
-    x -= x.mean(axis=0)
+    center = x.mean(axis=0)
+    x -= center
     values, vectors = np.linalg.eigh(x.T @ x)
     order = np.argsort(values)[::-1]
     values, vectors = np.maximum(values[order], 0.0), vectors[:, order]
     signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
     vectors *= np.where(signs == 0, 1.0, signs)
-    axes = min(dims, vectors.shape[1])
-    coords = x @ vectors[:, :axes]
-    if axes < dims:
-        coords = np.pad(coords, ((0, 0), (0, dims - axes)))
-    share = values / values.sum() if values.sum() > 0 else values
-    return coords.astype(np.float32), np.pad(share[:axes], (0, dims - axes)).astype(np.float32)
+    used = min(dims, vectors.shape[1])
+    axes = np.zeros((dims, frames.shape[1]))
+    axes[:used] = vectors[:, :used].T
+    share = np.zeros(dims)
+    share[:used] = values[:used] / values.sum() if values.sum() > 0 else 0.0
+    return Projection((x @ axes.T).astype(np.float32), share.astype(np.float32), axes.astype(np.float32),
+                      center.astype(np.float32))
 
 
 def even_sample(n: int, limit: int) -> np.ndarray:

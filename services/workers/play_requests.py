@@ -133,9 +133,10 @@ def latent_map(server: Server, p: dict, a: Arrays) -> tuple[dict, Arrays]:
     file_index = np.concatenate([np.full(z.shape[1], i, np.int32) for i, z in enumerate(encodings)])
     time_s = np.concatenate([np.arange(z.shape[1]) / model.frame_rate for z in encodings]).astype(np.float32)
     keep = latent.even_sample(frames.shape[0], int(p.get('max_frames', 20000)))
-    coords, explained = latent.pca(frames[keep], dims)
-    return ({'frames_total': int(frames.shape[0]), 'explained': explained.tolist()},
-            {'coords': coords, 'file_index': file_index[keep], 'time_s': time_s[keep], 'frames': frames[keep]})
+    projection = latent.pca(frames[keep], dims)
+    return ({'frames_total': int(frames.shape[0]), 'explained': projection.explained.tolist()},
+            {'coords': projection.coords, 'file_index': file_index[keep], 'time_s': time_s[keep],
+             'frames': frames[keep], 'axes': projection.axes, 'center': projection.center})
 
 
 def _render(model: Model, z: np.ndarray, p: dict, samples: int | None = None, reference: np.ndarray | None = None,
