@@ -146,6 +146,7 @@ def test_server_reports_the_model_and_its_memory(server: ModelServer) -> None:
     assert (info.sr, info.n_channels, info.full_latent_size, info.ratio) == (44100, 1, 128, 512)
     assert 1 <= info.latent_size <= 128  # set by the export's fidelity from this run's PCA
     assert info.variational and not info.has_prior and info.frame_rate == pytest.approx(86.13, abs=0.01)
+    assert info.threads == 2 and info.pid == server.process.pid
     status = server.status()
     assert status['rss_bytes'] > 100 * 1024 ** 2
     assert server.rss_bytes > 100 * 1024 ** 2

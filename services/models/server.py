@@ -49,12 +49,13 @@ class ModelInfo:
     has_prior: bool
     methods: tuple[str, ...]
     pid: int
+    threads: int  # renders are byte-identical for the same seed and settings at the same thread count
 
     @classmethod
     def of(cls, ready: dict) -> ModelInfo:
         return cls(ready['model'], ready['sr'], ready['n_channels'], ready['target_channels'], ready['latent_size'],
                    ready['full_latent_size'], ready['ratio'], ready['frame_rate'], ready['variational'],
-                   ready['has_prior'], tuple(ready['methods']), ready['pid'])
+                   ready['has_prior'], tuple(ready['methods']), ready['pid'], ready['threads'])
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,11 @@ class ModelServer:
             raise ModelServerError(f'The model server for {path.name} stopped before loading it ({why}).'
                                    + (f' Its last words: {tail}' if tail else '')) from e
         if header.get('event') != 'ready':
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
             ours.close()
             log.close()
             raise ModelServerError(header.get('message') or f'{path.name} could not be loaded.')
@@ -177,7 +182,8 @@ class ModelServer:
         return out['z']
 
     def decode(self, z: np.ndarray, seed: int = 0, controls: Controls | None = None) -> Render:
-        """Audio of z after the controls; the same z, seed and controls give byte-identical audio."""
+        """Audio of z after the controls; the same z, seed and controls give byte-identical audio (at the same
+        `info.threads`: another thread count changes the last bit of some samples)."""
         return self._render('decode', {'z': np.asarray(z, np.float32)}, seed, controls)
 
     def reconstruct(self, audio: np.ndarray, sr: int | None = None, seed: int = 0, controls: Controls | None = None,
@@ -283,6 +289,7 @@ class ModelServer:
                         on_progress(header['done'], header['total'], header['what'])
             except TimeoutError as e:
                 self.process.kill()
+                self.process.wait()
                 raise ModelServerError(f'{Path(self.info.path).name} took longer than {timeout_s:.0f} s on {op}; '
                                        'its server was stopped.') from e
             except (OSError, protocol.ProtocolError) as e:

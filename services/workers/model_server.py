@@ -10,7 +10,7 @@ not load, then exit 2), then one answer per request until the socket closes. A r
 Audio travels as float32 `[channels, samples]` with its rate; the server resamples it to the model's rate and
 matches the model's channels (one rule, here). Latents travel as `[dimensions, frames]`. One `seed` per request
 drives every random draw (numpy for keyframes and jitter, torch for the decoder's noise), so the same seed and
-settings give byte-identical audio. Each new input shape is run twice before it is served (TorchScript profiles
+settings give byte-identical audio (at the same thread count: another one changes the last bit of some samples). Each new input shape is run twice before it is served (TorchScript profiles
 the first calls at a new shape: slow, §8 of RAVE_NOTES), so what comes back always comes from the warm graph.
 """
 from __future__ import annotations
