@@ -1,19 +1,29 @@
-"""Start the real `rave-studio` command as a subprocess for system tests (reliability, browser, share, native)."""
+"""Start the real `rave-studio` command as a subprocess for system tests (reliability, browser, share, native).
+
+A local studio opens only with the URL it printed (its per-launch token): `StudioProcess` reads it from the
+output, `http_get` sends the launch cookie it bought with it, and the Chromium of `launch_chromium` opens the
+printed URL of every running studio before it browses, as a user would.
+"""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 STUDIO = str(Path(sys.executable).with_name('rave-studio'))
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
+PRINTED_URL = re.compile(r'RAVE Studio: open (http\S+\?token=\S+)')
+
+_running: dict[int, StudioProcess] = {}  # port → a local studio that printed its URL
 
 
 def free_port() -> int:
@@ -28,8 +38,14 @@ def clean_env(**extra: str) -> dict:
     return env
 
 
-def http_get(url: str, timeout: float = 10.0, cookies: str = '') -> tuple[int, str, str]:
-    """(status, final url, body) without following redirects."""
+def http_get(url: str, timeout: float = 10.0, cookies: str | None = None) -> tuple[int, str, str]:
+    """(status, location, body) without following redirects; `cookies` None: the launch cookie of the local
+    studio the URL names (if one runs), '' none."""
+    status, headers, body = _get(url, timeout, _cookie_for(url) if cookies is None else cookies)
+    return status, headers.get('location', '') or '', body
+
+
+def _get(url: str, timeout: float, cookies: str) -> tuple[int, dict, str]:
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
@@ -37,9 +53,14 @@ def http_get(url: str, timeout: float = 10.0, cookies: str = '') -> tuple[int, s
     request = urllib.request.Request(url, headers={'Cookie': cookies} if cookies else {})
     try:
         with opener.open(request, timeout=timeout) as r:
-            return r.status, r.headers.get('location', ''), r.read().decode('utf-8', 'replace')
+            return r.status, r.headers, r.read().decode('utf-8', 'replace')
     except urllib.error.HTTPError as e:
-        return e.code, e.headers.get('location', '') or '', e.read().decode('utf-8', 'replace')
+        return e.code, e.headers, e.read().decode('utf-8', 'replace')
+
+
+def _cookie_for(url: str) -> str:
+    studio = _running.get(urllib.parse.urlsplit(url).port or 0)
+    return studio.cookie if studio else ''
 
 
 class StudioProcess:
@@ -56,6 +77,8 @@ class StudioProcess:
         self.proc: subprocess.Popen | None = None
         self.log_path: Path | None = None
         self.launched_at = 0.0
+        self.open_url = ''  # the URL it printed, with its launch token (local studios)
+        self.cookie = ''  # the launch cookie that URL bought ("name=value")
 
     def start(self, timeout: float = 90.0) -> StudioProcess:
         n = len(list(self.log_dir.glob('studio-*.log')))
@@ -67,7 +90,19 @@ class StudioProcess:
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env, cwd=str(self.data_dir.parent))
         log.close()
         self.wait_served(timeout)
+        self._sign_in()
         return self
+
+    def _sign_in(self) -> None:
+        """Open the printed URL once, as the browser `rave-studio` opens would: keep the cookie it sets."""
+        printed = PRINTED_URL.search(self.output())
+        if printed is None:
+            return  # a shared studio signs in with a password instead
+        self.open_url = printed.group(1)
+        status, headers, _ = _get(self.open_url, 10.0, '')
+        assert status == 303, f'the printed URL answered {status}'
+        self.cookie = next(c.split(';')[0] for c in headers.get_all('set-cookie') if c.startswith('rave-studio-'))
+        _running[self.port] = self
 
     def wait_served(self, timeout: float = 90.0) -> float:
         """Seconds from launch until the first page answered."""
@@ -88,10 +123,12 @@ class StudioProcess:
         return self.log_path.read_text(errors='replace')[-5000:] if self.log_path and self.log_path.exists() else ''
 
     def kill9(self) -> None:
+        _running.pop(self.port, None)
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
+        _running.pop(self.port, None)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -120,8 +157,26 @@ CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networki
 
 
 def launch_chromium(playwright):
-    """Debian's Chromium (never `playwright install`)."""
-    return playwright.chromium.launch(executable_path='/usr/bin/chromium', args=CHROMIUM_ARGS)
+    """Debian's Chromium (never `playwright install`); each new context first opens the printed URL of every
+    running local studio, as a user does, so it holds their launch cookies."""
+    return _SignedInBrowser(playwright.chromium.launch(executable_path='/usr/bin/chromium', args=CHROMIUM_ARGS))
+
+
+class _SignedInBrowser:
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        for studio in list(_running.values()):
+            context.request.get(studio.open_url, max_redirects=0)
+        return context
+
+    def new_page(self, **kwargs):
+        return self.new_context(**kwargs).new_page()
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
 
 
 def sample_path(route: str) -> str:
