@@ -248,7 +248,9 @@ class Guard:
 
         try:
             await self.app(scope, counted, with_headers)
-        except _TooLarge:
+        except Exception as error:  # NiceGUI's middlewares hand it on inside an ExceptionGroup
+            if not _holds(error, _TooLarge):
+                raise
             if not started:
                 await _deny(scope, receive, send, 413, _too_large(limit, upload))
 
@@ -317,6 +319,12 @@ def owns(key: str | None, client_id: str | None) -> bool:
     except RuntimeError:  # a page built without a request
         owner = None
     return key is not None and owner is not None and hmac.compare_digest(owner.key, key)
+
+
+def _holds(error: BaseException, kind: type[BaseException]) -> bool:
+    if isinstance(error, BaseExceptionGroup):
+        return any(_holds(e, kind) for e in error.exceptions)
+    return isinstance(error, kind)
 
 
 def _too_large(limit: int, upload: bool) -> str:

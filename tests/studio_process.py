@@ -183,3 +183,116 @@ def sample_path(route: str) -> str:
     """A concrete URL for a route pattern: every `{param}` becomes 1."""
     import re
     return re.sub(r'\{[^}]+\}', '1', route)
+
+
+# ---- talking to a studio the way a browser does (the security tests) ---------------------------------------------
+UPLOAD_URL = re.compile(r'^/_nicegui/client/[^/]+/upload/\d+$')
+
+
+class Page:
+    """A page as NiceGUI sent it: its client id and its elements (by id), parsed from the HTML."""
+
+    def __init__(self, html: str) -> None:
+        import json
+        self.html = html
+        found = re.search(r"'client_id': '([0-9a-f-]+)'", html)
+        self.client_id = found.group(1) if found else ''
+        raw = re.search(r'parseElements\(String\.raw`(.*?)`\)', html, re.DOTALL)
+        text = raw.group(1) if raw else '{}'
+        for escaped, char in (('&#36;', '$'), ('&#96;', '`'), ('&gt;', '>'), ('&lt;', '<'), ('&amp;', '&')):
+            text = text.replace(escaped, char)
+        self.elements: dict[str, dict] = json.loads(text)
+
+    def element(self, **wanted) -> tuple[int, dict]:
+        """The first element whose props (or text) hold every `wanted` value, with its id."""
+        for key, element in self.elements.items():
+            values = {**element.get('props', {}), 'text': element.get('text')}
+            if all(values.get(k) == v for k, v in wanted.items()):
+                return int(key), element
+        raise AssertionError(f'no element with {wanted}')
+
+
+def cookie_header(client) -> str:
+    """The Cookie header an httpx client's jar would send."""
+    return '; '.join(f'{name}={value}' for name, value in client.cookies.items())
+
+
+async def open_socket(url: str, client_id: str, cookie: str, *, origin: str | None = None, handshake: bool = True):
+    """A python-socketio client connected as NiceGUI's page script connects (implicit handshake for
+    `client_id`); every event it receives lands in `.received` as (name, data)."""
+    import uuid
+
+    import socketio
+    sio = socketio.AsyncClient(reconnection=False)
+    sio.received = []
+
+    @sio.on('*')
+    async def _any(event, data=None):
+        sio.received.append((event, data))
+
+    query = urllib.parse.urlencode({'client_id': client_id, 'tab_id': str(uuid.uuid4()),
+                                    'document_id': str(uuid.uuid4()), 'next_message_id': 0,
+                                    'implicit_handshake': 'true' if handshake else 'false'})
+    headers = {'Cookie': cookie} if cookie else {}
+    if origin:
+        headers['Origin'] = origin
+    await sio.connect(f'{url}?{query}', headers=headers, transports=['websocket'],
+                      socketio_path='/_nicegui_ws/socket.io', wait_timeout=20)
+    return sio
+
+
+async def click(sio, page: Page, element_id: int, client_id: str | None = None) -> None:
+    """Send the click of an element as the page script does (for `client_id`, by default the page's own)."""
+    [listener] = [e['listener_id'] for e in page.elements[str(element_id)]['events'] if e['type'] == 'click']
+    await sio.emit('event', {'id': element_id, 'client_id': client_id or page.client_id, 'listener_id': listener,
+                             'args': []})
+
+
+async def received(sio, found, timeout: float = 20.0):
+    """Wait until `found(name, data)` returns something for a received event; that value."""
+    import asyncio
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, data in list(sio.received):
+            value = found(name, data)
+            if value:
+                return value
+        await asyncio.sleep(0.1)
+    return None
+
+
+def upload_url_in(name: str, data) -> str | None:
+    """The upload URL of an uploader in an 'update' message, if it holds one."""
+    if name != 'update' or not isinstance(data, dict):
+        return None
+    for element in data.values():
+        url = (element or {}).get('props', {}).get('url', '') if isinstance(element, dict) else ''
+        if isinstance(url, str) and UPLOAD_URL.match(url):
+            return url
+    return None
+
+
+def websocket_status(port: int, *, host: str, origin: str | None = None, cookie: str = '') -> tuple[int, str]:
+    """The status line number and body of a raw websocket upgrade to the studio's socket.io endpoint."""
+    lines = ['GET /_nicegui_ws/socket.io/?EIO=4&transport=websocket HTTP/1.1', f'Host: {host}',
+             'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+             'Sec-WebSocket-Version: 13']
+    if origin:
+        lines.append(f'Origin: {origin}')
+    if cookie:
+        lines.append(f'Cookie: {cookie}')
+    with socket.create_connection(('127.0.0.1', port), timeout=10) as s:
+        s.sendall(('\r\n'.join(lines) + '\r\n\r\n').encode())
+        answer = b''
+        while b'\r\n\r\n' not in answer:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        s.settimeout(1)
+        try:
+            answer += s.recv(4096)
+        except OSError:
+            pass
+    head, _, body = answer.decode('latin-1').partition('\r\n\r\n')
+    return int(head.split()[1]), body
