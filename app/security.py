@@ -205,6 +205,7 @@ class Guard:
             await self._unauthenticated(scope, receive, send, headers)
             return
         if method not in SAFE_METHODS and identity is not None and not path.startswith(NO_XSRF) \
+                and path not in self.open_paths \
                 and not hmac.compare_digest(headers.get('x-xsrf-token', ''), self.launch.xsrf(identity)):
             await _deny(scope, receive, send, 403, 'This request lacks the page\'s CSRF token: reload the page.')
             return

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -49,7 +50,9 @@ def _get(url: str, timeout: float, cookies: str) -> tuple[int, dict, str]:
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
-    opener = urllib.request.build_opener(NoRedirect)
+    unverified = ssl.create_default_context()
+    unverified.check_hostname, unverified.verify_mode = False, ssl.CERT_NONE  # the tests' self-signed certificate
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=unverified))
     request = urllib.request.Request(url, headers={'Cookie': cookies} if cookies else {})
     try:
         with opener.open(request, timeout=timeout) as r:
@@ -71,7 +74,7 @@ class StudioProcess:
         self.data_dir = data_dir
         self.log_dir = log_dir or data_dir.parent
         self.port = port or free_port()
-        self.url = f'http://127.0.0.1:{self.port}'
+        self.url = f'{"https" if "--certfile" in args else "http"}://127.0.0.1:{self.port}'
         self.args = list(args)
         self.env = env or clean_env()
         self.proc: subprocess.Popen | None = None
@@ -211,6 +214,13 @@ class Page:
                 return int(key), element
         raise AssertionError(f'no element with {wanted}')
 
+    def clickable(self, **wanted) -> int:
+        """The id of the element with a click handler that holds (or is) the element `wanted` finds."""
+        key, element = self.element(**wanted)
+        while not any(e['type'] == 'click' for e in element.get('events', [])):
+            key, element = next((int(k), e) for k, e in self.elements.items() if key in e.get('children', []))
+        return key
+
 
 def cookie_header(client) -> str:
     """The Cookie header an httpx client's jar would send."""
@@ -243,9 +253,10 @@ async def open_socket(url: str, client_id: str, cookie: str, *, origin: str | No
 
 async def click(sio, page: Page, element_id: int, client_id: str | None = None) -> None:
     """Send the click of an element as the page script does (for `client_id`, by default the page's own)."""
-    [listener] = [e['listener_id'] for e in page.elements[str(element_id)]['events'] if e['type'] == 'click']
-    await sio.emit('event', {'id': element_id, 'client_id': client_id or page.client_id, 'listener_id': listener,
-                             'args': []})
+    for event in page.elements[str(element_id)].get('events', []):
+        if event['type'] == 'click':  # each listener of the element hears its own message, as in the browser
+            await sio.emit('event', {'id': element_id, 'client_id': client_id or page.client_id,
+                                     'listener_id': event['listener_id'], 'args': []})
 
 
 async def received(sio, found, timeout: float = 20.0):
