@@ -271,6 +271,69 @@ def test_nicegui_works_under_the_csp_in_chromium(local: StudioProcess, tmp_path:
         browser.close()
 
 
+async def test_tensorboard_is_reachable_only_through_the_studio(user, tmp_path: Path):
+    """A board listens on 127.0.0.1 under a secret prefix and opens no second port (no fast loader's gRPC
+    server): another user of the machine finds nothing on its port; the studio's proxy (behind the guard) does."""
+    import psutil
+    from nicegui import app
+
+    logdir = tmp_path / 'logs'
+    logdir.mkdir()
+    board = await asyncio.to_thread(app.studio.tensorboard.start, 'sec', logdir, 'empty')
+    try:
+        assert board.secret and board.secret not in board.url
+        for path in ('/', '/tensorboard/sec/', '/tensorboard/sec/data/runs', '/tensorboard/'):
+            direct = await asyncio.to_thread(httpx.get, f'http://127.0.0.1:{board.port}{path}', timeout=30)
+            assert direct.status_code == 404, path
+        proxied = await user.http_client.get(board.url)
+        assert proxied.status_code == 200 and '<html' in proxied.text.lower()
+        environment = await user.http_client.get(board.url + 'data/environment')
+        assert environment.status_code == 200 and board.secret not in environment.text
+        process = psutil.Process(board.process.pid)
+        listening = {c.laddr for p in [process, *process.children(recursive=True)]
+                     for c in p.net_connections(kind='inet') if c.status == psutil.CONN_LISTEN}
+        assert {(a.ip, a.port) for a in listening} == {('127.0.0.1', board.port)}
+    finally:
+        await asyncio.to_thread(app.studio.tensorboard.stop, 'sec')
+
+
+# ---- done by the area helpers, asserted here: gin is code; restore goes through the file policy ------------------
+@pytest.mark.xfail(strict=True, reason='lands with house-training (RunSpec validates macros as gin literals)')
+def test_model_values_are_gin_literals_not_statements(studio):
+    """Today a newline in a macro value becomes a second gin statement, bypassing the admin-only bindings box."""
+    from services.training.spec import RunSpec
+    for value in ('8\nimport os', '@os.popen', '8\nrave.RAVE.x = @os.system()', '%OTHER'):
+        spec = RunSpec.from_dict({'name': 'x', 'base': 'v2_small', 'macros': {'CAPACITY': value}})
+        assert spec.validate(), value
+    assert not RunSpec.from_dict({'name': 'x', 'base': 'v2_small', 'macros': {'CAPACITY': 8}}).validate()
+
+
+@pytest.mark.xfail(strict=True, reason='lands with house-training (gin code: EDIT_CODE and the local confirmation)')
+def test_gin_code_is_admin_only_when_shared_and_confirmed_locally(studio):
+    from services.access import Actor, Forbidden, local
+    project = studio.projects.current(None)
+    text = 'import os\nrave.RAVE.n_bands = 16\n'
+    guest = studio.session(Actor('guest', shared=True), None).training
+    with pytest.raises(Forbidden):
+        guest.save_config(project.id, 'mine', text, code_confirmed=True)
+    mine = studio.session(local(), None).training
+    with pytest.raises(Forbidden, match='runs Python'):
+        mine.save_config(project.id, 'mine', text, code_confirmed=False)
+
+
+@pytest.mark.xfail(strict=True, reason='lands with house-models (restore through the file policy and access)')
+def test_restore_outside_the_roots_is_refused_for_non_admins(studio, tmp_path: Path):
+    from services.access import Actor, Forbidden
+    from services.files import PathRefused
+    project = studio.projects.current(None)
+    backup = studio.projects.backup(project, tmp_path / 'backup.zip')
+    outside = tmp_path / 'elsewhere' / 'restored'
+    projects = studio.session(Actor('guest', shared=True), None).projects
+    with pytest.raises((Forbidden, PathRefused)):
+        projects.restore(backup, name='restored', location=outside)
+    assert not outside.exists()
+
+
 @contextlib.asynccontextmanager
 async def _restore_uploader(local: StudioProcess, client: httpx.Client):
     """(upload URL, cookie) of the projects page's restore dialog, opened by its button over the websocket; the
