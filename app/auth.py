@@ -145,7 +145,8 @@ def _form(request: Request, target: str, name: str = 'admin', *, error: str = ''
           status: int = 200, headers: dict | None = None) -> Response:
     clear = '' if security.is_https(request.scope) else (
         '<p class="warn">This studio is served without TLS: your password crosses the network in clear. '
-        'To encrypt it, start the studio with --certfile and --keyfile, or behind an HTTPS reverse proxy '
+        'To encrypt it, start the studio with <code>--certfile</code> and <code>--keyfile</code>, or behind an '
+        'HTTPS reverse proxy '
         '(see the README).</p>')
     body = f'''<h1>RAVE Studio</h1>
 <p class="note">This studio is shared on the network. Sign in to continue.</p>{clear}

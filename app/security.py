@@ -390,7 +390,7 @@ input {{ box-sizing: border-box; width: 100%; padding: .5rem; border: 1px solid 
         font: inherit; }}
 button {{ margin-top: 1rem; width: 100%; padding: .55rem; border: 0; border-radius: 6px; background: #6C5CE7;
          color: #fff; font: inherit; cursor: pointer; }}
-.error {{ color: #c62828; }} .note {{ font-size: .85rem; color: #666; }}
+.error {{ color: #c62828; }} .note {{ font-size: .85rem; color: #666; }} code {{ white-space: nowrap; }}
 .warn {{ font-size: .85rem; background: #fff4e5; border-radius: 6px; padding: .5rem .7rem; }}
 @media (prefers-color-scheme: dark) {{ body {{ background: #0f1014; color: #eee; }} main {{ background: #181a20; }}
   input {{ background: #0f1014; color: #eee; border-color: #444; }} .note {{ color: #aaa; }}

@@ -65,6 +65,8 @@ def test_sign_in_form_warns_of_clear_text_and_sets_a_strict_session_cookie(share
     assert form.status_code == 200 and 'Sign in' in form.text
     assert 'crosses the network in clear' in form.text and '--certfile' in form.text
     assert '_nicegui_ws' not in form.text  # no websocket before sign-in
+    proxied = httpx.get(shared.url + '/login', headers={'X-Forwarded-Proto': 'https'}, timeout=30)
+    assert 'in clear' not in proxied.text and 'strict-transport-security' in proxied.headers  # an HTTPS proxy here
     assert attempt(shared, 'admin', 'wrong password').status_code == 401
     right = attempt(shared, 'admin', PASSWORD)
     assert right.status_code == 303 and right.headers['location'] == '/'
