@@ -246,8 +246,13 @@ async def open_socket(url: str, client_id: str, cookie: str, *, origin: str | No
     headers = {'Cookie': cookie} if cookie else {}
     if origin:
         headers['Origin'] = origin
-    await sio.connect(f'{url}?{query}', headers=headers, transports=['websocket'],
-                      socketio_path='/_nicegui_ws/socket.io', wait_timeout=20)
+    try:
+        await sio.connect(f'{url}?{query}', headers=headers, transports=['websocket'],
+                          socketio_path='/_nicegui_ws/socket.io', wait_timeout=20)
+    except socketio.exceptions.ConnectionError:
+        if sio.eio.http is not None:  # a refused client keeps its HTTP session open otherwise
+            await sio.eio.http.close()
+        raise
     return sio
 
 

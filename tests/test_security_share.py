@@ -186,8 +186,15 @@ def test_every_route_crawled_signed_out_and_signed_in(shared: StudioProcess):
 
 
 async def test_sign_out_everywhere_ends_every_session_and_closes_their_sockets(shared: StudioProcess):
-    here, there = sign_in(shared), sign_in(shared)
+    here, there, alone = sign_in(shared), sign_in(shared), sign_in(shared)
     try:
+        page_alone = Page(alone.get('/help').text)
+        socket_alone = await open_socket(shared.url, page_alone.client_id, cookie_header(alone))
+        await click(socket_alone, page_alone, page_alone.clickable(text='Sign out'))
+        assert await received(socket_alone, lambda name, data: '/login' in str(data))
+        assert alone.get('/datasets').status_code == 303  # "Sign out" ends this browser's session only
+        assert here.get('/datasets').status_code == 200 and there.get('/datasets').status_code == 200
+        await socket_alone.disconnect()
         page_here, page_there = Page(here.get('/help').text), Page(there.get('/help').text)
         item = page_here.clickable(text='Sign out everywhere')
         socket_here = await open_socket(shared.url, page_here.client_id, cookie_header(here))
@@ -205,8 +212,8 @@ async def test_sign_out_everywhere_ends_every_session_and_closes_their_sockets(s
             await open_socket(shared.url, page_there.client_id, cookie_header(there))
         await socket_here.disconnect()
     finally:
-        here.close()
-        there.close()
+        for client in (here, there, alone):
+            client.close()
 
 
 async def test_another_users_socket_cannot_register_or_drive_a_page_nor_upload_to_it(shared: StudioProcess):
