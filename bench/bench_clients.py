@@ -232,8 +232,10 @@ class BrowserClient:
         return '; '.join(f'{c.name}={c.value}' for c in self.http.cookies.jar) if self.http else ''
 
     async def event(self, element_id: int, kind: str, *args: object) -> None:
-        """What a browser emits for a listener of `kind` (e.g. 'click', 'update:modelValue') on an element."""
-        listener = next(e for e in self.elements[str(element_id)]['events'] if e['type'] == kind)
+        """What a browser emits for a listener of `kind` on an element ('click'; 'update:' matches the
+        element's value event, 'update:value' or 'update:modelValue')."""
+        listener = next(e for e in self.elements[str(element_id)]['events']
+                        if e['type'] == kind or (kind == 'update:' and e['type'].startswith(kind)))
         await self.sio.emit('event', {'id': element_id, 'client_id': self.client_id,
                                       'listener_id': listener['listener_id'],
                                       'args': [json.dumps(a) for a in args]})
@@ -241,12 +243,11 @@ class BrowserClient:
     async def login(self, name: str, password: str) -> None:
         """Sign in on the studio's NiceGUI login page (share mode) as a user types and clicks."""
         await self.open('/login')
-        inputs = {str(e['props']['label']): int(i) for i, e in self.elements.items()
-                  if 'label' in e.get('props', {})}
-        button = next(int(i) for i, e in self.elements.items() if 'Sign in' in (e.get('text') or ''))
-        await self.event(inputs['Name'], 'update:modelValue', name)
-        await self.event(inputs['Password'], 'update:modelValue', password)
-        await self.event(button, 'click', {})
+        labelled = {str(e.get('props', {}).get('label') or e.get('text')): int(i)
+                    for i, e in self.elements.items()}
+        await self.event(labelled['Name'], 'update:', name)
+        await self.event(labelled['Password'], 'update:', password)
+        await self.event(labelled['Sign in'], 'click', {})
         for _ in range(300):
             if self.opened:
                 break
@@ -514,8 +515,13 @@ async def load_phase(studio: Studio, path: str, args: argparse.Namespace) -> dic
     await asyncio.sleep(2.0)  # the joins' own follow-up messages settle
     w2, c2, p2 = time.time(), cpu(), studio.counters()
     before = [c.messages for c in clients]
-    await asyncio.sleep(args.window)
+    samples = []  # (s, MB) once a second: is RSS still growing at the end of the window?
+    while time.time() < w2 + args.window:
+        samples.append((time.time() - w2, rss()))
+        await asyncio.sleep(min(1.0, max(0.0, w2 + args.window - time.time())))
     w3, c3, p3 = time.time(), cpu(), studio.counters()
+    tail = samples[len(samples) // 2:]
+    r['rss_slope'] = statistics.linear_regression(*zip(*tail)).slope if len(tail) > 2 and proc else NAN
     now = time.monotonic()
     r.update(window=(w2, w3), cpu_window=(c3 - c2) / (w3 - w2), rss_end=rss(), load_end=os.getloadavg()[0],
              msgs=[(c.messages - b) / (w3 - w2) for c, b in zip(clients, before) if not c.errors],
@@ -716,7 +722,8 @@ def print_phase(name: str, rep: int, r: dict) -> None:
           f"max {max(r['connected'], default=NAN):.2f} s; longest stall of the cheap request "
           f"{r['stall']:.0f} ms (loop {r['loop_stall']:.0f} ms)")
     print(f"  rss {r['rss_idle']:.0f} → {r['rss_end']:.0f} → {r['rss_after']:.0f} MB (idle, window end, "
-          f"{r['after']:.0f} s after); left: {r['clients_left']} clients (idle {r['clients_idle']}), "
+          f"{r['after']:.0f} s after; {r['rss_slope']:+.2f} MB/s over the window's second half); left: "
+          f"{r['clients_left']} clients (idle {r['clients_idle']}), "
           f"{r['timers_left']} ui timers, {r['subscribers_left']} more event subscribers; training "
           f"{r.get('train_idle', NAN):.2f} → {r.get('train_window', NAN):.2f} steps/s")
     if not pc:
