@@ -123,14 +123,27 @@ def probe_serve(out: Path, argv: list[str]) -> None:
     lags = open(out.with_suffix('.lag'), 'a', buffering=1)  # noqa: SIM115 (open while the studio runs)
 
     async def sample() -> None:
+        """Every 20 ms: how late the loop woke up (wall), and how much CPU its thread used meanwhile (what
+        blocked it, whatever the machine's load)."""
         last = 0.0
         while True:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             await asyncio.sleep(0.02)
-            lags.write(f'{time.time():.3f} {(time.perf_counter() - start - 0.02) * 1000:.1f}\n')
+            lags.write(f'{time.time():.3f} {(time.perf_counter() - start - 0.02) * 1000:.1f} '
+                       f'{(time.thread_time() - cpu) * 1000:.1f}\n')
             if time.time() - last >= 1.0:
                 last = time.time()
+                if out.with_suffix('.trim').exists():
+                    out.with_suffix('.trim').unlink()
+                    trim()
                 dump()
+
+    def trim() -> None:
+        """Collect garbage and hand free heap back to the OS: RSS that stays is memory still referenced."""
+        import ctypes
+        import gc
+        gc.collect()
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
 
     app.on_startup(lambda: background_tasks.create(sample(), name='bench probe'))
     from app.main import cli
@@ -497,7 +510,7 @@ async def load_phase(studio: Studio, path: str, args: argparse.Namespace) -> dic
     if studio.share:
         for c in clients:  # each tab is its own browser: its own session, signed in before the measured join
             await c.login('admin', args.password)
-    join_start = time.time()
+    join_start, join_cpu = time.time(), cpu()
 
     async def join(c: BrowserClient, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -514,6 +527,8 @@ async def load_phase(studio: Studio, path: str, args: argparse.Namespace) -> dic
              html=[c.t_html for c in joined], connected=[c.t_connected for c in joined])
     await asyncio.sleep(2.0)  # the joins' own follow-up messages settle
     w2, c2, p2 = time.time(), cpu(), studio.counters()
+    idle_rate = r['cpu_idle']
+    r['join_cpu'] = c2 - join_cpu - idle_rate * (w2 - join_start)  # CPU seconds the joins cost
     before = [c.messages for c in clients]
     samples = []  # (s, MB) once a second: is RSS still growing at the end of the window?
     while time.time() < w2 + args.window:
@@ -532,8 +547,11 @@ async def load_phase(studio: Studio, path: str, args: argparse.Namespace) -> dic
                                      / max(1, len(joined))))
     await asyncio.gather(*(c.aclose() for c in clients))
     await asyncio.sleep(args.after)
-    p4 = studio.counters()
-    r.update(after=args.after, rss_after=rss(), clients_left=p4.get('clients', NAN),
+    r['rss_after'], p4 = rss(), studio.counters()
+    if studio.probe:
+        studio.probe.with_suffix('.trim').touch()
+        await asyncio.sleep(2.5)
+    r.update(after=args.after, rss_trim=rss(), clients_left=p4.get('clients', NAN),
              timers_left=p4.get('ui_timers'),
              subscribers_left=p4.get('event_subscribers', 0) - p1.get('event_subscribers', 0),
              clients_idle=p1.get('clients'))
@@ -567,10 +585,13 @@ def _pings(studio: Studio, r: dict) -> dict:
 
     join = (r['join'][0], r['join'][1] + 1.0)
     window = within(pings, r['window'])
+    blocks = [row[2] for row in lags if len(row) > 2 and join[0] <= row[0] <= join[1]]
+    window_blocks = [row[2] for row in lags if len(row) > 2 and r['window'][0] <= row[0] <= r['window'][1]]
     return {'lag_idle_p95': p95(within(pings, r['idle'])), 'lag_p95': p95(window),
             'lag_max': max(window, default=NAN), 'stall': max(within(pings, join), default=NAN),
             'refused': sum(1 for row in pings if r['idle'][0] <= row[0] <= r['window'][1] and row[2] != 200),
-            'loop_p95': p95(within(lags, r['window'])), 'loop_stall': max(within(lags, join), default=NAN)}
+            'loop_p95': p95(within(lags, r['window'])), 'loop_stall': max(within(lags, join), default=NAN),
+            'block_join': max(blocks, default=NAN), 'block_window': max(window_blocks, default=NAN)}
 
 
 def _training(path: Path | None, r: dict) -> dict:
@@ -708,35 +729,50 @@ def print_imports(target: Target, top: int) -> None:
 
 # ---- report ---------------------------------------------------------------------------------------------
 NAN = float('nan')
+LEGEND_WALL = """\
+  load: 1-min load average at the start/end of the page; cpu, p95 (of the cheap request): idle → with
+  the clients; join: longest time to a handshake; stall: longest cheap request while they joined (ms);
+  rss after: 30 s after they left, trim: then after gc + malloc_trim; left: clients more than before;
+  steps/s: the live training idle → with the clients. Aims: p95 ≤ 50 ms, stall ≤ 200 ms, cpu ≤ 0.5
+  core, rss after ≈ idle."""
+LEGEND_CPU = """\
+  cpu ms/s: studio CPU per client and second with the clients, minus idle; join ms: studio CPU per
+  joining client; block join/live: longest event-loop-thread CPU between two 20 ms sampler ticks (ms)
+  while they join / once joined; timers: ui.timers per client; cb/s: timer + event callbacks per
+  client; msg/s: socket messages each client received per second."""
 
 
 def print_phase(name: str, rep: int, r: dict) -> None:
     pc = r.get('per_client', {})
+    n = max(1, r['joined'])
     errors = f" {r['join_errors']}" if r['join_errors'] else ''
     print(f"\n[{name} rep {rep}] {r['page']}: load average {r['load_start']:.2f} → {r['load_end']:.2f}, "
           f"{r['joined']} of {r['joined'] + len(r['join_errors'])} clients joined{errors}", flush=True)
-    print(f"  studio cpu {r['cpu_idle']:.2f} → {r['cpu_window']:.2f} cores; cheap request p95 "
+    print(f"  studio cpu {r['cpu_idle']:.2f} → {r['cpu_window']:.2f} cores "
+          f"({(r['cpu_window'] - r['cpu_idle']) * 1000 / n:.1f} ms/s per client); cheap request p95 "
           f"{r['lag_idle_p95']:.0f} → {r['lag_p95']:.0f} ms, max {r['lag_max']:.0f} ms "
-          f"({r['refused']} not 200); loop lag p95 {r['loop_p95']:.0f} ms")
+          f"({r['refused']} not 200); loop lag p95 {r['loop_p95']:.0f} ms, longest loop-thread CPU between "
+          f"two 20 ms ticks {r['block_window']:.0f} ms")
     print(f"  join: HTML median {_med(r['html']):.2f} s, max {max(r['html'], default=NAN):.2f} s; handshake "
           f"max {max(r['connected'], default=NAN):.2f} s; longest stall of the cheap request "
-          f"{r['stall']:.0f} ms (loop {r['loop_stall']:.0f} ms)")
+          f"{r['stall']:.0f} ms (loop lag {r['loop_stall']:.0f} ms, loop-thread CPU "
+          f"{r['block_join']:.0f} ms); "
+          f"the joins cost {r['join_cpu']:.2f} CPU s ({r['join_cpu'] * 1000 / n:.0f} ms per client)")
     print(f"  rss {r['rss_idle']:.0f} → {r['rss_end']:.0f} → {r['rss_after']:.0f} MB (idle, window end, "
-          f"{r['after']:.0f} s after; {r['rss_slope']:+.2f} MB/s over the window's second half); left: "
-          f"{r['clients_left']} clients (idle {r['clients_idle']}), "
-          f"{r['timers_left']} ui timers, {r['subscribers_left']} more event subscribers; training "
-          f"{r.get('train_idle', NAN):.2f} → {r.get('train_window', NAN):.2f} steps/s")
+          f"{r['after']:.0f} s after; {r['rss_slope']:+.2f} MB/s over the window's second half), "
+          f"{r['rss_trim']:.0f} MB after gc + malloc_trim; left: {r['clients_left']} clients "
+          f"(idle {r['clients_idle']}), {r['timers_left']} ui timers, {r['subscribers_left']} more event "
+          f"subscribers; training {r.get('train_idle', NAN):.2f} → {r.get('train_window', NAN):.2f} steps/s")
     if not pc:
         return
     print(f"  per client: {r['timers_per_client']:.1f} ui timers, {r['subscribers_per_client']:.1f} event "
           f"subscribers; per s {pc.get('timer.ui', 0):.2f} ui-timer + {pc.get('timer.app', 0):.2f} "
-          "app-timer + "
-          f"{pc.get('event', 0):.2f} event callbacks, {pc.get('sql', 0):.2f} SQL statements, "
+          f"app-timer + {pc.get('event', 0):.2f} event callbacks, {pc.get('sql', 0):.2f} SQL statements, "
           f"{pc.get('emit', 0):.2f} socket messages (received: median {_med(r['msgs']):.2f}, "
           f"min {min(r['msgs'], default=NAN):.2f}; stale {r['stale']})")
     top = sorted(((v, k) for k, v in pc.items() if ':' in k and not k.startswith('busy ') and v > 0.05),
                  reverse=True)[:10]
-    print('  top, per client and s: ' + '; '.join(
+    print('  top, per client and s (ms: time in the callback per client and s): ' + '; '.join(
         f'{k} {v:.2f}' if k.startswith(('sql', 'emit')) else
         f"{k.split(':', 1)[1]} {v:.2f} ({pc.get('busy ' + k, 0):.2f} ms)" for v, k in top))
 
@@ -745,32 +781,42 @@ def _med(values: list[float]) -> float:
     return statistics.median(values) if values else NAN
 
 
-def summary(results: dict[str, list[list[dict]]], launch: dict | None) -> None:
-    print('\n== per target and page: the better rep (lower window p95; every rep is printed above) ==')
-    head = ('target', 'page', 'load', 'cpu cores', 'p95 ms', 'max', 'join s', 'stall', 'rss idle/end/after',
-            'left', 'timers', 'cb/s', 'sql/s', 'msg/s', 'steps/s')
-    widths = (9, 9, 9, 11, 8, 5, 6, 6, 18, 4, 6, 5, 5, 5, 11)
+def _table(rows: list[tuple], head: tuple, widths: tuple) -> None:
     print(' '.join(f'{h:>{w}}' for h, w in zip(head, widths)))
+    for cells in rows:
+        print(' '.join(f'{c:>{w}}' for c, w in zip(cells, widths)))
+
+
+def summary(results: dict[str, list[list[dict]]], launch: dict | None) -> None:
+    wall, cpu = [], []
     for name, reps in results.items():
         for i in range(len(reps[0]) if reps else 0):
-            r = min((rep[i] for rep in reps), key=lambda x: x['lag_p95'])
-            pc = r.get('per_client', {})
-            cells = (name, 'run' if r['page'].startswith('/training') else 'dashboard',
-                     f"{r['load_start']:.1f}/{r['load_end']:.1f}",
-                     f"{r['cpu_idle']:.2f}→{r['cpu_window']:.2f}",
-                     f"{r['lag_idle_p95']:.0f}→{r['lag_p95']:.0f}", f"{r['lag_max']:.0f}",
-                     f"{max(r['connected'], default=NAN):.2f}", f"{r['stall']:.0f}",
-                     f"{r['rss_idle']:.0f}/{r['rss_end']:.0f}/{r['rss_after']:.0f}",
-                     f"{r['clients_left'] - (r['clients_idle'] or 0)}", f"{r['timers_per_client']:.1f}",
-                     f"{pc.get('timer.ui', 0) + pc.get('timer.app', 0) + pc.get('event', 0):.1f}",
-                     f"{pc.get('sql', 0):.1f}", f"{_med(r['msgs']):.1f}",
-                     f"{r.get('train_idle', NAN):.2f}→{r.get('train_window', NAN):.2f}")
-            print(' '.join(f'{c:>{w}}' for c, w in zip(cells, widths)))
-    print('  load: 1-min load average at the start/end of the page; cpu, p95: idle → with the clients; '
-          'join: longest time to the handshake;\n  stall: longest cheap request while they joined (ms); '
-          'left: clients more than before; timers, cb/s (timer + event callbacks),\n  sql/s, msg/s '
-          '(socket messages received): per client; steps/s: the live training idle → with the clients.\n'
-          '  aims: p95 ≤ 50 ms, stall ≤ 200 ms, cpu ≤ 0.5 core, rss after ≈ idle')
+            best = min((rep[i] for rep in reps), key=lambda x: x['lag_p95'])
+            for k, r in enumerate(rep[i] for rep in reps):
+                pc, n = r.get('per_client', {}), max(1, r['joined'])
+                label = (f"{name}{'*' if r is best else ''}", k,
+                         'run' if r['page'].startswith('/training') else 'dashboard',
+                         f"{r['load_start']:.1f}/{r['load_end']:.1f}")
+                wall.append((*label, f"{r['cpu_idle']:.2f}→{r['cpu_window']:.2f}",
+                             f"{r['lag_idle_p95']:.0f}→{r['lag_p95']:.0f}", f"{r['lag_max']:.0f}",
+                             f"{max(r['connected'], default=NAN):.2f}", f"{r['stall']:.0f}",
+                             f"{r['rss_idle']:.0f}/{r['rss_end']:.0f}/{r['rss_after']:.0f}/{r['rss_trim']:.0f}",
+                             f"{r['clients_left'] - (r['clients_idle'] or 0)}",
+                             f"{r.get('train_idle', NAN):.2f}→{r.get('train_window', NAN):.2f}"))
+                cpu.append((*label, f"{(r['cpu_window'] - r['cpu_idle']) * 1000 / n:.1f}",
+                            f"{r['join_cpu'] * 1000 / n:.0f}", f"{r['block_join']:.0f}",
+                            f"{r['block_window']:.0f}",
+                            f"{r['timers_per_client']:.1f}",
+                            f"{pc.get('timer.ui', 0) + pc.get('timer.app', 0) + pc.get('event', 0):.1f}",
+                            f"{pc.get('sql', 0):.1f}", f"{_med(r['msgs']):.1f}"))
+    print("\n== wall-clock figures (they grow with the machine's load; *: the rep kept, lower p95) ==")
+    _table(wall, ('target', 'rep', 'page', 'load', 'cpu cores', 'p95 ms', 'max', 'join s', 'stall',
+                  'rss MB idle/end/after/trim', 'left', 'steps/s'), (9, 3, 9, 9, 11, 8, 5, 6, 6, 26, 4, 11))
+    print(LEGEND_WALL)
+    print('\n== CPU figures (the work itself, little changed by the load), per client ==')
+    _table(cpu, ('target', 'rep', 'page', 'load', 'cpu ms/s', 'join ms', 'block join', 'block live',
+                 'timers', 'cb/s', 'sql/s', 'msg/s'), (9, 3, 9, 9, 8, 7, 10, 10, 6, 5, 5, 5))
+    print(LEGEND_CPU)
     if launch:
         print('\nlaunch → first page (medians; rounds interleaved):')
         for name, d in launch.items():
