@@ -3,8 +3,9 @@ tiny v2_small training runs, and on the dashboard; and launch → first page aga
 app.
 
     python bench/bench_clients.py [--clients 25] [--window 30] [--reps 2] [--launch-runs 5]
-        [--target NAME=CHECKOUT[:VENV]]...   # several: measured interleaved in the same run (before/after)
-        [--share] [--token T] [--url URL --run-id ID [--pid PID]]   # --url: a studio that is already running
+        [--target NAME=CHECKOUT[:VENV][@EXPERIMENT]]...   # several: interleaved in one run (before/after)
+        [--pages run,dashboard] [--share] [--token T]
+        [--url URL [--run-id ID] [--pid PID]]   # a studio that is already running instead of the targets
 
 Each target's studio runs under a probe (its own `rave-studio` CLI with counters: timer and event callbacks,
 SQL statements, socket messages, a 20 ms event-loop lag sampler); a separate process GETs /favicon.ico every
@@ -15,6 +16,7 @@ timers left behind, per-client callbacks, queries and messages per second, and t
 Aims (issue 7): lag p95 ≤ 50 ms, 25 joins without a stall over 200 ms, RSS back near idle after they leave;
 launch ÷ trivial ≤ 1.3. Issue 12 adds CPU ≤ 0.5 core and every client's chart in step (`stale` = clients that
 got no message in the window's last 5 s). The client (`BrowserClient`) is reusable by the soak test.
+Experiment `@one-build`: the target's page requests take turns (see `_one_build_at_a_time`).
 """
 from __future__ import annotations
 
@@ -103,6 +105,8 @@ def probe_serve(out: Path, argv: list[str]) -> None:
         counts[f'emit:{message[1]}'] += 1
         await emit(self, message)
 
+    if os.environ.get('BENCH_EXPERIMENT') == 'one-build':
+        _one_build_at_a_time()
     timer.Timer._invoke_callback = counted_invoke
     UiTimer.__init__ = tracked_init
     event._invoke_and_forget = counted_forget
@@ -149,6 +153,34 @@ def probe_serve(out: Path, argv: list[str]) -> None:
     from app.main import cli
     sys.argv = ['rave-studio', *argv]
     cli()
+
+
+EXPERIMENTS = {'one-build': 'page requests take turns: one page is built and rendered at a time'}
+
+
+def _one_build_at_a_time() -> None:
+    """Experiment: every ui.page handler holds one lock while it builds and renders its page, so 25 joins
+    queue instead of all being ready on the event loop at once (each one blocking it in turn)."""
+    import functools
+
+    from nicegui import page
+    wrap = page.page._wrap
+    lock: list[asyncio.Lock] = []
+
+    def serialised(self, func):
+        decorated = wrap(self, func)
+
+        @functools.wraps(decorated)
+        async def one_at_a_time(*args, **kwargs):
+            if not lock:
+                lock.append(asyncio.Lock())
+            async with lock[0]:
+                response = await decorated(*args, **kwargs)
+            await asyncio.sleep(0)  # what waited behind this build runs before the next one starts
+            return response
+        one_at_a_time.__signature__ = decorated.__signature__
+        return one_at_a_time
+    page.page._wrap = serialised
 
 
 # ---- the cheap request, from its own process ------------------------------------------------------------
@@ -332,6 +364,7 @@ class Target:
     name: str
     checkout: Path
     venv: Path
+    experiment: str = ''  # a probe experiment (EXPERIMENTS) run in this target's studio
 
     @property
     def python(self) -> str:
@@ -344,8 +377,12 @@ class Target:
     @classmethod
     def parse(cls, text: str) -> Target:
         name, _, rest = text.partition('=')
+        rest, _, experiment = rest.partition('@')
         checkout, _, venv = rest.partition(':')
-        return cls(name, Path(checkout).resolve(), Path(venv).resolve() if venv else Path(sys.prefix))
+        if experiment and experiment not in EXPERIMENTS:
+            raise argparse.ArgumentTypeError(f'unknown experiment {experiment!r}: {", ".join(EXPERIMENTS)}')
+        return cls(name, Path(checkout).resolve(), Path(venv).resolve() if venv else Path(sys.prefix),
+                   experiment)
 
 
 PREPARE = r'''
@@ -429,7 +466,8 @@ def start_studio(target: Target, work: Path, db: Path, entries: int, share: bool
     proc = subprocess.Popen([target.python, BENCH, '--probe', str(probe), '--', '--no-browser', '--port',
                              str(port), '--data-dir', str(data_dir), *(['--share'] if share else [])],
                             cwd=work, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            env=clean_env(RAVE_STUDIO_ADMIN_PASSWORD=PASSWORD))
+                            env=clean_env(RAVE_STUDIO_ADMIN_PASSWORD=PASSWORD,
+                                          BENCH_EXPERIMENT=target.experiment))
     log.close()
     url = f'http://127.0.0.1:{port}'
     served = wait_page(proc, url, work / 'studio.log', timeout=180)
@@ -638,10 +676,13 @@ def load_rep(target: Target, work: Path, db: Path, entries: int, args: argparse.
     studio.procs.insert(0, start_pinger(studio))
     try:
         asyncio.run(wait_training(studio.metrics, 3, timeout=600))
-        return [asyncio.run(load_phase(studio, page, args)) for page in
-                (f'/training/runs/{studio.run_id}', '/')]
+        return [asyncio.run(load_phase(studio, page_path(page, studio.run_id), args)) for page in args.pages]
     finally:
         stop_studio(target, studio, work, run)
+
+
+def page_path(page: str, run_id: int | None) -> str:
+    return {'run': f'/training/runs/{run_id}', 'dashboard': '/'}.get(page, page)
 
 
 def start_pinger(studio: Studio) -> subprocess.Popen:
@@ -656,8 +697,8 @@ def external_load(args: argparse.Namespace) -> list[dict]:
                     pings=work / 'pings.txt')
     pinger = start_pinger(studio)
     try:
-        pages = ([f'/training/runs/{args.run_id}'] if args.run_id else []) + ['/']
-        return [asyncio.run(load_phase(studio, page, args)) for page in pages]
+        return [asyncio.run(load_phase(studio, page_path(page, args.run_id), args)) for page in args.pages
+                if page != 'run' or args.run_id]
     finally:
         pinger.terminate()
         pinger.wait()
@@ -686,7 +727,9 @@ def launch_once(cmd: list[str], work: Path, cwd: Path) -> float:
 
 
 def launches(targets: list[Target], runs: int, work: Path) -> dict[str, dict[str, list[float]]]:
-    """Interleaved: targets alternate, and which of studio / trivial goes first alternates per round."""
+    """Interleaved: targets alternate, and which of studio / trivial goes first alternates per round.
+    Targets that differ only by a probe experiment launch like their plain twin: they are left out."""
+    targets = [t for t in targets if not t.experiment]
     out = {t.name: {'studio': [], 'trivial': [], 'load': []} for t in targets}
     for i in range(runs):
         for t in (targets if i % 2 == 0 else targets[::-1]):
@@ -839,6 +882,9 @@ def main() -> None:
     parser.add_argument('--target', action='append', type=Target.parse, metavar='NAME=CHECKOUT[:VENV]',
                         help='a checkout and its venv (default: this checkout, this venv); repeat to compare')
     parser.add_argument('--clients', type=int, default=25)
+    parser.add_argument('--pages', type=lambda v: v.split(','), default=['run', 'dashboard'],
+                        help='pages loaded one after another in each studio: run, dashboard or a path '
+                             '(default run,dashboard; run,run,run shows whether RSS grows per wave)')
     parser.add_argument('--window', type=float, default=30.0, help='seconds measured with all clients joined')
     parser.add_argument('--idle', type=float, default=15.0, help='seconds measured before the clients join')
     parser.add_argument('--after', type=float, default=30.0, help='seconds after they left until RSS is read')
@@ -861,13 +907,15 @@ def main() -> None:
         return
     targets = args.target or [Target('current', ROOT, Path(sys.prefix))]
     work = Path(tempfile.mkdtemp(prefix='bench_clients_'))
-    print(f'work folder {work}; targets: ' + ', '.join(f'{t.name}={t.checkout} ({t.venv})' for t in targets),
+    print(f'work folder {work}; targets: ' + ', '.join(
+        f"{t.name}={t.checkout} ({t.venv}{', ' + t.experiment if t.experiment else ''})" for t in targets),
           flush=True)
     launch = None
     if args.launch_runs:
         launch = launches(targets, args.launch_runs, work)
         for t in targets:
-            print_imports(t, 15)
+            if not t.experiment:
+                print_imports(t, 15)
     results: dict[str, list[list[dict]]] = {t.name: [] for t in targets}
     if not args.no_load:
         db, entries = make_dataset(work)
