@@ -231,12 +231,15 @@ class BrowserClient:
     errors: list[str] = field(default_factory=list)
     _acker: asyncio.Task | None = None
 
-    async def open(self, path: str) -> None:
+    def _ensure_http(self) -> None:
         import httpx
-        import socketio
         if self.http is None:
             self.http = httpx.AsyncClient(base_url=self.base, follow_redirects=True, timeout=180,
                                           headers={'User-Agent': 'bench_clients (NiceGUI browser protocol)'})
+
+    async def open(self, path: str) -> None:
+        import socketio
+        self._ensure_http()
         start = time.monotonic()
         first = self.token and not self.http.cookies
         response = await self.http.get(path, params={'token': self.token} if first else None)
@@ -286,7 +289,19 @@ class BrowserClient:
                                       'args': [json.dumps(a) for a in args]})
 
     async def login(self, name: str, password: str) -> None:
-        """Sign in on the studio's NiceGUI login page (share mode) as a user types and clicks."""
+        """Sign in (share mode) as a user would: fill in and post the sign-in form, or, where /login is a
+        NiceGUI page, type into its inputs and click its button."""
+        self._ensure_http()
+        form = await self.http.get('/login')
+        if 'createApp' not in form.text and '<form' in form.text:
+            import html
+            hidden = {html.unescape(k): html.unescape(v) for k, v in
+                      re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.text)}
+            answer = await self.http.post('/login', data={**hidden, 'name': name, 'password': password},
+                                          headers={'Origin': self.base, 'Referer': str(form.url)})
+            if answer.status_code >= 400 or answer.url.path == '/login':
+                raise RuntimeError(f'sign-in refused ({answer.status_code}): wrong password?')
+            return
         await self.open('/login')
         labelled = {str(e.get('props', {}).get('label') or e.get('text')): int(i)
                     for i, e in self.elements.items()}
@@ -512,8 +527,8 @@ def wait_page(proc: subprocess.Popen | None, url: str, log: Path | None, timeout
                 token = found.group(1)
             try:
                 response = http.get('/', params={'token': token} if token else None)
-                if response.status_code == 200 and 'createApp' in response.text:
-                    return time.monotonic() - start, token
+                if response.status_code == 200 and ('createApp' in response.text or '<form' in response.text):
+                    return time.monotonic() - start, token  # a page, or the sign-in form a page led to
             except httpx.HTTPError:
                 pass
             time.sleep(0.025)
