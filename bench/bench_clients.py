@@ -238,14 +238,17 @@ class BrowserClient:
                                           headers={'User-Agent': 'bench_clients (NiceGUI browser protocol)'})
 
     async def open(self, path: str) -> None:
-        import socketio
+        """Load a page and connect its socket, as a tab does."""
         self._ensure_http()
         start = time.monotonic()
         first = self.token and not self.http.cookies
         response = await self.http.get(path, params={'token': self.token} if first else None)
         response.raise_for_status()
-        html = response.text
         self.t_html = time.monotonic() - start
+        await self._connect(response.text, start)
+
+    async def _connect(self, html: str, start: float) -> None:
+        import socketio
         query, transports = _socket_options(html)
         self.client_id, self.next_id, self.acked = query['client_id'], int(query['next_message_id']), -1
         self.elements = _elements(html)
@@ -298,11 +301,12 @@ class BrowserClient:
             hidden = {html.unescape(k): html.unescape(v) for k, v in
                       re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.text)}
             answer = await self.http.post('/login', data={**hidden, 'name': name, 'password': password},
-                                          headers={'Origin': self.base, 'Referer': str(form.url)})
-            if answer.status_code >= 400 or answer.url.path == '/login':
+                                          headers={'Origin': self.base, 'Referer': str(form.url)},
+                                          follow_redirects=False)  # the page it leads to is opened next
+            if answer.status_code >= 400 or answer.headers.get('location', '/login').startswith('/login'):
                 raise RuntimeError(f'sign-in refused ({answer.status_code}): wrong password?')
             return
-        await self.open('/login')
+        await self._connect(form.text, time.monotonic())  # the NiceGUI sign-in page: its socket, its events
         labelled = {str(e.get('props', {}).get('label') or e.get('text')): int(i)
                     for i, e in self.elements.items()}
         await self.event(labelled['Name'], 'update:', name)
