@@ -556,7 +556,7 @@ async def load_phase(studio: Studio, path: str, args: argparse.Namespace) -> dic
     await warm.open(path)
     await asyncio.sleep(1.0)
     await warm.aclose()
-    await asyncio.sleep(5.0)  # past NiceGUI's reconnect timeout: the warm-up client is gone
+    await asyncio.sleep(8.0)  # past NiceGUI's reconnect timeout (3 s): the warm-up client is gone
     r: dict = {'page': path, 'load_start': os.getloadavg()[0]}
     w0, c0, p0 = time.time(), cpu(), studio.counters()
     await asyncio.sleep(args.idle)
