@@ -11,6 +11,7 @@ from services.files import FilePolicy
 from services.jobs import Jobs
 from services.session import Session
 from services.system import System
+from services.training import Training
 
 from services.training.configs import ConfigStatus
 from services.datasets.library import DatasetLibrary
@@ -45,9 +46,9 @@ class Studio:
         self.datasets = DatasetService(self.jobs, self.settings, self.projects)
         self.library = DatasetLibrary(self.datasets)
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
-        self.training = TrainingService(self.jobs, self.settings, self.projects)
-        self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
+        self.training = TrainingService(self.jobs, self.settings, self.projects, self.templates)
+        self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.exports = ExportService(self.jobs, self.settings, self.projects)
         self.inference = InferenceService(self.jobs, self.settings, self.projects)
         self.monitor = SystemMonitor()
@@ -58,7 +59,9 @@ class Studio:
     def session(self, actor: Actor, events: Subscriber) -> Session:
         """The facades one page uses, bound to the user acting on it."""
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
-                       system=System(self.monitor))
+                       system=System(self.monitor),
+                       training=Training(self.training, self.templates, self.config_status, self.tensorboard,
+                                         self.settings, actor))
 
     def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
         """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""

@@ -15,7 +15,7 @@ from nicegui.element import Element
 
 from app import theme
 from services.training import metrics
-from services.training.runs import Series
+from services.training.metrics import Series
 
 BUCKETS = 400  # per trace on screen: ≤ ~800 points (a chart is ~600 px wide), min and max of each bucket kept
 RAW_BUCKETS = 200  # the faint unsmoothed curve behind a smoothed one

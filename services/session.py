@@ -13,6 +13,7 @@ from services.events import Subscriber
 from services.files import FilePolicy
 from services.jobs import Jobs
 from services.system import System
+from services.training import Training
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Session:
     files: FilePolicy
     jobs: Jobs
     system: System
+    training: Training
 
     @classmethod
     def names(cls) -> set[str]:

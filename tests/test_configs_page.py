@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from nicegui import app
 from nicegui.testing import User
-from test_wizard import gin_cache, see, texts  # noqa: F401 - gin_cache is a fixture
+from waiting import see, texts
 
+from app import auth
 from services.training import configs
 
 
-async def test_catalogue_shows_verdicts_values_changes_and_source(user: User, gin_cache) -> None:  # noqa: F811
+async def test_catalogue_shows_verdicts_values_changes_and_source(user: User, gin_cache) -> None:
     await user.open('/training')
     user.find(marker='configs').click()
     await user.should_see('Base configs')
@@ -29,7 +31,7 @@ async def test_catalogue_shows_verdicts_values_changes_and_source(user: User, gi
     await user.should_see('does nothing')
 
 
-async def test_custom_config_is_checked_then_listed(user: User, gin_cache) -> None:  # noqa: F811
+async def test_custom_config_is_checked_then_listed(user: User, gin_cache) -> None:
     await user.open('/training/configs')
     user.find(marker='config-v2_small').click()
     user.find(marker='derive').click()
@@ -51,11 +53,13 @@ async def test_custom_config_is_checked_then_listed(user: User, gin_cache) -> No
     await user.should_see('Derived from v2_small.')
 
 
-async def test_only_admins_edit_configs_on_a_shared_studio(user: User, gin_cache) -> None:  # noqa: F811
+async def test_only_admins_edit_configs_on_a_shared_studio(user: User, gin_cache,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     await user.open('/training/configs')
     await user.should_see(marker='new-config')
     session = user.client.request.session['id']
-    app.storage._users[session].update(user='guest', admin=False)  # as a signed-in non-admin on --share
+    monkeypatch.setitem(auth._shared, 'on', True)  # as a signed-in non-admin on --share
+    app.storage._users[session].update(user='guest', admin=False)
     await user.open('/training/configs')
     await user.should_see('Base configs')
     await user.should_not_see(marker='new-config')

@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 from nicegui import app, ui
 from nicegui.testing import User
-from test_training import TINY, register, wait_for
+from rave_fixtures import register_dataset, tiny_spec
+from waiting import wait_for
 
-from services.training import metrics
+from services.events import RunMetrics
 from services.store import Job, Run
-from services.training.runs import Series
+from services.training import metrics
+from services.training.metrics import Series
 
 
 # ---- series and display ------------------------------------------------------------------------
@@ -174,7 +176,8 @@ def studio_run(tmp_path_factory: pytest.TempPathFactory, rave_db: Path):
     from app.studio import Studio
     studio = Studio(tmp_path_factory.mktemp('monitor') / 'data')
     project = studio.projects.current(None)
-    run = studio.training.start(project, register(studio, rave_db), 'watched', max_steps=3, val_every=2, **TINY)
+    run = studio.training.start(project, tiny_spec(register_dataset(studio, rave_db), 'watched', max_steps=3,
+                                                   val_every=2))
     run = wait_for(studio, lambda: (r := studio.training.get(run.id)).status in ('done', 'failed') and r,
                    what='the run to finish')
     job = Job.get_by_id(run.job_id)
@@ -271,6 +274,7 @@ async def test_metrics_tab_charts_every_group_with_the_gan_line_and_live_points(
     series = app.studio.training.metrics(run)  # what the global poller does when a line arrives
     series.add({'step': 401, 't': time.time(), 'loss': 0.1, 'multiband_spectral_distance': 0.05,
                 'fullband_spectral_distance': 0.05, 'adversarial': 2.0})
+    app.studio.bus.publish(RunMetrics(run.id, series.step, series.version))
     for _ in range(100):
         if len(figure['data'][1]['x']) == 401:
             break

@@ -10,6 +10,7 @@ from components.job_console import job_console
 from components.status import status_chip
 from pages.training import run_controls, run_monitor
 from services.store import Run
+from services.training.runs import spec_of
 
 ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted live; '
          'stopping saves a checkpoint you can resume or export.')
@@ -132,7 +133,7 @@ def _runs_table(studio, rows: list[Run]) -> None:
 def _step(studio, run: Run) -> tuple[int, int]:
     series = studio.training.series.get(run.id)
     step = max(run.step, series.step if series else 0)
-    return step, run.params.get('max_steps', 0)
+    return step, spec_of(run).max_steps
 
 
 def _num(n: int | None) -> str:

@@ -10,6 +10,7 @@ from app import theme
 from components.audio import audio_card
 from pages.training import tensorboard
 from services.store import Run
+from services.training.runs import spec_of
 from services.training.tensorboard import TensorBoardError
 
 
@@ -48,7 +49,7 @@ class AudioTab:
             return
         if not self.entries:
             self._message('graphic_eq', 'No validation audio yet: RAVE writes it at each validation '
-                          f'(every {self.run.params.get("val_every", "?")} steps).')
+                          f'(every {spec_of(self.run).val_every} steps).')
             return
         options = {i: e['label'] for i, e in enumerate(self.entries)}
         self.pick_a.set_options(options, value=len(self.entries) - 1)
@@ -63,11 +64,10 @@ class AudioTab:
         if not root:
             return []
         entries = []
-        params = self.run.params
         for version in sorted(Path(root).glob('version_*'), key=lambda p: int(p.name.split('_')[-1])):
             cache = self.studio.data_dir / 'cache' / 'run_audio' / f'run_{self.run.id}' / version.name
-            index = self.studio.tensorboard.audio_previews(version, int(params.get('channels') or 1),
-                                                           int(params.get('n_signal') or 0), cache)
+            index = self.studio.tensorboard.audio_previews(version, spec_of(self.run).channels,
+                                                           spec_of(self.run).n_signal, cache)
             entries += [{**v, 'version': version.name} for v in index['validations']]
         steps = list(self.studio.training.metrics(self.run).steps.get('val/validation', []))
         for i, entry in enumerate(entries):

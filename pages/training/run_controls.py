@@ -10,6 +10,7 @@ from app import theme
 from components.status import status_chip
 from services.jobs import slots_of
 from services.store import Checkpoint, Run
+from services.training.runs import spec_of
 
 ACTIVE = ('running', 'paused', 'queued')
 REASONS = {'start': ('play_circle', 'Started'), 'resume': ('replay', 'Resumed'),
@@ -40,7 +41,7 @@ def action_bar(studio, run: Run) -> None:
 
 def run_notes(studio, run: Run) -> None:
     """One line under the header when the state needs words: paused, restarted after a crash, crashed."""
-    allowed = int(run.params.get('recover') or 0)
+    allowed = int(spec_of(run).recover or 0)
     used = sum(a.reason == 'recovery' for a in studio.training.attempts(run))
     if run.status == 'paused':
         paused = studio.training.metrics(run).paused
@@ -104,7 +105,7 @@ def resume_dialog(studio, run: Run, checkpoint: str | None = None) -> None:
         def on_pick() -> None:
             chosen = next(c for c in rows if c.path == picker.value)
             start = chosen.step or 0
-            max_steps = run.params.get('max_steps', 0)
+            max_steps = spec_of(run).max_steps
             steps.set_value(max_steps if max_steps > start else max(2 * max_steps, start + 1))
             steps_hint.set_text(f'It starts at step {_num(start)}; training ends at this step.')
 
@@ -150,7 +151,7 @@ def queue_panel(studio, project) -> None:
                         .on('click', lambda r=run: r and ui.navigate.to(f'/training/runs/{r.id}'))
                     if run is not None:
                         what = {'Resume': 'resume · ', 'Recover': 'recovery · '}.get(job.title.split(' ')[0], '')
-                        ui.label(f'{what}{" + ".join(run.configs)} · {_num(run.params.get("max_steps"))} steps') \
+                        ui.label(f'{what}{" + ".join(run.configs)} · {_num(spec_of(run).max_steps)} steps') \
                             .classes(theme.HINT)
                     key = run.name if run else job.id
                     ui.button(icon='arrow_upward', on_click=lambda j=job, p=place: _move(studio, j.id, p - 1)) \
@@ -175,7 +176,7 @@ def _recovery_field(studio, run: Run) -> None:
         studio.training.set_recovery(studio.training.get(run.id), int(e.value or 0))
 
     with ui.column().classes('gap-0 items-end'):
-        ui.number('Restart after a crash', value=int(run.params.get('recover') or 0), min=0, max=20, format='%d',
+        ui.number('Restart after a crash', value=int(spec_of(run).recover or 0), min=0, max=20, format='%d',
                   suffix='times', on_change=save).props('outlined dense').classes('w-48').mark('recover')
         ui.label('From the newest checkpoint; 0 = off.').classes(theme.HINT)
 
@@ -185,7 +186,7 @@ def _queue_note(studio, run: Run) -> None:
     if position is None:
         return
     place, length = position
-    device = ' + '.join(dict(studio.monitor.devices()).get(s, s.upper()) for s in slots_of(run.params['device']))
+    device = ' + '.join(dict(studio.monitor.devices()).get(s, s.upper()) for s in slots_of(spec_of(run).device))
     text = 'next in line' if place == 0 else f'{_ordinal(place + 1)} in line'
     ui.label(f'Queued · {text} of {length} for {device}').classes('text-sm text-gray-600 dark:text-gray-300') \
         .mark('queue-position')

@@ -10,8 +10,9 @@ from app import theme
 from components.metric_chart import MetricChart
 from components.status import fmt_duration
 from pages.training import run_audio, run_system, tensorboard
-from services.training import metrics
 from services.store import Run
+from services.training import metrics
+from services.training.runs import spec_of
 
 SMOOTHING = 0.9  # per-step losses are noisy: stronger than TensorBoard's 0.6 for points every 50 steps
 STALL_S = 600.0  # a running run without a step for this long raises an alert
@@ -82,7 +83,7 @@ class _Monitor:
 
     def _update_summary(self, series) -> None:
         current = self.studio.training.get(self.run.id) or self.run
-        max_steps = series.max_steps or current.params.get('max_steps', 0)
+        max_steps = series.max_steps or spec_of(current).max_steps
         step = max(series.step, current.step)
         active = current.status in ('running', 'paused')
         self.cells['step'].set_text(f'{_num(step)} / {_num(max_steps)}')

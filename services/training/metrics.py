@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +117,56 @@ class Column:
         return f'Column({self.array.tolist()!r})' if self._n <= 10 else f'Column(<{self._n} values>)'
 
 
+@dataclass
+class Series:
+    """A run's metrics so far: for each scalar, the steps and values seen (numpy columns, append-only)."""
+    steps: dict[str, Column] = field(default_factory=dict)
+    values: dict[str, Column] = field(default_factory=dict)
+    step: int = 0
+    epoch: int = 0
+    max_steps: int = 0
+    run_dir: str = ''
+    stopped_at: int | None = None
+    checkpoints: dict[str, int] = field(default_factory=dict)  # path -> step, as the worker wrote them
+    paused: bool = False  # the worker is waiting between two steps
+    rate: float | None = None  # training steps per second, over the recent window
+    recent: list[tuple[float, int]] = field(default_factory=list)
+    version: int = 0  # bumps on every new line, so charts can skip idle ticks
+
+    def add(self, line: dict) -> None:
+        step = int(line.get('step') or 0)
+        if line.get('run_dir'):
+            self.run_dir = line['run_dir']
+        if line.get('max_steps'):
+            self.max_steps = int(line['max_steps'])
+        if line.get('epoch') is not None:
+            self.epoch = int(line['epoch'])
+        event = line.get('event')
+        if event == 'stopped':
+            self.stopped_at = step
+        elif event == 'checkpoint' and line.get('path'):
+            self.checkpoints[line['path']] = step
+        elif event in ('paused', 'resumed', 'start'):
+            self.paused = event == 'paused'  # a new process (resume, recovery) starts unpaused
+        prefix = 'val/' if event == 'validation' else ''
+        for key, value in line.items() if event in (None, 'validation') else ():
+            if key in ('step', 'max_steps', 'epoch', 't', 'event', 'run_dir', 'checkpoint'):
+                continue
+            if isinstance(value, (int, float)):
+                self.steps.setdefault(prefix + key, Column(np.int64)).append(step)
+                self.values.setdefault(prefix + key, Column()).append(float(value))
+        if not line.get('event') and step:
+            self.step = step
+            self.recent = [*self.recent[-30:], (float(line.get('t', time.time())), step)]
+            (t0, s0), (t1, s1) = self.recent[0], self.recent[-1]
+            self.rate = (s1 - s0) / (t1 - t0) if t1 > t0 and s1 > s0 else self.rate
+        self.version += 1
+
+    def latest(self, key: str) -> float | None:
+        values = self.values.get(key)
+        return values[-1] if values else None
+
+
 # ---- smoothing and downsampling -------------------------------------------------------------------
 def ema(values: np.ndarray, weight: float) -> np.ndarray:
     """TensorBoard's debiased exponential moving average (weight 0 = raw); non-finite points stay as they are."""
@@ -186,7 +236,7 @@ def display(x, y, smoothing: float = 0.0, buckets: int = 1000, lo: float | None 
     the smoothed one (EMA over the whole series) as bucket means, cut to the view."""
     x = np.asarray(x)
     if smoothing:
-        smooth = y.smoothed(smoothing) if isinstance(y, Column) else ema(y, smoothing)
+        smooth = y.smoothed(smoothing) if hasattr(y, 'smoothed') else ema(y, smoothing)  # a Column keeps its EMA
         xs, ys = window(x, smooth, lo, hi, buckets, thin=average)
     else:
         xs, ys = window(x, np.asarray(y, dtype=np.float64), lo, hi, buckets)

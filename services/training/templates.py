@@ -1,8 +1,9 @@
 """Custom gin configs and run templates, stored in the project: <project>/configs/<name>.gin + index.json.
 
 A custom config is new or derived from a shipped one; it is checked by the gin worker before it is saved.
-Gin configs can import and call Python, so on a shared server only admins may create or edit them (the
-pages ask `may_edit`; this service trusts its caller). A template is a named set of wizard choices.
+Gin configs can import and call Python: this engine is reached only through the `Training` facade, which
+asks for the right to edit code (admins on a shared studio) and for the user's "this runs Python"
+confirmation. A template is a named set of run choices (a RunSpec without its name).
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from services.training import configs
 from services.projects import ProjectService
 from services.store import Project, now
+from services.training import configs
+from services.training.views import ConfigEntry
 
 NAME = re.compile(r'[A-Za-z][A-Za-z0-9_-]{0,63}')
 
@@ -37,6 +39,14 @@ class TemplateService:
 
     def config(self, project: Project, name: str) -> dict | None:
         return next((c for c in self.configs(project) if c['name'] == name), None)
+
+    def entries(self, project: Project) -> dict[str, ConfigEntry]:
+        """The project's custom configs by name, as views."""
+        return {c['name']: ConfigEntry.of(c) for c in self.configs(project)}
+
+    def paths(self, project: Project) -> dict[str, str]:
+        """The .gin file of each custom config, by name (what `rave train --config` is given)."""
+        return {c['name']: c['path'] for c in self.configs(project)}
 
     def validate_config(self, project: Project, text: str, role: str = 'base', channels: int = 1) -> dict:
         """Parse the text with gin in the worker (an add-on on top of v2_small); blocking, call it off the loop."""
