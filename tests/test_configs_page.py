@@ -39,6 +39,8 @@ async def test_custom_config_is_checked_then_listed(user: User, gin_cache) -> No
     editor = user.find(marker='config-text').elements.pop()
     editor.set_value(editor.value + '\nrave.RAVE:\n    not_a_parameter = 3\n')
     user.find(marker='config-save').click()
+    await user.should_see('Checking this config runs its Python on this machine')  # asked once, before gin reads it
+    user.find(marker='code-confirm').click()
     await see(user, 'Not saved')
     message = texts(user, 'config-message')
     assert 'not_a_parameter' in message and 'your config line' in message

@@ -179,3 +179,30 @@ def test_prelaunch_checks_use_the_real_composition(studio, rave_db: Path) -> Non
                     macros={'CAPACITY': 32}, save_every=100, ema=0.999).flags(dataset.path, '/out')
     assert flags[:6] == ['--config', 'v2_small', '--config', 'causal', '--augment', 'mute']
     assert flags[-6:] == ['--save_every', '100', '--ema', '0.999', '--override', 'CAPACITY=32']
+
+
+async def test_extra_bindings_run_only_after_the_user_confirms(user: User, rave_db: Path, gin_cache) -> None:
+    register_dataset(app.studio, rave_db)
+    await user.open('/training/new')
+    click(user, 'next-start')
+    click(user, 'next-dataset')
+    await see(user, 'gin parses it and builds the model')
+    click(user, 'next-config')
+    await see(user, 'Model values')
+    user.find(marker='name').type('coded')
+    set_value(user, 'n_signal', 65536)
+    set_value(user, 'batch', 2)
+    set_value(user, 'extra', 'RAVE.valid_signal_crop = True')
+    set_value(user, 'macro-CAPACITY', '48\nimport os')
+    click(user, 'next-parameters')
+    await see(user, 'Capacity: a value is one line')  # a model value is a literal, never a second statement
+    set_value(user, 'macro-CAPACITY', '')
+    click(user, 'next-parameters')
+    await see(user, 'These gin bindings run Python on this machine')
+    click(user, 'code-cancel')
+    await see(user, 'run only once you confirm it')
+    click(user, 'next-parameters')
+    await see(user, 'These gin bindings run Python on this machine')
+    click(user, 'code-confirm')
+    await see(user, 'Your choices')
+    assert 'RAVE.valid_signal_crop = True' in texts(user, 'review')

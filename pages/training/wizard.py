@@ -13,11 +13,12 @@ import json
 from nicegui import run, ui
 
 from app import theme
+from pages.training import gin_code
 from pages.training import wizard_steps as steps
 from services.access import Forbidden
 from services.projects import ProjectView
 from services.system import System
-from services.training import CODE_WARNING, RunSpec, Training, TrainingData, TrainingError, model_values
+from services.training import RunSpec, Training, TrainingData, TrainingError, model_values
 
 STEPS = ('Start', 'Dataset', 'Config', 'Parameters', 'Review', 'Launch')
 
@@ -102,7 +103,8 @@ class Wizard:
     async def final(self) -> dict | list[str]:
         """The full check before a run is validated, or the problems that keep it from running."""
         if self.spec.has_code and not self.code_confirmed:
-            self.code_confirmed = await self._confirm_code()
+            self.code_confirmed = await gin_code.confirm('These gin bindings run Python on this machine',
+                                                         list(self.spec.bindings))
             if not self.code_confirmed:
                 return ['The extra gin bindings run only once you confirm it: confirm, or remove them.']
         answer = await self.check(True)
@@ -124,21 +126,6 @@ class Wizard:
         for listener in list(self.listeners):
             listener()
         return answer
-
-    async def _confirm_code(self) -> bool:
-        with ui.dialog() as dialog, ui.card().classes('w-[520px] gap-3').mark('code-dialog'):
-            with ui.row().classes('items-center gap-2'):
-                ui.icon('warning_amber', color='warning').classes('text-2xl')
-                ui.label('These gin bindings run Python on this machine').classes(theme.SECTION)
-            ui.label(CODE_WARNING).classes('text-sm')
-            with ui.column().classes('w-full gap-0 rounded-lg bg-gray-50 dark:bg-gray-900 p-2'):
-                for binding in self.spec.bindings:
-                    ui.label(binding).classes(theme.MONO + ' break-all')
-            with ui.row().classes('w-full justify-end gap-2'):
-                ui.button('Cancel', on_click=lambda: dialog.submit(False)).props('flat')
-                ui.button('Run them', icon='terminal', on_click=lambda: dialog.submit(True)) \
-                    .props('unelevated color=warning').mark('code-confirm')
-        return bool(await dialog)
 
     # ---- flow ------------------------------------------------------------------------------------
     def draw(self, title: str) -> None:

@@ -63,6 +63,7 @@ class Training:
         self._engine, self._templates, self._status = engine, templates, status
         self._tensorboard, self._settings = tensorboard, settings
         self.actor = actor
+        self._project_of: dict[int, int] = {}  # run id -> its project, for the checks of live updates
 
     # ---- runs ------------------------------------------------------------------------------------
     def runs(self, project_id: int) -> list[RunView]:
@@ -81,8 +82,8 @@ class Training:
         if row is None:
             return []
         series = MetricsView.of(self._engine.metrics(row))
-        return [CheckpointView.of(c, str(Path(row.folder).parent) if row.folder else '',
-                                  series.value_at('val/validation', c.step)) for c in self._engine.checkpoints(row)]
+        return [CheckpointView.of(c, row.folder, series.value_at('val/validation', c.step))
+                for c in self._engine.checkpoints(row)]
 
     def attempts(self, run_id: int) -> list[AttemptView]:
         row = self._run(run_id, Action.READ)
@@ -90,8 +91,18 @@ class Training:
 
     def metrics(self, run_id: int) -> MetricsView:
         """The run's metrics now (a finished run's files are read once, on the first call)."""
+        series = self._engine.series.get(run_id)
+        if series is not None and run_id in self._project_of:  # a live page's every tick: no query
+            access.require(self.actor, Action.READ, self._project_of[run_id])
+            return MetricsView.of(series)
         row = self._run(run_id, Action.READ)
         return MetricsView.of(self._engine.metrics(row)) if row is not None else MetricsView()
+
+    def pid(self, run_id: int) -> int | None:
+        """The training process of a running (or paused) run, for the system monitor."""
+        row = self._run(run_id, Action.READ)
+        job = row.job if row is not None and row.job_id else None
+        return job.pid if job is not None and job.status in ('running', 'paused') else None
 
     def phase_1(self, run_id: int) -> int | None:
         """The warm-up length written in the run's operative config.gin, once RAVE wrote it."""
@@ -353,6 +364,7 @@ class Training:
         if row is None or (project_id is not None and row.project_id != project_id):
             return None
         access.require(self.actor, action, row.project_id)
+        self._project_of[row.id] = row.project_id
         return row
 
     def _act(self, run_id: int, act) -> None:

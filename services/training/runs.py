@@ -172,7 +172,7 @@ class TrainingService:
             run = Run.get_or_none(Run.id == self._run_of_job(state.id))
             if run is None:
                 continue
-            self.metrics(run)  # a run reattached after a restart starts from its earlier jobs' lines
+            paused = self.metrics(run).paused  # a run reattached after a restart starts from its earlier lines
             if self._read(run.id, state.id):
                 self._describe(state)
                 self.jobs.version += 1
@@ -180,6 +180,8 @@ class TrainingService:
                 self._register_live(run)
                 series = self.series[run.id]
                 self.jobs.bus.publish(RunMetrics(run.id, series.step, series.version))
+                if series.paused != paused:  # the worker reached (or left) its pause between two steps
+                    self.jobs.bus.publish(RunChanged(run.id, run.status))
             if run.status != state.status:
                 run.status = state.status
                 run.save(only=[Run.status])
