@@ -14,8 +14,7 @@ from nicegui import context, events, ui
 from nicegui.element import Element
 
 from app import theme
-from services.training import metrics
-from services.training.metrics import Series
+from services.training import MetricsView, metrics
 
 BUCKETS = 400  # per trace on screen: ≤ ~800 points (a chart is ~600 px wide), min and max of each bucket kept
 RAW_BUCKETS = 200  # the faint unsmoothed curve behind a smoothed one
@@ -81,9 +80,12 @@ window.studioCharts = window.studioCharts || (() => {
 
 
 class MetricChart:
-    """One card's chart: `keys` of the series, with smoothing and log scale set by the caller."""
+    """One card's chart: `keys` of the run's metrics, with smoothing and log scale set by the caller.
 
-    def __init__(self, get_series: Callable[[], Series], keys: list[str], *, smoothing: float = 0.0,
+    The page feeds it: `extend(view)` when its RunMetrics event arrives; `get_series` gives the current snapshot
+    when the whole figure is drawn again (zoom, smoothing)."""
+
+    def __init__(self, get_series: Callable[[], MetricsView], keys: list[str], *, smoothing: float = 0.0,
                  log_y: bool = False, height: str = 'h-64', gan_step: int | None = None) -> None:
         self.get_series = get_series
         self.keys = keys
@@ -103,10 +105,11 @@ class MetricChart:
         data = []
         lo, hi = self.view or (None, None)
         for i, key in enumerate(self.keys):
-            steps, values = series.steps.get(key), series.values.get(key)
-            x = steps.array if steps is not None else []
-            y = values if values is not None else []  # a Column: its EMA is kept between opens
-            raw_x, raw_y = metrics.display(x, _array(y), 0.0, RAW_BUCKETS, lo, hi) if self.smoothing else ([], [])
+            trace = series.traces.get(key)
+            x = trace.steps if trace is not None else []
+            y = [] if trace is None else trace if self.smoothing else trace.values  # a Trace keeps its EMA
+            raw_x, raw_y = metrics.display(x, trace.values, 0.0, RAW_BUCKETS, lo, hi) \
+                if self.smoothing and trace is not None else ([], [])
             xs, ys = metrics.display(x, y, self.smoothing, BUCKETS, lo, hi)
             color = theme.CHART_LAYOUT['colorway'][i % len(theme.CHART_LAYOUT['colorway'])]
             sparse = len(x) < 40 or key.startswith('val/')
@@ -159,7 +162,7 @@ class MetricChart:
             self.redraw()
 
     # ---- live -----------------------------------------------------------------------------------
-    def extend(self, series: Series) -> int:
+    def extend(self, series: MetricsView) -> int:
         """Send the points logged since the last call; returns how many."""
         if self.appended > RESEND_AFTER:
             self.redraw()
@@ -168,13 +171,13 @@ class MetricChart:
         indices = []
         figure = self.plot.figure['data']
         for i, key in enumerate(self.keys):
-            steps, values = series.steps.get(key), series.values.get(key)
-            if steps is None or len(steps) <= self.sent[i]:
+            trace = series.traces.get(key)
+            if trace is None or len(trace) <= self.sent[i]:
                 continue
-            start, self.sent[i] = self.sent[i], len(steps)
-            xs = steps.array[start:].tolist()
-            raw = values.array[start:].tolist()
-            ys = values.smoothed(self.smoothing)[start:].tolist() if self.smoothing else raw
+            start, self.sent[i] = self.sent[i], len(trace)
+            xs = trace.steps[start:].tolist()
+            raw = trace.values[start:].tolist()
+            ys = trace.smoothed(self.smoothing)[start:].tolist() if self.smoothing else raw
             ys = [v if math.isfinite(v) else None for v in ys]
             pairs = [(2 * i + 1, ys)] + ([(2 * i, [v if math.isfinite(v) else None for v in raw])]
                                          if self.smoothing else [])
@@ -224,20 +227,8 @@ def _install_client_helper() -> None:
         ui.add_head_html(CLIENT_HELPER)
 
 
-def _array(values):
-    return values.array if isinstance(values, metrics.Column) else values
-
-
 def _label(key: str) -> str:
     key = key.removeprefix('val/')
     return {'loss': 'loss (sum)', 'lr_gen': 'generator', 'lr_dis': 'discriminator'}.get(
         key, key.replace('_spectral_distance', '').replace('_', ' ').replace('fidelity ', ''))
 
-
-def metric_chart(get_series: Callable[[], Series], traces: list[tuple[str, str]], title: str, *,
-                 mode: str = 'lines', height: str = 'h-72', log_y: bool = False) -> ui.plotly:
-    """A titled chart that polls its series once a second (kept for simple pages; the run monitor drives its own)."""
-    ui.label(title).classes(theme.SECTION)
-    chart = MetricChart(get_series, [key for key, _ in traces], log_y=log_y, height=height)
-    ui.timer(1.0, lambda: chart.extend(get_series()))
-    return chart.plot

@@ -45,6 +45,7 @@ def test_catalogue_lists_every_shipped_gin_file_by_kind() -> None:
         assert c.description and c.source == Path(c.path).read_text()
 
 
+@pytest.mark.slow
 def test_every_shipped_config_is_valid_or_broken_with_a_reason(verdicts: dict) -> None:
     assert set(verdicts) == {c.name for c in configs.catalogue()}
     for name, verdict in verdicts.items():
@@ -58,6 +59,7 @@ def test_every_shipped_config_is_valid_or_broken_with_a_reason(verdicts: dict) -
             assert verdict['parameters'] > 100_000
 
 
+@pytest.mark.slow
 def test_known_broken_configs_are_found_by_gin_not_guessed(verdicts: dict) -> None:
     nopqmf_small = verdicts['v2_nopqmf_small']
     path = configs.find('v2_nopqmf_small').path
@@ -72,6 +74,7 @@ def test_known_broken_configs_are_found_by_gin_not_guessed(verdicts: dict) -> No
     assert verdicts['mute']['ok'] and not verdicts['mute']['warning']
 
 
+@pytest.mark.slow
 def test_hybrid_resets_the_base_it_is_added_to(verdicts: dict) -> None:
     v2, small = configs.find('v2').values, configs.find('v2_small').values
     hybrid = verdicts['hybrid']
@@ -82,6 +85,7 @@ def test_hybrid_resets_the_base_it_is_added_to(verdicts: dict) -> None:
     assert verdicts['causal']['changed'] == {'cc.get_padding.mode': [None, "'causal'"]}
 
 
+@pytest.mark.slow
 def test_composition_preview_shows_operative_values_and_what_each_file_changed() -> None:
     [answer] = configs.check(sys.executable, [{
         'configs': ['v2_small', 'causal', 'snake'], 'override': ['CAPACITY=32', 'RAVE.update_discriminator_every=3'],
@@ -98,6 +102,7 @@ def test_composition_preview_shows_operative_values_and_what_each_file_changed()
     assert 'CAPACITY = 32' in answer['operative'] or 'capacity = 32' in answer['operative']
 
 
+@pytest.mark.slow
 def test_errors_name_the_override_or_file_line() -> None:
     bad_override, bad_augment = configs.check(sys.executable, [
         {'configs': ['v2_small'], 'override': ['CAPACITY=32', 'RAVE.no_such_parameter=1'], 'model': False},
@@ -108,6 +113,7 @@ def test_errors_name_the_override_or_file_line() -> None:
     assert not bad_augment['ok'] and 'no_such_augmentation' in configs.reason(bad_augment)
 
 
+@pytest.mark.slow
 def test_custom_configs_are_checked_by_gin_before_they_are_saved(studio) -> None:
     project = studio.projects.current(None)
     text = studio.templates.derive('v2_small').replace('CAPACITY = 48', 'CAPACITY = 24')
@@ -157,6 +163,7 @@ def test_gpu_memory_estimate_scales_from_the_readme_figure() -> None:
     assert configs.estimate_gpu_memory('hybrid_custom', 8, 131072, 96, None, 96) is None
 
 
+@pytest.mark.slow
 def test_the_ui_side_never_imports_rave_or_torch() -> None:
     code = ('import sys; import services.training.configs, services.training.templates, pages.training.configs, '
             'pages.training.wizard; '

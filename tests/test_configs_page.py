@@ -12,6 +12,8 @@ from waiting import see, texts
 from app import auth
 from services.training import configs
 
+pytestmark = pytest.mark.slow
+
 
 async def test_catalogue_shows_verdicts_values_changes_and_source(user: User, gin_cache) -> None:
     await user.open('/training')

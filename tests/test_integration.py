@@ -4,12 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
 from rave_fixtures import synth_audio, tiny_spec
 from waiting import wait_for
 
 from services.store import Dataset, Export, Job, Run
+
+pytestmark = pytest.mark.slow
 
 
 def test_audio_to_model_you_can_hear(studio) -> None:

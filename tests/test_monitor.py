@@ -156,6 +156,7 @@ def test_collapse_threshold_and_no_false_alarms() -> None:
     assert [a.kind for a in found] == ['collapse']
 
 
+@pytest.mark.slow
 def test_gan_switch_from_the_config_or_from_the_first_adversarial_scalar(tmp_path: Path, rave_run: Path) -> None:
     assert metrics.phase_1_duration(rave_run) == 1_000_000  # v2_small's operative config.gin
     assert metrics.phase_1_duration(rave_run / 'version_0') == 1_000_000
@@ -185,6 +186,7 @@ def studio_run(tmp_path_factory: pytest.TempPathFactory, rave_db: Path):
     return Path(job.folder) / 'metrics.jsonl', Path(run.folder)
 
 
+@pytest.mark.slow
 def test_real_metrics_have_every_step_with_learning_rates(studio_run) -> None:
     path, _ = studio_run
     lines = [json.loads(line) for line in path.read_text().splitlines()]
@@ -200,6 +202,7 @@ def test_real_metrics_have_every_step_with_learning_rates(studio_run) -> None:
         a for a in _alerts(series, running=False, phase_1=1_000_000) if a.kind == 'phase']
 
 
+@pytest.mark.slow
 def test_nan_in_a_real_metrics_file_raises_the_divergence_alert(studio_run, tmp_path: Path) -> None:
     path, _ = studio_run
     lines = path.read_text().splitlines()
@@ -300,6 +303,7 @@ async def test_nan_alert_and_smoothing_off_on_the_page(user: User) -> None:
     assert plot.figure['data'][1]['y'][-1] is None  # the NaN is a gap
 
 
+@pytest.mark.slow
 async def test_audio_tab_plays_validation_pairs(user: User, rave_run: Path) -> None:
     folder = app.studio.data_dir / 'runs' / rave_run.name
     shutil.copytree(rave_run, folder)

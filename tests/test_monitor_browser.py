@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from studio_process import PYTHON, ROOT, StudioProcess, clean_env, launch_chromium
 
+pytestmark = pytest.mark.browser
+
 playwright = pytest.importorskip('playwright.sync_api')
 
 WRITER = '''

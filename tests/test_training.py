@@ -29,6 +29,7 @@ def test_configs_are_read_without_importing_rave() -> None:
     assert out.stdout.splitlines() == ['512 2048 1024', '[]']
 
 
+@pytest.mark.slow
 def test_validation_explains_what_to_change(studio, rave_db: Path) -> None:
     project = studio.projects.current(None)
     dataset = register_dataset(studio, rave_db)
@@ -48,6 +49,7 @@ def test_validation_explains_what_to_change(studio, rave_db: Path) -> None:
         studio.training.start(project, tiny_spec(dataset, 'bad', n_signal=65000))
 
 
+@pytest.mark.slow
 def test_training_run_reports_every_step_and_registers_checkpoints(studio, rave_db: Path) -> None:
     project = studio.projects.current(None)
     dataset = register_dataset(studio, rave_db)
@@ -80,6 +82,7 @@ def test_training_run_reports_every_step_and_registers_checkpoints(studio, rave_
     assert fresh.metrics(run).steps['loss'] == [1, 2, 3, 4, 5, 6]
 
 
+@pytest.mark.slow
 def test_graceful_stop_saves_a_checkpoint_that_resumes(studio, rave_db: Path) -> None:
     project = studio.projects.current(None)
     dataset = register_dataset(studio, rave_db)

@@ -34,6 +34,7 @@ def test_gpu_flags_follow_the_device_list() -> None:
     assert 'has GPU 0' in run_control.device_errors('gpu:0,gpu:3', [0])[0]
 
 
+@pytest.mark.slow
 def test_a_gpu_run_on_a_machine_without_that_gpu_is_refused_clearly(studio, rave_db: Path) -> None:
     project = studio.projects.current(None)
     dataset = register_dataset(studio, rave_db)
@@ -48,6 +49,7 @@ def test_a_gpu_run_on_a_machine_without_that_gpu_is_refused_clearly(studio, rave
     assert ' '.join(args).count('--gpu') == 2 and '--gpu 0 --gpu 1' in ' '.join(args)
 
 
+@pytest.mark.slow
 def test_device_queue_runs_one_training_per_device_in_the_order_the_user_sets(studio, rave_db: Path) -> None:
     """Three runs on the CPU: one runs, two wait; moving the last to the front makes it start next."""
     project = studio.projects.current(None)
@@ -101,6 +103,7 @@ def test_a_multi_gpu_job_holds_every_gpu_and_keeps_its_place_in_line(studio) -> 
                  timeout=60, what='the end')
 
 
+@pytest.mark.slow
 def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Path) -> None:
     """One real run through every control: pause → resume → stop & save → resume from the stop checkpoint
     (nothing lost, step continues) → SIGKILL of RAVE → automatic recovery from the newest checkpoint."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from nicegui import app
 from nicegui.testing import User
 from rave_fixtures import register_dataset, tiny_spec
@@ -12,6 +13,8 @@ from waiting import until
 
 from services.store import Job
 from services.training.runs import spec_of
+
+pytestmark = pytest.mark.slow
 
 
 def click(user: User, marker: str) -> None:

@@ -39,6 +39,7 @@ async def test_wizard_without_a_dataset_says_what_to_do(user: User) -> None:
     await user.should_see('build one on the Datasets page first')
 
 
+@pytest.mark.slow
 async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: User, rave_db: Path,
                                                                          gin_cache) -> None:
     studio = app.studio
@@ -145,6 +146,7 @@ async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: 
     assert 'Batch' in diff and 'Configs' not in diff and 'Learning rate' not in diff  # the template kept the rate
 
 
+@pytest.mark.slow
 def test_prelaunch_checks_use_the_real_composition(studio, rave_db: Path) -> None:
     project = studio.projects.current(None)
     dataset = register_dataset(studio, rave_db, name='tones48', sr=48000)
@@ -181,6 +183,7 @@ def test_prelaunch_checks_use_the_real_composition(studio, rave_db: Path) -> Non
     assert flags[-6:] == ['--save_every', '100', '--ema', '0.999', '--override', 'CAPACITY=32']
 
 
+@pytest.mark.slow
 async def test_extra_bindings_run_only_after_the_user_confirms(user: User, rave_db: Path, gin_cache) -> None:
     register_dataset(app.studio, rave_db)
     await user.open('/training/new')
