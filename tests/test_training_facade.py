@@ -125,3 +125,17 @@ def test_templates_keep_the_spec_without_its_name(studio) -> None:
     saved = training.save_template(project.id, 'causal4', spec)
     assert saved.spec == spec.replace(name='', description='')
     assert [t.name for t in training.templates(project.id)] == ['causal4']
+
+
+def test_the_indexer_keeps_one_row_per_checkpoint_file(studio, tmp_path) -> None:
+    from services.training import checkpoints
+    project = studio.projects.current(None)
+    folder = tmp_path / 'run_0123456789'
+    (folder / 'version_0' / 'checkpoints').mkdir(parents=True)
+    ckpt = folder / 'version_0' / 'checkpoints' / 'stop-step=7.ckpt'
+    ckpt.write_bytes(b'not a zip')
+    run = Run.create(project=project, name='r', folder=str(folder), configs=['v2_small'], params={})
+    Checkpoint.create(run=run, path=str(folder / 'version_0' / '..' / 'version_0' / 'checkpoints' / ckpt.name),
+                      kind='stop', step=7)  # how an older studio could have kept it
+    [row] = checkpoints.index(run)
+    assert row.path == str(ckpt.resolve()) and row.step == 7 and row.kind == 'stop'

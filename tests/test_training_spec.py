@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from services.training.spec import GinValueError, RunSpec, TrainingData, gin_literal, model_values
+from services.training.model_values import GinValueError, gin_literal, model_values
+from services.training.spec import RunSpec, TrainingData
 
 DATA = TrainingData(1, 'tones', '/data/tones', sr=44100, channels=1, n_examples=12, num_signal=65536)
 

@@ -13,7 +13,7 @@ import json
 from nicegui import run, ui
 
 from app import theme
-from pages.training import gin_code
+from pages.training import gin_code, wizard_review
 from pages.training import wizard_steps as steps
 from services.access import Forbidden
 from services.projects import ProjectView
@@ -218,6 +218,6 @@ async def check_review(wizard: Wizard) -> list[str]:
 
 
 DRAW = {'Start': steps.quick_start, 'Dataset': steps.dataset_choice, 'Config': steps.config_choice,
-        'Parameters': steps.parameters, 'Review': steps.review, 'Launch': steps.launch_summary}
+        'Parameters': steps.parameters, 'Review': wizard_review.review, 'Launch': wizard_review.launch_summary}
 CHECK = {'Start': check_intro, 'Dataset': check_dataset, 'Config': check_config, 'Parameters': check_parameters,
          'Review': check_review, 'Launch': check_review}

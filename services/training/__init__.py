@@ -16,16 +16,9 @@ from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt
 from services.training import configs, metrics
 from services.training.configs import ConfigInfo, ConfigStatus
+from services.training.model_values import MODEL_VALUES, gin_text, model_values
 from services.training.runs import TrainingError, TrainingService, spec_of
-from services.training.spec import (
-    MODEL_VALUES,
-    RAVE_LR,
-    RAVE_LR_DIS,
-    RunSpec,
-    TrainingData,
-    gin_text,
-    model_values,
-)
+from services.training.spec import RAVE_LR, RAVE_LR_DIS, RunSpec, TrainingData
 from services.training.templates import TemplateError, TemplateService
 from services.training.tensorboard import LogFolder, TensorBoardError, TensorBoardService
 from services.training.views import (

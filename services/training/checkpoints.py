@@ -79,8 +79,8 @@ def index(run: Run) -> list[Checkpoint]:
                 row.run, row.kind, row.step, row.stamp = run, kind_of(ckpt), step, stamp
                 row.save()
     for row in Checkpoint.select().where(Checkpoint.run == run):
-        if row.path not in seen and not Path(row.path).exists():
-            row.delete_instance()
+        if row.path not in seen and (not Path(row.path).exists() or str(Path(row.path).resolve()) in seen):
+            row.delete_instance()  # gone, or a row older studios kept under an unresolved path of the same file
     return list(Checkpoint.select().where(Checkpoint.run == run).order_by(Checkpoint.created.desc()))
 
 

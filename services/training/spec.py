@@ -9,9 +9,7 @@ bindings are gin *code* — gin can import and call Python — so the service as
 """
 from __future__ import annotations
 
-import ast
 import dataclasses
-import math
 import re
 import shlex
 from collections.abc import Collection, Mapping
@@ -20,48 +18,19 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from services.training import configs
+from services.training.model_values import MODEL_KEYS, MODEL_VALUES, GinValueError, gin_literal, parse_literal
 from services.training.run_control import device_errors, gpu_flags
 from services.workers.learning_rate import ENV
 
 RAVE_LR, RAVE_LR_DIS = 0.001, 0.0001  # rave.RAVE's Adam rates; the worker's hook changes them (learning_rate.py)
-RAVE_SAVE_EVERY = 500000
 NAME = re.compile(r'[A-Za-z0-9._-]+')
-GIN_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_.]*')
 
 
-@dataclass(frozen=True)
-class ModelValue:
-    """A config value worth exposing (RAVE_NOTES §3), named as `--override` names it."""
-    key: str
-    label: str
-    hint: str
-    unit: str = ''
-
-
-MODEL_VALUES = (
-    ModelValue('SAMPLING_RATE', 'Sampling rate', 'Keep it equal to the dataset\'s rate.', 'Hz'),
-    ModelValue('CAPACITY', 'Capacity', 'Channel width: quality, memory and time grow with it.'),
-    ModelValue('N_BAND', 'PQMF bands', 'Sub-bands the audio is split into (a power of 2).', 'bands'),
-    ModelValue('LATENT_SIZE', 'Latent size', 'Dimensions of the latent space.', 'dims'),
-    ModelValue('RATIOS', 'Ratios', 'Down-sampling ratios; compression = bands × their product.'),
-    ModelValue('PHASE_1_DURATION', 'Phase 1 length', 'Warm-up steps before adversarial training starts.', 'steps'),
-    ModelValue('NOISE_AUGMENTATION', 'Noise augmentation', 'Noise dimensions added to the latent (0 = off).', 'dims'),
-    ModelValue('BetaWarmupCallback.initial_value', 'β start', 'KL weight at step 0.'),
-    ModelValue('BetaWarmupCallback.target_value', 'β target', 'KL weight once the β warm-up is over.'),
-    ModelValue('BetaWarmupCallback.warmup_len', 'β warm-up', 'Steps from β start to β target.', 'steps'),
-    ModelValue('RAVE.update_discriminator_every', 'Discriminator every', 'Train the discriminator every N steps.',
-               'steps'),
-)
-MODEL_KEYS = tuple(v.key for v in MODEL_VALUES)
 # what `diff` compares, in the order a person reads a run: (field, label)
 DIFF_FIELDS = (('dataset', 'Dataset'), ('configs', 'Configs'), ('augment', 'Augmentations'),
                ('overrides', 'Overrides'), ('max_steps', 'Max steps'), ('val_every', 'Validate every'),
                ('save_every', 'Save every'), ('n_signal', 'n_signal'), ('batch', 'Batch'), ('channels', 'Channels'),
                ('device', 'Device'), ('workers', 'Workers'), ('lr', 'Learning rate'), ('ema', 'EMA'))
-
-
-class GinValueError(ValueError):
-    """A model value that is not a gin literal, with a sentence saying what to write instead."""
 
 
 @dataclass(frozen=True)
@@ -380,51 +349,6 @@ class RunSpec:
         return cls.from_dict({**params, 'base': names[0], 'addons': names[1:], 'dataset': dataset, 'name': name})
 
 
-def model_values(entered: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """The model values a person changed: each non-empty entry whose gin text differs from the composition's."""
-    out = {}
-    for key in MODEL_KEYS:
-        value = entered.get(key)
-        if value in (None, '') or gin_text(value) == gin_text(defaults.get(key)):
-            continue
-        out[key] = value
-    return out
-
-
-def parse_literal(value: Any) -> Any:
-    """A gin literal as Python: numbers, strings, booleans, None, lists and tuples of those.
-
-    Text is parsed (one line, no gin references); anything that could run, bind or import is refused."""
-    if isinstance(value, str):
-        if '\n' in value or '\r' in value:
-            raise GinValueError('a value is one line: a line break would start a second gin statement.')
-        text = value.strip()
-        if not text:
-            raise GinValueError('give a value.')
-        try:
-            node = ast.parse(text, mode='eval').body
-        except SyntaxError:
-            raise GinValueError(_why_not(text)) from None
-        value = _literal(node, text)
-    _check(value)
-    return value
-
-
-def gin_literal(value: Any) -> str:
-    """The gin text of a literal value (raises GinValueError for anything else)."""
-    return _render(parse_literal(value))
-
-
-def gin_text(value: Any) -> str:
-    """A value as a form shows it and compares it with the composition's: its gin text, or as written."""
-    if value is None:
-        return ''
-    try:
-        return gin_literal(value)
-    except GinValueError:
-        return str(value)
-
-
 def command(flags: list[str], env: Mapping[str, str] | None = None) -> str:
     """`rave train …` as a shell line, prefixed by the environment the studio's worker reads."""
     return ''.join(f'{k}={v} ' for k, v in (env or {}).items()) + 'rave train ' + shlex.join(flags)
@@ -444,46 +368,6 @@ def _base(name: str, custom: Mapping[str, CustomConfig], composition: dict | Non
 
 def _label(key: str) -> str:
     return next((v.label for v in MODEL_VALUES if v.key == key), key)
-
-
-def _literal(node: ast.AST, text: str) -> Any:
-    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (bool, int, float, str))):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) and \
-            isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
-        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
-    if isinstance(node, (ast.List, ast.Tuple)):
-        items = [_literal(e, text) for e in node.elts]
-        return items if isinstance(node, ast.List) else tuple(items)
-    raise GinValueError(_why_not(text))
-
-
-def _why_not(text: str) -> str:
-    if '@' in text:
-        return ('"@…" is a gin reference: it calls Python code. Model values take plain values; write references as '
-                'extra gin bindings.')
-    if '%' in text:
-        return '"%…" is a gin macro reference: model values take plain values (numbers, text, lists).'
-    return (f'"{text}" is not a gin value: write a number, True/False/None, text in quotes or a list such as '
-            '[4, 2, 2, 2].')
-
-
-def _check(value: Any) -> None:
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            _check(item)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise GinValueError('use a finite number.')
-    elif not (value is None or isinstance(value, (bool, int, float, str))):
-        raise GinValueError(f'{value!r} is not a gin value.')
-
-
-def _render(value: Any) -> str:
-    if isinstance(value, list):
-        return '[' + ', '.join(_render(v) for v in value) + ']'
-    if isinstance(value, tuple):
-        return '(' + ', '.join(_render(v) for v in value) + (',)' if len(value) == 1 else ')')
-    return repr(value)  # bool, None, int, float and str reprs are gin literals
 
 
 def _show(value: Any) -> str:
