@@ -6,7 +6,6 @@ import inspect
 import os
 import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from nicegui import app, ui
@@ -16,7 +15,7 @@ from app import auth, media, tensorboard_proxy
 from app.bridge import Bridge
 from app.frame import frame
 from app.studio import Studio
-from pages import ROUTES
+from services.hookspecs import Route
 from services.projects import ProjectView
 from services.session import Session
 
@@ -45,8 +44,13 @@ def build(data_dir: Path, *, share: bool = False) -> Studio:
     studio.bridge = bridge
     app.timer(0.5, studio.poll)
     app.on_shutdown(studio.jobs.shutdown_children)
-    for path, (title, build_page) in ROUTES.items():
-        _route(studio, bridge, path, title, build_page)
+    for route in studio.plugins.routes():  # the built-in areas' and the installed plugins' pages
+        try:
+            _route(studio, bridge, route)
+        except Exception as e:
+            if studio.plugins.builtin(route.plugin):
+                raise
+            studio.plugins.report(route.plugin, f'Its page {route.path} could not be added: {type(e).__name__}: {e}')
     auth.install(studio, share=share)
     media.install(studio)
     tensorboard_proxy.install(studio)
@@ -76,11 +80,14 @@ def cli(argv: list[str] | None = None) -> None:
            show_welcome_message=True, uvicorn_logging_level='warning')
 
 
-def _route(studio: Studio, bridge: Bridge, path: str, title: str, build_page: Callable) -> None:
-    """Register `build_page` at `path`, inside the shared frame.
+def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
+    """Register a plugin's page at its path, inside the shared frame.
 
     The builder names what it needs as parameters: any field of the page's `Session` (facades bound to the
-    acting user), `project` (the current project) and the route's path parameters."""
+    acting user), `project` (the current project) and the route's path parameters. A third-party page that
+    fails says so in the frame (and on the Plugins page) instead of breaking the studio."""
+    path, title, build_page = route.path, route.title, route.builder
+    guarded = not studio.plugins.builtin(route.plugin)
     wanted = list(inspect.signature(build_page).parameters)
     injected = Session.names() | {'project', 'studio'}
     params = [p for name, p in inspect.signature(build_page).parameters.items() if name not in injected]
@@ -92,9 +99,16 @@ def _route(studio: Studio, bridge: Bridge, path: str, title: str, build_page: Ca
             given = {'project': project if legacy else ProjectView.of(project), 'studio': studio}
             args = {name: given[name] if name in given else getattr(session, name)
                     for name in wanted if name in injected}
-            result = build_page(**args, **kwargs)
-            if inspect.isawaitable(result):
-                await result
+            try:
+                result = build_page(**args, **kwargs)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as e:
+                if not guarded:
+                    raise
+                studio.plugins.report(route.plugin, f'Its page {path} failed: {type(e).__name__}: {e}')
+                ui.label(f'The plugin {route.plugin} could not draw this page ({type(e).__name__}: {e}). '
+                         'Settings → Plugins shows what went wrong; switch it off there.').mark('plugin-failed')
 
     page.__signature__ = inspect.Signature(params)
     page.__name__ = f'page_{path.strip("/").replace("/", "_") or "root"}'

@@ -31,6 +31,11 @@ class JSONField(pw.TextField):
         return None if value is None else json.loads(value)
 
 
+class PathField(pw.CharField):
+    """A file or folder path. Backups store one inside the project relative to it and point it at the restored
+    folder (services/backup.py); as a column it is a plain CharField."""
+
+
 class BaseModel(pw.Model):
     class Meta:
         database = db
@@ -39,7 +44,7 @@ class BaseModel(pw.Model):
 class Project(BaseModel):
     name = pw.CharField(unique=True)
     description = pw.TextField(default='')
-    location = pw.CharField()  # folder that holds the project's datasets/, runs/, exports/, uploads/
+    location = PathField()  # folder that holds the project's datasets/, runs/, exports/, uploads/
     settings = JSONField(default=dict)
     created = pw.DateTimeField(default=now)
     opened = pw.DateTimeField(default=now)
@@ -51,8 +56,8 @@ class Job(BaseModel):
     title = pw.CharField()
     argv = JSONField()
     command = pw.TextField(default='')  # the equivalent plain RAVE command
-    cwd = pw.CharField(default='')
-    folder = pw.CharField(default='')  # holds log.txt, progress.jsonl, metrics.jsonl, result.json
+    cwd = PathField(default='')
+    folder = PathField(default='')  # holds log.txt, progress.jsonl, metrics.jsonl, result.json
     status = pw.CharField(default='queued')  # queued|running|paused|done|failed|interrupted|cancelled
     device = pw.CharField(default='cpu')
     pid = pw.IntegerField(null=True)
@@ -68,7 +73,7 @@ class Job(BaseModel):
 class Dataset(BaseModel):
     project = pw.ForeignKeyField(Project, backref='datasets', on_delete='CASCADE')
     name = pw.CharField()
-    path = pw.CharField()
+    path = PathField()
     sources = JSONField(default=list)
     params = JSONField(default=dict)
     status = pw.CharField(default='building')  # building | ready | failed
@@ -91,7 +96,7 @@ class Run(BaseModel):
     project = pw.ForeignKeyField(Project, backref='runs', on_delete='CASCADE')
     dataset = pw.ForeignKeyField(Dataset, null=True, backref='runs', on_delete='SET NULL')
     name = pw.CharField()
-    folder = pw.CharField(default='')  # RAVE's <name>_<ginhash> folder, once known
+    folder = PathField(default='')  # RAVE's <name>_<ginhash> folder, once known
     configs = JSONField(default=list)
     params = JSONField(default=dict)
     status = pw.CharField(default='queued')
@@ -102,7 +107,7 @@ class Run(BaseModel):
 
 class Checkpoint(BaseModel):
     run = pw.ForeignKeyField(Run, backref='checkpoints', on_delete='CASCADE')
-    path = pw.CharField(unique=True)
+    path = PathField(unique=True)
     step = pw.IntegerField(null=True)
     kind = pw.CharField(default='epoch')  # best | epoch | stop | last
     created = pw.DateTimeField(default=now)
@@ -115,7 +120,7 @@ class RunAttempt(BaseModel):
     number = pw.IntegerField()  # 1, 2, ... in the run
     job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
     reason = pw.CharField(default='start')  # start | resume | recovery
-    checkpoint = pw.CharField(default='')  # what it resumed from
+    checkpoint = PathField(default='')  # what it resumed from
     start_step = pw.IntegerField(default=0)
     end_step = pw.IntegerField(null=True)
     status = pw.CharField(default='queued')
@@ -127,8 +132,8 @@ class RunAttempt(BaseModel):
 class Export(BaseModel):
     project = pw.ForeignKeyField(Project, backref='exports', on_delete='CASCADE')
     run = pw.ForeignKeyField(Run, null=True, backref='exports', on_delete='SET NULL')
-    checkpoint = pw.CharField(default='')
-    path = pw.CharField()
+    checkpoint = PathField(default='')
+    path = PathField()
     streaming = pw.BooleanField(default=False)
     status = pw.CharField(default='running')
     job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
@@ -145,6 +150,13 @@ class User(BaseModel):
 class Setting(BaseModel):
     key = pw.CharField(primary_key=True)
     value = JSONField()
+
+
+class PluginState(BaseModel):
+    """A plugin's switch and the values of the settings it declares (Settings → Plugins)."""
+    name = pw.CharField(primary_key=True)
+    enabled = pw.BooleanField(default=True)
+    settings = JSONField(default=dict)
 
 
 class SchemaVersion(BaseModel):
@@ -174,9 +186,13 @@ def _m4_checkpoint_stamp(migrator: SqliteMigrator) -> None:
         migrate(migrator.add_column('checkpoint', 'stamp', Checkpoint.stamp))
 
 
+def _m5_plugin_state(_: SqliteMigrator) -> None:
+    db.create_tables([PluginState])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
-                                                      _m4_checkpoint_stamp]
+                                                      _m4_checkpoint_stamp, _m5_plugin_state]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:
@@ -205,6 +221,7 @@ __all__ = [
     'Dataset',
     'Export',
     'Job',
+    'PathField',
     'Project',
     'Run',
     'RunAttempt',
