@@ -1,5 +1,6 @@
-"""The config catalogue page through NiceGUI's simulated user: verdicts from the real gin worker, key values,
-add-on changes, source, a custom config checked before saving, and editing kept to admins on a shared studio."""
+"""The config catalogue page through NiceGUI's simulated user: verdicts from the real gin worker, key
+values, add-on changes, source, a custom config checked before saving, and editing kept to admins on a
+shared studio."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,13 +42,14 @@ async def test_custom_config_is_checked_then_listed(user: User, gin_cache) -> No
     editor = user.find(marker='config-text').elements.pop()
     editor.set_value(editor.value + '\nrave.RAVE:\n    not_a_parameter = 3\n')
     user.find(marker='config-save').click()
-    await user.should_see('Checking this config runs its Python on this machine')  # asked once, before gin reads it
+    # asked once, before gin reads it
+    await user.should_see('Checking this config runs its Python on this machine')
     user.find(marker='code-confirm').click()
     await see(user, 'Not saved')
     message = texts(user, 'config-message')
     assert 'not_a_parameter' in message and 'your config line' in message
-    editor.set_value(editor.value.replace('rave.RAVE:\n    not_a_parameter = 3\n', '').replace('CAPACITY = 48',
-                                                                                               'CAPACITY = 40'))
+    fixed = editor.value.replace('rave.RAVE:\n    not_a_parameter = 3\n', '')
+    editor.set_value(fixed.replace('CAPACITY = 48', 'CAPACITY = 40'))
     user.find(marker='config-save').click()
     await see(user, 'This project\'s configs')
     project = app.studio.projects.current(None)

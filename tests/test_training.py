@@ -14,15 +14,18 @@ from services.training.runs import TrainingError
 from services.training.spec import RunSpec
 
 
-def check(studio, project, dataset, name: str, base: str, n_signal: int, batch: int, channels: int) -> list[str]:
-    spec = RunSpec(dataset=dataset.id, name=name, base=base, n_signal=n_signal, batch=batch, channels=channels)
+def check(studio, project, dataset, name: str, base: str, n_signal: int, batch: int,
+          channels: int) -> list[str]:
+    spec = RunSpec(dataset=dataset.id, name=name, base=base, n_signal=n_signal, batch=batch,
+                   channels=channels)
     return studio.training.validate(project, spec)
 
 
 def test_configs_are_read_without_importing_rave() -> None:
     code = ('import sys; from services.training import runs, configs; cs = {c.name: c.compression for c in '
             'configs.base_configs()}; print(cs["v2_small"], cs["v2"], cs["discrete"]); '
-            'print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "rave", "pytorch_lightning")))')
+            'print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "rave", '
+            '"pytorch_lightning")))')
     out = subprocess.run([sys.executable, '-c', code], check=False, capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -92,9 +92,11 @@ def test_a_multi_gpu_job_holds_every_gpu_and_keeps_its_place_in_line(studio) -> 
     try:
         studio.poll()
         assert [Job.get_by_id(j.id).status for j in (busy, both, later)] == ['running', 'queued', 'queued']
-        assert studio.jobs.queue_position(both.id) == (0, 2) and studio.jobs.queue_position(later.id) == (1, 2)
+        assert studio.jobs.queue_position(both.id) == (0, 2) and studio.jobs.queue_position(later.id) == (1,
+                                                                                                          2)
         studio.jobs.cancel(busy.id)
-        wait_for(studio, lambda: Job.get_by_id(both.id).status == 'running', timeout=60, what='both GPUs free')
+        wait_for(studio, lambda: Job.get_by_id(both.id).status == 'running', timeout=60,
+                 what='both GPUs free')
         assert Job.get_by_id(later.id).status == 'queued'  # gpu:0 is held by the two-GPU job
     finally:
         for job in (busy, both, later):
@@ -132,7 +134,8 @@ def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Pa
     assert studio.training.get(run.id).status == 'running'
     wait_for(studio, lambda: studio.training.metrics(run).step > held, what='a step after resuming')
     assert not studio.training.metrics(run).paused
-    wait_for(studio, lambda: any(c.kind == 'epoch' for c in studio.training.checkpoints(studio.training.get(run.id))),
+    wait_for(studio,
+             lambda: any(c.kind == 'epoch' for c in studio.training.checkpoints(studio.training.get(run.id))),
              what='a validation checkpoint registered while running')
 
     # stop & save: a resumable checkpoint, exit 0
@@ -149,14 +152,18 @@ def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Pa
     run = studio.training.resume(run, stop.path, max_steps=1000)
     resumed = Job.get_by_id(run.job_id)
     assert resumed.id != job.id
-    wait_for(studio, lambda: any(c.path not in before for c in studio.training.checkpoints(studio.training.get(run.id)))
-             and studio.training.metrics(run).step >= stopped_at + 3,
-             timeout=600, what='a new validation checkpoint after resuming')
+    def resumed_with_a_new_checkpoint() -> bool:
+        rows = studio.training.checkpoints(studio.training.get(run.id))
+        return any(c.path not in before for c in rows) and studio.training.metrics(run).step >= stopped_at + 3
+
+    wait_for(studio, resumed_with_a_new_checkpoint, timeout=600,
+             what='a new validation checkpoint after resuming')
     steps = [line['step'] for line in metric_lines(resumed) if 'loss' in line]
     assert steps[0] == stopped_at + 1
     assert all(Path(p).exists() for p in before), 'a checkpoint registered before the resume was deleted'
     rows = {c.path: c.step for c in studio.training.checkpoints(studio.training.get(run.id))}
-    assert set(before) <= set(rows) and all(rows[p] == before[p] for p in before if not Path(p).name.startswith('best'))
+    assert set(before) <= set(rows)
+    assert all(rows[p] == before[p] for p in before if not Path(p).name.startswith('best'))
     assert all(Path(p).exists() for p in rows)
 
     # a crash: SIGKILL of the RAVE process (not a stop); the run restarts from its newest checkpoint

@@ -1,5 +1,5 @@
-"""The run controls through NiceGUI's simulated user: the device queue with reorder, queue position, and a real
-(tiny, CPU) run paused, continued, stopped with a checkpoint and resumed from the checkpoint picker."""
+"""The run controls through NiceGUI's simulated user: the device queue with reorder, queue position, and a
+real (tiny, CPU) run paused, continued, stopped with a checkpoint and resumed from the checkpoint picker."""
 from __future__ import annotations
 
 import sys
@@ -25,7 +25,8 @@ async def test_queue_panel_reorders_trainings_waiting_for_the_cpu(user: User, ra
     studio = app.studio
     dataset = register_dataset(studio, rave_db)
     # the CPU is busy with another job, so both trainings wait in line
-    busy = studio.jobs.submit('task', 'Busy CPU', [sys.executable, '-c', 'import time; time.sleep(300)'], slot='cpu')
+    busy = studio.jobs.submit('task', 'Busy CPU', [sys.executable, '-c', 'import time; time.sleep(300)'],
+                              slot='cpu')
     first = studio.training.start(dataset.project, tiny_spec(dataset, 'alpha', max_steps=10, val_every=5))
     second = studio.training.start(dataset.project, tiny_spec(dataset, 'beta', max_steps=10, val_every=5))
     try:
@@ -80,7 +81,8 @@ async def test_run_page_pause_continue_stop_and_resume_from_a_checkpoint(user: U
         await until(lambda: studio.training.get(run.id).job_id != run.job_id, 10,
                     message='no the resumed job')
         resumed = studio.training.get(run.id)
-        assert '--ckpt' in Job.get_by_id(resumed.job_id).command and 'stop-step=' in Job.get_by_id(resumed.job_id).command
+        assert '--ckpt' in Job.get_by_id(resumed.job_id) \
+            .command and 'stop-step=' in Job.get_by_id(resumed.job_id).command
         await until(lambda: Job.get_by_id(resumed.job_id).status == 'done', 600, message='no the resumed run')
         assert studio.training.metrics(resumed).step == stopped_at + 1
         await user.open(f'/training/runs/{run.id}')
@@ -96,7 +98,8 @@ async def test_run_page_pause_continue_stop_and_resume_from_a_checkpoint(user: U
 async def test_recovery_setting_is_saved_from_the_run_page(user: User, rave_db: Path) -> None:
     studio = app.studio
     dataset = register_dataset(studio, rave_db)
-    busy = studio.jobs.submit('task', 'Busy CPU', [sys.executable, '-c', 'import time; time.sleep(300)'], slot='cpu')
+    busy = studio.jobs.submit('task', 'Busy CPU', [sys.executable, '-c', 'import time; time.sleep(300)'],
+                              slot='cpu')
     run = studio.training.start(dataset.project, tiny_spec(dataset, 'safe', max_steps=10, val_every=5))
     try:
         await user.open(f'/training/runs/{run.id}')

@@ -1,5 +1,5 @@
-"""The Training facade: who may do what (gin is code), read-only views of runs, checkpoints and metrics, and runs
-stored by older studios read through it. No RAVE process runs here."""
+"""The Training facade: who may do what (gin is code), read-only views of runs, checkpoints and metrics,
+and runs stored by older studios read through it. No RAVE process runs here."""
 from __future__ import annotations
 
 import dataclasses
@@ -25,7 +25,8 @@ def facade(studio, actor: Actor = None):
 
 def fake_dataset(studio) -> Dataset:
     """A ready dataset row (nothing here trains on it)."""
-    return Dataset.create(project=studio.projects.current(None), name='tones', path=str(studio.data_dir / 'db'),
+    return Dataset.create(project=studio.projects.current(None), name='tones',
+                          path=str(studio.data_dir / 'db'),
                           status='ready', sr=44100, channels=1, n_examples=12, n_seconds=36.0,
                           params={'num_signal': 65536})
 
@@ -80,25 +81,29 @@ def test_runs_are_read_only_views_also_of_older_runs(studio, tmp_path) -> None:
     (job_dir / 'metrics.jsonl').write_text('\n'.join(json.dumps(line) for line in [
         {'step': 1, 't': time.time(), 'loss': 2.0}, {'step': 2, 't': time.time(), 'loss': 1.5},
         {'step': 2, 'event': 'validation', 'validation': 0.75}]) + '\n')
-    job = Job.create(project=project, kind='train', title='Train old', argv=[], folder=str(job_dir), status='done')
+    job = Job.create(project=project, kind='train', title='Train old', argv=[], folder=str(job_dir),
+                     status='done')
     folder = tmp_path / 'old_0123456789'
     (folder / 'version_0' / 'checkpoints').mkdir(parents=True)
     ckpt = folder / 'version_0' / 'checkpoints' / 'best.ckpt'
     ckpt.write_bytes(b'x' * 1000)
-    run = Run.create(project=project, dataset=dataset, name='old', folder=str(folder), configs=['v2_small', 'causal'],
+    run = Run.create(project=project, dataset=dataset, name='old', folder=str(folder),
+                     configs=['v2_small', 'causal'],
                      status='done', step=2, job=job,
                      params={'jobs': [job.id], 'max_steps': 2, 'val_every': 2, 'n_signal': 65536, 'batch': 2,
                              'channels': 1, 'device': 'cpu', 'overrides': ['CAPACITY=32'], 'recover': 1})
     Checkpoint.create(run=run, path=str(ckpt), kind='best', step=2)
     training = facade(studio)
     [view] = training.runs(project.id)
-    assert (view.name, view.configs, view.max_steps, view.dataset_name) == ('old', ('v2_small', 'causal'), 2, 'tones')
+    assert (view.name, view.configs, view.max_steps, view.dataset_name) == ('old', ('v2_small', 'causal'),
+                                                                            2, 'tones')
     assert view.spec.macros == {'CAPACITY': 32} and view.spec.recover == 1 and view.spec.addons == ('causal',)
     with pytest.raises(dataclasses.FrozenInstanceError):
         view.status = 'running'
     assert training.run(run.id, project_id=project.id + 1) is None
     [checkpoint] = training.checkpoints(run.id)
-    assert (checkpoint.kind, checkpoint.step, checkpoint.validation, checkpoint.size) == ('best', 2, 0.75, 1000)
+    assert (checkpoint.kind, checkpoint.step, checkpoint.validation, checkpoint.size) == ('best', 2, 0.75,
+                                                                                          1000)
     assert checkpoint.where == 'version_0/checkpoints/best.ckpt'
     series = training.metrics(run.id)
     assert series.step == 2 and series.latest('loss') == 1.5 and list(series.traces['loss'].steps) == [1, 2]
@@ -108,10 +113,12 @@ def test_runs_are_read_only_views_also_of_older_runs(studio, tmp_path) -> None:
 
 def test_every_method_checks_the_actor(studio, monkeypatch: pytest.MonkeyPatch) -> None:
     project = studio.projects.current(None)
-    run = Run.create(project=project, name='theirs', configs=['v2_small'], status='done', params={'max_steps': 1})
+    run = Run.create(project=project, name='theirs', configs=['v2_small'], status='done',
+                     params={'max_steps': 1})
     monkeypatch.setattr(access, '_project_roles', lambda actor, project_id: access.Role.NONE)
     outsider = facade(studio, Actor('nobody', shared=True))
-    for call in (lambda: outsider.runs(project.id), lambda: outsider.run(run.id), lambda: outsider.metrics(run.id),
+    for call in (lambda: outsider.runs(project.id), lambda: outsider.run(run.id),
+                 lambda: outsider.metrics(run.id),
                  lambda: outsider.set_recovery(run.id, 3), lambda: outsider.resume(run.id),
                  lambda: outsider.templates(project.id), lambda: outsider.log_folders(project.id)):
         with pytest.raises(Forbidden):
@@ -135,7 +142,8 @@ def test_the_indexer_keeps_one_row_per_checkpoint_file(studio, tmp_path) -> None
     ckpt = folder / 'version_0' / 'checkpoints' / 'stop-step=7.ckpt'
     ckpt.write_bytes(b'not a zip')
     run = Run.create(project=project, name='r', folder=str(folder), configs=['v2_small'], params={})
-    Checkpoint.create(run=run, path=str(folder / 'version_0' / '..' / 'version_0' / 'checkpoints' / ckpt.name),
+    Checkpoint.create(run=run,
+                      path=str(folder / 'version_0' / '..' / 'version_0' / 'checkpoints' / ckpt.name),
                       kind='stop', step=7)  # how an older studio could have kept it
     [row] = checkpoints.index(run)
     assert row.path == str(ckpt.resolve()) and row.step == 7 and row.kind == 'stop'

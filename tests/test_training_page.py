@@ -23,15 +23,18 @@ async def test_empty_state_teaches_and_leads_to_the_wizard(user: User) -> None:
 
 def _run(studio, status: str = 'running') -> Run:
     project = studio.projects.current(None)
-    dataset = Dataset.create(project=project, name='tones', path=str(studio.data_dir / 'db'), status='ready', sr=44100,
+    dataset = Dataset.create(project=project, name='tones', path=str(studio.data_dir / 'db'),
+                             status='ready', sr=44100,
                              channels=1, n_examples=12, n_seconds=36.0, params={'num_signal': 65536})
     job = Job.create(project=project, kind='train', title='Train listed', argv=[], status='done')
     job_dir = studio.jobs.root / f'{job.id:06d}'
     job_dir.mkdir(parents=True)
     (job_dir / 'log.txt').write_text('train set: 11 examples\n')
     Job.update(folder=str(job_dir)).where(Job.id == job.id).execute()
-    spec = RunSpec(dataset=dataset.id, name='listed', description='a try', addons=('causal',), max_steps=500, batch=4)
-    return Run.create(project=project, dataset=dataset, name='listed', configs=list(spec.configs), status=status,
+    spec = RunSpec(dataset=dataset.id, name='listed', description='a try', addons=('causal',),
+                   max_steps=500, batch=4)
+    return Run.create(project=project, dataset=dataset, name='listed', configs=list(spec.configs),
+                      status=status,
                       job=job, params={'spec': spec.to_dict(), 'jobs': [job.id], 'out_path': '', 'flags': []})
 
 
@@ -47,7 +50,8 @@ async def test_runs_list_follows_run_events(user: User) -> None:
     await see(user, 'failed', timeout=10)
 
 
-async def test_console_reads_the_log_only_once_its_tab_is_open(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_console_reads_the_log_only_once_its_tab_is_open(user: User,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     run = _run(app.studio, status='done')
     reads = []
     read_log = app.studio.jobs.read_log

@@ -1,5 +1,5 @@
-"""The one run specification: gin literals (never code), the `rave train` flags and command, diff, storage, and
-the runs and templates older studios stored."""
+"""The one run specification: gin literals (never code), the `rave train` flags and command, diff, storage,
+and the runs and templates older studios stored."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,8 @@ DATA = TrainingData(1, 'tones', '/data/tones', sr=44100, channels=1, n_examples=
 
 
 @pytest.mark.parametrize('text, gin', [('44100', '44100'), ('[4, 2, 2, 2]', '[4, 2, 2, 2]'), ('-3', '-3'),
-                                       ('1e-6', '1e-06'), ('True', 'True'), ('None', 'None'), ('"causal"', "'causal'"),
+                                       ('1e-6', '1e-06'), ('True', 'True'), ('None', 'None'),
+                                       ('"causal"', "'causal'"),
                                        ('(1,)', '(1,)'), (' 0.5 ', '0.5'), (32, '32'), ([4, 4], '[4, 4]')])
 def test_model_values_are_gin_literals(text, gin) -> None:
     assert gin_literal(text) == gin
@@ -43,7 +44,8 @@ def test_a_value_cannot_smuggle_a_second_gin_statement() -> None:
 
 def test_flags_and_command_are_rave_trains() -> None:
     spec = RunSpec(dataset=1, name='n', addons=('causal',), augment=('mute',), macros={'CAPACITY': 32},
-                   bindings=('RAVE.valid_signal_crop = True',), max_steps=10, val_every=5, n_signal=65536, batch=2,
+                   bindings=('RAVE.valid_signal_crop = True',), max_steps=10, val_every=5, n_signal=65536,
+                   batch=2,
                    devices=('gpu:0', 'gpu:1'), save_every=100, ema=0.999, lr=0.0005)
     flags = spec.flags('/db', '/out', {'causal': '/p/configs/causal.gin'})
     assert flags[:6] == ['--config', 'v2_small', '--config', '/p/configs/causal.gin', '--augment', 'mute']
@@ -51,7 +53,8 @@ def test_flags_and_command_are_rave_trains() -> None:
     assert flags[-8:] == ['--save_every', '100', '--ema', '0.999', '--override', 'CAPACITY=32',
                           '--override', 'RAVE.valid_signal_crop = True']
     command = spec.command('/db', '/out')
-    assert command.startswith('RAVE_STUDIO_LR=0.0005 rave train --config v2_small --config causal --augment mute')
+    assert command.startswith('RAVE_STUDIO_LR=0.0005 rave train --config v2_small --config causal --augment '
+                              'mute')
     assert "'--override' " not in command and "'RAVE.valid_signal_crop = True'" in command
     assert spec.has_code and not spec.replace(bindings=()).has_code
     assert RunSpec(lr=0.001, lr_dis=0.0001).env() == {}  # RAVE's own rates are no change
@@ -75,12 +78,14 @@ def test_a_path_to_some_gin_file_is_not_a_config() -> None:
 
 
 def test_storage_round_trip_and_diff() -> None:
-    spec = RunSpec(dataset=1, name='x', addons=('causal',), macros={'RATIOS': '[4, 2, 2, 2]'}, bindings=('A=1',),
+    spec = RunSpec(dataset=1, name='x', addons=('causal',), macros={'RATIOS': '[4, 2, 2, 2]'},
+                   bindings=('A=1',),
                    devices=('gpu:0',), recover=2)
     stored = json.loads(json.dumps(spec.to_dict()))
     assert RunSpec.from_dict(stored) == spec
     other = spec.replace(batch=4, addons=())
-    assert spec.diff(other, {1: 'tones'}) == [('Configs', 'v2_small + causal', 'v2_small'), ('Batch', '8', '4')]
+    assert spec.diff(other, {1: 'tones'}) == [('Configs', 'v2_small + causal', 'v2_small'),
+                                              ('Batch', '8', '4')]
     assert spec.summary({1: 'tones'})['dataset'] == 'tones'
 
 
@@ -92,7 +97,8 @@ def test_older_templates_and_runs_are_read() -> None:
     spec = RunSpec.from_dict(choices)
     assert spec.base == 'v2' and spec.addons == ('causal',) and spec.bindings == ('RAVE.a = 1', 'RAVE.b = 2')
     assert spec.lr is None and spec.devices == ('cpu',) and spec.macros == {'CAPACITY': '64'}
-    params = {'max_steps': 500, 'val_every': 50, 'n_signal': 65536, 'batch': 2, 'channels': 1, 'device': 'gpu:0',
+    params = {'max_steps': 500, 'val_every': 50, 'n_signal': 65536, 'batch': 2, 'channels': 1,
+              'device': 'gpu:0',
               'workers': 0, 'overrides': ['CAPACITY=32', 'RAVE.encoder = @my.module()'], 'lr': 0.0005,
               'recover': 3, 'save_every': None, 'ema': None, 'flags': [], 'jobs': [1]}
     old = RunSpec.of_run(['/p/configs/small24.gin', 'causal'], params, 7, 'old')

@@ -27,7 +27,8 @@ def click(user: User, marker: str) -> None:
 
 
 def spec(dataset, name: str, base: str, n_signal: int, batch: int, channels: int, **changes) -> RunSpec:
-    return RunSpec(dataset=dataset.id, name=name, base=base, n_signal=n_signal, batch=batch, channels=channels,
+    return RunSpec(dataset=dataset.id, name=name, base=base, n_signal=n_signal, batch=batch,
+                   channels=channels,
                    **changes)
 
 
@@ -114,8 +115,10 @@ async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: 
     [run] = studio.training.list(project)
     try:
         assert run.name == 'wizrun' and run.configs == ['v2_small', 'causal']
-        assert run.params['spec']['lr'] == 0.0005 and run.params['flags'][:4] == ['--config', 'v2_small', '--config', 'causal']
-        series = await until(lambda: (s := studio.training.metrics(run)).step >= 1 and s, 600, message='no step')
+        assert run.params['spec']['lr'] == 0.0005 and run.params['flags'][:4] == ['--config', 'v2_small',
+                                                                                  '--config', 'causal']
+        series = await until(lambda: (s := studio.training.metrics(run)).step >= 1 and s, 600,
+                             message='no step')
         lr_gen = list(series.values['lr_gen'])  # the worker logs the optimizer's real rates each step
         lr_dis = list(series.values['lr_dis'])
         assert lr_gen[0] == pytest.approx(0.0005, rel=0.01) and lr_dis[0] == pytest.approx(0.0001, rel=0.01)
@@ -143,7 +146,8 @@ async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: 
     click(user, 'next-parameters')
     await see(user, 'Compare with a previous run')
     diff = texts(user, 'diff')
-    assert 'Batch' in diff and 'Configs' not in diff and 'Learning rate' not in diff  # the template kept the rate
+    # the template kept the rate
+    assert 'Batch' in diff and 'Configs' not in diff and 'Learning rate' not in diff
 
 
 @pytest.mark.slow
@@ -158,26 +162,33 @@ def test_prelaunch_checks_use_the_real_composition(studio, rave_db: Path) -> Non
     assert any('44100 Hz but the dataset is 48000 Hz' in w for w in warns)
     # hybrid turns v2_small's 512× into 2048×: the checks follow the composed model, not the base's name
     assert not studio.training.validate(project, spec(dataset, 's', 'v2_small', 65536, 2, 1), resampled)
-    with_hybrid = ' '.join(studio.training.validate(project, spec(dataset, 'h', 'v2_small', 65536 + 512, 2, 1),
+    with_hybrid = ' '.join(studio.training.validate(project,
+                                                    spec(dataset, 'h', 'v2_small', 65536 + 512, 2, 1),
                                                     hybrid))
     assert 'multiple of 2048' in with_hybrid
     assert 'Validation needs at least 128 latent frames' in ' '.join(
         studio.training.validate(project, spec(dataset, 'h', 'v2_small', 65536, 2, 1), hybrid))
     field_ = sum(hybrid['receptive_field']) + 2048
     if field_ > 65536:
-        assert 'receptive field' in ' '.join(studio.training.validate(project, spec(dataset, 'h', 'v2_small', 65536,
+        assert 'receptive field' in ' '.join(studio.training.validate(project,
+                                                                      spec(dataset, 'h', 'v2_small', 65536,
                                                                                     2, 1), hybrid))
-    assert 'amp_range' in ' '.join(studio.training.validate(project, spec(dataset, 'b', 'v2_nopqmf_small', 131072,
+    assert 'amp_range' in ' '.join(studio.training.validate(project,
+                                                            spec(dataset, 'b', 'v2_nopqmf_small', 131072,
                                                                           2, 1), nopqmf))
-    assert 'channel' in ' '.join(studio.training.validate(project, spec(dataset, 'c', 'v2_small', 65536, 2, 2)))
+    assert 'channel' in ' '.join(studio.training.validate(project,
+                                                          spec(dataset, 'c', 'v2_small', 65536, 2, 2)))
     pca = studio.training.validate(project, spec(dataset, 'p', 'v2', 65536, 2, 1))
     assert 'Validation needs at least 128 latent frames' in ' '.join(pca)
-    bad = studio.training.validate(project, spec(dataset, 'x', 'v2_small', 65536, 2, 1, lr=2.0, ema=1.5, save_every=0))
-    assert any('learning rate' in b for b in bad) and any('EMA' in b for b in bad) and any('Save every' in b for b in bad)
+    bad = studio.training.validate(project,
+                                   spec(dataset, 'x', 'v2_small', 65536, 2, 1, lr=2.0, ema=1.5, save_every=0))
+    assert any('learning rate' in b for b in bad) and any('EMA' in b for b in bad)
+    assert any('Save every' in b for b in bad)
     (studio.projects.folder(project, 'runs') / 'fresh_0123456789').mkdir()
     fresh = spec(dataset, 'fresh', 'v2_small', 65536, 2, 1)
     assert any('fresh_0123456789' in w for w in studio.training.warnings(project, fresh, resampled))
-    flags = RunSpec(name='n', max_steps=10, val_every=5, n_signal=65536, batch=2, addons=('causal',), augment=('mute',),
+    flags = RunSpec(name='n', max_steps=10, val_every=5, n_signal=65536, batch=2, addons=('causal',),
+                    augment=('mute',),
                     macros={'CAPACITY': 32}, save_every=100, ema=0.999).flags(dataset.path, '/out')
     assert flags[:6] == ['--config', 'v2_small', '--config', 'causal', '--augment', 'mute']
     assert flags[-6:] == ['--save_every', '100', '--ema', '0.999', '--override', 'CAPACITY=32']

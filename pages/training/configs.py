@@ -24,24 +24,28 @@ VALUE_LABELS = (('SAMPLING_RATE', 'Sampling rate', lambda v: f'{v / 1000:g} kHz'
                 ('N_BAND', 'PQMF bands', str), ('RATIOS', 'Ratios', lambda v: ' × '.join(map(str, v))),
                 ('compression', 'Compression', lambda v: f'{v}×'),
                 ('PHASE_1_DURATION', 'Phase 1 (warm-up)', lambda v: f'{v:,} steps'.replace(',', ' ')),
-                ('warmup_len', 'β warm-up', lambda v: 'none (β fixed)' if v <= 1 else f'{v:,} steps'.replace(',', ' ')))
+                ('warmup_len', 'β warm-up',
+                 lambda v: 'none (β fixed)' if v <= 1 else f'{v:,} steps'.replace(',', ' ')))
 
 
 def create(training: Training, project: ProjectView) -> None:
     """The catalogue: a list grouped by kind on the left, the chosen config's details on the right."""
-    state = {'name': 'v2_small', 'status': training.verdicts(), 'may_edit': training.may_edit_code(project.id),
+    state = {'name': 'v2_small', 'status': training.verdicts(),
+             'may_edit': training.may_edit_code(project.id),
              'confirmed': False}
     with ui.row().classes('w-full items-center gap-3 no-wrap'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
             .tooltip('Training')
         with ui.column().classes('gap-0 grow min-w-0'):
             ui.label('Configs').classes(theme.TITLE)
-            ui.label('RAVE\'s gin configs, each checked with gin in a separate process as `rave train` reads it.') \
+            ui.label('RAVE\'s gin configs, each checked with gin in a separate process as `rave train` reads '
+                     'it.') \
                 .classes(theme.SUBTITLE)
         check_button = ui.button('Check all with gin', icon='fact_check', on_click=lambda: check_all()) \
             .props('outline color=primary').mark('check-all')
         if state['may_edit']:
-            ui.button('New config', icon='add', on_click=lambda: _editor(training, project, state, None, refresh_all)) \
+            ui.button('New config', icon='add',
+                      on_click=lambda: _editor(training, project, state, None, refresh_all)) \
                 .props('unelevated color=primary').mark('new-config')
     banner = ui.row().classes('w-full')
 
@@ -75,7 +79,8 @@ def create(training: Training, project: ProjectView) -> None:
     def draw_banner() -> None:
         banner.clear()
         if state['status'] is None:
-            with banner, ui.row().classes('w-full items-center gap-3 rounded-lg px-4 py-2 bg-primary/10 text-sm'):
+            with banner, ui.row() \
+                .classes('w-full items-center gap-3 rounded-lg px-4 py-2 bg-primary/10 text-sm'):
                 ui.spinner(size='sm')
                 ui.label('Checking every shipped config with gin (a minute or two; the verdicts are kept).') \
                     .mark('checking')
@@ -112,10 +117,12 @@ def _list(training: Training, project: ProjectView, state: dict, select) -> None
         for name, _ in items:
             verdict = status.get(name) if kind != 'custom' else {'ok': True}
             active = name == state['name']
-            with ui.row().classes('w-full items-center gap-2 no-wrap px-3 py-1.5 rounded-lg cursor-pointer text-sm '
+            with ui.row() \
+                .classes('w-full items-center gap-2 no-wrap px-3 py-1.5 rounded-lg cursor-pointer text-sm '
                                   + ('bg-primary/10 text-primary font-semibold' if active else
                                      'hover:bg-gray-100 dark:hover:bg-gray-800')) \
-                    .on('click', lambda n=name: select(n)).props(f'data-testid=config-{name}').mark(f'config-{name}'):
+                    .on('click',
+                        lambda n=name: select(n)).props(f'data-testid=config-{name}').mark(f'config-{name}'):
                 ui.label(name).classes('grow font-mono text-[13px]')
                 _verdict_dot(verdict)
 
@@ -141,7 +148,8 @@ def _detail(training: Training, project: ProjectView, state: dict, refresh_all) 
         return
     if custom is not None:
         info = training.custom_info(custom)
-    verdict = (state['status'] or {}).get(name) if custom is None else {'ok': True, 'reason': '', 'warning': '',
+    verdict = (state['status'] or {}).get(name) if custom is None else {'ok': True, 'reason': '',
+                                                                        'warning': '',
                                                                          'macros': custom.macros,
                                                                          'compression': custom.compression}
     with ui.card().classes(theme.CARD + ' gap-3').mark('config-detail'):
@@ -153,7 +161,8 @@ def _detail(training: Training, project: ProjectView, state: dict, refresh_all) 
             ui.space()
             if state['may_edit'] and info.kind in ('base', 'addon'):
                 ui.button('Derive a custom config', icon='call_split',
-                          on_click=lambda: _editor(training, project, state, None, refresh_all, derive=name)) \
+                          on_click=lambda: _editor(training, project, state, None, refresh_all,
+                                                   derive=name)) \
                     .props('flat dense no-caps color=primary').mark('derive')
             if state['may_edit'] and custom is not None:
                 ui.button('Edit', icon='edit',
@@ -168,20 +177,22 @@ def _detail(training: Training, project: ProjectView, state: dict, refresh_all) 
         _verdict_banner(verdict)
         _values(info, verdict)
         if info.includes:
-            ui.label('Includes ' + ', '.join(i.removeprefix('configs/').removesuffix('.gin') for i in info.includes)) \
-                .classes(theme.HINT)
+            included = (i.removeprefix('configs/').removesuffix('.gin') for i in info.includes)
+            ui.label('Includes ' + ', '.join(included)).classes(theme.HINT)
     if verdict and verdict.get('changed'):
         with ui.card().classes(theme.CARD + ' gap-2').mark('changes'):
             ui.label(f'What it changes on {" + ".join(verdict.get("checked_with", [])[:-1]) or "its base"}') \
                 .classes(theme.SECTION)
-            ui.label('From gin\'s parsed config: each binding this add-on adds or re-binds.').classes(theme.HINT)
+            ui.label('From gin\'s parsed config: each binding this add-on adds or re-binds.') \
+                .classes(theme.HINT)
             _changes_table(verdict['changed'])
     with ui.card().classes(theme.CARD + ' gap-2'):
         with ui.row().classes('w-full items-center'):
             ui.label('Source').classes(theme.SECTION)
             ui.space()
             ui.label(info.path).classes(theme.MONO + ' text-gray-500 truncate')
-        ui.code(info.source, language='python').classes('w-full text-xs max-h-[520px] overflow-auto').mark('source')
+        ui.code(info.source,
+                language='python').classes('w-full text-xs max-h-[520px] overflow-auto').mark('source')
 
 
 def _verdict_banner(verdict: dict | None) -> None:
@@ -198,8 +209,10 @@ def _verdict_banner(verdict: dict | None) -> None:
         text = f'Parses and builds a model{f" ({with_})" if with_ else ""}'
         if verdict.get('parameters'):
             text += f' · {verdict["parameters"] / 1e6:.1f} M parameters'
-        icon, colour = 'check_circle', 'bg-emerald-50 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100'
-    with ui.row().classes(f'w-full items-start gap-2 no-wrap rounded-lg px-3 py-2 text-sm {colour}').mark('verdict'):
+        icon = 'check_circle'
+        colour = 'bg-emerald-50 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100'
+    with ui.row().classes(f'w-full items-start gap-2 no-wrap rounded-lg px-3 py-2 text-sm {colour}') \
+            .mark('verdict'):
         ui.icon(icon).classes('text-lg')
         ui.label(text).classes('break-words min-w-0')
 
@@ -210,7 +223,8 @@ def _values(info: ConfigInfo, verdict: dict | None) -> None:
     if info.compression:
         values['compression'] = info.compression
     if verdict and verdict.get('macros') and info.kind in ('base', 'custom'):
-        values.update({k: v for k, v in verdict['macros'].items() if v is not None and k in values or k == 'CAPACITY'})
+        operative = verdict['macros'].items()
+        values.update({k: v for k, v in operative if v is not None and k in values or k == 'CAPACITY'})
         if verdict.get('compression'):
             values['compression'] = verdict['compression']
     shown = [(label, fmt(values[key])) for key, label, fmt in VALUE_LABELS if values.get(key) is not None]
@@ -219,7 +233,8 @@ def _values(info: ConfigInfo, verdict: dict | None) -> None:
         return
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3').mark('values'):
         for label, text in shown:
-            with ui.column().classes('gap-0 rounded-lg border border-gray-200 dark:border-gray-800 px-3 py-2'):
+            with ui.column() \
+                .classes('gap-0 rounded-lg border border-gray-200 dark:border-gray-800 px-3 py-2'):
                 ui.label(label).classes(theme.HINT)
                 ui.label(text).classes('text-base font-semibold tabular-nums')
 
@@ -249,21 +264,22 @@ def _editor(training: Training, project: ProjectView, state: dict, custom: Confi
                              label='Role').props('outlined dense').classes('w-40').mark('config-role')
         if custom:
             name.disable()
-        ui.label('Letters, digits, _ and -. A base is complete on its own; an add-on is checked on v2_small.') \
-            .classes(theme.HINT)
+        ui.label('Letters, digits, _ and -. A base is complete on its own; an add-on is checked on '
+                 'v2_small.').classes(theme.HINT)
         description = ui.input('Description', value=custom.description if custom else '') \
             .props('outlined dense').classes('w-full').mark('config-description')
         ui.label('One line shown in the catalogue and the wizard.').classes(theme.HINT)
         editor = ui.codemirror(text, language='Python',
-                               theme='vscodeDark' if app.storage.user.get('dark') else 'vscodeLight').classes('w-full h-72 text-xs border rounded') \
-            .mark('config-text')
+                               theme='vscodeDark' if app.storage.user.get('dark') else 'vscodeLight') \
+            .classes('w-full h-72 text-xs border rounded').mark('config-text')
         message = ui.label('').classes('text-sm whitespace-pre-wrap').mark('config-message')
         busy = ui.spinner(size='sm')
         busy.set_visibility(False)
 
         async def save() -> None:
             if not state['confirmed']:
-                state['confirmed'] = await gin_code.confirm('Checking this config runs its Python on this machine')
+                state['confirmed'] = await gin_code.confirm('Checking this config runs its Python on this '
+                                                            'machine')
                 if not state['confirmed']:
                     return
             busy.set_visibility(True)
@@ -294,8 +310,8 @@ def _editor(training: Training, project: ProjectView, state: dict, custom: Confi
 def _delete(training: Training, project: ProjectView, name: str, refresh_all) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-96 gap-3'):
         ui.label(f'Delete {name}?').classes(theme.SECTION)
-        ui.label(f'Removes configs/{name}.gin from the project. Runs already trained with it keep their own copy '
-                 '(config.gin in the run folder).').classes('text-sm')
+        ui.label(f'Removes configs/{name}.gin from the project. Runs already trained with it keep their own '
+                 'copy (config.gin in the run folder).').classes('text-sm')
 
         def go() -> None:
             try:

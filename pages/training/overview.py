@@ -16,8 +16,8 @@ from services.projects import ProjectView
 from services.system import System
 from services.training import RunView, Training
 
-ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted live; '
-         'stopping saves a checkpoint you can resume or export.')
+ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted '
+         'live; stopping saves a checkpoint you can resume or export.')
 COLUMNS = 'grid-cols-[2fr_1.5fr_1fr_1.4fr_1fr_1.2fr]'
 
 
@@ -79,7 +79,8 @@ def run_page(training: Training, jobs: Jobs, system: System, events: Subscriber,
         with ui.card().classes(theme.CARD + ' items-center gap-3 py-10'):
             ui.icon('search_off', color='grey-6').classes('text-5xl')
             ui.label('This run does not exist in the current project.').classes(theme.SECTION)
-            ui.button('All runs', icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat')
+            ui.button('All runs', icon='arrow_back',
+                      on_click=lambda: ui.navigate.to('/training')).props('flat')
         return
 
     @ui.refreshable
@@ -107,7 +108,8 @@ def run_page(training: Training, jobs: Jobs, system: System, events: Subscriber,
                 opened[0].show()
                 return
             with card:
-                opened.append(JobConsole(jobs, events, run.job_id, height='h-96', controls=False, is_open=is_open))
+                opened.append(JobConsole(jobs, events, run.job_id, height='h-96', controls=False,
+                                         is_open=is_open))
         return show
 
     def build_checkpoints(is_open):
@@ -163,7 +165,8 @@ def _runs_table(rows: list[RunView]) -> dict[int, tuple[ui.label, int]]:
             with ui.element('div').classes(
                     f'w-full grid {COLUMNS} gap-4 px-4 py-3 items-center cursor-pointer text-sm '
                     'hover:bg-gray-50 dark:hover:bg-gray-900 border-b border-gray-100 dark:border-gray-900') \
-                    .on('click', lambda r=run: ui.navigate.to(f'/training/runs/{r.id}')).mark(f'run-{run.name}'):
+                    .on('click',
+                        lambda r=run: ui.navigate.to(f'/training/runs/{r.id}')).mark(f'run-{run.name}'):
                 ui.label(run.name).classes('font-medium truncate')
                 ui.label(run.dataset_name or '—').classes('truncate text-gray-600 dark:text-gray-300')
                 ui.label(' + '.join(run.configs)).classes(theme.MONO)
@@ -206,10 +209,12 @@ def _checkpoints(training: Training, run: RunView) -> None:
     with ui.card().classes(theme.CARD + ' gap-2').mark('checkpoints'):
         ui.label('Checkpoints').classes(theme.SECTION)
         if not rows:
-            ui.label('None yet: RAVE writes one at each validation, and "Stop & save checkpoint" writes one too.') \
+            ui.label('None yet: RAVE writes one at each validation, and "Stop & save checkpoint" writes one '
+                     'too.') \
                 .classes(theme.HINT)
             return
-        with ui.element('div').classes('w-full grid grid-cols-[auto_auto_auto_auto_minmax(0,1fr)_auto] gap-x-4 '
+        with ui.element('div') \
+            .classes('w-full grid grid-cols-[auto_auto_auto_auto_minmax(0,1fr)_auto] gap-x-4 '
                                        'gap-y-1 items-center text-sm'):
             for title in ('Kind', 'Step', 'Validation', 'Size', 'File', ''):
                 ui.label(title).classes(theme.HINT + ' uppercase tracking-wide' +
@@ -220,8 +225,10 @@ def _checkpoints(training: Training, run: RunView) -> None:
                     ui.label(ckpt.kind).classes('font-medium')
                 ui.label(_num(ckpt.step)).classes(theme.NUMBER + ' whitespace-nowrap')
                 ui.label(f'{ckpt.validation:.4g}' if ckpt.validation is not None else '—') \
-                    .classes(theme.NUMBER + ' text-gray-500').tooltip('Validation at that step (lower is better)')
-                ui.label(fmt_bytes(ckpt.size) if ckpt.exists else 'gone').classes(theme.NUMBER + ' whitespace-nowrap')
+                    .classes(theme.NUMBER + ' text-gray-500') \
+                        .tooltip('Validation at that step (lower is better)')
+                ui.label(fmt_bytes(ckpt.size) if ckpt.exists else 'gone') \
+                    .classes(theme.NUMBER + ' whitespace-nowrap')
                 ui.label(ckpt.where).classes(theme.MONO + ' truncate').tooltip(ckpt.path)
                 with ui.row().classes('justify-end'):
                     if not run.active and ckpt.exists:

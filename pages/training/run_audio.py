@@ -1,4 +1,5 @@
-"""The run's Audio tab: RAVE's validation examples as input/reconstruction pairs, two validations side by side."""
+"""The run's Audio tab: RAVE's validation examples as input/reconstruction pairs, two validations side by
+side."""
 from __future__ import annotations
 
 from nicegui import run as background
@@ -17,15 +18,18 @@ class AudioTab:
         self.run = run
         self.entries: list[AudioValidation] = []
         with ui.row().classes('w-full items-end gap-4 px-1'):
-            self.pick_a = ui.select({}, label='A: validation').props('outlined dense').classes('w-64').mark('audio-a')
-            self.pick_b = ui.select({}, label='B: validation').props('outlined dense').classes('w-64').mark('audio-b')
+            self.pick_a = ui.select({}, label='A: validation').props('outlined dense').classes('w-64') \
+                .mark('audio-a')
+            self.pick_b = ui.select({}, label='B: validation').props('outlined dense').classes('w-64') \
+                .mark('audio-b')
             self.example = ui.select({0: 'Example 1'}, value=0, label='Example').props('outlined dense') \
                 .classes('w-40').mark('audio-example')
             ui.space()
             ui.button('Reload', icon='refresh', on_click=self.load).props('flat no-caps color=primary') \
                 .mark('audio-reload')
-        ui.label('RAVE logs up to 8 validation examples each time it validates: the input crop and what the model '
-                 'rebuilds from it. Pick two validations to hear the progress.').classes(theme.HINT + ' px-1')
+        ui.label('RAVE logs up to 8 validation examples each time it validates: the input crop and what the '
+                 'model rebuilds from it. Pick two validations to hear the '
+                 'progress.').classes(theme.HINT + ' px-1')
         self.body = ui.column().classes('w-full gap-4').mark('audio-body')
         for control in (self.pick_a, self.pick_b, self.example):
             control.on_value_change(self._show)
@@ -58,13 +62,15 @@ class AudioTab:
             return
         self.body.clear()
         with self.body:
-            for side, pick, color in (('A', self.pick_a, theme.ACCENT), ('B', self.pick_b, theme.COLORS['accent'])):
+            for side, pick, color in (('A', self.pick_a, theme.ACCENT),
+                                      ('B', self.pick_b, theme.COLORS['accent'])):
                 entry = self.entries[pick.value if pick.value is not None else 0]
                 example = entry.examples[min(self.example.value or 0, len(entry.examples) - 1)]
                 ui.label(f'{side} · validation {entry.label}').classes(theme.SECTION + ' px-1')
                 with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-4'):
                     for role, title in (('input', 'Input'), ('reconstruction', 'Reconstruction')):
-                        audio_card(title, '/media/data/' + getattr(example, role), getattr(example, f'{role}_envelope'),
+                        audio_card(title, '/media/data/' + getattr(example, role),
+                                   getattr(example, f'{role}_envelope'),
                                    example.seconds, caption=f'{entry.sr / 1000:g} kHz', color=color,
                                    marker=f'audio-{side.lower()}-{role}')
 

@@ -37,8 +37,10 @@ def action_bar(training: Training, system: System, run: RunView) -> None:
         if training.checkpoints(run.id):
             ui.button('Resume from…', icon='replay', on_click=lambda: resume_dialog(training, run.id)) \
                 .props('outline color=primary').mark('resume')
-        ui.button('Rerun…', icon='content_copy', on_click=lambda: ui.navigate.to(f'/training/new?from={run.id}')) \
-            .props('flat color=primary').tooltip('A new run with these choices (the wizard opens filled in)') \
+        ui.button('Rerun…', icon='content_copy',
+                  on_click=lambda: ui.navigate.to(f'/training/new?from={run.id}')) \
+            .props('flat color=primary') \
+                .tooltip('A new run with these choices (the wizard opens filled in)') \
             .mark('rerun')
 
 
@@ -48,10 +50,12 @@ def run_notes(training: Training, run: RunView) -> None:
     used = sum(a.reason == 'recovery' for a in training.attempts(run.id))
     if run.status == 'paused':
         paused = training.metrics(run.id).paused
-        _note('pause_circle', 'text-warning', 'Paused between two steps: the model stays loaded; Continue picks up '
+        _note('pause_circle', 'text-warning',
+              'Paused between two steps: the model stays loaded; Continue picks up '
               'at the next step.' if paused else 'Pausing after the current step…', 'paused-note')
     elif run.status in ('running', 'queued') and used:
-        _note('healing', 'text-primary', f'Restarted automatically after a crash ({used} of {allowed} restarts '
+        _note('healing', 'text-primary',
+              f'Restarted automatically after a crash ({used} of {allowed} restarts '
               'used); see Attempts.', 'recovered-note')
     elif run.status in ('failed', 'interrupted'):
         left = 'no automatic restart left' if allowed else 'automatic restart is off'
@@ -71,7 +75,8 @@ def attempts_card(training: Training, run: RunView) -> None:
             ui.label('None yet.').classes(theme.HINT)
         for attempt in reversed(attempts):
             icon, label = REASONS.get(attempt.reason, ('play_arrow', attempt.reason))
-            with ui.row().classes('w-full items-start gap-3 no-wrap text-sm').mark(f'attempt-{attempt.number}'):
+            with ui.row().classes('w-full items-start gap-3 no-wrap text-sm') \
+                .mark(f'attempt-{attempt.number}'):
                 ui.icon(icon, color='primary').classes('mt-0.5')
                 with ui.column().classes('gap-0 grow min-w-0'):
                     with ui.row().classes('items-center gap-2'):
@@ -98,7 +103,8 @@ def resume_dialog(training: Training, run_id: int, checkpoint: str | None = None
     with ui.dialog() as dialog, ui.card().classes('w-[500px] gap-3').mark('resume-dialog'):
         ui.label(f'Resume {run.name}').classes(theme.SECTION)
         picker = ui.select(options, value=checkpoint if checkpoint in options else newest.path,
-                           label='Checkpoint').props('outlined dense').classes('w-full').mark('resume-checkpoint')
+                           label='Checkpoint').props('outlined dense').classes('w-full') \
+            .mark('resume-checkpoint')
         ui.label('Training continues from this checkpoint\'s step, with the same dataset and config; '
                  'every checkpoint is kept.').classes(theme.HINT)
         steps = ui.number('Max steps', min=1, format='%d', suffix='steps').props('outlined dense') \
@@ -123,7 +129,8 @@ def resume_dialog(training: Training, run_id: int, checkpoint: str | None = None
         on_pick()
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Resume', icon='replay', on_click=go).props('unelevated color=primary').mark('resume-go')
+            ui.button('Resume', icon='replay',
+                      on_click=go).props('unelevated color=primary').mark('resume-go')
     dialog.open()
 
 
@@ -165,7 +172,8 @@ def _queued_row(training: Training, jobs: Jobs, entry, redraw) -> None:
             redraw()
 
         ui.button(icon='arrow_upward', on_click=lambda: move(entry.place - 1)) \
-            .props('flat dense round size=sm').tooltip('Move up').mark(f'up-{key}').set_enabled(entry.place > 0)
+            .props('flat dense round size=sm').tooltip('Move up').mark(f'up-{key}') \
+                .set_enabled(entry.place > 0)
         ui.button(icon='arrow_downward', on_click=lambda: move(entry.place + 1)) \
             .props('flat dense round size=sm').tooltip('Move down').mark(f'down-{key}') \
             .set_enabled(entry.place < entry.length - 1)

@@ -1,8 +1,8 @@
 """The run dashboard under a run's header: progress with ETA, alerts, and the Metrics / Audio / System /
 TensorBoard tabs (the run page adds its own tabs, such as Console and Checkpoints).
 
-Live by events: RunMetrics of this run moves the figures and appends points to the charts (while the Metrics tab
-is open; it catches up when it opens), RunChanged refreshes the status figures, and the system monitor's
+Live by events: RunMetrics of this run moves the figures and appends points to the charts (while the Metrics
+tab is open; it catches up when it opens), RunChanged refreshes the status figures, and the system monitor's
 SystemSample is the clock of the stall alert (no step for a while is not an event of its own).
 """
 from __future__ import annotations
@@ -27,15 +27,18 @@ ALERT_CLASSES = {'negative': 'bg-red-50 text-red-700 dark:bg-red-950 dark:text-r
                  'warning': 'bg-amber-50 text-amber-800 dark:bg-amber-950 dark:text-amber-300',
                  'info': 'bg-blue-50 text-blue-700 dark:bg-blue-950 dark:text-blue-300'}
 
-# a tab the run page adds: (label, icon, build); build gets "is my tab open?" and may return what to do when it opens
+# a tab the run page adds: (label, icon, build); build gets "is my tab open?" and may return what to do when
+# it opens
 Tab = tuple[str, str, Callable[[Callable[[], bool]], Callable[[], None] | None]]
 
 
-def create(training: Training, system: System, events: Subscriber, run: RunView, tabs: list[Tab] = ()) -> None:
+def create(training: Training, system: System, events: Subscriber, run: RunView,
+           tabs: list[Tab] = ()) -> None:
     """Summary + alerts + tabs; `tabs` are added after Metrics/Audio/System."""
     monitor = _Monitor(training, run)
     monitor.summary()
-    with ui.tabs().classes('w-full').props('align=left dense no-caps active-color=primary indicator-color=primary') \
+    with ui.tabs().classes('w-full') \
+        .props('align=left dense no-caps active-color=primary indicator-color=primary') \
             .mark('run-tabs') as bar:
         names = [('Metrics', 'show_chart'), ('Audio', 'graphic_eq'), ('System', 'memory'),
                  *((label, icon) for label, icon, _ in tabs), ('TensorBoard', 'insights')]
@@ -82,7 +85,8 @@ class _Monitor:
         self.version = -1
         self.groups: list = []
         self.gan_step: int | None = None
-        self.health: list[metrics.Alert] = []  # from the latest metrics; the stall alert is added by the clock
+        # from the latest metrics; the stall alert is added by the clock
+        self.health: list[metrics.Alert] = []
         self.shown_alerts: list[tuple[str, str]] | None = None
         self.is_open: Callable[[], bool] = lambda: True  # charts only take new points while on screen
         self.phase_1 = training.phase_1(run.id)
@@ -98,7 +102,8 @@ class _Monitor:
                     ('step', 'Step'), ('epoch', 'Epoch'), ('rate', 'Speed'), ('eta', 'Remaining'),
                     ('loss', 'Loss'), ('val', 'Validation'))}
             with ui.row().classes('w-full items-center gap-3 no-wrap'):
-                self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=10px color=primary') \
+                self.bar = ui.linear_progress(value=0,
+                                              show_value=False).props('rounded size=10px color=primary') \
                     .classes('grow').mark('run-progress')
                 self.percent = ui.label('').classes(f'text-sm w-14 {theme.NUMBER}')
             self.phase = ui.label('').classes(theme.HINT).mark('run-phase')
@@ -124,9 +129,11 @@ class _Monitor:
         steps = series.steps
         gan = metrics.gan_start(steps, self.phase_1)
         if gan is None:
-            self.phase.set_text('Phase: warm-up (the GAN switch is read from the config once the run starts).')
+            self.phase.set_text('Phase: warm-up (the GAN switch is read from the config once the run '
+                                'starts).')
         elif step >= gan:
-            self.phase.set_text(f'Phase 2: adversarial training since step {_num(gan)} (dashed line on the charts).')
+            self.phase.set_text(f'Phase 2: adversarial training since step {_num(gan)} (dashed line on the '
+                                'charts).')
         else:
             self.phase.set_text(f'Phase 1: warm-up, {_num(gan - step)} steps until adversarial training at '
                                 f'step {_num(gan)}.')
@@ -163,7 +170,8 @@ class _Monitor:
             ui.label('EMA weight over the faint raw curve; 0 shows every step raw. Steps on the x axis.') \
                 .classes(theme.HINT)
             ui.space()
-            ui.label('Drag on a chart to zoom (finer detail loads); double-click to reset.').classes(theme.HINT)
+            ui.label('Drag on a chart to zoom (finer detail loads); double-click to reset.') \
+                .classes(theme.HINT)
         slider.on('change', lambda e: self._set_smoothing(float(e.args)))
         self.grid = ui.element('div').classes('w-full grid grid-cols-1 xl:grid-cols-2 gap-4').mark('charts')
         self._build_charts()
@@ -198,7 +206,8 @@ class _Monitor:
 
     # ---- live ----------------------------------------------------------------------------------
     def tick(self) -> None:
-        """New metric lines (or the Metrics tab opened): figures, alerts, and the new points on every chart."""
+        """New metric lines (or the Metrics tab opened): figures, alerts, and the new points on every
+        chart."""
         self.view = self.training.metrics(self.run.id)
         self._update_summary()
         if not self.is_open() or self.view.version == self.version:

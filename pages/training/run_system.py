@@ -22,7 +22,8 @@ KEEP = 900  # points per chart (30 min at one sample every 2 s)
 def create(training: Training, system: System, events: Subscriber, run: RunView,
            is_open: Callable[[], bool] = lambda: True) -> Callable[[], None]:
     """Small live charts from the studio's system monitor; returns what to do when the tab opens."""
-    with ui.card().classes(theme.CARD), ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-4'):
+    with ui.card().classes(theme.CARD), ui.element('div') \
+        .classes('w-full grid grid-cols-2 md:grid-cols-4 gap-4'):
         figures = {key: _cell(label) for key, label in (
             ('cpu', 'CPU (machine)'), ('ram', 'RAM (machine)'), ('proc_cpu', 'Training process CPU'),
             ('proc_ram', 'Training process memory'))}
@@ -37,7 +38,8 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
     with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-4').mark('system-charts'):
         charts = {key: _chart(title, unit, history, value) for key, title, unit, value in specs}
     if not gpus:
-        ui.label(system.gpu_error or 'No GPU found: training runs on the CPU.').classes(theme.HINT + ' px-1') \
+        ui.label(system.gpu_error or 'No GPU found: training runs on the CPU.') \
+            .classes(theme.HINT + ' px-1') \
             .mark('no-gpu')
     sent = {'t': history[-1][0] if history else 0.0, 'pending': 0}  # samples the browser has not drawn yet
 
@@ -66,7 +68,8 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
             return
         for key, *_ in specs:
             trace = charts[key].figure['data'][0]
-            charts[key].run_plot_method('extendTraces', {'x': [trace['x'][-waiting:]], 'y': [trace['y'][-waiting:]]},
+            charts[key].run_plot_method('extendTraces',
+                                        {'x': [trace['x'][-waiting:]], 'y': [trace['y'][-waiting:]]},
                                         [0], KEEP)
 
     events.on(SystemSample, sample)
@@ -77,7 +80,8 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
 def _cell(label: str) -> ui.label:
     with ui.column().classes('gap-0'):
         ui.label(label).classes(theme.HINT)
-        return ui.label('—').classes('text-lg font-semibold tabular-nums').mark(f'sys-{label.split()[0].lower()}')
+        return ui.label('—').classes('text-lg font-semibold tabular-nums') \
+            .mark(f'sys-{label.split()[0].lower()}')
 
 
 def _chart(title: str, unit: str, history, value) -> ui.plotly:
@@ -85,11 +89,13 @@ def _chart(title: str, unit: str, history, value) -> ui.plotly:
     layout.update(margin={'l': 44, 'r': 8, 't': 4, 'b': 28}, showlegend=False)
     layout['yaxis'].update(rangemode='tozero', ticksuffix=f' {unit}' if unit != '%' else ' %',
                            **({'range': [0, 100]} if unit == '%' else {}))
-    data = [{'type': 'scatter', 'mode': 'lines', 'fill': 'tozeroy', 'line': {'width': 1.5, 'color': theme.ACCENT},
+    data = [{'type': 'scatter', 'mode': 'lines', 'fill': 'tozeroy',
+             'line': {'width': 1.5, 'color': theme.ACCENT},
              'x': [_clock(t) for t, _ in history][-KEEP:], 'y': [value(f) for _, f in history][-KEEP:]}]
     with ui.card().classes(theme.CARD + ' gap-1'):
         ui.label(title).classes(theme.SECTION)
-        return ui.plotly({'data': data, 'layout': layout, 'config': {'displayModeBar': False, 'responsive': True}}) \
+        return ui.plotly({'data': data, 'layout': layout,
+                          'config': {'displayModeBar': False, 'responsive': True}}) \
             .classes('w-full h-40')
 
 

@@ -1,5 +1,6 @@
-"""TensorBoard inside the studio: the project's log folders (sizes, open, delete old versions) and an embedded,
-proxied TensorBoard for the whole project or one run; `run_panel` is the run page's TensorBoard tab."""
+"""TensorBoard inside the studio: the project's log folders (sizes, open, delete old versions) and an
+embedded, proxied TensorBoard for the whole project or one run; `run_panel` is the run page's TensorBoard
+tab."""
 from __future__ import annotations
 
 import datetime
@@ -20,7 +21,8 @@ def create(training: Training, project: ProjectView) -> None:
             .tooltip('All runs')
         with ui.column().classes('gap-0 grow'):
             ui.label('TensorBoard').classes(theme.TITLE)
-            ui.label(f'Log folders of {project.name}\'s runs; TensorBoard runs inside the studio, behind its login.') \
+            ui.label(f'Log folders of {project.name}\'s runs; TensorBoard runs inside the studio, behind its '
+                     'login.') \
                 .classes(theme.SUBTITLE)
         ui.button('Open all runs', icon='insights', on_click=lambda: frame.open(project.id)) \
             .props('unelevated color=primary').mark('tb-all')
@@ -43,7 +45,8 @@ def run_panel(training: Training, run: RunView) -> None:
         ui.button('Open TensorBoard for this run', icon='insights',
                   on_click=lambda: frame.open(run.project_id, run_id=run.id)) \
             .props('unelevated color=primary no-caps').mark('tb-run')
-        ui.button('All log folders', icon='folder_open', on_click=lambda: ui.navigate.to('/training/tensorboard')) \
+        ui.button('All log folders', icon='folder_open',
+                  on_click=lambda: ui.navigate.to('/training/tensorboard')) \
             .props('flat no-caps color=primary')
     board = training.board(f'run-{run.id}')
     if board is not None:
@@ -60,7 +63,8 @@ class _Embedded:
                 self.title = ui.label('TensorBoard is not running.').classes(theme.SECTION + ' grow')
                 self.actions = ui.row().classes('items-center gap-1')
             self.hint = ui.label('TensorBoard reads RAVE\'s event files (scalars, validation audio, config). '
-                                 'It starts as a child process of the studio and stops with it.').classes(theme.HINT)
+                                 'It starts as a child process of the studio and stops with it.') \
+                .classes(theme.HINT)
             self.slot = ui.element('div').classes('w-full')
         self.height = '640px' if compact else '760px'
 
@@ -102,19 +106,22 @@ def _folders(training: Training, project: ProjectView, frame: _Embedded, refresh
     with ui.card().classes(theme.CARD + ' p-0 gap-0').mark('log-folders'):
         with ui.row().classes('w-full items-center px-4 pt-3 pb-2'):
             ui.label('Log folders').classes(theme.SECTION)
-            ui.label(f'{len(rows)} version folder(s) · {fmt_bytes(sum(r.size for r in rows))} under {runs_root}') \
+            ui.label(f'{len(rows)} version folder(s) · {fmt_bytes(sum(r.size for r in rows))} under '
+                     f'{runs_root}') \
                 .classes(theme.HINT + ' grow')
         if not rows:
             ui.label('No run has written logs yet. Each run writes <name>_<hash>/version_N folders here.') \
                 .classes(theme.HINT + ' px-4 pb-4')
             return
-        with ui.element('div').classes(f'w-full grid {columns} gap-4 px-4 py-2 {theme.HINT} uppercase tracking-wide '
+        with ui.element('div') \
+            .classes(f'w-full grid {columns} gap-4 px-4 py-2 {theme.HINT} uppercase tracking-wide '
                                        'border-y border-gray-200 dark:border-gray-800'):
             for title in ('Run folder', 'Version', 'Size', 'Event files', 'Modified', ''):
                 ui.label(title).classes('text-right' if title in ('Size', 'Event files') else '')
         for row in rows:
-            with ui.element('div').classes(f'w-full grid {columns} gap-4 px-4 py-2 items-center text-sm border-b '
-                                           'border-gray-100 dark:border-gray-900').mark(f'logdir-{row.run}-{row.version}'):
+            with ui.element('div').classes(f'w-full grid {columns} gap-4 px-4 py-2 items-center text-sm '
+                                           'border-b border-gray-100 dark:border-gray-900') \
+                    .mark(f'logdir-{row.run}-{row.version}'):
                 ui.label(row.run).classes(theme.MONO + ' truncate')
                 ui.label(row.version).classes(theme.MONO)
                 ui.label(fmt_bytes(row.size)).classes(theme.NUMBER)
@@ -123,15 +130,18 @@ def _folders(training: Training, project: ProjectView, frame: _Embedded, refresh
                 with ui.row().classes('gap-1 no-wrap'):
                     ui.button(icon='insights', on_click=lambda r=row: frame.open(project.id, folder=r.path)) \
                         .props('flat round dense color=primary').tooltip('Open in TensorBoard')
-                    ui.button(icon='delete_outline', on_click=lambda r=row: _confirm_delete(training, project, r, refresh)) \
-                        .props('flat round dense color=negative').tooltip('Delete this version').mark(f'delete-{row.run}-{row.version}')
+                    ui.button(icon='delete_outline',
+                              on_click=lambda r=row: _confirm_delete(training, project, r, refresh)) \
+                        .props('flat round dense color=negative').tooltip('Delete this version') \
+                            .mark(f'delete-{row.run}-{row.version}')
 
 
 def _confirm_delete(training: Training, project: ProjectView, row: LogFolder, refresh) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-[460px] gap-3'):
         ui.label(f'Delete {row.run}/{row.version}?').classes(theme.SECTION)
-        ui.label(f'This removes the folder {row.path} ({fmt_bytes(row.size)}): its TensorBoard logs and every '
-                 'checkpoint in it. Runs resumed later live in other version folders and stay.').classes('text-sm')
+        ui.label(f'This removes the folder {row.path} ({fmt_bytes(row.size)}): its TensorBoard logs and '
+                 'every checkpoint in it. Runs resumed later live in other version folders and stay.') \
+            .classes('text-sm')
 
         def go() -> None:
             try:
@@ -145,5 +155,6 @@ def _confirm_delete(training: Training, project: ProjectView, row: LogFolder, re
 
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Keep it', on_click=dialog.close).props('flat')
-            ui.button('Delete', icon='delete', on_click=go).props('unelevated color=negative').mark('confirm-delete')
+            ui.button('Delete', icon='delete',
+                      on_click=go).props('unelevated color=negative').mark('confirm-delete')
     dialog.open()

@@ -1,9 +1,9 @@
 """The new-run wizard: intro → dataset → config → parameters → review → launch, each step checked before Next.
 
-It builds one RunSpec. Its configs are checked by gin in a worker (`Training.check`); the answer gives the real
-compression ratio, receptive field and operative values that the parameter checks, the review and the memory
-estimate use. Extra gin bindings are code: before gin first runs them the wizard asks, once, whether Python may
-run on this machine. `?from=<run id>` starts from an earlier run's choices (rerun).
+It builds one RunSpec. Its configs are checked by gin in a worker (`Training.check`); the answer gives the
+real compression ratio, receptive field and operative values that the parameter checks, the review and the
+memory estimate use. Extra gin bindings are code: before gin first runs them the wizard asks, once, whether
+Python may run on this machine. `?from=<run id>` starts from an earlier run's choices (rerun).
 """
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def create(training: Training, system: System, project: ProjectView) -> None:
             ui.label('New training').classes(theme.TITLE)
             ui.label(f'Starting from {earlier.name}\'s choices.' if earlier else
                      'Six short steps; every choice is checked before you move on.').classes(theme.SUBTITLE)
-        ui.button('Config catalogue', icon='menu_book', on_click=lambda: ui.navigate.to('/training/configs')) \
+        ui.button('Config catalogue', icon='menu_book',
+                  on_click=lambda: ui.navigate.to('/training/configs')) \
             .props('flat no-caps color=primary')
     with ui.stepper().props('flat animated').classes(theme.CARD + ' p-0').mark('wizard') as stepper:
         for title in STEPS:
@@ -82,7 +83,8 @@ class Wizard:
         self.spec = self.spec.replace(**changes)
 
     def apply(self, template: RunSpec) -> None:
-        """A template's choices, keeping this run's name, description and (if the template's is gone) dataset."""
+        """A template's choices, keeping this run's name, description and (if the template's is gone)
+        dataset."""
         dataset = template.dataset if template.dataset in self.datasets else self.spec.dataset
         self.spec = template.replace(name=self.spec.name, description=self.spec.description, dataset=dataset)
         self.entered = dict(template.macros)
@@ -181,7 +183,9 @@ def _key(spec: RunSpec, with_overrides: bool) -> str:
 
 # ---- what each step checks before Next -------------------------------------------------------------------
 async def check_intro(wizard: Wizard) -> list[str]:
-    return [] if wizard.datasets else ['This project has no ready dataset yet: build one on the Datasets page first.']
+    if wizard.datasets:
+        return []
+    return ['This project has no ready dataset yet: build one on the Datasets page first.']
 
 
 async def check_dataset(wizard: Wizard) -> list[str]:
@@ -218,6 +222,8 @@ async def check_review(wizard: Wizard) -> list[str]:
 
 
 DRAW = {'Start': steps.quick_start, 'Dataset': steps.dataset_choice, 'Config': steps.config_choice,
-        'Parameters': steps.parameters, 'Review': wizard_review.review, 'Launch': wizard_review.launch_summary}
-CHECK = {'Start': check_intro, 'Dataset': check_dataset, 'Config': check_config, 'Parameters': check_parameters,
+        'Parameters': steps.parameters, 'Review': wizard_review.review,
+        'Launch': wizard_review.launch_summary}
+CHECK = {'Start': check_intro, 'Dataset': check_dataset, 'Config': check_config,
+         'Parameters': check_parameters,
          'Review': check_review, 'Launch': check_review}

@@ -35,7 +35,8 @@ def review(wizard: Wizard) -> None:
     with ui.row().classes('w-full items-center gap-2'):
         ui.button('Save as template', icon='bookmark_add', on_click=lambda: _save_template(wizard)) \
             .props('outline color=primary no-caps').mark('save-template')
-        ui.label('Keeps these choices (not the run name) for the next run of this project.').classes(theme.HINT)
+        ui.label('Keeps these choices (not the run name) for the next run of this project.') \
+            .classes(theme.HINT)
 
 
 def launch_summary(wizard: Wizard) -> None:
@@ -44,8 +45,10 @@ def launch_summary(wizard: Wizard) -> None:
         ui.icon('rocket_launch', color='primary').classes('text-5xl')
         ui.label(f'Ready to train {spec.name}').classes('text-xl font-semibold')
         ui.label(f'{" + ".join(spec.configs)} on {dataset.name if dataset else "?"} · '
-                 f'{_num(spec.max_steps)} steps · {_devices(spec)}').classes('text-sm text-gray-600 dark:text-gray-300')
-        ui.label('The run page opens with live charts; stop it any time with a checkpoint.').classes(theme.HINT)
+                 f'{_num(spec.max_steps)} steps · {_devices(spec)}').classes('text-sm text-gray-600 '
+                                                                             'dark:text-gray-300')
+        ui.label('The run page opens with live charts; stop it any time with a checkpoint.') \
+            .classes(theme.HINT)
     command_block(wizard)
 
 
@@ -57,15 +60,17 @@ def command_block(wizard: Wizard) -> None:
         ui.label(f'No command yet: {e}').classes(theme.HINT)
         return
     with ui.expansion('Equivalent RAVE command', icon='terminal', value=True).classes('w-full text-sm'):
-        ui.code(command.replace(' --', ' \\\n    --'), language='bash').classes('w-full text-xs').mark('command')
+        ui.code(command.replace(' --', ' \\\n    --'),
+                language='bash').classes('w-full text-xs').mark('command')
         if spec.env():
-            ui.label('The learning-rate variables are read by the studio\'s training worker (plain `rave train` '
-                     'always uses 0.001 / 0.0001).').classes(theme.HINT)
+            ui.label('The learning-rate variables are read by the studio\'s training worker (plain `rave '
+                     'train` always uses 0.001 / 0.0001).').classes(theme.HINT)
 
 
 def summary(spec: RunSpec, dataset) -> list[tuple[str, str]]:
     return [('Run', spec.name + (f' — {spec.description}' if spec.description else '')),
-            ('Dataset', f'{dataset.name} ({dataset.n_examples} examples, {(dataset.sr or 44100) / 1000:g} kHz)'
+            ('Dataset',
+             f'{dataset.name} ({dataset.n_examples} examples, {(dataset.sr or 44100) / 1000:g} kHz)'
              if dataset else '—'),
             ('Config', ' + '.join(spec.configs)),
             ('Augmentations', ', '.join(spec.augment) or 'none'),
@@ -74,7 +79,8 @@ def summary(spec: RunSpec, dataset) -> list[tuple[str, str]]:
                          f'{spec.save_every or "500000 (RAVE default)"}')),
             ('Data', (f'n_signal {spec.n_signal} samples, batch {spec.batch}, {spec.channels} channel(s), '
                      f'{spec.workers} loader worker(s)')),
-            ('Optimiser', f'Adam {spec.lr or RAVE_LR:g} / {spec.lr_dis or RAVE_LR_DIS:g}, EMA {spec.ema or "off"}'),
+            ('Optimiser',
+             f'Adam {spec.lr or RAVE_LR:g} / {spec.lr_dis or RAVE_LR_DIS:g}, EMA {spec.ema or "off"}'),
             ('Devices', _devices(spec))]
 
 
@@ -109,7 +115,8 @@ def _memory(wizard: Wizard, spec: RunSpec, answer: dict) -> None:
 
 def _diff_panel(wizard: Wizard, spec: RunSpec) -> None:
     runs = {r.id: r for r in wizard.training.runs(wizard.project.id)}
-    names = {**{r.dataset_id: r.dataset_name for r in runs.values()}, **{d.id: d.name for d in wizard.datasets.values()}}
+    names = {**{r.dataset_id: r.dataset_name for r in runs.values()},
+             **{d.id: d.name for d in wizard.datasets.values()}}
     with ui.column().classes('w-full gap-1').mark('diff'):
         ui.label('Compare with a previous run').classes(theme.SECTION)
         if not runs:
@@ -125,7 +132,8 @@ def _diff_panel(wizard: Wizard, spec: RunSpec) -> None:
             with table:
                 if not rows:
                     ui.label('Same choices as that run.').classes(theme.HINT)
-                with ui.element('div').classes('w-full grid grid-cols-[auto_1fr_1fr] gap-x-3 gap-y-0.5 text-xs'):
+                with ui.element('div') \
+                    .classes('w-full grid grid-cols-[auto_1fr_1fr] gap-x-3 gap-y-0.5 text-xs'):
                     for label, old, new in rows:
                         ui.label(label).classes('text-gray-500')
                         ui.label(old).classes('font-mono line-through decoration-gray-400 break-all')

@@ -14,11 +14,14 @@ if TYPE_CHECKING:
 
 QUICK_START = (
     ('Pick a dataset', 'A ready dataset of this project: RAVE trains on random crops of it.'),
-    ('Pick a config', ('A base architecture (v2_small for a first model), optional add-ons such as causal or snake, '
+    ('Pick a config',
+     ('A base architecture (v2_small for a first model), optional add-ons such as causal or snake, '
                        'and augmentations. Gin checks the combination for real.')),
-    ('Set the parameters', ('How long, how often to validate, crop length, batch, learning rate, device, and the '
+    ('Set the parameters',
+     ('How long, how often to validate, crop length, batch, learning rate, device, and the '
                             'model values worth changing.')),
-    ('Review and launch', ('Every choice, the checks, a memory estimate and the exact `rave train` command; then '
+    ('Review and launch',
+     ('Every choice, the checks, a memory estimate and the exact `rave train` command; then '
                            'watch it train live.')))
 
 
@@ -28,7 +31,8 @@ def quick_start(wizard: Wizard) -> None:
             ui.label('Quick start').classes(theme.SECTION)
             for n, (title, text) in enumerate(QUICK_START, start=1):
                 with ui.row().classes('items-start gap-3 no-wrap'):
-                    ui.label(str(n)).classes('w-7 h-7 shrink-0 rounded-full bg-primary/10 text-primary text-sm '
+                    ui.label(str(n)) \
+                        .classes('w-7 h-7 shrink-0 rounded-full bg-primary/10 text-primary text-sm '
                                              'font-semibold flex items-center justify-center')
                     with ui.column().classes('gap-0'):
                         ui.label(title).classes('text-sm font-semibold')
@@ -43,12 +47,14 @@ def quick_start(wizard: Wizard) -> None:
                     .classes(theme.HINT)
                 pick.on_value_change(lambda e: e.value and wizard.apply(templates[e.value].spec))
             else:
-                ui.label('No templates yet: "Save as template" on the Review step keeps a set of choices here.') \
+                ui.label('No templates yet: "Save as template" on the Review step keeps a set of choices '
+                         'here.') \
                     .classes(theme.HINT)
-            with ui.row().classes('items-start gap-2 no-wrap rounded-lg bg-gray-50 dark:bg-gray-900 p-3 text-sm'):
+            with ui.row() \
+                .classes('items-start gap-2 no-wrap rounded-lg bg-gray-50 dark:bg-gray-900 p-3 text-sm'):
                 ui.icon('tips_and_updates', color='primary')
-                ui.label('On a CPU expect a few steps per second at best: use it to try things out, train real '
-                         'models on a GPU (v2 needs ~16 GB at RAVE\'s defaults).')
+                ui.label('On a CPU expect a few steps per second at best: use it to try things out, train '
+                         'real models on a GPU (v2 needs ~16 GB at RAVE\'s defaults).')
             if not wizard.datasets:
                 with ui.row().classes('items-center gap-2 text-negative text-sm').mark('no-dataset'):
                     ui.icon('error_outline')
@@ -71,10 +77,12 @@ def dataset_choice(wizard: Wizard) -> None:
                                           'border-gray-200 dark:border-gray-800 hover:border-primary/50')) \
                         .on('click', lambda d=d: pick(d.id)).mark(f'dataset-{d.name}'):
                     with ui.row().classes('w-full items-center gap-2 no-wrap'):
-                        ui.icon('radio_button_checked' if chosen else 'radio_button_unchecked', color='primary')
+                        ui.icon('radio_button_checked' if chosen else 'radio_button_unchecked',
+                                color='primary')
                         ui.label(d.name).classes('font-semibold truncate grow')
                     minutes = (d.n_seconds or 0) / 60
-                    ui.label(f'{d.n_examples or "?"} examples · {minutes:.1f} min · {(d.sr or 44100) / 1000:g} kHz · '
+                    ui.label(f'{d.n_examples or "?"} examples · {minutes:.1f} min · '
+                             f'{(d.sr or 44100) / 1000:g} kHz · '
                              f'{_channels(d.channels)}{" · lazy" if d.lazy else ""}').classes(theme.HINT)
 
     def pick(dataset_id: int) -> None:
@@ -102,12 +110,14 @@ def config_choice(wizard: Wizard) -> None:
             ui.label('Add-ons').classes(theme.SECTION + ' pt-2')
             _toggles(addons, status, chosen['addons'], 'addon', lambda: changed())
             ui.label('Augmentations').classes(theme.SECTION + ' pt-2')
-            _toggles({c.name: c.description for c in training.catalogue('augmentation')}, status, chosen['augment'],
+            _toggles({c.name: c.description for c in training.catalogue('augmentation')}, status,
+                     chosen['augment'],
                      'augment', lambda: changed())
             if not status:
-                ui.label('The catalogue has not been checked with gin yet: broken configs are only found when you '
-                         'choose them.').classes(theme.HINT)
-        with ui.card().classes('w-full p-4 gap-3 shadow-none border border-gray-200 dark:border-gray-800 rounded-xl '
+                ui.label('The catalogue has not been checked with gin yet: broken configs are only found '
+                         'when you choose them.').classes(theme.HINT)
+        with ui.card() \
+            .classes('w-full p-4 gap-3 shadow-none border border-gray-200 dark:border-gray-800 rounded-xl '
                                'self-start lg:sticky lg:top-20').mark('preview'):
             preview = ui.column().classes('w-full gap-2')
 
@@ -150,12 +160,14 @@ def composition_preview(answer: dict | None, spec: RunSpec) -> None:
     operative(answer)
     for step in answer.get('changes', [])[1:]:
         if step['changed']:
-            with ui.expansion(f'{step["config"]} changes {len(step["changed"])} binding(s)', icon='difference') \
+            with ui.expansion(f'{step["config"]} changes {len(step["changed"])} binding(s)',
+                              icon='difference') \
                     .classes('w-full text-sm').mark(f'changes-{step["config"]}'):
                 for key, (before, after) in step['changed'].items():
                     with ui.row().classes('w-full gap-2 no-wrap text-xs font-mono'):
                         ui.label(key).classes('grow break-all')
-                        ui.label(f'{"—" if before is None else before} → {after}').classes('text-primary break-all')
+                        ui.label(f'{"—" if before is None else before} → {after}') \
+                            .classes('text-primary break-all')
 
 
 def operative(answer: dict) -> None:
@@ -166,13 +178,15 @@ def operative(answer: dict) -> None:
     rows = [('Sampling rate', f'{sr / 1000:g} kHz'), ('Capacity', m.get('CAPACITY')),
             ('Latent size', m.get('LATENT_SIZE')), ('Bands', m.get('N_BAND')),
             ('Ratios', ' × '.join(map(str, m.get('RATIOS') or [])) or '—'),
-            ('Compression', f'{compression}× ({sr / compression:.1f} latent frames/s)' if compression else '—'),
+            ('Compression',
+             f'{compression}× ({sr / compression:.1f} latent frames/s)' if compression else '—'),
             ('Phase 1', f'{m.get("PHASE_1_DURATION") or 0:,} steps'.replace(',', ' ')),
             ('Receptive field', f'{1000 * field_[0] / sr:.0f} ms ← x → {1000 * field_[1] / sr:.0f} ms'
              if field_ else '—'),
             ('Parameters', f'{answer["parameters"] / 1e6:.2f} M (with the discriminator)'
              if answer.get('parameters') else '—')]
-    with ui.element('div').classes('w-full grid grid-cols-[auto_1fr] gap-x-6 gap-y-1 text-sm').mark('operative'):
+    with ui.element('div').classes('w-full grid grid-cols-[auto_1fr] gap-x-6 gap-y-1 text-sm') \
+        .mark('operative'):
         for label, value in rows:
             ui.label(label).classes('text-gray-500')
             ui.label('—' if value is None else str(value)).classes('font-medium tabular-nums')
@@ -183,7 +197,8 @@ def parameters(wizard: Wizard) -> None:
     wizard.defaults = {**(answer.get('macros') or {}), **(answer.get('settings') or {})}
     dataset = wizard.dataset
     if dataset is not None and dataset.sr and 'SAMPLING_RATE' not in wizard.entered:
-        wizard.entered['SAMPLING_RATE'] = dataset.sr  # train at the dataset's rate (an override if it differs)
+        # train at the dataset's rate (an override if it differs)
+        wizard.entered['SAMPLING_RATE'] = dataset.sr
     sr = (dataset.sr if dataset else None) or 44100
     count = (dataset.channels if dataset else 1) or 1
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-x-8 gap-y-4'):
@@ -203,25 +218,32 @@ def parameters(wizard: Wizard) -> None:
                        'Extra epoch checkpoints; empty: RAVE\'s 500 000.', int)
             ui.label('Data').classes(theme.SECTION + ' pt-2')
             with ui.element('div').classes('w-full grid grid-cols-2 gap-x-3'):
-                _field(ui.number('Crop length (n_signal)', min=512, step=512, format='%d', suffix='samples'), wizard,
-                       'n_signal', f'Samples per example ({wizard.spec.n_signal / sr:.2f} s at {sr / 1000:g} kHz).',
+                _field(ui.number('Crop length (n_signal)', min=512, step=512, format='%d',
+                                 suffix='samples'), wizard,
+                       'n_signal',
+                       f'Samples per example ({wizard.spec.n_signal / sr:.2f} s at {sr / 1000:g} kHz).',
                        int)
                 _field(ui.number('Batch', min=1, format='%d', suffix='examples'), wizard, 'batch',
                        'Examples per step; lower it if memory runs out.', int)
-                _field(ui.select({c: _channels(c).capitalize() for c in range(1, count + 1)}, label='Channels'),
+                _field(ui.select({c: _channels(c).capitalize() for c in range(1, count + 1)},
+                                 label='Channels'),
                        wizard, 'channels', f'The dataset has {count}.', int)
-                _field(ui.number('Data loader workers', min=0, max=32, format='%d', suffix='processes'), wizard,
+                _field(ui.number('Data loader workers', min=0, max=32, format='%d', suffix='processes'),
+                       wizard,
                        'workers', '0 reads in the training process.', int)
         with ui.column().classes('gap-2'):
             ui.label('Optimiser and devices').classes(theme.SECTION)
             with ui.element('div').classes('w-full grid grid-cols-2 gap-x-3'):
-                _field(ui.number('Learning rate', min=0, step=0.0001, format='%.6g', value=RAVE_LR), wizard, 'lr',
+                _field(ui.number('Learning rate', min=0, step=0.0001, format='%.6g', value=RAVE_LR), wizard,
+                       'lr',
                        'Generator Adam; RAVE uses 0.001.', float)
                 _field(ui.number('Discriminator rate', min=0, step=0.00001, format='%.6g', value=RAVE_LR_DIS),
                        wizard, 'lr_dis', 'Discriminator Adam; RAVE uses 0.0001.', float)
-                _field(ui.number('EMA', min=0, max=0.99999, step=0.001, format='%.5g', placeholder='off'), wizard,
+                _field(ui.number('EMA', min=0, max=0.99999, step=0.001, format='%.5g', placeholder='off'),
+                       wizard,
                        'ema', 'Weight averaging, e.g. 0.999; empty: off.', float)
-                _field(ui.select(dict(wizard.system.devices()), multiple=True, label='Devices').props('use-chips'),
+                _field(ui.select(dict(wizard.system.devices()), multiple=True,
+                                 label='Devices').props('use-chips'),
                        wizard, 'devices', 'CPU, or one or several GPUs (--gpu N each).', tuple)
             ui.label('Model values').classes(theme.SECTION + ' pt-2')
             ui.label('From the composition; a changed value is passed as --override.').classes(theme.HINT)
@@ -285,8 +307,9 @@ def _bindings(wizard: Wizard) -> None:
                           value='\n'.join(wizard.spec.bindings),
                           on_change=lambda e: wizard.set(bindings=tuple((e.value or '').splitlines()))) \
             .props('outlined dense rows=2').classes('w-full').mark('extra')
-        ui.label('One binding per line, passed as --override. Gin can run Python: you are asked to confirm before '
-                 'it runs them' + ('.' if may else '; on this shared studio only admins may add them.')) \
+        ui.label('One binding per line, passed as --override. Gin can run Python: you are asked to confirm '
+                 'before it runs '
+                 'them' + ('.' if may else '; on this shared studio only admins may add them.')) \
             .classes(theme.HINT + ' mb-2')
     if not may:
         box.disable()
@@ -319,7 +342,8 @@ def _empty(key: str, value: Any) -> Any:
     """What an emptied field means: nothing (RAVE's default) for optional values, 0 for required numbers."""
     if value not in (None, ''):
         return value
-    return None if key in ('save_every', 'ema', 'lr', 'lr_dis') else '' if key in ('name', 'description') else 0
+    return None if key in ('save_every', 'ema', 'lr', 'lr_dis') else '' if key in ('name',
+                                                                                   'description') else 0
 
 
 def _channels(count: int | None) -> str:

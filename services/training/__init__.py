@@ -1,5 +1,5 @@
-"""Training: runs of `rave train` through the studio's worker (the engine is `runs.py`) and `Training`, the facade
-pages use.
+"""Training: runs of `rave train` through the studio's worker (the engine is `runs.py`) and `Training`, the
+facade pages use.
 
 Pages see frozen views (services/training/views.py) and act through `Training`, which checks the acting user
 first. Gin is code: extra bindings and custom configs can import and call Python, so they need
@@ -34,7 +34,8 @@ from services.training.views import (
     TemplateView,
 )
 
-__all__ = ['CODE_WARNING', 'MODEL_VALUES', 'RAVE_LR', 'RAVE_LR_DIS', 'AttemptView', 'AudioValidation', 'BoardView', 'CheckpointView', 'CodeNotConfirmed',
+__all__ = ['CODE_WARNING', 'MODEL_VALUES', 'RAVE_LR', 'RAVE_LR_DIS', 'AttemptView', 'AudioValidation',
+           'BoardView', 'CheckpointView', 'CodeNotConfirmed',
            'ConfigEntry', 'ConfigInfo', 'LogFolder', 'MetricsView', 'QueuedRun', 'RunSpec', 'RunView',
            'TemplateError', 'TemplateView', 'TensorBoardError', 'Training', 'TrainingData', 'TrainingError',
            'gin_text', 'model_values']
@@ -44,8 +45,8 @@ class CodeNotConfirmed(access.Forbidden):
     """Gin code would run without the user having confirmed that it runs Python on this machine."""
 
 
-CODE_WARNING = ('Gin configs and bindings can import and call any Python: they run with your rights on the machine '
-                'that trains. Run them only if you wrote them or trust where they come from.')
+CODE_WARNING = ('Gin configs and bindings can import and call any Python: they run with your rights on the '
+                'machine that trains. Run them only if you wrote them or trust where they come from.')
 
 
 class Training:
@@ -172,13 +173,15 @@ class Training:
         """The GPU memory estimate of a spec (configs.estimate_gpu_memory), with what it is based on."""
         answer = answer or {}
         return configs.estimate_gpu_memory(spec.base, spec.batch, spec.n_signal,
-                                           (answer.get('macros') or {}).get('CAPACITY'), answer.get('parameters'),
+                                           (answer.get('macros') or {}).get('CAPACITY'),
+                                           answer.get('parameters'),
                                            default_capacity)
 
     # ---- acting on runs --------------------------------------------------------------------------
     def start(self, project_id: int, spec: RunSpec, composition: dict | None = None, *,
               code_confirmed: bool = False) -> RunView:
-        """Create the run and queue its training; raises TrainingError with every problem, Forbidden if refused."""
+        """Create the run and queue its training; raises TrainingError with every problem, Forbidden if
+        refused."""
         project = self._project(project_id, Action.RUN)
         if spec.has_code:
             self._require_code(project_id, code_confirmed)
@@ -263,7 +266,8 @@ class Training:
         return self._templates.derive(base)
 
     def save_config(self, project_id: int, name: str, text: str, description: str = '', role: str = 'base',
-                    derived_from: str = '', replace: bool = False, *, code_confirmed: bool = False) -> ConfigEntry:
+                    derived_from: str = '', replace: bool = False, *,
+                    code_confirmed: bool = False) -> ConfigEntry:
         """Check the config with gin (blocking, in a worker), then keep it in the project.
 
         Gin runs the text: it needs the right to edit code and the user's confirmation."""
@@ -298,14 +302,15 @@ class Training:
         board = self._tensorboard.boards.get(key)
         return BoardView.of(board) if board is not None and board.alive else None
 
-    def open_board(self, project_id: int, *, run_id: int | None = None, folder: str | None = None) -> BoardView:
+    def open_board(self, project_id: int, *, run_id: int | None = None,
+                   folder: str | None = None) -> BoardView:
         """TensorBoard (blocking start) on the project's runs, one run, or one of its version folders."""
         root = self.runs_folder(project_id)
         if run_id is not None:
             logdir, key = self.run_root(run_id), f'run-{run_id}'
             if not logdir:
-                raise TensorBoardError('This run has not written logs yet: TensorBoard can open once training '
-                                       'started.')
+                raise TensorBoardError('This run has not written logs yet: TensorBoard can open once '
+                                       'training started.')
             title = self.run(run_id).name
         elif folder is not None:
             found = next((f for f in self.log_folders(project_id) if f.path == folder), None)
@@ -338,7 +343,8 @@ class Training:
         for i, (version, entry) in enumerate(found):
             step = f' · step {steps[i]:,}'.replace(',', ' ') if len(steps) == len(found) else ''
             label = f'#{i + 1}{step}' + (f' ({version})' if version != 'version_0' else '')
-            examples = tuple(AudioExample(_relative(e['input'], data_dir), _relative(e['reconstruction'], data_dir),
+            examples = tuple(AudioExample(_relative(e['input'], data_dir),
+                                          _relative(e['reconstruction'], data_dir),
                                           e['input_envelope'], e['reconstruction_envelope'], e['seconds'])
                              for e in entry['examples'])
             out.append(AudioValidation(label, version, entry['sr'], examples))
@@ -380,7 +386,8 @@ class Training:
         reason = attempt.reason if attempt is not None else 'start'
         if row is None:
             return QueuedRun(job.id, None, job.title, job.device, place, length, reason)
-        return QueuedRun(job.id, row.id, row.name, job.device, place, length, reason, tuple(row.configs or ()),
+        return QueuedRun(job.id, row.id, row.name, job.device, place, length, reason,
+                         tuple(row.configs or ()),
                          spec_of(row).max_steps)
 
 

@@ -1,8 +1,9 @@
-"""Model values: the config values the studio exposes (RAVE_NOTES §3), and the rule that they are gin *literals*.
+"""Model values: the config values the studio exposes (RAVE_NOTES §3), and the rule that they are gin
+*literals*.
 
-A literal is a number, a string, a boolean, None, or a list or tuple of those. Anything else a value could hold —
-a line break (a second gin statement), an `@reference` (a call into Python), a `%MACRO` — is refused with a
-sentence; code goes to the extra bindings, which need the right to run it.
+A literal is a number, a string, a boolean, None, or a list or tuple of those. Anything else a value could
+hold — a line break (a second gin statement), an `@reference` (a call into Python), a `%MACRO` — is refused
+with a sentence; code goes to the extra bindings, which need the right to run it.
 """
 from __future__ import annotations
 
@@ -28,12 +29,15 @@ MODEL_VALUES = (
     ModelValue('N_BAND', 'PQMF bands', 'Sub-bands the audio is split into (a power of 2).', 'bands'),
     ModelValue('LATENT_SIZE', 'Latent size', 'Dimensions of the latent space.', 'dims'),
     ModelValue('RATIOS', 'Ratios', 'Down-sampling ratios; compression = bands × their product.'),
-    ModelValue('PHASE_1_DURATION', 'Phase 1 length', 'Warm-up steps before adversarial training starts.', 'steps'),
-    ModelValue('NOISE_AUGMENTATION', 'Noise augmentation', 'Noise dimensions added to the latent (0 = off).', 'dims'),
+    ModelValue('PHASE_1_DURATION', 'Phase 1 length', 'Warm-up steps before adversarial training starts.',
+               'steps'),
+    ModelValue('NOISE_AUGMENTATION', 'Noise augmentation',
+               'Noise dimensions added to the latent (0 = off).', 'dims'),
     ModelValue('BetaWarmupCallback.initial_value', 'β start', 'KL weight at step 0.'),
     ModelValue('BetaWarmupCallback.target_value', 'β target', 'KL weight once the β warm-up is over.'),
     ModelValue('BetaWarmupCallback.warmup_len', 'β warm-up', 'Steps from β start to β target.', 'steps'),
-    ModelValue('RAVE.update_discriminator_every', 'Discriminator every', 'Train the discriminator every N steps.',
+    ModelValue('RAVE.update_discriminator_every', 'Discriminator every',
+               'Train the discriminator every N steps.',
                'steps'),
 )
 MODEL_KEYS = tuple(v.key for v in MODEL_VALUES)
@@ -44,7 +48,8 @@ class GinValueError(ValueError):
 
 
 def model_values(entered: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """The model values a person changed: each non-empty entry whose gin text differs from the composition's."""
+    """The model values a person changed: each non-empty entry whose gin text differs from the
+    composition's."""
     out = {}
     for key in MODEL_KEYS:
         value = entered.get(key)
@@ -90,7 +95,8 @@ def gin_text(value: Any) -> str:
 
 # ---- helpers ----------------------------------------------------------------------------------------------
 def _literal(node: ast.AST, text: str) -> Any:
-    if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (bool, int, float, str))):
+    if isinstance(node,
+                  ast.Constant) and (node.value is None or isinstance(node.value, (bool, int, float, str))):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) and \
             isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
@@ -103,8 +109,8 @@ def _literal(node: ast.AST, text: str) -> Any:
 
 def _why_not(text: str) -> str:
     if '@' in text:
-        return ('"@…" is a gin reference: it calls Python code. Model values take plain values; write references as '
-                'extra gin bindings.')
+        return ('"@…" is a gin reference: it calls Python code. Model values take plain values; write '
+                'references as extra gin bindings.')
     if '%' in text:
         return '"%…" is a gin macro reference: model values take plain values (numbers, text, lists).'
     return (f'"{text}" is not a gin value: write a number, True/False/None, text in quotes or a list such as '

@@ -35,7 +35,8 @@ class TrainingService:
         self.series: dict[int, Series] = {}  # run id -> metrics read so far
         self._offsets: dict[int, int] = {}  # job id -> bytes of metrics.jsonl read
         self._recover_due: list[int] = []  # runs that crashed and asked to be restarted
-        self._checkpoints_seen: dict[int, int] = {}  # run id -> checkpoint lines of the worker already indexed
+        # run id -> checkpoint lines of the worker already indexed
+        self._checkpoints_seen: dict[int, int] = {}
         self.gpus = run_control.visible_gpus  # () -> GPU indices on this machine
         jobs.cooperative.add('train')  # the worker pauses itself between steps (control.json)
         jobs.describe_with('train', self._describe)
@@ -70,8 +71,9 @@ class TrainingService:
         return TrainingData.of(row) if row is not None else None
 
     def validate(self, project: Project, spec: RunSpec, composition: dict | None = None) -> list[str]:
-        """Everything that would make RAVE fail at start (RunSpec.validate, with the project's runs, configs and
-        this machine's GPUs looked up); `composition` is the gin worker's answer for the spec's configs."""
+        """Everything that would make RAVE fail at start (RunSpec.validate, with the project's runs,
+        configs and this machine's GPUs looked up); `composition` is the gin worker's answer for the spec's
+        configs."""
         taken = {r.name for r in Run.select(Run.name).where(Run.project == project)}
         return spec.validate(self.data(project, spec.dataset), composition, taken=taken,
                              custom=self.templates.entries(project), gpus=self.gpus())
@@ -83,7 +85,8 @@ class TrainingService:
         return spec.warnings(self.data(project, spec.dataset), composition, folders)
 
     def where(self, project: Project, spec: RunSpec) -> tuple[str, str, dict[str, str]]:
-        """What a spec's flags name in this project: the dataset's folder, the runs folder, its own configs."""
+        """What a spec's flags name in this project: the dataset's folder, the runs folder, its own
+        configs."""
         data = self.data(project, spec.dataset)
         return (data.path if data else '<dataset>', str(self.projects.folder(project, 'runs')),
                 self.templates.paths(project))
@@ -94,16 +97,19 @@ class TrainingService:
         if errors:
             raise TrainingError(' '.join(errors))
         out = self.projects.folder(project, 'runs')
-        params = {'spec': spec.to_dict(), 'out_path': str(out), 'flags': spec.flags(*self.where(project, spec)),
+        params = {'spec': spec.to_dict(), 'out_path': str(out),
+                  'flags': spec.flags(*self.where(project, spec)),
                   'jobs': []}
         with db.atomic():
-            run = Run.create(project=project, dataset=spec.dataset, name=spec.name, configs=list(spec.configs),
+            run = Run.create(project=project, dataset=spec.dataset, name=spec.name,
+                             configs=list(spec.configs),
                              params=params)
         return self._launch(run, params['flags'], f'Train {run.name}')
 
     def resume(self, run: Run, checkpoint: str | None = None, max_steps: int | None = None,
                reason: str = 'resume') -> Run:
-        """Continue a run from any of its checkpoints (the newest when none is given) with `rave train --ckpt`.
+        """Continue a run from any of its checkpoints (the newest when none is given) with `rave train
+        --ckpt`.
 
         The step count continues from the checkpoint's; the worker keeps every earlier checkpoint file."""
         if run.job_id and run.job.status not in FINISHED:
@@ -112,13 +118,15 @@ class TrainingService:
         newest = run_control.newest_checkpoint(known)
         checkpoint = checkpoint or (newest.path if newest else None)
         if not checkpoint or not Path(checkpoint).exists():
-            raise TrainingError('This run has no checkpoint to resume from (RAVE writes one at each validation).')
+            raise TrainingError('This run has no checkpoint to resume from (RAVE writes one at each '
+                                'validation).')
         start_step = run_control.checkpoint_step(checkpoint, known)
         start_step = run.step if start_step is None else start_step
         spec = spec_of(run)
         target = max_steps or spec.max_steps
         if target <= start_step:
-            raise TrainingError(f'That checkpoint is at step {start_step}: set max steps above it to train further.')
+            raise TrainingError(f'That checkpoint is at step {start_step}: set max steps above it to train '
+                                'further.')
         errors = self.device_errors(spec.device)
         if errors:
             raise TrainingError(' '.join(errors))
@@ -145,7 +153,8 @@ class TrainingService:
             self._sync_status(run)
 
     def set_recovery(self, run: Run, attempts: int) -> None:
-        """After a crash (non-zero exit, killed), restart from the newest checkpoint, up to `attempts` times."""
+        """After a crash (non-zero exit, killed), restart from the newest checkpoint, up to `attempts`
+        times."""
         run.params = {**run.params, 'spec': spec_of(run).replace(recover=max(0, int(attempts))).to_dict()}
         run.save(only=[Run.params])
 
@@ -172,7 +181,8 @@ class TrainingService:
             run = Run.get_or_none(Run.id == self._run_of_job(state.id))
             if run is None:
                 continue
-            paused = self.metrics(run).paused  # a run reattached after a restart starts from its earlier lines
+            # a run reattached after a restart starts from its earlier lines
+            paused = self.metrics(run).paused
             if self._read(run.id, state.id):
                 self._describe(state)
                 self.jobs.version += 1

@@ -1,11 +1,11 @@
 """The one run specification: what to train, on what, how long and where — typed, frozen, stored on the run.
 
 The wizard fills it, templates keep it, resume and rerun rebuild it from the run, and later sweeps and cluster
-jobs vary it. It knows every rule that needs no database: its own `validate` (given what the service looked up),
-the `rave train` flags and the equivalent command. Model values are gin *literals* (numbers, strings, booleans,
-None, lists and tuples of those): a value cannot smuggle a second gin statement or an `@reference` in. Extra
-bindings are gin *code* — gin can import and call Python — so the service asks for the right to run code
-(`has_code`).
+jobs vary it. It knows every rule that needs no database: its own `validate` (given what the service looked
+up), the `rave train` flags and the equivalent command. Model values are gin *literals* (numbers, strings,
+booleans, None, lists and tuples of those): a value cannot smuggle a second gin statement or an `@reference`
+in. Extra bindings are gin *code* — gin can import and call Python — so the service asks for the right to run
+code (`has_code`).
 """
 from __future__ import annotations
 
@@ -22,14 +22,16 @@ from services.training.model_values import MODEL_KEYS, MODEL_VALUES, GinValueErr
 from services.training.run_control import device_errors, gpu_flags
 from services.workers.learning_rate import ENV
 
-RAVE_LR, RAVE_LR_DIS = 0.001, 0.0001  # rave.RAVE's Adam rates; the worker's hook changes them (learning_rate.py)
+# rave.RAVE's Adam rates; the worker's hook changes them (learning_rate.py)
+RAVE_LR, RAVE_LR_DIS = 0.001, 0.0001
 NAME = re.compile(r'[A-Za-z0-9._-]+')
 
 
 # what `diff` compares, in the order a person reads a run: (field, label)
 DIFF_FIELDS = (('dataset', 'Dataset'), ('configs', 'Configs'), ('augment', 'Augmentations'),
                ('overrides', 'Overrides'), ('max_steps', 'Max steps'), ('val_every', 'Validate every'),
-               ('save_every', 'Save every'), ('n_signal', 'n_signal'), ('batch', 'Batch'), ('channels', 'Channels'),
+               ('save_every', 'Save every'), ('n_signal', 'n_signal'), ('batch', 'Batch'),
+               ('channels', 'Channels'),
                ('device', 'Device'), ('workers', 'Workers'), ('lr', 'Learning rate'), ('ema', 'EMA'))
 
 
@@ -49,7 +51,8 @@ class TrainingData:
 
     @classmethod
     def of(cls, row) -> TrainingData:
-        return cls(row.id, row.name, row.path, row.status, row.sr, row.channels, row.n_examples, row.n_seconds,
+        return cls(row.id, row.name, row.path, row.status, row.sr, row.channels, row.n_examples,
+                   row.n_seconds,
                    (row.params or {}).get('num_signal'), bool(row.lazy))
 
 
@@ -117,12 +120,14 @@ class RunSpec:
         out = []
         for key, value in self.macros.items():
             if key not in MODEL_KEYS:
-                raise GinValueError(f'{key} is not one of the model values: write it as an extra gin binding.')
+                raise GinValueError(f'{key} is not one of the model values: write it as an extra gin '
+                                    'binding.')
             out.append(f'{key}={gin_literal(value)}')
         return out + list(self.bindings)
 
     def env(self) -> dict[str, str]:
-        """The environment the training worker reads its learning-rate hook from (services/workers/learning_rate)."""
+        """The environment the training worker reads its learning-rate hook from
+        (services/workers/learning_rate)."""
         out = {}
         if self.lr:
             out[ENV['gen']] = repr(float(self.lr))
@@ -157,11 +162,13 @@ class RunSpec:
         return errors + self.value_errors()
 
     def value_errors(self) -> list[str]:
-        """Each model value that is not a gin literal (or not a value the studio exposes), with what to write."""
+        """Each model value that is not a gin literal (or not a value the studio exposes), with what to
+        write."""
         errors = []
         for key, value in self.macros.items():
             if key not in MODEL_KEYS:
-                errors.append(f'{key} is not one of the model values: write it as an extra gin binding instead.')
+                errors.append(f'{key} is not one of the model values: write it as an extra gin binding '
+                              'instead.')
                 continue
             try:
                 parsed = parse_literal(value)
@@ -181,7 +188,8 @@ class RunSpec:
             errors.append(f'Unknown base config "{self.base}". Pick one from the list.')
         for addon in self.addons:
             shipped = configs.find(addon)
-            if not ((shipped and shipped.kind != 'augmentation') or (addon in custom and custom[addon].role == 'addon')):
+            own = addon in custom and custom[addon].role == 'addon'
+            if not ((shipped and shipped.kind != 'augmentation') or own):
                 errors.append(f'Unknown add-on "{addon}". Pick one from the list.')
         for aug in self.augment:
             shipped = configs.find(aug)
@@ -194,9 +202,10 @@ class RunSpec:
                  gpus: Collection[int] | None = None) -> list[str]:
         """Everything that would make RAVE fail at start, each with what to do instead.
 
-        `composition` is the gin worker's answer for these configs (configs.check): with it, the checks use the
-        composed model's real compression ratio and receptive field, and a gin error blocks. `taken` are the
-        project's run names, `custom` its own configs by name, `gpus` this machine's GPUs (None: not checked)."""
+        `composition` is the gin worker's answer for these configs (configs.check): with it, the checks use
+        the composed model's real compression ratio and receptive field, and a gin error blocks. `taken`
+        are the project's run names, `custom` its own configs by name, `gpus` this machine's GPUs (None:
+        not checked)."""
         errors = self.field_errors()
         if self.name and self.name in taken:
             errors.append(f'A run called "{self.name}" exists already in this project. Pick another name.')
@@ -206,11 +215,13 @@ class RunSpec:
         if composition is not None and not composition.get('ok'):
             errors.append(f'The chosen configs do not work: {configs.reason(composition)}.')
         elif composition is not None and composition.get('compression') and base is not None:
-            base = configs.BaseConfig(base.name, base.description, int(composition['compression']), base.discrete)
+            base = configs.BaseConfig(base.name, base.description, int(composition['compression']),
+                                      base.discrete)
         if dataset is None:
             errors.append('Choose a dataset (build one on the Datasets page first).')
         elif dataset.status != 'ready':
-            errors.append(f'The dataset "{dataset.name}" is {dataset.status}, not ready. Wait for it or pick another.')
+            errors.append(f'The dataset "{dataset.name}" is {dataset.status}, not ready. Wait for it or pick '
+                          'another.')
         if base is not None:
             errors += self._crop_errors(base, composition)
         if dataset is not None:
@@ -236,20 +247,22 @@ class RunSpec:
         return errors
 
     def _dataset_errors(self, dataset: TrainingData, base: configs.BaseConfig | None) -> list[str]:
-        """What the dataset allows (RAVE_NOTES §7): the crop, the channels, the split, the PCA of validation."""
+        """What the dataset allows (RAVE_NOTES §7): the crop, the channels, the split, the PCA of
+        validation."""
         errors = []
         if dataset.num_signal and self.n_signal > 2 * dataset.num_signal and not dataset.lazy:
             errors.append(f'n_signal can be at most {2 * dataset.num_signal} for this dataset (it stores '
                           f'{2 * dataset.num_signal} samples per example); lower it or rebuild the dataset.')
         if dataset.channels and not 1 <= self.channels <= dataset.channels:
-            errors.append(f'The dataset has {dataset.channels} channel(s): train with 1 to {dataset.channels}.')
+            errors.append(f'The dataset has {dataset.channels} channel(s): train with 1 to '
+                          f'{dataset.channels}.')
         n = dataset.n_examples
         if n:
             train = max(98 * n // 100, 1)
             val = min(n - train, 1000)
             if train // max(self.batch, 1) < 1:
-                errors.append(f'Batch {self.batch} is larger than the {train} training examples of this dataset: '
-                              f'use a batch of at most {train}.')
+                errors.append(f'Batch {self.batch} is larger than the {train} training examples of this '
+                              f'dataset: use a batch of at most {train}.')
             if base is not None and not base.discrete and val * self.n_signal // base.compression < 128:
                 errors.append(f'Validation needs at least 128 latent frames and this dataset keeps {val} '
                               'example(s) for it: use more audio, a larger n_signal or a config with less '
@@ -258,12 +271,13 @@ class RunSpec:
 
     def warnings(self, dataset: TrainingData | None, composition: dict | None,
                  folders: Collection[str] = ()) -> list[str]:
-        """What would not stop RAVE but is probably not what you want; `folders` are the runs folder's entries."""
+        """What would not stop RAVE but is probably not what you want; `folders` are the runs folder's
+        entries."""
         out = []
         sr = ((composition or {}).get('macros') or {}).get('SAMPLING_RATE')
         if dataset is not None and sr and dataset.sr and int(sr) != int(dataset.sr):
-            out.append(f'The config trains at {sr} Hz but the dataset is {dataset.sr} Hz: RAVE would resample every '
-                       f'crop. Set SAMPLING_RATE to {dataset.sr} (Parameters step).')
+            out.append(f'The config trains at {sr} Hz but the dataset is {dataset.sr} Hz: RAVE would '
+                       f'resample every crop. Set SAMPLING_RATE to {dataset.sr} (Parameters step).')
         taken = sorted(f for f in folders if self.name and f.startswith(f'{self.name}_'))
         if taken:
             out.append(f'The runs folder already holds {", ".join(taken)}: RAVE names the run folder '
@@ -281,7 +295,8 @@ class RunSpec:
             flags += ['--augment', aug]
         flags += ['--db_path', db_path, '--out_path', out_path, '--name', self.name or '<name>',
                   '--max_steps', str(self.max_steps), '--val_every', str(self.val_every),
-                  '--n_signal', str(self.n_signal), '--batch', str(self.batch), '--channels', str(self.channels),
+                  '--n_signal', str(self.n_signal), '--batch', str(self.batch), '--channels',
+                  str(self.channels),
                   *gpu_flags(self.device), '--workers', str(self.workers)]
         if self.save_every:
             flags += ['--save_every', str(self.save_every)]
@@ -310,7 +325,8 @@ class RunSpec:
         return {'dataset': name or (f'#{self.dataset}' if self.dataset is not None else '—'),
                 'configs': ' + '.join(self.configs), 'augment': ', '.join(self.augment) or 'none',
                 'overrides': overrides, 'max_steps': str(self.max_steps), 'val_every': str(self.val_every),
-                'save_every': str(self.save_every or ''), 'n_signal': str(self.n_signal), 'batch': str(self.batch),
+                'save_every': str(self.save_every or ''), 'n_signal': str(self.n_signal),
+                'batch': str(self.batch),
                 'channels': str(self.channels), 'device': self.device, 'workers': str(self.workers),
                 'lr': _show(self.lr), 'ema': _show(self.ema)}
 
@@ -318,12 +334,14 @@ class RunSpec:
     def to_dict(self) -> dict:
         """A JSON-ready copy (Run.params['spec'], templates)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        out.update(macros=dict(self.macros), **{k: list(out[k]) for k in ('addons', 'augment', 'bindings', 'devices')})
+        out.update(macros=dict(self.macros),
+                   **{k: list(out[k]) for k in ('addons', 'augment', 'bindings', 'devices')})
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping) -> RunSpec:
-        """Rebuild a spec, also from what older studios stored (wizard choices of templates, run parameters)."""
+        """Rebuild a spec, also from what older studios stored (wizard choices of templates, run
+        parameters)."""
         data = dict(data)
         if 'base' not in data and 'config' in data:
             data['base'] = data.pop('config')
@@ -346,7 +364,8 @@ class RunSpec:
         if params.get('spec'):
             return cls.from_dict(params['spec'])
         names = [c.rsplit('/', 1)[-1].removesuffix('.gin') for c in configs_] or ['v2_small']
-        return cls.from_dict({**params, 'base': names[0], 'addons': names[1:], 'dataset': dataset, 'name': name})
+        return cls.from_dict({**params, 'base': names[0], 'addons': names[1:], 'dataset': dataset,
+                              'name': name})
 
 
 def command(flags: list[str], env: Mapping[str, str] | None = None) -> str:
@@ -355,7 +374,8 @@ def command(flags: list[str], env: Mapping[str, str] | None = None) -> str:
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------
-def _base(name: str, custom: Mapping[str, CustomConfig], composition: dict | None) -> configs.BaseConfig | None:
+def _base(name: str, custom: Mapping[str, CustomConfig],
+          composition: dict | None) -> configs.BaseConfig | None:
     shipped = configs.get(name)
     if shipped is not None:
         return shipped

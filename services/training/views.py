@@ -1,7 +1,8 @@
 """What training pages see: read-only snapshots of runs, checkpoints, attempts, metrics and configs.
 
-Each is a frozen copy built from a row (`RunView.of(row)`), so a page never holds a live ORM row and a view never
-changes under it; metric arrays are read-only views of the live columns, cut at the moment of the snapshot.
+Each is a frozen copy built from a row (`RunView.of(row)`), so a page never holds a live ORM row and a view
+never changes under it; metric arrays are read-only views of the live columns, cut at the moment of the
+snapshot.
 """
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ class RunView:
     @classmethod
     def of(cls, row, spec: RunSpec, series: Series | None = None) -> RunView:
         dataset = row.dataset
-        return cls(row.id, row.project_id, row.name, row.status, max(row.step, series.step if series else 0), spec,
+        return cls(row.id, row.project_id, row.name, row.status,
+                   max(row.step, series.step if series else 0), spec,
                    tuple(row.configs or ()), row.created, row.folder or '', row.job_id,
                    row.dataset_id, dataset.name if dataset else '', dataset.sr if dataset else None,
                    dataset.channels if dataset else None, (row.params or {}).get('stopped_at'))
@@ -57,7 +59,8 @@ class RunView:
 
 @dataclass(frozen=True)
 class CheckpointView:
-    """A checkpoint file of a run: the step it was saved at, its kind, the validation at that step, its size."""
+    """A checkpoint file of a run: the step it was saved at, its kind, the validation at that step, its
+    size."""
     id: int
     path: str
     kind: str  # best | epoch | stop | last
