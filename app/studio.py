@@ -75,11 +75,6 @@ class Studio:
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,
                                          self.settings, actor))
 
-    def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
-        """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""
-        from services.access import local
-        return Jobs(self.jobs, local()), self.bridge
-
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""
         self.jobs.reconcile()

@@ -64,7 +64,7 @@ async def test_only_admins_edit_configs_on_a_shared_studio(user: User, gin_cache
     await user.open('/training/configs')
     await user.should_see(marker='new-config')
     session = user.client.request.session['id']
-    monkeypatch.setitem(auth._shared, 'on', True)  # as a signed-in non-admin on --share
+    monkeypatch.setitem(auth._state, 'shared', True)  # as a signed-in non-admin on --share
     app.storage._users[session].update(user='guest', admin=False)
     await user.open('/training/configs')
     await user.should_see('Base configs')
