@@ -18,6 +18,7 @@ from services.models import Models
 from services.projects import Projects
 from services.settings import Settings
 from services.system import System
+from services.training import Training
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Session:
     models: Models
     projects: Projects
     settings: Settings
+    training: Training
 
     @classmethod
     def names(cls) -> set[str]:

@@ -1,6 +1,7 @@
-"""The run dashboard's charts in Debian's Chromium (the real `rave-studio` command): a live run whose worker-style
-job writes a metrics history and then a step every 0.3 s. Charts draw, zoom loads every step in view from the
-server, double-click resets, live points reach a chart whose view they change, the log checkbox switches the axis."""
+"""The run dashboard's charts in Debian's Chromium (the real `rave-studio` command): a live run whose
+worker-style job writes a metrics history and then a step every 0.3 s. Charts draw, zoom loads every step
+in view from the server, double-click resets, live points reach a chart whose view they change, the log
+checkbox switches the axis."""
 from __future__ import annotations
 
 import subprocess
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from studio_process import PYTHON, ROOT, StudioProcess, clean_env, launch_chromium
+
+pytestmark = pytest.mark.browser
 
 playwright = pytest.importorskip('playwright.sync_api')
 
@@ -74,19 +77,23 @@ def test_charts_draw_zoom_reset_take_live_points_and_switch_to_log(tmp_path: Pat
                     && plots[0].data[1].x.length && plots[0].data[1].x[plots[0].data[1].x.length - 1] >= 2000;
             }""")
             smooth = page.evaluate(f'{FIRST}.data[1].x.length')
-            assert 0 < smooth < 1000  # 2000 steps arrive downsampled (bucket means under the faint raw min/max)
+            # 2000 steps arrive downsampled (bucket means under the faint raw min/max)
+            assert 0 < smooth < 1000
             assert page.evaluate(f'{FIRST}.data[0].x.length') < 1000
 
             page.evaluate(f"getElement({FIRST}).Plotly.relayout({FIRST}, {{'xaxis.range': [500, 600]}})")
-            page.wait_for_function(f"{FIRST}.data[1].x.filter(x => x >= 500 && x <= 600).length === 101")  # every step
+            # every step
+            page.wait_for_function(f"{FIRST}.data[1].x.filter(x => x >= 500 && x <= 600).length === 101")
 
             page.evaluate(f"getElement({FIRST}).Plotly.relayout({FIRST}, {{'xaxis.autorange': true}})")
             page.wait_for_function(f"{FIRST}.data[1].x.length < 1000 && {FIRST}.data[1].x[0] < 10")
 
             last = page.evaluate(f'{FIRST}.data[1].x[{FIRST}.data[1].x.length - 1]')
-            page.evaluate(f"getElement({FIRST}).Plotly.relayout({FIRST}, {{'xaxis.range': [{last} - 20, {last} + 300]}})")
+            page.evaluate(f"getElement({FIRST}).Plotly.relayout({FIRST}, "
+                          f"{{'xaxis.range': [{last} - 20, {last} + 300]}})")
             page.wait_for_function(f"{FIRST}.data[1].x[{FIRST}.data[1].x.length - 1] >= {last} + 5",
-                                   timeout=90000)  # live steps, each over a pixel wide in this view, are drawn
+                                   # live steps, each over a pixel wide in this view, are drawn
+                                   timeout=90000)
 
             page.locator('.q-checkbox').first.click()
             page.wait_for_function(f"{FIRST}._fullLayout.yaxis.type === 'log'")
