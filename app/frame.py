@@ -9,8 +9,8 @@ from nicegui import app, ui
 from app import auth, theme
 from app.studio import Studio
 from components.jobs_panel import jobs_panel
-from services.plugins import current_entry
 from services.events import ProjectsChanged
+from services.plugins import current_entry
 from services.projects import Projects, ProjectView
 from services.session import Session
 

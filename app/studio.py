@@ -7,32 +7,29 @@ from pathlib import Path
 
 from pages import BUILTIN_PLUGINS
 from services.access import Actor
+from services.backup import Backups
 from services.datasets import Datasets
+from services.datasets.library import DatasetLibrary
+from services.datasets.preprocessing import DatasetService
+from services.datasets.statistics import DatasetStatsService
 from services.events import Bus, Subscriber, SystemSample
 from services.files import FilePolicy
-from services.jobs import Jobs
-from services.plugins import PluginManager, Plugins, disabled_plugins
+from services.jobs import Jobs, JobService
 from services.models import Models
-from services.projects import Projects
-from services.session import Session
-from services.system import System
-from services.training import Training
-
-from services.training.configs import ConfigStatus
-from services.datasets.library import DatasetLibrary
-from services.datasets.statistics import DatasetStatsService
-from services.datasets.preprocessing import DatasetService
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
-from services.jobs import JobService
 from services.monitor import SystemMonitor
-from services.projects import ProjectService
-from services.backup import Backups
+from services.plugins import PluginManager, Plugins, disabled_plugins
+from services.projects import Projects, ProjectService
+from services.session import Session
 from services.settings import Settings, SettingsService
 from services.store import open_database
+from services.system import System
+from services.training import Training
+from services.training.configs import ConfigStatus
+from services.training.runs import TrainingService
 from services.training.templates import TemplateService
 from services.training.tensorboard import TensorBoardService
-from services.training.runs import TrainingService
 
 
 class Studio:

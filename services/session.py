@@ -13,8 +13,8 @@ from services.datasets import Datasets
 from services.events import Subscriber
 from services.files import FilePolicy
 from services.jobs import Jobs
-from services.plugins import Plugins
 from services.models import Models
+from services.plugins import Plugins
 from services.projects import Projects
 from services.settings import Settings
 from services.system import System

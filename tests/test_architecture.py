@@ -1,6 +1,7 @@
 """The house rules of ARCHITECTURE.md, checked on the code: arrows point one way (app → pages → components →
 services; pages and components may import only the theme tokens from app/), services never import NiceGUI,
-pages never touch the store, modules stay small, and the UI process never imports torch, lightning or RAVE."""
+pages never touch the store, modules stay small, the UI process never imports torch, lightning or RAVE, and
+ruff holds the style pyproject.toml declares."""
 from __future__ import annotations
 
 import ast
@@ -95,3 +96,11 @@ def test_the_ui_process_imports_no_heavy_library() -> None:
                          cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == '[]'
+
+
+def test_ruff_holds_the_declared_style() -> None:
+    """pyproject.toml declares the line length, the lint rules and a complexity cap; the whole checkout keeps
+    them (ruff comes with the test extras)."""
+    out = subprocess.run([sys.executable, '-m', 'ruff', 'check', '--no-cache', '--output-format', 'concise', '.'],
+                         capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]

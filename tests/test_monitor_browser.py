@@ -21,12 +21,14 @@ out = open(Path(os.environ["RAVE_STUDIO_JOB_DIR"]) / "metrics.jsonl", "a", buffe
 steps = int(sys.argv[1])
 def line(s):
     d = {"step": s, "max_steps": 10 * steps, "epoch": s // 100, "t": time.time(), "beta_factor": 0.01,
-         "multiband_spectral_distance": 3 / (1 + s / 500) + (s % 7) * 0.01, "fullband_spectral_distance": 2 / (1 + s / 500),
+         "multiband_spectral_distance": 3 / (1 + s / 500) + (s % 7) * 0.01,
+         "fullband_spectral_distance": 2 / (1 + s / 500),
          "regularization": 0.5 + (s % 5) * 0.001, "lr_gen": 1e-3, "lr_dis": 1e-4}
     d["loss"] = d["multiband_spectral_distance"] + d["fullband_spectral_distance"] + d["regularization"]
     text = json.dumps(d) + "\\n"
     if s % 100 == 0:
-        text += json.dumps({"step": s, "event": "validation", "validation": 4 / (1 + s / 500), "t": time.time()}) + "\\n"
+        validation = {"step": s, "event": "validation", "validation": 4 / (1 + s / 500), "t": time.time()}
+        text += json.dumps(validation) + "\\n"
     return text
 out.write(json.dumps({"run_dir": "", "step": 0, "max_steps": 10 * steps, "event": "start"}) + "\\n")
 out.writelines(line(s) for s in range(1, steps + 1))
@@ -45,9 +47,10 @@ from services.store import Run
 studio = Studio(Path(sys.argv[1]))
 project = studio.projects.current(None)
 run = Run.create(project=project, name="live", configs=["v2_small"], status="running",
-                 params={"jobs": [], "max_steps": 20000, "val_every": 100, "n_signal": 65536, "channels": 1, "device": "cpu"})
-job = studio.jobs.submit("train", "Train live (synthetic)", [sys.executable, "-c", sys.argv[2], "2000"], project=project,
-                         spec={"run": run.id}, slot="cpu")
+                 params={"jobs": [], "max_steps": 20000, "val_every": 100, "n_signal": 65536, "channels": 1,
+                         "device": "cpu"})
+job = studio.jobs.submit("train", "Train live (synthetic)", [sys.executable, "-c", sys.argv[2], "2000"],
+                         project=project, spec={"run": run.id}, slot="cpu")
 run.job = job
 run.params = {**run.params, "jobs": [job.id]}
 run.save()
@@ -73,7 +76,8 @@ def test_charts_draw_zoom_reset_take_live_points_and_switch_to_log(tmp_path: Pat
             page.goto(f'{studio.url}/training/runs/{run_id}')
             page.wait_for_function("""() => {
                 const plots = [...document.querySelectorAll('.js-plotly-plot')];
-                return plots.length >= 4 && plots.every(p => p._fullLayout && p.querySelector('.scatterlayer .trace path'))
+                return plots.length >= 4
+                    && plots.every(p => p._fullLayout && p.querySelector('.scatterlayer .trace path'))
                     && plots[0].data[1].x.length && plots[0].data[1].x[plots[0].data[1].x.length - 1] >= 2000;
             }""")
             smooth = page.evaluate(f'{FIRST}.data[1].x.length')

@@ -58,7 +58,8 @@ def internal_routes() -> list[str]:
     paths = {getattr(r, 'path', '') for r in app.routes if getattr(r, 'path', '').startswith('/_nicegui')}
     return sorted(sample_path(p.replace(':path', '')) for p in paths) + [
         '/_nicegui/auto/media/0123456789abcdef/secret.wav', '/_nicegui/auto/static/0123/x.js',
-        '/_nicegui/client/00000000-0000-0000-0000-000000000000/upload/1', '/_nicegui_ws/socket.io/?EIO=4&transport=polling']
+        '/_nicegui/client/00000000-0000-0000-0000-000000000000/upload/1',
+        '/_nicegui_ws/socket.io/?EIO=4&transport=polling']
 
 
 def test_the_command_prints_the_url_with_its_token_and_the_token_buys_a_strict_cookie(local: StudioProcess):

@@ -11,6 +11,7 @@ from nicegui import app, run, ui
 
 from app import theme
 from pages.training import gin_code
+from services import formatting
 from services.access import Forbidden
 from services.projects import ProjectView
 from services.training import CodeNotConfirmed, ConfigEntry, ConfigInfo, TemplateError, Training
@@ -23,7 +24,7 @@ VALUE_LABELS = (('SAMPLING_RATE', 'Sampling rate', lambda v: f'{v / 1000:g} kHz'
                 ('CAPACITY', 'Capacity', str), ('LATENT_SIZE', 'Latent size', lambda v: f'{v} dims'),
                 ('N_BAND', 'PQMF bands', str), ('RATIOS', 'Ratios', lambda v: ' × '.join(map(str, v))),
                 ('compression', 'Compression', lambda v: f'{v}×'),
-                ('PHASE_1_DURATION', 'Phase 1 (warm-up)', lambda v: f'{v:,} steps'.replace(',', ' ')),
+                ('PHASE_1_DURATION', 'Phase 1 (warm-up)', lambda v: f'{formatting.count(v)} steps'),
                 ('warmup_len', 'β warm-up',
                  lambda v: 'none (β fixed)' if v <= 1 else f'{v:,} steps'.replace(',', ' ')))
 

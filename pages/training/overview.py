@@ -8,8 +8,9 @@ from nicegui import ui
 
 from app import theme
 from components.job_console import JobConsole
-from components.status import fmt_bytes, status_chip
+from components.status import status_chip
 from pages.training import run_controls, run_monitor
+from services import formatting
 from services.events import JobsChanged, RunChanged, RunMetrics, Subscriber
 from services.jobs import Jobs
 from services.projects import ProjectView
@@ -227,7 +228,7 @@ def _checkpoints(training: Training, run: RunView) -> None:
                 ui.label(f'{ckpt.validation:.4g}' if ckpt.validation is not None else '—') \
                     .classes(theme.NUMBER + ' text-gray-500') \
                         .tooltip('Validation at that step (lower is better)')
-                ui.label(fmt_bytes(ckpt.size) if ckpt.exists else 'gone') \
+                ui.label(formatting.size(ckpt.size) if ckpt.exists else 'gone') \
                     .classes(theme.NUMBER + ' whitespace-nowrap')
                 ui.label(ckpt.where).classes(theme.MONO + ' truncate').tooltip(ckpt.path)
                 with ui.row().classes('justify-end'):

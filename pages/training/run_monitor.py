@@ -14,8 +14,8 @@ from nicegui import ui
 
 from app import theme
 from components.metric_chart import MetricChart
-from components.status import fmt_duration
 from pages.training import run_audio, run_system, tensorboard
+from services import formatting
 from services.events import RunChanged, RunMetrics, Subscriber, SystemSample
 from services.system import System
 from services.training import MetricsView, RunView, Training, metrics
@@ -119,7 +119,7 @@ class _Monitor:
         self.cells['epoch'].set_text(_num(series.epoch))
         self.cells['rate'].set_text(f'{series.rate:.2f} it/s' if series.rate and active else '—')
         eta = (max_steps - step) / series.rate if series.rate and active and max_steps else None
-        self.cells['eta'].set_text(fmt_duration(eta) if eta is not None else '—')
+        self.cells['eta'].set_text(formatting.duration(eta) if eta is not None else '—')
         loss, val = series.latest('loss'), series.latest('val/validation')
         self.cells['loss'].set_text(f'{loss:.4g}' if loss is not None else '—')
         self.cells['val'].set_text(f'{val:.4g}' if val is not None else '—')

@@ -9,7 +9,7 @@ from nicegui import run as background
 from nicegui import ui
 
 from app import theme
-from components.status import fmt_bytes
+from services import formatting
 from services.projects import ProjectView
 from services.training import BoardView, LogFolder, RunView, TensorBoardError, Training
 
@@ -106,7 +106,7 @@ def _folders(training: Training, project: ProjectView, frame: _Embedded, refresh
     with ui.card().classes(theme.CARD + ' p-0 gap-0').mark('log-folders'):
         with ui.row().classes('w-full items-center px-4 pt-3 pb-2'):
             ui.label('Log folders').classes(theme.SECTION)
-            ui.label(f'{len(rows)} version folder(s) · {fmt_bytes(sum(r.size for r in rows))} under '
+            ui.label(f'{len(rows)} version folder(s) · {formatting.size(sum(r.size for r in rows))} under '
                      f'{runs_root}') \
                 .classes(theme.HINT + ' grow')
         if not rows:
@@ -124,7 +124,7 @@ def _folders(training: Training, project: ProjectView, frame: _Embedded, refresh
                     .mark(f'logdir-{row.run}-{row.version}'):
                 ui.label(row.run).classes(theme.MONO + ' truncate')
                 ui.label(row.version).classes(theme.MONO)
-                ui.label(fmt_bytes(row.size)).classes(theme.NUMBER)
+                ui.label(formatting.size(row.size)).classes(theme.NUMBER)
                 ui.label(str(row.events)).classes(theme.NUMBER)
                 ui.label(datetime.datetime.fromtimestamp(row.modified).strftime('%d %b %Y, %H:%M'))
                 with ui.row().classes('gap-1 no-wrap'):
@@ -139,7 +139,7 @@ def _folders(training: Training, project: ProjectView, frame: _Embedded, refresh
 def _confirm_delete(training: Training, project: ProjectView, row: LogFolder, refresh) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-[460px] gap-3'):
         ui.label(f'Delete {row.run}/{row.version}?').classes(theme.SECTION)
-        ui.label(f'This removes the folder {row.path} ({fmt_bytes(row.size)}): its TensorBoard logs and '
+        ui.label(f'This removes the folder {row.path} ({formatting.size(row.size)}): its TensorBoard logs and '
                  'every checkpoint in it. Runs resumed later live in other version folders and stay.') \
             .classes('text-sm')
 

@@ -8,6 +8,7 @@ from nicegui import ui
 
 from app import theme
 from pages.training.wizard_steps import operative
+from services import formatting
 from services.training import RAVE_LR, RAVE_LR_DIS, RunSpec, TemplateError
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def launch_summary(wizard: Wizard) -> None:
         ui.icon('rocket_launch', color='primary').classes('text-5xl')
         ui.label(f'Ready to train {spec.name}').classes('text-xl font-semibold')
         ui.label(f'{" + ".join(spec.configs)} on {dataset.name if dataset else "?"} · '
-                 f'{_num(spec.max_steps)} steps · {_devices(spec)}').classes('text-sm text-gray-600 '
+                 f'{formatting.count(spec.max_steps)} steps · {_devices(spec)}').classes('text-sm text-gray-600 '
                                                                              'dark:text-gray-300')
         ui.label('The run page opens with live charts; stop it any time with a checkpoint.') \
             .classes(theme.HINT)
@@ -169,6 +170,3 @@ def _save_template(wizard: Wizard) -> None:
 def _devices(spec: RunSpec) -> str:
     return ', '.join('CPU' if d == 'cpu' else d.replace('gpu:', 'GPU ') for d in spec.devices)
 
-
-def _num(n: int) -> str:
-    return f'{n:,}'.replace(',', ' ')

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from app import theme
+from services import formatting
 from services.training import MODEL_VALUES, RAVE_LR, RAVE_LR_DIS, RunSpec, gin_text
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def operative(answer: dict) -> None:
             ('Ratios', ' × '.join(map(str, m.get('RATIOS') or [])) or '—'),
             ('Compression',
              f'{compression}× ({sr / compression:.1f} latent frames/s)' if compression else '—'),
-            ('Phase 1', f'{m.get("PHASE_1_DURATION") or 0:,} steps'.replace(',', ' ')),
+            ('Phase 1', f'{formatting.count(m.get("PHASE_1_DURATION") or 0)} steps'),
             ('Receptive field', f'{1000 * field_[0] / sr:.0f} ms ← x → {1000 * field_[1] / sr:.0f} ms'
              if field_ else '—'),
             ('Parameters', f'{answer["parameters"] / 1e6:.2f} M (with the discriminator)'

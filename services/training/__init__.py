@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services import access
+from services import access, formatting
 from services.access import Action, Actor
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt
@@ -341,7 +341,7 @@ class Training:
         steps = list(self._engine.metrics(row).steps.get('val/validation', []))
         out = []
         for i, (version, entry) in enumerate(found):
-            step = f' · step {steps[i]:,}'.replace(',', ' ') if len(steps) == len(found) else ''
+            step = f' · step {formatting.count(steps[i])}' if len(steps) == len(found) else ''
             label = f'#{i + 1}{step}' + (f' ({version})' if version != 'version_0' else '')
             examples = tuple(AudioExample(_relative(e['input'], data_dir),
                                           _relative(e['reconstruction'], data_dir),

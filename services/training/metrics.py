@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from services import formatting
+
 # RAVE's scalars (RAVE_NOTES.md §4) grouped for charts: (title, keys, log scale by default, hint)
 GROUPS = (
     ('Spectral distance', ('loss', 'multiband_spectral_distance', 'fullband_spectral_distance'), False,
@@ -317,8 +319,8 @@ def alerts(steps: dict, values: dict, *, running: bool, last_time: float | None,
         if bad.size:
             step = int(_array(steps[key])[bad[0]])
             out.append(Alert('nonfinite', 'negative', f'{key} became {_array(values[key])[bad[0]]} at step '
-                             f'{step:,}: training diverged. Resume from an earlier checkpoint, lower the '
-                             'learning rate or the batch.'.replace(',', ' '), step))
+                             f'{formatting.count(step)}: training diverged. Resume from an earlier checkpoint, lower '
+                             'the learning rate or the batch.', step))
     now = time.time() if now is None else now
     if running and last_time is not None and now - last_time > stall_s:
         out.append(Alert('stall', 'warning',
@@ -333,17 +335,17 @@ def alerts(steps: dict, values: dict, *, running: bool, last_time: float | None,
             level = top.rsplit('_', 1)[1]
             out.append(Alert('collapse', 'warning', f'Latent collapse: {dims:g} dimension(s) hold '
                              f'{float(level) * 100:g} % of the variance at step '
-                             f'{int(_array(steps[top])[-1]):,}. '
-                             'The encoder ignores its input; lower β (regularization) or check the dataset.'
-                             .replace(',', ' '), int(_array(steps[top])[-1])))
+                             f'{formatting.count(int(_array(steps[top])[-1]))}. '
+                             'The encoder ignores its input; lower β (regularization) or check the dataset.',
+                             int(_array(steps[top])[-1])))
     start = gan_start(steps, phase_1)
     if start is not None:
         if current_step >= start or any(k in steps for k in GAN_KEYS):
-            out.append(Alert('phase', 'info', f'Adversarial training (phase 2) started at step {start:,}.'
-                             .replace(',', ' '), start))
+            out.append(Alert('phase', 'info', 'Adversarial training (phase 2) started at step '
+                             f'{formatting.count(start)}.', start))
         else:
-            out.append(Alert('phase', 'info', f'Warm-up: adversarial training starts at step {start:,}.'
-                             .replace(',', ' '), start))
+            out.append(Alert('phase', 'info', 'Warm-up: adversarial training starts at step '
+                             f'{formatting.count(start)}.', start))
     return out
 
 

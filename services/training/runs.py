@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from services import formatting
 from services.events import JobsChanged, RunChanged, RunMetrics
 from services.jobs import FINISHED, JobService, JobState
 from services.projects import ProjectService
@@ -303,7 +304,7 @@ class TrainingService:
             return
         state.last.update(step=series.step, max_steps=series.max_steps)
         state.progress = min(1.0, series.step / series.max_steps)
-        parts = [f'step {series.step:,} / {series.max_steps:,}'.replace(',', ' ')]
+        parts = [f'step {formatting.count(series.step)} / {formatting.count(series.max_steps)}']
         if series.rate:
             parts.append(f'{series.rate:.1f} it/s')
             state.eta_s = max(0.0, (series.max_steps - series.step) / series.rate)

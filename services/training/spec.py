@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from services.training import configs
+from services.training import configs, spec_compat
 from services.training.model_values import MODEL_KEYS, MODEL_VALUES, GinValueError, gin_literal, parse_literal
 from services.training.run_control import device_errors, gpu_flags
 from services.workers.learning_rate import ENV
@@ -342,15 +342,7 @@ class RunSpec:
     def from_dict(cls, data: Mapping) -> RunSpec:
         """Rebuild a spec, also from what older studios stored (wizard choices of templates, run
         parameters)."""
-        data = dict(data)
-        if 'base' not in data and 'config' in data:
-            data['base'] = data.pop('config')
-        if 'devices' not in data and 'device' in data:
-            data['devices'] = [d for d in str(data['device']).split(',') if d]
-        if 'bindings' not in data:
-            data['bindings'] = _lines(data.get('extra')) + _bindings(data.get('overrides') or [])
-        if 'macros' not in data:
-            data['macros'] = _model_values(data.get('overrides') or [])
+        data = spec_compat.upgrade(data)
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known and v is not None}
         for key in ('max_steps', 'val_every', 'n_signal', 'batch', 'channels', 'workers', 'recover'):
@@ -392,30 +384,3 @@ def _label(key: str) -> str:
 
 def _show(value: Any) -> str:
     return '' if value is None else str(value)
-
-
-def _lines(text: Any) -> list[str]:
-    return [line.strip() for line in str(text or '').splitlines() if line.strip()]
-
-
-def _split(binding: str) -> tuple[str, str] | None:
-    key, sep, value = binding.partition('=')
-    return (key.strip(), value.strip()) if sep and key.strip() in MODEL_KEYS else None
-
-
-def _model_values(overrides: list[str]) -> dict[str, Any]:
-    """Older runs kept model values and bindings in one override list: the literal ones are model values."""
-    out = {}
-    for binding in overrides:
-        pair = _split(binding)
-        if pair is not None:
-            try:
-                out[pair[0]] = parse_literal(pair[1])
-            except GinValueError:
-                continue
-    return out
-
-
-def _bindings(overrides: list[str]) -> list[str]:
-    values = _model_values(overrides)
-    return [b for b in overrides if (_split(b) or ('', ''))[0] not in values]
