@@ -8,6 +8,7 @@ from pathlib import Path
 from pages import BUILTIN_PLUGINS
 from services.access import Actor
 from services.backup import Backups
+from services.builtin import StudioAreas
 from services.datasets import Datasets
 from services.datasets.library import DatasetLibrary
 from services.datasets.preprocessing import DatasetService
@@ -41,7 +42,6 @@ class Studio:
         self.shared = shared  # served to the network (`--share`): every action is a signed-in user's
         open_database(self.data_dir / 'studio.db')
         self.bus = Bus()
-        self.plugins = PluginManager(BUILTIN_PLUGINS, disabled=disabled_plugins())
         self.settings = SettingsService(self.data_dir)
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
@@ -58,6 +58,10 @@ class Studio:
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
+        areas = StudioAreas([self.datasets, self.dataset_stats, self.training, self.exports, self.inference])
+        self.plugins = PluginManager((*BUILTIN_PLUGINS, areas), disabled=disabled_plugins())
+        for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
+            self.jobs.register(kind)
         self._last_monitor = 0.0
         self.bridge: Subscriber | None = None  # set by app.main.build
 
@@ -65,12 +69,13 @@ class Studio:
         """The facades one page uses, bound to the user acting on it."""
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
                        system=System(self.monitor), plugins=Plugins(self.plugins, actor),
-                       datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor),
+                       datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor,
+                                         checks=self.plugins.dataset_findings),
                        models=Models(self.exports, self.inference, self.files, actor),
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
                        settings=Settings(self.settings, self.jobs, actor),
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,
-                                         self.settings, actor))
+                                         self.settings, actor, alerts=self.plugins.alerts))
 
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""

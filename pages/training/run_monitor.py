@@ -21,8 +21,6 @@ from services.system import System
 from services.training import MetricsView, RunView, Training, metrics
 
 SMOOTHING = 0.9  # per-step losses are noisy: stronger than TensorBoard's 0.6 for points every 50 steps
-STALL_S = 600.0  # a running run without a step for this long raises an alert
-COLLAPSE_DIMS = 1.0
 ALERT_CLASSES = {'negative': 'bg-red-50 text-red-700 dark:bg-red-950 dark:text-red-300',
                  'warning': 'bg-amber-50 text-amber-800 dark:bg-amber-950 dark:text-amber-300',
                  'info': 'bg-blue-50 text-blue-700 dark:bg-blue-950 dark:text-blue-300'}
@@ -138,15 +136,12 @@ class _Monitor:
             self.phase.set_text(f'Phase 1: warm-up, {_num(gan - step)} steps until adversarial training at '
                                 f'step {_num(gan)}.')
         self.gan_step = gan if gan is not None and gan <= max(max_steps, step) else None
-        found = metrics.alerts(steps, series.values, running=False, last_time=series.last_time,
-                               collapse_dims=COLLAPSE_DIMS, phase_1=self.phase_1, current_step=step)
-        self.health = [a for a in found if a.kind != 'phase']
+        self.health = self.training.health(series, step)
         self.clock(time.time())
 
     def clock(self, now: float) -> None:
         """The alerts as of `now`: the health of the latest metrics, plus a stall if no step came for long."""
-        stall = metrics.alerts({}, {}, running=self.run.status == 'running', last_time=self.view.last_time,
-                               now=now, stall_s=STALL_S)
+        stall = self.training.stall(self.view.last_time, self.run.status == 'running', now)
         found = self.health + stall
         key = [(a.kind, a.message) for a in found]
         if key == self.shown_alerts:

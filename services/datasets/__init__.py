@@ -79,8 +79,9 @@ class Datasets:
     """The datasets of the acting user's projects: what they may see, build, change and delete."""
 
     def __init__(self, engine: DatasetService, library: DatasetLibrary, stats: DatasetStatsService,
-                 actor: Actor) -> None:
+                 actor: Actor, checks: Callable[..., list] | None = None) -> None:
         self._engine, self._library, self._stats = engine, library, stats
+        self._checks = checks  # every plugin's dataset checks
         self.actor = actor
 
     @property
@@ -153,7 +154,8 @@ class Datasets:
     def doctor(self, project_id: int, spec: PreprocessSpec, survey: Survey | None = None) -> list[Finding]:
         """Everything worth knowing before launch, blockers first. Slow without a survey."""
         project = self._project(project_id, Action.READ)
-        return self._engine.doctor(project, spec.name, list(spec.inputs), **spec.params(), survey=survey)
+        return self._engine.doctor(project, spec.name, list(spec.inputs), **spec.params(), survey=survey,
+                                   checks=self._checks)
 
     def command(self, project_id: int, spec: PreprocessSpec) -> str:
         """The equivalent `rave preprocess` command."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 import shlex
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from services import formatting
+from services import formatting, progress
 from services.datasets import folders, lmdb_reader, sources
 from services.datasets.doctor import (
     MAX_NUM_SIGNAL,
@@ -25,6 +26,7 @@ from services.datasets.folders import STAGING, read_lmdb
 from services.datasets.views import Finding, Survey, example_seconds
 from services.events import DatasetChanged
 from services.files import FilePolicy, PathRefused, UploadRefused, upload_target
+from services.hookspecs import JobKind
 from services.jobs import JobService, JobState
 from services.projects import ProjectService, slug
 from services.settings import SettingsService
@@ -51,8 +53,10 @@ class DatasetService:
         self.projects = projects
         self.files = files
         self._totals: dict[int, tuple[int, dict]] = {}  # job id -> (expected items, params)
-        jobs.describe_with('preprocess', self._describe)
-        jobs.on_finish('preprocess', self._finished)
+
+    def job_kinds(self) -> list[JobKind]:
+        return [JobKind('preprocess', parse=progress.parse_preprocess, describe=self._describe,
+                        on_finish=self._finished)]
 
     # ---- queries ------------------------------------------------------------------------------
     def list(self, project: Project) -> list[Dataset]:
@@ -178,8 +182,11 @@ class DatasetService:
 
     def doctor(self, project: Project, name: str, inputs: list[str], num_signal: int = 131072,
                channels: int = 1, sr: int = 44100, ext: list[str] | None = None, lazy: bool = False,
-               max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None) -> list[Finding]:
-        """Everything worth knowing before launch, worst first: blockers stop it, warnings and infos explain."""
+               max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None,
+               checks: Callable[..., list] | None = None) -> list[Finding]:
+        """Everything worth knowing before launch, worst first: blockers stop it, warnings and infos explain.
+
+        `checks` adds what the installed plugins' dataset checks find in the same survey."""
         input_problems, readable = self.check_inputs(project, inputs)
         params = self.check_params(num_signal, channels, sr, ext, max_db_size)
         blockers = self.check_name(project, name) + input_problems + params + tools_problems()
@@ -190,9 +197,11 @@ class DatasetService:
             material = material_problems(survey, ext)
             findings += [Finding('blocker', text) for text in material]
             if not material and not params:
+                target = {'num_signal': num_signal, 'channels': channels, 'sr': sr, 'lazy': lazy,
+                          'example_s': example_seconds(num_signal, sr)}
                 findings += examine(survey, output=self.output_path(project, name or 'dataset'),
-                                    num_signal=num_signal, channels=channels, sr=sr, lazy=lazy,
-                                    max_db_size=max_db_size, dyndb=dyndb, example_s=example_seconds(num_signal, sr))
+                                    max_db_size=max_db_size, dyndb=dyndb, **target)
+                findings += checks(survey, **target) if checks else []
         order = ('blocker', 'warning', 'info')
         return sorted(findings, key=lambda f: order.index(f.severity))
 

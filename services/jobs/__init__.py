@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from services import access
 from services.access import Action, Actor
-from services.jobs.engine import ACTIVE, CANCEL_GRACE_S, FINISHED, REPO_ROOT, JobService, JobState
+from services.jobs.engine import ACTIVE, CANCEL_GRACE_S, FINISHED, REPO_ROOT, JobService
 from services.jobs.host import job_folder, write_control
 from services.jobs.queue import slots_of
+from services.jobs.state import JobState
 from services.store import Job
 
 __all__ = ['ACTIVE', 'CANCEL_GRACE_S', 'FINISHED', 'REPO_ROOT', 'JobService', 'JobState', 'JobView', 'Jobs',

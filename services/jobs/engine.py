@@ -14,43 +14,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 from services.events import Bus, JobLog, JobsChanged
+from services.hookspecs import JobKind
 from services.jobs import host
 from services.jobs.host import folder_of, job_folder, write_control
 from services.jobs.queue import queue_key, slots_of
+from services.jobs.state import Describer, FinishHandler, JobState
 from services.store import Job, Project, db, now
 
 ACTIVE = ('queued', 'running', 'paused')
 CANCEL_GRACE_S = 15.0
 FINISHED = ('done', 'failed', 'interrupted', 'cancelled')
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class JobState:
-    """What the UI shows about one job; refreshed by `JobService.poll`."""
-    id: int
-    kind: str
-    title: str
-    status: str
-    command: str = ''
-    progress: float | None = None  # 0..1, None when the total is unknown
-    detail: str = ''
-    eta_s: float | None = None
-    message: str = ''
-    last: dict = field(default_factory=dict)  # every progress key seen so far, latest value
-    started: float | None = None
-    project_id: int | None = None
-
-
-FinishHandler = Callable[[Job], None]
-Describer = Callable[[JobState], None]
 
 
 def _locked(method):
@@ -82,14 +61,21 @@ class JobService:
         self._cancel_deadline: dict[int, float] = {}
         self._on_finish: dict[str, list[FinishHandler]] = {}
         self._describers: dict[str, Describer] = {}
+        self._parsers: dict[str, str] = {}  # kind → 'module:function' the runner imports to read its console
         self.version = 0  # bumps whenever a state changes, so views can skip redraws
 
     # ---- public API -------------------------------------------------------------------------
-    def on_finish(self, kind: str, handler: FinishHandler) -> None:
-        self._on_finish.setdefault(kind, []).append(handler)
-
-    def describe_with(self, kind: str, describer: Describer) -> None:
-        self._describers[kind] = describer
+    def register(self, kind: JobKind) -> None:
+        """Handle a kind of job as its area (or a plugin) declared it: its console parser, describer, finish
+        hook and whether its worker pauses itself."""
+        if kind.parse is not None:
+            self._parsers[kind.name] = f'{kind.parse.__module__}:{kind.parse.__qualname__}'
+        if kind.describe is not None:
+            self._describers[kind.name] = kind.describe
+        if kind.on_finish is not None:
+            self._on_finish.setdefault(kind.name, []).append(kind.on_finish)
+        if kind.cooperative:
+            self.cooperative.add(kind.name)
 
     @_locked
     def submit(self, kind: str, title: str, argv: list[str], *, command: str = '',
@@ -106,8 +92,8 @@ class JobService:
             folder = folder_of(self.root, job.id)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / 'job.json').write_text(json.dumps({
-                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'stdin': stdin, 'stall_s': stall_s,
-                'env': env or {}}))
+                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'parser': self._parsers.get(kind, ''),
+                'stdin': stdin, 'stall_s': stall_s, 'env': env or {}}))
             job.folder = str(folder)
             job.save()
         self._track(job)

@@ -8,9 +8,10 @@ first. Gin is code: extra bindings and custom configs can import and call Python
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from services import access, formatting
+from services import access
 from services.access import Action, Actor
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt
@@ -23,7 +24,6 @@ from services.training.templates import TemplateError, TemplateService
 from services.training.tensorboard import LogFolder, TensorBoardError, TensorBoardService
 from services.training.views import (
     AttemptView,
-    AudioExample,
     AudioValidation,
     BoardView,
     CheckpointView,
@@ -41,6 +41,8 @@ __all__ = ['CODE_WARNING', 'MODEL_VALUES', 'RAVE_LR', 'RAVE_LR_DIS', 'AttemptVie
            'gin_text', 'model_values']
 
 
+STALL_S = 600.0  # a running run without a step for this long raises an alert
+
 class CodeNotConfirmed(access.Forbidden):
     """Gin code would run without the user having confirmed that it runs Python on this machine."""
 
@@ -53,8 +55,10 @@ class Training:
     """The training area as the acting user may see and steer it."""
 
     def __init__(self, engine: TrainingService, templates: TemplateService, status: ConfigStatus,
-                 tensorboard: TensorBoardService, settings: SettingsService, actor: Actor) -> None:
+                 tensorboard: TensorBoardService, settings: SettingsService, actor: Actor,
+                 alerts: Callable[..., list] | None = None) -> None:
         self._engine, self._templates, self._status = engine, templates, status
+        self._alerts = alerts or (lambda steps, values, **context: [])  # every plugin's run alerts
         self._tensorboard, self._settings = tensorboard, settings
         self.actor = actor
         self._project_of: dict[int, int] = {}  # run id -> its project, for the checks of live updates
@@ -82,6 +86,15 @@ class Training:
     def attempts(self, run_id: int) -> list[AttemptView]:
         row = self._run(run_id, Action.READ)
         return [AttemptView.of(a) for a in self._engine.attempts(row)] if row is not None else []
+
+    def health(self, series: MetricsView, current_step: int) -> list[metrics.Alert]:
+        """What the run alerts — the studio's own and installed plugins' — say about a run's metrics."""
+        return self._alerts(series.steps, series.values, running=False, current_step=current_step)
+
+    @staticmethod
+    def stall(last_time: float | None, running: bool, now: float) -> list[metrics.Alert]:
+        """An alert when a running run has made no step for STALL_S seconds."""
+        return metrics.alerts({}, {}, running=running, last_time=last_time, now=now, stall_s=STALL_S)
 
     def metrics(self, run_id: int) -> MetricsView:
         """The run's metrics now (a finished run's files are read once, on the first call)."""
@@ -332,23 +345,9 @@ class Training:
         root = self.run_root(run_id)
         if row is None or not root:
             return []
-        spec, data_dir = spec_of(row), self._tensorboard.data_dir
-        found = []
-        for version in sorted(Path(root).glob('version_*'), key=lambda p: int(p.name.split('_')[-1])):
-            cache = data_dir / 'cache' / 'run_audio' / f'run_{row.id}' / version.name
-            index = self._tensorboard.audio_previews(version, spec.channels, spec.n_signal, cache)
-            found += [(version.name, v) for v in index['validations']]
+        spec = spec_of(row)
         steps = list(self._engine.metrics(row).steps.get('val/validation', []))
-        out = []
-        for i, (version, entry) in enumerate(found):
-            step = f' · step {formatting.count(steps[i])}' if len(steps) == len(found) else ''
-            label = f'#{i + 1}{step}' + (f' ({version})' if version != 'version_0' else '')
-            examples = tuple(AudioExample(_relative(e['input'], data_dir),
-                                          _relative(e['reconstruction'], data_dir),
-                                          e['input_envelope'], e['reconstruction_envelope'], e['seconds'])
-                             for e in entry['examples'])
-            out.append(AudioValidation(label, version, entry['sr'], examples))
-        return out
+        return self._tensorboard.validations(Path(root), f'run_{row.id}', spec.channels, spec.n_signal, steps)
 
     # ---- internals -------------------------------------------------------------------------------
     def _project(self, project_id: int, action: Action) -> Project:
@@ -390,6 +389,3 @@ class Training:
                          tuple(row.configs or ()),
                          spec_of(row).max_steps)
 
-
-def _relative(path: str, data_dir: Path) -> str:
-    return Path(path).resolve().relative_to(data_dir).as_posix()

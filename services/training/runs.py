@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from services import formatting
+from services import formatting, progress
 from services.events import JobsChanged, RunChanged, RunMetrics
+from services.hookspecs import JobKind
 from services.jobs import FINISHED, JobService, JobState
 from services.projects import ProjectService
 from services.settings import SettingsService
@@ -39,9 +40,11 @@ class TrainingService:
         # run id -> checkpoint lines of the worker already indexed
         self._checkpoints_seen: dict[int, int] = {}
         self.gpus = run_control.visible_gpus  # () -> GPU indices on this machine
-        jobs.cooperative.add('train')  # the worker pauses itself between steps (control.json)
-        jobs.describe_with('train', self._describe)
-        jobs.on_finish('train', self._finished)
+
+    def job_kinds(self) -> list[JobKind]:
+        """Training: its worker pauses itself between steps (control.json) instead of being frozen."""
+        return [JobKind('train', parse=progress.parse_train, describe=self._describe, on_finish=self._finished,
+                        cooperative=True)]
 
     # ---- queries ------------------------------------------------------------------------------
     def list(self, project: Project) -> list[Run]:

@@ -126,11 +126,6 @@ class TemplateService:
         self._write(project, index)
         return self.template(project, name)
 
-    def delete_template(self, project: Project, name: str) -> None:
-        index = self._index(project)
-        index['templates'].pop(name, None)
-        self._write(project, index)
-
     # ---- storage ---------------------------------------------------------------------------------
     def folder(self, project: Project) -> Path:
         return self.projects.folder(project, 'configs')

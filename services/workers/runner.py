@@ -45,7 +45,7 @@ class Host:
         self.spec = json.loads((folder / 'job.json').read_text())
         self.log = open(folder / 'log.txt', 'ab', buffering=0)  # noqa: SIM115 (open for the host's life)
         self.progress = open(folder / 'progress.jsonl', 'a', buffering=1)  # noqa: SIM115
-        self.parse = parser_for(self.spec.get('kind', ''))
+        self.parse = parser_for(self.spec.get('kind', ''), self.spec.get('parser', ''))
         self.reason = ''
         self.cancelled = False
         self.last_output = time.monotonic()
