@@ -44,7 +44,7 @@ async def test_custom_config_is_checked_then_listed(user: User, gin_cache) -> No
     user.find(marker='config-save').click()
     # asked once, before gin reads it
     await user.should_see('Checking this config runs its Python on this machine')
-    user.find(marker='code-confirm').click()
+    user.find(marker='code-yes').click()
     await see(user, 'Not saved')
     message = texts(user, 'config-message')
     assert 'not_a_parameter' in message and 'your config line' in message

@@ -78,6 +78,6 @@ async def test_log_folder_manager_page_deletes_an_old_version_after_asking(user:
     await user.should_see(marker=f'logdir-{rave_run.name}-version_1')
     user.find(marker=f'delete-{rave_run.name}-version_1').click()
     await user.should_see('Delete ' + rave_run.name + '/version_1?')
-    user.find(marker='confirm-delete').click()
+    user.find(marker='delete-logs-yes').click()
     await user.should_see('1 version folder(s)')
     assert not (copy / 'version_1').exists() and (copy / 'version_0').exists()

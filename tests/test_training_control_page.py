@@ -109,7 +109,7 @@ async def test_recovery_setting_is_saved_from_the_run_page(user: User, rave_db: 
         await until(lambda: spec_of(studio.training.get(run.id)).recover == 3, 5, message='no the setting')
         click(user, 'cancel-run')
         await user.should_see('It leaves the queue and does not start.')
-        click(user, 'cancel-confirm')
+        click(user, 'cancel-run-yes')
         await until(lambda: Job.get_by_id(run.job_id).status == 'cancelled', 30, message='no cancelled')
         assert studio.training.get(run.id).job_id == run.job_id  # a cancel is not a crash: no recovery
     finally:

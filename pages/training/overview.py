@@ -7,6 +7,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
+from components import cards
 from components.job_console import JobConsole
 from components.status import status_chip
 from pages.training import run_controls, run_monitor
@@ -140,14 +141,9 @@ def run_page(training: Training, jobs: Jobs, system: System, events: Subscriber,
 
 # ---- list -------------------------------------------------------------------------------------------
 def _empty_state() -> None:
-    with ui.card().classes(theme.CARD + ' items-center text-center gap-3 py-12').mark('empty'):
-        ui.icon('model_training', color='primary').classes('text-6xl opacity-80')
-        ui.label('No training runs yet').classes('text-xl font-semibold')
-        ui.label(ABOUT).classes('max-w-xl text-sm text-gray-600 dark:text-gray-300')
-        ui.label('Try v2_small for a first model; on a CPU expect a few steps per second at most.') \
-            .classes(theme.HINT + ' max-w-xl')
-        ui.button('New training', icon='add', on_click=lambda: ui.navigate.to('/training/new')) \
-            .props('unelevated color=primary').classes('mt-2')
+    cards.empty_state('model_training', 'No training runs yet', ABOUT,
+                      [cards.Action('New training', 'add', '/training/new')],
+                      hint='Try v2_small for a first model; on a CPU expect a few steps per second at most.')
 
 
 def _queued_training(jobs: Jobs, job_id: int) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 from nicegui import ui
 
 from app import theme
+from components import cards
 from components.status import status_chip
 from services.access import Forbidden
 from services.jobs import Jobs
@@ -210,24 +211,13 @@ def _stop(training: Training, run: RunView) -> None:
         ui.notify('Stopping: a checkpoint is saved after the current step.', type='info')
 
 
-def _confirm_cancel(training: Training, run: RunView) -> None:
-    with ui.dialog() as dialog, ui.card().classes('w-[420px] gap-3'):
-        ui.label(f'Cancel {run.name}?').classes(theme.SECTION)
-        if run.status == 'queued':
-            ui.label('It leaves the queue and does not start.').classes('text-sm')
-        else:
-            ui.label('The process ends now without saving: training since the last checkpoint is lost. '
-                     'Use "Stop & save checkpoint" to keep it.').classes('text-sm')
-
-        def confirm() -> None:
-            _do(training.cancel, run.id)
-            dialog.close()
-
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Keep training', on_click=dialog.close).props('flat')
-            ui.button('Cancel run', icon='close', on_click=confirm).props('unelevated color=negative') \
-                .mark('cancel-confirm')
-    dialog.open()
+async def _confirm_cancel(training: Training, run: RunView) -> None:
+    text = ('It leaves the queue and does not start.' if run.status == 'queued' else
+            'The process ends now without saving: training since the last checkpoint is lost. Use "Stop & save '
+            'checkpoint" to keep it.')
+    if await cards.confirm(f'Cancel {run.name}?', text, yes='Cancel run', no='Keep training', icon='close',
+                           mark='cancel-run'):
+        _do(training.cancel, run.id)
 
 
 def _do(action, *args) -> bool:

@@ -9,6 +9,7 @@ from nicegui import run as background
 from nicegui import ui
 
 from app import theme
+from components import cards
 from services import formatting
 from services.projects import ProjectView
 from services.training import BoardView, LogFolder, RunView, TensorBoardError, Training
@@ -136,25 +137,16 @@ def _folders(training: Training, project: ProjectView, frame: _Embedded, refresh
                             .mark(f'delete-{row.run}-{row.version}')
 
 
-def _confirm_delete(training: Training, project: ProjectView, row: LogFolder, refresh) -> None:
-    with ui.dialog() as dialog, ui.card().classes('w-[460px] gap-3'):
-        ui.label(f'Delete {row.run}/{row.version}?').classes(theme.SECTION)
-        ui.label(f'This removes the folder {row.path} ({formatting.size(row.size)}): its TensorBoard logs and '
-                 'every checkpoint in it. Runs resumed later live in other version folders and stay.') \
-            .classes('text-sm')
-
-        def go() -> None:
-            try:
-                training.delete_log_folder(project.id, row.path)
-            except (TensorBoardError, OSError, PermissionError) as e:
-                ui.notify(str(e), type='negative')
-                return
-            dialog.close()
-            ui.notify(f'Deleted {row.run}/{row.version}.', type='positive')
-            refresh()
-
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Keep it', on_click=dialog.close).props('flat')
-            ui.button('Delete', icon='delete',
-                      on_click=go).props('unelevated color=negative').mark('confirm-delete')
-    dialog.open()
+async def _confirm_delete(training: Training, project: ProjectView, row: LogFolder, refresh) -> None:
+    text = (f'This removes the folder {row.path} ({formatting.size(row.size)}): its TensorBoard logs and every '
+            'checkpoint in it. Runs resumed later live in other version folders and stay.')
+    if not await cards.confirm(f'Delete {row.run}/{row.version}?', text, yes='Delete', no='Keep it',
+                               mark='delete-logs'):
+        return
+    try:
+        training.delete_log_folder(project.id, row.path)
+    except (TensorBoardError, OSError, PermissionError) as e:
+        ui.notify(str(e), type='negative')
+        return
+    ui.notify(f'Deleted {row.run}/{row.version}.', type='positive')
+    refresh()
