@@ -10,8 +10,8 @@ from services.jobs import Jobs
 from services.projects import ProjectOverview, Projects, ProjectView
 from services.system import System, SystemFigures
 
-START = [  # (label, hint, icon, target)
-    ('New dataset', 'Turn a folder of audio into a RAVE dataset', 'library_add', '/datasets'),
+START = [  # (label, hint, icon, target): each opens the form it names, one click for one intent
+    ('New dataset', 'Turn a folder of audio into a RAVE dataset', 'library_add', '/datasets?new'),
     ('New training', 'Teach a model your sounds', 'model_training', '/training/new'),
     ('Export a model', 'Make a .ts file for nn~ and the Explorer', 'ios_share', '/export'),
     ('Explore', 'Hear how a model rebuilds your audio', 'graphic_eq', '/explorer'),
@@ -136,7 +136,7 @@ def _start() -> None:
         for label, hint, icon, target in START:
             with ui.link(target=target).classes('w-full flex items-center gap-3 no-wrap no-underline text-inherit '
                                                 'rounded-lg px-2 py-1 hover:bg-primary/10') \
-                    .mark(f'start-{target.strip("/")}'):
+                    .mark(f'start-{target.strip("/").split("?")[0]}'):
                 ui.icon(icon, color='primary').classes('text-xl')
                 with ui.column().classes('gap-0'):
                     ui.label(label).classes('text-sm font-medium')
@@ -167,7 +167,7 @@ def _recent_datasets(overview: ProjectOverview) -> None:
     with _card('Recent datasets', 'library_music').mark('recent-datasets'):
         if not overview.datasets:
             _empty('No dataset yet. A dataset is your audio, cut and packed by RAVE\'s preprocess into an LMDB '
-                   'folder that training reads.', 'New dataset', '/datasets')
+                   'folder that training reads.', 'New dataset', '/datasets?new')
         for d in overview.datasets:
             with ui.link(target=f'/datasets/{d.id}').classes(_ROW):
                 ui.label(d.name).classes('font-medium grow truncate')
