@@ -12,11 +12,12 @@ import time
 import uuid
 from pathlib import Path
 
-from services.datasets import lmdb_reader, sources
+from services.datasets import content, lmdb_reader, sources
 from services.datasets.doctor import (
     MAX_NUM_SIGNAL,
     MIN_NUM_SIGNAL,
     SAMPLING_RATES,
+    content_findings,
     examine,
     material_problems,
     parameter_problems,
@@ -194,6 +195,7 @@ class DatasetService:
                 findings += examine(survey, output=self.output_path(project, name or 'dataset'),
                                     num_signal=num_signal, channels=channels, sr=sr, lazy=lazy,
                                     max_db_size=max_db_size, dyndb=dyndb, example_s=example_seconds(num_signal, sr))
+                findings += content_findings(*content.scan(survey.files))
         order = ('blocker', 'warning', 'info')
         return sorted(findings, key=lambda f: order.index(f.severity))
 
