@@ -9,6 +9,7 @@ from pages import BUILTIN_PLUGINS
 from services.access import Actor
 from services.datasets import Datasets
 from services.events import Bus, Subscriber, SystemSample
+from services.example import Example, ExampleService
 from services.files import FilePolicy
 from services.jobs import Jobs
 from services.plugins import PluginManager, Plugins, disabled_plugins
@@ -60,6 +61,7 @@ class Studio:
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
+        self.example = ExampleService(self.projects, self.datasets, self.training, self.exports, self.bus)
         self._last_monitor = 0.0
         self.bridge: Subscriber | None = None  # set by app.main.build
 
@@ -70,7 +72,7 @@ class Studio:
                        datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor),
                        models=Models(self.exports, self.inference, self.files, actor),
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
-                       settings=Settings(self.settings, self.jobs, actor))
+                       settings=Settings(self.settings, self.jobs, actor), example=Example(self.example, actor))
 
     def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
         """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""
@@ -80,6 +82,7 @@ class Studio:
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""
         self.jobs.reconcile()
+        self.example.advance()  # an example project whose stage ended while the studio was down goes on
 
     def poll(self) -> None:
         """The one global poller tick: job state and metrics, then system figures every 2 s."""

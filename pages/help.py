@@ -1,9 +1,19 @@
-"""Help: the pipeline, RAVE's parameters in plain words, where files live, and the command line."""
+"""Help: the pipeline, RAVE's parameters in plain words, where files live and the command line; the user guide
+and the FAQ (docs/*.md) with search; the keyboard shortcuts, generated from their registry; the tour and the
+example project."""
 from __future__ import annotations
 
 from nicegui import ui
 
 from app import theme
+from components import shortcuts
+from components.docs_view import FaqView, GuideView, results
+from components.shortcuts import mark_search
+from components.tour import start_example
+from services import docs
+from services.docs import Hit
+from services.example import Example
+from services.projects import Projects
 from services.settings import Settings
 
 PIPELINE = [  # (area, icon, what happens there)
@@ -58,11 +68,76 @@ rave-studio --port 9000 --no-browser
 ./studio.sh test               # set up what is missing, then run the test suite"""
 
 
-def create(settings: Settings) -> None:
-    with ui.column().classes('gap-0'):
-        ui.label('Help').classes(theme.TITLE)
-        ui.label('How RAVE Studio is organised, and what the knobs mean.').classes(theme.SUBTITLE)
+TABS = {'overview': 'Overview', 'guide': 'User guide', 'faq': 'FAQ', 'keyboard': 'Keyboard shortcuts'}
+MOUSE = (('menu', 'top left: shows or folds the navigation'),
+         ('keyboard', 'top right: this list of shortcuts'),
+         ('dark_mode', 'top right: light or dark theme; the choice is remembered'),
+         ('work_history', 'top right: every running job, with its progress and controls'))
 
+
+def create(settings: Settings, example: Example, projects: Projects) -> None:
+    """Help: the overview, the user guide and the FAQ (searchable; `?doc=<chapter>`, `?faq=<question>` open
+    one), the keyboard shortcuts from their registry, the tour and the example project."""
+    asked = ui.context.client.request.query_params
+    with ui.row().classes('w-full items-end gap-2'):
+        with ui.column().classes('gap-0 grow'):
+            ui.label('Help').classes(theme.TITLE)
+            ui.label('How RAVE Studio is organised, what the knobs mean, and answers to what RAVE users ask.') \
+                .classes(theme.SUBTITLE)
+        ui.button('Take the tour', icon='tour', on_click=lambda: ui.navigate.to('/help?tour')) \
+            .props('outline no-caps color=primary').mark('take-tour')
+        ui.button('Try the example', icon='science', on_click=lambda: start_example(example, projects)) \
+            .props('unelevated no-caps color=primary').mark('try-example')
+    search = mark_search(ui.input(placeholder='Search the guide and the FAQ').props('outlined dense clearable')
+                         .classes('w-full max-w-2xl').mark('help-search'))
+    search.props['aria-label'] = 'Search the guide and the FAQ'
+    with search.add_slot('prepend'):
+        ui.icon('search')
+    with search.add_slot('append'):
+        ui.html('<kbd>/</kbd>', sanitize=False).tooltip('Press / to search')
+    found = ui.column().classes('w-full max-w-2xl gap-1').mark('hits')
+    with ui.tabs().props('align=left inline-label no-caps').classes('w-full') as tabs:
+        tab = {key: ui.tab(label).mark(f'tab-{key}') for key, label in TABS.items()}
+    first = 'faq' if 'faq' in asked else 'guide' if 'doc' in asked else 'overview'
+    with ui.tab_panels(tabs, value=tab[first]).classes('w-full bg-transparent').props('keep-alive animated=false'):
+        with ui.tab_panel(tab['overview']).classes('p-0 gap-4'):
+            _overview(settings)
+        with ui.tab_panel(tab['guide']).classes('p-0'), _card('User guide', 'menu_book'):
+            guide = GuideView(docs.guide())
+        with ui.tab_panel(tab['faq']).classes('p-0'), _card('Frequently asked questions', 'quiz'):
+            faq = FaqView(docs.faq())
+        with ui.tab_panel(tab['keyboard']).classes('p-0'), _card('Keyboard shortcuts', 'keyboard'):
+            shortcuts.table()
+            ui.separator()
+            for icon, what in MOUSE:
+                with ui.row().classes('items-center gap-3 text-sm no-wrap'):
+                    ui.icon(icon).classes('text-base w-24 text-center')
+                    ui.label(what)
+
+    def pick(hit: Hit) -> None:
+        anchor = hit.section.anchor if hit.section else None
+        if hit.chapter.slug == docs.FAQ:
+            tabs.set_value(tab['faq'])
+            faq.show(anchor)
+        else:
+            tabs.set_value(tab['guide'])
+            guide.show(hit.chapter.slug, anchor)
+
+    def searched() -> None:
+        query = (search.value or '').strip()
+        found.clear()
+        if query:
+            with found:
+                results(docs.search(query), query, pick)
+
+    search.on_value_change(searched)
+    if 'doc' in asked:
+        guide.show(asked['doc'])
+    if 'faq' in asked:
+        faq.show(asked['faq'])
+
+
+def _overview(settings: Settings) -> None:
     with _card('The pipeline', 'route'):
         with ui.grid().classes('w-full gap-3 grid-cols-1 sm:grid-cols-2 xl:grid-cols-4'):
             for number, (area, icon, text) in enumerate(PIPELINE, start=1):
@@ -91,20 +166,6 @@ def create(settings: Settings) -> None:
             ui.code(CLI, language='bash').classes('w-full text-xs')
             ui.markdown('`--share` asks for an admin password the first time and stores it hashed; '
                         '`--native` needs a desktop session (pywebview).').classes(theme.HINT)
-
-    with _card('Keyboard and mouse', 'keyboard'):
-        for key, icon, what in (('Esc', '', 'closes a dialog'), ('Enter', '', 'confirms the focused button or field'),
-                                ('', 'menu', 'top left: shows or folds the navigation'),
-                                ('', 'dark_mode', 'top right: light or dark theme; the choice is remembered'),
-                                ('', 'work_history', 'top right: every running job, with its progress and controls')):
-            with ui.row().classes('items-center gap-3 text-sm no-wrap'):
-                with ui.element('div').classes('px-2 py-0.5 rounded border border-gray-300 dark:border-gray-700 '
-                                               'font-mono text-xs w-16 shrink-0 flex justify-center'):
-                    if icon:
-                        ui.icon(icon).classes('text-base')
-                    else:
-                        ui.label(key)
-                ui.label(what)
 
 
 def _card(title: str, icon: str) -> ui.card:

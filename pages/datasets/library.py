@@ -11,6 +11,7 @@ from pathlib import Path
 from nicegui import events, run, ui
 
 from app import theme
+from components.shortcuts import mark_search
 from components.status import fmt_bytes, fmt_duration, status_chip
 from pages.datasets.progress import reporter
 from services.datasets import DatasetError, Datasets, DatasetView, UploadRefused
@@ -28,12 +29,14 @@ WIDE_ONLY = 'max-lg:hidden'  # not Quasar's .hidden, whose !important beats lg:b
 
 
 def library(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectView) -> None:
-    """Search, filters and sort on top; one row per dataset below (click: its page); "/" focuses search."""
+    """Search, filters and sort on top; one row per dataset below (click: its page); "/" focuses search (the
+    frame's shortcut)."""
     state = {'text': '', 'tags': [], 'sr': None, 'channels': None, 'sort': 'created', 'desc': True}
     with ui.column().classes('w-full gap-3').mark('library') as container:
         with ui.row().classes('w-full items-center gap-2'):
-            search = ui.input(placeholder='Search name, tag or folder').props('outlined dense clearable') \
-                .classes('grow min-w-[11rem]').mark('search')
+            search = mark_search(ui.input(placeholder='Search name, tag or folder')
+                                 .props('outlined dense clearable').classes('grow min-w-[11rem]').mark('search'))
+            search.props['aria-label'] = 'Search name, tag or folder'
             with search.add_slot('prepend'):
                 ui.icon('search')
             with search.add_slot('append'):
@@ -52,7 +55,6 @@ def library(datasets: Datasets, jobs: Jobs, events: Subscriber, project: Project
             ui.button('Import archive', icon='unarchive', on_click=lambda: import_dialog(datasets, project)) \
                 .props('flat color=primary no-caps').mark('import-archive').tooltip('Import dataset archive')
         rows_slot = ui.column().classes('w-full gap-0')
-    ui.keyboard(on_key=lambda e: _focus_search(e, search))
 
     def _apply(key: str, value) -> None:
         state[key] = value or ([] if key == 'tags' else '' if key == 'text' else None)
@@ -213,8 +215,3 @@ def _show_progress(bar: ui.linear_progress, job: JobView | None) -> None:
     else:
         bar.props(remove='indeterminate')
         bar.set_value(job.progress)
-
-
-def _focus_search(e: events.KeyEventArguments, search: ui.input) -> None:
-    if e.action.keydown and e.key == '/':
-        search.run_method('focus')
