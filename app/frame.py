@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
-from app import theme
+from app import auth, theme
 from app.studio import Studio
 from components import shortcuts
 from components.icon_button import icon_button
@@ -48,10 +48,7 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         jobs_panel(session.jobs, session.events)
         icon_button('keyboard', 'Keyboard shortcuts (?)', lambda: sheet.open()).mark('shortcuts')
         icon_button('dark_mode', 'Light / dark theme', lambda: dark.set_value(not dark.value)).mark('theme')
-        if app.storage.user.get('user'):
-            with ui.button(icon='account_circle').props('flat round dense'), ui.menu():
-                ui.menu_item(f'Signed in as {app.storage.user["user"]}').props('disable')
-                ui.menu_item('Sign out', on_click=_logout)
+        auth.account_menu()
 
     # below 1100 px the drawer shrinks to icons (mini) so 800 px screens keep their width for content
     with ui.left_drawer(value=True, bordered=True) \
@@ -135,8 +132,3 @@ def _project_switcher(session: Session, project: ProjectView) -> None:
         ui.button(icon='tune', on_click=lambda: ui.navigate.to('/projects')).props('flat round dense size=sm') \
             .tooltip('Manage projects')
     session.events.on(ProjectsChanged, changed)
-
-
-def _logout() -> None:
-    app.storage.user.clear()
-    ui.navigate.to('/login')
