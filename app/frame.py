@@ -129,6 +129,7 @@ def _project_switcher(session: Session, project: ProjectView) -> None:
         select = ui.select(names(), value=project.id, on_change=switch) \
             .props('dense borderless options-dense').classes('min-w-[140px] font-medium') \
             .tooltip('Current project').mark('project-switcher')
+        select.props['aria-label'] = 'Current project'
         ui.button(icon='tune', on_click=lambda: ui.navigate.to('/projects')).props('flat round dense size=sm') \
             .tooltip('Manage projects')
     session.events.on(ProjectsChanged, changed)

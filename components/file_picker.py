@@ -27,7 +27,9 @@ def source_browser(datasets: Datasets, project_id: int, on_add: Callable[[str], 
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
             root = ui.select({str(r): label for r, label in places.items()}, value=str(roots[0]),
                              label='Browsable folder', on_change=lambda e: e.value and _go(Path(e.value))) \
-                .props('dense outlined options-dense').classes('w-56 shrink-0').mark('root')
+                .props('dense outlined options-dense').classes('w-56 shrink-0') \
+                .tooltip('Where the browser starts: the data folder, your home folder or a folder from Settings') \
+                .mark('root')
             root.set_visibility(len(roots) > 1)
             up = icon_button('arrow_upward', 'Up one folder', lambda: _go(here['path'].parent)).mark('up')
             crumbs = ui.label().classes(f'{theme.MONO} break-all grow min-w-0 text-gray-600 dark:text-gray-300')

@@ -91,6 +91,7 @@ def create(settings: Settings, example: Example, projects: Projects) -> None:
     search = mark_search(ui.input(placeholder='Search the guide and the FAQ').props('outlined dense clearable')
                          .classes('w-full max-w-2xl').mark('help-search'))
     search.props['aria-label'] = 'Search the guide and the FAQ'
+    search.tooltip('Every word must appear; press / to come here from anywhere on the page')
     with search.add_slot('prepend'):
         ui.icon('search')
     with search.add_slot('append'):

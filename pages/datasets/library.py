@@ -37,19 +37,21 @@ def library(datasets: Datasets, jobs: Jobs, events: Subscriber, project: Project
             search = mark_search(ui.input(placeholder='Search name, tag or folder')
                                  .props('outlined dense clearable').classes('grow min-w-[11rem]').mark('search'))
             search.props['aria-label'] = 'Search name, tag or folder'
+            search.tooltip('Press / to come here from anywhere on the page')
             with search.add_slot('prepend'):
                 ui.icon('search')
             with search.add_slot('append'):
                 ui.label('/').classes('kbd text-xs rounded px-1.5 border border-gray-300 dark:border-gray-600 '
                                       'text-gray-500').tooltip('Press / to search')
             tags = ui.select([], multiple=True, label='Tags', clearable=True).props('outlined dense use-chips') \
-                .classes('w-40').mark('filter-tags')
+                .classes('w-40').tooltip('Only datasets with every chosen tag').mark('filter-tags')
             sr = ui.select({}, label='Sample rate', clearable=True).props('outlined dense').classes('w-36') \
-                .mark('filter-sr')
+                .tooltip('Only datasets at this sampling rate').mark('filter-sr')
             channels = ui.select({1: 'Mono', 2: 'Stereo'}, label='Channels', clearable=True) \
-                .props('outlined dense').classes('w-32').mark('filter-channels')
+                .props('outlined dense').classes('w-32').tooltip('Only mono or only stereo datasets') \
+                .mark('filter-channels')
             sort = ui.select(SORT_LABELS, value='created', label='Sort by').props('outlined dense') \
-                .classes('w-32').mark('sort')
+                .classes('w-32').tooltip('The order of the list; the arrow beside it turns it round').mark('sort')
             direction = ui.button(icon='south', on_click=lambda: _flip()).props('flat round dense') \
                 .tooltip('Newest / largest first').mark('sort-direction')
             ui.button('Import archive', icon='unarchive', on_click=lambda: import_dialog(datasets, project)) \

@@ -226,6 +226,7 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
         with ui.column().classes('gap-1'):
             p['channels'] = ui.toggle({1: 'Mono', 2: 'Stereo'}, value=1).props('no-caps unelevated') \
                 .mark('channels')
+            p['channels'].props['aria-label'] = 'Channels'
             ui.label('Mono keeps the first channel of stereo files; stereo copies mono files to both sides.') \
                 .classes(theme.HINT)
         with ui.column().classes('gap-1'):
