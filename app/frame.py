@@ -130,6 +130,5 @@ def _project_switcher(session: Session, project: ProjectView) -> None:
             .props('dense borderless options-dense').classes('min-w-[140px] font-medium') \
             .tooltip('Current project').mark('project-switcher')
         select.props['aria-label'] = 'Current project'
-        ui.button(icon='tune', on_click=lambda: ui.navigate.to('/projects')).props('flat round dense size=sm') \
-            .tooltip('Manage projects')
+        icon_button('tune', 'Manage projects', lambda: ui.navigate.to('/projects'), props='flat round dense size=sm')
     session.events.on(ProjectsChanged, changed)

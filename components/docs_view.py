@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from services.docs import Chapter, Hit
+from services.docs import Chapter, Hit, for_help
 
 PROSE = 'w-full text-sm leading-relaxed max-w-3xl'
 
@@ -32,11 +32,11 @@ class GuideView:
         with self.page:
             ui.label(chapter.title).classes('text-xl font-semibold').props('role=heading aria-level=2')
             if chapter.intro:
-                ui.markdown(chapter.intro).classes(PROSE)
+                ui.markdown(for_help(chapter.intro)).classes(PROSE)
             for section in chapter.sections:
                 ui.label(section.title).classes('text-base font-semibold mt-2') \
                     .props(f'id=guide-{chapter.slug}-{section.anchor} role=heading aria-level=3')
-                ui.markdown(section.body).classes(PROSE)
+                ui.markdown(for_help(section.body)).classes(PROSE)
         if anchor:
             scroll_to(f'guide-{chapter.slug}-{anchor}')
 
@@ -48,12 +48,12 @@ class FaqView:
         self.answers: dict[str, ui.expansion] = {}
         with ui.column().classes('w-full gap-1').mark('faq'):
             if faq.intro:
-                ui.markdown(faq.intro).classes(PROSE + ' text-gray-600 dark:text-gray-300')
+                ui.markdown(for_help(faq.intro)).classes(PROSE + ' text-gray-600 dark:text-gray-300')
             for section in faq.sections:
                 with ui.expansion(section.title, icon='help_outline').classes('w-full') \
                         .props(f'id=faq-{section.anchor} header-class="font-medium"') \
                         .mark(f'faq-{section.anchor}') as answer:
-                    ui.markdown(section.body).classes(PROSE)
+                    ui.markdown(for_help(section.body)).classes(PROSE)
                 self.answers[section.anchor] = answer
 
     def show(self, anchor: str | None) -> None:
@@ -73,7 +73,8 @@ def results(hits: list[Hit], query: str, on_pick: Callable[[Hit], None]) -> None
     for hit in hits[:20]:
         with ui.column().classes('w-full gap-0 rounded-lg px-3 py-2 cursor-pointer hover:bg-primary/10') \
                 .on('click', lambda h=hit: on_pick(h)).props('role=link tabindex=0') \
-                .on('keydown.enter', lambda h=hit: on_pick(h)).mark('hit'):
+                .on('keydown.enter', lambda h=hit: on_pick(h)) \
+                .mark('hit', f'hit-{hit.chapter.slug}' + (f'-{hit.section.anchor}' if hit.section else '')):
             where = hit.chapter.title + (f' › {hit.section.title}' if hit.section else '')
             ui.label(where).classes('text-sm font-medium text-primary')
             ui.label(hit.snippet).classes('text-xs text-gray-600 dark:text-gray-300')

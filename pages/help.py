@@ -49,24 +49,6 @@ PARAMETERS = [  # (parameter, plain meaning)
                   'padding. Train with "causal" for the lowest latency.')),
 ]
 
-LAYOUT = """\
-studio.db              the database: projects, datasets, runs, exports, jobs, settings
-jobs/<id>/             one folder per job: log.txt, progress.jsonl, result.json
-projects/<project>/    the default home of a project
-    datasets/          RAVE LMDB folders (data.mdb, metadata.yaml)
-    runs/              RAVE run folders: <name>_<hash>/version_N/checkpoints/*.ckpt
-    exports/           exported .ts models
-    uploads/           audio uploaded through the browser
-backups/               project back-ups (.zip) written by Projects → Back up"""
-
-CLI = """\
-rave-studio                    # serve on 127.0.0.1 and open a browser tab
-rave-studio --native           # the same app in its own window
-rave-studio --share            # serve the local network; every page needs a login
-rave-studio --data-dir ~/rave  # keep database, jobs and projects in another folder
-rave-studio --port 9000 --no-browser
-./studio.sh test               # set up what is missing, then run the test suite"""
-
 
 TABS = {'overview': 'Overview', 'guide': 'User guide', 'faq': 'FAQ', 'keyboard': 'Keyboard shortcuts'}
 MOUSE = (('menu', 'top left: shows or folds the navigation'),
@@ -76,8 +58,8 @@ MOUSE = (('menu', 'top left: shows or folds the navigation'),
 
 
 def create(settings: Settings, example: Example, projects: Projects) -> None:
-    """Help: the overview, the user guide and the FAQ (searchable; `?doc=<chapter>`, `?faq=<question>` open
-    one), the keyboard shortcuts from their registry, the tour and the example project."""
+    """Help: the overview, the user guide and the FAQ (searchable; `?doc=<chapter>&section=<anchor>` and
+    `?faq=<question>` open one), the keyboard shortcuts from their registry, the tour and the example project."""
     asked = ui.context.client.request.query_params
     with ui.row().classes('w-full items-end gap-2'):
         with ui.column().classes('gap-0 grow'):
@@ -99,7 +81,7 @@ def create(settings: Settings, example: Example, projects: Projects) -> None:
     found = ui.column().classes('w-full max-w-2xl gap-1').mark('hits')
     with ui.tabs().props('align=left inline-label no-caps').classes('w-full') as tabs:
         tab = {key: ui.tab(label).mark(f'tab-{key}') for key, label in TABS.items()}
-    first = 'faq' if 'faq' in asked else 'guide' if 'doc' in asked else 'overview'
+    first = next((key for key in ('faq', 'doc', 'keyboard') if key in asked), 'overview').replace('doc', 'guide')
     with ui.tab_panels(tabs, value=tab[first]).classes('w-full bg-transparent').props('keep-alive animated=false'):
         with ui.tab_panel(tab['overview']).classes('p-0 gap-4'):
             _overview(settings)
@@ -133,7 +115,7 @@ def create(settings: Settings, example: Example, projects: Projects) -> None:
 
     search.on_value_change(searched)
     if 'doc' in asked:
-        guide.show(asked['doc'])
+        guide.show(asked['doc'], asked.get('section'))
     if 'faq' in asked:
         faq.show(asked['faq'])
 
@@ -157,16 +139,13 @@ def _overview(settings: Settings) -> None:
                 ui.label(name).classes('w-40 shrink-0 font-medium text-sm')
                 ui.label(meaning).classes('text-sm text-gray-600 dark:text-gray-300')
 
+    files, command_line = docs.chapter('files'), docs.chapter('command-line')
     with ui.grid().classes('w-full gap-4 grid-cols-1 2xl:grid-cols-2'):
         with _card('Where files live', 'folder'):
-            ui.label(f'Data folder: {settings.data_dir}').classes(theme.MONO + ' break-all')
-            ui.code(LAYOUT, language='text').classes('w-full text-xs')
-            ui.label('A project can also live elsewhere (chosen when you create it). Datasets and runs are plain '
-                     'RAVE folders: the rave command line reads them unchanged.').classes(theme.HINT)
+            ui.label(f'Data folder: {settings.data_dir}').classes(theme.MONO + ' break-all').mark('data-folder')
+            ui.markdown(docs.for_help(files.intro)).classes('w-full text-sm')
         with _card('Command line', 'terminal'):
-            ui.code(CLI, language='bash').classes('w-full text-xs')
-            ui.markdown('`--share` asks for an admin password the first time and stores it hashed; '
-                        '`--native` needs a desktop session (pywebview).').classes(theme.HINT)
+            ui.markdown(docs.for_help(command_line.sections[0].body)).classes('w-full text-sm')
 
 
 def _card(title: str, icon: str) -> ui.card:
