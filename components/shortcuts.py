@@ -118,7 +118,8 @@ def table() -> None:
 
 def sheet() -> ui.dialog:
     """The shortcut sheet ("?" opens it, Esc closes it)."""
-    with ui.dialog() as dialog, ui.card().classes('w-[520px] max-w-[95vw] gap-3 p-5').mark('shortcut-sheet'):
+    with ui.dialog() as dialog, ui.card().classes('w-[520px] max-w-[95vw] gap-3 p-5') \
+            .props('role=dialog aria-label="Keyboard shortcuts"').mark('shortcut-sheet'):
         with ui.row().classes('w-full items-center gap-2'):
             ui.icon('keyboard', color='primary').classes('text-2xl')
             ui.label('Keyboard shortcuts').classes('text-lg font-semibold grow')
