@@ -16,7 +16,6 @@ from services.events import ProjectsChanged
 from services.plugins import current_entry
 from services.projects import Projects, ProjectView
 from services.session import Session
-from services.store import Project
 
 
 def current_project(projects: Projects) -> ProjectView:
@@ -27,9 +26,8 @@ def current_project(projects: Projects) -> ProjectView:
 
 
 @contextmanager
-def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[Project]:
-    """The header, the drawer and the content column; yields the current project's row for the route wrapper
-    (which hands new-style builders a `ProjectView` of it, and pages not moved to the facades the row)."""
+def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[ProjectView]:
+    """The header, the drawer and the content column; yields the current project for the page builder."""
     ui.colors(**theme.COLORS)
     ui.add_css(theme.CSS)
     dark = ui.dark_mode().bind_value(app.storage.user, 'dark')

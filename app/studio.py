@@ -7,32 +7,30 @@ from pathlib import Path
 
 from pages import BUILTIN_PLUGINS
 from services.access import Actor
+from services.backup import Backups
 from services.datasets import Datasets
-from services.events import Bus, Subscriber, SystemSample
-from services.example import Example, ExampleService
-from services.files import FilePolicy
-from services.jobs import Jobs
-from services.plugins import PluginManager, Plugins, disabled_plugins
-from services.models import Models
-from services.projects import Projects
-from services.session import Session
-from services.system import System
-
-from services.training.configs import ConfigStatus
 from services.datasets.library import DatasetLibrary
-from services.datasets.statistics import DatasetStatsService
 from services.datasets.preprocessing import DatasetService
+from services.datasets.statistics import DatasetStatsService
+from services.events import Bus, Subscriber, SystemSample
+from services.example import Example, ExampleService, Facades
+from services.files import FilePolicy
+from services.jobs import Jobs, JobService
+from services.models import Models
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
-from services.jobs import JobService
 from services.monitor import SystemMonitor
-from services.projects import ProjectService
-from services.backup import Backups
+from services.plugins import PluginManager, Plugins, disabled_plugins
+from services.projects import Projects, ProjectService
+from services.session import Session
 from services.settings import Settings, SettingsService
 from services.store import open_database
+from services.system import System
+from services.training import Training
+from services.training.configs import ConfigStatus
+from services.training.runs import TrainingService
 from services.training.templates import TemplateService
 from services.training.tensorboard import TensorBoardService
-from services.training.runs import TrainingService
 
 
 class Studio:
@@ -54,14 +52,14 @@ class Studio:
         self.datasets = DatasetService(self.jobs, self.settings, self.projects, self.files)
         self.library = DatasetLibrary(self.datasets)
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
-        self.training = TrainingService(self.jobs, self.settings, self.projects)
-        self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
+        self.training = TrainingService(self.jobs, self.settings, self.projects, self.templates)
+        self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files)
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
-        self.example = ExampleService(self.projects, self.datasets, self.training, self.exports, self.bus)
+        self.example = ExampleService(self.projects, self._facades, self.bus)
         self._last_monitor = 0.0
         self.bridge: Subscriber | None = None  # set by app.main.build
 
@@ -72,12 +70,15 @@ class Studio:
                        datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor),
                        models=Models(self.exports, self.inference, self.files, actor),
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
-                       settings=Settings(self.settings, self.jobs, actor), example=Example(self.example, actor))
+                       settings=Settings(self.settings, self.jobs, actor),
+                       training=Training(self.training, self.templates, self.config_status, self.tensorboard,
+                                         self.settings, actor),
+                       example=Example(self.example, actor))
 
-    def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
-        """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""
-        from services.access import local
-        return Jobs(self.jobs, local()), self.bridge
+    def _facades(self, actor: Actor) -> Facades:
+        """The areas an example project acts through, as `actor` (no page: no events)."""
+        session = self.session(actor, None)
+        return Facades(session.projects, session.datasets, session.training, session.models)
 
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""

@@ -10,7 +10,7 @@ from nicegui import run, ui
 
 from app import theme
 from components.icon_button import icon_button
-from components.status import fmt_bytes
+from services import formatting
 from services.datasets import Datasets, FolderEntry
 
 
@@ -81,12 +81,5 @@ def _browser_row(entry: FolderEntry, go, on_add, on_preview) -> None:
             icon_button('play_arrow', f'Preview {entry.name}', lambda p=entry.path: on_preview(p),
                         props='flat round dense size=sm').mark(f'play-{entry.name}')
             ui.label(entry.name).classes('text-sm grow truncate')
-            ui.label(_fmt_len(entry.duration)).classes(f'{theme.HINT} {theme.NUMBER} w-16')
-            ui.label(fmt_bytes(entry.size)).classes(f'{theme.HINT} {theme.NUMBER} w-16')
-
-
-def _fmt_len(seconds: float | None) -> str:
-    if seconds is None:
-        return '—'
-    m, s = divmod(round(seconds), 60)
-    return f'{m}:{s:02d}'
+            ui.label(formatting.clock(entry.duration)).classes(f'{theme.HINT} {theme.NUMBER} w-16')
+            ui.label(formatting.size(entry.size)).classes(f'{theme.HINT} {theme.NUMBER} w-16')

@@ -4,8 +4,9 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
-from components.status import JobList, fmt_bytes, fmt_duration, status_chip
+from components.status import JobList, status_chip
 from components.tour import start_example
+from services import formatting
 from services.events import (
     DatasetChanged,
     ExportChanged,
@@ -101,12 +102,13 @@ def _figures(now: SystemFigures, cpu_history: list[float]) -> dict[str, tuple]:
     """(label, fraction, figure, tooltip, sparkline values or None) of each meter of the machine card."""
     ram = now.ram_used / now.ram_total if now.ram_total else 0
     figures = {'cpu': ('CPU · last 2 min', now.cpu / 100, f'{now.cpu:.0f} %', '', cpu_history),
-               'ram': ('RAM', ram, f'{fmt_bytes(now.ram_used)} / {fmt_bytes(now.ram_total)}', '', None)}
+               'ram': ('RAM', ram, f'{formatting.size(now.ram_used)} / {formatting.size(now.ram_total)}', '', None)}
     for gpu in now.gpus:
         mem = gpu.mem_used / gpu.mem_total if gpu.mem_total else 0
         figures[f'gpu{gpu.index}'] = (f'GPU {gpu.index}', gpu.util / 100, f'{gpu.util:.0f} %', gpu.name, None)
         figures[f'gpu{gpu.index}-mem'] = (f'GPU {gpu.index} memory', mem,
-                                          f'{fmt_bytes(gpu.mem_used)} / {fmt_bytes(gpu.mem_total)}', '', None)
+                                          f'{formatting.size(gpu.mem_used)} / '
+                                          f'{formatting.size(gpu.mem_total)}', '', None)
     return figures
 
 
@@ -221,7 +223,8 @@ def _example_actions(view: ExampleView, example: Example, projects: Projects) ->
         ui.button('Open the dataset', on_click=lambda: ui.navigate.to(f'/datasets/{view.dataset_id}')) \
             .props('flat no-caps color=primary')
     if view.run_id:
-        ui.button('Watch the run', icon='monitoring', on_click=lambda: ui.navigate.to(f'/training/runs/{view.run_id}')) \
+        ui.button('Watch the run', icon='monitoring',
+                  on_click=lambda: ui.navigate.to(f'/training/runs/{view.run_id}')) \
             .props('flat no-caps color=primary').mark('example-run')
     if view.stage == 'ready':
         ui.button('Hear it in the Explorer', icon='graphic_eq',
@@ -257,7 +260,7 @@ def _recent_datasets(overview: ProjectOverview) -> None:
         for d in overview.datasets:
             with ui.link(target=f'/datasets/{d.id}').classes(_ROW):
                 ui.label(d.name).classes('font-medium grow truncate')
-                ui.label(fmt_duration(d.seconds) if d.seconds else '—').classes(theme.NUMBER + ' w-24')
+                ui.label(formatting.duration(d.seconds) if d.seconds else '—').classes(theme.NUMBER + ' w-24')
                 ui.label(f'{d.sr / 1000:g} kHz' if d.sr else '').classes(theme.NUMBER + ' w-20 max-sm:hidden')
                 _chip(d.status)
 

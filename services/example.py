@@ -1,28 +1,32 @@
 """The "try it" example: a project built from audio the studio synthesises (no downloads) that reaches a
 playable model on a CPU in minutes — a tiny dataset, a short v2_small run, then an export the Explorer plays.
 
-`ExampleService` makes the project and drives it stage by stage from the state in the database: each
-DatasetChanged / RunChanged it hears (and the studio's start) moves every example project one stage on, so a
-restart in the middle carries on. The project folder holds EXAMPLE_MARKER, which says the project is one and
-keeps what went wrong, if anything. `Example` is the facade pages use.
+`ExampleService` makes the project and drives it stage by stage from the state in the database, through the
+area facades (Projects, Datasets, Training, Models) bound to the user who started it: each DatasetChanged /
+RunChanged it hears (and the studio's start) moves every example project one stage on, so a restart in the
+middle carries on. The project folder holds EXAMPLE_MARKER, which says the project is one, who started it and
+what went wrong, if anything. `Example` is the facade pages use.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from services import access
-from services.access import Action, Actor
-from services.datasets.preprocessing import DatasetError, DatasetService
-from services.events import Bus, DatasetChanged, ProjectsChanged, RunChanged
-from services.models.exports import ExportError, ExportService
-from services.projects import ProjectService
-from services.store import Checkpoint, Dataset, Export, Project, Run
-from services.training.runs import TrainingError, TrainingService
+from services.access import Action, Actor, Forbidden
+from services.datasets import DatasetError, Datasets, PreprocessSpec
+from services.events import Bus, DatasetChanged, RunChanged
+from services.models import Models
+from services.models.exports import ExportError
+from services.projects import Projects, ProjectService
+from services.store import Dataset, Export, Project, Run
+from services.training import RunSpec, Training, TrainingError
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +37,20 @@ SECONDS = (12.0, 12.0, 12.0, 12.0)  # four takes, 48 s: 16 examples of 3 s, enou
 DATASET = 'synthesised tones'
 RUN = 'first_model'
 EXPORT = 'first_model'
-# short on purpose: it proves the whole way on a CPU (2–10 s a step on two cores); 100 steps sound like a sketch
-TRAINING = {'config': 'v2_small', 'max_steps': 100, 'val_every': 50, 'n_signal': 65536, 'batch': 2,
-            'channels': 1, 'device': 'cpu', 'workers': 0}
 NUM_SIGNAL = 65536
+# short on purpose: it proves the whole way on a CPU (2–10 s a step on two cores); 100 steps sound like a sketch
+TRAINING = RunSpec(name=RUN, base='v2_small', max_steps=100, val_every=50, n_signal=NUM_SIGNAL, batch=2,
+                   channels=1, devices=('cpu',), workers=0)
 STAGES = ('dataset', 'training', 'export', 'ready')
+
+
+@dataclass(frozen=True)
+class Facades:
+    """The areas the example acts through, bound to one user."""
+    projects: Projects
+    datasets: Datasets
+    training: Training
+    models: Models
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,7 @@ class ExampleView:
     run_id: int | None = None
     export_id: int | None = None
     step: int = 0  # the run's step now
-    max_steps: int = TRAINING['max_steps']
+    max_steps: int = TRAINING.max_steps
     message: str = ''  # why it stopped, when it failed
 
     @property
@@ -59,25 +72,24 @@ class ExampleView:
 
 
 class ExampleService:
-    """Makes example projects and moves them on; listens on the bus."""
+    """Makes example projects and moves them on; listens on the bus. `facades(actor)` gives the areas bound to
+    a user (the studio's session)."""
 
-    def __init__(self, projects: ProjectService, datasets: DatasetService, training: TrainingService,
-                 exports: ExportService, bus: Bus) -> None:
-        self.projects, self.datasets, self.training, self.exports = projects, datasets, training, exports
-        self.bus = bus
+    def __init__(self, projects: ProjectService, facades: Callable[[Actor], Facades], bus: Bus) -> None:
+        self.projects, self.facades, self.bus = projects, facades, bus
         bus.listen(self._heard)
 
-    def create(self) -> Project:
-        """A new example project: audio synthesised into its uploads, its dataset queued."""
-        project = self.projects.create(self.projects.free_name(NAME),
-                                       'Made by the studio from synthesised tones: a tiny dataset, a short run '
-                                       'and an export, to hear the whole way once.')
-        folder = self.datasets.uploads(project) / 'synthesised'
+    def create(self, actor: Actor) -> int:
+        """A new example project for `actor`: audio synthesised into its uploads, its dataset queued."""
+        areas = self.facades(actor)
+        project = areas.projects.create(self.projects.free_name(NAME),
+                                        'Made by the studio from synthesised tones: a tiny dataset, a short run '
+                                        'and an export, to hear the whole way once.')
+        folder = Path(areas.datasets.uploads(project.id)) / 'synthesised'
         synthesise(folder)
-        _write_marker(project, {})
-        self.bus.publish(ProjectsChanged(project.id))
-        self.datasets.start(project, DATASET, [str(folder)], num_signal=NUM_SIGNAL, sr=SR, channels=1)
-        return project
+        _write_marker(Path(project.location), {'actor': dataclasses.asdict(actor)})
+        areas.datasets.start(project.id, PreprocessSpec(DATASET, (str(folder),), num_signal=NUM_SIGNAL, sr=SR))
+        return project.id
 
     def is_example(self, project: Project) -> bool:
         return (Path(project.location) / EXAMPLE_MARKER).is_file()
@@ -86,13 +98,10 @@ class ExampleService:
         """Where the example stands (None when the project is not one)."""
         if not self.is_example(project):
             return None
-        marker = _read_marker(project)
-        dataset = Dataset.get_or_none((Dataset.project == project) & (Dataset.name == DATASET))
-        run = Run.get_or_none((Run.project == project) & (Run.name == RUN))
-        export = Export.get_or_none(Export.project == project)
+        dataset, run, export = _rows(project)
         ids = {'dataset_id': dataset.id if dataset else None, 'run_id': run.id if run else None,
                'export_id': export.id if export else None, 'step': run.step if run else 0}
-        failed = marker.get('failed') or _failure(dataset, run, export)
+        failed = _read_marker(project).get('failed') or _failure(dataset, run, export)
         if failed:
             return ExampleView(project.id, 'failed', message=failed, **ids)
         stage = ('ready' if export is not None and export.status == 'done' else
@@ -106,20 +115,26 @@ class ExampleService:
             if self.is_example(project):
                 try:
                     self._advance(project)
-                except (DatasetError, TrainingError, ExportError, OSError) as e:
-                    _write_marker(project, {**_read_marker(project), 'failed': str(e)})
+                except (DatasetError, TrainingError, ExportError, Forbidden, OSError) as e:
+                    _write_marker(Path(project.location), {**_read_marker(project), 'failed': str(e)})
                     log.warning('example project %s stopped: %s', project.name, e)
 
     def _advance(self, project: Project) -> None:
-        dataset = Dataset.get_or_none((Dataset.project == project) & (Dataset.name == DATASET))
-        run = Run.get_or_none((Run.project == project) & (Run.name == RUN))
+        dataset, run, export = _rows(project)
         if dataset is not None and dataset.status == 'ready' and run is None:
-            self.training.start(project, dataset, RUN, **TRAINING)
-        elif run is not None and run.status == 'done' and Export.get_or_none(Export.project == project) is None:
-            checkpoint = _best_checkpoint(run)
-            if checkpoint is None:
+            self._areas(project).training.start(project.id, dataclasses.replace(TRAINING, dataset=dataset.id))
+        elif run is not None and run.status == 'done' and export is None:
+            areas = self._areas(project)
+            checkpoints = areas.training.checkpoints(run.id)
+            best = [c for c in checkpoints if c.kind == 'best'] or sorted(checkpoints, key=lambda c: c.step or 0)[-1:]
+            if not best:
                 raise ExportError('The run ended without a checkpoint to export.')
-            self.exports.start(project, run, checkpoint, False, EXPORT)
+            areas.models.start_export(project.id, run.id, best[0].path, streaming=False, name=EXPORT)
+
+    def _areas(self, project: Project) -> Facades:
+        """The facades of the user who started the example (the local user for one made before that was kept)."""
+        who = _read_marker(project).get('actor')
+        return self.facades(Actor(**who) if who else access.local())
 
     def _heard(self, event: object) -> None:
         if isinstance(event, (DatasetChanged, RunChanged)):
@@ -137,7 +152,7 @@ class Example:
         """Make a new example project and start it; its id."""
         access.require(self.actor, Action.EDIT)
         access.require(self.actor, Action.RUN)
-        return self._engine.create().id
+        return self._engine.create(self.actor)
 
     def view(self, project_id: int) -> ExampleView | None:
         access.require(self.actor, Action.READ, project_id)
@@ -183,19 +198,17 @@ def _note(f0: float, length: int, *, kind: int, rng: np.random.Generator) -> np.
     return tone * envelope * np.minimum(1, (length - np.arange(length)) / 256)  # no click at the end
 
 
-def _best_checkpoint(run: Run) -> str | None:
-    """The best checkpoint (lowest validation), else the newest one."""
-    checkpoints = list(Checkpoint.select().where(Checkpoint.run == run))
-    best = [c for c in checkpoints if c.kind == 'best']
-    chosen = best or sorted(checkpoints, key=lambda c: c.step or 0)[-1:]
-    return str(chosen[0].path) if chosen else None
-
-
 def _failure(dataset: Dataset | None, run: Run | None, export: Export | None) -> str:
     for thing, what in ((dataset, 'dataset'), (run, 'training'), (export, 'export')):
         if thing is not None and thing.status in ('failed', 'cancelled', 'interrupted'):
             return f'The example\'s {what} is {thing.status}: open it to see why, or start a new example.'
     return ''
+
+
+def _rows(project: Project) -> tuple[Dataset | None, Run | None, Export | None]:
+    return (Dataset.get_or_none((Dataset.project == project) & (Dataset.name == DATASET)),
+            Run.get_or_none((Run.project == project) & (Run.name == RUN)),
+            Export.get_or_none(Export.project == project))
 
 
 def _read_marker(project: Project) -> dict:
@@ -205,7 +218,7 @@ def _read_marker(project: Project) -> dict:
         return {}
 
 
-def _write_marker(project: Project, state: dict) -> None:
-    path = Path(project.location) / EXAMPLE_MARKER
+def _write_marker(folder: Path, state: dict) -> None:
+    path = folder / EXAMPLE_MARKER
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(state))

@@ -14,11 +14,12 @@ from services.events import Subscriber
 from services.example import Example
 from services.files import FilePolicy
 from services.jobs import Jobs
-from services.plugins import Plugins
 from services.models import Models
+from services.plugins import Plugins
 from services.projects import Projects
 from services.settings import Settings
 from services.system import System
+from services.training import Training
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Session:
     projects: Projects
     settings: Settings
     example: Example
+    training: Training
 
     @classmethod
     def names(cls) -> set[str]:

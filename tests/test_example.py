@@ -14,6 +14,7 @@ from waiting import wait_for
 from services.access import Actor, Forbidden, local
 from services.example import EXAMPLE_MARKER, NUM_SIGNAL, SECONDS, SR, TRAINING, synthesise
 from services.store import Dataset, Export, Run
+from services.training.runs import spec_of
 
 
 def test_synthesised_takes_are_real_audio_the_doctor_accepts(studio, data_dir: Path, tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def test_the_example_reaches_a_playable_model_on_the_cpu(studio) -> None:
     wait_for(studio, reached('export'), 1500, 'the example run')
     view = wait_for(studio, reached('ready'), 600, 'the example export')
     run = Run.get_by_id(view.run_id)
-    assert run.step >= TRAINING['max_steps'] and run.params['device'] == 'cpu'
+    assert run.step >= TRAINING.max_steps and spec_of(run).devices == ('cpu',)
     export = Export.get_by_id(view.export_id)
     assert Path(export.path).is_file() and not export.streaming
     print(f'example stages reached after (s): {stages}')

@@ -14,9 +14,9 @@ from components.audio_preview import audio_preview
 from components.file_picker import source_browser
 from components.icon_button import icon_button
 from components.job_console import job_console
-from components.status import fmt_duration
 from components.uploader import upload_panel
-from services.access import Forbidden
+from pages.datasets.folder_access import offer_allow
+from services import formatting
 from services.datasets import (
     DEFAULT_MAX_DB_GB,
     MAX_NUM_SIGNAL,
@@ -35,7 +35,7 @@ from services.datasets import (
 from services.events import DatasetChanged, Subscriber
 from services.jobs import Jobs
 from services.projects import ProjectView
-from services.settings import Settings, SettingsError
+from services.settings import Settings
 
 STEPS = ('Name', 'Sources', 'Parameters', 'Review', 'Run')
 SEVERITY = {'blocker': ('block', 'negative', 'Must fix'), 'warning': ('warning', 'warning', 'Worth knowing'),
@@ -175,7 +175,7 @@ def _sources_step(datasets: Datasets, settings: Settings, project: ProjectView, 
         except FolderRefused as e:
             folder = e.path
             with refused:
-                _offer_allow(settings, e, lambda: _allowed(folder))
+                offer_allow(settings, e, lambda: _allowed(folder))
             return
         except DatasetError as e:
             ui.notify(str(e), type='negative')
@@ -245,7 +245,8 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
                      '(slightly faster writes).').classes(theme.HINT)
     with ui.column().classes('w-full gap-1 mt-2'):
         ui.label('Where').classes(theme.SECTION)
-        where = ui.label().classes(f'{theme.MONO} break-all whitespace-pre-line text-gray-600 dark:text-gray-300').mark('where')
+        where = ui.label().classes(f'{theme.MONO} break-all whitespace-pre-line text-gray-600 dark:text-gray-300') \
+            .mark('where')
 
     def _refresh() -> None:
         n = _int(p['num_signal'].value)
@@ -311,7 +312,7 @@ def _review_body(datasets: Datasets, project: ProjectView, spec: PreprocessSpec,
                  findings: list[Finding]) -> None:
     count = len(found.files) if spec.lazy else found.examples(spec.num_signal or 131072, spec.sr)
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3'):
-        for label, value in (('Usable files', f'{len(found.files)}'), ('Audio', fmt_duration(found.seconds)),
+        for label, value in (('Usable files', f'{len(found.files)}'), ('Audio', formatting.duration(found.seconds)),
                              ('References' if spec.lazy else 'Examples', f'{count}'),
                              ('Skipped', f'{len(found.skipped)}')):
             with ui.column().classes('gap-0 rounded-lg p-3 bg-gray-50 dark:bg-gray-900'):
@@ -372,31 +373,6 @@ def train_link(dataset_id: int) -> str:
     return f'/training/new?dataset={dataset_id}'
 
 
-def _offer_allow(settings: Settings, refused: FolderRefused, on_allowed: Callable[[], Awaitable[None]]) -> None:
-    """Say why the folder was refused and, for whoever may change the settings, allow it here: the wizard
-    stays where it is."""
-    async def _allow() -> None:
-        try:
-            settings.allow_folder(refused.path)
-        except (SettingsError, Forbidden) as e:
-            ui.notify(str(e), type='negative')
-            return
-        ui.notify(f'{refused.path} is now a browsable folder (Settings → browsable folders).', type='positive')
-        await on_allowed()
-
-    with ui.row().classes('w-full items-start gap-2 no-wrap rounded-lg p-2 bg-amber-50 dark:bg-amber-950/30'):
-        ui.icon('lock', color='warning').classes('text-lg mt-0.5')
-        with ui.column().classes('gap-1 grow min-w-0'):
-            ui.label(str(refused)).classes('text-sm break-all').mark('refused-why')
-            if settings.may_change:
-                ui.button('Allow this folder', icon='lock_open', on_click=_allow) \
-                    .props('unelevated dense color=primary no-caps').mark('allow-folder')
-                ui.label('It is added to Settings → browsable folders; you can remove it there.').classes(theme.HINT)
-            else:
-                ui.label('Only an admin may allow it (Settings → browsable folders): ask one, or pick a folder '
-                         'inside the browsable ones.').classes(theme.HINT).mark('ask-admin')
-
-
 def _show_survey(found: Survey | None, label: ui.label) -> None:
     if found is None:
         label.set_text('')
@@ -404,7 +380,7 @@ def _show_survey(found: Survey | None, label: ui.label) -> None:
         label.set_text('No audio files found yet in these folders.')
     else:
         skipped = f' · {len(found.skipped)} unusable' if found.skipped else ''
-        label.set_text(f'{len(found.files)} files · {fmt_duration(found.seconds)} of audio{skipped}')
+        label.set_text(f'{len(found.files)} files · {formatting.duration(found.seconds)} of audio{skipped}')
 
 
 def _int(value) -> int | None:

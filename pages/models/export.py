@@ -7,7 +7,8 @@ from app import theme
 from components.audio import media_url
 from components.icon_button import icon_button
 from components.job_console import job_console
-from components.status import fmt_bytes, status_chip
+from components.status import status_chip
+from services import formatting
 from services.events import ExportChanged, Subscriber
 from services.jobs import Jobs
 from services.models import CheckpointView, ExportError, ExportView, Models, RunCheckpointsView
@@ -144,7 +145,7 @@ def _export_row(models: Models, project: ProjectView, export: ExportView, refres
             ui.label(export.path).classes(theme.MONO + ' text-gray-500 truncate max-w-full')
             if export.message:
                 ui.label(export.message).classes('text-sm text-negative whitespace-pre-wrap')
-        ui.label(fmt_bytes(export.file.size) if exists else '—') \
+        ui.label(formatting.size(export.file.size) if exists else '—') \
             .classes(f'{theme.NUMBER} text-sm w-20 shrink-0')
         ui.label(f'{export.created:%d %b %H:%M}') \
             .classes(f'{theme.HINT} w-24 shrink-0 whitespace-nowrap max-sm:hidden')
@@ -191,4 +192,4 @@ def _checkpoint_label(checkpoint: CheckpointView) -> str:
         return f'{checkpoint.name} (missing)'
     step = f'step {checkpoint.step} · ' if checkpoint.step is not None else ''
     return (f'{checkpoint.name} · {checkpoint.version} · {step}{checkpoint.file.modified:%d %b %H:%M} · '
-            f'{fmt_bytes(checkpoint.file.size)}')
+            f'{formatting.size(checkpoint.file.size)}')

@@ -48,8 +48,8 @@ from services.uploads import UploadSink
 
 __all__ = ['DEFAULT_MAX_DB_GB', 'MAX_NUM_SIGNAL', 'MIN_NUM_SIGNAL', 'RAVE_EXTENSIONS', 'SAMPLING_RATES',
            'DatabaseInfo', 'DatasetError', 'DatasetView', 'Datasets', 'ExampleDetail', 'ExampleRow', 'Finding',
-           'FolderEntry', 'FolderRefused', 'IntegrityReport', 'PreprocessSpec', 'StatisticsView', 'Survey', 'UploadRefused',
-           'UploadSink', 'Uploaded', 'example_seconds']
+           'FolderEntry', 'FolderRefused', 'IntegrityReport', 'PreprocessSpec', 'StatisticsView', 'Survey',
+           'UploadRefused', 'UploadSink', 'Uploaded', 'example_seconds']
 
 Progress = Callable[[float, str], None]
 
