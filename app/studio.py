@@ -14,6 +14,7 @@ from services.datasets.library import DatasetLibrary
 from services.datasets.preprocessing import DatasetService
 from services.datasets.statistics import DatasetStatsService
 from services.events import Bus, Subscriber, SystemSample
+from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
 from services.jobs import Jobs, JobService
 from services.models import Models
@@ -62,6 +63,7 @@ class Studio:
         self.plugins = PluginManager((*BUILTIN_PLUGINS, areas), disabled=disabled_plugins())
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)
+        self.example = ExampleService(self.projects, self._facades, self.bus)
         self._last_monitor = 0.0
         self.bridge: Subscriber | None = None  # set by app.main.build
 
@@ -75,11 +77,18 @@ class Studio:
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
                        settings=Settings(self.settings, self.jobs, actor),
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,
-                                         self.settings, actor, alerts=self.plugins.alerts))
+                                         self.settings, actor, alerts=self.plugins.alerts),
+                       example=Example(self.example, actor))
+
+    def _facades(self, actor: Actor) -> Facades:
+        """The areas an example project acts through, as `actor` (no page: no events)."""
+        session = self.session(actor, None)
+        return Facades(session.projects, session.datasets, session.training, session.models)
 
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""
         self.jobs.reconcile()
+        self.example.advance()  # an example project whose stage ended while the studio was down goes on
 
     def poll(self) -> None:
         """The one global poller tick: job state and metrics, then system figures every 2 s."""

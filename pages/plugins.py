@@ -125,7 +125,8 @@ def _state_chip(view: PluginView) -> None:
 
 def _switch(plugins: Plugins, view: PluginView, redraw: Callable[[], None]) -> None:
     if view.builtin:
-        ui.switch(value=True).props('dense').tooltip('Part of the studio: always on').disable()
+        ui.switch(value=True).props(f'dense aria-label="{view.name}"').tooltip('Part of the studio: always on') \
+            .disable()
         return
 
     def toggle(e) -> None:
@@ -137,7 +138,8 @@ def _switch(plugins: Plugins, view: PluginView, redraw: Callable[[], None]) -> N
             ui.notify(f'{view.name} will be {"on" if e.value else "off"} from the next start of the studio.')
         redraw()
 
-    switch = ui.switch(value=view.enabled, on_change=toggle).props('dense').mark(f'switch-{view.name}')
+    switch = ui.switch(value=view.enabled, on_change=toggle).props(f'dense aria-label="{view.name}"') \
+        .mark(f'switch-{view.name}')
     switch.tooltip('On or off from the next start')
     if not plugins.may_change():
         switch.disable()

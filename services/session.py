@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from services.access import Actor
 from services.datasets import Datasets
 from services.events import Subscriber
+from services.example import Example
 from services.files import FilePolicy
 from services.jobs import Jobs
 from services.models import Models
@@ -33,6 +34,7 @@ class Session:
     models: Models
     projects: Projects
     settings: Settings
+    example: Example
     training: Training
 
     @classmethod

@@ -8,10 +8,12 @@ import time
 from nicegui import run, ui
 
 from app import theme
+from components.icon_button import icon_button
 from components.job_console import job_console
 from components.status import status_chip
 from pages.datasets.progress import reporter
 from pages.datasets.statistics import statistics
+from pages.datasets.wizard import train_link
 from services import formatting
 from services.datasets import (
     SAMPLING_RATES,
@@ -65,8 +67,7 @@ def _missing() -> None:
 
 def _header(datasets: Datasets, dataset: DatasetView) -> None:
     with ui.row().classes('w-full items-center gap-3'):
-        ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/datasets')).props('flat round dense') \
-            .tooltip('All datasets')
+        icon_button('arrow_back', 'All datasets', lambda: ui.navigate.to('/datasets'))
         with ui.column().classes('gap-0'):
             with ui.row().classes('items-center gap-3'):
                 ui.label(dataset.name).classes(theme.TITLE).mark('title')
@@ -78,6 +79,9 @@ def _header(datasets: Datasets, dataset: DatasetView) -> None:
             ui.label(' · '.join(f for f in facts if f)).classes(theme.SUBTITLE)
         ui.space()
         if dataset.ready:
+            ui.button('Train a model on it', icon='model_training',
+                      on_click=lambda: ui.navigate.to(train_link(dataset.id))) \
+                .props('unelevated color=primary no-caps').mark('train-on-it')
             ui.button('Browse examples', icon='manage_search',
                       on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}/inspect')) \
                 .props('flat color=primary no-caps').mark('inspect')

@@ -8,6 +8,7 @@ from pathlib import Path
 from nicegui import run, ui
 
 from app import theme
+from components.shortcuts import key
 from components.spectrogram import show_spectrogram, spectrogram
 from components.waveform import waveform
 from pages.datasets.progress import reporter
@@ -182,7 +183,8 @@ def _row(summary: ExampleRow) -> dict:
 async def _on_key(event, flip, step) -> None:
     if not event.action.keydown:
         return
-    moves = {'ArrowLeft': (flip, -1), 'ArrowRight': (flip, 1), 'ArrowUp': (step, -1), 'ArrowDown': (step, 1)}
+    moves = {key('inspector.previous-page'): (flip, -1), key('inspector.next-page'): (flip, 1),
+             key('inspector.previous'): (step, -1), key('inspector.next'): (step, 1)}  # the shortcut registry's
     if event.key.name in moves:
         handler, delta = moves[event.key.name]
         await handler(delta)

@@ -1,8 +1,10 @@
 """The dataset doctor: before launch, says in a musician's words what would fail or happen during preprocessing.
 
 Each finding has a severity: a *blocker* stops the launch, a *warning* is something the user should know
-(files that will be skipped, too little material to train), an *info* explains what RAVE will do. The parameter
-and material rules here are the ones the wizard shows at each step and `DatasetService.start` refuses with.
+(files that will be skipped, too little material to train, audio that would train a bad model), an *info*
+explains what RAVE will do. The parameter and material rules here are the ones the wizard shows at each step and
+`DatasetService.start` refuses with. What the sampled read of the audio found (content.py) is said here too, as
+warnings: silence, DC offset, clipping and NaN do not stop RAVE, they spoil the model.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from services import formatting
+from services.datasets import content
 from services.datasets.views import Finding, Survey
 
 SEVERITIES = ('blocker', 'warning', 'info')
@@ -132,6 +135,57 @@ def examine(survey: Survey, *, output: Path, num_signal: int, channels: int, sr:
                             'the fly (slower) and needs them to stay where they are.'))
     _disk(findings, output, examples, num_signal, channels, lazy, max_db_size, dyndb)
     return _sorted(findings)
+
+
+def content_findings(found: list[content.Content], not_scanned: int) -> list[Finding]:
+    """What the scan means for training, one finding per kind of problem, with the files it is about."""
+    out: list[Finding] = []
+    if not found:
+        return out
+    broken = [c for c in found if c.nonfinite]
+    if broken:
+        holds = 'holds' if len(broken) == 1 else 'hold'
+        out.append(Finding('warning', f'{_n(len(broken), "file")} {holds} NaN or infinite values (a damaged float '
+                                      'WAV). RAVE decodes with ffmpeg, which turns each one into a full-scale click, '
+                                      'so the model learns bursts of noise; a NaN that reaches the model as is makes '
+                                      'every loss NaN and the training crashes. Repair or re-render these files '
+                                      '(or leave them out) before building.',
+                           tuple(f'{c.path} — {c.nonfinite} bad samples in what was read' for c in broken)))
+    silent = [c for c in found if c.silent and not c.nonfinite]
+    if silent and len(silent) == len(found):
+        out.append(Finding('warning', 'Every file is silent (nothing above −80 dBFS in what was read): a model '
+                                      'trained on it learns silence and plays nothing. Check that these are the '
+                                      'recordings you meant, and that they were not exported muted.',
+                           tuple(str(c.path) for c in silent)))
+    elif silent:
+        out.append(Finding('warning', f'{_n(len(silent), "file")} {_are(len(silent))} silent (nothing above '
+                                      '−80 dBFS in what was read): they add examples of nothing, which teach the '
+                                      'model silence and dilute the rest. Leave them out of the folders.',
+                           tuple(str(c.path) for c in silent)))
+    mostly = [c for c in found if not c.silent and c.silent_share >= content.MOSTLY_SILENT]
+    if mostly:
+        out.append(Finding('info', f'{_n(len(mostly), "file")} {_are(len(mostly))} mostly silence: training '
+                                   'spends that share of its time on silence. Trimming long silences helps.',
+                           tuple(f'{c.path} — {c.silent_share:.0%} silent' for c in mostly)))
+    offset = [c for c in found if c.dc >= content.DC_OFFSET and not c.silent]
+    if offset:
+        out.append(Finding('warning', f'{_n(len(offset), "file")} {_are(len(offset))} off centre (a DC offset): '
+                                      'the model learns the offset too, and its output thumps where sound starts '
+                                      'and stops. Remove the offset first (a high-pass at 10–20 Hz, e.g. ffmpeg '
+                                      '-af highpass=f=10, or your editor\'s "remove DC").',
+                           tuple(f'{c.path} — offset {c.dc:.3f}' for c in offset)))
+    clipped = [c for c in found if c.clipped]
+    if clipped:
+        out.append(Finding('warning', f'{_n(len(clipped), "file")} {_are(len(clipped))} hard-clipped (flat tops '
+                                      'at full scale): the model learns the clipping as part of the sound and '
+                                      'reproduces it as harsh distortion. Use unclipped takes, or lower the gain '
+                                      'where they were made.',
+                           tuple(f'{c.path} — {c.clipped_share:.1%} of samples clipped' for c in clipped)))
+    if not_scanned and out:
+        out.append(Finding('info', f'{_n(not_scanned, "file")} {"was" if not_scanned == 1 else "were"} not '
+                                   'scanned for content (too many to sample, or a format libsndfile does not '
+                                   'read); the findings above come from the others.'))
+    return out
 
 
 def _disk(findings: list[Finding], output: Path, examples: int, num_signal: int, channels: int, lazy: bool,

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services import formatting, progress
-from services.datasets import folders, lmdb_reader, sources
+from services.datasets import content, folders, lmdb_reader, sources
 from services.datasets.doctor import (
     MAX_NUM_SIGNAL,
     MIN_NUM_SIGNAL,
     SAMPLING_RATES,
+    content_findings,
     examine,
     material_problems,
     parameter_problems,
@@ -201,6 +202,7 @@ class DatasetService:
                           'example_s': example_seconds(num_signal, sr)}
                 findings += examine(survey, output=self.output_path(project, name or 'dataset'),
                                     max_db_size=max_db_size, dyndb=dyndb, **target)
+                findings += content_findings(*content.scan(survey.files))
                 findings += checks(survey, **target) if checks else []
         order = ('blocker', 'warning', 'info')
         return sorted(findings, key=lambda f: order.index(f.severity))
