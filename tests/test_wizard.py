@@ -41,6 +41,22 @@ async def test_wizard_without_a_dataset_says_what_to_do(user: User) -> None:
 
 
 @pytest.mark.slow
+async def test_a_datasets_train_link_opens_the_wizard_with_that_dataset_chosen(user: User, rave_db: Path) -> None:
+    """"Train a model on it" on a dataset's page links to /training/new?dataset=ID."""
+    studio = app.studio
+    register_dataset(studio, rave_db)
+    second = register_dataset(studio, rave_db, name='second', channels=2)
+    await user.open(f'/training/new?dataset={second.id}')
+    click(user, 'next-start')
+    await user.should_see(marker='dataset-second')
+
+    def picked(name: str) -> bool:
+        [card] = user.find(marker=f'dataset-{name}').elements
+        return any(getattr(e, 'name', None) == 'radio_button_checked' for e in card.descendants())
+
+    assert (picked('tones'), picked('second')) == (False, True)
+
+
 async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: User, rave_db: Path,
                                                                          gin_cache) -> None:
     studio = app.studio

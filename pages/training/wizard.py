@@ -24,10 +24,15 @@ STEPS = ('Start', 'Dataset', 'Config', 'Parameters', 'Review', 'Launch')
 
 
 def create(training: Training, system: System, project: ProjectView) -> None:
-    """The wizard; an earlier run (`?from=`) or a template may pre-fill it."""
+    """The wizard; an earlier run (`?from=`), a dataset (`?dataset=`, from the dataset's page) or a template
+    may pre-fill it."""
     datasets = {d.id: d for d in training.datasets(project.id)}
-    earlier = training.run(ui.context.client.request.query_params.get('from', ''), project.id)
+    query = ui.context.client.request.query_params
+    earlier = training.run(query.get('from', ''), project.id)
     wizard = Wizard(training, system, project, datasets, earlier.spec if earlier else None)
+    chosen = datasets.get(int(query['dataset'])) if query.get('dataset', '').isdigit() else None
+    if chosen is not None:
+        wizard.spec = wizard.spec.replace(dataset=chosen.id, channels=chosen.channels or 1)
     with ui.row().classes('w-full items-center gap-3'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
             .tooltip('All runs')
