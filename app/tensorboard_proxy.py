@@ -5,13 +5,15 @@ leaves the studio: redirects and bodies that name it are rewritten to the public
 """
 from __future__ import annotations
 
-import httpx
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from nicegui import app
 
 from app.studio import Studio
+from services import lazy
 from services.training.tensorboard import PREFIX
+
+httpx = lazy.module('httpx')  # only when TensorBoard is opened
 
 HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization',
               'proxy-authenticate', 'content-length', 'content-encoding', 'host'}

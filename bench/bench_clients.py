@@ -726,8 +726,7 @@ def external_load(args: argparse.Namespace) -> list[dict]:
 # ---- launch → first page, and what the first page imports ----------------------------------------------
 def launch_once(cmd: list[str], work: Path, cwd: Path) -> float:
     port = free_port()
-    data = work / f'launch_{port}'
-    data.mkdir()
+    data = Path(tempfile.mkdtemp(prefix=f'launch_{port}_', dir=work))
     cmd = [c.replace('{port}', str(port)).replace('{data}', str(data / 'data')) for c in cmd]
     log = data / 'out.log'
     with open(log, 'wb') as out:

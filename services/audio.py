@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from services import lazy
+
+np = lazy.module('numpy')
 
 
 def levels(audio: np.ndarray) -> tuple[float | None, float | None]:

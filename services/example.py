@@ -16,9 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from services import access
+from services import access, lazy
 from services.access import Action, Actor, Forbidden
 from services.datasets import DatasetError, Datasets, PreprocessSpec
 from services.events import Bus, DatasetChanged, RunChanged
@@ -27,6 +25,8 @@ from services.models.exports import ExportError
 from services.projects import Projects, ProjectService
 from services.store import Dataset, Export, Project, Run
 from services.training import RunSpec, Training, TrainingError
+
+np = lazy.module('numpy')
 
 log = logging.getLogger(__name__)
 

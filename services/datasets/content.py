@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from services import lazy
+
+np = lazy.module('numpy')
 
 WINDOWS = 16  # windows read per file, spread evenly from start to end
 WINDOW_S = 0.25

@@ -15,14 +15,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import lmdb
-
+from services import lazy
 from services.datasets import lmdb_reader
 from services.datasets.folders import read_lmdb
 from services.datasets.preprocessing import DatasetError, DatasetService
 from services.datasets.views import IntegrityReport
 from services.projects import slug
 from services.store import Dataset, Project, now
+
+lmdb = lazy.module('lmdb')
 
 ARCHIVE_FORMAT = 'rave-studio-dataset'
 ARCHIVE_SUFFIX = '.ravedata.tar'

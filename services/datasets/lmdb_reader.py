@@ -17,16 +17,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lmdb
-import numpy as np
-import yaml
-from google.protobuf.message import DecodeError
-
+from services import lazy
 from services.audio import envelope, levels, spectrogram
+
+np = lazy.module('numpy')
+lmdb = lazy.module('lmdb')
+yaml = lazy.module('yaml')
+protobuf = lazy.module('google.protobuf.message')
 
 SCALE = 2 ** 15 - 1  # RAVE's own int16 scale (rave/dataset.py:76-78)
 MAX_LAZY_SECONDS = 600.0  # a lazy example is a whole source file: playback decodes at most this much
-_DTYPES = {0: np.float16, 1: np.float32, 2: np.float64, 3: np.int16, 4: np.int32, 5: np.int64}
+_DTYPES = {0: 'float16', 1: 'float32', 2: 'float64', 3: 'int16', 4: 'int32', 5: 'int64'}  # numpy's names
 
 
 def _load_audio_example():
@@ -205,7 +206,7 @@ class LmdbReader:
     def _decode(self, index: int, value: bytes) -> Example:
         try:
             message = AudioExample.FromString(value)
-        except DecodeError:
+        except protobuf.DecodeError:
             raise ValueError('the stored value does not decode (not an AudioExample)') from None
         if 'waveform' in message.buffers:
             buffer = message.buffers['waveform']
@@ -213,7 +214,7 @@ class LmdbReader:
             if dtype is None or len(buffer.data) % (np.dtype(dtype).itemsize * self.channels):
                 raise ValueError(f'{len(buffer.data)} bytes do not hold whole {self.channels}-channel samples')
             samples = np.frombuffer(buffer.data, dtype)
-            audio = (samples.astype(np.float32) / SCALE if dtype == np.int16 else samples.astype(np.float32))
+            audio = (samples.astype(np.float32) / SCALE if dtype == 'int16' else samples.astype(np.float32))
             return Example(index, self.sr, self.channels, audio=audio.reshape(self.channels, -1),
                            size_bytes=len(value))
         meta = message.metadata

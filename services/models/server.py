@@ -22,11 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import psutil
 
+from services import lazy
 from services.jobs.engine import REPO_ROOT
 from services.workers import protocol
+
+np = lazy.module('numpy')
 
 Progress = Callable[[int, int, str], None]
 

@@ -13,9 +13,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from services import lazy
 from services.store import Checkpoint, Run
+
+np = lazy.module('numpy')
 
 _STOP_STEP = re.compile(r'stop-step=(\d+)')
 

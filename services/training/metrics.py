@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+from services import formatting, lazy
 
-from services import formatting
+np = lazy.module('numpy')
 
 # RAVE's scalars (RAVE_NOTES.md §4) grouped for charts: (title, keys, log scale by default, hint)
 GROUPS = (
@@ -41,7 +41,7 @@ class Column:
     """An append-only numpy column; behaves like a list (len, [i], iteration) and exposes `.array` without
     copy."""
 
-    def __init__(self, dtype=np.float64, capacity: int = 256) -> None:
+    def __init__(self, dtype: str = 'float64', capacity: int = 256) -> None:
         self._data = np.empty(capacity, dtype=dtype)
         self._n = 0
         # weight, length, EMA, its state

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-import numpy as np
-
+from services import lazy
 from services.training.metrics import Column, Series, ema
 from services.training.spec import RunSpec
+
+np = lazy.module('numpy')
 
 ACTIVE = ('running', 'paused', 'queued')
 

@@ -18,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from services import lazy
+
+np = lazy.module('numpy')
 
 FRAME = 2048
 BANDS = 96
