@@ -123,8 +123,8 @@ def test_new_dataset_from_a_folder_shows_progress_and_becomes_ready(page, served
     page.goto(served.url + '/datasets')
     page.get_by_role('button', name='New dataset').first.click()
     # the wizard: name → sources → parameters → review → run
-    page.get_by_label('Name').fill('browser tones')
-    step_of(page, page.get_by_label('Name')).get_by_role('button', name='Next').click()
+    page.get_by_label('Name', exact=True).fill('browser tones')
+    step_of(page, page.get_by_label('Name', exact=True)).get_by_role('button', name='Next').click()
     page.get_by_placeholder('Paste a folder path').fill(str(audio))
     page.locator('button:visible').filter(has=page.locator('i', has_text=re.compile(r'^add$'))).first.click()
     expect(page.get_by_text(str(audio.resolve()), exact=True)).to_be_visible()

@@ -156,7 +156,7 @@ def _sources_step(datasets: Datasets, settings: Settings, project: ProjectView, 
                     .classes('grow').mark('folder-path')
                 paste.props['aria-label'] = 'Paste a folder path'
                 paste.on('keydown.enter', lambda: _add(paste.value))
-                icon_button('add', 'Add this folder', lambda: _add(paste.value), props='flat round') \
+                icon_button('add', 'Add the pasted folder', lambda: _add(paste.value), props='flat round') \
                     .mark('add-folder')
             ui.label('Enter adds it. Any folder of this machine you may read; one outside the browsable folders '
                      'is offered to be allowed.').classes(theme.HINT)
