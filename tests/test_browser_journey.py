@@ -28,7 +28,7 @@ class Journey:
         self.clicks += 1
 
     def type(self, label: str, text: str, enter: bool = False) -> None:
-        field = self.page.get_by_role('textbox', name=label).first
+        field = self.page.get_by_role('textbox', name=label).locator('visible=true').first
         field.fill(text)
         if enter:
             field.press('Enter')
@@ -70,11 +70,11 @@ def test_first_model_in_twelve_clicks(tmp_path: Path) -> None:
         page.wait_for_url(re.compile(r'/training/new'))
         journey.click('Next')  # start: no template
         journey.click('Next')  # the dataset, chosen already
-        journey.wait_for_rave('gin parses it and builds the model', 600)
+        journey.wait_for_rave('gin parses it and builds the model', 240)
         journey.click('Next')  # the config
         journey.type('Run name', 'piano_first')
         journey.click('Next')  # the parameters
-        journey.wait_for_rave('Your choices', 600)
+        journey.wait_for_rave('Your choices', 240)
         journey.click('Next')  # the review
         journey.click('Start training')
         page.wait_for_url(re.compile(r'/training/runs/\d+'))

@@ -72,6 +72,16 @@ def test_validation_needs_no_database() -> None:
     assert 'Choose a dataset' in ' '.join(RunSpec(name='a').validate(None))
 
 
+def test_a_spec_fitted_to_a_small_dataset_takes_a_batch_it_can_fill() -> None:
+    small = TrainingData(2, 'five files', '/db', 'ready', 44100, 2, 6)  # 5 training examples, 1 for validation
+    spec = RunSpec(name='first', n_signal=65536).fitted(small)
+    assert (spec.dataset, spec.channels, spec.batch) == (2, 2, 5)
+    assert not [e for e in spec.validate(small) if 'Batch' in e]
+    assert 'Batch 8 is larger than the 5 training examples' in ' '.join(RunSpec(name='first', dataset=2,
+                                                                                   batch=8).validate(small))
+    assert RunSpec(batch=2).fitted(small).batch == 2  # a batch that fits stays
+
+
 def test_a_path_to_some_gin_file_is_not_a_config() -> None:
     spec = RunSpec(dataset=1, name='x', base='/home/someone/uploads/evil.gin', n_signal=65536, batch=2)
     assert 'Unknown base config' in ' '.join(spec.config_errors({}))

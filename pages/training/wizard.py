@@ -32,7 +32,7 @@ def create(training: Training, system: System, project: ProjectView) -> None:
     wizard = Wizard(training, system, project, datasets, earlier.spec if earlier else None)
     chosen = datasets.get(int(query['dataset'])) if query.get('dataset', '').isdigit() else None
     if chosen is not None:
-        wizard.spec = wizard.spec.replace(dataset=chosen.id, channels=chosen.channels or 1)
+        wizard.spec = wizard.spec.fitted(chosen)
     with ui.row().classes('w-full items-center gap-3'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
             .tooltip('All runs')
@@ -64,7 +64,7 @@ class Wizard:
         first = next(iter(datasets.values()), None)
         self.spec = earlier.replace(name='') if earlier else RunSpec(devices=(training.default_device(),))
         if first is not None and self.spec.dataset not in datasets:
-            self.spec = self.spec.replace(dataset=first.id, channels=first.channels or 1)
+            self.spec = self.spec.fitted(first)
         self.entered: dict = dict(self.spec.macros)  # the model-value fields as typed
         self.defaults: dict = {}  # the composition's own values, from gin
         self.preview: dict | None = None  # gin's answer for the configs alone (config step)

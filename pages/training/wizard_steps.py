@@ -87,7 +87,7 @@ def dataset_choice(wizard: Wizard) -> None:
                              f'{_channels(d.channels)}{" · lazy" if d.lazy else ""}').classes(theme.HINT)
 
     def pick(dataset_id: int) -> None:
-        wizard.set(dataset=dataset_id, channels=wizard.datasets[dataset_id].channels or 1)
+        wizard.spec = wizard.spec.fitted(wizard.datasets[dataset_id])
         draw()
 
     draw()

@@ -112,6 +112,12 @@ class RunSpec:
         """Whether it carries gin code (extra bindings), which needs the right to run Python."""
         return bool(self.bindings)
 
+    def fitted(self, dataset: TrainingData) -> RunSpec:
+        """This spec on `dataset`: its channels, and a batch no larger than its training examples (a first
+        dataset of a few files holds fewer than RAVE's default batch)."""
+        batch = min(self.batch, _split(dataset.n_examples)[0]) if dataset.n_examples else self.batch
+        return self.replace(dataset=dataset.id, channels=dataset.channels or 1, batch=batch)
+
     def replace(self, **changes) -> RunSpec:
         return dataclasses.replace(self, **changes)
 
@@ -256,10 +262,8 @@ class RunSpec:
         if dataset.channels and not 1 <= self.channels <= dataset.channels:
             errors.append(f'The dataset has {dataset.channels} channel(s): train with 1 to '
                           f'{dataset.channels}.')
-        n = dataset.n_examples
-        if n:
-            train = max(98 * n // 100, 1)
-            val = min(n - train, 1000)
+        if dataset.n_examples:
+            train, val = _split(dataset.n_examples)
             if train // max(self.batch, 1) < 1:
                 errors.append(f'Batch {self.batch} is larger than the {train} training examples of this '
                               f'dataset: use a batch of at most {train}.')
@@ -376,6 +380,12 @@ def _base(name: str, custom: Mapping[str, CustomConfig],
         return None
     compression = int((composition or {}).get('compression') or own.compression or 2048)
     return configs.BaseConfig(name, 'Custom config.', compression, False)
+
+
+def _split(n_examples: int) -> tuple[int, int]:
+    """(training, validation) examples of a dataset, as RAVE splits it (98 % / the rest, at most 1 000)."""
+    train = max(98 * n_examples // 100, 1)
+    return train, min(n_examples - train, 1000)
 
 
 def _label(key: str) -> str:
