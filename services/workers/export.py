@@ -12,15 +12,18 @@ Every flag of `rave export` is RAVE's own (absl): --run (run folder or .ckpt), -
 - the prior: nn_tilde tests every method at batch 1 and 4, but a prior's state has batch 1, so
   `rave export --prior` fails (RAVE_NOTES §8). While nn_tilde registers the `prior` method only,
   `cached_conv.MAX_BATCH_SIZE` is 1, which makes nn_tilde test it at batch 1 (and still warm its caches);
-- RAVE's log and warnings stay on stderr (the job log); warnings are also listed in the result.
+- RAVE's log and warnings stay on stderr (the job log); warnings are also listed in the result;
+- the export's provenance inside the .ts, as the extra file `rave_studio.json` (torch, acids-rave, nn_tilde
+  and cached_conv versions, the command, the checkpoint and its step): a .ts records no torch version.
 Result FILE (default JOB/export.json), written when the worker ends:
-    {status: done|failed, message, path, size, command, checkpoint, streaming, fidelity, prior, vst,
+    {status: done|failed, message, path, size, command, checkpoint, provenance, streaming, fidelity, prior, vst,
      stages: [{stage, s}], warnings: [...], torch, elapsed_s}
 `vst` is RAVE's own stereo probe ("this model seems compatible with the RAVE vst"). Exit code 0 when the
 export was written, 1 when it failed (the message says why in words).
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shlex
@@ -31,6 +34,7 @@ from pathlib import Path
 from services.workers.stages import Stages, job_dir, write_result
 
 STUDIO_FLAGS = ('--result',)
+EXTRA_FILE = 'rave_studio.json'  # read back with torch.jit.load(path, _extra_files={EXTRA_FILE: ''})
 
 # RAVE's and nn_tilde's log messages → (stage, fraction, what the user reads)
 STAGE_MESSAGES = (
@@ -111,17 +115,36 @@ def prior_at_batch_one() -> None:
     nn_tilde.Module.register_method = register_method
 
 
-def report_saving(stages: Stages) -> None:
-    """A `save` stage when the scripted model is written (nn_tilde scripts and saves in one call)."""
+def report_saving(stages: Stages, describe) -> None:
+    """A `save` stage when the scripted model is written (nn_tilde scripts and saves in one call), and the
+    export's provenance stored inside the .ts as an extra file (EXTRA_FILE; hosts ignore it)."""
     import torch
 
     save = torch.jit.RecursiveScriptModule.save
 
     def save_and_report(self, *args, **kwargs):
         stages.enter('save', 0.85, 'Writing the .ts file')
+        kwargs.setdefault('_extra_files', {EXTRA_FILE: json.dumps(describe())})
         return save(self, *args, **kwargs)
 
     torch.jit.RecursiveScriptModule.save = save_and_report
+
+
+def provenance(command: str, checkpoint: str) -> dict:
+    """What the .ts itself cannot tell: the versions it was made with, the command and the checkpoint's step."""
+    from importlib import metadata
+
+    from services.training.checkpoints import read_info
+
+    info = read_info(checkpoint) if checkpoint else None
+    versions = {}
+    for package in ('torch', 'acids-rave', 'nn_tilde', 'cached_conv'):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {'made_by': 'RAVE Studio', 'versions': versions, 'command': command, 'checkpoint': checkpoint,
+            'step': info.step if info else None}
 
 
 class BadInput(Exception):
@@ -178,7 +201,7 @@ def main() -> None:
     logging.getLogger().addHandler(log)
     logging.captureWarnings(True)
     prior_at_batch_one()
-    report_saving(stages)
+    report_saving(stages, lambda: provenance(command, log.checkpoint))
 
     def run(rave_argv: list[str]) -> int:
         values = flags.FLAGS
@@ -202,6 +225,7 @@ def main() -> None:
         stages.enter('done', 1.0, f'Exported {path.name}', exported=str(path))
         write_result(result_path, {**result, 'status': 'done', 'message': '', 'path': str(path),
                                    'size': path.stat().st_size, 'checkpoint': log.checkpoint, 'vst': log.vst,
+                                   'provenance': provenance(command, log.checkpoint),
                                    'warnings': log.warnings, 'stages': stages.finish(),
                                    'elapsed_s': stages.elapsed(), 'ended': time.time()})
         return 0
