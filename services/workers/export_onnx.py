@@ -13,7 +13,7 @@ Two graphs are written with the legacy exporter (opset 17, dynamic batch and len
     NAME.decode.onnx  z [batch, latent_size, frames] → audio [batch, channels, frames * ratio]
                       (the other dims filled with unit noise, as RAVE's .ts decode does)
 and NAME.onnx.json, the manifest: sr, n_channels, latent_size, full_latent_size, compression_ratio, opset,
-the files, the source checkpoint and config, and the numerics check. Both graphs are run in onnxruntime
+the files, the source checkpoint (and its step) and config, the torch version, and the numerics check. Both graphs are run in onnxruntime
 against the eager model (max abs error per graph, several batch sizes and lengths; decode with the graph's
 random tensors fed from the eager run, services/workers/onnx_numerics.py). What a model holds decides
 whether it can be exported: a discrete (RVQ), spherical or Wasserstein latent, a mel-spectrogram input or
@@ -116,7 +116,8 @@ def export(args: argparse.Namespace, stages: Stages) -> dict:
         'sr': int(eager.model.sr), 'n_channels': channels, 'latent_size': latent_size,
         'full_latent_size': int(eager.model.latent_size), 'compression_ratio': ratio,
         'fidelity': args.fidelity, 'ema_weights': args.ema_weights, 'checkpoint': str(eager.checkpoint),
-        'config': str(eager.config), 'torch': torch.__version__, 'numerics': numerics,
+        'config': str(eager.config), 'step': _step(eager.checkpoint), 'torch': torch.__version__,
+        'numerics': numerics,
         'inputs': {'encode': 'audio [batch, n_channels, samples]', 'decode': 'z [batch, latent_size, frames]'},
         'outputs': {'encode': 'z [batch, latent_size, samples / ratio]',
                     'decode': 'audio [batch, n_channels, frames * ratio]'},
@@ -289,6 +290,13 @@ def _export(module: nn.Module, example: torch.Tensor, path: Path, given: str, ma
         torch.onnx.export(module, (example,), str(path), dynamo=False, opset_version=OPSET,
                           input_names=[given], output_names=[made],
                           dynamic_axes={given: {0: 'batch', 2: lengths[0]}, made: {0: 'batch', 2: lengths[1]}})
+
+
+def _step(checkpoint: Path) -> int | None:
+    from services.training.checkpoints import read_info
+
+    info = read_info(checkpoint)
+    return info.step if info else None
 
 
 def _failed(stages: Stages, path: Path, result: dict, message: str, refused: bool = False) -> int:
