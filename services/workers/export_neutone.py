@@ -10,7 +10,7 @@ RAVE VST's bias), the native sample rate = the model's (`sr`), buffer sizes that
 compression ratio, mono or stereo from its `n_channels`. Metadata comes from the arguments (name ≤ 30
 characters, authors ≤ 5, tags ≤ 7 of ≤ 15 characters, the SDK's limits) and --example files (≤ 3, their first 5 s rendered
 through the model for the model card). No network: the SDK HEAD-requests every "technical link", so none is
-given, and every socket connection is refused while the SDK runs (an attempt fails the export, by name).
+given, and every socket connection is refused while the SDK runs (an attempt fails the export, by address).
 The SDK writes FOLDER/NAME/model.nm and metadata.json; the worker then loads model.nm back through the
 SDK (`load_neutone_model`) and runs a few buffers through it.
 Progress: JSON stage lines (services/workers/stages.py): load, wrap, examples, save, reload, done | failed.
@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with no_network(attempts):
             result.update(export(args, stages))
+        if attempts:
+            raise NetworkRefused(f'The Neutone export tried to reach {", ".join(attempts)}; the studio exports '
+                                 'offline, so it was refused.')
     except (BadInput, NetworkRefused) as e:
         return _failed(stages, result_path, result, str(e))
     except Exception as e:  # noqa: BLE001 - the SDK asserts and raises anything; the user reads why
@@ -227,8 +230,9 @@ def reload_check(path: Path) -> dict:
             'rms': float(out.pow(2).mean().sqrt())}
 
 
-class NetworkRefused(Exception):
-    """Something tried to reach the network during an export that must stay offline."""
+class NetworkRefused(ConnectionRefusedError):
+    """Something tried to reach the network during an export that must stay offline (an OSError, so
+    libraries that tolerate an unreachable host, like the SDK's link check, carry on and it is reported)."""
 
 
 @contextmanager
