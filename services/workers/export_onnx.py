@@ -93,7 +93,7 @@ def export(args: argparse.Namespace, stages: Stages) -> dict:
         raise Refused(reason)
     stages.enter('weights', 0.15, f'Loading {eager.checkpoint.name}')
     load_weights(eager, args.ema_weights)
-    latent_size = latent_size_for(eager.model, args.fidelity)
+    latent_size = latent_size_for(eager.model.fidelity, args.fidelity)
     ratio = compression_ratio(eager.model)
     stages.enter('rewrite', 0.3, 'Cached convolutions off, weight norm removed, noise filter in real arithmetic')
     graph_model = graph_ready(eager.model)
@@ -186,11 +186,12 @@ def refusal(model: nn.Module) -> str:
     return ''
 
 
-def latent_size_for(model: nn.Module, fidelity: float) -> int:
-    """The latent size `rave export --fidelity` picks (scripts/export.py:119-123), so .ts and .onnx agree."""
+def latent_size_for(curve: torch.Tensor, fidelity: float) -> int:
+    """The latent size `rave export --fidelity` picks from a model's fidelity curve (scripts/export.py:119-123),
+    so .ts and .onnx agree."""
     import numpy as np
 
-    size = max(int(np.argmax(model.fidelity.numpy() > fidelity)), 1)
+    size = max(int(np.argmax(curve.numpy() > fidelity)), 1)
     return 2 ** math.ceil(math.log2(size))
 
 
