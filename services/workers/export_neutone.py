@@ -15,7 +15,8 @@ The SDK writes FOLDER/NAME/model.nm and metadata.json; the worker then loads mod
 SDK (`load_neutone_model`) and runs a few buffers through it.
 Progress: JSON stage lines (services/workers/stages.py): load, wrap, examples, save, reload, done | failed.
 Result FILE (default JOB/export_neutone.json):
-    {status: done|failed, message, path, metadata_path, size, name, sr, knobs, buffer_sizes, reload: {...},
+    {status: done|failed, message, path, metadata_path, size, name, sr, latent_size, knobs (≤ latent_size),
+     buffer_sizes, card, examples, reload: {loads, finite, rms, ...},
      network_attempts: [], stages, elapsed_s}
 Exit code 0 when model.nm was written and loads back, 1 otherwise.
 """
@@ -175,7 +176,8 @@ def export(args: argparse.Namespace, stages: Stages) -> dict:
     reload = reload_check(folder / 'model.nm')
     return {'path': str(folder / 'model.nm'), 'metadata_path': str(folder / 'metadata.json'),
             'size': (folder / 'model.nm').stat().st_size, 'name': card['name'], 'sr': int(model.sr),
-            'knobs': wrapper.knob_names, 'buffer_sizes': wrapper.native_buffers, 'card': card,
+            'latent_size': latent_size, 'knobs': wrapper.knob_names, 'buffer_sizes': wrapper.native_buffers,
+            'card': card,
             'examples': len(examples), 'reload': reload}
 
 
