@@ -105,10 +105,12 @@ def test_neutone_export_refuses_every_connection() -> None:
 
 
 def test_host_verdicts_say_the_nn_tilde_torch_caveat_plainly() -> None:
-    from services.workers.verify_hosts import latency, torch_caveat
+    from services.workers.verify_hosts import hosts, latency, torch_caveat
     assert torch_caveat('2.5.1') == '' and torch_caveat('2.4.0+cpu') == ''
     assert 'not verified' in torch_caveat('2.14.1+cu130') and '2.5.1' in torch_caveat('2.14.1')
     assert 'unknown' in torch_caveat(None)
+    broken = hosts('torchscript', {}, {'verification': False})  # the verification itself failed: no facts
+    assert [h['verdict'] for h in broken] == ['no'] * 4
     rows = latency({'sr': 44100, 'compression_ratio': 512, 'streaming_delay_samples': 928})
     assert rows[0] == {'buffer': 256, 'samples': 512 + 928, 'ms': 32.7, 'includes_model_delay': True}
     assert rows[-1]['samples'] == 8192 + 928

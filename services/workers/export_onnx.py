@@ -29,6 +29,7 @@ import argparse
 import copy
 import math
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         return _failed(stages, result_path, result, str(e), refused=True)
     except BadInput as e:
         return _failed(stages, result_path, result, str(e))
+    except Exception as e:  # noqa: BLE001 - a model the route has not met; the log keeps the traceback
+        traceback.print_exc()
+        return _failed(stages, result_path, result, f'The ONNX export failed on this model: {type(e).__name__}: '
+                       f'{str(e).strip()[:300]}. Export it as TorchScript (.ts) instead.')
     stages.enter('done', 1.0, f'Exported {Path(result["encode"]).name} and {Path(result["decode"]).name}',
                  exported=result['manifest'])
     write_result(result_path, {**result, 'status': 'done', 'refused': False, 'message': '',

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
@@ -55,14 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.export)
     kind = format_of(path)
     stages.enter('load', 0.0, f'Loading {path.name} in a fresh process')
-    if kind == 'onnx':
-        from services.workers import verify_targets
-        checks, facts = verify_targets.onnx_export(path, stages)
-    elif kind == 'neutone':
-        from services.workers import verify_targets
-        checks, facts = verify_targets.neutone_model(path, stages)
-    else:
-        checks, facts = torchscript(path, Path(args.offline) if args.offline else None, args.checkpoint, stages)
+    try:
+        checks, facts = verify(kind, path, args, stages)
+    except Exception as e:  # noqa: BLE001 - an export unlike any the checks know; the log keeps the traceback
+        traceback.print_exc()
+        checks, facts = [Check('verification', False, f'The verification itself failed on {path.name}: '
+                               f'{type(e).__name__}: {str(e).strip()[:300]}')], {}
     from services.workers.verify_hosts import hosts, latency
     facts['latency'] = latency(facts)
     failed = [c for c in checks if c.ok is False]
@@ -73,6 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     write_result(Path(args.result) if args.result else job_dir() / 'verification.json',
                  {**result, 'stages': stages.finish(), 'elapsed_s': stages.elapsed()})
     return 1 if failed else 0
+
+
+def verify(kind: str, path: Path, args: argparse.Namespace, stages: Stages) -> tuple[list[Check], dict]:
+    if kind == 'onnx':
+        from services.workers import verify_targets
+        return verify_targets.onnx_export(path, stages)
+    if kind == 'neutone':
+        from services.workers import verify_targets
+        return verify_targets.neutone_model(path, stages)
+    return torchscript(path, Path(args.offline) if args.offline else None, args.checkpoint, stages)
 
 
 def format_of(path: Path) -> str:

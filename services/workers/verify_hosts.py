@@ -18,7 +18,7 @@ def hosts(kind: str, facts: dict, passed: dict[str, bool | None]) -> list[dict]:
         return [_onnx(passed)]
     if kind == 'neutone':
         return [_neutone_model(passed)]
-    works = all(passed.get(c) is not False for c in ('load', 'top-level', 'methods', 'signal'))
+    works = all(passed.get(c) is not False for c in ('verification', 'load', 'top-level', 'methods', 'signal'))
     why_not = 'it fails its checks (see above)'
     return [_nn_tilde(facts, works, why_not), _vst(facts, passed, works, why_not), _neutone_ts(facts, works),
             _explorer(facts, works, why_not)]
@@ -54,7 +54,7 @@ def _nn_tilde(facts: dict, works: bool, why_not: str) -> dict:
     host = 'nn~ (Max/MSP, PureData)'
     if not works:
         return {'host': host, 'verdict': 'no', 'message': f'nn~ cannot play it: {why_not}.'}
-    if not facts['streaming']:
+    if not facts.get('streaming'):
         return {'host': host, 'verdict': 'offline', 'message': 'nn~ loads it, but exported without streaming it '
                 'clicks at every buffer in realtime: export it again with streaming for Max or Pd.'}
     caveat = torch_caveat(facts.get('made_with_torch'))
@@ -69,10 +69,10 @@ def _vst(facts: dict, passed: dict, works: bool, why_not: str) -> dict:
     if passed.get('stereo') is not True:
         return {'host': host, 'verdict': 'no', 'message': 'The RAVE VST plays in stereo mode, which this model fails '
                 '(or has more than 2 channels).'}
-    if not facts['streaming']:
+    if not facts.get('streaming'):
         return {'host': host, 'verdict': 'offline', 'message': 'The RAVE VST needs a streaming export: this one '
                 'would click at every buffer.'}
-    prior = 'its prior drives the VST\'s prior mode' if facts['prior'] else 'no prior: the VST\'s prior mode stays off'
+    prior = 'its prior drives the VST\'s prior mode' if facts.get('prior') else 'no prior: the VST\'s prior mode stays off'
     caveat = torch_caveat(facts.get('made_with_torch'))
     return {'host': host, 'verdict': 'caveat' if caveat else 'ready',
             'message': f'Ready for the RAVE VST (archived), {prior}.'
@@ -80,7 +80,7 @@ def _vst(facts: dict, passed: dict, works: bool, why_not: str) -> dict:
 
 
 def _neutone_ts(facts: dict, works: bool) -> dict:
-    if not works or not facts['streaming']:
+    if not works or not facts.get('streaming'):
         return {'host': 'Neutone', 'verdict': 'no', 'message': 'Neutone wraps a streaming export that passes its '
                 'checks: export with streaming, then use the Neutone target.'}
     return {'host': 'Neutone', 'verdict': 'ready', 'message': 'Wrap this streaming export with the Neutone target '
@@ -91,21 +91,21 @@ def _explorer(facts: dict, works: bool, why_not: str) -> dict:
     host = "This studio's Explorer"
     if not works:
         return {'host': host, 'verdict': 'no', 'message': f'The Explorer cannot use it: {why_not}.'}
-    if facts['streaming']:
+    if facts.get('streaming'):
         return {'host': host, 'verdict': 'caveat', 'message': 'Works, but a streaming model carries its state from '
                 'one file to the next: an offline export suits the Explorer better.'}
     return {'host': host, 'verdict': 'ready', 'message': 'Ready for the Explorer: reconstruct and edit latents.'}
 
 
 def _neutone_model(passed: dict) -> dict:
-    if all(passed.get(c) is not False for c in ('load', 'signal')):
+    if all(passed.get(c) is not False for c in ('verification', 'load', 'signal')):
         return {'host': 'Neutone', 'verdict': 'ready', 'message': 'Load model.nm in the Neutone FX plugin with '
                 '"Load your own model".'}
     return {'host': 'Neutone', 'verdict': 'no', 'message': 'The Neutone plugin would refuse it: see the checks.'}
 
 
 def _onnx(passed: dict) -> dict:
-    if all(passed.get(c) is not False for c in ('load', 'signal', 'numerics')):
+    if all(passed.get(c) is not False for c in ('verification', 'load', 'signal', 'numerics')):
         return {'host': 'ONNX runtime', 'verdict': 'ready', 'message': 'Ready for onnxruntime (Python, C++, web, '
                 'mobile), offline: the graphs keep no streaming state, so small realtime buffers would click.'}
     return {'host': 'ONNX runtime', 'verdict': 'no', 'message': 'Not usable: see the checks.'}
