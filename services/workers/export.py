@@ -201,7 +201,8 @@ def main() -> None:
     logging.getLogger().addHandler(log)
     logging.captureWarnings(True)
     prior_at_batch_one()
-    report_saving(stages, lambda: provenance(command, log.checkpoint))
+    made: dict = {}  # the provenance, read once when the .ts is saved and reused in the result
+    report_saving(stages, lambda: made.setdefault('it', provenance(command, log.checkpoint)))
 
     def run(rave_argv: list[str]) -> int:
         values = flags.FLAGS
@@ -225,7 +226,7 @@ def main() -> None:
         stages.enter('done', 1.0, f'Exported {path.name}', exported=str(path))
         write_result(result_path, {**result, 'status': 'done', 'message': '', 'path': str(path),
                                    'size': path.stat().st_size, 'checkpoint': log.checkpoint, 'vst': log.vst,
-                                   'provenance': provenance(command, log.checkpoint),
+                                   'provenance': made.get('it') or provenance(command, log.checkpoint),
                                    'warnings': log.warnings, 'stages': stages.finish(),
                                    'elapsed_s': stages.elapsed(), 'ended': time.time()})
         return 0
