@@ -5,10 +5,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from pages import BUILTIN_PLUGINS
 from services.access import Actor
+from services.datasets import Datasets
 from services.events import Bus, Subscriber, SystemSample
 from services.files import FilePolicy
 from services.jobs import Jobs
+from services.plugins import PluginManager, Plugins, disabled_plugins
+from services.models import Models
+from services.projects import Projects
 from services.session import Session
 from services.system import System
 
@@ -21,7 +26,8 @@ from services.models.inference import InferenceService
 from services.jobs import JobService
 from services.monitor import SystemMonitor
 from services.projects import ProjectService
-from services.settings import SettingsService
+from services.backup import Backups
+from services.settings import Settings, SettingsService
 from services.store import open_database
 from services.training.templates import TemplateService
 from services.training.tensorboard import TensorBoardService
@@ -37,19 +43,21 @@ class Studio:
         self.shared = shared  # served to the network (`--share`): every action is a signed-in user's
         open_database(self.data_dir / 'studio.db')
         self.bus = Bus()
+        self.plugins = PluginManager(BUILTIN_PLUGINS, disabled=disabled_plugins())
         self.settings = SettingsService(self.data_dir)
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
-        self.jobs.limits['preprocess'] = int(self.settings.get('parallel_preprocess') or 1)
+        self.settings.apply_limits(self.jobs)
         self.projects = ProjectService(self.data_dir)
-        self.datasets = DatasetService(self.jobs, self.settings, self.projects)
+        self.backups = Backups(self.projects, self.jobs.root)
+        self.datasets = DatasetService(self.jobs, self.settings, self.projects, self.files)
         self.library = DatasetLibrary(self.datasets)
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
         self.training = TrainingService(self.jobs, self.settings, self.projects)
         self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
-        self.exports = ExportService(self.jobs, self.settings, self.projects)
-        self.inference = InferenceService(self.jobs, self.settings, self.projects)
+        self.exports = ExportService(self.jobs, self.settings, self.projects, self.files)
+        self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
         self._last_monitor = 0.0
@@ -58,7 +66,11 @@ class Studio:
     def session(self, actor: Actor, events: Subscriber) -> Session:
         """The facades one page uses, bound to the user acting on it."""
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
-                       system=System(self.monitor))
+                       system=System(self.monitor), plugins=Plugins(self.plugins, actor),
+                       datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor),
+                       models=Models(self.exports, self.inference, self.files, actor),
+                       projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
+                       settings=Settings(self.settings, self.jobs, actor))
 
     def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
         """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""

@@ -28,17 +28,6 @@ STATUS = {
     'building': ('primary', 'construction'),
 }
 
-NAV = [  # (path, label, icon)
-    ('/', 'Dashboard', 'space_dashboard'),
-    ('/datasets', 'Datasets', 'library_music'),
-    ('/training', 'Training', 'model_training'),
-    ('/models', 'Models', 'inventory_2'),
-    ('/export', 'Export', 'ios_share'),
-    ('/explorer', 'Explorer', 'graphic_eq'),
-    ('/settings', 'Settings', 'settings'),
-    ('/help', 'Help', 'help_outline'),
-]
-
 CARD = 'w-full rounded-xl shadow-sm border border-gray-200 dark:border-gray-800 p-4'
 PAGE = 'w-full max-w-screen-2xl mx-auto p-4 md:p-6 gap-4'
 TITLE = 'text-2xl font-semibold tracking-tight'

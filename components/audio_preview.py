@@ -1,6 +1,10 @@
-"""Preview of any source file inside the browsable roots: its waveform (computed once, cached) and a player."""
+"""Preview of a source file inside the browsable folders: its waveform (computed once, cached) and a player.
+
+The player streams from `/media/source?path=…`, a route installed once per process that serves only what the
+datasets facade says may be played (the file policy's folders, audio files, nothing hidden)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -12,28 +16,23 @@ from nicegui.app.range_response import get_range_response
 from app import theme
 from components.status import fmt_bytes
 from components.waveform import waveform
-from services.datasets import sources
+from services.datasets import DatasetError, Datasets
 
 _ROUTE = '/media/source'
-_current: dict = {}  # the settings the route checks against: the latest studio that installed it
+_playable: list[Callable[[str], Path | None]] = []  # the rule the route asks: the latest installed
 
 
-def install(studio) -> None:
-    """Serve `/media/source?path=…` for audio files inside the roots (once per process)."""
-    first = not _current
-    _current['studio'] = studio
+def install(playable: Callable[[str], Path | None]) -> None:
+    """Serve `/media/source?path=…` for the files `playable(path)` allows (the route is added once)."""
+    first = not _playable
+    _playable[:] = [playable]
     if not first:
         return
 
     @app.get(_ROUTE)
     def source_file(request: Request, path: str) -> Response:
-        target = Path(path).resolve()
-        studio_ = _current['studio']
-        allowed = studio_.settings.within_roots(target) or any(
-            studio_.datasets.may_read(project, target) for project in studio_.projects.all())
-        if not allowed or not target.is_file() \
-                or target.suffix.lower() not in sources.AUDIO_SUFFIXES \
-                or any(part.startswith('.') for part in target.parts):
+        target = _playable[0](path)
+        if target is None:
             raise HTTPException(status_code=404, detail='Not Found')
         return get_range_response(target, request, chunk_size=8192)
 
@@ -42,9 +41,9 @@ def preview_url(path: str | Path) -> str:
     return f'{_ROUTE}?path={quote(str(Path(path).resolve()))}'
 
 
-async def audio_preview(studio, path: Path) -> None:
+async def audio_preview(datasets: Datasets, path: Path) -> None:
     """A compact card: name, size, waveform (drawn when ready) and a player; errors say what to do."""
-    install(studio)
+    install(datasets.playable)
     with ui.card().classes(theme.CARD + ' gap-2').mark('preview'):
         with ui.row().classes('w-full items-baseline gap-2 no-wrap'):
             ui.icon('graphic_eq', color='primary')
@@ -56,8 +55,8 @@ async def audio_preview(studio, path: Path) -> None:
             ui.skeleton().classes('w-full h-16 rounded-md')
         ui.audio(preview_url(path)).classes('w-full').mark('preview-player')
     try:
-        env = await run.io_bound(sources.envelope, path, studio.data_dir / 'cache' / 'waveforms')
-    except (OSError, ValueError) as e:
+        env = await run.io_bound(datasets.waveform, path)
+    except (DatasetError, OSError, ValueError) as e:
         slot.clear()
         with slot:
             ui.label(f'No waveform: ffmpeg cannot decode this file ({e}). It will be skipped.') \

@@ -33,11 +33,11 @@ class JobConsole:
             self.bar = ui.linear_progress(show_value=False).props('rounded size=8px')
             self.message = ui.label().classes('text-sm text-negative whitespace-pre-wrap')
             command = view.command if view else ''
-            with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'):
-                with ui.row().classes('w-full items-start gap-2 no-wrap'):
-                    ui.label(command).classes(f'{theme.MONO} grow break-all whitespace-pre-wrap').mark('command')
-                    ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(command)) \
-                        .props('flat dense round size=sm aria-label="Copy the command"').tooltip('Copy')
+            with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'), \
+                    ui.row().classes('w-full items-start gap-2 no-wrap'):
+                ui.label(command).classes(f'{theme.MONO} grow break-all whitespace-pre-wrap').mark('command')
+                ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(command)) \
+                    .props('flat dense round size=sm aria-label="Copy the command"').tooltip('Copy')
             self.log = ui.log(max_lines=400).classes(
                 f'w-full {height} {theme.MONO} bg-gray-950 text-gray-100 rounded-lg studio-console')
         self.state(view)

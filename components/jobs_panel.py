@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from components.status import job_row
+from components.status import JobList
 from services.events import JobsChanged, Subscriber
 from services.jobs import Jobs
+
+EMPTY = 'No job is running or queued.'
 
 
 def jobs_panel(jobs: Jobs, events: Subscriber) -> None:
@@ -13,27 +15,26 @@ def jobs_panel(jobs: Jobs, events: Subscriber) -> None:
         badge = ui.badge('', color='primary').props('floating rounded')
         with ui.menu().props('anchor="bottom right" self="top right"').classes('w-[420px] max-w-[95vw] p-2') as menu:
             content = ui.column().classes('w-full gap-2')
+    shown: dict[str, JobList] = {}
 
     def count() -> None:
         active = jobs.active()
         badge.set_text(str(len(active)))
         badge.set_visibility(bool(active))
         label = f'Jobs: {len(active)} active'
-        if button.props.get('aria-label') != label:  # props() always sends an update: only on a change
+        if button.props.get('aria-label') != label:
             button.props(f'aria-label="{label}"')
-        if menu.value:
-            fill()
+        if menu.value and 'list' in shown:
+            shown['list'].update()
 
-    def fill() -> None:
-        """The panel's rows, built only while it is open (closed panels cost nothing per tick)."""
+    def opened(open_: bool) -> None:
+        """The panel's rows exist only while it is open (a closed panel costs nothing per event)."""
         content.clear()
-        with content:
-            active = jobs.active()
-            if not active:
-                ui.label('No job is running or queued.').classes('text-sm text-gray-500 p-2')
-            for state in active:
-                job_row(state, jobs)
+        shown.clear()
+        if open_:
+            with content:
+                shown['list'] = JobList(jobs, EMPTY)
 
-    menu.on_value_change(lambda e: fill() if e.value else None)
+    menu.on_value_change(lambda e: opened(e.value))
     count()
     events.on(JobsChanged, lambda _: count())

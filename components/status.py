@@ -36,27 +36,77 @@ def fmt_bytes(n: float | None) -> str:
     return f'{n:.1f} TB'
 
 
-def job_row(state: JobView, jobs: Jobs, *, controls: bool = True) -> None:
-    """One job: title, chip, progress bar, detail line, ETA and its controls."""
-    with ui.column().classes('w-full gap-1 p-2 rounded-lg bg-gray-50 dark:bg-gray-900').mark(f'job-{state.id}'):
-        with ui.row().classes('w-full items-center gap-2 no-wrap'):
-            ui.label(state.title).classes('font-medium text-sm truncate grow')
-            status_chip(state.status)
-        if state.progress is None:
-            ui.linear_progress(show_value=False).props('indeterminate rounded size=6px') \
-                .set_visibility(state.status == 'running')
-        else:
-            ui.linear_progress(value=state.progress, show_value=False).props('rounded size=6px')
-        with ui.row().classes('w-full items-center gap-2 text-xs text-gray-500'):
-            ui.label(state.detail or state.message or state.kind).classes('grow truncate')
-            if state.eta_s is not None:
-                ui.label(f'ETA {fmt_duration(state.eta_s)}').classes(theme.NUMBER)
-            if controls and state.status in ('running', 'paused', 'queued'):
-                if state.status == 'running':
-                    ui.button(icon='pause', on_click=lambda: jobs.pause(state.id)) \
-                        .props('flat dense round size=sm').tooltip('Pause')
-                elif state.status == 'paused':
-                    ui.button(icon='play_arrow', on_click=lambda: jobs.resume(state.id)) \
-                        .props('flat dense round size=sm').tooltip('Resume')
-                ui.button(icon='close', on_click=lambda: jobs.cancel(state.id)) \
-                    .props('flat dense round size=sm color=negative').tooltip('Cancel')
+class JobRow:
+    """One job: title, chip, progress bar, detail line, ETA and its controls, updated in place."""
+
+    def __init__(self, view: JobView, jobs: Jobs, *, controls: bool = True) -> None:
+        self.jobs, self.controls, self.status, self.indeterminate = jobs, controls, None, None
+        with ui.column().classes('w-full gap-1 p-2 rounded-lg bg-gray-50 dark:bg-gray-900') \
+                .mark(f'job-{view.id}') as self.element:
+            with ui.row().classes('w-full items-center gap-2 no-wrap'):
+                self.title = ui.label().classes('font-medium text-sm truncate grow')
+                self.chip = ui.row().classes('items-center')
+            self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=6px')
+            with ui.row().classes('w-full items-center gap-2 text-xs text-gray-500 no-wrap'):
+                self.detail = ui.label().classes('grow truncate')
+                self.eta = ui.label().classes(theme.NUMBER)
+                self.buttons = ui.row().classes('items-center gap-0 no-wrap')
+        self.update(view)
+
+    def update(self, view: JobView) -> None:
+        """Show the job's latest state; only what changed reaches the browser."""
+        self.title.set_text(view.title)
+        self.detail.set_text(view.detail or view.message or view.kind)
+        self.eta.set_text(f'ETA {fmt_duration(view.eta_s)}' if view.eta_s is not None else '')
+        indeterminate = view.progress is None
+        if indeterminate != self.indeterminate:  # props() always sends: only on a change
+            self.indeterminate = indeterminate
+            self.bar.props(add='indeterminate' if indeterminate else None,
+                           remove=None if indeterminate else 'indeterminate')
+        self.bar.set_value(view.progress or 0)
+        self.bar.set_visibility(not indeterminate or view.status == 'running')
+        if view.status != self.status:
+            self.status = view.status
+            self.chip.clear()
+            with self.chip:
+                status_chip(view.status)
+            self.buttons.clear()
+            if self.controls:
+                with self.buttons:
+                    _job_controls(self.jobs, view)
+
+
+class JobList:
+    """Rows of the active jobs: rebuilt when jobs come or go, each row updated in place otherwise."""
+
+    def __init__(self, jobs: Jobs, empty: str, *, controls: bool = True) -> None:
+        self.jobs, self.empty, self.controls = jobs, empty, controls
+        self.rows: dict[int, JobRow] | None = None  # None: not drawn yet
+        self.element = ui.column().classes('w-full gap-2')
+        self.update()
+
+    def update(self) -> None:
+        active = self.jobs.active()
+        if self.rows is None or [v.id for v in active] != list(self.rows):
+            self.element.clear()
+            self.rows = {}
+            with self.element:
+                if not active:
+                    ui.label(self.empty).classes('text-sm text-gray-500')
+                for view in active:
+                    self.rows[view.id] = JobRow(view, self.jobs, controls=self.controls)
+            return
+        for view in active:
+            self.rows[view.id].update(view)
+
+
+def _job_controls(jobs: Jobs, view: JobView) -> None:
+    if view.status == 'running':
+        ui.button(icon='pause', on_click=lambda: jobs.pause(view.id)) \
+            .props('flat dense round size=sm').tooltip('Pause')
+    elif view.status == 'paused':
+        ui.button(icon='play_arrow', on_click=lambda: jobs.resume(view.id)) \
+            .props('flat dense round size=sm').tooltip('Resume')
+    if view.status in ('running', 'paused', 'queued'):
+        ui.button(icon='close', on_click=lambda: jobs.cancel(view.id)) \
+            .props('flat dense round size=sm color=negative').tooltip('Cancel')

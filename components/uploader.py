@@ -1,34 +1,37 @@
 """Uploading audio into a project: files, whole folders (picked or dropped, sub-folders kept) and .zip archives
-of a folder, all written under `<project>/uploads/<name>/` by DatasetService, which enforces the size limit."""
+of a folder, all written under `<project>/uploads/<name>/` through the datasets facade, which checks each upload's
+name and size and stops writing one that grows past the limit."""
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from nicegui import events, run, ui
 
 from app import theme
-from services.datasets.preprocessing import DatasetError
+from services.datasets import DatasetError, Datasets, UploadRefused
 
 SETTLE_S = 0.8  # a folder arrives as one request per file: report (and re-survey) once they stop coming
-ACCEPT = 'audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus,.aac,.zip'
+ACCEPT = 'audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus,.aac,.m4a,.zip'
 
 
-def upload_panel(studio, project, on_uploaded) -> ui.upload:
+def upload_panel(datasets: Datasets, project_id: int, on_uploaded: Callable[[Path], Awaitable[None]]) -> ui.upload:
     """The upload controls; `await on_uploaded(folder)` once a batch of files has landed in `folder`."""
-    uploads = studio.datasets.uploads(project)
+    uploads = datasets.uploads(project_id)
     batch = ui.input('Upload into', value=time.strftime('upload-%Y%m%d-%H%M')) \
         .props('outlined dense').classes('w-full').mark('upload-folder')
-    limit = int(studio.settings.get('max_upload_mb') or 0)
+    limit = datasets.upload_limit_mb()
+    per_file = f'Up to {limit} MB per file; a .zip up to {limit} MB unpacked.' if limit else ''
     ui.label(f'Drop audio files, whole folders or a .zip of a folder. They go to {uploads}/<this name> (sub-folders '
-             f'kept), which becomes an input folder. Up to {limit} MB per file; a .zip up to {limit} MB unpacked.') \
-        .classes(theme.HINT + ' break-words')
+             f'kept), which becomes an input folder. {per_file}').classes(theme.HINT + ' break-words')
     upload = ui.upload(multiple=True, auto_upload=True, label='Drop audio files or folders here') \
         .props(f'flat bordered color=transparent text-color=primary accept="{ACCEPT}"') \
         .classes('w-full studio-folder-drop').mark('upload')
     with ui.row().classes('w-full items-center gap-2'):
-        picker = ui.element('input').props('type=file webkitdirectory multiple data-testid=folder-input').classes('hidden') \
-            .mark('folder-input')
+        picker = ui.element('input').props('type=file webkitdirectory multiple data-testid=folder-input') \
+            .classes('hidden').mark('folder-input')
         picker.on('change', js_handler=f'(e) => window.studioFolders.picked(e.target, {upload.id})')
         ui.button('Upload a folder', icon='drive_folder_upload') \
             .on('click', js_handler=f'() => getHtmlElement({picker.id}).click()') \
@@ -41,12 +44,10 @@ def upload_panel(studio, project, on_uploaded) -> ui.upload:
     async def _receive(e: events.UploadEventArguments) -> None:
         folder = batch.value or 'upload'
         try:
+            sink = datasets.receive(project_id, folder, e.file.name, e.file.size())
+            target = await sink.receive(e.file.iterate())
             if e.file.name.lower().endswith('.zip'):
-                studio.datasets.check_upload_size(e.file.name, e.file.size())
-                archive = studio.datasets.incoming_archive(project)
-                await e.file.save(archive)
-                unpacked = await run.io_bound(studio.datasets.unpack_upload, project, folder, archive,
-                                               e.file.name)
+                unpacked = await run.io_bound(datasets.unpack, project_id, folder, sink)
                 if not unpacked.written:
                     ui.notify(f'{e.file.name} holds no audio files ({len(unpacked.skipped)} entries skipped).',
                               type='warning', multi_line=True)
@@ -55,14 +56,12 @@ def upload_panel(studio, project, on_uploaded) -> ui.upload:
                 got['skipped'] += len(unpacked.skipped)
                 got['names'].append(e.file.name)
             else:
-                target = studio.datasets.upload_target(project, folder, e.file.name, e.file.size())
-                await e.file.save(target)
                 got['files'] += 1
                 got['names'].append(target.name)
-        except (DatasetError, ValueError, OSError) as error:
+        except (DatasetError, UploadRefused, OSError) as error:
             ui.notify(str(error), type='negative', multi_line=True)
             return
-        got['folder'] = studio.datasets.upload_folder(project, folder)
+        got['folder'] = datasets.upload_folder(project_id, folder)
         got['round'] += 1
         this_round = got['round']
         await asyncio.sleep(SETTLE_S)
@@ -82,7 +81,7 @@ def upload_panel(studio, project, on_uploaded) -> ui.upload:
 
 def _install_script() -> None:
     """Defines window.studioFolders once per page: it turns a picked or dropped folder into files named with
-    their path inside it (parts joined by "⁄", see services.sources.FOLDER_SEP) and queues the audio ones."""
+    their path inside it (parts joined by "⁄", see services.files.FOLDER_SEP) and queues the audio ones."""
     script = _SCRIPT.strip()
     if ui.context.client.has_socket_connection:
         ui.run_javascript(script)
@@ -95,7 +94,7 @@ if (!window.studioFolders) window.studioFolders = (() => {
   document.head.insertAdjacentHTML('beforeend',  // the byte counter under the label says nothing useful here
     '<style>.studio-folder-drop .q-uploader__subtitle { display: none; }</style>');
   const SEP = '\u2044';
-  const AUDIO = /\.(wav|aif|aiff|flac|mp3|ogg|opus|aac)$/i;
+  const AUDIO = /\.(wav|aif|aiff|flac|mp3|ogg|opus|aac|m4a)$/i;
   const usable = (path) => AUDIO.test(path) && !/(^|\/)\./.test(path);
   const named = (file, path) => new File([file], path.split('/').filter(Boolean).join(SEP),
                                          {type: file.type, lastModified: file.lastModified});

@@ -1,26 +1,17 @@
-"""One module per area. ROUTES maps each URL to (title, builder); app/main.py wraps them in the frame.
+"""One module per area; each area's `plugin` module registers its pages and drawer entries through the plugin
+hooks (services/hookspecs.py), as third-party plugins do. BUILTIN_PLUGINS are handed to the plugin manager
+before the installed ones; ROUTES and NAV are what the built-in areas register, collected (tests crawl them).
 
-A builder is `build(studio, project, **path_params)`.
+A page builder names what it needs as parameters (see app/main.py `_route`).
 """
-from pages.training import configs, tensorboard, overview as training, wizard as training_wizard
-from pages import dashboard, help, projects, settings
-from pages.datasets import inspector as dataset_inspector, overview as datasets
-from pages.models import explorer, export, library as models
+from pages import plugin as small_areas
+from pages.datasets import plugin as datasets
+from pages.models import plugin as models
+from pages.training import plugin as training
+from services.plugins import PluginManager
 
-ROUTES = {
-    '/': ('Dashboard', dashboard.create),
-    '/projects': ('Projects', projects.create),
-    '/datasets': ('Datasets', datasets.create),
-    '/datasets/{dataset_id}': ('Dataset', datasets.detail),
-    '/datasets/{dataset_id}/inspect': ('Inspect dataset', dataset_inspector.create),
-    '/training': ('Training', training.create),
-    '/training/new': ('New training', training_wizard.create),
-    '/training/configs': ('Configs', configs.create),
-    '/training/tensorboard': ('TensorBoard', tensorboard.create),
-    '/training/runs/{run_id}': ('Run', training.run_page),
-    '/models': ('Models', models.create),
-    '/export': ('Export', export.create),
-    '/explorer': ('Explorer', explorer.create),
-    '/settings': ('Settings', settings.create),
-    '/help': ('Help', help.create),
-}
+BUILTIN_PLUGINS = (small_areas, datasets, training, models)
+
+_builtins = PluginManager(BUILTIN_PLUGINS, entry_points=False)
+ROUTES = {route.path: (route.title, route.builder) for route in _builtins.routes()}  # path → (title, builder)
+NAV = [(entry.path, entry.label, entry.icon) for entry in _builtins.navigation()]  # in drawer order

@@ -1,13 +1,14 @@
 """Dashboard: what runs now, what the machine is doing, where to start, and the project's recent work."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from nicegui import ui
 
 from app import theme
-from components.status import fmt_bytes, fmt_duration, job_row, status_chip
-from services.store import Dataset, Export, Project, Run
+from components.status import JobList, fmt_bytes, fmt_duration, status_chip
+from services.events import DatasetChanged, ExportChanged, JobsChanged, RunChanged, Subscriber, SystemSample
+from services.jobs import Jobs
+from services.projects import ProjectOverview, Projects, ProjectView
+from services.system import System, SystemFigures
 
 START = [  # (label, hint, icon, target)
     ('New dataset', 'Turn a folder of audio into a RAVE dataset', 'library_add', '/datasets'),
@@ -17,18 +18,29 @@ START = [  # (label, hint, icon, target)
 ]
 
 
-def create(studio, project: Project) -> None:
+RUNNING_EMPTY = 'Nothing is running. Preprocessing, training and export jobs show their progress here.'
+
+
+def create(projects: Projects, jobs: Jobs, system: System, events: Subscriber, project: ProjectView) -> None:
     with ui.row().classes('w-full items-end gap-2'):
         ui.label(project.name).classes(theme.TITLE)
         ui.label(project.description).classes(theme.SUBTITLE + ' pb-1 truncate')
     with ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2 xl:grid-cols-[2fr_1.3fr_1fr]'):
-        _running(studio)
-        _machine(studio)
+        _running(jobs, events)
+        _machine(system, events)
         _start()
-    _recent_runs(project)
-    with ui.grid().classes('w-full gap-4 grid-cols-1 lg:grid-cols-2'):
-        _recent_datasets(project)
-        _recent_exports(project)
+
+    @ui.refreshable
+    def recent() -> None:
+        overview = projects.overview(project.id)
+        _recent_runs(overview)
+        with ui.grid().classes('w-full gap-4 grid-cols-1 lg:grid-cols-2'):
+            _recent_datasets(overview)
+            _recent_exports(overview)
+
+    recent()
+    for kind in (RunChanged, DatasetChanged, ExportChanged):  # rare events: a rebuild is cheap then
+        events.on(kind, lambda _: recent.refresh())
 
 
 def _card(title: str, icon: str, *, classes: str = '') -> ui.card:
@@ -39,65 +51,72 @@ def _card(title: str, icon: str, *, classes: str = '') -> ui.card:
     return card
 
 
-def _running(studio) -> None:
-    jobs = studio.jobs
+def _running(jobs: Jobs, events: Subscriber) -> None:
     with _card('Running', 'play_circle', classes='md:col-span-2 xl:col-span-1').mark('running'):
-        box = ui.column().classes('w-full gap-2')
-    seen = {'version': -1}
-
-    def redraw() -> None:
-        if seen['version'] == jobs.version:
-            return
-        seen['version'] = jobs.version
-        box.clear()
-        with box:
-            active = jobs.active()
-            if not active:
-                ui.label('Nothing is running. Preprocessing, training and export jobs show their progress here.') \
-                    .classes('text-sm text-gray-500')
-            for state in active:
-                job_row(state, jobs)
-    redraw()
-    ui.timer(1.0, redraw)
+        rows = JobList(jobs, RUNNING_EMPTY)
+    events.on(JobsChanged, lambda _: rows.update())
 
 
-def _machine(studio) -> None:
-    monitor = studio.monitor
+def _machine(system: System, events: Subscriber) -> None:
     with _card('This machine', 'memory').mark('machine'):
         box = ui.column().classes('w-full gap-2')
+    meters: dict[str, _Meter] = {}
 
-    def redraw() -> None:
-        now = monitor.now
-        box.clear()
-        with box:
-            _meter('CPU · last 2 min', now.cpu / 100, f'{now.cpu:.0f} %', spark=list(monitor.cpu_history))
-            ram = now.ram_used / now.ram_total if now.ram_total else 0
-            _meter('RAM', ram, f'{fmt_bytes(now.ram_used)} / {fmt_bytes(now.ram_total)}')
-            for gpu in now.gpus:
-                mem = gpu.mem_used / gpu.mem_total if gpu.mem_total else 0
-                _meter(f'GPU {gpu.index}', gpu.util / 100, f'{gpu.util:.0f} %', tip=gpu.name)
-                _meter(f'GPU {gpu.index} memory', mem, f'{fmt_bytes(gpu.mem_used)} / {fmt_bytes(gpu.mem_total)}')
-            if not now.gpus:
-                with ui.row().classes('items-center gap-2 text-sm text-gray-500'):
-                    ui.icon('info_outline')
-                    ui.label('No GPU — jobs run on the CPU.').mark('no-gpu')
-    redraw()
-    ui.timer(2.0, redraw)
+    def show(_: SystemSample | None = None) -> None:
+        now = system.now
+        if set(meters) != set(_figures(now, system.cpu_history())):  # a GPU came or went: lay out again
+            box.clear()
+            meters.clear()
+            with box:
+                for key, (label, _fraction, _figure, tip, spark) in _figures(now, []).items():
+                    meters[key] = _Meter(label, tip, spark=spark is not None)
+                if not now.gpus:
+                    with ui.row().classes('items-center gap-2 text-sm text-gray-500'):
+                        ui.icon('info_outline')
+                        ui.label('No GPU — jobs run on the CPU.').mark('no-gpu')
+        for key, (_label, fraction, figure, _tip, spark) in _figures(now, system.cpu_history()).items():
+            meters[key].show(fraction, figure, spark)
+
+    show()
+    events.on(SystemSample, show)
 
 
-def _meter(label: str, fraction: float, figure: str, *, spark: list[float] | None = None, tip: str = '') -> None:
-    """A label and its figure on one line, a bar (or the recent history as a sparkline) below."""
-    with ui.column().classes('w-full gap-1'):
-        with ui.row().classes('w-full items-baseline gap-2 no-wrap text-sm'):
-            name = ui.label(label).classes('grow text-gray-500 truncate')
-            if tip:
-                name.tooltip(tip)
-            ui.label(figure).classes(theme.NUMBER + ' font-medium')
-        if spark:
-            ui.html(_sparkline(spark)).classes('w-full h-7 text-primary')
+def _figures(now: SystemFigures, cpu_history: list[float]) -> dict[str, tuple]:
+    """(label, fraction, figure, tooltip, sparkline values or None) of each meter of the machine card."""
+    ram = now.ram_used / now.ram_total if now.ram_total else 0
+    figures = {'cpu': ('CPU · last 2 min', now.cpu / 100, f'{now.cpu:.0f} %', '', cpu_history),
+               'ram': ('RAM', ram, f'{fmt_bytes(now.ram_used)} / {fmt_bytes(now.ram_total)}', '', None)}
+    for gpu in now.gpus:
+        mem = gpu.mem_used / gpu.mem_total if gpu.mem_total else 0
+        figures[f'gpu{gpu.index}'] = (f'GPU {gpu.index}', gpu.util / 100, f'{gpu.util:.0f} %', gpu.name, None)
+        figures[f'gpu{gpu.index}-mem'] = (f'GPU {gpu.index} memory', mem,
+                                          f'{fmt_bytes(gpu.mem_used)} / {fmt_bytes(gpu.mem_total)}', '', None)
+    return figures
+
+
+class _Meter:
+    """A label and its figure on one line, a bar (or the recent history as a sparkline) below; updated in
+    place."""
+
+    def __init__(self, label: str, tip: str, *, spark: bool) -> None:
+        with ui.column().classes('w-full gap-1'):
+            with ui.row().classes('w-full items-baseline gap-2 no-wrap text-sm'):
+                name = ui.label(label).classes('grow text-gray-500 truncate')
+                if tip:
+                    name.tooltip(tip)
+                self.figure = ui.label().classes(theme.NUMBER + ' font-medium')
+            if spark:
+                self.spark = ui.html('', sanitize=False).classes('w-full h-7 text-primary')
+            else:
+                self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=8px') \
+                    .classes('w-full')
+
+    def show(self, fraction: float, figure: str, spark: list[float] | None) -> None:
+        self.figure.set_text(figure)
+        if spark is not None:
+            self.spark.set_content(_sparkline(spark))
         else:
-            ui.linear_progress(value=max(0.0, min(1.0, fraction)), show_value=False) \
-                .props('rounded size=8px').classes('w-full')
+            self.bar.set_value(round(max(0.0, min(1.0, fraction)), 3))
 
 
 def _sparkline(values: list[float]) -> str:
@@ -130,44 +149,41 @@ def _empty(text: str, action: str, target: str) -> None:
         ui.button(action, icon='add', on_click=lambda: ui.navigate.to(target)).props('flat dense color=primary')
 
 
-def _recent_runs(project: Project) -> None:
-    runs = list(Run.select().where(Run.project == project).order_by(Run.created.desc()).limit(5))
+def _recent_runs(overview: ProjectOverview) -> None:
     with _card('Recent runs', 'model_training').mark('recent-runs'):
-        if not runs:
+        if not overview.runs:
             _empty('No training yet. A run teaches a RAVE model to rebuild the sounds of a dataset; '
                    'it saves checkpoints you can export.', 'New training', '/training/new')
-        for r in runs:
+        for r in overview.runs:
             with ui.link(target=f'/training/runs/{r.id}').classes(_ROW):
                 ui.label(r.name).classes('font-medium grow truncate')
-                ui.label(r.dataset.name if r.dataset else '—').classes('text-gray-500 max-sm:hidden w-32 truncate')
+                ui.label(r.dataset or '—').classes('text-gray-500 max-sm:hidden w-32 truncate')
                 ui.label(' + '.join(r.configs or []) or '—').classes('text-gray-500 max-sm:hidden w-32 truncate')
                 ui.label(f'{r.step:,} steps'.replace(',', ' ')).classes(theme.NUMBER + ' w-28')
                 _chip(r.status)
 
 
-def _recent_datasets(project: Project) -> None:
-    datasets = list(Dataset.select().where(Dataset.project == project).order_by(Dataset.created.desc()).limit(5))
+def _recent_datasets(overview: ProjectOverview) -> None:
     with _card('Recent datasets', 'library_music').mark('recent-datasets'):
-        if not datasets:
+        if not overview.datasets:
             _empty('No dataset yet. A dataset is your audio, cut and packed by RAVE\'s preprocess into an LMDB '
                    'folder that training reads.', 'New dataset', '/datasets')
-        for d in datasets:
+        for d in overview.datasets:
             with ui.link(target=f'/datasets/{d.id}').classes(_ROW):
                 ui.label(d.name).classes('font-medium grow truncate')
-                ui.label(fmt_duration(d.n_seconds) if d.n_seconds else '—').classes(theme.NUMBER + ' w-24')
+                ui.label(fmt_duration(d.seconds) if d.seconds else '—').classes(theme.NUMBER + ' w-24')
                 ui.label(f'{d.sr / 1000:g} kHz' if d.sr else '').classes(theme.NUMBER + ' w-20 max-sm:hidden')
                 _chip(d.status)
 
 
-def _recent_exports(project: Project) -> None:
-    exports = list(Export.select().where(Export.project == project).order_by(Export.created.desc()).limit(5))
+def _recent_exports(overview: ProjectOverview) -> None:
     with _card('Recent exports', 'ios_share').mark('recent-exports'):
-        if not exports:
+        if not overview.exports:
             _empty('No export yet. Exporting turns a checkpoint into a TorchScript .ts file that the Explorer, '
                    'Max/MSP and Pure Data (nn~) can play.', 'Export a model', '/export')
-        for e in exports:
-            with ui.link(target='/explorer').classes(_ROW):
-                ui.label(Path(e.path).name).classes('font-medium grow truncate')
+        for e in overview.exports:
+            with ui.link(target=f'/explorer?export={e.id}').classes(_ROW):
+                ui.label(e.name).classes('font-medium grow truncate')
                 ui.label('streaming' if e.streaming else 'offline').classes('text-gray-500 w-20')
                 ui.label(f'{e.created:%Y-%m-%d}').classes(theme.NUMBER + ' w-24 max-sm:hidden')
                 _chip(e.status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
+from services.settings import Settings
 
 PIPELINE = [  # (area, icon, what happens there)
     ('Dataset', 'library_music', ('Pick folders of audio. RAVE\'s preprocess cuts them into examples and packs them '
@@ -57,7 +58,7 @@ rave-studio --port 9000 --no-browser
 ./studio.sh test               # set up what is missing, then run the test suite"""
 
 
-def create(studio, project) -> None:
+def create(settings: Settings) -> None:
     with ui.column().classes('gap-0'):
         ui.label('Help').classes(theme.TITLE)
         ui.label('How RAVE Studio is organised, and what the knobs mean.').classes(theme.SUBTITLE)
@@ -82,7 +83,7 @@ def create(studio, project) -> None:
 
     with ui.grid().classes('w-full gap-4 grid-cols-1 2xl:grid-cols-2'):
         with _card('Where files live', 'folder'):
-            ui.label(f'Data folder: {studio.data_dir}').classes(theme.MONO + ' break-all')
+            ui.label(f'Data folder: {settings.data_dir}').classes(theme.MONO + ' break-all')
             ui.code(LAYOUT, language='text').classes('w-full text-xs')
             ui.label('A project can also live elsewhere (chosen when you create it). Datasets and runs are plain '
                      'RAVE folders: the rave command line reads them unchanged.').classes(theme.HINT)

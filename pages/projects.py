@@ -1,21 +1,23 @@
 """Projects: every project as a card, with the new-project wizard, switching, editing, back-up and restore."""
 from __future__ import annotations
 
+import asyncio
+
 from nicegui import app, run, ui
 
 from app import theme
 from pages import project_dialogs
-from services.projects import ProjectError, slug
-from services.store import Project, now
+from services.access import Forbidden
+from services.events import ProjectsChanged, Subscriber
+from services.projects import ProjectError, Projects, ProjectSummary, ProjectView
 
 
-def create(studio, project: Project) -> None:
+def create(projects: Projects, events: Subscriber, project: ProjectView) -> None:
     @ui.refreshable
     def cards() -> None:
-        projects = studio.projects.all()
         with ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2 2xl:grid-cols-3'):
-            for p in projects:
-                _card(studio, p, current=p.id == project.id, changed=cards.refresh)
+            for summary in projects.summaries():
+                _card(projects, summary, current=summary.project.id == project.id, changed=cards.refresh)
 
     with ui.row().classes('w-full items-end gap-3'):
         with ui.column().classes('gap-0 grow'):
@@ -23,21 +25,23 @@ def create(studio, project: Project) -> None:
             ui.label('A project owns its datasets, training runs and exports, in one folder you can back up.') \
                 .classes(theme.SUBTITLE)
         ui.button('Restore', icon='settings_backup_restore',
-                  on_click=lambda: project_dialogs.restore(studio)).props('flat').mark('restore')
-        ui.button('New project', icon='add', on_click=lambda: project_dialogs.wizard(studio)) \
+                  on_click=lambda: project_dialogs.restore(projects)).props('flat').mark('restore')
+        ui.button('New project', icon='add', on_click=lambda: project_dialogs.wizard(projects)) \
             .props('unelevated').mark('new-project')
     cards()
+    events.on(ProjectsChanged, lambda _: cards.refresh())
 
 
-def switch_to(studio, project: Project) -> None:
-    """Make `project` this user's current project and show it."""
-    app.storage.user['project'] = project.id
-    studio.projects.touch(project)
+def switch_to(projects: Projects, project_id: int) -> None:
+    """Make the project this user's current one and show it."""
+    projects.open(project_id)
+    app.storage.user['project'] = project_id
     ui.navigate.reload()
 
 
-def _card(studio, p: Project, *, current: bool, changed) -> None:
-    counts = studio.projects.counts(p)
+def _card(projects: Projects, summary: ProjectSummary, *, current: bool, changed) -> None:
+    p = summary.project
+    counts = {'datasets': summary.datasets, 'runs': summary.runs, 'exports': summary.exports}
     with ui.card().classes(theme.CARD + (f' ring-2 ring-[{theme.ACCENT}]' if current else '')).mark(f'project-{p.id}'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
             ui.icon('folder_special', color='primary').classes('text-2xl')
@@ -58,40 +62,40 @@ def _card(studio, p: Project, *, current: bool, changed) -> None:
         ui.separator()
         with ui.row().classes('w-full items-center gap-1'):
             if not current:
-                ui.button('Open', icon='login', on_click=lambda: switch_to(studio, p)) \
+                ui.button('Open', icon='login', on_click=lambda: switch_to(projects, p.id)) \
                     .props('flat dense color=primary').mark(f'switch-{p.id}')
             ui.space()
-            ui.button(icon='edit', on_click=lambda: project_dialogs.edit(studio, p, changed)) \
+            ui.button(icon='edit', on_click=lambda: project_dialogs.edit(projects, p, changed)) \
                 .props('flat round dense').tooltip('Edit name and description').mark(f'edit-{p.id}')
-            ui.button(icon='archive', on_click=lambda: _backup(studio, p)) \
+            ui.button(icon='archive', on_click=lambda: _backup(projects, summary)) \
                 .props('flat round dense').tooltip('Back up to one .zip').mark(f'backup-{p.id}')
-            ui.button(icon='delete_outline', on_click=lambda: project_dialogs.delete(studio, p, current=current)) \
+            ui.button(icon='delete_outline',
+                      on_click=lambda: project_dialogs.delete(projects, summary, current=current)) \
                 .props('flat round dense color=negative').tooltip('Delete…').mark(f'delete-{p.id}')
 
 
-async def _backup(studio, p: Project) -> None:
+async def _backup(projects: Projects, summary: ProjectSummary) -> None:
     """Write the zip under <data>/backups/ off the event loop, showing progress, then download it."""
-    dest = studio.data_dir / 'backups' / f'{slug(p.name)}-{now():%Y%m%d-%H%M%S}.zip'
-    figures = {'done': 0, 'total': 0}
-    note = ui.notification(f'Backing up {p.name}…', spinner=True, timeout=None)
+    name = summary.project.name
+    note = ui.notification(f'Backing up {name}…', spinner=True, timeout=None)
+    loop = asyncio.get_running_loop()
+    shown = {'percent': -1}
 
-    def show() -> None:
-        if figures['total']:
-            note.message = f'Backing up {p.name}… {100 * figures["done"] / figures["total"]:.0f} %'
-    timer = ui.timer(0.5, show)
+    def show(done: int, total: int) -> None:
+        percent = int(100 * done / total) if total else 100
+        if percent != shown['percent']:  # called per file, from the worker thread: only on a change
+            shown['percent'] = percent
+            loop.call_soon_threadsafe(lambda: setattr(note, 'message', f'Backing up {name}… {percent} %'))
     try:
-        await run.io_bound(studio.projects.backup, p, dest, lambda d, t: figures.update(done=d, total=t))
-    except (OSError, ProjectError) as e:
-        ui.notify(f'Back-up failed: {e}. Check free disk space in {dest.parent}.', type='negative')
+        dest = await run.io_bound(projects.backup, summary.project.id, show)
+    except (OSError, ProjectError, Forbidden) as e:
+        ui.notify(f'Back-up failed: {e}. Check the free disk space of the data folder.', type='negative')
         return
     finally:
-        timer.cancel()
         note.dismiss()
-    external = studio.projects.external_datasets(p)
-    if external:
-        names = ', '.join(d.name for d in external)
-        ui.notify(f'Saved {dest.name}. Datasets outside the project folder are referenced, not copied: {names}.',
-                  type='warning', multi_line=True, timeout=10000)
+    if summary.external:
+        ui.notify(f'Saved {dest.name}. Datasets outside the project folder are referenced, not copied: '
+                  f'{", ".join(summary.external)}.', type='warning', multi_line=True, timeout=10000)
     else:
         ui.notify(f'Saved {dest} — downloading it now.', type='positive')
     ui.download.file(dest)

@@ -2,66 +2,67 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from nicegui import app, run, ui
 
 from app import theme
 from services import users
-from services.settings import DOCS, check_python
+from services.access import Forbidden
+from services.settings import DOCS, Settings, SettingsError, SettingsView
+from services.system import System
 
 HINTS = {d.key: d.hint for d in DOCS}
 
 
-def create(studio, project) -> None:
-    values = studio.settings.all()
-    editable = not app.storage.user.get('user') or bool(app.storage.user.get('admin'))
+def create(settings: Settings, system: System) -> None:
+    values = settings.values()
     with ui.column().classes('gap-0'):
         ui.label('Settings').classes(theme.TITLE)
         ui.label('Studio-wide choices, kept in this data folder.').classes(theme.SUBTITLE)
 
     with _card('Data folder', 'storage'):
-        ui.label(str(studio.data_dir)).classes(theme.MONO + ' break-all').mark('data-dir')
+        ui.label(str(settings.data_dir)).classes(theme.MONO + ' break-all').mark('data-dir')
         ui.label('Holds the database, job logs and (by default) every project. To use another one, start the '
                  'studio with  rave-studio --data-dir /path/to/folder.').classes(theme.HINT)
 
     with _card('Folders users may browse', 'folder_open'):
-        roots = list(values['browse_roots'] or [])
+        roots = list(values.browse_roots)
         root_list = ui.column().classes('w-full gap-1').mark('setting-browse_roots')
         with ui.row().classes('w-full items-start gap-2 no-wrap'):
             new_root = ui.input('Add a folder', placeholder='/home/me/samples').props('outlined dense') \
                 .classes('grow').mark('new-root')
             ui.button('Add', icon='add', on_click=lambda: add_root()).props('flat').mark('add-root')
         ui.label(HINTS['browse_roots']).classes(theme.HINT)
+        home = ui.switch('Home folder', value=values.browse_home).mark('setting-browse_home')
+        ui.label(HINTS['browse_home']).classes(theme.HINT)
 
     with _card('Jobs', 'memory'):
-        devices = dict(studio.monitor.devices())
-        devices.setdefault(values['default_device'], f'{values["default_device"]} (not present now)')
-        device = ui.select(devices, value=values['default_device'], label='Default device') \
+        devices = dict(system.devices())
+        devices.setdefault(values.default_device, f'{values.default_device} (not present now)')
+        device = ui.select(devices, value=values.default_device, label='Default device') \
             .props('outlined dense').classes('w-full sm:w-80').mark('setting-default_device')
         ui.label(HINTS['default_device']).classes(theme.HINT)
-        python = ui.input('Python interpreter', value=values['python'],
-                          placeholder=sys.executable) \
+        python = ui.input('Python interpreter', value=values.python, placeholder=sys.executable) \
             .props('outlined dense').classes('w-full').mark('setting-python')
         ui.label(f'{HINTS["python"]} The studio\'s own is {sys.executable}.').classes(theme.HINT + ' break-all')
         python_error = ui.label().classes('text-sm text-negative').mark('python-error')
         with ui.row().classes('w-full gap-4'):
             with ui.column().classes('gap-0'):
-                parallel = ui.number('Parallel preprocessing jobs', value=values['parallel_preprocess'], min=1,
+                parallel = ui.number('Parallel preprocessing jobs', value=values.parallel_preprocess, min=1,
                                      max=16, step=1, format='%d').props('outlined dense') \
                     .classes('w-64').mark('setting-parallel_preprocess')
                 ui.label(HINTS['parallel_preprocess']).classes(theme.HINT)
             with ui.column().classes('gap-0'):
-                upload = ui.number('Max upload size', value=values['max_upload_mb'], min=1, step=1, format='%d',
+                upload = ui.number('Max upload size', value=values.max_upload_mb, min=1, step=1, format='%d',
                                    suffix='MB').props('outlined dense').classes('w-64').mark('setting-max_upload_mb')
                 ui.label(HINTS['max_upload_mb']).classes(theme.HINT)
 
     with ui.row().classes('w-full justify-end'):
         save_button = ui.button('Save settings', icon='save', on_click=lambda: save()) \
             .props('unelevated').mark('save-settings')
-    if not editable:
+    if not settings.may_change:
         ui.label('Only an administrator can change studio settings on a shared server.').classes(theme.HINT)
-        for element in (new_root, device, python, parallel, upload, save_button):
+        for element in (new_root, home, device, python, parallel, upload, save_button):
             element.disable()
 
     if app.storage.user.get('user'):
@@ -78,16 +79,16 @@ def create(studio, project) -> None:
                     ui.icon('folder', color='primary')
                     ui.label(root).classes(theme.MONO + ' grow break-all')
                     ui.button(icon='close', on_click=lambda r=root: remove_root(r)) \
-                        .props('flat round dense size=sm').tooltip('Remove').set_enabled(editable)
+                        .props('flat round dense size=sm').tooltip('Remove').set_enabled(settings.may_change)
 
     def add_root() -> None:
-        text = (new_root.value or '').strip()
-        folder = Path(text).expanduser()
-        if not text or not folder.is_dir():
-            ui.notify(f'{text or "That"} is not an existing folder. Check the path and try again.', type='negative')
+        try:
+            folder = settings.folder(new_root.value)
+        except SettingsError as e:
+            ui.notify(str(e), type='negative')
             return
-        if str(folder.resolve()) not in roots:
-            roots.append(str(folder.resolve()))
+        if folder not in roots:
+            roots.append(folder)
         new_root.set_value('')
         draw_roots()
 
@@ -97,25 +98,18 @@ def create(studio, project) -> None:
 
     async def save() -> None:
         python_error.set_text('')
-        chosen = (python.value or '').strip()
-        if chosen:
-            save_button.props('loading')
-            problem = await run.io_bound(check_python, chosen)
-            save_button.props(remove='loading')
-            if problem:
-                python_error.set_text(f'{problem} Leave the field empty to use the studio\'s own Python.')
-                ui.notify('Not saved: the Python interpreter cannot run RAVE jobs.', type='negative')
-                return
-        missing = [r for r in roots if not Path(r).is_dir()]
-        if missing:
-            ui.notify(f'Not saved: {", ".join(missing)} no longer exists. Remove it first.', type='negative')
+        chosen = SettingsView(tuple(roots), bool(home.value), device.value, python.value or '',
+                              int(parallel.value or 1), int(upload.value or 1))
+        save_button.props('loading')
+        try:
+            await run.io_bound(settings.save, chosen)
+        except (SettingsError, Forbidden) as e:
+            if getattr(e, 'key', '') == 'python':
+                python_error.set_text(str(e))
+            ui.notify(f'Not saved: {e}', type='negative', multi_line=True)
             return
-        studio.settings.set('browse_roots', roots)
-        studio.settings.set('default_device', device.value)
-        studio.settings.set('python', chosen)
-        studio.settings.set('parallel_preprocess', max(1, int(parallel.value or 1)))
-        studio.settings.set('max_upload_mb', max(1, int(upload.value or 1)))
-        studio.jobs.limits['preprocess'] = studio.settings.get('parallel_preprocess')
+        finally:
+            save_button.props(remove='loading')
         ui.notify('Settings saved.', type='positive')
 
     draw_roots()

@@ -5,6 +5,7 @@ Publish only what changed, once per tick: a page never polls, it redraws when it
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -77,20 +78,24 @@ class Subscriber(Protocol):
 
 @dataclass
 class Bus:
-    """Where services publish; the bridge listens. Listeners run on the event loop, in publish order."""
+    """Where services publish (from any thread: clones and archive imports run in worker threads); the
+    bridge listens. Listeners run on the event loop, in publish order."""
     listeners: list[Listener] = field(default_factory=list)
     pending: list[object] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def listen(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
     def publish(self, event: object) -> None:
         """Queue an event; `flush` (end of the poller tick) delivers each distinct event once."""
-        if event not in self.pending:
-            self.pending.append(event)
+        with self.lock:
+            if event not in self.pending:
+                self.pending.append(event)
 
     def flush(self) -> None:
-        events, self.pending = self.pending, []
+        with self.lock:
+            events, self.pending = self.pending, []
         for event in events:
             for listener in list(self.listeners):
                 listener(event)

@@ -1,26 +1,29 @@
-"""Projects: a named place that owns datasets, runs and exports; create, edit, back up, restore, delete."""
+"""Projects: a named place that owns datasets, runs and exports; create, edit, back up, restore, delete.
+
+`ProjectService` is the engine (rows); `Projects` is what pages use: it checks the acting user, sends every
+folder a user names through the file policy and returns frozen views. Backups live in services/backup.py.
+"""
 from __future__ import annotations
 
-import json
-import os
+import datetime as dt
 import re
 import shutil
-import zipfile
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+import peewee as pw
+
+from services import access
+from services.access import Action, Actor
+from services.events import Bus, ProjectsChanged
+from services.files import FilePolicy, PathRefused, inside
 from services.store import Checkpoint, Dataset, Export, Job, Project, Run, db, now
 
-BACKUP_FORMAT = 'rave-studio-project-backup'
-BACKUP_VERSION = 1
-SUBFOLDERS = ('datasets', 'runs', 'exports', 'uploads')
-PROJECT_MARK = '$PROJECT'  # stands for the project folder inside JSON values of a backup
-_STORED = {'.mdb', '.wav', '.flac', '.mp3', '.ogg', '.aif', '.aiff', '.ts', '.onnx', '.ckpt', '.zip', '.gz'}
+if TYPE_CHECKING:
+    from services.backup import Backups, Progress
 
-Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+SUBFOLDERS = ('datasets', 'runs', 'exports', 'uploads')
 
 
 class ProjectError(ValueError):
@@ -44,6 +47,54 @@ class ProjectView:
     @classmethod
     def of(cls, row: Project) -> ProjectView:
         return cls(row.id, row.name, row.description, row.location, row.created, row.opened)
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """A project with what it holds, for its card and for the question before deleting it."""
+    project: ProjectView
+    datasets: int
+    runs: int
+    checkpoints: int
+    exports: int
+    external: tuple[str, ...]  # folders of datasets outside the project folder: never deleted with it
+
+
+@dataclass(frozen=True)
+class RecentRun:
+    id: int
+    name: str
+    dataset: str  # '' when the run has none (imported, or its dataset was deleted)
+    configs: tuple[str, ...]
+    step: int
+    status: str
+
+
+@dataclass(frozen=True)
+class RecentDataset:
+    id: int
+    name: str
+    seconds: float | None
+    sr: int | None
+    status: str
+
+
+@dataclass(frozen=True)
+class RecentExport:
+    id: int
+    name: str
+    streaming: bool
+    created: dt.datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class ProjectOverview:
+    """The dashboard's view of a project: what it holds, and its newest runs, datasets and exports."""
+    summary: ProjectSummary
+    runs: tuple[RecentRun, ...]
+    datasets: tuple[RecentDataset, ...]
+    exports: tuple[RecentExport, ...]
 
 
 def slug(name: str) -> str:
@@ -76,15 +127,15 @@ class ProjectService:
         return candidate
 
     def create(self, name: str, description: str = '', location: str | Path | None = None) -> Project:
-        name = self._check_name(name)
+        name = self.check_name(name)
         folder = Path(location).expanduser() if location else self.default_location(name)
-        self._make_folders(folder)
+        self.make_folders(folder)
         with db.atomic():
             return Project.create(name=name, description=description.strip(), location=str(folder.resolve()))
 
     def update(self, project: Project, name: str, description: str) -> Project:
         """Rename and re-describe a project; its folder stays where it is."""
-        project.name = self._check_name(name, project)
+        project.name = self.check_name(name, project)
         project.description = description.strip()
         project.save()
         return project
@@ -105,76 +156,7 @@ class ProjectService:
     def external_datasets(self, project: Project) -> list[Dataset]:
         """Datasets whose files live outside the project folder (e.g. made elsewhere or lazy on sources)."""
         root = Path(project.location)
-        return [d for d in project.datasets if not _inside(Path(d.path), root)]
-
-    # ---- back up / restore -----------------------------------------------------------------
-    def backup(self, project: Project, dest_zip: str | Path, progress: Progress | None = None) -> Path:
-        """Write one portable zip: manifest.json (rows, paths relative to the project) + the project's files."""
-        dest = Path(dest_zip)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        root = Path(project.location)
-        files = [p for p in sorted(root.rglob('*')) if p.is_file() and p.name != 'lock.mdb'] \
-            if root.is_dir() else []
-        total, done = sum(p.stat().st_size for p in files), 0
-        tmp = dest.with_name(f'.{dest.name}.partial')
-        try:
-            with zipfile.ZipFile(tmp, 'w', allowZip64=True) as zf:
-                zf.writestr('manifest.json', json.dumps(self._manifest(project), indent=2, default=str))
-                for path in files:
-                    method = zipfile.ZIP_STORED if path.suffix.lower() in _STORED else zipfile.ZIP_DEFLATED
-                    zf.write(path, 'files/' + path.relative_to(root).as_posix(), compress_type=method,
-                             compresslevel=1 if method == zipfile.ZIP_DEFLATED else None)
-                    done += path.stat().st_size
-                    if progress:
-                        progress(done, total)
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return dest
-
-    def read_manifest(self, zip_path: str | Path) -> dict[str, Any]:
-        """The manifest of a studio backup, or a ProjectError saying why this file is not one."""
-        path = Path(zip_path)
-        if not path.is_file():
-            raise ProjectError(f'{path} does not exist. Pick a backup .zip made by RAVE Studio.')
-        if not zipfile.is_zipfile(path):
-            raise ProjectError(f'{path.name} is not a zip file. Pick a backup .zip made by RAVE Studio.')
-        with zipfile.ZipFile(path) as zf:
-            try:
-                manifest = json.loads(zf.read('manifest.json'))
-            except (KeyError, ValueError):
-                manifest = None
-        if not isinstance(manifest, dict) or manifest.get('format') != BACKUP_FORMAT:
-            raise ProjectError(f'{path.name} is not a RAVE Studio project backup (no studio manifest inside).')
-        if int(manifest.get('version', 0)) > BACKUP_VERSION:
-            raise ProjectError(f'{path.name} was made by a newer RAVE Studio (format {manifest["version"]}). '
-                               'Update the studio to restore it.')
-        return manifest
-
-    def restore(self, zip_path: str | Path, name: str | None = None, location: str | Path | None = None,
-                progress: Progress | None = None) -> Project:
-        """Unpack a backup into a new project on this data folder, with its rows and rewritten paths."""
-        manifest = self.read_manifest(zip_path)
-        name = (name or manifest['project']['name']).strip()
-        if Project.get_or_none(Project.name == name):
-            free = self.free_name(name)
-            raise ProjectError(f'A project called "{name}" exists already. Restore it under another name, '
-                               f'for example "{free}".', suggestion=free)
-        name = self._check_name(name)
-        folder = (Path(location).expanduser() if location else self.default_location(name)).resolve()
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise ProjectError(f'{folder} is not empty. Choose an empty or new folder for the restored project.')
-        created = not folder.exists()
-        try:
-            self._extract(Path(zip_path), folder, progress)
-            self._make_folders(folder)
-            with db.atomic():
-                return self._recreate(manifest, name, folder)
-        except BaseException:
-            if created:
-                shutil.rmtree(folder, ignore_errors=True)
-            raise
+        return [d for d in project.datasets if not inside(Path(d.path), root)]
 
     # ---- delete ----------------------------------------------------------------------------
     def delete(self, project: Project, confirm_name: str, remove_files: bool = False) -> None:
@@ -185,7 +167,7 @@ class ProjectService:
         if busy:
             raise ProjectError(f'{busy} job(s) of this project are still active. Stop them first, then delete.')
         folder = Path(project.location).resolve()
-        if remove_files and (folder == self.data_dir.resolve() or _inside(self.data_dir, folder)
+        if remove_files and (folder == self.data_dir.resolve() or inside(self.data_dir, folder)
                              or folder == Path.home() or len(folder.parts) < 3):
             raise ProjectError(f'{folder} holds more than this project; remove its files by hand.')
         with db.atomic():
@@ -193,8 +175,8 @@ class ProjectService:
         if remove_files:
             shutil.rmtree(folder, ignore_errors=True)
 
-    # ---- internals -------------------------------------------------------------------------
-    def _check_name(self, name: str, project: Project | None = None) -> str:
+    def check_name(self, name: str, project: Project | None = None) -> str:
+        """The name stripped, if no other project has it; else a ProjectError offering a free one."""
         name = name.strip()
         if not name:
             raise ProjectError('Give the project a name.')
@@ -205,122 +187,153 @@ class ProjectService:
         return name
 
     @staticmethod
-    def _make_folders(folder: Path) -> None:
+    def make_folders(folder: Path) -> None:
+        """The project folder and its datasets/, runs/, exports/, uploads/."""
         try:
             for sub in SUBFOLDERS:
                 (folder / sub).mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ProjectError(f'Cannot create the folder {folder}: {e.strerror}. Choose another location.') from e
 
-    def _manifest(self, project: Project) -> dict[str, Any]:
-        root = Path(project.location)
-        rel, js = (lambda p: _relative(p, root)), (lambda v: _mark(v, root))
-        runs = list(project.runs)
-        return {
-            'format': BACKUP_FORMAT, 'version': BACKUP_VERSION, 'created': now().isoformat(),
-            'project': {'name': project.name, 'description': project.description,
-                        'settings': js(project.settings), 'created': project.created},
-            'datasets': [{'id': d.id, 'name': d.name, 'path': rel(d.path), 'sources': js(d.sources),
-                          'params': js(d.params), 'status': d.status, 'sr': d.sr, 'channels': d.channels,
-                          'lazy': d.lazy, 'n_examples': d.n_examples, 'n_seconds': d.n_seconds,
-                          'size_bytes': d.size_bytes, 'created': d.created,
-                          'external': not _inside(Path(d.path), root)} for d in project.datasets],
-            'runs': [{'id': r.id, 'dataset': r.dataset_id, 'name': r.name, 'folder': rel(r.folder),
-                      'configs': js(r.configs), 'params': js(r.params), 'status': r.status, 'step': r.step,
-                      'created': r.created} for r in runs],
-            'checkpoints': [{'run': c.run_id, 'path': rel(c.path), 'step': c.step, 'kind': c.kind,
-                             'created': c.created} for r in runs for c in r.checkpoints],
-            'exports': [{'run': e.run_id, 'checkpoint': rel(e.checkpoint), 'path': rel(e.path),
-                         'streaming': e.streaming, 'status': e.status, 'created': e.created}
-                        for e in project.exports],
-        }
 
-    def _extract(self, zip_path: Path, folder: Path, progress: Progress | None) -> None:
-        with zipfile.ZipFile(zip_path) as zf:
-            members = [m for m in zf.infolist() if m.filename.startswith('files/') and not m.is_dir()]
-            total, done = sum(m.file_size for m in members), 0
-            for member in members:
-                target = (folder / member.filename[len('files/'):]).resolve()
-                if not _inside(target, folder):
-                    raise ProjectError(f'The backup holds an unsafe path ({member.filename}); it was not restored.')
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(member) as src, open(target, 'wb') as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-                done += member.file_size
-                if progress:
-                    progress(done, total)
+class Projects:
+    """The projects as the acting user may see and change them."""
 
-    def _recreate(self, manifest: dict[str, Any], name: str, folder: Path) -> Project:
-        path, js = (lambda p: _absolute(p, folder)), (lambda v: _unmark(v, folder))
-        info = manifest['project']
-        project = Project.create(name=name, description=info.get('description', ''),
-                                 settings=js(info.get('settings') or {}), location=str(folder))
-        datasets: dict[int, int] = {}
-        for d in manifest.get('datasets', []):
-            datasets[d['id']] = Dataset.create(
-                project=project, name=d['name'], path=path(d['path']), sources=js(d.get('sources') or []),
-                params=js(d.get('params') or {}), status=_settled(d.get('status', 'ready'), 'failed'), sr=d.get('sr'),
-                channels=d.get('channels'), lazy=bool(d.get('lazy')), n_examples=d.get('n_examples'),
-                n_seconds=d.get('n_seconds'), size_bytes=d.get('size_bytes'), created=d.get('created') or now()).id
-        runs: dict[int, int] = {}
-        for r in manifest.get('runs', []):
-            runs[r['id']] = Run.create(
-                project=project, dataset=datasets.get(r.get('dataset')), name=r['name'], folder=path(r['folder']),
-                configs=js(r.get('configs') or []), params=js(r.get('params') or {}),
-                status=_settled(r.get('status', 'done')), step=r.get('step') or 0,
-                created=r.get('created') or now()).id
-        for c in manifest.get('checkpoints', []):
-            if c.get('run') in runs:
-                Checkpoint.create(run=runs[c['run']], path=path(c['path']), step=c.get('step'),
-                                  kind=c.get('kind', 'epoch'), created=c.get('created') or now())
-        for e in manifest.get('exports', []):
-            Export.create(project=project, run=runs.get(e.get('run')), checkpoint=path(e.get('checkpoint', '')),
-                          path=path(e['path']), streaming=bool(e.get('streaming')),
-                          status=_settled(e.get('status', 'done'), 'failed'), created=e.get('created') or now())
-        return project
+    def __init__(self, engine: ProjectService, backups: Backups, files: FilePolicy, actor: Actor,
+                 bus: Bus) -> None:
+        self._engine = engine
+        self._backups = backups
+        self._files = files
+        self._bus = bus
+        self.actor = actor
 
+    # ---- reading ------------------------------------------------------------------------------
+    def all(self) -> list[ProjectView]:
+        """Every project the user may see, most recently opened first."""
+        return [ProjectView.of(p) for p in self._engine.all()
+                if access.allowed(self.actor, Action.READ, p.id)]
 
-def _inside(path: Path, root: Path) -> bool:
-    path, root = Path(path).resolve(), Path(root).resolve()
-    return path == root or root in path.parents
+    def get(self, project_id: int | None) -> ProjectView | None:
+        row = self._engine.get(project_id)
+        if row is None or not access.allowed(self.actor, Action.READ, row.id):
+            return None
+        return ProjectView.of(row)
 
+    def current(self, wanted: int | None) -> ProjectView:
+        """The project a user works in: `wanted`, else the last opened, else a new 'Default'."""
+        view = self.get(wanted) or next(iter(self.all()), None)
+        if view is None:
+            view = ProjectView.of(self._engine.current(None))
+            self._bus.publish(ProjectsChanged(view.id))
+        return view
 
-def _relative(value: str, root: Path) -> str:
-    """A path inside the project as a relative POSIX path; outside paths (and '') stay as they are."""
-    if not value:
-        return value
-    path = Path(value)
-    return path.resolve().relative_to(root.resolve()).as_posix() if _inside(path, root) else value
+    def summaries(self) -> list[ProjectSummary]:
+        return [self.summary(p.id) for p in self.all()]
 
+    def summary(self, project_id: int) -> ProjectSummary:
+        row = self._row(project_id, Action.READ)
+        counts = self._engine.counts(row)
+        checkpoints = Checkpoint.select().join(Run).where(Run.project == row).count()
+        return ProjectSummary(ProjectView.of(row), counts['datasets'], counts['runs'], checkpoints,
+                              counts['exports'], tuple(d.path for d in self._engine.external_datasets(row)))
 
-def _absolute(value: str, folder: Path) -> str:
-    if not value or Path(value).is_absolute():
-        return value
-    return str(folder / value)
+    def overview(self, project_id: int, limit: int = 5) -> ProjectOverview:
+        """The project's newest runs, datasets and exports (at most `limit` of each)."""
+        summary = self.summary(project_id)
+        row = self._engine.get(project_id)
+        runs = Run.select(Run, Dataset).join(Dataset, pw.JOIN.LEFT_OUTER, on=(Run.dataset == Dataset.id)) \
+            .where(Run.project == row).order_by(Run.created.desc()).limit(limit)
+        datasets = Dataset.select().where(Dataset.project == row) \
+            .order_by(Dataset.created.desc()).limit(limit)
+        exports = Export.select().where(Export.project == row).order_by(Export.created.desc()).limit(limit)
+        return ProjectOverview(
+            summary,
+            tuple(RecentRun(r.id, r.name, r.dataset.name if r.dataset_id and r.dataset else '',
+                            tuple(r.configs or ()), r.step, r.status) for r in runs),
+            tuple(RecentDataset(d.id, d.name, d.n_seconds, d.sr, d.status) for d in datasets),
+            tuple(RecentExport(e.id, Path(e.path).name, bool(e.streaming), e.created, e.status)
+                  for e in exports))
 
+    def default_location(self, name: str) -> Path:
+        return self._engine.default_location(name or 'project')
 
-def _mark(value: Any, root: Path) -> Any:
-    """Replace the project folder inside JSON values by PROJECT_MARK, so restored rows can point anew."""
-    if isinstance(value, dict):
-        return {k: _mark(v, root) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mark(v, root) for v in value]
-    if isinstance(value, str) and value.startswith('/') and _inside(Path(value), root):
-        rel = _relative(value, root)
-        return PROJECT_MARK if rel == '.' else f'{PROJECT_MARK}/{rel}'
-    return value
+    def name_taken(self, name: str) -> bool:
+        return Project.get_or_none(Project.name == (name or '').strip()) is not None
 
+    # ---- changing -----------------------------------------------------------------------------
+    def open(self, project_id: int) -> ProjectView:
+        """Mark a project as the one last opened (the switcher lists it first)."""
+        row = self._row(project_id, Action.READ)
+        self._engine.touch(row)
+        return ProjectView.of(row)
 
-def _unmark(value: Any, folder: Path) -> Any:
-    if isinstance(value, dict):
-        return {k: _unmark(v, folder) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unmark(v, folder) for v in value]
-    if isinstance(value, str) and (value == PROJECT_MARK or value.startswith(PROJECT_MARK + '/')):
-        return str(folder / value[len(PROJECT_MARK) + 1:]) if value != PROJECT_MARK else str(folder)
-    return value
+    def create(self, name: str, description: str = '', location: str | Path | None = None) -> ProjectView:
+        """A new project with its folders, in `location` (a folder the user may use) or the data folder."""
+        access.require(self.actor, Action.EDIT)
+        folder = self._location(location)
+        row = self._engine.create(name, description, folder)
+        self._bus.publish(ProjectsChanged(row.id))
+        return ProjectView.of(row)
 
+    def update(self, project_id: int, name: str, description: str) -> ProjectView:
+        row = self._engine.update(self._row(project_id, Action.MANAGE), name, description)
+        self._bus.publish(ProjectsChanged(row.id))
+        return ProjectView.of(row)
 
-def _settled(status: str, instead: str = 'interrupted') -> str:
-    """A row restored from a backup is not running anywhere: an in-flight state becomes `instead`."""
-    return instead if status in ('queued', 'running', 'paused', 'building') else status
+    def delete(self, project_id: int, confirm_name: str, *, remove_files: bool = False) -> None:
+        """Remove a project's rows; its files only when asked (ProjectError says why not, e.g. active
+        jobs)."""
+        row = self._row(project_id, Action.MANAGE)
+        if remove_files:
+            access.require(self.actor, Action.DELETE, project_id)
+        self._engine.delete(row, confirm_name, remove_files=remove_files)
+        self._bus.publish(ProjectsChanged(project_id))
+
+    # ---- back up and restore -------------------------------------------------------------------
+    def backup(self, project_id: int, progress: Progress | None = None) -> Path:
+        """Write the project's backup zip under <data folder>/backups/; call it off the event loop."""
+        row = self._row(project_id, Action.READ)
+        dest = self._engine.data_dir / 'backups' / f'{slug(row.name)}-{now():%Y%m%d-%H%M%S}.zip'
+        return self._backups.write(row, dest, progress)
+
+    def upload_limit_mb(self) -> int:
+        return round(self._files.upload_limit() / 1024 ** 2)
+
+    def reserve_backup_upload(self, filename: str, size: int | None) -> Path:
+        """Where an uploaded backup is written, after its name and size are checked (UploadRefused if not)."""
+        access.require(self.actor, Action.EDIT)
+        self._files.check_upload(filename, size, 'backup')
+        return self._files.reserve_upload(self._engine.data_dir / 'backups' / 'incoming', '', filename)
+
+    def restore(self, zip_path: str | Path, name: str | None = None, location: str | Path | None = None,
+                progress: Progress | None = None) -> ProjectView:
+        """Restore a backup (a file inside the browsable folders) as a new project; call it off the loop."""
+        access.require(self.actor, Action.EDIT)
+        try:
+            source = self._files.confine(zip_path, what='backup .zip')
+        except PathRefused as e:
+            if e.path is None:
+                raise ProjectError('Upload a backup or give its path first.') from e
+            raise ProjectError(f'{e.path} is outside the folders this studio may browse. Add its folder in '
+                               'Settings → Folders, or upload the file.') from e
+        row = self._backups.restore(source, name, self._location(location), progress)
+        self._bus.publish(ProjectsChanged(row.id))
+        return ProjectView.of(row)
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _row(self, project_id: int, action: Action) -> Project:
+        access.require(self.actor, action, project_id)
+        row = self._engine.get(project_id)
+        if row is None:
+            raise ProjectError('That project no longer exists; pick another one.')
+        return row
+
+    def _location(self, location: str | Path | None) -> Path | None:
+        """A project folder the user named: inside the browsable folders, or anywhere for those who may."""
+        if not str(location or '').strip():
+            return None
+        try:
+            return self._files.confine(location, what='project folder')
+        except PathRefused as e:
+            access.require(self.actor, Action.OUTSIDE_ROOTS)
+            return e.path

@@ -9,9 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from services.access import Actor
+from services.datasets import Datasets
 from services.events import Subscriber
 from services.files import FilePolicy
 from services.jobs import Jobs
+from services.plugins import Plugins
+from services.models import Models
+from services.projects import Projects
+from services.settings import Settings
 from services.system import System
 
 
@@ -22,6 +27,11 @@ class Session:
     files: FilePolicy
     jobs: Jobs
     system: System
+    plugins: Plugins
+    datasets: Datasets
+    models: Models
+    projects: Projects
+    settings: Settings
 
     @classmethod
     def names(cls) -> set[str]:

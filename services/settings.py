@@ -1,6 +1,11 @@
-"""Studio-wide settings, kept in the database's `setting` table with documented defaults."""
+"""Studio-wide settings, kept in the database's `setting` table with documented defaults.
+
+`SettingsService` is the engine; `Settings` is what the settings page uses: changing anything needs
+`Action.SETTINGS` (an admin on a shared studio), and every value is checked here before it is kept.
+"""
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -9,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services import access
+from services.access import Action, Actor
+from services.jobs import JobService
 from services.store import Setting
 
 
@@ -21,6 +29,9 @@ class SettingDoc:
 
 DOCS = [
     SettingDoc('browse_roots', [], 'Folders users may browse and pick audio from (the data folder is always allowed).'),
+    SettingDoc('browse_home', True,
+               'On a studio that serves only this machine, your home folder may be browsed too (never on a '
+               'shared one).'),
     SettingDoc('default_device', 'cpu', 'Device new trainings use unless told otherwise: "cpu" or "gpu:N".'),
     SettingDoc('python', '', 'Python interpreter that runs RAVE jobs; empty means the studio\'s own.'),
     SettingDoc('parallel_preprocess', 1, 'How many preprocessing jobs may run at the same time.'),
@@ -49,6 +60,10 @@ class SettingsService:
     def python(self) -> str:
         return self.get('python') or sys.executable
 
+    def apply_limits(self, jobs: JobService) -> None:
+        """Give the job engine the parallelism the settings allow (at start-up and whenever they change)."""
+        jobs.limits['preprocess'] = max(1, int(self.get('parallel_preprocess') or 1))
+
     def roots(self) -> list[Path]:
         """Folders the file browser may show; everything else is refused."""
         extra = [Path(p).expanduser().resolve() for p in self.get('browse_roots') or []]
@@ -57,6 +72,77 @@ class SettingsService:
     def within_roots(self, path: str | Path) -> bool:
         target = Path(path).expanduser().resolve()
         return any(target == root or root in target.parents for root in self.roots())
+
+
+class SettingsError(ValueError):
+    """A setting that is not saved, with a sentence saying what to change."""
+
+    def __init__(self, message: str, key: str = '') -> None:
+        super().__init__(message)
+        self.key = key  # the setting at fault, so the page can show the sentence beside it
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    """Every setting with its value (the fields are the keys of DOCS)."""
+    browse_roots: tuple[str, ...]
+    browse_home: bool
+    default_device: str
+    python: str
+    parallel_preprocess: int
+    max_upload_mb: int
+
+
+class Settings:
+    """The studio settings as the acting user may see and change them."""
+
+    def __init__(self, engine: SettingsService, jobs: JobService, actor: Actor) -> None:
+        self._engine = engine
+        self._jobs = jobs
+        self.actor = actor
+
+    @property
+    def data_dir(self) -> Path:
+        return self._engine.data_dir
+
+    @property
+    def may_change(self) -> bool:
+        return access.allowed(self.actor, Action.SETTINGS)
+
+    def values(self) -> SettingsView:
+        values = self._engine.all()
+        return SettingsView(tuple(values['browse_roots'] or ()), bool(values['browse_home']),
+                            values['default_device'], values['python'] or '',
+                            int(values['parallel_preprocess'] or 1), int(values['max_upload_mb'] or 1))
+
+    @staticmethod
+    def folder(text: str) -> str:
+        """A folder to add to the browsable ones, resolved; SettingsError unless it exists."""
+        folder = Path((text or '').strip()).expanduser()
+        if not (text or '').strip() or not folder.is_dir():
+            raise SettingsError(f'{(text or "").strip() or "That"} is not an existing folder. '
+                                'Check the path and try again.', 'browse_roots')
+        return str(folder.resolve())
+
+    def save(self, values: SettingsView) -> SettingsView:
+        """Check and keep every setting, then apply the job limits; slow (it runs the chosen Python): call it
+        off the event loop."""
+        access.require(self.actor, Action.SETTINGS)
+        python = values.python.strip()
+        problem = check_python(python) if python else ''
+        if problem:
+            raise SettingsError(f'{problem} Leave the field empty to use the studio\'s own Python.', 'python')
+        missing = [r for r in values.browse_roots if not Path(r).is_dir()]
+        if missing:
+            raise SettingsError(f'{", ".join(missing)} no longer exists. Remove it first.', 'browse_roots')
+        kept = dataclasses.replace(values, python=python,
+                                   browse_roots=tuple(dict.fromkeys(values.browse_roots)),
+                                   parallel_preprocess=max(1, int(values.parallel_preprocess or 1)),
+                                   max_upload_mb=max(1, int(values.max_upload_mb or 1)))
+        for key, value in dataclasses.asdict(kept).items():
+            self._engine.set(key, list(value) if isinstance(value, tuple) else value)
+        self._engine.apply_limits(self._jobs)
+        return kept
 
 
 def check_python(python: str) -> str:

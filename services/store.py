@@ -5,8 +5,10 @@ copy of anything.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,11 @@ class JSONField(pw.TextField):
         return None if value is None else json.loads(value)
 
 
+class PathField(pw.CharField):
+    """A file or folder path. Backups store one inside the project relative to it and point it at the restored
+    folder (services/backup.py); as a column it is a plain CharField."""
+
+
 class BaseModel(pw.Model):
     class Meta:
         database = db
@@ -39,7 +46,7 @@ class BaseModel(pw.Model):
 class Project(BaseModel):
     name = pw.CharField(unique=True)
     description = pw.TextField(default='')
-    location = pw.CharField()  # folder that holds the project's datasets/, runs/, exports/, uploads/
+    location = PathField()  # folder that holds the project's datasets/, runs/, exports/, uploads/
     settings = JSONField(default=dict)
     created = pw.DateTimeField(default=now)
     opened = pw.DateTimeField(default=now)
@@ -51,8 +58,8 @@ class Job(BaseModel):
     title = pw.CharField()
     argv = JSONField()
     command = pw.TextField(default='')  # the equivalent plain RAVE command
-    cwd = pw.CharField(default='')
-    folder = pw.CharField(default='')  # holds log.txt, progress.jsonl, metrics.jsonl, result.json
+    cwd = PathField(default='')
+    folder = PathField(default='')  # holds log.txt, progress.jsonl, metrics.jsonl, result.json
     status = pw.CharField(default='queued')  # queued|running|paused|done|failed|interrupted|cancelled
     device = pw.CharField(default='cpu')
     pid = pw.IntegerField(null=True)
@@ -68,7 +75,7 @@ class Job(BaseModel):
 class Dataset(BaseModel):
     project = pw.ForeignKeyField(Project, backref='datasets', on_delete='CASCADE')
     name = pw.CharField()
-    path = pw.CharField()
+    path = PathField()
     sources = JSONField(default=list)
     params = JSONField(default=dict)
     status = pw.CharField(default='building')  # building | ready | failed
@@ -91,7 +98,7 @@ class Run(BaseModel):
     project = pw.ForeignKeyField(Project, backref='runs', on_delete='CASCADE')
     dataset = pw.ForeignKeyField(Dataset, null=True, backref='runs', on_delete='SET NULL')
     name = pw.CharField()
-    folder = pw.CharField(default='')  # RAVE's <name>_<ginhash> folder, once known
+    folder = PathField(default='')  # RAVE's <name>_<ginhash> folder, once known
     configs = JSONField(default=list)
     params = JSONField(default=dict)
     status = pw.CharField(default='queued')
@@ -102,7 +109,7 @@ class Run(BaseModel):
 
 class Checkpoint(BaseModel):
     run = pw.ForeignKeyField(Run, backref='checkpoints', on_delete='CASCADE')
-    path = pw.CharField(unique=True)
+    path = PathField(unique=True)
     step = pw.IntegerField(null=True)
     kind = pw.CharField(default='epoch')  # best | epoch | stop | last
     created = pw.DateTimeField(default=now)
@@ -115,7 +122,7 @@ class RunAttempt(BaseModel):
     number = pw.IntegerField()  # 1, 2, ... in the run
     job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
     reason = pw.CharField(default='start')  # start | resume | recovery
-    checkpoint = pw.CharField(default='')  # what it resumed from
+    checkpoint = PathField(default='')  # what it resumed from
     start_step = pw.IntegerField(default=0)
     end_step = pw.IntegerField(null=True)
     status = pw.CharField(default='queued')
@@ -127,8 +134,8 @@ class RunAttempt(BaseModel):
 class Export(BaseModel):
     project = pw.ForeignKeyField(Project, backref='exports', on_delete='CASCADE')
     run = pw.ForeignKeyField(Run, null=True, backref='exports', on_delete='SET NULL')
-    checkpoint = pw.CharField(default='')
-    path = pw.CharField()
+    checkpoint = PathField(default='')
+    path = PathField()
     streaming = pw.BooleanField(default=False)
     status = pw.CharField(default='running')
     job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
@@ -142,9 +149,24 @@ class User(BaseModel):
     created = pw.DateTimeField(default=now)
 
 
+class SignIn(BaseModel):
+    """A signed-in session of a shared studio (migration 5); the cookie holds the token, this only its SHA-256."""
+    key = pw.CharField(primary_key=True)
+    user = pw.ForeignKeyField(User, backref='sign_ins', on_delete='CASCADE')
+    created = pw.FloatField()  # epoch seconds: the lifetime counts from here
+    seen = pw.FloatField()  # last request; the idle timeout counts from here
+
+
 class Setting(BaseModel):
     key = pw.CharField(primary_key=True)
     value = JSONField()
+
+
+class PluginState(BaseModel):
+    """A plugin's switch and the values of the settings it declares (Settings → Plugins)."""
+    name = pw.CharField(primary_key=True)
+    enabled = pw.BooleanField(default=True)
+    settings = JSONField(default=dict)
 
 
 class SchemaVersion(BaseModel):
@@ -174,9 +196,17 @@ def _m4_checkpoint_stamp(migrator: SqliteMigrator) -> None:
         migrate(migrator.add_column('checkpoint', 'stamp', Checkpoint.stamp))
 
 
+def _m5_plugin_state(_: SqliteMigrator) -> None:
+    db.create_tables([PluginState])
+
+
+def _m6_sign_ins(_: SqliteMigrator) -> None:
+    db.create_tables([SignIn])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
-                                                      _m4_checkpoint_stamp]
+                                                      _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:
@@ -184,6 +214,7 @@ def open_database(path: Path) -> pw.SqliteDatabase:
     if not db.is_closed():
         db.close()
     path.parent.mkdir(parents=True, exist_ok=True)
+    _private(path)
     db.init(str(path), pragmas={'journal_mode': 'wal', 'foreign_keys': 1, 'busy_timeout': 5000,
                                 'synchronous': 'normal'}, check_same_thread=False)
     db.connect()
@@ -200,15 +231,27 @@ def open_database(path: Path) -> pw.SqliteDatabase:
     return db
 
 
+def _private(path: Path) -> None:
+    """The database holds password hashes and sessions: owner-only from its creation (SQLite gives its -wal and
+    -shm files the database's mode); an older, wider one is narrowed."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + '-wal'), path.with_name(path.name + '-shm')):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            file.chmod(0o600)
+
+
 __all__ = [
     'Checkpoint',
     'Dataset',
     'Export',
     'Job',
+    'PathField',
     'Project',
     'Run',
     'RunAttempt',
     'Setting',
+    'SignIn',
     'User',
     'db',
     'migrate',

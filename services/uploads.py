@@ -1,23 +1,51 @@
-"""Unpacking a .zip of a folder of audio uploaded through the browser, safely: the size limit applies to
-what it unpacks to (checked before writing and again while writing, in case the archive lies), no entry
-leaves `uploads/<folder>/`, links and hidden or non-audio files are skipped, nothing is overwritten, and a
-refused archive leaves nothing behind. Slow I/O: call it off the event loop.
+"""Receiving uploads safely: `UploadSink` writes what the browser sends and stops at the upload limit (the
+declared size is checked first by services/files.py, but a client can lie about it); `unpack_zip` unpacks a
+.zip of a folder of audio: the size limit applies to what it unpacks to (checked before writing and again while
+writing, in case the archive lies), no entry leaves `uploads/<folder>/`, links and hidden or non-audio files are
+skipped, nothing is overwritten, and a refused archive leaves nothing behind. Slow I/O: call it off the event loop.
 """
 from __future__ import annotations
 
+import asyncio
 import stat
 import zipfile
+from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from services.datasets.sources import AUDIO_SUFFIXES, upload_target
+from services.files import AUDIO_SUFFIXES, FOLDER_SEP, UploadRefused, upload_target
 
 MAX_ENTRIES = 20000
 CHUNK = 1 << 20
 
 
-class UploadRefused(ValueError):
-    """An archive that is not unpacked, with a message for the user."""
+class UploadSink:
+    """The file one upload is written to (reserved, empty); refuses to grow past `limit` bytes (0: no limit),
+    and removes what it wrote when refused or discarded."""
+
+    def __init__(self, path: Path, limit: int, shown: str) -> None:
+        self.path, self.limit, self.shown = path, limit, (shown or path.name).replace(FOLDER_SEP, '/')
+        self.written = 0
+
+    async def receive(self, chunks: AsyncIterable[bytes]) -> Path:
+        """Write every chunk (off the event loop); the file's path once complete."""
+        f = await asyncio.to_thread(self.path.open, 'wb')
+        try:
+            async for chunk in chunks:
+                self.written += len(chunk)
+                if self.limit and self.written > self.limit:
+                    raise UploadRefused(f'{self.shown} is larger than the upload limit of '
+                                        f'{self.limit / 1024 ** 2:.0f} MB: it was not uploaded.')
+                await asyncio.to_thread(f.write, chunk)
+        except BaseException:
+            f.close()
+            self.discard()
+            raise
+        f.close()
+        return self.path
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 @dataclass

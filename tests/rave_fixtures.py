@@ -81,6 +81,15 @@ def rave_db(rave_workspace: Path, rave_audio: Path) -> Path:
 
 
 @pytest.fixture(scope='session')
+def lazy_db(rave_workspace: Path, rave_audio: Path) -> Path:
+    """A lazy RAVE dataset (references to the session's audio files) made by `rave preprocess --lazy`."""
+    db = rave_workspace / 'lazy_db'
+    run_cli(['preprocess', '--input_path', str(rave_audio), '--output_path', str(db), '--lazy',
+             '--channels', '1', '--sampling_rate', '44100'], rave_workspace, stdin='y\n')
+    return db
+
+
+@pytest.fixture(scope='session')
 def rave_run(rave_workspace: Path, rave_db: Path) -> Path:
     """A tiny v2_small run (4 steps, validation at 2 and 4) made by `rave train`; returns its run folder."""
     out = rave_workspace / 'runs'

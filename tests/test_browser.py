@@ -6,7 +6,7 @@ import re
 import pytest
 from studio_process import StudioProcess, launch_chromium
 
-from app.theme import NAV
+from pages import NAV
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30000

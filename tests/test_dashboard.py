@@ -6,7 +6,9 @@ from pathlib import Path
 
 from nicegui import app, ui
 from nicegui.testing import User
+from waiting import until
 
+from services.access import local
 from services.store import Dataset, Export, Run
 
 
@@ -79,3 +81,29 @@ async def test_help_explains_the_pipeline_files_and_cli(user: User) -> None:
     for text in ('The pipeline', 'Dataset', 'Training', 'Export', 'Explorer', 'RAVE parameters in plain words',
                  'v2_small', 'Where files live', str(app.studio.data_dir), 'rave-studio --share'):
         await user.should_see(text)
+
+
+async def test_cards_update_in_place_and_the_switcher_follows_new_projects(user: User) -> None:
+    jobs = app.studio.jobs
+    ticker = ('import time\nfor i in range(1, 600):\n'
+              '    print(f"dataset length: 0:00:{i % 60:02d}.5: : {i}it [00:00, 9.00it/s]", flush=True)\n'
+              '    time.sleep(0.2)')
+    job = jobs.submit('preprocess', 'Ticking job', [sys.executable, '-u', '-c', ticker])  # progress each tick
+    try:
+        await user.open('/')
+        await user.should_see('Ticking job', retries=50)
+        row = user.find(marker=f'job-{job.id}').elements.pop()
+        meter = user.find(marker='machine').elements.pop()
+        figures = [e for e in meter.descendants() if isinstance(e, ui.label)]
+        version = jobs.version
+        await until(lambda: jobs.version > version + 2, message='the job never changed')
+        await until(lambda: app.studio.monitor.history, message='no system sample')
+        assert user.find(marker=f'job-{job.id}').elements.pop() is row  # updated, not deleted and rebuilt
+        assert [e for e in meter.descendants() if isinstance(e, ui.label)] == figures
+
+        app.studio.session(local(), None).projects.create('Made elsewhere')
+        switcher = user.find(marker='project-switcher').elements.pop()
+        await until(lambda: 'Made elsewhere' in switcher.options.values(),
+                    message='the switcher did not follow')
+    finally:
+        jobs.cancel(job.id)

@@ -148,7 +148,7 @@ def test_validation_finds_a_corrupt_entry_and_a_missing_key(studio, project, rav
     dataset = register(project, db, 'copy')
     assert dataset.n_examples >= 4
     clean = studio.library.validate(dataset)
-    assert clean.ok and clean.checked == clean.entries == dataset.n_examples and clean.problems == []
+    assert clean.ok and clean.checked == clean.entries == dataset.n_examples and list(clean.problems) == []
 
     lmdb_reader.release(db)  # one process may hold one environment per path: the checker's goes first
     env = lmdb.open(str(db), map_size=1 << 30)
@@ -201,6 +201,6 @@ def test_validation_copes_with_100k_entries_and_reports_progress(studio, project
                              n_examples=100_000)
     started, calls = time.monotonic(), []
     report = studio.library.validate(dataset, progress=lambda f, what: calls.append(f))
-    assert report.checked == 99_999 and report.problems == ['key 00054321 is missing']
+    assert report.checked == 99_999 and list(report.problems) == ['key 00054321 is missing']
     assert len(calls) >= 100 and calls == sorted(calls) and calls[-1] == 1.0
     assert time.monotonic() - started < 60

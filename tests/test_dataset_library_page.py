@@ -210,3 +210,27 @@ async def test_delete_dialog_names_what_it_deletes(user: User, rave_db: Path, re
 async def test_an_unknown_dataset_says_so(user: User) -> None:
     await user.open('/datasets/999')
     await user.should_see('This dataset does not exist in the current project.')
+
+
+async def test_import_dialog_takes_an_upload_within_the_limit_only(user: User, rave_db: Path) -> None:
+    from nicegui.elements.upload_files import SmallFileUpload
+    source = add_dataset(rave_db, 'tones')
+    archive = app.studio.library.export_archive(source, app.studio.data_dir / 'sent.ravedata.tar')
+    data = archive.read_bytes()
+    app.studio.settings.set('max_upload_mb', 1)
+    await user.open('/datasets')
+    user.find(marker='import-archive').click()
+    upload = user.find(marker='import-upload').elements.pop()
+    await upload.handle_uploads([SmallFileUpload('sent.ravedata.tar', 'application/x-tar', data)])
+    await user.should_see(f'is {len(data) / 1024 ** 2:.0f} MB, over the upload limit of 1 MB', marker='import-error')
+    inbox = Path(source.project.location) / 'archives' / 'incoming'
+    assert not inbox.exists() or not list(inbox.iterdir())
+    app.studio.settings.set('max_upload_mb', len(data) // 1024 ** 2 + 2)
+    await upload.handle_uploads([SmallFileUpload('sent.ravedata.tar', 'application/x-tar', data)])
+    path = user.find(marker='import-path').elements.pop()
+    await until(lambda: path.value, timeout=30)
+    assert Path(path.value).parent == inbox.resolve() and Path(path.value).read_bytes() == data
+    user.find(marker='import-name').type('tones uploaded')
+    user.find(marker='import-go').click()
+    await user.should_see(marker='tab-statistics', retries=100)
+    assert Dataset.get(Dataset.name == 'tones uploaded').status == 'ready'

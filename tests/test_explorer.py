@@ -14,8 +14,12 @@ from nicegui.testing import User
 from rave_fixtures import synth_audio
 from waiting import job_finished
 
+from services.access import local
+from services.files import UploadRefused
 from services.models.inference import InferenceError
 from services.store import Export
+
+pytestmark = pytest.mark.slow  # real RAVE: an export made by `rave export`, reconstructions through it
 
 
 def register_export(studio, rave_export: Path) -> tuple:
@@ -77,9 +81,17 @@ def test_bad_input_gives_a_clear_message(studio, rave_export: Path, tmp_path: Pa
         studio.inference.reconstruct(project, export, empty)
     with pytest.raises(InferenceError, match='does not exist'):
         studio.inference.reconstruct(project, export, tmp_path / 'missing.wav')
-    with pytest.raises(InferenceError, match='at most'):
-        studio.inference.upload_target(project, 'big.wav', 10 ** 12)
-    assert studio.inference.upload_target(project, 'my take 1.wav', 10).name == 'my_take_1.wav'
+    models = studio.session(local(), None).models
+    with pytest.raises(UploadRefused, match='over the upload limit'):
+        models.reserve_upload(project.id, 'big.wav', 10 ** 12)
+    with pytest.raises(UploadRefused, match='not an audio file'):
+        models.reserve_upload(project.id, 'notes.txt', 10)
+    uploads = Path(project.location) / 'uploads'
+    taken = models.reserve_upload(project.id, '../../my take 1.wav', 10)  # the file policy's names
+    assert taken.parent == uploads.resolve() and taken.name == 'my take 1.wav'
+    assert models.reserve_upload(project.id, 'my take 1.wav', 10).name == 'my take 1 (2).wav'
+    with pytest.raises(InferenceError, match='outside the folders'):
+        models.reconstruct(project.id, export.id, text)  # a page may only name files inside the roots
 
 
 async def test_explorer_reconstructs_and_shows_both_players(user: User, rave_export: Path, tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from waiting import job_finished
 from services.models.exports import ExportError
 from services.store import Export
 
+pytestmark = pytest.mark.slow  # real RAVE: a run made by `rave train`, exports by `rave export`
+
 
 @pytest.fixture
 def imported(studio, rave_run: Path):
@@ -29,6 +31,9 @@ def test_import_cli_run_folder(studio, imported) -> None:
     assert [e.run.id for e in entries] == [run.id]
     on_disk = sorted(str(p.resolve()) for p in Path(run.folder).rglob('*.ckpt'))
     assert sorted(c.path for c in entries[0].checkpoints) == on_disk and on_disk
+    # the step each checkpoint was saved at (validation at steps 2 and 4), never the epoch in its name
+    steps = {c.step for c in entries[0].checkpoints}
+    assert 4 in steps and steps <= {2, 4}, steps
     assert studio.exports.discover(project) == []
     assert studio.exports.import_run(project, run.folder).id == run.id  # importing again is harmless
 

@@ -11,7 +11,6 @@ import pytest
 import soundfile as sf
 from nicegui import app
 from nicegui.testing import User
-from test_lmdb_reader import lazy_db  # noqa: F401 - the lazy dataset fixture, shared
 
 from services.datasets import lmdb_reader
 from services.store import Dataset
@@ -119,7 +118,7 @@ async def test_integrity_check_with_progress_and_problems(user: User, db_copy: P
     await user.should_see('Example 3', marker='example-title')
 
 
-async def test_lazy_dataset_shows_its_source_file(user: User, lazy_db: Path) -> None:  # noqa: F811
+async def test_lazy_dataset_shows_its_source_file(user: User, lazy_db: Path) -> None:
     db = lazy_db
     dataset = register(db, name='field recordings')
     first = lmdb_reader.reader(db).example(0)
@@ -143,3 +142,17 @@ def register_missing(folder: Path) -> Dataset:
     project = app.studio.projects.current(None)
     return Dataset.create(project=project, name='moved away', path=str(folder), status='ready', sr=44100,
                           channels=1, n_examples=3)
+
+
+async def test_the_validation_tab_and_the_inspector_share_one_check(user: User, db_copy: Path) -> None:
+    count = len(lmdb_reader.reader(db_copy))
+    dataset = register(db_copy)
+    await user.open(f'/datasets/{dataset.id}')
+    user.find(marker='tab-validation').click()
+    user.find(marker='validate').click()
+    await user.should_see(f'All {count} entries are sound', retries=300)
+    await user.open(f'/datasets/{dataset.id}/inspect')  # the report the Validation tab's check kept
+    await user.should_see(f'All {count} examples are present and readable', marker='check-status')
+    await user.open(f'/datasets/{dataset.id}')
+    user.find(marker='tab-validation').click()
+    await user.should_see(f'All {count} entries are sound')

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from waiting import poll_until
 
 from services.jobs import JobService
 from services.store import Job, open_database
@@ -20,18 +21,6 @@ TIMEOUT = 60.0  # generous: the CI machine has two busy cores
 
 def py(code: str) -> list[str]:
     return [sys.executable, '-u', '-c', textwrap.dedent(code)]
-
-
-def wait_until(cond, svc: JobService | None = None, timeout: float = TIMEOUT, what: str = 'condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if svc is not None:
-            svc.poll()
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f'timed out waiting for {what}')
 
 
 def status(job_id: int) -> str:
@@ -72,14 +61,14 @@ def test_submit_runs_to_done_with_exit_code_and_log(jobs: JobService, tmp_path: 
     assert status(job.id) == 'running'
     row = Job.get_by_id(job.id)
     assert row.pid and row.pid_started and row.started
-    wait_until(lambda: status(job.id) == 'done', jobs, what='done')
+    poll_until(lambda: status(job.id) == 'done', TIMEOUT, studio=jobs, message='waiting for done')
     row = Job.get_by_id(job.id)
     assert row.exit_code == 0 and row.ended is not None
     assert 'hello from the job' in jobs.log_tail(job.id)
     assert jobs.states[job.id].status == 'done' and jobs.states[job.id].progress == 1.0
     result = json.loads((Path(row.folder) / 'result.json').read_text())
     assert result['status'] == 'done' and result['exit_code'] == 0
-    wait_until(lambda: gone(row.pid), jobs, what='host reaped')
+    poll_until(lambda: gone(row.pid), TIMEOUT, studio=jobs, message='waiting for host reaped')
 
 
 def test_failure_reports_last_error_line(jobs: JobService):
@@ -88,7 +77,7 @@ def test_failure_reports_last_error_line(jobs: JobService):
         print('still fine')
         raise ValueError('bad input number 42')
     '''))
-    wait_until(lambda: status(job.id) == 'failed', jobs, what='failed')
+    poll_until(lambda: status(job.id) == 'failed', TIMEOUT, studio=jobs, message='waiting for failed')
     row = Job.get_by_id(job.id)
     assert row.exit_code == 1
     assert 'exit code 1' in row.message
@@ -97,7 +86,7 @@ def test_failure_reports_last_error_line(jobs: JobService):
 
 def test_missing_program_fails_with_a_message(jobs: JobService, tmp_path: Path):
     job = jobs.submit('task', 'no such program', [str(tmp_path / 'no-such-program')])
-    wait_until(lambda: status(job.id) == 'failed', jobs, what='failed')
+    poll_until(lambda: status(job.id) == 'failed', TIMEOUT, studio=jobs, message='waiting for failed')
     assert 'Could not start' in Job.get_by_id(job.id).message
 
 
@@ -120,12 +109,12 @@ FAMILY = '''
 def test_cancel_kills_the_whole_process_group(jobs: JobService, tmp_path: Path):
     pidfile = tmp_path / 'pids'
     job = jobs.submit('task', 'family', py(FAMILY) + [str(pidfile)])
-    wait_until(pidfile.exists, jobs, what='the family to start')
+    poll_until(pidfile.exists, TIMEOUT, studio=jobs, message='waiting for the family to start')
     pids = [int(p) for p in pidfile.read_text().split()] + [Job.get_by_id(job.id).pid]
     assert all(not gone(p) for p in pids)
     jobs.cancel(job.id)
-    wait_until(lambda: status(job.id) == 'cancelled', jobs, what='cancelled')
-    wait_until(lambda: all(gone(p) for p in pids), jobs, timeout=20, what='no orphans')
+    poll_until(lambda: status(job.id) == 'cancelled', TIMEOUT, studio=jobs, message='waiting for cancelled')
+    poll_until(lambda: all(gone(p) for p in pids), 20, studio=jobs, message='waiting for no orphans')
     assert Job.get_by_id(job.id).message.startswith('Cancelled')
 
 
@@ -137,8 +126,10 @@ def test_grandchild_holding_the_output_does_not_hang_the_job(jobs: JobService, t
         open({str(pidfile)!r}, 'w').write(str(p.pid))
         print('parent exits, its child keeps our stdout open')
     '''))
-    wait_until(lambda: status(job.id) == 'done', jobs, what='done although an orphan held the pipe')
-    wait_until(lambda: gone(int(pidfile.read_text())), jobs, timeout=20, what='the orphan ended')
+    poll_until(lambda: status(job.id) == 'done', TIMEOUT, studio=jobs,
+               message='waiting for done although an orphan held the pipe')
+    poll_until(lambda: gone(int(pidfile.read_text())), 20, studio=jobs,
+               message='waiting for the orphan ended')
 
 
 def test_queue_runs_one_job_at_a_time_per_slot(jobs: JobService):
@@ -149,8 +140,9 @@ def test_queue_runs_one_job_at_a_time_per_slot(jobs: JobService):
     assert status(first.id) == 'running'
     assert status(second.id) == 'queued'
     assert status(other.id) == 'running'  # another slot is not held up
-    wait_until(lambda: status(first.id) == 'done' and status(second.id) != 'queued', jobs, what='second started')
-    wait_until(lambda: status(second.id) == 'done', jobs, what='second done')
+    poll_until(lambda: status(first.id) == 'done' and status(second.id) != 'queued', TIMEOUT, studio=jobs,
+               message='waiting for second started')
+    poll_until(lambda: status(second.id) == 'done', TIMEOUT, studio=jobs, message='waiting for second done')
     a, b = Job.get_by_id(first.id), Job.get_by_id(second.id)
     assert b.started >= a.ended
 
@@ -158,11 +150,11 @@ def test_queue_runs_one_job_at_a_time_per_slot(jobs: JobService):
 def test_pause_really_stops_progress_and_resume_continues(jobs: JobService):
     # stall_s: the watchdog must not count the paused time as a stall
     job = jobs.submit('task', 'counter', py(TICKER.format(n=60, dt=0.05)), stall_s=3)
-    wait_until(lambda: jobs.log_size(job.id) > 40, jobs, what='some output')
+    poll_until(lambda: jobs.log_size(job.id) > 40, TIMEOUT, studio=jobs, message='waiting for some output')
     jobs.pause(job.id)
     assert status(job.id) == 'paused'
-    wait_until(lambda: psutil.Process(Job.get_by_id(job.id).pid).status() == psutil.STATUS_STOPPED,
-               what='host stopped')
+    poll_until(lambda: psutil.Process(Job.get_by_id(job.id).pid).status() == psutil.STATUS_STOPPED, TIMEOUT,
+               message='waiting for host stopped')
     time.sleep(0.5)  # output already in the pipe may still land
     size = jobs.log_size(job.id)
     time.sleep(4.0)  # longer than stall_s
@@ -171,8 +163,8 @@ def test_pause_really_stops_progress_and_resume_continues(jobs: JobService):
     assert status(job.id) == 'paused'
     jobs.resume(job.id)
     assert status(job.id) == 'running'
-    wait_until(lambda: jobs.log_size(job.id) > size, jobs, what='output again')
-    wait_until(lambda: status(job.id) in ('done', 'failed'), jobs, what='end')
+    poll_until(lambda: jobs.log_size(job.id) > size, TIMEOUT, studio=jobs, message='waiting for output again')
+    poll_until(lambda: status(job.id) in ('done', 'failed'), TIMEOUT, studio=jobs, message='waiting for end')
     assert status(job.id) == 'done', Job.get_by_id(job.id).message
     assert 'tick 59' in jobs.log_tail(job.id)
 
@@ -191,14 +183,14 @@ def test_request_stop_writes_control_json(jobs: JobService):
             raise SystemExit(3)
     '''
     job = jobs.submit('task', 'stoppable', py(script))
-    wait_until(lambda: 'working' in jobs.log_tail(job.id), jobs, what='work')
+    poll_until(lambda: 'working' in jobs.log_tail(job.id), TIMEOUT, studio=jobs, message='waiting for work')
     jobs.pause(job.id)
     assert status(job.id) == 'paused'
     jobs.request_stop(job.id)  # a paused job is woken up so that it can stop
     assert status(job.id) == 'running'
     control = json.loads((Path(Job.get_by_id(job.id).folder) / 'control.json').read_text())
     assert control['stop'] is True
-    wait_until(lambda: status(job.id) == 'done', jobs, what='graceful end')
+    poll_until(lambda: status(job.id) == 'done', TIMEOUT, studio=jobs, message='waiting for graceful end')
     assert 'stopping gracefully' in jobs.log_tail(job.id)
 
 
@@ -242,13 +234,13 @@ def test_preprocess_hang_pattern_ends_the_job(jobs: JobService):
         print("(TypeError('cannot unpack non-iterable NoneType object'),)", flush=True)
         time.sleep(600)
     '''))
-    wait_until(lambda: status(job.id) == 'failed', jobs, what='failed')
+    poll_until(lambda: status(job.id) == 'failed', TIMEOUT, studio=jobs, message='waiting for failed')
     assert 'could not be decoded' in Job.get_by_id(job.id).message
 
 
 def test_stall_watchdog_ends_a_silent_job(jobs: JobService):
     job = jobs.submit('task', 'silent', py('import time; print("start", flush=True); time.sleep(600)'), stall_s=2)
-    wait_until(lambda: status(job.id) == 'failed', jobs, what='failed')
+    poll_until(lambda: status(job.id) == 'failed', TIMEOUT, studio=jobs, message='waiting for failed')
     assert 'No output for 2 s' in Job.get_by_id(job.id).message
 
 
@@ -263,11 +255,13 @@ def test_reconcile_settles_dead_finished_and_live_jobs(jobs: JobService, data_di
     '''))
     # the studio "goes down": nobody polls; meanwhile one host is killed and one job finishes
     dead_pid = Job.get_by_id(dead.id).pid
-    wait_until(lambda: 'tick 1' in jobs.log_tail(dead.id), what='dead job output')
+    poll_until(lambda: 'tick 1' in jobs.log_tail(dead.id), TIMEOUT, message='waiting for dead job output')
     os.killpg(dead_pid, signal.SIGKILL)
-    wait_until(lambda: (Path(Job.get_by_id(finished.id).folder) / 'result.json').exists(), what='result')
-    wait_until(lambda: gone(dead_pid), what='host killed')
-    wait_until(lambda: 'dataset length' in jobs.log_tail(live.id), what='live job progress')
+    poll_until(lambda: (Path(Job.get_by_id(finished.id).folder) / 'result.json').exists(), TIMEOUT,
+               message='waiting for result')
+    poll_until(lambda: gone(dead_pid), TIMEOUT, message='waiting for host killed')
+    poll_until(lambda: 'dataset length' in jobs.log_tail(live.id), TIMEOUT,
+               message='waiting for live job progress')
     assert {status(j.id) for j in (dead, finished, live)} == {'running'}
 
     restarted = JobService(data_dir)  # a new studio process on the same data folder
@@ -278,6 +272,7 @@ def test_reconcile_settles_dead_finished_and_live_jobs(jobs: JobService, data_di
     assert row.status == 'done' and row.exit_code == 0
     assert status(live.id) == 'running'
     assert restarted.states[live.id].last.get('items', 0) >= 1  # progress so far was read on reattach
-    wait_until(lambda: status(live.id) == 'done', restarted, what='reattached job done')
+    poll_until(lambda: status(live.id) == 'done', TIMEOUT, studio=restarted,
+               message='waiting for reattached job done')
     assert restarted.states[live.id].last['items'] == 30
     assert 'dataset length: 0:00:30' in restarted.log_tail(live.id)

@@ -39,15 +39,6 @@ def rave_decoded(db: Path, tmp_path: Path, *, lazy: bool = False, channels: int 
 
 
 @pytest.fixture(scope='module')
-def lazy_db(rave_workspace: Path, rave_audio: Path) -> Path:
-    db = rave_workspace / 'lazy_db'
-    if not db.exists():
-        run_cli(['preprocess', '--input_path', str(rave_audio), '--output_path', str(db), '--lazy',
-                 '--channels', '1', '--sampling_rate', '44100'], rave_workspace, stdin='y\n')
-    return db
-
-
-@pytest.fixture(scope='module')
 def stereo_db(rave_workspace: Path) -> Path:
     db = rave_workspace / 'stereo_db'
     if not db.exists():

@@ -1,24 +1,17 @@
 """The Models and Export pages as a user sees them: import a CLI run folder, export it, find the file."""
 from __future__ import annotations
 
-import asyncio
 import shutil
-import time
 from pathlib import Path
 
+import pytest
 from nicegui import app
 from nicegui.testing import User
+from waiting import until
 
 from services.store import Export
 
-
-async def wait_until(condition, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f'condition not met in {timeout} s')
+pytestmark = pytest.mark.slow  # real RAVE: a run made by `rave train`, exported from the page
 
 
 async def test_models_page_imports_a_cli_run_folder(user: User, rave_run: Path) -> None:
@@ -55,7 +48,8 @@ async def test_export_page_exports_and_lists_the_file(user: User, rave_run: Path
     user.find(marker='export').click()
     await user.should_see('Exporting page_model.ts')
     await user.should_see('Equivalent RAVE command')
-    await wait_until(lambda: Export.get_or_none(Export.status == 'done') is not None)
+    await until(lambda: Export.get_or_none(Export.status == 'done') is not None, timeout=300,
+                message='the export did not finish in 300 s')
     await user.should_see(marker='download')
     assert (Path(project.location) / 'exports' / 'page_model.ts').is_file()
     await user.should_see(str(Path(project.location) / 'exports' / 'page_model.ts'))

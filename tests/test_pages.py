@@ -1,6 +1,6 @@
 from nicegui.testing import User
 
-from app.theme import NAV
+from pages import NAV
 
 
 async def test_every_area_opens_in_the_frame(user: User) -> None:

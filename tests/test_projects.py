@@ -9,6 +9,8 @@ from pathlib import Path
 import lmdb
 import pytest
 
+from services.access import Actor, Forbidden, local
+from services.files import UploadRefused
 from services.projects import ProjectError
 from services.store import Checkpoint, Dataset, Export, Project, Run
 
@@ -69,6 +71,7 @@ def _read_lmdb(path: Path) -> int:
     return entries
 
 
+@pytest.mark.slow  # a dataset made by `rave preprocess`
 def test_backup_restores_on_another_data_folder(studio, rave_db: Path, tmp_path: Path) -> None:
     from app.studio import Studio
 
@@ -76,7 +79,8 @@ def test_backup_restores_on_another_data_folder(studio, rave_db: Path, tmp_path:
     old_root = Path(project.location)
     entries = _read_lmdb(old_root / 'datasets' / 'tones')
     seen: list[tuple[int, int]] = []
-    zip_path = studio.projects.backup(project, tmp_path / 'out' / 'tones.zip', progress=lambda d, t: seen.append((d, t)))
+    zip_path = studio.backups.write(project, tmp_path / 'out' / 'tones.zip',
+                                    progress=lambda d, t: seen.append((d, t)))
     assert zip_path.is_file() and not list(zip_path.parent.glob('.*partial'))
     assert seen and seen[-1][0] == seen[-1][1] > 0
     with zipfile.ZipFile(zip_path) as zf:
@@ -89,7 +93,7 @@ def test_backup_restores_on_another_data_folder(studio, rave_db: Path, tmp_path:
 
     other = Studio(tmp_path / 'other-data')  # a second data folder: the database now lives there
     assert Project.select().count() == 0
-    restored = other.projects.restore(zip_path)
+    restored = other.backups.restore(zip_path)
     new_root = Path(restored.location)
     assert new_root == (other.data_dir / 'projects' / 'Tones').resolve()
     assert (restored.name, restored.description) == ('Tones', 'synthesised tones')
@@ -107,15 +111,15 @@ def test_backup_restores_on_another_data_folder(studio, rave_db: Path, tmp_path:
     assert Path(export.path).read_bytes().startswith(b'not really')
 
     with pytest.raises(ProjectError, match='exists already') as err:
-        other.projects.restore(zip_path)
+        other.backups.restore(zip_path)
     assert err.value.suggestion == 'Tones (2)'
     busy = tmp_path / 'busy'
     busy.mkdir()
     (busy / 'something.txt').write_text('x')
     with pytest.raises(ProjectError, match='not empty'):
-        other.projects.restore(zip_path, name='Tones (2)', location=busy)
+        other.backups.restore(zip_path, name='Tones (2)', location=busy)
     assert not Project.get_or_none(Project.name == 'Tones (2)')
-    second = other.projects.restore(zip_path, name='Tones (2)', location=tmp_path / 'elsewhere')
+    second = other.backups.restore(zip_path, name='Tones (2)', location=tmp_path / 'elsewhere')
     assert Path(second.datasets.get().path) == (tmp_path / 'elsewhere' / 'datasets' / 'tones').resolve()
 
 
@@ -124,24 +128,25 @@ def test_a_zip_that_is_not_a_backup_is_refused(studio, tmp_path: Path) -> None:
     with zipfile.ZipFile(plain, 'w') as zf:
         zf.writestr('a.txt', 'hello')
     with pytest.raises(ProjectError, match='not a RAVE Studio project backup'):
-        studio.projects.restore(plain)
+        studio.backups.restore(plain)
     text = tmp_path / 'notes.zip'
     text.write_text('not a zip')
     with pytest.raises(ProjectError, match='not a zip file'):
-        studio.projects.restore(text)
+        studio.backups.restore(text)
     with pytest.raises(ProjectError, match='does not exist'):
-        studio.projects.restore(tmp_path / 'missing.zip')
+        studio.backups.restore(tmp_path / 'missing.zip')
     evil = tmp_path / 'evil.zip'
     with zipfile.ZipFile(evil, 'w') as zf:
         zf.writestr('manifest.json', json.dumps({'format': 'rave-studio-project-backup', 'version': 1,
                                                  'project': {'name': 'Evil'}}))
         zf.writestr('files/../../escape.txt', 'x')
     with pytest.raises(ProjectError, match='unsafe path'):
-        studio.projects.restore(evil)
+        studio.backups.restore(evil)
     assert not Project.get_or_none(Project.name == 'Evil')
     assert not (studio.data_dir / 'projects' / 'Evil').exists()
 
 
+@pytest.mark.slow  # a dataset made by `rave preprocess`
 def test_delete_needs_the_exact_name_and_keeps_files_unless_asked(studio, rave_db: Path) -> None:
     project = _populate(studio, rave_db)
     folder = Path(project.location)
@@ -160,13 +165,52 @@ def test_delete_needs_the_exact_name_and_keeps_files_unless_asked(studio, rave_d
     assert not Path(again.location).exists()
 
 
+@pytest.mark.slow  # a dataset made by `rave preprocess`
 def test_external_dataset_is_kept_as_a_reference(studio, rave_db: Path, tmp_path: Path) -> None:
     project = studio.projects.create('Lazy')
     Dataset.create(project=project, name='outside', path=str(rave_db), lazy=True, status='ready')
     assert [d.name for d in studio.projects.external_datasets(project)] == ['outside']
-    zip_path = studio.projects.backup(project, tmp_path / 'lazy.zip')
+    zip_path = studio.backups.write(project, tmp_path / 'lazy.zip')
     with zipfile.ZipFile(zip_path) as zf:
         manifest = json.loads(zf.read('manifest.json'))
         assert not any(n.endswith('data.mdb') for n in zf.namelist())
     assert manifest['datasets'][0]['external'] is True
     assert manifest['datasets'][0]['path'] == str(rave_db)
+
+
+def test_restore_and_project_folders_outside_the_roots_need_an_admin(studio, tmp_path: Path) -> None:
+    admin = studio.session(local(), None).projects
+    member = studio.session(Actor('member', shared=True), None).projects
+    mine = admin.create('Mine')
+    zip_path = admin.backup(mine.id)
+    assert zip_path.parent == studio.data_dir / 'backups'
+    anywhere = tmp_path / 'anywhere'
+    with pytest.raises(Forbidden, match='outside the browsable'):
+        member.restore(zip_path, name='Theirs', location=anywhere)
+    with pytest.raises(Forbidden, match='outside the browsable'):
+        member.create('Elsewhere', location=anywhere)
+    assert not anywhere.exists() and not admin.name_taken('Theirs') and not admin.name_taken('Elsewhere')
+    theirs = member.restore(zip_path, name='Theirs')  # into the data folder: anyone who may edit
+    assert Path(theirs.location) == (studio.data_dir / 'projects' / 'Theirs').resolve()
+    with pytest.raises(Forbidden):
+        member.delete(theirs.id, 'Theirs')  # deleting a project needs the manage role
+    copy = admin.restore(zip_path, name='Admin copy', location=anywhere)
+    assert Path(copy.location) == anywhere.resolve()
+    with pytest.raises(ProjectError, match='outside the folders this studio may browse'):
+        admin.restore('/etc/hosts')
+    with pytest.raises(ProjectError, match='Upload a backup'):
+        admin.restore('  ')
+
+
+def test_backup_uploads_are_checked_before_they_are_kept(studio) -> None:
+    projects = studio.session(local(), None).projects
+    studio.settings.set('max_upload_mb', 1)
+    with pytest.raises(UploadRefused, match='over the upload limit'):
+        projects.reserve_backup_upload('big.zip', 2 * 1024 ** 2)
+    with pytest.raises(UploadRefused, match='.zip'):
+        projects.reserve_backup_upload('photos.tar', 10)
+    inbox = studio.data_dir / 'backups' / 'incoming'
+    assert not inbox.exists() or not list(inbox.iterdir())
+    target = projects.reserve_backup_upload('../../my backup.zip', 10)
+    assert target.parent == inbox.resolve() and target.name == 'my backup.zip'
+    assert projects.reserve_backup_upload('my backup.zip', 10).name == 'my backup (2).zip'

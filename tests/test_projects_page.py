@@ -69,7 +69,7 @@ async def test_backup_downloads_a_zip_and_restore_refuses_then_accepts(user: Use
     await user.download.next(timeout=30)
     backups = list((app.studio.data_dir / 'backups').glob('Keep-*.zip'))
     assert len(backups) == 1
-    assert app.studio.projects.read_manifest(backups[0])['project']['name'] == 'Keep'
+    assert app.studio.backups.read_manifest(backups[0])['project']['name'] == 'Keep'
 
     user.find(marker='restore').click()
     user.find(marker='restore-path').type(str(backups[0]))

@@ -8,11 +8,12 @@ import signal
 import sqlite3
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import psutil
+import pytest
 from studio_process import StudioProcess, http_get, queue_job
+from waiting import poll_until
 
 TIMEOUT = 90.0
 
@@ -40,16 +41,6 @@ def job_row(data_dir: Path, job_id: int) -> dict:
         con.close()
 
 
-def wait_until(cond, timeout: float = TIMEOUT, what: str = 'condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f'timed out waiting for {what}')
-
-
 def alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
@@ -71,15 +62,18 @@ def test_job_survives_kill_9_of_the_studio_and_is_reattached(data_dir: Path, tmp
     job_id, release = start_ticker(data_dir, tmp_path)
     studio = StudioProcess(data_dir).start()
     try:
-        wait_until(lambda: job_row(data_dir, job_id)['status'] == 'running', what='the studio launched the job')
+        poll_until(lambda: job_row(data_dir, job_id)['status'] == 'running', TIMEOUT,
+                   message='waiting for the studio launched the job')
         row = job_row(data_dir, job_id)
         pid, folder = row['pid'], Path(row['folder'])
-        wait_until(lambda: len(ticks((folder / 'log.txt').read_text())) >= 5, what='first output')
+        poll_until(lambda: len(ticks((folder / 'log.txt').read_text())) >= 5, TIMEOUT,
+                   message='waiting for first output')
 
         studio.kill9()
         assert alive(pid), 'the job died with the studio'
         size = (folder / 'log.txt').stat().st_size
-        wait_until(lambda: (folder / 'log.txt').stat().st_size > size + 100, what='the job to go on alone')
+        poll_until(lambda: (folder / 'log.txt').stat().st_size > size + 100, TIMEOUT,
+                   message='waiting for the job to go on alone')
         assert job_row(data_dir, job_id)['status'] == 'running'
 
         studio = StudioProcess(data_dir).start()
@@ -89,7 +83,8 @@ def test_job_survives_kill_9_of_the_studio_and_is_reattached(data_dir: Path, tmp
         _, _, html = http_get(studio.url + '/')
         assert 'long job' in html and 'running' in html, 'the dashboard does not show the reattached job'
         release.touch()
-        wait_until(lambda: job_row(data_dir, job_id)['status'] != 'running', what='the job to end')
+        poll_until(lambda: job_row(data_dir, job_id)['status'] != 'running', TIMEOUT,
+                   message='waiting for the job to end')
         row = job_row(data_dir, job_id)
         assert row['status'] == 'done' and row['exit_code'] == 0, row['message']
         assert row['ended']
@@ -111,11 +106,12 @@ def test_job_killed_while_the_studio_is_down_becomes_interrupted(data_dir: Path,
     job_id, release = start_ticker(data_dir, tmp_path)
     studio = StudioProcess(data_dir).start()
     try:
-        wait_until(lambda: job_row(data_dir, job_id)['status'] == 'running', what='the studio launched the job')
+        poll_until(lambda: job_row(data_dir, job_id)['status'] == 'running', TIMEOUT,
+                   message='waiting for the studio launched the job')
         pid = job_row(data_dir, job_id)['pid']
         studio.kill9()
         os.killpg(pid, signal.SIGKILL)  # the whole job dies while nobody watches
-        wait_until(lambda: not alive(pid), what='the job to die')
+        poll_until(lambda: not alive(pid), TIMEOUT, message='waiting for the job to die')
         assert job_row(data_dir, job_id)['status'] == 'running'  # stale until a studio looks
 
         studio = StudioProcess(data_dir).start()
@@ -128,6 +124,7 @@ def test_job_killed_while_the_studio_is_down_becomes_interrupted(data_dir: Path,
         studio.stop()
 
 
+@pytest.mark.slow  # RAVE's own preprocess
 def test_real_rave_preprocess_survives_a_studio_kill(data_dir: Path, tmp_path: Path):
     """The same with RAVE's own preprocess on synthesized audio: killed studio, reattached, complete dataset."""
     import lmdb
@@ -141,18 +138,21 @@ def test_real_rave_preprocess_survives_a_studio_kill(data_dir: Path, tmp_path: P
     job_id = queue_job(data_dir, 'preprocess', 'real preprocess', argv)
     studio = StudioProcess(data_dir).start()
     try:
-        wait_until(lambda: job_row(data_dir, job_id)['status'] == 'running', what='the studio launched the job')
+        poll_until(lambda: job_row(data_dir, job_id)['status'] == 'running', TIMEOUT,
+                   message='waiting for the studio launched the job')
         row = job_row(data_dir, job_id)
         pid, folder = row['pid'], Path(row['folder'])
         progress = folder / 'progress.jsonl'
-        wait_until(lambda: progress.exists() and progress.stat().st_size > 0, what='first progress')
+        poll_until(lambda: progress.exists() and progress.stat().st_size > 0, TIMEOUT,
+                   message='waiting for first progress')
         studio.kill9()
         assert alive(pid) and not (folder / 'result.json').exists(), 'RAVE was done before the studio was killed'
         studio = StudioProcess(data_dir).start()
         at_restart = job_row(data_dir, job_id)['status']
         print('status when the studio came back:', at_restart)
         assert at_restart in ('running', 'done')  # done: it ended while the studio was down
-        wait_until(lambda: job_row(data_dir, job_id)['status'] != 'running', timeout=300, what='RAVE to finish')
+        poll_until(lambda: job_row(data_dir, job_id)['status'] != 'running', 300,
+                   message='waiting for RAVE to finish')
         row = job_row(data_dir, job_id)
         assert row['status'] == 'done' and row['exit_code'] == 0, row['message']
     finally:

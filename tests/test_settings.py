@@ -1,12 +1,16 @@
 """Settings page: every documented setting shown with its hint, saved and shown again, bad input explained."""
 from __future__ import annotations
 
+import dataclasses
 import sys
+from pathlib import Path
 
+import pytest
 from nicegui import app
 from nicegui.testing import User
 
-from services.settings import DOCS, check_python
+from services.access import Actor, Forbidden, local
+from services.settings import DOCS, SettingsView, check_python
 
 
 async def test_every_setting_appears_with_its_hint(user: User) -> None:
@@ -35,7 +39,7 @@ async def test_settings_are_saved_and_shown_after_reload(user: User, tmp_path) -
     assert (settings.get('parallel_preprocess'), settings.get('max_upload_mb')) == (3, 64)
     assert settings.get('python') == sys.executable
     assert app.studio.jobs.limits['preprocess'] == 3
-    assert settings.within_roots(samples / 'a.wav')
+    assert app.studio.files.within_roots(samples / 'a.wav')
 
     await user.open('/settings')
     await user.should_see(str(samples.resolve()))
@@ -74,3 +78,29 @@ async def test_default_device_offers_the_cpu(user: User) -> None:
     await user.open('/settings')
     select = user.find(marker='setting-default_device').elements.pop()
     assert select.value == 'cpu' and 'cpu' in select.options
+
+
+def test_the_settings_view_holds_every_documented_setting() -> None:
+    assert [f.name for f in dataclasses.fields(SettingsView)] == [d.key for d in DOCS]
+
+
+def test_only_an_admin_changes_settings_and_the_engine_follows(studio) -> None:
+    member = studio.session(Actor('member', shared=True), None).settings
+    admin = studio.session(local(), None).settings
+    assert admin.may_change and not member.may_change
+    values = admin.values()
+    with pytest.raises(Forbidden, match='change the studio settings'):
+        member.save(dataclasses.replace(values, parallel_preprocess=4))
+    assert studio.jobs.limits['preprocess'] == 1
+    admin.save(dataclasses.replace(values, parallel_preprocess=4))
+    assert studio.settings.get('parallel_preprocess') == 4 and studio.jobs.limits['preprocess'] == 4
+
+
+def test_the_home_folder_is_browsable_on_a_local_studio_only(studio) -> None:
+    assert studio.settings.get('browse_home') is True
+    assert Path.home().resolve() in studio.files.roots()
+    from services.files import FilePolicy
+    assert Path.home().resolve() not in FilePolicy(studio.data_dir, studio.settings, shared=True).roots()
+    admin = studio.session(local(), None).settings
+    admin.save(dataclasses.replace(admin.values(), browse_home=False))
+    assert Path.home().resolve() not in studio.files.roots()

@@ -1,53 +1,68 @@
 """One dataset's page: Overview (facts, tags, sources, how it was made, clone/archive/delete), Statistics and
-Validation tabs. pages/datasets.detail delegates here."""
+Validation tabs. It redraws when the dataset's status changes (a build ends, another client deletes it)."""
 from __future__ import annotations
 
 import threading
+import time
 
 from nicegui import run, ui
 
 from app import theme
 from components.job_console import job_console
 from components.status import fmt_bytes, fmt_duration, status_chip
+from pages.datasets.progress import reporter
 from pages.datasets.statistics import statistics
-from services.datasets.preprocessing import SAMPLING_RATES, DatasetError, example_seconds
-from services.store import Dataset, Job
+from services.datasets import (
+    SAMPLING_RATES,
+    DatasetError,
+    Datasets,
+    DatasetView,
+    IntegrityReport,
+    example_seconds,
+)
+from services.events import DatasetChanged, Subscriber
+from services.jobs import Jobs
+from services.projects import ProjectView
 
 PARAM_LABELS = {'num_signal': 'num_signal (samples)', 'channels': 'channels', 'sampling_rate': 'sampling rate (Hz)',
                 'ext': 'file types', 'lazy': 'lazy', 'source_files': 'source files',
                 'source_seconds': 'source audio (s)', 'cloned_from': 'cloned from', 'imported_from': 'imported from'}
 
 
-def detail(studio, project, dataset_id: str) -> None:
-    """Header with actions, then tabs; redraws when the dataset's status changes (e.g. a build ends)."""
-    dataset = studio.datasets.get(dataset_id)
-    if dataset is None or dataset.project_id != project.id:
-        with ui.card().classes(theme.CARD + ' items-center gap-3 py-10').mark('missing'):
-            ui.icon('search_off', color='grey-6').classes('text-5xl')
-            ui.label('This dataset does not exist in the current project.').classes(theme.SECTION)
-            ui.button('All datasets', icon='arrow_back', on_click=lambda: ui.navigate.to('/datasets')).props('flat')
+def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectView, dataset_id: str) -> None:
+    """Header with actions, then tabs."""
+    dataset = datasets.get(dataset_id, project.id)
+    if dataset is None:
+        _missing()
         return
+    shown = {'status': dataset.status}
 
     @ui.refreshable
     def body() -> None:
-        current = studio.datasets.get(dataset.id)
-        if current is not None:
-            _header(studio, current)
-            _tabs(studio, current)
+        current = datasets.get(dataset.id, project.id)
+        if current is None:
+            _missing()
+            return
+        shown['status'] = current.status
+        _header(datasets, current)
+        _tabs(datasets, jobs, events, current)
 
-    body()
-    seen = {'status': dataset.status}
-
-    def _tick() -> None:
-        current = studio.datasets.get(dataset.id)
-        if current is not None and current.status != seen['status']:
-            seen['status'] = current.status
+    def _changed(event: DatasetChanged) -> None:
+        if event.dataset_id == dataset.id and event.status != shown['status']:
             body.refresh()
 
-    ui.timer(1.0, _tick)
+    body()
+    events.on(DatasetChanged, _changed)
 
 
-def _header(studio, dataset: Dataset) -> None:
+def _missing() -> None:
+    with ui.card().classes(theme.CARD + ' items-center gap-3 py-10').mark('missing'):
+        ui.icon('search_off', color='grey-6').classes('text-5xl')
+        ui.label('This dataset does not exist in the current project.').classes(theme.SECTION)
+        ui.button('All datasets', icon='arrow_back', on_click=lambda: ui.navigate.to('/datasets')).props('flat')
+
+
+def _header(datasets: Datasets, dataset: DatasetView) -> None:
     with ui.row().classes('w-full items-center gap-3'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/datasets')).props('flat round dense') \
             .tooltip('All datasets')
@@ -61,50 +76,50 @@ def _header(studio, dataset: Dataset) -> None:
                      {1: 'mono', 2: 'stereo'}.get(dataset.channels, ''), dataset.category]
             ui.label(' · '.join(f for f in facts if f)).classes(theme.SUBTITLE)
         ui.space()
-        ready = dataset.status == 'ready'
-        if ready:
+        if dataset.ready:
             ui.button('Browse examples', icon='manage_search',
                       on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}/inspect')) \
                 .props('flat color=primary no-caps').mark('inspect')
-        ui.button('Clone', icon='content_copy', on_click=lambda: _clone_dialog(studio, dataset)) \
+        ui.button('Clone', icon='content_copy', on_click=lambda: _clone_dialog(datasets, dataset)) \
             .props('flat color=primary no-caps').mark('clone').set_enabled(bool(dataset.sources))
-        ui.button('Export archive', icon='archive', on_click=lambda: _export_dialog(studio, dataset)) \
-            .props('flat color=primary no-caps').mark('export-archive').set_enabled(ready)
-        ui.button('Delete', icon='delete', on_click=lambda: _delete_dialog(studio, dataset)) \
+        ui.button('Export archive', icon='archive', on_click=lambda: _export_dialog(datasets, dataset)) \
+            .props('flat color=primary no-caps').mark('export-archive').set_enabled(dataset.ready)
+        ui.button('Delete', icon='delete', on_click=lambda: _delete_dialog(datasets, dataset)) \
             .props('outline color=negative no-caps').mark('delete')
 
 
-def _tabs(studio, dataset: Dataset) -> None:
+def _tabs(datasets: Datasets, jobs: Jobs, events: Subscriber, dataset: DatasetView) -> None:
     with ui.tabs().classes('w-full justify-start').props('align=left inline-label no-caps') as tabs:
         overview = ui.tab('Overview', icon='info').mark('tab-overview')
         stats = ui.tab('Statistics', icon='insights').mark('tab-statistics')
         check = ui.tab('Validation', icon='fact_check').mark('tab-validation')
     with ui.tab_panels(tabs, value=overview).classes('w-full bg-transparent').props('keep-alive animated=false'):
         with ui.tab_panel(overview).classes('p-0 gap-4'):
-            _overview(studio, dataset)
+            _overview(datasets, jobs, events, dataset)
         with ui.tab_panel(stats).classes('p-0 gap-4'):
-            statistics(studio, dataset)
+            statistics(datasets, jobs, events, dataset)
         with ui.tab_panel(check).classes('p-0 gap-4'):
-            _validation(studio, dataset)
+            _validation(datasets, dataset)
 
 
 # ---- overview ----------------------------------------------------------------------------------------
-def _overview(studio, dataset: Dataset) -> None:
-    if dataset.status in ('failed', 'cancelled') and (dataset.params or {}).get('message'):
-        with ui.card().classes(theme.CARD + ' bg-red-50 dark:bg-red-950/30'), ui.row().classes('items-start gap-2 no-wrap'):
+def _overview(datasets: Datasets, jobs: Jobs, events: Subscriber, dataset: DatasetView) -> None:
+    if dataset.message:
+        with ui.card().classes(theme.CARD + ' bg-red-50 dark:bg-red-950/30'), \
+                ui.row().classes('items-start gap-2 no-wrap'):
             ui.icon('error', color='negative').classes('text-xl')
-            ui.label(dataset.params['message']).classes('text-sm').mark('message')
-    if dataset.job_id and dataset.status == 'building':
+            ui.label(dataset.message).classes('text-sm').mark('message')
+    if dataset.job_id and dataset.building:
         with ui.card().classes(theme.CARD + ' gap-2'):
             ui.label('Preprocessing').classes(theme.SECTION)
-            job_console(*studio.legacy_jobs(), dataset.job_id)
+            job_console(jobs, events, dataset.job_id)
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-3 gap-4'):
         with ui.card().classes(theme.CARD + ' gap-3 lg:col-span-2'):
             ui.label('Contents').classes(theme.SECTION)
             _facts(dataset)
         with ui.card().classes(theme.CARD + ' gap-2'):
             ui.label('Tags and category').classes(theme.SECTION)
-            _tags_editor(studio, dataset)
+            _tags_editor(datasets, dataset)
     with ui.card().classes(theme.CARD + ' gap-2'):
         ui.label('Where it lives').classes(theme.SECTION)
         _path_row('Dataset folder', dataset.path)
@@ -115,7 +130,7 @@ def _overview(studio, dataset: Dataset) -> None:
     with ui.card().classes(theme.CARD + ' gap-2'):
         ui.label('How it was made').classes(theme.SECTION)
         _parameters(dataset)
-        job = Job.get_or_none(Job.id == dataset.job_id) if dataset.job_id else None
+        job = jobs.get(dataset.job_id) if dataset.job_id else None
         if job is not None:
             ui.label('Made with (the same command works in a terminal)').classes(theme.HINT + ' mt-2')
             with ui.row().classes('w-full items-start gap-2 no-wrap rounded-lg p-3 bg-gray-100 dark:bg-gray-900'):
@@ -124,8 +139,8 @@ def _overview(studio, dataset: Dataset) -> None:
                     .props('flat round dense size=sm').tooltip('Copy command')
 
 
-def _facts(dataset: Dataset) -> None:
-    params = dataset.params or {}
+def _facts(dataset: DatasetView) -> None:
+    params = dataset.params
     num_signal = params.get('num_signal')
     rows = [('Examples', f'{dataset.n_examples:,}'.replace(',', ' ') if dataset.n_examples is not None else '—'),
             ('Total duration', fmt_duration(dataset.n_seconds)),
@@ -143,47 +158,44 @@ def _facts(dataset: Dataset) -> None:
                 ui.label(value).classes('text-sm font-medium tabular-nums truncate')
 
 
-def _tags_editor(studio, dataset: Dataset) -> None:
+def _tags_editor(datasets: Datasets, dataset: DatasetView) -> None:
+    tags = list(dataset.tags)
+
     @ui.refreshable
     def chips() -> None:
-        current = studio.datasets.get(dataset.id)
         with ui.row().classes('w-full gap-1 min-h-8 items-center').mark('tags'):
-            if not current.tags:
+            if not tags:
                 ui.label('No tags yet.').classes(theme.HINT)
-            for tag in current.tags or []:
+            for tag in tags:
                 ui.chip(tag, removable=True, color='primary', text_color='white',
-                        on_value_change=lambda _e, t=tag: _remove(t)).props('dense').mark(f'tag-{tag}')
+                        on_value_change=lambda _e, t=tag: _show(datasets.remove_tag(dataset.id, t))) \
+                    .props('dense').mark(f'tag-{tag}')
 
     chips()
-    suggestions = [t for t in studio.library.all_tags(dataset.project) if t not in (dataset.tags or [])]
+    suggestions = [t for t in datasets.all_tags(dataset.project_id) if t not in tags]
     new_tag = ui.input('Add a tag', autocomplete=suggestions).props('outlined dense').classes('w-full') \
         .mark('tag-input').on('keydown.enter', lambda: _add())
     ui.label('Press Enter to add. Tags group datasets in the library (e.g. "drums", "take 2").').classes(theme.HINT)
-    category = ui.input('Category', value=dataset.category or '').props('outlined dense').classes('w-full mt-2') \
+    category = ui.input('Category', value=dataset.category).props('outlined dense').classes('w-full mt-2') \
         .mark('category').on('blur', lambda: _set_category()).on('keydown.enter', lambda: _set_category())
     ui.label('One word for what it is, e.g. voice, drums, field recording.').classes(theme.HINT)
 
-    def _add() -> None:
-        current = studio.datasets.get(dataset.id)
-        if (new_tag.value or '').strip():
-            studio.library.set_tags(current, [*(current.tags or []), new_tag.value])
-            new_tag.set_value('')
-            chips.refresh()
-
-    def _remove(tag: str) -> None:
-        current = studio.datasets.get(dataset.id)
-        studio.library.set_tags(current, [t for t in current.tags or [] if t != tag])
+    def _show(stored: list[str]) -> None:
+        tags[:] = stored
         chips.refresh()
 
+    def _add() -> None:
+        if (new_tag.value or '').strip():
+            _show(datasets.add_tag(dataset.id, new_tag.value))
+            new_tag.set_value('')
+
     def _set_category() -> None:
-        current = studio.datasets.get(dataset.id)
-        if (category.value or '') != (current.category or ''):
-            studio.library.set_category(current, category.value or '')
+        if datasets.set_category(dataset.id, category.value or ''):
             ui.notify('Category saved.', type='positive')
 
 
-def _parameters(dataset: Dataset) -> None:
-    params = dataset.params or {}
+def _parameters(dataset: DatasetView) -> None:
+    params = dataset.params
     shown = [(PARAM_LABELS[k], _param_text(params[k])) for k in PARAM_LABELS if params.get(k) not in ('', None, [])]
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-x-6 gap-y-2').mark('parameters'):
         for label, value in shown:
@@ -207,8 +219,8 @@ def _path_row(label: str, path: str) -> None:
 
 
 # ---- dialogs -----------------------------------------------------------------------------------------
-def _clone_dialog(studio, dataset: Dataset) -> None:
-    params = dataset.params or {}
+def _clone_dialog(datasets: Datasets, dataset: DatasetView) -> None:
+    params = dataset.params
     with ui.dialog() as dialog, ui.card().classes('w-[520px] max-w-[95vw] gap-3 p-5').mark('clone-dialog'):
         ui.label(f'Clone "{dataset.name}"').classes('text-lg font-semibold')
         ui.label('RAVE preprocesses the same source folders again with the values below, into a new dataset. '
@@ -237,7 +249,7 @@ def _clone_dialog(studio, dataset: Dataset) -> None:
         go.props('loading')
         error.set_text('')
         try:
-            clone = await run.io_bound(studio.library.clone, dataset, (name.value or '').strip(), sr=sr.value,
+            clone = await run.io_bound(datasets.clone, dataset.id, (name.value or '').strip(), sr=sr.value,
                                        channels=channels.value, num_signal=int(num_signal.value or 0) or None,
                                        lazy=lazy.value)
         except DatasetError as e:
@@ -252,7 +264,7 @@ def _clone_dialog(studio, dataset: Dataset) -> None:
     dialog.open()
 
 
-def _export_dialog(studio, dataset: Dataset) -> None:
+def _export_dialog(datasets: Datasets, dataset: DatasetView) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-[520px] max-w-[95vw] gap-3 p-5').mark('export-dialog'):
         ui.label(f'Export "{dataset.name}" as an archive').classes('text-lg font-semibold')
         ui.label(f'One .ravedata.tar file ({fmt_bytes(dataset.size_bytes)}) holding the RAVE database, its '
@@ -266,29 +278,24 @@ def _export_dialog(studio, dataset: Dataset) -> None:
                 .mark('export-download')
             download.set_visibility(False)
     dialog.open()
-    progress = {'f': 0.0}
-    timer = ui.timer(0.3, lambda: bar.set_value(progress['f']))
 
     async def _export() -> None:
         status.set_text('Packing…')
         try:
-            path = await run.io_bound(studio.library.export_archive, dataset, None,
-                                      lambda f, _what: progress.__setitem__('f', f))
+            path = await run.io_bound(datasets.export_archive, dataset.id, reporter(bar))
         except (DatasetError, OSError) as e:
             status.set_text(f'The archive could not be written: {e}. Check free disk space and try again.')
             status.classes(replace='text-sm text-negative')
             return
-        finally:
-            timer.cancel()
         bar.set_value(1.0)
         status.set_text(f'Written to {path}')
         download.on_click(lambda: ui.download.file(path))
         download.set_visibility(True)
 
-    ui.timer(0.05, _export, once=True)
+    ui.timer(0.05, _export, once=True)  # after the dialog is drawn
 
 
-def _delete_dialog(studio, dataset: Dataset) -> None:
+def _delete_dialog(datasets: Datasets, dataset: DatasetView) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-[500px] max-w-[95vw] gap-3 p-5').mark('delete-dialog'):
         ui.label(f'Delete "{dataset.name}"?').classes('text-lg font-semibold')
         ui.label('The dataset leaves this project. Runs trained on it keep their checkpoints. '
@@ -302,7 +309,7 @@ def _delete_dialog(studio, dataset: Dataset) -> None:
                 .mark('confirm')
 
     def _delete() -> None:
-        studio.library.delete(dataset, remove_files=remove.value)
+        datasets.delete(dataset.id, remove_files=remove.value)
         dialog.close()
         ui.notify(f'Deleted "{dataset.name}"' + (' and its folder.' if remove.value else '; its folder was kept.'),
                   type='positive')
@@ -312,7 +319,8 @@ def _delete_dialog(studio, dataset: Dataset) -> None:
 
 
 # ---- validation --------------------------------------------------------------------------------------
-def _validation(studio, dataset: Dataset) -> None:
+def _validation(datasets: Datasets, dataset: DatasetView) -> None:
+    """The integrity check (the same one the inspector runs), with the last report it kept."""
     with ui.card().classes(theme.CARD + ' gap-3').mark('validation'):
         with ui.row().classes('w-full items-center gap-3 no-wrap'):
             with ui.column().classes('gap-0 grow min-w-0'):
@@ -329,13 +337,9 @@ def _validation(studio, dataset: Dataset) -> None:
         bar.set_visibility(False)
         line = ui.label('').classes(theme.HINT).mark('validate-progress')
         result = ui.column().classes('w-full gap-1')
-    start.set_enabled(dataset.status == 'ready')
+    start.set_enabled(dataset.ready)
     stop = threading.Event()
-    progress = {'f': 0.0, 'what': ''}
-
-    def _show() -> None:
-        bar.set_value(progress['f'])
-        line.set_text(progress['what'])
+    ui.context.client.on_disconnect(stop.set)
 
     async def _run() -> None:
         stop.clear()
@@ -343,31 +347,36 @@ def _validation(studio, dataset: Dataset) -> None:
         start.props('loading')
         stop_button.set_visibility(True)
         bar.set_visibility(True)
-        timer = ui.timer(0.25, _show)
         try:
-            report = await run.io_bound(studio.library.validate, studio.datasets.get(dataset.id),
-                                        lambda f, what: progress.update(f=f, what=what), stop)
+            report = await run.io_bound(datasets.check, dataset.id, reporter(bar, line), stop)
         finally:
-            timer.cancel()
             start.props(remove='loading')
             stop_button.set_visibility(False)
-        _show()
         with result:
             _report(report)
 
-    def _report(report) -> None:
-        if report.stopped:
-            ui.label(f'Stopped after {report.checked:,} of {report.entries:,} entries.').classes('text-sm') \
-                .mark('validate-result')
-        elif report.ok:
-            with ui.row().classes('items-center gap-2 text-positive').mark('validate-result'):
-                ui.icon('verified')
-                ui.label(f'All {report.checked:,} entries are sound ({report.seconds:.1f} s).').classes('text-sm')
-        else:
-            with ui.row().classes('items-center gap-2 text-negative').mark('validate-result'):
-                ui.icon('report')
-                ui.label(f'{report.problem_count} problem(s) in {report.checked:,} entries. RAVE may crash or '
-                         'train on broken audio: rebuild the dataset (Clone) from its sources.').classes('text-sm')
-            with ui.scroll_area().classes('w-full max-h-72 rounded-lg bg-gray-50 dark:bg-gray-900'):
-                for problem in report.problems:
-                    ui.label(problem).classes(theme.MONO).mark('problem')
+    last = datasets.last_check(dataset.id) if dataset.ready else None
+    if last is not None:
+        with result:
+            _report(last)
+
+
+def _report(report: IntegrityReport) -> None:
+    when = time.strftime('%d %b %Y, %H:%M', time.localtime(report.at))
+    if report.stopped:
+        ui.label(f'Stopped after {report.checked:,} of {report.entries:,} entries ({when}).').classes('text-sm') \
+            .mark('validate-result')
+    elif report.ok:
+        with ui.row().classes('items-center gap-2 text-positive').mark('validate-result'):
+            ui.icon('verified')
+            ui.label(f'All {report.checked:,} entries are sound ({report.seconds:.1f} s, checked {when}).') \
+                .classes('text-sm')
+    else:
+        with ui.row().classes('items-center gap-2 text-negative').mark('validate-result'):
+            ui.icon('report')
+            ui.label(f'{report.problem_count} problem(s) in {report.checked:,} entries (checked {when}). RAVE may '
+                     'crash or train on broken audio: rebuild the dataset (Clone) from its sources.') \
+                .classes('text-sm')
+        with ui.scroll_area().classes('w-full max-h-72 rounded-lg bg-gray-50 dark:bg-gray-900'):
+            for problem in report.problems:
+                ui.label(problem).classes(theme.MONO).mark('problem')

@@ -1,7 +1,6 @@
 """The dataset inspector: page through the examples of a RAVE LMDB, hear and see one, check the whole database."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -12,26 +11,35 @@ from app import theme
 from components.spectrogram import show_spectrogram, spectrogram
 from components.status import fmt_bytes, fmt_duration
 from components.waveform import waveform
-from services.datasets import lmdb_reader
-from services.store import Dataset
+from pages.datasets.progress import reporter
+from services.datasets import (
+    DatabaseInfo,
+    DatasetError,
+    Datasets,
+    DatasetView,
+    ExampleDetail,
+    ExampleRow,
+    IntegrityReport,
+)
+from services.datasets.lmdb_reader import MAX_LAZY_SECONDS
+from services.projects import ProjectView
 
 PAGE_SIZES = [10, 25, 50, 100]
 
 
-async def create(studio, project, dataset_id: str) -> None:
+async def create(datasets: Datasets, project: ProjectView, dataset_id: str) -> None:
     """Examples list with pagination, the selected example, and the integrity check."""
-    dataset = studio.datasets.get(dataset_id)
-    if dataset is None or dataset.project_id != project.id:
+    dataset = datasets.get(dataset_id, project.id)
+    if dataset is None:
         _missing('This dataset does not exist in the current project.', '/datasets')
         return
     try:
-        db = await run.io_bound(lmdb_reader.reader, dataset.path)
-        entries, count = len(db), db.span()  # count > entries when keys are missing
-    except (OSError, ValueError) as e:
-        _missing(f'The dataset folder cannot be read: {e}. Check that it still exists.', f'/datasets/{dataset.id}')
+        db = await run.io_bound(datasets.database, dataset.id)
+    except DatasetError as e:
+        _missing(str(e), f'/datasets/{dataset.id}')
         return
-    cache = studio.data_dir / 'cache' / 'inspector' / str(dataset.id)
-    _header(dataset, db, entries, count)
+    count = db.span  # more than db.entries when keys are missing
+    _header(dataset, db)
     state = {'start': 0, 'size': 25, 'selected': 0 if count else None}
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-5 gap-4 items-start'):
         with ui.card().classes(theme.CARD + ' gap-3 lg:col-span-2').mark('examples'):
@@ -39,11 +47,11 @@ async def create(studio, project, dataset_id: str) -> None:
             table = _examples_table(db.lazy)
             ui.label('← → change page · ↑ ↓ change example').classes(theme.HINT)
         detail = ui.card().classes(theme.CARD + ' gap-3 lg:col-span-3 inspector-example').mark('example')
-    example_view = _ExampleView(detail, dataset, db, cache)
-    _integrity_card(dataset, db, cache)
+    example_view = _ExampleView(detail, datasets, dataset)
+    _integrity_card(datasets, dataset)
 
     async def load(select: int | None = None) -> None:
-        rows = await run.io_bound(db.page, state['start'], state['size'])
+        rows = await run.io_bound(datasets.examples, dataset.id, state['start'], state['size'])
         table.rows = [_row(r) for r in rows]
         if select is not None:
             state['selected'] = select
@@ -122,16 +130,16 @@ def _missing(message: str, back: str) -> None:
         ui.button('Back', icon='arrow_back', on_click=lambda: ui.navigate.to(back)).props('flat')
 
 
-def _header(dataset: Dataset, db: lmdb_reader.LmdbReader, entries: int, span: int) -> None:
+def _header(dataset: DatasetView, db: DatabaseInfo) -> None:
     channels = {1: 'mono', 2: 'stereo'}.get(db.channels, f'{db.channels} channels')
     kind = 'lazy: references to source files' if db.lazy else 'regular: audio stored in the database'
-    gaps = f' · {_n(span - entries)} missing' if span > entries else ''
+    gaps = f' · {_n(db.span - db.entries)} missing' if db.span > db.entries else ''
     with ui.row().classes('w-full items-center gap-3 no-wrap'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}')) \
             .props('flat round dense').tooltip('Back to the dataset')
         with ui.column().classes('gap-0 min-w-0'):
             ui.label(f'Inspect {dataset.name}').classes(theme.TITLE + ' truncate')
-            ui.label(f'{_n(entries)} examples{gaps} · {db.sr / 1000:g} kHz {channels} · {kind}') \
+            ui.label(f'{_n(db.entries)} examples{gaps} · {db.sr / 1000:g} kHz {channels} · {kind}') \
                 .classes(theme.SUBTITLE).mark('summary')
 
 
@@ -160,7 +168,7 @@ _BODY = ('<q-tr :props="props" class="cursor-pointer" @click="$parent.$emit(\'pi
          '<q-td v-for="col in props.cols" :key="col.name" :props="props">{{ col.value }}</q-td></q-tr>')
 
 
-def _row(summary: lmdb_reader.Summary) -> dict:
+def _row(summary: ExampleRow) -> dict:
     if summary.problem:
         note = 'missing' if summary.problem == 'missing' else 'unreadable'
         return {'index': summary.index, 'number': _n(summary.index + 1), 'length': '—', 'peak': note, 'rms': '—',
@@ -183,20 +191,20 @@ async def _on_key(event, flip, step) -> None:
 class _ExampleView:
     """The selected example: built once, then updated in place (the spectrogram through Plotly.react)."""
 
-    def __init__(self, card, dataset: Dataset, db: lmdb_reader.LmdbReader, cache: Path) -> None:
-        self.card, self.dataset, self.db, self.cache = card, dataset, db, cache
+    def __init__(self, card, datasets: Datasets, dataset: DatasetView) -> None:
+        self.card, self.datasets, self.dataset = card, datasets, dataset
         self.index, self.url, self.plot = 0, '', None
 
     async def show(self, index: int, still_wanted) -> None:
         try:
-            view, wav = await run.io_bound(_load, self.db.path, index, self.cache)
+            view = await run.io_bound(self.datasets.example, self.dataset.id, index)
         except (OSError, ValueError, IndexError) as e:
             if still_wanted():
                 self._error(index, e)
             return
         if not still_wanted():  # another example was picked while this one loaded
             return
-        self.index, self.url = index, _media_url(wav, self.cache)
+        self.index, self.url = index, f'/media/data/{view.wav}'
         if self.plot is None:
             self._build(view)
         else:
@@ -204,10 +212,10 @@ class _ExampleView:
             self.key.set_text(f'key {index:08d}')
             self.player.set_source(self.url)
             self.wave.refresh(view)
-            show_spectrogram(self.plot, view['spectrogram'])
+            show_spectrogram(self.plot, view.spectrogram)
             self.details.refresh(view)
 
-    def _build(self, view: dict) -> None:
+    def _build(self, view: ExampleDetail) -> None:
         self.card.clear()
         with self.card:
             with ui.row().classes('w-full items-center gap-2 no-wrap'):
@@ -217,9 +225,9 @@ class _ExampleView:
                 ui.button('Export as WAV', icon='download', on_click=self._export) \
                     .props('outline color=primary no-caps').mark('export-wav')
             self.player = ui.audio(self.url).classes('w-full').mark('player')
-            self.wave = ui.refreshable(lambda v: waveform(v['envelope'], v['seconds'], height=88))
+            self.wave = ui.refreshable(lambda v: waveform(v.envelope, v.seconds, height=88))
             self.wave(view)
-            self.plot = spectrogram(view['spectrogram'], height='h-52')
+            self.plot = spectrogram(view.spectrogram, height='h-52')
             self.details = ui.refreshable(_metadata)
             self.details(view)
 
@@ -235,43 +243,33 @@ class _ExampleView:
                      'what else is damaged.').classes('text-sm').mark('example-error')
 
 
-def _load(path: Path, index: int, cache: Path) -> tuple[dict, Path]:
-    """Everything one example needs, in one trip to a worker thread."""
-    return lmdb_reader.view(path, index), lmdb_reader.cached_wav(path, index, cache)
-
-
-def _metadata(view: dict) -> None:
-    rows = [('Length', f'{view["seconds"]:.3f} s · {_n(view["samples"])} samples'),
-            ('Peak', _db(view['peak_db']) + ('  · clipping' if (view['peak_db'] or -1) >= -0.01 else '')),
-            ('RMS', _db(view['rms_db'])),
-            ('Format', f'{view["sr"] / 1000:g} kHz · {view["channels"]} ch · 16-bit')]
-    if view['lazy']:
-        rows += [('Source length', f'{view["source_seconds"]:.2f} s'),
+def _metadata(view: ExampleDetail) -> None:
+    rows = [('Length', f'{view.seconds:.3f} s · {_n(view.samples)} samples'),
+            ('Peak', _db(view.peak_db) + ('  · clipping' if (view.peak_db or -1) >= -0.01 else '')),
+            ('RMS', _db(view.rms_db)),
+            ('Format', f'{view.sr / 1000:g} kHz · {view.channels} ch · 16-bit')]
+    if view.lazy:
+        rows += [('Source length', f'{view.source_seconds:.2f} s'),
                  ('Stored', 'a reference (lazy)')]
     else:
-        rows.append(('Stored', fmt_bytes(view['size_bytes'])))
+        rows.append(('Stored', fmt_bytes(view.size_bytes)))
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 gap-x-4 gap-y-2').mark('metadata'):
         for label, value in rows:
             with ui.column().classes('gap-0 min-w-0'):
                 ui.label(label).classes(theme.HINT)
                 ui.label(value).classes('text-sm font-medium tabular-nums truncate')
-    if view['lazy']:
+    if view.lazy:
         with ui.column().classes('w-full gap-0'):
             ui.label('Source file').classes(theme.HINT)
-            ui.label(view['source']).classes(f'{theme.MONO} break-all').mark('source')
-        if view['source_seconds'] > lmdb_reader.MAX_LAZY_SECONDS:
-            ui.label(f'Only the first {lmdb_reader.MAX_LAZY_SECONDS / 60:.0f} minutes are shown and played.') \
+            ui.label(view.source).classes(f'{theme.MONO} break-all').mark('source')
+        if view.source_seconds > MAX_LAZY_SECONDS:
+            ui.label(f'Only the first {MAX_LAZY_SECONDS / 60:.0f} minutes are shown and played.') \
                 .classes(theme.HINT)
 
 
-def _media_url(path: Path, cache: Path) -> str:
-    data_dir = cache.parents[2]  # <data>/cache/inspector/<id>
-    return f'/media/data/{path.relative_to(data_dir).as_posix()}'
-
-
 # ---- integrity --------------------------------------------------------------------------------------
-def _integrity_card(dataset: Dataset, db: lmdb_reader.LmdbReader, cache: Path) -> None:
-    report_file = cache / 'integrity.json'
+def _integrity_card(datasets: Datasets, dataset: DatasetView) -> None:
+    """The integrity check (the same one the dataset's Validation tab runs), with the last report it kept."""
     with ui.card().classes(theme.CARD + ' gap-3').mark('integrity'):
         with ui.row().classes('w-full items-center gap-3'):
             with ui.column().classes('gap-0 grow'):
@@ -289,72 +287,44 @@ def _integrity_card(dataset: Dataset, db: lmdb_reader.LmdbReader, cache: Path) -
         status.bind_visibility_from(status, 'text', backward=bool)
         results = ui.column().classes('w-full gap-1').mark('check-results')
     cancel = threading.Event()
-    live: dict = {}
 
-    def render(report: dict) -> None:
+    def render(report: IntegrityReport) -> None:
         results.clear()
-        ok = report['problem_count'] == 0 and report['done'] == report['total']
-        when = time.strftime('%d %b %Y, %H:%M', time.localtime(report['at']))
-        verdict = (f'All {_n(report["total"])} examples are present and readable' if ok else
-                   f'{_n(report["problem_count"])} problem(s) in {_n(report["done"])} of {_n(report["total"])} '
-                   'entries checked' if not report.get('stopped') else
-                   f'Stopped after {_n(report["done"])} of {_n(report["total"])} entries')
-        status.set_text(f'{verdict} · checked {when} in {fmt_duration(report["elapsed_s"]) or "0 s"}')
+        ok = report.ok and report.checked == report.entries
+        when = time.strftime('%d %b %Y, %H:%M', time.localtime(report.at))
+        verdict = (f'All {_n(report.entries)} examples are present and readable' if ok else
+                   f'Stopped after {_n(report.checked)} of {_n(report.entries)} entries' if report.stopped else
+                   f'{_n(report.problem_count)} problem(s) in {_n(report.checked)} of {_n(report.entries)} '
+                   'entries checked')
+        status.set_text(f'{verdict} · checked {when} in {fmt_duration(report.seconds) or "0 s"}')
         status.classes(replace=f'text-sm {"text-positive" if ok else "text-negative"}')
         with results:
-            for line in report['problems'][:50]:
+            for line in report.problems[:50]:
                 with ui.row().classes('items-start gap-2 no-wrap text-sm'):
                     ui.icon('error_outline', color='negative').classes('mt-0.5')
                     ui.label(line).classes('break-all')
-            if report['problem_count'] > 50:
-                ui.label(f'…and {_n(report["problem_count"] - 50)} more.').classes(theme.HINT)
-
-    def walk() -> None:
-        started = time.monotonic()
-        for progress in db.check(every=500, expected=dataset.n_examples):
-            live.update(done=progress.done, total=progress.total, problem_count=progress.problem_count)
-            if cancel.is_set():
-                break
-        live['report'] = {'done': progress.done, 'total': progress.total, 'problems': list(progress.problems),
-                          'problem_count': progress.problem_count, 'stopped': not progress.finished,
-                          'elapsed_s': time.monotonic() - started, 'at': time.time()}
-        cache.mkdir(parents=True, exist_ok=True)
-        report_file.write_text(json.dumps(live['report']))
+            if report.problem_count > 50:
+                ui.label(f'…and {_n(report.problem_count - 50)} more.').classes(theme.HINT)
 
     async def start() -> None:
         cancel.clear()
-        live.clear()
         results.clear()
         start_button.set_visibility(False)
         stop_button.set_visibility(True)
         bar.set_visibility(True)
         status.classes(replace=f'text-sm {theme.NUMBER} text-left')
-        ticker = ui.timer(0.25, tick)
         try:
-            await run.io_bound(walk)
-        except Exception as e:  # noqa: BLE001 - a damaged database may raise anything lmdb raises
-            live['report'] = None
-            status.set_text(f'The check could not finish: {e}. The database may be damaged; rebuild it.')
-        ticker.cancel()
-        tick()
-        start_button.set_visibility(True)
-        stop_button.set_visibility(False)
-        bar.set_visibility(False)
-        if live.get('report'):
-            render(live['report'])
-
-    def tick() -> None:
-        if 'total' in live:
-            bar.set_value(live['done'] / max(live['total'], 1))
-            status.set_text(f'{_n(live["done"])} of {_n(live["total"])} examples checked · '
-                            f'{_n(live["problem_count"])} problem(s) so far')
+            report = await run.io_bound(datasets.check, dataset.id, reporter(bar, status), cancel)
+        finally:
+            start_button.set_visibility(True)
+            stop_button.set_visibility(False)
+            bar.set_visibility(False)
+        render(report)
 
     ui.context.client.on_disconnect(cancel.set)
-    if report_file.is_file():
-        try:
-            render(json.loads(report_file.read_text()))
-        except (ValueError, KeyError):
-            pass  # an unreadable old report: the next check writes a new one
+    last = datasets.last_check(dataset.id)
+    if last is not None:
+        render(last)
 
 
 def _n(value: int) -> str:

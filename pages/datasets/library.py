@@ -1,7 +1,8 @@
 """The dataset library: every dataset of the project in one sortable, filterable table, and archive import.
 
-`library(studio, project)` is called by pages/datasets.create under its header and wizard. It keeps its own
-filter state and redraws only the rows, so typing in the search box is never interrupted by live updates.
+`library(...)` is called by pages/datasets/overview.create under its header and wizard. It keeps its own filter
+state and redraws only the rows when a dataset changes (so typing in the search box is never interrupted); the
+progress bars of builds follow their jobs in place.
 """
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from nicegui import events, run, ui
 
 from app import theme
 from components.status import fmt_bytes, fmt_duration, status_chip
-from services.datasets.preprocessing import DatasetError
-from services.store import Dataset
+from pages.datasets.progress import reporter
+from services.datasets import DatasetError, Datasets, DatasetView, UploadRefused
+from services.events import DatasetChanged, JobsChanged, Subscriber
+from services.jobs import Jobs, JobView
+from services.projects import ProjectView
 
 SORT_LABELS = {'created': 'Date', 'name': 'Name', 'size': 'Size on disk', 'examples': 'Examples',
                'duration': 'Duration', 'sr': 'Sample rate', 'channels': 'Channels'}
@@ -23,7 +27,7 @@ HEADINGS = ('Dataset', 'Examples', 'Duration', 'Rate', 'Size', 'Ch.', 'Format', 
 WIDE_ONLY = 'max-lg:hidden'  # not Quasar's .hidden, whose !important beats lg:block
 
 
-def library(studio, project) -> None:
+def library(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectView) -> None:
     """Search, filters and sort on top; one row per dataset below (click: its page); "/" focuses search."""
     state = {'text': '', 'tags': [], 'sr': None, 'channels': None, 'sort': 'created', 'desc': True}
     with ui.column().classes('w-full gap-3').mark('library') as container:
@@ -45,7 +49,7 @@ def library(studio, project) -> None:
                 .classes('w-32').mark('sort')
             direction = ui.button(icon='south', on_click=lambda: _flip()).props('flat round dense') \
                 .tooltip('Newest / largest first').mark('sort-direction')
-            ui.button('Import archive', icon='unarchive', on_click=lambda: import_dialog(studio, project)) \
+            ui.button('Import archive', icon='unarchive', on_click=lambda: import_dialog(datasets, project)) \
                 .props('flat color=primary no-caps').mark('import-archive').tooltip('Import dataset archive')
         rows_slot = ui.column().classes('w-full gap-0')
     ui.keyboard(on_key=lambda e: _focus_search(e, search))
@@ -65,46 +69,55 @@ def library(studio, project) -> None:
     channels.on_value_change(lambda e: _apply('channels', e.value))
     sort.on_value_change(lambda e: _apply('sort', e.value))
 
+    bars: dict[int, ui.linear_progress] = {}  # job id -> the progress bar of a dataset being built
+    listed: set[int] = set()  # ids of the project's datasets, shown or filtered out
+
     @ui.refreshable
     def rows() -> None:
-        everything = studio.datasets.list(project)
+        everything = datasets.list(project.id)
+        listed.clear()
+        listed.update(d.id for d in everything)
         container.set_visibility(bool(everything))  # an empty project shows the page's teaching empty state
-        tags.set_options(studio.library.all_tags(project), value=[t for t in state['tags']])
+        tags.set_options(datasets.all_tags(project.id), value=[t for t in state['tags']])
         sr.set_options({r: f'{r / 1000:g} kHz' for r in sorted({d.sr for d in everything if d.sr})},
                        value=state['sr'])
-        found = studio.library.search(project, state['text'], state['tags'], state['sr'], state['channels'],
-                                      sort=state['sort'], descending=state['desc'])
-        _table(studio, found, len(everything))
+        found = datasets.search(project.id, state['text'], state['tags'], state['sr'], state['channels'],
+                                sort=state['sort'], descending=state['desc'])
+        bars.clear()
+        _table(jobs, found, len(everything), bars)
+
+    def _progress(event: JobsChanged) -> None:
+        for job_id in event.job_ids or tuple(bars):
+            if job_id in bars:
+                _show_progress(bars[job_id], jobs.get(job_id))
 
     with rows_slot:
         rows()
-    seen = {'key': _key(studio, project)}
+    def _dataset_changed(event: DatasetChanged) -> None:
+        if event.dataset_id in listed or datasets.get(event.dataset_id, project.id) is not None:
+            rows.refresh()  # one of this project's datasets appeared, changed or went
 
-    def _tick() -> None:
-        key = _key(studio, project)
-        if key != seen['key']:
-            seen['key'] = key
-            rows.refresh()
-
-    ui.timer(1.0, _tick)
+    events.on(DatasetChanged, _dataset_changed)
+    events.on(JobsChanged, _progress)
 
 
-def import_dialog(studio, project) -> None:
+def import_dialog(datasets: Datasets, project: ProjectView) -> None:
     """Upload a .ravedata.tar (or give its path on this machine) and add it to this project as a ready dataset."""
-    inbox = Path(project.location) / 'archives' / 'incoming'
-    max_mb = int(studio.settings.get('max_upload_mb') or 512)
+    max_mb = datasets.upload_limit_mb()
     with ui.dialog() as dialog, ui.card().classes('w-[560px] max-w-[95vw] gap-3 p-5').mark('import-dialog'):
         ui.label('Import a dataset archive').classes('text-lg font-semibold')
         ui.label('A .ravedata.tar made by "Export archive" on this or another machine: the RAVE database, '
                  'its metadata and the studio\'s notes (tags, parameters, sources).').classes(theme.SUBTITLE)
 
         async def received(e: events.UploadEventArguments) -> None:
-            inbox.mkdir(parents=True, exist_ok=True)
-            target = inbox / Path(e.file.name).name
-            await e.file.save(target)
-            path.set_value(str(target))
-        ui.upload(label=f'Upload an archive (up to {max_mb} MB)', auto_upload=True, on_upload=received,
-                  max_file_size=max_mb * 1024 * 1024,
+            error.set_text('')
+            try:
+                sink = datasets.receive_archive(project.id, e.file.name, e.file.size())
+                path.set_value(str(await sink.receive(e.file.iterate())))
+            except (DatasetError, UploadRefused) as refused:
+                error.set_text(str(refused))
+        ui.upload(label=f'Upload an archive (up to {max_mb} MB)' if max_mb else 'Upload an archive',
+                  auto_upload=True, on_upload=received, max_file_size=max_mb * 1024 * 1024 or None,
                   on_rejected=lambda: ui.notify(f'That file is larger than {max_mb} MB. Give its path below '
                                                 'instead, or raise the limit in Settings.', type='warning')) \
             .props('accept=.tar flat bordered').classes('w-full').mark('import-upload')
@@ -123,30 +136,16 @@ def import_dialog(studio, project) -> None:
                 .mark('import-go')
 
     async def _go() -> None:
-        source = (path.value or '').strip()
         error.set_text('')
-        if not source:
-            error.set_text('Upload an archive or give its path first.')
-            return
-        if not studio.settings.within_roots(source) and not Path(source).resolve().is_relative_to(inbox.resolve()):
-            error.set_text(f'{source} is outside the folders the studio may read. Add its folder in Settings.')
-            return
-        if not Path(source).is_file():
-            error.set_text(f'{source} is not a file. Check the path.')
-            return
         go.props('loading')
         bar.classes(remove='hidden')
-        progress = {'f': 0.0}
-        timer = ui.timer(0.3, lambda: bar.set_value(progress['f']))
         try:
-            dataset = await run.io_bound(studio.library.import_archive, project, Path(source),
-                                         (name.value or '').strip() or None,
-                                         lambda f, _what: progress.__setitem__('f', f))
+            dataset = await run.io_bound(datasets.import_archive, project.id, path.value or '', name.value or '',
+                                         reporter(bar))
         except DatasetError as e:
             error.set_text(str(e))
             return
         finally:
-            timer.cancel()
             go.props(remove='loading')
         dialog.close()
         ui.notify(f'Imported "{dataset.name}" ({dataset.n_examples} examples).', type='positive')
@@ -156,14 +155,7 @@ def import_dialog(studio, project) -> None:
 
 
 # ---- rows --------------------------------------------------------------------------------------------
-def _key(studio, project) -> tuple:
-    datasets = studio.datasets.list(project)
-    building = any(d.status == 'building' for d in datasets)
-    return (tuple((d.id, d.status, d.name, tuple(d.tags or []), d.category) for d in datasets),
-            studio.jobs.version if building else 0)
-
-
-def _table(studio, datasets: list[Dataset], total: int) -> None:
+def _table(jobs: Jobs, datasets: list[DatasetView], total: int, bars: dict) -> None:
     with ui.card().classes(theme.CARD.replace('p-4', 'p-0') + ' gap-0 overflow-hidden').mark('dataset-table'):
         with ui.element('div').classes(f'w-full grid {COLUMNS} gap-x-4 px-4 py-2 {theme.HINT} uppercase '
                                        'tracking-wide border-b border-gray-200 dark:border-gray-800'):
@@ -176,12 +168,12 @@ def _table(studio, datasets: list[Dataset], total: int) -> None:
                 ui.label('Clear the search or a filter to see them again.').classes(theme.HINT)
             return
         for dataset in datasets:
-            _row(studio, dataset)
+            _row(jobs, dataset, bars)
     ui.label(f'{len(datasets)} of {total} datasets').classes(theme.HINT + ' self-end').mark('count')
 
 
-def _row(studio, dataset: Dataset) -> None:
-    params = dataset.params or {}
+def _row(jobs: Jobs, dataset: DatasetView, bars: dict) -> None:
+    params = dataset.params
     with ui.element('div').classes(f'w-full grid {COLUMNS} gap-x-4 px-4 py-3 items-center cursor-pointer '
                                    'border-b last:border-b-0 border-gray-100 dark:border-gray-800 '
                                    'hover:bg-gray-50 dark:hover:bg-gray-900 transition-colors') \
@@ -194,7 +186,7 @@ def _row(studio, dataset: Dataset) -> None:
                     status_chip(dataset.status)
                 if dataset.category:
                     ui.label(dataset.category).classes(theme.HINT + ' italic')
-                for tag in dataset.tags or []:
+                for tag in dataset.tags:
                     ui.label(tag).classes('text-[11px] leading-4 px-2 rounded-full text-primary border '
                                           'border-current whitespace-nowrap')
             sources = ', '.join(Path(s).name or s for s in dataset.sources) or 'imported'
@@ -202,19 +194,25 @@ def _row(studio, dataset: Dataset) -> None:
             ui.label(' · '.join(x for x in (sources, made, params.get('cloned_from') and
                                             f'clone of {params["cloned_from"]}') if x)) \
                 .classes(theme.HINT + ' truncate').tooltip('\n'.join(dataset.sources) or 'no source folders')
-            if dataset.status == 'building':
-                state = studio.jobs.states.get(dataset.job_id)
-                progress = state.progress if state else None
-                bar = ui.linear_progress(value=progress or 0, show_value=False).props('rounded size=4px') \
+            if dataset.building and dataset.job_id:
+                bars[dataset.job_id] = ui.linear_progress(value=0, show_value=False).props('rounded size=4px') \
                     .classes('max-w-sm')
-                if progress is None:
-                    bar.props('indeterminate')
+                _show_progress(bars[dataset.job_id], jobs.get(dataset.job_id))
         for i, value in enumerate((
                 f'{dataset.n_examples:,}'.replace(',', ' ') if dataset.n_examples is not None else '—',
                 fmt_duration(dataset.n_seconds), f'{dataset.sr / 1000:g} kHz' if dataset.sr else '—',
                 fmt_bytes(dataset.size_bytes), {1: 'mono', 2: 'stereo'}.get(dataset.channels, '—'),
                 'lazy' if dataset.lazy else 'regular', dataset.created.strftime('%d %b %Y'))):
             ui.label(value).classes(f'text-sm {theme.NUMBER} whitespace-nowrap {WIDE_ONLY if i >= 4 else ""}')
+
+
+def _show_progress(bar: ui.linear_progress, job: JobView | None) -> None:
+    """A build's bar: its fraction when known, indeterminate while it runs without one."""
+    if job is None or job.progress is None:
+        bar.props('indeterminate')
+    else:
+        bar.props(remove='indeterminate')
+        bar.set_value(job.progress)
 
 
 def _focus_search(e: events.KeyEventArguments, search: ui.input) -> None:

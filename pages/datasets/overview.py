@@ -1,20 +1,23 @@
-"""Datasets: folders of audio turned into RAVE training data (`rave preprocess`), and one dataset's page."""
+"""Datasets: the project's folders of audio turned into RAVE training data (`rave preprocess`), the preprocessing
+queue and the "New dataset" wizard. One dataset's page is pages/datasets/detail.py."""
 from __future__ import annotations
 
 from nicegui import ui
 
 from app import theme
-from pages.datasets.detail import detail as dataset_detail
 from pages.datasets.library import library
 from pages.datasets.wizard import wizard
-from services.store import Dataset
+from services.datasets import Datasets, DatasetView
+from services.events import DatasetChanged, JobsChanged, Subscriber
+from services.jobs import Jobs
+from services.projects import ProjectView
 
 ABOUT = ('A dataset is the training material for a RAVE model: your recordings cut into short examples '
          'and stored in one fast database folder (LMDB). Pick folders of audio; the originals are never changed.')
 
 
-def create(studio, project) -> None:
-    """The project's datasets, with a panel to make a new one."""
+def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectView) -> None:
+    """The project's datasets, with a panel to make a new one; follows datasets and the preprocessing queue."""
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
             ui.label('Datasets').classes(theme.TITLE)
@@ -22,12 +25,14 @@ def create(studio, project) -> None:
         new_button = ui.button('New dataset', icon='add', on_click=lambda: _open_form()) \
             .props('unelevated color=primary').mark('new')
     form_slot = ui.column().classes('w-full')
+    queued: set[int] = set()  # job ids of the builds the queue card shows
+    listed: set[int] = set()  # ids of the project's datasets
 
     def _open_form() -> None:
         form_slot.clear()
         new_button.set_visibility(False)
         with form_slot:
-            wizard(studio, project, on_close=_close_form)
+            wizard(datasets, jobs, events, project, on_close=_close_form)
         top.refresh()
 
     def _close_form() -> None:
@@ -38,35 +43,30 @@ def create(studio, project) -> None:
     @ui.refreshable
     def top() -> None:
         """The preprocessing queue, and the empty state while there is nothing to list."""
-        _queue(studio, project)
-        if not studio.datasets.list(project) and new_button.visible:  # an open wizard teaches the same thing
+        waiting, everything = datasets.queue(project.id), datasets.list(project.id)
+        queued.clear()
+        queued.update(d.job_id for d in waiting)
+        listed.clear()
+        listed.update(d.id for d in everything)
+        _queue(datasets, waiting)
+        if not everything and new_button.visible:  # an open wizard teaches the same thing
             _empty_state(_open_form)
 
-    top()
-    library(studio, project)  # A3: the list (search, filters, sort, tags, archive import) is pages/dataset_library
-    seen = {'key': _list_key(studio, project)}
-
-    def _tick() -> None:
-        key = _list_key(studio, project)
-        if key != seen['key']:
-            seen['key'] = key
+    def _dataset_changed(event: DatasetChanged) -> None:
+        if event.dataset_id in listed or datasets.get(event.dataset_id, project.id) is not None:
             top.refresh()
 
-    ui.timer(1.0, _tick)
+    def _jobs_changed(event: JobsChanged) -> None:
+        if not event.job_ids or queued & set(event.job_ids):  # a waiting build started, moved or went
+            top.refresh()
 
-
-def detail(studio, project, dataset_id: str) -> None:
-    """One dataset: overview, statistics and validation tabs (A3: pages/dataset_detail)."""
-    dataset_detail(studio, project, dataset_id)
+    top()
+    library(datasets, jobs, events, project)
+    events.on(DatasetChanged, _dataset_changed)
+    events.on(JobsChanged, _jobs_changed)
 
 
 # ---- queue and empty state ------------------------------------------------------------------------
-def _list_key(studio, project) -> tuple:
-    """Changes when a dataset appears, goes or changes status, or the queue changes."""
-    return (tuple((d.id, d.status) for d in studio.datasets.list(project)),
-            tuple(d.id for d in studio.datasets.queue(project)))
-
-
 def _empty_state(on_new) -> None:
     with ui.card().classes(theme.CARD + ' items-center text-center gap-3 py-12').mark('empty'):
         ui.icon('library_music', color='primary').classes('text-6xl opacity-80')
@@ -77,31 +77,25 @@ def _empty_state(on_new) -> None:
         ui.button('New dataset', icon='add', on_click=on_new).props('unelevated color=primary').classes('mt-2')
 
 
-def _queue(studio, project) -> None:
+def _queue(datasets: Datasets, waiting: list[DatasetView]) -> None:
     """Builds waiting for their turn, in order, with buttons to change it."""
-    waiting = studio.datasets.queue(project)
     if not waiting:
         return
     with ui.card().classes(theme.CARD + ' gap-2').mark('queue'):
         with ui.row().classes('w-full items-baseline gap-2'):
             ui.label('Waiting to preprocess').classes(theme.SECTION)
-            limit = int(studio.settings.get('parallel_preprocess') or 1)
-            ui.label(f'{limit} at a time (Settings → parallel preprocessing); the top one starts next.') \
-                .classes(theme.HINT)
+            ui.label(f'{datasets.parallel_builds()} at a time (Settings → parallel preprocessing); the top one '
+                     'starts next.').classes(theme.HINT)
         for position, dataset in enumerate(waiting):
             with ui.row().classes('w-full items-center gap-2 no-wrap rounded-lg px-2 py-1 bg-gray-50 '
                                   'dark:bg-gray-900').mark(f'queued-{dataset.name}'):
                 ui.label(f'{position + 1}').classes(f'w-6 {theme.HINT} {theme.NUMBER}')
                 ui.label(dataset.name).classes('text-sm grow truncate')
-                ui.button(icon='arrow_upward', on_click=lambda d=dataset, i=position: _move(studio, d, i - 1)) \
+                ui.button(icon='arrow_upward', on_click=lambda d=dataset, i=position: datasets.move(d.id, i - 1)) \
                     .props('flat round dense size=sm').tooltip('Earlier').mark(f'earlier-{dataset.name}') \
                     .set_enabled(position > 0)
-                ui.button(icon='arrow_downward', on_click=lambda d=dataset, i=position: _move(studio, d, i + 1)) \
+                ui.button(icon='arrow_downward', on_click=lambda d=dataset, i=position: datasets.move(d.id, i + 1)) \
                     .props('flat round dense size=sm').tooltip('Later').mark(f'later-{dataset.name}') \
                     .set_enabled(position < len(waiting) - 1)
-                ui.button(icon='close', on_click=lambda d=dataset: studio.datasets.cancel(d)) \
+                ui.button(icon='close', on_click=lambda d=dataset: datasets.cancel(d.id)) \
                     .props('flat round dense size=sm color=negative').tooltip('Cancel').mark(f'unqueue-{dataset.name}')
-
-
-def _move(studio, dataset: Dataset, position: int) -> None:
-    studio.datasets.move(dataset, position)

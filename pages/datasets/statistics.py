@@ -9,72 +9,70 @@ from nicegui import ui
 from app import theme
 from components.status import fmt_duration
 from components.waveform import waveform
-from services.jobs import ACTIVE
-from services.store import Dataset
+from services.datasets import Datasets, DatasetView, StatisticsView
+from services.events import JobsChanged, Subscriber
+from services.jobs import Jobs
 
 QUIET_DB = -50.0  # an example whose RMS is below this is mostly silence
 
 
-def statistics(studio, dataset: Dataset) -> None:
+def statistics(datasets: Datasets, jobs: Jobs, events: Subscriber, dataset: DatasetView) -> None:
     """Charts from the cached statistics; while they are computed, a progress card that turns into them."""
-    if dataset.status != 'ready':
+    if not dataset.ready:
         with ui.card().classes(theme.CARD + ' items-center py-10 gap-2').mark('stats-unavailable'):
             ui.icon('hourglass_empty', color='grey-5').classes('text-4xl')
             ui.label('Statistics appear once the dataset is ready.').classes('text-sm')
         return
+    shown = {'view': datasets.statistics(dataset.id)}  # asks once: starts the job when nothing is cached
+    progress: dict = {}  # the computing card's bar and line, while it shows
 
     @ui.refreshable
     def body() -> None:
-        current = studio.datasets.get(dataset.id)
-        phase = _phase(studio, current)
-        seen['phase'] = phase
-        if phase == 'charts':
-            _charts(studio.dataset_stats.cached(current), current, on_recompute=_recompute)
-        elif phase == 'failed':
-            _failed(studio.dataset_stats.job(current).message or 'The statistics job failed.', on_retry=_recompute)
+        view = shown['view']
+        progress.clear()
+        if view.phase == 'charts':
+            _charts(view.stats, on_recompute=_recompute)
+        elif view.phase == 'failed':
+            _failed(view.message, on_retry=_recompute)
         else:
-            _computing(studio, current)
+            progress.update(_computing(view))
 
     def _recompute() -> None:
-        studio.dataset_stats.start(studio.datasets.get(dataset.id))
+        shown['view'] = datasets.recompute_statistics(dataset.id)
         body.refresh()
 
-    def _tick() -> None:
-        if seen['phase'] != 'charts' and _phase(studio, dataset) != seen['phase']:
+    def _job_changed(event: JobsChanged) -> None:
+        job_id = shown['view'].job_id
+        if shown['view'].phase != 'computing' or (event.job_ids and job_id not in event.job_ids):
+            return
+        view = shown['view'] = datasets.statistics(dataset.id)
+        if view.phase != 'computing':
             body.refresh()
+        elif progress:
+            _show_progress(progress, view)
 
-    seen = {'phase': ''}
-    studio.dataset_stats.ensure(dataset)
     body()
-    ui.timer(1.0, _tick)
+    events.on(JobsChanged, _job_changed)
 
 
-def _phase(studio, dataset: Dataset) -> str:
-    """'computing' while a statistics job is queued or running, else 'charts' when cached, else 'failed'."""
-    job = studio.dataset_stats.job(dataset)
-    if job is not None and job.status in ACTIVE:
-        return 'computing'
-    if studio.dataset_stats.cached(dataset) is not None:
-        return 'charts'
-    return 'failed' if job is not None else 'computing'
-
-
-def _computing(studio, dataset: Dataset) -> None:
+def _computing(view: StatisticsView) -> dict:
     with ui.card().classes(theme.CARD + ' gap-3 py-8 items-center').mark('stats-computing'):
         ui.spinner('audio', size='2.5em', color='primary')
         ui.label('Computing statistics…').classes(theme.SECTION)
         ui.label('Once per dataset, in the background: loudness and spectra of up to 2 000 examples and the length '
-                 'of every source file. You can leave this page; the result is kept.').classes(theme.HINT + ' max-w-lg text-center')
-        bar = ui.linear_progress(value=0, show_value=False).props('rounded size=6px').classes('max-w-md')
-        detail = ui.label('Waiting to start…').classes(theme.HINT).mark('stats-progress')
+                 'of every source file. You can leave this page; the result is kept.') \
+            .classes(theme.HINT + ' max-w-lg text-center')
+        widgets = {'bar': ui.linear_progress(value=0, show_value=False).props('rounded size=6px').classes('max-w-md'),
+                   'line': ui.label('Waiting to start…').classes(theme.HINT).mark('stats-progress')}
+    _show_progress(widgets, view)
+    return widgets
 
-    def _update() -> None:
-        state = studio.dataset_stats.state(dataset)
-        if state is not None:
-            bar.set_value(state.progress or 0)
-            detail.set_text(state.detail or ('Starting…' if state.status == 'running' else 'Waiting in the queue…'))
 
-    ui.timer(0.5, _update)
+def _show_progress(widgets: dict, view: StatisticsView) -> None:
+    widgets['bar'].set_value(view.progress or 0)
+    if view.job_status:
+        widgets['line'].set_text(view.detail or ('Starting…' if view.job_status == 'running' else
+                                                 'Waiting in the queue…'))
 
 
 def _failed(message: str, on_retry) -> None:
@@ -86,7 +84,7 @@ def _failed(message: str, on_retry) -> None:
             .mark('stats-retry')
 
 
-def _charts(stats: dict, dataset: Dataset, on_recompute) -> None:
+def _charts(stats: dict, on_recompute) -> None:
     rms, peak, centroid = stats['rms_db'], stats['peak_db'], stats['centroid_hz']
     durations = stats['durations']['seconds']
     sampled = f'all {stats["sampled"]}' if stats['sampled'] == stats['examples'] else \

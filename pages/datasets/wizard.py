@@ -1,6 +1,10 @@
-"""The "New dataset" wizard: name → sources → parameters → review (the doctor) → run."""
+"""The "New dataset" wizard: name → sources → parameters → review (the doctor) → run.
+
+Each step shows the datasets facade's own rule for it (the same sentences the doctor reports and `start`
+refuses with); the page decides nothing itself."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from nicegui import run, ui
@@ -11,24 +15,32 @@ from components.file_picker import source_browser
 from components.job_console import job_console
 from components.status import fmt_duration
 from components.uploader import upload_panel
-from services.datasets.preprocessing import (
+from services.datasets import (
     DEFAULT_MAX_DB_GB,
     MAX_NUM_SIGNAL,
     MIN_NUM_SIGNAL,
     RAVE_EXTENSIONS,
     SAMPLING_RATES,
     DatasetError,
+    Datasets,
+    DatasetView,
+    Finding,
+    PreprocessSpec,
+    Survey,
     example_seconds,
 )
+from services.events import Subscriber
+from services.jobs import Jobs
+from services.projects import ProjectView
 
 STEPS = ('Name', 'Sources', 'Parameters', 'Review', 'Run')
 SEVERITY = {'blocker': ('block', 'negative', 'Must fix'), 'warning': ('warning', 'warning', 'Worth knowing'),
             'info': ('info', 'info', 'What will happen')}
 
 
-def wizard(studio, project, on_close) -> None:
+def wizard(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectView, on_close) -> None:
     """Build a dataset in five steps, each checked before the next; the last one shows the live build."""
-    s = {'folders': [], 'survey': None, 'findings': [], 'dataset': None}
+    s = {'folders': [], 'survey': None}
     with ui.card().classes(theme.CARD + ' gap-2 p-0').mark('wizard'):
         with ui.row().classes('w-full items-center px-5 pt-4'):
             ui.icon('library_add', color='primary').classes('text-2xl')
@@ -36,14 +48,15 @@ def wizard(studio, project, on_close) -> None:
             ui.button(icon='close', on_click=on_close).props('flat round dense').tooltip('Close').mark('close')
         with ui.stepper().props('flat animated alternative-labels').classes('w-full') as stepper:
             with ui.step(STEPS[0], icon='edit'):
-                name = _name_step(studio, project)
-                _nav(stepper, lambda: _check_name(studio, project, name), first=True, marker='name')
+                name = _name_step(datasets, project)
+                _nav(stepper, lambda: datasets.check_name(project.id, name.value), first=True, marker='name')
             with ui.step(STEPS[1], icon='folder_open'):
-                survey_label, ext, folder_list = _sources_step(studio, project, s, lambda: _survey())
-                _nav(stepper, lambda: _check_sources(s), marker='sources')
+                survey_label, ext, folder_list = _sources_step(datasets, project, s, lambda: _survey())
+                _nav(stepper, lambda: _check_sources(datasets, project, s, ext.value), marker='sources')
             with ui.step(STEPS[2], icon='tune'):
-                p = _params_step(studio, project, s, name)
-                _nav(stepper, lambda: _check_params(p), marker='params', on_next=lambda: _review())
+                p = _params_step(datasets, project, s, name)
+                _nav(stepper, lambda: datasets.check_params(_spec(name, s, ext, p)), marker='params',
+                     on_next=lambda: _review())
             with ui.step(STEPS[3], icon='fact_check'):
                 review = ui.column().classes('w-full gap-3').mark('review')
                 with ui.stepper_navigation():
@@ -57,43 +70,39 @@ def wizard(studio, project, on_close) -> None:
         s['survey'] = None
         if s['folders']:
             survey_label.set_text('Looking for audio…')
-            s['survey'] = await run.io_bound(studio.datasets.survey, list(s['folders']), list(ext.value or []))
+            s['survey'] = await run.io_bound(datasets.survey, project.id, list(s['folders']), list(ext.value or []))
         _show_survey(s['survey'], survey_label)
         p['refresh']()
         folder_list.refresh()
 
-    async def _review() -> bool:
+    async def _review() -> None:
         review.clear()
         with review:
             ui.spinner(size='lg').classes('self-center')
             ui.label('The doctor is checking every file…').classes(theme.HINT + ' self-center')
-        values = _values(name, s, ext, p)
-        found = await run.io_bound(studio.datasets.survey, values['inputs'], values['ext'] or None)
+        spec = _spec(name, s, ext, p)
+        found = await run.io_bound(datasets.survey, project.id, list(spec.inputs), list(spec.ext or []))
         s['survey'] = found
-        findings = await run.io_bound(lambda: studio.datasets.doctor(project, survey=found, **values))
-        s['findings'] = findings
+        findings = await run.io_bound(datasets.doctor, project.id, spec, found)
         review.clear()
         with review:
-            _review_body(studio, project, values, found, findings)
+            _review_body(datasets, project, spec, found, findings)
         start.set_enabled(not any(f.severity == 'blocker' for f in findings))
-        return True
 
     async def _start() -> None:
-        values = _values(name, s, ext, p)
         try:
-            dataset = studio.datasets.start(project, survey=s['survey'], **values)
+            dataset = datasets.start(project.id, _spec(name, s, ext, p), s['survey'])
         except DatasetError as e:
             ui.notify(str(e), type='negative')
             return
-        s['dataset'] = dataset
         running.clear()
         with running:
-            _running(studio, dataset, on_close)
+            _running(jobs, events, dataset, on_close)
         stepper.next()
 
 
 # ---- steps ----------------------------------------------------------------------------------------------
-def _name_step(studio, project):
+def _name_step(datasets: Datasets, project: ProjectView) -> ui.input:
     ui.label('A dataset is your recordings cut into short examples and stored in one fast database folder '
              '(LMDB) for training. Your original files are only read, never changed.').classes(theme.HINT)
     name = ui.input('Name', placeholder='e.g. violin takes').props('outlined dense autofocus') \
@@ -102,24 +111,22 @@ def _name_step(studio, project):
 
     def _where() -> None:
         value = (name.value or '').strip()
-        hint.set_text(f'Stored in {studio.datasets.output_path(project, value)}' if value else
+        hint.set_text(f'Stored in {datasets.output_path(project.id, value)}' if value else
                       'Shown in the studio; also names the dataset folder.')
     name.on_value_change(_where)
     _where()
     return name
 
 
-def _sources_step(studio, project, s, resurvey):
+def _sources_step(datasets: Datasets, project: ProjectView, s: dict, resurvey):
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-5 gap-4'):
         with ui.column().classes('lg:col-span-3 gap-2 min-w-0'):
             ui.label('Browse').classes(theme.SECTION)
             ext = ui.select(RAVE_EXTENSIONS, value=list(RAVE_EXTENSIONS), multiple=True, label='File types') \
                 .props('outlined dense use-chips options-dense').classes('w-full').mark('ext')
             ui.label('Only files ending in these types (lower or upper case) are listed and used.').classes(theme.HINT)
-            uploads = studio.datasets.uploads(project)
-            uploads.mkdir(parents=True, exist_ok=True)
-            browser = source_browser(studio.settings, lambda p: _add(p), lambda p: _preview(p),
-                                     ext=lambda: list(ext.value or []), extra_roots=[uploads])
+            browser = source_browser(datasets, project.id, lambda p: _add(p), lambda p: _preview(p),
+                                     ext=lambda: list(ext.value or []))
             preview_slot = ui.column().classes('w-full')
         with ui.column().classes('lg:col-span-2 gap-2 min-w-0'):
             ui.label('Input folders').classes(theme.SECTION)
@@ -144,19 +151,17 @@ def _sources_step(studio, project, s, resurvey):
                     .tooltip('Add this folder').mark('add-folder')
             survey_label = ui.label().classes('text-sm text-gray-600 dark:text-gray-300').mark('survey')
             ui.label('Upload').classes(theme.SECTION + ' mt-2')
-            upload_panel(studio, project, on_uploaded=lambda folder: _uploaded(folder))
+            upload_panel(datasets, project.id, on_uploaded=lambda folder: _uploaded(folder))
 
     async def _add(path: str | None) -> None:
         path = (path or '').strip()
         if not path:
             return
-        if not studio.datasets.may_read(project, path):
-            ui.notify(f'{path} is outside the browsable folders. Add it in Settings first.', type='negative')
+        try:
+            resolved = str(datasets.input_folder(project.id, path))
+        except DatasetError as e:
+            ui.notify(str(e), type='negative')
             return
-        if not Path(path).expanduser().is_dir():
-            ui.notify(f'{path} is not a folder. Check the path.', type='negative')
-            return
-        resolved = str(Path(path).expanduser().resolve())
         if resolved not in s['folders']:
             s['folders'].append(resolved)
         paste.set_value('')
@@ -169,7 +174,7 @@ def _sources_step(studio, project, s, resurvey):
     async def _preview(path: Path) -> None:
         preview_slot.clear()
         with preview_slot:
-            await audio_preview(studio, path)
+            await audio_preview(datasets, path)
 
     async def _uploaded(folder: Path) -> None:
         await _add(str(folder))
@@ -182,7 +187,7 @@ def _sources_step(studio, project, s, resurvey):
     return survey_label, ext, folder_list
 
 
-def _params_step(studio, project, s, name) -> dict:
+def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.input) -> dict:
     p: dict = {}
     with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-x-8 gap-y-3'):
         with ui.column().classes('gap-1'):
@@ -233,7 +238,7 @@ def _params_step(studio, project, s, name) -> dict:
             length.set_text(f'Each example holds 2 × {n:,} = {2 * n:,} samples = {example_seconds(n, sr):.2f} s '
                             f'of audio{count}.{note}'.replace(',', ' '))
         inputs = ', '.join(s['folders']) or '—'
-        where.set_text(f'reads: {inputs}\nwrites: {studio.datasets.output_path(project, name.value or "dataset")}')
+        where.set_text(f'reads: {inputs}\nwrites: {datasets.output_path(project.id, name.value)}')
 
     for control in ('num_signal', 'sr', 'lazy'):
         p[control].on_value_change(_refresh)
@@ -244,11 +249,11 @@ def _params_step(studio, project, s, name) -> dict:
 
 
 # ---- checks, review, run ----------------------------------------------------------------------------------
-def _nav(stepper, check, first: bool = False, marker: str = '', on_next=None) -> None:
+def _nav(stepper, check: Callable[[], list[str]], first: bool = False, marker: str = '', on_next=None) -> None:
     async def _next() -> None:
-        problem = check()
-        if problem:
-            ui.notify(problem, type='warning')
+        problems = check()
+        if problems:
+            ui.notify(' '.join(problems), type='warning', multi_line=True)
             return
         stepper.next()
         if on_next:
@@ -260,49 +265,27 @@ def _nav(stepper, check, first: bool = False, marker: str = '', on_next=None) ->
             .props(f'unelevated color=primary data-testid=next-{marker}').mark(f'next-{marker}')
 
 
-def _check_name(studio, project, name) -> str:
-    value = (name.value or '').strip()
-    if not value:
-        return 'Give the dataset a name.'
-    if any(d.name == value for d in studio.datasets.list(project)):
-        return f'This project already has a dataset called "{value}". Pick another name.'
-    out = studio.datasets.output_path(project, value)
-    if out.exists() and any(out.iterdir()):
-        return f'The folder {out} is already in use. Pick another name.'
-    return ''
+def _check_sources(datasets: Datasets, project: ProjectView, s: dict, ext: list[str] | None) -> list[str]:
+    problems = datasets.check_inputs(project.id, s['folders'])
+    if not problems and s['survey'] is not None:
+        problems = datasets.check_material(s['survey'], ext)
+    return problems
 
 
-def _check_sources(s) -> str:
-    if not s['folders']:
-        return 'Add at least one folder of audio.'
-    if s['survey'] is not None and not s['survey'].entries:
-        return 'No audio files were found in these folders. Pick a folder with audio, or add its file type.'
-    return ''
+def _spec(name: ui.input, s: dict, ext: ui.select, p: dict) -> PreprocessSpec:
+    """What the controls ask for, as the facade reads it."""
+    return PreprocessSpec(name=name.value or '', inputs=tuple(s['folders']), num_signal=_int(p['num_signal'].value),
+                          channels=p['channels'].value, sr=p['sr'].value, ext=tuple(ext.value or ()),
+                          lazy=bool(p['lazy'].value), max_db_size=_int(p['max_db_size'].value),
+                          dyndb=bool(p['dyndb'].value))
 
 
-def _check_params(p) -> str:
-    n = _int(p['num_signal'].value)
-    if n is None or not MIN_NUM_SIGNAL <= n <= MAX_NUM_SIGNAL:
-        return f'The example length must be a whole number between {MIN_NUM_SIGNAL} and {MAX_NUM_SIGNAL} samples.'
-    size = _int(p['max_db_size'].value)
-    if size is None or size < 1:
-        return 'The maximum database size must be a whole number of GB (at least 1).'
-    return ''
-
-
-def _values(name, s, ext, p) -> dict:
-    return {'name': name.value or '', 'inputs': list(s['folders']), 'ext': list(ext.value or []),
-            'num_signal': _int(p['num_signal'].value), 'sr': p['sr'].value, 'channels': p['channels'].value,
-            'lazy': bool(p['lazy'].value), 'max_db_size': _int(p['max_db_size'].value),
-            'dyndb': bool(p['dyndb'].value)}
-
-
-def _review_body(studio, project, values, found, findings) -> None:
-    n, sr = values['num_signal'] or 131072, values['sr']
-    count = len(found.files) if values['lazy'] else found.examples(n, sr)
+def _review_body(datasets: Datasets, project: ProjectView, spec: PreprocessSpec, found: Survey,
+                 findings: list[Finding]) -> None:
+    count = len(found.files) if spec.lazy else found.examples(spec.num_signal or 131072, spec.sr)
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3'):
         for label, value in (('Usable files', f'{len(found.files)}'), ('Audio', fmt_duration(found.seconds)),
-                             ('References' if values['lazy'] else 'Examples', f'{count}'),
+                             ('References' if spec.lazy else 'Examples', f'{count}'),
                              ('Skipped', f'{len(found.skipped)}')):
             with ui.column().classes('gap-0 rounded-lg p-3 bg-gray-50 dark:bg-gray-900'):
                 ui.label(label).classes(theme.HINT)
@@ -324,17 +307,18 @@ def _review_body(studio, project, values, found, findings) -> None:
                             .props('dense'):
                         for line in finding.files[:200]:
                             ui.label(line).classes(f'{theme.MONO} break-all')
-    flags = studio.datasets.command(values['inputs'], studio.datasets.output_path(project, values['name']),
-                                    n, values['channels'], sr, values['ext'] or list(RAVE_EXTENSIONS),
-                                    values['lazy'], values['max_db_size'] or DEFAULT_MAX_DB_GB, values['dyndb'])
+    command = datasets.command(project.id, spec)
     with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'):
-        ui.code('rave preprocess ' + ' '.join(flags), language='bash').classes('w-full text-xs')
+        with ui.row().classes('w-full items-start gap-2 no-wrap'):
+            ui.label(command).classes(f'{theme.MONO} grow break-all whitespace-pre-wrap').mark('preprocess-command')
+            ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(command)) \
+                .props('flat dense round size=sm aria-label="Copy the command"').tooltip('Copy')
         if found.needs_staging:
             ui.label('Some files are skipped, so RAVE reads links to the usable files from a "sources" folder '
                      'inside the dataset folder instead of your folders.').classes(theme.HINT)
 
 
-def _running(studio, dataset, on_close) -> None:
+def _running(jobs: Jobs, events: Subscriber, dataset: DatasetView, on_close) -> None:
     with ui.row().classes('w-full items-center gap-2'):
         ui.icon('construction', color='primary').classes('text-xl')
         ui.label(f'Building "{dataset.name}"').classes('text-lg font-semibold grow')
@@ -343,10 +327,10 @@ def _running(studio, dataset, on_close) -> None:
         ui.button('Done', on_click=on_close).props('flat').mark('done')
     ui.label('It keeps running if you leave this page; several builds queue up and run in turn.') \
         .classes(theme.HINT)
-    job_console(*studio.legacy_jobs(), dataset.job_id, height='h-48')
+    job_console(jobs, events, dataset.job_id, height='h-48')
 
 
-def _show_survey(found, label) -> None:
+def _show_survey(found: Survey | None, label: ui.label) -> None:
     if found is None:
         label.set_text('')
     elif not found.entries and not found.skipped:

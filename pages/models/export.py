@@ -1,35 +1,35 @@
 """Export: turn a run's checkpoint into a TorchScript model (.ts) and list the project's exports."""
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 from nicegui import ui
 
 from app import theme
 from components.audio import media_url
 from components.job_console import job_console
 from components.status import fmt_bytes, status_chip
-from services.models.exports import ExportError
-from services.store import Export, Project
+from services.events import ExportChanged, Subscriber
+from services.jobs import Jobs
+from services.models import CheckpointView, ExportError, ExportView, Models, RunCheckpointsView
+from services.projects import ProjectView
 
 
-def create(studio, project: Project) -> None:
+def create(models: Models, jobs: Jobs, events: Subscriber, project: ProjectView) -> None:
     ui.label('Export').classes(theme.TITLE)
     ui.label('Turn a checkpoint into a TorchScript model (.ts) for nn~, the RAVE VST or the studio\'s explorer.') \
         .classes(theme.SUBTITLE)
-    entries = [e for e in studio.exports.runs_with_checkpoints(project) if e.checkpoints]
-    if entries:
-        _export_form(studio, project, entries)
+    runs = [r for r in models.runs(project.id) if r.checkpoints]
+    if runs:
+        _export_form(models, jobs, events, project, runs)
     else:
         _empty_state()
-    _exports_list(studio, project)
+    _exports_list(models, events, project)
 
 
-def _export_form(studio, project: Project, entries: list) -> None:
-    by_id = {e.run.id: e for e in entries}
+def _export_form(models: Models, jobs: Jobs, events: Subscriber, project: ProjectView,
+                 runs: list[RunCheckpointsView]) -> None:
+    by_id = {r.id: r for r in runs}
     wanted = ui.context.client.request.query_params.get('run', '')
-    first = int(wanted) if wanted.isdigit() and int(wanted) in by_id else entries[0].run.id
+    first = int(wanted) if wanted.isdigit() and int(wanted) in by_id else runs[0].id
     with ui.card().classes(theme.CARD + ' gap-3'):
         ui.label('New export').classes(theme.SECTION)
         with ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2'):
@@ -42,7 +42,7 @@ def _export_form(studio, project: Project, entries: list) -> None:
                 ui.label('best.ckpt has the lowest validation loss; epoch checkpoints are the latest state.') \
                     .classes(theme.HINT)
             with ui.column().classes('gap-0'):
-                name = ui.input('Name', value=by_id[first].run.name).classes('w-full').mark('name')
+                name = ui.input('Name', value=by_id[first].name).classes('w-full').mark('name')
                 hint = ui.label().classes(theme.HINT)
             with ui.column().classes('gap-0'):
                 fidelity = ui.number('Fidelity', value=0.95, min=0.1, max=0.999, step=0.01, format='%.3f') \
@@ -57,10 +57,9 @@ def _export_form(studio, project: Project, entries: list) -> None:
     console = ui.column().classes('w-full')
 
     def update_checkpoints() -> None:
-        entry = by_id[run.value]
-        options = {c.path: _checkpoint_label(c.path) for c in entry.checkpoints}
-        best = [c.path for c in entry.checkpoints if c.kind == 'best']
-        checkpoint.set_options(options, value=best[0] if best else next(iter(options)))
+        chosen = by_id[run.value]
+        options = {c.path: _checkpoint_label(c) for c in chosen.checkpoints}
+        checkpoint.set_options(options, value=chosen.best.path)
 
     def update_hint() -> None:
         file = f'{name.value or "…"}{"_streaming" if streaming.value else ""}.ts'
@@ -68,20 +67,20 @@ def _export_form(studio, project: Project, entries: list) -> None:
 
     def on_run() -> None:
         update_checkpoints()
-        name.set_value(by_id[run.value].run.name)
+        name.set_value(by_id[run.value].name)
 
     def start() -> None:
         try:
-            export = studio.exports.start(project, by_id[run.value].run, checkpoint.value, streaming.value,
-                                          name.value, float(fidelity.value or 0.95))
+            export = models.start_export(project.id, run.value, checkpoint.value, streaming=streaming.value,
+                                         name=name.value, fidelity=float(fidelity.value or 0.95))
         except ExportError as e:
             ui.notify(str(e), type='negative', multi_line=True)
             return
-        ui.notify(f'Exporting {Path(export.path).name}…', type='info')
+        ui.notify(f'Exporting {export.name}…', type='info')
         console.clear()
         with console, ui.card().classes(theme.CARD):
-            ui.label(f'Export {Path(export.path).name}').classes(theme.SECTION)
-            job_console(*studio.legacy_jobs(), export.job_id, height='h-48')
+            ui.label(f'Export {export.name}').classes(theme.SECTION)
+            job_console(jobs, events, export.job_id, height='h-48')
 
     run.on_value_change(on_run)
     name.on_value_change(update_hint)
@@ -104,59 +103,51 @@ def _empty_state() -> None:
                       on_click=lambda: ui.navigate.to('/models')).props('outline')
 
 
-def _exports_list(studio, project: Project) -> None:
-    seen = {'version': studio.jobs.version}
-
+def _exports_list(models: Models, events: Subscriber, project: ProjectView) -> None:
     @ui.refreshable
     def rows() -> None:
-        exports = studio.exports.list(project)
+        exports = models.exports(project.id)
         if not exports:
             ui.label('No export yet. Exports appear here with their path, size and a download link.') \
                 .classes(theme.SUBTITLE)
         for export in exports:
-            _export_row(studio, project, export, rows.refresh)
+            _export_row(models, project, export, rows.refresh)
 
     with ui.card().classes(theme.CARD + ' gap-2').mark('exports'):
         ui.label('Exports').classes(theme.SECTION)
         rows()
-
-    def refresh() -> None:
-        if seen['version'] != studio.jobs.version:
-            seen['version'] = studio.jobs.version
-            rows.refresh()
-
-    ui.timer(1.0, refresh)
+    events.on(ExportChanged, lambda _: rows.refresh())
 
 
-def _export_row(studio, project: Project, export: Export, refresh) -> None:
-    path = Path(export.path)
-    exists = path.is_file()
+def _export_row(models: Models, project: ProjectView, export: ExportView, refresh) -> None:
+    exists = export.file.exists
     with ui.row().classes('w-full items-center gap-3 py-2 border-t border-gray-100 dark:border-gray-800 no-wrap') \
             .mark(f'export-{export.id}'):
         ui.icon('memory', color='primary').classes('text-2xl')
         with ui.column().classes('gap-0 grow min-w-0'):
             with ui.row().classes('items-center gap-2'):
-                ui.label(path.name).classes('font-medium')
+                ui.label(export.name).classes('font-medium')
                 status_chip(export.status)
                 if export.streaming:
                     ui.chip('streaming', icon='stream').props('dense square outline color=primary').classes('text-xs')
-            ui.label(str(path)).classes(theme.MONO + ' text-gray-500 truncate max-w-full')
-            message = studio.exports.message(export)
-            if message:
-                ui.label(message).classes('text-sm text-negative whitespace-pre-wrap')
-        ui.label(fmt_bytes(path.stat().st_size) if exists else '—').classes(f'{theme.NUMBER} text-sm w-20 shrink-0')
-        ui.label(export.created.strftime('%d %b %H:%M') if isinstance(export.created, dt.datetime) else '') \
+            ui.label(export.path).classes(theme.MONO + ' text-gray-500 truncate max-w-full')
+            if export.message:
+                ui.label(export.message).classes('text-sm text-negative whitespace-pre-wrap')
+        ui.label(fmt_bytes(export.file.size) if exists else '—') \
+            .classes(f'{theme.NUMBER} text-sm w-20 shrink-0')
+        ui.label(f'{export.created:%d %b %H:%M}') \
             .classes(f'{theme.HINT} w-24 shrink-0 whitespace-nowrap max-sm:hidden')
         with ui.row().classes('w-44 shrink-0 justify-end gap-1 no-wrap'):
             if exists and not export.streaming:
                 ui.button(icon='graphic_eq', on_click=lambda: ui.navigate.to(f'/explorer?export={export.id}')) \
                     .props('flat round dense').tooltip('Open in the explorer').mark('explore')
-            ui.button(icon='content_copy', on_click=lambda: _copy(str(path))).props('flat round dense') \
+            ui.button(icon='content_copy', on_click=lambda: _copy(export.path)).props('flat round dense') \
                 .tooltip('Copy the path').mark('copy-path')
             if exists:
-                with ui.link(target=media_url(project, path)).props(f'download="{path.name}"').mark('download'):
+                with ui.link(target=media_url(project, export.path)).props(f'download="{export.name}"') \
+                        .mark('download'):
                     ui.button(icon='download').props('flat round dense').tooltip('Download the .ts file')
-            ui.button(icon='delete_outline', on_click=lambda: _confirm_delete(studio, export, refresh)) \
+            ui.button(icon='delete_outline', on_click=lambda: _confirm_delete(models, export, refresh)) \
                 .props('flat round dense color=negative').tooltip('Delete this export').mark('delete')
 
 
@@ -165,31 +156,29 @@ def _copy(text: str) -> None:
     ui.notify('Path copied to the clipboard.')
 
 
-def _confirm_delete(studio, export: Export, refresh) -> None:
+def _confirm_delete(models: Models, export: ExportView, refresh) -> None:
     with ui.dialog() as dialog, ui.card().classes('gap-3'):
-        ui.label(f'Delete {Path(export.path).name}?').classes(theme.SECTION)
+        ui.label(f'Delete {export.name}?').classes(theme.SECTION)
         ui.label(f'This removes the file {export.path}. The run and its checkpoints stay.').classes(theme.SUBTITLE)
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Keep it', on_click=dialog.close).props('flat')
 
             def delete() -> None:
-                studio.exports.delete(export)
+                models.delete_export(export.id)
                 dialog.close()
                 refresh()
             ui.button('Delete', icon='delete', on_click=delete).props('unelevated color=negative').mark('confirm')
     dialog.open()
 
 
-def _run_label(entry) -> str:
-    count = len(entry.checkpoints)
-    return f'{entry.run.name} · {count} checkpoint{"s" if count != 1 else ""}'
+def _run_label(run: RunCheckpointsView) -> str:
+    count = len(run.checkpoints)
+    return f'{run.name} · {count} checkpoint{"s" if count != 1 else ""}'
 
 
-def _checkpoint_label(path: str) -> str:
-    file = Path(path)
-    try:
-        stat = file.stat()
-        when = dt.datetime.fromtimestamp(stat.st_mtime).strftime('%d %b %H:%M')
-        return f'{file.name} · {file.parent.parent.name} · {when} · {fmt_bytes(stat.st_size)}'
-    except OSError:
-        return f'{file.name} (missing)'
+def _checkpoint_label(checkpoint: CheckpointView) -> str:
+    if not checkpoint.file.exists:
+        return f'{checkpoint.name} (missing)'
+    step = f'step {checkpoint.step} · ' if checkpoint.step is not None else ''
+    return (f'{checkpoint.name} · {checkpoint.version} · {step}{checkpoint.file.modified:%d %b %H:%M} · '
+            f'{fmt_bytes(checkpoint.file.size)}')

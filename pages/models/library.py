@@ -1,18 +1,19 @@
 """Models: the project's runs with their checkpoints and exports; import run folders made by the RAVE CLI."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from nicegui import ui
 
 from app import theme
 from components.status import fmt_bytes, status_chip
-from services.models.exports import ExportError, RunCheckpoints
-from services.store import Project
+from services.events import ExportChanged, RunChanged, Subscriber
+from services.models import ExportError, Models, RunCheckpointsView
+from services.models.views import FileFacts
+from services.projects import ProjectView
 
 
-def create(studio, project: Project) -> None:
+def create(models: Models, events: Subscriber, project: ProjectView) -> None:
     with ui.row().classes('w-full items-end gap-2'):
         with ui.column().classes('gap-0 grow'):
             ui.label('Models').classes(theme.TITLE)
@@ -22,18 +23,20 @@ def create(studio, project: Project) -> None:
 
     @ui.refreshable
     def content() -> None:
-        _import_card(studio, project, content.refresh)
-        entries = studio.exports.runs_with_checkpoints(project)
-        if not entries:
+        _import_card(models, project, content.refresh)
+        runs = models.runs(project.id)
+        if not runs:
             _empty_state()
         with ui.grid().classes('w-full gap-4 grid-cols-1 lg:grid-cols-2'):
-            for entry in entries:
-                _run_card(entry)
+            for run in runs:
+                _run_card(run)
 
     content()
+    events.on(ExportChanged, lambda _: content.refresh())
+    events.on(RunChanged, lambda _: content.refresh())
 
 
-def _import_card(studio, project: Project, refresh) -> None:
+def _import_card(models: Models, project: ProjectView, refresh) -> None:
     with ui.card().classes(theme.CARD + ' gap-2').mark('import'):
         ui.label('Import a RAVE run folder').classes(theme.SECTION)
         with ui.row().classes('w-full items-start gap-2 no-wrap'):
@@ -44,7 +47,7 @@ def _import_card(studio, project: Project, refresh) -> None:
                          'this project or a browse root from Settings.').classes(theme.HINT)
             ui.button('Import', icon='drive_folder_upload', on_click=lambda: do_import(path.value)) \
                 .props('unelevated').classes('mt-2').mark('import-button')
-        found = studio.exports.discover(project)
+        found = models.discover(project.id)
         if found:
             ui.label('Found in this project\'s runs/ folder:').classes('text-sm mt-2')
             for folder in found:
@@ -56,23 +59,23 @@ def _import_card(studio, project: Project, refresh) -> None:
 
     def do_import(folder: str) -> None:
         try:
-            run = studio.exports.import_run(project, folder)
+            run = models.import_run(project.id, folder)
         except ExportError as e:
             ui.notify(str(e), type='negative', multi_line=True)
             return
-        ui.notify(f'Imported run {run.name} with {run.checkpoints.count()} checkpoint(s).', type='positive')
+        ui.notify(f'Imported run {run.name} with {len(run.checkpoints)} checkpoint(s).', type='positive')
         refresh()
 
 
-def _run_card(entry: RunCheckpoints) -> None:
-    run = entry.run
+def _run_card(run: RunCheckpointsView) -> None:
     with ui.card().classes(theme.CARD + ' gap-3').mark(f'run-{run.id}'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
             ui.icon('model_training', color='primary').classes('text-2xl')
             with ui.column().classes('gap-0 grow min-w-0'):
-                ui.label(run.name).classes('text-lg font-semibold truncate')
-                ui.label(run.folder or 'no run folder yet').classes(theme.MONO + ' text-gray-500 truncate')
-            if run.status == 'imported':
+                ui.label(run.name).classes('text-lg font-semibold truncate max-w-full')
+                ui.label(run.folder or 'no run folder yet') \
+                    .classes(theme.MONO + ' text-gray-500 truncate max-w-full').tooltip(run.folder)
+            if run.imported:
                 ui.chip('imported', icon='drive_folder_upload', color='secondary', text_color='white') \
                     .props('dense square').classes('text-xs font-medium').tooltip('Made by the RAVE command line')
             else:
@@ -80,35 +83,33 @@ def _run_card(entry: RunCheckpoints) -> None:
         if run.configs:
             ui.label('config: ' + ', '.join(run.configs)).classes(theme.HINT)
         ui.label('Checkpoints').classes('text-sm font-medium')
-        if not entry.checkpoints:
+        if not run.checkpoints:
             ui.label('None yet: RAVE writes one at each validation.').classes(theme.HINT)
-        for checkpoint in entry.checkpoints:
-            _file_line(Path(checkpoint.path), checkpoint.kind, f'step {checkpoint.step}' if checkpoint.step else '')
+        for checkpoint in run.checkpoints:
+            _file_line(checkpoint.name, checkpoint.file, checkpoint.kind,
+                       f'step {checkpoint.step}' if checkpoint.step is not None else '')
         ui.label('Exports').classes('text-sm font-medium')
-        if not entry.exports:
+        if not run.exports:
             ui.label('None yet.').classes(theme.HINT)
-        for export in entry.exports:
+        for export in run.exports:
             tag = export.status if export.status != 'done' else 'streaming' if export.streaming else 'non-streaming'
-            _file_line(Path(export.path), tag, '')
+            _file_line(export.name, export.file, tag, '')
         with ui.row().classes('w-full justify-end gap-2'):
-            if entry.checkpoints:
+            if run.checkpoints:
                 ui.button('Export', icon='ios_share', on_click=lambda: ui.navigate.to(f'/export?run={run.id}')) \
                     .props('flat dense').mark('export-run')
-            playable = [e for e in entry.exports if e.status == 'done' and not e.streaming]
+            playable = [e for e in run.exports if e.playable]
             if playable:
                 ui.button('Explore', icon='graphic_eq',
                           on_click=lambda: ui.navigate.to(f'/explorer?export={playable[0].id}')) \
                     .props('flat dense').mark('explore-run')
 
 
-def _file_line(path: Path, tag: str, extra: str) -> None:
-    try:
-        stat = path.stat()
-        size, when = fmt_bytes(stat.st_size), dt.datetime.fromtimestamp(stat.st_mtime).strftime('%d %b %H:%M')
-    except OSError:
-        size, when = 'missing', ''
+def _file_line(name: str, file: FileFacts, tag: str, extra: str) -> None:
+    size = fmt_bytes(file.size) if file.exists else 'missing'
+    when = f'{file.modified:%d %b %H:%M}' if file.modified else ''
     with ui.row().classes('w-full items-center gap-2 text-sm no-wrap'):
-        ui.label(path.name).classes('font-mono text-xs grow truncate')
+        ui.label(name).classes('font-mono text-xs grow truncate')
         ui.chip(tag).props('dense square outline').classes('text-xs')
         ui.label(extra).classes(theme.HINT)
         ui.label(when).classes(theme.HINT + ' w-24 max-sm:hidden')

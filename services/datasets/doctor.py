@@ -1,25 +1,59 @@
 """The dataset doctor: before launch, says in a musician's words what would fail or happen during preprocessing.
 
 Each finding has a severity: a *blocker* stops the launch, a *warning* is something the user should know
-(files that will be skipped, too little material to train), an *info* explains what RAVE will do.
+(files that will be skipped, too little material to train), an *info* explains what RAVE will do. The parameter
+and material rules here are the ones the wizard shows at each step and `DatasetService.start` refuses with.
 """
 from __future__ import annotations
 
 import shutil
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from services.datasets.views import Finding, Survey
 
 SEVERITIES = ('blocker', 'warning', 'info')
 V2_MIN_EXAMPLES = 51  # v2 at its defaults: PCA needs val·n_signal/R ≥ 128 with R 2048 (RAVE_NOTES §7)
 LMDB_OVERHEAD = 1.05  # keys, protobuf framing and B-tree pages on top of the raw int16 samples
+SAMPLING_RATES = [16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000]
+MIN_NUM_SIGNAL = 16384
+MAX_NUM_SIGNAL = 1 << 22
+MAX_DB_GB = 100000
 
 
-@dataclass
-class Finding:
-    severity: str
-    text: str
-    files: list[str] = field(default_factory=list)  # the files it is about (shown as a list), if any
+def parameter_problems(num_signal, channels, sr, max_db_size, ext: list[str]) -> list[str]:
+    """What is wrong with the preprocess parameters (`ext` already cleaned), one sentence each."""
+    problems = []
+    if not ext:
+        problems.append('Choose at least one audio file type (for example wav).')
+    if not _whole(num_signal) or not MIN_NUM_SIGNAL <= num_signal <= MAX_NUM_SIGNAL:
+        problems.append(f'The example length (num_signal) must be a whole number of samples between '
+                        f'{MIN_NUM_SIGNAL} and {MAX_NUM_SIGNAL}; 131072 is RAVE\'s default.')
+    if channels not in (1, 2):
+        problems.append('Channels must be 1 (mono) or 2 (stereo).')
+    if sr not in SAMPLING_RATES:
+        problems.append('Pick a sampling rate from the list (44100 Hz is RAVE\'s default).')
+    if not _whole(max_db_size) or not 1 <= max_db_size <= MAX_DB_GB:
+        problems.append('The maximum database size must be a whole number of GB (at least 1; RAVE\'s default '
+                        'is 100).')
+    return problems
+
+
+def material_problems(survey: Survey, ext: list[str]) -> list[str]:
+    """Whether the input folders hold anything RAVE would pick up."""
+    if not survey.entries and not survey.skipped:
+        return ['No audio files ending in ' + ', '.join(f'.{e}' for e in ext) + ' were found in the chosen '
+                'folders (sub-folders included). Pick a folder with audio, or add its file type.']
+    return []
+
+
+def tools_problems() -> list[str]:
+    """RAVE decodes with ffmpeg and probes with ffprobe (it hangs without ffprobe)."""
+    missing = [tool for tool in ('ffmpeg', 'ffprobe') if shutil.which(tool) is None]
+    if missing:
+        return [(f'{" and ".join(missing)} not found: RAVE needs ffmpeg to decode your audio. Install ffmpeg '
+                 '(it brings ffprobe), then restart the studio.')]
+    return []
 
 
 def split_sizes(n: int) -> tuple[int, int]:
@@ -39,22 +73,15 @@ def estimated_bytes(examples: int, num_signal: int, channels: int) -> int:
     return int(examples * 2 * num_signal * 2 * channels * LMDB_OVERHEAD)
 
 
-def examine(survey, *, output: Path, num_signal: int, channels: int, sr: int, lazy: bool,
+def examine(survey: Survey, *, output: Path, num_signal: int, channels: int, sr: int, lazy: bool,
             max_db_size: int, dyndb: bool, example_s: float) -> list[Finding]:
-    """Findings about the material (`survey`, a services.datasets.Survey) and the target, worst first."""
+    """Findings about the material (`survey`) and the disk it goes to, worst first."""
     findings: list[Finding] = []
     add = findings.append
-    missing = [tool for tool in ('ffmpeg', 'ffprobe') if shutil.which(tool) is None]
-    if missing:
-        add(Finding('blocker', f'{" and ".join(missing)} not found: RAVE needs ffmpeg to decode your audio. '
-                               'Install ffmpeg (it brings ffprobe), then restart the studio.'))
-    if output.exists() and any(output.iterdir()):
-        add(Finding('blocker', f'The output folder {output} already holds files (another dataset?). '
-                               'Pick another name so nothing gets mixed or overwritten.'))
     if survey.skipped:
         add(Finding('warning', f'{_n(len(survey.skipped), "item")} cannot be used and will be skipped; the rest is '
                                'preprocessed without them. Re-export them as WAV if you need them.',
-                    [f'{p} — {why}' for p, why in survey.skipped]))
+                    tuple(f'{p} — {why}' for p, why in survey.skipped)))
     usable = survey.usable
     if not usable and not survey.skipped:
         return _sorted(findings)
@@ -72,7 +99,7 @@ def examine(survey, *, output: Path, num_signal: int, channels: int, sr: int, la
         elif short:
             add(Finding('warning', f'{_n(len(short), "file")} {_are(len(short))} shorter than one example ({example_s:.1f} s) and '
                                    'add nothing; the end of every file (less than one example) is also left out.',
-                        [f'{f.path} — {f.duration:.1f} s' for f in short]))
+                        tuple(f'{f.path} — {f.duration:.1f} s' for f in short)))
     count = len(usable) if lazy else examples
     if count and not lazy and examples < V2_MIN_EXAMPLES:
         _, val = split_sizes(examples)
@@ -131,6 +158,10 @@ def _disk(findings: list[Finding], output: Path, examples: int, num_signal: int,
                                         f'({free / gb:.0f} GB free). The limit of {max_db_size} GB is only a ceiling: '
                                         'with dynamic growth the file grows as examples are written.'
                                 .replace(',', ' ')))
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:

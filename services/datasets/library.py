@@ -1,10 +1,11 @@
-"""The dataset library: tags, search/filter/sort, clone, portable archives and the LMDB validation checker.
+"""The dataset library: tags, search/filter/sort, clone, portable archives and the one LMDB integrity check.
 
 Builds on DatasetService (which makes and registers datasets) and on services.datasets.lmdb_reader (the one cached
-read-only LMDB environment per path, and its integrity check); never imports torch.
+read-only LMDB environment per path, and its walk over every entry); never imports torch.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -12,13 +13,13 @@ import tarfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import lmdb
 
 from services.datasets import lmdb_reader
 from services.datasets.preprocessing import DatasetError, DatasetService, read_lmdb
+from services.datasets.views import IntegrityReport
 from services.projects import slug
 from services.store import Dataset, Project, now
 
@@ -38,21 +39,6 @@ SORTS = {
 Progress = Callable[[float, str], None]
 
 
-@dataclass
-class Validation:
-    """What the checker found: entries read, and a line per problem (missing keys, corrupt entries, …)."""
-    entries: int = 0
-    checked: int = 0
-    problems: list[str] = field(default_factory=list)  # the first lmdb_reader.CheckProgress.MAX_PROBLEMS
-    problem_count: int = 0
-    seconds: float = 0.0
-    stopped: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.problem_count and not self.stopped
-
-
 class DatasetLibrary:
     def __init__(self, datasets: DatasetService) -> None:
         self.datasets = datasets
@@ -67,11 +53,13 @@ class DatasetLibrary:
                 clean.append(tag)
         dataset.tags = clean
         dataset.save()
+        self.datasets.changed(dataset)
         return clean
 
     def set_category(self, dataset: Dataset, category: str) -> None:
         dataset.category = ' '.join((category or '').split())[:40]
         dataset.save()
+        self.datasets.changed(dataset)
 
     def all_tags(self, project: Project) -> list[str]:
         """Every tag used in the project, sorted, for filter menus and suggestions."""
@@ -110,18 +98,22 @@ class DatasetLibrary:
                   'sr': int(sr or dataset.sr or params.get('sampling_rate', 44100)),
                   'ext': list(params.get('ext') or []) or None,
                   'lazy': dataset.lazy if lazy is None else bool(lazy)}
-        problems = self.datasets.validate(dataset.project, name, list(dataset.sources), **values)
+        readable = self.datasets.check_inputs(dataset.project, list(dataset.sources))[1]
+        survey = self.datasets.survey(readable, values['ext']) if readable else None
+        problems = self.datasets.validate(dataset.project, name, list(dataset.sources), **values, survey=survey)
         if problems:
             raise DatasetError(' '.join(problems))
-        clone = self.datasets.start(dataset.project, name, list(dataset.sources), **values)
+        clone = self.datasets.start(dataset.project, name, list(dataset.sources), **values, survey=survey)
         clone.tags, clone.category = list(dataset.tags or []), dataset.category or ''
         clone.params = {**clone.params, 'cloned_from': dataset.name}
         clone.save()
         return clone
 
     def delete(self, dataset: Dataset, remove_files: bool = False) -> None:
-        """Forget the dataset; with `remove_files` also its LMDB folder and the studio's cache beside it."""
+        """Forget the dataset and its last integrity report; with `remove_files` also its LMDB folder and the
+        studio's cache beside it."""
         lmdb_reader.release(dataset.path)
+        self.report_file(dataset).unlink(missing_ok=True)
         if remove_files:
             shutil.rmtree(Path(dataset.path) / STUDIO_FOLDER, ignore_errors=True)
         self.datasets.delete(dataset, remove_files=remove_files)
@@ -213,11 +205,14 @@ class DatasetLibrary:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         params = {**(manifest.get('params') or {}), 'imported_from': archive.name}
-        return Dataset.create(project=project, name=name, path=str(output), sources=manifest.get('sources') or [],
-                              params=params, status='ready', sr=info['sr'], channels=info['channels'],
-                              lazy=info['lazy'], n_examples=info['examples'],
-                              n_seconds=manifest.get('n_seconds') or info['seconds'], size_bytes=info['size_bytes'],
-                              tags=list(manifest.get('tags') or []), category=manifest.get('category') or '')
+        dataset = Dataset.create(project=project, name=name, path=str(output), sources=manifest.get('sources') or [],
+                                 params=params, status='ready', sr=info['sr'], channels=info['channels'],
+                                 lazy=info['lazy'], n_examples=info['examples'],
+                                 n_seconds=manifest.get('n_seconds') or info['seconds'],
+                                 size_bytes=info['size_bytes'], tags=list(manifest.get('tags') or []),
+                                 category=manifest.get('category') or '')
+        self.datasets.changed(dataset)
+        return dataset
 
     def _free_name(self, project: Project, name: str) -> str:
         candidate, n = name or 'imported', 2
@@ -226,30 +221,54 @@ class DatasetLibrary:
             candidate, n = f'{name} ({n})', n + 1
         return candidate
 
-    # ---- validation -----------------------------------------------------------------------------
+    # ---- the integrity check ---------------------------------------------------------------------
     def validate(self, dataset: Dataset, progress: Progress | None = None,
-                 stop: threading.Event | None = None) -> Validation:
+                 stop: threading.Event | None = None) -> IntegrityReport:
         """Re-read and decode every entry of the dataset's LMDB through the shared reader (keys contiguous,
-        values decode, sizes agree, lazy sources exist). Slow on big databases: run it off the event loop."""
+        values decode, sizes agree, lazy sources exist), and keep the report (`last_report`). Slow on big
+        databases: run it off the event loop; `stop` ends it early."""
         started = time.monotonic()
-        result = Validation()
         try:
             db = lmdb_reader.reader(dataset.path)
         except (OSError, lmdb.Error) as e:
-            result.problems.append(f'The dataset cannot be opened: {e}')
-            result.problem_count = 1
-            return result
-        result.entries = len(db)
-        for state in db.check(every=500, expected=dataset.n_examples or None):
-            result.checked, result.problems, result.problem_count = state.done, state.problems, state.problem_count
-            if progress:
-                progress(1.0 if state.finished else state.done / max(state.total, 1),
-                         f'{state.done:,} of {state.total:,} entries checked')
-            if stop is not None and stop.is_set() and not state.finished:
-                result.stopped = True
-                break
-        result.seconds = time.monotonic() - started
-        return result
+            return IntegrityReport(0, 0, (f'The dataset cannot be opened: {e}',), 1, at=time.time())
+        report = IntegrityReport(len(db), 0, at=time.time())
+        try:
+            for state in db.check(every=500, expected=dataset.n_examples or None):
+                report = dataclasses.replace(report, checked=state.done, problems=tuple(state.problems),
+                                             problem_count=state.problem_count, finished=state.finished)
+                if progress:
+                    progress(1.0 if state.finished else state.done / max(state.total, 1),
+                             f'{state.done:,} of {state.total:,} entries checked')
+                if stop is not None and stop.is_set() and not state.finished:
+                    report = dataclasses.replace(report, stopped=True)
+                    break
+        except (OSError, lmdb.Error) as e:  # a damaged B-tree can stop the walk itself
+            line = f'The check could not finish: {e}. The database may be damaged; rebuild it.'
+            report = dataclasses.replace(report, problems=(*report.problems, line),
+                                         problem_count=report.problem_count + 1)
+        report = dataclasses.replace(report, seconds=time.monotonic() - started)
+        self._keep(dataset, report)
+        return report
+
+    def last_report(self, dataset: Dataset) -> IntegrityReport | None:
+        """The report of the last check of this dataset, if one was kept."""
+        try:
+            values = json.loads(self.report_file(dataset).read_text())
+            return IntegrityReport(**{**values, 'problems': tuple(values['problems'])})
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def report_file(self, dataset: Dataset) -> Path:
+        return self.datasets.files.data_dir / 'cache' / 'inspector' / str(dataset.id) / 'integrity.json'
+
+    def _keep(self, dataset: Dataset, report: IntegrityReport) -> None:
+        target = self.report_file(dataset)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(dataclasses.asdict(report)))
+        except OSError:
+            pass  # a report that cannot be kept is still shown once
 
 
 class _Reader:

@@ -5,28 +5,36 @@ LMDB folder under `<project>/datasets/`. A failed or cancelled build leaves no h
 """
 from __future__ import annotations
 
-import math
 import os
 import shlex
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.datasets import lmdb_reader, sources
-from services.datasets.doctor import Finding, examine
+from services.datasets.doctor import (
+    MAX_NUM_SIGNAL,
+    MIN_NUM_SIGNAL,
+    SAMPLING_RATES,
+    examine,
+    material_problems,
+    parameter_problems,
+    tools_problems,
+)
+from services.datasets.views import Finding, SourceFile, Survey, example_seconds
+from services.events import DatasetChanged
+from services.files import FilePolicy, PathRefused, UploadRefused, upload_target
 from services.jobs import JobService, JobState
 from services.projects import ProjectService, slug
 from services.settings import SettingsService
-from services.datasets.sources import SourceFile
 from services.store import Dataset, Job, Project
-from services.uploads import Unpacked, UploadRefused, unpack_zip
+from services.uploads import UploadSink, unpack_zip
+
+__all__ = ['DEFAULT_MAX_DB_GB', 'MAX_NUM_SIGNAL', 'MIN_NUM_SIGNAL', 'RAVE_EXTENSIONS', 'SAMPLING_RATES',
+           'DatasetError', 'DatasetService', 'Survey', 'example_seconds', 'read_lmdb']
 
 RAVE_EXTENSIONS = ['aif', 'aiff', 'wav', 'opus', 'mp3', 'aac', 'flac', 'ogg']  # RAVE's own default list
-SAMPLING_RATES = [16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000]
-MIN_NUM_SIGNAL = 16384
-MAX_NUM_SIGNAL = 1 << 22
 STALL_S = 300.0  # RAVE prints a progress line per example; five silent minutes means it is stuck
 DEFAULT_MAX_DB_GB = 100  # RAVE's --max_db_size default
 STAGING = 'sources'  # inside the dataset folder: links to the readable files, what RAVE reads when files are skipped
@@ -36,54 +44,13 @@ class DatasetError(ValueError):
     """A dataset action that cannot be done, with a message for the user."""
 
 
-@dataclass
-class Survey:
-    """What the input folders hold, as RAVE will see them: usable files (probed) and the ones skipped."""
-    entries: list[SourceFile] = field(default_factory=list)
-    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, why), unusable files and odd entries
-    duplicates: int = 0
-
-    @property
-    def usable(self) -> list[SourceFile]:
-        return [e for e in self.entries if not e.problem]
-
-    @property
-    def files(self) -> list[Path]:
-        return [e.path for e in self.usable]
-
-    @property
-    def durations(self) -> list[float]:
-        return [e.duration for e in self.usable if e.duration is not None]
-
-    @property
-    def unreadable(self) -> list[Path]:
-        return [p for p, _ in self.skipped]
-
-    @property
-    def seconds(self) -> float:
-        return sum(self.durations)
-
-    @property
-    def needs_staging(self) -> bool:
-        """RAVE's own search would meet something it hangs on, a file twice, or miss files behind folder links."""
-        return bool(self.skipped or self.duplicates or any(e.via_link for e in self.usable))
-
-    def examples(self, num_signal: int, sr: int) -> int:
-        """Examples a regular build writes: each holds 2·num_signal samples; a file's remainder is dropped."""
-        per_example = 2 * num_signal / sr
-        return sum(math.floor(d / per_example) for d in self.durations)
-
-
-def example_seconds(num_signal: int, sr: int) -> float:
-    """Length of one stored example: RAVE reads 2·num_signal samples per example (preprocess.py:80-83)."""
-    return 2 * num_signal / sr
-
-
 class DatasetService:
-    def __init__(self, jobs: JobService, settings: SettingsService, projects: ProjectService) -> None:
+    def __init__(self, jobs: JobService, settings: SettingsService, projects: ProjectService,
+                 files: FilePolicy) -> None:
         self.jobs = jobs
         self.settings = settings
         self.projects = projects
+        self.files = files
         self._totals: dict[int, tuple[int, dict]] = {}  # job id -> (expected items, params)
         jobs.describe_with('preprocess', self._describe)
         jobs.on_finish('preprocess', self._finished)
@@ -98,39 +65,42 @@ class DatasetService:
         except (TypeError, ValueError):
             return None
 
+    def changed(self, dataset: Dataset, status: str | None = None) -> None:
+        """Tell the pages (through the poller's next tick) that a dataset appeared, changed or went."""
+        self.jobs.bus.publish(DatasetChanged(dataset.id, status or dataset.status))
+
+    def output_path(self, project: Project, name: str) -> Path:
+        """Where the LMDB folder goes: absolute, since RAVE crashes on a bare name."""
+        return (Path(project.location) / 'datasets' / slug(name)).resolve()
+
+    # ---- uploads --------------------------------------------------------------------------------
     def uploads(self, project: Project) -> Path:
         """The project's uploads folder: the only place a browser upload is ever written."""
         return Path(project.location).resolve() / 'uploads'
 
-    def may_read(self, project: Project, path: str | Path) -> bool:
-        """Inside the browsable roots, or the project's own uploads."""
-        target = Path(path).expanduser().resolve()
-        return self.settings.within_roots(target) or target.is_relative_to(self.uploads(project))
-
     def upload_target(self, project: Project, folder: str, filename: str, size: int) -> Path:
         """Where an upload of `size` bytes goes (`uploads/<folder>/<name>`, sanitized, never overwriting; a file of
-        an uploaded folder keeps its sub-folders); refuses it with a clear message when it is over the size limit
-        (Settings → max_upload_mb)."""
-        self.check_upload_size(filename, size)
-        while True:  # reserve the name at once: files of one folder arrive as parallel requests
-            target = sources.upload_target(self.uploads(project), folder, filename)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                target.touch(exist_ok=False)
-                return target
-            except FileExistsError:
-                continue
+        an uploaded folder keeps its sub-folders); refused with a clear message by the file policy."""
+        try:
+            self.files.check_upload(filename, size, 'audio')
+            return self.files.reserve_upload(self.uploads(project), folder, filename)
+        except UploadRefused as e:
+            raise DatasetError(str(e)) from None
+
+    def receive(self, project: Project, folder: str, filename: str, size: int) -> UploadSink:
+        """Accept an upload (an audio file, or a .zip of a folder to unpack with `unpack_upload`) by its name and
+        declared size; the returned sink refuses to grow past the upload limit."""
+        if not filename.lower().endswith('.zip'):
+            return UploadSink(self.upload_target(project, folder, filename, size), self.files.upload_limit(), filename)
+        try:
+            self.files.check_upload(filename, size, 'audio-archive')
+        except UploadRefused as e:
+            raise DatasetError(str(e)) from None
+        return UploadSink(self.incoming_archive(project), self.files.upload_limit(), filename)
 
     def upload_folder(self, project: Project, folder: str) -> Path:
         """The folder a batch of uploads named `folder` lands in (what becomes an input folder)."""
-        return sources.upload_target(self.uploads(project), folder, 'x').parent
-
-    def check_upload_size(self, filename: str, size: int) -> None:
-        limit_mb = float(self.settings.get('max_upload_mb') or 0)
-        if limit_mb and size > limit_mb * 1024 ** 2:
-            shown = filename.replace(sources.FOLDER_SEP, '/')
-            raise DatasetError(f'{shown} is {size / 1024 ** 2:.0f} MB, over the upload limit of {limit_mb:g} MB. '
-                               'Copy it into a browsable folder instead, or raise the limit in Settings.')
+        return upload_target(self.uploads(project), folder, 'x').parent
 
     def incoming_archive(self, project: Project) -> Path:
         """A fresh hidden path under uploads/ for a .zip being received (unpack_upload deletes it)."""
@@ -138,92 +108,92 @@ class DatasetService:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f'.incoming-{uuid.uuid4().hex}.zip'
 
-    def unpack_upload(self, project: Project, folder: str, archive: Path, shown: str = '') -> Unpacked:
-        """Unpack an uploaded .zip (named `shown`) of a folder into `uploads/<folder>/` (audio files only, sub-folders kept, the
-        size limit applied to what it unpacks to), then delete the archive. Raises DatasetError with what to do.
-        Slow: call it off the event loop."""
-        limit_mb = float(self.settings.get('max_upload_mb') or 0)
+    def unpack_upload(self, project: Project, folder: str, archive: Path, shown: str = ''):
+        """Unpack an uploaded .zip (named `shown`) of a folder into `uploads/<folder>/` (audio files only, sub-folders
+        kept, the size limit applied to what it unpacks to), then delete the archive. Raises DatasetError with what
+        to do. Slow: call it off the event loop."""
         try:
-            return unpack_zip(archive, self.uploads(project), folder, int(limit_mb * 1024 ** 2), shown or None)
+            return unpack_zip(archive, self.uploads(project), folder, self.files.upload_limit(), shown or None)
         except UploadRefused as e:
             raise DatasetError(str(e)) from None
         finally:
             archive.unlink(missing_ok=True)
 
-    def output_path(self, project: Project, name: str) -> Path:
-        """Where the LMDB folder goes: absolute, since RAVE crashes on a bare name."""
-        return (Path(project.location) / 'datasets' / slug(name)).resolve()
+    # ---- the one dataset validation -------------------------------------------------------------
+    def check_name(self, project: Project, name: str) -> list[str]:
+        """What is wrong with the name: empty, taken in the project, or its folder in use (registered to a
+        dataset, or holding files)."""
+        name = (name or '').strip()
+        if not name:
+            return ['Give the dataset a name.']
+        if Dataset.get_or_none((Dataset.project == project) & (Dataset.name == name)):
+            return [f'This project already has a dataset called "{name}". Pick another name.']
+        output = self.output_path(project, name)
+        owner = Dataset.get_or_none(Dataset.path == str(output))
+        if owner is not None:
+            return [f'The folder {output} is already in use by the dataset "{owner.name}". Pick another name.']
+        if output.exists() and (not output.is_dir() or any(output.iterdir())):
+            return [(f'The folder {output} is already in use: it already holds files (another dataset?). '
+                     'Pick another name so nothing gets mixed or overwritten.')]
+        return []
+
+    def check_inputs(self, project: Project, inputs: list[str | Path]) -> tuple[list[str], list[Path]]:
+        """What is wrong with the input folders, and the ones that may be read (resolved)."""
+        inputs = [str(i).strip() for i in inputs if str(i).strip()]
+        problems, readable = [] if inputs else ['Add at least one folder of audio.'], []
+        for folder in inputs:
+            try:
+                path = self.files.confine(folder, also=(self.uploads(project),))
+            except PathRefused:
+                problems.append(f'{folder} is outside the browsable folders (outside the folders the studio may '
+                                'read). Add it under Settings → Browsable folders, or pick a folder inside one.')
+                continue
+            if path.is_dir():
+                readable.append(path)
+            elif path.exists():
+                problems.append(f'{folder} is not a folder. Check the path.')
+            else:
+                problems.append(f'The folder {folder} does not exist. Check the path.')
+        return problems, list(dict.fromkeys(readable))
+
+    def check_params(self, num_signal=131072, channels=1, sr=44100, ext: list[str] | None = None,
+                     max_db_size=DEFAULT_MAX_DB_GB) -> list[str]:
+        return parameter_problems(num_signal, channels, sr, max_db_size, _clean_ext(_or_default(ext)))
+
+    def problems(self, project: Project, name: str, inputs: list[str | Path], num_signal=131072, channels=1,
+                 sr=44100, ext: list[str] | None = None, max_db_size=DEFAULT_MAX_DB_GB, **_ignored) -> list[str]:
+        """Everything that refuses a build before any file is read: name, folders and parameters."""
+        return (self.check_name(project, name) + self.check_inputs(project, inputs)[0]
+                + self.check_params(num_signal, channels, sr, ext, max_db_size))
 
     def survey(self, inputs: list[str | Path], ext: list[str] | None = None) -> Survey:
         """List the files RAVE would pick up (recursively, `.ext` or `.EXT`) and probe every one of them. Slow:
-        call it off the event loop."""
+        call it off the event loop. Confine the inputs first (check_inputs)."""
         ext = _clean_ext(ext or RAVE_EXTENSIONS)
         roots = [Path(i).expanduser().resolve() for i in inputs if Path(i).expanduser().is_dir()]
         found = sources.walk(roots, ext)
         probed = sources.probe_all(found.files)
-        return Survey(entries=probed, skipped=found.skipped + [(f.path, f.problem) for f in probed if f.problem],
+        return Survey(entries=tuple(probed),
+                      skipped=tuple(found.skipped + [(f.path, f.problem) for f in probed if f.problem]),
                       duplicates=found.duplicates)
 
     def doctor(self, project: Project, name: str, inputs: list[str], num_signal: int = 131072,
                channels: int = 1, sr: int = 44100, ext: list[str] | None = None, lazy: bool = False,
                max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None) -> list[Finding]:
         """Everything worth knowing before launch, worst first: blockers stop it, warnings and infos explain."""
-        blockers = []
-        name = (name or '').strip()
-        if not name:
-            blockers.append('Give the dataset a name.')
-        elif Dataset.get_or_none((Dataset.project == project) & (Dataset.name == name)):
-            blockers.append(f'This project already has a dataset called "{name}". Pick another name.')
-        elif Dataset.get_or_none(Dataset.path == str(self.output_path(project, name))):
-            blockers.append(f'The folder {self.output_path(project, name)} is already in use. Pick another name.')
-        inputs = [str(i).strip() for i in inputs if str(i).strip()]
-        if not inputs:
-            blockers.append('Add at least one folder of audio.')
-        readable_inputs = []
-        for folder in inputs:
-            path = Path(folder).expanduser()
-            if not self.may_read(project, path):
-                blockers.append(f'{folder} is outside the folders the studio may read. '
-                                'Add it under Settings → Browsable folders, or pick a folder inside one.')
-            elif not path.is_dir():
-                blockers.append(f'The folder {folder} does not exist. Check the path.')
-            else:
-                readable_inputs.append(path)
-        ext = _clean_ext(RAVE_EXTENSIONS if ext is None else ext)
-        if not ext:
-            blockers.append('Choose at least one audio file type (for example wav).')
-        numbers_ok = True
-        if not isinstance(num_signal, int) or isinstance(num_signal, bool) \
-                or not MIN_NUM_SIGNAL <= num_signal <= MAX_NUM_SIGNAL:
-            numbers_ok = False
-            blockers.append(f'The example length (num_signal) must be a whole number of samples between '
-                            f'{MIN_NUM_SIGNAL} and {MAX_NUM_SIGNAL}; 131072 is RAVE\'s default.')
-        if channels not in (1, 2):
-            numbers_ok = False
-            blockers.append('Channels must be 1 (mono) or 2 (stereo).')
-        if sr not in SAMPLING_RATES:
-            numbers_ok = False
-            blockers.append('Pick a sampling rate from the list (44100 Hz is RAVE\'s default).')
-        if not isinstance(max_db_size, int) or isinstance(max_db_size, bool) or not 1 <= max_db_size <= 100000:
-            numbers_ok = False
-            blockers.append('The maximum database size must be a whole number of GB (at least 1; RAVE\'s default '
-                            'is 100).')
+        input_problems, readable = self.check_inputs(project, inputs)
+        params = self.check_params(num_signal, channels, sr, ext, max_db_size)
+        blockers = self.check_name(project, name) + input_problems + params + tools_problems()
         findings = [Finding('blocker', text) for text in blockers]
-        if readable_inputs and ext:
-            survey = survey or self.survey(readable_inputs, ext)
-            if not survey.entries and not survey.skipped:
-                findings.append(Finding('blocker', 'No audio files ending in ' + ', '.join(f'.{e}' for e in ext)
-                                        + ' were found in the chosen folders (sub-folders included). '
-                                          'Pick a folder with audio, or add its file type.'))
-            elif numbers_ok:
+        ext = _clean_ext(_or_default(ext))
+        if readable and ext:
+            survey = survey or self.survey(readable, ext)
+            material = material_problems(survey, ext)
+            findings += [Finding('blocker', text) for text in material]
+            if not material and not params:
                 findings += examine(survey, output=self.output_path(project, name or 'dataset'),
                                     num_signal=num_signal, channels=channels, sr=sr, lazy=lazy,
-                                    max_db_size=max_db_size, dyndb=dyndb,
-                                    example_s=example_seconds(num_signal, sr))
-        elif shutil.which('ffprobe') is None or shutil.which('ffmpeg') is None:
-            missing = [tool for tool in ('ffmpeg', 'ffprobe') if shutil.which(tool) is None]
-            findings.append(Finding('blocker', f'{" and ".join(missing)} not found: install ffmpeg (it decodes '
-                                               'your audio), then restart the studio.'))
+                                    max_db_size=max_db_size, dyndb=dyndb, example_s=example_seconds(num_signal, sr))
         order = ('blocker', 'warning', 'info')
         return sorted(findings, key=lambda f: order.index(f.severity))
 
@@ -258,16 +228,13 @@ class DatasetService:
 
         Files that cannot be used are skipped: RAVE then reads a staging folder of links to the usable files
         (inside the dataset folder, so a lazy dataset's references stay valid as long as the dataset)."""
-        name = name.strip()
-        ext = _clean_ext(ext or RAVE_EXTENSIONS)
-        if not name:
-            raise DatasetError('Give the dataset a name.')
-        if Dataset.get_or_none((Dataset.project == project) & (Dataset.name == name)):
-            raise DatasetError(f'This project already has a dataset called "{name}". Pick another name.')
+        problems = self.problems(project, name, inputs, num_signal, channels, sr, ext, max_db_size)
+        if problems:
+            raise DatasetError(' '.join(problems))
+        name, ext = name.strip(), _clean_ext(_or_default(ext))
         output = self.output_path(project, name)
-        if output.exists() and any(output.iterdir()):
-            raise DatasetError(f'The folder {output} is already in use. Pick another name.')
-        survey = survey or self.survey(inputs, ext)
+        readable = self.check_inputs(project, inputs)[1]
+        survey = survey or self.survey(readable, ext)
         expected = len(survey.files) if lazy else survey.examples(num_signal, sr)
         skipped = [f'{p} — {why}' for p, why in survey.skipped]
         params = {'num_signal': num_signal, 'channels': channels, 'sampling_rate': sr, 'ext': ext, 'lazy': lazy,
@@ -275,7 +242,7 @@ class DatasetService:
                   'source_files': len(survey.files), 'source_seconds': round(survey.seconds, 3),
                   'expected_items': expected, 'skipped': skipped[:500], 'skipped_count': len(skipped),
                   'unreadable': [str(p) for p in survey.unreadable[:20]]}
-        sources_ = [str(Path(i).expanduser().resolve()) for i in inputs]
+        sources_ = [str(path) for path in readable]
         staged = survey.needs_staging
         rave_inputs = [str(output / STAGING)] if staged else sources_
         params['staged'] = staged
@@ -285,7 +252,7 @@ class DatasetService:
         output.parent.mkdir(parents=True, exist_ok=True)
         if staged:
             _stage(output / STAGING, [Path(s) for s in sources_], survey.usable)
-        self.jobs.limits['preprocess'] = max(1, int(self.settings.get('parallel_preprocess') or 1))
+        self.settings.apply_limits(self.jobs)
         # cwd: the jobs folder, which never holds a `scripts/` package that would shadow RAVE's own
         job = self.jobs.submit(
             'preprocess', f'Preprocess {name}', [self.settings.python, '-m', 'scripts.preprocess', *flags],
@@ -296,6 +263,7 @@ class DatasetService:
         dataset.job = job
         dataset.save()
         self._totals[job.id] = (expected, params)
+        self.changed(dataset)
         return dataset
 
     def queue(self, project: Project | None = None) -> list[Dataset]:
@@ -319,6 +287,7 @@ class DatasetService:
         if dataset.status == 'building' and dataset.job_id:
             self.jobs.cancel(dataset.job_id)
         path = Path(dataset.path)
+        self.changed(dataset, 'removed')
         dataset.delete_instance()
         lmdb_reader.release(path)
         if remove_files:
@@ -376,6 +345,7 @@ class DatasetService:
                     info['examples'] * example_seconds(dataset.params.get('num_signal', 131072), info['sr'])
                 dataset.size_bytes = info['size_bytes']
                 dataset.save()
+                self.changed(dataset)
                 return
             if info:
                 job.message = ('No examples were written: every file is shorter than one example '
@@ -392,6 +362,7 @@ class DatasetService:
             message += f' Skipped as unusable: {", ".join(names)}.'
         dataset.params = {**dataset.params, 'message': message}
         dataset.save()
+        self.changed(dataset)
         _remove_lmdb(path)
 
 
@@ -430,6 +401,11 @@ def _vanished(staging: Path) -> list[str]:
 
 def _clean_ext(ext: list[str]) -> list[str]:
     return list(dict.fromkeys(e.strip().lstrip('.').lower() for e in ext if e and e.strip()))
+
+
+def _or_default(ext: list[str] | None) -> list[str]:
+    """No list given means RAVE's own; an empty list given means none (which the doctor refuses)."""
+    return RAVE_EXTENSIONS if ext is None else ext
 
 
 def _stage(folder: Path, roots: list[Path], files: list[SourceFile]) -> None:

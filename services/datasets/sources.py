@@ -1,36 +1,26 @@
-"""Source audio as RAVE's preprocess will meet it: walking input folders, probing files, browsing inside the
-roots, saving uploads and drawing cached waveforms. Everything here is slow I/O: call it off the event loop.
+"""Source audio as RAVE's preprocess will meet it: walking input folders, probing files, listing a folder for the
+browser and drawing cached waveforms. Everything here is slow I/O: call it off the event loop. Which folders may
+be walked or listed is the file policy's to say (services/files.py); callers confine paths first.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
-import re
 import stat
 import subprocess
 import time
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-AUDIO_SUFFIXES = ('.wav', '.aif', '.aiff', '.flac', '.mp3', '.ogg', '.opus', '.aac')
+from services.datasets.views import FolderEntry, SourceFile
+from services.files import AUDIO_SUFFIXES
+
 PROBE_TIMEOUT_S = 20.0
 ENVELOPE_POINTS = 600
 ENVELOPE_RATE = 2000  # Hz the waveform preview decodes at: plenty for a min/max drawing
-
-
-@dataclass
-class SourceFile:
-    """One audio file: its size and, once probed, its duration, rate and channels (or why it is unusable)."""
-    path: Path
-    size: int = 0
-    duration: float | None = None
-    sr: int | None = None
-    channels: int | None = None
-    problem: str = ''
-    via_link: bool = False  # reached through a linked folder, which RAVE's own search does not follow
 
 
 @dataclass
@@ -103,19 +93,18 @@ def walk(inputs: list[Path], ext: list[str]) -> Walk:
 
 
 def probe(item: SourceFile) -> SourceFile:
-    """Fill in duration, sample rate and channels; set `problem` when neither libsndfile nor ffprobe reads it."""
+    """`item` with duration, sample rate and channels filled in, or with `problem` set when neither libsndfile nor
+    ffprobe reads it."""
     if item.size == 0:
-        item.problem = 'an empty file (0 bytes)'
-        return item
+        return dataclasses.replace(item, problem='an empty file (0 bytes)')
     if not os.access(item.path, os.R_OK):
-        item.problem = 'no permission to read it'
-        return item
+        return dataclasses.replace(item, problem='no permission to read it')
     try:
         import soundfile
         info = soundfile.info(str(item.path))
         if info.frames > 0 and info.samplerate > 0:
-            item.duration, item.sr, item.channels = info.frames / info.samplerate, info.samplerate, info.channels
-            return item
+            return dataclasses.replace(item, duration=info.frames / info.samplerate, sr=info.samplerate,
+                                       channels=info.channels)
     except (RuntimeError, OSError, ValueError, TypeError):
         pass  # libsndfile lacks some formats (aac, opus in old builds): ask ffprobe, as RAVE does
     try:
@@ -124,25 +113,23 @@ def probe(item: SourceFile) -> SourceFile:
                              capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL,
                              check=False)
     except FileNotFoundError:
-        item.problem = 'ffprobe is missing, so it cannot be checked'
-        return item
+        return dataclasses.replace(item, problem='ffprobe is missing, so it cannot be checked')
     except (OSError, subprocess.TimeoutExpired):
-        item.problem = 'reading it took too long (damaged?)'
-        return item
+        return dataclasses.replace(item, problem='reading it took too long (damaged?)')
+    sr = channels = None
     try:
         data = json.loads(out.stdout or '{}')
         stream = (data.get('streams') or [{}])[0]
         duration = float((data.get('format') or {}).get('duration') or 0)
-        item.sr, item.channels = int(stream.get('sample_rate') or 0) or None, int(stream.get('channels') or 0) or None
+        sr, channels = int(stream.get('sample_rate') or 0) or None, int(stream.get('channels') or 0) or None
     except (ValueError, TypeError):
         duration = 0.0
-    if out.returncode != 0 or item.channels is None:
-        item.problem = 'not readable as audio (damaged, or not really an audio file)'
-    elif duration <= 0:
-        item.problem = 'holds no audio (zero length)'
-    else:
-        item.duration = duration
-    return item
+    if out.returncode != 0 or channels is None:
+        return dataclasses.replace(item, sr=sr, channels=channels,
+                                   problem='not readable as audio (damaged, or not really an audio file)')
+    if duration <= 0:
+        return dataclasses.replace(item, sr=sr, channels=channels, problem='holds no audio (zero length)')
+    return dataclasses.replace(item, duration=duration, sr=sr, channels=channels)
 
 
 def probe_all(items: list[SourceFile], workers: int = 4) -> list[SourceFile]:
@@ -151,17 +138,7 @@ def probe_all(items: list[SourceFile], workers: int = 4) -> list[SourceFile]:
 
 
 # ---- browsing ---------------------------------------------------------------------------------------
-@dataclass
-class Entry:
-    name: str
-    path: Path
-    is_dir: bool
-    size: int = 0
-    audio_inside: int = 0  # folders: audio files directly inside
-    duration: float | None = None
-
-
-def listing(folder: Path, ext: list[str] | None = None, limit: int = 500) -> list[Entry]:
+def listing(folder: Path, ext: list[str] | None = None, limit: int = 500) -> list[FolderEntry]:
     """Visible sub-folders then audio files of `folder` (sizes; durations for files libsndfile reads fast)."""
     suffixes = suffixes_for(ext) if ext else set(AUDIO_SUFFIXES) | {s.upper() for s in AUDIO_SUFFIXES}
     dirs, files = [], []
@@ -173,11 +150,12 @@ def listing(folder: Path, ext: list[str] | None = None, limit: int = 500) -> lis
     for entry in sorted(entries, key=lambda e: e.name.lower())[:limit * 4]:
         try:
             if entry.is_dir():
-                dirs.append(Entry(entry.name, Path(entry.path), True, audio_inside=_count_audio(entry.path, suffixes)))
+                dirs.append(FolderEntry(entry.name, Path(entry.path), True,
+                                        audio_inside=_count_audio(entry.path, suffixes)))
             elif Path(entry.name).suffix in suffixes and entry.is_file():
-                item = Entry(entry.name, Path(entry.path), False, size=entry.stat().st_size)
-                item.duration = _quick_duration(entry.path) if len(files) < limit else None
-                files.append(item)
+                duration = _quick_duration(entry.path) if len(files) < limit else None
+                files.append(FolderEntry(entry.name, Path(entry.path), False, size=entry.stat().st_size,
+                                         duration=duration))
         except OSError:
             continue
     return dirs[:limit] + files[:limit]
@@ -198,35 +176,6 @@ def _quick_duration(path: str) -> float | None:
         return info.frames / info.samplerate if info.samplerate else None
     except (RuntimeError, OSError, ValueError, TypeError):
         return None
-
-
-# ---- uploads ----------------------------------------------------------------------------------------
-def safe_name(name: str) -> str:
-    """A file or folder name that cannot escape its folder or surprise a shell: no separators, no control
-    characters, no leading dots; letters of any script are kept."""
-    name = unicodedata.normalize('NFC', name or '').replace('\\', '/').rsplit('/', 1)[-1]
-    name = re.sub(r'[\x00-\x1f\x7f"\'`$<>|:*?]', '_', name).strip().lstrip('.').strip()
-    return name[:150] or 'upload'
-
-
-FOLDER_SEP = '\u2044'  # "⁄": how the browser marks the folders of a file picked or dropped inside a folder
-
-
-def upload_target(uploads: Path, folder: str, filename: str) -> Path:
-    """Where an uploaded file goes: `uploads/<folder>/<name>`, never outside `uploads/`, never overwriting.
-    `filename` may carry the file's path inside an uploaded folder ('drums/kicks/a.wav', or with FOLDER_SEP):
-    the sub-folders are kept, each part sanitized, and empty, '.' and '..' parts dropped."""
-    base = (uploads / safe_name(folder)).resolve() if folder else uploads.resolve()
-    parts = [p for p in re.split(rf'[/\\{FOLDER_SEP}]', unicodedata.normalize('NFC', filename or ''))
-             if p.strip().strip('.')]
-    target = base.joinpath(*[safe_name(p) for p in parts[-32:]] or ['upload']).resolve()
-    if not target.is_relative_to(uploads.resolve()):
-        raise ValueError('That name would leave the uploads folder.')
-    stem, suffix, n = target.stem, target.suffix, 1
-    while target.exists():
-        n += 1
-        target = target.with_name(f'{stem} ({n}){suffix}')
-    return target
 
 
 # ---- waveform previews ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 from services.events import Bus, JobLog, JobsChanged
-from services.store import Job, Project, now
+from services.store import Job, Project, db, now
 
 ACTIVE = ('queued', 'running', 'paused')
 CANCEL_GRACE_S = 15.0
@@ -96,16 +96,17 @@ class JobService:
         """Queue a job; it starts now or at a later poll, when its slot is free.
 
         With `start=False` it is only queued: whichever studio polls next launches it."""
-        job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
-                         project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
-                         status='queued')
-        folder = self.root / f'{job.id:06d}'
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / 'job.json').write_text(json.dumps({
-            'argv': argv, 'cwd': str(cwd), 'kind': kind, 'stdin': stdin, 'stall_s': stall_s,
-            'env': env or {}}))
-        job.folder = str(folder)
-        job.save()
+        with db.atomic():  # another studio on this data folder sees the queued job only with its folder
+            job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
+                             project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
+                             status='queued')
+            folder = folder_of(self.root, job.id)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / 'job.json').write_text(json.dumps({
+                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'stdin': stdin, 'stall_s': stall_s,
+                'env': env or {}}))
+            job.folder = str(folder)
+            job.save()
         self._track(job)
         self._bump(job.id)
         if start:
@@ -193,7 +194,7 @@ class JobService:
         self._bump(job.id)
 
     def log_tail(self, job_id: int, max_bytes: int = 20000) -> str:
-        path = self.root / f'{job_id:06d}' / 'log.txt'
+        path = folder_of(self.root, job_id) / 'log.txt'
         if not path.exists():
             return ''
         with open(path, 'rb') as f:
@@ -203,12 +204,12 @@ class JobService:
         return '\n'.join(line.split('\r')[-1] for line in text.split('\n'))
 
     def log_size(self, job_id: int) -> int:
-        path = self.root / f'{job_id:06d}' / 'log.txt'
+        path = folder_of(self.root, job_id) / 'log.txt'
         return path.stat().st_size if path.exists() else 0
 
     def read_log(self, job_id: int, offset: int) -> tuple[str, int]:
         """Whole lines of the log after byte `offset` (negative: that many bytes before the end)."""
-        path = self.root / f'{job_id:06d}' / 'log.txt'
+        path = folder_of(self.root, job_id) / 'log.txt'
         if not path.exists():
             return '', max(offset, 0)
         size = path.stat().st_size
@@ -494,6 +495,11 @@ def _queue_key(job: Job) -> float:
 
 def job_folder(job: Job) -> Path:
     return Path(job.folder)
+
+
+def folder_of(root: Path, job_id: int) -> Path:
+    """Where the job with `job_id` keeps its files, under the jobs folder `root` (<data folder>/jobs)."""
+    return root / f'{job_id:06d}'
 
 
 def _tail(path: Path, max_bytes: int = 4000) -> str:

@@ -10,14 +10,16 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.events import ExportChanged
+from services.files import FilePolicy, PathRefused
 from services.jobs import JobService, JobState
 from services.projects import ProjectService
 from services.settings import SettingsService
-from services.store import Checkpoint, Export, Job, Project, Run, db
+from services.store import Checkpoint, Export, Job, Project, Run
+from services.training.checkpoints import index as index_checkpoints
 
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$')
 _HASHED = re.compile(r'^(.*)_[0-9a-f]{10}$')  # RAVE names run folders <name>_<md5(gin)[:10]>
-_STEP = re.compile(r'(?:epoch|step)[=_-]?(\d+)')
 
 
 class ExportError(ValueError):
@@ -33,36 +35,25 @@ class RunCheckpoints:
 
 
 class ExportService:
-    def __init__(self, jobs: JobService, settings: SettingsService, projects: ProjectService) -> None:
+    def __init__(self, jobs: JobService, settings: SettingsService, projects: ProjectService,
+                 files: FilePolicy) -> None:
         self.jobs = jobs
         self.settings = settings
         self.projects = projects
+        self.files = files
         jobs.on_finish('export', self._finished)
         jobs.describe_with('export', _describe)
 
     # ---- runs and checkpoints -----------------------------------------------------------------
     def runs_with_checkpoints(self, project: Project) -> list[RunCheckpoints]:
-        """The project's runs (newest first), each with checkpoints found on disk and its exports."""
+        """The project's runs (newest first), each with the checkpoints on disk (newest first) and its
+        exports."""
         result = []
         for run in Run.select().where(Run.project == project).order_by(Run.created.desc()):
-            self.sync_checkpoints(run)
-            checkpoints = sorted(run.checkpoints, key=_mtime, reverse=True)
+            found = sorted(index_checkpoints(run), key=_mtime, reverse=True)
             exports = list(run.exports.order_by(Export.created.desc()))
-            result.append(RunCheckpoints(run, checkpoints, exports))
+            result.append(RunCheckpoints(run, found, exports))
         return result
-
-    def sync_checkpoints(self, run: Run) -> None:
-        """Register checkpoints RAVE wrote since we last looked and forget the ones that are gone."""
-        if not run.folder or not Path(run.folder).is_dir():
-            return
-        known = {c.path: c for c in run.checkpoints}
-        on_disk = {str(p.resolve()) for p in Path(run.folder).rglob('*.ckpt')}
-        with db.atomic():
-            for path in on_disk - set(known):
-                if Checkpoint.get_or_none(Checkpoint.path == path) is None:
-                    Checkpoint.create(run=run, path=path, kind=_kind(Path(path)), step=_step(Path(path)))
-            for path in set(known) - on_disk:
-                known[path].delete_instance()
 
     def discover(self, project: Project) -> list[Path]:
         """Run folders under the project's runs/ that hold checkpoints but are not known yet."""
@@ -76,13 +67,15 @@ class ExportService:
 
     def import_run(self, project: Project, folder: str | Path) -> Run:
         """Index a RAVE run folder (`<name>_<hash>` with config.gin and checkpoints) in the project."""
-        path = Path(str(folder).strip()).expanduser()
-        if not str(folder).strip():
-            raise ExportError('Give the path of a RAVE run folder (the one that holds config.gin).')
-        path = path.resolve()
-        if not self._allowed(project, path):
-            raise ExportError(f'{path} is outside the folders you may browse. Add its parent in Settings → '
-                              'browse roots, or copy the run into the project\'s runs/ folder.')
+        try:
+            path = self.files.confine(folder, also=(Path(project.location),),
+                                      what='RAVE run folder (the one that holds config.gin)')
+        except PathRefused as e:
+            if e.path is None:
+                raise ExportError(str(e)) from e
+            raise ExportError(f'{e.path} is outside the folders you may browse. Add its parent in '
+                              'Settings → browsable folders, or copy the run into the project\'s runs/ '
+                              'folder.') from e
         if not path.is_dir():
             raise ExportError(f'{path} is not a folder. Give the run folder RAVE created (<name>_<hash>).')
         run_folder = _run_root(path)
@@ -97,7 +90,7 @@ class ExportService:
             run = Run.create(project=project, name=match.group(1) if match else run_folder.name,
                              folder=str(run_folder), status='imported', configs=_configs(run_folder),
                              params={'imported_from': str(run_folder)})
-        self.sync_checkpoints(run)
+        index_checkpoints(run)
         return run
 
     # ---- exports ------------------------------------------------------------------------------
@@ -131,8 +124,10 @@ class ExportService:
         title = f'Export {target.name}'
         job = self.jobs.submit('export', title, argv, command=command, project=project, cwd=output,
                                spec={'target': str(target), 'fidelity': fidelity})
-        return Export.create(project=project, run=run, checkpoint=str(source.resolve()), path=str(target),
-                             streaming=streaming, status='running', job=job)
+        export = Export.create(project=project, run=run, checkpoint=str(source.resolve()), path=str(target),
+                               streaming=streaming, status='running', job=job)
+        self.jobs.bus.publish(ExportChanged(export.id, export.status))
+        return export
 
     def list(self, project: Project) -> list[Export]:
         return list(Export.select().where(Export.project == project).order_by(Export.created.desc()))
@@ -151,12 +146,11 @@ class ExportService:
             self.jobs.cancel(export.job_id)
         if delete_file:
             Path(export.path).unlink(missing_ok=True)
+        export_id = export.id
         export.delete_instance()
+        self.jobs.bus.publish(ExportChanged(export_id, 'deleted'))
 
     # ---- internals ----------------------------------------------------------------------------
-    def _allowed(self, project: Project, path: Path) -> bool:
-        location = Path(project.location).resolve()
-        return self.settings.within_roots(path) or path == location or location in path.parents
 
     def _finished(self, job: Job) -> None:
         export = Export.get_or_none(Export.job == job.id)
@@ -178,6 +172,7 @@ class ExportService:
             if state is not None:
                 state.message = job.message
         export.save()
+        self.jobs.bus.publish(ExportChanged(export.id, export.status))
 
 
 def _describe(state: JobState) -> None:
@@ -195,19 +190,6 @@ def _run_root(folder: Path) -> Path | None:
 def _configs(run_folder: Path) -> list[str]:
     text = (run_folder / 'config.gin').read_text(errors='replace')
     return re.findall(r"^include '([^']+)'", text, flags=re.MULTILINE)
-
-
-def _kind(path: Path) -> str:
-    stem = path.stem
-    for kind in ('best', 'last', 'stop'):
-        if stem.startswith(kind):
-            return kind
-    return 'epoch'
-
-
-def _step(path: Path) -> int | None:
-    match = _STEP.search(path.stem)
-    return int(match.group(1)) if match else None
 
 
 def _mtime(checkpoint: Checkpoint) -> float:

@@ -6,18 +6,17 @@ reconstruction.json, written by `services.workers.reconstruct`.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.files import FilePolicy, is_audio
 from services.jobs import REPO_ROOT, JobService, JobState
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Dataset, Export, Job, Project
 
-AUDIO_EXTENSIONS = {'.wav', '.aif', '.aiff', '.flac', '.mp3', '.ogg', '.opus', '.aac', '.m4a'}
 RESULT = 'reconstruction.json'
 MAX_LISTED = 400
 
@@ -35,10 +34,12 @@ class Reconstruction:
 
 
 class InferenceService:
-    def __init__(self, jobs: JobService, settings: SettingsService, projects: ProjectService) -> None:
+    def __init__(self, jobs: JobService, settings: SettingsService, projects: ProjectService,
+                 files: FilePolicy) -> None:
         self.jobs = jobs
         self.settings = settings
         self.projects = projects
+        self.files = files
         jobs.describe_with('reconstruct', _describe)
 
     def reconstruct(self, project: Project, export: Export, audio_path: str | Path) -> Reconstruction:
@@ -98,34 +99,18 @@ class InferenceService:
         """Audio files the explorer offers: the project's uploads, then its datasets' source folders."""
         folders = [self.projects.folder(project, 'uploads')]
         for dataset in Dataset.select().where(Dataset.project == project):
-            folders += [Path(s) for s in dataset.sources or [] if self.settings.within_roots(s)
+            folders += [Path(s) for s in dataset.sources or [] if self.files.within_roots(s)
                         or Path(project.location).resolve() in Path(s).resolve().parents]
         found: list[Path] = []
         for folder in folders:
             if not folder.is_dir():
                 continue
             for path in sorted(folder.rglob('*')):
-                if path.suffix.lower() in AUDIO_EXTENSIONS and path.is_file() and path not in found:
+                if is_audio(path) and path.is_file() and path not in found:
                     found.append(path)
                     if len(found) >= MAX_LISTED:
                         return found
         return found
-
-    def upload_target(self, project: Project, filename: str, size: int) -> Path:
-        """Where an upload goes after the size check; raises InferenceError when it is too big or not audio."""
-        limit_mb = float(self.settings.get('max_upload_mb') or 512)
-        if size > limit_mb * 1024 * 1024:
-            raise InferenceError(f'{filename} is {size / 1024 / 1024:.0f} MB; uploads may be at most '
-                                 f'{limit_mb:.0f} MB (Settings → max upload).')
-        name = re.sub(r'[^A-Za-z0-9._-]+', '_', Path(filename).name).strip('._') or 'upload'
-        if Path(name).suffix.lower() not in AUDIO_EXTENSIONS:
-            raise InferenceError(f'{filename} does not look like audio. Upload a wav, flac, mp3, ogg or aiff file.')
-        target = self.projects.folder(project, 'uploads') / name
-        stem, n = target.stem, 1
-        while target.exists():
-            target = target.with_name(f'{stem}-{n}{target.suffix}')
-            n += 1
-        return target
 
 
 def _describe(state: JobState) -> None:

@@ -68,6 +68,8 @@ class Host:
                                                      'ended': time.time(), 'wall_s': time.time() - started})
             return 0
         write_json(self.folder / 'child.json', {'pid': self.child.pid, 'started': started})
+        if self.cancelled:  # SIGTERM came while the child was being started: _on_term found no child to end
+            threading.Thread(target=self._kill_child, daemon=True).start()
         if self.spec.get('stdin'):
             try:
                 self.child.stdin.write(self.spec['stdin'].encode())

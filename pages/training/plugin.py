@@ -1,0 +1,21 @@
+"""The training area: runs, the new-run wizard, the config catalogue, TensorBoard and one run's page."""
+from __future__ import annotations
+
+from pages.training import configs, overview, tensorboard, wizard
+from services.plugins import NavEntry, Route, hookimpl
+
+
+@hookimpl
+def register_routes() -> list[Route]:
+    return [
+        Route('/training', 'Training', overview.create),
+        Route('/training/new', 'New training', wizard.create),
+        Route('/training/configs', 'Configs', configs.create),
+        Route('/training/tensorboard', 'TensorBoard', tensorboard.create),
+        Route('/training/runs/{run_id}', 'Run', overview.run_page),
+    ]
+
+
+@hookimpl
+def register_navigation() -> list[NavEntry]:
+    return [NavEntry('/training', 'Training', 'model_training', order=20)]
