@@ -56,7 +56,7 @@ class Studio:
         self.training = TrainingService(self.jobs, self.settings, self.projects)
         self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
-        self.exports = ExportService(self.jobs, self.settings, self.projects, self.files)
+        self.exports = ExportService(self.jobs, self.settings, self.projects, self.files, self.plugins.export_targets)
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
