@@ -167,3 +167,41 @@ def test_a_batch_queues_every_checkpoint_for_every_target_and_a_reexport_repeats
     poll_until(lambda: all(Export.get_by_id(e.id).status != 'running' for e in (again, onto)), 300, studio=studio)
     studio.exports.delete(Export.get_by_id(onto.id))
     assert Export.get_or_none(Export.id == onto.id) is None
+
+
+VERDICT = {'status': 'passed', 'checks': [{'check': 'load', 'ok': True, 'message': 'loads'}],
+           'hosts': [{'host': 'nn~ (Max/MSP, PureData)', 'verdict': 'caveat', 'message': 'Made with torch 2.14.1'}],
+           'facts': {'sr': 44100, 'n_channels': 1, 'latent_size': 16, 'full_latent_size': 128,
+                     'compression_ratio': 2048, 'streaming': True, 'size': 1000, 'made_with_torch': '2.14.1',
+                     'methods': {'forward': [1, 1, 1, 1]}, 'attributes': ['learn_target'],
+                     'latency': [{'buffer': 2048, 'samples': 4096, 'ms': 92.9, 'includes_model_delay': True}]}}
+
+
+@pytest.mark.parametrize(('target', 'file', 'says'), [
+    ('nn~', 'tiny_streaming.ts', ('    nn~ tiny_streaming.ts forward 2048', 'Packages/nn_tilde/models', '92.9 ms')),
+    ('vst', 'tiny_streaming.ts', ('import a custom model', 'bundles its own libtorch')),
+    ('onnx', 'tiny.onnx.json', ('ort.InferenceSession("tiny.encode.onnx")', 'No streaming state')),
+    ('neutone', 'model.nm', ('Load your own model', 'Native sample rate 44100 Hz')),
+])
+def test_the_deployment_guide_says_what_goes_where(studio, fake_run, target: str, file: str, says) -> None:
+    from services.models.guide import guide_for, guide_path, write_guide
+    from services.models.views import ExportView
+    project, run, (best, _epoch) = fake_run
+    folder = Path(project.location) / 'exports' / ('tiny' if target == 'neutone' else '')
+    folder.mkdir(parents=True, exist_ok=True)
+    row = Export.create(project=project, run=run, checkpoint=best, path=str(folder / file), name='tiny',
+                        target=target, status='done', stage='done', verdict=VERDICT)
+    text = guide_for(ExportView.of(row)).markdown()
+    for words in says:
+        assert words in text, (words, text)
+    assert '**caveat**. Made with torch 2.14.1' in text and 'latent size 16 of 128' in text
+    path = write_guide(row)
+    assert path == guide_path(row) and path.read_text() == text and path.parent == folder
+    assert path.name == ('tiny.guide.md' if target in ('onnx', 'neutone') else 'tiny_streaming.guide.md')
+
+
+def test_the_fidelity_curve_gives_rave_exports_latent_size() -> None:
+    from services.models.checkpoint_facts import CheckpointFacts
+    facts = CheckpointFacts((0.5, 0.7, 0.8, 0.9, 0.96, 0.99, 1.0, 1.0), ema=False)
+    assert facts.latent_size(0.95) == 4 and facts.latent_size(0.99) == 8 and facts.latent_size(0.4) == 1
+    assert facts.full_latent_size == 8 and CheckpointFacts((), False).latent_size(0.95) is None

@@ -142,8 +142,9 @@ def _player(models: Models, events: Subscriber, project: ProjectView, view: Expo
         ui.label('Test player').classes(theme.SECTION)
         ui.label('Play a dataset example or your own file through this export itself.').classes(theme.HINT)
         with ui.row().classes('w-full items-center gap-3'):
-            audio = ui.select({c.path: c.label for c in models.audio_choices(project.id)}, label='Audio',
-                              with_input=True).classes('grow').mark('audio')
+            choices = {c.path: c.label for c in models.audio_choices(project.id)}
+            audio = ui.select(choices, label='Audio', value=next(iter(choices), None), with_input=True) \
+                .classes('grow').mark('audio')
             limit = models.upload_limit_mb()
             ui.upload(label='Upload audio', auto_upload=True, max_file_size=limit * 1024 * 1024 or None,
                       on_upload=lambda e: _uploaded(models, project, e, audio)) \
