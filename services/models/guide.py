@@ -81,8 +81,8 @@ def _nn_tilde(export: ExportView, file: str, facts: ModelFacts) -> tuple[str, li
         Section('Object text', (
             f'    nn~ {file} forward {buffer}',
             '',
-            (f'`encode` and `decode` split it in two (`nn~ {file} encode {buffer}` gives {facts.latent_size or "its"} '
-            f'latent outlets); `mc.nn~` runs several voices in one object.'),
+            (f'`encode` and `decode` split it in two (`nn~ {file} encode {buffer}` gives one outlet per latent '
+             f'dimension, {facts.latent_size or "as many as it has"}); `mc.nn~` runs several voices in one object.'),
         )),
         Section('Buffer and latency', (_latency_line(facts, buffer),
                                        'Smaller buffers lower the latency but cost more CPU per second.')),

@@ -62,6 +62,12 @@ def checkpoint_label(checkpoint: CheckpointView) -> str:
     return f'{checkpoint.kind} · {step}{shown} · {where}{checkpoint.name} · {fmt_bytes(checkpoint.file.size)}'
 
 
+def flag_words(export: ExportView) -> str:
+    """The flags an export was made with, as a user reads them (`streaming, fidelity 0.95`)."""
+    words = [k.replace('_', ' ') if v is True else f'{k} {v}' for k, v in export.options if v not in (None, False)]
+    return ', '.join(words) or "RAVE's defaults"
+
+
 def target_title(targets: list[TargetView], name: str) -> str:
     return next((t.title for t in targets if t.name == name), name)
 

@@ -10,7 +10,7 @@ from components.audio import audio_card, media_url
 from components.job_console import job_console
 from components.status import fmt_bytes, status_chip
 from pages.models.export.library import actions
-from pages.models.export.parts import host_chip, stage_steps, target_title, verdict_chip
+from pages.models.export.parts import flag_words, host_chip, stage_steps, target_title, verdict_chip
 from services.events import ExportChanged, JobsChanged, Subscriber
 from services.jobs import Jobs
 from services.models import ExportView, InferenceError, Models, ReconstructionView, UploadRefused
@@ -66,8 +66,7 @@ def _header(models: Models, project: ProjectView, targets, view: ExportView, ref
             ui.label(view.message).classes('text-sm text-negative whitespace-pre-wrap').mark('export-message')
         if view.command:
             ui.label(view.command).classes(theme.MONO + ' text-gray-500 break-all').mark('command')
-        flags = ', '.join(f'{k} {v}' for k, v in view.options if v not in (None, False)) or 'RAVE\'s defaults'
-        ui.label(f'Flags: {flags}').classes(theme.HINT)
+        ui.label(f'Flags: {flag_words(view)}').classes(theme.HINT)
         if view.warnings:
             with ui.expansion(f'RAVE warned {len(view.warnings)} time(s)', icon='warning').classes('w-full') \
                     .mark('warnings'):
@@ -149,7 +148,9 @@ def _player(models: Models, events: Subscriber, project: ProjectView, view: Expo
             ui.upload(label='Upload audio', auto_upload=True, max_file_size=limit * 1024 * 1024 or None,
                       on_upload=lambda e: _uploaded(models, project, e, audio)) \
                 .props('accept="audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus" flat bordered') \
-                .classes('w-60').mark('upload')
+                .classes('w-60 compact-upload').mark('upload')
+            ui.add_css('.compact-upload .q-uploader__list { min-height: 0; padding: 0 8px; } '
+                       '.compact-upload .q-uploader__subtitle { display: none; }')
             play = ui.button('Play through it', icon='play_arrow').props('unelevated').mark('play')
         stage = ui.label().classes(theme.HINT).mark('player-stage')
         results = ui.column().classes('w-full gap-3')
@@ -204,11 +205,14 @@ async def _uploaded(models: Models, project: ProjectView, event, select: ui.sele
     ui.notify(f'Uploaded {target.name}.', type='positive')
 
 
+LOG_TITLES = {'verify_export': 'Verification log', 'export_neutone': 'Neutone wrap log'}
+
+
 def _logs(jobs: Jobs, events: Subscriber, view: ExportView) -> None:
-    titles = {0: 'Export log (RAVE\'s output and warnings)'}
     for i, job_id in enumerate(view.job_ids):
         last = i == len(view.job_ids) - 1
-        title = titles.get(i, 'Verification log' if last and view.stage in ('verify', 'done') else 'Wrap log')
+        job = jobs.get(job_id)
+        title = LOG_TITLES.get(job.kind if job else '', 'Export log (RAVE\'s output and warnings)')
         with ui.expansion(title, icon='terminal', value=view.status == 'running' and last).classes(
                 theme.CARD + ' p-0').mark(f'log-{i}'):
             job_console(jobs, events, job_id, height='h-48')

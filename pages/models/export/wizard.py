@@ -67,9 +67,9 @@ class Wizard:
         with self.target_cards:
             for target in self.targets:
                 picked = target.name in self.chosen
-                border = 'border-2 border-primary' if picked else 'border border-gray-200 dark:border-gray-800'
-                with ui.card().classes(f'cursor-pointer rounded-lg p-3 gap-1 {border}').mark(f'target-{target.name}') \
-                        .on('click', lambda t=target: self._pick(t.name)):
+                card = ui.card().classes('cursor-pointer rounded-lg p-3 gap-1 border').mark(f'target-{target.name}')
+                card.style(f'border: 2px solid {theme.ACCENT}' if picked else 'border-color: rgba(128,128,128,.25)')
+                with card.on('click', lambda t=target: self._pick(t.name)):
                     with ui.row().classes('items-center gap-2 no-wrap'):
                         ui.icon('check_circle' if picked else TARGET_ICONS.get(target.name, 'extension'),
                                 color='primary' if picked else 'grey-6').classes('text-xl')
@@ -77,9 +77,9 @@ class Wizard:
                     ui.label(f'{target.makes} · {target.why}').classes(theme.HINT)
                     if target.plugin and not target.plugin.startswith('pages.'):
                         ui.label(f'from the plugin {target.plugin}').classes(theme.HINT + ' italic')
-        titles = [t for t in self.targets if t.name in self.chosen]
-        self.why.set_text(' · '.join(f'{t.title}: {t.why}' for t in titles) if len(titles) == 1 else
-                          f'{len(titles)} targets: each export of the batch takes its own preset.')
+        count = len(self.chosen)
+        self.why.set_text(f'{count} target{"s" if count != 1 else ""} picked: each export of the batch takes its '
+                          'own preset.' if self.batch else '')
 
     def _pick(self, name: str) -> None:
         if self.batch:
@@ -226,7 +226,8 @@ class Wizard:
             return
         size = self.choices.latent_size(fidelity)
         total = len(self.choices.fidelity_curve)
-        self.latent.set_text(f'→ {size} latent dimensions of {total} (from this checkpoint\'s fidelity curve).')
+        self.latent.set_text(f'→ {size} latent dimension{"s" if size != 1 else ""} of {total} (from this '
+                             'checkpoint\'s fidelity curve).')
 
     def _target(self) -> TargetView:
         return next(t for t in self.targets if t.name == self.chosen[0]) if self.chosen else self.targets[0]
