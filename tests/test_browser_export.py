@@ -34,7 +34,7 @@ def test_target_export_verified_and_played(tmp_path: Path, rave_run: Path) -> No
         expect(page.get_by_text('Saved as exports/tiny.ts')).to_be_visible()
         page.get_by_role('button', name='Export').last.click()
         started = page.locator('.q-card', has=page.get_by_role('button', name='Open'))
-        expect(started.get_by_text('verified')).to_be_visible(timeout=900_000)
+        expect(started.locator('.q-chip__content', has_text=re.compile('^verified$'))).to_be_visible(timeout=900_000)
         started.get_by_role('button', name='Open').click()
 
         expect(page).to_have_url(re.compile(r'/export/view/1$'))

@@ -50,9 +50,9 @@ def create(models: Models, events: Subscriber, project: ProjectView) -> None:
 
 def _row(models: Models, project: ProjectView, targets: list[TargetView], export: ExportView, refresh) -> None:
     with ui.row().classes('w-full items-start gap-3 p-3 border-b border-gray-100 dark:border-gray-800 '
-                          'flex-wrap md:flex-nowrap').mark(f'export-{export.id}'):
+                          'flex-wrap lg:flex-nowrap').mark(f'export-{export.id}'):
         ui.icon(TARGET_ICONS.get(export.target, 'memory'), color='primary').classes('text-2xl mt-1')
-        with ui.column().classes('gap-1 grow min-w-0 max-md:w-[calc(100%-3rem)]'):
+        with ui.column().classes('gap-1 grow min-w-0 max-lg:w-[calc(100%-3rem)]'):
             with ui.row().classes('items-center gap-2'):
                 ui.link(export.name, f'/export/view/{export.id}').classes('font-medium').mark('open')
                 status_chip('ready' if export.status == 'done' else export.status)
@@ -69,10 +69,10 @@ def _row(models: Models, project: ProjectView, targets: list[TargetView], export
             if export.message:
                 ui.label(export.message).classes('text-sm text-negative whitespace-pre-wrap line-clamp-3') \
                     .mark('export-message')
-        with ui.row().classes('items-center gap-3 no-wrap shrink-0 max-md:w-full max-md:pl-10'):
+        with ui.row().classes('items-center gap-3 no-wrap shrink-0 max-lg:w-full max-lg:pl-10'):
             ui.label(fmt_bytes(export.file.size) if export.file.exists else '—') \
                 .classes(f'{theme.NUMBER} text-sm w-20 shrink-0')
-            ui.label(f'{export.created:%d %b %H:%M}').classes(f'{theme.HINT} w-24 shrink-0 max-md:grow')
+            ui.label(f'{export.created:%d %b %H:%M}').classes(f'{theme.HINT} w-24 shrink-0 max-lg:grow')
             with ui.row().classes('shrink-0 justify-end gap-0 no-wrap'):
                 actions(models, project, targets, export, refresh)
 
