@@ -9,11 +9,10 @@ from nicegui import app, ui
 from app import auth, theme
 from app.studio import Studio
 from components.jobs_panel import jobs_panel
-from services.plugins import current_entry
 from services.events import ProjectsChanged
+from services.plugins import current_entry
 from services.projects import Projects, ProjectView
 from services.session import Session
-from services.store import Project
 
 
 def current_project(projects: Projects) -> ProjectView:
@@ -24,9 +23,8 @@ def current_project(projects: Projects) -> ProjectView:
 
 
 @contextmanager
-def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[Project]:
-    """The header, the drawer and the content column; yields the current project's row for the route wrapper
-    (which hands new-style builders a `ProjectView` of it, and pages not moved to the facades the row)."""
+def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[ProjectView]:
+    """The header, the drawer and the content column; yields the current project for the page builder."""
     ui.colors(**theme.COLORS)
     ui.add_css(theme.CSS)
     dark = ui.dark_mode().bind_value(app.storage.user, 'dark')
@@ -65,7 +63,7 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
                 ui.label(entry.label).classes('q-mini-drawer-hide')
 
     with ui.column().classes(theme.PAGE):
-        yield studio.projects.get(project.id)
+        yield project
 
 
 def _project_switcher(session: Session, project: ProjectView) -> None:

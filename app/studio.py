@@ -7,31 +7,29 @@ from pathlib import Path
 
 from pages import BUILTIN_PLUGINS
 from services.access import Actor
+from services.backup import Backups
 from services.datasets import Datasets
+from services.datasets.library import DatasetLibrary
+from services.datasets.preprocessing import DatasetService
+from services.datasets.statistics import DatasetStatsService
 from services.events import Bus, Subscriber, SystemSample
 from services.files import FilePolicy
-from services.jobs import Jobs
-from services.plugins import PluginManager, Plugins, disabled_plugins
+from services.jobs import Jobs, JobService
 from services.models import Models
-from services.projects import Projects
-from services.session import Session
-from services.system import System
-
-from services.training.configs import ConfigStatus
-from services.datasets.library import DatasetLibrary
-from services.datasets.statistics import DatasetStatsService
-from services.datasets.preprocessing import DatasetService
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
-from services.jobs import JobService
 from services.monitor import SystemMonitor
-from services.projects import ProjectService
-from services.backup import Backups
+from services.plugins import PluginManager, Plugins, disabled_plugins
+from services.projects import Projects, ProjectService
+from services.session import Session
 from services.settings import Settings, SettingsService
 from services.store import open_database
+from services.system import System
+from services.training import Training
+from services.training.configs import ConfigStatus
+from services.training.runs import TrainingService
 from services.training.templates import TemplateService
 from services.training.tensorboard import TensorBoardService
-from services.training.runs import TrainingService
 
 
 class Studio:
@@ -53,9 +51,9 @@ class Studio:
         self.datasets = DatasetService(self.jobs, self.settings, self.projects, self.files)
         self.library = DatasetLibrary(self.datasets)
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
-        self.training = TrainingService(self.jobs, self.settings, self.projects)
-        self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
+        self.training = TrainingService(self.jobs, self.settings, self.projects, self.templates)
+        self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files, self.plugins.export_targets)
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.monitor = SystemMonitor()
@@ -70,12 +68,9 @@ class Studio:
                        datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor),
                        models=Models(self.exports, self.inference, self.files, actor),
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
-                       settings=Settings(self.settings, self.jobs, actor))
-
-    def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
-        """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""
-        from services.access import local
-        return Jobs(self.jobs, local()), self.bridge
+                       settings=Settings(self.settings, self.jobs, actor),
+                       training=Training(self.training, self.templates, self.config_status, self.tensorboard,
+                                         self.settings, actor))
 
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""

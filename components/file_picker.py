@@ -8,7 +8,7 @@ from pathlib import Path
 from nicegui import run, ui
 
 from app import theme
-from components.status import fmt_bytes
+from services import formatting
 from services.datasets import Datasets, FolderEntry
 
 
@@ -68,12 +68,5 @@ def _browser_row(entry: FolderEntry, go, on_add, on_preview) -> None:
             ui.button(icon='play_arrow', on_click=lambda p=entry.path: on_preview(p)) \
                 .props('flat round dense size=sm').tooltip('Preview').mark(f'play-{entry.name}')
             ui.label(entry.name).classes('text-sm grow truncate')
-            ui.label(_fmt_len(entry.duration)).classes(f'{theme.HINT} {theme.NUMBER} w-16')
-            ui.label(fmt_bytes(entry.size)).classes(f'{theme.HINT} {theme.NUMBER} w-16')
-
-
-def _fmt_len(seconds: float | None) -> str:
-    if seconds is None:
-        return '—'
-    m, s = divmod(round(seconds), 60)
-    return f'{m}:{s:02d}'
+            ui.label(formatting.clock(entry.duration)).classes(f'{theme.HINT} {theme.NUMBER} w-16')
+            ui.label(formatting.size(entry.size)).classes(f'{theme.HINT} {theme.NUMBER} w-16')

@@ -119,7 +119,8 @@ if (!window.studioFolders) window.studioFolders = (() => {
     const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
     if (!entries.some((x) => x.isDirectory)) return;  // plain files: the uploader takes them itself
     e.preventDefault(); e.stopPropagation();
-    zone.querySelectorAll('.q-uploader__dnd').forEach((d) => d.dispatchEvent(new DragEvent('dragleave', {bubbles: true})));
+    zone.querySelectorAll('.q-uploader__dnd')
+      .forEach((d) => d.dispatchEvent(new DragEvent('dragleave', {bubbles: true})));
     const out = [];
     Promise.all(entries.map((x) => walk(x, out, 0))).then(() => queue(out, zone.id.slice(1)));
   }, true);

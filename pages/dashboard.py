@@ -4,7 +4,8 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
-from components.status import JobList, fmt_bytes, fmt_duration, status_chip
+from components.status import JobList, status_chip
+from services import formatting
 from services.events import DatasetChanged, ExportChanged, JobsChanged, RunChanged, Subscriber, SystemSample
 from services.jobs import Jobs
 from services.projects import ProjectOverview, Projects, ProjectView
@@ -85,12 +86,13 @@ def _figures(now: SystemFigures, cpu_history: list[float]) -> dict[str, tuple]:
     """(label, fraction, figure, tooltip, sparkline values or None) of each meter of the machine card."""
     ram = now.ram_used / now.ram_total if now.ram_total else 0
     figures = {'cpu': ('CPU · last 2 min', now.cpu / 100, f'{now.cpu:.0f} %', '', cpu_history),
-               'ram': ('RAM', ram, f'{fmt_bytes(now.ram_used)} / {fmt_bytes(now.ram_total)}', '', None)}
+               'ram': ('RAM', ram, f'{formatting.size(now.ram_used)} / {formatting.size(now.ram_total)}', '', None)}
     for gpu in now.gpus:
         mem = gpu.mem_used / gpu.mem_total if gpu.mem_total else 0
         figures[f'gpu{gpu.index}'] = (f'GPU {gpu.index}', gpu.util / 100, f'{gpu.util:.0f} %', gpu.name, None)
         figures[f'gpu{gpu.index}-mem'] = (f'GPU {gpu.index} memory', mem,
-                                          f'{fmt_bytes(gpu.mem_used)} / {fmt_bytes(gpu.mem_total)}', '', None)
+                                          f'{formatting.size(gpu.mem_used)} / '
+                                          f'{formatting.size(gpu.mem_total)}', '', None)
     return figures
 
 
@@ -171,7 +173,7 @@ def _recent_datasets(overview: ProjectOverview) -> None:
         for d in overview.datasets:
             with ui.link(target=f'/datasets/{d.id}').classes(_ROW):
                 ui.label(d.name).classes('font-medium grow truncate')
-                ui.label(fmt_duration(d.seconds) if d.seconds else '—').classes(theme.NUMBER + ' w-24')
+                ui.label(formatting.duration(d.seconds) if d.seconds else '—').classes(theme.NUMBER + ' w-24')
                 ui.label(f'{d.sr / 1000:g} kHz' if d.sr else '').classes(theme.NUMBER + ' w-20 max-sm:hidden')
                 _chip(d.status)
 

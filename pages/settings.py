@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from nicegui import app, run, ui
+from nicegui import run, ui
 
 from app import theme
 from services import users
@@ -65,8 +65,8 @@ def create(settings: Settings, system: System) -> None:
         for element in (new_root, home, device, python, parallel, upload, save_button):
             element.disable()
 
-    if app.storage.user.get('user'):
-        _password_card(app.storage.user['user'])
+    if settings.actor.shared and settings.actor.name:
+        _password_card(settings.actor.name)
 
     def draw_roots() -> None:
         root_list.clear()

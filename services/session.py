@@ -13,11 +13,12 @@ from services.datasets import Datasets
 from services.events import Subscriber
 from services.files import FilePolicy
 from services.jobs import Jobs
-from services.plugins import Plugins
 from services.models import Models
+from services.plugins import Plugins
 from services.projects import Projects
 from services.settings import Settings
 from services.system import System
+from services.training import Training
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Session:
     models: Models
     projects: Projects
     settings: Settings
+    training: Training
 
     @classmethod
     def names(cls) -> set[str]:

@@ -9,9 +9,9 @@ from nicegui import run, ui
 
 from app import theme
 from components.spectrogram import show_spectrogram, spectrogram
-from components.status import fmt_bytes, fmt_duration
 from components.waveform import waveform
 from pages.datasets.progress import reporter
+from services import formatting
 from services.datasets import (
     DatabaseInfo,
     DatasetError,
@@ -164,7 +164,8 @@ def _examples_table(lazy: bool) -> ui.table:
 _HEADER = '<q-tr :props="props"><q-th v-for="col in props.cols" :key="col.name" :props="props">{{ col.label }}' \
           '</q-th></q-tr>'
 _BODY = ('<q-tr :props="props" class="cursor-pointer" @click="$parent.$emit(\'pick\', props.row.index)" '
-         ':class="props.selected ? \'bg-primary/10 text-primary font-medium\' : props.row.problem ? \'text-negative\' : \'\'">'
+         ':class="props.selected ? \'bg-primary/10 text-primary font-medium\' '
+         ': props.row.problem ? \'text-negative\' : \'\'">'
          '<q-td v-for="col in props.cols" :key="col.name" :props="props">{{ col.value }}</q-td></q-tr>')
 
 
@@ -252,7 +253,7 @@ def _metadata(view: ExampleDetail) -> None:
         rows += [('Source length', f'{view.source_seconds:.2f} s'),
                  ('Stored', 'a reference (lazy)')]
     else:
-        rows.append(('Stored', fmt_bytes(view.size_bytes)))
+        rows.append(('Stored', formatting.size(view.size_bytes)))
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 gap-x-4 gap-y-2').mark('metadata'):
         for label, value in rows:
             with ui.column().classes('gap-0 min-w-0'):
@@ -296,7 +297,7 @@ def _integrity_card(datasets: Datasets, dataset: DatasetView) -> None:
                    f'Stopped after {_n(report.checked)} of {_n(report.entries)} entries' if report.stopped else
                    f'{_n(report.problem_count)} problem(s) in {_n(report.checked)} of {_n(report.entries)} '
                    'entries checked')
-        status.set_text(f'{verdict} · checked {when} in {fmt_duration(report.seconds) or "0 s"}')
+        status.set_text(f'{verdict} · checked {when} in {formatting.duration(report.seconds) or "0 s"}')
         status.classes(replace=f'text-sm {"text-positive" if ok else "text-negative"}')
         with results:
             for line in report.problems[:50]:

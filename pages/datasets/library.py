@@ -11,8 +11,9 @@ from pathlib import Path
 from nicegui import events, run, ui
 
 from app import theme
-from components.status import fmt_bytes, fmt_duration, status_chip
+from components.status import status_chip
 from pages.datasets.progress import reporter
+from services import formatting
 from services.datasets import DatasetError, Datasets, DatasetView, UploadRefused
 from services.events import DatasetChanged, JobsChanged, Subscriber
 from services.jobs import Jobs, JobView
@@ -200,8 +201,8 @@ def _row(jobs: Jobs, dataset: DatasetView, bars: dict) -> None:
                 _show_progress(bars[dataset.job_id], jobs.get(dataset.job_id))
         for i, value in enumerate((
                 f'{dataset.n_examples:,}'.replace(',', ' ') if dataset.n_examples is not None else '—',
-                fmt_duration(dataset.n_seconds), f'{dataset.sr / 1000:g} kHz' if dataset.sr else '—',
-                fmt_bytes(dataset.size_bytes), {1: 'mono', 2: 'stereo'}.get(dataset.channels, '—'),
+                formatting.duration(dataset.n_seconds), f'{dataset.sr / 1000:g} kHz' if dataset.sr else '—',
+                formatting.size(dataset.size_bytes), {1: 'mono', 2: 'stereo'}.get(dataset.channels, '—'),
                 'lazy' if dataset.lazy else 'regular', dataset.created.strftime('%d %b %Y'))):
             ui.label(value).classes(f'text-sm {theme.NUMBER} whitespace-nowrap {WIDE_ONLY if i >= 4 else ""}')
 

@@ -13,8 +13,8 @@ from app import theme
 from components.audio_preview import audio_preview
 from components.file_picker import source_browser
 from components.job_console import job_console
-from components.status import fmt_duration
 from components.uploader import upload_panel
+from services import formatting
 from services.datasets import (
     DEFAULT_MAX_DB_GB,
     MAX_NUM_SIGNAL,
@@ -221,7 +221,8 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
                      '(slightly faster writes).').classes(theme.HINT)
     with ui.column().classes('w-full gap-1 mt-2'):
         ui.label('Where').classes(theme.SECTION)
-        where = ui.label().classes(f'{theme.MONO} break-all whitespace-pre-line text-gray-600 dark:text-gray-300').mark('where')
+        where = ui.label().classes(f'{theme.MONO} break-all whitespace-pre-line text-gray-600 dark:text-gray-300') \
+            .mark('where')
 
     def _refresh() -> None:
         n = _int(p['num_signal'].value)
@@ -284,7 +285,7 @@ def _review_body(datasets: Datasets, project: ProjectView, spec: PreprocessSpec,
                  findings: list[Finding]) -> None:
     count = len(found.files) if spec.lazy else found.examples(spec.num_signal or 131072, spec.sr)
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3'):
-        for label, value in (('Usable files', f'{len(found.files)}'), ('Audio', fmt_duration(found.seconds)),
+        for label, value in (('Usable files', f'{len(found.files)}'), ('Audio', formatting.duration(found.seconds)),
                              ('References' if spec.lazy else 'Examples', f'{count}'),
                              ('Skipped', f'{len(found.skipped)}')):
             with ui.column().classes('gap-0 rounded-lg p-3 bg-gray-50 dark:bg-gray-900'):
@@ -337,7 +338,7 @@ def _show_survey(found: Survey | None, label: ui.label) -> None:
         label.set_text('No audio files found yet in these folders.')
     else:
         skipped = f' · {len(found.skipped)} unusable' if found.skipped else ''
-        label.set_text(f'{len(found.files)} files · {fmt_duration(found.seconds)} of audio{skipped}')
+        label.set_text(f'{len(found.files)} files · {formatting.duration(found.seconds)} of audio{skipped}')
 
 
 def _int(value) -> int | None:

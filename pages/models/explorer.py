@@ -5,7 +5,7 @@ from nicegui import ui
 
 from app import theme
 from components.audio import audio_card, media_url
-from components.status import fmt_duration
+from services import formatting
 from services.events import JobsChanged, Subscriber
 from services.models import InferenceError, Models, ReconstructionResult, ReconstructionView, UploadRefused
 from services.projects import ProjectView
@@ -113,7 +113,7 @@ def _show(project: ProjectView, result: ReconstructionResult) -> None:
             _figure('frame rate', f'{result.latent_rate_hz:.1f} Hz',
                     f'compression {result.compression_ratio}×')
             _figure('duration', f'{result.duration_s:.2f} s', 'truncated' if result.truncated else 'input')
-            _figure('took', fmt_duration(result.elapsed_s), 'load + encode + decode')
+            _figure('took', formatting.duration(result.elapsed_s), 'load + encode + decode')
         ui.plotly(_latent_figure(result)).classes('w-full h-56')
 
 

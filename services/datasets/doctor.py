@@ -10,6 +10,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+from services import formatting
 from services.datasets.views import Finding, Survey
 
 SEVERITIES = ('blocker', 'warning', 'info')
@@ -97,7 +98,8 @@ def examine(survey: Survey, *, output: Path, num_signal: int, channels: int, sr:
             add(Finding('blocker', f'Every file is shorter than one example ({example_s:.1f} s), so nothing would '
                                    'be stored. Lower the example length or add longer recordings.'))
         elif short:
-            add(Finding('warning', f'{_n(len(short), "file")} {_are(len(short))} shorter than one example ({example_s:.1f} s) and '
+            add(Finding('warning', f'{_n(len(short), "file")} {_are(len(short))} shorter than one example '
+                                   f'({example_s:.1f} s) and '
                                    'add nothing; the end of every file (less than one example) is also left out.',
                         tuple(f'{f.path} — {f.duration:.1f} s' for f in short)))
     count = len(usable) if lazy else examples
@@ -119,7 +121,8 @@ def examine(survey: Survey, *, output: Path, num_signal: int, channels: int, sr:
     layouts = Counter(f.channels for f in usable if f.channels)
     if channels == 1 and any(c > 1 for c in layouts):
         n = sum(v for c, v in layouts.items() if c > 1)
-        add(Finding('info', f'{_n(n, "file")} {_are(n)} stereo or multichannel: RAVE keeps only their first (left) channel '
+        add(Finding('info', f'{_n(n, "file")} {_are(n)} stereo or multichannel: RAVE keeps only their first '
+                            '(left) channel '
                             'for a mono dataset; it does not mix them down.'))
     if channels == 2 and layouts.get(1):
         add(Finding('info', f'{_n(layouts[1], "mono file")}: RAVE copies their one channel to both sides of the '
@@ -154,10 +157,10 @@ def _disk(findings: list[Finding], output: Path, examples: int, num_signal: int,
                                            f'everywhere) and only {free / gb:.1f} GB are free. Turn dynamic growth '
                                            'on or lower the limit.'))
     else:
-        findings.append(Finding('info', f'About {max(need, 1) / 1024 ** 2:,.0f} MB will be written '
-                                        f'({free / gb:.0f} GB free). The limit of {max_db_size} GB is only a ceiling: '
-                                        'with dynamic growth the file grows as examples are written.'
-                                .replace(',', ' ')))
+        findings.append(Finding('info', f'About {formatting.count(round(max(need, 1) / 1024 ** 2))} MB will '
+                                        f'be written ({free / gb:.0f} GB free). The limit of {max_db_size} GB is '
+                                        'only a ceiling: with dynamic growth the file grows as examples are '
+                                        'written.'))
 
 
 def _whole(value) -> bool:

@@ -102,7 +102,8 @@ class TensorBoardService:
                 return board
             time.sleep(0.2)
         self.stop(key)
-        raise TensorBoardError(f'TensorBoard did not answer within {timeout:.0f} s; the machine may be busy. Try again.')
+        raise TensorBoardError(f'TensorBoard did not answer within {timeout:.0f} s; the machine may be busy. '
+                               'Try again.')
 
     def stop(self, key: str) -> None:
         board = self.boards.pop(key, None)

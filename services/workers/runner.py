@@ -136,7 +136,8 @@ class Host:
             return  # already ending it (a second SIGTERM, or the watchdog and a cancel at once)
         try:
             # the child, its workers (RAVE's multiprocessing pool) and anything they started
-            _end_group(extra=_descendants(self.child.pid) + [self.child.pid], until=lambda: self.child.poll() is not None)
+            _end_group(extra=_descendants(self.child.pid) + [self.child.pid],
+                       until=lambda: self.child.poll() is not None)
         finally:
             self._killing.release()
 

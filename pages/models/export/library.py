@@ -6,8 +6,9 @@ from nicegui import ui
 
 from app import theme
 from components.audio import media_url
-from components.status import fmt_bytes, status_chip
+from components.status import status_chip
 from pages.models.export.parts import TARGET_ICONS, stage_steps, target_title, verdict_chip
+from services import formatting
 from services.events import ExportChanged, JobsChanged, Subscriber
 from services.models import ExportError, ExportView, Models, TargetView
 from services.projects import ProjectView
@@ -70,7 +71,7 @@ def _row(models: Models, project: ProjectView, targets: list[TargetView], export
                 ui.label(export.message).classes('text-sm text-negative whitespace-pre-wrap line-clamp-3') \
                     .mark('export-message')
         with ui.row().classes('items-center gap-3 no-wrap shrink-0 max-lg:w-full max-lg:pl-10'):
-            ui.label(fmt_bytes(export.file.size) if export.file.exists else '—') \
+            ui.label(formatting.size(export.file.size) if export.file.exists else '—') \
                 .classes(f'{theme.NUMBER} text-sm w-20 shrink-0')
             ui.label(f'{export.created:%d %b %H:%M}').classes(f'{theme.HINT} w-24 shrink-0 max-lg:grow')
             with ui.row().classes('shrink-0 justify-end gap-0 no-wrap'):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
-from components.status import fmt_bytes
+from services import formatting
 from services.models import CheckpointView, ExportView, TargetView
 
 VERDICT = {'ready': ('positive', 'check_circle'), 'caveat': ('warning', 'info'), 'offline': ('grey-7', 'cloud_off'),
@@ -59,7 +59,7 @@ def checkpoint_label(checkpoint: CheckpointView) -> str:
     validation = getattr(checkpoint, 'validation', None)
     shown = f' · validation {validation:.4g}' if validation is not None else ''
     where = f'{checkpoint.version} · ' if checkpoint.version else ''
-    return f'{checkpoint.kind} · {step}{shown} · {where}{checkpoint.name} · {fmt_bytes(checkpoint.file.size)}'
+    return f'{checkpoint.kind} · {step}{shown} · {where}{checkpoint.name} · {formatting.size(checkpoint.file.size)}'
 
 
 def flag_words(export: ExportView) -> str:

@@ -8,9 +8,10 @@ from nicegui import ui
 from app import theme
 from components.audio import audio_card, media_url
 from components.job_console import job_console
-from components.status import fmt_bytes, status_chip
+from components.status import status_chip
 from pages.models.export.library import actions
 from pages.models.export.parts import flag_words, host_chip, stage_steps, target_title, verdict_chip
+from services import formatting
 from services.events import ExportChanged, JobsChanged, Subscriber
 from services.jobs import Jobs
 from services.models import ExportView, InferenceError, Models, ReconstructionView, UploadRefused
@@ -111,7 +112,7 @@ def _facts(view: ExportView) -> None:
                     ('latent size', latent, 'dimensions exposed of all'),
                     ('compression', f'{facts.compression_ratio}×' if facts.compression_ratio else '—',
                      'samples per latent frame'),
-                    ('file', fmt_bytes(facts.size) if facts.size else '—', view.file_name),
+                    ('file', formatting.size(facts.size) if facts.size else '—', view.file_name),
                     ('torch', facts.made_with_torch or 'unknown', 'made with')):
                 with ui.column().classes('gap-0'):
                     ui.label(title).classes(theme.HINT + ' uppercase tracking-wide')
@@ -130,8 +131,9 @@ def _facts(view: ExportView) -> None:
 
             def show() -> None:
                 row = facts.latency_at(buffer.value)
-                latency.set_text(f'≈ {row.ms:g} ms ({row.samples} samples) from input to output'
-                                 + ('' if facts.streaming else ' — offline model: it clicks in realtime') if row else '')
+                offline = '' if facts.streaming else ' — offline model: it clicks in realtime'
+                text = f'≈ {row.ms:g} ms ({row.samples} samples) from input to output{offline}' if row else ''
+                latency.set_text(text)
             buffer.on_value_change(show)
             show()
 

@@ -214,7 +214,8 @@ class Wizard:
         self.fidelity.set_enabled(True)  # the latent count is the user's choice on every target
         shown = ', '.join(FLAG_WORDS[k] + ('' if v is True else f' {v}') for k, v in target.flags
                           if v not in (None, False)) or "RAVE's defaults"
-        self.preset_line.set_text('Every flag is yours to set.' if custom else f'{target.title} sets: {shown}. {target.why}')
+        self.preset_line.set_text('Every flag is yours to set.' if custom else
+                                  f'{target.title} sets: {shown}. {target.why}')
 
     def _show_latent(self) -> None:
         if self.choices is None or not self.choices.fidelity_curve:
@@ -266,7 +267,9 @@ class Wizard:
                            'project folder.')
 
     def _checkpoints(self) -> list[str]:
-        return list(self.checkpoints.value or []) if self.batch else [self.checkpoint.value] if self.checkpoint.value else []
+        if self.batch:
+            return list(self.checkpoints.value or [])
+        return [self.checkpoint.value] if self.checkpoint.value else []
 
     def _options(self) -> dict:
         options = {'fidelity': float(self.fidelity.value or 0.95)}
