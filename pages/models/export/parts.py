@@ -5,7 +5,8 @@ from nicegui import ui
 
 from app import theme
 from services import formatting
-from services.models import CheckpointView, ExportView, TargetView
+from services.models import ExportView, TargetView
+from services.training import CheckpointView
 
 VERDICT = {'ready': ('positive', 'check_circle'), 'caveat': ('warning', 'info'), 'offline': ('grey-7', 'cloud_off'),
            'no': ('negative', 'block')}
@@ -53,13 +54,12 @@ def host_chip(verdict: str) -> None:
 
 
 def checkpoint_label(checkpoint: CheckpointView) -> str:
-    if not checkpoint.file.exists:
-        return f'{checkpoint.name} (missing)'
+    """What a checkpoint is: kind, step, the validation logged at that step, where it lies, its size."""
+    if not checkpoint.exists:
+        return f'{checkpoint.where} (missing)'
     step = f'step {checkpoint.step:,}' if checkpoint.step is not None else 'step ?'
-    validation = getattr(checkpoint, 'validation', None)
-    shown = f' · validation {validation:.4g}' if validation is not None else ''
-    where = f'{checkpoint.version} · ' if checkpoint.version else ''
-    return f'{checkpoint.kind} · {step}{shown} · {where}{checkpoint.name} · {formatting.size(checkpoint.file.size)}'
+    shown = f' · validation {checkpoint.validation:.4g}' if checkpoint.validation is not None else ''
+    return f'{checkpoint.kind} · {step}{shown} · {checkpoint.where} · {formatting.size(checkpoint.size)}'
 
 
 def flag_words(export: ExportView) -> str:

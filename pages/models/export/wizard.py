@@ -10,12 +10,13 @@ from pages.models.export.parts import TARGET_ICONS, checkpoint_label, stage_step
 from services.events import ExportChanged, JobsChanged, Subscriber
 from services.models import ExportChoices, ExportError, Models, RunCheckpointsView, TargetView
 from services.projects import ProjectView
+from services.training import CheckpointView, Training
 
 FLAG_WORDS = {'streaming': 'streaming', 'fidelity': 'fidelity', 'channels': 'channels', 'sr': 'sample rate',
               'ema_weights': 'EMA weights', 'prior': 'prior'}
 
 
-def create(models: Models, events: Subscriber, project: ProjectView) -> None:
+def create(models: Models, training: Training, events: Subscriber, project: ProjectView) -> None:
     with ui.row().classes('w-full items-end gap-2'):
         with ui.column().classes('gap-0 grow'):
             ui.label('Export').classes(theme.TITLE)
@@ -28,15 +29,17 @@ def create(models: Models, events: Subscriber, project: ProjectView) -> None:
         _empty_state()
         return
     started: list[int] = []
-    Wizard(models, project, runs, models.targets(), started, events)
+    Wizard(models, training, project, runs, models.targets(), started, events)
 
 
 class Wizard:
     """The four steps of one export (or batch) and the exports started from here."""
 
-    def __init__(self, models: Models, project: ProjectView, runs: list[RunCheckpointsView],
+    def __init__(self, models: Models, training: Training, project: ProjectView, runs: list[RunCheckpointsView],
                  targets: list[TargetView], started: list[int], events: Subscriber) -> None:
-        self.models, self.project, self.targets, self.started = models, project, targets, started
+        self.models, self.training, self.project = models, training, project
+        self.targets, self.started = targets, started
+        self.run_checkpoints: list[CheckpointView] = []
         self.by_run = {r.id: r for r in runs}
         wanted = ui.context.client.request.query_params.get('run', '')
         self.run_id = int(wanted) if wanted.isdigit() and int(wanted) in self.by_run else runs[0].id
@@ -125,14 +128,17 @@ class Wizard:
     def _on_run(self) -> None:
         self.run_id = self.run.value
         run = self.by_run[self.run_id]
-        options = {c.path: checkpoint_label(c) for c in run.checkpoints}
+        self.run_checkpoints = self.training.checkpoints(self.run_id)  # with the validation at each one's step
+        options = {c.path: checkpoint_label(c) for c in self.run_checkpoints}
         self.checkpoint.set_options(options, value=self._best())
         self.checkpoints.set_options(options, value=[self._best()])
         self.name.set_value(run.name)
         self._on_checkpoint()
 
     def _best(self) -> str:
-        best = self.by_run[self.run_id].best
+        """The best checkpoint (lowest validation), else the newest."""
+        checkpoints = self.run_checkpoints
+        best = next((c for c in checkpoints if c.kind == 'best'), None) or next(iter(checkpoints), None)
         return best.path if best else ''
 
     def _first_checkpoint(self) -> str:
