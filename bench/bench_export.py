@@ -98,7 +98,8 @@ def main() -> None:
     targets['neutone'] = (seconds, out / 'neutone' / 'live' / 'model.nm', [])
     verification = {}
     for target, (export_s, path, extra) in targets.items():
-        verify_s = worker('verify_export', ['--export', str(path), *extra], work / f'job-verify-{target.replace(" ", "-")}')
+        job = work / f'job-verify-{target.replace(" ", "-")}'
+        verify_s = worker('verify_export', ['--export', str(path), *extra], job)
         verdict = json.loads((work / f'job-verify-{target.replace(" ", "-")}' / 'verification.json').read_text())
         verification[target] = {'export_s': round(export_s, 1), 'verify_s': round(verify_s, 1),
                                 'added': round(verify_s / export_s, 2), 'status': verdict['status']}
@@ -107,7 +108,8 @@ def main() -> None:
         'median_plain_s': round(statistics.median(plain), 2), 'median_studio_s': round(statistics.median(studio), 2),
         'studio_over_plain': round(ratio, 3), 'aim': 1.03,
         'cpu_plain_s': [round(s, 1) for s in CPU['plain']], 'cpu_studio_s': [round(s, 1) for s in CPU['studio']],
-        'cpu_studio_over_plain': round(statistics.median(CPU['studio']) / statistics.median(CPU['plain']), 3), 'verification': verification,
+        'cpu_studio_over_plain': round(statistics.median(CPU['studio']) / statistics.median(CPU['plain']), 3),
+        'verification': verification,
         'load_average': {'start': [round(x, 2) for x in load_start], 'end': [round(x, 2) for x in os.getloadavg()]},
         'cores': os.cpu_count(), 'work': str(work),
     }

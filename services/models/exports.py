@@ -9,7 +9,6 @@ Several checkpoints × several targets queue as one batch; a re-export repeats a
 """
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from services.hookspecs import ExportTarget
 from services.jobs import JobService, JobState
 from services.models import steps
 from services.models.checkpoint_facts import facts_of
-from services.models.targets import BUILTIN, options_for, stages_of
+from services.models.targets import BUILTIN, ExportError, checked_options, options_for, stages_of
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Export, Job, Project, Run
@@ -35,10 +34,6 @@ _RATE = re.compile(r'^SAMPLING_RATE\s*=\s*(\d+)', re.MULTILINE)
 KINDS = tuple(steps.RESULT_FILES)  # the job kinds of an export's life
 KNOWN_TS = tuple(t.name for t in BUILTIN if t.makes == '.ts')  # RAVE's own export makes their file
 SLOT = 'export'  # exports queue one at a time: a batch is a line of jobs, each step of an export jumps it
-
-
-class ExportError(ValueError):
-    """An export action that cannot be done, with a message saying what to do."""
 
 
 @dataclass
@@ -152,14 +147,14 @@ class ExportService:
             raise ExportError('Pick at least one checkpoint and one target for a batch export.')
         plans, taken = [], set()
         for checkpoint in checkpoints:
-            step = _step_of(checkpoint)
+            step = steps.step_of(checkpoint)
             for target_name in targets:
                 target = self.target(target_name)
                 base = name
                 if len(checkpoints) > 1:
-                    base += f'_step{step}' if step is not None else f'_{_slug(Path(checkpoint).stem)}'
+                    base += f'_step{step}' if step is not None else f'_{steps.slug(Path(checkpoint).stem)}'
                 if len(targets) > 1:
-                    base += f'_{_slug(target.name)}'
+                    base += f'_{steps.slug(target.name)}'
                 chosen = self._free_name(project, target, base, options_for(target, options), taken)
                 taken.add(chosen)
                 plans.append(self._plan(project, run, checkpoint, target, chosen, options))
@@ -174,12 +169,12 @@ class ExportService:
         options = dict(export.options or {})
         if target and target != export.target:  # the new target's preset wins over the old one's flags
             options = {k: v for k, v in options.items() if k not in chosen.flags}
-        step = _step_of(checkpoint)
+        step = steps.step_of(checkpoint)
         base = (export.name or Path(export.path).stem.removesuffix('_streaming'))
         base = re.sub(r'(_step\d+)+$', '', base) + (f'_step{step}' if checkpoint != export.checkpoint and step
                                                     is not None else '')
         if chosen.name != export.target:
-            base = base.removesuffix(f'_{_slug(export.target)}') + f'_{_slug(chosen.name)}'
+            base = base.removesuffix(f'_{steps.slug(export.target)}') + f'_{steps.slug(chosen.name)}'
         name = self._free_name(project, chosen, base, options_for(chosen, options), set())
         return self.start(project, run, checkpoint, chosen, name, options)
 
@@ -227,7 +222,7 @@ class ExportService:
         if export.status == 'running' and export.job_id:
             self.jobs.cancel(export.job_id)
         if delete_file:
-            for path in _files_of(export):
+            for path in steps.files_of(export):
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
                 else:
@@ -263,40 +258,9 @@ class ExportService:
 
     def _options(self, run: Run | None, source: Path, target: ExportTarget,
                  chosen: dict[str, Any] | None) -> dict[str, Any]:
-        """The flags the export runs with, each checked here with a sentence the wizard shows."""
-        opts = options_for(target, chosen)
-        fidelity = float(opts['fidelity'])
-        if not 0.1 <= fidelity <= 0.999:
-            raise ExportError('Fidelity must be between 0.1 and 0.999 (share of latent variance kept).')
-        opts['fidelity'] = fidelity
-        rate = self.sample_rate(run) if run is not None and run.folder else None
-        if opts['sr']:
-            sr = int(opts['sr'])
-            if rate and (sr < rate or sr % rate):
-                raise ExportError(f'The sample rate must be an integer multiple of the model\'s {rate} Hz '
-                                  f'({rate}, {2 * rate}, …); {sr} Hz is not.')
-            opts['sr'] = None if sr == rate else sr
-        if opts['channels']:
-            channels = int(opts['channels'])
-            if not 1 <= channels <= 8:
-                raise ExportError('Channels: 1 (mono) to 8, or leave it empty for the channels the model trained with.')
-            opts['channels'] = channels
         checkpoint = source if source.is_file() else max(source.rglob('*.ckpt'), key=lambda p: p.stat().st_mtime)
-        if opts['ema_weights'] and not facts_of(checkpoint).ema:
-            raise ExportError('This run trained without EMA weights (rave train --ema): export without them.')
-        if opts['prior'] is True:  # a preset's "the run's prior when it has one"
-            found = self.priors(run) if run is not None else []
-            opts['prior'] = str(found[0]) if found else None
-        elif opts['prior']:
-            prior = Path(str(opts['prior']))
-            if not (prior / 'config.gin').is_file() and not (prior.suffix == '.ckpt' and prior.is_file()):
-                raise ExportError(f'{prior} is not a prior run folder (config.gin and checkpoints from '
-                                  '`rave train_prior`).')
-            opts['prior'] = str(prior.resolve())
-        if target.makes in ('.onnx', '.nm') and (opts['channels'] or opts['sr'] or opts['prior']):
-            raise ExportError(f'{target.title} takes the model as trained: leave channels, sample rate and prior '
-                              'empty (the prior plays in nn~ and the RAVE VST).')
-        return opts
+        return checked_options(target, chosen, rate=self.sample_rate(run) if run is not None and run.folder else None,
+                               ema=facts_of(checkpoint).ema, priors=self.priors(run) if run is not None else [])
 
     def _launch(self, project: Project, run: Run | None, target: ExportTarget, checkpoint: str, folder: Path,
                 name: str, opts: dict[str, Any], planned: Path) -> Export:
@@ -319,7 +283,7 @@ class ExportService:
         export = Export.get_or_none(Export.job == job.id)
         if export is None:
             return
-        result = _result(job)
+        result = steps.result_of(job)
         stage = export.stage or 'export'
         if stage == 'verify':
             export.verdict = result
@@ -383,36 +347,6 @@ class ExportService:
             n += 1
             name = f'{base}_{n}'
         return name
-
-
-def _result(job: Job) -> dict | None:
-    try:
-        return json.loads((Path(job.folder) / steps.RESULT_FILES.get(job.kind, 'result.json')).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _files_of(export: Export) -> list[Path]:
-    """Every file an export made: the .ts, the ONNX manifest and graphs, the Neutone folder, the guide."""
-    path = Path(export.path)
-    if path.name == 'model.nm':
-        return [path.parent]
-    files = [path]
-    if path.name.endswith('.onnx.json'):
-        stem = path.name.removesuffix('.onnx.json')
-        files += [path.with_name(f'{stem}.encode.onnx'), path.with_name(f'{stem}.decode.onnx')]
-    from services.models.guide import guide_path
-    return [*files, guide_path(export)]
-
-
-def _step_of(checkpoint: str | Path) -> int | None:
-    from services.training.checkpoints import read_info
-    info = read_info(checkpoint) if Path(str(checkpoint)).is_file() else None
-    return info.step if info else None
-
-
-def _slug(text: str) -> str:
-    return re.sub(r'[^A-Za-z0-9._-]+', '', text) or 'target'
 
 
 def _describe(state: JobState) -> None:

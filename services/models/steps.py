@@ -8,6 +8,8 @@ has exited: the file it loads was closed by a process that is gone, as a host wi
 """
 from __future__ import annotations
 
+import json
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,3 +92,36 @@ def verify_step(python: str, target: ExportTarget, path: str, checkpoint: str, n
         argv = [python, '-c', f'import sys; from {module} import {function or "main"} as f; sys.exit(f(sys.argv[1:]))',
                 *flags]
     return Step('verify_export', 'verify', f'Verify {name}', argv, shlex.join(argv[2:]))
+
+
+def result_of(job) -> dict | None:
+    """The result file a job's worker wrote (export.json, verification.json, ...), or None."""
+    try:
+        return json.loads((Path(job.folder) / RESULT_FILES.get(job.kind, 'result.json')).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def files_of(export) -> list[Path]:
+    """Every file an export made: the .ts, the ONNX manifest and graphs, the Neutone folder, the guide."""
+    path = Path(export.path)
+    if path.name == 'model.nm':
+        return [path.parent]
+    files = [path]
+    if path.name.endswith('.onnx.json'):
+        stem = path.name.removesuffix('.onnx.json')
+        files += [path.with_name(f'{stem}.encode.onnx'), path.with_name(f'{stem}.decode.onnx')]
+    from services.models.guide import guide_path
+    return [*files, guide_path(export)]
+
+
+def step_of(checkpoint: str | Path) -> int | None:
+    """The training step a checkpoint was saved at (read from the file, without torch)."""
+    from services.training.checkpoints import read_info
+    info = read_info(checkpoint) if Path(str(checkpoint)).is_file() else None
+    return info.step if info else None
+
+
+def slug(text: str) -> str:
+    """`text` kept to the characters an export name may hold."""
+    return re.sub(r'[^A-Za-z0-9._-]+', '', text) or 'target'

@@ -9,7 +9,8 @@ the studio's exporter (export_onnx.py), .nm by a streaming .ts wrapped through t
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from services.hookspecs import ExportTarget
@@ -21,6 +22,12 @@ NEUTONE_STAGES = ('load', 'test methods', 'script', 'save', 'wrap', 'verify')
 # every flag of `rave export`, with the value it takes when neither the preset nor the user sets it
 DEFAULTS: Mapping[str, Any] = {'streaming': False, 'fidelity': 0.95, 'channels': None, 'sr': None,
                                'ema_weights': False, 'prior': None}
+
+
+
+class ExportError(ValueError):
+    """An export action that cannot be done, with a message saying what to do."""
+
 
 BUILTIN = (
     ExportTarget('nn~', 'Max/MSP or PureData (nn~)', '.ts',
@@ -62,3 +69,39 @@ def stages_of(target: ExportTarget) -> tuple[str, ...]:
     """The stages the wizard shows, always ending with the verification."""
     stages = tuple(target.stages) or TS_STAGES
     return stages if stages[-1] == 'verify' else (*stages, 'verify')
+
+
+def checked_options(target: ExportTarget, chosen: Mapping[str, Any] | None, *, rate: int | None, ema: bool,
+                    priors: Sequence[Path]) -> dict[str, Any]:
+    """The flags an export runs with, each checked with a sentence the wizard shows (ExportError): `rate` is the
+    model's sample rate, `ema` whether its checkpoint holds EMA weights, `priors` the run's prior folders."""
+    opts = options_for(target, chosen)
+    fidelity = float(opts['fidelity'])
+    if not 0.1 <= fidelity <= 0.999:
+        raise ExportError('Fidelity must be between 0.1 and 0.999 (share of latent variance kept).')
+    opts['fidelity'] = fidelity
+    if opts['sr']:
+        sr = int(opts['sr'])
+        if rate and (sr < rate or sr % rate):
+            raise ExportError(f'The sample rate must be an integer multiple of the model\'s {rate} Hz '
+                              f'({rate}, {2 * rate}, …); {sr} Hz is not.')
+        opts['sr'] = None if sr == rate else sr
+    if opts['channels']:
+        channels = int(opts['channels'])
+        if not 1 <= channels <= 8:
+            raise ExportError('Channels: 1 (mono) to 8, or leave it empty for the channels the model trained with.')
+        opts['channels'] = channels
+    if opts['ema_weights'] and not ema:
+        raise ExportError('This run trained without EMA weights (rave train --ema): export without them.')
+    if opts['prior'] is True:  # a preset's "the run's prior when it has one"
+        opts['prior'] = str(priors[0]) if priors else None
+    elif opts['prior']:
+        prior = Path(str(opts['prior']))
+        if not (prior / 'config.gin').is_file() and not (prior.suffix == '.ckpt' and prior.is_file()):
+            raise ExportError(f'{prior} is not a prior run folder (config.gin and checkpoints from '
+                              '`rave train_prior`).')
+        opts['prior'] = str(prior.resolve())
+    if target.makes in ('.onnx', '.nm') and (opts['channels'] or opts['sr'] or opts['prior']):
+        raise ExportError(f'{target.title} takes the model as trained: leave channels, sample rate and prior '
+                          'empty (the prior plays in nn~ and the RAVE VST).')
+    return opts

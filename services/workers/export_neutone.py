@@ -8,8 +8,8 @@ After neutone-sdk's RAVE example: a `WaveformToWaveformBase` around the model's 
 `--knobs` (1-4) knobs, knob i shifting latent dimension i by up to ±`--knob_range` (0.5 = unchanged, like the
 RAVE VST's bias), the native sample rate = the model's (`sr`), buffer sizes that are multiples of its
 compression ratio, mono or stereo from its `n_channels`. Metadata comes from the arguments (name ≤ 30
-characters, authors ≤ 5, tags ≤ 7 of ≤ 15 characters, the SDK's limits) and --example files (≤ 3, their first 5 s rendered
-through the model for the model card). No network: the SDK HEAD-requests every "technical link", so none is
+characters, authors ≤ 5, tags ≤ 7 of ≤ 15 characters, the SDK's limits) and --example files (≤ 3, their first
+5 s rendered through the model for the model card). No network: the SDK HEAD-requests every "technical link", so none is
 given, and every socket connection is refused while the SDK runs (an attempt fails the export, by address).
 The SDK writes FOLDER/NAME/model.nm and metadata.json; the worker then loads model.nm back through the
 SDK (`load_neutone_model`) and runs a few buffers through it.
@@ -85,7 +85,8 @@ class RaveKnobs(WaveformToWaveformBase):
         return True
 
     def get_citation(self) -> str:
-        return 'Caillon, A., & Esling, P. (2021). RAVE: A variational autoencoder for fast and high-quality neural audio synthesis.'
+        return ('Caillon, A., & Esling, P. (2021). RAVE: A variational autoencoder for fast and high-quality neural '
+                'audio synthesis.')
 
     def get_neutone_parameters(self) -> list[NeutoneParameter]:
         return [ContinuousNeutoneParameter(name=name, description=f'Shifts latent dimension {i + 1} (0.5: unchanged)',

@@ -4,8 +4,9 @@
         [--name NAME] [--fidelity 0.95] [--ema_weights] [--result FILE]
 
 The route of §8: the eager model is rebuilt from the run's config.gin and checkpoint (the newest *.ckpt of a
-folder, as `rave export` picks it) with cached convolutions off and weight norm removed (load_weights); its `warmed_up` and
-`target_size` buffers become Python values; the v2 noise generator's complex-FFT filtering is rewritten in
+folder, as `rave export` picks it) with cached convolutions off and weight norm removed (load_weights); its
+`warmed_up` and `target_size` buffers become
+Python values; the v2 noise generator's complex-FFT filtering is rewritten in
 real arithmetic (its impulse response as a fixed matrix, its FFT convolution as a causal convolution).
 Two graphs are written with the legacy exporter (opset 17, dynamic batch and length):
     NAME.encode.onnx  audio [batch, channels, samples] → z [batch, latent_size, samples / ratio]
@@ -13,8 +14,9 @@ Two graphs are written with the legacy exporter (opset 17, dynamic batch and len
     NAME.decode.onnx  z [batch, latent_size, frames] → audio [batch, channels, frames * ratio]
                       (the other dims filled with unit noise, as RAVE's .ts decode does)
 and NAME.onnx.json, the manifest: sr, n_channels, latent_size, full_latent_size, compression_ratio, opset,
-the files, the source checkpoint (and its step) and config, the torch version, and the numerics check. Both graphs are run in onnxruntime
-against the eager model (max abs error per graph, several batch sizes and lengths; decode with the graph's
+the files, the source checkpoint (and its step) and config, the torch version, and the numerics check. Both graphs
+are run in onnxruntime against the eager model
+(max abs error per graph, several batch sizes and lengths; decode with the graph's
 random tensors fed from the eager run, services/workers/onnx_numerics.py). What a model holds decides
 whether it can be exported: a discrete (RVQ), spherical or Wasserstein latent, a mel-spectrogram input or
 AdaIN are refused with the reason (`refusal`).

@@ -72,7 +72,8 @@ def _vst(facts: dict, passed: dict, works: bool, why_not: str) -> dict:
     if not facts.get('streaming'):
         return {'host': host, 'verdict': 'offline', 'message': 'The RAVE VST needs a streaming export: this one '
                 'would click at every buffer.'}
-    prior = 'its prior drives the VST\'s prior mode' if facts.get('prior') else 'no prior: the VST\'s prior mode stays off'
+    prior = ("its prior drives the VST's prior mode" if facts.get('prior')
+             else "no prior: the VST's prior mode stays off")
     caveat = torch_caveat(facts.get('made_with_torch'))
     return {'host': host, 'verdict': 'caveat' if caveat else 'ready',
             'message': f'Ready for the RAVE VST (archived), {prior}.'
