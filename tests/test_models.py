@@ -48,7 +48,7 @@ async def test_export_page_exports_and_lists_the_file(user: User, rave_run: Path
     await user.should_see('Where will you play it?')
     user.find(marker='target-explorer').click()
     await user.should_see('Saved as exports/tiny.ts')
-    await user.should_see('latent dimensions of 128')  # the latent size, live from the fidelity curve
+    await user.should_see('of 128 (from this checkpoint')  # the latent size, live from the fidelity curve
     user.find(marker='name').clear().type('page_model')
     user.find(marker='export').click()
     await user.should_see('Exporting page_model')
