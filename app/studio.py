@@ -55,7 +55,8 @@ class Studio:
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
         self.training = TrainingService(self.jobs, self.settings, self.projects, self.templates)
         self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
-        self.exports = ExportService(self.jobs, self.settings, self.projects, self.files)
+        self.exports = ExportService(self.jobs, self.settings, self.projects, self.files,
+                                     lambda: self.plugins.export_targets())  # the plugins are loaded below
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from collections.abc import Callable
 
@@ -37,8 +38,21 @@ def parse_train(line: str) -> dict | None:
 
 
 def parse_export(line: str) -> dict | None:
+    if stage := parse_stage(line):
+        return stage
     m = _EXPORTED.search(line)
     return {'exported': m.group(1)} if m else None
+
+
+def parse_stage(line: str) -> dict | None:
+    """An export worker's `{"stage": ...}` JSON line (services/workers/stages.py), as it is."""
+    if not line.startswith('{"stage"'):
+        return None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def parse_reconstruct(line: str) -> dict | None:
@@ -58,5 +72,6 @@ def parser_for(kind: str, name: str = '') -> Parser:
         module, _, function = name.partition(':')
         return getattr(importlib.import_module(module), function)
     return {'preprocess': parse_preprocess, 'train': parse_train, 'export': parse_export,
-            'reconstruct': parse_reconstruct, 'dataset_stats': parse_dataset_stats}.get(
+            'reconstruct': parse_reconstruct, 'dataset_stats': parse_dataset_stats,
+            'export_onnx': parse_stage, 'export_neutone': parse_stage, 'verify_export': parse_stage}.get(
         kind, lambda _line: None)

@@ -138,8 +138,15 @@ class Export(BaseModel):
     path = PathField()
     streaming = pw.BooleanField(default=False)
     status = pw.CharField(default='running')
-    job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
+    job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')  # the process of its life running now, or last
     created = pw.DateTimeField(default=now)
+    name = pw.CharField(default='')  # what the user called it (migration 7)
+    target = pw.CharField(default='custom')  # the ExportTarget it was made for: nn~ | vst | neutone | onnx | ...
+    options = JSONField(default=dict)  # the flags it was made with: streaming, fidelity, channels, sr, ema, prior
+    stage = pw.CharField(default='')  # export | wrap | verify while it runs; where it ended otherwise
+    message = pw.TextField(default='')  # why it failed, in words
+    result = JSONField(null=True)  # the export worker's result: command, warnings, provenance, stages
+    verdict = JSONField(null=True)  # the verification's result: checks, facts, per-host verdicts
 
 
 class User(BaseModel):
@@ -204,9 +211,17 @@ def _m6_sign_ins(_: SqliteMigrator) -> None:
     db.create_tables([SignIn])
 
 
+def _m7_export_life(migrator: SqliteMigrator) -> None:
+    columns = {c.name for c in db.get_columns('export')}
+    migrate(*(migrator.add_column('export', name, getattr(Export, name))
+              for name in ('name', 'target', 'options', 'stage', 'message', 'result', 'verdict')
+              if name not in columns))
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
-                                                      _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins]
+                                                      _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins,
+                                                      _m7_export_life]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:

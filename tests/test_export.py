@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from waiting import job_finished
+from waiting import job_finished, wait_for
 
 from services.models.exports import ExportError
 from services.store import Export
@@ -53,11 +53,13 @@ def test_export_checkpoint_and_use_it(studio, imported, streaming: bool) -> None
     import torch
     project, run = imported
     checkpoint = studio.exports.runs_with_checkpoints(project)[0].checkpoints[0]
-    export = studio.exports.start(project, run, checkpoint.path, streaming, 'tiny_model')
+    export = studio.exports.start(project, run, checkpoint.path, 'nn~' if streaming else 'explorer', 'tiny_model')
     assert export.status == 'running'
-    job = job_finished(studio, export.job_id, 600)
-    export = Export.get_by_id(export.id)
+    job = job_finished(studio, export.job_id, 600)  # the export's first process; verification follows
+    export = wait_for(studio, lambda: (e := Export.get_by_id(export.id)).status != 'running' and e, 600,
+                      'the export and its verification')
     assert job.status == 'done', studio.jobs.log_tail(job.id)
+    assert export.verdict['status'] == 'passed', export.message
     assert job.command.startswith('rave export --run ')
     expected = Path(project.location) / 'exports' / ('tiny_model_streaming.ts' if streaming else 'tiny_model.ts')
     assert export.status == 'done' and Path(export.path) == expected and expected.is_file()
@@ -73,7 +75,7 @@ def test_export_checkpoint_and_use_it(studio, imported, streaming: bool) -> None
     assert torch.isfinite(y).all()
 
     with pytest.raises(ExportError, match='exists already'):
-        studio.exports.start(project, run, checkpoint.path, streaming, 'tiny_model')
+        studio.exports.start(project, run, checkpoint.path, 'nn~' if streaming else 'explorer', 'tiny_model')
     studio.exports.delete(export)
     assert not expected.exists() and studio.exports.list(project) == []
 
@@ -81,11 +83,12 @@ def test_export_checkpoint_and_use_it(studio, imported, streaming: bool) -> None
 def test_export_of_broken_checkpoint_fails_clearly(studio, imported) -> None:
     project, run = imported
     with pytest.raises(ExportError, match='does not exist'):
-        studio.exports.start(project, run, Path(run.folder) / 'nope.ckpt', False, 'ghost')
+        studio.exports.start(project, run, Path(run.folder) / 'nope.ckpt', 'explorer', 'ghost')
     broken = Path(run.folder) / 'version_0' / 'checkpoints' / 'broken.ckpt'
     broken.write_bytes(b'this is not a torch checkpoint')
-    export = studio.exports.start(project, run, broken, False, 'broken')
+    export = studio.exports.start(project, run, broken, 'explorer', 'broken')
     job = job_finished(studio, export.job_id, 600)
+    wait_for(studio, lambda: Export.get_by_id(export.id).status != 'running', 60, 'the failed export')
     export = Export.get_by_id(export.id)
     assert job.status == 'failed' and export.status == 'failed'
     message = studio.exports.message(export)

@@ -43,7 +43,7 @@ def test_audio_to_model_you_can_hear(studio) -> None:
 
     # 6. export: TorchScript, non-streaming, to the project's exports folder
     best = next((c for c in checkpoints if c.kind == 'best'), checkpoints[0])
-    export = studio.exports.start(project, run, best.path, streaming=False, name='tiny')
+    export = studio.exports.start(project, run, best.path, 'explorer', 'tiny')
     export = wait_for(studio, lambda: (e := Export.get_by_id(export.id)).status in ('done', 'failed') and e,
                       300, 'export')
     assert export.status == 'done', Job.get_by_id(export.job_id).message

@@ -15,7 +15,7 @@ def create(models: Models, events: Subscriber, project: ProjectView) -> None:
     ui.label('Explorer').classes(theme.TITLE)
     ui.label('Hear what a model keeps: the original and its reconstruction through the latent space.') \
         .classes(theme.SUBTITLE)
-    exports = sorted((e for e in models.exports(project.id) if e.status == 'done' and e.file.exists),
+    exports = sorted((e for e in models.exports(project.id) if e.testable),
                      key=lambda e: e.streaming)  # non-streaming exports first: they have no delay
     if not exports:
         _empty_state()

@@ -1,15 +1,22 @@
-"""The models area: runs with their checkpoints and exports, the export page and the explorer."""
+"""The models area: runs with their checkpoints and exports, the export pages and the explorer; and the
+built-in export targets (nn~, RAVE VST, Neutone, ONNX, Explorer, custom), registered as a plugin's are."""
 from __future__ import annotations
 
-from pages.models import explorer, export, library
-from services.plugins import NavEntry, Route, hookimpl
+from pages.models import explorer, library
+from pages.models.export import guide, viewer, wizard
+from pages.models.export import library as exports
+from services.models.targets import BUILTIN
+from services.plugins import ExportTarget, NavEntry, Route, hookimpl
 
 
 @hookimpl
 def register_routes() -> list[Route]:
     return [
         Route('/models', 'Models', library.create),
-        Route('/export', 'Export', export.create),
+        Route('/export', 'Export', wizard.create),
+        Route('/export/library', 'Exports', exports.create),
+        Route('/export/view/{export_id}', 'Export', viewer.create),
+        Route('/export/guide/{export_id}', 'Deployment guide', guide.create),
         Route('/explorer', 'Explorer', explorer.create),
     ]
 
@@ -21,3 +28,8 @@ def register_navigation() -> list[NavEntry]:
         NavEntry('/export', 'Export', 'ios_share', order=40),
         NavEntry('/explorer', 'Explorer', 'graphic_eq', order=50),
     ]
+
+
+@hookimpl
+def register_export_targets() -> list[ExportTarget]:
+    return list(BUILTIN)

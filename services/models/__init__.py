@@ -1,15 +1,25 @@
-"""Models: the project's runs with their checkpoints, imports of RAVE run folders, exports (`exports.py`) and
+"""Models: the project's runs with their checkpoints, imports of RAVE run folders, exports (`exports.py`: the
+targets of `targets.py`, each export verified in a fresh process, its deployment guide in `guide.py`) and
 reconstructions through an exported model (`inference.py`). Pages use `Models`, which checks the acting user
 and returns frozen views (`views.py`)."""
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from services import access
 from services.access import Action, Actor
 from services.files import FilePolicy, PathRefused, UploadRefused, inside
+from services.models.checkpoint_facts import facts_of
 from services.models.exports import ExportError, ExportService
+from services.models.guide import Guide, guide_for, guide_path
 from services.models.inference import InferenceError, InferenceService, Reconstruction
+from services.models.targets import options_for, stages_of
 from services.models.views import (
     AudioChoice,
     CheckpointView,
@@ -20,8 +30,43 @@ from services.models.views import (
 )
 from services.store import Export, Project, Run
 
-__all__ = ['AudioChoice', 'CheckpointView', 'ExportError', 'ExportView', 'InferenceError', 'Models',
-           'ReconstructionResult', 'ReconstructionView', 'RunCheckpointsView', 'UploadRefused']
+__all__ = ['AudioChoice', 'CheckpointView', 'ExportChoices', 'ExportError', 'ExportView', 'Guide', 'InferenceError',
+           'Models', 'ReconstructionResult', 'ReconstructionView', 'RunCheckpointsView', 'TargetView',
+           'UploadRefused']
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """An export target as the wizard offers it: its preset flags and why they suit the host."""
+    name: str
+    title: str
+    makes: str
+    why: str
+    flags: tuple[tuple[str, Any], ...]
+    stages: tuple[str, ...]
+    plugin: str
+
+    @property
+    def preset(self) -> dict[str, Any]:
+        return dict(self.flags)
+
+
+@dataclass(frozen=True)
+class ExportChoices:
+    """What a run and one of its checkpoints allow: sample rates, the fidelity curve, EMA weights, priors."""
+    sr: int | None  # the model's rate; an export may take integer multiples of it
+    fidelity_curve: tuple[float, ...]
+    ema: bool
+    priors: tuple[str, ...]  # prior run folders for this run, newest first
+    prior_hint: str  # how to get one, when there is none
+
+    def latent_size(self, fidelity: float) -> int | None:
+        from services.models.checkpoint_facts import CheckpointFacts
+        return CheckpointFacts(self.fidelity_curve, self.ema).latent_size(fidelity)
+
+    @property
+    def rates(self) -> tuple[int, ...]:
+        return tuple(self.sr * k for k in (1, 2, 3, 4)) if self.sr else ()
 
 
 class Models:
@@ -41,6 +86,13 @@ class Models:
         return [RunCheckpointsView.of(e.run, e.checkpoints, [self._view(x) for x in e.exports])
                 for e in self._exports.runs_with_checkpoints(project)]
 
+    def runs_of(self, export_id: int) -> list[RunCheckpointsView]:
+        """The run an export came from, with its checkpoints (for a re-export onto another one)."""
+        row = self._exports.get(export_id)
+        if row is None or row.run_id is None:
+            return []
+        return [r for r in self.runs(row.project_id) if r.id == row.run_id]
+
     def discover(self, project_id: int) -> list[Path]:
         """Run folders under the project's runs/ that hold checkpoints but are not imported yet."""
         return self._exports.discover(self._project(project_id, Action.READ))
@@ -52,6 +104,22 @@ class Models:
         return next(r for r in self.runs(project_id) if r.id == run.id)
 
     # ---- exports ------------------------------------------------------------------------------
+    def targets(self) -> list[TargetView]:
+        """Every export target, built-in and from plugins, in the order the wizard offers them."""
+        access.require(self.actor, Action.READ)
+        return [TargetView(t.name, t.title, t.makes, t.why, tuple(options_for(t).items()), stages_of(t),
+                           t.plugin) for t in self._exports.targets()]
+
+    def choices(self, project_id: int, run_id: int, checkpoint: str) -> ExportChoices:
+        """What an export of this run's checkpoint may choose (rates, latent sizes, EMA, priors)."""
+        run = self._run(project_id, run_id, Action.READ)
+        facts = facts_of(checkpoint) if checkpoint and inside(checkpoint, run.folder) else facts_of('')
+        priors = tuple(str(p) for p in self._exports.priors(run))
+        hint = '' if priors else (
+            f'No prior for {run.name} yet. Train one with `rave train_prior --model {run.folder} --out_path '
+            f'{Path(run.folder) / "priors"}` (the Play area will train priors for you); it then appears here.')
+        return ExportChoices(self._exports.sample_rate(run), facts.fidelity, facts.ema, priors, hint)
+
     def exports(self, project_id: int) -> list[ExportView]:
         """The project's exports, newest first."""
         return [self._view(e) for e in self._exports.list(self._project(project_id, Action.READ))]
@@ -63,25 +131,68 @@ class Models:
         access.require(self.actor, Action.READ, row.project_id)
         return self._view(row)
 
-    def start_export(self, project_id: int, run_id: int, checkpoint: str, *, streaming: bool, name: str,
-                     fidelity: float = 0.95) -> ExportView:
-        """Start `rave export` on one of the run's checkpoints; ExportError says what to fix."""
+    def start_export(self, project_id: int, run_id: int, checkpoint: str, *, target: str = 'custom', name: str,
+                     options: dict[str, Any] | None = None) -> ExportView:
+        """Export one of the run's checkpoints for `target`, then verify it; ExportError says what to fix."""
         project = self._project(project_id, Action.RUN)
-        run = Run.get_or_none((Run.id == run_id) & (Run.project == project))
-        if run is None:
-            raise ExportError('Pick a run of this project to export.')
-        if not run.folder or not str(checkpoint or '').strip() or not inside(checkpoint, run.folder):
-            raise ExportError(f'Pick a checkpoint of the run {run.name} (a .ckpt inside its folder).')
-        return self._view(self._exports.start(project, run, checkpoint, streaming, name, fidelity))
+        run = self._run(project_id, run_id, Action.RUN)
+        self._checkpoint_of(run, checkpoint)
+        return self._view(self._exports.start(project, run, checkpoint, target, name, options))
+
+    def start_batch(self, project_id: int, run_id: int, checkpoints: Sequence[str], targets: Sequence[str], *,
+                    name: str, options: dict[str, Any] | None = None) -> list[ExportView]:
+        """Several checkpoints × several targets, queued as jobs, each export with its own result."""
+        project = self._project(project_id, Action.RUN)
+        run = self._run(project_id, run_id, Action.RUN)
+        for checkpoint in checkpoints:
+            self._checkpoint_of(run, checkpoint)
+        return [self._view(e) for e in self._exports.batch(project, run, checkpoints, targets, name, options)]
+
+    def reexport(self, export_id: int, *, checkpoint: str | None = None, target: str | None = None) -> ExportView:
+        """The same flags onto another checkpoint of its run, or the same checkpoint to another target."""
+        row = self._exports.get(export_id)
+        if row is None:
+            raise ExportError('That export no longer exists.')
+        access.require(self.actor, Action.RUN, row.project_id)
+        if row.run_id is None:
+            raise ExportError('The run of this export is gone: export a checkpoint of another run.')
+        if checkpoint:
+            self._checkpoint_of(row.run, checkpoint)
+        return self._view(self._exports.reexport(row, checkpoint=checkpoint, target=target))
 
     def delete_export(self, export_id: int, *, delete_file: bool = True) -> None:
-        """Forget an export (cancelling it while it runs); its .ts file goes too unless `delete_file` is
-        False."""
+        """Forget an export (cancelling it while it runs); its files go too unless `delete_file` is False."""
         row = self._exports.get(export_id)
         if row is None:
             return
         access.require(self.actor, Action.DELETE, row.project_id)
         self._exports.delete(row, delete_file=delete_file)
+
+    def guide(self, export_id: int) -> Guide | None:
+        """The deployment guide of an export (also written next to it as Markdown once it is verified)."""
+        view = self.export(export_id)
+        return guide_for(view) if view is not None else None
+
+    def guide_file(self, export_id: int) -> Path | None:
+        view = self.export(export_id)
+        return guide_path(view) if view is not None else None
+
+    def local(self) -> bool:
+        """Whether the studio serves only this machine (paths mean something to the user)."""
+        return not self._files.shared
+
+    def can_reveal(self) -> bool:
+        """A local studio on a desktop with a file-manager opener."""
+        return self.local() and _opener() is not None
+
+    def reveal(self, export_id: int) -> None:
+        """Show the export's folder in the desktop's file manager (local studio only)."""
+        view = self.export(export_id)
+        opener = _opener()
+        if view is None or not self.local() or opener is None:
+            raise ExportError('Showing a folder works on a local studio with a desktop file manager only.')
+        subprocess.Popen([opener, str(Path(view.path).parent)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
 
     # ---- explorer -----------------------------------------------------------------------------
     def reconstruct(self, project_id: int, export_id: int, audio: str | Path) -> ReconstructionView:
@@ -135,5 +246,27 @@ class Models:
         access.require(self.actor, action, project_id)
         return Project.get_by_id(project_id)
 
+    def _run(self, project_id: int, run_id: int, action: Action) -> Run:
+        access.require(self.actor, action, project_id)
+        run = Run.get_or_none((Run.id == run_id) & (Run.project == project_id))
+        if run is None:
+            raise ExportError('Pick a run of this project to export.')
+        return run
+
+    def _checkpoint_of(self, run: Run, checkpoint: str) -> None:
+        if not run.folder or not str(checkpoint or '').strip() or not inside(checkpoint, run.folder):
+            raise ExportError(f'Pick a checkpoint of the run {run.name} (a .ckpt inside its folder).')
+
     def _view(self, row: Export) -> ExportView:
-        return ExportView.of(row, self._exports.message(row))
+        known = {t.name: t for t in self._exports.targets()}
+        stages = stages_of(known[row.target]) if row.target in known else ()
+        return ExportView.of(row, self._exports.message(row), stages=stages, live=self._exports.live(row),
+                             job_ids=tuple(j.id for j in self._exports.jobs_of(row)))
+
+
+def _opener() -> str | None:
+    if sys.platform == 'darwin':
+        return shutil.which('open')
+    if sys.platform.startswith('win'):
+        return shutil.which('explorer')
+    return shutil.which('xdg-open')

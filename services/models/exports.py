@@ -1,20 +1,29 @@
-"""Exports: RAVE runs and their checkpoints turned into TorchScript (.ts) files by `rave export`.
+"""Exports: a run's checkpoint made into a file a host plays (nn~, the RAVE VST, Neutone, ONNX, the Explorer),
+then proven to load and sound in a fresh process before it is called done.
 
-Run folders stay where RAVE wrote them; a folder made by the plain RAVE CLI can be imported. The export
-itself runs RAVE's own `scripts.export` as a job; the database row points at the .ts it wrote.
+Run folders stay where RAVE wrote them; a folder made by the plain RAVE CLI can be imported. An export's life
+is a chain of jobs (services/models/steps.py says why): the export worker, the Neutone wrap for .nm, then the
+verification. The row keeps the target, the flags, the stage, the export worker's result (command, RAVE's
+warnings) and the verdict; a failed export or verification is kept with its reasons and is never done.
+Several checkpoints × several targets queue as one batch; a re-export repeats an export's flags.
 """
 from __future__ import annotations
 
 import re
-import shlex
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from services import progress
 from services.events import ExportChanged
 from services.files import FilePolicy, PathRefused
-from services.hookspecs import JobKind
+from services.hookspecs import ExportTarget, JobKind
 from services.jobs import JobService, JobState
+from services.models import steps
+from services.models.checkpoint_facts import facts_of
+from services.models.targets import BUILTIN, ExportError, checked_options, options_for, stages_of
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Export, Job, Project, Run
@@ -22,10 +31,10 @@ from services.training.checkpoints import index as index_checkpoints
 
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$')
 _HASHED = re.compile(r'^(.*)_[0-9a-f]{10}$')  # RAVE names run folders <name>_<md5(gin)[:10]>
-
-
-class ExportError(ValueError):
-    """An export action that cannot be done, with a message saying what to do."""
+_RATE = re.compile(r'^SAMPLING_RATE\s*=\s*(\d+)', re.MULTILINE)
+KINDS = tuple(steps.RESULT_FILES)  # the job kinds of an export's life
+KNOWN_TS = tuple(t.name for t in BUILTIN if t.makes == '.ts')  # RAVE's own export makes their file
+SLOT = 'export'  # exports queue one at a time: a batch is a line of jobs, each step of an export jumps it
 
 
 @dataclass
@@ -38,14 +47,18 @@ class RunCheckpoints:
 
 class ExportService:
     def __init__(self, jobs: JobService, settings: SettingsService, projects: ProjectService,
-                 files: FilePolicy) -> None:
+                 files: FilePolicy, targets: Callable[[], Sequence[ExportTarget]] = lambda: BUILTIN) -> None:
         self.jobs = jobs
         self.settings = settings
         self.projects = projects
         self.files = files
+        self._targets = targets  # the plugin manager's export_targets (the built-ins come through it too)
+        jobs.limits.setdefault(SLOT, 1)
 
     def job_kinds(self) -> list[JobKind]:
-        return [JobKind('export', parse=progress.parse_export, describe=_describe, on_finish=self._finished)]
+        """The processes of an export's life: RAVE's export (or ONNX), the Neutone wrap, the verification."""
+        return [JobKind(kind, parse=progress.parse_export if kind == 'export' else progress.parse_stage,
+                        describe=_describe, on_finish=self._finished) for kind in KINDS]
 
     # ---- runs and checkpoints -----------------------------------------------------------------
     def runs_with_checkpoints(self, project: Project) -> list[RunCheckpoints]:
@@ -96,15 +109,138 @@ class ExportService:
         index_checkpoints(run)
         return run
 
+    # ---- targets, priors and what a checkpoint allows -------------------------------------------
+    def targets(self) -> list[ExportTarget]:
+        return list(self._targets())
+
+    def target(self, name: str) -> ExportTarget:
+        found = next((t for t in self.targets() if t.name == name), None)
+        if found is None:
+            raise ExportError(f'No export target called {name!r}: pick one the wizard lists.')
+        return found
+
+    def priors(self, run: Run) -> list[Path]:
+        """Prior run folders trained for this run (`rave train_prior --out_path <run>/priors`), newest first."""
+        root = Path(run.folder) / 'priors' if run.folder else None
+        if root is None or not root.is_dir():
+            return []
+        found = [c.parent for c in root.glob('*/config.gin') if any(c.parent.rglob('*.ckpt'))]
+        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+    def sample_rate(self, run: Run) -> int | None:
+        """The model's sample rate, from its run's config.gin."""
+        try:
+            match = _RATE.search((Path(run.folder) / 'config.gin').read_text(errors='replace'))
+        except OSError:
+            return None
+        return int(match.group(1)) if match else None
+
     # ---- exports ------------------------------------------------------------------------------
-    def start(self, project: Project, run: Run | None, checkpoint_path: str | Path, streaming: bool,
-              name: str, fidelity: float = 0.95) -> Export:
-        """Start `rave export` on a checkpoint (or a run folder: its newest checkpoint) as a job."""
+    def start(self, project: Project, run: Run | None, checkpoint_path: str | Path, target: ExportTarget | str,
+              name: str, options: dict[str, Any] | None = None) -> Export:
+        """Start an export of a checkpoint for `target` as a chain of jobs (export → wrap → verify)."""
+        plan = self._plan(project, run, checkpoint_path, target, name, options)
+        return self._launch(project, run, *plan)
+
+    def batch(self, project: Project, run: Run, checkpoints: Sequence[str], targets: Sequence[str], name: str,
+              options: dict[str, Any] | None = None) -> list[Export]:
+        """Several checkpoints × several targets in one go, queued as jobs, each its own export. Every one is
+        checked before the first starts, so a bad choice starts none."""
+        if not checkpoints or not targets:
+            raise ExportError('Pick at least one checkpoint and one target for a batch export.')
+        plans, taken = [], set()
+        for checkpoint in checkpoints:
+            step = steps.step_of(checkpoint)
+            for target_name in targets:
+                target = self.target(target_name)
+                base = name
+                if len(checkpoints) > 1:
+                    base += f'_step{step}' if step is not None else f'_{steps.slug(Path(checkpoint).stem)}'
+                if len(targets) > 1:
+                    base += f'_{steps.slug(target.name)}'
+                chosen = self._free_name(project, target, base, options_for(target, options), taken)
+                taken.add(chosen)
+                plans.append(self._plan(project, run, checkpoint, target, chosen, options))
+        return [self._launch(project, run, *plan) for plan in plans]
+
+    def reexport(self, export: Export, *, checkpoint: str | Path | None = None,
+                 target: str | None = None) -> Export:
+        """The same flags onto another checkpoint, or the same checkpoint to another target, in one click."""
+        project, run = export.project, export.run
+        chosen = self.target(target or export.target)
+        checkpoint = str(checkpoint or export.checkpoint)
+        options = dict(export.options or {})
+        if target and target != export.target:  # the new target's preset wins over the old one's flags
+            options = {k: v for k, v in options.items() if k not in chosen.flags}
+        step = steps.step_of(checkpoint)
+        base = (export.name or Path(export.path).stem.removesuffix('_streaming'))
+        base = re.sub(r'(_step\d+)+$', '', base) + (f'_step{step}' if checkpoint != export.checkpoint and step
+                                                    is not None else '')
+        if chosen.name != export.target:
+            base = base.removesuffix(f'_{steps.slug(export.target)}') + f'_{steps.slug(chosen.name)}'
+        name = self._free_name(project, chosen, base, options_for(chosen, options), set())
+        return self.start(project, run, checkpoint, chosen, name, options)
+
+    def list(self, project: Project) -> list[Export]:
+        return list(Export.select().where(Export.project == project).order_by(Export.created.desc()))
+
+    def get(self, export_id: int) -> Export | None:
+        return Export.get_or_none(Export.id == export_id)
+
+    def message(self, export: Export) -> str:
+        """Why an export failed (or '' when it did not)."""
+        if export.status not in ('failed', 'cancelled'):
+            return ''
+        if export.message:
+            return export.message
+        job = Job.get_or_none(Job.id == export.job_id) if export.job_id else None
+        return job.message if job is not None else ''
+
+    def jobs_of(self, export: Export) -> list[Job]:
+        """The processes of the export's life, in order (their logs stay after a reload)."""
+        if not export.job_id:
+            return []
+        return [j for j in Job.select().where(Job.kind.in_(KINDS), Job.project == export.project_id)
+                .order_by(Job.id) if (j.spec or {}).get('export') == export.id or j.id == export.job_id]
+
+    def live(self, export: Export) -> tuple[str, float | None, str]:
+        """(stage, fraction of it done, what it does now) while the export runs; its end stage otherwise."""
+        state = self.jobs.states.get(export.job_id) if export.job_id else None
+        if export.status != 'running' or state is None:
+            return export.stage, None, ''
+        if state.status == 'queued':
+            return 'queued', None, 'Waiting for the exports before it'
+        worker = str(state.last.get('stage') or '')
+        stages = stages_of(self.target(export.target)) if self._known(export.target) else ()
+        if export.stage == 'verify' or worker == 'verify':
+            stage = 'verify'
+        elif export.stage == 'wrap':
+            stage = 'wrap'
+        else:
+            stage = worker if worker in stages else {'prior': 'load'}.get(worker, stages[0] if stages else worker)
+        return stage, state.progress, state.detail
+
+    def delete(self, export: Export, *, delete_file: bool = True) -> None:
+        """Forget an export (cancelling it while it runs); its files go too unless `delete_file` is False."""
+        if export.status == 'running' and export.job_id:
+            self.jobs.cancel(export.job_id)
+        if delete_file:
+            for path in steps.files_of(export):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        export_id = export.id
+        export.delete_instance()
+        self.jobs.bus.publish(ExportChanged(export_id, 'deleted'))
+
+    # ---- the life of an export --------------------------------------------------------------
+    def _plan(self, project: Project, run: Run | None, checkpoint_path: str | Path, target: ExportTarget | str,
+              name: str, options: dict[str, Any] | None) -> tuple:
+        target = self.target(target) if isinstance(target, str) else target
         name = (name or '').strip()
         if not _NAME.match(name):
             raise ExportError('Name the export with letters, digits, ".", "_" or "-" (no spaces), e.g. drums_v2.')
-        if not 0.1 <= fidelity <= 0.999:
-            raise ExportError('Fidelity must be between 0.1 and 0.999 (share of latent variance kept).')
         source = Path(str(checkpoint_path)).expanduser()
         if not str(checkpoint_path).strip() or not source.exists():
             raise ExportError(f'The checkpoint {checkpoint_path or "(none)"} does not exist. '
@@ -115,72 +251,111 @@ class ExportService:
             raise ExportError(f'{source.name} is not a RAVE checkpoint (.ckpt).')
         if _run_root(source if source.is_dir() else source.parent) is None:
             raise ExportError(f'No config.gin next to {source} or above it: RAVE needs it to rebuild the model.')
-        output = self.projects.folder(project, 'exports')
-        target = output / f'{name}{"_streaming" if streaming else ""}.ts'
-        if target.exists() or Export.get_or_none((Export.path == str(target)) & (Export.status == 'running')):
-            raise ExportError(f'{target.name} exists already. Choose another name or delete that export first.')
-        argv = [self.settings.python, '-m', 'scripts.export', '--run', str(source.resolve()),
-                '--output', str(output), '--name', name, '--fidelity', f'{fidelity:g}']
-        if streaming:
-            argv.append('--streaming')
-        command = shlex.join(['rave', 'export', *argv[3:]])
-        title = f'Export {target.name}'
-        job = self.jobs.submit('export', title, argv, command=command, project=project, cwd=output,
-                               spec={'target': str(target), 'fidelity': fidelity})
-        export = Export.create(project=project, run=run, checkpoint=str(source.resolve()), path=str(target),
-                               streaming=streaming, status='running', job=job)
+        opts = self._options(run, source, target, options)
+        folder = self.projects.folder(project, 'exports')
+        planned = steps.planned_path(target, folder, name, bool(opts['streaming']))
+        if self._taken(planned):
+            raise ExportError(f'{planned.name if target.makes != ".nm" else planned.parent.name} exists already. '
+                              'Choose another name or delete that export first.')
+        return target, str(source.resolve()), folder, name, opts, planned
+
+    def _options(self, run: Run | None, source: Path, target: ExportTarget,
+                 chosen: dict[str, Any] | None) -> dict[str, Any]:
+        checkpoint = source if source.is_file() else max(source.rglob('*.ckpt'), key=lambda p: p.stat().st_mtime)
+        return checked_options(target, chosen, rate=self.sample_rate(run) if run is not None and run.folder else None,
+                               ema=facts_of(checkpoint).ema, priors=self.priors(run) if run is not None else [])
+
+    def _launch(self, project: Project, run: Run | None, target: ExportTarget, checkpoint: str, folder: Path,
+                name: str, opts: dict[str, Any], planned: Path) -> Export:
+        export = Export.create(project=project, run=run, checkpoint=checkpoint, path=str(planned), name=name,
+                               streaming=bool(opts['streaming']) or target.makes == '.nm', status='running',
+                               target=target.name, options=opts, stage='export')
+        self._submit(export, steps.export_step(self.settings.python, target, checkpoint, folder, name, opts), folder)
         self.jobs.bus.publish(ExportChanged(export.id, export.status))
         return export
 
-    def list(self, project: Project) -> list[Export]:
-        return list(Export.select().where(Export.project == project).order_by(Export.created.desc()))
-
-    def get(self, export_id: int) -> Export | None:
-        return Export.get_or_none(Export.id == export_id)
-
-    def message(self, export: Export) -> str:
-        """Why an export failed (or '' when it did not)."""
-        job = Job.get_or_none(Job.id == export.job_id) if export.job_id else None
-        return job.message if job is not None and export.status == 'failed' else ''
-
-    def delete(self, export: Export, *, delete_file: bool = True) -> None:
-        """Forget an export; its .ts file goes too unless `delete_file` is False."""
-        if export.status == 'running' and export.job_id:
-            self.jobs.cancel(export.job_id)
-        if delete_file:
-            Path(export.path).unlink(missing_ok=True)
-        export_id = export.id
-        export.delete_instance()
-        self.jobs.bus.publish(ExportChanged(export_id, 'deleted'))
-
-    # ---- internals ----------------------------------------------------------------------------
+    def _submit(self, export: Export, step: steps.Step, cwd: Path, *, first: bool = True) -> None:
+        job = self.jobs.submit(step.kind, step.title, step.argv, command=step.command, project=export.project,
+                               cwd=cwd, spec={'export': export.id, 'stage': step.stage}, slot=SLOT)
+        if not first:
+            self.jobs.reorder(job.id, 0)  # the next step of a started export goes before a batch's later ones
+        export.job, export.stage = job, step.stage
+        export.save()
 
     def _finished(self, job: Job) -> None:
         export = Export.get_or_none(Export.job == job.id)
         if export is None:
             return
-        state = self.jobs.states.get(job.id)
-        reported = (state.last.get('exported') if state else None) or ''
-        path = Path(reported) if reported and Path(reported).is_file() else Path(export.path)
-        if job.status == 'done' and path.is_file():
-            export.path, export.status = str(path), 'done'
+        result = steps.result_of(job)
+        stage = export.stage or 'export'
+        if stage == 'verify':
+            export.verdict = result
+            passed = job.status == 'done' and (result or {}).get('status') == 'passed'
+            if passed:
+                export.status, export.stage, export.message = 'done', 'done', ''
+            else:
+                self._fail(export, job, result, 'verify')
+        elif job.status == 'done' and (result or {}).get('status') == 'done':
+            made = result.get('path') or result.get('manifest') or ''
+            export.result = result if stage == 'export' else {**(export.result or {}), 'wrap': result}
+            target = self.target(export.target) if self._known(export.target) else None
+            folder = Path(export.path).parent
+            python = self.settings.python
+            if stage == 'export' and target is not None and target.makes == '.nm':
+                card = {'authors': [export.project.name], 'description': f'RAVE model {export.name}.'[:150]}
+                self._submit(export, steps.wrap_step(python, made, folder.parent, export.name, card), folder,
+                             first=False)
+            else:
+                export.path = made or export.path
+                verify = target or BUILTIN[-1]
+                self._submit(export, steps.verify_step(python, verify, export.path, export.checkpoint,
+                                                       export.name or Path(export.path).stem), folder, first=False)
         else:
-            export.status = 'failed' if job.status != 'cancelled' else 'cancelled'
-            if job.status == 'done':  # RAVE's export exits 0 when it finds no checkpoint
-                job.message = 'RAVE finished without writing a .ts file: it found no usable checkpoint.'
-            elif job.status == 'failed':
-                job.message = ('Export failed: ' + (job.message or 'see the log.')
-                               + ' Check that the checkpoint is a complete RAVE checkpoint of this run.')
-            job.save()
-            if state is not None:
-                state.message = job.message
+            if stage == 'export':
+                export.result = result
+            self._fail(export, job, result, stage)
         export.save()
+        if export.status == 'done':
+            from services.models.guide import write_guide
+            write_guide(export)
         self.jobs.bus.publish(ExportChanged(export.id, export.status))
+
+    def _fail(self, export: Export, job: Job, result: dict | None, stage: str) -> None:
+        export.status = 'cancelled' if job.status == 'cancelled' else 'failed'
+        export.stage = stage
+        said = (result or {}).get('message') or ''
+        if job.status == 'cancelled':
+            export.message = 'Cancelled before it was verified.' if stage == 'verify' else 'Cancelled.'
+        elif stage == 'verify':
+            export.message = ('Exported, but the verification failed: ' + (said or job.message or 'see its log.'))
+        elif job.status == 'interrupted':
+            export.message = f'The export stopped before it ended: {job.message}'
+        else:
+            said = said or job.message or 'see the log.'
+            export.message = ('Export failed: ' + said + ('' if 'checkpoint' in said or export.target not in KNOWN_TS
+                                                          else ' Check that the checkpoint is a complete RAVE '
+                                                          'checkpoint of this run.'))
+
+    def _known(self, name: str) -> bool:
+        return any(t.name == name for t in self.targets())
+
+    def _taken(self, path: Path) -> bool:
+        running = Export.get_or_none((Export.path == str(path)) & (Export.status == 'running'))
+        return path.exists() or (path.name == 'model.nm' and path.parent.exists()) or running is not None
+
+    def _free_name(self, project: Project, target: ExportTarget, base: str, opts: dict, taken: set[str]) -> str:
+        folder = Path(project.location) / 'exports'
+        name, n = base, 1
+        while name in taken or self._taken(steps.planned_path(target, folder, name, bool(opts['streaming']))):
+            n += 1
+            name = f'{base}_{n}'
+        return name
 
 
 def _describe(state: JobState) -> None:
-    state.detail = f'Saved {state.last["exported"]}' if 'exported' in state.last else 'Building and scripting the model'
-
+    fraction = state.last.get('fraction')
+    state.progress = float(fraction) if isinstance(fraction, (int, float)) else None
+    state.detail = str(state.last.get('message') or state.last.get('stage') or '')
 
 def _run_root(folder: Path) -> Path | None:
     """The RAVE run folder (the one with config.gin) at `folder` or up to two levels above it."""

@@ -53,21 +53,95 @@ class CheckpointView:
 
 
 @dataclass(frozen=True)
+class CheckVerdict:
+    """One check of a verification: passed (True), failed (False) or not applicable (None), in words."""
+    check: str
+    ok: bool | None
+    message: str
+
+
+@dataclass(frozen=True)
+class HostVerdict:
+    """Whether a host can play the export: ready | caveat | offline | no, with its sentence."""
+    host: str
+    verdict: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Input-to-output delay at one host buffer size."""
+    buffer: int
+    samples: int
+    ms: float
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the verification read from the exported file in a fresh process (the viewer's facts)."""
+    methods: tuple[tuple[str, tuple[int, ...]], ...] = ()  # name, [in_ch, in_ratio, out_ch, out_ratio]
+    attributes: tuple[str, ...] = ()
+    sr: int | None = None
+    channels: int | None = None
+    latent_size: int | None = None
+    full_latent_size: int | None = None
+    compression_ratio: int | None = None
+    streaming: bool = False
+    prior: bool = False
+    size: int | None = None
+    made_with_torch: str | None = None
+    step: int | None = None
+    latency: tuple[Latency, ...] = ()
+
+    @classmethod
+    def of(cls, facts: dict) -> ModelFacts:
+        methods = facts.get('methods') or {}
+        return cls(tuple((m, tuple(int(v) for v in p)) for m, p in methods.items()) if isinstance(methods, dict)
+                   else (), tuple(facts.get('attributes') or ()), _int(facts.get('sr')),
+                   _int(facts.get('n_channels')), _int(facts.get('latent_size')),
+                   _int(facts.get('full_latent_size')), _int(facts.get('compression_ratio')),
+                   bool(facts.get('streaming')), bool(facts.get('prior')), _int(facts.get('size')),
+                   facts.get('made_with_torch') or facts.get('torch'), _int(facts.get('step')),
+                   tuple(Latency(int(r['buffer']), int(r['samples']), float(r['ms']))
+                         for r in facts.get('latency') or ()))
+
+    def latency_at(self, buffer: int) -> Latency | None:
+        return next((row for row in self.latency if row.buffer == buffer), None)
+
+
+@dataclass(frozen=True)
 class ExportView:
-    """An exported model (.ts) and how its export went."""
+    """An exported model, how its export and verification went, and what the verification found."""
     id: int
     path: str
     run_id: int | None
+    run_name: str
     checkpoint: str
     streaming: bool
-    status: str  # running | done | failed | cancelled
+    status: str  # running | done (exported and verified) | failed | cancelled
     created: dt.datetime
     job_id: int | None
     message: str  # why it failed ('' when it did not)
     file: FileFacts
+    name: str = ''
+    target: str = 'custom'
+    options: tuple[tuple[str, object], ...] = ()
+    stage: str = ''  # export | wrap | verify | queued while running; where it ended otherwise
+    stages: tuple[str, ...] = ()
+    progress: float | None = None  # of the current stage's process
+    detail: str = ''  # what the current process does now
+    command: str = ''  # the equivalent command
+    warnings: tuple[str, ...] = ()  # RAVE's warnings during the export
+    checkpoint_step: int | None = None
+    verified: str = ''  # passed | failed | '' (not yet)
+    checks: tuple[CheckVerdict, ...] = ()
+    hosts: tuple[HostVerdict, ...] = ()
+    facts: ModelFacts = ModelFacts()
+    job_ids: tuple[int, ...] = ()  # every process of its life, in order
+    reached: tuple[str, ...] = ()  # the export worker's stages, in order, up to where it ended
 
     @property
-    def name(self) -> str:
+    def file_name(self) -> str:
         return Path(self.path).name
 
     @property
@@ -76,13 +150,52 @@ class ExportView:
 
     @property
     def playable(self) -> bool:
-        """A finished, non-streaming export whose file is there: what the explorer plays best."""
-        return self.status == 'done' and self.file.exists and not self.streaming
+        """A verified, non-streaming TorchScript export whose file is there: what the explorer plays best."""
+        return self.status == 'done' and self.file.exists and not self.streaming and self.path.endswith('.ts')
+
+    @property
+    def ready(self) -> bool:
+        """Exported and verified in a fresh process: the library lists it as ready."""
+        return self.status == 'done' and self.file.exists
+
+    @property
+    def testable(self) -> bool:
+        """The test player runs TorchScript files through the reconstruct worker."""
+        return self.ready and self.path.endswith('.ts')
+
+    @property
+    def option(self) -> dict[str, object]:
+        return dict(self.options)
 
     @classmethod
-    def of(cls, row: Export, message: str = '') -> ExportView:
-        return cls(row.id, row.path, row.run_id, row.checkpoint, bool(row.streaming), row.status, row.created,
-                   row.job_id, message, FileFacts.of(row.path))
+    def of(cls, row: Export, message: str = '', *, stages: tuple[str, ...] = (), live: tuple = ('', None, ''),
+           job_ids: tuple[int, ...] = ()) -> ExportView:
+        result, verdict = row.result or {}, row.verdict or {}
+        provenance = result.get('provenance') or {}
+        facts = dict(verdict.get('facts') or {})
+        stage, progress, detail = live
+        return cls(row.id, row.path, row.run_id, row.run.name if row.run_id else '', row.checkpoint,
+                   bool(row.streaming), row.status, row.created, row.job_id, message, FileFacts.of(row.path),
+                   name=row.name or Path(row.path).stem, target=row.target or 'custom',
+                   options=tuple(sorted((row.options or {}).items())), stage=stage or row.stage or '',
+                   stages=stages, progress=progress, detail=detail, command=result.get('command') or '',
+                   warnings=tuple(result.get('warnings') or ()),
+                   checkpoint_step=_int(provenance.get('step') or facts.get('step')),
+                   verified=str(verdict.get('status') or ''),
+                   checks=tuple(CheckVerdict(c.get('check', ''), c.get('ok'), c.get('message', ''))
+                                for c in verdict.get('checks') or ()),
+                   hosts=tuple(HostVerdict(h.get('host', ''), h.get('verdict', ''), h.get('message', ''))
+                               for h in verdict.get('hosts') or ()),
+                   facts=ModelFacts.of({**facts, 'latency': verdict.get('facts', {}).get('latency') or ()}),
+                   job_ids=job_ids, reached=tuple(str(s.get('stage')) for s in result.get('stages') or ()
+                                                   if s.get('stage') not in ('failed', 'done')))
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,54 @@
+"""A tiny prior for the tiny run, trained a few steps by RAVE's own `rave train_prior` (session-wide).
+
+RAVE's shipped prior config does not parse (RAVE_NOTES §1), so the studio writes its own gin: a
+`VariationalPrior` with the model's sample rate and the latent size `rave export --fidelity` picks. Not the
+`fidelity` binding of §8: when the first latent dimension alone already explains more than the fidelity
+(as on a tiny model), prior/model.py:33-35 takes log2(0) and fails with "math domain error", where
+scripts/export.py:120-122 keeps at least one dimension; `latent_size` set to the export's size matches it
+always. The network is made tiny (2 layers, 64/32 channels): its receptive field then needs only 4096
+samples, so the prior's validation (which generates audio step by step) stays short.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rave_fixtures import run_cli
+
+FIDELITY = 0.95
+PRIOR_GIN = """from __gin__ import dynamic_registration
+import rave.prior
+
+rave.prior.VariationalPrior:
+    resolution = 32
+    res_size = 64
+    skp_size = 32
+    kernel_size = 3
+    cycle_size = 2
+    n_layers = 2
+    sr = {sr}
+    latent_size = {latent_size}
+"""
+
+
+@pytest.fixture(scope='session')
+def rave_prior(rave_workspace: Path, rave_run: Path, rave_db: Path) -> Path:
+    """The prior's run folder (config.gin, version_0/checkpoints/best.ckpt and last.ckpt)."""
+    import rave.core
+    import torch
+
+    from services.workers.export_onnx import latent_size_for
+
+    newest = rave.core.search_for_run(str(rave_run))  # the checkpoint train_prior and export pick
+    curve = torch.load(newest, map_location='cpu', weights_only=False)['state_dict']['fidelity']
+    gin = rave_workspace / 'prior.gin'
+    gin.write_text(PRIOR_GIN.format(sr=44100, latent_size=latent_size_for(curve, FIDELITY)))
+    out = rave_workspace / 'priors'
+    # 11 training examples in batches of 2: 5 steps are one epoch, validated once at its end
+    run_cli(['train_prior', '--model', str(rave_run), '--config', str(gin), '--db_path', str(rave_db),
+             '--out_path', str(out), '--name', 'prior', '--gpu', '-1', '--batch', '2', '--workers', '0',
+             '--max_steps', '5', '--val_every', '5'], rave_workspace)
+    folder = next(out.glob('prior_*'))
+    assert list(folder.rglob('*.ckpt')), f'rave train_prior wrote no checkpoint in {folder}'
+    return folder
+
