@@ -8,11 +8,14 @@ from pathlib import Path
 from pages import BUILTIN_PLUGINS
 from services.access import Actor
 from services.datasets import Datasets
-from services.events import Bus, Subscriber, SystemSample
+from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
 from services.files import FilePolicy
 from services.jobs import Jobs
 from services.plugins import PluginManager, Plugins, disabled_plugins
 from services.models import Models
+from services.models.play import Play, PlayService
+from services.models.play.favourites import FavouriteStore
+from services.models.server_pool import ModelServers
 from services.projects import Projects
 from services.session import Session
 from services.system import System
@@ -58,6 +61,11 @@ class Studio:
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files)
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
+        self.servers = ModelServers(log_dir=self.data_dir / 'logs',
+                                    on_change=lambda models: self.bus.publish(ModelServersChanged(models)))
+        self.settings.apply_limits(self.jobs, self.servers)
+        self.play = PlayService(self.servers, self.projects, self.jobs, lambda: self.settings.python)
+        self.favourites = FavouriteStore()
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
         self._last_monitor = 0.0
@@ -69,8 +77,9 @@ class Studio:
                        system=System(self.monitor), plugins=Plugins(self.plugins, actor),
                        datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor),
                        models=Models(self.exports, self.inference, self.files, actor),
+                       play=Play(self.play, self.favourites, self.files, actor),
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
-                       settings=Settings(self.settings, self.jobs, actor))
+                       settings=Settings(self.settings, self.jobs, actor, self.servers))
 
     def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
         """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""
@@ -80,6 +89,11 @@ class Studio:
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""
         self.jobs.reconcile()
+
+    def shutdown(self) -> None:
+        """At exit: jobs keep running (the next start reattaches), model servers stop."""
+        self.jobs.shutdown_children()
+        self.servers.close_all()
 
     def poll(self) -> None:
         """The one global poller tick: job state and metrics, then system figures every 2 s."""

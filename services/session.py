@@ -15,6 +15,7 @@ from services.files import FilePolicy
 from services.jobs import Jobs
 from services.plugins import Plugins
 from services.models import Models
+from services.models.play import Play
 from services.projects import Projects
 from services.settings import Settings
 from services.system import System
@@ -30,6 +31,7 @@ class Session:
     plugins: Plugins
     datasets: Datasets
     models: Models
+    play: Play
     projects: Projects
     settings: Settings
 
