@@ -1,71 +1,114 @@
-"""Login for `--share`: every page, media file, API and websocket needs a signed-in user."""
+"""Who acts on a page, and signing in to a shared studio (`--share`).
+
+A local studio has one user (`services.access.local()`), proven by the launch token (app/security.py). A shared
+studio replaces the token by accounts: `/login` is a plain form (no websocket before sign-in) whose POST checks
+the password off the event loop, behind the throttle of services/sessions.py, and answers an unknown name as
+slowly as a wrong password. Success opens a fresh session (the one the browser came with ends: no fixation) in
+an HttpOnly, SameSite=Strict cookie, Secure over HTTPS. The account menu signs out here or everywhere.
+"""
 from __future__ import annotations
 
+import asyncio
 import getpass
+import math
 import os
 import secrets
-from urllib.parse import quote
+from html import escape
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
-from starlette.middleware.base import BaseHTTPMiddleware
 
+from app import security
 from app.studio import Studio
-from services import access, users
+from services import access, sessions, users
 
-# only what the login page itself needs to render and talk to its server (socket.io also polls over HTTP;
-# a socket only reaches a page whose random client id the browser got from that page, itself behind login)
-OPEN_PREFIXES = ('/login', '/_nicegui/', '/_nicegui_ws/')
-OPEN_EXACT = {'/favicon.ico'}
-# NiceGUI serves local files (ui.audio/ui.image of a path) and uploads/downloads here: data, so signed-in only
-BLOCKED_NICEGUI = ('/_nicegui/auto/', '/_nicegui/client/')
-# never served over the network, even to signed-in users: the database and the session-signing secret
-PRIVATE_MEDIA = ('/media/data/studio.db', '/media/data/.')
+OPEN_PATHS = ('/login', '/favicon.ico')  # served without a session on a shared studio
+CHECKS_AT_ONCE = 2  # scrypt needs 16 MB and ~50 ms per check: a flood of sign-ins queues here
+SWEEP_S = 60.0  # how often sessions past their idle timeout or lifetime are ended
 
-
-_shared = {'on': False}
+throttle = sessions.Throttle()
+_state: dict = {'shared': False, 'launch': None, 'checks': None}
 
 
 def actor() -> access.Actor:
-    """Who acts on the current request: the signed-in user of a shared studio, or the local user."""
-    if not _shared['on']:
+    """Who acts on the current page: the identity the guard found for its request. Without a guard (NiceGUI's
+    simulated user in tests) a local studio's user; tests of a shared studio put the user in app.storage.user."""
+    identity = _identity()
+    if identity is not None:
+        return identity.actor
+    if _state['launch'] is not None:
+        return access.Actor('', shared=True)  # no identity behind the guard: nobody, who may do nothing
+    if not _state['shared']:
         return access.local()
     user = app.storage.user
     return access.Actor(user.get('user') or '', admin=bool(user.get('admin')), shared=True)
 
 
-def install(studio: Studio, *, share: bool) -> None:
-    _shared['on'] = share
+def install(studio: Studio, *, share: bool, launch: security.Launch | None) -> None:
+    """The sign-in routes of a shared studio (`launch` is the guard's; None only in NiceGUI's own tests)."""
+    _state.update(shared=share, launch=launch)
     if not share:
         return
-    app.add_middleware(_AuthMiddleware)
+    if launch is None:
+        raise ValueError('A shared studio needs the request guard (app/security.py): start it with rave-studio.')
+    app.timer(SWEEP_S, sessions.sweep)
 
-    @ui.page('/login', title='Sign in · RAVE Studio')
-    def login(redirect_to: str = '/') -> RedirectResponse | None:
-        if app.storage.user.get('user'):
-            return RedirectResponse('/')
-        ui.colors(primary='#6C5CE7')
+    @app.get('/login', include_in_schema=False)
+    def login_page(request: Request, redirect_to: str = '/', ended: str = '') -> Response:
+        if security.identity_of(request) is not None:
+            return RedirectResponse(security.same_origin_path(redirect_to), status_code=303)
+        return _form(request, redirect_to, note='Your session ended: sign in again.' if ended else '')
 
-        def attempt() -> None:
-            user = users.check(name.value, password.value)
-            if user is None:
-                error.set_text('Wrong name or password.')
-                return
-            app.storage.user.update(user=user.name, admin=user.admin)
-            ui.navigate.to(_local(redirect_to))
+    @app.post('/login', include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        name, password = str(form.get('name') or '').strip(), str(form.get('password') or '')
+        target = security.same_origin_path(str(form.get('redirect_to') or '/'))
+        address = request.client.host if request.client else ''
+        if _state['checks'] is None:
+            _state['checks'] = asyncio.Semaphore(CHECKS_AT_ONCE)
+        async with _state['checks']:
+            wait = throttle.wait(name, address)
+            if wait > 0:
+                seconds = math.ceil(wait)
+                return _form(request, target, name, error=f'Too many failed sign-ins: try again in {seconds} s.',
+                             status=429, headers={'Retry-After': str(seconds)})
+            user = await asyncio.to_thread(users.check, name, password)
+        if user is None:
+            throttle.failed(name, address)
+            return _form(request, target, name, error='Wrong name or password.', status=401)
+        throttle.succeeded(name, address)
+        token, _ = sessions.open_session(user, replacing=request.cookies.get(launch.cookie))
+        response = RedirectResponse(target, status_code=303)
+        response.headers.append('set-cookie', launch.set_cookie(token, secure=security.is_https(request.scope),
+                                                                max_age=sessions.LIFETIME))
+        return response
 
-        with ui.card().classes('absolute-center w-80 p-6 gap-3'):
-            with ui.row().classes('items-center gap-2'):
-                ui.icon('graphic_eq', color='primary').classes('text-3xl')
-                ui.label('RAVE Studio').classes('text-xl font-semibold')
-            ui.label('This studio is shared on the network. Sign in to continue.').classes('text-sm text-gray-500')
-            name = ui.input('Name', value='admin').classes('w-full')
-            password = ui.input('Password', password=True, password_toggle_button=True) \
-                .classes('w-full').on('keydown.enter', attempt)
-            error = ui.label('').classes('text-negative text-sm')
-            ui.button('Sign in', on_click=attempt).classes('w-full')
-        return None
+
+def account_menu() -> None:
+    """The header's account button on a shared studio: who is signed in, sign out here or everywhere."""
+    identity = _identity()
+    if identity is None or not identity.actor.shared:
+        return
+    with ui.button(icon='account_circle').props('flat round dense').mark('account'), ui.menu():
+        ui.menu_item(f'Signed in as {identity.actor.name}').props('disable')
+        ui.menu_item('Sign out', on_click=lambda: _sign_out(identity, everywhere=False))
+        ui.menu_item('Sign out everywhere', on_click=lambda: _sign_out(identity, everywhere=True)) \
+            .tooltip('Ends every session of your account, on every browser')
+
+
+def note_user() -> None:
+    """Pages not yet asking services.access read the signed-in user from app.storage.user: keep it in step with
+    the guard's identity (goes once every page takes its actor)."""
+    identity = _identity()
+    if identity is None:
+        return
+    if identity.actor.shared:
+        app.storage.user.update(user=identity.actor.name, admin=identity.actor.admin)
+    else:
+        app.storage.user.pop('user', None)
+        app.storage.user.pop('admin', None)
 
 
 def ensure_admin(interactive: bool) -> None:
@@ -82,19 +125,37 @@ def ensure_admin(interactive: bool) -> None:
     users.create('admin', password, admin=True)
 
 
-def _local(target: str) -> str:
-    """Only redirect inside the studio (`//host/...` would leave it)."""
-    return target if target.startswith('/') and not target.startswith(('//', '/\\')) else '/'
+def _identity() -> security.Identity | None:
+    client = ui.context.client
+    try:
+        return security.identity_of(client.request)
+    except RuntimeError:  # a page built without a request
+        return None
 
 
-class _AuthMiddleware(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next):
-        path = request.url.path
-        if path.startswith(PRIVATE_MEDIA) or (path.startswith('/media/data/') and '/.' in path):
-            return JSONResponse({'detail': 'Not served.'}, status_code=404)
-        open_path = path in OPEN_EXACT or (path.startswith(OPEN_PREFIXES) and not path.startswith(BLOCKED_NICEGUI))
-        if open_path or app.storage.user.get('user'):
-            return await call_next(request)
-        if path.startswith(('/media', '/api', '/_nicegui')):
-            return JSONResponse({'detail': 'Sign in first.'}, status_code=401)
-        return RedirectResponse(f'/login?redirect_to={quote(path)}')
+def _sign_out(identity: security.Identity, *, everywhere: bool) -> None:
+    ui.navigate.to('/login')
+    if everywhere and identity.actor.user_id is not None:
+        sessions.end_user(identity.actor.user_id)
+    else:
+        sessions.end(identity.key)
+
+
+def _form(request: Request, target: str, name: str = 'admin', *, error: str = '', note: str = '',
+          status: int = 200, headers: dict | None = None) -> Response:
+    clear = '' if security.is_https(request.scope) else (
+        '<p class="warn">This studio is served without TLS: your password crosses the network in clear. '
+        'To encrypt it, start the studio with <code>--certfile</code> and <code>--keyfile</code>, or behind an '
+        'HTTPS reverse proxy '
+        '(see the README).</p>')
+    body = f'''<h1>RAVE Studio</h1>
+<p class="note">This studio is shared on the network. Sign in to continue.</p>{clear}
+<p class="note">{escape(note)}</p>
+<form method="post" action="/login">
+<input type="hidden" name="redirect_to" value="{escape(security.same_origin_path(target))}">
+<label for="name">Name</label><input id="name" name="name" value="{escape(name)}" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" autofocus required>
+<p class="error" role="alert">{escape(error)}</p>
+<button type="submit">Sign in</button></form>'''
+    return security.plain_page('Sign in · RAVE Studio', body, status, headers)

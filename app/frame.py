@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
-from app import theme
+from app import auth, theme
 from app.studio import Studio
 from components.jobs_panel import jobs_panel
 from services.plugins import current_entry
@@ -45,10 +45,7 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         jobs_panel(session.jobs, session.events)
         ui.button(icon='dark_mode', on_click=lambda: dark.set_value(not dark.value)) \
             .props('flat round dense').tooltip('Light / dark theme').mark('theme')
-        if app.storage.user.get('user'):
-            with ui.button(icon='account_circle').props('flat round dense'), ui.menu():
-                ui.menu_item(f'Signed in as {app.storage.user["user"]}').props('disable')
-                ui.menu_item('Sign out', on_click=_logout)
+        auth.account_menu()
 
     # below 1100 px the drawer shrinks to icons (mini) so 800 px screens keep their width for content
     with ui.left_drawer(value=True, bordered=True) \
@@ -99,8 +96,3 @@ def _project_switcher(session: Session, project: ProjectView) -> None:
         ui.button(icon='tune', on_click=lambda: ui.navigate.to('/projects')).props('flat round dense size=sm') \
             .tooltip('Manage projects')
     session.events.on(ProjectsChanged, changed)
-
-
-def _logout() -> None:
-    app.storage.user.clear()
-    ui.navigate.to('/login')

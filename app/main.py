@@ -10,8 +10,9 @@ from pathlib import Path
 
 from nicegui import app, ui
 from platformdirs import user_data_dir
+from starlette.middleware.sessions import SessionMiddleware
 
-from app import auth, media, tensorboard_proxy
+from app import auth, media, security, sockets, tensorboard_proxy
 from app.bridge import Bridge
 from app.frame import frame
 from app.studio import Studio
@@ -33,11 +34,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--native', action='store_true', help='open in a native window instead of a browser')
     parser.add_argument('--share', action='store_true',
                         help='serve the local network; every page then needs a login')
-    return parser.parse_args(argv)
+    parser.add_argument('--allow-host', action='append', default=[], metavar='NAME',
+                        help='another name the studio answers to, e.g. a reverse proxy\'s public name (repeatable)')
+    parser.add_argument('--certfile', help='TLS certificate (PEM): serve HTTPS (with --keyfile)')
+    parser.add_argument('--keyfile', help='TLS private key (PEM) of --certfile')
+    args = parser.parse_args(argv)
+    if bool(args.certfile) != bool(args.keyfile):
+        parser.error('--certfile and --keyfile go together')
+    return args
 
 
-def build(data_dir: Path, *, share: bool = False) -> Studio:
-    """Create the studio for a data folder and register its pages; used by the CLI and the tests."""
+def build(data_dir: Path, *, share: bool = False, launch: security.Launch | None = None) -> Studio:
+    """Create the studio for a data folder and register its pages; used by the CLI and the tests. `launch` puts
+    the request guard in front of everything (the CLI always passes it; NiceGUI's simulated user has none)."""
     studio = Studio(data_dir, shared=share)
     studio.start()
     bridge = Bridge(studio.bus)
@@ -51,33 +60,82 @@ def build(data_dir: Path, *, share: bool = False) -> Studio:
             if studio.plugins.builtin(route.plugin):
                 raise
             studio.plugins.report(route.plugin, f'Its page {route.path} could not be added: {type(e).__name__}: {e}')
-    auth.install(studio, share=share)
+    auth.install(studio, share=share, launch=launch)
+    if launch is not None:
+        # NiceGUI's session cookie, added here so that the guard runs before it: a refused request makes no
+        # per-browser storage (NiceGUI then only appends its request tracking, inside)
+        app.add_middleware(SessionMiddleware, secret_key=launch.storage_secret, same_site='strict',
+                           https_only=launch.tls)
+        app.add_middleware(security.Guard, launch=launch, upload_limit=studio.files.upload_limit,
+                           open_paths=auth.OPEN_PATHS if share else ('/favicon.ico',))
+        ui.add_head_html(security.xsrf_script(launch), shared=True)
+        sockets.install(launch)
     media.install(studio)
     tensorboard_proxy.install(studio)
     return studio
 
 
 def storage_secret(data_dir: Path) -> str:
+    """The secret that signs NiceGUI's storage cookie (and keys the CSRF tokens): created owner-only and whole
+    (written aside, then linked into place, so a second process never reads it half-written)."""
     path = data_dir / '.storage_secret'
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+        aside = data_dir / f'.storage_secret.{secrets.token_hex(8)}'
+        descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, 'w') as out:
+            out.write(secrets.token_urlsafe(32))
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            aside.unlink()
     return path.read_text().strip()
 
 
 def cli(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    data_dir = Path(args.data_dir or user_data_dir('rave-studio', appauthor=False)).expanduser().resolve()
-    build(data_dir, share=args.share)
+    data_dir = _data_folder(args.data_dir)
+    host = args.host or ('0.0.0.0' if args.share else '127.0.0.1')
+    secret = storage_secret(data_dir)
+    launch = security.Launch(port=args.port, share=args.share, tls=bool(args.certfile), secret=secret,
+                             hosts=security.allowed_hosts(share=args.share, bind=host, extra=args.allow_host))
+    build(data_dir, share=args.share, launch=launch)
     if args.share:
         auth.ensure_admin(sys.stdin.isatty())
-    host = args.host or ('0.0.0.0' if args.share else '127.0.0.1')
-    print(f'RAVE Studio: data folder {data_dir}', flush=True)
+    start = '/login' if args.share else f'/?token={launch.token}'
+    if args.native:
+        app.native.window_args['url'] = launch.url('127.0.0.1', start)  # the window opens with the token
+    _welcome(launch, data_dir, host, start)
     ui.run(host=host, port=args.port, title='RAVE Studio', favicon='🎛', dark=None, reload=False,
-           show=not args.no_browser and not args.native, native=args.native,
-           window_size=(1366, 860) if args.native else None, storage_secret=storage_secret(data_dir),
-           show_welcome_message=True, uvicorn_logging_level='warning')
+           show=start if not args.no_browser and not args.native else False, native=args.native,
+           window_size=(1366, 860) if args.native else None, storage_secret=secret,
+           ssl_certfile=args.certfile, ssl_keyfile=args.keyfile,
+           show_welcome_message=False, uvicorn_logging_level='warning')
+
+
+def _data_folder(given: str | None) -> Path:
+    """The data folder, created owner-only (it holds the database, the secret and every job's log)."""
+    path = Path(given or user_data_dir('rave-studio', appauthor=False)).expanduser().resolve()
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True)
+    elif path.stat().st_mode & 0o077:
+        print(f'RAVE Studio: other users of this machine may read {path}; to keep it yours: chmod 700 {path}',
+              flush=True)
+    return path
+
+
+def _welcome(launch: security.Launch, data_dir: Path, host: str, start: str) -> None:
+    print(f'RAVE Studio: data folder {data_dir}', flush=True)
+    if not launch.share:
+        print(f'RAVE Studio: open {launch.url("127.0.0.1", start)}', flush=True)
+        return
+    names = sorted(n for n in launch.hosts if n not in security.LOOPBACK and not n.startswith('fe80:'))
+    where = ', '.join(launch.url(n, start) for n in names[:6]) or launch.url(host, start)
+    print(f'RAVE Studio: shared on the network, sign in at {where}', flush=True)
+    if not launch.tls:
+        print('RAVE Studio: without --certfile/--keyfile, passwords cross the network in clear '
+              '(README: "TLS and a reverse proxy").', flush=True)
 
 
 def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
@@ -93,6 +151,7 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
     params = [p for name, p in inspect.signature(build_page).parameters.items() if name not in injected]
 
     async def page(**kwargs):
+        auth.note_user()
         session = studio.session(auth.actor(), bridge)
         with frame(studio, session, path, title) as project:
             legacy = 'studio' in wanted  # a page not yet moved to the facades still gets the row

@@ -1,4 +1,8 @@
-"""`/tensorboard/<id>/...` forwarded to the local TensorBoard child, so it sits behind the studio (and its login)."""
+"""`/tensorboard/<id>/...` forwarded to the local TensorBoard child, so it sits behind the studio's guard and login.
+
+The child listens on 127.0.0.1 under a secret path prefix (services/training/tensorboard.py); the secret never
+leaves the studio: redirects and bodies that name it are rewritten to the public `/tensorboard/<id>/` path.
+"""
 from __future__ import annotations
 
 import httpx
@@ -20,17 +24,19 @@ def install(studio: Studio) -> None:
 
     @app.api_route(PREFIX + '/{board}/{path:path}', methods=['GET', 'POST', 'HEAD'], include_in_schema=False)
     async def forward(request: Request, board: str, path: str) -> Response:
-        port = studio.tensorboard.target(board)
-        if port is None:
+        live = studio.tensorboard.target(board)
+        if live is None:
             return JSONResponse({'detail': 'This TensorBoard is not running: start it again from the studio.'},
                                 status_code=404)
-        url = f'http://127.0.0.1:{port}{PREFIX}/{board}/{path}'
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP | {'cookie'}}
         try:
-            upstream = await client.request(request.method, url, params=request.query_params, headers=headers,
-                                            content=await request.body())
+            upstream = await client.request(request.method, live.upstream + path, params=request.query_params,
+                                            headers=headers, content=await request.body())
         except httpx.HTTPError as e:
             return JSONResponse({'detail': f'TensorBoard did not answer ({type(e).__name__}); try again.'},
                                 status_code=502)
-        out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP | {'set-cookie'}}
-        return Response(upstream.content, status_code=upstream.status_code, headers=out)
+        hidden, public = f'{PREFIX}/{board}/{live.secret}', f'{PREFIX}/{board}'
+        out = {k: v.replace(hidden, public) for k, v in upstream.headers.items()
+               if k.lower() not in HOP_BY_HOP | {'set-cookie'}}
+        return Response(upstream.content.replace(live.secret.encode(), b''), status_code=upstream.status_code,
+                        headers=out)

@@ -5,8 +5,10 @@ copy of anything.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -147,6 +149,14 @@ class User(BaseModel):
     created = pw.DateTimeField(default=now)
 
 
+class SignIn(BaseModel):
+    """A signed-in session of a shared studio (migration 5); the cookie holds the token, this only its SHA-256."""
+    key = pw.CharField(primary_key=True)
+    user = pw.ForeignKeyField(User, backref='sign_ins', on_delete='CASCADE')
+    created = pw.FloatField()  # epoch seconds: the lifetime counts from here
+    seen = pw.FloatField()  # last request; the idle timeout counts from here
+
+
 class Setting(BaseModel):
     key = pw.CharField(primary_key=True)
     value = JSONField()
@@ -201,13 +211,18 @@ def _m5_plugin_state(_: SqliteMigrator) -> None:
     db.create_tables([PluginState])
 
 
-def _m6_play_favourites(_: SqliteMigrator) -> None:
+def _m6_sign_ins(_: SqliteMigrator) -> None:
+    db.create_tables([SignIn])
+
+
+def _m7_play_favourites(_: SqliteMigrator) -> None:
     db.create_tables([Favourite])
 
 
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
-                                                      _m4_checkpoint_stamp, _m5_plugin_state, _m6_play_favourites]
+                                                      _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins,
+                                                      _m7_play_favourites]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:
@@ -215,6 +230,7 @@ def open_database(path: Path) -> pw.SqliteDatabase:
     if not db.is_closed():
         db.close()
     path.parent.mkdir(parents=True, exist_ok=True)
+    _private(path)
     db.init(str(path), pragmas={'journal_mode': 'wal', 'foreign_keys': 1, 'busy_timeout': 5000,
                                 'synchronous': 'normal'}, check_same_thread=False)
     db.connect()
@@ -231,6 +247,16 @@ def open_database(path: Path) -> pw.SqliteDatabase:
     return db
 
 
+def _private(path: Path) -> None:
+    """The database holds password hashes and sessions: owner-only from its creation (SQLite gives its -wal and
+    -shm files the database's mode); an older, wider one is narrowed."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + '-wal'), path.with_name(path.name + '-shm')):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            file.chmod(0o600)
+
+
 __all__ = [
     'Checkpoint',
     'Dataset',
@@ -241,6 +267,7 @@ __all__ = [
     'Run',
     'RunAttempt',
     'Setting',
+    'SignIn',
     'User',
     'db',
     'migrate',

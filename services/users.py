@@ -1,10 +1,17 @@
-"""Studio accounts for a shared server; passwords are stored as salted scrypt hashes."""
+"""Studio accounts for a shared server; passwords are stored as salted scrypt hashes.
+
+Checking a password costs ~50 ms of scrypt: callers run `check` off the event loop (app/auth.py does, behind the
+sign-in throttle of services/sessions.py). An unknown name costs the same as a wrong password (a dummy hash), so
+the time of an answer does not tell which names exist.
+"""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
+from services import sessions
 from services.store import User
 
 _N, _R, _P = 2**14, 8, 1
@@ -36,11 +43,22 @@ def create(name: str, password: str, *, admin: bool = False) -> User:
 
 
 def check(name: str, password: str) -> User | None:
+    """The user if the password is theirs; blocking (scrypt)."""
     user = User.get_or_none(User.name == name)
-    return user if user is not None and verify(password, user.password_hash) else None
+    matches = verify(password, user.password_hash if user is not None else _dummy_hash())
+    return user if user is not None and matches else None
 
 
 def set_password(name: str, password: str) -> None:
+    """Change a password; every session of that user ends (whoever knew the old one is signed out)."""
     if len(password) < 8:
         raise ValueError('A password needs at least 8 characters.')
     User.update(password_hash=hash_password(password)).where(User.name == name).execute()
+    user = User.get_or_none(User.name == name)
+    if user is not None:
+        sessions.end_user(user.id)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))

@@ -1,12 +1,15 @@
 """TensorBoard for a run or a whole project, as child processes the studio proxies; log folders; validation audio.
 
-Each TensorBoard serves on 127.0.0.1 under `--path_prefix /tensorboard/<id>`; app/tensorboard_proxy.py forwards
-`/tensorboard/<id>/...` to it, so it lives behind the studio's own login on a shared server.
+Each TensorBoard serves on 127.0.0.1 under `--path_prefix /tensorboard/<id>/<secret>`, a random secret per board
+that only the studio knows: app/tensorboard_proxy.py forwards `/tensorboard/<id>/...` there, so a board lives
+behind the studio's guard and login, and another user of the machine cannot read it on its port. It loads event
+files itself (`--load_fast false`: the fast loader would open a second, unguarded gRPC port).
 """
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -30,11 +33,17 @@ class Board:
     port: int
     process: subprocess.Popen
     log: Path
+    secret: str = ''  # the hidden part of its local path prefix
     started: float = field(default_factory=time.time)
 
     @property
     def url(self) -> str:
         return f'{PREFIX}/{self.id}/'
+
+    @property
+    def upstream(self) -> str:
+        """Where the proxy forwards `url`: the board's own local address, secret prefix included."""
+        return f'http://127.0.0.1:{self.port}{PREFIX}/{self.id}/{self.secret}/'
 
     @property
     def alive(self) -> bool:
@@ -72,13 +81,15 @@ class TensorBoardService:
         folder = self.data_dir / 'tensorboard'
         folder.mkdir(parents=True, exist_ok=True)
         log = folder / f'{key}.log'
+        secret = secrets.token_urlsafe(16)
         argv = [self.python, '-m', 'tensorboard.main', '--logdir', str(logdir), '--host', '127.0.0.1',
-                '--port', str(port), '--path_prefix', f'{PREFIX}/{key}', '--reload_interval', '5']
+                '--port', str(port), '--path_prefix', f'{PREFIX}/{key}/{secret}', '--reload_interval', '5',
+                '--load_fast', 'false']
         env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_'))}
         with open(log, 'ab') as out:
             process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True, env=env)
-        board = Board(key, title or Path(logdir).name, str(logdir), port, process, log)
+        board = Board(key, title or Path(logdir).name, str(logdir), port, process, log, secret)
         self.boards[key] = board
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -111,10 +122,10 @@ class TensorBoardService:
         for key in list(self.boards):
             self.stop(key)
 
-    def target(self, key: str) -> int | None:
-        """The local port of a live board, for the proxy."""
+    def target(self, key: str) -> Board | None:
+        """A live board, for the proxy."""
         board = self.boards.get(key)
-        return board.port if board and board.alive else None
+        return board if board and board.alive else None
 
     def running(self) -> list[Board]:
         return [b for b in self.boards.values() if b.alive]
