@@ -21,6 +21,7 @@ from services.models.play.live import LatestOnly
 from services.store import Run
 from services.workers import latent
 
+
 @pytest.fixture(scope='module')
 def played(tmp_path_factory: pytest.TempPathFactory, rave_export: Path, rave_db: Path, rave_run: Path):
     """A studio whose project holds the tiny dataset, a run trained on it and that run's export."""
@@ -132,7 +133,7 @@ def test_a_latent_map_of_the_dataset_and_a_moment_of_it(played) -> None:
 @pytest.mark.slow
 def test_bias_and_scale_move_the_decoded_latent(played) -> None:
     _, play, project_id, export, _ = played
-    content = play.content_file(project_id, sorted(_audio_dir(played).glob('*.wav'))[0])
+    content = play.content_file(project_id, min(_audio_dir(played).glob('*.wav')))
     source = play.encode(project_id, export, content)
     plain = play.decode(project_id, export, source.z, seed=1)
     biased = play.decode(project_id, export, source.z, seed=1, controls=Controls(bias=(1.0,), scale=(1.5,)))
