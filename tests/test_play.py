@@ -15,7 +15,8 @@ import pytest
 import soundfile
 from rave_fixtures import register_dataset, register_export, synth_audio
 
-from services.access import Actor, Forbidden, local
+from services import access
+from services.access import Actor, Forbidden, Role, local
 from services.models.play import Controls, GenerateSettings, Keyframe, PlayError
 from services.models.play.live import LatestOnly
 from services.store import Run
@@ -133,7 +134,7 @@ def test_a_latent_map_of_the_dataset_and_a_moment_of_it(played) -> None:
 @pytest.mark.slow
 def test_bias_and_scale_move_the_decoded_latent(played) -> None:
     _, play, project_id, export, _ = played
-    content = play.content_file(project_id, min(_audio_dir(played).glob('*.wav')))
+    content = play.content_file(project_id, min(_audio_dir(played).glob('take_*.wav')))
     source = play.encode(project_id, export, content)
     plain = play.decode(project_id, export, source.z, seed=1)
     biased = play.decode(project_id, export, source.z, seed=1, controls=Controls(bias=(1.0,), scale=(1.5,)))
@@ -170,11 +171,12 @@ def test_interpolation_paths_and_automation(played) -> None:
 
 
 @pytest.mark.slow
-def test_timbre_transfer_and_morphing_between_two_models(played, rave_export_narrow: Path, tmp_path: Path) -> None:
+def test_timbre_transfer_and_morphing_between_two_models(played, rave_export_narrow: Path) -> None:
     studio, play, project_id, export, _ = played
     _, narrow = register_export(studio, rave_export_narrow)
     play.models(project_id)
-    foreign = synth_audio(tmp_path / 'in', n_files=1, seconds=2.0, sr=22050, channels=2, seed=5)[0]
+    uploads = Path(studio.projects.current(None).location) / 'uploads'  # inside the project: the file policy
+    foreign = synth_audio(uploads, n_files=1, seconds=2.0, sr=22050, channels=2, seed=5, prefix='stereo')[0]
     content = play.content_file(project_id, foreign)
     assert content.sr == 22050 and content.audio.shape[0] == 2
     out = play.transfer(project_id, export, content, match_loudness=True)
@@ -198,7 +200,7 @@ def test_timbre_transfer_and_morphing_between_two_models(played, rave_export_nar
 
 
 @pytest.mark.slow
-def test_favourites_are_kept_per_project_with_names_and_tags(played) -> None:
+def test_favourites_are_kept_per_project_with_names_and_tags(played, monkeypatch: pytest.MonkeyPatch) -> None:
     studio, play, project_id, export, _ = played
     point = play.add_favourite(project_id, 'point', 'bright spot', {'z': [0.1, 0.2]}, 'bright, Keep', export)
     path = play.add_favourite(project_id, 'path', 'sweep', {'places': [[0, 0], [1, 1]], 'duration_s': 4.0})
@@ -211,12 +213,18 @@ def test_favourites_are_kept_per_project_with_names_and_tags(played) -> None:
     with pytest.raises(PlayError, match='Give the latent point a name'):
         play.add_favourite(project_id, 'point', ' ', {'z': [0.0]})
     play.delete_favourite(project_id, point.id)
-    assert [f.name for f in play.favourites(project_id)] == ['slow sweep']
-    stranger = studio.session(Actor('eve', shared=True), None).play
-    with pytest.raises(Forbidden):
-        stranger.favourites(project_id)
-    with pytest.raises(Forbidden):
-        stranger.generate(project_id, export, GenerateSettings())
+    assert [f.name for f in play.favourites(project_id) if f.kind != 'preset'] == ['slow sweep']  # presets: above
+    reader = studio.session(Actor('rita', shared=True), None).play
+    with monkeypatch.context() as patch:
+        patch.setattr(access, '_project_roles', lambda actor, project_id: Role.READ)
+        assert reader.favourites(project_id)  # a reader sees them but keeps nothing
+        with pytest.raises(Forbidden):
+            reader.add_favourite(project_id, 'point', 'mine', {'z': [0.0]})
+        patch.setattr(access, '_project_roles', lambda actor, project_id: Role.NONE)
+        with pytest.raises(Forbidden):
+            reader.favourites(project_id)
+        with pytest.raises(Forbidden):
+            reader.generate(project_id, export, GenerateSettings())
 
 
 async def test_live_preview_keeps_at_most_one_render_waiting() -> None:
@@ -248,6 +256,6 @@ def test_path_and_nearest_latent_maths() -> None:
 def _audio_dir(played) -> Path:
     studio = played[0]
     folder = Path(studio.projects.current(None).location) / 'uploads'
-    if not any(folder.glob('*.wav')):
+    if not any(folder.glob('take_*.wav')):
         synth_audio(folder, n_files=1, seconds=2.0, prefix='take')
     return folder

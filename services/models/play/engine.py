@@ -59,7 +59,7 @@ class PlayService:
             if Path(export.path).is_file():
                 run = export.run
                 found.append(PlayModel(export.path, f'{Path(export.path).stem} · export', 'export',
-                                       run.id if run else None, *_dataset_of(run)))
+                                       run.id if run else None, *_dataset_of(run), export_id=export.id))
         for run in Run.select().where(Run.project == project).order_by(Run.created.desc()):
             for checkpoint in sorted(index_checkpoints(run), key=lambda c: c.step or 0, reverse=True):
                 step = f'step {checkpoint.step:,}' if checkpoint.step is not None else Path(checkpoint.path).name

@@ -28,6 +28,7 @@ class PlayModel:
     run_id: int | None
     dataset_id: int | None  # the dataset its run trained on (for statistics and the map)
     dataset_name: str
+    export_id: int | None = None  # the Export row, for links from the export pages (`?export=<id>`)
 
     @property
     def name(self) -> str:
@@ -146,6 +147,10 @@ class MapView:
     @property
     def points(self) -> int:
         return int(self.latent_map.coords.shape[0])
+
+    def latent_at(self, i: int) -> np.ndarray:
+        """The latent `[L]` of point i as the encoder gave it (not its place on the map)."""
+        return np.asarray(self.latent_map.frames[int(i)], np.float32)
 
     def describe(self, i: int) -> str:
         """'example 12 · 1.25 s' for point i (what hovering it shows)."""
