@@ -7,6 +7,7 @@ last three change after the map is drawn, and they change with Plotly.restyle (t
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -22,7 +23,8 @@ COLOURS = {'file': 'source file', 'time': 'time in the file'}
 class LatentMapChart:
     def __init__(self, view: MapView, on_pick: Callable[[int], object], *, colour: str = 'file') -> None:
         self.view, self.on_pick, self.colour = view, on_pick, colour
-        self.plot = ui.plotly(self._figure()).classes('w-full h-96').mark('latent-map')
+        self.plot = ui.plotly(self._figure()).classes('w-full h-96').props('data-testid=latent-map') \
+            .mark('latent-map')
         self.plot.on('plotly_click', self._clicked)
 
     def redraw(self, view: MapView | None = None, colour: str | None = None) -> None:
@@ -53,12 +55,14 @@ class LatentMapChart:
             self.plot.figure['data'][trace][axis] = values[0]
         self.plot.run_plot_method('restyle', update, [trace])
 
-    def _clicked(self, event) -> None:
+    async def _clicked(self, event) -> None:
         points = (event.args or {}).get('points') or []
         dot = next((p for p in points if p.get('curveNumber') == 0 and p.get('customdata') is not None), None)
         if dot is not None:
             data = dot['customdata']
-            self.on_pick(int(data[0] if isinstance(data, list) else data))
+            picked = self.on_pick(int(data[0] if isinstance(data, list) else data))
+            if inspect.isawaitable(picked):
+                await picked
 
     def _figure(self) -> dict:
         view = self.view

@@ -32,7 +32,7 @@ class RenderPlayer:
             self.wave = ui.column().classes('w-full gap-0')
             with self.wave:
                 waveform({}, 0.0, color=color, height=72)
-            self.audio = ui.audio('').classes('w-full').mark(f'{marker}-player')
+            self.audio = ui.audio('').classes('w-full').props(f'data-testid={marker}-player').mark(f'{marker}-player')
             self.audio.set_visibility(False)
             self.spectrum = None
             if spectrum:

@@ -84,8 +84,8 @@ class SliderBank:
                     ui.label('bias').classes(theme.HINT)
                     ui.slider(min=BIAS[0], max=BIAS[1], step=0.05, value=self.bias[dim],
                               on_change=lambda e, d=dim: self._set('bias', d, e.value)) \
-                        .props('label dense').classes('grow').mark(f'bias-{dim}')
+                        .props(f'label dense data-testid=bias-{dim}').classes('grow').mark(f'bias-{dim}')
                     ui.label('scale').classes(theme.HINT)
                     ui.slider(min=SCALE[0], max=SCALE[1], step=0.05, value=self.scale[dim],
                               on_change=lambda e, d=dim: self._set('scale', d, e.value)) \
-                        .props('label dense').classes('grow').mark(f'scale-{dim}')
+                        .props(f'label dense data-testid=scale-{dim}').classes('grow').mark(f'scale-{dim}')

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 from rave_fixtures import register_dataset, register_export, synth_audio
+from waiting import job_finished
 
 from services import access
 from services.access import Actor, Forbidden, Role, local
@@ -259,3 +260,18 @@ def _audio_dir(played) -> Path:
     if not any(folder.glob('take_*.wav')):
         synth_audio(folder, n_files=1, seconds=2.0, prefix='take')
     return folder
+
+
+@pytest.mark.slow
+def test_the_umap_job_lays_out_a_sample_of_the_map(played) -> None:
+    studio, play, project_id, export, dataset_id = played
+    view = play.latent_map(project_id, export, dataset_id)
+    assert play.umap(project_id, view) is None and play.umap_status(view) == ''
+    job_id = play.start_umap(project_id, view)
+    assert play.start_umap(project_id, view) == job_id  # one job per map, however often it is asked
+    assert job_finished(studio, job_id, 900).status == 'done', studio.jobs.log_tail(job_id)
+    umap = play.umap(project_id, view)
+    assert umap.method == 'umap' and umap.coords.shape == (min(view.points, 2000), 2)
+    assert np.isfinite(umap.coords).all() and umap.describe(0).startswith('example ')
+    z = play.place_latent(umap, umap.coords[:2])  # a place on a UMAP map: the latent of the dot there
+    assert np.allclose(z[:, 0], umap.latent_at(0), atol=1e-5)

@@ -33,8 +33,14 @@ def _element(user: User, marker: str):
     return next(iter(user.find(marker=marker).elements))
 
 
-def _source(user: User, marker: str) -> str:
-    return _element(user, f'{marker}-player').source
+def _source(user: User, marker: str, suffix: str = '-player') -> str | None:
+    """The URL the player `marker` plays ('' while there is none; with suffix '', None while `marker` is not
+    on the page)."""
+    try:
+        element = _element(user, marker + suffix)
+    except AssertionError:
+        return '' if suffix else None
+    return getattr(element, 'source', '')
 
 
 async def _rendered(user: User, marker: str, before: str = '', timeout: float = LOAD_S) -> str:
@@ -73,7 +79,7 @@ async def test_explorer_map_click_sliders_mix_and_path(user: User, rave_export: 
     await until(lambda: 'latent dims' in _element(user, 'model-info').text, LOAD_S, message='model never loaded')
     assert _element(user, 'map-dataset').value is not None  # the run's dataset is picked
     user.find(marker='build-map').click()
-    await until(lambda: user.find(marker='latent-map').elements, LOAD_S, message='no map')
+    await until(lambda: _source(user, 'latent-map', '') is not None, LOAD_S, message='no map')
     chart = _element(user, 'latent-map')
     dots = chart.figure['data'][0]
     assert len(dots['x']) > 500 and dots['customdata'][0][1].startswith('example ')
@@ -95,15 +101,17 @@ async def test_explorer_map_click_sliders_mix_and_path(user: User, rave_export: 
     pick = _element(user, 'pick-mode')
     pick.set_value('A')
     click(20)
+    await user.should_see('A: example')  # a click is handled as a task: wait before the mode changes
     pick.set_value('B')
     click(400)
-    await user.should_see('A: example')
+    await user.should_see('B: example')
     before = _source(user, 'morph-output')
     _element(user, 'mix').set_value(0.25)
     await _rendered(user, 'morph-output', before)
     pick.set_value('path')
-    for i in (30, 200, 450):
+    for n, i in enumerate((30, 200, 450), start=1):
         click(i)
+        await until(lambda n=n: f'{n} point' in _element(user, 'path-note').text, 10)
     await user.should_see('3 points drawn')
     assert len(chart.figure['data'][1]['x']) == 3  # the path is drawn on the map
     mixed = _source(user, 'morph-output')
