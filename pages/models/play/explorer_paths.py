@@ -13,7 +13,7 @@ from services.models.play import LatestOnly, Play, RenderView
 from .common import attempt, fail
 from .explorer_controls import ask_name
 
-KINDS = {'linear': 'linear (data points)', 'slerp': 'SLERP (random points)'}
+KINDS = {'linear': 'linear (data points, sounds)', 'slerp': 'SLERP (random points)'}
 FAVOURITES = {'point': 'place_item', 'path': 'timeline', 'automation': 'tune'}
 
 
@@ -32,6 +32,10 @@ class Paths:
                 with ui.row().classes('w-full items-center gap-2 no-wrap'):
                     ui.button('Random A, B', icon='casino', on_click=self._random_ends).props('outline dense') \
                         .mark('random-ends')
+                    for key in ('A', 'B'):
+                        ui.button(f'Input → {key}', on_click=lambda k=key: self._input_end(k)) \
+                            .props('flat dense no-caps').tooltip(f'The sliders\' input (a whole sound) as {key}') \
+                            .mark(f'input-{key}')
                     self.kind = ui.select(KINDS, value='linear').props('outlined dense').classes('w-56') \
                         .mark('interp-kind')
                     ui.label('mix').classes(theme.HINT)
@@ -94,6 +98,16 @@ class Paths:
         for key in ('A', 'B'):
             self.state.ends[key] = (None, rng.standard_normal(info.latent_size).astype(np.float32), 'random')
         self.kind.set_value('slerp')
+        self.ends_changed()
+        self.redraw_marks()
+
+    def _input_end(self, key: str) -> None:
+        source = self.state.source
+        if source is None:
+            ui.notify('Pick an input first (a map moment, a file, an example or a generation).', type='warning')
+            return
+        self.state.ends[key] = (None, source.z, source.label)
+        self.kind.set_value('linear')
         self.ends_changed()
         self.redraw_marks()
 
@@ -162,8 +176,8 @@ class Paths:
     # ---- favourites --------------------------------------------------------------------------------------------
     def _keep_point(self, key: str) -> None:
         end = self.state.ends.get(key)
-        if end is None:
-            ui.notify(f'Set {key} first.', type='warning')
+        if end is None or end[1].ndim != 1:
+            ui.notify(f'Set {key} to a point first (a dot of the map, or a random point).', type='warning')
             return
         ask_name(self.play, self.state, 'point', {'z': [float(v) for v in end[1]], 'label': end[2]}, self.fill)
 
