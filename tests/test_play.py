@@ -18,6 +18,7 @@ from waiting import job_finished
 
 from services import access
 from services.access import Actor, Forbidden, Role, local
+from services.events import ModelServersChanged
 from services.models.play import Controls, GenerateSettings, Keyframe, PlayError
 from services.models.play.live import LatestOnly
 from services.store import Run
@@ -275,3 +276,22 @@ def test_the_umap_job_lays_out_a_sample_of_the_map(played) -> None:
     assert np.isfinite(umap.coords).all() and umap.describe(0).startswith('example ')
     z = play.place_latent(umap, umap.coords[:2])  # a place on a UMAP map: the latent of the dot there
     assert np.allclose(z[:, 0], umap.latent_at(0), atol=1e-5)
+
+
+def test_settings_set_the_model_server_limits_and_the_pool_says_when_it_changes(studio) -> None:
+    settings = studio.session(local(), None).settings
+    saved = settings.save(dataclasses.replace(settings.values(), model_server_idle_min=5, model_servers_max=3,
+                                              model_server_memory_gb=1.5))
+    assert (saved.model_server_idle_min, saved.model_servers_max, saved.model_server_memory_gb) == (5, 3, 1.5)
+    pool = studio.servers
+    assert (pool.idle_s, pool.max_servers, pool.max_rss_bytes) == (300.0, 3, int(1.5 * 1024 ** 3))
+    heard = []
+    studio.bus.listen(heard.append)
+
+    class Stopped:  # a server as the pool holds it, without a child process
+        def close(self) -> None:
+            pass
+    pool._servers['/models/a.ts'] = Stopped()
+    pool.close('/models/a.ts')
+    studio.bus.flush()
+    assert [e for e in heard if isinstance(e, ModelServersChanged)] == [ModelServersChanged(())]
