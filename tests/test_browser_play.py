@@ -78,11 +78,13 @@ def _new_audio(page, marker: str, before: str) -> str:
 
 def _click_dot(page, dot) -> None:
     """Plotly hears clicks on its plot area where a dot is drawn (the dots themselves take no pointer)."""
+    page.get_by_test_id('latent-map').scroll_into_view_if_needed()
     box = dot.bounding_box()
     page.mouse.click(box['x'] + box['width'] / 2, box['y'] + box['height'] / 2)
 
 
 def _drag(page, slider, to: float) -> None:
+    slider.scroll_into_view_if_needed()  # the mouse acts where the page is shown
     box = slider.bounding_box()
     y = box['y'] + box['height'] / 2
     page.mouse.move(box['x'] + box['width'] / 2, y)
