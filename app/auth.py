@@ -98,19 +98,6 @@ def account_menu() -> None:
             .tooltip('Ends every session of your account, on every browser')
 
 
-def note_user() -> None:
-    """Pages not yet asking services.access read the signed-in user from app.storage.user: keep it in step with
-    the guard's identity (goes once every page takes its actor)."""
-    identity = _identity()
-    if identity is None:
-        return
-    if identity.actor.shared:
-        app.storage.user.update(user=identity.actor.name, admin=identity.actor.admin)
-    else:
-        app.storage.user.pop('user', None)
-        app.storage.user.pop('admin', None)
-
-
 def ensure_admin(interactive: bool) -> None:
     """On the first `--share`, create the admin account; its password is stored hashed."""
     if users.count():

@@ -8,12 +8,14 @@ from nicegui import app, ui
 
 from app import auth, theme
 from app.studio import Studio
+from components import shortcuts
+from components.icon_button import icon_button
 from components.jobs_panel import jobs_panel
-from services.plugins import current_entry
+from components.tour import Tour, should_open, start_example
 from services.events import ProjectsChanged
+from services.plugins import current_entry
 from services.projects import Projects, ProjectView
 from services.session import Session
-from services.store import Project
 
 
 def current_project(projects: Projects) -> ProjectView:
@@ -24,9 +26,8 @@ def current_project(projects: Projects) -> ProjectView:
 
 
 @contextmanager
-def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[Project]:
-    """The header, the drawer and the content column; yields the current project's row for the route wrapper
-    (which hands new-style builders a `ProjectView` of it, and pages not moved to the facades the row)."""
+def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[ProjectView]:
+    """The header, the drawer and the content column; yields the current project for the page builder."""
     ui.colors(**theme.COLORS)
     ui.add_css(theme.CSS)
     dark = ui.dark_mode().bind_value(app.storage.user, 'dark')
@@ -35,7 +36,7 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
 
     with ui.header().classes('items-center gap-3 px-4 py-2 bg-[#ffffff] dark:bg-[#111318] text-gray-900 '
                              'dark:text-gray-100 border-b border-gray-200 dark:border-gray-800'):
-        ui.button(icon='menu', on_click=lambda: drawer.toggle()).props('flat round dense').mark('menu')
+        icon_button('menu', 'Show or fold the navigation', lambda: drawer.toggle()).mark('menu')
         with ui.link(target='/').classes('flex items-center gap-2 no-underline text-inherit'):
             ui.icon('graphic_eq', color='primary').classes('text-2xl')
             ui.label('RAVE Studio').classes('text-lg font-semibold tracking-tight max-sm:hidden')
@@ -43,8 +44,8 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         _project_switcher(session, project)
         ui.space()
         jobs_panel(session.jobs, session.events)
-        ui.button(icon='dark_mode', on_click=lambda: dark.set_value(not dark.value)) \
-            .props('flat round dense').tooltip('Light / dark theme').mark('theme')
+        icon_button('keyboard', 'Keyboard shortcuts (?)', lambda: sheet.open()).mark('shortcuts')
+        icon_button('dark_mode', 'Light / dark theme', lambda: dark.set_value(not dark.value)).mark('theme')
         auth.account_menu()
 
     # below 1100 px the drawer shrinks to icons (mini) so 800 px screens keep their width for content
@@ -64,8 +65,41 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
                 ui.icon(entry.icon).classes('text-lg' if entry.parent else 'text-xl').tooltip(entry.label)
                 ui.label(entry.label).classes('q-mini-drawer-hide')
 
-    with ui.column().classes(theme.PAGE):
+    sheet = shortcuts.sheet()
+    guide = _tour(session, path)
+    shortcuts.install(lambda done: _shortcut(done, sheet, guide))
+
+    with ui.column().classes(theme.PAGE).props('role=main'):
         yield studio.projects.get(project.id)
+
+
+def _shortcut(done: shortcuts.Shortcut, sheet: ui.dialog, guide: Tour) -> None:
+    """What a studio-wide shortcut does (the registry in components/shortcuts.py says which keys)."""
+    if done.target:
+        ui.navigate.to(done.target)
+    elif done.id == 'search':
+        shortcuts.focus_search()
+    elif done.id == 'sheet':
+        sheet.open()
+    elif done.id == 'close':  # Quasar closes a modal dialog itself; the sheet and the tour are closed here
+        sheet.close()
+        guide.dialog.close()
+
+
+def _tour(session: Session, path: str) -> Tour:
+    """The first-run tour: opened by itself on the dashboard of an empty studio for a user who has not seen
+    it, and by `?tour` on any page (Help → Take the tour)."""
+    def seen() -> None:
+        app.storage.user['tour'] = 'seen'
+
+    def empty() -> bool:
+        return all(s.datasets == s.runs == s.exports == 0 for s in session.projects.summaries())
+
+    guide = Tour(on_done=seen, on_example=lambda: start_example(session.example, session.projects))
+    asked = 'tour' in ui.context.client.request.query_params
+    if asked or (path == '/' and should_open(app.storage.user.get('tour') == 'seen', empty)):
+        guide.open()
+    return guide
 
 
 def _project_switcher(session: Session, project: ProjectView) -> None:
@@ -93,6 +127,6 @@ def _project_switcher(session: Session, project: ProjectView) -> None:
         select = ui.select(names(), value=project.id, on_change=switch) \
             .props('dense borderless options-dense').classes('min-w-[140px] font-medium') \
             .tooltip('Current project').mark('project-switcher')
-        ui.button(icon='tune', on_click=lambda: ui.navigate.to('/projects')).props('flat round dense size=sm') \
-            .tooltip('Manage projects')
+        select.props['aria-label'] = 'Current project'
+        icon_button('tune', 'Manage projects', lambda: ui.navigate.to('/projects'), props='flat round dense size=sm')
     session.events.on(ProjectsChanged, changed)

@@ -17,7 +17,6 @@ from app.bridge import Bridge
 from app.frame import frame
 from app.studio import Studio
 from services.hookspecs import Route
-from services.projects import ProjectView
 from services.session import Session
 
 DEFAULT_PORT = 8765
@@ -147,15 +146,13 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
     path, title, build_page = route.path, route.title, route.builder
     guarded = not studio.plugins.builtin(route.plugin)
     wanted = list(inspect.signature(build_page).parameters)
-    injected = Session.names() | {'project', 'studio'}
+    injected = Session.names() | {'project'}
     params = [p for name, p in inspect.signature(build_page).parameters.items() if name not in injected]
 
     async def page(**kwargs):
-        auth.note_user()
         session = studio.session(auth.actor(), bridge)
         with frame(studio, session, path, title) as project:
-            legacy = 'studio' in wanted  # a page not yet moved to the facades still gets the row
-            given = {'project': project if legacy else ProjectView.of(project), 'studio': studio}
+            given = {'project': project}
             args = {name: given[name] if name in given else getattr(session, name)
                     for name in wanted if name in injected}
             try:

@@ -7,34 +7,34 @@ from pathlib import Path
 
 from pages import BUILTIN_PLUGINS
 from services.access import Actor
+from services.backup import Backups
+from services.builtin import StudioAreas
 from services.datasets import Datasets
+from services.datasets.library import DatasetLibrary
+from services.datasets.preprocessing import DatasetService
+from services.datasets.statistics import DatasetStatsService
 from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
+from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
-from services.jobs import Jobs
-from services.plugins import PluginManager, Plugins, disabled_plugins
+from services.jobs import Jobs, JobService
 from services.models import Models
+from services.models.exports import ExportService
+from services.models.inference import InferenceService
 from services.models.play import Play, PlayService
 from services.models.play.favourites import FavouriteStore
 from services.models.server_pool import ModelServers
-from services.projects import Projects
-from services.session import Session
-from services.system import System
-
-from services.training.configs import ConfigStatus
-from services.datasets.library import DatasetLibrary
-from services.datasets.statistics import DatasetStatsService
-from services.datasets.preprocessing import DatasetService
-from services.models.exports import ExportService
-from services.models.inference import InferenceService
-from services.jobs import JobService
 from services.monitor import SystemMonitor
-from services.projects import ProjectService
-from services.backup import Backups
+from services.plugins import PluginManager, Plugins, disabled_plugins
+from services.projects import Projects, ProjectService
+from services.session import Session
 from services.settings import Settings, SettingsService
 from services.store import open_database
+from services.system import System
+from services.training import Training
+from services.training.configs import ConfigStatus
+from services.training.runs import TrainingService
 from services.training.templates import TemplateService
 from services.training.tensorboard import TensorBoardService
-from services.training.runs import TrainingService
 
 
 class Studio:
@@ -46,7 +46,6 @@ class Studio:
         self.shared = shared  # served to the network (`--share`): every action is a signed-in user's
         open_database(self.data_dir / 'studio.db')
         self.bus = Bus()
-        self.plugins = PluginManager(BUILTIN_PLUGINS, disabled=disabled_plugins())
         self.settings = SettingsService(self.data_dir)
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
@@ -56,9 +55,9 @@ class Studio:
         self.datasets = DatasetService(self.jobs, self.settings, self.projects, self.files)
         self.library = DatasetLibrary(self.datasets)
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
-        self.training = TrainingService(self.jobs, self.settings, self.projects)
-        self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
+        self.training = TrainingService(self.jobs, self.settings, self.projects, self.templates)
+        self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files)
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.servers = ModelServers(log_dir=self.data_dir / 'logs',
@@ -68,6 +67,11 @@ class Studio:
         self.favourites = FavouriteStore()
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
+        areas = StudioAreas([self.datasets, self.dataset_stats, self.training, self.exports, self.inference])
+        self.plugins = PluginManager((*BUILTIN_PLUGINS, areas), disabled=disabled_plugins())
+        for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
+            self.jobs.register(kind)
+        self.example = ExampleService(self.projects, self._facades, self.bus)
         self._last_monitor = 0.0
         self.bridge: Subscriber | None = None  # set by app.main.build
 
@@ -75,20 +79,25 @@ class Studio:
         """The facades one page uses, bound to the user acting on it."""
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
                        system=System(self.monitor), plugins=Plugins(self.plugins, actor),
-                       datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor),
+                       datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor,
+                                         checks=self.plugins.dataset_findings),
                        models=Models(self.exports, self.inference, self.files, actor),
                        play=Play(self.play, self.favourites, self.files, actor),
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
-                       settings=Settings(self.settings, self.jobs, actor, self.servers))
+                       settings=Settings(self.settings, self.jobs, actor, self.servers),
+                       training=Training(self.training, self.templates, self.config_status, self.tensorboard,
+                                         self.settings, actor, alerts=self.plugins.alerts),
+                       example=Example(self.example, actor))
 
-    def legacy_jobs(self) -> tuple[Jobs, Subscriber]:
-        """The jobs facade and events for pages that do not take their facades yet (removed once all do)."""
-        from services.access import local
-        return Jobs(self.jobs, local()), self.bridge
+    def _facades(self, actor: Actor) -> Facades:
+        """The areas an example project acts through, as `actor` (no page: no events)."""
+        session = self.session(actor, None)
+        return Facades(session.projects, session.datasets, session.training, session.models)
 
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""
         self.jobs.reconcile()
+        self.example.advance()  # an example project whose stage ended while the studio was down goes on
 
     def shutdown(self) -> None:
         """At exit: jobs keep running (the next start reattaches), model servers stop."""

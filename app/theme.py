@@ -48,6 +48,12 @@ CHART_LAYOUT = {
     'colorway': [ACCENT, '#00B894', '#F59E0B', '#EF4444', '#3B82F6', '#E84393', '#636E72'],
 }
 
-CSS = """
-.studio-console .q-scrollarea__content { white-space: pre-wrap; word-break: break-all; }
+CSS = f"""
+.studio-console .q-scrollarea__content {{ white-space: pre-wrap; word-break: break-all; }}
+@layer theme {{  /* Quasar's buttons say no-outline !important: an important rule of the first layer outranks it */
+  html :focus-visible:not(input):not(textarea):not([tabindex="-1"]) {{
+    outline: 2px solid {ACCENT} !important; outline-offset: 2px; }}
+}}
+kbd {{ font: 600 11px/1.6 ui-monospace, monospace; padding: 0 6px; border-radius: 4px; border: 1px solid #9CA3AF;
+      border-bottom-width: 2px; white-space: nowrap; }}
 """

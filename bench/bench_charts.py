@@ -160,7 +160,9 @@ window.__marks = {};
   document.addEventListener('DOMContentLoaded', () => mark('dom_content_loaded'));
   let busy = 0;
   try {
-    new PerformanceObserver((l) => l.getEntries().forEach(e => { busy += e.duration; window.__marks.long_tasks_ms = busy; }))
+    new PerformanceObserver((l) => l.getEntries().forEach(e => {
+      busy += e.duration; window.__marks.long_tasks_ms = busy;
+    }))
       .observe({type: 'longtask', buffered: true});
   } catch (e) {}
 })();

@@ -72,7 +72,8 @@ def build(db: Path, count: int, num_signal: int, sr: int = 44100) -> None:
                     map_async=True, sync=False)
     for first in range(0, count, 10_000):
         with env.begin(write=True) as txn:
-            txn.cursor().putmulti(((lmdb_reader.key(i), values[i % 64]) for i in range(first, min(count, first + 10_000))),
+            txn.cursor().putmulti(((lmdb_reader.key(i), values[i % 64])
+                                   for i in range(first, min(count, first + 10_000))),
                                   append=True)
     env.sync(True)
     env.close()

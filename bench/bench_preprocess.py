@@ -66,7 +66,8 @@ def main() -> None:
                     surveys.append(s)
                     ours.append(t)
         ratios = [b / a for a, b in zip(plain, ours)]
-        print(f'preprocess {args.seconds:.0f} s of audio ({n_files} files): plain median {statistics.median(plain):.2f} s, '
+        print(f'preprocess {args.seconds:.0f} s of audio ({n_files} files): '
+              f'plain median {statistics.median(plain):.2f} s, '
               f'studio median {statistics.median(ours):.2f} s')
         print(f'studio / plain wall-time ratio: median {statistics.median(ratios):.3f} '
               f'(reps: {", ".join(f"{x:.3f}" for x in ratios)})   aim <= 1.03')

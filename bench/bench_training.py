@@ -44,8 +44,9 @@ def studio_run(studio, dataset, name: str, steps: int) -> tuple[float, float, fl
     from services.store import Job
     project = studio.projects.current(None)
     start, launch = time.perf_counter(), time.time()
-    run = studio.training.start(project, dataset, name, config='v2_small', max_steps=steps, val_every=100000,
-                                n_signal=65536, batch=2, channels=1, device='cpu', workers=0)
+    from services.training.spec import RunSpec
+    run = studio.training.start(project, RunSpec(dataset=dataset.id, name=name, base='v2_small', max_steps=steps,
+                                                 val_every=100000, n_signal=65536, batch=2, channels=1, workers=0))
     while True:
         studio.poll()
         job = Job.get_by_id(run.job_id)

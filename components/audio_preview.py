@@ -14,8 +14,8 @@ from nicegui import app, run, ui
 from nicegui.app.range_response import get_range_response
 
 from app import theme
-from components.status import fmt_bytes
 from components.waveform import waveform
+from services import formatting
 from services.datasets import DatasetError, Datasets
 
 _ROUTE = '/media/source'
@@ -49,7 +49,7 @@ async def audio_preview(datasets: Datasets, path: Path) -> None:
             ui.icon('graphic_eq', color='primary')
             ui.label(path.name).classes('text-sm font-medium truncate grow')
             size = path.stat().st_size if path.exists() else None
-            ui.label(fmt_bytes(size)).classes(f'{theme.HINT} {theme.NUMBER}')
+            ui.label(formatting.size(size)).classes(f'{theme.HINT} {theme.NUMBER}')
         slot = ui.column().classes('w-full gap-1')
         with slot:
             ui.skeleton().classes('w-full h-16 rounded-md')

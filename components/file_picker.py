@@ -1,5 +1,6 @@
-"""The source browser: folders and audio files inside the browsable folders (Settings → Browsable folders) and
-the project's uploads; which folders it may open is the datasets facade's (the file policy's) to say."""
+"""The source browser: folders and audio files inside the browsable folders (the data folder, the home folder
+of a local studio, Settings → Browsable folders) and the project's uploads; which folders it may open is the
+datasets facade's (the file policy's) to say."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -8,7 +9,8 @@ from pathlib import Path
 from nicegui import run, ui
 
 from app import theme
-from components.status import fmt_bytes
+from components.icon_button import icon_button
+from services import formatting
 from services.datasets import Datasets, FolderEntry
 
 
@@ -16,17 +18,20 @@ def source_browser(datasets: Datasets, project_id: int, on_add: Callable[[str], 
                    on_preview: Callable[[Path], Awaitable[None]],
                    ext: Callable[[], list[str] | None] = lambda: None) -> ui.column:
     """An inline browser: open folders, add them as inputs (`on_add(path)`), preview files (`on_preview(path)`);
-    sizes and durations shown; `ext()` filters files. `await browser.refresh_listing()` re-reads the folder."""
-    roots = datasets.browse_roots(project_id)
+    sizes and durations shown; `ext()` filters files. `await browser.refresh_listing()` re-reads the folder,
+    `await browser.show_folder(path)` re-reads the browsable folders (one was just allowed) and opens `path`."""
+    places = datasets.browse_places(project_id)
+    roots = list(places)
     here = {'path': roots[0]}
     with ui.column().classes('w-full gap-2').mark('browser'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
-            if len(roots) > 1:
-                ui.select({str(r): str(r) for r in roots}, value=str(roots[0]), label='Browsable folder',
-                          on_change=lambda e: e.value and _go(Path(e.value))) \
-                    .props('dense outlined options-dense').classes('w-56 shrink-0').mark('root')
-            up = ui.button(icon='arrow_upward', on_click=lambda: _go(here['path'].parent)) \
-                .props('flat round dense').tooltip('Up one folder').mark('up')
+            root = ui.select({str(r): label for r, label in places.items()}, value=str(roots[0]),
+                             label='Browsable folder', on_change=lambda e: e.value and _go(Path(e.value))) \
+                .props('dense outlined options-dense').classes('w-56 shrink-0') \
+                .tooltip('Where the browser starts: the data folder, your home folder or a folder from Settings') \
+                .mark('root')
+            root.set_visibility(len(roots) > 1)
+            up = icon_button('arrow_upward', 'Up one folder', lambda: _go(here['path'].parent)).mark('up')
             crumbs = ui.label().classes(f'{theme.MONO} break-all grow min-w-0 text-gray-600 dark:text-gray-300')
             ui.button('Add this folder', icon='playlist_add', on_click=lambda: on_add(str(here['path']))) \
                 .props('flat dense color=primary no-caps').classes('shrink-0').mark('add-current')
@@ -47,7 +52,16 @@ def source_browser(datasets: Datasets, project_id: int, on_add: Callable[[str], 
             for entry in entries:
                 _browser_row(entry, _go, on_add, on_preview)
 
+    async def _show_folder(path: Path) -> None:
+        places.clear()
+        places.update(datasets.browse_places(project_id))
+        roots[:] = list(places)
+        root.set_options({str(r): label for r, label in places.items()}, value=root.value)
+        root.set_visibility(len(roots) > 1)
+        await _go(path)
+
     listing.refresh_listing = lambda: _go(here['path'])
+    listing.show_folder = _show_folder
     ui.timer(0.01, listing.refresh_listing, once=True)  # the first listing, once the page is drawn
     return listing
 
@@ -61,19 +75,11 @@ def _browser_row(entry: FolderEntry, go, on_add, on_preview) -> None:
             ui.label(entry.name).classes('text-sm grow truncate cursor-pointer') \
                 .on('click', lambda p=entry.path: go(p)).mark(f'open-{entry.name}')
             ui.label(f'{entry.audio_inside} audio' if entry.audio_inside else '').classes(theme.HINT)
-            ui.button(icon='playlist_add', on_click=lambda p=entry.path: on_add(str(p))) \
-                .props('flat round dense size=sm color=primary').tooltip('Add as input folder') \
-                .mark(f'add-{entry.name}')
+            icon_button('playlist_add', f'Add {entry.name} as input folder', lambda p=entry.path: on_add(str(p)),
+                        props='flat round dense size=sm color=primary').mark(f'add-{entry.name}')
         else:
-            ui.button(icon='play_arrow', on_click=lambda p=entry.path: on_preview(p)) \
-                .props('flat round dense size=sm').tooltip('Preview').mark(f'play-{entry.name}')
+            icon_button('play_arrow', f'Preview {entry.name}', lambda p=entry.path: on_preview(p),
+                        props='flat round dense size=sm').mark(f'play-{entry.name}')
             ui.label(entry.name).classes('text-sm grow truncate')
-            ui.label(_fmt_len(entry.duration)).classes(f'{theme.HINT} {theme.NUMBER} w-16')
-            ui.label(fmt_bytes(entry.size)).classes(f'{theme.HINT} {theme.NUMBER} w-16')
-
-
-def _fmt_len(seconds: float | None) -> str:
-    if seconds is None:
-        return '—'
-    m, s = divmod(round(seconds), 60)
-    return f'{m}:{s:02d}'
+            ui.label(formatting.clock(entry.duration)).classes(f'{theme.HINT} {theme.NUMBER} w-16')
+            ui.label(formatting.size(entry.size)).classes(f'{theme.HINT} {theme.NUMBER} w-16')

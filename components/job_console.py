@@ -10,7 +10,8 @@ from collections.abc import Callable
 from nicegui import ui
 
 from app import theme
-from components.status import fmt_duration, status_chip
+from components.status import status_chip
+from services import formatting
 from services.events import JobLog, JobsChanged, Subscriber
 from services.jobs import Jobs, JobView
 
@@ -21,7 +22,8 @@ class JobConsole:
     def __init__(self, jobs: Jobs, events: Subscriber, job_id: int, *, height: str = 'h-64',
                  stop_label: str | None = None, controls: bool = True,
                  is_open: Callable[[], bool] = lambda: True) -> None:
-        self.jobs, self.job_id, self.stop_label, self.controls, self.is_open = jobs, job_id, stop_label, controls, is_open
+        self.jobs, self.job_id, self.stop_label = jobs, job_id, stop_label
+        self.controls, self.is_open = controls, is_open
         self.offset = -TAIL_BYTES
         view = jobs.get(job_id)
         with ui.column().classes('w-full gap-2').mark(f'console-{job_id}'):
@@ -59,7 +61,7 @@ class JobConsole:
         with self.chip_slot:
             status_chip(view.status)
         self.detail.set_text(view.detail)
-        self.eta.set_text(f'ETA {fmt_duration(view.eta_s)}' if view.eta_s is not None else '')
+        self.eta.set_text(f'ETA {formatting.duration(view.eta_s)}' if view.eta_s is not None else '')
         if view.progress is None and view.status == 'running':
             self.bar.props('indeterminate')
         else:

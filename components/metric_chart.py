@@ -14,22 +14,26 @@ from nicegui import context, events, ui
 from nicegui.element import Element
 
 from app import theme
-from services.training import metrics
-from services.training.runs import Series
+from services.training import MetricsView, metrics
 
 BUCKETS = 400  # per trace on screen: ≤ ~800 points (a chart is ~600 px wide), min and max of each bucket kept
 RAW_BUCKETS = 200  # the faint unsmoothed curve behind a smoothed one
 RESEND_AFTER = 4000  # live points appended before the figure is downsampled and sent again
-# Browser side of live points: every tick's points are queued per chart, and a chart is redrawn (extendTraces, a
-# full Plotly replot) only when they change what it shows: the line's end moves by a pixel or more, a value leaves
-# the y range or is a gap (NaN). With 100 000 steps on ~600 px that is once per ~170 steps, a fresh short run
-# redraws on every tick. Charts off screen, not drawn yet or in a hidden browser tab catch up when they are seen.
+# Browser side of live points: every tick's points are queued per chart, and a chart is redrawn (extendTraces,
+# a full Plotly replot) only when they change what it shows: the line's end moves by a pixel or more, a value
+# leaves the y range or is a gap (NaN). With 100 000 steps on ~600 px that is once per ~170 steps, a fresh
+# short run redraws on every tick. Charts off screen, not drawn yet or in a hidden browser tab catch up when
+# they are seen.
 CLIENT_HELPER = '''<script>
 window.studioCharts = window.studioCharts || (() => {
   const pending = new Map();
-  const observer = new IntersectionObserver((entries) => entries.forEach((e) => e.isIntersecting && check(e.target)));
+  const observer = new IntersectionObserver(
+    (entries) => entries.forEach((e) => e.isIntersecting && check(e.target)));
   const ready = (el) => el && el._fullLayout && getElement(el) && getElement(el).Plotly;
-  const onScreen = (el) => { const r = el.getBoundingClientRect(); return r.width && r.bottom > 0 && r.top < innerHeight; };
+  const onScreen = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width && r.bottom > 0 && r.top < innerHeight;
+  };
   function changes(el, queued) {
     const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
     const low = Math.min(...ya.range), high = Math.max(...ya.range);
@@ -52,8 +56,8 @@ window.studioCharts = window.studioCharts || (() => {
     if (!force && !changes(el, queued)) return;
     pending.delete(el.id);
     const indices = Object.keys(queued).map(Number);
-    getElement(el).Plotly.extendTraces(el, {x: indices.map((i) => queued[i].x), y: indices.map((i) => queued[i].y)},
-                                      indices);
+    const update = {x: indices.map((i) => queued[i].x), y: indices.map((i) => queued[i].y)};
+    getElement(el).Plotly.extendTraces(el, update, indices);
   }
   document.addEventListener('visibilitychange', () => pending.forEach((_, id) => {
     const el = document.getElementById(id);
@@ -81,9 +85,12 @@ window.studioCharts = window.studioCharts || (() => {
 
 
 class MetricChart:
-    """One card's chart: `keys` of the series, with smoothing and log scale set by the caller."""
+    """One card's chart: `keys` of the run's metrics, with smoothing and log scale set by the caller.
 
-    def __init__(self, get_series: Callable[[], Series], keys: list[str], *, smoothing: float = 0.0,
+    The page feeds it: `extend(view)` when its RunMetrics event arrives; `get_series` gives the current
+    snapshot when the whole figure is drawn again (zoom, smoothing)."""
+
+    def __init__(self, get_series: Callable[[], MetricsView], keys: list[str], *, smoothing: float = 0.0,
                  log_y: bool = False, height: str = 'h-64', gan_step: int | None = None) -> None:
         self.get_series = get_series
         self.keys = keys
@@ -103,36 +110,45 @@ class MetricChart:
         data = []
         lo, hi = self.view or (None, None)
         for i, key in enumerate(self.keys):
-            steps, values = series.steps.get(key), series.values.get(key)
-            x = steps.array if steps is not None else []
-            y = values if values is not None else []  # a Column: its EMA is kept between opens
-            raw_x, raw_y = metrics.display(x, _array(y), 0.0, RAW_BUCKETS, lo, hi) if self.smoothing else ([], [])
+            trace = series.traces.get(key)
+            x = trace.steps if trace is not None else []
+            y = [] if trace is None else trace if self.smoothing else trace.values  # a Trace keeps its EMA
+            raw_x, raw_y = metrics.display(x, trace.values, 0.0, RAW_BUCKETS, lo, hi) \
+                if self.smoothing and trace is not None else ([], [])
             xs, ys = metrics.display(x, y, self.smoothing, BUCKETS, lo, hi)
             color = theme.CHART_LAYOUT['colorway'][i % len(theme.CHART_LAYOUT['colorway'])]
             sparse = len(x) < 40 or key.startswith('val/')
             data.append({'type': 'scatter', 'mode': 'lines', 'x': raw_x, 'y': raw_y, 'showlegend': False,
                          'hoverinfo': 'skip', 'line': {'width': 1, 'color': color}, 'opacity': 0.25})
-            data.append({'type': 'scatter', 'mode': 'lines+markers' if sparse else 'lines', 'name': _label(key),
+            data.append({'type': 'scatter', 'mode': 'lines+markers' if sparse else 'lines',
+                         'name': _label(key),
                          'x': xs, 'y': ys, 'line': {'width': 1.8, 'color': color}, 'marker': {'size': 5}})
             self.sent[i] = len(x)
         self.appended = 0
         layout = copy.deepcopy(theme.CHART_LAYOUT)
         layout.update(margin={'l': 52, 'r': 12, 't': 8, 'b': 32}, showlegend=len(self.keys) > 1,
-                      legend={'orientation': 'h', 'y': -0.14, 'x': 0}, hovermode='x unified', uirevision=str(self.view))
+                      legend={'orientation': 'h', 'y': -0.14, 'x': 0}, hovermode='x unified',
+                      uirevision=str(self.view))
         layout['xaxis'].update(autorange=self.view is None,
                                **({'range': list(self.view)} if self.view else {}))
         layout['yaxis'].update(type='log' if self.log_y else 'linear', exponentformat='power')
         if self.gan_step is not None:
-            layout['shapes'] = [{'type': 'line', 'x0': self.gan_step, 'x1': self.gan_step, 'yref': 'paper', 'y0': 0,
-                                 'y1': 1, 'line': {'dash': 'dash', 'width': 1.2, 'color': theme.COLORS['warning']}}]
-            layout['annotations'] = [{'x': self.gan_step, 'y': 1, 'yref': 'paper', 'text': 'GAN', 'showarrow': False,
-                                      'xanchor': 'left', 'yanchor': 'top', 'font': {'color': theme.COLORS['warning']}}]
-        return {'data': data, 'layout': layout, 'config': {'displaylogo': False, 'responsive': False,  # see _Plot
+            layout['shapes'] = [{'type': 'line', 'x0': self.gan_step, 'x1': self.gan_step, 'yref': 'paper',
+                                 'y0': 0,
+                                 'y1': 1,
+                                 'line': {'dash': 'dash', 'width': 1.2, 'color': theme.COLORS['warning']}}]
+            layout['annotations'] = [{'x': self.gan_step, 'y': 1, 'yref': 'paper', 'text': 'GAN',
+                                      'showarrow': False,
+                                      'xanchor': 'left', 'yanchor': 'top',
+                                      'font': {'color': theme.COLORS['warning']}}]
+        return {'data': data, 'layout': layout,
+                'config': {'displaylogo': False, 'responsive': False,  # see _Plot
                                                            'modeBarButtonsToRemove': ['lasso2d', 'select2d']}}
 
     def redraw(self) -> None:
         with self.plot:
-            ui.run_javascript(f'window.studioCharts && studioCharts.reset({self.plot.id})')  # the new figure has them
+            # the new figure has them
+            ui.run_javascript(f'window.studioCharts && studioCharts.reset({self.plot.id})')
         self.plot.update_figure(self._figure())
 
     def set_smoothing(self, weight: float) -> None:
@@ -147,10 +163,12 @@ class MetricChart:
             self.plot.run_plot_method('relayout', {'yaxis.type': 'log' if log_y else 'linear'})
 
     def log_toggle(self, checkbox: ui.checkbox) -> None:
-        """Let `checkbox` switch the scale in the browser at once (no server round trip), then tell the server."""
+        """Let `checkbox` switch the scale in the browser at once (no server round trip), then tell the
+        server."""
         checkbox.on('update:model-value', js_handler=(
             f'(v) => {{ const el = document.getElementById("c{self.plot.id}"); const c = getElement(el); '
-            f'if (c && c.Plotly && el._fullLayout) c.Plotly.relayout(el, {{"yaxis.type": v ? "log" : "linear"}}); }}'))
+            'if (c && c.Plotly && el._fullLayout) c.Plotly.relayout(el, '
+            f'{{"yaxis.type": v ? "log" : "linear"}}); }}'))
         checkbox.on_value_change(lambda e: self.set_log(bool(e.value), drawn=True))  # the server's copy
 
     def set_gan_step(self, step: int | None) -> None:
@@ -159,7 +177,7 @@ class MetricChart:
             self.redraw()
 
     # ---- live -----------------------------------------------------------------------------------
-    def extend(self, series: Series) -> int:
+    def extend(self, series: MetricsView) -> int:
         """Send the points logged since the last call; returns how many."""
         if self.appended > RESEND_AFTER:
             self.redraw()
@@ -168,13 +186,13 @@ class MetricChart:
         indices = []
         figure = self.plot.figure['data']
         for i, key in enumerate(self.keys):
-            steps, values = series.steps.get(key), series.values.get(key)
-            if steps is None or len(steps) <= self.sent[i]:
+            trace = series.traces.get(key)
+            if trace is None or len(trace) <= self.sent[i]:
                 continue
-            start, self.sent[i] = self.sent[i], len(steps)
-            xs = steps.array[start:].tolist()
-            raw = values.array[start:].tolist()
-            ys = values.smoothed(self.smoothing)[start:].tolist() if self.smoothing else raw
+            start, self.sent[i] = self.sent[i], len(trace)
+            xs = trace.steps[start:].tolist()
+            raw = trace.values[start:].tolist()
+            ys = trace.smoothed(self.smoothing)[start:].tolist() if self.smoothing else raw
             ys = [v if math.isfinite(v) else None for v in ys]
             pairs = [(2 * i + 1, ys)] + ([(2 * i, [v if math.isfinite(v) else None for v in raw])]
                                          if self.smoothing else [])
@@ -182,7 +200,8 @@ class MetricChart:
                 update['x'].append(xs)
                 update['y'].append(values_out)
                 indices.append(trace)
-                figure[trace]['x'].extend(xs)  # the server's copy stays whole for a reconnect, without resending it
+                # the server's copy stays whole for a reconnect, without resending it
+                figure[trace]['x'].extend(xs)
                 figure[trace]['y'].extend(values_out)
             self.appended += len(xs)
         if indices:
@@ -206,11 +225,11 @@ class MetricChart:
 
 
 class _Plot(ui.plotly, component='metric_plot.js'):
-    """`ui.plotly` with a lighter page open (metric_plot.js: charts drawn in one batch after the first frame, on-screen
-    first, CSS containment, resized only on a real size change). Its figure goes into the props as it is: NiceGUI's
-    observable props would copy it and wrap every number of every trace (~75 000 calls, half of a run page's build).
-    Changes are pushed by `update()` anyway, and the points `extend` adds to `figure` are then what a reconnecting
-    browser gets."""
+    """`ui.plotly` with a lighter page open (metric_plot.js: charts drawn in one batch after the first
+    frame, on-screen first, CSS containment, resized only on a real size change). Its figure goes into the
+    props as it is: NiceGUI's observable props would copy it and wrap every number of every trace (~75 000
+    calls, half of a run page's build). Changes are pushed by `update()` anyway, and the points `extend`
+    adds to `figure` are then what a reconnecting browser gets."""
 
     def update(self) -> None:
         dict.__setitem__(self._props, 'options', self.figure)
@@ -224,20 +243,7 @@ def _install_client_helper() -> None:
         ui.add_head_html(CLIENT_HELPER)
 
 
-def _array(values):
-    return values.array if isinstance(values, metrics.Column) else values
-
-
 def _label(key: str) -> str:
     key = key.removeprefix('val/')
     return {'loss': 'loss (sum)', 'lr_gen': 'generator', 'lr_dis': 'discriminator'}.get(
         key, key.replace('_spectral_distance', '').replace('_', ' ').replace('fidelity ', ''))
-
-
-def metric_chart(get_series: Callable[[], Series], traces: list[tuple[str, str]], title: str, *,
-                 mode: str = 'lines', height: str = 'h-72', log_y: bool = False) -> ui.plotly:
-    """A titled chart that polls its series once a second (kept for simple pages; the run monitor drives its own)."""
-    ui.label(title).classes(theme.SECTION)
-    chart = MetricChart(get_series, [key for key, _ in traces], log_y=log_y, height=height)
-    ui.timer(1.0, lambda: chart.extend(get_series()))
-    return chart.plot

@@ -1,4 +1,4 @@
-"""A spectrogram as a Plotly heatmap, drawn from a precomputed STFT (services/lmdb_reader.spectrogram)."""
+"""A spectrogram as a Plotly heatmap, drawn from a precomputed STFT (services/audio.spectrogram)."""
 from __future__ import annotations
 
 import copy

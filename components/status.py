@@ -4,6 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
+from services import formatting
 from services.jobs import Jobs, JobView
 
 
@@ -11,29 +12,6 @@ def status_chip(status: str) -> ui.chip:
     color, icon = theme.STATUS.get(status, ('grey-6', 'help'))
     return ui.chip(status, icon=icon, color=color, text_color='white').props('dense square') \
         .classes('text-xs font-medium')
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return '—'
-    seconds = round(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    if h:
-        return f'{h} h {m:02d} min'
-    if m:
-        return f'{m} min {s:02d} s'
-    return f'{s} s'
-
-
-def fmt_bytes(n: float | None) -> str:
-    if n is None:
-        return '—'
-    for unit in ('B', 'KB', 'MB', 'GB', 'TB'):
-        if abs(n) < 1024 or unit == 'TB':
-            return f'{n:.0f} {unit}' if unit == 'B' else f'{n:.1f} {unit}'
-        n /= 1024
-    return f'{n:.1f} TB'
 
 
 class JobRow:
@@ -57,7 +35,7 @@ class JobRow:
         """Show the job's latest state; only what changed reaches the browser."""
         self.title.set_text(view.title)
         self.detail.set_text(view.detail or view.message or view.kind)
-        self.eta.set_text(f'ETA {fmt_duration(view.eta_s)}' if view.eta_s is not None else '')
+        self.eta.set_text(f'ETA {formatting.duration(view.eta_s)}' if view.eta_s is not None else '')
         indeterminate = view.progress is None
         if indeterminate != self.indeterminate:  # props() always sends: only on a change
             self.indeterminate = indeterminate

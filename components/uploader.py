@@ -29,6 +29,7 @@ def upload_panel(datasets: Datasets, project_id: int, on_uploaded: Callable[[Pat
     upload = ui.upload(multiple=True, auto_upload=True, label='Drop audio files or folders here') \
         .props(f'flat bordered color=transparent text-color=primary accept="{ACCEPT}"') \
         .classes('w-full studio-folder-drop').mark('upload')
+    upload.tooltip('Audio files or whole folders, copied into this project\'s uploads under the name above')
     with ui.row().classes('w-full items-center gap-2'):
         picker = ui.element('input').props('type=file webkitdirectory multiple data-testid=folder-input') \
             .classes('hidden').mark('folder-input')
@@ -119,7 +120,8 @@ if (!window.studioFolders) window.studioFolders = (() => {
     const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
     if (!entries.some((x) => x.isDirectory)) return;  // plain files: the uploader takes them itself
     e.preventDefault(); e.stopPropagation();
-    zone.querySelectorAll('.q-uploader__dnd').forEach((d) => d.dispatchEvent(new DragEvent('dragleave', {bubbles: true})));
+    zone.querySelectorAll('.q-uploader__dnd')
+      .forEach((d) => d.dispatchEvent(new DragEvent('dragleave', {bubbles: true})));
     const out = [];
     Promise.all(entries.map((x) => walk(x, out, 0))).then(() => queue(out, zone.id.slice(1)));
   }, true);

@@ -4,31 +4,48 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
-from components.status import JobList, fmt_bytes, fmt_duration, status_chip
-from services.events import DatasetChanged, ExportChanged, JobsChanged, RunChanged, Subscriber, SystemSample
+from components.status import JobList, status_chip
+from components.tour import start_example
+from services import formatting
+from services.events import (
+    DatasetChanged,
+    ExportChanged,
+    JobsChanged,
+    RunChanged,
+    RunMetrics,
+    Subscriber,
+    SystemSample,
+)
+from services.example import Example, ExampleView
 from services.jobs import Jobs
 from services.projects import ProjectOverview, Projects, ProjectView
 from services.system import System, SystemFigures
 
-START = [  # (label, hint, icon, target)
-    ('New dataset', 'Turn a folder of audio into a RAVE dataset', 'library_add', '/datasets'),
+START = [  # (label, hint, icon, target): each opens the form it names, one click for one intent
+    ('New dataset', 'Turn a folder of audio into a RAVE dataset', 'library_add', '/datasets?new'),
     ('New training', 'Teach a model your sounds', 'model_training', '/training/new'),
     ('Export a model', 'Make a .ts file for nn~ and the Explorer', 'ios_share', '/export'),
     ('Explore', 'Hear how a model rebuilds your audio', 'graphic_eq', '/explorer'),
 ]
 
 
+EXAMPLE_STAGES = (('Dataset', '48 s of synthesised tones, preprocessed'),
+                  ('Training', 'A short v2_small run on the CPU'),
+                  ('Export', 'A .ts model the Explorer plays'))
 RUNNING_EMPTY = 'Nothing is running. Preprocessing, training and export jobs show their progress here.'
 
 
-def create(projects: Projects, jobs: Jobs, system: System, events: Subscriber, project: ProjectView) -> None:
+def create(projects: Projects, jobs: Jobs, system: System, example: Example, events: Subscriber,
+           project: ProjectView) -> None:
     with ui.row().classes('w-full items-end gap-2'):
         ui.label(project.name).classes(theme.TITLE)
         ui.label(project.description).classes(theme.SUBTITLE + ' pb-1 truncate')
+    if example.view(project.id) is not None:
+        _example(example, projects, events, project)
     with ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2 xl:grid-cols-[2fr_1.3fr_1fr]'):
         _running(jobs, events)
         _machine(system, events)
-        _start()
+        _start(example, projects)
 
     @ui.refreshable
     def recent() -> None:
@@ -85,12 +102,13 @@ def _figures(now: SystemFigures, cpu_history: list[float]) -> dict[str, tuple]:
     """(label, fraction, figure, tooltip, sparkline values or None) of each meter of the machine card."""
     ram = now.ram_used / now.ram_total if now.ram_total else 0
     figures = {'cpu': ('CPU · last 2 min', now.cpu / 100, f'{now.cpu:.0f} %', '', cpu_history),
-               'ram': ('RAM', ram, f'{fmt_bytes(now.ram_used)} / {fmt_bytes(now.ram_total)}', '', None)}
+               'ram': ('RAM', ram, f'{formatting.size(now.ram_used)} / {formatting.size(now.ram_total)}', '', None)}
     for gpu in now.gpus:
         mem = gpu.mem_used / gpu.mem_total if gpu.mem_total else 0
         figures[f'gpu{gpu.index}'] = (f'GPU {gpu.index}', gpu.util / 100, f'{gpu.util:.0f} %', gpu.name, None)
         figures[f'gpu{gpu.index}-mem'] = (f'GPU {gpu.index} memory', mem,
-                                          f'{fmt_bytes(gpu.mem_used)} / {fmt_bytes(gpu.mem_total)}', '', None)
+                                          f'{formatting.size(gpu.mem_used)} / '
+                                          f'{formatting.size(gpu.mem_total)}', '', None)
     return figures
 
 
@@ -131,16 +149,87 @@ def _sparkline(values: list[float]) -> str:
             f'vector-effect="non-scaling-stroke" stroke-linejoin="round"/></svg>')
 
 
-def _start() -> None:
+def _start(example: Example, projects: Projects) -> None:
     with _card('Start', 'rocket_launch').mark('start'):
         for label, hint, icon, target in START:
             with ui.link(target=target).classes('w-full flex items-center gap-3 no-wrap no-underline text-inherit '
                                                 'rounded-lg px-2 py-1 hover:bg-primary/10') \
-                    .mark(f'start-{target.strip("/")}'):
+                    .mark(f'start-{target.strip("/").split("?")[0]}'):
                 ui.icon(icon, color='primary').classes('text-xl')
                 with ui.column().classes('gap-0'):
                     ui.label(label).classes('text-sm font-medium')
                     ui.label(hint).classes(theme.HINT)
+        with ui.element('div').classes('w-full flex items-center gap-3 no-wrap rounded-lg px-2 py-1 cursor-pointer '
+                                       'hover:bg-primary/10') \
+                .props('role=button tabindex=0') \
+                .on('click', lambda: start_example(example, projects)) \
+                .on('keydown.enter', lambda: start_example(example, projects)).mark('start-example'):
+            ui.icon('science', color='primary').classes('text-xl')
+            with ui.column().classes('gap-0'):
+                ui.label('Try the example').classes('text-sm font-medium')
+                ui.label('A model from synthesised tones, on this CPU, in minutes').classes(theme.HINT)
+
+
+def _example(example: Example, projects: Projects, events: Subscriber, project: ProjectView) -> None:
+    """Where the example project stands, with the way to each stage's page; follows its dataset, run and
+    export."""
+    @ui.refreshable
+    def card() -> None:
+        view = example.view(project.id)
+        with ui.card().classes(theme.CARD + ' gap-3 border-primary/40 bg-primary/5').mark('example'):
+            with ui.row().classes('w-full items-center gap-2'):
+                ui.icon('science', color='primary').classes('text-xl')
+                ui.label('Example project').classes(theme.SECTION + ' grow')
+                ui.label(_example_stage(view)).classes('text-sm font-medium').mark('example-stage')
+            with ui.row().classes('w-full gap-2 items-stretch'):
+                for number, (title, text) in enumerate(EXAMPLE_STAGES, start=1):
+                    done = view.number > number or view.stage == 'ready'
+                    here = view.number == number
+                    with ui.column().classes('gap-0 grow basis-40 rounded-lg p-2 border ' +
+                                             ('border-primary bg-white dark:bg-gray-900' if here else
+                                              'border-gray-200 dark:border-gray-800')):
+                        with ui.row().classes('items-center gap-1 no-wrap'):
+                            ui.icon('check_circle' if done else 'radio_button_unchecked',
+                                    color='positive' if done else 'primary' if here else 'grey-5')
+                            ui.label(title).classes('text-sm font-semibold')
+                        ui.label(text).classes(theme.HINT)
+            with ui.row().classes('w-full items-center gap-2'):
+                _example_actions(view, example, projects)
+
+    card()
+    for kind in (DatasetChanged, RunChanged, ExportChanged):
+        events.on(kind, lambda _: card.refresh())
+    events.on(RunMetrics, lambda e: card.refresh() if e.step % 50 == 0 else None)
+
+
+def _example_stage(view: ExampleView) -> str:
+    if view.stage == 'failed':
+        return 'Stopped'
+    if view.stage == 'ready':
+        return 'Ready to hear'
+    if view.stage == 'training':
+        return f'Step 2 of 3 · training, step {view.step} of {view.max_steps}'
+    return f'Step {view.number} of 3'
+
+
+def _example_actions(view: ExampleView, example: Example, projects: Projects) -> None:
+    if view.stage == 'failed':
+        ui.label(view.message).classes('text-sm text-negative grow')
+        ui.button('Start a new example', icon='refresh', on_click=lambda: start_example(example, projects)) \
+            .props('flat no-caps color=primary')
+        return
+    ui.label('The studio moves it on by itself; leave this page open or come back later.').classes(theme.HINT + ' grow')
+    if view.dataset_id:
+        ui.button('Open the dataset', on_click=lambda: ui.navigate.to(f'/datasets/{view.dataset_id}')) \
+            .props('flat no-caps color=primary')
+    if view.run_id:
+        ui.button('Watch the run', icon='monitoring',
+                  on_click=lambda: ui.navigate.to(f'/training/runs/{view.run_id}')) \
+            .props('flat no-caps color=primary').mark('example-run')
+    if view.stage == 'ready':
+        ui.button('Hear it in the Explorer', icon='graphic_eq',
+                  on_click=lambda: ui.navigate.to(f'/explorer?export={view.export_id}')) \
+            .props('unelevated no-caps color=primary').mark('example-explore')
 
 
 def _empty(text: str, action: str, target: str) -> None:
@@ -167,11 +256,11 @@ def _recent_datasets(overview: ProjectOverview) -> None:
     with _card('Recent datasets', 'library_music').mark('recent-datasets'):
         if not overview.datasets:
             _empty('No dataset yet. A dataset is your audio, cut and packed by RAVE\'s preprocess into an LMDB '
-                   'folder that training reads.', 'New dataset', '/datasets')
+                   'folder that training reads.', 'New dataset', '/datasets?new')
         for d in overview.datasets:
             with ui.link(target=f'/datasets/{d.id}').classes(_ROW):
                 ui.label(d.name).classes('font-medium grow truncate')
-                ui.label(fmt_duration(d.seconds) if d.seconds else '—').classes(theme.NUMBER + ' w-24')
+                ui.label(formatting.duration(d.seconds) if d.seconds else '—').classes(theme.NUMBER + ' w-24')
                 ui.label(f'{d.sr / 1000:g} kHz' if d.sr else '').classes(theme.NUMBER + ' w-20 max-sm:hidden')
                 _chip(d.status)
 

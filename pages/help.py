@@ -1,9 +1,19 @@
-"""Help: the pipeline, RAVE's parameters in plain words, where files live, and the command line."""
+"""Help: the pipeline, RAVE's parameters in plain words, where files live and the command line; the user guide
+and the FAQ (docs/*.md) with search; the keyboard shortcuts, generated from their registry; the tour and the
+example project."""
 from __future__ import annotations
 
 from nicegui import ui
 
 from app import theme
+from components import shortcuts
+from components.docs_view import FaqView, GuideView, results
+from components.shortcuts import mark_search
+from components.tour import start_example
+from services import docs
+from services.docs import Hit
+from services.example import Example
+from services.projects import Projects
 from services.settings import Settings
 
 PIPELINE = [  # (area, icon, what happens there)
@@ -39,30 +49,78 @@ PARAMETERS = [  # (parameter, plain meaning)
                   'padding. Train with "causal" for the lowest latency.')),
 ]
 
-LAYOUT = """\
-studio.db              the database: projects, datasets, runs, exports, jobs, settings
-jobs/<id>/             one folder per job: log.txt, progress.jsonl, result.json
-projects/<project>/    the default home of a project
-    datasets/          RAVE LMDB folders (data.mdb, metadata.yaml)
-    runs/              RAVE run folders: <name>_<hash>/version_N/checkpoints/*.ckpt
-    exports/           exported .ts models
-    uploads/           audio uploaded through the browser
-backups/               project back-ups (.zip) written by Projects → Back up"""
 
-CLI = """\
-rave-studio                    # serve on 127.0.0.1 and open a browser tab
-rave-studio --native           # the same app in its own window
-rave-studio --share            # serve the local network; every page needs a login
-rave-studio --data-dir ~/rave  # keep database, jobs and projects in another folder
-rave-studio --port 9000 --no-browser
-./studio.sh test               # set up what is missing, then run the test suite"""
+TABS = {'overview': 'Overview', 'guide': 'User guide', 'faq': 'FAQ', 'keyboard': 'Keyboard shortcuts'}
+MOUSE = (('menu', 'top left: shows or folds the navigation'),
+         ('keyboard', 'top right: this list of shortcuts'),
+         ('dark_mode', 'top right: light or dark theme; the choice is remembered'),
+         ('work_history', 'top right: every running job, with its progress and controls'))
 
 
-def create(settings: Settings) -> None:
-    with ui.column().classes('gap-0'):
-        ui.label('Help').classes(theme.TITLE)
-        ui.label('How RAVE Studio is organised, and what the knobs mean.').classes(theme.SUBTITLE)
+def create(settings: Settings, example: Example, projects: Projects) -> None:
+    """Help: the overview, the user guide and the FAQ (searchable; `?doc=<chapter>&section=<anchor>` and
+    `?faq=<question>` open one), the keyboard shortcuts from their registry, the tour and the example project."""
+    asked = ui.context.client.request.query_params
+    with ui.row().classes('w-full items-end gap-2'):
+        with ui.column().classes('gap-0 grow'):
+            ui.label('Help').classes(theme.TITLE)
+            ui.label('How RAVE Studio is organised, what the knobs mean, and answers to what RAVE users ask.') \
+                .classes(theme.SUBTITLE)
+        ui.button('Take the tour', icon='tour', on_click=lambda: ui.navigate.to('/help?tour')) \
+            .props('outline no-caps color=primary').mark('take-tour')
+        ui.button('Try the example', icon='science', on_click=lambda: start_example(example, projects)) \
+            .props('unelevated no-caps color=primary').mark('try-example')
+    search = mark_search(ui.input(placeholder='Search the guide and the FAQ').props('outlined dense clearable')
+                         .classes('w-full max-w-2xl').mark('help-search'))
+    search.props['aria-label'] = 'Search the guide and the FAQ'
+    search.tooltip('Every word must appear; press / to come here from anywhere on the page')
+    with search.add_slot('prepend'):
+        ui.icon('search')
+    with search.add_slot('append'):
+        ui.html('<kbd>/</kbd>', sanitize=False).tooltip('Press / to search')
+    found = ui.column().classes('w-full max-w-2xl gap-1').mark('hits')
+    with ui.tabs().props('align=left inline-label no-caps').classes('w-full') as tabs:
+        tab = {key: ui.tab(label).mark(f'tab-{key}') for key, label in TABS.items()}
+    first = next((key for key in ('faq', 'doc', 'keyboard') if key in asked), 'overview').replace('doc', 'guide')
+    with ui.tab_panels(tabs, value=tab[first]).classes('w-full bg-transparent').props('keep-alive animated=false'):
+        with ui.tab_panel(tab['overview']).classes('p-0 gap-4'):
+            _overview(settings)
+        with ui.tab_panel(tab['guide']).classes('p-0'), _card('User guide', 'menu_book'):
+            guide = GuideView(docs.guide())
+        with ui.tab_panel(tab['faq']).classes('p-0'), _card('Frequently asked questions', 'quiz'):
+            faq = FaqView(docs.faq())
+        with ui.tab_panel(tab['keyboard']).classes('p-0'), _card('Keyboard shortcuts', 'keyboard'):
+            shortcuts.table()
+            ui.separator()
+            for icon, what in MOUSE:
+                with ui.row().classes('items-center gap-3 text-sm no-wrap'):
+                    ui.icon(icon).classes('text-base w-24 text-center')
+                    ui.label(what)
 
+    def pick(hit: Hit) -> None:
+        anchor = hit.section.anchor if hit.section else None
+        if hit.chapter.slug == docs.FAQ:
+            tabs.set_value(tab['faq'])
+            faq.show(anchor)
+        else:
+            tabs.set_value(tab['guide'])
+            guide.show(hit.chapter.slug, anchor)
+
+    def searched() -> None:
+        query = (search.value or '').strip()
+        found.clear()
+        if query:
+            with found:
+                results(docs.search(query), query, pick)
+
+    search.on_value_change(searched)
+    if 'doc' in asked:
+        guide.show(asked['doc'], asked.get('section'))
+    if 'faq' in asked:
+        faq.show(asked['faq'])
+
+
+def _overview(settings: Settings) -> None:
     with _card('The pipeline', 'route'):
         with ui.grid().classes('w-full gap-3 grid-cols-1 sm:grid-cols-2 xl:grid-cols-4'):
             for number, (area, icon, text) in enumerate(PIPELINE, start=1):
@@ -81,30 +139,13 @@ def create(settings: Settings) -> None:
                 ui.label(name).classes('w-40 shrink-0 font-medium text-sm')
                 ui.label(meaning).classes('text-sm text-gray-600 dark:text-gray-300')
 
+    files, command_line = docs.chapter('files'), docs.chapter('command-line')
     with ui.grid().classes('w-full gap-4 grid-cols-1 2xl:grid-cols-2'):
         with _card('Where files live', 'folder'):
-            ui.label(f'Data folder: {settings.data_dir}').classes(theme.MONO + ' break-all')
-            ui.code(LAYOUT, language='text').classes('w-full text-xs')
-            ui.label('A project can also live elsewhere (chosen when you create it). Datasets and runs are plain '
-                     'RAVE folders: the rave command line reads them unchanged.').classes(theme.HINT)
+            ui.label(f'Data folder: {settings.data_dir}').classes(theme.MONO + ' break-all').mark('data-folder')
+            ui.markdown(docs.for_help(files.intro)).classes('w-full text-sm')
         with _card('Command line', 'terminal'):
-            ui.code(CLI, language='bash').classes('w-full text-xs')
-            ui.markdown('`--share` asks for an admin password the first time and stores it hashed; '
-                        '`--native` needs a desktop session (pywebview).').classes(theme.HINT)
-
-    with _card('Keyboard and mouse', 'keyboard'):
-        for key, icon, what in (('Esc', '', 'closes a dialog'), ('Enter', '', 'confirms the focused button or field'),
-                                ('', 'menu', 'top left: shows or folds the navigation'),
-                                ('', 'dark_mode', 'top right: light or dark theme; the choice is remembered'),
-                                ('', 'work_history', 'top right: every running job, with its progress and controls')):
-            with ui.row().classes('items-center gap-3 text-sm no-wrap'):
-                with ui.element('div').classes('px-2 py-0.5 rounded border border-gray-300 dark:border-gray-700 '
-                                               'font-mono text-xs w-16 shrink-0 flex justify-center'):
-                    if icon:
-                        ui.icon(icon).classes('text-base')
-                    else:
-                        ui.label(key)
-                ui.label(what)
+            ui.markdown(docs.for_help(command_line.sections[0].body)).classes('w-full text-sm')
 
 
 def _card(title: str, icon: str) -> ui.card:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from app import theme
+from components import cards
 from services.access import Forbidden
 from services.plugins import Plugins, PluginView, SettingView
 
@@ -71,14 +72,12 @@ def _plugin_list(plugins: Plugins, redraw: Callable[[], None]) -> None:
 
 
 def _empty_state() -> None:
-    with ui.card().classes(theme.CARD + ' items-center text-center gap-2 py-8').mark('no-plugins'):
-        ui.icon('extension', color='primary').classes('text-4xl')
-        ui.label('No plugins installed yet').classes(theme.SECTION)
-        ui.label('A plugin is a Python package with a "rave_studio" entry point: it can add pages, dataset '
-                 'checks, run alerts, export targets and job kinds. Install one with pip into the studio\'s '
-                 'environment and start the studio again.').classes('text-sm max-w-xl')
-        ui.button('Read the plugin guide', icon='menu_book', on_click=lambda: ui.navigate.to(GUIDE_PATH)) \
-            .props('flat')
+    cards.empty_state('extension', 'No plugins installed yet',
+                      'A plugin is a Python package with a "rave_studio" entry point: it can add pages, dataset '
+                      'checks, run alerts, export targets and job kinds. Install one with pip into the studio\'s '
+                      'environment and start the studio again.',
+                      [cards.Action('Read the plugin guide', 'menu_book', GUIDE_PATH, primary=False)],
+                      mark='no-plugins')
 
 
 def _plugin_card(plugins: Plugins, view: PluginView, redraw: Callable[[], None]) -> None:
@@ -126,7 +125,8 @@ def _state_chip(view: PluginView) -> None:
 
 def _switch(plugins: Plugins, view: PluginView, redraw: Callable[[], None]) -> None:
     if view.builtin:
-        ui.switch(value=True).props('dense').tooltip('Part of the studio: always on').disable()
+        ui.switch(value=True).props(f'dense aria-label="{view.name}"').tooltip('Part of the studio: always on') \
+            .disable()
         return
 
     def toggle(e) -> None:
@@ -138,7 +138,8 @@ def _switch(plugins: Plugins, view: PluginView, redraw: Callable[[], None]) -> N
             ui.notify(f'{view.name} will be {"on" if e.value else "off"} from the next start of the studio.')
         redraw()
 
-    switch = ui.switch(value=view.enabled, on_change=toggle).props('dense').mark(f'switch-{view.name}')
+    switch = ui.switch(value=view.enabled, on_change=toggle).props(f'dense aria-label="{view.name}"') \
+        .mark(f'switch-{view.name}')
     switch.tooltip('On or off from the next start')
     if not plugins.may_change():
         switch.disable()

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from nicegui import app, run, ui
+from nicegui import run, ui
 
 from app import theme
+from components import cards
 from services import users
 from services.access import Forbidden
 from services.settings import DOCS, Settings, SettingsError, SettingsView
@@ -20,12 +21,12 @@ def create(settings: Settings, system: System) -> None:
         ui.label('Settings').classes(theme.TITLE)
         ui.label('Studio-wide choices, kept in this data folder.').classes(theme.SUBTITLE)
 
-    with _card('Data folder', 'storage'):
+    with cards.section('Data folder', 'storage'):
         ui.label(str(settings.data_dir)).classes(theme.MONO + ' break-all').mark('data-dir')
         ui.label('Holds the database, job logs and (by default) every project. To use another one, start the '
                  'studio with  rave-studio --data-dir /path/to/folder.').classes(theme.HINT)
 
-    with _card('Folders users may browse', 'folder_open'):
+    with cards.section('Folders users may browse', 'folder_open'):
         roots = list(values.browse_roots)
         root_list = ui.column().classes('w-full gap-1').mark('setting-browse_roots')
         with ui.row().classes('w-full items-start gap-2 no-wrap'):
@@ -36,7 +37,7 @@ def create(settings: Settings, system: System) -> None:
         home = ui.switch('Home folder', value=values.browse_home).mark('setting-browse_home')
         ui.label(HINTS['browse_home']).classes(theme.HINT)
 
-    with _card('Jobs', 'memory'):
+    with cards.section('Jobs', 'memory'):
         devices = dict(system.devices())
         devices.setdefault(values.default_device, f'{values.default_device} (not present now)')
         device = ui.select(devices, value=values.default_device, label='Default device') \
@@ -57,7 +58,7 @@ def create(settings: Settings, system: System) -> None:
                                    suffix='MB').props('outlined dense').classes('w-64').mark('setting-max_upload_mb')
                 ui.label(HINTS['max_upload_mb']).classes(theme.HINT)
 
-    with _card('Playing models', 'graphic_eq'):
+    with cards.section('Playing models', 'graphic_eq'):
         ui.label('The Generate, Explorer and Transfer pages keep the models they use loaded, so a slider answers '
                  'at once.').classes(theme.HINT)
         with ui.row().classes('w-full gap-4'):
@@ -79,8 +80,8 @@ def create(settings: Settings, system: System) -> None:
         for element in (new_root, home, device, python, parallel, upload, *play_fields.values(), save_button):
             element.disable()
 
-    if app.storage.user.get('user'):
-        _password_card(app.storage.user['user'])
+    if settings.actor.shared and settings.actor.name:
+        _password_card(settings.actor.name)
 
     def draw_roots() -> None:
         root_list.clear()
@@ -132,16 +133,8 @@ def create(settings: Settings, system: System) -> None:
     draw_roots()
 
 
-def _card(title: str, icon: str) -> ui.card:
-    card = ui.card().classes(theme.CARD + ' gap-2')
-    with card, ui.row().classes('items-center gap-2'):
-        ui.icon(icon, color='primary').classes('text-xl')
-        ui.label(title).classes(theme.SECTION)
-    return card
-
-
 def _password_card(name: str) -> None:
-    with _card('Change my password', 'key'):
+    with cards.section('Change my password', 'key'):
         current = ui.input('Current password', password=True).props('outlined dense').classes('w-full sm:w-80') \
             .mark('password-current')
         new = ui.input('New password', password=True, password_toggle_button=True).props('outlined dense') \

@@ -27,7 +27,7 @@ from typing import Any
 import peewee as pw
 
 from services.files import inside
-from services.jobs.engine import folder_of
+from services.jobs.host import folder_of
 from services.projects import ProjectError, ProjectService
 from services.store import BaseModel, Dataset, Export, Job, JSONField, PathField, Project, Run, db, now
 

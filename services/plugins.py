@@ -323,7 +323,7 @@ class Plugins:
 
 def disabled_plugins() -> set[str]:
     """The plugins switched off on the Plugins page (they are not loaded at start-up)."""
-    return {row.name for row in PluginState.select().where(PluginState.enabled == False)}
+    return {row.name for row in PluginState.select().where(~PluginState.enabled)}
 
 
 def current_entry(entries: Iterable[NavEntry], path: str) -> NavEntry | None:

@@ -1,6 +1,7 @@
 """Turn lines of RAVE's console output into structured progress events (plain dicts)."""
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 
@@ -50,7 +51,12 @@ def parse_dataset_stats(line: str) -> dict | None:
     return {'fraction': float(m.group(1)), 'stage': m.group(2)} if m else None
 
 
-def parser_for(kind: str) -> Parser:
+def parser_for(kind: str, name: str = '') -> Parser:
+    """The console parser of a job: the 'module:function' its JobKind declared (job.json `parser`), or for a job
+    queued without one (an older studio, `python -m services.jobs queue`) the built-in parser of its kind."""
+    if name:
+        module, _, function = name.partition(':')
+        return getattr(importlib.import_module(module), function)
     return {'preprocess': parse_preprocess, 'train': parse_train, 'export': parse_export,
             'reconstruct': parse_reconstruct, 'dataset_stats': parse_dataset_stats}.get(
         kind, lambda _line: None)

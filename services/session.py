@@ -11,14 +11,16 @@ from dataclasses import dataclass, fields
 from services.access import Actor
 from services.datasets import Datasets
 from services.events import Subscriber
+from services.example import Example
 from services.files import FilePolicy
 from services.jobs import Jobs
-from services.plugins import Plugins
 from services.models import Models
 from services.models.play import Play
+from services.plugins import Plugins
 from services.projects import Projects
 from services.settings import Settings
 from services.system import System
+from services.training import Training
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Session:
     play: Play
     projects: Projects
     settings: Settings
+    example: Example
+    training: Training
 
     @classmethod
     def names(cls) -> set[str]:

@@ -144,6 +144,16 @@ class Settings:
                                 'Check the path and try again.', 'browse_roots')
         return str(folder.resolve())
 
+    def allow_folder(self, path: str | Path) -> str:
+        """Add one folder to the browsable ones at once (the "allow this folder" offered where a path was
+        refused); the folder as kept."""
+        access.require(self.actor, Action.SETTINGS)
+        folder = self.folder(str(path))
+        roots = list(self._engine.get('browse_roots') or [])
+        if folder not in roots:
+            self._engine.set('browse_roots', [*roots, folder])
+        return folder
+
     def save(self, values: SettingsView) -> SettingsView:
         """Check and keep every setting, then apply the job limits; slow (it runs the chosen Python): call it
         off the event loop."""

@@ -77,24 +77,7 @@ def unpack_zip(archive: Path, uploads: Path, folder: str, limit_bytes: int, show
         raise UploadRefused(f'{shown} is not a readable .zip archive ({e}). Zip the folder again and retry.') \
             from None
     with zf:
-        members = []
-        for info in zf.infolist():
-            name = info.filename
-            parts = PurePosixPath(name.replace('\\', '/')).parts
-            if info.is_dir():
-                continue
-            if stat.S_ISLNK(info.external_attr >> 16):
-                result.skipped.append(f'{name} — a link, not a file')
-            elif '..' in parts or PurePosixPath(name).is_absolute():
-                result.skipped.append(f'{name} — points outside the archive')
-            elif any(p.startswith('.') or p == '__MACOSX' for p in parts):
-                continue  # hidden files and macOS resource forks: never audio
-            elif PurePosixPath(name).suffix.lower() not in AUDIO_SUFFIXES:
-                result.skipped.append(f'{name} — not an audio file')
-            elif info.flag_bits & 0x1:
-                raise UploadRefused(f'{shown} is password-protected. Zip the folder without a password.')
-            else:
-                members.append(info)
+        members = _audio_members(zf, result, shown)
         if len(members) > MAX_ENTRIES:
             raise UploadRefused(f'{shown} holds {len(members)} audio files, more than {MAX_ENTRIES} in one '
                                 'upload. Copy the folder into a browsable folder instead (Settings).')
@@ -123,6 +106,29 @@ def unpack_zip(archive: Path, uploads: Path, folder: str, limit_bytes: int, show
             raise UploadRefused(f'{shown} could not be unpacked ({e}). Nothing was kept; check the archive '
                                 'and retry.') from None
     return result
+
+
+def _audio_members(zf: zipfile.ZipFile, result: Unpacked, shown: str) -> list[zipfile.ZipInfo]:
+    """The archive's audio files; what is skipped is noted in `result` with why."""
+    members = []
+    for info in zf.infolist():
+        name = info.filename
+        parts = PurePosixPath(name.replace('\\', '/')).parts
+        if info.is_dir():
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            result.skipped.append(f'{name} — a link, not a file')
+        elif '..' in parts or PurePosixPath(name).is_absolute():
+            result.skipped.append(f'{name} — points outside the archive')
+        elif any(p.startswith('.') or p == '__MACOSX' for p in parts):
+            continue  # hidden files and macOS resource forks: never audio
+        elif PurePosixPath(name).suffix.lower() not in AUDIO_SUFFIXES:
+            result.skipped.append(f'{name} — not an audio file')
+        elif info.flag_bits & 0x1:
+            raise UploadRefused(f'{shown} is password-protected. Zip the folder without a password.')
+        else:
+            members.append(info)
+    return members
 
 
 def _undo(written: list[Path], uploads: Path) -> None:

@@ -5,7 +5,9 @@ under test; the integration test goes through the studio's own services instead.
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ import soundfile as sf
 RAVE = str(Path(sys.executable).with_name('rave'))
 TINY_TRAIN = ['--config', 'v2_small', '--channels', '1', '--gpu', '-1', '--n_signal', '65536',
               '--batch', '2', '--workers', '0']
+TINY = {'base': 'v2_small', 'n_signal': 65536, 'batch': 2, 'channels': 1, 'devices': ('cpu',), 'workers': 0}
 
 
 def synth_audio(folder: Path, n_files: int = 3, seconds: float = 12.0, sr: int = 44100, channels: int = 1,
@@ -57,6 +60,32 @@ def register_dataset(studio, db_path: Path, name: str = 'tones', **fields):
     values = {'status': 'ready', 'sr': 44100, 'channels': 1, 'n_examples': entries,
               'n_seconds': entries * 2 * 65536 / 44100, 'params': {'num_signal': 65536}, **fields}
     return Dataset.create(project=studio.projects.current(None), name=name, path=str(db_path), **values)
+
+
+def tiny_spec(dataset, name: str, **changes):
+    """The RunSpec of a tiny CPU training (TINY_TRAIN's choices) on a registered dataset."""
+    from services.training.spec import RunSpec
+    return RunSpec(dataset=dataset.id, name=name, **{**TINY, **changes})
+
+
+def metric_lines(job) -> list[dict]:
+    """The JSON lines a training worker wrote to its job's metrics.jsonl."""
+    return [json.loads(line) for line in (Path(job.folder) / 'metrics.jsonl').read_text().splitlines()]
+
+
+@pytest.fixture
+def gin_cache(data_dir: Path, tmp_path_factory) -> None:
+    """The catalogue verdicts, computed once per session by the real gin worker and copied into this data folder."""
+    if 'path' not in _GIN_CACHE:
+        from services.training import configs
+        status = configs.ConfigStatus(tmp_path_factory.mktemp('gin-cache'), lambda: sys.executable)
+        status.compute()
+        _GIN_CACHE['path'] = status.path
+    (data_dir / 'cache').mkdir(exist_ok=True)
+    shutil.copy(_GIN_CACHE['path'], data_dir / 'cache' / 'gin_catalogue.json')
+
+
+_GIN_CACHE: dict = {}
 
 
 @pytest.fixture(scope='session')

@@ -16,8 +16,18 @@ import peewee as pw
 import pytest
 
 from services.backup import JSON_REFERENCES, owned_models, table_key
-from services.store import (BaseModel, Dataset, Export, Job, JSONField, PathField, Project, Run, RunAttempt,
-                            SignIn)
+from services.store import (
+    BaseModel,
+    Dataset,
+    Export,
+    Job,
+    JSONField,
+    PathField,
+    Project,
+    Run,
+    RunAttempt,
+    SignIn,
+)
 
 # Tables that point at another but belong to a person, not a project: a backup never carries them.
 NOT_A_PROJECTS = {SignIn}
@@ -121,7 +131,9 @@ def test_every_column_of_every_row_survives_a_restore_into_another_data_folder(s
     new_root = str(Path(restored.location).resolve())
     assert new_root == str((other.data_dir / 'projects' / 'Everything').resolve())
 
-    moved = lambda value: _moved(value, old_root, new_root)
+    def moved(value):
+        return _moved(value, old_root, new_root)
+
     for field in Project._meta.sorted_fields:
         if field.name not in ('id', 'location'):
             assert moved(old_project[field.name]) == restored.__data__[field.name], field.name

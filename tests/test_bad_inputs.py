@@ -158,7 +158,8 @@ def test_lazy_dataset_keeps_valid_references_to_the_usable_files(studio, project
     import lmdb
     from udls.generated import AudioExample
     root, cases = corpus
-    dataset = build_finished(studio, studio.datasets.start(project, 'lazy', [str(root)], num_signal=NUM_SIGNAL, lazy=True))
+    dataset = build_finished(studio, studio.datasets.start(project, 'lazy', [str(root)], num_signal=NUM_SIGNAL,
+                                                           lazy=True))
     assert dataset.status == 'ready', dataset.params.get('message')
     usable = [p for p, expected in cases.values() if expected == 'usable']
     assert dataset.n_examples == len(usable)

@@ -10,6 +10,8 @@ import lmdb
 import pytest
 from studio_process import PYTHON, ROOT, StudioProcess, clean_env, launch_chromium
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
 playwright = pytest.importorskip('playwright.sync_api')
 
 

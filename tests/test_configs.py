@@ -24,7 +24,8 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def torchaudio_has_sox() -> bool:
     code = 'import torchaudio; print(hasattr(torchaudio, "sox_effects"))'
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, check=True)
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300,
+                         check=True)
     return out.stdout.strip().endswith('True')
 
 
@@ -38,13 +39,15 @@ def test_catalogue_lists_every_shipped_gin_file_by_kind() -> None:
     names = [c.name for c in configs.catalogue()]
     assert sorted(names) == sorted(files) and len(names) == len(set(names))
     kinds = {c.name: c.kind for c in configs.catalogue()}
-    assert {n for n, k in kinds.items() if k == 'augmentation'} == {p.stem for p in (root / 'configs' / 'augmentations').glob('*.gin')}
+    augmentations = {p.stem for p in (root / 'configs' / 'augmentations').glob('*.gin')}
+    assert {n for n, k in kinds.items() if k == 'augmentation'} == augmentations
     assert kinds['v2_small'] == kinds['v1'] == kinds['discrete'] == 'base'
     assert kinds['causal'] == kinds['snake'] == kinds['hybrid'] == 'addon'
     for c in configs.catalogue():
         assert c.description and c.source == Path(c.path).read_text()
 
 
+@pytest.mark.slow
 def test_every_shipped_config_is_valid_or_broken_with_a_reason(verdicts: dict) -> None:
     assert set(verdicts) == {c.name for c in configs.catalogue()}
     for name, verdict in verdicts.items():
@@ -58,6 +61,7 @@ def test_every_shipped_config_is_valid_or_broken_with_a_reason(verdicts: dict) -
             assert verdict['parameters'] > 100_000
 
 
+@pytest.mark.slow
 def test_known_broken_configs_are_found_by_gin_not_guessed(verdicts: dict) -> None:
     nopqmf_small = verdicts['v2_nopqmf_small']
     path = configs.find('v2_nopqmf_small').path
@@ -72,6 +76,7 @@ def test_known_broken_configs_are_found_by_gin_not_guessed(verdicts: dict) -> No
     assert verdicts['mute']['ok'] and not verdicts['mute']['warning']
 
 
+@pytest.mark.slow
 def test_hybrid_resets_the_base_it_is_added_to(verdicts: dict) -> None:
     v2, small = configs.find('v2').values, configs.find('v2_small').values
     hybrid = verdicts['hybrid']
@@ -82,9 +87,11 @@ def test_hybrid_resets_the_base_it_is_added_to(verdicts: dict) -> None:
     assert verdicts['causal']['changed'] == {'cc.get_padding.mode': [None, "'causal'"]}
 
 
+@pytest.mark.slow
 def test_composition_preview_shows_operative_values_and_what_each_file_changed() -> None:
     [answer] = configs.check(sys.executable, [{
-        'configs': ['v2_small', 'causal', 'snake'], 'override': ['CAPACITY=32', 'RAVE.update_discriminator_every=3'],
+        'configs': ['v2_small', 'causal', 'snake'],
+        'override': ['CAPACITY=32', 'RAVE.update_discriminator_every=3'],
         'channels': 1, 'receptive_field': True}])
     assert answer['ok'], answer.get('error')
     assert [c['config'] for c in answer['changes']] == ['v2_small', 'causal', 'snake', 'overrides']
@@ -98,6 +105,7 @@ def test_composition_preview_shows_operative_values_and_what_each_file_changed()
     assert 'CAPACITY = 32' in answer['operative'] or 'capacity = 32' in answer['operative']
 
 
+@pytest.mark.slow
 def test_errors_name_the_override_or_file_line() -> None:
     bad_override, bad_augment = configs.check(sys.executable, [
         {'configs': ['v2_small'], 'override': ['CAPACITY=32', 'RAVE.no_such_parameter=1'], 'model': False},
@@ -108,6 +116,7 @@ def test_errors_name_the_override_or_file_line() -> None:
     assert not bad_augment['ok'] and 'no_such_augmentation' in configs.reason(bad_augment)
 
 
+@pytest.mark.slow
 def test_custom_configs_are_checked_by_gin_before_they_are_saved(studio) -> None:
     project = studio.projects.current(None)
     text = studio.templates.derive('v2_small').replace('CAPACITY = 48', 'CAPACITY = 24')
@@ -128,7 +137,8 @@ def test_custom_configs_are_checked_by_gin_before_they_are_saved(studio) -> None
     with pytest.raises(TemplateError, match='exists already'):
         studio.templates.save_config(project, 'small24', text)
 
-    addon = studio.templates.save_config(project, 'slow_dis', 'RAVE.update_discriminator_every = 8\n', role='addon')
+    addon = studio.templates.save_config(project, 'slow_dis', 'RAVE.update_discriminator_every = 8\n',
+                                         role='addon')
     assert addon['role'] == 'addon'
     [answer] = configs.check(sys.executable, [{'configs': [saved['path'], addon['path']], 'model': False}])
     assert answer['ok'] and answer['settings']['RAVE.update_discriminator_every'] == 8
@@ -153,16 +163,18 @@ def test_gpu_memory_estimate_scales_from_the_readme_figure() -> None:
     at_defaults = configs.estimate_gpu_memory('v2', 8, 131072, 96, 30_000_000, 96)
     assert at_defaults['gb'] == pytest.approx(configs.README_MIN_GB['v2'], abs=0.1)
     smaller = configs.estimate_gpu_memory('v2', 2, 65536, 96, 30_000_000, 96)
-    assert smaller['gb'] < at_defaults['gb'] / 4 and 'estimate' in smaller['basis'] and 'README' in smaller['basis']
+    assert smaller['gb'] < at_defaults['gb'] / 4
+    assert 'estimate' in smaller['basis'] and 'README' in smaller['basis']
     assert configs.estimate_gpu_memory('hybrid_custom', 8, 131072, 96, None, 96) is None
 
 
+@pytest.mark.slow
 def test_the_ui_side_never_imports_rave_or_torch() -> None:
-    code = ('import sys; import services.training.configs, services.training.templates, pages.training.configs, '
-            'pages.training.wizard; '
-            'print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchaudio", "rave", "gin", '
-            '"pytorch_lightning", "scripts")))')
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, check=False,
+    code = ('import sys; import services.training.configs, services.training.templates, '
+            'pages.training.configs, pages.training.wizard; print(sorted(m for m in sys.modules if '
+            'm.split(".")[0] in ("torch", "torchaudio", "rave", "gin", "pytorch_lightning", "scripts")))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300,
+                         check=False,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == '[]'

@@ -14,7 +14,8 @@ from rave_fixtures import synth_audio
 from waiting import build_finished
 
 from services.datasets import lmdb_reader
-from services.datasets.preprocessing import DatasetError, read_lmdb
+from services.datasets.folders import read_lmdb
+from services.datasets.preprocessing import DatasetError
 from services.store import Dataset, Job
 
 NUM_SIGNAL = 16384
@@ -51,7 +52,8 @@ def entries(db: Path) -> dict[bytes, bytes]:
 def test_tags_are_cleaned_and_listed(studio, project, tmp_path) -> None:
     a = Dataset.create(project=project, name='drums', path=str(tmp_path / 'a'), status='ready')
     b = Dataset.create(project=project, name='voice', path=str(tmp_path / 'b'), status='ready')
-    assert studio.library.set_tags(a, ['  Kick ', 'kick', 'room   mics', '', 'x' * 50]) == ['Kick', 'room mics', 'x' * 32]
+    tags = studio.library.set_tags(a, ['  Kick ', 'kick', 'room   mics', '', 'x' * 50])
+    assert tags == ['Kick', 'room mics', 'x' * 32]
     studio.library.set_tags(b, ['speech', 'Room mics'])
     studio.library.set_category(b, '  voice  ')
     assert Dataset.get_by_id(a.id).tags == ['Kick', 'room mics', 'x' * 32]
@@ -68,7 +70,9 @@ def test_search_filter_and_sort(studio, project, tmp_path) -> None:
                        size_bytes=size, n_examples=n, n_seconds=seconds, tags=tags, lazy=name.startswith('lazy'),
                        sources=[f'/audio/{name}-takes'])
     lib = studio.library
-    names = lambda found: [d.name for d in found]
+    def names(found):
+        return [d.name for d in found]
+
     assert names(lib.search(project, sort='name', descending=False)) == ['choir', 'kicks', 'lazy pads', 'snares']
     assert names(lib.search(project, tags=['drums'], sort='size')) == ['snares', 'kicks']
     assert names(lib.search(project, tags=['DRUMS', 'live'])) == ['snares']

@@ -13,7 +13,7 @@ from rave_fixtures import synth_audio
 from waiting import until
 
 from services.datasets import lmdb_reader
-from services.datasets.preprocessing import read_lmdb
+from services.datasets.folders import read_lmdb
 from services.store import Dataset
 
 

@@ -12,7 +12,7 @@ import yaml
 from udls.generated import AudioExample
 from waiting import job_finished, poll_until
 
-from services.datasets.preprocessing import read_lmdb
+from services.datasets.folders import read_lmdb
 from services.jobs import FINISHED
 from services.store import Dataset, Job
 

@@ -100,7 +100,8 @@ def test_unreadable_file_is_skipped_and_reported(studio, project, data_dir: Path
     folder = data_dir / 'audio'
     synth_audio(folder, n_files=2, seconds=4.0)
     corrupt(folder / 'broken.wav')
-    dataset = build_finished(studio, studio.datasets.start(project, 'bad', [str(folder)], num_signal=NUM_SIGNAL), timeout=60)
+    dataset = build_finished(studio, studio.datasets.start(project, 'bad', [str(folder)], num_signal=NUM_SIGNAL),
+                             timeout=60)
     assert dataset.status == 'ready', dataset.params.get('message')
     assert dataset.n_examples == 2 * int(4.0 // example_seconds(NUM_SIGNAL, 44100))
     assert any('broken.wav' in line for line in dataset.params['skipped'])
@@ -142,8 +143,9 @@ def test_lazy_dataset_answers_rave_prompt(studio, project, data_dir: Path) -> No
 
 def test_delete_keeps_files_unless_asked(studio, project, data_dir: Path) -> None:
     synth_audio(data_dir / 'audio', n_files=1, seconds=3.0)
-    first = build_finished(studio, studio.datasets.start(project, 'one', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL))
-    second = build_finished(studio, studio.datasets.start(project, 'two', [str(data_dir / 'audio')], num_signal=NUM_SIGNAL))
+    audio = [str(data_dir / 'audio')]
+    first = build_finished(studio, studio.datasets.start(project, 'one', audio, num_signal=NUM_SIGNAL))
+    second = build_finished(studio, studio.datasets.start(project, 'two', audio, num_signal=NUM_SIGNAL))
     studio.datasets.delete(first)
     assert Path(first.path, 'data.mdb').exists() and studio.datasets.get(first.id) is None
     studio.datasets.delete(second, remove_files=True)

@@ -4,12 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
-from rave_fixtures import synth_audio
+from rave_fixtures import synth_audio, tiny_spec
 from waiting import wait_for
 
 from services.store import Dataset, Export, Job, Run
+
+pytestmark = pytest.mark.slow
 
 
 def test_audio_to_model_you_can_hear(studio) -> None:
@@ -26,8 +29,8 @@ def test_audio_to_model_you_can_hear(studio) -> None:
     assert (Path(dataset.path) / 'metadata.yaml').exists()
 
     # 5. training: RAVE's own train entry point through the studio worker, metrics per step, checkpoints
-    run = studio.training.start(project, dataset, 'tiny', 'v2_small', max_steps=4, val_every=2, n_signal=65536,
-                                batch=2, channels=1, device='cpu', workers=0)
+    run = studio.training.start(project, tiny_spec(dataset, 'tiny', base='v2_small', max_steps=4, val_every=2,
+                                                   n_signal=65536, batch=2, channels=1, devices=('cpu',), workers=0))
     assert 'rave train' in Job.get_by_id(run.job_id).command
     run = wait_for(studio, lambda: (r := Run.get_by_id(run.id)).job.status not in ('queued', 'running') and r,
                    600, 'training')

@@ -94,7 +94,8 @@ FAMILY = '''
     import os, subprocess, sys, time
     pidfile = sys.argv[1]
     grand = "import time\\nwhile True: time.sleep(0.1)"
-    child = "import subprocess, sys, time\\np = subprocess.Popen([sys.executable, '-c', %r])\\nprint(p.pid, flush=True)\\nwhile True: time.sleep(0.1)" % grand
+    child = ("import subprocess, sys, time\\np = subprocess.Popen([sys.executable, '-c', %r])\\n"
+             "print(p.pid, flush=True)\\nwhile True: time.sleep(0.1)" % grand)
     c = subprocess.Popen([sys.executable, '-c', child], stdout=subprocess.PIPE, text=True)
     g = int(c.stdout.readline())
     with open(pidfile + '.tmp', 'w') as f:

@@ -15,6 +15,7 @@ import soundfile as sf
 import yaml
 from rave_fixtures import run_cli, synth_audio
 
+from services import audio
 from services.datasets import lmdb_reader
 
 RAVE_DECODE = r'''
@@ -142,7 +143,7 @@ def test_rebuilt_folder_is_reopened(tmp_path: Path, rave_db: Path) -> None:
 def test_read_lmdb_shares_the_cache_and_leaves_nothing_open(tmp_path: Path, rave_db: Path) -> None:
     """services.datasets.read_lmdb counts through the cached env while the inspector holds it open, opens
     nothing that stays open otherwise, and a removed (then rebuilt) dataset folder drops its cached env."""
-    from services.datasets.preprocessing import _remove_lmdb, read_lmdb
+    from services.datasets.folders import read_lmdb, remove_lmdb
     copy = tmp_path / 'copy'
     shutil.copytree(rave_db, copy)
     count = len(lmdb_reader.reader(copy))  # the inspector has it open
@@ -151,7 +152,7 @@ def test_read_lmdb_shares_the_cache_and_leaves_nothing_open(tmp_path: Path, rave
     assert read_lmdb(copy)['examples'] == count
     lmdb.open(str(copy), readonly=True, lock=False).close()  # read_lmdb left nothing open
     lmdb_reader.reader(copy)
-    _remove_lmdb(copy)  # what a cancelled build or a delete with its files does
+    remove_lmdb(copy)  # what a cancelled build or a delete with its files does
     assert not copy.exists() and str(copy.resolve()) not in lmdb_reader._READERS
     shutil.copytree(rave_db, copy)  # rebuilt at the same path
     assert read_lmdb(copy)['examples'] == len(lmdb_reader.reader(copy)) == count
@@ -230,7 +231,7 @@ def test_view_is_computed_once_and_cached(rave_db: Path) -> None:
 def test_spectrogram_finds_a_sine_at_its_frequency() -> None:
     sr = 44100
     tone = (0.5 * np.sin(2 * np.pi * 1000 * np.arange(sr) / sr)).astype(np.float32)[None]
-    spec = lmdb_reader.spectrogram(tone, sr)
+    spec = audio.spectrogram(tone, sr)
     peak_bin = int(np.argmax(spec['db'][:, spec['db'].shape[1] // 2]))
     assert abs(spec['freqs'][peak_bin] - 1000) < sr / 512
     assert spec['db'].max() == pytest.approx(20 * np.log10(0.5), abs=1.5)

@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 from nicegui import app, ui
 from nicegui.testing import User
-from test_training import TINY, register, wait_for
+from rave_fixtures import register_dataset, tiny_spec
+from waiting import wait_for
 
-from services.training import metrics
+from services.events import RunMetrics
 from services.store import Job, Run
-from services.training.runs import Series
+from services.training import metrics
+from services.training.metrics import Series
 
 
 # ---- series and display ------------------------------------------------------------------------
@@ -62,8 +64,10 @@ def test_live_smoothing_continues_where_it_left_off() -> None:
         column.smoothed(0.9)
     column.extend(y[10_050:])
     assert np.allclose(first, metrics.ema(y[:10_000], 0.9), equal_nan=True)
-    assert np.allclose(column.smoothed(0.9), metrics.ema(y, 0.9), equal_nan=True)  # same as smoothing it whole
-    assert np.allclose(column.smoothed(0.5), metrics.ema(y, 0.5), equal_nan=True)  # another weight starts afresh
+    # same as smoothing it whole
+    assert np.allclose(column.smoothed(0.9), metrics.ema(y, 0.9), equal_nan=True)
+    # another weight starts afresh
+    assert np.allclose(column.smoothed(0.5), metrics.ema(y, 0.5), equal_nan=True)
 
 
 def test_downsampling_keeps_every_extreme_and_both_ends() -> None:
@@ -86,7 +90,8 @@ def test_display_window_zooms_to_full_detail() -> None:
     x = np.arange(100_000)
     y = np.sin(x / 50.0)
     xs, ys = metrics.display(x, y, 0.0, buckets=1000, lo=5000, hi=5600)
-    assert xs[0] <= 5000 and xs[-1] >= 5600 and len(xs) == 603  # every point in view, plus one neighbour each side
+    # every point in view, plus one neighbour each side
+    assert xs[0] <= 5000 and xs[-1] >= 5600 and len(xs) == 603
     xs, ys = metrics.display(x, np.where(x == 7, np.nan, y), 0.0, buckets=1000, lo=0, hi=20)
     assert ys[7] is None  # NaN becomes a gap (JSON null), not a crash
 
@@ -98,11 +103,13 @@ def test_smoothed_curves_are_drawn_as_bucket_means() -> None:
     xs, ys = metrics.display(x, y, 0.9, buckets=500)
     assert len(xs) <= 502 and xs[0] == 0 and xs[-1] == 99_999
     smooth = metrics.ema(y, 0.9)
-    assert abs(ys[1] - smooth[:200].mean()) < 1e-9 and xs[1] == 100  # bucket of 200 steps, drawn at its middle
+    # bucket of 200 steps, drawn at its middle
+    assert abs(ys[1] - smooth[:200].mean()) < 1e-9 and xs[1] == 100
 
 
 def test_groups_cover_every_scalar_rave_logs() -> None:
-    keys = ['loss', 'multiband_spectral_distance', 'fullband_spectral_distance', 'regularization', 'beta_factor',
+    keys = ['loss', 'multiband_spectral_distance', 'fullband_spectral_distance', 'regularization',
+            'beta_factor',
             'adversarial', 'feature_matching', 'loss_dis', 'pred_real', 'pred_fake', 'lr_gen', 'lr_dis',
             'val/validation', 'val/fidelity_0.8', 'val/fidelity_0.99', 'mystery', 'epoch']
     groups = metrics.grouped(keys)
@@ -124,7 +131,8 @@ def _series(lines: list[dict]) -> Series:
 
 def _alerts(series: Series, **kw) -> list[metrics.Alert]:
     return metrics.alerts(series.steps, series.values, running=kw.pop('running', True),
-                          last_time=series.recent[-1][0] if series.recent else None, current_step=series.step, **kw)
+                          last_time=series.recent[-1][0] if series.recent else None,
+                          current_step=series.step, **kw)
 
 
 def test_alerts_on_a_synthetic_run() -> None:
@@ -134,11 +142,13 @@ def test_alerts_on_a_synthetic_run() -> None:
                'fidelity_0.99': 40 - 19 * k} for k in (1, 2)]
     series = _series(lines)
     found = {a.kind: a for a in _alerts(series, now=t0 + 300 + 30, stall_s=600, phase_1=1000)}
-    assert set(found) == {'phase'}  # fidelity_0.99 fell to 2: not collapsed yet; fidelity_0.8 (2) is not the top level
+    # fidelity_0.99 fell to 2: not collapsed yet; fidelity_0.8 (2) is not the top level
+    assert set(found) == {'phase'}
     series = _series(lines + [{'step': 300, 'event': 'validation', 'validation': 2.0, 'fidelity_0.8': 1,
                                'fidelity_0.99': 1}])
     found = {a.kind: a for a in _alerts(series, now=t0 + 301, phase_1=1000)}
-    assert 'collapse' in found and found['collapse'].step == 300 and 'Latent collapse' in found['collapse'].message
+    assert 'collapse' in found and found['collapse'].step == 300
+    assert 'Latent collapse' in found['collapse'].message
     assert found['phase'].message.startswith('Warm-up') and found['phase'].step == 1000
     stalled = {a.kind for a in _alerts(series, now=t0 + 300 + 601, stall_s=600)}
     assert 'stall' in stalled
@@ -154,7 +164,9 @@ def test_collapse_threshold_and_no_false_alarms() -> None:
     assert [a.kind for a in found] == ['collapse']
 
 
-def test_gan_switch_from_the_config_or_from_the_first_adversarial_scalar(tmp_path: Path, rave_run: Path) -> None:
+@pytest.mark.slow
+def test_gan_switch_from_the_config_or_from_the_first_adversarial_scalar(tmp_path: Path,
+                                                                         rave_run: Path) -> None:
     assert metrics.phase_1_duration(rave_run) == 1_000_000  # v2_small's operative config.gin
     assert metrics.phase_1_duration(rave_run / 'version_0') == 1_000_000
     assert metrics.phase_1_duration(tmp_path) is None
@@ -170,11 +182,13 @@ def test_gan_switch_from_the_config_or_from_the_first_adversarial_scalar(tmp_pat
 # ---- a real run through the studio's training worker -------------------------------------------
 @pytest.fixture(scope='module')
 def studio_run(tmp_path_factory: pytest.TempPathFactory, rave_db: Path):
-    """A tiny v2_small run through the studio's worker: 3 steps, validation at 2; returns (metrics.jsonl, run dir)."""
+    """A tiny v2_small run through the studio's worker: 3 steps, validation at 2; returns (metrics.jsonl,
+    run dir)."""
     from app.studio import Studio
     studio = Studio(tmp_path_factory.mktemp('monitor') / 'data')
     project = studio.projects.current(None)
-    run = studio.training.start(project, register(studio, rave_db), 'watched', max_steps=3, val_every=2, **TINY)
+    run = studio.training.start(project, tiny_spec(register_dataset(studio, rave_db), 'watched', max_steps=3,
+                                                   val_every=2))
     run = wait_for(studio, lambda: (r := studio.training.get(run.id)).status in ('done', 'failed') and r,
                    what='the run to finish')
     job = Job.get_by_id(run.job_id)
@@ -182,6 +196,7 @@ def studio_run(tmp_path_factory: pytest.TempPathFactory, rave_db: Path):
     return Path(job.folder) / 'metrics.jsonl', Path(run.folder)
 
 
+@pytest.mark.slow
 def test_real_metrics_have_every_step_with_learning_rates(studio_run) -> None:
     path, _ = studio_run
     lines = [json.loads(line) for line in path.read_text().splitlines()]
@@ -197,6 +212,7 @@ def test_real_metrics_have_every_step_with_learning_rates(studio_run) -> None:
         a for a in _alerts(series, running=False, phase_1=1_000_000) if a.kind == 'phase']
 
 
+@pytest.mark.slow
 def test_nan_in_a_real_metrics_file_raises_the_divergence_alert(studio_run, tmp_path: Path) -> None:
     path, _ = studio_run
     lines = path.read_text().splitlines()
@@ -218,7 +234,8 @@ def test_nan_in_a_real_metrics_file_raises_the_divergence_alert(studio_run, tmp_
 
 # ---- the dashboard (simulated user) ------------------------------------------------------------
 def synthetic_run(studio, steps: int = 400, gan_at: int = 200, folder: Path | None = None) -> Run:
-    """A finished run whose job folder holds a worker-style metrics.jsonl (and optionally a real run folder)."""
+    """A finished run whose job folder holds a worker-style metrics.jsonl (and optionally a real run
+    folder)."""
     project = studio.projects.current(None)
     job_dir = studio.data_dir / 'jobs' / 'synthetic'
     job_dir.mkdir(parents=True)
@@ -232,7 +249,8 @@ def synthetic_run(studio, steps: int = 400, gan_at: int = 200, folder: Path | No
                     'fullband_spectral_distance': 2 / np.sqrt(s), 'beta_factor': min(1.0, s / 100) * 0.01,
                     'lr_gen': 1e-3, 'lr_dis': 1e-4}
             if s >= gan_at:
-                line.update(adversarial=2.0, feature_matching=1.0, loss_dis=0.5, pred_real=0.4, pred_fake=-0.4)
+                line.update(adversarial=2.0, feature_matching=1.0, loss_dis=0.5, pred_real=0.4,
+                            pred_fake=-0.4)
             line['loss'] = line['multiband_spectral_distance'] + line['fullband_spectral_distance']
             f.write(json.dumps(line) + '\n')
             if s % 100 == 0:
@@ -271,6 +289,7 @@ async def test_metrics_tab_charts_every_group_with_the_gan_line_and_live_points(
     series = app.studio.training.metrics(run)  # what the global poller does when a line arrives
     series.add({'step': 401, 't': time.time(), 'loss': 0.1, 'multiband_spectral_distance': 0.05,
                 'fullband_spectral_distance': 0.05, 'adversarial': 2.0})
+    app.studio.bus.publish(RunMetrics(run.id, series.step, series.version))
     for _ in range(100):
         if len(figure['data'][1]['x']) == 401:
             break
@@ -284,7 +303,8 @@ async def test_metrics_tab_charts_every_group_with_the_gan_line_and_live_points(
 async def test_nan_alert_and_smoothing_off_on_the_page(user: User) -> None:
     run = synthetic_run(app.studio, steps=120, gan_at=10_000)
     series = app.studio.training.metrics(run)
-    series.add({'step': 121, 't': time.time(), 'loss': float('nan'), 'multiband_spectral_distance': float('nan')})
+    series.add({'step': 121, 't': time.time(), 'loss': float('nan'),
+                'multiband_spectral_distance': float('nan')})
     await user.open(f'/training/runs/{run.id}')
     await user.should_see(marker='alert-nonfinite')
     await user.should_see('loss became nan at step 121')
@@ -296,6 +316,7 @@ async def test_nan_alert_and_smoothing_off_on_the_page(user: User) -> None:
     assert plot.figure['data'][1]['y'][-1] is None  # the NaN is a gap
 
 
+@pytest.mark.slow
 async def test_audio_tab_plays_validation_pairs(user: User, rave_run: Path) -> None:
     folder = app.studio.data_dir / 'runs' / rave_run.name
     shutil.copytree(rave_run, folder)
@@ -306,7 +327,8 @@ async def test_audio_tab_plays_validation_pairs(user: User, rave_run: Path) -> N
     await user.should_see(marker='audio-a-reconstruction')
     await user.should_see(marker='audio-b-input')
     players = [e for e in user.find(ui.audio).elements]
-    assert len(players) == 4 and all(p.props['src'].startswith('/media/data/cache/run_audio/') for p in players)
+    assert len(players) == 4
+    assert all(p.props['src'].startswith('/media/data/cache/run_audio/') for p in players)
     response = await user.http_client.get(players[0].props['src'])
     assert response.status_code == 200 and response.content[:4] == b'RIFF'
 

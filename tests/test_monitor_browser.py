@@ -1,6 +1,7 @@
-"""The run dashboard's charts in Debian's Chromium (the real `rave-studio` command): a live run whose worker-style
-job writes a metrics history and then a step every 0.3 s. Charts draw, zoom loads every step in view from the
-server, double-click resets, live points reach a chart whose view they change, the log checkbox switches the axis."""
+"""The run dashboard's charts in Debian's Chromium (the real `rave-studio` command): a live run whose
+worker-style job writes a metrics history and then a step every 0.3 s. Charts draw, zoom loads every step
+in view from the server, double-click resets, live points reach a chart whose view they change, the log
+checkbox switches the axis."""
 from __future__ import annotations
 
 import subprocess
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from studio_process import PYTHON, ROOT, StudioProcess, clean_env, launch_chromium
+
+pytestmark = pytest.mark.browser
 
 playwright = pytest.importorskip('playwright.sync_api')
 
@@ -18,12 +21,14 @@ out = open(Path(os.environ["RAVE_STUDIO_JOB_DIR"]) / "metrics.jsonl", "a", buffe
 steps = int(sys.argv[1])
 def line(s):
     d = {"step": s, "max_steps": 10 * steps, "epoch": s // 100, "t": time.time(), "beta_factor": 0.01,
-         "multiband_spectral_distance": 3 / (1 + s / 500) + (s % 7) * 0.01, "fullband_spectral_distance": 2 / (1 + s / 500),
+         "multiband_spectral_distance": 3 / (1 + s / 500) + (s % 7) * 0.01,
+         "fullband_spectral_distance": 2 / (1 + s / 500),
          "regularization": 0.5 + (s % 5) * 0.001, "lr_gen": 1e-3, "lr_dis": 1e-4}
     d["loss"] = d["multiband_spectral_distance"] + d["fullband_spectral_distance"] + d["regularization"]
     text = json.dumps(d) + "\\n"
     if s % 100 == 0:
-        text += json.dumps({"step": s, "event": "validation", "validation": 4 / (1 + s / 500), "t": time.time()}) + "\\n"
+        validation = {"step": s, "event": "validation", "validation": 4 / (1 + s / 500), "t": time.time()}
+        text += json.dumps(validation) + "\\n"
     return text
 out.write(json.dumps({"run_dir": "", "step": 0, "max_steps": 10 * steps, "event": "start"}) + "\\n")
 out.writelines(line(s) for s in range(1, steps + 1))
@@ -42,9 +47,10 @@ from services.store import Run
 studio = Studio(Path(sys.argv[1]))
 project = studio.projects.current(None)
 run = Run.create(project=project, name="live", configs=["v2_small"], status="running",
-                 params={"jobs": [], "max_steps": 20000, "val_every": 100, "n_signal": 65536, "channels": 1, "device": "cpu"})
-job = studio.jobs.submit("train", "Train live (synthetic)", [sys.executable, "-c", sys.argv[2], "2000"], project=project,
-                         spec={"run": run.id}, slot="cpu")
+                 params={"jobs": [], "max_steps": 20000, "val_every": 100, "n_signal": 65536, "channels": 1,
+                         "device": "cpu"})
+job = studio.jobs.submit("train", "Train live (synthetic)", [sys.executable, "-c", sys.argv[2], "2000"],
+                         project=project, spec={"run": run.id}, slot="cpu")
 run.job = job
 run.params = {**run.params, "jobs": [job.id]}
 run.save()
@@ -70,23 +76,28 @@ def test_charts_draw_zoom_reset_take_live_points_and_switch_to_log(tmp_path: Pat
             page.goto(f'{studio.url}/training/runs/{run_id}')
             page.wait_for_function("""() => {
                 const plots = [...document.querySelectorAll('.js-plotly-plot')];
-                return plots.length >= 4 && plots.every(p => p._fullLayout && p.querySelector('.scatterlayer .trace path'))
+                return plots.length >= 4
+                    && plots.every(p => p._fullLayout && p.querySelector('.scatterlayer .trace path'))
                     && plots[0].data[1].x.length && plots[0].data[1].x[plots[0].data[1].x.length - 1] >= 2000;
             }""")
             smooth = page.evaluate(f'{FIRST}.data[1].x.length')
-            assert 0 < smooth < 1000  # 2000 steps arrive downsampled (bucket means under the faint raw min/max)
+            # 2000 steps arrive downsampled (bucket means under the faint raw min/max)
+            assert 0 < smooth < 1000
             assert page.evaluate(f'{FIRST}.data[0].x.length') < 1000
 
             page.evaluate(f"getElement({FIRST}).Plotly.relayout({FIRST}, {{'xaxis.range': [500, 600]}})")
-            page.wait_for_function(f"{FIRST}.data[1].x.filter(x => x >= 500 && x <= 600).length === 101")  # every step
+            # every step
+            page.wait_for_function(f"{FIRST}.data[1].x.filter(x => x >= 500 && x <= 600).length === 101")
 
             page.evaluate(f"getElement({FIRST}).Plotly.relayout({FIRST}, {{'xaxis.autorange': true}})")
             page.wait_for_function(f"{FIRST}.data[1].x.length < 1000 && {FIRST}.data[1].x[0] < 10")
 
             last = page.evaluate(f'{FIRST}.data[1].x[{FIRST}.data[1].x.length - 1]')
-            page.evaluate(f"getElement({FIRST}).Plotly.relayout({FIRST}, {{'xaxis.range': [{last} - 20, {last} + 300]}})")
+            page.evaluate(f"getElement({FIRST}).Plotly.relayout({FIRST}, "
+                          f"{{'xaxis.range': [{last} - 20, {last} + 300]}})")
             page.wait_for_function(f"{FIRST}.data[1].x[{FIRST}.data[1].x.length - 1] >= {last} + 5",
-                                   timeout=90000)  # live steps, each over a pixel wide in this view, are drawn
+                                   # live steps, each over a pixel wide in this view, are drawn
+                                   timeout=90000)
 
             page.locator('.q-checkbox').first.click()
             page.wait_for_function(f"{FIRST}._fullLayout.yaxis.type === 'log'")

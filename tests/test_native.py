@@ -31,7 +31,8 @@ def display(tmp_path: Path):
 
 
 def window_ids(env: dict) -> list[str]:
-    out = subprocess.run(['xdotool', 'search', '--name', 'RAVE Studio'], env=env, capture_output=True, text=True, check=False)
+    out = subprocess.run(['xdotool', 'search', '--name', 'RAVE Studio'], env=env, capture_output=True, text=True,
+                         check=False)
     return out.stdout.split()
 
 

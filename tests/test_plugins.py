@@ -11,15 +11,19 @@ import numpy as np
 import pytest
 import soundfile
 from nicegui.testing import User
+from waiting import job_finished
 
 from pages import BUILTIN_PLUGINS, NAV, ROUTES
 from services import hookspecs
 from services.access import Actor, Forbidden, local
 from services.plugins import CONTRIBUTIONS, PluginManager, Plugins, current_entry, disabled_plugins
 from services.store import PluginState
+from services.training import MetricsView
+from services.training.views import Trace
 
 EXAMPLE = Path(__file__).resolve().parent / 'plugins' / 'rave_studio_example'
-DRAWER = ['Dashboard', 'Datasets', 'Training', 'Models', 'Export', 'Explorer', 'Settings', 'Plugins', 'Help']
+DRAWER = ['Dashboard', 'Datasets', 'Training', 'Models', 'Export', 'Explorer', 'Generate', 'Transfer', 'Settings',
+          'Plugins', 'Help']
 
 
 def install(project: Path, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,11 +134,12 @@ def test_the_example_plugin_is_found_through_its_entry_point(example, studio) ->
     assert (view.name, view.distribution, view.version, view.module) == \
         ('example', 'rave-studio-example', '0.1.0', 'rave_studio_example')
     assert (view.builtin, view.loaded, view.errors) == (False, True, ())
-    assert view.hooks == ('register_dataset_checks', 'register_export_targets', 'register_navigation',
-                          'register_routes', 'register_settings')
+    assert view.hooks == ('register_dataset_checks', 'register_export_targets', 'register_job_kinds',
+                          'register_navigation', 'register_routes', 'register_run_alerts', 'register_settings')
     assert 'one recording dominates' in view.description
     assert {'page /example', 'menu entry "Example"', 'dataset check "one recording dominates"',
-            'export target "example"'} == set(view.contributions)
+            'export target "example"', 'job kind "example-count"', 'run alert "loss above the ceiling"'} \
+        == set(view.contributions)
     assert [r.plugin for r in manager.routes() if r.path == '/example'] == ['example']
     labels = [e.label for e in manager.navigation()]
     assert labels.index('Explorer') < labels.index('Example') < labels.index('Settings')
@@ -155,8 +160,39 @@ def test_the_example_check_finds_a_recording_that_dominates_the_dataset(example,
     assert finding.files == [str(folder / 'long take.wav')]
 
     Plugins(studio.plugins, local()).set_setting('example', 'dominant_share', '0.9')
-    assert studio.plugins.settings_of('example') == {'dominant_share': 0.9}
+    assert studio.plugins.settings_of('example') == {'dominant_share': 0.9, 'loss_ceiling': 100.0}
     assert studio.plugins.dataset_findings(survey, **target) == []
+
+
+def test_the_studios_own_job_kinds_and_alerts_come_through_the_hooks(studio) -> None:
+    kinds = {k.name: k for k in studio.plugins.job_kinds()}
+    assert {'preprocess', 'dataset_stats', 'train', 'export', 'reconstruct'} <= set(kinds)
+    assert {kinds[name].plugin for name in ('preprocess', 'train', 'export')} == {'services.builtin'}
+    assert kinds['train'].cooperative and 'train' in studio.jobs.cooperative
+    assert [(a.name, a.plugin) for a in studio.plugins.run_alerts()] == [('health', 'services.builtin')]
+    steps = {'loss': np.arange(1, 4)}
+    found = studio.plugins.alerts(steps, {'loss': np.array([1.0, np.nan, 2.0])}, running=False, current_step=3)
+    assert [a.kind for a in found] == ['nonfinite'] and 'training diverged' in found[0].message
+
+
+def test_the_example_job_kind_runs_with_its_parser_describer_and_finish_hook(example, studio,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('PYTHONPATH', str(EXAMPLE))  # where pip would have put it: the job's host imports the parser
+    code = 'import time\nfor i in range(1, 5):\n    print(f"tick {i}/4", flush=True)\n    time.sleep(0.05)\n'
+    job = studio.jobs.submit('example-count', 'Count', [sys.executable, '-c', code])
+    finished = job_finished(studio, job)
+    assert (finished.status, finished.message) == ('done', 'Counted every tick.')
+    state = studio.jobs.track(finished)
+    assert (state.last['done'], state.last['total'], state.detail) == (4, 4, '4 of 4 ticks')
+
+
+def test_the_example_run_alert_reaches_the_run_page_through_the_facade(example, studio) -> None:
+    steps, loss = np.arange(0, 1200, 100), np.linspace(300.0, 150.0, 12)
+    view = MetricsView(step=1100, traces={'loss': Trace(steps, loss, None)})
+    training = studio.session(local(), None).training
+    [alert] = training.health(view, current_step=1100)
+    assert (alert.kind, alert.level) == ('ceiling', 'warning') and 'above the ceiling of 100' in alert.message
+    assert training.health(view, current_step=500) == []
 
 
 def test_switching_a_plugin_off_persists_and_takes_effect_at_the_next_start(example, studio) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import soundfile as sf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -11,6 +12,7 @@ from services.training.tensorboard import TensorBoardService
 N_SIGNAL = 65536  # tests/rave_fixtures.TINY_TRAIN
 
 
+@pytest.mark.slow
 def test_audio_val_to_wav_pairs(tmp_path: Path, rave_run: Path) -> None:
     version = rave_run / 'version_0'
     service = TensorBoardService(tmp_path, str(Path(__import__('sys').executable)))

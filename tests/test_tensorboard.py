@@ -12,6 +12,7 @@ from nicegui.testing import User
 from services.training.tensorboard import TensorBoardError, TensorBoardService
 
 
+@pytest.mark.slow
 async def test_tensorboard_proxied_through_the_studio(user: User, rave_run: Path) -> None:
     studio = app.studio
     board = await asyncio.to_thread(studio.tensorboard.start, 'run-1', rave_run, 'tiny')
@@ -45,6 +46,7 @@ def test_missing_logdir_is_refused(tmp_path: Path) -> None:
         service.start('x', tmp_path / 'nothing')
 
 
+@pytest.mark.slow
 def test_log_folders_list_and_delete(tmp_path: Path, rave_run: Path) -> None:
     runs = tmp_path / 'runs'
     copy = runs / rave_run.name
@@ -64,6 +66,7 @@ def test_log_folders_list_and_delete(tmp_path: Path, rave_run: Path) -> None:
     assert [f.version for f in service.log_folders(runs)] == ['version_0']
 
 
+@pytest.mark.slow
 async def test_log_folder_manager_page_deletes_an_old_version_after_asking(user: User, rave_run: Path) -> None:
     studio = app.studio
     runs = studio.projects.folder(studio.projects.current(None), 'runs')
@@ -75,6 +78,6 @@ async def test_log_folder_manager_page_deletes_an_old_version_after_asking(user:
     await user.should_see(marker=f'logdir-{rave_run.name}-version_1')
     user.find(marker=f'delete-{rave_run.name}-version_1').click()
     await user.should_see('Delete ' + rave_run.name + '/version_1?')
-    user.find(marker='confirm-delete').click()
+    user.find(marker='delete-logs-yes').click()
     await user.should_see('1 version folder(s)')
     assert not (copy / 'version_1').exists() and (copy / 'version_0').exists()

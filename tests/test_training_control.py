@@ -12,11 +12,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-from test_training import TINY, finished, metric_lines, register, wait_for
+from rave_fixtures import metric_lines, register_dataset, tiny_spec
+from waiting import run_ended, wait_for
 
-from services.training import run_control
 from services.store import Checkpoint, Job, RunAttempt
+from services.training import run_control
 from services.training.runs import TrainingError
+from services.training.spec import RunSpec
 
 PAUSE_S = 6.0
 
@@ -32,27 +34,29 @@ def test_gpu_flags_follow_the_device_list() -> None:
     assert 'has GPU 0' in run_control.device_errors('gpu:0,gpu:3', [0])[0]
 
 
+@pytest.mark.slow
 def test_a_gpu_run_on_a_machine_without_that_gpu_is_refused_clearly(studio, rave_db: Path) -> None:
     project = studio.projects.current(None)
-    dataset = register(studio, rave_db)
+    dataset = register_dataset(studio, rave_db)
     gpus = list(studio.training.gpus())
     missing = f'gpu:{len(gpus)}'  # the first index this machine does not have (gpu:0 without a GPU)
     with pytest.raises(TrainingError, match=f'GPU {len(gpus)} is not available') as err:
-        studio.training.start(project, dataset, 'nogpu', **{**TINY, 'device': missing})
+        studio.training.start(project, tiny_spec(dataset, 'nogpu', devices=(missing,)))
     assert 'Pick the CPU' in str(err.value)
     assert not studio.training.list(project)  # nothing half-created
-    args = studio.training.arguments(dataset, 'multi', 'v2_small', Path('/tmp/out'), 10, 5, 65536, 2, 1,
-                                     'gpu:0,gpu:1', 0)
+    args = RunSpec(name='multi', max_steps=10, val_every=5, n_signal=65536, batch=2,
+                   devices=('gpu:0', 'gpu:1')).flags(dataset.path, '/tmp/out')
     assert ' '.join(args).count('--gpu') == 2 and '--gpu 0 --gpu 1' in ' '.join(args)
 
 
+@pytest.mark.slow
 def test_device_queue_runs_one_training_per_device_in_the_order_the_user_sets(studio, rave_db: Path) -> None:
     """Three runs on the CPU: one runs, two wait; moving the last to the front makes it start next."""
     project = studio.projects.current(None)
-    dataset = register(studio, rave_db)
-    first = studio.training.start(project, dataset, 'q1', max_steps=1000, val_every=1000, **TINY)
-    second = studio.training.start(project, dataset, 'q2', max_steps=1000, val_every=1000, **TINY)
-    third = studio.training.start(project, dataset, 'q3', max_steps=1000, val_every=1000, **TINY)
+    dataset = register_dataset(studio, rave_db)
+    first = studio.training.start(project, tiny_spec(dataset, 'q1', max_steps=1000, val_every=1000))
+    second = studio.training.start(project, tiny_spec(dataset, 'q2', max_steps=1000, val_every=1000))
+    third = studio.training.start(project, tiny_spec(dataset, 'q3', max_steps=1000, val_every=1000))
     try:
         assert Job.get_by_id(first.job_id).status == 'running'
         assert [j.id for j in studio.jobs.queued('cpu')] == [second.job_id, third.job_id]
@@ -88,9 +92,11 @@ def test_a_multi_gpu_job_holds_every_gpu_and_keeps_its_place_in_line(studio) -> 
     try:
         studio.poll()
         assert [Job.get_by_id(j.id).status for j in (busy, both, later)] == ['running', 'queued', 'queued']
-        assert studio.jobs.queue_position(both.id) == (0, 2) and studio.jobs.queue_position(later.id) == (1, 2)
+        assert studio.jobs.queue_position(both.id) == (0, 2) and studio.jobs.queue_position(later.id) == (1,
+                                                                                                          2)
         studio.jobs.cancel(busy.id)
-        wait_for(studio, lambda: Job.get_by_id(both.id).status == 'running', timeout=60, what='both GPUs free')
+        wait_for(studio, lambda: Job.get_by_id(both.id).status == 'running', timeout=60,
+                 what='both GPUs free')
         assert Job.get_by_id(later.id).status == 'queued'  # gpu:0 is held by the two-GPU job
     finally:
         for job in (busy, both, later):
@@ -99,12 +105,13 @@ def test_a_multi_gpu_job_holds_every_gpu_and_keeps_its_place_in_line(studio) -> 
                  timeout=60, what='the end')
 
 
+@pytest.mark.slow
 def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Path) -> None:
     """One real run through every control: pause → resume → stop & save → resume from the stop checkpoint
     (nothing lost, step continues) → SIGKILL of RAVE → automatic recovery from the newest checkpoint."""
     project = studio.projects.current(None)
-    dataset = register(studio, rave_db)
-    run = studio.training.start(project, dataset, 'ctl', max_steps=1000, val_every=2, **TINY)
+    dataset = register_dataset(studio, rave_db)
+    run = studio.training.start(project, tiny_spec(dataset, 'ctl', max_steps=1000, val_every=2))
     studio.training.set_recovery(run, 1)
     job = Job.get_by_id(run.job_id)
     wait_for(studio, lambda: studio.training.metrics(run).step >= 2, what='two steps')
@@ -127,12 +134,13 @@ def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Pa
     assert studio.training.get(run.id).status == 'running'
     wait_for(studio, lambda: studio.training.metrics(run).step > held, what='a step after resuming')
     assert not studio.training.metrics(run).paused
-    wait_for(studio, lambda: any(c.kind == 'epoch' for c in studio.training.checkpoints(studio.training.get(run.id))),
+    wait_for(studio,
+             lambda: any(c.kind == 'epoch' for c in studio.training.checkpoints(studio.training.get(run.id))),
              what='a validation checkpoint registered while running')
 
     # stop & save: a resumable checkpoint, exit 0
     studio.training.stop(studio.training.get(run.id))
-    run = wait_for(studio, finished(studio, run.id), timeout=300, what='the graceful stop')
+    run = wait_for(studio, run_ended(studio, run.id), timeout=300, what='the graceful stop')
     assert Job.get_by_id(job.id).status == 'done', Job.get_by_id(job.id).message
     stopped_at = run.params['stopped_at']
     stop = Checkpoint.get((Checkpoint.run == run) & (Checkpoint.kind == 'stop'))
@@ -144,14 +152,18 @@ def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Pa
     run = studio.training.resume(run, stop.path, max_steps=1000)
     resumed = Job.get_by_id(run.job_id)
     assert resumed.id != job.id
-    wait_for(studio, lambda: any(c.path not in before for c in studio.training.checkpoints(studio.training.get(run.id)))
-             and studio.training.metrics(run).step >= stopped_at + 3,
-             timeout=600, what='a new validation checkpoint after resuming')
+    def resumed_with_a_new_checkpoint() -> bool:
+        rows = studio.training.checkpoints(studio.training.get(run.id))
+        return any(c.path not in before for c in rows) and studio.training.metrics(run).step >= stopped_at + 3
+
+    wait_for(studio, resumed_with_a_new_checkpoint, timeout=600,
+             what='a new validation checkpoint after resuming')
     steps = [line['step'] for line in metric_lines(resumed) if 'loss' in line]
     assert steps[0] == stopped_at + 1
     assert all(Path(p).exists() for p in before), 'a checkpoint registered before the resume was deleted'
     rows = {c.path: c.step for c in studio.training.checkpoints(studio.training.get(run.id))}
-    assert set(before) <= set(rows) and all(rows[p] == before[p] for p in before if not Path(p).name.startswith('best'))
+    assert set(before) <= set(rows)
+    assert all(rows[p] == before[p] for p in before if not Path(p).name.startswith('best'))
     assert all(Path(p).exists() for p in rows)
 
     # a crash: SIGKILL of the RAVE process (not a stop); the run restarts from its newest checkpoint
@@ -177,7 +189,7 @@ def test_pause_resume_stop_restart_and_recovery_after_a_kill(studio, rave_db: Pa
 
     # a second crash: no attempts left, the run stays failed
     os.kill(_rave_process(recovery).pid, signal.SIGKILL)
-    run = wait_for(studio, finished(studio, run.id), timeout=120, what='the second crash')
+    run = wait_for(studio, run_ended(studio, run.id), timeout=120, what='the second crash')
     for _ in range(3):
         studio.poll()
     run = studio.training.get(run.id)

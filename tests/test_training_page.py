@@ -1,28 +1,15 @@
-"""Training pages through NiceGUI's simulated user; `register` and `until` are shared with the control tests."""
+"""Training pages through NiceGUI's simulated user: the runs list and the run page follow events, the console
+reads its log only once its tab is open, and a run can be rerun from the wizard."""
 from __future__ import annotations
 
-import asyncio
-import time
-from pathlib import Path
-
+import pytest
 from nicegui import app
 from nicegui.testing import User
-from rave_fixtures import register_dataset
+from waiting import see, until
 
-from services.store import Dataset
-
-
-def register(db_path: Path) -> Dataset:
-    return register_dataset(app.studio, db_path)
-
-
-async def until(condition, timeout: float = 600, what: str = 'condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        await asyncio.sleep(0.3)
-    raise AssertionError(f'timed out waiting for {what}')
+from services.events import RunChanged, RunMetrics
+from services.store import Dataset, Job, Run
+from services.training import RunSpec
 
 
 async def test_empty_state_teaches_and_leads_to_the_wizard(user: User) -> None:
@@ -32,3 +19,55 @@ async def test_empty_state_teaches_and_leads_to_the_wizard(user: User) -> None:
     await user.should_see('Quick start')  # the new-run wizard (tests/test_wizard.py covers it)
     await user.should_see('No ready dataset in this project')
     await user.should_see('Build one')
+
+
+def _run(studio, status: str = 'running') -> Run:
+    project = studio.projects.current(None)
+    dataset = Dataset.create(project=project, name='tones', path=str(studio.data_dir / 'db'),
+                             status='ready', sr=44100,
+                             channels=1, n_examples=12, n_seconds=36.0, params={'num_signal': 65536})
+    job = Job.create(project=project, kind='train', title='Train listed', argv=[], status='done')
+    job_dir = studio.jobs.root / f'{job.id:06d}'
+    job_dir.mkdir(parents=True)
+    (job_dir / 'log.txt').write_text('train set: 11 examples\n')
+    Job.update(folder=str(job_dir)).where(Job.id == job.id).execute()
+    spec = RunSpec(dataset=dataset.id, name='listed', description='a try', addons=('causal',),
+                   max_steps=500, batch=4)
+    return Run.create(project=project, dataset=dataset, name='listed', configs=list(spec.configs),
+                      status=status,
+                      job=job, params={'spec': spec.to_dict(), 'jobs': [job.id], 'out_path': '', 'flags': []})
+
+
+async def test_runs_list_follows_run_events(user: User) -> None:
+    run = _run(app.studio)
+    await user.open('/training')
+    await user.should_see(marker='run-listed')
+    await user.should_see('0 / 500')
+    app.studio.bus.publish(RunMetrics(run.id, 77, 1))  # what the poller publishes when new lines arrive
+    await see(user, '77 / 500', timeout=10)  # delivered at the poller's next tick
+    Run.update(status='failed').where(Run.id == run.id).execute()
+    app.studio.bus.publish(RunChanged(run.id, 'failed'))
+    await see(user, 'failed', timeout=10)
+
+
+async def test_console_reads_the_log_only_once_its_tab_is_open(user: User,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    run = _run(app.studio, status='done')
+    reads = []
+    read_log = app.studio.jobs.read_log
+    monkeypatch.setattr(app.studio.jobs, 'read_log', lambda *a: reads.append(a) or read_log(*a))
+    await user.open(f'/training/runs/{run.id}')
+    await user.should_see('a try')
+    assert not reads
+    user.find(marker='tab-console').click()
+    await until(lambda: reads, message='the console did not read its log when its tab opened')
+    await see(user, 'train set: 11 examples', timeout=10)
+
+
+async def test_rerun_opens_the_wizard_with_the_runs_choices(user: User) -> None:
+    run = _run(app.studio, status='done')
+    await user.open(f'/training/runs/{run.id}')
+    user.find(marker='rerun').click()
+    await user.should_see('Starting from listed\'s choices.')
+    user.find(marker='next-start').click()
+    await user.should_see(marker='dataset-tones')

@@ -3,20 +3,18 @@ template, and a real tiny v2_small run launched from it (with a learning rate th
 plus the pre-launch warnings of the training service with real gin answers."""
 from __future__ import annotations
 
-import asyncio
-import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from nicegui import app
 from nicegui.testing import User
 from rave_fixtures import register_dataset
-from test_training_page import until
+from waiting import see, texts, until
 
-from services.training import configs
 from services.store import Job
+from services.training import configs
+from services.training.spec import RunSpec
 
 
 def set_value(user: User, marker: str, value) -> None:
@@ -28,44 +26,10 @@ def click(user: User, marker: str) -> None:
     user.find(marker=marker).click()
 
 
-async def see(user: User, text: str, timeout: float = 300) -> None:
-    """should_see with a deadline fit for a gin check on a loaded machine."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            await user.should_see(text, retries=1)
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
-
-
-def texts(user: User, marker: str) -> str:
-    out = []
-    for element in user.find(marker=marker).elements:
-        for e in [element, *element.descendants()]:
-            out.append(str(getattr(e, 'text', '') or getattr(e, 'content', '') or ''))
-    return ' '.join(out)
-
-
-@pytest.fixture
-def gin_cache(data_dir: Path, tmp_path_factory) -> None:
-    """The catalogue verdicts, computed once per session by the real worker and copied into this data folder."""
-    source = _session_cache(tmp_path_factory)
-    (data_dir / 'cache').mkdir(exist_ok=True)
-    shutil.copy(source, data_dir / 'cache' / 'gin_catalogue.json')
-
-
-_CACHE: dict = {}
-
-
-def _session_cache(tmp_path_factory) -> Path:
-    if 'path' not in _CACHE:
-        status = configs.ConfigStatus(tmp_path_factory.mktemp('gin-wizard'), lambda: sys.executable)
-        status.compute()
-        _CACHE['path'] = status.path
-    return _CACHE['path']
+def spec(dataset, name: str, base: str, n_signal: int, batch: int, channels: int, **changes) -> RunSpec:
+    return RunSpec(dataset=dataset.id, name=name, base=base, n_signal=n_signal, batch=batch,
+                   channels=channels,
+                   **changes)
 
 
 async def test_wizard_without_a_dataset_says_what_to_do(user: User) -> None:
@@ -74,6 +38,23 @@ async def test_wizard_without_a_dataset_says_what_to_do(user: User) -> None:
     await user.should_see('No ready dataset in this project yet.')
     click(user, 'next-start')
     await user.should_see('build one on the Datasets page first')
+
+
+@pytest.mark.slow
+async def test_a_datasets_train_link_opens_the_wizard_with_that_dataset_chosen(user: User, rave_db: Path) -> None:
+    """"Train a model on it" on a dataset's page links to /training/new?dataset=ID."""
+    studio = app.studio
+    register_dataset(studio, rave_db)
+    second = register_dataset(studio, rave_db, name='second', channels=2)
+    await user.open(f'/training/new?dataset={second.id}')
+    click(user, 'next-start')
+    await user.should_see(marker='dataset-second')
+
+    def picked(name: str) -> bool:
+        [card] = user.find(marker=f'dataset-{name}').elements
+        return any(getattr(e, 'name', None) == 'radio_button_checked' for e in card.descendants())
+
+    assert (picked('tones'), picked('second')) == (False, True)
 
 
 async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: User, rave_db: Path,
@@ -138,7 +119,7 @@ async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: 
     click(user, 'save-template')
     user.find(marker='template-name').type('quick causal')
     click(user, 'template-save')
-    await until(lambda: studio.templates.template(project, 'quick causal'), 10, 'the template')
+    await until(lambda: studio.templates.template(project, 'quick causal'), 10, message='no template')
     template = studio.templates.template(project, 'quick causal')['choices']
     assert template['base'] == 'v2_small' and template['addons'] == ['causal'] and template['batch'] == 2
 
@@ -150,8 +131,10 @@ async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: 
     [run] = studio.training.list(project)
     try:
         assert run.name == 'wizrun' and run.configs == ['v2_small', 'causal']
-        assert run.params['lr'] == 0.0005 and run.params['flags'][:4] == ['--config', 'v2_small', '--config', 'causal']
-        series = await until(lambda: (s := studio.training.metrics(run)).step >= 1 and s, what='the first step')
+        assert run.params['spec']['lr'] == 0.0005 and run.params['flags'][:4] == ['--config', 'v2_small',
+                                                                                  '--config', 'causal']
+        series = await until(lambda: (s := studio.training.metrics(run)).step >= 1 and s, 600,
+                             message='no step')
         lr_gen = list(series.values['lr_gen'])  # the worker logs the optimizer's real rates each step
         lr_dis = list(series.values['lr_dis'])
         assert lr_gen[0] == pytest.approx(0.0005, rel=0.01) and lr_dis[0] == pytest.approx(0.0001, rel=0.01)
@@ -159,7 +142,8 @@ async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: 
         assert "[studio] learning rates: {'gen': 0.0005}" in lines
     finally:
         studio.jobs.cancel(run.job_id)
-        await until(lambda: Job.get_by_id(run.job_id).status in ('cancelled', 'done', 'failed'), what='the end')
+        await until(lambda: Job.get_by_id(run.job_id).status in ('cancelled', 'done', 'failed'), 600,
+                    message='the run never ended')
 
     # the next run starts from the template and compares itself with the first run
     await user.open('/training/new')
@@ -178,9 +162,11 @@ async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: 
     click(user, 'next-parameters')
     await see(user, 'Compare with a previous run')
     diff = texts(user, 'diff')
-    assert 'Batch' in diff and 'Configs' not in diff and 'Learning rate' not in diff  # the template kept the rate
+    # the template kept the rate
+    assert 'Batch' in diff and 'Configs' not in diff and 'Learning rate' not in diff
 
 
+@pytest.mark.slow
 def test_prelaunch_checks_use_the_real_composition(studio, rave_db: Path) -> None:
     project = studio.projects.current(None)
     dataset = register_dataset(studio, rave_db, name='tones48', sr=48000)
@@ -188,30 +174,65 @@ def test_prelaunch_checks_use_the_real_composition(studio, rave_db: Path) -> Non
         {'configs': ['v2_small'], 'model': True},
         {'configs': ['v2_small', 'hybrid'], 'model': True, 'receptive_field': True},
         {'configs': ['v2_nopqmf_small'], 'model': False}])
-    warns = studio.training.warnings(project, dataset, 'fresh', resampled)
+    warns = studio.training.warnings(project, spec(dataset, 'fresh', 'v2_small', 65536, 2, 1), resampled)
     assert any('44100 Hz but the dataset is 48000 Hz' in w for w in warns)
     # hybrid turns v2_small's 512× into 2048×: the checks follow the composed model, not the base's name
-    assert not studio.training.validate(project, dataset, 's', 'v2_small', 65536, 2, 1, composition=resampled)
-    with_hybrid = ' '.join(studio.training.validate(project, dataset, 'h', 'v2_small', 65536 + 512, 2, 1,
-                                                    composition=hybrid))
+    assert not studio.training.validate(project, spec(dataset, 's', 'v2_small', 65536, 2, 1), resampled)
+    with_hybrid = ' '.join(studio.training.validate(project,
+                                                    spec(dataset, 'h', 'v2_small', 65536 + 512, 2, 1),
+                                                    hybrid))
     assert 'multiple of 2048' in with_hybrid
     assert 'Validation needs at least 128 latent frames' in ' '.join(
-        studio.training.validate(project, dataset, 'h', 'v2_small', 65536, 2, 1, composition=hybrid))
+        studio.training.validate(project, spec(dataset, 'h', 'v2_small', 65536, 2, 1), hybrid))
     field_ = sum(hybrid['receptive_field']) + 2048
     if field_ > 65536:
-        assert 'receptive field' in ' '.join(studio.training.validate(project, dataset, 'h', 'v2_small', 65536, 2, 1,
-                                                                      composition=hybrid))
-    assert 'amp_range' in ' '.join(studio.training.validate(project, dataset, 'b', 'v2_nopqmf_small', 131072, 2, 1,
-                                                            composition=nopqmf))
-    assert 'channel' in ' '.join(studio.training.validate(project, dataset, 'c', 'v2_small', 65536, 2, 2))
-    pca = studio.training.validate(project, dataset, 'p', 'v2', 65536, 2, 1)
+        assert 'receptive field' in ' '.join(studio.training.validate(project,
+                                                                      spec(dataset, 'h', 'v2_small', 65536,
+                                                                                    2, 1), hybrid))
+    assert 'amp_range' in ' '.join(studio.training.validate(project,
+                                                            spec(dataset, 'b', 'v2_nopqmf_small', 131072,
+                                                                          2, 1), nopqmf))
+    assert 'channel' in ' '.join(studio.training.validate(project,
+                                                          spec(dataset, 'c', 'v2_small', 65536, 2, 2)))
+    pca = studio.training.validate(project, spec(dataset, 'p', 'v2', 65536, 2, 1))
     assert 'Validation needs at least 128 latent frames' in ' '.join(pca)
-    bad = studio.training.validate(project, dataset, 'x', 'v2_small', 65536, 2, 1, lr=2.0, ema=1.5, save_every=0)
-    assert any('learning rate' in b for b in bad) and any('EMA' in b for b in bad) and any('Save every' in b for b in bad)
+    bad = studio.training.validate(project,
+                                   spec(dataset, 'x', 'v2_small', 65536, 2, 1, lr=2.0, ema=1.5, save_every=0))
+    assert any('learning rate' in b for b in bad) and any('EMA' in b for b in bad)
+    assert any('Save every' in b for b in bad)
     (studio.projects.folder(project, 'runs') / 'fresh_0123456789').mkdir()
-    assert any('fresh_0123456789' in w for w in studio.training.warnings(project, dataset, 'fresh', resampled))
-    flags = studio.training.arguments(dataset, 'n', 'v2_small', Path('/out'), 10, 5, 65536, 2, 1, 'cpu', 0,
-                                      addons=['causal'], augment=['mute'], overrides=['CAPACITY=32'],
-                                      save_every=100, ema=0.999)
+    fresh = spec(dataset, 'fresh', 'v2_small', 65536, 2, 1)
+    assert any('fresh_0123456789' in w for w in studio.training.warnings(project, fresh, resampled))
+    flags = RunSpec(name='n', max_steps=10, val_every=5, n_signal=65536, batch=2, addons=('causal',),
+                    augment=('mute',),
+                    macros={'CAPACITY': 32}, save_every=100, ema=0.999).flags(dataset.path, '/out')
     assert flags[:6] == ['--config', 'v2_small', '--config', 'causal', '--augment', 'mute']
     assert flags[-6:] == ['--save_every', '100', '--ema', '0.999', '--override', 'CAPACITY=32']
+
+
+@pytest.mark.slow
+async def test_extra_bindings_run_only_after_the_user_confirms(user: User, rave_db: Path, gin_cache) -> None:
+    register_dataset(app.studio, rave_db)
+    await user.open('/training/new')
+    click(user, 'next-start')
+    click(user, 'next-dataset')
+    await see(user, 'gin parses it and builds the model')
+    click(user, 'next-config')
+    await see(user, 'Model values')
+    user.find(marker='name').type('coded')
+    set_value(user, 'n_signal', 65536)
+    set_value(user, 'batch', 2)
+    set_value(user, 'extra', 'RAVE.valid_signal_crop = True')
+    set_value(user, 'macro-CAPACITY', '48\nimport os')
+    click(user, 'next-parameters')
+    await see(user, 'Capacity: a value is one line')  # a model value is a literal, never a second statement
+    set_value(user, 'macro-CAPACITY', '')
+    click(user, 'next-parameters')
+    await see(user, 'These gin bindings run Python on this machine')
+    click(user, 'code-no')
+    await see(user, 'run only once you confirm it')
+    click(user, 'next-parameters')
+    await see(user, 'These gin bindings run Python on this machine')
+    click(user, 'code-yes')
+    await see(user, 'Your choices')
+    assert 'RAVE.valid_signal_crop = True' in texts(user, 'review')

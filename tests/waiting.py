@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from services.jobs import FINISHED
-from services.store import Dataset, Job
+from services.store import Dataset, Job, Run
 
 
 def poll_until(condition: Callable[[], Any], timeout: float, *, studio=None, interval: float = 0.2,
@@ -67,3 +67,33 @@ async def until(condition: Callable[[], Any], timeout: float = 30.0, interval: f
         assert time.monotonic() < deadline, message
         await asyncio.sleep(interval)
     return result
+
+
+def run_ended(studio, run_id: int) -> Callable[[], Run | None]:
+    """A wait_for condition: the run's fresh row once its current job has ended."""
+    def check() -> Run | None:
+        run = Run.get_by_id(run_id)
+        return run if Job.get_by_id(run.job_id).status in FINISHED else None
+    return check
+
+
+async def see(user, text: str, timeout: float = 300) -> None:
+    """should_see with a deadline fit for a gin check or a real run on a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await user.should_see(text, retries=1)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def texts(user, marker: str) -> str:
+    """Every text under the elements marked `marker`, joined (what a person reads there)."""
+    out = []
+    for element in user.find(marker=marker).elements:
+        for e in [element, *element.descendants()]:
+            out.append(str(getattr(e, 'text', '') or getattr(e, 'content', '') or ''))
+    return ' '.join(out)

@@ -8,10 +8,13 @@ import time
 from nicegui import run, ui
 
 from app import theme
+from components.icon_button import icon_button
 from components.job_console import job_console
-from components.status import fmt_bytes, fmt_duration, status_chip
+from components.status import status_chip
 from pages.datasets.progress import reporter
 from pages.datasets.statistics import statistics
+from pages.datasets.wizard import train_link
+from services import formatting
 from services.datasets import (
     SAMPLING_RATES,
     DatasetError,
@@ -64,19 +67,21 @@ def _missing() -> None:
 
 def _header(datasets: Datasets, dataset: DatasetView) -> None:
     with ui.row().classes('w-full items-center gap-3'):
-        ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/datasets')).props('flat round dense') \
-            .tooltip('All datasets')
+        icon_button('arrow_back', 'All datasets', lambda: ui.navigate.to('/datasets'))
         with ui.column().classes('gap-0'):
             with ui.row().classes('items-center gap-3'):
                 ui.label(dataset.name).classes(theme.TITLE).mark('title')
                 status_chip(dataset.status)
             facts = [f'{dataset.n_examples} examples' if dataset.n_examples is not None else '',
-                     fmt_duration(dataset.n_seconds) if dataset.n_seconds else '',
+                     formatting.duration(dataset.n_seconds) if dataset.n_seconds else '',
                      f'{dataset.sr / 1000:g} kHz' if dataset.sr else '',
                      {1: 'mono', 2: 'stereo'}.get(dataset.channels, ''), dataset.category]
             ui.label(' · '.join(f for f in facts if f)).classes(theme.SUBTITLE)
         ui.space()
         if dataset.ready:
+            ui.button('Train a model on it', icon='model_training',
+                      on_click=lambda: ui.navigate.to(train_link(dataset.id))) \
+                .props('unelevated color=primary no-caps').mark('train-on-it')
             ui.button('Browse examples', icon='manage_search',
                       on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}/inspect')) \
                 .props('flat color=primary no-caps').mark('inspect')
@@ -143,13 +148,14 @@ def _facts(dataset: DatasetView) -> None:
     params = dataset.params
     num_signal = params.get('num_signal')
     rows = [('Examples', f'{dataset.n_examples:,}'.replace(',', ' ') if dataset.n_examples is not None else '—'),
-            ('Total duration', fmt_duration(dataset.n_seconds)),
+            ('Total duration', formatting.duration(dataset.n_seconds)),
             ('Sample rate', f'{dataset.sr:,} Hz'.replace(',', ' ') if dataset.sr else '—'),
             ('Channels', {1: '1 (mono)', 2: '2 (stereo)'}.get(dataset.channels, '—')),
-            ('Size on disk', fmt_bytes(dataset.size_bytes)),
+            ('Size on disk', formatting.size(dataset.size_bytes)),
             ('Format', 'lazy (file references)' if dataset.lazy else 'regular (audio stored)'),
             ('Example length', f'{example_seconds(num_signal, dataset.sr or 44100):.2f} s' if num_signal else '—'),
-            ('Source files', f'{params.get("source_files", "—")} · {fmt_duration(params.get("source_seconds"))}'),
+            ('Source files', f'{params.get("source_files", "—")} · '
+                             f'{formatting.duration(params.get("source_seconds"))}'),
             ('Created', dataset.created.strftime('%d %b %Y, %H:%M'))]
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 gap-x-6 gap-y-3').mark('facts'):
         for label, value in rows:
@@ -267,7 +273,7 @@ def _clone_dialog(datasets: Datasets, dataset: DatasetView) -> None:
 def _export_dialog(datasets: Datasets, dataset: DatasetView) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-[520px] max-w-[95vw] gap-3 p-5').mark('export-dialog'):
         ui.label(f'Export "{dataset.name}" as an archive').classes('text-lg font-semibold')
-        ui.label(f'One .ravedata.tar file ({fmt_bytes(dataset.size_bytes)}) holding the RAVE database, its '
+        ui.label(f'One .ravedata.tar file ({formatting.size(dataset.size_bytes)}) holding the RAVE database, its '
                  'metadata and the studio\'s notes. Import it in any project with "Import archive".') \
             .classes(theme.SUBTITLE)
         bar = ui.linear_progress(value=0, show_value=False).props('rounded size=6px')
@@ -300,7 +306,7 @@ def _delete_dialog(datasets: Datasets, dataset: DatasetView) -> None:
         ui.label(f'Delete "{dataset.name}"?').classes('text-lg font-semibold')
         ui.label('The dataset leaves this project. Runs trained on it keep their checkpoints. '
                  'Your source audio is never touched.').classes('text-sm')
-        remove = ui.checkbox(f'Also delete the dataset folder from disk ({fmt_bytes(dataset.size_bytes)}: '
+        remove = ui.checkbox(f'Also delete the dataset folder from disk ({formatting.size(dataset.size_bytes)}: '
                              'data.mdb, metadata.yaml and cached statistics)').mark('remove-files')
         ui.label(dataset.path).classes(f'{theme.MONO} break-all text-gray-500')
         with ui.row().classes('w-full justify-end gap-2'):

@@ -8,10 +8,11 @@ from pathlib import Path
 from nicegui import run, ui
 
 from app import theme
+from components.shortcuts import key
 from components.spectrogram import show_spectrogram, spectrogram
-from components.status import fmt_bytes, fmt_duration
 from components.waveform import waveform
 from pages.datasets.progress import reporter
+from services import formatting
 from services.datasets import (
     DatabaseInfo,
     DatasetError,
@@ -164,7 +165,8 @@ def _examples_table(lazy: bool) -> ui.table:
 _HEADER = '<q-tr :props="props"><q-th v-for="col in props.cols" :key="col.name" :props="props">{{ col.label }}' \
           '</q-th></q-tr>'
 _BODY = ('<q-tr :props="props" class="cursor-pointer" @click="$parent.$emit(\'pick\', props.row.index)" '
-         ':class="props.selected ? \'bg-primary/10 text-primary font-medium\' : props.row.problem ? \'text-negative\' : \'\'">'
+         ':class="props.selected ? \'bg-primary/10 text-primary font-medium\' '
+         ': props.row.problem ? \'text-negative\' : \'\'">'
          '<q-td v-for="col in props.cols" :key="col.name" :props="props">{{ col.value }}</q-td></q-tr>')
 
 
@@ -181,7 +183,8 @@ def _row(summary: ExampleRow) -> dict:
 async def _on_key(event, flip, step) -> None:
     if not event.action.keydown:
         return
-    moves = {'ArrowLeft': (flip, -1), 'ArrowRight': (flip, 1), 'ArrowUp': (step, -1), 'ArrowDown': (step, 1)}
+    moves = {key('inspector.previous-page'): (flip, -1), key('inspector.next-page'): (flip, 1),
+             key('inspector.previous'): (step, -1), key('inspector.next'): (step, 1)}  # the shortcut registry's
     if event.key.name in moves:
         handler, delta = moves[event.key.name]
         await handler(delta)
@@ -252,7 +255,7 @@ def _metadata(view: ExampleDetail) -> None:
         rows += [('Source length', f'{view.source_seconds:.2f} s'),
                  ('Stored', 'a reference (lazy)')]
     else:
-        rows.append(('Stored', fmt_bytes(view.size_bytes)))
+        rows.append(('Stored', formatting.size(view.size_bytes)))
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 gap-x-4 gap-y-2').mark('metadata'):
         for label, value in rows:
             with ui.column().classes('gap-0 min-w-0'):
@@ -296,7 +299,7 @@ def _integrity_card(datasets: Datasets, dataset: DatasetView) -> None:
                    f'Stopped after {_n(report.checked)} of {_n(report.entries)} entries' if report.stopped else
                    f'{_n(report.problem_count)} problem(s) in {_n(report.checked)} of {_n(report.entries)} '
                    'entries checked')
-        status.set_text(f'{verdict} · checked {when} in {fmt_duration(report.seconds) or "0 s"}')
+        status.set_text(f'{verdict} · checked {when} in {formatting.duration(report.seconds) or "0 s"}')
         status.classes(replace=f'text-sm {"text-positive" if ok else "text-negative"}')
         with results:
             for line in report.problems[:50]:

@@ -11,8 +11,10 @@ from pathlib import Path
 from nicegui import events, run, ui
 
 from app import theme
-from components.status import fmt_bytes, fmt_duration, status_chip
+from components.shortcuts import mark_search
+from components.status import status_chip
 from pages.datasets.progress import reporter
+from services import formatting
 from services.datasets import DatasetError, Datasets, DatasetView, UploadRefused
 from services.events import DatasetChanged, JobsChanged, Subscriber
 from services.jobs import Jobs, JobView
@@ -28,31 +30,34 @@ WIDE_ONLY = 'max-lg:hidden'  # not Quasar's .hidden, whose !important beats lg:b
 
 
 def library(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectView) -> None:
-    """Search, filters and sort on top; one row per dataset below (click: its page); "/" focuses search."""
+    """Search, filters and sort on top; one row per dataset below (click: its page); "/" focuses search (the
+    frame's shortcut)."""
     state = {'text': '', 'tags': [], 'sr': None, 'channels': None, 'sort': 'created', 'desc': True}
     with ui.column().classes('w-full gap-3').mark('library') as container:
         with ui.row().classes('w-full items-center gap-2'):
-            search = ui.input(placeholder='Search name, tag or folder').props('outlined dense clearable') \
-                .classes('grow min-w-[11rem]').mark('search')
+            search = mark_search(ui.input(placeholder='Search name, tag or folder')
+                                 .props('outlined dense clearable').classes('grow min-w-[11rem]').mark('search'))
+            search.props['aria-label'] = 'Search name, tag or folder'
+            search.tooltip('Press / to come here from anywhere on the page')
             with search.add_slot('prepend'):
                 ui.icon('search')
             with search.add_slot('append'):
                 ui.label('/').classes('kbd text-xs rounded px-1.5 border border-gray-300 dark:border-gray-600 '
                                       'text-gray-500').tooltip('Press / to search')
             tags = ui.select([], multiple=True, label='Tags', clearable=True).props('outlined dense use-chips') \
-                .classes('w-40').mark('filter-tags')
+                .classes('w-40').tooltip('Only datasets with every chosen tag').mark('filter-tags')
             sr = ui.select({}, label='Sample rate', clearable=True).props('outlined dense').classes('w-36') \
-                .mark('filter-sr')
+                .tooltip('Only datasets at this sampling rate').mark('filter-sr')
             channels = ui.select({1: 'Mono', 2: 'Stereo'}, label='Channels', clearable=True) \
-                .props('outlined dense').classes('w-32').mark('filter-channels')
+                .props('outlined dense').classes('w-32').tooltip('Only mono or only stereo datasets') \
+                .mark('filter-channels')
             sort = ui.select(SORT_LABELS, value='created', label='Sort by').props('outlined dense') \
-                .classes('w-32').mark('sort')
+                .classes('w-32').tooltip('The order of the list; the arrow beside it turns it round').mark('sort')
             direction = ui.button(icon='south', on_click=lambda: _flip()).props('flat round dense') \
                 .tooltip('Newest / largest first').mark('sort-direction')
             ui.button('Import archive', icon='unarchive', on_click=lambda: import_dialog(datasets, project)) \
                 .props('flat color=primary no-caps').mark('import-archive').tooltip('Import dataset archive')
         rows_slot = ui.column().classes('w-full gap-0')
-    ui.keyboard(on_key=lambda e: _focus_search(e, search))
 
     def _apply(key: str, value) -> None:
         state[key] = value or ([] if key == 'tags' else '' if key == 'text' else None)
@@ -200,8 +205,8 @@ def _row(jobs: Jobs, dataset: DatasetView, bars: dict) -> None:
                 _show_progress(bars[dataset.job_id], jobs.get(dataset.job_id))
         for i, value in enumerate((
                 f'{dataset.n_examples:,}'.replace(',', ' ') if dataset.n_examples is not None else '—',
-                fmt_duration(dataset.n_seconds), f'{dataset.sr / 1000:g} kHz' if dataset.sr else '—',
-                fmt_bytes(dataset.size_bytes), {1: 'mono', 2: 'stereo'}.get(dataset.channels, '—'),
+                formatting.duration(dataset.n_seconds), f'{dataset.sr / 1000:g} kHz' if dataset.sr else '—',
+                formatting.size(dataset.size_bytes), {1: 'mono', 2: 'stereo'}.get(dataset.channels, '—'),
                 'lazy' if dataset.lazy else 'regular', dataset.created.strftime('%d %b %Y'))):
             ui.label(value).classes(f'text-sm {theme.NUMBER} whitespace-nowrap {WIDE_ONLY if i >= 4 else ""}')
 
@@ -213,8 +218,3 @@ def _show_progress(bar: ui.linear_progress, job: JobView | None) -> None:
     else:
         bar.props(remove='indeterminate')
         bar.set_value(job.progress)
-
-
-def _focus_search(e: events.KeyEventArguments, search: ui.input) -> None:
-    if e.action.keydown and e.key == '/':
-        search.run_method('focus')

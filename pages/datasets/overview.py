@@ -11,13 +11,15 @@ from services.datasets import Datasets, DatasetView
 from services.events import DatasetChanged, JobsChanged, Subscriber
 from services.jobs import Jobs
 from services.projects import ProjectView
+from services.settings import Settings
 
 ABOUT = ('A dataset is the training material for a RAVE model: your recordings cut into short examples '
          'and stored in one fast database folder (LMDB). Pick folders of audio; the originals are never changed.')
 
 
-def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectView) -> None:
-    """The project's datasets, with a panel to make a new one; follows datasets and the preprocessing queue."""
+def create(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscriber, project: ProjectView) -> None:
+    """The project's datasets, with a panel to make a new one (open at once with `?new`: the dashboard's "New
+    dataset"); follows datasets and the preprocessing queue."""
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
             ui.label('Datasets').classes(theme.TITLE)
@@ -32,7 +34,7 @@ def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectV
         form_slot.clear()
         new_button.set_visibility(False)
         with form_slot:
-            wizard(datasets, jobs, events, project, on_close=_close_form)
+            wizard(datasets, settings, jobs, events, project, on_close=_close_form)
         top.refresh()
 
     def _close_form() -> None:
@@ -61,6 +63,8 @@ def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectV
             top.refresh()
 
     top()
+    if 'new' in ui.context.client.request.query_params:
+        _open_form()
     library(datasets, jobs, events, project)
     events.on(DatasetChanged, _dataset_changed)
     events.on(JobsChanged, _jobs_changed)

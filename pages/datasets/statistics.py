@@ -7,8 +7,8 @@ import statistics as st
 from nicegui import ui
 
 from app import theme
-from components.status import fmt_duration
 from components.waveform import waveform
+from services import formatting
 from services.datasets import Datasets, DatasetView, StatisticsView
 from services.events import JobsChanged, Subscriber
 from services.jobs import Jobs
@@ -96,7 +96,7 @@ def _charts(stats: dict, on_recompute) -> None:
             .mark('stats-recompute')
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 xl:grid-cols-6 gap-3').mark('stats-figures'):
         _figure('Source files', f'{stats["durations"]["files"]}' if durations else '—',
-                fmt_duration(stats['durations']['total_s']) if durations else 'folders not found')
+                formatting.duration(stats['durations']['total_s']) if durations else 'folders not found')
         _figure('Median length', f'{st.median(durations):.1f} s' if durations else '—', 'per source file')
         _figure('Median loudness', f'{st.median(rms):.1f} dBFS' if rms else '—', 'RMS per example')
         _figure('Loudest peak', f'{max(peak):.1f} dBFS' if peak else '—',

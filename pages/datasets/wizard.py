@@ -4,7 +4,7 @@ Each step shows the datasets facade's own rule for it (the same sentences the do
 refuses with); the page decides nothing itself."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from nicegui import run, ui
@@ -12,9 +12,11 @@ from nicegui import run, ui
 from app import theme
 from components.audio_preview import audio_preview
 from components.file_picker import source_browser
+from components.icon_button import icon_button
 from components.job_console import job_console
-from components.status import fmt_duration
 from components.uploader import upload_panel
+from pages.datasets.folder_access import offer_allow
+from services import formatting
 from services.datasets import (
     DEFAULT_MAX_DB_GB,
     MAX_NUM_SIGNAL,
@@ -25,33 +27,38 @@ from services.datasets import (
     Datasets,
     DatasetView,
     Finding,
+    FolderRefused,
     PreprocessSpec,
     Survey,
     example_seconds,
 )
-from services.events import Subscriber
+from services.events import DatasetChanged, Subscriber
 from services.jobs import Jobs
 from services.projects import ProjectView
+from services.settings import Settings
 
 STEPS = ('Name', 'Sources', 'Parameters', 'Review', 'Run')
 SEVERITY = {'blocker': ('block', 'negative', 'Must fix'), 'warning': ('warning', 'warning', 'Worth knowing'),
             'info': ('info', 'info', 'What will happen')}
 
 
-def wizard(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectView, on_close) -> None:
+def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscriber, project: ProjectView,
+           on_close) -> None:
     """Build a dataset in five steps, each checked before the next; the last one shows the live build."""
     s = {'folders': [], 'survey': None}
     with ui.card().classes(theme.CARD + ' gap-2 p-0').mark('wizard'):
         with ui.row().classes('w-full items-center px-5 pt-4'):
             ui.icon('library_add', color='primary').classes('text-2xl')
             ui.label('New dataset').classes('text-lg font-semibold grow')
-            ui.button(icon='close', on_click=on_close).props('flat round dense').tooltip('Close').mark('close')
+            icon_button('close', 'Close the wizard', on_click=on_close).mark('close')
         with ui.stepper().props('flat animated alternative-labels').classes('w-full') as stepper:
             with ui.step(STEPS[0], icon='edit'):
                 name = _name_step(datasets, project)
-                _nav(stepper, lambda: datasets.check_name(project.id, name.value), first=True, marker='name')
+                name_next = _nav(stepper, lambda: datasets.check_name(project.id, name.value), first=True,
+                                 marker='name')
+                name.on('keydown.enter', name_next)
             with ui.step(STEPS[1], icon='folder_open'):
-                survey_label, ext, folder_list = _sources_step(datasets, project, s, lambda: _survey())
+                survey_label, ext, folder_list = _sources_step(datasets, settings, project, s, lambda: _survey())
                 _nav(stepper, lambda: _check_sources(datasets, project, s, ext.value), marker='sources')
             with ui.step(STEPS[2], icon='tune'):
                 p = _params_step(datasets, project, s, name)
@@ -97,7 +104,7 @@ def wizard(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectV
             return
         running.clear()
         with running:
-            _running(jobs, events, dataset, on_close)
+            _running(datasets, jobs, events, dataset, on_close)
         stepper.next()
 
 
@@ -118,7 +125,7 @@ def _name_step(datasets: Datasets, project: ProjectView) -> ui.input:
     return name
 
 
-def _sources_step(datasets: Datasets, project: ProjectView, s: dict, resurvey):
+def _sources_step(datasets: Datasets, settings: Settings, project: ProjectView, s: dict, resurvey):
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-5 gap-4'):
         with ui.column().classes('lg:col-span-3 gap-2 min-w-0'):
             ui.label('Browse').classes(theme.SECTION)
@@ -141,14 +148,19 @@ def _sources_step(datasets: Datasets, project: ProjectView, s: dict, resurvey):
                                           'bg-gray-50 dark:bg-gray-900').mark('input-folder'):
                         ui.icon('folder', color='primary')
                         ui.label(path).classes(f'{theme.MONO} grow break-all')
-                        ui.button(icon='close', on_click=lambda p=path: _remove(p)) \
-                            .props('flat round dense size=sm').tooltip('Remove').mark('remove-folder')
+                        icon_button('close', f'Remove {path}', lambda p=path: _remove(p),
+                                    props='flat round dense size=sm').mark('remove-folder')
             folder_list()
             with ui.row().classes('w-full items-center gap-2 no-wrap'):
                 paste = ui.input(placeholder='Paste a folder path').props('outlined dense clearable') \
                     .classes('grow').mark('folder-path')
-                ui.button(icon='add', on_click=lambda: _add(paste.value)).props('flat round') \
-                    .tooltip('Add this folder').mark('add-folder')
+                paste.props['aria-label'] = 'Paste a folder path'
+                paste.on('keydown.enter', lambda: _add(paste.value))
+                icon_button('add', 'Add this folder', lambda: _add(paste.value), props='flat round') \
+                    .mark('add-folder')
+            ui.label('Enter adds it. Any folder of this machine you may read; one outside the browsable folders '
+                     'is offered to be allowed.').classes(theme.HINT)
+            refused = ui.column().classes('w-full gap-0').mark('refused')
             survey_label = ui.label().classes('text-sm text-gray-600 dark:text-gray-300').mark('survey')
             ui.label('Upload').classes(theme.SECTION + ' mt-2')
             upload_panel(datasets, project.id, on_uploaded=lambda folder: _uploaded(folder))
@@ -157,8 +169,14 @@ def _sources_step(datasets: Datasets, project: ProjectView, s: dict, resurvey):
         path = (path or '').strip()
         if not path:
             return
+        refused.clear()
         try:
             resolved = str(datasets.input_folder(project.id, path))
+        except FolderRefused as e:
+            folder = e.path
+            with refused:
+                offer_allow(settings, e, lambda: _allowed(folder))
+            return
         except DatasetError as e:
             ui.notify(str(e), type='negative')
             return
@@ -166,6 +184,11 @@ def _sources_step(datasets: Datasets, project: ProjectView, s: dict, resurvey):
             s['folders'].append(resolved)
         paste.set_value('')
         await resurvey()
+
+    async def _allowed(folder: Path) -> None:
+        """The folder became browsable: add it, and show it in the browser."""
+        await _add(str(folder))
+        await browser.show_folder(folder)
 
     async def _remove(path: str) -> None:
         s['folders'].remove(path)
@@ -203,6 +226,7 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
         with ui.column().classes('gap-1'):
             p['channels'] = ui.toggle({1: 'Mono', 2: 'Stereo'}, value=1).props('no-caps unelevated') \
                 .mark('channels')
+            p['channels'].props['aria-label'] = 'Channels'
             ui.label('Mono keeps the first channel of stereo files; stereo copies mono files to both sides.') \
                 .classes(theme.HINT)
         with ui.column().classes('gap-1'):
@@ -221,7 +245,8 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
                      '(slightly faster writes).').classes(theme.HINT)
     with ui.column().classes('w-full gap-1 mt-2'):
         ui.label('Where').classes(theme.SECTION)
-        where = ui.label().classes(f'{theme.MONO} break-all whitespace-pre-line text-gray-600 dark:text-gray-300').mark('where')
+        where = ui.label().classes(f'{theme.MONO} break-all whitespace-pre-line text-gray-600 dark:text-gray-300') \
+            .mark('where')
 
     def _refresh() -> None:
         n = _int(p['num_signal'].value)
@@ -249,7 +274,9 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
 
 
 # ---- checks, review, run ----------------------------------------------------------------------------------
-def _nav(stepper, check: Callable[[], list[str]], first: bool = False, marker: str = '', on_next=None) -> None:
+def _nav(stepper, check: Callable[[], list[str]], first: bool = False, marker: str = '',
+         on_next=None) -> Callable[[], Awaitable[None]]:
+    """Back and Next under a step; returns what Next does (Enter in a step's field does it too)."""
     async def _next() -> None:
         problems = check()
         if problems:
@@ -263,6 +290,7 @@ def _nav(stepper, check: Callable[[], list[str]], first: bool = False, marker: s
             ui.button('Back', on_click=stepper.previous).props('flat').mark(f'back-{marker}')
         ui.button('Next', icon='arrow_forward', on_click=_next) \
             .props(f'unelevated color=primary data-testid=next-{marker}').mark(f'next-{marker}')
+    return _next
 
 
 def _check_sources(datasets: Datasets, project: ProjectView, s: dict, ext: list[str] | None) -> list[str]:
@@ -284,7 +312,7 @@ def _review_body(datasets: Datasets, project: ProjectView, spec: PreprocessSpec,
                  findings: list[Finding]) -> None:
     count = len(found.files) if spec.lazy else found.examples(spec.num_signal or 131072, spec.sr)
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3'):
-        for label, value in (('Usable files', f'{len(found.files)}'), ('Audio', fmt_duration(found.seconds)),
+        for label, value in (('Usable files', f'{len(found.files)}'), ('Audio', formatting.duration(found.seconds)),
                              ('References' if spec.lazy else 'Examples', f'{count}'),
                              ('Skipped', f'{len(found.skipped)}')):
             with ui.column().classes('gap-0 rounded-lg p-3 bg-gray-50 dark:bg-gray-900'):
@@ -318,16 +346,31 @@ def _review_body(datasets: Datasets, project: ProjectView, spec: PreprocessSpec,
                      'inside the dataset folder instead of your folders.').classes(theme.HINT)
 
 
-def _running(jobs: Jobs, events: Subscriber, dataset: DatasetView, on_close) -> None:
+def _running(datasets: Datasets, jobs: Jobs, events: Subscriber, dataset: DatasetView, on_close) -> None:
     with ui.row().classes('w-full items-center gap-2'):
         ui.icon('construction', color='primary').classes('text-xl')
         ui.label(f'Building "{dataset.name}"').classes('text-lg font-semibold grow')
+        train = ui.button('Train a model on it', icon='model_training',
+                          on_click=lambda: ui.navigate.to(train_link(dataset.id))) \
+            .props('unelevated color=primary no-caps').mark('train-on-it')
         ui.button('Open dataset', icon='open_in_new', on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}')) \
             .props('flat color=primary').mark('open-dataset')
         ui.button('Done', on_click=on_close).props('flat').mark('done')
-    ui.label('It keeps running if you leave this page; several builds queue up and run in turn.') \
-        .classes(theme.HINT)
+    ui.label('It keeps running if you leave this page; several builds queue up and run in turn. Once it is '
+             'ready, train a model on it.').classes(theme.HINT)
     job_console(jobs, events, dataset.job_id, height='h-48')
+
+    def _changed(event: DatasetChanged) -> None:
+        if event.dataset_id == dataset.id:
+            train.set_visibility(event.status == 'ready')
+
+    train.set_visibility(bool((datasets.get(dataset.id) or dataset).ready))
+    events.on(DatasetChanged, _changed)
+
+
+def train_link(dataset_id: int) -> str:
+    """The training wizard with this dataset chosen (the wizard reads `dataset`)."""
+    return f'/training/new?dataset={dataset_id}'
 
 
 def _show_survey(found: Survey | None, label: ui.label) -> None:
@@ -337,7 +380,7 @@ def _show_survey(found: Survey | None, label: ui.label) -> None:
         label.set_text('No audio files found yet in these folders.')
     else:
         skipped = f' · {len(found.skipped)} unusable' if found.skipped else ''
-        label.set_text(f'{len(found.files)} files · {fmt_duration(found.seconds)} of audio{skipped}')
+        label.set_text(f'{len(found.files)} files · {formatting.duration(found.seconds)} of audio{skipped}')
 
 
 def _int(value) -> int | None:

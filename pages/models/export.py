@@ -5,8 +5,10 @@ from nicegui import ui
 
 from app import theme
 from components.audio import media_url
+from components.icon_button import icon_button
 from components.job_console import job_console
-from components.status import fmt_bytes, status_chip
+from components.status import status_chip
+from services import formatting
 from services.events import ExportChanged, Subscriber
 from services.jobs import Jobs
 from services.models import CheckpointView, ExportError, ExportView, Models, RunCheckpointsView
@@ -79,8 +81,18 @@ def _export_form(models: Models, jobs: Jobs, events: Subscriber, project: Projec
         ui.notify(f'Exporting {export.name}…', type='info')
         console.clear()
         with console, ui.card().classes(theme.CARD):
-            ui.label(f'Export {export.name}').classes(theme.SECTION)
+            with ui.row().classes('w-full items-center gap-2'):
+                ui.label(f'Export {export.name}').classes(theme.SECTION + ' grow')
+                explore = ui.button('Open in Explorer', icon='graphic_eq',
+                                    on_click=lambda: ui.navigate.to(f'/explorer?export={export.id}')) \
+                    .props('unelevated color=primary no-caps').mark('open-in-explorer')
+                explore.set_visibility(False)
             job_console(jobs, events, export.job_id, height='h-48')
+
+        def finished(event: ExportChanged) -> None:
+            if event.export_id == export.id:
+                explore.set_visibility(event.status == 'done')
+        events.on(ExportChanged, finished)
 
     run.on_value_change(on_run)
     name.on_value_change(update_hint)
@@ -133,22 +145,21 @@ def _export_row(models: Models, project: ProjectView, export: ExportView, refres
             ui.label(export.path).classes(theme.MONO + ' text-gray-500 truncate max-w-full')
             if export.message:
                 ui.label(export.message).classes('text-sm text-negative whitespace-pre-wrap')
-        ui.label(fmt_bytes(export.file.size) if exists else '—') \
+        ui.label(formatting.size(export.file.size) if exists else '—') \
             .classes(f'{theme.NUMBER} text-sm w-20 shrink-0')
         ui.label(f'{export.created:%d %b %H:%M}') \
             .classes(f'{theme.HINT} w-24 shrink-0 whitespace-nowrap max-sm:hidden')
         with ui.row().classes('w-44 shrink-0 justify-end gap-1 no-wrap'):
             if exists and not export.streaming:
-                ui.button(icon='graphic_eq', on_click=lambda: ui.navigate.to(f'/explorer?export={export.id}')) \
-                    .props('flat round dense').tooltip('Open in the explorer').mark('explore')
-            ui.button(icon='content_copy', on_click=lambda: _copy(export.path)).props('flat round dense') \
-                .tooltip('Copy the path').mark('copy-path')
+                icon_button('graphic_eq', 'Open in Explorer',
+                            lambda: ui.navigate.to(f'/explorer?export={export.id}')).mark('explore')
+            icon_button('content_copy', 'Copy the path', lambda: _copy(export.path)).mark('copy-path')
             if exists:
                 with ui.link(target=media_url(project, export.path)).props(f'download="{export.name}"') \
                         .mark('download'):
-                    ui.button(icon='download').props('flat round dense').tooltip('Download the .ts file')
-            ui.button(icon='delete_outline', on_click=lambda: _confirm_delete(models, export, refresh)) \
-                .props('flat round dense color=negative').tooltip('Delete this export').mark('delete')
+                    icon_button('download', 'Download the .ts file')
+            icon_button('delete_outline', 'Delete this export', lambda: _confirm_delete(models, export, refresh),
+                        props='flat round dense color=negative').mark('delete')
 
 
 def _copy(text: str) -> None:
@@ -181,4 +192,4 @@ def _checkpoint_label(checkpoint: CheckpointView) -> str:
         return f'{checkpoint.name} (missing)'
     step = f'step {checkpoint.step} · ' if checkpoint.step is not None else ''
     return (f'{checkpoint.name} · {checkpoint.version} · {step}{checkpoint.file.modified:%d %b %H:%M} · '
-            f'{fmt_bytes(checkpoint.file.size)}')
+            f'{formatting.size(checkpoint.file.size)}')

@@ -6,7 +6,8 @@ from pathlib import Path
 from nicegui import ui
 
 from app import theme
-from components.status import fmt_bytes, status_chip
+from components.status import status_chip
+from services import formatting
 from services.events import ExportChanged, RunChanged, Subscriber
 from services.models import ExportError, Models, RunCheckpointsView
 from services.models.views import FileFacts
@@ -106,7 +107,7 @@ def _run_card(run: RunCheckpointsView) -> None:
 
 
 def _file_line(name: str, file: FileFacts, tag: str, extra: str) -> None:
-    size = fmt_bytes(file.size) if file.exists else 'missing'
+    size = formatting.size(file.size) if file.exists else 'missing'
     when = f'{file.modified:%d %b %H:%M}' if file.modified else ''
     with ui.row().classes('w-full items-center gap-2 text-sm no-wrap'):
         ui.label(name).classes('font-mono text-xs grow truncate')

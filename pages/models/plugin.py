@@ -23,7 +23,7 @@ def register_navigation() -> list[NavEntry]:
     return [
         NavEntry('/models', 'Models', 'inventory_2', order=30),
         NavEntry('/export', 'Export', 'ios_share', order=40),
-        NavEntry('/generate', 'Generate', 'auto_awesome', order=45),
         NavEntry('/explorer', 'Explorer', 'graphic_eq', order=50),
-        NavEntry('/transfer', 'Transfer', 'swap_horiz', order=55),
+        NavEntry('/generate', 'Generate', 'auto_awesome', order=51, parent='/explorer'),
+        NavEntry('/transfer', 'Transfer', 'swap_horiz', order=52, parent='/explorer'),
     ]

@@ -1,5 +1,8 @@
 """The config catalogue: every gin config shipped with RAVE (and the project's own), its key values, its
-real gin verdict (checked in a worker) and its source; custom configs are created and edited here by admins."""
+real gin verdict (checked in a worker) and its source; custom configs are created and edited here.
+
+Custom configs are code: the page hides their editing from who may not write gin code (the service refuses it
+anyway) and asks once, before gin first reads one, whether Python may run on this machine."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +10,11 @@ from pathlib import Path
 from nicegui import app, run, ui
 
 from app import theme
-from services.training import configs
-from services.training.templates import TemplateError
+from pages.training import gin_code
+from services import formatting
+from services.access import Forbidden
+from services.projects import ProjectView
+from services.training import CodeNotConfirmed, ConfigEntry, ConfigInfo, TemplateError, Training
 
 KINDS = (('base', 'Base configs', 'Choose one: the architecture.'),
          ('addon', 'Add-ons', 'Combine freely with a base.'),
@@ -18,29 +24,29 @@ VALUE_LABELS = (('SAMPLING_RATE', 'Sampling rate', lambda v: f'{v / 1000:g} kHz'
                 ('CAPACITY', 'Capacity', str), ('LATENT_SIZE', 'Latent size', lambda v: f'{v} dims'),
                 ('N_BAND', 'PQMF bands', str), ('RATIOS', 'Ratios', lambda v: ' × '.join(map(str, v))),
                 ('compression', 'Compression', lambda v: f'{v}×'),
-                ('PHASE_1_DURATION', 'Phase 1 (warm-up)', lambda v: f'{v:,} steps'.replace(',', ' ')),
-                ('warmup_len', 'β warm-up', lambda v: 'none (β fixed)' if v <= 1 else f'{v:,} steps'.replace(',', ' ')))
+                ('PHASE_1_DURATION', 'Phase 1 (warm-up)', lambda v: f'{formatting.count(v)} steps'),
+                ('warmup_len', 'β warm-up',
+                 lambda v: 'none (β fixed)' if v <= 1 else f'{v:,} steps'.replace(',', ' ')))
 
 
-def may_edit() -> bool:
-    """Gin configs can import and call Python: on a shared server only admins edit them; locally you are admin."""
-    return not app.storage.user.get('user') or bool(app.storage.user.get('admin'))
-
-
-def create(studio, project) -> None:
+def create(training: Training, project: ProjectView) -> None:
     """The catalogue: a list grouped by kind on the left, the chosen config's details on the right."""
-    state = {'name': 'v2_small', 'status': studio.config_status.cached()}
+    state = {'name': 'v2_small', 'status': training.verdicts(),
+             'may_edit': training.may_edit_code(project.id),
+             'confirmed': False}
     with ui.row().classes('w-full items-center gap-3 no-wrap'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
             .tooltip('Training')
         with ui.column().classes('gap-0 grow min-w-0'):
             ui.label('Configs').classes(theme.TITLE)
-            ui.label('RAVE\'s gin configs, each checked with gin in a separate process as `rave train` reads it.') \
+            ui.label('RAVE\'s gin configs, each checked with gin in a separate process as `rave train` reads '
+                     'it.') \
                 .classes(theme.SUBTITLE)
         check_button = ui.button('Check all with gin', icon='fact_check', on_click=lambda: check_all()) \
             .props('outline color=primary').mark('check-all')
-        if may_edit():
-            ui.button('New config', icon='add', on_click=lambda: _editor(studio, project, None, refresh_all)) \
+        if state['may_edit']:
+            ui.button('New config', icon='add',
+                      on_click=lambda: _editor(training, project, state, None, refresh_all)) \
                 .props('unelevated color=primary').mark('new-config')
     banner = ui.row().classes('w-full')
 
@@ -58,12 +64,12 @@ def create(studio, project) -> None:
     def draw_list() -> None:
         listing.clear()
         with listing:
-            _list(studio, project, state, select)
+            _list(training, project, state, select)
 
     def draw_detail() -> None:
         detail.clear()
         with detail:
-            _detail(studio, project, state, refresh_all)
+            _detail(training, project, state, refresh_all)
 
     def refresh_all(name: str | None = None) -> None:
         if name:
@@ -74,7 +80,8 @@ def create(studio, project) -> None:
     def draw_banner() -> None:
         banner.clear()
         if state['status'] is None:
-            with banner, ui.row().classes('w-full items-center gap-3 rounded-lg px-4 py-2 bg-primary/10 text-sm'):
+            with banner, ui.row() \
+                .classes('w-full items-center gap-3 rounded-lg px-4 py-2 bg-primary/10 text-sm'):
                 ui.spinner(size='sm')
                 ui.label('Checking every shipped config with gin (a minute or two; the verdicts are kept).') \
                     .mark('checking')
@@ -84,7 +91,7 @@ def create(studio, project) -> None:
         check_button.disable()
         draw_banner()
         try:
-            state['status'] = await run.io_bound(studio.config_status.compute)
+            state['status'] = await run.io_bound(training.check_catalogue)
         except Exception as e:  # noqa: BLE001 — the worker could not run: say what to fix
             ui.notify(f'{e}. Check the Python interpreter in Settings.', type='negative', multi_line=True)
         check_button.enable()
@@ -97,12 +104,12 @@ def create(studio, project) -> None:
 
 
 # ---- list ---------------------------------------------------------------------------------------------
-def _list(studio, project, state: dict, select) -> None:
+def _list(training: Training, project: ProjectView, state: dict, select) -> None:
     status = state['status'] or {}
-    custom = studio.templates.configs(project)
+    custom = training.custom_configs(project.id)
     for kind, title, hint in KINDS:
-        items = [(c['name'], c.get('description') or 'Custom config.') for c in custom] if kind == 'custom' else \
-            [(c.name, c.description) for c in configs.of_kind(kind)]
+        items = [(c.name, c.description or 'Custom config.') for c in custom] if kind == 'custom' else \
+            [(c.name, c.description) for c in training.catalogue(kind)]
         if kind == 'custom' and not items:
             continue
         with ui.column().classes('w-full gap-0 px-2 pt-3 pb-1'):
@@ -111,10 +118,12 @@ def _list(studio, project, state: dict, select) -> None:
         for name, _ in items:
             verdict = status.get(name) if kind != 'custom' else {'ok': True}
             active = name == state['name']
-            with ui.row().classes('w-full items-center gap-2 no-wrap px-3 py-1.5 rounded-lg cursor-pointer text-sm '
+            with ui.row() \
+                .classes('w-full items-center gap-2 no-wrap px-3 py-1.5 rounded-lg cursor-pointer text-sm '
                                   + ('bg-primary/10 text-primary font-semibold' if active else
                                      'hover:bg-gray-100 dark:hover:bg-gray-800')) \
-                    .on('click', lambda n=name: select(n)).props(f'data-testid=config-{name}').mark(f'config-{name}'):
+                    .on('click',
+                        lambda n=name: select(n)).props(f'data-testid=config-{name}').mark(f'config-{name}'):
                 ui.label(name).classes('grow font-mono text-[13px]')
                 _verdict_dot(verdict)
 
@@ -131,53 +140,60 @@ def _verdict_dot(verdict: dict | None) -> None:
 
 
 # ---- detail -------------------------------------------------------------------------------------------
-def _detail(studio, project, state: dict, refresh_all) -> None:
+def _detail(training: Training, project: ProjectView, state: dict, refresh_all) -> None:
     name = state['name']
-    custom = studio.templates.config(project, name)
-    info = configs.find(name)
+    custom = next((c for c in training.custom_configs(project.id) if c.name == name), None)
+    info = training.shipped(name)
     if custom is None and info is None:
         ui.label('Pick a config on the left.').classes(theme.HINT)
         return
     if custom is not None:
-        info = configs.describe(Path(custom['path']), 'custom', description=custom.get('description') or '')
-    verdict = (state['status'] or {}).get(name) if custom is None else {'ok': True, 'reason': '', 'warning': '',
-                                                                         'macros': custom.get('macros'),
-                                                                         'compression': custom.get('compression')}
+        info = training.custom_info(custom)
+    verdict = (state['status'] or {}).get(name) if custom is None else {'ok': True, 'reason': '',
+                                                                        'warning': '',
+                                                                         'macros': custom.macros,
+                                                                         'compression': custom.compression}
     with ui.card().classes(theme.CARD + ' gap-3').mark('config-detail'):
         with ui.row().classes('w-full items-center gap-3'):
             ui.label(name).classes('text-xl font-semibold font-mono').mark('detail-name')
             ui.badge({'base': 'base', 'addon': 'add-on', 'augmentation': 'augmentation',
-                      'custom': f'custom {custom["role"] if custom else ""}'}[info.kind]) \
+                      'custom': f'custom {custom.role if custom else ""}'}[info.kind]) \
                 .props('outline color=primary').classes('text-xs')
             ui.space()
-            if may_edit() and info.kind in ('base', 'addon'):
+            if state['may_edit'] and info.kind in ('base', 'addon'):
                 ui.button('Derive a custom config', icon='call_split',
-                          on_click=lambda: _editor(studio, project, None, refresh_all, derive=name)) \
+                          on_click=lambda: _editor(training, project, state, None, refresh_all,
+                                                   derive=name)) \
                     .props('flat dense no-caps color=primary').mark('derive')
-            if may_edit() and custom is not None:
-                ui.button('Edit', icon='edit', on_click=lambda: _editor(studio, project, custom, refresh_all)) \
+            if state['may_edit'] and custom is not None:
+                ui.button('Edit', icon='edit',
+                          on_click=lambda: _editor(training, project, state, custom, refresh_all)) \
                     .props('flat dense no-caps color=primary').mark('edit-config')
-                ui.button('Delete', icon='delete_outline', on_click=lambda: _delete(studio, project, name, refresh_all)) \
+                ui.button('Delete', icon='delete_outline',
+                          on_click=lambda: _delete(training, project, name, refresh_all)) \
                     .props('flat dense no-caps color=negative').mark('delete-config')
         ui.label(info.description).classes('text-sm text-gray-700 dark:text-gray-300')
-        if custom and custom.get('derived_from'):
-            ui.label(f'Derived from {custom["derived_from"]}.').classes(theme.HINT)
+        if custom and custom.derived_from:
+            ui.label(f'Derived from {custom.derived_from}.').classes(theme.HINT)
         _verdict_banner(verdict)
         _values(info, verdict)
         if info.includes:
-            ui.label('Includes ' + ', '.join(i.removeprefix('configs/').removesuffix('.gin') for i in info.includes)) \
-                .classes(theme.HINT)
+            included = (i.removeprefix('configs/').removesuffix('.gin') for i in info.includes)
+            ui.label('Includes ' + ', '.join(included)).classes(theme.HINT)
     if verdict and verdict.get('changed'):
         with ui.card().classes(theme.CARD + ' gap-2').mark('changes'):
-            ui.label(f'What it changes on {configs.HOST_BASE}').classes(theme.SECTION)
-            ui.label('From gin\'s parsed config: each binding this add-on adds or re-binds.').classes(theme.HINT)
+            ui.label(f'What it changes on {" + ".join(verdict.get("checked_with", [])[:-1]) or "its base"}') \
+                .classes(theme.SECTION)
+            ui.label('From gin\'s parsed config: each binding this add-on adds or re-binds.') \
+                .classes(theme.HINT)
             _changes_table(verdict['changed'])
     with ui.card().classes(theme.CARD + ' gap-2'):
         with ui.row().classes('w-full items-center'):
             ui.label('Source').classes(theme.SECTION)
             ui.space()
             ui.label(info.path).classes(theme.MONO + ' text-gray-500 truncate')
-        ui.code(info.source, language='python').classes('w-full text-xs max-h-[520px] overflow-auto').mark('source')
+        ui.code(info.source,
+                language='python').classes('w-full text-xs max-h-[520px] overflow-auto').mark('source')
 
 
 def _verdict_banner(verdict: dict | None) -> None:
@@ -194,19 +210,22 @@ def _verdict_banner(verdict: dict | None) -> None:
         text = f'Parses and builds a model{f" ({with_})" if with_ else ""}'
         if verdict.get('parameters'):
             text += f' · {verdict["parameters"] / 1e6:.1f} M parameters'
-        icon, colour = 'check_circle', 'bg-emerald-50 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100'
-    with ui.row().classes(f'w-full items-start gap-2 no-wrap rounded-lg px-3 py-2 text-sm {colour}').mark('verdict'):
+        icon = 'check_circle'
+        colour = 'bg-emerald-50 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100'
+    with ui.row().classes(f'w-full items-start gap-2 no-wrap rounded-lg px-3 py-2 text-sm {colour}') \
+            .mark('verdict'):
         ui.icon(icon).classes('text-lg')
         ui.label(text).classes('break-words min-w-0')
 
 
-def _values(info: configs.ConfigInfo, verdict: dict | None) -> None:
+def _values(info: ConfigInfo, verdict: dict | None) -> None:
     """Key values: from gin's operative macros when checked, else as written in the file."""
     values = dict(info.values)
     if info.compression:
         values['compression'] = info.compression
     if verdict and verdict.get('macros') and info.kind in ('base', 'custom'):
-        values.update({k: v for k, v in verdict['macros'].items() if v is not None and k in values or k == 'CAPACITY'})
+        operative = verdict['macros'].items()
+        values.update({k: v for k, v in operative if v is not None and k in values or k == 'CAPACITY'})
         if verdict.get('compression'):
             values['compression'] = verdict['compression']
     shown = [(label, fmt(values[key])) for key, label, fmt in VALUE_LABELS if values.get(key) is not None]
@@ -215,7 +234,8 @@ def _values(info: configs.ConfigInfo, verdict: dict | None) -> None:
         return
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3').mark('values'):
         for label, text in shown:
-            with ui.column().classes('gap-0 rounded-lg border border-gray-200 dark:border-gray-800 px-3 py-2'):
+            with ui.column() \
+                .classes('gap-0 rounded-lg border border-gray-200 dark:border-gray-800 px-3 py-2'):
                 ui.label(label).classes(theme.HINT)
                 ui.label(text).classes('text-base font-semibold tabular-nums')
 
@@ -231,49 +251,55 @@ def _changes_table(changed: dict) -> None:
 
 
 # ---- custom configs -----------------------------------------------------------------------------------
-def _editor(studio, project, custom: dict | None, refresh_all, derive: str = '') -> None:
+def _editor(training: Training, project: ProjectView, state: dict, custom: ConfigEntry | None, refresh_all,
+            derive: str = '') -> None:
     """Create, derive or edit a custom config; gin checks it in a worker before it is saved."""
-    if not may_edit():
-        ui.notify('Only admins may create or edit configs on a shared studio (gin can run Python).', type='negative')
-        return
-    text = Path(custom['path']).read_text() if custom else studio.templates.derive(derive or configs.HOST_BASE)
+    text = Path(custom.path).read_text() if custom else training.derive(derive or 'v2_small')
     with ui.dialog().props('maximized=false') as dialog, ui.card().classes('w-[760px] max-w-full gap-3'):
         ui.label('Edit config' if custom else f'New config{f" from {derive}" if derive else ""}') \
             .classes(theme.SECTION)
         with ui.row().classes('w-full gap-3 no-wrap'):
-            name = ui.input('Name', value=custom['name'] if custom else (f'{derive}_custom' if derive else '')) \
+            name = ui.input('Name', value=custom.name if custom else (f'{derive}_custom' if derive else '')) \
                 .props('outlined dense').classes('grow').mark('config-name')
-            role = ui.select({'base': 'Base', 'addon': 'Add-on'}, value=custom['role'] if custom else 'base',
+            role = ui.select({'base': 'Base', 'addon': 'Add-on'}, value=custom.role if custom else 'base',
                              label='Role').props('outlined dense').classes('w-40').mark('config-role')
         if custom:
             name.disable()
-        ui.label('Letters, digits, _ and -. A base is complete on its own; an add-on is checked on v2_small.') \
-            .classes(theme.HINT)
-        description = ui.input('Description', value=(custom or {}).get('description', '')) \
+        ui.label('Letters, digits, _ and -. A base is complete on its own; an add-on is checked on '
+                 'v2_small.').classes(theme.HINT)
+        description = ui.input('Description', value=custom.description if custom else '') \
             .props('outlined dense').classes('w-full').mark('config-description')
         ui.label('One line shown in the catalogue and the wizard.').classes(theme.HINT)
         editor = ui.codemirror(text, language='Python',
-                               theme='vscodeDark' if app.storage.user.get('dark') else 'vscodeLight').classes('w-full h-72 text-xs border rounded') \
-            .mark('config-text')
+                               theme='vscodeDark' if app.storage.user.get('dark') else 'vscodeLight') \
+            .classes('w-full h-72 text-xs border rounded').mark('config-text')
         message = ui.label('').classes('text-sm whitespace-pre-wrap').mark('config-message')
         busy = ui.spinner(size='sm')
         busy.set_visibility(False)
 
         async def save() -> None:
+            if not state['confirmed']:
+                state['confirmed'] = await gin_code.confirm('Checking this config runs its Python on this '
+                                                            'machine')
+                if not state['confirmed']:
+                    return
             busy.set_visibility(True)
             message.set_text('Checking with gin…')
             message.classes(replace='text-sm text-gray-500')
             try:
-                saved = await run.io_bound(studio.templates.save_config, project, name.value or '', editor.value,
-                                           description.value or '', role.value, derive, bool(custom))
-            except (TemplateError, RuntimeError) as e:
+                saved = await run.io_bound(lambda: training.save_config(
+                    project.id, name.value or '', editor.value, description.value or '', role.value, derive,
+                    bool(custom), code_confirmed=state['confirmed']))
+            except (TemplateError, RuntimeError, Forbidden) as e:
+                if isinstance(e, CodeNotConfirmed):
+                    state['confirmed'] = False
                 message.set_text(str(e))
                 message.classes(replace='text-sm text-negative')
                 busy.set_visibility(False)
                 return
             dialog.close()
-            ui.notify(f'Saved {saved["name"]}: gin parses it and builds a model.', type='positive')
-            refresh_all(saved['name'])
+            ui.notify(f'Saved {saved.name}: gin parses it and builds a model.', type='positive')
+            refresh_all(saved.name)
 
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
@@ -282,14 +308,18 @@ def _editor(studio, project, custom: dict | None, refresh_all, derive: str = '')
     dialog.open()
 
 
-def _delete(studio, project, name: str, refresh_all) -> None:
+def _delete(training: Training, project: ProjectView, name: str, refresh_all) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-96 gap-3'):
         ui.label(f'Delete {name}?').classes(theme.SECTION)
-        ui.label(f'Removes configs/{name}.gin from the project. Runs already trained with it keep their own copy '
-                 '(config.gin in the run folder).').classes('text-sm')
+        ui.label(f'Removes configs/{name}.gin from the project. Runs already trained with it keep their own '
+                 'copy (config.gin in the run folder).').classes('text-sm')
 
         def go() -> None:
-            studio.templates.delete_config(project, name)
+            try:
+                training.delete_config(project.id, name)
+            except Forbidden as e:
+                ui.notify(str(e), type='negative')
+                return
             dialog.close()
             refresh_all('v2_small')
 

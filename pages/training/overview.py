@@ -1,21 +1,29 @@
-"""Training: the project's runs and a live run page (a new run starts in pages/training_wizard)."""
-from __future__ import annotations
+"""Training: the project's runs and a live run page (a new run starts in pages/training/wizard).
 
-from pathlib import Path
+Both follow events: a run's status (RunChanged) redraws its row or header, its metrics (RunMetrics) move its
+step count, job changes (JobsChanged) move the device queue."""
+from __future__ import annotations
 
 from nicegui import ui
 
 from app import theme
-from components.job_console import job_console
+from components import cards
+from components.job_console import JobConsole
 from components.status import status_chip
 from pages.training import run_controls, run_monitor
-from services.store import Run
+from services import formatting
+from services.events import JobsChanged, RunChanged, RunMetrics, Subscriber
+from services.jobs import Jobs
+from services.projects import ProjectView
+from services.system import System
+from services.training import RunView, Training
 
-ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted live; '
-         'stopping saves a checkpoint you can resume or export.')
+ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted '
+         'live; stopping saves a checkpoint you can resume or export.')
+COLUMNS = 'grid-cols-[2fr_1.5fr_1fr_1.4fr_1fr_1.2fr]'
 
 
-def create(studio, project) -> None:
+def create(training: Training, jobs: Jobs, system: System, events: Subscriber, project: ProjectView) -> None:
     """The project's runs, newest first, or an empty state that explains what a run is."""
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
@@ -27,112 +35,144 @@ def create(studio, project) -> None:
             .props('flat color=primary').mark('configs')
         ui.button('New training', icon='add', on_click=lambda: ui.navigate.to('/training/new')) \
             .props('unelevated color=primary').mark('new')
+    steps: dict[int, tuple[ui.label, int]] = {}  # run id -> its step cell and max steps, moved by RunMetrics
+    waiting: set[int] = set()  # the jobs the queue panel shows
+
+    @ui.refreshable
+    def queue() -> None:
+        waiting.clear()
+        waiting.update(run_controls.queue_panel(training, jobs, system, queue.refresh))
 
     @ui.refreshable
     def runs() -> None:
-        rows = studio.training.list(project)
-        run_controls.queue_panel(studio, project)
+        rows = training.runs(project.id)
+        steps.clear()
         if not rows:
             _empty_state()
         else:
-            _runs_table(studio, rows)
+            steps.update(_runs_table(rows))
 
+    queue()
     runs()
-    seen = {'version': studio.jobs.version}
 
-    def _tick() -> None:
-        if seen['version'] != studio.jobs.version:
-            seen['version'] = studio.jobs.version
-            runs.refresh()
+    def changed(event: RunChanged) -> None:
+        runs.refresh()
+        queue.refresh()
 
-    ui.timer(1.0, _tick)
+    def progressed(event: RunMetrics) -> None:
+        if event.run_id in steps:
+            cell, max_steps = steps[event.run_id]
+            cell.set_text(f'{_num(event.step)} / {_num(max_steps)}')
+
+    def jobs_changed(event: JobsChanged) -> None:
+        if waiting & set(event.job_ids) or any(_queued_training(jobs, i) for i in event.job_ids):
+            queue.refresh()  # one joined the queue, moved in it or left it
+
+    events.on(RunChanged, changed)
+    events.on(RunMetrics, progressed)
+    events.on(JobsChanged, jobs_changed)
 
 
-def run_page(studio, project, run_id: str) -> None:
+def run_page(training: Training, jobs: Jobs, system: System, events: Subscriber, project: ProjectView,
+             run_id: str) -> None:
     """One run: progress, live charts, console, checkpoints."""
-    run = studio.training.get(run_id)
-    if run is None or run.project_id != project.id:
+    run = training.run(run_id, project.id)
+    if run is None:
         with ui.card().classes(theme.CARD + ' items-center gap-3 py-10'):
             ui.icon('search_off', color='grey-6').classes('text-5xl')
             ui.label('This run does not exist in the current project.').classes(theme.SECTION)
-            ui.button('All runs', icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat')
+            ui.button('All runs', icon='arrow_back',
+                      on_click=lambda: ui.navigate.to('/training')).props('flat')
         return
 
     @ui.refreshable
     def header() -> None:
-        _run_header(studio, studio.training.get(run.id))
+        _run_header(training, system, training.run(run.id) or run)
 
     header()
 
     @ui.refreshable
     def checkpoints() -> None:
+        current = training.run(run.id) or run
         with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
-            _checkpoints(studio, studio.training.get(run.id))
-            run_controls.attempts_card(studio, studio.training.get(run.id))
+            _checkpoints(training, current)
+            run_controls.attempts_card(training, current)
 
-    def console() -> None:
-        if run.job_id:
-            with ui.card().classes(theme.CARD):
-                job_console(*studio.legacy_jobs(), run.job_id, height='h-96', controls=False)
+    def console(is_open):
+        """Built when its tab first opens: a hidden console reads no log."""
+        if not run.job_id:
+            return None
+        card = ui.card().classes(theme.CARD)
+        opened: list[JobConsole] = []
 
-    run_monitor.create(studio, run, tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', checkpoints)])
-    seen = {'job': run.job_id, 'now': None}
+        def show() -> None:
+            if opened:
+                opened[0].show()
+                return
+            with card:
+                opened.append(JobConsole(jobs, events, run.job_id, height='h-96', controls=False,
+                                         is_open=is_open))
+        return show
 
-    def _tick() -> None:
-        current = studio.training.get(run.id)
-        if current is None:
+    def build_checkpoints(is_open):
+        checkpoints()
+
+    run_monitor.create(training, system, events, run,
+                       tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', build_checkpoints)])
+
+    def changed(event: RunChanged) -> None:
+        if event.run_id != run.id:
             return
-        if current.job_id != seen['job']:
+        current = training.run(run.id)
+        if current is not None and current.job_id != run.job_id:
             ui.navigate.reload()  # a resumed run has a new job and console
             return
-        series = studio.training.metrics(current)
-        now = (current.status, len(series.checkpoints), series.paused, studio.training.queue_position(current))
-        if now != seen['now']:
-            seen['now'] = now
-            header.refresh()
-            checkpoints.refresh()
+        header.refresh()
+        checkpoints.refresh()
 
-    ui.timer(1.0, _tick)
+    def jobs_changed(event: JobsChanged) -> None:
+        current = training.run(run.id)
+        if current is not None and (current.status == 'queued' or current.job_id in event.job_ids):
+            header.refresh()  # its place in the queue, or its job's state
+
+    events.on(RunChanged, changed)
+    events.on(JobsChanged, jobs_changed)
 
 
 # ---- list -------------------------------------------------------------------------------------------
 def _empty_state() -> None:
-    with ui.card().classes(theme.CARD + ' items-center text-center gap-3 py-12').mark('empty'):
-        ui.icon('model_training', color='primary').classes('text-6xl opacity-80')
-        ui.label('No training runs yet').classes('text-xl font-semibold')
-        ui.label(ABOUT).classes('max-w-xl text-sm text-gray-600 dark:text-gray-300')
-        ui.label('Try v2_small for a first model; on a CPU expect a few steps per second at most.') \
-            .classes(theme.HINT + ' max-w-xl')
-        ui.button('New training', icon='add', on_click=lambda: ui.navigate.to('/training/new')) \
-            .props('unelevated color=primary').classes('mt-2')
+    cards.empty_state('model_training', 'No training runs yet', ABOUT,
+                      [cards.Action('New training', 'add', '/training/new')],
+                      hint='Try v2_small for a first model; on a CPU expect a few steps per second at most.')
 
 
-def _runs_table(studio, rows: list[Run]) -> None:
-    columns = 'grid-cols-[2fr_1.5fr_1fr_1.4fr_1fr_1.2fr]'
+def _queued_training(jobs: Jobs, job_id: int) -> bool:
+    job = jobs.get(job_id)
+    return job is not None and job.kind == 'train' and job.status == 'queued'
+
+
+def _runs_table(rows: list[RunView]) -> dict[int, tuple[ui.label, int]]:
+    cells = {}
     with ui.card().classes(theme.CARD + ' p-0 gap-0').mark('runs'):
-        with ui.element('div').classes(f'w-full grid {columns} gap-4 px-4 py-2 {theme.HINT} uppercase '
+        with ui.element('div').classes(f'w-full grid {COLUMNS} gap-4 px-4 py-2 {theme.HINT} uppercase '
                                        'tracking-wide border-b border-gray-200 dark:border-gray-800'):
             for title in ('Run', 'Dataset', 'Config', 'Steps', 'Status', 'Created'):
                 ui.label(title).classes('text-right' if title == 'Steps' else '')
         for run in rows:
-            step, max_steps = _step(studio, run)
             with ui.element('div').classes(
-                    f'w-full grid {columns} gap-4 px-4 py-3 items-center cursor-pointer text-sm '
+                    f'w-full grid {COLUMNS} gap-4 px-4 py-3 items-center cursor-pointer text-sm '
                     'hover:bg-gray-50 dark:hover:bg-gray-900 border-b border-gray-100 dark:border-gray-900') \
-                    .on('click', lambda r=run: ui.navigate.to(f'/training/runs/{r.id}')).mark(f'run-{run.name}'):
+                    .on('click',
+                        lambda r=run: ui.navigate.to(f'/training/runs/{r.id}')).mark(f'run-{run.name}'):
                 ui.label(run.name).classes('font-medium truncate')
-                ui.label(run.dataset.name if run.dataset else '—').classes('truncate text-gray-600 dark:text-gray-300')
+                ui.label(run.dataset_name or '—').classes('truncate text-gray-600 dark:text-gray-300')
                 ui.label(' + '.join(run.configs)).classes(theme.MONO)
-                ui.label(f'{_num(step)} / {_num(max_steps)}').classes(theme.NUMBER)
+                cells[run.id] = (ui.label(f'{_num(run.step)} / {_num(run.max_steps)}').classes(theme.NUMBER),
+                                 run.max_steps)
                 with ui.row():
                     status_chip(run.status)
                 ui.label(run.created.strftime('%d %b %Y, %H:%M')).classes('text-gray-500')
-
-
-def _step(studio, run: Run) -> tuple[int, int]:
-    series = studio.training.series.get(run.id)
-    step = max(run.step, series.step if series else 0)
-    return step, run.params.get('max_steps', 0)
+    return cells
 
 
 def _num(n: int | None) -> str:
@@ -140,44 +180,55 @@ def _num(n: int | None) -> str:
 
 
 # ---- run page ---------------------------------------------------------------------------------------
-def _run_header(studio, run: Run) -> None:
-    dataset = run.dataset
+def _run_header(training: Training, system: System, run: RunView) -> None:
     with ui.row().classes('w-full items-center gap-3'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
             .tooltip('All runs')
         ui.label(run.name).classes(theme.TITLE).mark('run-name')
         status_chip(run.status)
         about = ' + '.join(run.configs)
-        if dataset is not None:
-            about += f' · {dataset.name} ({(dataset.sr or 44100) / 1000:g} kHz, ' \
-                     f'{ {1: "mono", 2: "stereo"}.get(dataset.channels, "?") })'
+        if run.dataset_name:
+            about += f' · {run.dataset_name} ({(run.dataset_sr or 44100) / 1000:g} kHz, ' \
+                     f'{ {1: "mono", 2: "stereo"}.get(run.dataset_channels, "?") })'
         ui.label(about).classes(theme.SUBTITLE)
         ui.space()
-        run_controls.action_bar(studio, run)
-    run_controls.run_notes(studio, run)
-    if run.params.get('stopped_at') is not None and run.status == 'done':
-        ui.label(f'Stopped at step {_num(run.params["stopped_at"])} with a checkpoint: resume it to go on.') \
+        run_controls.action_bar(training, system, run)
+    if run.spec.description:
+        ui.label(run.spec.description).classes('text-sm text-gray-600 dark:text-gray-300')
+    run_controls.run_notes(training, run)
+    if run.stopped_at is not None and run.status == 'done':
+        ui.label(f'Stopped at step {_num(run.stopped_at)} with a checkpoint: resume it to go on.') \
             .classes('text-sm text-gray-600 dark:text-gray-300')
 
 
-def _checkpoints(studio, run: Run) -> None:
-    rows = studio.training.checkpoints(run)
+def _checkpoints(training: Training, run: RunView) -> None:
+    rows = training.checkpoints(run.id)
     with ui.card().classes(theme.CARD + ' gap-2').mark('checkpoints'):
         ui.label('Checkpoints').classes(theme.SECTION)
         if not rows:
-            ui.label('None yet: RAVE writes one at each validation, and "Stop & save checkpoint" writes one too.') \
+            ui.label('None yet: RAVE writes one at each validation, and "Stop & save checkpoint" writes one '
+                     'too.') \
                 .classes(theme.HINT)
-        for ckpt in rows:
-            with ui.row().classes('w-full items-center gap-3 no-wrap text-sm'):
-                ui.icon({'best': 'star', 'stop': 'stop_circle'}.get(ckpt.kind, 'save'), color='primary')
-                ui.label(ckpt.kind).classes('w-12 font-medium')
-                ui.label(f'step {_num(ckpt.step)}' if ckpt.step is not None else 'step —') \
-                    .classes(theme.NUMBER + ' w-24')
-                ui.label(str(Path(ckpt.path).relative_to(Path(run.folder).parent)
-                             if run.folder else ckpt.path)).classes(theme.MONO + ' grow truncate')
-                if run.status not in ('running', 'paused', 'queued'):
-                    ui.button('Resume…', icon='replay',
-                              on_click=lambda c=ckpt: run_controls.resume_dialog(studio, run, c.path)) \
-                        .props('flat dense color=primary no-caps').classes('whitespace-nowrap') \
-                        .tooltip('Resume the run from this checkpoint')
-
+            return
+        with ui.element('div') \
+            .classes('w-full grid grid-cols-[auto_auto_auto_auto_minmax(0,1fr)_auto] gap-x-4 '
+                                       'gap-y-1 items-center text-sm'):
+            for title in ('Kind', 'Step', 'Validation', 'Size', 'File', ''):
+                ui.label(title).classes(theme.HINT + ' uppercase tracking-wide' +
+                                        (' text-right' if title in ('Step', 'Validation', 'Size') else ''))
+            for ckpt in rows:
+                with ui.row().classes('items-center gap-2 no-wrap'):
+                    ui.icon({'best': 'star', 'stop': 'stop_circle'}.get(ckpt.kind, 'save'), color='primary')
+                    ui.label(ckpt.kind).classes('font-medium')
+                ui.label(_num(ckpt.step)).classes(theme.NUMBER + ' whitespace-nowrap')
+                ui.label(f'{ckpt.validation:.4g}' if ckpt.validation is not None else '—') \
+                    .classes(theme.NUMBER + ' text-gray-500') \
+                        .tooltip('Validation at that step (lower is better)')
+                ui.label(formatting.size(ckpt.size) if ckpt.exists else 'gone') \
+                    .classes(theme.NUMBER + ' whitespace-nowrap')
+                ui.label(ckpt.where).classes(theme.MONO + ' truncate').tooltip(ckpt.path)
+                with ui.row().classes('justify-end'):
+                    if not run.active and ckpt.exists:
+                        ui.button(icon='replay', on_click=lambda c=ckpt: run_controls.resume_dialog(
+                            training, run.id, c.path)).props('flat dense round color=primary') \
+                            .tooltip('Resume the run from this checkpoint')

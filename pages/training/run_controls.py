@@ -1,5 +1,5 @@
 """Controls of training runs: the run page's action bar (pause, stop & save, cancel, resume from any
-checkpoint), its attempts and automatic recovery, and the device queue of the Training page."""
+checkpoint, rerun), its attempts and automatic recovery, and the device queue of the Training page."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,47 +7,56 @@ from pathlib import Path
 from nicegui import ui
 
 from app import theme
+from components import cards
 from components.status import status_chip
-from services.jobs import slots_of
-from services.store import Checkpoint, Run
+from services.access import Forbidden
+from services.jobs import Jobs
+from services.system import System
+from services.training import CheckpointView, RunView, Training, TrainingError
 
-ACTIVE = ('running', 'paused', 'queued')
 REASONS = {'start': ('play_circle', 'Started'), 'resume': ('replay', 'Resumed'),
            'recovery': ('healing', 'Recovered after a crash')}
 
 
-def action_bar(studio, run: Run) -> None:
+def action_bar(training: Training, system: System, run: RunView) -> None:
     """The buttons that fit the run's state, right-aligned in the run header."""
-    training = studio.training
     if run.status == 'queued':
-        _queue_note(studio, run)
+        _queue_note(training, system, run)
     if run.status == 'running':
-        ui.button('Pause', icon='pause', on_click=lambda: training.pause(training.get(run.id))) \
+        ui.button('Pause', icon='pause', on_click=lambda: _do(training.pause, run.id)) \
             .props('outline color=primary').mark('pause')
     elif run.status == 'paused':
-        ui.button('Continue', icon='play_arrow', on_click=lambda: training.unpause(training.get(run.id))) \
+        ui.button('Continue', icon='play_arrow', on_click=lambda: _do(training.unpause, run.id)) \
             .props('unelevated color=primary').mark('unpause')
     if run.status in ('running', 'paused'):
-        ui.button('Stop & save checkpoint', icon='stop_circle', on_click=lambda: _stop(studio, run)) \
+        ui.button('Stop & save checkpoint', icon='stop_circle', on_click=lambda: _stop(training, run)) \
             .props('outline color=primary').mark('stop-save')
-    if run.status in ACTIVE:
-        ui.button('Cancel', icon='close', on_click=lambda: _confirm_cancel(studio, run)) \
+    if run.active:
+        ui.button('Cancel', icon='close', on_click=lambda: _confirm_cancel(training, run)) \
             .props('flat color=negative').mark('cancel-run')
-    elif training.checkpoints(run):
-        ui.button('Resume from…', icon='replay', on_click=lambda: resume_dialog(studio, run)) \
-            .props('outline color=primary').mark('resume')
+    else:
+        if training.checkpoints(run.id):
+            ui.button('Resume from…', icon='replay', on_click=lambda: resume_dialog(training, run.id)) \
+                .props('outline color=primary').mark('resume')
+        ui.button('Rerun…', icon='content_copy',
+                  on_click=lambda: ui.navigate.to(f'/training/new?from={run.id}')) \
+            .props('flat color=primary') \
+                .tooltip('A new run with these choices (the wizard opens filled in)') \
+            .mark('rerun')
 
 
-def run_notes(studio, run: Run) -> None:
+def run_notes(training: Training, run: RunView) -> None:
     """One line under the header when the state needs words: paused, restarted after a crash, crashed."""
-    allowed = int(run.params.get('recover') or 0)
-    used = sum(a.reason == 'recovery' for a in studio.training.attempts(run))
+    allowed = run.spec.recover
+    used = sum(a.reason == 'recovery' for a in training.attempts(run.id))
     if run.status == 'paused':
-        paused = studio.training.metrics(run).paused
-        _note('pause_circle', 'text-warning', 'Paused between two steps: the model stays loaded; Continue picks up '
+        paused = training.metrics(run.id).paused
+        _note('pause_circle', 'text-warning',
+              'Paused between two steps: the model stays loaded; Continue picks up '
               'at the next step.' if paused else 'Pausing after the current step…', 'paused-note')
     elif run.status in ('running', 'queued') and used:
-        _note('healing', 'text-primary', f'Restarted automatically after a crash ({used} of {allowed} restarts '
+        _note('healing', 'text-primary',
+              f'Restarted automatically after a crash ({used} of {allowed} restarts '
               'used); see Attempts.', 'recovered-note')
     elif run.status in ('failed', 'interrupted'):
         left = 'no automatic restart left' if allowed else 'automatic restart is off'
@@ -55,19 +64,20 @@ def run_notes(studio, run: Run) -> None:
               'any checkpoint.', 'crashed-note')
 
 
-def attempts_card(studio, run: Run) -> None:
+def attempts_card(training: Training, run: RunView) -> None:
     """Each process of the run (start, resumes, recoveries) and the automatic-recovery setting."""
-    attempts = studio.training.attempts(run)
+    attempts = training.attempts(run.id)
     with ui.card().classes(theme.CARD + ' gap-3').mark('attempts'):
         with ui.row().classes('w-full items-center gap-2'):
             ui.label('Attempts').classes(theme.SECTION)
             ui.space()
-            _recovery_field(studio, run)
+            _recovery_field(training, run)
         if not attempts:
             ui.label('None yet.').classes(theme.HINT)
         for attempt in reversed(attempts):
             icon, label = REASONS.get(attempt.reason, ('play_arrow', attempt.reason))
-            with ui.row().classes('w-full items-start gap-3 no-wrap text-sm').mark(f'attempt-{attempt.number}'):
+            with ui.row().classes('w-full items-start gap-3 no-wrap text-sm') \
+                .mark(f'attempt-{attempt.number}'):
                 ui.icon(icon, color='primary').classes('mt-0.5')
                 with ui.column().classes('gap-0 grow min-w-0'):
                     with ui.row().classes('items-center gap-2'):
@@ -82,11 +92,11 @@ def attempts_card(studio, run: Run) -> None:
                         ui.label(attempt.message).classes('text-xs text-negative break-words')
 
 
-def resume_dialog(studio, run: Run, checkpoint: str | None = None) -> None:
+def resume_dialog(training: Training, run_id: int, checkpoint: str | None = None) -> None:
     """Pick any checkpoint (best, epoch, stop…) and how far to train, then continue the run from it."""
-    run = studio.training.get(run.id)
-    rows = [c for c in studio.training.checkpoints(run) if Path(c.path).exists()]
-    if not rows:
+    run = training.run(run_id)
+    rows = [c for c in training.checkpoints(run_id) if c.exists]
+    if run is None or not rows:
         ui.notify('This run has no checkpoint left to resume from.', type='negative')
         return
     newest = max(rows, key=lambda c: (c.step if c.step is not None else -1, c.created))
@@ -94,7 +104,8 @@ def resume_dialog(studio, run: Run, checkpoint: str | None = None) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-[500px] gap-3').mark('resume-dialog'):
         ui.label(f'Resume {run.name}').classes(theme.SECTION)
         picker = ui.select(options, value=checkpoint if checkpoint in options else newest.path,
-                           label='Checkpoint').props('outlined dense').classes('w-full').mark('resume-checkpoint')
+                           label='Checkpoint').props('outlined dense').classes('w-full') \
+            .mark('resume-checkpoint')
         ui.label('Training continues from this checkpoint\'s step, with the same dataset and config; '
                  'every checkpoint is kept.').classes(theme.HINT)
         steps = ui.number('Max steps', min=1, format='%d', suffix='steps').props('outlined dense') \
@@ -102,16 +113,14 @@ def resume_dialog(studio, run: Run, checkpoint: str | None = None) -> None:
         steps_hint = ui.label().classes(theme.HINT)
 
         def on_pick() -> None:
-            chosen = next(c for c in rows if c.path == picker.value)
-            start = chosen.step or 0
-            max_steps = run.params.get('max_steps', 0)
-            steps.set_value(max_steps if max_steps > start else max(2 * max_steps, start + 1))
+            start = next(c for c in rows if c.path == picker.value).step or 0
+            steps.set_value(run.max_steps if run.max_steps > start else max(2 * run.max_steps, start + 1))
             steps_hint.set_text(f'It starts at step {_num(start)}; training ends at this step.')
 
         def go() -> None:
             try:
-                studio.training.resume(studio.training.get(run.id), picker.value, int(steps.value or 0))
-            except Exception as e:  # noqa: BLE001 — TrainingError, or a checkpoint gone meanwhile
+                training.resume(run_id, picker.value, int(steps.value or 0))
+            except (TrainingError, Forbidden) as e:
                 ui.notify(f'{e}', type='negative', multi_line=True)
                 return
             dialog.close()
@@ -121,109 +130,113 @@ def resume_dialog(studio, run: Run, checkpoint: str | None = None) -> None:
         on_pick()
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Resume', icon='replay', on_click=go).props('unelevated color=primary').mark('resume-go')
+            ui.button('Resume', icon='replay',
+                      on_click=go).props('unelevated color=primary').mark('resume-go')
     dialog.open()
 
 
-def queue_panel(studio, project) -> None:
-    """Trainings waiting for a device, per device, in start order; the user can move them up and down."""
-    queued = [j for j in studio.jobs.queued() if j.kind == 'train']  # devices are shared by every project
+def queue_panel(training: Training, jobs: Jobs, system: System, redraw) -> set[int]:
+    """Trainings waiting for a device, per device, in start order; the user can move them up and down.
+
+    Returns the jobs it shows."""
+    queued = training.queue()
     if not queued:
-        return
-    devices = dict(studio.monitor.devices())
+        return set()
+    devices = dict(system.devices())
     with ui.card().classes(theme.CARD + ' gap-3').mark('queue'):
         with ui.row().classes('w-full items-center gap-2'):
             ui.icon('schedule', color='primary')
             ui.label('Queue').classes(theme.SECTION)
             ui.label('One training per device; the next in line starts when the device is free.') \
                 .classes(theme.HINT)
-        for device in dict.fromkeys(j.device for j in queued):
-            line = [j for j in queued if j.device == device]
-            name = ' + '.join(devices.get(s, s.upper()) for s in slots_of(device))
-            ui.label(name).classes(theme.HINT + ' uppercase tracking-wide mt-1')
-            for place, job in enumerate(line):
-                run = studio.training.get((job.spec or {}).get('run'))
-                with ui.row().classes('w-full items-center gap-2 no-wrap text-sm px-2 py-1 rounded-lg '
-                                      'bg-gray-50 dark:bg-gray-900').mark(f'queued-{run.name if run else job.id}'):
-                    ui.label(f'{place + 1}').classes('w-6 text-center font-semibold text-primary tabular-nums')
-                    ui.label(run.name if run else job.title).classes('font-medium grow truncate cursor-pointer') \
-                        .on('click', lambda r=run: r and ui.navigate.to(f'/training/runs/{r.id}'))
-                    if run is not None:
-                        what = {'Resume': 'resume · ', 'Recover': 'recovery · '}.get(job.title.split(' ')[0], '')
-                        ui.label(f'{what}{" + ".join(run.configs)} · {_num(run.params.get("max_steps"))} steps') \
-                            .classes(theme.HINT)
-                    key = run.name if run else job.id
-                    ui.button(icon='arrow_upward', on_click=lambda j=job, p=place: _move(studio, j.id, p - 1)) \
-                        .props('flat dense round size=sm').tooltip('Move up').mark(f'up-{key}') \
-                        .set_enabled(place > 0)
-                    ui.button(icon='arrow_downward', on_click=lambda j=job, p=place: _move(studio, j.id, p + 1)) \
-                        .props('flat dense round size=sm').tooltip('Move down').mark(f'down-{key}') \
-                        .set_enabled(place < len(line) - 1)
-                    ui.button(icon='close', on_click=lambda j=job: studio.jobs.cancel(j.id)) \
-                        .props('flat dense round size=sm color=negative').tooltip('Remove from the queue')
+        for device in dict.fromkeys(q.device for q in queued):
+            ui.label(_device_name(devices, device)).classes(theme.HINT + ' uppercase tracking-wide mt-1')
+            for entry in (q for q in queued if q.device == device):
+                _queued_row(training, jobs, entry, redraw)
+    return {q.job_id for q in queued}
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
+def _queued_row(training: Training, jobs: Jobs, entry, redraw) -> None:
+    key = entry.name if entry.run_id is not None else entry.job_id
+    with ui.row().classes('w-full items-center gap-2 no-wrap text-sm px-2 py-1 rounded-lg bg-gray-50 '
+                          'dark:bg-gray-900').mark(f'queued-{key}'):
+        ui.label(f'{entry.place + 1}').classes('w-6 text-center font-semibold text-primary tabular-nums')
+        ui.label(entry.name).classes('font-medium grow truncate cursor-pointer') \
+            .on('click', lambda: entry.run_id and ui.navigate.to(f'/training/runs/{entry.run_id}'))
+        if entry.run_id is not None:
+            what = {'resume': 'resume · ', 'recovery': 'recovery · '}.get(entry.reason, '')
+            ui.label(f'{what}{" + ".join(entry.configs)} · {_num(entry.max_steps)} steps').classes(theme.HINT)
+
+        def move(position: int) -> None:
+            training.move(entry.job_id, position)
+            redraw()
+
+        ui.button(icon='arrow_upward', on_click=lambda: move(entry.place - 1)) \
+            .props('flat dense round size=sm').tooltip('Move up').mark(f'up-{key}') \
+                .set_enabled(entry.place > 0)
+        ui.button(icon='arrow_downward', on_click=lambda: move(entry.place + 1)) \
+            .props('flat dense round size=sm').tooltip('Move down').mark(f'down-{key}') \
+            .set_enabled(entry.place < entry.length - 1)
+        ui.button(icon='close', on_click=lambda: jobs.cancel(entry.job_id)) \
+            .props('flat dense round size=sm color=negative').tooltip('Remove from the queue')
+
+
 def _note(icon: str, color: str, text: str, marker: str) -> None:
     with ui.row().classes(f'items-center gap-2 text-sm {color}').mark(marker):
         ui.icon(icon)
         ui.label(text)
 
 
-def _recovery_field(studio, run: Run) -> None:
-    def save(e) -> None:
-        studio.training.set_recovery(studio.training.get(run.id), int(e.value or 0))
-
+def _recovery_field(training: Training, run: RunView) -> None:
     with ui.column().classes('gap-0 items-end'):
-        ui.number('Restart after a crash', value=int(run.params.get('recover') or 0), min=0, max=20, format='%d',
-                  suffix='times', on_change=save).props('outlined dense').classes('w-48').mark('recover')
+        ui.number('Restart after a crash', value=run.spec.recover, min=0, max=20, format='%d', suffix='times',
+                  on_change=lambda e: _do(training.set_recovery, run.id, int(e.value or 0))) \
+            .props('outlined dense').classes('w-48').mark('recover')
         ui.label('From the newest checkpoint; 0 = off.').classes(theme.HINT)
 
 
-def _queue_note(studio, run: Run) -> None:
-    position = studio.training.queue_position(run)
+def _queue_note(training: Training, system: System, run: RunView) -> None:
+    position = training.queue_position(run.id)
     if position is None:
         return
     place, length = position
-    device = ' + '.join(dict(studio.monitor.devices()).get(s, s.upper()) for s in slots_of(run.params['device']))
     text = 'next in line' if place == 0 else f'{_ordinal(place + 1)} in line'
-    ui.label(f'Queued · {text} of {length} for {device}').classes('text-sm text-gray-600 dark:text-gray-300') \
-        .mark('queue-position')
+    ui.label(f'Queued · {text} of {length} for {_device_name(dict(system.devices()), run.spec.device)}') \
+        .classes('text-sm text-gray-600 dark:text-gray-300').mark('queue-position')
 
 
-def _stop(studio, run: Run) -> None:
-    studio.training.stop(studio.training.get(run.id))
-    ui.notify('Stopping: a checkpoint is saved after the current step.', type='info')
+def _stop(training: Training, run: RunView) -> None:
+    if _do(training.stop, run.id):
+        ui.notify('Stopping: a checkpoint is saved after the current step.', type='info')
 
 
-def _confirm_cancel(studio, run: Run) -> None:
-    run = studio.training.get(run.id)
-    with ui.dialog() as dialog, ui.card().classes('w-[420px] gap-3'):
-        ui.label(f'Cancel {run.name}?').classes(theme.SECTION)
-        if run.status == 'queued':
-            ui.label('It leaves the queue and does not start.').classes('text-sm')
-        else:
-            ui.label('The process ends now without saving: training since the last checkpoint is lost. '
-                     'Use "Stop & save checkpoint" to keep it.').classes('text-sm')
-
-        def confirm() -> None:
-            studio.training.cancel(studio.training.get(run.id))
-            dialog.close()
-
-        with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Keep training', on_click=dialog.close).props('flat')
-            ui.button('Cancel run', icon='close', on_click=confirm).props('unelevated color=negative') \
-                .mark('cancel-confirm')
-    dialog.open()
+async def _confirm_cancel(training: Training, run: RunView) -> None:
+    text = ('It leaves the queue and does not start.' if run.status == 'queued' else
+            'The process ends now without saving: training since the last checkpoint is lost. Use "Stop & save '
+            'checkpoint" to keep it.')
+    if await cards.confirm(f'Cancel {run.name}?', text, yes='Cancel run', no='Keep training', icon='close',
+                           mark='cancel-run'):
+        _do(training.cancel, run.id)
 
 
-def _move(studio, job_id: int, position: int) -> None:
-    studio.jobs.reorder(job_id, max(0, position))
+def _do(action, *args) -> bool:
+    """Run a facade action; a refusal becomes a notification, not a traceback."""
+    try:
+        action(*args)
+    except (TrainingError, Forbidden) as e:
+        ui.notify(str(e), type='negative', multi_line=True)
+        return False
+    return True
 
 
-def _checkpoint_label(ckpt: Checkpoint) -> str:
+def _device_name(devices: dict[str, str], device: str) -> str:
+    return ' + '.join(devices.get(s, s.upper()) for s in device.split(',') if s)
+
+
+def _checkpoint_label(ckpt: CheckpointView) -> str:
     step = f'step {_num(ckpt.step)}' if ckpt.step is not None else 'step —'
-    return f'{ckpt.kind} · {step} · {Path(ckpt.path).parent.parent.name}/{Path(ckpt.path).name}'
+    return f'{ckpt.kind} · {step} · {ckpt.where}'
 
 
 def _ordinal(n: int) -> str:

@@ -1,69 +1,96 @@
 """The run dashboard under a run's header: progress with ETA, alerts, and the Metrics / Audio / System /
-TensorBoard tabs (the run page adds its own tabs, such as Console and Checkpoints)."""
+TensorBoard tabs (the run page adds its own tabs, such as Console and Checkpoints).
+
+Live by events: RunMetrics of this run moves the figures and appends points to the charts (while the Metrics
+tab is open; it catches up when it opens), RunChanged refreshes the status figures, and the system monitor's
+SystemSample is the clock of the stall alert (no step for a while is not an event of its own).
+"""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from nicegui import ui
 
 from app import theme
 from components.metric_chart import MetricChart
-from components.status import fmt_duration
 from pages.training import run_audio, run_system, tensorboard
-from services.training import metrics
-from services.store import Run
+from services import formatting
+from services.events import RunChanged, RunMetrics, Subscriber, SystemSample
+from services.system import System
+from services.training import MetricsView, RunView, Training, metrics
 
 SMOOTHING = 0.9  # per-step losses are noisy: stronger than TensorBoard's 0.6 for points every 50 steps
-STALL_S = 600.0  # a running run without a step for this long raises an alert
-COLLAPSE_DIMS = 1.0
-LEGACY = {'Spectral distance': ('loss-chart',), 'Validation': ('validation-chart',)}  # markers older tests use
 ALERT_CLASSES = {'negative': 'bg-red-50 text-red-700 dark:bg-red-950 dark:text-red-300',
                  'warning': 'bg-amber-50 text-amber-800 dark:bg-amber-950 dark:text-amber-300',
                  'info': 'bg-blue-50 text-blue-700 dark:bg-blue-950 dark:text-blue-300'}
 
+# a tab the run page adds: (label, icon, build); build gets "is my tab open?" and may return what to do when
+# it opens
+Tab = tuple[str, str, Callable[[Callable[[], bool]], Callable[[], None] | None]]
 
-def create(studio, run: Run, tabs: list[tuple[str, str, Callable[[], None]]] = ()) -> None:
-    """Summary + alerts + tabs; `tabs` are (label, icon, builder) added after Metrics/Audio/System."""
-    monitor = _Monitor(studio, run)
+
+def create(training: Training, system: System, events: Subscriber, run: RunView,
+           tabs: list[Tab] = ()) -> None:
+    """Summary + alerts + tabs; `tabs` are added after Metrics/Audio/System."""
+    monitor = _Monitor(training, run)
     monitor.summary()
-    with ui.tabs().classes('w-full').props('align=left dense no-caps active-color=primary indicator-color=primary') \
+    with ui.tabs().classes('w-full') \
+        .props('align=left dense no-caps active-color=primary indicator-color=primary') \
             .mark('run-tabs') as bar:
         names = [('Metrics', 'show_chart'), ('Audio', 'graphic_eq'), ('System', 'memory'),
                  *((label, icon) for label, icon, _ in tabs), ('TensorBoard', 'insights')]
         items = {label: ui.tab(label, icon=icon).mark(f'tab-{label.lower()}') for label, icon in names}
+    shown: dict[str, Callable[[], None]] = {'Metrics': monitor.tick}
     with ui.tab_panels(bar, value='Metrics').classes('w-full bg-transparent') as panels:
         with ui.tab_panel(items['Metrics']).classes('p-0 pt-2'):
             monitor.metrics_tab()
         with ui.tab_panel(items['Audio']).classes('p-0 pt-2'):
-            audio = run_audio.AudioTab(studio, run)
+            audio = run_audio.AudioTab(training, run)
         with ui.tab_panel(items['System']).classes('p-0 pt-2'):
-            run_system.create(studio, run, is_open=lambda: panels.value == 'System')
+            shown['System'] = run_system.create(training, system, events, run,
+                                                is_open=lambda: panels.value == 'System')
         for label, _, build in tabs:
             with ui.tab_panel(items[label]).classes('p-0 pt-2'):
-                build()
+                on_show = build(lambda label=label: panels.value == label)
+                if on_show is not None:
+                    shown[label] = on_show
         with ui.tab_panel(items['TensorBoard']).classes('p-0 pt-2'):
-            tensorboard.run_panel(studio, run)
-    panels.on_value_change(lambda e: audio.load() if e.value == 'Audio' and not audio.entries else None)
+            tensorboard.run_panel(training, run)
+    shown['Audio'] = lambda: None if audio.entries else audio.load()
+
+    async def opened(e) -> None:
+        result = shown.get(e.value, lambda: None)()
+        if result is not None:
+            await result
+
+    panels.on_value_change(opened)
     monitor.is_open = lambda: panels.value == 'Metrics'
-    ui.timer(1.0, monitor.tick)
+    events.on(RunMetrics, lambda e: e.run_id == run.id and monitor.tick())
+    events.on(RunChanged, lambda e: e.run_id == run.id and monitor.changed())
+    events.on(SystemSample, lambda e: monitor.clock(e.t))
 
 
 class _Monitor:
-    """The run's live figures and charts, refreshed by one timer."""
+    """The run's live figures and charts."""
 
-    def __init__(self, studio, run: Run) -> None:
-        self.studio = studio
+    def __init__(self, training: Training, run: RunView) -> None:
+        self.training = training
         self.run = run
+        self.view = training.metrics(run.id)
         self.charts: list[MetricChart] = []
         self.smoothing = SMOOTHING
         self.version = -1
         self.groups: list = []
         self.gan_step: int | None = None
+        # from the latest metrics; the stall alert is added by the clock
+        self.health: list[metrics.Alert] = []
+        self.shown_alerts: list[tuple[str, str]] | None = None
         self.is_open: Callable[[], bool] = lambda: True  # charts only take new points while on screen
-        self.phase_1 = metrics.phase_1_duration(tensorboard.run_root(studio, run))
+        self.phase_1 = training.phase_1(run.id)
 
-    def series(self):
-        return self.studio.training.metrics(self.run)
+    def series(self) -> MetricsView:
+        return self.view
 
     # ---- summary -------------------------------------------------------------------------------
     def summary(self) -> None:
@@ -73,49 +100,53 @@ class _Monitor:
                     ('step', 'Step'), ('epoch', 'Epoch'), ('rate', 'Speed'), ('eta', 'Remaining'),
                     ('loss', 'Loss'), ('val', 'Validation'))}
             with ui.row().classes('w-full items-center gap-3 no-wrap'):
-                self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=10px color=primary') \
+                self.bar = ui.linear_progress(value=0,
+                                              show_value=False).props('rounded size=10px color=primary') \
                     .classes('grow').mark('run-progress')
                 self.percent = ui.label('').classes(f'text-sm w-14 {theme.NUMBER}')
             self.phase = ui.label('').classes(theme.HINT).mark('run-phase')
             self.alert_box = ui.column().classes('w-full gap-2').mark('alerts')
-        self._update_summary(self.series())
+        self._update_summary()
 
-    def _update_summary(self, series) -> None:
-        current = self.studio.training.get(self.run.id) or self.run
-        max_steps = series.max_steps or current.params.get('max_steps', 0)
-        step = max(series.step, current.step)
-        active = current.status in ('running', 'paused')
+    def _update_summary(self) -> None:
+        series, run = self.view, self.run
+        max_steps = series.max_steps or run.max_steps
+        step = max(series.step, run.step)
+        active = run.status in ('running', 'paused')
         self.cells['step'].set_text(f'{_num(step)} / {_num(max_steps)}')
         self.cells['epoch'].set_text(_num(series.epoch))
         self.cells['rate'].set_text(f'{series.rate:.2f} it/s' if series.rate and active else '—')
         eta = (max_steps - step) / series.rate if series.rate and active and max_steps else None
-        self.cells['eta'].set_text(fmt_duration(eta) if eta is not None else '—')
+        self.cells['eta'].set_text(formatting.duration(eta) if eta is not None else '—')
         loss, val = series.latest('loss'), series.latest('val/validation')
         self.cells['loss'].set_text(f'{loss:.4g}' if loss is not None else '—')
         self.cells['val'].set_text(f'{val:.4g}' if val is not None else '—')
         fraction = min(1.0, step / max_steps) if max_steps else 0.0
         self.bar.set_value(fraction)
         self.percent.set_text(f'{fraction * 100:.1f} %')
-        gan = metrics.gan_start(series.steps, self.phase_1)
+        steps = series.steps
+        gan = metrics.gan_start(steps, self.phase_1)
         if gan is None:
-            self.phase.set_text('Phase: warm-up (the GAN switch is read from the config once the run starts).')
+            self.phase.set_text('Phase: warm-up (the GAN switch is read from the config once the run '
+                                'starts).')
         elif step >= gan:
-            self.phase.set_text(f'Phase 2: adversarial training since step {_num(gan)} (dashed line on the charts).')
+            self.phase.set_text(f'Phase 2: adversarial training since step {_num(gan)} (dashed line on the '
+                                'charts).')
         else:
             self.phase.set_text(f'Phase 1: warm-up, {_num(gan - step)} steps until adversarial training at '
                                 f'step {_num(gan)}.')
         self.gan_step = gan if gan is not None and gan <= max(max_steps, step) else None
-        last = series.recent[-1][0] if series.recent else None
-        found = metrics.alerts(series.steps, series.values, running=current.status == 'running', last_time=last,
-                               stall_s=STALL_S, collapse_dims=COLLAPSE_DIMS, phase_1=self.phase_1,
-                               current_step=step)
-        self._show_alerts([a for a in found if a.kind != 'phase'])
+        self.health = self.training.health(series, step)
+        self.clock(time.time())
 
-    def _show_alerts(self, found: list[metrics.Alert]) -> None:
+    def clock(self, now: float) -> None:
+        """The alerts as of `now`: the health of the latest metrics, plus a stall if no step came for long."""
+        stall = self.training.stall(self.view.last_time, self.run.status == 'running', now)
+        found = self.health + stall
         key = [(a.kind, a.message) for a in found]
-        if getattr(self, '_alerts', None) == key:
+        if key == self.shown_alerts:
             return
-        self._alerts = key
+        self.shown_alerts = key
         self.alert_box.clear()
         with self.alert_box:
             for alert in found:
@@ -131,21 +162,23 @@ class _Monitor:
             ui.label('Smoothing').classes('text-sm')
             slider = ui.slider(min=0, max=0.99, step=0.01, value=self.smoothing).classes('w-48') \
                 .props('label color=primary').mark('smoothing')
-            ui.label('EMA weight over the faint raw curve; 0 shows every step raw. Steps on the x axis.').classes(theme.HINT)
+            ui.label('EMA weight over the faint raw curve; 0 shows every step raw. Steps on the x axis.') \
+                .classes(theme.HINT)
             ui.space()
-            ui.label('Drag on a chart to zoom (finer detail loads); double-click to reset.').classes(theme.HINT)
+            ui.label('Drag on a chart to zoom (finer detail loads); double-click to reset.') \
+                .classes(theme.HINT)
         slider.on('change', lambda e: self._set_smoothing(float(e.args)))
         self.grid = ui.element('div').classes('w-full grid grid-cols-1 xl:grid-cols-2 gap-4').mark('charts')
-        self._build_charts(self.series())
+        self._build_charts()
 
-    def _build_charts(self, series) -> None:
-        self.groups = metrics.grouped(series.steps)
-        self.version = series.version
+    def _build_charts(self) -> None:
+        self.groups = metrics.grouped(self.view.traces)
+        self.version = self.view.version
         self.charts = []
         self.grid.clear()
         with self.grid:
             for title, keys, log, hint in self.groups:
-                with ui.card().classes(theme.CARD + ' gap-1').mark(f'chart-{_slug(title)}', *LEGACY.get(title, ())):
+                with ui.card().classes(theme.CARD + ' gap-1').mark(f'chart-{_slug(title)}'):
                     with ui.row().classes('w-full items-center gap-2 no-wrap'):
                         ui.label(title).classes(theme.SECTION)
                         ui.space()
@@ -166,26 +199,27 @@ class _Monitor:
         for chart in self.charts:
             chart.set_smoothing(self._smoothing_for(chart.keys))
 
+    # ---- live ----------------------------------------------------------------------------------
     def tick(self) -> None:
-        """The live refresh: figures, alerts, and new points appended to every chart."""
-        series = self.series()
-        self.ticks = getattr(self, 'ticks', 0) + 1
-        if not self.is_open():
-            if self.ticks % 10 == 0:
-                self._update_summary(series)
+        """New metric lines (or the Metrics tab opened): figures, alerts, and the new points on every
+        chart."""
+        self.view = self.training.metrics(self.run.id)
+        self._update_summary()
+        if not self.is_open() or self.view.version == self.version:
             return
-        if series.version == self.version:
-            if self.ticks % 10 == 0:
-                self._update_summary(series)  # the stall alert and status change without new lines
-            return
-        self._update_summary(series)
-        self.version = series.version
-        if [g[1] for g in metrics.grouped(series.steps)] != [g[1] for g in self.groups]:
-            self._build_charts(series)  # a new kind of metric (validation, phase 2) appeared
+        self.version = self.view.version
+        if [g[1] for g in metrics.grouped(self.view.traces)] != [g[1] for g in self.groups]:
+            self._build_charts()  # a new kind of metric (validation, phase 2) appeared
             return
         for chart in self.charts:
             chart.set_gan_step(self.gan_step)
-            chart.extend(series)
+            chart.extend(self.view)
+
+    def changed(self) -> None:
+        """The run's status moved (paused, finished, resumed): its figures follow."""
+        self.run = self.training.run(self.run.id) or self.run
+        self._update_summary()
+
 
 def _figure(label: str) -> ui.label:
     with ui.column().classes('gap-0'):

@@ -48,10 +48,18 @@ from services.uploads import UploadSink
 
 __all__ = ['DEFAULT_MAX_DB_GB', 'MAX_NUM_SIGNAL', 'MIN_NUM_SIGNAL', 'RAVE_EXTENSIONS', 'SAMPLING_RATES',
            'DatabaseInfo', 'DatasetError', 'DatasetView', 'Datasets', 'ExampleDetail', 'ExampleRow', 'Finding',
-           'FolderEntry', 'IntegrityReport', 'PreprocessSpec', 'StatisticsView', 'Survey', 'UploadRefused',
-           'UploadSink', 'Uploaded', 'example_seconds']
+           'FolderEntry', 'FolderRefused', 'IntegrityReport', 'PreprocessSpec', 'StatisticsView', 'Survey',
+           'UploadRefused', 'UploadSink', 'Uploaded', 'example_seconds']
 
 Progress = Callable[[float, str], None]
+
+
+class FolderRefused(DatasetError):
+    """An existing folder outside the browsable ones; `path` is the folder "allow this folder" would add."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -79,8 +87,9 @@ class Datasets:
     """The datasets of the acting user's projects: what they may see, build, change and delete."""
 
     def __init__(self, engine: DatasetService, library: DatasetLibrary, stats: DatasetStatsService,
-                 actor: Actor) -> None:
+                 actor: Actor, checks: Callable[..., list] | None = None) -> None:
         self._engine, self._library, self._stats = engine, library, stats
+        self._checks = checks  # every plugin's dataset checks
         self.actor = actor
 
     @property
@@ -139,11 +148,18 @@ class Datasets:
                                          values['max_db_size'])
 
     def input_folder(self, project_id: int, path: str) -> Path:
-        """`path` as an input folder (resolved), or DatasetError saying why it cannot be one."""
+        """`path` as an input folder (resolved), or DatasetError saying why it cannot be one — FolderRefused
+        when it is an existing folder outside the browsable ones (the page offers to allow it)."""
         problems = self.check_inputs(project_id, [path])
+        uploads = self.uploads(project_id)
         if problems:
+            try:
+                self._files.confine(path, also=(uploads,))
+            except PathRefused as e:
+                if e.path is not None and e.path.is_dir():
+                    raise FolderRefused(problems[0], e.path) from None
             raise DatasetError(problems[0])
-        return self._files.confine(path, also=(self.uploads(project_id),))
+        return self._files.confine(path, also=(uploads,))
 
     def survey(self, project_id: int, inputs: list[str], ext: list[str] | None = None) -> Survey:
         """What RAVE would pick up in the readable input folders. Slow: call it off the event loop."""
@@ -153,7 +169,8 @@ class Datasets:
     def doctor(self, project_id: int, spec: PreprocessSpec, survey: Survey | None = None) -> list[Finding]:
         """Everything worth knowing before launch, blockers first. Slow without a survey."""
         project = self._project(project_id, Action.READ)
-        return self._engine.doctor(project, spec.name, list(spec.inputs), **spec.params(), survey=survey)
+        return self._engine.doctor(project, spec.name, list(spec.inputs), **spec.params(), survey=survey,
+                                   checks=self._checks)
 
     def command(self, project_id: int, spec: PreprocessSpec) -> str:
         """The equivalent `rave preprocess` command."""
@@ -266,6 +283,13 @@ class Datasets:
         uploads = self.uploads(project_id)
         uploads.mkdir(parents=True, exist_ok=True)
         return list(dict.fromkeys([*self._files.roots(), uploads]))
+
+    def browse_places(self, project_id: int) -> dict[Path, str]:
+        """`browse_roots` with what each one is, as the source browser names them."""
+        names = {self._files.data_dir: 'Data folder', Path.home().resolve(): 'Home folder',
+                 self.uploads(project_id): 'Uploads of this project'}
+        return {root: f'{names[root]} · {root}' if root in names else str(root)
+                for root in self.browse_roots(project_id)}
 
     def listing(self, project_id: int, folder: str | Path, ext: list[str] | None = None) -> list[FolderEntry]:
         """Sub-folders and audio files of `folder` (nothing outside the browsable folders). Slow: off the loop."""

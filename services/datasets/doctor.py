@@ -1,8 +1,10 @@
 """The dataset doctor: before launch, says in a musician's words what would fail or happen during preprocessing.
 
 Each finding has a severity: a *blocker* stops the launch, a *warning* is something the user should know
-(files that will be skipped, too little material to train), an *info* explains what RAVE will do. The parameter
-and material rules here are the ones the wizard shows at each step and `DatasetService.start` refuses with.
+(files that will be skipped, too little material to train, audio that would train a bad model), an *info*
+explains what RAVE will do. The parameter and material rules here are the ones the wizard shows at each step and
+`DatasetService.start` refuses with. What the sampled read of the audio found (content.py) is said here too, as
+warnings: silence, DC offset, clipping and NaN do not stop RAVE, they spoil the model.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+from services import formatting
+from services.datasets import content
 from services.datasets.views import Finding, Survey
 
 SEVERITIES = ('blocker', 'warning', 'info')
@@ -97,7 +101,8 @@ def examine(survey: Survey, *, output: Path, num_signal: int, channels: int, sr:
             add(Finding('blocker', f'Every file is shorter than one example ({example_s:.1f} s), so nothing would '
                                    'be stored. Lower the example length or add longer recordings.'))
         elif short:
-            add(Finding('warning', f'{_n(len(short), "file")} {_are(len(short))} shorter than one example ({example_s:.1f} s) and '
+            add(Finding('warning', f'{_n(len(short), "file")} {_are(len(short))} shorter than one example '
+                                   f'({example_s:.1f} s) and '
                                    'add nothing; the end of every file (less than one example) is also left out.',
                         tuple(f'{f.path} — {f.duration:.1f} s' for f in short)))
     count = len(usable) if lazy else examples
@@ -119,7 +124,8 @@ def examine(survey: Survey, *, output: Path, num_signal: int, channels: int, sr:
     layouts = Counter(f.channels for f in usable if f.channels)
     if channels == 1 and any(c > 1 for c in layouts):
         n = sum(v for c, v in layouts.items() if c > 1)
-        add(Finding('info', f'{_n(n, "file")} {_are(n)} stereo or multichannel: RAVE keeps only their first (left) channel '
+        add(Finding('info', f'{_n(n, "file")} {_are(n)} stereo or multichannel: RAVE keeps only their first '
+                            '(left) channel '
                             'for a mono dataset; it does not mix them down.'))
     if channels == 2 and layouts.get(1):
         add(Finding('info', f'{_n(layouts[1], "mono file")}: RAVE copies their one channel to both sides of the '
@@ -129,6 +135,57 @@ def examine(survey: Survey, *, output: Path, num_signal: int, channels: int, sr:
                             'the fly (slower) and needs them to stay where they are.'))
     _disk(findings, output, examples, num_signal, channels, lazy, max_db_size, dyndb)
     return _sorted(findings)
+
+
+def content_findings(found: list[content.Content], not_scanned: int) -> list[Finding]:
+    """What the scan means for training, one finding per kind of problem, with the files it is about."""
+    out: list[Finding] = []
+    if not found:
+        return out
+    broken = [c for c in found if c.nonfinite]
+    if broken:
+        holds = 'holds' if len(broken) == 1 else 'hold'
+        out.append(Finding('warning', f'{_n(len(broken), "file")} {holds} NaN or infinite values (a damaged float '
+                                      'WAV). RAVE decodes with ffmpeg, which turns each one into a full-scale click, '
+                                      'so the model learns bursts of noise; a NaN that reaches the model as is makes '
+                                      'every loss NaN and the training crashes. Repair or re-render these files '
+                                      '(or leave them out) before building.',
+                           tuple(f'{c.path} — {c.nonfinite} bad samples in what was read' for c in broken)))
+    silent = [c for c in found if c.silent and not c.nonfinite]
+    if silent and len(silent) == len(found):
+        out.append(Finding('warning', 'Every file is silent (nothing above −80 dBFS in what was read): a model '
+                                      'trained on it learns silence and plays nothing. Check that these are the '
+                                      'recordings you meant, and that they were not exported muted.',
+                           tuple(str(c.path) for c in silent)))
+    elif silent:
+        out.append(Finding('warning', f'{_n(len(silent), "file")} {_are(len(silent))} silent (nothing above '
+                                      '−80 dBFS in what was read): they add examples of nothing, which teach the '
+                                      'model silence and dilute the rest. Leave them out of the folders.',
+                           tuple(str(c.path) for c in silent)))
+    mostly = [c for c in found if not c.silent and c.silent_share >= content.MOSTLY_SILENT]
+    if mostly:
+        out.append(Finding('info', f'{_n(len(mostly), "file")} {_are(len(mostly))} mostly silence: training '
+                                   'spends that share of its time on silence. Trimming long silences helps.',
+                           tuple(f'{c.path} — {c.silent_share:.0%} silent' for c in mostly)))
+    offset = [c for c in found if c.dc >= content.DC_OFFSET and not c.silent]
+    if offset:
+        out.append(Finding('warning', f'{_n(len(offset), "file")} {_are(len(offset))} off centre (a DC offset): '
+                                      'the model learns the offset too, and its output thumps where sound starts '
+                                      'and stops. Remove the offset first (a high-pass at 10–20 Hz, e.g. ffmpeg '
+                                      '-af highpass=f=10, or your editor\'s "remove DC").',
+                           tuple(f'{c.path} — offset {c.dc:.3f}' for c in offset)))
+    clipped = [c for c in found if c.clipped]
+    if clipped:
+        out.append(Finding('warning', f'{_n(len(clipped), "file")} {_are(len(clipped))} hard-clipped (flat tops '
+                                      'at full scale): the model learns the clipping as part of the sound and '
+                                      'reproduces it as harsh distortion. Use unclipped takes, or lower the gain '
+                                      'where they were made.',
+                           tuple(f'{c.path} — {c.clipped_share:.1%} of samples clipped' for c in clipped)))
+    if not_scanned and out:
+        out.append(Finding('info', f'{_n(not_scanned, "file")} {"was" if not_scanned == 1 else "were"} not '
+                                   'scanned for content (too many to sample, or a format libsndfile does not '
+                                   'read); the findings above come from the others.'))
+    return out
 
 
 def _disk(findings: list[Finding], output: Path, examples: int, num_signal: int, channels: int, lazy: bool,
@@ -154,10 +211,10 @@ def _disk(findings: list[Finding], output: Path, examples: int, num_signal: int,
                                            f'everywhere) and only {free / gb:.1f} GB are free. Turn dynamic growth '
                                            'on or lower the limit.'))
     else:
-        findings.append(Finding('info', f'About {max(need, 1) / 1024 ** 2:,.0f} MB will be written '
-                                        f'({free / gb:.0f} GB free). The limit of {max_db_size} GB is only a ceiling: '
-                                        'with dynamic growth the file grows as examples are written.'
-                                .replace(',', ' ')))
+        findings.append(Finding('info', f'About {formatting.count(round(max(need, 1) / 1024 ** 2))} MB will '
+                                        f'be written ({free / gb:.0f} GB free). The limit of {max_db_size} GB is '
+                                        'only a ceiling: with dynamic growth the file grows as examples are '
+                                        'written.'))
 
 
 def _whole(value) -> bool:

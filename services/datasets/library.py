@@ -18,7 +18,8 @@ from pathlib import Path
 import lmdb
 
 from services.datasets import lmdb_reader
-from services.datasets.preprocessing import DatasetError, DatasetService, read_lmdb
+from services.datasets.folders import read_lmdb
+from services.datasets.preprocessing import DatasetError, DatasetService
 from services.datasets.views import IntegrityReport
 from services.projects import slug
 from services.store import Dataset, Project, now

@@ -5,26 +5,29 @@ LMDB folder under `<project>/datasets/`. A failed or cancelled build leaves no h
 """
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from services.datasets import lmdb_reader, sources
+from services import formatting, progress
+from services.datasets import content, folders, lmdb_reader, sources
 from services.datasets.doctor import (
     MAX_NUM_SIGNAL,
     MIN_NUM_SIGNAL,
     SAMPLING_RATES,
+    content_findings,
     examine,
     material_problems,
     parameter_problems,
     tools_problems,
 )
-from services.datasets.views import Finding, SourceFile, Survey, example_seconds
+from services.datasets.folders import STAGING, read_lmdb
+from services.datasets.views import Finding, Survey, example_seconds
 from services.events import DatasetChanged
 from services.files import FilePolicy, PathRefused, UploadRefused, upload_target
+from services.hookspecs import JobKind
 from services.jobs import JobService, JobState
 from services.projects import ProjectService, slug
 from services.settings import SettingsService
@@ -37,7 +40,6 @@ __all__ = ['DEFAULT_MAX_DB_GB', 'MAX_NUM_SIGNAL', 'MIN_NUM_SIGNAL', 'RAVE_EXTENS
 RAVE_EXTENSIONS = ['aif', 'aiff', 'wav', 'opus', 'mp3', 'aac', 'flac', 'ogg']  # RAVE's own default list
 STALL_S = 300.0  # RAVE prints a progress line per example; five silent minutes means it is stuck
 DEFAULT_MAX_DB_GB = 100  # RAVE's --max_db_size default
-STAGING = 'sources'  # inside the dataset folder: links to the readable files, what RAVE reads when files are skipped
 
 
 class DatasetError(ValueError):
@@ -52,8 +54,10 @@ class DatasetService:
         self.projects = projects
         self.files = files
         self._totals: dict[int, tuple[int, dict]] = {}  # job id -> (expected items, params)
-        jobs.describe_with('preprocess', self._describe)
-        jobs.on_finish('preprocess', self._finished)
+
+    def job_kinds(self) -> list[JobKind]:
+        return [JobKind('preprocess', parse=progress.parse_preprocess, describe=self._describe,
+                        on_finish=self._finished)]
 
     # ---- queries ------------------------------------------------------------------------------
     def list(self, project: Project) -> list[Dataset]:
@@ -179,8 +183,11 @@ class DatasetService:
 
     def doctor(self, project: Project, name: str, inputs: list[str], num_signal: int = 131072,
                channels: int = 1, sr: int = 44100, ext: list[str] | None = None, lazy: bool = False,
-               max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None) -> list[Finding]:
-        """Everything worth knowing before launch, worst first: blockers stop it, warnings and infos explain."""
+               max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None,
+               checks: Callable[..., list] | None = None) -> list[Finding]:
+        """Everything worth knowing before launch, worst first: blockers stop it, warnings and infos explain.
+
+        `checks` adds what the installed plugins' dataset checks find in the same survey."""
         input_problems, readable = self.check_inputs(project, inputs)
         params = self.check_params(num_signal, channels, sr, ext, max_db_size)
         blockers = self.check_name(project, name) + input_problems + params + tools_problems()
@@ -191,9 +198,12 @@ class DatasetService:
             material = material_problems(survey, ext)
             findings += [Finding('blocker', text) for text in material]
             if not material and not params:
+                target = {'num_signal': num_signal, 'channels': channels, 'sr': sr, 'lazy': lazy,
+                          'example_s': example_seconds(num_signal, sr)}
                 findings += examine(survey, output=self.output_path(project, name or 'dataset'),
-                                    num_signal=num_signal, channels=channels, sr=sr, lazy=lazy,
-                                    max_db_size=max_db_size, dyndb=dyndb, example_s=example_seconds(num_signal, sr))
+                                    max_db_size=max_db_size, dyndb=dyndb, **target)
+                findings += content_findings(*content.scan(survey.files))
+                findings += checks(survey, **target) if checks else []
         order = ('blocker', 'warning', 'info')
         return sorted(findings, key=lambda f: order.index(f.severity))
 
@@ -251,7 +261,7 @@ class DatasetService:
                                  status='building', sr=sr, channels=channels, lazy=lazy)
         output.parent.mkdir(parents=True, exist_ok=True)
         if staged:
-            _stage(output / STAGING, [Path(s) for s in sources_], survey.usable)
+            folders.stage(output / STAGING, [Path(s) for s in sources_], survey.usable)
         self.settings.apply_limits(self.jobs)
         # cwd: the jobs folder, which never holds a `scripts/` package that would shadow RAVE's own
         job = self.jobs.submit(
@@ -291,7 +301,7 @@ class DatasetService:
         dataset.delete_instance()
         lmdb_reader.release(path)
         if remove_files:
-            _remove_lmdb(path)
+            folders.remove_lmdb(path)
 
     # ---- job hooks ------------------------------------------------------------------------------
     def _describe(self, state: JobState) -> None:
@@ -304,7 +314,7 @@ class DatasetService:
         else:  # RAVE's own figure is one example short (preprocess.py:259); count from the examples
             seconds = items * example_seconds(params.get('num_signal', 131072), params.get('sampling_rate', 44100))
             unit = 'example' if items == 1 else 'examples'
-        state.detail = f'{items} {unit} · {_fmt_seconds(seconds)} of audio'
+        state.detail = f'{items} {unit} · {formatting.duration(seconds)} of audio'
         n_files = params.get('source_files') or 0
         if expected and n_files and not params.get('lazy'):  # files end in order, so their share tracks the examples'
             state.detail += f' · about {min(n_files, round(n_files * items / expected))} of {n_files} files'
@@ -327,7 +337,7 @@ class DatasetService:
         dataset = self.get(spec.get('dataset_id'))
         if dataset is None:  # deleted while it was building: nothing of it may stay behind
             if job.status != 'done' and spec.get('output'):
-                _remove_lmdb(Path(spec['output']))
+                folders.remove_lmdb(Path(spec['output']))
             return
         if dataset.status != 'building':
             return
@@ -349,11 +359,12 @@ class DatasetService:
                 return
             if info:
                 job.message = ('No examples were written: every file is shorter than one example '
-                               f'({example_seconds(dataset.params.get("num_signal", 131072), dataset.sr or 44100):.1f} s). '
+                               f'({example_seconds(dataset.params.get("num_signal", 131072), dataset.sr or 44100):.1f}'
+                               ' s). '
                                'Lower the example length or add longer recordings.')
         dataset.status = 'cancelled' if job.status == 'cancelled' else 'failed'
         message = job.message or 'Preprocessing stopped.'
-        gone = _vanished(path / STAGING) if dataset.params.get('staged') else []
+        gone = folders.vanished(path / STAGING) if dataset.params.get('staged') else []
         if gone and job.status != 'cancelled':
             message += (' These files disappeared or changed while RAVE was reading them: '
                         + ', '.join(gone[:5]) + '. Put them back (or leave them out) and build again.')
@@ -363,40 +374,7 @@ class DatasetService:
         dataset.params = {**dataset.params, 'message': message}
         dataset.save()
         self.changed(dataset)
-        _remove_lmdb(path)
-
-
-def read_lmdb(path: Path) -> dict:
-    """Metadata of a finished RAVE dataset: its metadata.yaml, entry count and size on disk."""
-    import yaml
-
-    meta = yaml.safe_load((path / 'metadata.yaml').read_text()) or {}
-    entries = lmdb_reader.entries(path)  # the shared env cache: lmdb refuses a second open of a path
-    size = sum(f.stat().st_blocks * 512 for f in path.iterdir() if f.is_file())
-    return {'examples': entries, 'channels': int(meta.get('channels', 1)), 'sr': int(meta.get('sr', 44100)),
-            'lazy': bool(meta.get('lazy', False)), 'seconds': float(meta.get('n_seconds', 0.0)),
-            'size_bytes': size}
-
-
-def _remove_lmdb(path: Path) -> None:
-    """Delete a dataset folder the studio made; refuse anything that does not look like one."""
-    lmdb_reader.release(path)  # close the cached environment first: a rebuild at this path must open afresh
-    if not path.is_dir():
-        return
-    allowed = {'data.mdb', 'lock.mdb', 'metadata.yaml', 'data.mdb-lock', STAGING}
-    if all(child.name in allowed for child in path.iterdir()):
-        shutil.rmtree(path, ignore_errors=True)  # the staging folder holds links only: their targets stay
-
-
-def _vanished(staging: Path) -> list[str]:
-    """Names of staged files whose link no longer leads to a readable file."""
-    gone = []
-    for dirpath, _dirs, names in os.walk(staging):
-        for name in names:
-            link = Path(dirpath) / name
-            if not link.exists():
-                gone.append(name)
-    return gone
+        folders.remove_lmdb(path)
 
 
 def _clean_ext(ext: list[str]) -> list[str]:
@@ -406,23 +384,3 @@ def _clean_ext(ext: list[str]) -> list[str]:
 def _or_default(ext: list[str] | None) -> list[str]:
     """No list given means RAVE's own; an empty list given means none (which the doctor refuses)."""
     return RAVE_EXTENSIONS if ext is None else ext
-
-
-def _stage(folder: Path, roots: list[Path], files: list[SourceFile]) -> None:
-    """Links to `files`, one sub-folder per input folder, keeping the relative layout (so names stay unique)."""
-    for item in files:
-        index, rel = next(((i, item.path.relative_to(r)) for i, r in enumerate(roots)
-                           if item.path.is_relative_to(r)), (len(roots), Path(item.path.name)))
-        link = folder / str(index) / rel
-        link.parent.mkdir(parents=True, exist_ok=True)
-        if not link.is_symlink():
-            os.symlink(os.path.abspath(item.path), link)
-
-
-def _fmt_seconds(seconds: float) -> str:
-    seconds = round(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    if h:
-        return f'{h} h {m:02d} min'
-    return f'{m} min {s:02d} s' if m else f'{s} s'

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from services import progress
 from services.datasets.preprocessing import RAVE_EXTENSIONS
+from services.hookspecs import JobKind
 from services.jobs import ACTIVE, JobService, JobState
 from services.settings import SettingsService
 from services.store import Dataset, Job
@@ -21,7 +23,9 @@ class DatasetStatsService:
     def __init__(self, jobs: JobService, settings: SettingsService) -> None:
         self.jobs = jobs
         self.settings = settings
-        jobs.describe_with(KIND, _describe)
+
+    def job_kinds(self) -> list[JobKind]:
+        return [JobKind(KIND, parse=progress.parse_dataset_stats, describe=_describe)]
 
     def cache_file(self, dataset: Dataset) -> Path:
         return Path(dataset.path) / CACHE

@@ -9,17 +9,10 @@ from dataclasses import dataclass
 
 from services import access
 from services.access import Action, Actor
-from services.jobs.engine import (
-    ACTIVE,
-    CANCEL_GRACE_S,
-    FINISHED,
-    REPO_ROOT,
-    JobService,
-    JobState,
-    job_folder,
-    slots_of,
-    write_control,
-)
+from services.jobs.engine import ACTIVE, CANCEL_GRACE_S, FINISHED, REPO_ROOT, JobService
+from services.jobs.host import job_folder, write_control
+from services.jobs.queue import slots_of
+from services.jobs.state import JobState
 from services.store import Job
 
 __all__ = ['ACTIVE', 'CANCEL_GRACE_S', 'FINISHED', 'REPO_ROOT', 'JobService', 'JobState', 'JobView', 'Jobs',
@@ -86,7 +79,8 @@ class Jobs:
         return self._engine.log_tail(job_id, max_bytes)
 
     def read_log(self, job_id: int, offset: int) -> tuple[str, int]:
-        """Whole new lines after byte `offset` (negative: that many bytes before the end), and the new offset."""
+        """Whole new lines after byte `offset` (negative: that many bytes before the end), and the new
+        offset."""
         self._require(job_id, Action.READ)
         return self._engine.read_log(job_id, offset)
 

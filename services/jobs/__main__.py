@@ -1,5 +1,5 @@
-"""`python -m services.jobs queue --data-dir D --kind K --title T -- CMD...`: queue a job without launching it;
-the studio serving D launches it at its next poll (used by the reliability tests)."""
+"""`python -m services.jobs queue --data-dir D --kind K --title T -- CMD...`: queue a job without launching
+it; the studio serving D launches it at its next poll (used by the reliability tests)."""
 from __future__ import annotations
 
 import sys

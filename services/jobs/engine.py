@@ -14,40 +14,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 from services.events import Bus, JobLog, JobsChanged
+from services.hookspecs import JobKind
+from services.jobs import host
+from services.jobs.host import folder_of, job_folder, write_control
+from services.jobs.queue import queue_key, slots_of
+from services.jobs.state import Describer, FinishHandler, JobState
 from services.store import Job, Project, db, now
 
 ACTIVE = ('queued', 'running', 'paused')
 CANCEL_GRACE_S = 15.0
 FINISHED = ('done', 'failed', 'interrupted', 'cancelled')
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class JobState:
-    """What the UI shows about one job; refreshed by `JobService.poll`."""
-    id: int
-    kind: str
-    title: str
-    status: str
-    command: str = ''
-    progress: float | None = None  # 0..1, None when the total is unknown
-    detail: str = ''
-    eta_s: float | None = None
-    message: str = ''
-    last: dict = field(default_factory=dict)  # every progress key seen so far, latest value
-    started: float | None = None
-    project_id: int | None = None
-
-
-FinishHandler = Callable[[Job], None]
-Describer = Callable[[JobState], None]
 
 
 def _locked(method):
@@ -79,14 +61,21 @@ class JobService:
         self._cancel_deadline: dict[int, float] = {}
         self._on_finish: dict[str, list[FinishHandler]] = {}
         self._describers: dict[str, Describer] = {}
+        self._parsers: dict[str, str] = {}  # kind → 'module:function' the runner imports to read its console
         self.version = 0  # bumps whenever a state changes, so views can skip redraws
 
     # ---- public API -------------------------------------------------------------------------
-    def on_finish(self, kind: str, handler: FinishHandler) -> None:
-        self._on_finish.setdefault(kind, []).append(handler)
-
-    def describe_with(self, kind: str, describer: Describer) -> None:
-        self._describers[kind] = describer
+    def register(self, kind: JobKind) -> None:
+        """Handle a kind of job as its area (or a plugin) declared it: its console parser, describer, finish
+        hook and whether its worker pauses itself."""
+        if kind.parse is not None:
+            self._parsers[kind.name] = f'{kind.parse.__module__}:{kind.parse.__qualname__}'
+        if kind.describe is not None:
+            self._describers[kind.name] = kind.describe
+        if kind.on_finish is not None:
+            self._on_finish.setdefault(kind.name, []).append(kind.on_finish)
+        if kind.cooperative:
+            self.cooperative.add(kind.name)
 
     @_locked
     def submit(self, kind: str, title: str, argv: list[str], *, command: str = '',
@@ -103,8 +92,8 @@ class JobService:
             folder = folder_of(self.root, job.id)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / 'job.json').write_text(json.dumps({
-                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'stdin': stdin, 'stall_s': stall_s,
-                'env': env or {}}))
+                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'parser': self._parsers.get(kind, ''),
+                'stdin': stdin, 'stall_s': stall_s, 'env': env or {}}))
             job.folder = str(folder)
             job.save()
         self._track(job)
@@ -121,8 +110,8 @@ class JobService:
             self._finish(job, 'cancelled', None, 'Cancelled before it started.')
             return
         if job.status in ('running', 'paused'):
-            self._signal(job, signal.SIGCONT)
-            self._signal_host(job, signal.SIGTERM)
+            host.signal_group(job, signal.SIGCONT)
+            host.signal_host(job, signal.SIGTERM)
             # the host ends its group and writes result.json; if it cannot, the poller forces it
             self._cancel_deadline[job.id] = time.monotonic() + CANCEL_GRACE_S
 
@@ -134,7 +123,7 @@ class JobService:
             self.cancel(job_id)
             return
         write_control(job_folder(job), stop=True, pause=False)
-        if self._signal(job, signal.SIGCONT) and job.status == 'paused':
+        if host.signal_group(job, signal.SIGCONT) and job.status == 'paused':
             self._set_status(job, 'running')  # it has to run to stop gracefully
 
     @_locked
@@ -142,12 +131,12 @@ class JobService:
         """Pause a running job: cooperative kinds wait between steps (their state stays consistent),
         the others are frozen with SIGSTOP."""
         job = Job.get_by_id(job_id)
-        if job.status != 'running' or not self._alive(job):
+        if job.status != 'running' or not host.alive(job):
             return
         if job.kind in self.cooperative:
             write_control(job_folder(job), pause=True)
             self._set_status(job, 'paused')
-        elif self._signal(job, signal.SIGSTOP):
+        elif host.signal_group(job, signal.SIGSTOP):
             self._set_status(job, 'paused')
 
     @_locked
@@ -155,11 +144,11 @@ class JobService:
         job = Job.get_by_id(job_id)
         if job.status != 'paused':
             return
-        if job.kind in self.cooperative and self._alive(job):
+        if job.kind in self.cooperative and host.alive(job):
             write_control(job_folder(job), pause=False)
-            self._signal(job, signal.SIGCONT)  # in case it was frozen by an older studio
+            host.signal_group(job, signal.SIGCONT)  # in case it was frozen by an older studio
             self._set_status(job, 'running')
-        elif self._signal(job, signal.SIGCONT):
+        elif host.signal_group(job, signal.SIGCONT):
             self._set_status(job, 'running')
 
     def queued(self, slot: str | None = None) -> list[Job]:
@@ -168,7 +157,7 @@ class JobService:
         if slot is not None:
             wanted = set(slots_of(slot))
             jobs = [j for j in jobs if wanted & set(slots_of(j.device))]
-        return sorted(jobs, key=_queue_key)
+        return sorted(jobs, key=queue_key)
 
     def queue_position(self, job_id: int) -> tuple[int, int] | None:
         """(0-based place, length) of a queued job in the line of its slot; None when not queued."""
@@ -185,7 +174,7 @@ class JobService:
         if job.status != 'queued':
             return
         line = self.queued(job.device)
-        keys = sorted(_queue_key(j) for j in line)  # the same keys, handed out in the new order
+        keys = sorted(queue_key(j) for j in line)  # the same keys, handed out in the new order
         line = [j for j in line if j.id != job.id]
         line.insert(max(0, min(position, len(line))), job)
         for key, item in zip(keys, line):
@@ -194,14 +183,7 @@ class JobService:
         self._bump(job.id)
 
     def log_tail(self, job_id: int, max_bytes: int = 20000) -> str:
-        path = folder_of(self.root, job_id) / 'log.txt'
-        if not path.exists():
-            return ''
-        with open(path, 'rb') as f:
-            f.seek(max(0, path.stat().st_size - max_bytes))
-            text = f.read().decode('utf-8', 'replace')
-        # the console shows the last state of each \r-redrawn progress line
-        return '\n'.join(line.split('\r')[-1] for line in text.split('\n'))
+        return host.log_tail(folder_of(self.root, job_id) / 'log.txt', max_bytes)
 
     def log_size(self, job_id: int) -> int:
         path = folder_of(self.root, job_id) / 'log.txt'
@@ -209,19 +191,7 @@ class JobService:
 
     def read_log(self, job_id: int, offset: int) -> tuple[str, int]:
         """Whole lines of the log after byte `offset` (negative: that many bytes before the end)."""
-        path = folder_of(self.root, job_id) / 'log.txt'
-        if not path.exists():
-            return '', max(offset, 0)
-        size = path.stat().st_size
-        offset = max(0, size + offset) if offset < 0 else offset
-        if size <= offset:
-            return '', offset
-        with open(path, 'rb') as f:
-            f.seek(offset)
-            data = f.read(min(size - offset, 1 << 20))
-        end = data.rfind(b'\n') + 1 or len(data)
-        text = data[:end].decode('utf-8', 'replace')
-        return '\n'.join(line.split('\r')[-1] for line in text.split('\n')), offset + end
+        return host.read_lines(folder_of(self.root, job_id) / 'log.txt', offset)
 
     def active(self) -> list[JobState]:
         return [s for s in self.states.values() if s.status in ACTIVE]
@@ -233,11 +203,11 @@ class JobService:
             self._track(job)
             if job.status == 'queued':
                 continue
-            result = self._read_result(job)
+            result = host.read_result(job)
             if result is not None:
                 self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
-            elif not self._alive(job):
-                self._end_leftovers(job)
+            elif not host.alive(job):
+                host.end_leftovers(job)
                 self._finish(job, 'interrupted', None,
                              'The job stopped while the studio was not running (machine restart or kill); '
                              'start it again.')
@@ -252,25 +222,25 @@ class JobService:
             child = self._children.get(job.id)
             if child is not None:
                 child.poll()  # reap the host so it does not linger as a zombie
-            result = self._read_result(job)
+            result = host.read_result(job)
             if result is not None:
                 self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
-            elif not self._alive(job):
-                result = self._read_result(job)  # it may have written its result just before exiting
+            elif not host.alive(job):
+                result = host.read_result(job)  # it may have written its result just before exiting
                 if result is not None:
                     self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
                 elif job.id in self._cancel_deadline:
-                    self._end_leftovers(job)
+                    host.end_leftovers(job)
                     self._finish(job, 'cancelled', None, 'Cancelled by the user.')
                 else:
-                    self._end_leftovers(job)
-                    host = _last_error(_tail(job_folder(job) / 'host.txt'))
+                    host.end_leftovers(job)
+                    said = host.last_error(host.tail(job_folder(job) / 'host.txt'))
                     self._finish(job, 'interrupted', None,
                                  'The job process disappeared without a result (killed from outside?). '
-                                 + (f'Its host said: {host}' if host else 'Start it again.'))
+                                 + (f'Its host said: {said}' if said else 'Start it again.'))
             elif time.monotonic() > self._cancel_deadline.get(job.id, float('inf')):
-                self._signal(job, signal.SIGKILL)  # the host did not end in time: end the whole group
-                self._end_leftovers(job)
+                host.signal_group(job, signal.SIGKILL)  # the host did not end in time: end the whole group
+                host.end_leftovers(job)
                 self._finish(job, 'cancelled', None, 'Cancelled by the user (forced).')
         self._start_ready()
         self._publish()
@@ -289,7 +259,8 @@ class JobService:
         self._changed.add(job_id)
 
     def _publish(self) -> None:
-        """One JobsChanged for what changed since the last one, and a JobLog per running job whose log grew."""
+        """One JobsChanged for what changed since the last one, and a JobLog per running job whose log
+        grew."""
         if self._changed:
             self.bus.publish(JobsChanged(tuple(sorted(self._changed))))
             self._changed.clear()
@@ -364,73 +335,15 @@ class JobService:
         state.started = time.time()
         self._bump(job.id)
 
-    def _alive(self, job: Job) -> bool:
-        if not job.pid:
-            return False
-        try:
-            proc = psutil.Process(job.pid)
-            if job.pid_started and abs(proc.create_time() - job.pid_started) > 1.0:
-                return False
-            return proc.status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
-
-    def _signal(self, job: Job, sig: int) -> bool:
-        """Signal the job's whole process group (host, RAVE and its workers)."""
-        if not self._alive(job):
-            return False
-        try:
-            os.killpg(job.pid, sig)
-            return True
-        except (ProcessLookupError, PermissionError):
-            return False
-
-    def _signal_host(self, job: Job, sig: int) -> None:
-        if self._alive(job):
-            try:
-                os.kill(job.pid, sig)
-            except ProcessLookupError:
-                pass
-
-    def _end_leftovers(self, job: Job) -> None:
-        """Kill what is left of a job's process group after its host died (e.g. a RAVE worker)."""
-        if not job.pid:
-            return
-        for proc in psutil.process_iter():
-            try:
-                if (os.getpgid(proc.pid) == job.pid and proc.pid != os.getpid()
-                        and proc.create_time() >= (job.pid_started or 0) - 1.0):
-                    proc.kill()
-            except (OSError, psutil.Error):
-                continue
-
-    def _read_result(self, job: Job) -> dict | None:
-        path = job_folder(job) / 'result.json'
-        if not path.exists():
-            return None
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
-
     def _read_progress(self, job: Job) -> None:
-        path = job_folder(job) / 'progress.jsonl'
         state = self.states.get(job.id)
-        if state is None or not path.exists():
+        if state is None:
             return
-        offset = self._offsets.get(job.id, 0)
-        if path.stat().st_size <= offset:
+        updates, self._offsets[job.id] = host.read_progress(job, self._offsets.get(job.id, 0))
+        if not updates:
             return
-        with open(path, 'rb') as f:
-            f.seek(offset)
-            data = f.read()
-        end = data.rfind(b'\n') + 1  # only whole lines; the rest is read next tick
-        self._offsets[job.id] = offset + end
-        for raw in data[:end].splitlines():
-            try:
-                state.last.update(json.loads(raw))
-            except ValueError:
-                continue
+        for update in updates:
+            state.last.update(update)
         describer = self._describers.get(job.kind)
         if describer:
             describer(state)
@@ -444,11 +357,8 @@ class JobService:
 
     def _finish(self, job: Job, status: str, exit_code: int | None, message: str) -> None:
         self._read_progress(job)
-        if status == 'failed' and not message and exit_code is not None and exit_code < 0:
-            message = (f'The process was killed ({_signal_name(-exit_code)}), e.g. out of memory or from outside; '
-                       'nothing went wrong inside it.')
-        elif status == 'failed' and not message:
-            message = f'The process ended with exit code {exit_code}. ' + _last_error(self.log_tail(job.id))
+        if status == 'failed' and not message:
+            message = host.failure(exit_code, self.log_tail(job.id))
         job.status, job.exit_code, job.message, job.ended = status, exit_code, message, now()
         job.save()
         child = self._children.pop(job.id, None)
@@ -468,60 +378,3 @@ class JobService:
                 job.message = (job.message + f' Registering the result failed: {e!r}').strip()
                 job.save()
                 state.message = job.message
-
-
-def slots_of(device: str) -> list[str]:
-    """The slots a job holds: '' none, 'cpu', 'gpu:0', or several for one job, 'gpu:0,gpu:1'."""
-    return [s.strip() for s in (device or '').split(',') if s.strip()]
-
-
-def write_control(folder: Path, **changes: object) -> None:
-    """Merge `changes` into the job's control.json (read by cooperative workers), atomically."""
-    path = folder / 'control.json'
-    try:
-        control = json.loads(path.read_text())
-    except (OSError, ValueError):
-        control = {}
-    control.update(changes, t=time.time())
-    tmp = path.with_suffix('.tmp')
-    tmp.write_text(json.dumps(control))
-    os.replace(tmp, path)
-
-
-def _queue_key(job: Job) -> float:
-    """Queue order: by id, unless `reorder` gave the job another place (a key some earlier job had)."""
-    return float((job.spec or {}).get('queue_key', job.id))
-
-
-def job_folder(job: Job) -> Path:
-    return Path(job.folder)
-
-
-def folder_of(root: Path, job_id: int) -> Path:
-    """Where the job with `job_id` keeps its files, under the jobs folder `root` (<data folder>/jobs)."""
-    return root / f'{job_id:06d}'
-
-
-def _tail(path: Path, max_bytes: int = 4000) -> str:
-    try:
-        with open(path, 'rb') as f:
-            f.seek(max(0, path.stat().st_size - max_bytes))
-            return f.read().decode('utf-8', 'replace')
-    except OSError:
-        return ''
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f'signal {number}'
-
-
-def _last_error(log: str) -> str:
-    """The most telling line of a failed job's log, for the message the user sees first."""
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if 'Error' in line or 'error:' in line.lower() or 'Exception' in line:
-            return line[:300]
-    return lines[-1][:300] if lines else ''

@@ -10,8 +10,10 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services import progress
 from services.events import ExportChanged
 from services.files import FilePolicy, PathRefused
+from services.hookspecs import JobKind
 from services.jobs import JobService, JobState
 from services.projects import ProjectService
 from services.settings import SettingsService
@@ -41,8 +43,9 @@ class ExportService:
         self.settings = settings
         self.projects = projects
         self.files = files
-        jobs.on_finish('export', self._finished)
-        jobs.describe_with('export', _describe)
+
+    def job_kinds(self) -> list[JobKind]:
+        return [JobKind('export', parse=progress.parse_export, describe=_describe, on_finish=self._finished)]
 
     # ---- runs and checkpoints -----------------------------------------------------------------
     def runs_with_checkpoints(self, project: Project) -> list[RunCheckpoints]:

@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from services import progress
 from services.files import FilePolicy, is_audio
+from services.hookspecs import JobKind
 from services.jobs import REPO_ROOT, JobService, JobState
 from services.projects import ProjectService
 from services.settings import SettingsService
@@ -40,7 +42,9 @@ class InferenceService:
         self.settings = settings
         self.projects = projects
         self.files = files
-        jobs.describe_with('reconstruct', _describe)
+
+    def job_kinds(self) -> list[JobKind]:
+        return [JobKind('reconstruct', parse=progress.parse_reconstruct, describe=_describe)]
 
     def reconstruct(self, project: Project, export: Export, audio_path: str | Path) -> Reconstruction:
         """Start a job that encodes and decodes `audio_path` with the exported model."""

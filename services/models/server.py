@@ -1,8 +1,9 @@
 """A model server seen from the UI: one warm child process holding one model, requests in, renders out. No torch.
 
-`services.models.server_pool.ModelServers` starts, reuses and stops them. Each `ModelServer` method sends one request to its child (services/workers/model_server.py) and blocks until the
-answer is back, so a page calls it off the event loop (`await run.io_bound(server.decode, z, seed=3)`). Failures
-raise `ModelServerError` with a sentence for the user; a server that died is started afresh by the next `open`.
+`services.models.server_pool.ModelServers` starts, reuses and stops them. Each `ModelServer` method sends one
+request to its child (services/workers/model_server.py) and blocks until the answer is back, so a page calls it off
+the event loop (`await run.io_bound(server.decode, z, seed=3)`). Failures raise `ModelServerError` with a sentence
+for the user; a server that died is started afresh by the next `open`.
 
 Audio is float32 `[channels, samples]` (or `[samples]`) at any rate: the server resamples it and matches the
 model's channels. Audio comes back at the model's rate (`info.sr`). Latents are `[dimensions, frames]`.

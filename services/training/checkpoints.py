@@ -40,7 +40,8 @@ def kind_of(path: str | Path) -> str:
 
 
 def read_info(path: str | Path) -> CheckpointInfo | None:
-    """The step and epoch stored in a Lightning checkpoint; None when the file is not one (or is truncated)."""
+    """The step and epoch stored in a Lightning checkpoint; None when the file is not one (or is
+    truncated)."""
     try:
         with zipfile.ZipFile(path) as zf:
             name = next((n for n in zf.namelist() if n.endswith('/data.pkl') or n == 'data.pkl'), None)
@@ -79,7 +80,8 @@ def index(run: Run) -> list[Checkpoint]:
                 row.run, row.kind, row.step, row.stamp = run, kind_of(ckpt), step, stamp
                 row.save()
     for row in Checkpoint.select().where(Checkpoint.run == run):
-        if row.path not in seen and not Path(row.path).exists():
+        if row.path not in seen and (not Path(row.path).exists() or str(Path(row.path).resolve()) in seen):
+            # gone, or a row older studios kept under an unresolved path of the same file
             row.delete_instance()
     return list(Checkpoint.select().where(Checkpoint.run == run).order_by(Checkpoint.created.desc()))
 
@@ -124,7 +126,8 @@ class _StorageType:
 
 _DTYPES = {'FloatStorage': '<f4', 'DoubleStorage': '<f8', 'HalfStorage': '<f2', 'LongStorage': '<i8',
            'IntStorage': '<i4'}
-_SAFE = {('collections', 'OrderedDict'), ('builtins', 'set'), ('builtins', 'frozenset'), ('builtins', 'slice'),
+_SAFE = {('collections', 'OrderedDict'), ('builtins', 'set'), ('builtins', 'frozenset'),
+         ('builtins', 'slice'),
          ('builtins', 'complex')}
 
 
@@ -146,7 +149,8 @@ class _Reader(pickle.Unpickler):
         return _Stub
 
     def persistent_load(self, pid):
-        if isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == 'storage' and isinstance(pid[1], _StorageType):
+        if isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == 'storage' and isinstance(pid[1],
+                                                                                           _StorageType):
             dtype, numel = _DTYPES.get(pid[1].name), pid[4]
             if dtype and isinstance(numel, int) and numel <= 1:
                 return np.frombuffer(self.zf.read(f'{self.prefix}data/{pid[2]}'), dtype)

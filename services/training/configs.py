@@ -41,13 +41,15 @@ DESCRIPTIONS = {
     'spectral_discriminator': 'Adds EnCodec\'s multi-scale spectral discriminator.',
     'wasserstein': 'Wasserstein auto-encoder (MMD) instead of the VAE objective; latent size 16.',
     'spherical': 'Spherical auto-encoder: latents on a hypersphere; latent size 16.',
-    'hybrid': 'Mel-spectrogram encoder with a GRU decoder layer. Re-includes v2, resetting its capacity and ratios.',
+    'hybrid': 'Mel-spectrogram encoder with a GRU decoder layer. Re-includes v2, resetting its capacity and '
+              'ratios.',
     'normalize_ambient': 'Compresses the training audio with sox (an old-syntax dataset augmentation).',
     'compress': 'Random dynamic-range compression of each example (sox compand).',
     'gain': 'Random gain of each example.',
     'mute': 'Silences a random 10 % of examples.',
 }
-ORDER = ['v2_small', 'v2', 'v3', 'v1', 'discrete', 'discrete_v3', 'v2_nopqmf', 'v2_nopqmf_small', 'v2_with_augs',
+ORDER = ['v2_small', 'v2', 'v3', 'v1', 'discrete', 'discrete_v3', 'v2_nopqmf', 'v2_nopqmf_small',
+         'v2_with_augs',
          'onnx', 'raspberry']
 # RAVE 2.3 README: minimum GPU memory per config at its defaults (batch 8, n_signal 131072)
 README_MIN_GB = {'v1': 8, 'v2': 16, 'v2_small': 8, 'v2_nopqmf': 16, 'v3': 32, 'discrete': 18, 'onnx': 6,
@@ -95,12 +97,14 @@ def rave_folder() -> Path | None:
 
 @lru_cache(maxsize=1)
 def catalogue() -> tuple[ConfigInfo, ...]:
-    """Every gin config shipped with the installed RAVE: bases first (best-known first), add-ons, augmentations."""
+    """Every gin config shipped with the installed RAVE: bases first (best-known first), add-ons,
+    augmentations."""
     root = rave_folder()
     if root is None:
         return ()
     found = []
-    for path in sorted((root / 'configs').glob('*.gin')) + sorted((root / 'configs' / 'augmentations').glob('*.gin')):
+    shipped = root / 'configs'
+    for path in sorted(shipped.glob('*.gin')) + sorted((shipped / 'augmentations').glob('*.gin')):
         kind = 'augmentation' if path.parent.name == 'augmentations' else \
             'base' if _is_base(root, path) else 'addon'
         found.append(describe(path, kind, root))
@@ -117,7 +121,8 @@ def describe(path: Path, kind: str, root: Path | None = None, description: str =
     compression = None
     if 'RATIOS' in values and kind != 'augmentation':
         compression = int(values.get('N_BAND', 1)) * math.prod(values['RATIOS'])
-    return ConfigInfo(path.stem, kind, description or DESCRIPTIONS.get(path.stem, f'RAVE config {path.stem}.gin.'),
+    return ConfigInfo(path.stem, kind,
+                      description or DESCRIPTIONS.get(path.stem, f'RAVE config {path.stem}.gin.'),
                       str(path), tuple(_INCLUDE.findall(path.read_text())),
                       {k: values[k] for k in (*KEY_MACROS, 'warmup_len') if k in values}, compression)
 
@@ -151,7 +156,8 @@ def check(python: str, compositions: list[dict], timeout: float = 900) -> list[d
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_'))}
     env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
                                                       env.get('PYTHONPATH', '')]))
-    out = subprocess.run([python, '-m', 'services.workers.gin_check'], input=json.dumps({'checks': compositions}),
+    out = subprocess.run([python, '-m', 'services.workers.gin_check'],
+                         input=json.dumps({'checks': compositions}),
                          capture_output=True, text=True, timeout=timeout, env=env, check=False)
     lines = [line for line in out.stdout.splitlines() if line.startswith('{')]
     if out.returncode != 0 or not lines:
@@ -176,7 +182,8 @@ def reason(answer: dict) -> str:
 
 
 def composition_for(info: ConfigInfo) -> dict:
-    """How a shipped config is checked on its own: a base alone, an add-on on v2_small, an augmentation via --augment."""
+    """How a shipped config is checked on its own: a base alone, an add-on on v2_small, an augmentation via
+    --augment."""
     if info.kind == 'augmentation':
         return {'configs': [HOST_BASE], 'augment': [info.name], 'model': False}
     if info.kind == 'addon':
@@ -250,14 +257,17 @@ def estimate_gpu_memory(base: str, batch: int, n_signal: int, capacity: int | No
     default_capacity = default_capacity or capacity
     fixed = 16 * (parameters or 0) / 1e9
     fixed_default = fixed * (default_capacity / capacity) ** 2  # parameters grow with capacity squared
-    activations = max(minimum - fixed_default, 0.5) * (batch * n_signal * capacity) / (8 * 131072 * default_capacity)
+    activations = max(minimum - fixed_default,
+                      0.5) * (batch * n_signal * capacity) / (8 * 131072 * default_capacity)
     return {'gb': round(fixed + activations, 1), 'readme_gb': minimum,
-            'basis': f'estimate: README minimum for {base} ({minimum} GB at batch 8, n_signal 131072, capacity '
-                     f'{default_capacity}) scaled by batch × n_signal × capacity, plus 16 bytes per parameter'}
+            'basis': f'estimate: README minimum for {base} ({minimum} GB at batch 8, n_signal 131072, '
+                     f'capacity {default_capacity}) scaled by batch × n_signal × capacity, plus 16 bytes per '
+                     'parameter'}
 
 
 def _warning(noop: bool, augs: list[dict], changed: dict) -> str:
-    """What works but surprises: an augmentation that changes nothing, an add-on that resets the base's shape."""
+    """What works but surprises: an augmentation that changes nothing, an add-on that resets the base's
+    shape."""
     if noop:
         return f'runs but does nothing: {augs[0].get("kind")} returned its input unchanged when forced on'
     reset = [f'{k} {old} → {new}' for k, (old, new) in changed.items() if k in ('CAPACITY', 'RATIOS') and old]

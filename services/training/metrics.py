@@ -7,21 +7,26 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from services import formatting
 
 # RAVE's scalars (RAVE_NOTES.md §4) grouped for charts: (title, keys, log scale by default, hint)
 GROUPS = (
     ('Spectral distance', ('loss', 'multiband_spectral_distance', 'fullband_spectral_distance'), False,
      'Reconstruction error per step; "loss" is the sum of the generator terms.'),
-    ('Validation', ('val/validation',), False, 'Full-band distance on held-out audio; the lowest is best.ckpt.'),
+    ('Validation', ('val/validation',), False,
+     'Full-band distance on held-out audio; the lowest is best.ckpt.'),
     ('Regularization', ('regularization',), False, 'KL term of the latent space, weighted by β.'),
     ('β warm-up', ('beta_factor',), True, 'The weight of the regularization, rising over the warm-up.'),
     ('Adversarial', ('adversarial', 'feature_matching'), False, 'Generator terms of phase 2 (GAN).'),
-    ('Discriminator', ('loss_dis', 'pred_real', 'pred_fake'), False, 'The discriminator\'s loss and scores, phase 2.'),
-    ('Latent fidelity', ('val/fidelity_0.8', 'val/fidelity_0.9', 'val/fidelity_0.95', 'val/fidelity_0.99'), False,
+    ('Discriminator', ('loss_dis', 'pred_real', 'pred_fake'), False,
+     'The discriminator\'s loss and scores, phase 2.'),
+    ('Latent fidelity', ('val/fidelity_0.8', 'val/fidelity_0.9', 'val/fidelity_0.95', 'val/fidelity_0.99'),
+     False,
      'Latent dimensions needed for 80/90/95/99 % of the variance (logged during warm-up).'),
     ('Learning rate', ('lr_gen', 'lr_dis'), True, 'Per step, read from the optimizers.'),
 )
@@ -33,12 +38,14 @@ _PHASE = re.compile(r'^\s*(?:PHASE_1_DURATION|[\w.]*phase_1_duration)\s*=\s*([0-
 
 
 class Column:
-    """An append-only numpy column; behaves like a list (len, [i], iteration) and exposes `.array` without copy."""
+    """An append-only numpy column; behaves like a list (len, [i], iteration) and exposes `.array` without
+    copy."""
 
     def __init__(self, dtype=np.float64, capacity: int = 256) -> None:
         self._data = np.empty(capacity, dtype=dtype)
         self._n = 0
-        self._smooth: tuple[float, int, np.ndarray, float, int] | None = None  # weight, length, EMA, its state
+        # weight, length, EMA, its state
+        self._smooth: tuple[float, int, np.ndarray, float, int] | None = None
 
     def append(self, value) -> None:
         if self._n == self._data.size:
@@ -59,8 +66,8 @@ class Column:
         return self._data[:self._n]
 
     def smoothed(self, weight: float) -> np.ndarray:
-        """`ema(self.array, weight)`, continued from the last call's state: a live series is smoothed once, not on
-        every page open or tick (the last weight asked for is kept)."""
+        """`ema(self.array, weight)`, continued from the last call's state: a live series is smoothed once,
+        not on every page open or tick (the last weight asked for is kept)."""
         w, n, out, acc, count = self._smooth if self._smooth and self._smooth[0] == weight else (
             weight, 0, np.empty(0), 0.0, 0)
         if n < self._n:
@@ -117,9 +124,60 @@ class Column:
         return f'Column({self.array.tolist()!r})' if self._n <= 10 else f'Column(<{self._n} values>)'
 
 
+@dataclass
+class Series:
+    """A run's metrics so far: for each scalar, the steps and values seen (numpy columns, append-only)."""
+    steps: dict[str, Column] = field(default_factory=dict)
+    values: dict[str, Column] = field(default_factory=dict)
+    step: int = 0
+    epoch: int = 0
+    max_steps: int = 0
+    run_dir: str = ''
+    stopped_at: int | None = None
+    checkpoints: dict[str, int] = field(default_factory=dict)  # path -> step, as the worker wrote them
+    paused: bool = False  # the worker is waiting between two steps
+    rate: float | None = None  # training steps per second, over the recent window
+    recent: list[tuple[float, int]] = field(default_factory=list)
+    version: int = 0  # bumps on every new line, so charts can skip idle ticks
+
+    def add(self, line: dict) -> None:
+        step = int(line.get('step') or 0)
+        if line.get('run_dir'):
+            self.run_dir = line['run_dir']
+        if line.get('max_steps'):
+            self.max_steps = int(line['max_steps'])
+        if line.get('epoch') is not None:
+            self.epoch = int(line['epoch'])
+        event = line.get('event')
+        if event == 'stopped':
+            self.stopped_at = step
+        elif event == 'checkpoint' and line.get('path'):
+            self.checkpoints[line['path']] = step
+        elif event in ('paused', 'resumed', 'start'):
+            self.paused = event == 'paused'  # a new process (resume, recovery) starts unpaused
+        prefix = 'val/' if event == 'validation' else ''
+        for key, value in line.items() if event in (None, 'validation') else ():
+            if key in ('step', 'max_steps', 'epoch', 't', 'event', 'run_dir', 'checkpoint'):
+                continue
+            if isinstance(value, (int, float)):
+                self.steps.setdefault(prefix + key, Column(np.int64)).append(step)
+                self.values.setdefault(prefix + key, Column()).append(float(value))
+        if not line.get('event') and step:
+            self.step = step
+            self.recent = [*self.recent[-30:], (float(line.get('t', time.time())), step)]
+            (t0, s0), (t1, s1) = self.recent[0], self.recent[-1]
+            self.rate = (s1 - s0) / (t1 - t0) if t1 > t0 and s1 > s0 else self.rate
+        self.version += 1
+
+    def latest(self, key: str) -> float | None:
+        values = self.values.get(key)
+        return values[-1] if values else None
+
+
 # ---- smoothing and downsampling -------------------------------------------------------------------
 def ema(values: np.ndarray, weight: float) -> np.ndarray:
-    """TensorBoard's debiased exponential moving average (weight 0 = raw); non-finite points stay as they are."""
+    """TensorBoard's debiased exponential moving average (weight 0 = raw); non-finite points stay as they
+    are."""
     values = np.asarray(values, dtype=np.float64)
     if weight <= 0 or values.size == 0:
         return values.copy()
@@ -155,7 +213,8 @@ def downsample(x: np.ndarray, y: np.ndarray, buckets: int = 1000) -> tuple[np.nd
 
 
 def average(x: np.ndarray, y: np.ndarray, buckets: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """At most ~buckets points: each bucket's mean at its middle step, plus both ends (for smoothed curves)."""
+    """At most ~buckets points: each bucket's mean at its middle step, plus both ends (for smoothed
+    curves)."""
     x, y = np.asarray(x), np.asarray(y, dtype=np.float64)
     n = y.size
     if n <= 2 * buckets:
@@ -173,7 +232,8 @@ def average(x: np.ndarray, y: np.ndarray, buckets: int = 1000) -> tuple[np.ndarr
 
 def window(x: np.ndarray, y: np.ndarray, lo: float | None, hi: float | None,
            buckets: int = 1000, thin=downsample) -> tuple[np.ndarray, np.ndarray]:
-    """The points with lo ≤ x ≤ hi (one neighbour either side, so lines reach the edges), thinned by `thin`."""
+    """The points with lo ≤ x ≤ hi (one neighbour either side, so lines reach the edges), thinned by
+    `thin`."""
     x, y = np.asarray(x), np.asarray(y)
     start = 0 if lo is None else max(int(np.searchsorted(x, lo, 'left')) - 1, 0)
     end = x.size if hi is None else min(int(np.searchsorted(x, hi, 'right')) + 1, x.size)
@@ -182,11 +242,12 @@ def window(x: np.ndarray, y: np.ndarray, lo: float | None, hi: float | None,
 
 def display(x, y, smoothing: float = 0.0, buckets: int = 1000, lo: float | None = None,
             hi: float | None = None) -> tuple[list, list]:
-    """What a chart shows, JSON-ready: the raw series with every bucket's min and max (spikes stay visible), or
-    the smoothed one (EMA over the whole series) as bucket means, cut to the view."""
+    """What a chart shows, JSON-ready: the raw series with every bucket's min and max (spikes stay
+    visible), or the smoothed one (EMA over the whole series) as bucket means, cut to the view."""
     x = np.asarray(x)
     if smoothing:
-        smooth = y.smoothed(smoothing) if isinstance(y, Column) else ema(y, smoothing)
+        # a Column keeps its EMA
+        smooth = y.smoothed(smoothing) if hasattr(y, 'smoothed') else ema(y, smoothing)
         xs, ys = window(x, smooth, lo, hi, buckets, thin=average)
     else:
         xs, ys = window(x, np.asarray(y, dtype=np.float64), lo, hi, buckets)
@@ -197,7 +258,8 @@ ALWAYS = ('Spectral distance', 'Validation')  # charted from the start, before t
 
 
 def grouped(keys, always=ALWAYS) -> list[tuple[str, list[str], bool, str]]:
-    """Chart groups that have data (or are in `always`), in GROUPS order; unknown scalars go to 'Other metrics'."""
+    """Chart groups that have data (or are in `always`), in GROUPS order; unknown scalars go to 'Other
+    metrics'."""
     keys = [k for k in keys if k not in NOT_CHARTED]
     out, used = [], set()
     for title, members, log, hint in GROUPS:
@@ -257,12 +319,13 @@ def alerts(steps: dict, values: dict, *, running: bool, last_time: float | None,
         if bad.size:
             step = int(_array(steps[key])[bad[0]])
             out.append(Alert('nonfinite', 'negative', f'{key} became {_array(values[key])[bad[0]]} at step '
-                             f'{step:,}: training diverged. Resume from an earlier checkpoint, lower the learning '
-                             'rate or the batch.'.replace(',', ' '), step))
+                             f'{formatting.count(step)}: training diverged. Resume from an earlier checkpoint, lower '
+                             'the learning rate or the batch.', step))
     now = time.time() if now is None else now
     if running and last_time is not None and now - last_time > stall_s:
-        out.append(Alert('stall', 'warning', f'No training step for {_minutes(now - last_time)}: the run may be '
-                         'stuck (data loader, disk, a paused process). Check the console, then stop and resume it.'))
+        out.append(Alert('stall', 'warning',
+                         f'No training step for {_minutes(now - last_time)}: the run may be stuck (data '
+                         'loader, disk, a paused process). Check the console, then stop and resume it.'))
     fidelity = sorted((k for k in values if k.startswith('val/fidelity_') and len(values[k])),
                       key=lambda k: float(k.rsplit('_', 1)[1]))
     if fidelity:
@@ -271,17 +334,18 @@ def alerts(steps: dict, values: dict, *, running: bool, last_time: float | None,
         if math.isfinite(dims) and dims <= collapse_dims:
             level = top.rsplit('_', 1)[1]
             out.append(Alert('collapse', 'warning', f'Latent collapse: {dims:g} dimension(s) hold '
-                             f'{float(level) * 100:g} % of the variance at step {int(_array(steps[top])[-1]):,}. '
-                             'The encoder ignores its input; lower β (regularization) or check the dataset.'
-                             .replace(',', ' '), int(_array(steps[top])[-1])))
+                             f'{float(level) * 100:g} % of the variance at step '
+                             f'{formatting.count(int(_array(steps[top])[-1]))}. '
+                             'The encoder ignores its input; lower β (regularization) or check the dataset.',
+                             int(_array(steps[top])[-1])))
     start = gan_start(steps, phase_1)
     if start is not None:
         if current_step >= start or any(k in steps for k in GAN_KEYS):
-            out.append(Alert('phase', 'info', f'Adversarial training (phase 2) started at step {start:,}.'
-                             .replace(',', ' '), start))
+            out.append(Alert('phase', 'info', 'Adversarial training (phase 2) started at step '
+                             f'{formatting.count(start)}.', start))
         else:
-            out.append(Alert('phase', 'info', f'Warm-up: adversarial training starts at step {start:,}.'
-                             .replace(',', ' '), start))
+            out.append(Alert('phase', 'info', 'Warm-up: adversarial training starts at step '
+                             f'{formatting.count(start)}.', start))
     return out
 
 

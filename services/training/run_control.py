@@ -11,7 +11,8 @@ from pathlib import Path
 from services.jobs import slots_of
 from services.store import Checkpoint, Job, Run, RunAttempt, now
 
-CRASHED = ('failed', 'interrupted')  # a cancel is the user's wish and a graceful stop ends 'done': no recovery
+# a cancel is the user's wish and a graceful stop ends 'done': no recovery
+CRASHED = ('failed', 'interrupted')
 
 
 def gpu_flags(device: str | list[str]) -> list[str]:
@@ -32,7 +33,7 @@ def device_errors(device: str | list[str], gpus: list[int]) -> list[str]:
     if not devices:
         return ['Choose a device: the CPU or one or more GPUs.']
     if 'cpu' in devices and len(devices) > 1:
-        return ['Train either on the CPU or on GPUs, not both: remove the CPU or the GPUs from the device list.']
+        return ['Train on the CPU or on GPUs, not both: remove the CPU or the GPUs from the device list.']
     errors = []
     for d in devices:
         if d == 'cpu':

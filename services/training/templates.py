@@ -1,8 +1,9 @@
 """Custom gin configs and run templates, stored in the project: <project>/configs/<name>.gin + index.json.
 
 A custom config is new or derived from a shipped one; it is checked by the gin worker before it is saved.
-Gin configs can import and call Python, so on a shared server only admins may create or edit them (the
-pages ask `may_edit`; this service trusts its caller). A template is a named set of wizard choices.
+Gin configs can import and call Python: this engine is reached only through the `Training` facade, which
+asks for the right to edit code (admins on a shared studio) and for the user's "this runs Python"
+confirmation. A template is a named set of run choices (a RunSpec without its name).
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from services.training import configs
 from services.projects import ProjectService
 from services.store import Project, now
+from services.training import configs
+from services.training.views import ConfigEntry
 
 NAME = re.compile(r'[A-Za-z][A-Za-z0-9_-]{0,63}')
 
@@ -38,14 +40,24 @@ class TemplateService:
     def config(self, project: Project, name: str) -> dict | None:
         return next((c for c in self.configs(project) if c['name'] == name), None)
 
+    def entries(self, project: Project) -> dict[str, ConfigEntry]:
+        """The project's custom configs by name, as views."""
+        return {c['name']: ConfigEntry.of(c) for c in self.configs(project)}
+
+    def paths(self, project: Project) -> dict[str, str]:
+        """The .gin file of each custom config, by name (what `rave train --config` is given)."""
+        return {c['name']: c['path'] for c in self.configs(project)}
+
     def validate_config(self, project: Project, text: str, role: str = 'base', channels: int = 1) -> dict:
-        """Parse the text with gin in the worker (an add-on on top of v2_small); blocking, call it off the loop."""
+        """Parse the text with gin in the worker (an add-on on top of v2_small); blocking, call it off the
+        loop."""
         with tempfile.TemporaryDirectory(prefix='gin-') as tmp:
             path = Path(tmp) / 'custom.gin'
             path.write_text(text)
             stack = [configs.HOST_BASE, str(path)] if role == 'addon' else [str(path)]
             answer = configs.check(self._python(), [{'configs': stack, 'channels': channels}])[0]
-        if answer.get('error') and answer['error'].get('file') and answer['error']['file'].endswith('custom.gin'):
+        error = answer.get('error') or {}
+        if error.get('file') and error['file'].endswith('custom.gin'):
             answer['error']['file'] = 'your config'
         return answer
 
@@ -66,7 +78,8 @@ class TemplateService:
         if not answer['ok']:
             raise TemplateError(f'Not saved, {configs.reason(answer)}.')
         (self.folder(project) / f'{name}.gin').write_text(text)
-        index['configs'][name] = {'role': role, 'description': description.strip(), 'derived_from': derived_from,
+        index['configs'][name] = {'role': role, 'description': description.strip(),
+                                  'derived_from': derived_from,
                                   'created': index['configs'].get(name, {}).get('created') or _stamp(),
                                   'modified': _stamp(), 'compression': answer.get('compression'),
                                   'macros': answer.get('macros')}
@@ -80,13 +93,16 @@ class TemplateService:
         self._write(project, index)
 
     def derive(self, base: str) -> str:
-        """A starting text for a config derived from a shipped one: it includes it, then re-binds its macros."""
+        """A starting text for a config derived from a shipped one: it includes it, then re-binds its
+        macros."""
         info = configs.find(base)
         if info is None:
             raise TemplateError(f'Unknown shipped config "{base}".')
         rel = Path(info.path).relative_to(Path(info.path).parents[1 if info.kind != 'augmentation' else 2])
-        lines = ['from __gin__ import dynamic_registration', '', 'import rave', '', f'include "{rel.as_posix()}"', '',
-                 f'# Derived from {base}: change the values below, or add bindings such as', '#   rave.RAVE.update_discriminator_every = 4']
+        lines = ['from __gin__ import dynamic_registration', '', 'import rave', '',
+                 f'include "{rel.as_posix()}"', '',
+                 f'# Derived from {base}: change the values below, or add bindings such as',
+                 '#   rave.RAVE.update_discriminator_every = 4']
         lines += [f'{k} = {v}' for k, v in info.values.items() if k.isupper()]
         return '\n'.join(lines) + '\n'
 
@@ -105,14 +121,10 @@ class TemplateService:
         index = self._index(project)
         if name in index['templates'] and not replace:
             raise TemplateError(f'A template "{name}" exists already: choose another name.')
-        index['templates'][name] = {'description': description.strip(), 'choices': choices, 'created': _stamp()}
+        index['templates'][name] = {'description': description.strip(), 'choices': choices,
+                                    'created': _stamp()}
         self._write(project, index)
         return self.template(project, name)
-
-    def delete_template(self, project: Project, name: str) -> None:
-        index = self._index(project)
-        index['templates'].pop(name, None)
-        self._write(project, index)
 
     # ---- storage ---------------------------------------------------------------------------------
     def folder(self, project: Project) -> Path:

@@ -18,6 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services import formatting
+from services.training.views import AudioExample, AudioValidation
+
 PREFIX = '/tensorboard'
 
 
@@ -102,7 +105,8 @@ class TensorBoardService:
                 return board
             time.sleep(0.2)
         self.stop(key)
-        raise TensorBoardError(f'TensorBoard did not answer within {timeout:.0f} s; the machine may be busy. Try again.')
+        raise TensorBoardError(f'TensorBoard did not answer within {timeout:.0f} s; the machine may be busy. '
+                               'Try again.')
 
     def stop(self, key: str) -> None:
         board = self.boards.pop(key, None)
@@ -154,6 +158,28 @@ class TensorBoardService:
         shutil.rmtree(target)
 
     # ---- validation audio ---------------------------------------------------------------------
+    def validations(self, root: Path, key: str, channels: int, n_signal: int,
+                    steps: list[int]) -> list[AudioValidation]:
+        """Each validation's audio of every version under a run's `root`, labelled with its global step when
+        `steps` (the validation steps) match them one to one. Blocking: a cached worker reads the events."""
+        found = []
+        for version in sorted(root.glob('version_*'), key=lambda p: int(p.name.split('_')[-1])):
+            cache = self.data_dir / 'cache' / 'run_audio' / key / version.name
+            index = self.audio_previews(version, channels, n_signal, cache)
+            found += [(version.name, v) for v in index['validations']]
+        out = []
+        for i, (version, entry) in enumerate(found):
+            step = f' · step {formatting.count(steps[i])}' if len(steps) == len(found) else ''
+            label = f'#{i + 1}{step}' + (f' ({version})' if version != 'version_0' else '')
+            examples = tuple(AudioExample(self._relative(e['input']), self._relative(e['reconstruction']),
+                                          e['input_envelope'], e['reconstruction_envelope'], e['seconds'])
+                             for e in entry['examples'])
+            out.append(AudioValidation(label, version, entry['sr'], examples))
+        return out
+
+    def _relative(self, path: str) -> str:
+        return Path(path).resolve().relative_to(self.data_dir).as_posix()
+
     def audio_previews(self, version_dir: str | Path, channels: int, n_signal: int, cache: Path) -> dict:
         """The run's `audio_val` as WAV pairs per validation, from a worker; cached until the event files change.
 

@@ -55,6 +55,7 @@ def fingerprint(db: Path) -> dict:
 
 def compute(db: Path, sources: list[str], ext: list[str], num_signal: int, max_examples: int,
             report=lambda fraction, what: None) -> dict:
+    from services import audio as audio_view
     from services.datasets import lmdb_reader
 
     started = time.time()
@@ -78,7 +79,7 @@ def compute(db: Path, sources: list[str], ext: list[str], num_signal: int, max_e
             unreadable += 1
             continue
         names.append(lmdb_reader.key(index).decode())
-        peak_db, rms_db = lmdb_reader.levels(audio)
+        peak_db, rms_db = audio_view.levels(audio)
         peak.append(SILENCE_DB if peak_db is None else max(peak_db, SILENCE_DB))
         rms.append(SILENCE_DB if rms_db is None else max(rms_db, SILENCE_DB))
         power, n_frames = _power(audio.mean(axis=0))
@@ -89,7 +90,7 @@ def compute(db: Path, sources: list[str], ext: list[str], num_signal: int, max_e
                 centroid.append(float((_freqs(sr) * power).sum() / power.sum()))
         if n in previews_at:
             previews.append({'key': names[-1], 'seconds': round(audio.shape[1] / sr, 3),
-                             **lmdb_reader.envelope(audio, PREVIEW_POINTS)})
+                             **audio_view.envelope(audio, PREVIEW_POINTS)})
     report(0.92, 'Durations of the source files')
     if lazy:
         durations = [reader.example(i).source_seconds for i in range(count)]

@@ -10,9 +10,9 @@ not load, then exit 2), then one answer per request until the socket closes. A r
 Audio travels as float32 `[channels, samples]` with its rate; the server resamples it to the model's rate and
 matches the model's channels (one rule, here). Latents travel as `[dimensions, frames]`. One `seed` per request
 drives every random draw (numpy for keyframes and jitter, torch for the decoder's noise), so the same seed and
-settings give byte-identical audio (at the same thread count: another one changes the last bit of some samples). Each new input shape is run twice before it is served (TorchScript profiles
-the first calls at a new shape: slow, §8 of RAVE_NOTES), so what comes back always comes from the warm graph.
-"""
+settings give byte-identical audio (at the same thread count: another one changes the last bit of some samples).
+Each new input shape is run twice before it is served (TorchScript profiles the first calls at a new shape: slow,
+§8 of RAVE_NOTES), so what comes back always comes from the warm graph."""
 from __future__ import annotations
 
 import argparse
@@ -148,7 +148,8 @@ class Model:
         return np.concatenate(pieces, axis=1)[:, :frames]
 
     def decode(self, z: np.ndarray, seed: int) -> np.ndarray:
-        """Audio [target_channels, frames × ratio] of z, with the decoder's noise drawn after torch.manual_seed(seed)."""
+        """Audio [target_channels, frames × ratio] of z, with the decoder's noise drawn after
+        torch.manual_seed(seed)."""
         if z.ndim != 2 or not 1 <= z.shape[0] <= self.full_latent_size or z.shape[1] < 1:
             raise BadRequest(f'A latent must be [dimensions ≤ {self.full_latent_size}, frames ≥ 1], '
                              f'not {list(z.shape)}.')

@@ -45,12 +45,21 @@ class Host:
         self.spec = json.loads((folder / 'job.json').read_text())
         self.log = open(folder / 'log.txt', 'ab', buffering=0)  # noqa: SIM115 (open for the host's life)
         self.progress = open(folder / 'progress.jsonl', 'a', buffering=1)  # noqa: SIM115
-        self.parse = parser_for(self.spec.get('kind', ''))
+        self.parse = self._parser()
         self.reason = ''
         self.cancelled = False
         self.last_output = time.monotonic()
         self.child: subprocess.Popen | None = None
         self._killing = threading.Lock()
+
+    def _parser(self):
+        """The job kind's console parser; one that cannot be imported leaves the job running unparsed."""
+        try:
+            return parser_for(self.spec.get('kind', ''), self.spec.get('parser', ''))
+        except Exception as e:  # noqa: BLE001 — a plugin's parser must not stop its job
+            self.log.write(f'[studio] no progress for this job: its parser {self.spec.get("parser")} could not '
+                           f'be loaded ({type(e).__name__}: {e}).\n'.encode())
+            return lambda _line: None
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_term)
@@ -136,7 +145,8 @@ class Host:
             return  # already ending it (a second SIGTERM, or the watchdog and a cancel at once)
         try:
             # the child, its workers (RAVE's multiprocessing pool) and anything they started
-            _end_group(extra=_descendants(self.child.pid) + [self.child.pid], until=lambda: self.child.poll() is not None)
+            _end_group(extra=_descendants(self.child.pid) + [self.child.pid],
+                       until=lambda: self.child.poll() is not None)
         finally:
             self._killing.release()
 

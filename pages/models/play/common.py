@@ -8,7 +8,7 @@ from pathlib import Path
 from nicegui import run, ui
 
 from app import theme
-from components.status import fmt_bytes, fmt_duration
+from services import formatting
 from services.events import ModelServersChanged, Subscriber
 from services.models.play import ModelInfo, Play, PlayError, PlayModel
 from services.projects import ProjectView
@@ -96,8 +96,8 @@ def servers_panel(play: Play, events: Subscriber) -> Callable[[], None]:
                 with ui.row().classes('w-full items-center gap-3 no-wrap'):
                     ui.icon('bolt' if view.busy else 'pause_circle', color='primary' if view.busy else 'grey-6')
                     ui.label(Path(view.model).name).classes('text-sm grow truncate')
-                    ui.label(fmt_bytes(view.rss_bytes)).classes(f'{theme.HINT} {theme.NUMBER}')
-                    ui.label('rendering' if view.busy else f'idle {fmt_duration(view.idle_s)}') \
+                    ui.label(formatting.size(view.rss_bytes)).classes(f'{theme.HINT} {theme.NUMBER}')
+                    ui.label('rendering' if view.busy else f'idle {formatting.duration(view.idle_s)}') \
                         .classes(f'{theme.HINT} w-28 {theme.NUMBER}')
     draw()
     events.on(ModelServersChanged, draw)

@@ -55,7 +55,7 @@ class PlayService:
         """Finished non-streaming exports (newest first), then every checkpoint of the project's runs."""
         found = []
         for export in Export.select().where((Export.project == project) & (Export.status == 'done')
-                                            & (Export.streaming == False)).order_by(Export.created.desc()):
+                                            & ~Export.streaming).order_by(Export.created.desc()):
             if Path(export.path).is_file():
                 run = export.run
                 found.append(PlayModel(export.path, f'{Path(export.path).stem} · export', 'export',

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from services.datasets.lmdb_reader import envelope, spectrogram
+from services.audio import envelope, spectrogram
 from services.files import safe_name
 from services.models.play.views import RenderView, SavedRender
 from services.models.server import Render

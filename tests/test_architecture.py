@@ -1,0 +1,106 @@
+"""The house rules of ARCHITECTURE.md, checked on the code: arrows point one way (app → pages → components →
+services; pages and components may import only the theme tokens from app/), services never import NiceGUI,
+pages never touch the store, modules stay small, the UI process never imports torch, lightning or RAVE, and
+ruff holds the style pyproject.toml declares."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ('app', 'pages', 'components', 'services')
+ALLOWED = {  # what each layer may import from the project
+    'app': {'app', 'pages', 'components', 'services'},
+    'pages': {'pages', 'components', 'services', 'app.theme'},
+    'components': {'components', 'services', 'app.theme'},
+    'services': {'services'},
+}
+HEAVY = ('torch', 'torchaudio', 'pytorch_lightning', 'lightning', 'rave', 'gin', 'scripts', 'nn_tilde',
+         'cached_conv')
+MAX_LINES = 400
+
+
+def _modules(layer: str) -> list[Path]:
+    return sorted((ROOT / layer).rglob('*.py'))
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, dotted name) of every import in the module, relative imports resolved to absolute names."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = '.'.join(path.relative_to(ROOT).with_suffix('').parts[:-1])
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ''
+            if node.level:
+                parts = package.split('.')[:len(package.split('.')) - node.level + 1]
+                base = '.'.join([*parts, base]) if base else '.'.join(parts)
+            found += [(node.lineno, f'{base}.{alias.name}' if base else alias.name) for alias in node.names]
+    return found
+
+
+def _project(name: str) -> bool:
+    return name.split('.')[0] in LAYERS
+
+
+def _allowed(layer: str, name: str) -> bool:
+    return any(name == rule or name.startswith(rule + '.') for rule in ALLOWED[layer])
+
+
+@pytest.mark.parametrize('layer', LAYERS)
+def test_arrows_point_one_way(layer: str) -> None:
+    wrong = [f'{path.relative_to(ROOT)}:{line} imports {name}'
+             for path in _modules(layer) for line, name in _imports(path)
+             if _project(name) and not _allowed(layer, name)]
+    assert not wrong, 'imports against the arrows:\n' + '\n'.join(wrong)
+
+
+def test_services_never_import_nicegui() -> None:
+    wrong = [f'{path.relative_to(ROOT)}:{line} imports {name}'
+             for path in _modules('services') for line, name in _imports(path)
+             if name.split('.')[0] in ('nicegui', 'fastapi', 'starlette')]
+    assert not wrong, '\n'.join(wrong)
+
+
+def test_pages_and_components_never_touch_the_store() -> None:
+    wrong = [f'{path.relative_to(ROOT)}:{line} imports {name}'
+             for layer in ('pages', 'components') for path in _modules(layer)
+             for line, name in _imports(path) if name == 'services.store' or name.startswith('services.store.')]
+    assert not wrong, 'pages get facades and views, never ORM rows:\n' + '\n'.join(wrong)
+
+
+def test_heavy_libraries_only_in_workers() -> None:
+    wrong = [f'{path.relative_to(ROOT)}:{line} imports {name}'
+             for layer in LAYERS for path in _modules(layer) if 'workers' not in path.parts
+             for line, name in _imports(path) if name.split('.')[0] in HEAVY]
+    assert not wrong, 'only services/workers/ (child processes) may import torch, lightning or RAVE:\n' \
+        + '\n'.join(wrong)
+
+
+def test_modules_stay_small() -> None:
+    big = [f'{path.relative_to(ROOT)}: {n} lines' for layer in LAYERS for path in _modules(layer)
+           if (n := len(path.read_text().splitlines())) > MAX_LINES]
+    assert not big, f'split these by responsibility (≤ {MAX_LINES} lines):\n' + '\n'.join(big)
+
+
+def test_the_ui_process_imports_no_heavy_library() -> None:
+    code = ('import sys; import app.main; '
+            f'print(sorted({{m.split(".")[0] for m in sys.modules}} & {set(HEAVY)!r}))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, check=False,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == '[]'
+
+
+def test_ruff_holds_the_declared_style() -> None:
+    """pyproject.toml declares the line length, the lint rules and a complexity cap; the whole checkout keeps
+    them (ruff comes with the test extras)."""
+    out = subprocess.run([sys.executable, '-m', 'ruff', 'check', '--no-cache', '--output-format', 'concise', '.'],
+                         capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
