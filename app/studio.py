@@ -22,6 +22,7 @@ from services.models.exports import ExportService
 from services.models.inference import InferenceService
 from services.models.play import Play, PlayService
 from services.models.play.favourites import FavouriteStore
+from services.models.prior import PriorService
 from services.models.server_pool import ModelServers
 from services.monitor import SystemMonitor
 from services.plugins import PluginManager, Plugins, disabled_plugins
@@ -65,6 +66,7 @@ class Studio:
         self.settings.apply_limits(self.jobs, self.servers)
         self.play = PlayService(self.servers, self.projects, self.jobs, lambda: self.settings.python)
         self.favourites = FavouriteStore()
+        self.priors = PriorService(self.jobs, self.projects.folder, lambda: self.settings.python)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
         areas = StudioAreas([self.datasets, self.dataset_stats, self.training, self.exports, self.inference])
@@ -82,7 +84,7 @@ class Studio:
                        datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor,
                                          checks=self.plugins.dataset_findings),
                        models=Models(self.exports, self.inference, self.files, actor),
-                       play=Play(self.play, self.favourites, self.files, actor),
+                       play=Play(self.play, self.favourites, self.files, actor, self.priors),
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
                        settings=Settings(self.settings, self.jobs, actor, self.servers),
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,

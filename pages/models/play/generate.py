@@ -14,6 +14,7 @@ from services.models.play import SPREADS, GenerateSettings, Play, RenderView, Sa
 from services.projects import ProjectView
 
 from .common import attempt, empty_state, fail, first_model, header, load, model_select, servers_panel
+from .prior_card import PriorCard
 
 
 def create(play: Play, datasets: Datasets, events: Subscriber, project: ProjectView) -> None:
@@ -86,6 +87,7 @@ class Generator:
         with ui.card().classes(theme.CARD + ' gap-2'):
             ui.label('Saved in this project').classes(theme.SECTION)
             self.saved = ui.column().classes('w-full gap-1').mark('saved')
+        self.prior = PriorCard(play, events, project)
         servers_panel(play, events)
         self.model.on_value_change(self._model_changed)
         ui.timer(0, self._model_changed, once=True)  # loading the model takes seconds: after the page is shown
@@ -118,6 +120,7 @@ class Generator:
 
     async def _model_changed(self) -> None:
         chosen = self.models.get(self.model.value)
+        self.prior.show(chosen)
         self.statistics = None
         if chosen and chosen.dataset_id in self.dataset.options:
             self.dataset.set_value(chosen.dataset_id)

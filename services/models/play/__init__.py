@@ -34,22 +34,25 @@ from services.models.play.views import (
     ServerView,
     StatisticsView,
 )
+from services.models.prior import PriorError, PriorService, PriorView
 from services.models.server import Controls, ModelInfo, Progress
-from services.store import Dataset, Project
+from services.store import Dataset, Project, Run
 from services.workers.latent import Keyframe
 
 __all__ = ['KINDS', 'SPREADS', 'Content', 'Controls', 'FavouriteView', 'GenerateSettings', 'Keyframe',
            'LatentInput', 'LatestOnly', 'MapView', 'ModelInfo', 'Play', 'PlayError', 'PlayModel', 'PlayService',
-           'RenderView', 'SavedRender', 'ServerView', 'StatisticsView']
-FAILURES = (PlayError, LatentError, RenderError, FavouriteError)  # each carries a sentence for the user
+           'PriorView', 'RenderView', 'SavedRender', 'ServerView', 'StatisticsView']
+FAILURES = (PlayError, LatentError, RenderError, FavouriteError, PriorError)  # each carries a sentence for the user
 
 
 class Play:
     """Generation, exploration and transfer as the acting user may do them. Failures raise PlayError."""
 
-    def __init__(self, engine: PlayService, favourites: FavouriteStore, files: FilePolicy, actor: Actor) -> None:
+    def __init__(self, engine: PlayService, favourites: FavouriteStore, files: FilePolicy, actor: Actor,
+                 priors: PriorService | None = None) -> None:
         self._engine = engine
         self._favourites = favourites
+        self._priors = priors
         self._files = files
         self.actor = actor
         self._known: dict[int, dict[str, PlayModel]] = {}  # per project: its playable models, listed once
@@ -234,6 +237,25 @@ class Play:
         """A named generation preset, seed and thread count included."""
         return self.add_favourite(project_id, 'preset', name, _checked(settings).to_dict(), tags, model)
 
+    # ---- priors ----------------------------------------------------------------------------------------------
+    def priors(self, project_id: int, run_id: int) -> list[PriorView]:
+        """The priors trained for a run of this project, each with its checkpoints so far."""
+        project = self._project(project_id, Action.READ)
+        return self._priors.priors(project, self._run(project, run_id))
+
+    def train_prior(self, project_id: int, run_id: int, name: str, *, fidelity: float = 0.95,
+                    max_steps: int = 100_000, val_every: int = 1000, batch: int = 8, device: str = 'cpu',
+                    resume: str = '') -> int:
+        """Start training a prior of the run with RAVE's train_prior (or go on with the prior named `resume`);
+        returns the job's id."""
+        project = self._project(project_id, Action.RUN)
+        run = self._run(project, run_id)
+        previous = next((p for p in self._priors.priors(project, run) if p.name == resume), None) if resume else None
+        if resume and (previous is None or not previous.checkpoints):
+            raise PlayError(f'The prior {resume} has no checkpoint yet to go on from.')
+        return _play(self._priors.start, project, run, name=resume or name, fidelity=fidelity, max_steps=max_steps,
+                     val_every=val_every, batch=batch, device=device, resume=previous).id
+
     # ---- internals -------------------------------------------------------------------------------------------
     def _project(self, project_id: int, action: Action) -> Project:
         access.require(self.actor, action, project_id)
@@ -251,6 +273,12 @@ class Play:
             raise PlayError(f'{Path(str(model)).name or "That model"} is not an export or checkpoint of this '
                             'project; pick one from the list.')
         return project
+
+    def _run(self, project: Project, run_id: int) -> Run:
+        run = Run.get_or_none((Run.id == run_id) & (Run.project == project))
+        if run is None:
+            raise PlayError('That run is not in this project; pick one of its runs.')
+        return run
 
     def _dataset(self, project: Project, dataset_id: int | None) -> Dataset:
         dataset = Dataset.get_or_none((Dataset.id == dataset_id) & (Dataset.project == project))
