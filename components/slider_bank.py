@@ -27,7 +27,7 @@ class SliderBank:
                 ui.label('Latent controls').classes(theme.SECTION)
                 ui.label('z · scale + bias + jitter · noise, per dimension').classes(theme.HINT + ' grow')
                 self.all = ui.switch('All dimensions', on_change=lambda: self._draw()).props('dense') \
-                    .mark('all-dims')
+                    .mark('all-dims').tooltip('Sliders for every latent dimension, not only the first 8')
                 ui.button('Reset', icon='restart_alt', on_click=self.reset).props('flat dense').mark('reset-controls')
                 if self.size <= FIRST:
                     self.all.set_visibility(False)
@@ -36,7 +36,8 @@ class SliderBank:
                 ui.label('jitter').classes(f'{theme.HINT} w-20')
                 self.jitter_slider = ui.slider(min=0, max=1, step=0.01, value=0.0,
                                                on_change=lambda e: self._set('jitter', 0, e.value)) \
-                    .props('label dense').classes('grow').mark('jitter')
+                    .props('label dense aria-label=Jitter').classes('grow').mark('jitter') \
+                    .tooltip('Noise added to every dimension, drawn from the seed')
         self._draw()
 
     @property
@@ -84,8 +85,10 @@ class SliderBank:
                     ui.label('bias').classes(theme.HINT)
                     ui.slider(min=BIAS[0], max=BIAS[1], step=0.05, value=self.bias[dim],
                               on_change=lambda e, d=dim: self._set('bias', d, e.value)) \
-                        .props(f'label dense data-testid=bias-{dim}').classes('grow').mark(f'bias-{dim}')
+                        .props(f'label dense data-testid=bias-{dim} aria-label="bias of z{dim}"').classes('grow') \
+                        .mark(f'bias-{dim}').tooltip(f'Added to z{dim}')
                     ui.label('scale').classes(theme.HINT)
                     ui.slider(min=SCALE[0], max=SCALE[1], step=0.05, value=self.scale[dim],
                               on_change=lambda e, d=dim: self._set('scale', d, e.value)) \
-                        .props(f'label dense data-testid=scale-{dim}').classes('grow').mark(f'scale-{dim}')
+                        .props(f'label dense data-testid=scale-{dim} aria-label="scale of z{dim}"').classes('grow') \
+                        .mark(f'scale-{dim}').tooltip(f'z{dim} multiplied by it')

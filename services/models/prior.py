@@ -5,7 +5,8 @@ size, RAVE_NOTES §1); the gin written here binds `VariationalPrior` with the ru
 `fidelity`, which picks the same latent size `rave export --fidelity` keeps (§8). A prior trains as a job in
 `<project>/priors/`, one folder per prior (`<name>_<gin hash>/`, RAVE's layout: config.gin, version_N/ with
 TensorBoard events and best/last checkpoints). Resuming passes RAVE's `--ckpt` the prior's folder: train_prior
-then reads the config.gin it wrote and hands the last checkpoint to Lightning.
+then reads the config.gin it wrote and hands the last checkpoint to Lightning; it runs through
+services/workers/train_prior.py, which repairs the one thing that made a resumed prior fail (RAVE #122).
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ class PriorService:
                  '--gpu', '-1' if device == 'cpu' else device.removeprefix('cuda:'), '--noprogress']
         flags += ['--ckpt', str(resume.folder)] if resume is not None else ['--config', str(gin)]
         title = f'{"Resume" if resume else "Train"} the prior {name} of {run.name}'
-        return self._jobs.submit(KIND, title, [self._python(), '-m', 'scripts.train_prior', *flags],
+        return self._jobs.submit(KIND, title, [self._python(), '-m', 'services.workers.train_prior', *flags],
                                  command=shlex.join(['rave', 'train_prior', *flags]), project=project, cwd=REPO_ROOT,
                                  spec={'run_id': run.id, 'prior': name})
 

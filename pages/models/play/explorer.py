@@ -61,8 +61,10 @@ class Explorer:
                 self.note = ui.label('').classes(theme.HINT).mark('model-info')
             with ui.row().classes('w-full items-start gap-2 no-wrap'):
                 self.dataset = ui.select(ready, label='Dataset', value=None).props('outlined dense') \
-                    .classes('grow').mark('map-dataset')
-                self.dims = ui.toggle({2: '2-D', 3: '3-D'}, value=2).props('dense no-caps').mark('map-dims')
+                    .classes('grow').mark('map-dataset').tooltip('About two minutes of it are encoded for the map')
+                self.dims = ui.toggle({2: '2-D', 3: '3-D'}, value=2) \
+                    .props('dense no-caps aria-label="Map dimensions"') \
+                    .mark('map-dims').tooltip('A flat map or one to turn around')
                 self.build = ui.button('Map it', icon='scatter_plot', on_click=self._build) \
                     .props('unelevated').mark('build-map')
         with ui.grid().classes('w-full gap-4 grid-cols-1 xl:grid-cols-5'):
@@ -73,12 +75,13 @@ class Explorer:
                         .classes(theme.HINT + ' grow truncate').mark('map-note')
                     self.colour = ui.select(COLOURS, value='file', label='Colour by',
                                             on_change=lambda e: self.chart and self.chart.redraw(colour=e.value)) \
-                        .props('outlined dense').classes('w-40')
+                        .props('outlined dense').classes('w-40').tooltip('What the colour of a dot tells')
                     self.umap = ui.button('UMAP', icon='hub', on_click=self._start_umap).props('outline dense') \
                         .tooltip('A UMAP layout of the map (a background job on a sample of its dots)').mark('umap')
                 with ui.row().classes('w-full items-center gap-2'):
                     ui.label('A click').classes(theme.HINT)
-                    self.pick = ui.toggle(PICK, value='listen').props('dense no-caps').mark('pick-mode')
+                    self.pick = ui.toggle(PICK, value='listen').props('dense no-caps aria-label="What a click does"') \
+                        .mark('pick-mode').tooltip('Hear a dot, make it A or B, or add it to the path')
                 self.map_slot = ui.column().classes('w-full gap-0')
             with ui.column().classes('gap-3 xl:col-span-2'):
                 self.original = RenderPlayer(project, 'Original', marker='moment-original',

@@ -38,15 +38,17 @@ class LiveControls:
                 with ui.row().classes('w-full items-center gap-2 no-wrap'):
                     ui.label('Input').classes(theme.SECTION)
                     self.kind = ui.toggle(SOURCES, value='moment', on_change=lambda: self._kind_changed()) \
-                        .props('dense no-caps').mark('input-kind')
+                        .props('dense no-caps aria-label="Input"').mark('input-kind') \
+                        .tooltip('What the sliders steer')
                 with ui.row().classes('w-full items-center gap-2 no-wrap'):
                     self.file = ui.select({c.path: c.label for c in models.audio_choices(state.project.id)},
                                           label='Audio file', with_input=True).props('outlined dense') \
-                        .classes('grow').mark('input-file')
+                        .classes('grow').mark('input-file').tooltip('Up to 60 s of it is encoded once')
                     self.example = ui.number('Example', value=0, min=0, step=1, format='%d') \
-                        .props('outlined dense').classes('w-32').mark('input-example')
+                        .props('outlined dense').classes('w-32').mark('input-example') \
+                        .tooltip('An example of the mapped dataset')
                     self.seed = ui.number('Seed', value=0, min=0, step=1, format='%d').props('outlined dense') \
-                        .classes('w-32').mark('input-seed')
+                        .classes('w-32').mark('input-seed').tooltip('4 s generated from this seed')
                     self.use_button = ui.button('Use', icon='input', on_click=self._use_input) \
                         .props('outline').mark('use-input')
                 self.input_note = ui.label('Click a dot of the map: its moment becomes the input.') \
@@ -63,8 +65,9 @@ class LiveControls:
                         self.record = ui.button('Record', icon='fiber_manual_record', on_click=self._toggle_record) \
                             .props('outline color=negative').mark('record')
                         ui.label('speed').classes(theme.HINT)
-                        self.speed = ui.slider(min=0.25, max=4, step=0.25, value=1.0).props('label dense') \
-                            .classes('grow').mark('speed')
+                        self.speed = ui.slider(min=0.25, max=4, step=0.25, value=1.0) \
+                            .props('label dense aria-label=Speed') \
+                            .classes('grow').mark('speed').tooltip('Play the automation faster (above 1) or slower')
                         self.replay = ui.button('Play', icon='play_arrow', on_click=self._play_automation) \
                             .props('outline').mark('play-automation')
                         ui.button(icon='bookmark_add', on_click=self._keep_automation) \
@@ -196,8 +199,10 @@ def ask_name(play: Play, state, kind: str, data: dict, after=None) -> None:
     """A small dialog that keeps a favourite (point, path, automation) under a name with tags."""
     with ui.dialog() as dialog, ui.card().classes('gap-3 w-96'):
         ui.label(f'Keep this {kind}').classes(theme.SECTION)
-        name = ui.input('Name').props('outlined dense autofocus').classes('w-full').mark('favourite-name')
-        tags = ui.input('Tags', placeholder='bright, slow').props('outlined dense').classes('w-full')
+        name = ui.input('Name').props('outlined dense autofocus hint="What it is, in a few words"').classes('w-full') \
+            .mark('favourite-name')
+        tags = ui.input('Tags', placeholder='bright, slow').props('outlined dense hint="Words to find it by"') \
+            .classes('w-full')
         with ui.row().classes('w-full justify-end'):
             ui.button('Cancel', on_click=dialog.close).props('flat')
             ui.button('Keep', on_click=lambda: keep()).props('unelevated').mark('favourite-keep')

@@ -29,22 +29,24 @@ class Paths:
                     ui.label('Interpolate A ⇄ B').classes(theme.SECTION)
                     self.ends_note = ui.label('Set A and B with a click on the map, or take two random points.') \
                         .classes(theme.HINT + ' grow').mark('ends-note')
-                with ui.row().classes('w-full items-center gap-2 no-wrap'):
-                    ui.button('Random A, B', icon='casino', on_click=self._random_ends).props('outline dense') \
+                with ui.row().classes('w-full items-center gap-2'):
+                    ui.button('Random A, B', icon='casino', on_click=self._random_ends).props('outline dense no-caps') \
                         .mark('random-ends')
                     for key in ('A', 'B'):
                         ui.button(f'Input → {key}', on_click=lambda k=key: self._input_end(k)) \
                             .props('flat dense no-caps').tooltip(f'The sliders\' input (a whole sound) as {key}') \
                             .mark(f'input-{key}')
-                    self.kind = ui.select(KINDS, value='linear').props('outlined dense').classes('w-56') \
-                        .mark('interp-kind')
+                with ui.row().classes('w-full items-center gap-2 no-wrap'):
+                    self.kind = ui.select(KINDS, value='linear', label='Interpolation').props('outlined dense') \
+                        .classes('w-56').mark('interp-kind').tooltip('Linear between data, SLERP between random points')
                     ui.label('mix').classes(theme.HINT)
                     self.mix = ui.slider(min=0, max=1, step=0.01, value=0.5,
                                          on_change=lambda e: self._mix_moved(float(e.value))) \
-                        .props('label dense').classes('grow').mark('mix')
+                        .props('label dense aria-label="mix of A and B"').classes('grow').mark('mix') \
+                        .tooltip('0 is A, 1 is B: heard as you move it')
                 with ui.row().classes('w-full items-center gap-2'):
                     self.seconds = ui.number('Morph length', value=4.0, min=0.5, max=60, step=0.5, suffix='s') \
-                        .props('outlined dense').classes('w-36')
+                        .props('outlined dense').classes('w-36').tooltip('How long the morph from A to B lasts')
                     self.morph_button = ui.button('Morph A → B over time', icon='swap_horiz', on_click=self._morph) \
                         .props('outline').mark('morph-time')
             with ui.card().classes(theme.CARD + ' gap-2').mark('trajectory'):
@@ -54,7 +56,8 @@ class Paths:
                         .classes(theme.HINT + ' grow').mark('path-note')
                 with ui.row().classes('w-full items-center gap-2'):
                     self.duration = ui.number('Walk it in', value=4.0, min=0.5, max=120, step=0.5, suffix='s') \
-                        .props('outlined dense').classes('w-36').mark('path-duration')
+                        .props('outlined dense').classes('w-36').mark('path-duration') \
+                        .tooltip('The path is walked at an even speed in this time')
                     self.walk = ui.button('Play path', icon='route', on_click=self._walk).props('outline') \
                         .mark('play-path')
                     ui.button('Clear', icon='backspace', on_click=self.clear_path).props('flat dense')

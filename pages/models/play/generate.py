@@ -47,31 +47,34 @@ class Generator:
             with ui.grid().classes('w-full gap-4 grid-cols-2 md:grid-cols-4'):
                 with ui.row().classes('items-center gap-1 no-wrap'):
                     self.seed = ui.number('Seed', value=0, min=0, step=1, format='%d') \
-                        .props('outlined dense').classes('grow').mark('seed')
+                        .props('outlined dense').classes('grow').mark('seed') \
+                        .tooltip('The same seed and settings give the same audio, to the byte')
                     ui.button(icon='casino', on_click=lambda: self.seed.set_value(random.randrange(10 ** 6))) \
                         .props('flat round dense').tooltip('A random seed').mark('dice')
                 self.duration = ui.number('Duration', value=4.0, min=0.05, max=300, step=0.5, suffix='s') \
-                    .props('outlined dense').mark('duration')
+                    .props('outlined dense').mark('duration').tooltip('How long each result plays')
                 self.count = ui.number('Variations', value=1, min=1, max=32, step=1, format='%d') \
-                    .props('outlined dense').mark('variations')
+                    .props('outlined dense').mark('variations') \
+                    .tooltip('Results at once, at seeds seed, seed + 1, …')
                 self.spread = ui.select({k: v for k, v in SPREADS.items()}, value='unit', label='Spread',
                                         on_change=lambda: self._spread_changed()) \
-                    .props('outlined dense').mark('spread')
+                    .props('outlined dense').mark('spread') \
+                    .tooltip('How far each latent dimension spreads: 1 everywhere, as the dataset does, or the prior')
             with ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2'):
                 with ui.column().classes('gap-0'):
                     ui.label('Temperature').classes(theme.HINT)
-                    self.temperature = ui.slider(min=0, max=3, step=0.05, value=1.0).props('label-always dense') \
-                        .mark('temperature')
+                    self.temperature = ui.slider(min=0, max=3, step=0.05, value=1.0) \
+                        .props('label dense aria-label=Temperature').mark('temperature')
                     ui.label('How far from the centre the latents wander: 0 is the mean, 1 the trained spread.') \
                         .classes(theme.HINT)
                 with ui.column().classes('gap-0'):
                     ui.label('Smoothness (keyframes per second)').classes(theme.HINT)
                     self.keyframes = ui.slider(min=0.25, max=20, step=0.25, value=1.0) \
-                        .props('label-always dense').mark('smoothness')
+                        .props('label dense aria-label=Smoothness').mark('smoothness')
                     ui.label('Random points this often, glided between: fewer is smoother.').classes(theme.HINT)
             with ui.row().classes('w-full items-center gap-3').mark('spread-row') as self.stats_row:
                 self.dataset = ui.select(ready, label='Dataset', value=None).props('outlined dense') \
-                    .classes('w-64').mark('stats-dataset')
+                    .classes('w-64').mark('stats-dataset').tooltip('The dataset whose latent spread to measure')
                 self.measure = ui.button('Measure its latents', icon='query_stats', on_click=self._measure) \
                     .props('outline').mark('measure')
                 self.stats_note = ui.label('The mean and spread of each dimension, measured once per model and '
@@ -172,7 +175,8 @@ class Generator:
             player.show(render, caption=f'{render.label} · {render.elapsed_s * 1000:.0f} ms')
             with ui.row().classes('w-full items-center gap-2'):
                 name = ui.input('Name', value=f'{self._model_stem()} seed {render.seed}') \
-                    .props('outlined dense').classes('grow').mark(f'name-{i}')
+                    .props('outlined dense').classes('grow').mark(f'name-{i}') \
+                    .tooltip('The file name in renders/; its settings are kept beside it')
                 for fmt in ('wav', 'flac'):
                     ui.button(fmt.upper(), icon='save', on_click=lambda f=fmt: self._save(render, name.value, f)) \
                         .props('outline dense').mark(f'save-{fmt}-{i}')
@@ -193,7 +197,7 @@ class Generator:
         settings = GenerateSettings.of(heard) if heard else self.settings()
         with ui.dialog() as dialog, ui.card().classes('gap-3 w-96'):
             ui.label('Save a preset').classes(theme.SECTION)
-            ui.label(f'seed {settings.seed} · {settings.temperature:g}° · {settings.duration_s:g} s · '
+            ui.label(f'seed {settings.seed} · temperature {settings.temperature:g} · {settings.duration_s:g} s · '
                      f'{settings.keyframe_rate:g} keyframes/s · {SPREADS[settings.spread]}').classes(theme.HINT)
             name = ui.input('Name').props('outlined dense autofocus').classes('w-full').mark('preset-name')
             tags = ui.input('Tags', placeholder='drone, dark').props('outlined dense').classes('w-full') \

@@ -49,15 +49,18 @@ class Transfer:
                     self.model = model_select(playable, first_model(playable))
                     self.note = ui.label('').classes(theme.HINT).mark('model-info')
                     self.second = ui.select({'': 'none', **names}, value='', label='Crossfade with').props(
-                        'outlined dense').classes('w-full').mark('second-model')
+                        'outlined dense').classes('w-full').mark('second-model') \
+                        .tooltip('A second model on the same input, mixed by the crossfader')
                 with ui.column().classes('gap-1'):
                     self.audio = ui.select({}, label='Audio file', with_input=True).classes('w-full') \
-                        .props('outlined dense').mark('audio')
+                        .props('outlined dense').mark('audio') \
+                        .tooltip('A file of this project (uploads, datasets\' sources)')
                     with ui.row().classes('w-full items-center gap-2 no-wrap'):
                         self.dataset = ui.select(ready, value=None, label='or a dataset example', clearable=True) \
-                            .props('outlined dense').classes('grow').mark('content-dataset')
+                            .props('outlined dense').classes('grow').mark('content-dataset') \
+                            .tooltip('Instead of a file: an example of a dataset')
                         self.example = ui.number('Example', value=0, min=0, step=1, format='%d') \
-                            .props('outlined dense').classes('w-28')
+                            .props('outlined dense').classes('w-28').tooltip('Which example of the dataset')
             limit_mb = models.upload_limit_mb()
             with ui.row().classes('w-full items-center gap-3'):
                 ui.upload(label='Upload audio', auto_upload=True, max_file_size=limit_mb * 1024 * 1024 or None,
@@ -68,7 +71,8 @@ class Transfer:
                     .classes('w-72 compact-upload').mark('upload')
                 ui.add_css('.compact-upload .q-uploader__list { min-height: 0; padding: 0 8px; } '
                            '.compact-upload .q-uploader__subtitle { display: none; }')
-                self.loudness = ui.switch('Match loudness', value=False).mark('match-loudness')
+                self.loudness = ui.switch('Match loudness', value=False).mark('match-loudness') \
+                    .tooltip('The result as loud as the input')
                 ui.label('Any format ffmpeg reads, up to 60 s of it; resampled to the model\'s rate.') \
                     .classes(theme.HINT + ' grow')
                 self.button = ui.button('Through the model', icon='auto_fix_high', on_click=self._through) \
@@ -84,10 +88,12 @@ class Transfer:
             with ui.row().classes('w-full items-center gap-2 no-wrap').mark('crossfader') as self.fader_row:
                 ui.label('first model').classes(theme.HINT)
                 self.mix = ui.slider(min=0, max=1, step=0.01, value=0.0, on_change=lambda: self._request()) \
-                    .props('label dense').classes('grow').mark('mix')
+                    .props('label dense aria-label=Crossfader').classes('grow').mark('mix') \
+                    .tooltip('0 is the first model, 1 the second: heard as you move it')
                 ui.label('second model').classes(theme.HINT)
                 self.mode = ui.select(MODES, value='audio', label='Mix', on_change=lambda: self._request()) \
-                    .props('outlined dense').classes('w-56').mark('morph-mode')
+                    .props('outlined dense').classes('w-56').mark('morph-mode') \
+                    .tooltip('Mix their audio, or their latents when the sizes match')
             with ui.row().classes('w-full items-center gap-2'):
                 self.record = ui.button('Record', icon='fiber_manual_record', on_click=self._toggle_record) \
                     .props('outline color=negative').mark('record')

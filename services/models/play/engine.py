@@ -130,7 +130,7 @@ class PlayService:
                                         'std': list(statistics.std)}
             render = self._call(server.generate, settings.seed, settings.duration_s, settings.temperature,
                                 settings.keyframe_rate, mean, spread, settings.controls)
-        label = f'seed {settings.seed} · {settings.temperature:g}° · {settings.duration_s:g} s'
+        label = f'seed {settings.seed} · temperature {settings.temperature:g} · {settings.duration_s:g} s'
         return self.renders.keep(project, render, label, recipe, threads)
 
     def decode(self, project: Project, model: str, z: np.ndarray, seed: int = 0, controls: Controls | None = None,
@@ -198,9 +198,10 @@ class PlayService:
             za, zb = (self._call(s.encode, content.audio, content.sr) for s in (first, second))
             frames = min(za.shape[1], zb.shape[1])
             z = latent.interpolate(za[:, :frames], zb[:, :frames], np.full(frames, mix), 'linear')
-            renders = [self._call(s.decode, z, seed, controls) for s in (first, second)]
+            renders = [self._call(s.decode, z, seed, _fit(controls, s.info.latent_size)) for s in (first, second)]
         elif mode == 'audio':
-            renders = [self._through(s, content, seed, controls, match_loudness) for s in (first, second)]
+            renders = [self._through(s, content, seed, _fit(controls, s.info.latent_size), match_loudness)
+                       for s in (first, second)]
         else:
             raise PlayError(f'Morph the "audio" or the "latent", not {mode!r}.')
         mixed, out_sr = crossfade(renders[0].audio, renders[0].sr, renders[1].audio, renders[1].sr, mix)
@@ -258,6 +259,15 @@ def crossfade(a: np.ndarray, sr_a: int, b: np.ndarray, sr_b: int, mix: float | n
     weight = np.asarray(mix, np.float32)
     weight = weight[:n] if weight.ndim else weight
     return ((1 - weight) * a[:, :n] + weight * b[:, :n]).astype(np.float32), sr_a
+
+
+def _fit(controls: Controls | None, size: int) -> Controls | None:
+    """The controls for a model of `size` latent dimensions: sliders set for a wider model crossfaded with a
+    narrower one act on the dimensions both have."""
+    if controls is None:
+        return None
+    jitter = controls.jitter if isinstance(controls.jitter, float | int) else tuple(controls.jitter)[:size]
+    return Controls(tuple(controls.bias)[:size], tuple(controls.scale)[:size], jitter)
 
 
 def _dataset_of(run: Run | None) -> tuple[int | None, str]:
