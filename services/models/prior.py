@@ -6,7 +6,8 @@ size, RAVE_NOTES §1); the gin written here binds `VariationalPrior` with the ru
 `<project>/priors/`, one folder per prior (`<name>_<gin hash>/`, RAVE's layout: config.gin, version_N/ with
 TensorBoard events and best/last checkpoints). Resuming passes RAVE's `--ckpt` the prior's folder: train_prior
 then reads the config.gin it wrote and hands the last checkpoint to Lightning; it runs through
-services/workers/train_prior.py, which repairs the one thing that made a resumed prior fail (RAVE #122).
+services/workers/train_prior.py, which repairs what made a resumed prior fail (RAVE #122) and a prior of a model
+whose first dimension alone holds the fidelity.
 """
 from __future__ import annotations
 
@@ -73,8 +74,9 @@ class PriorService:
                  '--batch', str(batch), '--workers', '0', '--max_steps', str(max_steps), '--val_every', str(val_every),
                  '--gpu', '-1' if device == 'cpu' else device.removeprefix('cuda:'), '--noprogress']
         flags += ['--ckpt', str(resume.folder)] if resume is not None else ['--config', str(gin)]
+        repairs = [] if resume is not None else ['--fidelity', str(float(fidelity))]  # the worker's, see its docs
         title = f'{"Resume" if resume else "Train"} the prior {name} of {run.name}'
-        return self._jobs.submit(KIND, title, [self._python(), '-m', 'services.workers.train_prior', *flags],
+        return self._jobs.submit(KIND, title, [self._python(), '-m', 'services.workers.train_prior', *repairs, *flags],
                                  command=shlex.join(['rave', 'train_prior', *flags]), project=project, cwd=REPO_ROOT,
                                  spec={'run_id': run.id, 'prior': name})
 
