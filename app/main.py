@@ -51,7 +51,7 @@ def build(data_dir: Path, *, share: bool = False, launch: security.Launch | None
     bridge = Bridge(studio.bus)
     studio.bridge = bridge
     app.timer(0.5, studio.poll)
-    app.on_shutdown(studio.jobs.shutdown_children)
+    app.on_shutdown(studio.shutdown)
     for route in studio.plugins.routes():  # the built-in areas' and the installed plugins' pages
         try:
             _route(studio, bridge, route)

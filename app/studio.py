@@ -13,13 +13,17 @@ from services.datasets import Datasets
 from services.datasets.library import DatasetLibrary
 from services.datasets.preprocessing import DatasetService
 from services.datasets.statistics import DatasetStatsService
-from services.events import Bus, Subscriber, SystemSample
+from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
 from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
 from services.jobs import Jobs, JobService
 from services.models import Models
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
+from services.models.play import Play, PlayService
+from services.models.play.favourites import FavouriteStore
+from services.models.prior import PriorService
+from services.models.server_pool import ModelServers
 from services.monitor import SystemMonitor
 from services.plugins import PluginManager, Plugins, disabled_plugins
 from services.projects import Projects, ProjectService
@@ -58,6 +62,12 @@ class Studio:
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files,
                                      lambda: self.plugins.export_targets())  # the plugins are loaded below
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
+        self.servers = ModelServers(log_dir=self.data_dir / 'logs',
+                                    on_change=lambda models: self.bus.publish(ModelServersChanged(models)))
+        self.settings.apply_limits(self.jobs, self.servers)
+        self.play = PlayService(self.servers, self.projects, self.jobs, lambda: self.settings.python)
+        self.favourites = FavouriteStore()
+        self.priors = PriorService(self.jobs, self.projects.folder, lambda: self.settings.python)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
         areas = StudioAreas([self.datasets, self.dataset_stats, self.training, self.exports, self.inference])
@@ -75,8 +85,9 @@ class Studio:
                        datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor,
                                          checks=self.plugins.dataset_findings),
                        models=Models(self.exports, self.inference, self.files, actor),
+                       play=Play(self.play, self.favourites, self.files, actor, self.priors),
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
-                       settings=Settings(self.settings, self.jobs, actor),
+                       settings=Settings(self.settings, self.jobs, actor, self.servers),
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,
                                          self.settings, actor, alerts=self.plugins.alerts),
                        example=Example(self.example, actor))
@@ -90,6 +101,11 @@ class Studio:
         """Reattach to jobs that ran while the studio was down."""
         self.jobs.reconcile()
         self.example.advance()  # an example project whose stage ended while the studio was down goes on
+
+    def shutdown(self) -> None:
+        """At exit: jobs keep running (the next start reattaches), model servers stop."""
+        self.jobs.shutdown_children()
+        self.servers.close_all()
 
     def poll(self) -> None:
         """The one global poller tick: job state and metrics, then system figures every 2 s."""

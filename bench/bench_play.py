@@ -7,6 +7,8 @@ TorchScript in one process, and the build time of a latent map of 10k frames.
 - throughput: the same decode as raw `model.decode(z)` in this process, interleaved with the server calls so
   both see the same load; reported as server throughput ÷ raw throughput. Aim: ≥ 0.9.
 - map: encode --map-frames frames of audio (deterministic) and PCA them to 3-D, end to end; PCA alone too.
+- UMAP: the explorer's UMAP job on that map (services/workers/latent_umap.py as its own process, on the
+  UMAP_POINTS sample the studio gives it), start to file written — numba's compile on import included.
 
 Without --model it makes a tiny v2_small export with the plain RAVE CLI first (as the test fixtures do, ~2 min):
 its speed is that of any v2_small, whatever it sounds like.
@@ -19,6 +21,7 @@ import argparse
 import math
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -137,6 +140,21 @@ def latent_map(server: ModelServer, work: Path, frames: int) -> None:
     pca_s = time.perf_counter() - started
     print(f'map of {mapped.frames_total} frames ({seconds:.0f} s of audio in {n_files} files) to 3-D: '
           f'{total:.2f} s end to end (encode + PCA); PCA alone {pca_s * 1000:.1f} ms')
+    umap_job(work, mapped)
+
+
+def umap_job(work: Path, mapped) -> None:
+    """The UMAP job as the studio runs it: a 2-D map file in, the worker process, its layout out."""
+    from services.models.play.latents import UMAP_POINTS
+    source, out = work / 'map2.npz', work / 'map2-umap.npz'
+    np.savez(source, coords=mapped.coords[:, :2], frames=mapped.frames)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, '-m', 'services.workers.latent_umap', '--map', str(source), '--out', str(out),
+                    '--points', str(UMAP_POINTS)], cwd=ROOT, check=True, capture_output=True, text=True)
+    with np.load(out) as data:
+        placed = data['coords'].shape[0]
+    print(f'UMAP job on {placed} of {mapped.frames.shape[0]} frames to 2-D: {time.perf_counter() - started:.1f} s '
+          'start to file (numba compile included)')
 
 
 def _load() -> str:

@@ -58,12 +58,26 @@ def create(settings: Settings, system: System) -> None:
                                    suffix='MB').props('outlined dense').classes('w-64').mark('setting-max_upload_mb')
                 ui.label(HINTS['max_upload_mb']).classes(theme.HINT)
 
+    with cards.section('Playing models', 'graphic_eq'):
+        ui.label('The Generate, Explorer and Transfer pages keep the models they use loaded, so a slider answers '
+                 'at once.').classes(theme.HINT)
+        with ui.row().classes('w-full gap-4'):
+            play_fields = {}
+            for key, label, suffix, low, step in (('model_server_idle_min', 'Unload after idle', 'min', 1, 1),
+                                                  ('model_servers_max', 'Models loaded at once', '', 1, 1),
+                                                  ('model_server_memory_gb', 'Memory for models', 'GB', 0.5, 0.5)):
+                with ui.column().classes('gap-0 w-64'):
+                    play_fields[key] = ui.number(label, value=getattr(values, key), min=low, step=step,
+                                                 suffix=suffix or None).props('outlined dense') \
+                        .classes('w-64').mark(f'setting-{key}')
+                    ui.label(HINTS[key]).classes(theme.HINT)
+
     with ui.row().classes('w-full justify-end'):
         save_button = ui.button('Save settings', icon='save', on_click=lambda: save()) \
             .props('unelevated').mark('save-settings')
     if not settings.may_change:
         ui.label('Only an administrator can change studio settings on a shared server.').classes(theme.HINT)
-        for element in (new_root, home, device, python, parallel, upload, save_button):
+        for element in (new_root, home, device, python, parallel, upload, *play_fields.values(), save_button):
             element.disable()
 
     if settings.actor.shared and settings.actor.name:
@@ -100,7 +114,10 @@ def create(settings: Settings, system: System) -> None:
     async def save() -> None:
         python_error.set_text('')
         chosen = SettingsView(tuple(roots), bool(home.value), device.value, python.value or '',
-                              int(parallel.value or 1), int(upload.value or 1))
+                              int(parallel.value or 1), int(upload.value or 1),
+                              int(play_fields['model_server_idle_min'].value or 1),
+                              int(play_fields['model_servers_max'].value or 1),
+                              float(play_fields['model_server_memory_gb'].value or 1))
         save_button.props('loading')
         try:
             await run.io_bound(settings.save, chosen)

@@ -60,6 +60,12 @@ class ExportChanged:
 
 
 @dataclass(frozen=True)
+class ModelServersChanged:
+    """A model server started, stopped or was reaped (the Play pages' status panel redraws)."""
+    models: tuple[str, ...] = ()  # the models that run now
+
+
+@dataclass(frozen=True)
 class ProjectsChanged:
     """A project was created, renamed, restored or deleted."""
     project_id: int | None = None

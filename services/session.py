@@ -15,6 +15,7 @@ from services.example import Example
 from services.files import FilePolicy
 from services.jobs import Jobs
 from services.models import Models
+from services.models.play import Play
 from services.plugins import Plugins
 from services.projects import Projects
 from services.settings import Settings
@@ -32,6 +33,7 @@ class Session:
     plugins: Plugins
     datasets: Datasets
     models: Models
+    play: Play
     projects: Projects
     settings: Settings
     example: Example

@@ -12,12 +12,15 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services import access
 from services.access import Action, Actor
 from services.jobs import JobService
 from services.store import Setting
+
+if TYPE_CHECKING:
+    from services.models.server_pool import ModelServers
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,11 @@ DOCS = [
     SettingDoc('python', '', 'Python interpreter that runs RAVE jobs; empty means the studio\'s own.'),
     SettingDoc('parallel_preprocess', 1, 'How many preprocessing jobs may run at the same time.'),
     SettingDoc('max_upload_mb', 512, 'Largest file a browser may upload, in MB.'),
+    SettingDoc('model_server_idle_min', 10,
+               'Minutes a model may stay loaded for the Play pages with nobody using it, before its memory is freed.'),
+    SettingDoc('model_servers_max', 2, 'How many models the Play pages may hold loaded at once.'),
+    SettingDoc('model_server_memory_gb', 3.0,
+               'Memory all loaded models together may hold, in GB; the least recently used idle one goes first.'),
 ]
 DEFAULTS = {d.key: d.default for d in DOCS}
 
@@ -60,9 +68,14 @@ class SettingsService:
     def python(self) -> str:
         return self.get('python') or sys.executable
 
-    def apply_limits(self, jobs: JobService) -> None:
-        """Give the job engine the parallelism the settings allow (at start-up and whenever they change)."""
+    def apply_limits(self, jobs: JobService, servers: ModelServers | None = None) -> None:
+        """Give the job engine the parallelism, and the model servers the limits, the settings allow (at start-up
+        and whenever they change)."""
         jobs.limits['preprocess'] = max(1, int(self.get('parallel_preprocess') or 1))
+        if servers is not None:
+            servers.configure(self.python, 60.0 * float(self.get('model_server_idle_min') or 1),
+                              int(self.get('model_servers_max') or 1),
+                              int(float(self.get('model_server_memory_gb') or 1) * 1024 ** 3))
 
     def roots(self) -> list[Path]:
         """Folders the file browser may show; everything else is refused."""
@@ -91,14 +104,19 @@ class SettingsView:
     python: str
     parallel_preprocess: int
     max_upload_mb: int
+    model_server_idle_min: int = 10
+    model_servers_max: int = 2
+    model_server_memory_gb: float = 3.0
 
 
 class Settings:
     """The studio settings as the acting user may see and change them."""
 
-    def __init__(self, engine: SettingsService, jobs: JobService, actor: Actor) -> None:
+    def __init__(self, engine: SettingsService, jobs: JobService, actor: Actor,
+                 servers: ModelServers | None = None) -> None:
         self._engine = engine
         self._jobs = jobs
+        self._servers = servers
         self.actor = actor
 
     @property
@@ -113,7 +131,9 @@ class Settings:
         values = self._engine.all()
         return SettingsView(tuple(values['browse_roots'] or ()), bool(values['browse_home']),
                             values['default_device'], values['python'] or '',
-                            int(values['parallel_preprocess'] or 1), int(values['max_upload_mb'] or 1))
+                            int(values['parallel_preprocess'] or 1), int(values['max_upload_mb'] or 1),
+                            int(values['model_server_idle_min'] or 1), int(values['model_servers_max'] or 1),
+                            float(values['model_server_memory_gb'] or 1))
 
     @staticmethod
     def folder(text: str) -> str:
@@ -148,10 +168,13 @@ class Settings:
         kept = dataclasses.replace(values, python=python,
                                    browse_roots=tuple(dict.fromkeys(values.browse_roots)),
                                    parallel_preprocess=max(1, int(values.parallel_preprocess or 1)),
-                                   max_upload_mb=max(1, int(values.max_upload_mb or 1)))
+                                   max_upload_mb=max(1, int(values.max_upload_mb or 1)),
+                                   model_server_idle_min=max(1, int(values.model_server_idle_min or 1)),
+                                   model_servers_max=max(1, int(values.model_servers_max or 1)),
+                                   model_server_memory_gb=max(0.5, float(values.model_server_memory_gb or 1)))
         for key, value in dataclasses.asdict(kept).items():
             self._engine.set(key, list(value) if isinstance(value, tuple) else value)
-        self._engine.apply_limits(self._jobs)
+        self._engine.apply_limits(self._jobs, self._servers)
         return kept
 
 

@@ -176,6 +176,17 @@ class PluginState(BaseModel):
     settings = JSONField(default=dict)
 
 
+class Favourite(BaseModel):
+    """A kept thing of the Play pages: a latent point, a path, a slider automation or a generation preset."""
+    project = pw.ForeignKeyField(Project, backref='favourites', on_delete='CASCADE')
+    kind = pw.CharField()  # point | path | automation | preset
+    name = pw.CharField()
+    tags = JSONField(default=list)
+    model = PathField(default='')  # the model it was made with (a latent only means something to its model)
+    data = JSONField(default=dict)  # the latent values, coordinates, keyframes or settings
+    created = pw.DateTimeField(default=now)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
 
@@ -218,10 +229,14 @@ def _m7_export_life(migrator: SqliteMigrator) -> None:
               if name not in columns))
 
 
+def _m8_play_favourites(_: SqliteMigrator) -> None:
+    db.create_tables([Favourite])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
                                                       _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins,
-                                                      _m7_export_life]
+                                                      _m7_export_life, _m8_play_favourites]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:

@@ -134,3 +134,25 @@ def rave_export(rave_workspace: Path, rave_run: Path) -> Path:
     out.mkdir(exist_ok=True)
     run_cli(['export', '--run', str(rave_run), '--output', str(out), '--name', 'tiny'], rave_workspace)
     return next(out.glob('tiny*.ts'))
+
+
+@pytest.fixture(scope='session')
+def rave_export_narrow(rave_workspace: Path, rave_run: Path) -> Path:
+    """A second export of the tiny run, at fidelity 0.5: fewer latent dimensions kept, so it sounds otherwise
+    (a second model to morph with, without training another)."""
+    out = rave_workspace / 'exports_narrow'
+    out.mkdir(exist_ok=True)
+    run_cli(['export', '--run', str(rave_run), '--output', str(out), '--name', 'narrow', '--fidelity', '0.5'],
+            rave_workspace)
+    return next(out.glob('narrow*.ts'))
+
+
+def register_export(studio, export: Path, run=None):
+    """A CLI-made export copied into the current project's exports/ and indexed as finished; (project, row)."""
+    import shutil
+
+    from services.store import Export
+    project = studio.projects.current(None)
+    target = Path(project.location) / 'exports' / export.name
+    shutil.copy(export, target)
+    return project, Export.create(project=project, path=str(target), status='done', streaming=False, run=run)

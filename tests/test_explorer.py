@@ -95,12 +95,12 @@ def test_bad_input_gives_a_clear_message(studio, rave_export: Path, tmp_path: Pa
 
 
 async def test_explorer_reconstructs_and_shows_both_players(user: User, rave_export: Path, tmp_path: Path) -> None:
-    await user.open('/explorer')
+    await user.open('/transfer')  # the Play pages' Transfer plays a file through a model (the old explorer's job)
     await user.should_see('No exported model yet')
     studio = app.studio
     project, _export = register_export(studio, rave_export)
     synth_audio(Path(project.location) / 'uploads', n_files=1, seconds=2.0, prefix='take')
-    await user.open('/explorer')
+    await user.open('/transfer')
     await user.should_see(marker='model')
     user.find(marker='reconstruct').click()
     await _wait_for(user, 'reconstruction-player')  # the worker loads torch and the model: be patient

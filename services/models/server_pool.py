@@ -3,7 +3,8 @@
 `open(model)` returns the model's warm server, starting it if none runs (and first stopping the least recently
 used idle one when `max_servers` run already); after a start, idle servers are stopped until all of them together
 hold at most `max_rss_bytes`. A reaper thread stops servers no page used for `idle_s`; a server that died is
-forgotten and the next `open` starts a fresh one.
+forgotten and the next `open` starts a fresh one. `on_change(models)` hears of every start and stop (the studio
+publishes ModelServersChanged from it).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +34,9 @@ class ModelServers:
 
     def __init__(self, python: str = sys.executable, threads: int | None = None, log_dir: Path | None = None,
                  idle_s: float = 600.0, max_servers: int = 2, max_rss_bytes: int = 3 * 1024 ** 3,
-                 start_timeout_s: float = 300.0) -> None:
+                 start_timeout_s: float = 300.0, on_change: Callable[[tuple[str, ...]], None] | None = None) -> None:
         self.python, self.log_dir = python, log_dir
+        self.on_change = on_change
         self.threads = threads or max(1, min(4, os.cpu_count() or 1))
         self.idle_s, self.max_servers, self.max_rss_bytes = idle_s, max_servers, max_rss_bytes
         self.start_timeout_s = start_timeout_s
@@ -75,7 +78,13 @@ class ModelServers:
             crowded = self._over_memory(keep=key)
         _close(crowded)
         self._start_reaper()
+        self._changed()
         return server
+
+    def configure(self, python: str, idle_s: float, max_servers: int, max_rss_bytes: int) -> None:
+        """New limits (from Settings); they hold from the next start or sweep, a running server is not stopped."""
+        self.python, self.idle_s = python, float(idle_s)
+        self.max_servers, self.max_rss_bytes = max(1, int(max_servers)), int(max_rss_bytes)
 
     def views(self) -> list[ServerView]:
         now = time.monotonic()
@@ -95,12 +104,16 @@ class ModelServers:
                     if not s.alive or (not s.busy and now - s.last_used > self.idle_s)]
             gone = [self._servers.pop(k) for k in keys]
         _close(gone)
+        if keys:
+            self._changed()
         return keys
 
     def close(self, model: str | Path) -> None:
         with self._lock:
             gone = self._servers.pop(str(Path(model).expanduser().resolve()), None)
         _close([gone] if gone else [])
+        if gone:
+            self._changed()
 
     def close_all(self) -> None:
         self._stop.set()
@@ -108,6 +121,14 @@ class ModelServers:
             gone = list(self._servers.values())
             self._servers.clear()
         _close(gone)
+        if gone:
+            self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            with self._lock:
+                models = tuple(self._servers)
+            self.on_change(models)
 
     def _make_room(self, key: str) -> list[ModelServer]:
         """Take out least recently used idle servers until one more may start; raises when all are busy."""

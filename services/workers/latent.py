@@ -7,7 +7,7 @@ draws from a `numpy.random.Generator` the caller seeds, so the same seed and set
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +78,71 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     weight_a = np.where(curved, np.sin((1.0 - t) * omega) / sin * norm / safe_a, 1.0 - t)
     weight_b = np.where(curved, np.sin(t * omega) / sin * norm / safe_b, t)
     return weight_a * a + weight_b * b
+
+
+def along_path(points: np.ndarray, n: int) -> np.ndarray:
+    """`n` points evenly spaced by length along the polyline `points[K, dims]` (a path drawn on a map)."""
+    points = np.atleast_2d(np.asarray(points, np.float64))
+    if points.shape[0] < 2:
+        raise ValueError('A path needs at least two points; draw a longer one.')
+    if n < 1:
+        raise ValueError('Ask for at least one frame of audio.')
+    length = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    if length[-1] <= 0:
+        raise ValueError('The path does not move; draw it across the map.')
+    at = np.linspace(0.0, length[-1], n)
+    return np.stack([np.interp(at, length, points[:, d]) for d in range(points.shape[1])], axis=1)
+
+
+def nearest_latent(coords: np.ndarray, frames: np.ndarray, points: np.ndarray, k: int = 4) -> np.ndarray:
+    """Latents `[L, points]` for places on a map that has no way back (UMAP): the inverse-distance mean of the
+    latents of the `k` nearest map points; a place on a point gives that point's latent exactly."""
+    coords = np.asarray(coords, np.float64)
+    points = np.atleast_2d(np.asarray(points, np.float64))
+    k = max(1, min(k, coords.shape[0]))
+    distance = np.linalg.norm(points[:, None, :] - coords[None, :, :], axis=2)
+    nearest = np.argsort(distance, axis=1)[:, :k]
+    near = np.take_along_axis(distance, nearest, axis=1)
+    weights = 1.0 / np.maximum(near, 1e-9)
+    weights[near[:, 0] < 1e-9] = np.eye(k)[0]
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.einsum('pk,pkl->lp', weights, np.asarray(frames, np.float64)[nearest]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """The controls at `t` seconds into a recorded slider automation (what the sliders said from then on)."""
+    t: float
+    bias: tuple[float, ...] = ()
+    scale: tuple[float, ...] = ()
+    jitter: float = 0.0
+    mix: float = 0.0  # the crossfader between two models, when the automation drives one
+
+
+def automate(z: np.ndarray, rng: np.random.Generator, keyframes: Sequence[Keyframe], frame_rate: float,
+             speed: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """`z[L, N]` with the controls following `keyframes` frame by frame (linear between keyframes, held after
+    the last), played `speed` times as fast as recorded; returns the latent and the mix of each frame."""
+    if not keyframes:
+        raise ValueError('The automation holds no keyframe; record one first.')
+    if not speed > 0:
+        raise ValueError(f'The speed must be above 0, not {speed:g}.')
+    size, n = z.shape
+    keys = sorted(keyframes, key=lambda k: k.t)
+    at = np.arange(n) / frame_rate * speed
+    times = np.array([k.t for k in keys], np.float64)
+
+    def curve(values: Callable[[Keyframe], np.ndarray]) -> np.ndarray:
+        table = np.stack([values(k) for k in keys], axis=1)
+        return np.stack([np.interp(at, times, row) for row in np.atleast_2d(table)])
+
+    scale = curve(lambda k: _per_dimension(k.scale, size, 1.0))
+    bias = curve(lambda k: _per_dimension(k.bias, size, 0.0))
+    jitter = curve(lambda k: np.array([k.jitter]))[0]
+    out = z.astype(np.float64) * scale + bias
+    if jitter.any():
+        out += jitter[None, :] * rng.standard_normal(z.shape)
+    return out.astype(np.float32), curve(lambda k: np.array([k.mix]))[0].astype(np.float32)
 
 
 def morph_weights(n_frames: int, mix: float | None) -> np.ndarray:
