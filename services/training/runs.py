@@ -17,7 +17,7 @@ from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt, db
 from services.training import checkpoints as indexer
-from services.training import run_control
+from services.training import event_scalars, experiment_table, operative, run_control
 from services.training.metrics import Series
 from services.training.spec import RunSpec, TrainingData, command
 from services.training.templates import TemplateService
@@ -63,6 +63,8 @@ class TrainingService:
         """The run's series; a finished run's metric files are read once, on demand."""
         if run.id not in self.series:
             self.series[run.id] = Series()
+            if run.params.get('imported_from') and run.folder:
+                self._read_events(run)
             for job_id in run.params.get('jobs', []):
                 self._read(run.id, job_id)
         return self.series[run.id]
@@ -134,11 +136,20 @@ class TrainingService:
         errors = self.device_errors(spec.device)
         if errors:
             raise TrainingError(' '.join(errors))
-        flags = _without(run.params['flags'], '--ckpt', '--max_steps')
+        flags = _without(run.params.get('flags') or self._imported_flags(run, spec), '--ckpt', '--max_steps')
         flags += ['--max_steps', str(target), '--ckpt', checkpoint]
-        run.params = {**run.params, 'spec': spec.replace(max_steps=target).to_dict()}
+        run.params = {**run.params, 'spec': spec.replace(max_steps=target).to_dict(), 'flags': flags,
+                      'out_path': run.params.get('out_path') or str(Path(run.folder).parent)}
         return self._launch(run, flags, f'{"Recover" if reason == "recovery" else "Resume"} {run.name}',
                             reason=reason, checkpoint=checkpoint, start_step=start_step)
+
+    def _imported_flags(self, run: Run, spec: RunSpec) -> list[str]:
+        """`rave train` flags for a run made by the plain CLI: with `--ckpt` RAVE reads the model from the run's
+        own config.gin, so what it needs is the dataset, and the run's folder to write next to."""
+        if run.dataset is None:
+            raise TrainingError(f'{run.name} was imported from a RAVE run folder, which does not record its '
+                                'dataset: choose the dataset to continue training on first.')
+        return spec.flags(run.dataset.path, str(Path(run.folder).parent), self.templates.paths(run.project))
 
     def stop(self, run: Run) -> None:
         """Graceful stop: the worker saves a resumable checkpoint, then ends."""
@@ -300,6 +311,23 @@ class TrainingService:
                 continue
         return end > 0
 
+    def _read_events(self, run: Run) -> None:
+        """The TensorBoard scalars of a run trained before it was imported, converted once into the studio's
+        cache; read again only while the studio has not trained the run itself."""
+        cache = self.settings.data_dir / 'cache' / 'run_metrics' / f'{run.id}.jsonl'
+        path = cache if run.params.get('jobs') and cache.is_file() else event_scalars.cached_lines(run.folder, cache)
+        if path is None:
+            return
+        series = self.series[run.id]
+        lines = [json.loads(raw) for raw in path.read_text().splitlines()]
+        for line in lines:
+            series.add(line)
+        if not run.params.get('jobs'):  # trained elsewhere only: its training time is the span of its events
+            times = [line['t'] for line in lines if 't' in line]
+            run.params = {**run.params, 'imported_seconds': max(times) - min(times) if times else None}
+            run.save(only=[Run.params])
+            experiment_table.figures(run, series, run.params['imported_seconds'])
+
     def _describe(self, state: JobState) -> None:
         run_id = self._run_of_job(state.id)
         series = self.series.get(run_id) if run_id else None
@@ -331,6 +359,7 @@ class TrainingService:
         if series.stopped_at is not None:
             run.params = {**run.params, 'stopped_at': series.stopped_at}
         run.save()
+        experiment_table.figures(run, series)
         if run.folder:
             indexer.index(run)
         run_control.end_attempt(job, series.step or None)
@@ -340,7 +369,11 @@ class TrainingService:
 
 
 def spec_of(run: Run) -> RunSpec:
-    """The run's specification: its stored copy, or one rebuilt from what older studios kept."""
+    """The run's specification: its stored copy, one read from the operative config of a run made by the plain
+    CLI, or one rebuilt from what older studios kept."""
+    params = run.params or {}
+    if not params.get('spec') and params.get('imported_from') and run.folder:
+        return operative.spec(run.folder, run.name, run.dataset_id, params)
     return RunSpec.of_run(run.configs or [], run.params or {}, run.dataset_id, run.name)
 
 
