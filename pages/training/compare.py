@@ -120,7 +120,7 @@ def _figures(comparison: Comparison) -> None:
                     for i, r in enumerate(comparison.runs)}}]
         for m in comparison.metrics:
             best_value = [v for v in m.best if v is not None]
-            winner = (min if m.lower_is_better else max)(best_value) if best_value else None
+            winner = (min if m.lower_is_better else max)(best_value) if len(set(best_value)) > 1 else None
             rows.append({'metric': f'{m.key} (best {"↓" if m.lower_is_better else "↑"} / last)',
                          **{f'r{i}': f'{"★ " if b is not None and b == winner else ""}{_n(b)} / {_n(last)}'
                             for i, (b, last) in enumerate(zip(m.best, m.last, strict=True))}})

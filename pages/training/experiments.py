@@ -37,7 +37,7 @@ COLUMNS = [
 STATUS_SLOT = '''<q-td :props="props"><q-chip dense square text-color="white" :color="props.row.color"
   :icon="props.row.icon" class="text-xs font-medium">{{ props.value }}</q-chip></q-td>'''
 NAME_SLOT = '''<q-td :props="props"><a :href="'/training/runs/' + props.row.id" class="font-medium text-primary"
-  @click.stop>{{ props.value }}</a><div class="text-xs text-gray-500 truncate" style="max-width:16rem">
+  @click.stop>{{ props.value }}</a><div class="text-xs text-gray-500 truncate" style="max-width:12rem">
   {{ props.row.about }}</div></q-td>'''
 TAGS_SLOT = '''<q-td :props="props"><q-chip v-for="t in props.value" :key="t" dense outline color="primary"
   class="text-xs">{{ t }}</q-chip></q-td>'''
@@ -157,7 +157,7 @@ def _row(run: ExperimentRow, with_project: bool) -> dict:
             'dataset': run.dataset or '—', 'configs': ' + '.join(run.configs) or '—',
             'steps': formatting.count(run.steps), 'best_validation': _figure(run.best_validation),
             'last_loss': _figure(run.last_loss), 'duration': formatting.duration(run.seconds) if run.seconds else '—',
-            'created': run.created.strftime('%Y-%m-%d %H:%M'), 'tags': list(run.tags), 'about': about}
+            'created': run.created.strftime('%Y-%m-%d'), 'tags': list(run.tags), 'about': about}
 
 
 def _figure(value: float | None) -> str:
