@@ -111,3 +111,25 @@ async def test_compare_needs_two_runs(user: User) -> None:
     await user.open(f'/experiments/compare?runs={runs[0].id}')
     await user.should_see('Nothing to compare')
     await user.should_see('Pick 2 to 20 runs')
+
+
+async def test_run_page_of_an_imported_run_offers_its_dataset(user: User) -> None:
+    studio = app.studio
+    project = studio.projects.current(None)
+    folder = studio.data_dir / 'tiny_0123456789'
+    folder.mkdir()
+    (folder / 'config.gin').write_text('CAPACITY = 32\nLATENT_SIZE = 16\nRATIOS = [4, 2, 2, 2]\n'
+                                       'SAMPLING_RATE = 44100\nvariational/blocks.EncoderV2.capacity = %CAPACITY\n'
+                                       "cc.get_padding.mode = 'causal'\n")
+    dataset = Dataset.create(project=project, name='tones', path='/tmp/tones', status='ready', channels=1,
+                             params={'num_signal': 65536})
+    run = Run.create(project=project, name='tiny', folder=str(folder), status='imported', configs=['v2', 'causal'],
+                     params={'imported_from': str(folder)})
+    await user.open(f'/training/runs/{run.id}')
+    await user.should_see('Operative config: v2 + causal · capacity 32 · latent 16 · ratios 4·2·2·2 · 44.1 kHz')
+    await user.should_see(marker='choose-dataset')
+    next(iter(user.find(marker='run-dataset').elements)).value = dataset.id
+    user.find('Use it').click()
+    await until(lambda: Run.get_by_id(run.id).dataset_id == dataset.id)
+    assert Run.get_by_id(run.id).params['spec']['n_signal'] == 65536
+    await user.should_not_see(marker='choose-dataset')
