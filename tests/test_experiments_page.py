@@ -63,6 +63,9 @@ async def test_table_lists_searches_and_annotates(user: User) -> None:
     await until(lambda: Run.get_by_id(runs[0].id).tags == ['keeper'])
     assert 'noisy' in Run.get_by_id(runs[0].id).notes
     await until(lambda: next(r for r in _table(user).rows if r['id'] == runs[0].id)['tags'] == ['keeper'])
+    await user.open(f'/training/runs/{runs[0].id}')  # the run page shows them too
+    await user.should_see('keeper')
+    await user.should_see(marker='run-notes')
 
 
 async def test_archive_and_restore(user: User) -> None:

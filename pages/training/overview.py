@@ -205,11 +205,19 @@ def _run_header(training: Training, system: System, run: RunView) -> None:
 
 
 def _made_elsewhere(training: Training, experiments: Experiments, run: RunView, changed) -> None:
-    """What a run has in its operative config.gin (all an imported run says of itself), and for a run that
-    does not record its dataset, the choice of one to continue training on."""
+    """What a run has in its operative config.gin (all an imported run says of itself), its tags and notes
+    (edited on the Experiments page), and for a run that does not record its dataset, the choice of one to
+    continue training on."""
     found = experiments.operative(run.id) if run.folder else None
     if found is not None:
         ui.label(f'Operative config: {found.label}').classes(theme.HINT).mark('operative')
+    record = next(iter(experiments.table_rows([run.id])), None)
+    if record is not None and (record.tags or record.notes):
+        with ui.row().classes('items-center gap-1').mark('run-tags'):
+            for tag in record.tags:
+                ui.chip(tag).props('dense outline color=primary').classes('text-xs')
+        if record.notes:
+            ui.markdown(record.notes).classes('text-sm').mark('run-notes')
     if run.dataset_id is not None or not run.folder:
         return
     datasets = {d.id: d.name for d in training.datasets(run.project_id)}
