@@ -52,7 +52,8 @@ def _legend(comparison: Comparison) -> None:
 
 def _parameters(comparison: Comparison) -> None:
     with cards.section('Parameters', 'tune').mark('parameters'):
-        show_all = ui.switch('Show every parameter').mark('show-all')
+        show_all = ui.switch('Show every parameter').mark('show-all') \
+            .tooltip('Off: only the parameters that differ between these runs')
 
         @ui.refreshable
         def table() -> None:
@@ -79,11 +80,11 @@ def _overlay(experiments: Experiments, comparison: Comparison, ids: list[int]) -
             return
         with ui.row().classes('w-full items-center gap-4'):
             metric = ui.select(keys, value=keys[0], label='Metric').props('dense outlined options-dense') \
-                .classes('w-64').mark('metric')
+                .classes('w-64').mark('metric').tooltip('The scalar every run is drawn for')
             ui.label('Smoothing').classes('text-sm')
             smoothing = ui.slider(min=0, max=0.99, step=0.01, value=0.6).props('label').classes('w-48') \
-                .mark('smoothing')
-            log = ui.switch('Log scale').mark('log-scale')
+                .mark('smoothing').tooltip('TensorBoard\'s moving average (validations are drawn as logged)')
+            log = ui.switch('Log scale').mark('log-scale').tooltip('A logarithmic value axis')
         plot = ui.plotly(_figure(experiments, ids, keys[0], 0.6, False, comparison)).classes('w-full h-96') \
             .mark('overlay-chart')
 

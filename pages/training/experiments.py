@@ -59,15 +59,21 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
     hint = ui.label().classes(theme.HINT).mark('selection-hint')
     with ui.row().classes('w-full items-center gap-2'):
         search = ui.input('Search', placeholder='name, notes, tag or capacity=64 batch=8') \
-            .props('dense outlined clearable debounce=400').classes('w-80').mark('search')
-        status = _select('Status', choices['status'], 'status')
-        dataset = _select('Dataset', dict(choices['dataset']), 'dataset')
-        config = _select('Config', choices['config'], 'config', multiple=False)
-        tag = _select('Tag', choices['tag'], 'tag', multiple=False)
-        since = ui.input('From').props('dense outlined type=date').classes('w-40').mark('since')
-        until = ui.input('To').props('dense outlined type=date').classes('w-40').mark('until')
+            .props('dense outlined clearable debounce=400').classes('w-80').mark('search') \
+            .tooltip('Words match names, descriptions, notes, tags and configs; key=value matches a parameter '
+                     '(capacity=64, ratios=[4,2,2,2], batch=8)')
+        status = _select('Status', choices['status'], 'status', 'Only runs in these states')
+        dataset = _select('Dataset', dict(choices['dataset']), 'dataset', 'Only runs trained on these datasets')
+        config = _select('Config', choices['config'], 'config', 'Only runs using this base config or add-on',
+                         multiple=False)
+        tag = _select('Tag', choices['tag'], 'tag', 'Only runs with this tag', multiple=False)
+        since = ui.input('From').props('dense outlined type=date').classes('w-40').mark('since') \
+            .tooltip('Only runs created on or after this day')
+        until = ui.input('To').props('dense outlined type=date').classes('w-40').mark('until') \
+            .tooltip('Only runs created on or before this day')
         archived = ui.switch('Archive').mark('show-archived').tooltip('Show the archived runs (to restore them)')
-        everywhere = ui.switch('All projects').mark('all-projects')
+        everywhere = ui.switch('All projects').mark('all-projects') \
+            .tooltip('The runs of every project you may see, not only this one')
     problem = ui.label().classes('text-sm text-negative').mark('search-problem')
     table = ui.table(columns=COLUMNS, rows=[], row_key='id', selection='multiple',
                      pagination={'rowsPerPage': 50, 'page': 1, 'sortBy': 'created', 'descending': True,
@@ -144,9 +150,10 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
     events.on(RunChanged, lambda _: load())
 
 
-def _select(label: str, options, mark: str, *, multiple: bool = True) -> ui.select:
+def _select(label: str, options, mark: str, hint: str, *, multiple: bool = True) -> ui.select:
     return ui.select(options, label=label, multiple=multiple, clearable=True) \
-        .props('dense outlined options-dense' + (' use-chips' if multiple else '')).classes('w-40').mark(mark)
+        .props('dense outlined options-dense' + (' use-chips' if multiple else '')).classes('w-40').mark(mark) \
+        .tooltip(hint)
 
 
 def _row(run: ExperimentRow, with_project: bool) -> dict:
@@ -196,9 +203,10 @@ def _details(experiments: Experiments, run_id: int, reload, parent: ui.element) 
         ui.label(' · '.join(x for x in (row.status, ' + '.join(row.configs), row.dataset, row.description) if x)) \
             .classes(theme.HINT)
         tags = ui.input_chips('Tags', value=list(row.tags), new_value_mode='add-unique') \
-            .props('dense outlined').classes('w-full').mark('tags')
+            .props('dense outlined hint="One word each: Enter adds it"').classes('w-full').mark('tags')
         with ui.row().classes('w-full gap-3 no-wrap items-stretch'):
-            notes = ui.textarea('Notes (Markdown)', value=row.notes).props('outlined autogrow') \
+            notes = ui.textarea('Notes (Markdown)', value=row.notes) \
+                .props('outlined autogrow hint="Shown in the table and on the run page"') \
                 .classes('w-1/2').mark('notes')
             preview = ui.markdown(row.notes or '*No notes yet.*').classes('w-1/2 text-sm').mark('notes-preview')
         notes.on_value_change(lambda e: preview.set_content(e.value or '*No notes yet.*'))

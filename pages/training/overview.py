@@ -224,7 +224,7 @@ def _made_elsewhere(training: Training, experiments: Experiments, run: RunView, 
     with ui.row().classes('items-center gap-2').mark('choose-dataset'):
         ui.label('It does not record its dataset: choose the one to resume on.').classes('text-sm')
         pick = ui.select(datasets, label='Dataset').props('dense outlined options-dense').classes('w-56') \
-            .mark('run-dataset')
+            .mark('run-dataset').tooltip('Its crop length and channels follow the dataset')
 
         def use() -> None:
             try:
