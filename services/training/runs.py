@@ -17,7 +17,7 @@ from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt, db
 from services.training import checkpoints as indexer
-from services.training import event_scalars, experiment_table, operative, run_control
+from services.training import experiment_table, imported, operative, run_control, series_cache
 from services.training.metrics import Series
 from services.training.spec import RunSpec, TrainingData, command
 from services.training.templates import TemplateService
@@ -62,11 +62,7 @@ class TrainingService:
     def metrics(self, run: Run) -> Series:
         """The run's series; a finished run's metric files are read once, on demand."""
         if run.id not in self.series:
-            self.series[run.id] = Series()
-            if run.params.get('imported_from') and run.folder:
-                self._read_events(run)
-            for job_id in run.params.get('jobs', []):
-                self._read(run.id, job_id)
+            self.series[run.id] = self._load(run)
         return self.series[run.id]
 
     # ---- validation and start -----------------------------------------------------------------
@@ -136,20 +132,16 @@ class TrainingService:
         errors = self.device_errors(spec.device)
         if errors:
             raise TrainingError(' '.join(errors))
-        flags = _without(run.params.get('flags') or self._imported_flags(run, spec), '--ckpt', '--max_steps')
+        try:
+            flags = run.params.get('flags') or imported.flags(run, spec, self.templates.paths(run.project))
+        except imported.ImportedRunError as e:
+            raise TrainingError(str(e)) from e
+        flags = _without(flags, '--ckpt', '--max_steps')
         flags += ['--max_steps', str(target), '--ckpt', checkpoint]
         run.params = {**run.params, 'spec': spec.replace(max_steps=target).to_dict(), 'flags': flags,
                       'out_path': run.params.get('out_path') or str(Path(run.folder).parent)}
         return self._launch(run, flags, f'{"Recover" if reason == "recovery" else "Resume"} {run.name}',
                             reason=reason, checkpoint=checkpoint, start_step=start_step)
-
-    def _imported_flags(self, run: Run, spec: RunSpec) -> list[str]:
-        """`rave train` flags for a run made by the plain CLI: with `--ckpt` RAVE reads the model from the run's
-        own config.gin, so what it needs is the dataset, and the run's folder to write next to."""
-        if run.dataset is None:
-            raise TrainingError(f'{run.name} was imported from a RAVE run folder, which does not record its '
-                                'dataset: choose the dataset to continue training on first.')
-        return spec.flags(run.dataset.path, str(Path(run.folder).parent), self.templates.paths(run.project))
 
     def stop(self, run: Run) -> None:
         """Graceful stop: the worker saves a resumable checkpoint, then ends."""
@@ -311,22 +303,28 @@ class TrainingService:
                 continue
         return end > 0
 
-    def _read_events(self, run: Run) -> None:
-        """The TensorBoard scalars of a run trained before it was imported, converted once into the studio's
-        cache; read again only while the studio has not trained the run itself."""
-        cache = self.settings.data_dir / 'cache' / 'run_metrics' / f'{run.id}.jsonl'
-        path = cache if run.params.get('jobs') and cache.is_file() else event_scalars.cached_lines(run.folder, cache)
-        if path is None:
-            return
-        series = self.series[run.id]
-        lines = [json.loads(raw) for raw in path.read_text().splitlines()]
-        for line in lines:
-            series.add(line)
-        if not run.params.get('jobs'):  # trained elsewhere only: its training time is the span of its events
-            times = [line['t'] for line in lines if 't' in line]
-            run.params = {**run.params, 'imported_seconds': max(times) - min(times) if times else None}
-            run.save(only=[Run.params])
-            experiment_table.figures(run, series, run.params['imported_seconds'])
+    def _load(self, run: Run) -> Series:
+        """A run's series from its metric files (what it logged before an import, from its events); a finished
+        run's is kept in series_cache and read back from there while its files are unchanged."""
+        jobs = run.params.get('jobs', [])
+        files = {j.id: Path(j.folder) / 'metrics.jsonl' for j in Job.select(Job.id, Job.folder).where(Job.id.in_(jobs))}
+        sizes = {i: files[i].stat().st_size if i in files and files[i].is_file() else -1 for i in jobs}
+        outside = run.params.get('imported_from') and run.folder
+        stamp = [[i, sizes[i]] for i in jobs] + (imported.stamp(run) if outside else [])
+        cache = self.settings.data_dir / 'cache' / 'run_series' / f'{run.id}.npz'
+        finished = run.status not in ('queued', 'running', 'paused')
+        saved = series_cache.load(cache, stamp) if finished else None
+        if saved is not None:
+            self._offsets.update({i: n for i, n in sizes.items() if n >= 0})  # their lines are in it
+            return saved
+        self.series[run.id] = Series()
+        if outside:
+            imported.read_events(run, self.series[run.id], cache.parent.parent / 'run_metrics' / f'{run.id}.jsonl')
+        for job_id in jobs:
+            self._read(run.id, job_id)
+        if finished:
+            series_cache.save(cache, self.series[run.id], stamp)
+        return self.series[run.id]
 
     def _describe(self, state: JobState) -> None:
         run_id = self._run_of_job(state.id)
