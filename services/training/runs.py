@@ -310,7 +310,7 @@ class TrainingService:
         files = {j.id: Path(j.folder) / 'metrics.jsonl' for j in Job.select(Job.id, Job.folder).where(Job.id.in_(jobs))}
         sizes = {i: files[i].stat().st_size if i in files and files[i].is_file() else -1 for i in jobs}
         outside = run.params.get('imported_from') and run.folder
-        stamp = [[i, sizes[i]] for i in jobs] + (imported.stamp(run) if outside else [])
+        stamp = [str(run.created), *([i, sizes[i]] for i in jobs), *(imported.stamp(run) if outside else [])]
         cache = self.settings.data_dir / 'cache' / 'run_series' / f'{run.id}.npz'
         finished = run.status not in ('queued', 'running', 'paused')
         saved = series_cache.load(cache, stamp) if finished else None
