@@ -25,9 +25,10 @@ def load(path: Path, stamp: list) -> Series | None:
                 return None
             series = Series(**meta['fields'])
             for i, key in enumerate(meta['keys']):
-                steps, values = Column('int64', 1), Column('float64', 1)
-                steps.extend(data[f's{i}'])
-                values.extend(data[f'v{i}'])
+                x, y = data[f's{i}'], data[f'v{i}']
+                steps, values = Column('int64', max(len(x), 1)), Column('float64', max(len(y), 1))
+                steps.extend(x)  # fits: no resize
+                values.extend(y)
                 series.steps[key], series.values[key] = steps, values
     except (OSError, ValueError, KeyError, TypeError):
         return None
