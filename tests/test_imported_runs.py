@@ -42,6 +42,7 @@ def test_an_imported_run_shows_its_curves_resumes_and_exports(studio, rave_run: 
     assert Job.get_by_id(row.job_id).status == 'done', studio.jobs.log_tail(row.job_id, 3000)
     assert row.step >= 6 and row.params['imported_from'] == str(target)
 
+    assert (studio.data_dir / 'cache' / 'run_series' / f'{row.id}.npz').is_file()  # kept when it ended
     live = session.training.metrics(row.id)
     assert list(live.values['val/validation'])[:2] == validations and max(live.steps['loss']) >= 6
     fresh = Studio(studio.data_dir).session(local(), None)  # after a restart: the imported curve, then the resumed

@@ -306,25 +306,31 @@ class TrainingService:
     def _load(self, run: Run) -> Series:
         """A run's series from its metric files (what it logged before an import, from its events); a finished
         run's is kept in series_cache and read back from there while its files are unchanged."""
-        jobs = run.params.get('jobs', [])
-        files = {j.id: Path(j.folder) / 'metrics.jsonl' for j in Job.select(Job.id, Job.folder).where(Job.id.in_(jobs))}
-        sizes = {i: files[i].stat().st_size if i in files and files[i].is_file() else -1 for i in jobs}
-        outside = run.params.get('imported_from') and run.folder
-        stamp = [str(run.created), *([i, sizes[i]] for i in jobs), *(imported.stamp(run) if outside else [])]
-        cache = self.settings.data_dir / 'cache' / 'run_series' / f'{run.id}.npz'
+        stamp, sizes = self._stamp(run)
         finished = run.status not in ('queued', 'running', 'paused')
-        saved = series_cache.load(cache, stamp) if finished else None
+        saved = series_cache.load(self._cached(run), stamp) if finished else None
         if saved is not None:
             self._offsets.update({i: n for i, n in sizes.items() if n >= 0})  # their lines are in it
             return saved
         self.series[run.id] = Series()
-        if outside:
-            imported.read_events(run, self.series[run.id], cache.parent.parent / 'run_metrics' / f'{run.id}.jsonl')
-        for job_id in jobs:
+        if run.params.get('imported_from') and run.folder:
+            imported.read_events(run, self.series[run.id], self._cached(run, 'run_metrics', '.jsonl'))
+        for job_id in sizes:
             self._read(run.id, job_id)
         if finished:
-            series_cache.save(cache, self.series[run.id], stamp)
+            series_cache.save(self._cached(run), self.series[run.id], stamp)
         return self.series[run.id]
+
+    def _stamp(self, run: Run) -> tuple[list, dict[int, int]]:
+        """What a run's cached series depends on: the run, its jobs' metric file sizes, its imported events."""
+        jobs = run.params.get('jobs', [])
+        files = {j.id: Path(j.folder) / 'metrics.jsonl' for j in Job.select(Job.id, Job.folder).where(Job.id.in_(jobs))}
+        sizes = {i: files[i].stat().st_size if i in files and files[i].is_file() else -1 for i in jobs}
+        outside = imported.stamp(run) if run.params.get('imported_from') and run.folder else []
+        return [str(run.created), *([i, n] for i, n in sizes.items()), *outside], sizes
+
+    def _cached(self, run: Run, kind: str = 'run_series', suffix: str = '.npz') -> Path:
+        return self.settings.data_dir / 'cache' / kind / f'{run.id}{suffix}'
 
     def _describe(self, state: JobState) -> None:
         run_id = self._run_of_job(state.id)
@@ -358,6 +364,7 @@ class TrainingService:
             run.params = {**run.params, 'stopped_at': series.stopped_at}
         run.save()
         experiment_table.figures(run, series)
+        series_cache.save(self._cached(run), series, self._stamp(run)[0])  # comparing it later parses nothing
         if run.folder:
             indexer.index(run)
         run_control.end_attempt(job, series.step or None)
