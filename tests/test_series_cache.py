@@ -29,6 +29,8 @@ def test_a_finished_run_is_read_back_from_the_cache(studio, monkeypatch) -> None
     run = _run(studio)
     first = studio.training.metrics(run)
     assert len(first.values['loss']) == 300 and first.max_steps == 300
+    row = Run.get_by_id(run.id)  # a run that ended before the table kept its figures gets them now
+    assert row.best_validation == 2.5 and row.last_loss == 1 / 300
     fresh = Studio(studio.data_dir).training  # after a restart
     monkeypatch.setattr(fresh, '_read', lambda *a: (_ for _ in ()).throw(AssertionError('parsed again')))
     again = fresh.metrics(run)

@@ -136,7 +136,7 @@ class TrainingService:
             flags = run.params.get('flags') or imported.flags(run, spec, self.templates.paths(run.project))
         except imported.ImportedRunError as e:
             raise TrainingError(str(e)) from e
-        flags = _without(flags, '--ckpt', '--max_steps')
+        flags = run_control.without(flags, '--ckpt', '--max_steps')
         flags += ['--max_steps', str(target), '--ckpt', checkpoint]
         run.params = {**run.params, 'spec': spec.replace(max_steps=target).to_dict(), 'flags': flags,
                       'out_path': run.params.get('out_path') or str(Path(run.folder).parent)}
@@ -319,6 +319,8 @@ class TrainingService:
             self._read(run.id, job_id)
         if finished:
             series_cache.save(self._cached(run), self.series[run.id], stamp)
+            if run.best_validation is None and run.last_loss is None:  # it ended before the table kept them
+                experiment_table.figures(run, self.series[run.id])
         return self.series[run.id]
 
     def _stamp(self, run: Run) -> tuple[list, dict[int, int]]:
@@ -385,15 +387,3 @@ def spec_of(run: Run) -> RunSpec:
 def _newest_run_folder(out: Path, name: str) -> Path | None:
     folders = [p for p in out.glob(f'{name}_*') if p.is_dir()]
     return max(folders, key=lambda p: p.stat().st_mtime, default=None)
-
-
-def _without(flags: list[str], *names: str) -> list[str]:
-    out, skip = [], False
-    for flag in flags:
-        if skip:
-            skip = False
-        elif flag in names:
-            skip = True
-        else:
-            out.append(flag)
-    return out
