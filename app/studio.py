@@ -33,6 +33,7 @@ from services.store import open_database
 from services.system import System
 from services.training import Training
 from services.training.configs import ConfigStatus
+from services.training.experiments import Experiments
 from services.training.runs import TrainingService
 from services.training.templates import TemplateService
 from services.training.tensorboard import TensorBoardService
@@ -90,7 +91,8 @@ class Studio:
                        settings=Settings(self.settings, self.jobs, actor, self.servers),
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,
                                          self.settings, actor, alerts=self.plugins.alerts),
-                       example=Example(self.example, actor))
+                       example=Example(self.example, actor),
+                       experiments=Experiments(self.training, actor))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

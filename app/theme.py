@@ -26,6 +26,12 @@ STATUS = {
     'interrupted': ('orange-8', 'report'),
     'cancelled': ('grey-7', 'cancel'),
     'building': ('primary', 'construction'),
+    'imported': ('secondary', 'drive_folder_upload'),
+}
+# what a status means where its word alone does not say it (the chip's tooltip)
+STATUS_HINT = {
+    'imported': 'Trained by the plain RAVE command line and imported: its curves come from its TensorBoard '
+                'events; it can be resumed and exported like a run of the studio.',
 }
 
 CARD = 'w-full rounded-xl shadow-sm border border-gray-200 dark:border-gray-800 p-4'

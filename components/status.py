@@ -10,8 +10,11 @@ from services.jobs import Jobs, JobView
 
 def status_chip(status: str) -> ui.chip:
     color, icon = theme.STATUS.get(status, ('grey-6', 'help'))
-    return ui.chip(status, icon=icon, color=color, text_color='white').props('dense square') \
+    chip = ui.chip(status, icon=icon, color=color, text_color='white').props('dense square') \
         .classes('text-xs font-medium')
+    if status in theme.STATUS_HINT:
+        chip.tooltip(theme.STATUS_HINT[status])
+    return chip
 
 
 class JobRow:

@@ -21,6 +21,7 @@ from services.projects import Projects
 from services.settings import Settings
 from services.system import System
 from services.training import Training
+from services.training.experiments import Experiments
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Session:
     settings: Settings
     example: Example
     training: Training
+    experiments: Experiments
 
     @classmethod
     def names(cls) -> set[str]:

@@ -105,6 +105,13 @@ class Run(BaseModel):
     step = pw.IntegerField(default=0)
     job = pw.ForeignKeyField(Job, null=True, on_delete='SET NULL')
     created = pw.DateTimeField(default=now)
+    # experiments (migration 9): the user's words on it, and its figures kept for sorting without reading metrics
+    tags = JSONField(default=list)
+    notes = pw.TextField(default='')  # Markdown
+    archived = pw.BooleanField(default=False)  # hidden from the experiments table until restored
+    best_validation = pw.FloatField(null=True)
+    last_loss = pw.FloatField(null=True)
+    seconds = pw.FloatField(null=True)  # training time, all attempts together
 
 
 class Checkpoint(BaseModel):
@@ -233,10 +240,17 @@ def _m8_play_favourites(_: SqliteMigrator) -> None:
     db.create_tables([Favourite])
 
 
+def _m9_run_experiments(migrator: SqliteMigrator) -> None:
+    """Tags, notes, archive and the sortable figures of runs."""
+    columns = {c.name for c in db.get_columns('run')}
+    migrate(*[migrator.add_column('run', name, getattr(Run, name)) for name in
+              ('tags', 'notes', 'archived', 'best_validation', 'last_loss', 'seconds') if name not in columns])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
                                                       _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins,
-                                                      _m7_export_life, _m8_play_favourites]
+                                                      _m7_export_life, _m8_play_favourites, _m9_run_experiments]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:

@@ -76,11 +76,7 @@ def _run_card(run: RunCheckpointsView) -> None:
                 ui.label(run.name).classes('text-lg font-semibold truncate max-w-full')
                 ui.label(run.folder or 'no run folder yet') \
                     .classes(theme.MONO + ' text-gray-500 truncate max-w-full').tooltip(run.folder)
-            if run.imported:
-                ui.chip('imported', icon='drive_folder_upload', color='secondary', text_color='white') \
-                    .props('dense square').classes('text-xs font-medium').tooltip('Made by the RAVE command line')
-            else:
-                status_chip(run.status)
+            status_chip(run.status)
         if run.configs:
             ui.label('config: ' + ', '.join(run.configs)).classes(theme.HINT)
         ui.label('Checkpoints').classes('text-sm font-medium')

@@ -16,7 +16,8 @@ from services.events import JobsChanged, RunChanged, RunMetrics, Subscriber
 from services.jobs import Jobs
 from services.projects import ProjectView
 from services.system import System
-from services.training import RunView, Training
+from services.training import RunView, Training, TrainingError
+from services.training.experiments import Experiments
 
 ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted '
          'live; stopping saves a checkpoint you can resume or export.')
@@ -73,8 +74,8 @@ def create(training: Training, jobs: Jobs, system: System, events: Subscriber, p
     events.on(JobsChanged, jobs_changed)
 
 
-def run_page(training: Training, jobs: Jobs, system: System, events: Subscriber, project: ProjectView,
-             run_id: str) -> None:
+def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: System, events: Subscriber,
+             project: ProjectView, run_id: str) -> None:
     """One run: progress, live charts, console, checkpoints."""
     run = training.run(run_id, project.id)
     if run is None:
@@ -87,7 +88,9 @@ def run_page(training: Training, jobs: Jobs, system: System, events: Subscriber,
 
     @ui.refreshable
     def header() -> None:
-        _run_header(training, system, training.run(run.id) or run)
+        current = training.run(run.id) or run
+        _run_header(training, system, current)
+        _made_elsewhere(training, experiments, current, header.refresh)
 
     header()
 
@@ -199,6 +202,38 @@ def _run_header(training: Training, system: System, run: RunView) -> None:
     if run.stopped_at is not None and run.status == 'done':
         ui.label(f'Stopped at step {_num(run.stopped_at)} with a checkpoint: resume it to go on.') \
             .classes('text-sm text-gray-600 dark:text-gray-300')
+
+
+def _made_elsewhere(training: Training, experiments: Experiments, run: RunView, changed) -> None:
+    """What a run has in its operative config.gin (all an imported run says of itself), its tags and notes
+    (edited on the Experiments page), and for a run that does not record its dataset, the choice of one to
+    continue training on."""
+    found = experiments.operative(run.id) if run.folder else None
+    if found is not None:
+        ui.label(f'Operative config: {found.label}').classes(theme.HINT).mark('operative')
+    record = next(iter(experiments.table_rows([run.id])), None)
+    if record is not None and (record.tags or record.notes):
+        with ui.row().classes('items-center gap-1').mark('run-tags'):
+            for tag in record.tags:
+                ui.chip(tag).props('dense outline color=primary').classes('text-xs')
+        if record.notes:
+            ui.markdown(record.notes).classes('text-sm').mark('run-notes')
+    if run.dataset_id is not None or not run.folder:
+        return
+    datasets = {d.id: d.name for d in training.datasets(run.project_id)}
+    with ui.row().classes('items-center gap-2').mark('choose-dataset'):
+        ui.label('It does not record its dataset: choose the one to resume on.').classes('text-sm')
+        pick = ui.select(datasets, label='Dataset').props('dense outlined options-dense').classes('w-56') \
+            .mark('run-dataset').tooltip('Its crop length and channels follow the dataset')
+
+        def use() -> None:
+            try:
+                experiments.set_dataset(run.id, pick.value)
+            except TrainingError as e:
+                ui.notify(str(e), type='warning')
+                return
+            changed()
+        ui.button('Use it', on_click=use).props('flat color=primary').bind_enabled_from(pick, 'value')
 
 
 def _checkpoints(training: Training, run: RunView) -> None:

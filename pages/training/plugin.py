@@ -1,7 +1,7 @@
 """The training area: runs, the new-run wizard, the config catalogue, TensorBoard and one run's page."""
 from __future__ import annotations
 
-from pages.training import configs, overview, tensorboard, wizard
+from pages.training import compare, configs, experiments, overview, tensorboard, wizard
 from services.plugins import NavEntry, Route, hookimpl
 
 
@@ -13,9 +13,12 @@ def register_routes() -> list[Route]:
         Route('/training/configs', 'Configs', configs.create),
         Route('/training/tensorboard', 'TensorBoard', tensorboard.create),
         Route('/training/runs/{run_id}', 'Run', overview.run_page),
+        Route('/experiments', 'Experiments', experiments.create),
+        Route('/experiments/compare', 'Compare runs', compare.create),
     ]
 
 
 @hookimpl
 def register_navigation() -> list[NavEntry]:
-    return [NavEntry('/training', 'Training', 'model_training', order=20)]
+    return [NavEntry('/training', 'Training', 'model_training', order=20),
+            NavEntry('/experiments', 'Experiments', 'science', order=25)]

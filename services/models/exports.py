@@ -27,6 +27,7 @@ from services.models.targets import BUILTIN, ExportError, checked_options, optio
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Export, Job, Project, Run
+from services.training import operative
 from services.training.checkpoints import index as index_checkpoints
 
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$')
@@ -366,8 +367,9 @@ def _run_root(folder: Path) -> Path | None:
 
 
 def _configs(run_folder: Path) -> list[str]:
-    text = (run_folder / 'config.gin').read_text(errors='replace')
-    return re.findall(r"^include '([^']+)'", text, flags=re.MULTILINE)
+    """The base config and add-ons the run's operative config.gin shows (it has no include lines)."""
+    found = operative.read(run_folder)
+    return list(found.configs) if found is not None else []
 
 
 def _mtime(checkpoint: Checkpoint) -> float:

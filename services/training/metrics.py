@@ -31,6 +31,9 @@ GROUPS = (
     ('Learning rate', ('lr_gen', 'lr_dis'), True, 'Per step, read from the optimizers.'),
 )
 NOT_CHARTED = {'epoch'}
+# the generator's loss terms RAVE logs (rave/model.py training_step); their sum is shown as "loss"
+LOSS_TERMS = ('multiband_', 'fullband_', 'regularization', 'feature_matching', 'adversarial')
+VALIDATION_TERMS = ('validation', 'fidelity')
 LOSS_KEYS = ('loss', 'multiband_spectral_distance', 'fullband_spectral_distance', 'regularization',
              'adversarial', 'feature_matching', 'loss_dis', 'val/validation')
 GAN_KEYS = ('adversarial', 'feature_matching', 'loss_dis', 'pred_real', 'pred_fake')

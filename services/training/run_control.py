@@ -94,3 +94,16 @@ def newest_checkpoint(checkpoints: list[Checkpoint]) -> Checkpoint | None:
 
 def checkpoint_step(checkpoint: str, checkpoints: list[Checkpoint]) -> int | None:
     return next((c.step for c in checkpoints if c.path == checkpoint), None)
+
+
+def without(flags: list[str], *names: str) -> list[str]:
+    """`flags` less each of `names` and the value that follows it."""
+    out, skip = [], False
+    for flag in flags:
+        if skip:
+            skip = False
+        elif flag in names:
+            skip = True
+        else:
+            out.append(flag)
+    return out

@@ -17,7 +17,7 @@ from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt, db
 from services.training import checkpoints as indexer
-from services.training import run_control
+from services.training import experiment_table, imported, operative, run_control, series_cache
 from services.training.metrics import Series
 from services.training.spec import RunSpec, TrainingData, command
 from services.training.templates import TemplateService
@@ -62,9 +62,7 @@ class TrainingService:
     def metrics(self, run: Run) -> Series:
         """The run's series; a finished run's metric files are read once, on demand."""
         if run.id not in self.series:
-            self.series[run.id] = Series()
-            for job_id in run.params.get('jobs', []):
-                self._read(run.id, job_id)
+            self.series[run.id] = self._load(run)
         return self.series[run.id]
 
     # ---- validation and start -----------------------------------------------------------------
@@ -134,9 +132,14 @@ class TrainingService:
         errors = self.device_errors(spec.device)
         if errors:
             raise TrainingError(' '.join(errors))
-        flags = _without(run.params['flags'], '--ckpt', '--max_steps')
+        try:
+            flags = run.params.get('flags') or imported.flags(run, spec, self.templates.paths(run.project))
+        except imported.ImportedRunError as e:
+            raise TrainingError(str(e)) from e
+        flags = run_control.without(flags, '--ckpt', '--max_steps')
         flags += ['--max_steps', str(target), '--ckpt', checkpoint]
-        run.params = {**run.params, 'spec': spec.replace(max_steps=target).to_dict()}
+        run.params = {**run.params, 'spec': spec.replace(max_steps=target).to_dict(), 'flags': flags,
+                      'out_path': run.params.get('out_path') or str(Path(run.folder).parent)}
         return self._launch(run, flags, f'{"Recover" if reason == "recovery" else "Resume"} {run.name}',
                             reason=reason, checkpoint=checkpoint, start_step=start_step)
 
@@ -300,6 +303,37 @@ class TrainingService:
                 continue
         return end > 0
 
+    def _load(self, run: Run) -> Series:
+        """A run's series from its metric files (what it logged before an import, from its events); a finished
+        run's is kept in series_cache and read back from there while its files are unchanged."""
+        stamp, sizes = self._stamp(run)
+        finished = run.status not in ('queued', 'running', 'paused')
+        saved = series_cache.load(self._cached(run), stamp) if finished else None
+        if saved is not None:
+            self._offsets.update({i: n for i, n in sizes.items() if n >= 0})  # their lines are in it
+            return saved
+        self.series[run.id] = Series()
+        if run.params.get('imported_from') and run.folder:
+            imported.read_events(run, self.series[run.id], self._cached(run, 'run_metrics', '.jsonl'))
+        for job_id in sizes:
+            self._read(run.id, job_id)
+        if finished:
+            series_cache.save(self._cached(run), self.series[run.id], stamp)
+            if run.best_validation is None and run.last_loss is None:  # it ended before the table kept them
+                experiment_table.figures(run, self.series[run.id])
+        return self.series[run.id]
+
+    def _stamp(self, run: Run) -> tuple[list, dict[int, int]]:
+        """What a run's cached series depends on: the run, its jobs' metric file sizes, its imported events."""
+        jobs = run.params.get('jobs', [])
+        files = {j.id: Path(j.folder) / 'metrics.jsonl' for j in Job.select(Job.id, Job.folder).where(Job.id.in_(jobs))}
+        sizes = {i: files[i].stat().st_size if i in files and files[i].is_file() else -1 for i in jobs}
+        outside = imported.stamp(run) if run.params.get('imported_from') and run.folder else []
+        return [str(run.created), *([i, n] for i, n in sizes.items()), *outside], sizes
+
+    def _cached(self, run: Run, kind: str = 'run_series', suffix: str = '.npz') -> Path:
+        return self.settings.data_dir / 'cache' / kind / f'{run.id}{suffix}'
+
     def _describe(self, state: JobState) -> None:
         run_id = self._run_of_job(state.id)
         series = self.series.get(run_id) if run_id else None
@@ -331,6 +365,8 @@ class TrainingService:
         if series.stopped_at is not None:
             run.params = {**run.params, 'stopped_at': series.stopped_at}
         run.save()
+        experiment_table.figures(run, series)
+        series_cache.save(self._cached(run), series, self._stamp(run)[0])  # comparing it later parses nothing
         if run.folder:
             indexer.index(run)
         run_control.end_attempt(job, series.step or None)
@@ -340,22 +376,14 @@ class TrainingService:
 
 
 def spec_of(run: Run) -> RunSpec:
-    """The run's specification: its stored copy, or one rebuilt from what older studios kept."""
+    """The run's specification: its stored copy, one read from the operative config of a run made by the plain
+    CLI, or one rebuilt from what older studios kept."""
+    params = run.params or {}
+    if not params.get('spec') and params.get('imported_from') and run.folder:
+        return operative.spec(run.folder, run.name, run.dataset_id, params)
     return RunSpec.of_run(run.configs or [], run.params or {}, run.dataset_id, run.name)
 
 
 def _newest_run_folder(out: Path, name: str) -> Path | None:
     folders = [p for p in out.glob(f'{name}_*') if p.is_dir()]
     return max(folders, key=lambda p: p.stat().st_mtime, default=None)
-
-
-def _without(flags: list[str], *names: str) -> list[str]:
-    out, skip = [], False
-    for flag in flags:
-        if skip:
-            skip = False
-        elif flag in names:
-            skip = True
-        else:
-            out.append(flag)
-    return out

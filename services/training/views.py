@@ -243,3 +243,50 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     view = array.view()
     view.flags.writeable = False
     return view
+
+
+@dataclass(frozen=True)
+class ExperimentRow:
+    """One run as a line of the experiments table."""
+    id: int
+    project_id: int
+    project: str
+    name: str
+    status: str
+    dataset: str
+    configs: tuple[str, ...]
+    steps: int
+    best_validation: float | None
+    last_loss: float | None
+    seconds: float | None
+    created: dt.datetime
+    tags: tuple[str, ...]
+    notes: str
+    description: str
+    archived: bool
+
+    @property
+    def imported(self) -> bool:
+        return self.status == 'imported'
+
+    @classmethod
+    def of(cls, row) -> ExperimentRow:
+        """From a row of the table's query (which joins the dataset's and the project's names)."""
+        spec = (row.params or {}).get('spec') or {}
+        return cls(row.id, row.project_id, getattr(row, 'project_name', ''), row.name, row.status,
+                   getattr(row, 'dataset_name', None) or '', tuple(row.configs or ()), row.step,
+                   row.best_validation, row.last_loss, row.seconds, row.created, tuple(row.tags or ()),
+                   row.notes or '', spec.get('description') or '', bool(row.archived))
+
+
+@dataclass(frozen=True)
+class ExperimentPage:
+    """One page of the experiments table and how many runs match in all."""
+    rows: tuple[ExperimentRow, ...]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))

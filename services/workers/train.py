@@ -23,11 +23,9 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
+from services.training.metrics import LOSS_TERMS, VALIDATION_TERMS
 from services.workers import learning_rate
 
-# the generator's loss terms RAVE logs (rave/model.py training_step); their sum is shown as "loss"
-LOSS_TERMS = ('multiband_', 'fullband_', 'regularization', 'feature_matching', 'adversarial')
-VALIDATION_TERMS = ('validation', 'fidelity')
 PAUSE_POLL_S = 0.5
 
 

@@ -1,0 +1,133 @@
+"""Compare 2–20 runs (`/experiments/compare?runs=1,2,3`): the parameters that differ (or all of them), each
+metric overlaid on a shared step axis with smoothing and log scale (hovering a step shows every run's value),
+the best and last value of every metric, and the runs' training speed."""
+from __future__ import annotations
+
+import copy
+
+from nicegui import ui
+
+from app import theme
+from components import cards
+from services import formatting
+from services.projects import ProjectView
+from services.training.compare import Comparison
+from services.training.experiments import Experiments
+from services.training.runs import TrainingError
+
+COLORS = (*theme.CHART_LAYOUT['colorway'], '#0984E3', '#FD79A8', '#00CEC9', '#6D214F', '#B33771', '#3B3B98')
+
+
+def create(experiments: Experiments, project: ProjectView, runs: str = '') -> None:
+    """The comparison of the runs the table picked (their ids in `runs`)."""
+    with ui.row().classes('w-full items-end gap-4'):
+        with ui.column().classes('gap-0 grow'):
+            ui.label('Compare runs').classes(theme.TITLE)
+            ui.label('Parameters that differ, metrics on one step axis').classes(theme.SUBTITLE)
+        ui.button('Experiments', icon='arrow_back', on_click=lambda: ui.navigate.to('/experiments')) \
+            .props('flat color=primary').mark('back')
+    try:
+        comparison = experiments.compare([int(i) for i in runs.split(',') if i.strip().isdigit()])
+    except TrainingError as e:
+        cards.empty_state('compare_arrows', 'Nothing to compare', str(e) + ' Tick them in the experiments table.',
+                          [cards.Action('Experiments', 'science', '/experiments')])
+        return
+    ids = [r.id for r in comparison.runs]
+    _legend(comparison)
+    _parameters(comparison)
+    _overlay(experiments, comparison, ids)
+    _figures(comparison)
+
+
+def _legend(comparison: Comparison) -> None:
+    with ui.row().classes('w-full gap-2').mark('runs'):
+        for i, run in enumerate(comparison.runs):
+            with ui.row().classes('items-center gap-1 px-2 py-1 rounded-md border border-gray-200 '
+                                  'dark:border-gray-700'):
+                ui.element('span').classes('inline-block w-3 h-3 rounded-full') \
+                    .style(f'background:{COLORS[i % len(COLORS)]}')
+                ui.link(run.name, f'/training/runs/{run.id}').classes('text-sm font-medium')
+                ui.label(run.status).classes(theme.HINT)
+
+
+def _parameters(comparison: Comparison) -> None:
+    with cards.section('Parameters', 'tune').mark('parameters'):
+        show_all = ui.switch('Show every parameter').mark('show-all') \
+            .tooltip('Off: only the parameters that differ between these runs')
+
+        @ui.refreshable
+        def table() -> None:
+            rows = comparison.parameters if show_all.value else comparison.differing()
+            if not rows:
+                ui.label('These runs were trained with the same parameters.').classes(theme.HINT)
+                return
+            columns = [{'name': 'label', 'label': 'Parameter', 'field': 'label', 'align': 'left'}] + \
+                [{'name': f'r{i}', 'label': r.name, 'field': f'r{i}', 'align': 'left'}
+                 for i, r in enumerate(comparison.runs)]
+            data = [{'label': p.label, **{f'r{i}': v for i, v in enumerate(p.values)},
+                     'differs': p.differs} for p in rows]
+            ui.table(columns=columns, rows=data, row_key='label').props('flat dense wrap-cells') \
+                .classes('w-full').mark('parameter-table')
+        table()
+        show_all.on_value_change(table.refresh)
+
+
+def _overlay(experiments: Experiments, comparison: Comparison, ids: list[int]) -> None:
+    keys = list(comparison.keys)
+    with cards.section('Metrics', 'show_chart').mark('overlay'):
+        if not keys:
+            ui.label('None of these runs has logged a metric yet.').classes(theme.HINT)
+            return
+        with ui.row().classes('w-full items-center gap-4'):
+            metric = ui.select(keys, value=keys[0], label='Metric').props('dense outlined options-dense') \
+                .classes('w-64').mark('metric').tooltip('The scalar every run is drawn for')
+            ui.label('Smoothing').classes('text-sm')
+            smoothing = ui.slider(min=0, max=0.99, step=0.01, value=0.6).props('label').classes('w-48') \
+                .mark('smoothing').tooltip('TensorBoard\'s moving average (validations are drawn as logged)')
+            log = ui.switch('Log scale').mark('log-scale').tooltip('A logarithmic value axis')
+        plot = ui.plotly(_figure(experiments, ids, keys[0], 0.6, False, comparison)).classes('w-full h-96') \
+            .mark('overlay-chart')
+
+        def redraw() -> None:
+            plot.update_figure(_figure(experiments, ids, metric.value, smoothing.value, log.value, comparison))
+        metric.on_value_change(redraw)
+        smoothing.on('change', redraw)  # on release, not on every pixel of the drag
+        log.on_value_change(redraw)
+
+
+def _figure(experiments: Experiments, ids: list[int], key: str, smoothing: float, log: bool,
+            comparison: Comparison) -> dict:
+    order = {r.id: i for i, r in enumerate(comparison.runs)}
+    data = [{'type': 'scattergl', 'mode': 'lines+markers' if len(t.steps) < 40 else 'lines', 'name': t.name,
+             'x': t.steps, 'y': t.values, 'line': {'width': 1.6, 'color': COLORS[order[t.run_id] % len(COLORS)]},
+             'marker': {'size': 5}, 'hovertemplate': '%{y:.4g}'}
+            for t in experiments.overlay(ids, key, smoothing if not key.startswith('val/') else 0.0)]
+    layout = copy.deepcopy(theme.CHART_LAYOUT)
+    layout.update(hovermode='x unified', margin={'l': 56, 'r': 12, 't': 8, 'b': 36},
+                  legend={'orientation': 'h', 'y': -0.16, 'x': 0})
+    layout['xaxis'].update(title={'text': 'step'})
+    layout['yaxis'].update(type='log' if log else 'linear', exponentformat='power')
+    return {'data': data, 'layout': layout, 'config': {'displaylogo': False}}
+
+
+def _figures(comparison: Comparison) -> None:
+    with cards.section('Best and last values', 'leaderboard').mark('figures'):
+        columns = [{'name': 'metric', 'label': 'Metric', 'field': 'metric', 'align': 'left'}] + \
+            [{'name': f'r{i}', 'label': r.name, 'field': f'r{i}'} for i, r in enumerate(comparison.runs)]
+        rows = [{'metric': 'steps per second',
+                 **{f'r{i}': f'{v:.2f}' if v else '—' for i, v in enumerate(comparison.steps_per_second)}},
+                {'metric': 'steps · training time',
+                 **{f'r{i}': f'{formatting.count(r.steps)} · {formatting.duration(r.seconds) if r.seconds else "—"}'
+                    for i, r in enumerate(comparison.runs)}}]
+        for m in comparison.metrics:
+            best_value = [v for v in m.best if v is not None]
+            winner = (min if m.lower_is_better else max)(best_value) if len(set(best_value)) > 1 else None
+            rows.append({'metric': f'{m.key} (best {"↓" if m.lower_is_better else "↑"} / last)',
+                         **{f'r{i}': f'{"★ " if b is not None and b == winner else ""}{_n(b)} / {_n(last)}'
+                            for i, (b, last) in enumerate(zip(m.best, m.last, strict=True))}})
+        ui.table(columns=columns, rows=rows, row_key='metric').props('flat dense').classes('w-full') \
+            .mark('figure-table')
+
+
+def _n(value: float | None) -> str:
+    return f'{value:.4g}' if value is not None else '—'

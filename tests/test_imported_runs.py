@@ -1,0 +1,59 @@
+"""A run made by the plain `rave train`, imported: it shows what it is and its curves, resumes, and exports."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from rave_fixtures import register_dataset
+from waiting import job_finished, run_ended, wait_for
+
+from app.studio import Studio
+from services.access import local
+from services.store import Export, Job, Run
+from services.training.runs import TrainingError
+
+pytestmark = pytest.mark.slow  # real RAVE: the run is made by `rave train`, resumed and exported by the studio
+
+
+def test_an_imported_run_shows_its_curves_resumes_and_exports(studio, rave_run: Path, rave_db: Path) -> None:
+    project = studio.projects.current(None)
+    session = studio.session(local(), None)
+    target = Path(project.location) / 'runs' / rave_run.name
+    shutil.copytree(rave_run, target)
+    imported = session.models.import_run(project.id, target)
+    assert imported.status == 'imported' and imported.configs == ('v2_small',)  # from its operative values
+    run = session.training.run(imported.id)
+    assert run.spec.base == 'v2_small' and run.spec.addons == ()
+
+    series = session.training.metrics(imported.id)  # read from its TensorBoard events
+    validations = list(series.values['val/validation'])
+    assert len(validations) == 2 and all(v > 0 for v in validations)
+    assert (studio.data_dir / 'cache' / 'run_metrics' / f'{imported.id}.jsonl').is_file()
+
+    with pytest.raises(TrainingError, match='dataset'):  # RAVE's folder does not say what it trained on
+        session.training.resume(imported.id, max_steps=6)
+    dataset = register_dataset(studio, rave_db)
+    session.experiments.set_dataset(imported.id, dataset.id)
+    resumed = session.training.resume(imported.id, max_steps=6)
+    job = Job.get_by_id(resumed.job_id)
+    assert '--ckpt' in job.command and f'--db_path {rave_db}' in job.command
+    row = wait_for(studio, run_ended(studio, imported.id), what='the resumed imported run')
+    assert Job.get_by_id(row.job_id).status == 'done', studio.jobs.log_tail(row.job_id, 3000)
+    assert row.step >= 6 and row.params['imported_from'] == str(target)
+
+    assert (studio.data_dir / 'cache' / 'run_series' / f'{row.id}.npz').is_file()  # kept when it ended
+    live = session.training.metrics(row.id)
+    assert list(live.values['val/validation'])[:2] == validations and max(live.steps['loss']) >= 6
+    fresh = Studio(studio.data_dir).session(local(), None)  # after a restart: the imported curve, then the resumed
+    series = fresh.training.metrics(row.id)
+    assert list(series.values['val/validation']) == list(live.values['val/validation'])
+    assert list(series.steps['loss']) == list(live.steps['loss'])
+    table = fresh.experiments.table(project.id).rows[0]
+    assert table.best_validation == min(live.values['val/validation']) and table.steps == row.step
+
+    newest = session.training.checkpoints(row.id)[0]
+    export = session.models.start_export(project.id, row.id, newest.path, streaming=False, name='imported')
+    assert job_finished(studio, export.job_id, 600).status == 'done'
+    assert Path(Export.get_by_id(export.id).path).is_file()
+    assert Run.get_by_id(row.id).exports.count() == 1
