@@ -13,12 +13,14 @@ import struct
 from pathlib import Path
 
 import numpy as np
-import soundfile
 
+from services import lazy
 from services.audio import envelope, spectrogram
 from services.files import safe_name
 from services.models.play.views import RenderView, SavedRender
 from services.models.server import Render
+
+soundfile = lazy.module('soundfile')  # only a FLAC save needs it: not at the studio's launch
 
 LIVE_KEEP = 64  # live files per project; older ones go (a page only ever plays its newest)
 FORMATS = {'wav': ('WAV', 'FLOAT'), 'flac': ('FLAC', 'PCM_24')}
