@@ -53,7 +53,8 @@ def test_an_imported_run_shows_its_curves_resumes_and_exports(studio, rave_run: 
     assert table.best_validation == min(live.values['val/validation']) and table.steps == row.step
 
     newest = session.training.checkpoints(row.id)[0]
-    export = session.models.start_export(project.id, row.id, newest.path, streaming=False, name='imported')
+    export = session.models.start_export(project.id, row.id, newest.path, target='explorer', name='imported')
     assert job_finished(studio, export.job_id, 600).status == 'done'
+    wait_for(studio, lambda: Export.get_by_id(export.id).status != 'running', 600, 'the export and its verification')
     assert Path(Export.get_by_id(export.id).path).is_file()
     assert Run.get_by_id(row.id).exports.count() == 1
