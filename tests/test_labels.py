@@ -6,6 +6,7 @@ The training pages belong to the training area: what they lack is listed in TRAI
 that list is wrong either way, so it shrinks as they gain hints)."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from nicegui import app, ui
@@ -22,8 +23,10 @@ CONTROLS = (ui.input, ui.number, ui.textarea, ui.select, ui.checkbox, ui.switch,
 TRAINING_GAPS: dict[str, list[str]] = {}  # route → controls without a label or a hint, for the training helper
 
 
-async def test_every_form_control_has_a_label_and_a_hint(user: User, rave_db: Path) -> None:
-    dataset = register_dataset(app.studio, rave_db)
+async def test_every_form_control_has_a_label_and_a_hint(user: User, rave_db: Path, tmp_path: Path) -> None:
+    own = tmp_path / 'tones'  # the pages write caches into a dataset folder: never into the shared fixture
+    shutil.copytree(rave_db, own)
+    dataset = register_dataset(app.studio, own)
     run = Run.create(project=app.studio.projects.current(None), name='tiny', folder='', configs=['v2_small'],
                      status='done', step=4, params={'max_steps': 4, 'val_every': 2, 'n_signal': 65536,
                                                     'channels': 1, 'device': 'cpu'})

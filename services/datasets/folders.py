@@ -10,6 +10,7 @@ from services.datasets import lmdb_reader
 from services.datasets.views import SourceFile
 
 STAGING = 'sources'  # inside the dataset folder: links to the readable files, what RAVE reads when files are skipped
+STUDIO = '.studio'  # inside the dataset folder: the studio's own caches (statistics)
 
 
 def read_lmdb(path: Path) -> dict:
@@ -29,7 +30,7 @@ def remove_lmdb(path: Path) -> None:
     lmdb_reader.release(path)  # close the cached environment first: a rebuild at this path must open afresh
     if not path.is_dir():
         return
-    allowed = {'data.mdb', 'lock.mdb', 'metadata.yaml', 'data.mdb-lock', STAGING}
+    allowed = {'data.mdb', 'lock.mdb', 'metadata.yaml', 'data.mdb-lock', STAGING, STUDIO}
     if all(child.name in allowed for child in path.iterdir()):
         shutil.rmtree(path, ignore_errors=True)  # the staging folder holds links only: their targets stay
 

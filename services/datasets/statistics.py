@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from services import progress
+from services.datasets import folders
 from services.datasets.preprocessing import RAVE_EXTENSIONS
 from services.hookspecs import JobKind
 from services.jobs import ACTIVE, JobService, JobState
@@ -15,7 +16,7 @@ from services.store import Dataset, Job
 from services.workers.dataset_stats import fingerprint
 
 KIND = 'dataset_stats'
-CACHE = Path('.studio') / 'stats.json'
+CACHE = Path(folders.STUDIO) / 'stats.json'
 MAX_EXAMPLES = 2000  # examples read for loudness and spectra; spread evenly over bigger databases
 
 
