@@ -20,4 +20,7 @@ def module(name: str) -> ModuleType:
     lazy = importlib.util.module_from_spec(spec)
     sys.modules[name] = lazy
     loader.exec_module(lazy)
+    parent, _, child = name.rpartition('.')
+    if parent:  # as an import does: `google.protobuf.message` is also an attribute of `google.protobuf`
+        setattr(sys.modules[parent], child, lazy)
     return lazy

@@ -104,3 +104,14 @@ def test_ruff_holds_the_declared_style() -> None:
     out = subprocess.run([sys.executable, '-m', 'ruff', 'check', '--no-cache', '--output-format', 'concise', '.'],
                          capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+def test_a_lazy_module_imports_on_first_use_and_hangs_under_its_package() -> None:
+    """services/lazy.py: nothing runs until an attribute is read, and `a.b` is reachable from `a` as an import
+    leaves it (onnx reads google.protobuf.message that way)."""
+    code = ('import sys; from services import lazy; m = lazy.module("email.mime.text"); import email.mime; '
+            'assert email.mime.text is m; assert type(m).__name__ == "_LazyModule"; m.MIMEText; '
+            'assert type(m).__name__ == "module"; print("ok")')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60, check=False,
+                         cwd=ROOT)
+    assert out.stdout.strip() == 'ok', out.stderr
