@@ -129,7 +129,7 @@ class ExampleService:
             best = [c for c in checkpoints if c.kind == 'best'] or sorted(checkpoints, key=lambda c: c.step or 0)[-1:]
             if not best:
                 raise ExportError('The run ended without a checkpoint to export.')
-            areas.models.start_export(project.id, run.id, best[0].path, streaming=False, name=EXPORT)
+            areas.models.start_export(project.id, run.id, best[0].path, target='explorer', name=EXPORT)
 
     def _areas(self, project: Project) -> Facades:
         """The facades of the user who started the example (the local user for one made before that was kept)."""

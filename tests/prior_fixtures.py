@@ -34,18 +34,19 @@ rave.prior.VariationalPrior:
 @pytest.fixture(scope='session')
 def rave_prior(rave_workspace: Path, rave_run: Path, rave_db: Path) -> Path:
     """The prior's run folder (config.gin, version_0/checkpoints/best.ckpt and last.ckpt)."""
-    import rave.core
     import torch
 
     from services.workers.export_onnx import latent_size_for
 
-    newest = rave.core.search_for_run(str(rave_run))  # the checkpoint train_prior and export pick
+    # the run's own newest checkpoint, named to train_prior: RAVE's search_for_run takes the newest .ckpt of
+    # the whole folder tree, which another test's files below the shared run folder must not decide
+    newest = str(max(rave_run.glob('version_*/checkpoints/*.ckpt'), key=lambda p: p.stat().st_mtime))
     curve = torch.load(newest, map_location='cpu', weights_only=False)['state_dict']['fidelity']
     gin = rave_workspace / 'prior.gin'
     gin.write_text(PRIOR_GIN.format(sr=44100, latent_size=latent_size_for(curve, FIDELITY)))
     out = rave_workspace / 'priors'
     # 11 training examples in batches of 2: 5 steps are one epoch, validated once at its end
-    run_cli(['train_prior', '--model', str(rave_run), '--config', str(gin), '--db_path', str(rave_db),
+    run_cli(['train_prior', '--model', newest, '--config', str(gin), '--db_path', str(rave_db),
              '--out_path', str(out), '--name', 'prior', '--gpu', '-1', '--batch', '2', '--workers', '0',
              '--max_steps', '5', '--val_every', '5'], rave_workspace)
     folder = next(out.glob('prior_*'))

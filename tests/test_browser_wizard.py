@@ -89,7 +89,7 @@ def test_cancel_a_preprocessing_from_the_page(tmp_path: Path) -> None:
         page.get_by_test_id('next-name').click()
         page.get_by_text('long takes', exact=True).click()
         page.get_by_role('button', name='Add this folder').click()
-        page.get_by_text(re.compile(r'12 files · 4 min')).wait_for(timeout=60000)
+        page.get_by_text(re.compile(r'12 files · 4 min')).wait_for(timeout=180000)
         page.get_by_test_id('next-sources').click()
         page.get_by_test_id('next-params').click()
         page.get_by_role('button', name='Start preprocessing').click(timeout=60000)
@@ -99,6 +99,6 @@ def test_cancel_a_preprocessing_from_the_page(tmp_path: Path) -> None:
         cancel.wait_for(state='detached', timeout=60000)
         page.get_by_role('button', name='Done', exact=True).click()
         page.get_by_text('to cancel', exact=True).wait_for()
-        page.get_by_text('cancelled', exact=True).first.wait_for(timeout=60000)
+        page.get_by_text('cancelled', exact=True).first.wait_for(timeout=180000)
         browser.close()
     assert not [p for p in data_dir.rglob('datasets/*') if p.name.startswith('to')]  # no half-written folder
