@@ -1,26 +1,28 @@
-"""Libraries the first page does not need, imported on first use: `np = lazy.module('numpy')` is a module
-object whose import runs when one of its attributes is first read (importlib's LazyLoader), so starting the
-studio does not pay for numpy, lmdb, yaml or protobuf."""
+"""Libraries the first page does not need, imported on first use: `np = lazy.module('numpy')` is a stand-in
+whose first attribute read imports numpy (through the ordinary, thread-safe import) and then holds numpy's
+names itself, so starting the studio does not pay for numpy, lmdb, yaml, protobuf, httpx or soundfile.
+
+Not importlib's LazyLoader: on Python 3.11 two threads touching a lazy module at once can see it half
+initialised (the doctor reads files in threads)."""
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
+import threading
 from types import ModuleType
+
+_LOCK = threading.Lock()
+
+
+class _Deferred(ModuleType):
+    def __getattr__(self, name: str):  # only for names not copied in yet
+        if name.startswith('__') and name.endswith('__'):
+            raise AttributeError(name)
+        with _LOCK:
+            real = importlib.import_module(self.__name__)
+            self.__dict__.update({k: v for k, v in vars(real).items() if k not in ('__name__', '__spec__')})
+        return getattr(real, name)
 
 
 def module(name: str) -> ModuleType:
-    """The module `name`, imported now if another module already did, else when it is first used."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f'No module named {name!r}')
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    lazy = importlib.util.module_from_spec(spec)
-    sys.modules[name] = lazy
-    loader.exec_module(lazy)
-    parent, _, child = name.rpartition('.')
-    if parent:  # as an import does: `google.protobuf.message` is also an attribute of `google.protobuf`
-        setattr(sys.modules[parent], child, lazy)
-    return lazy
+    """A stand-in for the module `name`, imported when one of its attributes is first read."""
+    return _Deferred(name)

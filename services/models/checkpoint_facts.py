@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
+from services import lazy
 from services.training.checkpoints import _DTYPES, _Reader, _StorageType
+
+np = lazy.module('numpy')
 
 
 @dataclass(frozen=True)
