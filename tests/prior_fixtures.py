@@ -5,7 +5,7 @@ RAVE's shipped prior config does not parse (RAVE_NOTES §1), so the studio write
 `fidelity` binding of §8: when the first latent dimension alone already explains more than the fidelity
 (as on a tiny model), prior/model.py:33-35 takes log2(0) and fails with "math domain error", where
 scripts/export.py:120-122 keeps at least one dimension; `latent_size` set to the export's size matches it
-always. The network is made tiny (2 layers, 64/32 channels): its receptive field then needs only 4096
+always. The network is made tiny (2 layers, 64/32 channels): its receptive field then needs only 16384
 samples, so the prior's validation (which generates audio step by step) stays short.
 """
 from __future__ import annotations
@@ -45,9 +45,12 @@ def rave_prior(rave_workspace: Path, rave_run: Path, rave_db: Path) -> Path:
     gin = rave_workspace / 'prior.gin'
     gin.write_text(PRIOR_GIN.format(sr=44100, latent_size=latent_size_for(curve, FIDELITY)))
     out = rave_workspace / 'priors'
-    # 11 training examples in batches of 2: 5 steps are one epoch, validated once at its end
+    # 11 training examples in batches of 2: 5 steps are one epoch, validated once at its end. The whole example
+    # (65536 samples, 32 latent frames), not the receptive field's 16384 (8 frames): the prior's diagonal shift
+    # drops latent_size - 1 frames, which leaves none when the curve of a 4-step model asks for 16 dimensions
     run_cli(['train_prior', '--model', newest, '--config', str(gin), '--db_path', str(rave_db),
              '--out_path', str(out), '--name', 'prior', '--gpu', '-1', '--batch', '2', '--workers', '0',
+             '--n_signal', '65536',
              '--max_steps', '5', '--val_every', '5'], rave_workspace)
     folder = next(out.glob('prior_*'))
     assert list(folder.rglob('*.ckpt')), f'rave train_prior wrote no checkpoint in {folder}'
