@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import inspect
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from fastapi import Request
 from nicegui import app, ui
 from platformdirs import user_data_dir
 from starlette.middleware.sessions import SessionMiddleware
@@ -141,22 +145,30 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
     """Register a plugin's page at its path, inside the shared frame.
 
     The builder names what it needs as parameters: any field of the page's `Session` (facades bound to the
-    acting user), `project` (the current project) and the route's path parameters. A third-party page that
-    fails says so in the frame (and on the Plugins page) instead of breaking the studio."""
-    path, title, build_page = route.path, route.title, route.builder
+    acting user), `project` (the current project), the route's path parameters and query parameters (by name,
+    converted to the builder's annotation: str, int, float or bool). A builder given as 'module:function' is
+    imported on the page's first request, so the studio starts without every page module. A third-party page
+    that fails says so in the frame (and on the Plugins page) instead of breaking the studio."""
+    path, title = route.path, route.title
     guarded = not studio.plugins.builtin(route.plugin)
-    wanted = list(inspect.signature(build_page).parameters)
+    resolve = _builder(route.builder)
     injected = Session.names() | {'project'}
-    params = [p for name, p in inspect.signature(build_page).parameters.items() if name not in injected]
 
-    async def page(**kwargs):
+    async def page(request: Request):
         session = studio.session(auth.actor(), bridge)
         with frame(studio, session, path, title) as project:
-            given = {'project': project}
-            args = {name: given[name] if name in given else getattr(session, name)
-                    for name in wanted if name in injected}
             try:
-                result = build_page(**args, **kwargs)
+                build_page = resolve()
+                wanted = inspect.signature(build_page).parameters
+                given = {'project': project}
+                args = {name: given[name] if name in given else getattr(session, name)
+                        for name in wanted if name in injected}
+                try:
+                    args |= _request_values(wanted, injected, request)
+                except ValueError as e:
+                    ui.label(str(e)).classes('text-negative').mark('bad-parameter')
+                    return
+                result = build_page(**args)
                 if inspect.isawaitable(result):
                     await result
             except Exception as e:
@@ -166,9 +178,42 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
                 ui.label(f'The plugin {route.plugin} could not draw this page ({type(e).__name__}: {e}). '
                          'Settings → Plugins shows what went wrong; switch it off there.').mark('plugin-failed')
 
-    page.__signature__ = inspect.Signature(params)
     page.__name__ = f'page_{path.strip("/").replace("/", "_") or "root"}'
     ui.page(path, title=f'{title} · RAVE Studio')(page)
+
+
+def _builder(given) -> Callable[[], Callable]:
+    """A function that returns the page builder: at once for a callable, on first use for 'module:function'."""
+    if callable(given):
+        return lambda: given
+    if not isinstance(given, str) or given.count(':') != 1:
+        raise TypeError(f'a page builder is a function or "module:function", not {given!r}')
+    module, name = given.split(':')
+    return functools.cache(lambda: getattr(importlib.import_module(module), name))
+
+
+_CONVERT = {'int': int, 'float': float, 'bool': lambda v: v.lower() in ('1', 'true', 'yes', 'on', '')}
+
+
+def _request_values(wanted, injected: set[str], request: Request) -> dict:
+    """The builder's path and query parameters from the request, converted to their annotations; a value that
+    does not convert raises ValueError with a sentence."""
+    values = {}
+    for name, parameter in wanted.items():
+        if name in injected:
+            continue
+        raw = request.path_params.get(name, request.query_params.get(name))
+        if raw is None:
+            if parameter.default is inspect.Parameter.empty:
+                raise ValueError(f'This page needs “{name}” in its address.')
+            continue
+        kind = parameter.annotation if isinstance(parameter.annotation, str) else \
+            getattr(parameter.annotation, '__name__', 'str')
+        try:
+            values[name] = _CONVERT.get(kind, str)(raw)
+        except ValueError:
+            raise ValueError(f'“{raw}” is not a valid {name} ({kind} expected): check the address.') from None
+    return values
 
 
 if __name__ in {'__main__', '__mp_main__'}:

@@ -20,9 +20,18 @@ HOP_BY_HOP = {'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 
 
 
 def install(studio: Studio) -> None:
-    client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+    clients = []  # one client, made when TensorBoard is first opened (httpx and its TLS context cost ~60 ms)
+
+    def client():
+        if not clients:
+            clients.append(httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)))
+        return clients[0]
+
+    async def close() -> None:
+        for made in clients:
+            await made.aclose()
     app.on_shutdown(studio.tensorboard.stop_all)
-    app.on_shutdown(client.aclose)
+    app.on_shutdown(close)
 
     @app.api_route(PREFIX + '/{board}/{path:path}', methods=['GET', 'POST', 'HEAD'], include_in_schema=False)
     async def forward(request: Request, board: str, path: str) -> Response:
@@ -32,7 +41,7 @@ def install(studio: Studio) -> None:
                                 status_code=404)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP | {'cookie'}}
         try:
-            upstream = await client.request(request.method, live.upstream + path, params=request.query_params,
+            upstream = await client().request(request.method, live.upstream + path, params=request.query_params,
                                             headers=headers, content=await request.body())
         except httpx.HTTPError as e:
             return JSONResponse({'detail': f'TensorBoard did not answer ({type(e).__name__}); try again.'},

@@ -10,11 +10,13 @@ import copy
 import inspect
 from collections.abc import Callable
 
-import numpy as np
 from nicegui import ui
 
 from app import theme
+from services import lazy
 from services.models.play import MapView
+
+np = lazy.module('numpy')
 
 SHOWN = 3000  # dots drawn (SVG stays quick; the map itself holds up to 10 000 frames)
 COLOURS = {'file': 'source file', 'time': 'time in the file'}

@@ -1,19 +1,18 @@
 """The small areas: dashboard, projects, settings with its plugins page, and help."""
 from __future__ import annotations
 
-from pages import dashboard, help, plugins, projects, settings
 from services.plugins import NavEntry, Route, hookimpl
 
 
 @hookimpl
 def register_routes() -> list[Route]:
     return [
-        Route('/', 'Dashboard', dashboard.create),
-        Route('/projects', 'Projects', projects.create),
-        Route('/settings', 'Settings', settings.create),
-        Route('/settings/plugins', 'Plugins', plugins.create),
-        Route('/settings/plugins/guide', 'Plugin guide', plugins.guide),
-        Route('/help', 'Help', help.create),
+        Route('/', 'Dashboard', 'pages.dashboard:create'),
+        Route('/projects', 'Projects', 'pages.projects:create'),
+        Route('/settings', 'Settings', 'pages.settings:create'),
+        Route('/settings/plugins', 'Plugins', 'pages.plugins:create'),
+        Route('/settings/plugins/guide', 'Plugin guide', 'pages.plugins:guide'),
+        Route('/help', 'Help', 'pages.help:create'),
     ]
 
 

@@ -20,10 +20,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @dataclass(frozen=True)
 class Route:
-    """A page at `path`; the builder names what it needs (a Session field, `project`, the path's parameters)."""
+    """A page at `path`; the builder names what it needs (a Session field, `project`, the path's and query's
+    parameters). The builder is a function, or 'module:function' to import the page's module on its first
+    request (the built-in areas do, so the studio starts without every page)."""
     path: str
     title: str
-    builder: Callable[..., Any]
+    builder: Callable[..., Any] | str
     plugin: str = ''
 
 

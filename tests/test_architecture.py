@@ -98,6 +98,20 @@ def test_the_ui_process_imports_no_heavy_library() -> None:
     assert out.stdout.strip().splitlines()[-1] == '[]'
 
 
+def test_the_studio_starts_without_what_its_first_page_does_not_need() -> None:
+    """Launch cost (issue 7): the built-in pages are imported on their first request ('module:function' routes),
+    and numpy, lmdb, yaml, protobuf, httpx and soundfile on first use."""
+    code = ('import sys; import app.main; '
+            'print(sorted(m for m in sys.modules if m.startswith("pages.") and not m.endswith(".plugin") '
+            'and m not in ("pages.datasets", "pages.training", "pages.models"))); '
+            'print(sorted({m.split(".")[0] for m in sys.modules} & '
+            '{"numpy", "lmdb", "yaml", "google", "httpx", "soundfile"}))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, check=False,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-2:] == ['[]', '[]']
+
+
 def test_ruff_holds_the_declared_style() -> None:
     """pyproject.toml declares the line length, the lint rules and a complexity cap; the whole checkout keeps
     them (ruff comes with the test extras)."""

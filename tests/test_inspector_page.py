@@ -78,7 +78,7 @@ async def test_player_serves_the_example_and_export_downloads_it(user: User, db_
     assert response.status_code == 200
     played, sr = sf.read(io.BytesIO(response.content), dtype='int16')
     with lmdb_reader.open_env(db_copy).begin() as txn:
-        stored = np.frombuffer(lmdb_reader.AudioExample.FromString(txn.get(b'00000000'))
+        stored = np.frombuffer(lmdb_reader.audio_example().FromString(txn.get(b'00000000'))
                                .buffers['waveform'].data, np.int16)
     assert sr == 44100 and played.shape == stored.shape
     assert np.abs(played.astype(np.int32) - stored).max() <= 1

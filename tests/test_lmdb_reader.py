@@ -62,7 +62,7 @@ def test_regular_examples_decode_as_rave_does(rave_db: Path, tmp_path: Path) -> 
 def test_stereo_uses_channels_from_metadata_not_the_stored_shape(stereo_db: Path, tmp_path: Path) -> None:
     db = lmdb_reader.reader(stereo_db)
     with lmdb_reader.open_env(stereo_db).begin() as txn:
-        message = lmdb_reader.AudioExample.FromString(txn.get(b'00000000'))
+        message = lmdb_reader.audio_example().FromString(txn.get(b'00000000'))
     stored = list(message.buffers['waveform'].shape)
     assert stored[1] != 2 * 32768  # the trap: RAVE stores bytes/channels there
     expected = rave_decoded(stereo_db, tmp_path, channels=2)
@@ -113,7 +113,7 @@ def test_wav_export_round_trip(rave_db: Path, tmp_path: Path) -> None:
     info = sf.info(path)
     assert sr == 44100 and info.subtype == 'PCM_16' and data.shape == (2 * 65536, 1)
     with lmdb_reader.open_env(rave_db).begin() as txn:
-        raw = lmdb_reader.AudioExample.FromString(txn.get(b'00000002')).buffers['waveform'].data
+        raw = lmdb_reader.audio_example().FromString(txn.get(b'00000002')).buffers['waveform'].data
     stored = np.frombuffer(raw, np.int16)
     assert np.abs(data[:, 0].astype(np.int32) - stored).max() <= 1  # 1/32767 → 1/32768 rescaling only
 
@@ -177,7 +177,7 @@ def test_integrity_check_finds_a_corrupt_value_a_missing_key_and_a_short_one(rav
     def damage(txn) -> None:
         txn.put(lmdb_reader.key(1), b'\xff\x00 definitely not a protobuf')
         txn.delete(lmdb_reader.key(3))
-        message = lmdb_reader.AudioExample.FromString(txn.get(lmdb_reader.key(5)))
+        message = lmdb_reader.audio_example().FromString(txn.get(lmdb_reader.key(5)))
         message.buffers['waveform'].data = message.buffers['waveform'].data[:1000]
         txn.put(lmdb_reader.key(5), message.SerializeToString())
         txn.delete(lmdb_reader.key(count - 1))
@@ -207,7 +207,7 @@ def test_integrity_check_reports_a_lazy_source_that_is_gone(lazy_db: Path, tmp_p
     gone = tmp_path / 'gone.wav'
 
     def repoint(txn) -> None:
-        message = lmdb_reader.AudioExample.FromString(txn.get(lmdb_reader.key(0)))
+        message = lmdb_reader.audio_example().FromString(txn.get(lmdb_reader.key(0)))
         message.metadata['path'] = str(gone)
         txn.put(lmdb_reader.key(0), message.SerializeToString())
 

@@ -301,3 +301,33 @@ def test_a_plugin_run_alert_sees_the_metrics_it_names(studio, tmp_path: Path, mo
     assert [(a.kind, a.level, a.message) for a in found] == [('long', 'info', '3 losses by step 3')]
     [view] = [v for v in manager.views(lambda _: True) if v.name == 'watch']
     assert view.errors == ('Its run alert "grumpy" failed: ZeroDivisionError: division by zero',)
+
+
+
+COUNTER = (IMPORTS + '@hookimpl\ndef register_routes():\n'
+           '    return [Route("/count/{what}", "Count", "counter_pages:page")]\n')
+COUNTER_PAGES = ('from nicegui import ui\n'
+                 'def page(project, what: str, times: int = 1, loud: bool = False):\n'
+                 '    ui.label(f"{what} counted {times} times" + ("!" if loud else "")).mark("counted")\n')
+
+
+@pytest.fixture
+def counter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_plugin(tmp_path / 'counter', 'counter', COUNTER, monkeypatch)
+    (tmp_path / 'counter' / 'counter_pages.py').write_text(COUNTER_PAGES)
+    monkeypatch.delitem(sys.modules, 'counter_pages', raising=False)
+
+
+async def test_a_route_named_module_function_imports_on_first_request_with_typed_parameters(
+        counter, user: User) -> None:
+    """A builder given as 'module:function' (how the built-in areas register, so the studio starts without their
+    pages) is imported on the first request; path and query parameters reach it converted to its annotations,
+    and a value that does not convert gets a sentence."""
+    assert 'counter_pages' not in sys.modules
+    await user.open('/count/sheep?times=3&loud=yes')
+    await user.should_see('sheep counted 3 times!')
+    assert 'counter_pages' in sys.modules
+    await user.open('/count/goats')
+    await user.should_see('goats counted 1 times')
+    await user.open('/count/goats?times=many')
+    await user.should_see('“many” is not a valid times (int expected): check the address.')

@@ -3,10 +3,6 @@ explore, transfer); and the built-in export targets (nn~, RAVE VST, Neutone, ONN
 registered as a plugin's are."""
 from __future__ import annotations
 
-from pages.models import library
-from pages.models.export import guide, viewer, wizard
-from pages.models.export import library as exports
-from pages.models.play import explorer, generate, transfer
 from services.models.targets import BUILTIN
 from services.plugins import ExportTarget, NavEntry, Route, hookimpl
 
@@ -14,14 +10,14 @@ from services.plugins import ExportTarget, NavEntry, Route, hookimpl
 @hookimpl
 def register_routes() -> list[Route]:
     return [
-        Route('/models', 'Models', library.create),
-        Route('/export', 'Export', wizard.create),
-        Route('/export/library', 'Exports', exports.create),
-        Route('/export/view/{export_id}', 'Export', viewer.create),
-        Route('/export/guide/{export_id}', 'Deployment guide', guide.create),
-        Route('/generate', 'Generate', generate.create),
-        Route('/explorer', 'Explorer', explorer.create),
-        Route('/transfer', 'Transfer', transfer.create),
+        Route('/models', 'Models', 'pages.models.library:create'),
+        Route('/export', 'Export', 'pages.models.export.wizard:create'),
+        Route('/export/library', 'Exports', 'pages.models.export.library:create'),
+        Route('/export/view/{export_id}', 'Export', 'pages.models.export.viewer:create'),
+        Route('/export/guide/{export_id}', 'Deployment guide', 'pages.models.export.guide:create'),
+        Route('/generate', 'Generate', 'pages.models.play.generate:create'),
+        Route('/explorer', 'Explorer', 'pages.models.play.explorer:create'),
+        Route('/transfer', 'Transfer', 'pages.models.play.transfer:create'),
     ]
 
 

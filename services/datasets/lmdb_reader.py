@@ -6,6 +6,7 @@ path has one cached read-only environment (reopened when the folder is replaced)
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import os
@@ -30,17 +31,16 @@ MAX_LAZY_SECONDS = 600.0  # a lazy example is a whole source file: playback deco
 _DTYPES = {0: 'float16', 1: 'float32', 2: 'float64', 3: 'int16', 4: 'int32', 5: 'int64'}  # numpy's names
 
 
-def _load_audio_example():
-    """udls' generated AudioExample class, loaded from its file: `import udls` would import torch."""
+@functools.cache
+def audio_example():
+    """udls' generated AudioExample class, loaded from its file on first use (`import udls` would import torch;
+    the file imports protobuf, which the studio's launch need not pay for)."""
     spec = importlib.util.find_spec('udls')
     source = Path(next(iter(spec.submodule_search_locations))) / 'generated' / 'audio_example_pb2.py'
     module_spec = importlib.util.spec_from_file_location('_studio_audio_example_pb2', source)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     return module.AudioExample
-
-
-AudioExample = _load_audio_example()
 
 
 @dataclass
@@ -205,7 +205,7 @@ class LmdbReader:
 
     def _decode(self, index: int, value: bytes) -> Example:
         try:
-            message = AudioExample.FromString(value)
+            message = audio_example().FromString(value)
         except protobuf.DecodeError:
             raise ValueError('the stored value does not decode (not an AudioExample)') from None
         if 'waveform' in message.buffers:

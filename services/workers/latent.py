@@ -9,10 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
-import numpy as np
+from services import lazy
 
-Values = float | Sequence[float] | np.ndarray
+np = lazy.module('numpy')  # the studio imports this module at launch; numpy comes with the first latent
+
+Values: TypeAlias = 'float | Sequence[float] | np.ndarray'
 
 
 def apply_controls(z: np.ndarray, rng: np.random.Generator, bias: Values = (), scale: Values = (),

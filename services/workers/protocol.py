@@ -17,10 +17,12 @@ import json
 import socket
 import struct
 
-import numpy as np
+from services import lazy
+
+np = lazy.module('numpy')  # the studio imports this module at launch; numpy comes with the first frame
 
 PREFIX = struct.Struct('!II')
-DTYPES = {'float32': np.dtype('<f4'), 'int32': np.dtype('<i4')}
+DTYPES = {'float32': '<f4', 'int32': '<i4'}  # the dtypes that travel, little-endian
 MAX_HEADER = 16 * 1024 * 1024
 MAX_BODY = 4 * 1024 * 1024 * 1024 - 1
 
@@ -63,7 +65,7 @@ def receive(sock: socket.socket) -> tuple[dict, dict[str, np.ndarray]]:
     body = _read(sock, body_size)
     arrays, offset = {}, 0
     for spec in header.pop('arrays', []):
-        dtype = DTYPES.get(spec.get('dtype'))
+        dtype = np.dtype(DTYPES[spec['dtype']]) if spec.get('dtype') in DTYPES else None
         if dtype is None:
             raise ProtocolError(f'Array {spec.get("name")!r} has dtype {spec.get("dtype")!r}; '
                                 'only float32 and int32 travel.')

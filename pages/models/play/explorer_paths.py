@@ -3,15 +3,17 @@ points: SLERP) as a mix heard live or a morph over time, paths drawn on the map 
 favourites library that keeps points, paths and automations per project."""
 from __future__ import annotations
 
-import numpy as np
 from nicegui import run, ui
 
 from app import theme
 from components.render_player import RenderPlayer
+from services import lazy
 from services.models.play import LatestOnly, Play, RenderView
 
 from .common import attempt, fail
 from .explorer_controls import ask_name
+
+np = lazy.module('numpy')
 
 KINDS = {'linear': 'linear (data points, sounds)', 'slerp': 'SLERP (random points)'}
 FAVOURITES = {'point': 'place_item', 'path': 'timeline', 'automation': 'tune'}

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
-from services import access
+from services import access, lazy
 from services.access import Action, Actor
 from services.files import FilePolicy, PathRefused
 from services.models.play.engine import PlayError, PlayService
@@ -38,6 +36,8 @@ from services.models.prior import PriorError, PriorService, PriorView
 from services.models.server import Controls, ModelInfo, Progress
 from services.store import Dataset, Project, Run
 from services.workers.latent import Keyframe
+
+np = lazy.module('numpy')
 
 __all__ = ['KINDS', 'SPREADS', 'Content', 'Controls', 'FavouriteView', 'GenerateSettings', 'Keyframe',
            'LatentInput', 'LatestOnly', 'MapView', 'ModelInfo', 'Play', 'PlayError', 'PlayModel', 'PlayService',

@@ -12,9 +12,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
-from services import formatting
+from services import formatting, lazy
 from services.jobs import JobService
 from services.models.play.latents import LatentCache, LatentError
 from services.models.play.renders import RenderError, RenderStore
@@ -34,6 +32,8 @@ from services.projects import ProjectService
 from services.store import Dataset, Export, Project, Run
 from services.training.checkpoints import index as index_checkpoints
 from services.workers import latent
+
+np = lazy.module('numpy')
 
 DECODES_KEPT = 8  # reconstructions kept for morphing (two per content and controls)
 MAX_INPUT_S = 60.0  # of a file or example turned into a latent for live play: a slider re-renders all of it

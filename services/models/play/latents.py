@@ -15,14 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from services import lazy
 from services.datasets import lmdb_reader
 from services.jobs import REPO_ROOT, JobService
 from services.models.play.views import MapView, StatisticsView
 from services.models.server import LatentMap, ModelServer, Progress
 from services.store import Dataset, Job
 from services.workers import latent
+
+np = lazy.module('numpy')
 
 SECONDS = 120.0
 MAX_FRAMES = 10_000

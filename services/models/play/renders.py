@@ -12,13 +12,13 @@ import secrets
 import struct
 from pathlib import Path
 
-import numpy as np
-
 from services import lazy
 from services.audio import envelope, spectrogram
 from services.files import safe_name
 from services.models.play.views import RenderView, SavedRender
 from services.models.server import Render
+
+np = lazy.module('numpy')
 
 soundfile = lazy.module('soundfile')  # only a FLAC save needs it: not at the studio's launch
 

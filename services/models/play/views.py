@@ -7,11 +7,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from services import lazy
 from services.models.server import Controls, LatentMap
 from services.models.server_pool import ServerView
 from services.store import Favourite
+
+np = lazy.module('numpy')
 
 __all__ = ['Content', 'FavouriteView', 'GenerateSettings', 'LatentInput', 'MapView', 'PlayModel', 'RenderView',
            'SavedRender', 'ServerView', 'StatisticsView']
