@@ -4,6 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
+from components.cards import section
 from components.status import JobList, status_chip
 from components.tour import start_example
 from services import formatting
@@ -60,22 +61,14 @@ def create(projects: Projects, jobs: Jobs, system: System, example: Example, eve
         events.on(kind, lambda _: recent.refresh())
 
 
-def _card(title: str, icon: str, *, classes: str = '') -> ui.card:
-    card = ui.card().classes(f'{theme.CARD} gap-3 {classes}')
-    with card, ui.row().classes('items-center gap-2'):
-        ui.icon(icon, color='primary').classes('text-xl')
-        ui.label(title).classes(theme.SECTION)
-    return card
-
-
 def _running(jobs: Jobs, events: Subscriber) -> None:
-    with _card('Running', 'play_circle', classes='md:col-span-2 xl:col-span-1').mark('running'):
+    with section('Running', 'play_circle', classes='md:col-span-2 xl:col-span-1').mark('running'):
         rows = JobList(jobs, RUNNING_EMPTY)
     events.on(JobsChanged, lambda _: rows.update())
 
 
 def _machine(system: System, events: Subscriber) -> None:
-    with _card('This machine', 'memory').mark('machine'):
+    with section('This machine', 'memory').mark('machine'):
         box = ui.column().classes('w-full gap-2')
     meters: dict[str, _Meter] = {}
 
@@ -150,7 +143,7 @@ def _sparkline(values: list[float]) -> str:
 
 
 def _start(example: Example, projects: Projects) -> None:
-    with _card('Start', 'rocket_launch').mark('start'):
+    with section('Start', 'rocket_launch').mark('start'):
         for label, hint, icon, target in START:
             with ui.link(target=target).classes('w-full flex items-center gap-3 no-wrap no-underline text-inherit '
                                                 'rounded-lg px-2 py-1 hover:bg-primary/10') \
@@ -239,7 +232,7 @@ def _empty(text: str, action: str, target: str) -> None:
 
 
 def _recent_runs(overview: ProjectOverview) -> None:
-    with _card('Recent runs', 'model_training').mark('recent-runs'):
+    with section('Recent runs', 'model_training').mark('recent-runs'):
         if not overview.runs:
             _empty('No training yet. A run teaches a RAVE model to rebuild the sounds of a dataset; '
                    'it saves checkpoints you can export.', 'New training', '/training/new')
@@ -253,7 +246,7 @@ def _recent_runs(overview: ProjectOverview) -> None:
 
 
 def _recent_datasets(overview: ProjectOverview) -> None:
-    with _card('Recent datasets', 'library_music').mark('recent-datasets'):
+    with section('Recent datasets', 'library_music').mark('recent-datasets'):
         if not overview.datasets:
             _empty('No dataset yet. A dataset is your audio, cut and packed by RAVE\'s preprocess into an LMDB '
                    'folder that training reads.', 'New dataset', '/datasets?new')
@@ -266,7 +259,7 @@ def _recent_datasets(overview: ProjectOverview) -> None:
 
 
 def _recent_exports(overview: ProjectOverview) -> None:
-    with _card('Recent exports', 'ios_share').mark('recent-exports'):
+    with section('Recent exports', 'ios_share').mark('recent-exports'):
         if not overview.exports:
             _empty('No export yet. Exporting turns a checkpoint into a TorchScript .ts file that the Explorer, '
                    'Max/MSP and Pure Data (nn~) can play.', 'Export a model', '/export')

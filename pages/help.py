@@ -7,6 +7,7 @@ from nicegui import ui
 
 from app import theme
 from components import shortcuts
+from components.cards import section
 from components.docs_view import FaqView, GuideView, results
 from components.shortcuts import mark_search
 from components.tour import start_example
@@ -85,11 +86,11 @@ def create(settings: Settings, example: Example, projects: Projects) -> None:
     with ui.tab_panels(tabs, value=tab[first]).classes('w-full bg-transparent').props('keep-alive animated=false'):
         with ui.tab_panel(tab['overview']).classes('p-0 gap-4'):
             _overview(settings)
-        with ui.tab_panel(tab['guide']).classes('p-0'), _card('User guide', 'menu_book'):
+        with ui.tab_panel(tab['guide']).classes('p-0'), section('User guide', 'menu_book'):
             guide = GuideView(docs.guide())
-        with ui.tab_panel(tab['faq']).classes('p-0'), _card('Frequently asked questions', 'quiz'):
+        with ui.tab_panel(tab['faq']).classes('p-0'), section('Frequently asked questions', 'quiz'):
             faq = FaqView(docs.faq())
-        with ui.tab_panel(tab['keyboard']).classes('p-0'), _card('Keyboard shortcuts', 'keyboard'):
+        with ui.tab_panel(tab['keyboard']).classes('p-0'), section('Keyboard shortcuts', 'keyboard'):
             shortcuts.table()
             ui.separator()
             for icon, what in MOUSE:
@@ -121,7 +122,7 @@ def create(settings: Settings, example: Example, projects: Projects) -> None:
 
 
 def _overview(settings: Settings) -> None:
-    with _card('The pipeline', 'route'):
+    with section('The pipeline', 'route'):
         with ui.grid().classes('w-full gap-3 grid-cols-1 sm:grid-cols-2 xl:grid-cols-4'):
             for number, (area, icon, text) in enumerate(PIPELINE, start=1):
                 with ui.column().classes('gap-1 p-3 rounded-lg bg-gray-50 dark:bg-gray-900'):
@@ -133,7 +134,7 @@ def _overview(settings: Settings) -> None:
         ui.label('Every job shows the plain RAVE command it runs, so you can repeat it in a terminal. '
                  'Jobs keep running if you close the tab or restart the studio.').classes(theme.HINT)
 
-    with _card('RAVE parameters in plain words', 'tune'), ui.column().classes('w-full gap-0'):
+    with section('RAVE parameters in plain words', 'tune'), ui.column().classes('w-full gap-0'):
         for name, meaning in PARAMETERS:
             with ui.row().classes('w-full gap-4 py-2 no-wrap border-b border-gray-100 dark:border-gray-800'):
                 ui.label(name).classes('w-40 shrink-0 font-medium text-sm')
@@ -141,16 +142,8 @@ def _overview(settings: Settings) -> None:
 
     files, command_line = docs.chapter('files'), docs.chapter('command-line')
     with ui.grid().classes('w-full gap-4 grid-cols-1 2xl:grid-cols-2'):
-        with _card('Where files live', 'folder'):
+        with section('Where files live', 'folder'):
             ui.label(f'Data folder: {settings.data_dir}').classes(theme.MONO + ' break-all').mark('data-folder')
             ui.markdown(docs.for_help(files.intro)).classes('w-full text-sm')
-        with _card('Command line', 'terminal'):
+        with section('Command line', 'terminal'):
             ui.markdown(docs.for_help(command_line.sections[0].body)).classes('w-full text-sm')
-
-
-def _card(title: str, icon: str) -> ui.card:
-    card = ui.card().classes(theme.CARD + ' gap-3')
-    with card, ui.row().classes('items-center gap-2'):
-        ui.icon(icon, color='primary').classes('text-xl')
-        ui.label(title).classes(theme.SECTION)
-    return card

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
+from components.cards import Action, empty_state
 from pages.datasets.library import library
 from pages.datasets.wizard import wizard
 from services.datasets import Datasets, DatasetView
@@ -72,13 +73,9 @@ def create(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
 
 # ---- queue and empty state ------------------------------------------------------------------------
 def _empty_state(on_new) -> None:
-    with ui.card().classes(theme.CARD + ' items-center text-center gap-3 py-12').mark('empty'):
-        ui.icon('library_music', color='primary').classes('text-6xl opacity-80')
-        ui.label('No datasets yet').classes('text-xl font-semibold')
-        ui.label(ABOUT).classes('max-w-xl text-sm text-gray-600 dark:text-gray-300')
-        ui.label('A few minutes of audio is enough to try; an hour or more of one instrument or voice trains '
-                 'a good model.').classes(theme.HINT + ' max-w-xl')
-        ui.button('New dataset', icon='add', on_click=on_new).props('unelevated color=primary').classes('mt-2')
+    empty_state('library_music', 'No datasets yet', ABOUT, [Action('New dataset', 'add', on_new)],
+                hint='A few minutes of audio is enough to try; an hour or more of one instrument or voice trains '
+                     'a good model.')
 
 
 def _queue(datasets: Datasets, waiting: list[DatasetView]) -> None:
