@@ -61,3 +61,24 @@ def test_a_damaged_cache_is_ignored(tmp_path) -> None:
     series.add({'step': 1, 'loss': 1.0})
     series_cache.save(path, series, [[1, 10]])
     assert series_cache.load(path, [[1, 11]]) is None and len(series_cache.load(path, [[1, 10]]).values['loss']) == 1
+
+
+def test_memory_holds_the_recently_read_finished_runs_and_forgets_the_rest(studio) -> None:
+    """TrainingService.series does not grow with every run ever opened: past `keep` finished runs, the least
+    recently read are dropped (with where their files were read) and come back whole from the cache."""
+    training = studio.training
+    training._recent.keep = 2
+    runs = [_run(studio, steps=50 + i) for i in range(3)]
+    live = _run(studio, status='running', steps=40)
+    training.metrics(live)
+    for run in runs:
+        training.metrics(run)
+    assert set(training.series) == {live.id, runs[1].id, runs[2].id}
+    training.metrics(runs[1])  # read again: now the most recent
+    training.metrics(runs[0])
+    assert set(training.series) == {live.id, runs[1].id, runs[0].id}
+    again = training.metrics(runs[2])
+    assert len(again.values['loss']) == 52 and list(again.steps['val/validation']) == [52]
+    (studio.data_dir / 'cache' / 'run_series' / f'{runs[1].id}.npz').unlink()  # no cache: parsed from offset 0
+    training._forget(runs[1].id)
+    assert len(training.metrics(runs[1]).values['loss']) == 51

@@ -35,6 +35,7 @@ class TrainingService:
         self.projects = projects
         self.templates = templates or TemplateService(projects, lambda: settings.python)
         self.series: dict[int, Series] = {}  # run id -> metrics read so far
+        self._recent = series_cache.Recent()  # finished runs held in memory; the rest come back from the cache
         self._offsets: dict[int, int] = {}  # job id -> bytes of metrics.jsonl read
         self._recover_due: list[int] = []  # runs that crashed and asked to be restarted
         # run id -> checkpoint lines of the worker already indexed
@@ -63,7 +64,21 @@ class TrainingService:
         """The run's series; a finished run's metric files are read once, on demand."""
         if run.id not in self.series:
             self.series[run.id] = self._load(run)
-        return self.series[run.id]
+        series = self.series[run.id]
+        if run.status not in ('queued', 'running', 'paused'):
+            for old in self._recent.touch(run.id):
+                self._forget(old)
+        return series
+
+    def _forget(self, run_id: int) -> None:
+        """Drop a finished run's series and where its files were read (a later read starts from the cache)."""
+        run = self.get(run_id)
+        if run is not None and run.status in ('queued', 'running', 'paused'):
+            return  # resumed since: the poller feeds it
+        self.series.pop(run_id, None)
+        self._checkpoints_seen.pop(run_id, None)
+        for job_id in (run.params.get('jobs', []) if run is not None else []):
+            self._offsets.pop(job_id, None)
 
     # ---- validation and start -----------------------------------------------------------------
     def data(self, project: Project, dataset_id: int | None) -> TrainingData | None:
@@ -306,7 +321,7 @@ class TrainingService:
     def _load(self, run: Run) -> Series:
         """A run's series from its metric files (what it logged before an import, from its events); a finished
         run's is kept in series_cache and read back from there while its files are unchanged."""
-        stamp, sizes = self._stamp(run)
+        stamp, sizes = series_cache.stamp(run)
         finished = run.status not in ('queued', 'running', 'paused')
         saved = series_cache.load(self._cached(run), stamp) if finished else None
         if saved is not None:
@@ -322,14 +337,6 @@ class TrainingService:
             if run.best_validation is None and run.last_loss is None:  # it ended before the table kept them
                 experiment_table.figures(run, self.series[run.id])
         return self.series[run.id]
-
-    def _stamp(self, run: Run) -> tuple[list, dict[int, int]]:
-        """What a run's cached series depends on: the run, its jobs' metric file sizes, its imported events."""
-        jobs = run.params.get('jobs', [])
-        files = {j.id: Path(j.folder) / 'metrics.jsonl' for j in Job.select(Job.id, Job.folder).where(Job.id.in_(jobs))}
-        sizes = {i: files[i].stat().st_size if i in files and files[i].is_file() else -1 for i in jobs}
-        outside = imported.stamp(run) if run.params.get('imported_from') and run.folder else []
-        return [str(run.created), *([i, n] for i, n in sizes.items()), *outside], sizes
 
     def _cached(self, run: Run, kind: str = 'run_series', suffix: str = '.npz') -> Path:
         return self.settings.data_dir / 'cache' / kind / f'{run.id}{suffix}'

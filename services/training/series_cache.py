@@ -6,14 +6,27 @@ read back in milliseconds, as long as its metric files have the sizes it was rea
 """
 from __future__ import annotations
 
+import collections
 import json
 import os
 from pathlib import Path
 
 from services import lazy
+from services.store import Job, Run
+from services.training import imported
 from services.training.metrics import Column, Series
 
 np = lazy.module('numpy')
+
+
+def stamp(run: Run) -> tuple[list, dict[int, int]]:
+    """What a run's cached series depends on: the run, its jobs' metric file sizes, its imported events; and
+    those sizes by job id (-1: no file)."""
+    jobs = run.params.get('jobs', [])
+    files = {j.id: Path(j.folder) / 'metrics.jsonl' for j in Job.select(Job.id, Job.folder).where(Job.id.in_(jobs))}
+    sizes = {i: files[i].stat().st_size if i in files and files[i].is_file() else -1 for i in jobs}
+    outside = imported.stamp(run) if run.params.get('imported_from') and run.folder else []
+    return [str(run.created), *([i, n] for i, n in sizes.items()), *outside], sizes
 
 
 def load(path: Path, stamp: list) -> Series | None:
@@ -49,3 +62,21 @@ def save(path: Path, series: Series, stamp: list) -> None:
         os.replace(partial, path)
     except OSError:
         partial.unlink(missing_ok=True)  # a full disk loses the cache, not the metrics
+
+
+class Recent:
+    """The finished runs whose series stay in memory, least recently used first: a compare of 100 runs keeps
+    them all; past `keep`, the oldest are forgotten and read back from this cache when asked again."""
+
+    def __init__(self, keep: int = 256) -> None:
+        self.keep = keep
+        self._order: collections.OrderedDict[int, None] = collections.OrderedDict()
+
+    def touch(self, run_id: int) -> list[int]:
+        """Note that `run_id` was just read; returns the runs to forget."""
+        self._order[run_id] = None
+        self._order.move_to_end(run_id)
+        gone = []
+        while len(self._order) > self.keep:
+            gone.append(self._order.popitem(last=False)[0])
+        return gone
