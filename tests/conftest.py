@@ -57,3 +57,25 @@ async def user(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv('RAVE_STUDIO_DATA_DIR', str(data_dir))
     async with user_simulation(main_file=ROOT / 'tests' / 'studio_main.py') as u:
         yield u
+
+
+@pytest.fixture(scope='module')
+def served(tmp_path_factory: pytest.TempPathFactory):
+    """A real `rave-studio` process on a fresh data folder, shared by one module's browser tests."""
+    from studio_process import StudioProcess
+    data_dir = tmp_path_factory.mktemp('served') / 'data'
+    data_dir.mkdir()
+    studio = StudioProcess(data_dir).start()
+    yield studio
+    studio.stop()
+
+
+@pytest.fixture(scope='module')
+def browser():
+    """Debian's Chromium, signed in to every running local studio (tests/studio_process.py)."""
+    from playwright.sync_api import sync_playwright
+    from studio_process import launch_chromium
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()

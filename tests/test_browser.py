@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from studio_process import StudioProcess, launch_chromium
+from studio_process import StudioProcess
 
 from pages import NAV
 
@@ -12,22 +12,6 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30000
 
 
-@pytest.fixture(scope='module')
-def served(tmp_path_factory: pytest.TempPathFactory):
-    data_dir = tmp_path_factory.mktemp('browser') / 'data'
-    data_dir.mkdir()
-    studio = StudioProcess(data_dir).start()
-    yield studio
-    studio.stop()
-
-
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture

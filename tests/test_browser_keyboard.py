@@ -6,28 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from studio_process import StudioProcess, launch_chromium
+from studio_process import StudioProcess
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip('playwright.sync_api')
 TIMEOUT_MS = 30000
 
 
-@pytest.fixture(scope='module')
-def served(tmp_path_factory: pytest.TempPathFactory):
-    data_dir = tmp_path_factory.mktemp('keyboard') / 'data'
-    data_dir.mkdir()
-    studio = StudioProcess(data_dir).start()
-    yield studio
-    studio.stop()
-
-
-@pytest.fixture(scope='module')
-def browser():
-    with playwright.sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture
