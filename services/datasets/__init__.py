@@ -341,7 +341,7 @@ class Datasets:
     def examples(self, dataset_id: int, start: int, count: int) -> list[ExampleRow]:
         """Rows start … start+count-1 of the inspector's list; damaged ones carry a `problem`. Off the loop."""
         db = lmdb_reader.reader(self._row(dataset_id, Action.READ).path)
-        return [ExampleRow(**dataclasses.asdict(summary)) for summary in db.page(start, count)]
+        return db.page(start, count)
 
     def example(self, dataset_id: int, index: int) -> ExampleDetail:
         """One example's figures, drawings and WAV; OSError, ValueError or IndexError when it is damaged."""

@@ -64,9 +64,9 @@ class Example:
         return self.source_seconds if self.lazy else self.audio.shape[1] / self.sr
 
 
-@dataclass
+@dataclass(frozen=True)
 class Summary:
-    """What a row of the inspector shows; peak and RMS in dBFS (None: silent, or lazy and not decoded)."""
+    """An inspector row (the facade's ExampleRow); peak and RMS in dBFS (None: silent, or lazy, not decoded)."""
     index: int
     seconds: float
     peak_db: float | None

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from services.datasets import lmdb_reader
 from services.store import Dataset
 
 
@@ -168,16 +169,7 @@ class DatabaseInfo:
     lazy: bool
 
 
-@dataclass(frozen=True)
-class ExampleRow:
-    """A row of the inspector's list; peak and RMS in dBFS (None: silent, or lazy and not decoded)."""
-    index: int
-    seconds: float
-    peak_db: float | None
-    rms_db: float | None
-    source: str = ''
-    size_bytes: int = 0
-    problem: str = ''  # 'missing', or why the stored value does not decode
+ExampleRow = lmdb_reader.Summary  # a row of the inspector's list
 
 
 @dataclass(frozen=True)
