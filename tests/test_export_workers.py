@@ -38,6 +38,21 @@ def run_worker(module: str, *args: str, job: Path, timeout: float = 1800) -> tup
     return out.returncode, json.loads(result_file.read_text()), output
 
 
+def played_through(model: str, audio: Path, out: Path) -> dict:
+    """The viewer's test player: one audio file through an export by the reconstruct worker; its result, after
+    checking the sound it wrote is finite, audible and as long as the input."""
+    import soundfile as sf
+    done = subprocess.run([sys.executable, '-m', 'services.workers.reconstruct', '--model', model,
+                           '--input', str(audio), '--output', str(out)], capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    result = json.loads((out / 'reconstruction.json').read_text())
+    played, original = sf.read(out / 'output.wav')[0], sf.read(out / 'input.wav')[0]
+    assert played.shape[0] == original.shape[0] > 0 and np.isfinite(played).all()
+    assert np.sqrt(np.mean(played ** 2)) > 1e-4, 'the export played silence'
+    return result
+
+
 def stage_lines(output: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines() if line.startswith('{"stage"')]
 
@@ -247,7 +262,7 @@ def test_real_noise_matches_raves_fft_filtering(tmp_path: Path, monkeypatch: pyt
 
 
 @pytest.mark.slow
-def test_onnx_graphs_run_in_onnxruntime_and_verify(onnx_export, workers: Path) -> None:
+def test_onnx_graphs_run_in_onnxruntime_and_verify(onnx_export, workers: Path, rave_audio: Path) -> None:
     import onnxruntime as ort
     code, result, output = onnx_export
     assert code == 0 and result['status'] == 'done', output[-3000:]
@@ -269,6 +284,8 @@ def test_onnx_graphs_run_in_onnxruntime_and_verify(onnx_export, workers: Path) -
     assert code == 0 and verification['status'] == 'passed', output[-3000:]
     assert checks_of(verification)['numerics']['ok'] is True
     assert verification['hosts'][0]['verdict'] == 'ready'
+    played = played_through(result['manifest'], next(rave_audio.glob('*.wav')), workers / 'played-onnx')
+    assert played['kind'] == 'ONNX' and played['latent_size'] == latent and played['compression_ratio'] == 512
 
 
 @pytest.mark.slow
@@ -324,6 +341,8 @@ def test_neutone_model_loads_through_the_sdk(streaming_export, rave_audio: Path,
                                             job=workers / 'job-verify-neutone')
     assert code == 0 and verification['status'] == 'passed', output[-3000:]
     assert verification['facts']['network_attempts'] == [] and verification['hosts'][0]['verdict'] == 'ready'
+    played = played_through(result['path'], next(rave_audio.glob('*.wav')), workers / 'played-neutone')
+    assert played['kind'] == 'Neutone' and played['latent_shape'] == [] and played['sr'] == 44100
 
 
 @pytest.mark.slow

@@ -160,8 +160,9 @@ class ExportView:
 
     @property
     def testable(self) -> bool:
-        """The test player runs TorchScript files through the reconstruct worker."""
-        return self.ready and self.path.endswith('.ts')
+        """The test player runs TorchScript, ONNX and Neutone files through the reconstruct worker (a plugin
+        target's own format is not known to it)."""
+        return self.ready and self.path.endswith(('.ts', '.onnx.json', '.nm'))
 
     @property
     def option(self) -> dict[str, object]:
