@@ -205,3 +205,19 @@ def test_the_fidelity_curve_gives_rave_exports_latent_size() -> None:
     facts = CheckpointFacts((0.5, 0.7, 0.8, 0.9, 0.96, 0.99, 1.0, 1.0), ema=False)
     assert facts.latent_size(0.95) == 4 and facts.latent_size(0.99) == 8 and facts.latent_size(0.4) == 1
     assert facts.full_latent_size == 8 and CheckpointFacts((), False).latent_size(0.95) is None
+
+
+def test_a_neutone_card_takes_its_examples_from_the_runs_dataset_sources(tmp_path: Path) -> None:
+    from services.models import steps
+    (tmp_path / 'takes' / 'b').mkdir(parents=True)
+    for name in ('b/02.flac', 'b/01.wav', 'notes.txt', 'cover.jpg'):
+        (tmp_path / 'takes' / name).write_bytes(b'x')
+    single = tmp_path / 'solo.aiff'
+    single.write_bytes(b'x')
+    assert steps.card_examples([str(tmp_path / 'takes')]) == [str(tmp_path / 'takes/b/01.wav'),
+                                                               str(tmp_path / 'takes/b/02.flac')]
+    assert steps.card_examples([str(single), str(tmp_path / 'takes'), str(tmp_path / 'gone')]) == \
+        [str(single), str(tmp_path / 'takes/b/01.wav')]
+    assert steps.card_examples([str(tmp_path / 'gone')]) == []
+    step = steps.wrap_step('python', 'm.ts', tmp_path, 'tiny', {'examples': steps.card_examples([str(single)])})
+    assert step.argv[step.argv.index('--example') + 1] == str(single)

@@ -327,8 +327,12 @@ def test_neutone_model_loads_through_the_sdk(streaming_export, rave_audio: Path,
     code, result, output = run_worker(
         'export_neutone', '--model', streaming_export[1]['path'], '--output', str(workers / 'neutone'),
         '--name', 'Tiny tones', '--author', 'A. Tester', '--tag', 'tones', '--knobs', '2',
-        '--description', 'A tiny test model.', job=workers / 'job-neutone')
+        '--description', 'A tiny test model.', '--example', str(next(rave_audio.glob('*.wav'))),
+        job=workers / 'job-neutone')
     assert code == 0 and result['status'] == 'done', output[-3000:]
+    assert result['examples'] == 1 and 'examples' in [s['stage'] for s in stage_lines(output)]
+    samples = list(Path(result['path']).parent.rglob('*.mp3')) + list(Path(result['path']).parent.rglob('*.wav'))
+    assert samples, 'the model card carries no rendered example'
     assert result['network_attempts'] == [] and result['reload']['finite'] and result['reload']['rms'] > 1e-4
     model, metadata = load_neutone_model(result['path'])
     assert model.is_input_mono() and model.is_output_mono()

@@ -303,7 +303,9 @@ class ExportService:
             folder = Path(export.path).parent
             python = self.settings.python
             if stage == 'export' and target is not None and target.makes == '.nm':
-                card = {'authors': [export.project.name], 'description': f'RAVE model {export.name}.'[:150]}
+                dataset = export.run.dataset if export.run is not None else None
+                card = {'authors': [export.project.name], 'description': f'RAVE model {export.name}.'[:150],
+                        'examples': steps.card_examples(dataset.sources if dataset is not None else [])}
                 self._submit(export, steps.wrap_step(python, made, folder.parent, export.name, card), folder,
                              first=False)
             else:

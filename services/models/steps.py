@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.files import AUDIO_SUFFIXES
 from services.hookspecs import ExportTarget
 from services.models.targets import worker_of
 
@@ -77,8 +79,25 @@ def wrap_step(python: str, streaming_ts: str, folder: Path, name: str, card: dic
         flags += ['--description', card['description'][:150]]
     for tag in card.get('tags') or ():
         flags += ['--tag', tag]
+    for example in card.get('examples') or ():
+        flags += ['--example', example]
     argv = [python, '-m', 'services.workers.export_neutone', *flags]
     return Step('export_neutone', 'wrap', f'Wrap {name} for Neutone', argv, shlex.join(argv[2:]))
+
+
+def card_examples(sources: Sequence[str], limit: int = 2) -> list[str]:
+    """Audio for a Neutone model card: the first files (by name) of the run's dataset sources that still
+    exist — the SDK renders each (its first 10 s) through the model, so the card shows what the model does."""
+    found: list[str] = []
+    for source in map(Path, sources):
+        if source.is_file():
+            files = [source]
+        else:
+            files = sorted(p for p in source.rglob('*') if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+        found += [str(f) for f in files[:limit - len(found)]]
+        if len(found) >= limit:
+            break
+    return found
 
 
 def verify_step(python: str, target: ExportTarget, path: str, checkpoint: str, name: str) -> Step:
