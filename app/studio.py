@@ -71,7 +71,8 @@ class Studio:
         self.priors = PriorService(self.jobs, self.projects.folder, lambda: self.settings.python)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
-        areas = StudioAreas([self.datasets, self.dataset_stats, self.training, self.exports, self.inference])
+        areas = StudioAreas([self.datasets, self.dataset_stats, self.training, self.exports, self.inference,
+                             self.play, self.priors])
         self.plugins = PluginManager((*BUILTIN_PLUGINS, areas), disabled=disabled_plugins())
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)

@@ -65,6 +65,11 @@ def parse_dataset_stats(line: str) -> dict | None:
     return {'fraction': float(m.group(1)), 'stage': m.group(2)} if m else None
 
 
+def parse_umap(line: str) -> dict | None:
+    """latent_umap's two lines ("UMAP of N of M points …", "UMAP written to … in 4.2 s") → {'stage': line}."""
+    return {'stage': line.strip()} if line.startswith('UMAP ') else None
+
+
 def parser_for(kind: str, name: str = '') -> Parser:
     """The console parser of a job: the 'module:function' its JobKind declared (job.json `parser`), or for a job
     queued without one (an older studio, `python -m services.jobs queue`) the built-in parser of its kind."""
@@ -73,5 +78,6 @@ def parser_for(kind: str, name: str = '') -> Parser:
         return getattr(importlib.import_module(module), function)
     return {'preprocess': parse_preprocess, 'train': parse_train, 'export': parse_export,
             'reconstruct': parse_reconstruct, 'dataset_stats': parse_dataset_stats,
-            'export_onnx': parse_stage, 'export_neutone': parse_stage, 'verify_export': parse_stage}.get(
+            'export_onnx': parse_stage, 'export_neutone': parse_stage, 'verify_export': parse_stage,
+            'latent_umap': parse_umap, 'train_prior': parse_train}.get(
         kind, lambda _line: None)

@@ -166,13 +166,30 @@ def test_the_example_check_finds_a_recording_that_dominates_the_dataset(example,
 
 def test_the_studios_own_job_kinds_and_alerts_come_through_the_hooks(studio) -> None:
     kinds = {k.name: k for k in studio.plugins.job_kinds()}
-    assert {'preprocess', 'dataset_stats', 'train', 'export', 'reconstruct'} <= set(kinds)
-    assert {kinds[name].plugin for name in ('preprocess', 'train', 'export')} == {'services.builtin'}
+    assert {'preprocess', 'dataset_stats', 'train', 'export', 'reconstruct', 'latent_umap', 'train_prior'} <= set(kinds)
+    assert {kinds[name].plugin for name in ('preprocess', 'train', 'export', 'latent_umap')} == {'services.builtin'}
     assert kinds['train'].cooperative and 'train' in studio.jobs.cooperative
     assert [(a.name, a.plugin) for a in studio.plugins.run_alerts()] == [('health', 'services.builtin')]
     steps = {'loss': np.arange(1, 4)}
     found = studio.plugins.alerts(steps, {'loss': np.array([1.0, np.nan, 2.0])}, running=False, current_step=3)
     assert [a.kind for a in found] == ['nonfinite'] and 'training diverged' in found[0].message
+
+
+def test_the_umap_and_prior_jobs_say_what_they_do(studio) -> None:
+    """The Play area's job kinds come through the hooks too: their console lines become the job's detail."""
+    from services.jobs import JobState
+    from services.progress import parser_for
+    kinds = {k.name: k for k in studio.plugins.job_kinds()}
+    for kind, line, detail in (
+            ('latent_umap', 'UMAP of 2000 of 5000 points in 16 dimensions', 'UMAP of 2000 of 5000 points in 16 '
+                                                                             'dimensions'),
+            ('train_prior', 'Epoch 3:  40%|████      | 2/5 [00:01<00:02,  1.2it/s, v_num=0]', 'epoch 3, batch 2 of 5')):
+        state = JobState(1, kind, 'job', 'running')
+        for parse in (kinds[kind].parse, parser_for(kind)):  # the kind's own, and the table for older job.json
+            state.last = dict(parse(line))
+            kinds[kind].describe(state)
+            assert state.detail == detail, (kind, parse)
+        assert kinds[kind].parse('some other line') is None
 
 
 def test_the_example_job_kind_runs_with_its_parser_describer_and_finish_hook(example, studio,

@@ -16,7 +16,9 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.jobs import REPO_ROOT, JobService
+from services import progress
+from services.hookspecs import JobKind
+from services.jobs import REPO_ROOT, JobService, JobState
 from services.store import Dataset, Job, Project, Run
 
 KIND = 'train_prior'
@@ -59,6 +61,10 @@ class PriorService:
         self._folder_of = folder_of  # (project, sub) → its folder, made if missing
         self._python = python
 
+    def job_kinds(self) -> list[JobKind]:
+        """A prior prints Lightning's bars as `rave train` does: epoch and batch become the job's detail."""
+        return [JobKind(KIND, parse=progress.parse_train, describe=_describe)]
+
     def start(self, project: Project, run: Run, *, name: str, fidelity: float = 0.95, max_steps: int = 100_000,
               val_every: int = 1000, batch: int = 8, device: str = 'cpu', resume: PriorView | None = None) -> Job:
         """Train (or go on training) a prior of `run` on the dataset it was trained on; returns the job."""
@@ -93,3 +99,8 @@ class PriorService:
             checkpoints = tuple(sorted(folder.rglob('*.ckpt'))) if folder else ()
             views.append(PriorView(name, folder or out / name, checkpoints, job.id, job.status))
         return views
+
+
+def _describe(state: JobState) -> None:
+    if 'batch' in state.last:
+        state.detail = f'epoch {state.last.get("epoch", 0)}, batch {state.last["batch"]} of {state.last["batches"]}'

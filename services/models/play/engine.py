@@ -12,9 +12,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from services import formatting, lazy
-from services.jobs import JobService
-from services.models.play.latents import LatentCache, LatentError
+from services import formatting, lazy, progress
+from services.hookspecs import JobKind
+from services.jobs import JobService, JobState
+from services.models.play.latents import UMAP_KIND, LatentCache, LatentError
 from services.models.play.renders import RenderError, RenderStore
 from services.models.play.views import (
     Content,
@@ -50,6 +51,10 @@ class PlayService:
         self.renders = RenderStore(projects.folder)
         self.latents = LatentCache(projects.folder, jobs, python)
         self._decoded: OrderedDict[tuple, Render] = OrderedDict()
+
+    def job_kinds(self) -> list[JobKind]:
+        """The map's UMAP job says what it is doing (its two lines) as its detail."""
+        return [JobKind(UMAP_KIND, parse=progress.parse_umap, describe=_describe_umap)]
 
     # ---- models ----------------------------------------------------------------------------------------------
     def models(self, project: Project) -> list[PlayModel]:
@@ -279,3 +284,7 @@ def _dataset_of(run: Run | None) -> tuple[int | None, str]:
 
 
 __all__ = ['LatentError', 'PlayError', 'PlayService', 'RenderError', 'crossfade']
+
+
+def _describe_umap(state: JobState) -> None:
+    state.detail = str(state.last.get('stage', ''))
