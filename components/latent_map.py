@@ -101,8 +101,9 @@ class LatentMapChart:
         if three:
             layout['scene'] = {f'{a}axis': {'title': {'text': t}} for a, t in zip(axes, labels)}
         else:
-            layout['xaxis'] = {**layout['xaxis'], 'title': {'text': labels[0]}}
-            layout['yaxis'] = {**layout['yaxis'], 'title': {'text': labels[1]}}
+            # automargin: Plotly widens the margin to fit the tick labels, so the title never sits on them
+            layout['xaxis'] = {**layout['xaxis'], 'title': {'text': labels[0], 'standoff': 6}, 'automargin': True}
+            layout['yaxis'] = {**layout['yaxis'], 'title': {'text': labels[1], 'standoff': 6}, 'automargin': True}
         return {'data': [dots, path, ends, picked], 'layout': layout,
                 'config': {'displaylogo': False, 'responsive': True, 'displayModeBar': False}}
 

@@ -10,7 +10,6 @@ model's channels. Audio comes back at the model's rate (`info.sr`). Latents are 
 """
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -25,6 +24,7 @@ from pathlib import Path
 import psutil
 
 from services import lazy
+from services.audio import Unreadable, decode
 from services.jobs.engine import REPO_ROOT
 from services.workers import protocol
 
@@ -320,21 +320,11 @@ class ModelServer:
 
 def read_audio(path: str | Path, max_seconds: float = 600.0) -> tuple[np.ndarray, int]:
     """Decode any file ffmpeg reads to float32 [channels, samples] at its own rate (the server resamples)."""
-    path = Path(path)
-    probe = _run(['ffprobe', '-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=sample_rate,channels',
-                  '-of', 'json', str(path)])
-    streams = json.loads(probe.stdout or b'{}').get('streams', []) if probe.returncode == 0 else []
-    if not streams:
-        raise ModelServerError(f'{path.name} is not an audio file ffmpeg can read. Pick a wav, flac, mp3, ogg or '
-                               'aiff file.')
-    sr, channels = int(streams[0]['sample_rate']), int(streams[0]['channels'])
-    decoded = _run(['ffmpeg', '-v', 'error', '-nostdin', '-i', str(path), '-t', f'{max_seconds:g}', '-map', '0:a:0',
-                    '-f', 'f32le', '-acodec', 'pcm_f32le', '-'])
-    samples = np.frombuffer(decoded.stdout, np.float32)
-    if decoded.returncode != 0 or samples.size < channels:
-        raise ModelServerError(f'ffmpeg could not decode any audio from {path.name}.')
-    frames = samples.size // channels
-    return samples[:frames * channels].reshape(frames, channels).T.copy(), sr
+    try:
+        audio, sr, _ = decode(path, max_seconds=max_seconds)
+    except Unreadable as e:
+        raise ModelServerError(str(e)) from e
+    return audio, sr
 
 
 def _audio(audio: np.ndarray) -> np.ndarray:
@@ -358,10 +348,3 @@ def _tail(log, size: int = 600) -> str:
     except (OSError, ValueError):
         return ''
     return ' '.join(lines[-3:])
-
-
-def _run(argv: list[str]) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(argv, check=False, capture_output=True, timeout=600)
-    except FileNotFoundError as e:
-        raise ModelServerError(f'{argv[0]} is missing: install ffmpeg and try again.') from e

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 import warnings
@@ -23,6 +22,8 @@ import wave
 from pathlib import Path
 
 import numpy as np
+
+from services.audio import Unreadable, decode
 
 RESULT = 'reconstruction.json'
 
@@ -183,30 +184,11 @@ def envelope(audio: np.ndarray, points: int) -> dict:
 
 
 def _decode(audio: Path, sr: int, channels: int, max_seconds: float) -> tuple[np.ndarray, bool]:
-    probe = _run(['ffprobe', '-v', 'error', '-select_streams', 'a', '-show_entries', 'stream=codec_name',
-                  '-of', 'json', str(audio)])
-    streams = json.loads(probe.stdout or '{}').get('streams', []) if probe.returncode == 0 else []
-    if not streams:
-        raise BadInput(f'{audio.name} is not an audio file ffmpeg can read. Pick a wav, flac, mp3, ogg or aiff file.')
-    decoded = _run(['ffmpeg', '-v', 'error', '-nostdin', '-i', str(audio), '-t', f'{max_seconds + 1:g}',
-                    '-f', 'f32le', '-acodec', 'pcm_f32le', '-ac', str(channels), '-ar', str(sr), '-'])
-    if decoded.returncode != 0:
-        detail = decoded.stderr.decode(errors='replace').strip().splitlines()[-1:] or ['']
-        raise BadInput(f'ffmpeg could not decode {audio.name}: {detail[0]}')
-    samples = np.frombuffer(decoded.stdout, np.float32)
-    frames = samples.size // channels
-    if frames == 0:
-        raise BadInput(f'{audio.name} holds no audio samples. Pick another file.')
-    x = samples[: frames * channels].reshape(frames, channels).T.copy()
-    limit = int(max_seconds * sr)
-    return (x[:, :limit], True) if frames > limit else (x, False)
-
-
-def _run(argv: list[str]) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(argv, check=False, capture_output=True, timeout=600)
-    except FileNotFoundError as e:
-        raise BadInput(f'{argv[0]} is missing: install ffmpeg and try again.') from e
+        x, _, truncated = decode(audio, sr=sr, channels=channels, max_seconds=max_seconds)
+    except Unreadable as e:
+        raise BadInput(str(e)) from e
+    return x, truncated
 
 
 def _write_wav(path: Path, audio: np.ndarray, sr: int) -> None:
