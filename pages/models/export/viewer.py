@@ -28,13 +28,22 @@ def create(models: Models, jobs: Jobs, events: Subscriber, project: ProjectView,
         return
     targets = models.targets()
 
+    drawn: dict = {}  # what the body was drawn for: (status, stage, its jobs)
+
     @ui.refreshable
-    def content() -> None:
+    def head() -> None:
         view = models.export(export.id)
         if view is None:
             ui.label('This export was deleted.').classes(theme.SUBTITLE)
             return
-        _header(models, project, targets, view, content.refresh)
+        _header(models, project, targets, view, update)
+
+    @ui.refreshable
+    def body() -> None:
+        view = models.export(export.id)
+        if view is None:
+            return
+        drawn['key'] = (view.status, view.stage, view.job_ids)
         if view.verified:
             _report(view)
             _facts(view)
@@ -42,9 +51,18 @@ def create(models: Models, jobs: Jobs, events: Subscriber, project: ProjectView,
             _player(models, events, project, view)
         _logs(jobs, events, view)
 
-    content()
-    events.on(ExportChanged, lambda e: content.refresh() if e.export_id == export.id else None)
-    events.on(JobsChanged, lambda e: content.refresh()
+    def update() -> None:
+        """The header (stages, progress) follows every change; the report, player and logs are drawn again only
+        when the export reaches another stage, so a running export's console and a playing test stay put."""
+        head.refresh()
+        view = models.export(export.id)
+        if view is None or drawn.get('key') != (view.status, view.stage, view.job_ids):
+            body.refresh()
+
+    head()
+    body()
+    events.on(ExportChanged, lambda e: update() if e.export_id == export.id else None)
+    events.on(JobsChanged, lambda e: update()
               if models.export(export.id) is not None and models.export(export.id).status == 'running' else None)
 
 
