@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from pages import BUILTIN_PLUGINS
+from services import lab
 from services.access import Actor
 from services.backup import Backups
 from services.builtin import StudioAreas
@@ -17,6 +18,7 @@ from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
 from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
 from services.jobs import Jobs, JobService
+from services.lab import Accounts, ProjectSharing
 from services.models import Models
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
@@ -49,6 +51,7 @@ class Studio:
         open_database(self.data_dir / 'studio.db')
         self.bus = Bus()
         self.settings = SettingsService(self.data_dir)
+        lab.install(lambda: self.settings.get('default_visibility'))
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
         self.settings.apply_limits(self.jobs)
@@ -92,7 +95,8 @@ class Studio:
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,
                                          self.settings, actor, alerts=self.plugins.alerts),
                        example=Example(self.example, actor),
-                       experiments=Experiments(self.training, actor))
+                       experiments=Experiments(self.training, actor),
+                       accounts=Accounts(actor), sharing=ProjectSharing(actor, self.settings))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

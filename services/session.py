@@ -14,6 +14,7 @@ from services.events import Subscriber
 from services.example import Example
 from services.files import FilePolicy
 from services.jobs import Jobs
+from services.lab import Accounts, ProjectSharing
 from services.models import Models
 from services.models.play import Play
 from services.plugins import Plugins
@@ -40,6 +41,8 @@ class Session:
     example: Example
     training: Training
     experiments: Experiments
+    accounts: Accounts
+    sharing: ProjectSharing
 
     @classmethod
     def names(cls) -> set[str]:

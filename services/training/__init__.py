@@ -366,7 +366,8 @@ class Training:
         return row
 
     def _act(self, run_id: int, act) -> None:
-        row = self._run(run_id, Action.RUN)
+        job = Job.get_or_none(Job.id == getattr(self._engine.get(run_id), 'job_id', None))
+        row = self._run(run_id, access.control(self.actor, job.owner if job else ''))
         if row is not None:
             act(row)
 
