@@ -6,10 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from nicegui.testing import User as UserClient
 
 from services import users
 from services.access import Actor, Forbidden, local
-from services.store import Dataset, Export, Job, Project, Run
+from services.store import Dataset, Export, Job, Membership, Project, Run, Sharing
 
 ROLES = ('none', 'read', 'edit', 'manage', 'admin', 'local')
 RANK = {name: n for n, name in enumerate(ROLES)}
@@ -133,3 +134,31 @@ def test_a_disabled_account_may_do_nothing(studio) -> None:
     studio.session(local(), None).accounts.disable('gone')
     with pytest.raises(Forbidden):
         gone.projects.summary(project.id)
+
+
+async def test_the_sharing_dialog_sets_visibility_and_members(user: UserClient, monkeypatch) -> None:
+    from nicegui import app
+
+    from app import auth
+    users.create('ann', 'password!')
+    users.create('bob', 'password!')
+    await user.open('/projects')
+    monkeypatch.setitem(auth._state, 'shared', True)  # NiceGUI's simulated user, signed in as ann
+    app.storage.user.update(user='ann', admin=False)
+    mine = app.studio.session(Actor('ann', shared=True), None).projects.create('Ann work')
+    await user.open('/projects')
+    user.find(marker=f'share-{mine.id}').click()
+    await user.should_see('your role here: manage')
+    user.find(marker='share-visibility').elements.pop().set_value('private')
+    await user.should_see(marker='member-new')
+    user.find(marker='member-new').elements.pop().set_value('bob')
+    user.find(marker='member-new-role').elements.pop().set_value('read')
+    user.find(marker='member-add').click()
+    await user.should_see(marker='member-bob')
+    assert Sharing.get(Sharing.project == mine.id).visibility == 'private'
+    assert Membership.get(Membership.user == 'bob').role == 1
+    app.storage.user.update(user='bob')
+    await user.open('/projects')
+    user.find(marker=f'share-{mine.id}').click()
+    await user.should_see('your role here: read')
+    await user.should_see(marker='share-readonly')

@@ -39,6 +39,11 @@ class ProjectSharing:
         self.actor = actor
         self._settings = settings
 
+    @property
+    def shared(self) -> bool:
+        """Whether sharing means anything: on a local studio its one user has every project."""
+        return self.actor.shared
+
     def of(self, project_id: int) -> SharingView:
         access.require(self.actor, Action.READ, project_id)
         members = tuple(MemberView(m.user, ROLE_NAMES.get(Role(m.role), 'read')) for m in

@@ -1,0 +1,19 @@
+"""The lab area: accounts, the team view and the audit log, registered as a plugin's pages are."""
+from __future__ import annotations
+
+from pages.lab import users
+from services.plugins import NavEntry, Route, hookimpl
+
+
+@hookimpl
+def register_routes() -> list[Route]:
+    return [
+        Route('/users', 'Accounts', users.create),
+    ]
+
+
+@hookimpl
+def register_navigation() -> list[NavEntry]:
+    return [
+        NavEntry('/users', 'Accounts', 'manage_accounts', order=85),
+    ]
