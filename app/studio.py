@@ -18,7 +18,7 @@ from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
 from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
 from services.jobs import Jobs, JobService
-from services.lab import Accounts, ProjectSharing
+from services.lab import Accounts, AuditLog, ProjectSharing
 from services.models import Models
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
@@ -96,7 +96,8 @@ class Studio:
                                          self.settings, actor, alerts=self.plugins.alerts),
                        example=Example(self.example, actor),
                        experiments=Experiments(self.training, actor),
-                       accounts=Accounts(actor), sharing=ProjectSharing(actor, self.settings))
+                       accounts=Accounts(actor), sharing=ProjectSharing(actor, self.settings),
+                       audit=AuditLog(actor))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

@@ -14,7 +14,7 @@ from services.events import Subscriber
 from services.example import Example
 from services.files import FilePolicy
 from services.jobs import Jobs
-from services.lab import Accounts, ProjectSharing
+from services.lab import Accounts, AuditLog, ProjectSharing
 from services.models import Models
 from services.models.play import Play
 from services.plugins import Plugins
@@ -43,6 +43,7 @@ class Session:
     experiments: Experiments
     accounts: Accounts
     sharing: ProjectSharing
+    audit: AuditLog
 
     @classmethod
     def names(cls) -> set[str]:

@@ -1,7 +1,7 @@
 """The lab area: accounts, the team view and the audit log, registered as a plugin's pages are."""
 from __future__ import annotations
 
-from pages.lab import users
+from pages.lab import audit, users
 from services.plugins import NavEntry, Route, hookimpl
 
 
@@ -9,6 +9,7 @@ from services.plugins import NavEntry, Route, hookimpl
 def register_routes() -> list[Route]:
     return [
         Route('/users', 'Accounts', users.create),
+        Route('/audit', 'Audit log', audit.create),
     ]
 
 
@@ -16,4 +17,5 @@ def register_routes() -> list[Route]:
 def register_navigation() -> list[NavEntry]:
     return [
         NavEntry('/users', 'Accounts', 'manage_accounts', order=85),
+        NavEntry('/audit', 'Audit log', 'history_edu', order=86, parent='/users'),
     ]

@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 from services.lab import audit, roles
 from services.lab.accounts import AccountError, Accounts, AccountView, Invitation
+from services.lab.audit import AuditLog, AuditView
 from services.lab.roles import VISIBILITY
 from services.lab.sharing import MemberView, ProjectSharing, SharingError, SharingView
 
-__all__ = ['AccountError', 'AccountView', 'Accounts', 'Invitation', 'MemberView', 'ProjectSharing', 'SharingError',
-           'SharingView', 'VISIBILITY', 'install']
+__all__ = ['VISIBILITY', 'AccountError', 'AccountView', 'Accounts', 'AuditLog', 'AuditView', 'Invitation',
+           'MemberView', 'ProjectSharing', 'SharingError', 'SharingView', 'install']
 
 
 def install(default_visibility: Callable[[], str]) -> None:

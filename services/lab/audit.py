@@ -87,3 +87,18 @@ def _caller() -> tuple[str, str]:
             return where, ', '.join(words)[:240]
         frame = frame.f_back
     return '?', ''
+
+
+class AuditLog:
+    """The audit log as an admin reads it."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    def may_read(self) -> bool:
+        return access.allowed(self.actor, Action.USERS)
+
+    def entries(self, *, user: str = '', action: str = '', object_: str = '', since: dt.date | None = None,
+                until: dt.date | None = None, limit: int = 200) -> list[AuditView]:
+        access.require(self.actor, Action.USERS)
+        return entries(user=user, action=action, object_=object_, since=since, until=until, limit=limit)
