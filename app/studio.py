@@ -19,6 +19,7 @@ from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
 from services.jobs import Jobs, JobService
 from services.lab import Accounts, AuditLog, ProjectSharing
+from services.lab.comments import Comments
 from services.models import Models
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
@@ -97,7 +98,7 @@ class Studio:
                        example=Example(self.example, actor),
                        experiments=Experiments(self.training, actor),
                        accounts=Accounts(actor), sharing=ProjectSharing(actor, self.settings),
-                       audit=AuditLog(actor))
+                       audit=AuditLog(actor), comments=Comments(actor, self.bus))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

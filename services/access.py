@@ -34,6 +34,7 @@ class Action(enum.Enum):
     SETTINGS = 'settings'  # studio-wide settings (browsable folders, interpreter, limits)
     USERS = 'users'  # accounts and roles
     OUTSIDE_ROOTS = 'outside roots'  # name a folder outside the browsable ones (restore, project location)
+    COMMENT = 'comment'  # write comments on what one may read (recorded in the audit log, unlike READ)
 
 
 NEEDS: dict[Action, Role] = {
@@ -46,6 +47,7 @@ NEEDS: dict[Action, Role] = {
     Action.SETTINGS: Role.ADMIN,
     Action.USERS: Role.ADMIN,
     Action.OUTSIDE_ROOTS: Role.ADMIN,
+    Action.COMMENT: Role.READ,
 }
 
 WHY = {  # the sentence a refusal says, after "You may not …"
@@ -59,6 +61,7 @@ WHY = {  # the sentence a refusal says, after "You may not …"
     Action.SETTINGS: 'change the studio settings; ask an admin',
     Action.USERS: 'manage accounts; ask an admin',
     Action.OUTSIDE_ROOTS: 'use folders outside the browsable ones; ask an admin to add the folder in Settings',
+    Action.COMMENT: 'comment in this project',
 }
 
 

@@ -15,6 +15,7 @@ from services.example import Example
 from services.files import FilePolicy
 from services.jobs import Jobs
 from services.lab import Accounts, AuditLog, ProjectSharing
+from services.lab.comments import Comments
 from services.models import Models
 from services.models.play import Play
 from services.plugins import Plugins
@@ -44,6 +45,7 @@ class Session:
     accounts: Accounts
     sharing: ProjectSharing
     audit: AuditLog
+    comments: Comments
 
     @classmethod
     def names(cls) -> set[str]:
