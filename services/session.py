@@ -16,6 +16,7 @@ from services.files import FilePolicy
 from services.jobs import Jobs
 from services.lab import Accounts, AuditLog, ProjectSharing
 from services.lab.comments import Comments
+from services.lab.history import History
 from services.models import Models
 from services.models.play import Play
 from services.plugins import Plugins
@@ -46,6 +47,7 @@ class Session:
     sharing: ProjectSharing
     audit: AuditLog
     comments: Comments
+    history: History
 
     @classmethod
     def names(cls) -> set[str]:
