@@ -21,6 +21,7 @@ from services.jobs import Jobs, JobService
 from services.lab import Accounts, AuditLog, ProjectSharing, history
 from services.lab.comments import Comments
 from services.lab.history import History
+from services.lab.team import Team
 from services.models import Models
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
@@ -100,7 +101,7 @@ class Studio:
                        training=training, example=Example(self.example, actor), experiments=experiments,
                        accounts=Accounts(actor), sharing=ProjectSharing(actor, self.settings),
                        audit=AuditLog(actor), comments=Comments(actor, self.bus),
-                       history=History(actor, history.restorers(training, experiments)))
+                       history=History(actor, history.restorers(training, experiments)), team=Team(actor))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

@@ -17,6 +17,7 @@ from services.jobs import Jobs
 from services.lab import Accounts, AuditLog, ProjectSharing
 from services.lab.comments import Comments
 from services.lab.history import History
+from services.lab.team import Team
 from services.models import Models
 from services.models.play import Play
 from services.plugins import Plugins
@@ -48,6 +49,7 @@ class Session:
     audit: AuditLog
     comments: Comments
     history: History
+    team: Team
 
     @classmethod
     def names(cls) -> set[str]:
