@@ -170,7 +170,8 @@ def account_menu(role: str = '') -> None:
     identity = _identity()
     if identity is None or not identity.actor.shared:
         return
-    with ui.button(identity.actor.name, icon='account_circle').props('flat dense no-caps').mark('account') \
+    label = f'{identity.actor.name} · {role}' if role else identity.actor.name
+    with ui.button(label, icon='account_circle').props('flat dense no-caps').mark('account') \
             .tooltip(f'Signed in as {identity.actor.name}' + (f', {role} in this project' if role else '')), \
             ui.menu():
         ui.menu_item(f'Signed in as {identity.actor.name}' + (f' · {role} here' if role else '')).props('disable')

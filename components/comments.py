@@ -11,6 +11,10 @@ from services.access import Forbidden
 from services.events import CommentsChanged, Subscriber
 from services.lab.comments import CommentError, Comments, CommentView
 
+MARKDOWN = ('[&_ul]:list-disc [&_ul]:pl-5 [&_ol]:list-decimal [&_ol]:pl-5 [&_a]:text-[var(--q-primary)] '
+            '[&_a]:underline [&_code]:font-mono [&_code]:bg-gray-100 dark:[&_code]:bg-gray-800 [&_code]:px-1 '
+            '[&_blockquote]:border-l-2 [&_blockquote]:pl-2 [&_blockquote]:text-gray-500 [&_p]:my-1')
+
 
 def comments_card(comments: Comments, events: Subscriber | None, kind: str, target: str | int) -> None:
     """The card; `kind` is run | model | dataset | export and `target` the object's id."""
@@ -63,7 +67,7 @@ def comments_card(comments: Comments, events: Subscriber | None, kind: str, targ
 
 
 def _comment(comments: Comments, comment: CommentView, changed) -> None:
-    ring = ' border-l-4 border-primary pl-2' if comment.unread else ''
+    ring = ' border-l-4 border-[var(--q-primary)] pl-2' if comment.unread else ''
     with ui.column().classes('w-full gap-0 py-1' + ring).mark(f'comment-{comment.id}'):
         with ui.row().classes('w-full items-center gap-2'):
             ui.icon('account_circle').classes('text-gray-400')
@@ -85,7 +89,7 @@ def _comment(comments: Comments, comment: CommentView, changed) -> None:
 
                 ui.button(icon='delete_outline', on_click=delete).props('flat round dense size=sm color=negative') \
                     .tooltip('Delete').mark(f'comment-delete-{comment.id}')
-        ui.html(comment.html, sanitize=False).classes('text-sm studio-comment w-full break-words') \
+        ui.html(comment.html, sanitize=False).classes('text-sm studio-comment w-full break-words ' + MARKDOWN) \
             .mark(f'comment-body-{comment.id}')  # sanitized by services/lab/markup.py
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from services.store import AuditEntry, now
 
 OBJECT_ARGUMENTS = ('run_id', 'dataset_id', 'export_id', 'job_id', 'project_id', 'comment_id', 'version_id',
                     'name', 'path', 'checkpoint')
+NAMED = ('name', 'path', 'checkpoint')  # shown as their value alone ("Choir", not "name Choir")
+_last: ContextVar[tuple[int, str] | None] = ContextVar('last_audit_entry', default=None)
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,14 @@ def install() -> None:
 
 def record(actor: Actor, action: str, object_: str = '', *, project_id: int | None = None, before: Any = None,
            after: Any = None, right: str = '') -> None:
-    """An explicit entry, with what the thing was before and after the change."""
+    """What a change did, before and after: added to the entry `require` just made for the same method (one
+    action, one entry), or a new entry for changes `require` does not log (accounts)."""
+    last = _last.get()
+    if last is not None and last[1] == action:
+        _last.set(None)
+        AuditEntry.update(before=before, after=after, **({'object': object_} if object_ else {})) \
+            .where(AuditEntry.id == last[0]).execute()
+        return
     AuditEntry.create(user=actor.name, action=action, right=right, project_id=project_id, object=object_,
                       before=before, after=after)
 
@@ -69,8 +79,9 @@ def _observed(actor: Actor, action: Action, project_id: int | None, granted: boo
     if action is Action.READ or (action is Action.USERS and granted):
         return  # reading; account changes record themselves, with before and after (services/lab/accounts.py)
     method, object_ = _caller()
-    AuditEntry.create(time=now(), user=actor.name, action=method, right=action.value, project_id=project_id,
-                      object=object_, outcome='allowed' if granted else 'refused')
+    row = AuditEntry.create(time=now(), user=actor.name, action=method, right=action.value, project_id=project_id,
+                            object=object_, outcome='allowed' if granted else 'refused')
+    _last.set((row.id, method))
 
 
 def _caller() -> tuple[str, str]:
@@ -82,8 +93,10 @@ def _caller() -> tuple[str, str]:
             owner = frame.f_locals.get('self')
             where = f'{type(owner).__name__}.{code.co_name}' if owner is not None else code.co_name
             names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-            words = [f'{n.removesuffix("_id")} {frame.f_locals[n]}' for n in OBJECT_ARGUMENTS
-                     if n in names and frame.f_locals.get(n) not in (None, '')]
+            words = [f'{frame.f_locals["kind"]} {frame.f_locals["target"]}'] if {'kind', 'target'} <= set(names) \
+                else []
+            words += [str(frame.f_locals[n]) if n in NAMED else f'{n.removesuffix("_id")} {frame.f_locals[n]}'
+                      for n in OBJECT_ARGUMENTS if n in names and frame.f_locals.get(n) not in (None, '')]
             return where, ', '.join(words)[:240]
         frame = frame.f_back
     return '?', ''

@@ -66,7 +66,7 @@ class ProjectSharing:
             raise SharingError('Choose private, "the lab can read" or "the lab can edit".')
         before = roles.visibility_of(project_id)
         roles.share(project_id, owner=roles.owner_of(project_id), visibility=visibility)
-        audit.record(self.actor, 'Sharing.set_visibility', f'project {project_id}', project_id=project_id,
+        audit.record(self.actor, 'ProjectSharing.set_visibility', f'project {project_id}', project_id=project_id,
                      before=before, after=visibility, right=Action.MANAGE.value)
         return self.of(project_id)
 
@@ -89,7 +89,7 @@ class ProjectSharing:
                 conflict_target=[Membership.project, Membership.user], update={Membership.role: int(wanted)}) \
                 .execute()
         roles.forget()
-        audit.record(self.actor, 'Sharing.set_role', f'project {project_id}, user {name}',
+        audit.record(self.actor, 'ProjectSharing.set_role', f'project {project_id}, user {name}',
                      project_id=project_id, before=before, after=role, right=Action.MANAGE.value)
         return self.of(project_id)
 
@@ -103,5 +103,5 @@ class ProjectSharing:
             raise SharingError('Choose private, "the lab can read" or "the lab can edit".')
         before = roles.default_visibility()
         self._settings.set('default_visibility', visibility)
-        audit.record(self.actor, 'Sharing.set_default_visibility', 'studio', before=before, after=visibility,
+        audit.record(self.actor, 'ProjectSharing.set_default_visibility', 'studio', before=before, after=visibility,
                      right=Action.SETTINGS.value)

@@ -18,8 +18,11 @@ VERBS = {  # how an audited facade method reads in the feed; others read as "met
     'Models.start_export': 'started an export', 'Models.start_batch': 'started exports',
     'Models.delete_export': 'deleted an export', 'Comments.add': 'commented', 'Comments.edit': 'edited a comment',
     'Projects.create': 'made a project', 'Projects.delete': 'deleted a project',
-    'Experiments.set_notes': 'wrote run notes', 'Sharing.set_role': 'changed a role',
-    'Sharing.set_visibility': 'changed who may see a project', 'Jobs.cancel': 'cancelled a job',
+    'Experiments.set_notes': 'wrote run notes', 'ProjectSharing.set_role': 'changed a role',
+    'ProjectSharing.set_visibility': 'changed who may see a project', 'Jobs.cancel': 'cancelled a job',
+    'Accounts.add': 'added an account', 'Accounts.disable': 'disabled an account',
+    'Accounts.enable': 'enabled an account', 'Accounts.promote': 'made an admin', 'Accounts.demote': 'demoted an admin',
+    'Accounts.delete': 'deleted an account', 'Accounts.reset': 'reset a password',
 }
 
 
