@@ -21,11 +21,10 @@ def comments_card(comments: Comments, events: Subscriber | None, kind: str, targ
     target = str(target)
     with cards.section('Comments', 'forum', classes='mt-4').mark(f'comments-{kind}-{target}'):
         with ui.column().classes('w-full gap-1'):
-            editor = ui.textarea(placeholder='Write a comment: Markdown, @name to mention a member') \
-                .props('outlined autogrow dense').classes('w-full').mark('comment-editor')
-            with ui.row().classes('w-full items-center'):
-                ui.label('**bold**, *italic*, `code`, [links](https://…); HTML is shown as text.') \
-                    .classes(theme.HINT + ' grow')
+            editor = ui.textarea('Comment', placeholder='Markdown; @name mentions a member') \
+                .props('outlined autogrow dense hint="**bold**, *italic*, `code`, [links](https://…); HTML is shown '
+                       'as text."').classes('w-full').mark('comment-editor')
+            with ui.row().classes('w-full justify-end'):
                 ui.button('Post', icon='send', on_click=lambda: post()).props('unelevated dense') \
                     .mark('comment-post')
 

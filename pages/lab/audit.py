@@ -30,15 +30,16 @@ def create(audit: AuditLog) -> None:
                           mark='audit-refused')
         return
     with cards.section('Filter', 'filter_alt'), ui.row().classes('w-full items-end gap-3'):
-        user = ui.input('User').props('outlined dense clearable').classes('w-40').mark('audit-user')
-        action = ui.input('Action', placeholder='e.g. stop, delete').props('outlined dense clearable') \
-            .classes('w-48').mark('audit-action')
-        target = ui.input('Object', placeholder='e.g. run 12').props('outlined dense clearable') \
-            .classes('w-48').mark('audit-object')
-        since = ui.input('From', placeholder='YYYY-MM-DD').props('outlined dense clearable type=date') \
-            .classes('w-44').mark('audit-since')
-        until = ui.input('To', placeholder='YYYY-MM-DD').props('outlined dense clearable type=date') \
-            .classes('w-44').mark('audit-until')
+        user = ui.input('User').props('outlined dense clearable hint="Part of a name"').classes('w-40') \
+            .mark('audit-user')
+        action = ui.input('Action', placeholder='e.g. stop, delete') \
+            .props('outlined dense clearable hint="A method or a right"').classes('w-48').mark('audit-action')
+        target = ui.input('Object', placeholder='e.g. run 12') \
+            .props('outlined dense clearable hint="What it acted on"').classes('w-48').mark('audit-object')
+        since = ui.input('From', placeholder='YYYY-MM-DD') \
+            .props('outlined dense clearable type=date hint="First day"').classes('w-44').mark('audit-since')
+        until = ui.input('To', placeholder='YYYY-MM-DD') \
+            .props('outlined dense clearable type=date hint="Last day"').classes('w-44').mark('audit-until')
         problem = ui.label().classes('text-sm text-negative').mark('audit-problem')
 
     table = ui.table(columns=COLUMNS, rows=[], row_key='id', pagination=25) \

@@ -28,8 +28,8 @@ def create(history: History, project: ProjectView, kind: str = '', name: str = '
                           'gin config, every version of it is kept here.', mark='history-empty')
         return
     chosen = f'{kind}/{name}' if f'{kind}/{name}' in options else next(iter(options))
-    picker = ui.select(options, value=chosen, label='What').props('outlined dense').classes('w-full sm:w-96') \
-        .mark('history-thing')
+    picker = ui.select(options, value=chosen, label='What').props('outlined dense hint="What has versions"') \
+        .classes('w-full sm:w-96').mark('history-thing')
 
     @ui.refreshable
     def versions() -> None:
@@ -44,9 +44,9 @@ def create(history: History, project: ProjectView, kind: str = '', name: str = '
             with cards.section('Changes', 'difference', classes='grow min-w-0'):
                 with ui.row().classes('w-full gap-2'):
                     older = ui.select(labels, value=found[min(1, len(found) - 1)].id, label='From') \
-                        .props('outlined dense').classes('grow').mark('diff-from')
-                    newer = ui.select(labels, value=found[0].id, label='To').props('outlined dense') \
-                        .classes('grow').mark('diff-to')
+                        .props('outlined dense hint="The older version"').classes('grow').mark('diff-from')
+                    newer = ui.select(labels, value=found[0].id, label='To') \
+                        .props('outlined dense hint="The newer version"').classes('grow').mark('diff-to')
                 box = ui.column().classes('w-full gap-0')
 
                 def show() -> None:

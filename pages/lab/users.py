@@ -31,7 +31,7 @@ def create(accounts: Accounts) -> None:
             name = ui.input('Name', placeholder='e.g. ada').props('outlined dense').classes('w-56') \
                 .mark('new-user-name')
             how = ui.toggle({'invite': 'Invite link', 'password': 'Initial password'}, value='invite') \
-                .props('no-caps').mark('new-user-how')
+                .props('no-caps aria-label="How they first sign in"').mark('new-user-how')
             password = ui.input('Initial password', password=True, password_toggle_button=True) \
                 .props('outlined dense').classes('w-56').mark('new-user-password') \
                 .bind_visibility_from(how, 'value', value='password')
