@@ -13,6 +13,7 @@ import getpass
 import math
 import os
 import secrets
+from dataclasses import dataclass
 from html import escape
 
 from fastapi import Request
@@ -22,8 +23,10 @@ from nicegui import app, ui
 from app import security
 from app.studio import Studio
 from services import access, sessions, users
+from services.lab import accounts
+from services.store import User
 
-OPEN_PATHS = ('/login', '/favicon.ico')  # served without a session on a shared studio
+OPEN_PATHS = ('/login', '/login/change', '/invite', '/favicon.ico')  # served without a session on a shared studio
 CHECKS_AT_ONCE = 2  # scrypt needs 16 MB and ~50 ms per check: a flood of sign-ins queues here
 SWEEP_S = 60.0  # how often sessions past their idle timeout or lifetime are ended
 
@@ -66,33 +69,112 @@ def install(studio: Studio, *, share: bool, launch: security.Launch | None) -> N
         name, password = str(form.get('name') or '').strip(), str(form.get('password') or '')
         target = security.same_origin_path(str(form.get('redirect_to') or '/'))
         address = request.client.host if request.client else ''
-        if _state['checks'] is None:
-            _state['checks'] = asyncio.Semaphore(CHECKS_AT_ONCE)
-        async with _state['checks']:
-            wait = throttle.wait(name, address)
-            if wait > 0:
-                seconds = math.ceil(wait)
-                return _form(request, target, name, error=f'Too many failed sign-ins: try again in {seconds} s.',
-                             status=429, headers={'Retry-After': str(seconds)})
-            user = await asyncio.to_thread(users.check, name, password)
-        if user is None:
-            throttle.failed(name, address)
-            return _form(request, target, name, error='Wrong name or password.', status=401)
-        throttle.succeeded(name, address)
-        token, _ = sessions.open_session(user, replacing=request.cookies.get(launch.cookie))
-        response = RedirectResponse(target, status_code=303)
-        response.headers.append('set-cookie', launch.set_cookie(token, secure=security.is_https(request.scope),
-                                                                max_age=sessions.LIFETIME))
-        return response
+        user, refusal = await _checked(name, password, address)
+        if refusal is not None:
+            return _form(request, target, name, error=refusal.error, status=refusal.status,
+                         headers=refusal.headers)
+        if user.must_change:  # an initial password an admin chose: its user picks their own first
+            return _change_form(request, target, name)
+        return _signed_in(request, user, target)
+
+    @app.post('/login/change', include_in_schema=False)
+    async def change(request: Request) -> Response:
+        form = await request.form()
+        name, password = str(form.get('name') or '').strip(), str(form.get('password') or '')
+        new, again = str(form.get('new') or ''), str(form.get('again') or '')
+        target = security.same_origin_path(str(form.get('redirect_to') or '/'))
+        user, refusal = await _checked(name, password, request.client.host if request.client else '')
+        if refusal is not None:
+            return _form(request, target, name, error=refusal.error, status=refusal.status,
+                         headers=refusal.headers)
+        problem = _new_password_problem(new, again, old=password)
+        if problem:
+            return _change_form(request, target, name, error=problem, status=400)
+        await asyncio.to_thread(users.set_password, name, new)
+        return _signed_in(request, User.get_by_id(user.id), target)
+
+    @app.get('/invite', include_in_schema=False)
+    def invite_page(request: Request, token: str = '') -> Response:
+        name = accounts.invite_user(token)
+        if name is None:
+            return security.plain_page('Invite · RAVE Studio', '<h1>RAVE Studio</h1><p class="error">This invite '
+                                       'link is not valid any more (used, expired or replaced): ask an admin for a '
+                                       'new one.</p>', 410)
+        return _invite_form(token, name)
+
+    @app.post('/invite', include_in_schema=False)
+    async def invite(request: Request) -> Response:
+        form = await request.form()
+        token, new, again = (str(form.get(k) or '') for k in ('token', 'new', 'again'))
+        name = accounts.invite_user(token)
+        problem = _new_password_problem(new, again)
+        if name is not None and problem:
+            return _invite_form(token, name, error=problem, status=400)
+        try:
+            user = await asyncio.to_thread(accounts.redeem, token, new)
+        except accounts.AccountError as e:
+            return security.plain_page('Invite · RAVE Studio', f'<h1>RAVE Studio</h1><p class="error">{escape(str(e))}'
+                                       '</p>', 410)
+        return _signed_in(request, user, '/')
 
 
-def account_menu() -> None:
-    """The header's account button on a shared studio: who is signed in, sign out here or everywhere."""
+@dataclass(frozen=True)
+class _Refusal:
+    error: str
+    status: int
+    headers: dict | None = None
+
+
+async def _checked(name: str, password: str, address: str) -> tuple[User | None, _Refusal | None]:
+    """The account a name and password sign in, behind the throttle, or why not."""
+    if _state['checks'] is None:
+        _state['checks'] = asyncio.Semaphore(CHECKS_AT_ONCE)
+    async with _state['checks']:
+        wait = throttle.wait(name, address)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            return None, _Refusal(f'Too many failed sign-ins: try again in {seconds} s.', 429,
+                                  {'Retry-After': str(seconds)})
+        user = await asyncio.to_thread(users.check, name, password)
+    if user is None:
+        throttle.failed(name, address)
+        return None, _Refusal('Wrong name or password.', 401)
+    throttle.succeeded(name, address)
+    if user.disabled:
+        return None, _Refusal('This account is disabled: ask an admin.', 403)
+    return user, None
+
+
+def _signed_in(request: Request, user: User, target: str) -> Response:
+    launch = _state['launch']
+    token, _ = sessions.open_session(user, replacing=request.cookies.get(launch.cookie))
+    response = RedirectResponse(target, status_code=303)
+    response.headers.append('set-cookie', launch.set_cookie(token, secure=security.is_https(request.scope),
+                                                            max_age=sessions.LIFETIME))
+    return response
+
+
+def _new_password_problem(new: str, again: str, old: str = '') -> str:
+    if len(new) < 8:
+        return 'A password needs at least 8 characters.'
+    if new != again:
+        return 'The two passwords differ: type the same one twice.'
+    if old and new == old:
+        return 'Choose a password other than the one you were given.'
+    return ''
+
+
+def account_menu(role: str = '') -> None:
+    """The header's account button on a shared studio: who is signed in (and their `role` in the current
+    project), sign out here or everywhere."""
     identity = _identity()
     if identity is None or not identity.actor.shared:
         return
-    with ui.button(icon='account_circle').props('flat round dense').mark('account'), ui.menu():
-        ui.menu_item(f'Signed in as {identity.actor.name}').props('disable')
+    label = f'{identity.actor.name} · {role}' if role else identity.actor.name
+    with ui.button(label, icon='account_circle').props('flat dense no-caps').mark('account') \
+            .tooltip(f'Signed in as {identity.actor.name}' + (f', {role} in this project' if role else '')), \
+            ui.menu():
+        ui.menu_item(f'Signed in as {identity.actor.name}' + (f' · {role} here' if role else '')).props('disable')
         ui.menu_item('Sign out', on_click=lambda: _sign_out(identity, everywhere=False))
         ui.menu_item('Sign out everywhere', on_click=lambda: _sign_out(identity, everywhere=True)) \
             .tooltip('Ends every session of your account, on every browser')
@@ -126,6 +208,37 @@ def _sign_out(identity: security.Identity, *, everywhere: bool) -> None:
         sessions.end_user(identity.actor.user_id)
     else:
         sessions.end(identity.key)
+
+
+def _change_form(request: Request, target: str, name: str, *, error: str = '', status: int = 200) -> Response:
+    body = f'''<h1>RAVE Studio</h1>
+<p class="note">Your password was chosen by an admin: choose your own to continue.</p>
+<form method="post" action="/login/change">
+<input type="hidden" name="redirect_to" value="{escape(security.same_origin_path(target))}">
+<input type="hidden" name="name" value="{escape(name)}">
+<label for="password">The password you were given</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<label for="new">New password (8+ characters)</label>
+<input id="new" name="new" type="password" autocomplete="new-password" minlength="8" required>
+<label for="again">New password again</label>
+<input id="again" name="again" type="password" autocomplete="new-password" minlength="8" required>
+<p class="error" role="alert">{escape(error)}</p>
+<button type="submit">Change and sign in</button></form>'''
+    return security.plain_page('Choose a password · RAVE Studio', body, status)
+
+
+def _invite_form(token: str, name: str, *, error: str = '', status: int = 200) -> Response:
+    body = f'''<h1>RAVE Studio</h1>
+<p class="note">Welcome, {escape(name)}. Choose a password for your account.</p>
+<form method="post" action="/invite">
+<input type="hidden" name="token" value="{escape(token)}">
+<label for="new">Password (8+ characters)</label>
+<input id="new" name="new" type="password" autocomplete="new-password" minlength="8" autofocus required>
+<label for="again">Password again</label>
+<input id="again" name="again" type="password" autocomplete="new-password" minlength="8" required>
+<p class="error" role="alert">{escape(error)}</p>
+<button type="submit">Create my account</button></form>'''
+    return security.plain_page('Invite · RAVE Studio', body, status)
 
 
 def _form(request: Request, target: str, name: str = 'admin', *, error: str = '', note: str = '',

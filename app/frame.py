@@ -46,7 +46,7 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         jobs_panel(session.jobs, session.events)
         icon_button('keyboard', 'Keyboard shortcuts (?)', lambda: sheet.open()).mark('shortcuts')
         icon_button('dark_mode', 'Light / dark theme', lambda: dark.set_value(not dark.value)).mark('theme')
-        auth.account_menu()
+        auth.account_menu(session.sharing.role(project.id))
 
     # below 1100 px the drawer shrinks to icons (mini) so 800 px screens keep their width for content
     with ui.left_drawer(value=True, bordered=True) \

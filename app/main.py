@@ -16,7 +16,7 @@ from nicegui import app, ui
 from platformdirs import user_data_dir
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import auth, media, security, sockets, tensorboard_proxy
+from app import accounts_cli, auth, media, security, sockets, tensorboard_proxy
 from app.bridge import Bridge
 from app.frame import frame
 from app.studio import Studio
@@ -97,6 +97,8 @@ def storage_secret(data_dir: Path) -> str:
 
 
 def cli(argv: list[str] | None = None) -> None:
+    if (sys.argv[1:] if argv is None else argv)[:1] == ['users']:  # `rave-studio users …`: accounts
+        sys.exit(accounts_cli.main((sys.argv[1:] if argv is None else argv)[1:], _data_folder))
     args = parse_args(argv)
     data_dir = _data_folder(args.data_dir)
     host = args.host or ('0.0.0.0' if args.share else '127.0.0.1')

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from pages import BUILTIN_PLUGINS
+from services import lab
 from services.access import Actor
 from services.backup import Backups
 from services.builtin import StudioAreas
@@ -17,6 +18,10 @@ from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
 from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
 from services.jobs import Jobs, JobService
+from services.lab import Accounts, AuditLog, ProjectSharing, history
+from services.lab.comments import Comments
+from services.lab.history import History
+from services.lab.team import Team
 from services.models import Models
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
@@ -49,6 +54,7 @@ class Studio:
         open_database(self.data_dir / 'studio.db')
         self.bus = Bus()
         self.settings = SettingsService(self.data_dir)
+        lab.install(lambda: self.settings.get('default_visibility'))
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
         self.settings.apply_limits(self.jobs)
@@ -82,6 +88,9 @@ class Studio:
 
     def session(self, actor: Actor, events: Subscriber) -> Session:
         """The facades one page uses, bound to the user acting on it."""
+        training = Training(self.training, self.templates, self.config_status, self.tensorboard, self.settings, actor,
+                            alerts=self.plugins.alerts)
+        experiments = Experiments(self.training, actor)
         return Session(actor=actor, events=events, files=self.files, jobs=Jobs(self.jobs, actor),
                        system=System(self.monitor), plugins=Plugins(self.plugins, actor),
                        datasets=Datasets(self.datasets, self.library, self.dataset_stats, actor,
@@ -90,10 +99,10 @@ class Studio:
                        play=Play(self.play, self.favourites, self.files, actor, self.priors),
                        projects=Projects(self.projects, self.backups, self.files, actor, self.bus),
                        settings=Settings(self.settings, self.jobs, actor, self.servers),
-                       training=Training(self.training, self.templates, self.config_status, self.tensorboard,
-                                         self.settings, actor, alerts=self.plugins.alerts),
-                       example=Example(self.example, actor),
-                       experiments=Experiments(self.training, actor))
+                       training=training, example=Example(self.example, actor), experiments=experiments,
+                       accounts=Accounts(actor), sharing=ProjectSharing(actor, self.settings),
+                       audit=AuditLog(actor), comments=Comments(actor, self.bus),
+                       history=History(actor, history.restorers(training, experiments)), team=Team(actor))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

@@ -36,7 +36,7 @@ class JobRow:
 
     def update(self, view: JobView) -> None:
         """Show the job's latest state; only what changed reaches the browser."""
-        self.title.set_text(view.title)
+        self.title.set_text(view.title + (f' · {view.owner}' if view.owner and self.jobs.actor.shared else ''))
         self.detail.set_text(view.detail or view.message or view.kind)
         self.eta.set_text(f'ETA {formatting.duration(view.eta_s)}' if view.eta_s is not None else '')
         indeterminate = view.progress is None
@@ -52,7 +52,7 @@ class JobRow:
             with self.chip:
                 status_chip(view.status)
             self.buttons.clear()
-            if self.controls:
+            if self.controls and self.jobs.may_control(view):  # one's own jobs, or a managed project's
                 with self.buttons:
                     _job_controls(self.jobs, view)
 

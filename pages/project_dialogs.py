@@ -1,4 +1,5 @@
-"""The projects page's dialogs: new-project wizard, edit, restore from a backup, delete with its safeguard."""
+"""The projects page's dialogs: new-project wizard, edit, restore from a backup, delete with its safeguard,
+sharing."""
 from __future__ import annotations
 
 from nicegui import app, run, ui
@@ -6,6 +7,7 @@ from nicegui import app, run, ui
 from app import theme
 from services.access import Forbidden
 from services.files import UploadRefused
+from services.lab import VISIBILITY, ProjectSharing, SharingError
 from services.projects import ProjectError, Projects, ProjectSummary, ProjectView
 
 
@@ -191,3 +193,67 @@ def _review(box: ui.column, projects: Projects, name: str, description: str, loc
                 ui.label(label).classes('w-24 text-gray-500 shrink-0')
                 ui.label(value).classes('break-all')
 
+
+
+def share(sharing: ProjectSharing, p: ProjectView) -> None:
+    """Who may see and change the project: its visibility to the lab and its members with their roles."""
+    with ui.dialog() as dialog, ui.card().classes('w-[560px] max-w-[95vw] gap-3').mark('share-dialog'):
+        ui.label(f'Share {p.name}').classes('text-lg font-semibold')
+
+        @ui.refreshable
+        def body() -> None:
+            view = sharing.of(p.id)
+            ui.label(f'Owner: {view.owner or "nobody (admins manage it)"} · your role here: {view.role}') \
+                .classes(theme.HINT)
+            if not view.may_manage:
+                ui.label('Only its owner, its managers and admins change who may use this project.') \
+                    .classes('text-sm').mark('share-readonly')
+            ui.radio(VISIBILITY, value=view.visibility,
+                     on_change=lambda e: _apply(lambda: sharing.set_visibility(p.id, e.value), body)) \
+                .props('' if view.may_manage else 'disable').mark('share-visibility')
+            ui.label('Members keep their own role whatever the visibility; admins may do everything.') \
+                .classes(theme.HINT)
+            ui.separator()
+            ui.label('Members').classes('font-medium')
+            if not view.members:
+                ui.label('No members yet: add someone below.').classes('text-sm italic text-gray-500')
+            for member in view.members:
+                with ui.row().classes('w-full items-center gap-2 no-wrap').mark(f'member-{member.name}'):
+                    ui.icon('person').classes('text-gray-400')
+                    ui.label(member.name).classes('grow')
+                    ui.select(ROLES, value=member.role,
+                              on_change=lambda e, m=member: _apply(lambda: sharing.set_role(p.id, m.name, e.value),
+                                                                   body)) \
+                        .props('outlined dense' + ('' if view.may_manage else ' disable')).classes('w-40') \
+                        .mark(f'member-role-{member.name}')
+                    if view.may_manage:
+                        ui.button(icon='person_remove', on_click=lambda m=member: _apply(
+                            lambda: sharing.set_role(p.id, m.name, 'none'), body)) \
+                            .props('flat round dense color=negative').tooltip('Remove from the project') \
+                            .mark(f'member-remove-{member.name}')
+            if view.may_manage:
+                taken = {m.name for m in view.members} | {view.owner}
+                with ui.row().classes('w-full items-center gap-2 no-wrap'):
+                    who = ui.select([n for n in sharing.people() if n not in taken], label='Add a member',
+                                    with_input=True).props('outlined dense').classes('grow').mark('member-new')
+                    role = ui.select(ROLES, value='edit').props('outlined dense').classes('w-40') \
+                        .mark('member-new-role')
+                    ui.button('Add', icon='person_add', on_click=lambda: who.value and _apply(
+                        lambda: sharing.set_role(p.id, who.value, role.value), body)) \
+                        .props('unelevated').mark('member-add')
+
+        body()
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Done', on_click=dialog.close).props('flat').mark('share-done')
+    dialog.open()
+
+
+ROLES = {'read': 'Read', 'edit': 'Edit', 'manage': 'Manage'}
+
+
+def _apply(change, body) -> None:
+    try:
+        change()
+    except (SharingError, Forbidden) as e:
+        ui.notify(str(e), type='negative')
+    body.refresh()

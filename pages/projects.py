@@ -9,15 +9,16 @@ from app import theme
 from pages import project_dialogs
 from services.access import Forbidden
 from services.events import ProjectsChanged, Subscriber
+from services.lab import ProjectSharing
 from services.projects import ProjectError, Projects, ProjectSummary, ProjectView
 
 
-def create(projects: Projects, events: Subscriber, project: ProjectView) -> None:
+def create(projects: Projects, sharing: ProjectSharing, events: Subscriber, project: ProjectView) -> None:
     @ui.refreshable
     def cards() -> None:
         with ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2 2xl:grid-cols-3'):
             for summary in projects.summaries():
-                _card(projects, summary, current=summary.project.id == project.id, changed=cards.refresh)
+                _card(projects, sharing, summary, current=summary.project.id == project.id, changed=cards.refresh)
 
     with ui.row().classes('w-full items-end gap-3'):
         with ui.column().classes('gap-0 grow'):
@@ -39,7 +40,7 @@ def switch_to(projects: Projects, project_id: int) -> None:
     ui.navigate.reload()
 
 
-def _card(projects: Projects, summary: ProjectSummary, *, current: bool, changed) -> None:
+def _card(projects: Projects, sharing: ProjectSharing, summary: ProjectSummary, *, current: bool, changed) -> None:
     p = summary.project
     counts = {'datasets': summary.datasets, 'runs': summary.runs, 'exports': summary.exports}
     with ui.card().classes(theme.CARD + (f' ring-2 ring-[{theme.ACCENT}]' if current else '')).mark(f'project-{p.id}'):
@@ -67,6 +68,8 @@ def _card(projects: Projects, summary: ProjectSummary, *, current: bool, changed
             ui.space()
             ui.button(icon='edit', on_click=lambda: project_dialogs.edit(projects, p, changed)) \
                 .props('flat round dense').tooltip('Edit name and description').mark(f'edit-{p.id}')
+            ui.button(icon='group', on_click=lambda: project_dialogs.share(sharing, p)).props('flat round dense') \
+                .tooltip('Share: who may see and change it').mark(f'share-{p.id}').set_visibility(sharing.shared)
             ui.button(icon='archive', on_click=lambda: _backup(projects, summary)) \
                 .props('flat round dense').tooltip('Back up to one .zip').mark(f'backup-{p.id}')
             ui.button(icon='delete_outline',

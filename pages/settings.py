@@ -9,6 +9,7 @@ from app import theme
 from components import cards
 from services import users
 from services.access import Forbidden
+from services.lab import VISIBILITY
 from services.settings import DOCS, Settings, SettingsError, SettingsView
 from services.system import System
 
@@ -36,6 +37,9 @@ def create(settings: Settings, system: System) -> None:
         ui.label(HINTS['browse_roots']).classes(theme.HINT)
         home = ui.switch('Home folder', value=values.browse_home).mark('setting-browse_home')
         ui.label(HINTS['browse_home']).classes(theme.HINT)
+        visibility = ui.select(VISIBILITY, value=values.default_visibility, label='New projects on a shared studio') \
+            .props('outlined dense').classes('w-full sm:w-80').mark('setting-default_visibility')
+        ui.label(HINTS['default_visibility']).classes(theme.HINT)
 
     with cards.section('Jobs', 'memory'):
         devices = dict(system.devices())
@@ -117,7 +121,7 @@ def create(settings: Settings, system: System) -> None:
                               int(parallel.value or 1), int(upload.value or 1),
                               int(play_fields['model_server_idle_min'].value or 1),
                               int(play_fields['model_servers_max'].value or 1),
-                              float(play_fields['model_server_memory_gb'].value or 1))
+                              float(play_fields['model_server_memory_gb'].value or 1), visibility.value)
         save_button.props('loading')
         try:
             await run.io_bound(settings.save, chosen)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 
@@ -33,6 +34,7 @@ class Action(enum.Enum):
     SETTINGS = 'settings'  # studio-wide settings (browsable folders, interpreter, limits)
     USERS = 'users'  # accounts and roles
     OUTSIDE_ROOTS = 'outside roots'  # name a folder outside the browsable ones (restore, project location)
+    COMMENT = 'comment'  # write comments on what one may read (recorded in the audit log, unlike READ)
 
 
 NEEDS: dict[Action, Role] = {
@@ -45,6 +47,7 @@ NEEDS: dict[Action, Role] = {
     Action.SETTINGS: Role.ADMIN,
     Action.USERS: Role.ADMIN,
     Action.OUTSIDE_ROOTS: Role.ADMIN,
+    Action.COMMENT: Role.READ,
 }
 
 WHY = {  # the sentence a refusal says, after "You may not …"
@@ -58,6 +61,7 @@ WHY = {  # the sentence a refusal says, after "You may not …"
     Action.SETTINGS: 'change the studio settings; ask an admin',
     Action.USERS: 'manage accounts; ask an admin',
     Action.OUTSIDE_ROOTS: 'use folders outside the browsable ones; ask an admin to add the folder in Settings',
+    Action.COMMENT: 'comment in this project',
 }
 
 
@@ -100,11 +104,33 @@ def set_project_roles(rule: ProjectRoles) -> None:
     _project_roles = rule
 
 
+# Who is told of every `require` (the lab's audit log): actor, action, project, granted.
+Observer = Callable[[Actor, Action, int | None, bool], None]
+_observers: list[Observer] = []
+_acting: ContextVar[Actor | None] = ContextVar('acting', default=None)
+
+
+def observe(observer: Observer) -> None:
+    """Be told of every authorisation decision (once per observer)."""
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+def acting() -> Actor | None:
+    """The actor a `require` granted last in this context: who the engine's work is for (a job's owner)."""
+    return _acting.get()
+
+
 def role(actor: Actor, project_id: int | None = None) -> Role:
     """The actor's role in a project (or studio-wide when `project_id` is None)."""
     if actor.admin or actor.local:
         return Role.ADMIN
     return _project_roles(actor, project_id)
+
+
+def control(actor: Actor, owner: str) -> Action:
+    """What steering a job (pause, stop, cancel) needs: RUN for one's own job, MANAGE for anyone else's."""
+    return Action.RUN if actor.local or (owner and owner == actor.name) else Action.MANAGE
 
 
 def allowed(actor: Actor, action: Action, project_id: int | None = None) -> bool:
@@ -113,5 +139,10 @@ def allowed(actor: Actor, action: Action, project_id: int | None = None) -> bool
 
 def require(actor: Actor, action: Action, project_id: int | None = None) -> None:
     """Raise Forbidden (with a sentence) unless the actor may do `action` in the project."""
-    if not allowed(actor, action, project_id):
+    granted = allowed(actor, action, project_id)
+    if granted:
+        _acting.set(actor)
+    for observer in _observers:
+        observer(actor, action, project_id, granted)
+    if not granted:
         raise Forbidden(f'You may not {WHY[action]}.')

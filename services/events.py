@@ -71,6 +71,16 @@ class ProjectsChanged:
     project_id: int | None = None
 
 
+@dataclass(frozen=True)
+class CommentsChanged:
+    """A comment was posted, edited or deleted on a run, model, dataset or export."""
+    kind: str
+    target: str
+    comment_id: int
+    author: str
+    mentions: tuple[str, ...] = ()  # who a new comment names with @
+
+
 E = TypeVar('E')
 Listener = Callable[[object], None]
 

@@ -18,6 +18,7 @@ from services import access
 from services.access import Action, Actor
 from services.events import Bus, ProjectsChanged
 from services.files import FilePolicy, PathRefused, inside
+from services.lab import roles
 from services.store import Checkpoint, Dataset, Export, Job, Project, Run, db, now
 
 if TYPE_CHECKING:
@@ -222,9 +223,8 @@ class Projects:
     def current(self, wanted: int | None) -> ProjectView:
         """The project a user works in: `wanted`, else the last opened, else a new 'Default'."""
         view = self.get(wanted) or next(iter(self.all()), None)
-        if view is None:
-            view = ProjectView.of(self._engine.current(None))
-            self._bus.publish(ProjectsChanged(view.id))
+        if view is None:  # none yet, or none this user may see: one of their own
+            view = self.create(self._engine.free_name('Default'), 'A first project, made for you.')
         return view
 
     def summaries(self) -> list[ProjectSummary]:
@@ -272,6 +272,7 @@ class Projects:
         access.require(self.actor, Action.EDIT)
         folder = self._location(location)
         row = self._engine.create(name, description, folder)
+        roles.created(row.id, self.actor)
         self._bus.publish(ProjectsChanged(row.id))
         return ProjectView.of(row)
 
@@ -317,6 +318,7 @@ class Projects:
             raise ProjectError(f'{e.path} is outside the folders this studio may browse. Add its folder in '
                                'Settings → Folders, or upload the file.') from e
         row = self._backups.restore(source, name, self._location(location), progress)
+        roles.restored(row.id, self.actor)
         self._bus.publish(ProjectsChanged(row.id))
         return ProjectView.of(row)
 

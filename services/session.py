@@ -14,6 +14,10 @@ from services.events import Subscriber
 from services.example import Example
 from services.files import FilePolicy
 from services.jobs import Jobs
+from services.lab import Accounts, AuditLog, ProjectSharing
+from services.lab.comments import Comments
+from services.lab.history import History
+from services.lab.team import Team
 from services.models import Models
 from services.models.play import Play
 from services.plugins import Plugins
@@ -40,6 +44,12 @@ class Session:
     example: Example
     training: Training
     experiments: Experiments
+    accounts: Accounts
+    sharing: ProjectSharing
+    audit: AuditLog
+    comments: Comments
+    history: History
+    team: Team
 
     @classmethod
     def names(cls) -> set[str]:

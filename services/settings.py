@@ -44,6 +44,8 @@ DOCS = [
     SettingDoc('model_servers_max', 2, 'How many models the Play pages may hold loaded at once.'),
     SettingDoc('model_server_memory_gb', 3.0,
                'Memory all loaded models together may hold, in GB; the least recently used idle one goes first.'),
+    SettingDoc('default_visibility', 'edit', 'Who may use a new project of a shared studio besides its owner and '
+               'members: "private", "read" (the lab can read) or "edit" (the lab can edit).'),
 ]
 DEFAULTS = {d.key: d.default for d in DOCS}
 
@@ -107,6 +109,7 @@ class SettingsView:
     model_server_idle_min: int = 10
     model_servers_max: int = 2
     model_server_memory_gb: float = 3.0
+    default_visibility: str = 'edit'
 
 
 class Settings:
@@ -133,7 +136,7 @@ class Settings:
                             values['default_device'], values['python'] or '',
                             int(values['parallel_preprocess'] or 1), int(values['max_upload_mb'] or 1),
                             int(values['model_server_idle_min'] or 1), int(values['model_servers_max'] or 1),
-                            float(values['model_server_memory_gb'] or 1))
+                            float(values['model_server_memory_gb'] or 1), values['default_visibility'] or 'edit')
 
     @staticmethod
     def folder(text: str) -> str:

@@ -70,6 +70,7 @@ class Job(BaseModel):
     exit_code = pw.IntegerField(null=True)
     message = pw.TextField(default='')
     spec = JSONField(default=dict)  # what the job makes, for registering its result when it ends
+    owner = pw.CharField(default='', constraints=[pw.SQL("DEFAULT ''")])  # who started it (User.name), migration 11
 
 
 class Dataset(BaseModel):
@@ -161,6 +162,9 @@ class User(BaseModel):
     password_hash = pw.CharField()
     admin = pw.BooleanField(default=False)
     created = pw.DateTimeField(default=now)
+    # migration 11 (a column default too, so rows written by plain SQL get them)
+    disabled = pw.BooleanField(default=False, constraints=[pw.SQL('DEFAULT 0')])  # may not sign in
+    must_change = pw.BooleanField(default=False, constraints=[pw.SQL('DEFAULT 0')])  # initial password
 
 
 class SignIn(BaseModel):
@@ -191,6 +195,79 @@ class Favourite(BaseModel):
     tags = JSONField(default=list)
     model = PathField(default='')  # the model it was made with (a latent only means something to its model)
     data = JSONField(default=dict)  # the latent values, coordinates, keyframes or settings
+    created = pw.DateTimeField(default=now)
+
+
+# ---- the lab (migration 11): accounts, sharing, comments, audit, history -------------------------------------
+# People are named, not keyed, in project tables: a backup restored into another studio keeps who wrote what.
+class Membership(BaseModel):
+    """A member's role in a project (read < edit < manage, services/access.Role)."""
+    project = pw.ForeignKeyField(Project, backref='memberships', on_delete='CASCADE')
+    user = pw.CharField()  # User.name
+    role = pw.IntegerField()
+
+    class Meta:
+        indexes = ((('project', 'user'), True),)
+
+
+class Sharing(BaseModel):
+    """Who made a project and who else may see it: private | read | edit (the lab may read / edit)."""
+    project = pw.ForeignKeyField(Project, backref='sharing', on_delete='CASCADE')  # one row (services/lab/roles)
+    owner = pw.CharField(default='')  # User.name of its creator
+    visibility = pw.CharField(default='edit')
+
+
+class Invite(BaseModel):
+    """A one-time sign-up link for an account; the link holds the token, this only its SHA-256."""
+    user = pw.ForeignKeyField(User, backref='invites', on_delete='CASCADE')
+    key = pw.CharField(unique=True)
+    expires = pw.FloatField()  # epoch seconds
+    used = pw.BooleanField(default=False)
+
+
+class AuditEntry(BaseModel):
+    """One state-changing action: who, when, what on which object, allowed or refused, before/after."""
+    time = pw.DateTimeField(default=now, index=True)
+    user = pw.CharField(index=True)
+    action = pw.CharField(index=True)  # Facade.method, e.g. Training.stop
+    right = pw.CharField(default='')  # the services/access.Action it needed
+    project_id = pw.IntegerField(null=True)  # a number, not a key: the log outlives the project
+    object = pw.CharField(default='')  # e.g. "run 12"
+    outcome = pw.CharField(default='allowed')  # allowed | refused
+    before = JSONField(null=True)
+    after = JSONField(null=True)
+
+
+class Comment(BaseModel):
+    """A member's words on a run, model (checkpoint), dataset or export; Markdown."""
+    project = pw.ForeignKeyField(Project, backref='comments', on_delete='CASCADE')
+    kind = pw.CharField()  # run | model | dataset | export
+    target = pw.CharField()  # the object's id (a checkpoint's path for a model)
+    author = pw.CharField()
+    body = pw.TextField()
+    mentions = JSONField(default=list)
+    created = pw.DateTimeField(default=now)
+    edited = pw.DateTimeField(null=True)
+
+
+class CommentRead(BaseModel):
+    """Up to when a person has read the comments of one object (per person: never in a backup)."""
+    user = pw.ForeignKeyField(User, backref='reads', on_delete='CASCADE')
+    kind = pw.CharField()
+    target = pw.CharField()
+    seen = pw.FloatField()  # epoch seconds
+
+    class Meta:
+        indexes = ((('user', 'kind', 'target'), True),)
+
+
+class Version(BaseModel):
+    """One saved version of something people edit: a custom gin config, a template, a run's notes."""
+    project = pw.ForeignKeyField(Project, backref='versions', on_delete='CASCADE')
+    kind = pw.CharField()  # config | template | notes
+    name = pw.CharField()  # the config's or template's name, the run's id
+    body = pw.TextField()
+    author = pw.CharField(default='')
     created = pw.DateTimeField(default=now)
 
 
@@ -247,10 +324,20 @@ def _m9_run_experiments(migrator: SqliteMigrator) -> None:
               ('tags', 'notes', 'archived', 'best_validation', 'last_loss', 'seconds') if name not in columns])
 
 
+def _m10_lab(migrator: SqliteMigrator) -> None:
+    """The lab: who started a job, disabled accounts and initial passwords, sharing, comments, audit, history."""
+    for table, names in (('job', ('owner',)), ('user', ('disabled', 'must_change'))):
+        columns = {c.name for c in db.get_columns(table)}
+        model = Job if table == 'job' else User
+        migrate(*[migrator.add_column(table, n, getattr(model, n)) for n in names if n not in columns])
+    db.create_tables([Membership, Sharing, Invite, AuditEntry, Comment, CommentRead, Version])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
                                                       _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins,
-                                                      _m7_export_life, _m8_play_favourites, _m9_run_experiments]
+                                                      _m7_export_life, _m8_play_favourites, _m9_run_experiments,
+                                                      _m10_lab]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:

@@ -15,6 +15,7 @@ from services import sessions
 from services.store import User
 
 _N, _R, _P = 2**14, 8, 1
+NO_PASSWORD = '!'  # matches no password (an invited account before it chose one)
 
 
 def hash_password(password: str) -> str:
@@ -36,10 +37,12 @@ def count() -> int:
     return User.select().count()
 
 
-def create(name: str, password: str, *, admin: bool = False) -> User:
-    if len(password) < 8:
+def create(name: str, password: str | None, *, admin: bool = False, must_change: bool = False) -> User:
+    """A new account; without a password it cannot sign in until an invite sets one."""
+    if password is not None and len(password) < 8:
         raise ValueError('A password needs at least 8 characters.')
-    return User.create(name=name, password_hash=hash_password(password), admin=admin)
+    stored = hash_password(password) if password is not None else NO_PASSWORD
+    return User.create(name=name, password_hash=stored, admin=admin, must_change=must_change)
 
 
 def check(name: str, password: str) -> User | None:
@@ -49,11 +52,12 @@ def check(name: str, password: str) -> User | None:
     return user if user is not None and matches else None
 
 
-def set_password(name: str, password: str) -> None:
-    """Change a password; every session of that user ends (whoever knew the old one is signed out)."""
+def set_password(name: str, password: str, *, must_change: bool = False) -> None:
+    """Change a password; every session of that user ends (whoever knew the old one is signed out).
+    `must_change`: an initial password an admin chose, which its user replaces at their next sign-in."""
     if len(password) < 8:
         raise ValueError('A password needs at least 8 characters.')
-    User.update(password_hash=hash_password(password)).where(User.name == name).execute()
+    User.update(password_hash=hash_password(password), must_change=must_change).where(User.name == name).execute()
     user = User.get_or_none(User.name == name)
     if user is not None:
         sessions.end_user(user.id)

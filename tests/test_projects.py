@@ -192,8 +192,9 @@ def test_restore_and_project_folders_outside_the_roots_need_an_admin(studio, tmp
     assert not anywhere.exists() and not admin.name_taken('Theirs') and not admin.name_taken('Elsewhere')
     theirs = member.restore(zip_path, name='Theirs')  # into the data folder: anyone who may edit
     assert Path(theirs.location) == (studio.data_dir / 'projects' / 'Theirs').resolve()
-    with pytest.raises(Forbidden):
-        member.delete(theirs.id, 'Theirs')  # deleting a project needs the manage role
+    colleague = studio.session(Actor('colleague', shared=True), None).projects
+    with pytest.raises(Forbidden):  # who restored it owns it; anyone else needs the manage role to delete it
+        colleague.delete(theirs.id, 'Theirs')
     copy = admin.restore(zip_path, name='Admin copy', location=anywhere)
     assert Path(copy.location) == anywhere.resolve()
     with pytest.raises(ProjectError, match='outside the folders this studio may browse'):

@@ -8,6 +8,7 @@ import time
 from nicegui import run, ui
 
 from app import theme
+from components.comments import comments_card
 from components.icon_button import icon_button
 from components.job_console import job_console
 from components.status import status_chip
@@ -25,6 +26,7 @@ from services.datasets import (
 )
 from services.events import DatasetChanged, Subscriber
 from services.jobs import Jobs
+from services.lab.comments import Comments
 from services.projects import ProjectView
 
 PARAM_LABELS = {'num_signal': 'num_signal (samples)', 'channels': 'channels', 'sampling_rate': 'sampling rate (Hz)',
@@ -32,7 +34,8 @@ PARAM_LABELS = {'num_signal': 'num_signal (samples)', 'channels': 'channels', 's
                 'source_seconds': 'source audio (s)', 'cloned_from': 'cloned from', 'imported_from': 'imported from'}
 
 
-def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectView, dataset_id: str) -> None:
+def create(datasets: Datasets, jobs: Jobs, comments: Comments, events: Subscriber, project: ProjectView,
+           dataset_id: str) -> None:
     """Header with actions, then tabs."""
     dataset = datasets.get(dataset_id, project.id)
     if dataset is None:
@@ -56,6 +59,7 @@ def create(datasets: Datasets, jobs: Jobs, events: Subscriber, project: ProjectV
 
     body()
     events.on(DatasetChanged, _changed)
+    comments_card(comments, events, 'dataset', dataset.id)
 
 
 def _missing() -> None:

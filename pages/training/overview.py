@@ -8,12 +8,14 @@ from nicegui import ui
 
 from app import theme
 from components import cards
+from components.comments import comments_card
 from components.job_console import JobConsole
 from components.status import status_chip
 from pages.training import run_controls, run_monitor
 from services import formatting
 from services.events import JobsChanged, RunChanged, RunMetrics, Subscriber
 from services.jobs import Jobs
+from services.lab.comments import Comments
 from services.projects import ProjectView
 from services.system import System
 from services.training import RunView, Training, TrainingError
@@ -74,8 +76,8 @@ def create(training: Training, jobs: Jobs, system: System, events: Subscriber, p
     events.on(JobsChanged, jobs_changed)
 
 
-def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: System, events: Subscriber,
-             project: ProjectView, run_id: str) -> None:
+def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: System, comments: Comments,
+             events: Subscriber, project: ProjectView, run_id: str) -> None:
     """One run: progress, live charts, console, checkpoints."""
     run = training.run(run_id, project.id)
     if run is None:
@@ -122,6 +124,7 @@ def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: S
 
     run_monitor.create(training, system, events, run,
                        tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', build_checkpoints)])
+    comments_card(comments, events, 'run', run.id)
 
     def changed(event: RunChanged) -> None:
         if event.run_id != run.id:

@@ -43,7 +43,7 @@ from services.datasets.views import (
 )
 from services.files import FilePolicy, PathRefused, UploadRefused, is_audio
 from services.jobs import ACTIVE
-from services.store import Dataset, Project
+from services.store import Dataset, Job, Project
 from services.uploads import UploadSink
 
 __all__ = ['DEFAULT_MAX_DB_GB', 'MAX_NUM_SIGNAL', 'MIN_NUM_SIGNAL', 'RAVE_EXTENSIONS', 'SAMPLING_RATES',
@@ -199,7 +199,8 @@ class Datasets:
         self._engine.move(self._row(dataset_id, Action.RUN), position)
 
     def cancel(self, dataset_id: int) -> None:
-        self._engine.cancel(self._row(dataset_id, Action.RUN))
+        job = Job.get_or_none(Job.id == getattr(self._engine.get(dataset_id), 'job_id', None))
+        self._engine.cancel(self._row(dataset_id, access.control(self.actor, job.owner if job else '')))
 
     # ---- changing -----------------------------------------------------------------------------------
     def set_tags(self, dataset_id: int, tags: list[str]) -> list[str]:

@@ -33,6 +33,7 @@ class JobView:
     message: str = ''
     started: float | None = None
     project_id: int | None = None
+    owner: str = ''  # who started it
     cooperative: bool = False  # pauses between steps (training) instead of being frozen
 
     @property
@@ -87,8 +88,14 @@ class Jobs:
     def log_size(self, job_id: int) -> int:
         return self._engine.log_size(job_id)
 
+    def may_control(self, job: JobView) -> bool:
+        """Whether the user may pause, stop or cancel `job`: their own, or any in a project they manage."""
+        return access.allowed(self.actor, access.control(self.actor, job.owner), job.project_id)
+
     def _require(self, job_id: int, action: Action = Action.RUN) -> None:
         state = self._engine.states.get(job_id)
+        if action is Action.RUN and state is not None:
+            action = access.control(self.actor, state.owner)
         access.require(self.actor, action, state.project_id if state else None)
 
     def _view(self, state: JobState) -> JobView:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+from services import access
 from services.events import Bus, JobLog, JobsChanged
 from services.hookspecs import JobKind
 from services.jobs import host
@@ -88,12 +89,12 @@ class JobService:
         with db.atomic():  # another studio on this data folder sees the queued job only with its folder
             job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
                              project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
-                             status='queued')
+                             status='queued', owner=getattr(access.acting(), 'name', ''))
             folder = folder_of(self.root, job.id)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / 'job.json').write_text(json.dumps({
                 'argv': argv, 'cwd': str(cwd), 'kind': kind, 'parser': self._parsers.get(kind, ''),
-                'stdin': stdin, 'stall_s': stall_s, 'env': env or {}}))
+                'stdin': stdin, 'stall_s': stall_s, 'env': env or {}, 'owner': job.owner}))
             job.folder = str(folder)
             job.save()
         self._track(job)
@@ -278,7 +279,7 @@ class JobService:
         if state is None:
             state = JobState(id=job.id, kind=job.kind, title=job.title, status=job.status,
                              command=job.command, message=job.message,
-                             project_id=job.project_id,
+                             project_id=job.project_id, owner=job.owner,
                              started=job.started.timestamp() if job.started else None)
             self.states[job.id] = state
             self._offsets[job.id] = 0

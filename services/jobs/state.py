@@ -22,6 +22,7 @@ class JobState:
     last: dict = field(default_factory=dict)  # every progress key seen so far, latest value
     started: float | None = None
     project_id: int | None = None
+    owner: str = ''  # who started it
 
 
 FinishHandler = Callable[[Job], None]

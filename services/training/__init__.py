@@ -13,6 +13,7 @@ from pathlib import Path
 
 from services import access
 from services.access import Action, Actor
+from services.lab import history
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt
 from services.training import configs, metrics
@@ -240,13 +241,16 @@ class Training:
         return [TemplateView(t['name'], t.get('description') or '', RunSpec.from_dict(t['choices']),
                              t.get('created') or '') for t in self._templates.templates(project)]
 
-    def save_template(self, project_id: int, name: str, spec: RunSpec, description: str = '') -> TemplateView:
+    def save_template(self, project_id: int, name: str, spec: RunSpec, description: str = '',
+                      replace: bool = False) -> TemplateView:
         """Keep the spec's choices (not the run's name or description) under `name`."""
         project = self._project(project_id, Action.EDIT)
         choices = spec.to_dict()
         for key in ('name', 'description'):
             choices.pop(key)
-        saved = self._templates.save_template(project, name, choices, description)
+        saved = self._templates.save_template(project, name, choices, description, replace=replace)
+        history.keep(project_id, 'template', saved['name'], {'choices': choices, 'description': description},
+                     self.actor)
         return TemplateView(saved['name'], saved['description'], RunSpec.from_dict(saved['choices']),
                             saved.get('created') or '')
 
@@ -287,6 +291,7 @@ class Training:
         project = self._project(project_id, Action.EDIT)
         self._require_code(project_id, code_confirmed)
         saved = self._templates.save_config(project, name, text, description, role, derived_from, replace)
+        history.keep(project_id, 'config', saved['name'], text, self.actor)
         return ConfigEntry.of(saved)
 
     def delete_config(self, project_id: int, name: str) -> None:
@@ -366,7 +371,8 @@ class Training:
         return row
 
     def _act(self, run_id: int, act) -> None:
-        row = self._run(run_id, Action.RUN)
+        job = Job.get_or_none(Job.id == getattr(self._engine.get(run_id), 'job_id', None))
+        row = self._run(run_id, access.control(self.actor, job.owner if job else ''))
         if row is not None:
             act(row)
 

@@ -11,6 +11,7 @@ import peewee as pw
 from services import access
 from services.access import Action, Actor
 from services.events import RunChanged
+from services.lab import history
 from services.store import Dataset, Project, Run
 from services.training import compare, experiment_table, operative
 from services.training.compare import Comparison
@@ -107,6 +108,7 @@ class Experiments:
             raise TrainingError(f'Notes are at most {MAX_NOTES:,} characters: link a longer document instead.')
         run.notes = notes or ''
         run.save(only=[Run.notes])
+        history.keep(run.project_id, 'notes', run.id, run.notes, self.actor)
         self._changed(run)
 
     def archive(self, run_ids: list[int], archived: bool = True) -> int:

@@ -7,6 +7,7 @@ from nicegui import ui
 
 from app import theme
 from components.audio import audio_card, media_url
+from components.comments import comments_card
 from components.job_console import job_console
 from components.status import status_chip
 from pages.models.export.library import actions
@@ -14,13 +15,15 @@ from pages.models.export.parts import flag_words, host_chip, stage_steps, target
 from services import formatting
 from services.events import ExportChanged, JobsChanged, Subscriber
 from services.jobs import Jobs
+from services.lab.comments import Comments
 from services.models import ExportView, InferenceError, Models, ReconstructionView, UploadRefused
 from services.projects import ProjectView
 
 BUFFERS = (256, 512, 1024, 2048, 4096, 8192)
 
 
-def create(models: Models, jobs: Jobs, events: Subscriber, project: ProjectView, export_id: str) -> None:
+def create(models: Models, jobs: Jobs, comments: Comments, events: Subscriber, project: ProjectView,
+           export_id: str) -> None:
     export = models.export(int(export_id)) if export_id.isdigit() else None
     if export is None or export.id not in {e.id for e in models.exports(project.id)}:
         ui.label('No such export in this project.').classes(theme.SUBTITLE).mark('missing')
@@ -61,6 +64,7 @@ def create(models: Models, jobs: Jobs, events: Subscriber, project: ProjectView,
 
     head()
     body()
+    comments_card(comments, events, 'export', export.id)
     events.on(ExportChanged, lambda e: update() if e.export_id == export.id else None)
     events.on(JobsChanged, lambda e: update()
               if models.export(export.id) is not None and models.export(export.id).status == 'running' else None)

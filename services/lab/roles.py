@@ -1,0 +1,112 @@
+"""The lab's sharing model, installed as services/access.py's per-project rule.
+
+A member's role in a project is the highest of: owner (its creator manages it), their membership (read, edit or
+manage), and what the project's visibility grants everyone signed in ("private to me" nothing, "the lab can read"
+read, "the lab can edit" edit). Admins stand above every project (access.role says so before asking here). A
+project made before sharing existed, or restored without its sharing row, has the server-wide default visibility.
+Decisions are cached for a few seconds and forgotten whenever sharing changes here.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from services import access
+from services.access import Actor, Role
+from services.store import Membership, Sharing, User, db
+
+VISIBILITY = {'private': 'Private to its owner and members', 'read': 'The lab can read',
+              'edit': 'The lab can edit'}
+GRANTS = {'private': Role.NONE, 'read': Role.READ, 'edit': Role.EDIT}
+DEFAULT_VISIBILITY = 'edit'  # the setting's default: a lab that starts sharing works as before
+CACHE_S = 5.0
+
+_cache: dict[tuple[str, int | None], tuple[Role, float]] = {}
+_lock = threading.Lock()
+_default: Callable[[], str] = lambda: DEFAULT_VISIBILITY  # noqa: E731 — replaced by install()
+
+
+def install(default_visibility: Callable[[], str]) -> None:
+    """Make this the studio's rule; `default_visibility` reads the server-wide setting for new projects."""
+    global _default
+    _default = default_visibility
+    forget()
+    access.set_project_roles(project_role)
+
+
+def project_role(actor: Actor, project_id: int | None) -> Role:
+    if not actor.name:
+        return Role.NONE  # nobody signed in
+    key = (actor.name, project_id)
+    with _lock:
+        cached = _cache.get(key)
+    if cached is not None and time.monotonic() - cached[1] < CACHE_S:
+        return cached[0]
+    found = _decide(actor.name, project_id)
+    with _lock:
+        _cache[key] = (found, time.monotonic())
+    return found
+
+
+def forget() -> None:
+    """Sharing, a membership or an account changed: decide again."""
+    with _lock:
+        _cache.clear()
+
+
+def sharing_of(project_id: int) -> Sharing | None:
+    return Sharing.select().where(Sharing.project == project_id).order_by(Sharing.id.desc()).first()
+
+
+def visibility_of(project_id: int) -> str:
+    row = sharing_of(project_id)
+    return row.visibility if row is not None else default_visibility()
+
+
+def owner_of(project_id: int) -> str:
+    row = sharing_of(project_id)
+    return row.owner if row is not None else ''
+
+
+def share(project_id: int, *, owner: str, visibility: str) -> None:
+    """Set a project's owner and visibility (its one sharing row)."""
+    with db.atomic():
+        Sharing.delete().where(Sharing.project == project_id).execute()
+        Sharing.create(project=project_id, owner=owner, visibility=visibility)
+    forget()
+
+
+def default_visibility() -> str:
+    value = _default()
+    return value if value in GRANTS else DEFAULT_VISIBILITY
+
+
+def created(project_id: int, actor: Actor) -> None:
+    """A new project: its creator owns it, and it has the server-wide default visibility."""
+    share(project_id, owner=actor.name, visibility=default_visibility())
+
+
+def restored(project_id: int, actor: Actor) -> None:
+    """A project restored from a backup keeps its sharing; whoever restored it owns it if its owner has no
+    account here."""
+    row = sharing_of(project_id)
+    if row is None:
+        created(project_id, actor)
+    elif User.get_or_none(User.name == row.owner) is None:
+        Sharing.update(owner=actor.name).where(Sharing.id == row.id).execute()
+        forget()
+
+
+def _decide(name: str, project_id: int | None) -> Role:
+    user = User.get_or_none(User.name == name)
+    if user is not None and user.disabled:
+        return Role.NONE  # (a signed-in actor always has a row: deleting an account ends its sessions)
+    if project_id is None:
+        return Role.EDIT  # studio-wide: a member may make projects of their own
+    sharing = sharing_of(project_id)
+    if sharing is not None and sharing.owner == name:
+        return Role.MANAGE
+    member = Membership.get_or_none((Membership.project == project_id) & (Membership.user == name))
+    granted = GRANTS.get(sharing.visibility if sharing is not None else default_visibility(), Role.NONE)
+    return max(granted, Role(member.role) if member is not None else Role.NONE)

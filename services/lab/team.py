@@ -1,0 +1,106 @@
+"""The team view: the lab's activity (from the audit log), what runs on which device for whom, and each member's
+projects — all limited to the projects the viewer may read."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from services import access
+from services.access import Action, Actor, Role
+from services.jobs.engine import ACTIVE
+from services.lab import roles
+from services.store import AuditEntry, Job, Membership, Project, User
+
+VERBS = {  # how an audited facade method reads in the feed; others read as "method (Facade)"
+    'Training.start': 'started a training', 'Training.stop': 'stopped a training', 'Training.resume': 'resumed a run',
+    'Training.cancel': 'cancelled a training', 'Training.pause': 'paused a training',
+    'Datasets.start': 'started preprocessing a dataset', 'Datasets.delete': 'deleted a dataset',
+    'Models.start_export': 'started an export', 'Models.start_batch': 'started exports',
+    'Models.delete_export': 'deleted an export', 'Comments.add': 'commented', 'Comments.edit': 'edited a comment',
+    'Projects.create': 'made a project', 'Projects.delete': 'deleted a project',
+    'Experiments.set_notes': 'wrote run notes', 'ProjectSharing.set_role': 'changed a role',
+    'ProjectSharing.set_visibility': 'changed who may see a project', 'Jobs.cancel': 'cancelled a job',
+    'Accounts.add': 'added an account', 'Accounts.disable': 'disabled an account',
+    'Accounts.enable': 'enabled an account', 'Accounts.promote': 'made an admin', 'Accounts.demote': 'demoted an admin',
+    'Accounts.delete': 'deleted an account', 'Accounts.reset': 'reset a password',
+}
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    time: dt.datetime
+    user: str
+    what: str
+    object: str
+    project: str
+
+
+@dataclass(frozen=True)
+class RunningView:
+    job_id: int
+    title: str
+    kind: str
+    status: str
+    device: str
+    owner: str
+    project: str
+
+
+@dataclass(frozen=True)
+class MemberView:
+    name: str
+    admin: bool
+    disabled: bool
+    projects: tuple[tuple[str, str], ...]  # (project name, role) of the projects the viewer may read
+
+
+class Team:
+    """The lab at a glance, as the acting user may see it."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    def activity(self, limit: int = 40) -> list[ActivityView]:
+        """What people did lately, newest first (refused attempts are the audit log's, not the feed's)."""
+        access.require(self.actor, Action.READ)
+        names = self._readable()
+        query = AuditEntry.select().where(AuditEntry.outcome == 'allowed').order_by(AuditEntry.time.desc(),
+                                                                                      AuditEntry.id.desc())
+        found: list[ActivityView] = []
+        for entry in query.limit(limit * 4):
+            if entry.project_id is not None and entry.project_id not in names:
+                continue
+            facade, _, method = entry.action.partition('.')
+            what = VERBS.get(entry.action) or f'{method.replace("_", " ")} ({facade})'
+            found.append(ActivityView(entry.time, entry.user, what, entry.object,
+                                      names.get(entry.project_id, '') if entry.project_id else ''))
+            if len(found) == limit:
+                break
+        return found
+
+    def running(self) -> list[RunningView]:
+        """Every running, paused or queued job of a project the viewer may read, by device."""
+        access.require(self.actor, Action.READ)
+        names = self._readable()
+        jobs = Job.select().where(Job.status.in_(list(ACTIVE))).order_by(Job.device, Job.id)
+        return [RunningView(j.id, j.title, j.kind, j.status, j.device or 'cpu', j.owner or '—',
+                            names.get(j.project_id, '')) for j in jobs
+                if j.project_id is None or j.project_id in names]
+
+    def members(self) -> list[MemberView]:
+        """Each account and their role in each project the viewer may read."""
+        access.require(self.actor, Action.READ)
+        names = self._readable()
+        memberships: dict[str, list[tuple[str, str]]] = {}
+        for m in Membership.select().where(Membership.project.in_(list(names))):
+            memberships.setdefault(m.user, []).append((names[m.project_id], Role(m.role).name.lower()))
+        for project_id, name in names.items():
+            owner = roles.owner_of(project_id)
+            if owner:
+                memberships.setdefault(owner, []).append((name, 'owner'))
+        return [MemberView(u.name, bool(u.admin), bool(u.disabled), tuple(sorted(memberships.get(u.name, []))))
+                for u in User.select().order_by(User.name)]
+
+    def _readable(self) -> dict[int, str]:
+        return {p.id: p.name for p in Project.select(Project.id, Project.name)
+                if access.allowed(self.actor, Action.READ, p.id)}
