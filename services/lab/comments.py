@@ -9,11 +9,12 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from services import access
+from services import access, lazy
 from services.access import Action, Actor, Forbidden
 from services.events import Bus, CommentsChanged
-from services.lab import markup
 from services.store import Checkpoint, Comment, CommentRead, Dataset, Export, Run, User, now
+
+markup = lazy.module('services.lab.markup')  # Python-Markdown loads with the first comment shown
 
 KINDS = ('run', 'model', 'dataset', 'export')
 MAX_CHARS = 10_000
