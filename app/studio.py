@@ -35,6 +35,7 @@ from services.training import Training
 from services.training.configs import ConfigStatus
 from services.training.experiments import Experiments
 from services.training.runs import TrainingService
+from services.training.sweeps import Sweeps, SweepService
 from services.training.templates import TemplateService
 from services.training.tensorboard import TensorBoardService
 
@@ -59,6 +60,7 @@ class Studio:
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
         self.training = TrainingService(self.jobs, self.settings, self.projects, self.templates)
+        self.sweeps = SweepService(self.training, self.projects, self.bus)
         self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files,
                                      lambda: self.plugins.export_targets())  # the plugins are loaded below
@@ -92,7 +94,7 @@ class Studio:
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,
                                          self.settings, actor, alerts=self.plugins.alerts),
                        example=Example(self.example, actor),
-                       experiments=Experiments(self.training, actor))
+                       experiments=Experiments(self.training, actor), sweeps=Sweeps(self.sweeps, actor))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""
@@ -102,6 +104,7 @@ class Studio:
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""
         self.jobs.reconcile()
+        self.sweeps.reconcile()  # trials that ended while the studio was down are told
         self.example.advance()  # an example project whose stage ended while the studio was down goes on
 
     def shutdown(self) -> None:

@@ -22,6 +22,7 @@ from services.settings import Settings
 from services.system import System
 from services.training import Training
 from services.training.experiments import Experiments
+from services.training.sweeps import Sweeps
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Session:
     example: Example
     training: Training
     experiments: Experiments
+    sweeps: Sweeps
 
     @classmethod
     def names(cls) -> set[str]:

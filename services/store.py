@@ -194,6 +194,30 @@ class Favourite(BaseModel):
     created = pw.DateTimeField(default=now)
 
 
+class Sweep(BaseModel):
+    """A hyper-parameter sweep (migration 12): trials are runs of one base RunSpec with some choices varied."""
+    project = pw.ForeignKeyField(Project, backref='sweeps', on_delete='CASCADE')
+    name = pw.CharField()
+    spec = JSONField(default=dict)  # SweepSpec.to_dict(): base run, space, objective, budget, method, pruner
+    status = pw.CharField(default='running')  # running | stopped | done | failed
+    study = PathField(default='')  # Optuna's journal file, in the project folder
+    message = pw.TextField(default='')  # why it ended, when it did not end well
+    created = pw.DateTimeField(default=now)
+
+
+class SweepTrial(BaseModel):
+    """One trial of a sweep and the run that trains it (Optuna's own record is in the sweep's journal)."""
+    sweep = pw.ForeignKeyField(Sweep, backref='trials', on_delete='CASCADE')
+    number = pw.IntegerField()  # Optuna's trial number
+    run = pw.ForeignKeyField(Run, null=True, on_delete='SET NULL')
+    params = JSONField(default=dict)
+    status = pw.CharField(default='running')  # running | complete | pruned | failed
+    value = pw.FloatField(null=True)  # the objective, once told
+    step = pw.IntegerField(default=0)  # the last step whose value was reported to the study
+    message = pw.TextField(default='')
+    created = pw.DateTimeField(default=now)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
 
@@ -247,10 +271,15 @@ def _m9_run_experiments(migrator: SqliteMigrator) -> None:
               ('tags', 'notes', 'archived', 'best_validation', 'last_loss', 'seconds') if name not in columns])
 
 
+def _m12_sweeps(_: SqliteMigrator) -> None:
+    db.create_tables([Sweep, SweepTrial])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
                                                       _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins,
-                                                      _m7_export_life, _m8_play_favourites, _m9_run_experiments]
+                                                      _m7_export_life, _m8_play_favourites, _m9_run_experiments,
+                                                      _m12_sweeps]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:
@@ -296,6 +325,8 @@ __all__ = [
     'RunAttempt',
     'Setting',
     'SignIn',
+    'Sweep',
+    'SweepTrial',
     'User',
     'db',
     'migrate',
