@@ -1,7 +1,7 @@
 """The training area: runs, the new-run wizard, the config catalogue, TensorBoard and one run's page."""
 from __future__ import annotations
 
-from pages.training import compare, configs, experiments, overview, tensorboard, wizard
+from pages.training import compare, configs, experiments, overview, sweep_wizard, sweeps, tensorboard, wizard
 from services.plugins import NavEntry, Route, hookimpl
 
 
@@ -13,6 +13,9 @@ def register_routes() -> list[Route]:
         Route('/training/configs', 'Configs', configs.create),
         Route('/training/tensorboard', 'TensorBoard', tensorboard.create),
         Route('/training/runs/{run_id}', 'Run', overview.run_page),
+        Route('/training/sweeps', 'Sweeps', sweeps.create),
+        Route('/training/sweeps/new', 'New sweep', sweep_wizard.create),
+        Route('/training/sweeps/{sweep_id}', 'Sweep', sweeps.page),
         Route('/experiments', 'Experiments', experiments.create),
         Route('/experiments/compare', 'Compare runs', compare.create),
     ]
@@ -21,4 +24,5 @@ def register_routes() -> list[Route]:
 @hookimpl
 def register_navigation() -> list[NavEntry]:
     return [NavEntry('/training', 'Training', 'model_training', order=20),
+            NavEntry('/training/sweeps', 'Sweeps', 'tune', order=21, parent='/training'),
             NavEntry('/experiments', 'Experiments', 'science', order=25)]
