@@ -108,25 +108,25 @@ def test_a_tiny_sweep_prunes_a_diverging_trial_survives_a_restart_and_reports_th
         return SweepTrial.get_or_none((SweepTrial.sweep == made.id) & (SweepTrial.number == number))
 
     # the diverging trial is pruned at its first validation and stopped there, with a checkpoint
-    wait_for(studio, lambda: trial(1) is not None and trial(1).status != 'running', timeout=300,
+    wait_for(studio, lambda: trial(1) is not None and trial(1).status != 'running', timeout=900,
              what='the second trial to be judged')
     assert trial(0).status == 'complete' and trial(0).value < 100
     assert trial(1).status == 'pruned' and trial(1).step == 2 and trial(1).value > 100
     assert trial(1).params == {'lr': DIVERGING_LR}
 
     # the studio goes away while the third trial trains, and comes back after it finished
-    wait_for(studio, lambda: trial(2) is not None and trial(2).run.status == 'running', timeout=300,
+    wait_for(studio, lambda: trial(2) is not None and trial(2).run.status == 'running', timeout=900,
              what='the third trial to start')
     job = Job.get_by_id(trial(2).run.job_id)
     studio.shutdown()
     del studio
-    _wait_gone(job.pid, 300)
+    _wait_gone(job.pid, 900)
     studio = Studio(data_dir)
     studio.start()
     assert trial(2).status == 'complete'  # told from its files at start-up
 
     view = wait_for(studio, lambda: (v := sweeps(studio).sweep(made.id)).status != 'running' and v,
-                    timeout=300, what='the sweep to finish')
+                    timeout=900, what='the sweep to finish')
     assert view.status == 'done', view.message
     assert [t.status for t in view.trials] == ['complete', 'pruned', 'complete', 'complete']
     assert all(Run.get_by_id(t.run_id).status == 'done' for t in view.trials)
@@ -140,6 +140,8 @@ def test_a_tiny_sweep_prunes_a_diverging_trial_survives_a_restart_and_reports_th
     figures = sweeps(studio).figures(made.id)
     assert figures.numbers == (0, 1, 2, 3) and figures.statuses[1] == 'pruned'
     assert 'Learning rate' in sweeps(studio).importance(made.id)
+    assert 'start-up each (measured on 4 finished runs of this project)' in \
+        sweeps(studio).estimate(project.id, spec_of(base=base))
 
 
 def _wait_gone(pid: int | None, timeout: float) -> None:

@@ -59,7 +59,8 @@ def _history(found: Figures, view: SweepView) -> dict:
                          'x': [found.numbers[i] for i in picked], 'y': [found.values[i] for i in picked],
                          'marker': {'color': COLOURS[status], 'size': 9,
                                     'symbol': 'x' if status == 'pruned' else 'circle'}})
-    data.append({'type': 'scatter', 'mode': 'lines', 'name': 'best so far', 'line': {'shape': 'hv'},
+    data.append({'type': 'scatter', 'mode': 'lines', 'name': 'best so far',
+                 'line': {'shape': 'hv', 'color': theme.ACCENT},
                  'x': list(found.numbers), 'y': list(found.best_so_far)})
     layout = {**theme.CHART_LAYOUT, 'xaxis': {**theme.CHART_LAYOUT['xaxis'], 'title': 'trial', 'dtick': 1},
               'yaxis': {**theme.CHART_LAYOUT['yaxis'], 'title': view.spec.objective.metric,

@@ -188,16 +188,15 @@ class SweepForm:
 
     def _launch_step(self) -> None:
         spec = self.spec()
-        with ui.column().classes('w-full gap-1').mark('summary'):
+        with ui.element('div').classes('w-full grid grid-cols-[6rem_1fr] gap-x-3 gap-y-1 text-sm').mark('summary'):
             for label, value in (('Base', f'{" + ".join(spec.base.configs)} on dataset '
                                           f'{self.base.dataset.name if self.base.dataset else "—"}, '
                                           f'{spec.base.max_steps} steps, validation every {spec.base.val_every}'),
                                  ('Varies', '; '.join(p.describe() for p in spec.params)),
                                  ('Objective', spec.objective.describe()),
                                  ('Method', METHODS[spec.method]), ('Pruner', PRUNERS[spec.pruner])):
-                with ui.row().classes('gap-2 text-sm'):
-                    ui.label(label).classes('w-24 text-gray-500 shrink-0')
-                    ui.label(value)
+                ui.label(label).classes('text-gray-500')
+                ui.label(value)
         ui.label(self.sweeps.estimate(self.project.id, spec)).classes('text-sm font-medium').mark('estimate')
 
     # ---- helpers ---------------------------------------------------------------------------------

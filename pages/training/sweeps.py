@@ -169,7 +169,8 @@ def _trials(view: SweepView) -> dict[int, ui.label]:
             return cells
         with ui.element('div').classes(f'w-full grid {columns} gap-x-3 gap-y-1 items-center text-sm min-w-max'):
             for title in ('#', 'State', *map(label, keys), 'Objective', 'Step', 'Run'):
-                ui.label(title).classes('text-xs font-semibold text-gray-500')
+                align = ' text-right' if title not in ('#', 'State', 'Run') else ''
+                ui.label(title).classes('text-xs font-semibold text-gray-500' + align)
             for trial in view.trials:
                 _trial_row(trial, keys, best, cells)
     return cells

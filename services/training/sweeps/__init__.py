@@ -31,6 +31,9 @@ __all__ = ['FIELDS', 'METHODS', 'PRUNERS', 'BestModel', 'Budget', 'Objective', '
            'SweepSpec', 'SweepView', 'Sweeps', 'TrialView', 'choices_of', 'label', 'parameters']
 
 
+ESTIMATE_RUNS = 10  # the newest finished runs the estimate measures
+
+
 class Sweeps:
     """The project's sweeps as the acting user may see and steer them."""
 
@@ -93,20 +96,27 @@ class Sweeps:
         return plots.importance(self._engine.study(row)) if row is not None else {}
 
     def estimate(self, project_id: int, spec: SweepSpec) -> str:
-        """One line: how many trials, of how many steps, and how long at the project's measured speed."""
+        """One line: how many trials, of how many steps, and how long at the speed measured on the project's
+        finished runs on that device (steps/s while training, plus each process's start-up)."""
         project = self._project(project_id, Action.READ)
         trials, steps = spec.trials, spec.base.max_steps
-        rates = [r.step / r.seconds for r in Run.select().where((Run.project == project) & (Run.status == 'done'))
-                 if r.seconds and r.step and spec_of(r).device == spec.base.device]
         what = f'{trials} trial{"s" * (trials != 1)} of up to {formatting.count(steps)} steps'
         if spec.pruner != 'none':
             what += ' (pruned ones stop early)'
-        if not rates:
+        measured = []  # (steps/s, start-up seconds) of the newest finished runs on the device
+        for run in Run.select().where((Run.project == project) & (Run.status == 'done')) \
+                .order_by(Run.created.desc()).limit(ESTIMATE_RUNS):
+            rate = self._engine.training.metrics(run).rate
+            if rate and run.seconds and run.step and spec_of(run).device == spec.base.device:
+                measured.append((rate, max(0.0, run.seconds - run.step / rate)))
+        if not measured:
             return f'{what}; no finished run on {spec.base.device} yet to measure how long a step takes.'
-        rate = statistics.median(rates)
-        seconds = trials * steps / rate  # trials on one device take turns, whatever the parallel budget
-        return (f'{what}: about {formatting.duration(seconds)} at {rate:.2g} steps/s on {spec.base.device} '
-                f'(measured on {len(rates)} finished run{"s" * (len(rates) != 1)} of this project).')
+        rate = statistics.median(r for r, _ in measured)
+        start_up = statistics.median(s for _, s in measured)
+        seconds = trials * (start_up + steps / rate)  # trials on one device take turns, whatever the parallel
+        return (f'{what}: about {formatting.duration(seconds)} at {rate:.3g} steps/s on {spec.base.device}, '
+                f'{formatting.duration(start_up)} start-up each (measured on {len(measured)} finished '
+                f'run{"s" * (len(measured) != 1)} of this project).')
 
     # ---- internals -------------------------------------------------------------------------------
     def _project(self, project_id: int, action: Action) -> Project:

@@ -37,7 +37,10 @@ def figures(view: SweepView) -> Figures:
     for param in view.spec.params:
         raw = [t.params.get(param.key) for t in shown]
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
-            axes.append(Axis(label(param.key), tuple(float(v) for v in raw)))
+            if param.log and all(v > 0 for v in raw):  # drawn as it was searched: in orders of magnitude
+                axes.append(Axis(f'{label(param.key)} (log₁₀)', tuple(math.log10(v) for v in raw)))
+            else:
+                axes.append(Axis(label(param.key), tuple(float(v) for v in raw)))
         else:
             names = [str(c) for c in param.choices] or sorted({str(v) for v in raw})
             axes.append(Axis(label(param.key), tuple(names.index(str(v)) if str(v) in names else -1 for v in raw),
