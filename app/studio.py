@@ -40,6 +40,7 @@ from services.training import Training
 from services.training.configs import ConfigStatus
 from services.training.experiments import Experiments
 from services.training.runs import TrainingService
+from services.training.sweeps import Sweeps, SweepService
 from services.training.templates import TemplateService
 from services.training.tensorboard import TensorBoardService
 
@@ -65,6 +66,7 @@ class Studio:
         self.dataset_stats = DatasetStatsService(self.jobs, self.settings)
         self.templates = TemplateService(self.projects, lambda: self.settings.python)
         self.training = TrainingService(self.jobs, self.settings, self.projects, self.templates)
+        self.sweeps = SweepService(self.training, self.projects, self.bus)
         self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files,
                                      lambda: self.plugins.export_targets())  # the plugins are loaded below
@@ -102,7 +104,8 @@ class Studio:
                        training=training, example=Example(self.example, actor), experiments=experiments,
                        accounts=Accounts(actor), sharing=ProjectSharing(actor, self.settings),
                        audit=AuditLog(actor), comments=Comments(actor, self.bus),
-                       history=History(actor, history.restorers(training, experiments)), team=Team(actor))
+                       history=History(actor, history.restorers(training, experiments)), team=Team(actor),
+                       sweeps=Sweeps(self.sweeps, actor))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""
@@ -112,6 +115,7 @@ class Studio:
     def start(self) -> None:
         """Reattach to jobs that ran while the studio was down."""
         self.jobs.reconcile()
+        self.sweeps.reconcile()  # trials that ended while the studio was down are told
         self.example.advance()  # an example project whose stage ended while the studio was down goes on
 
     def shutdown(self) -> None:

@@ -40,6 +40,13 @@ class RunChanged:
 
 
 @dataclass(frozen=True)
+class SweepChanged:
+    """A sweep queued, judged or ended a trial, or was stopped, resumed or finished."""
+    sweep_id: int
+    status: str
+
+
+@dataclass(frozen=True)
 class SystemSample:
     """The system monitor took a new sample (CPU, RAM, GPUs)."""
     t: float

@@ -26,6 +26,7 @@ from services.settings import Settings
 from services.system import System
 from services.training import Training
 from services.training.experiments import Experiments
+from services.training.sweeps import Sweeps
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Session:
     comments: Comments
     history: History
     team: Team
+    sweeps: Sweeps
 
     @classmethod
     def names(cls) -> set[str]:

@@ -198,76 +198,27 @@ class Favourite(BaseModel):
     created = pw.DateTimeField(default=now)
 
 
-# ---- the lab (migration 11): accounts, sharing, comments, audit, history -------------------------------------
-# People are named, not keyed, in project tables: a backup restored into another studio keeps who wrote what.
-class Membership(BaseModel):
-    """A member's role in a project (read < edit < manage, services/access.Role)."""
-    project = pw.ForeignKeyField(Project, backref='memberships', on_delete='CASCADE')
-    user = pw.CharField()  # User.name
-    role = pw.IntegerField()
-
-    class Meta:
-        indexes = ((('project', 'user'), True),)
-
-
-class Sharing(BaseModel):
-    """Who made a project and who else may see it: private | read | edit (the lab may read / edit)."""
-    project = pw.ForeignKeyField(Project, backref='sharing', on_delete='CASCADE')  # one row (services/lab/roles)
-    owner = pw.CharField(default='')  # User.name of its creator
-    visibility = pw.CharField(default='edit')
-
-
-class Invite(BaseModel):
-    """A one-time sign-up link for an account; the link holds the token, this only its SHA-256."""
-    user = pw.ForeignKeyField(User, backref='invites', on_delete='CASCADE')
-    key = pw.CharField(unique=True)
-    expires = pw.FloatField()  # epoch seconds
-    used = pw.BooleanField(default=False)
-
-
-class AuditEntry(BaseModel):
-    """One state-changing action: who, when, what on which object, allowed or refused, before/after."""
-    time = pw.DateTimeField(default=now, index=True)
-    user = pw.CharField(index=True)
-    action = pw.CharField(index=True)  # Facade.method, e.g. Training.stop
-    right = pw.CharField(default='')  # the services/access.Action it needed
-    project_id = pw.IntegerField(null=True)  # a number, not a key: the log outlives the project
-    object = pw.CharField(default='')  # e.g. "run 12"
-    outcome = pw.CharField(default='allowed')  # allowed | refused
-    before = JSONField(null=True)
-    after = JSONField(null=True)
-
-
-class Comment(BaseModel):
-    """A member's words on a run, model (checkpoint), dataset or export; Markdown."""
-    project = pw.ForeignKeyField(Project, backref='comments', on_delete='CASCADE')
-    kind = pw.CharField()  # run | model | dataset | export
-    target = pw.CharField()  # the object's id (a checkpoint's path for a model)
-    author = pw.CharField()
-    body = pw.TextField()
-    mentions = JSONField(default=list)
+class Sweep(BaseModel):
+    """A hyper-parameter sweep (migration 11): trials are runs of one base RunSpec with some choices varied."""
+    project = pw.ForeignKeyField(Project, backref='sweeps', on_delete='CASCADE')
+    name = pw.CharField()
+    spec = JSONField(default=dict)  # SweepSpec.to_dict(): base run, space, objective, budget, method, pruner
+    status = pw.CharField(default='running')  # running | stopped | done | failed
+    study = PathField(default='')  # Optuna's journal file, in the project folder
+    message = pw.TextField(default='')  # why it ended, when it did not end well
     created = pw.DateTimeField(default=now)
-    edited = pw.DateTimeField(null=True)
 
 
-class CommentRead(BaseModel):
-    """Up to when a person has read the comments of one object (per person: never in a backup)."""
-    user = pw.ForeignKeyField(User, backref='reads', on_delete='CASCADE')
-    kind = pw.CharField()
-    target = pw.CharField()
-    seen = pw.FloatField()  # epoch seconds
-
-    class Meta:
-        indexes = ((('user', 'kind', 'target'), True),)
-
-
-class Version(BaseModel):
-    """One saved version of something people edit: a custom gin config, a template, a run's notes."""
-    project = pw.ForeignKeyField(Project, backref='versions', on_delete='CASCADE')
-    kind = pw.CharField()  # config | template | notes
-    name = pw.CharField()  # the config's or template's name, the run's id
-    body = pw.TextField()
-    author = pw.CharField(default='')
+class SweepTrial(BaseModel):
+    """One trial of a sweep and the run that trains it (Optuna's own record is in the sweep's journal)."""
+    sweep = pw.ForeignKeyField(Sweep, backref='trials', on_delete='CASCADE')
+    number = pw.IntegerField()  # Optuna's trial number
+    run = pw.ForeignKeyField(Run, null=True, on_delete='SET NULL')
+    params = JSONField(default=dict)
+    status = pw.CharField(default='running')  # running | complete | pruned | failed
+    value = pw.FloatField(null=True)  # the objective, once told
+    step = pw.IntegerField(default=0)  # the last step whose value was reported to the study
+    message = pw.TextField(default='')
     created = pw.DateTimeField(default=now)
 
 
@@ -333,11 +284,15 @@ def _m10_lab(migrator: SqliteMigrator) -> None:
     db.create_tables([Membership, Sharing, Invite, AuditEntry, Comment, CommentRead, Version])
 
 
+def _m11_sweeps(_: SqliteMigrator) -> None:
+    db.create_tables([Sweep, SweepTrial])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
                                                       _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins,
                                                       _m7_export_life, _m8_play_favourites, _m9_run_experiments,
-                                                      _m10_lab]
+                                                      _m10_lab, _m11_sweeps]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:
@@ -383,9 +338,22 @@ __all__ = [
     'RunAttempt',
     'Setting',
     'SignIn',
+    'Sweep',
+    'SweepTrial',
     'User',
     'db',
     'migrate',
     'now',
     'open_database',
 ]
+
+# the lab's tables live beside (this module stays readable); imported here so `services.store` names them all
+from services.store_lab import (  # noqa: E402
+    AuditEntry,
+    Comment,
+    CommentRead,
+    Invite,
+    Membership,
+    Sharing,
+    Version,
+)

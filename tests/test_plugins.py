@@ -22,8 +22,8 @@ from services.training import MetricsView
 from services.training.views import Trace
 
 EXAMPLE = Path(__file__).resolve().parent / 'plugins' / 'rave_studio_example'
-DRAWER = ['Dashboard', 'Datasets', 'Training', 'Experiments', 'History', 'Models', 'Export', 'Explorer', 'Generate',
-          'Transfer', 'Team', 'Accounts', 'Audit log', 'Settings', 'Plugins', 'Help']
+DRAWER = ['Dashboard', 'Datasets', 'Training', 'Sweeps', 'Experiments', 'History', 'Models', 'Export', 'Explorer',
+          'Generate', 'Transfer', 'Team', 'Accounts', 'Audit log', 'Settings', 'Plugins', 'Help']
 
 
 def install(project: Path, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
