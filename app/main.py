@@ -51,6 +51,7 @@ def build(data_dir: Path, *, share: bool = False, launch: security.Launch | None
     bridge = Bridge(studio.bus)
     studio.bridge = bridge
     app.timer(0.5, studio.poll)
+    app.on_exception(lambda e: _unexpected(studio, e))
     app.on_shutdown(studio.shutdown)
     for route in studio.plugins.routes():  # the built-in areas' and the installed plugins' pages
         try:
@@ -160,8 +161,12 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
                 if inspect.isawaitable(result):
                     await result
             except Exception as e:
+                studio.diagnostics.errors.record(path, e)
                 if not guarded:
-                    raise
+                    ui.label('Something went wrong that the studio did not expect, and this page could not be '
+                             'drawn. Settings → Diagnostics keeps what happened, for a bug report.') \
+                        .classes('text-negative').mark('page-failed')
+                    return
                 studio.plugins.report(route.plugin, f'Its page {path} failed: {type(e).__name__}: {e}')
                 ui.label(f'The plugin {route.plugin} could not draw this page ({type(e).__name__}: {e}). '
                          'Settings → Plugins shows what went wrong; switch it off there.').mark('plugin-failed')
@@ -169,6 +174,19 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
     page.__signature__ = inspect.Signature(params)
     page.__name__ = f'page_{path.strip("/").replace("/", "_") or "root"}'
     ui.page(path, title=f'{title} · RAVE Studio')(page)
+
+
+def _unexpected(studio: Studio, error: Exception) -> None:
+    """An exception no handler caught (a button's, a timer's): kept in the error history, and a sentence for the
+    user of the page it happened on."""
+    try:
+        where = ui.context.client.page.path
+    except (RuntimeError, AttributeError):  # outside any page: the poller, start-up
+        where = 'studio'
+    studio.diagnostics.errors.record(where, error)
+    if where != 'studio':
+        ui.notify('Something went wrong that the studio did not expect. Settings → Diagnostics keeps what '
+                  'happened, for a bug report.', type='negative', multi_line=True)
 
 
 if __name__ in {'__main__', '__mp_main__'}:

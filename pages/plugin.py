@@ -1,7 +1,7 @@
 """The small areas: dashboard, projects, settings with its plugins page, and help."""
 from __future__ import annotations
 
-from pages import dashboard, help, plugins, projects, settings
+from pages import dashboard, diagnostics, help, plugins, projects, settings
 from services.plugins import NavEntry, Route, hookimpl
 
 
@@ -13,6 +13,7 @@ def register_routes() -> list[Route]:
         Route('/settings', 'Settings', settings.create),
         Route('/settings/plugins', 'Plugins', plugins.create),
         Route('/settings/plugins/guide', 'Plugin guide', plugins.guide),
+        Route('/settings/diagnostics', 'Diagnostics', diagnostics.create),
         Route('/help', 'Help', help.create),
     ]
 
@@ -23,5 +24,6 @@ def register_navigation() -> list[NavEntry]:
         NavEntry('/', 'Dashboard', 'space_dashboard', order=0),
         NavEntry('/settings', 'Settings', 'settings', order=80),
         NavEntry('/settings/plugins', 'Plugins', 'extension', parent='/settings'),
+        NavEntry('/settings/diagnostics', 'Diagnostics', 'medical_services', parent='/settings'),
         NavEntry('/help', 'Help', 'help_outline', order=90),
     ]

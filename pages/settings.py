@@ -7,7 +7,7 @@ from nicegui import run, ui
 
 from app import theme
 from components import cards
-from services import users
+from services import logs, users
 from services.access import Forbidden
 from services.settings import DOCS, Settings, SettingsError, SettingsView
 from services.system import System
@@ -72,12 +72,21 @@ def create(settings: Settings, system: System) -> None:
                         .classes('w-64').mark(f'setting-{key}')
                     ui.label(HINTS[key]).classes(theme.HINT)
 
+    with cards.section('Studio log', 'receipt_long'):
+        log_level = ui.select(list(logs.LEVELS), value=values.log_level, label='Log level') \
+            .props('outlined dense').classes('w-full sm:w-80').mark('setting-log_level')
+        ui.label(HINTS['log_level']).classes(theme.HINT)
+        with ui.row().classes('items-center gap-2'):
+            ui.link('Diagnostics: the install doctor, the error history and a bundle for a bug report',
+                    '/settings/diagnostics').classes('text-sm')
+
     with ui.row().classes('w-full justify-end'):
         save_button = ui.button('Save settings', icon='save', on_click=lambda: save()) \
             .props('unelevated').mark('save-settings')
     if not settings.may_change:
         ui.label('Only an administrator can change studio settings on a shared server.').classes(theme.HINT)
-        for element in (new_root, home, device, python, parallel, upload, *play_fields.values(), save_button):
+        for element in (new_root, home, device, python, parallel, upload, *play_fields.values(), log_level,
+                        save_button):
             element.disable()
 
     if settings.actor.shared and settings.actor.name:
@@ -117,7 +126,8 @@ def create(settings: Settings, system: System) -> None:
                               int(parallel.value or 1), int(upload.value or 1),
                               int(play_fields['model_server_idle_min'].value or 1),
                               int(play_fields['model_servers_max'].value or 1),
-                              float(play_fields['model_server_memory_gb'].value or 1))
+                              float(play_fields['model_server_memory_gb'].value or 1),
+                              log_level=log_level.value or 'INFO')
         save_button.props('loading')
         try:
             await run.io_bound(settings.save, chosen)

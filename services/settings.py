@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services import access
+from services import access, logs
 from services.access import Action, Actor
 from services.jobs import JobService
 from services.store import Setting
@@ -44,6 +44,9 @@ DOCS = [
     SettingDoc('model_servers_max', 2, 'How many models the Play pages may hold loaded at once.'),
     SettingDoc('model_server_memory_gb', 3.0,
                'Memory all loaded models together may hold, in GB; the least recently used idle one goes first.'),
+    SettingDoc('log_level', 'INFO',
+               'How much the studio writes to its own log (logs/studio.log in the data folder): DEBUG, INFO, '
+               'WARNING or ERROR. Job logs are kept whatever this says.'),
 ]
 DEFAULTS = {d.key: d.default for d in DOCS}
 
@@ -72,6 +75,7 @@ class SettingsService:
         """Give the job engine the parallelism, and the model servers the limits, the settings allow (at start-up
         and whenever they change)."""
         jobs.limits['preprocess'] = max(1, int(self.get('parallel_preprocess') or 1))
+        logs.set_level(self.get('log_level'))
         if servers is not None:
             servers.configure(self.python, 60.0 * float(self.get('model_server_idle_min') or 1),
                               int(self.get('model_servers_max') or 1),
@@ -107,6 +111,7 @@ class SettingsView:
     model_server_idle_min: int = 10
     model_servers_max: int = 2
     model_server_memory_gb: float = 3.0
+    log_level: str = 'INFO'
 
 
 class Settings:
@@ -133,7 +138,8 @@ class Settings:
                             values['default_device'], values['python'] or '',
                             int(values['parallel_preprocess'] or 1), int(values['max_upload_mb'] or 1),
                             int(values['model_server_idle_min'] or 1), int(values['model_servers_max'] or 1),
-                            float(values['model_server_memory_gb'] or 1))
+                            float(values['model_server_memory_gb'] or 1),
+                            str(values['log_level'] or 'INFO'))
 
     @staticmethod
     def folder(text: str) -> str:
