@@ -362,10 +362,13 @@ class Datasets:
 
     def recompute_statistics(self, dataset_id: int) -> StatisticsView:
         row = self._row(dataset_id, Action.RUN)
-        self._stats.start(row)
+        if not self._stats.missing(row):
+            self._stats.start(row)
         return self._statistics(row)
 
     def _statistics(self, row: Dataset) -> StatisticsView:
+        if why := self._stats.missing(row):
+            return StatisticsView('failed', message=why)
         job = self._stats.job(row)
         if job is not None and job.status in ACTIVE:
             state = self._stats.jobs.states.get(job.id)
