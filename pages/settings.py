@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from nicegui import run, ui
+from nicegui import app, run, ui
 
 from app import theme
 from components import cards
@@ -89,6 +89,7 @@ def create(settings: Settings, system: System) -> None:
                         save_button):
             element.disable()
 
+    _appearance_card()
     if settings.actor.shared and settings.actor.name:
         _password_card(settings.actor.name)
 
@@ -141,6 +142,31 @@ def create(settings: Settings, system: System) -> None:
         ui.notify('Settings saved.', type='positive')
 
     draw_roots()
+
+
+def _appearance_card() -> None:
+    """The theme and the text size: this user's own, applied at once (no Save needed)."""
+    name, scale = theme.appearance(app.storage.user)
+
+    def pick_theme(e) -> None:
+        theme.choose(app.storage.user, e.value)
+        ui.navigate.reload()
+
+    def pick_scale(e) -> None:
+        app.storage.user['font_scale'] = int(e.value)
+        ui.navigate.reload()
+
+    with cards.section('Appearance', 'contrast').mark('appearance'):
+        ui.label('Your own choice, remembered for you on this studio; it applies at once.').classes(theme.HINT)
+        with ui.row().classes('w-full gap-6 items-start'):
+            with ui.column().classes('gap-0'):
+                ui.radio(theme.THEMES, value=name, on_change=pick_theme).props('inline') \
+                    .mark('setting-theme').props['aria-label'] = 'Theme'
+                ui.label('High contrast: black on white, every colour at 7:1 or more.').classes(theme.HINT)
+            with ui.column().classes('gap-0'):
+                ui.select({p: f'{p} %' for p in theme.FONT_SCALES}, value=scale, label='Text size',
+                          on_change=pick_scale).props('outlined dense').classes('w-40').mark('setting-font_scale')
+                ui.label('Larger text for every page; the layout follows up to 200 %.').classes(theme.HINT)
 
 
 def _password_card(name: str) -> None:
