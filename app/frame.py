@@ -73,6 +73,20 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
     announcer(session.jobs, session.events)
     with ui.column().classes(theme.PAGE).props('role=main'):
         yield studio.projects.get(project.id)
+    _name_controls(ui.context.client)
+
+
+def _name_controls(client) -> None:
+    """Give screen readers a name where a page drew none (axe: button-name, aria-progressbar-name): an icon-only
+    button is named by its tooltip, a progress bar says what it measures in the words around it."""
+    elements = list(client.elements.values())
+    by_id = {f'#{e.html_id}': e for e in elements}
+    for element in elements:
+        target = by_id.get(element.props.get('target', '')) if isinstance(element, ui.tooltip) else None
+        if isinstance(target, ui.button) and not target.text and 'aria-label' not in target.props:
+            target.props['aria-label'] = element.text
+        elif isinstance(element, ui.linear_progress) and 'aria-label' not in element.props:
+            element.props['aria-label'] = 'Progress'
 
 
 def _appearance() -> tuple[ui.dark_mode, int]:
@@ -81,6 +95,7 @@ def _appearance() -> tuple[ui.dark_mode, int]:
     contrast = name == 'contrast'
     ui.colors(**(theme.CONTRAST_COLORS if contrast else theme.COLORS))
     ui.add_css(theme.CSS + theme.CONTRAST_CSS + theme.font_css(scale))
+    ui.add_head_html(theme.A11Y_SCRIPT)
     if scale != 100:
         ui.query('html').classes('studio-scaled')
     if contrast:

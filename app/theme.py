@@ -7,10 +7,10 @@ COLORS = {
     'primary': ACCENT,
     'secondary': '#4B5563',
     'accent': '#00B894',
-    'positive': '#10B981',
-    'negative': '#EF4444',
-    'warning': '#F59E0B',
-    'info': '#3B82F6',
+    'positive': '#047857',  # status colours carry white text: each at 4.5:1 or more (WCAG AA)
+    'negative': '#B91C1C',
+    'warning': '#B45309',
+    'info': '#2563EB',
     'dark': '#111318',
     'dark-page': '#0B0C10',
 }
@@ -33,14 +33,14 @@ FONT_SCALES = (100, 125, 150, 175, 200)  # percent of the normal text size
 
 # status chips have fixed meanings everywhere: (Quasar colour, icon)
 STATUS = {
-    'queued': ('grey-6', 'schedule'),
+    'queued': ('grey-7', 'schedule'),
     'running': ('primary', 'play_circle'),
     'paused': ('warning', 'pause_circle'),
     'done': ('positive', 'check_circle'),
     'ready': ('positive', 'check_circle'),
     'failed': ('negative', 'error'),
-    'interrupted': ('orange-8', 'report'),
-    'cancelled': ('grey-7', 'cancel'),
+    'interrupted': ('deep-orange-10', 'report'),
+    'cancelled': ('grey-8', 'cancel'),
     'building': ('primary', 'construction'),
     'imported': ('secondary', 'drive_folder_upload'),
 }
@@ -49,6 +49,9 @@ STATUS_HINT = {
     'imported': 'Trained by the plain RAVE command line and imported: its curves come from its TensorBoard '
                 'events; it can be resumed and exported like a run of the studio.',
 }
+
+# coloured text on the dark page (#111318) at 4.5:1 or more: the brand colours are for white text on them
+DARK_TEXT = {'primary': '#A29BFE', 'negative': '#F87171', 'positive': '#34D399', 'warning': '#FBBF24'}
 
 CARD = 'w-full rounded-xl shadow-sm border border-gray-200 dark:border-gray-800 p-4'
 PAGE = 'w-full max-w-screen-2xl mx-auto p-4 md:p-6 gap-4'
@@ -78,7 +81,45 @@ CSS = f"""
 }}
 kbd {{ font: 600 11px/1.6 ui-monospace, monospace; padding: 0 6px; border-radius: 4px; border: 1px solid #9CA3AF;
       border-bottom-width: 2px; white-space: nowrap; }}
+/* text at 4.5:1 or more (WCAG AA) where Quasar's, Tailwind's or Pygments' own colours fall short */
+.nicegui-link {{ color: var(--q-primary); }}
+.q-stepper__tab:not(.q-stepper__tab--active):not(.q-stepper__tab--done):not(.q-stepper__tab--error) {{
+  color: #6B7280; }}
+html .codehilite .nd, html .codehilite .ow {{ color: #7A1FB8; }}
+html .codehilite .c, html .codehilite .c1, html .codehilite .cm, html .codehilite .ch, html .codehilite .cs {{
+  color: #2F6363; }}
+html.studio-scaled .codehilite pre {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
+.body--dark .text-gray-500 {{ color: #9CA3AF !important; }}
+.body--dark .q-stepper__tab:not(.q-stepper__tab--active):not(.q-stepper__tab--done) {{ color: #9CA3AF; }}
+@layer theme {{  /* Quasar's text-<colour> classes are !important: only a rule of the first layer outranks them */
+  .body--dark .text-primary, .body--dark .nicegui-link, .body--dark .q-field--focused .q-field__label,
+  .body--dark .q-stepper__tab--active {{ color: {DARK_TEXT['primary']} !important; }}
+  .body--dark .text-negative {{ color: {DARK_TEXT['negative']} !important; }}
+  .body--dark .text-positive {{ color: {DARK_TEXT['positive']} !important; }}
+  .body--dark .text-warning {{ color: {DARK_TEXT['warning']} !important; }}
+}}
 """
+
+# scripts every page runs: the language of the page, a name for NiceGUI's code-copy buttons, and scrollable
+# regions reachable by keyboard (axe: scrollable-region-focusable), kept as the page changes
+A11Y_SCRIPT = """<script>
+(() => {
+  document.documentElement.lang = 'en';
+  const scrollers = '.q-panel.scroll, .codehilite pre, .overflow-y-auto, .overflow-auto, .overflow-x-auto';
+  const fix = () => {
+    document.querySelectorAll('.nicegui-code-copy:not([aria-label])')
+      .forEach(b => b.setAttribute('aria-label', 'Copy the code'));
+    document.querySelectorAll(scrollers).forEach(e => {
+      if (!e.hasAttribute('tabindex') && (e.scrollHeight > e.clientHeight || e.scrollWidth > e.clientWidth))
+        e.setAttribute('tabindex', '0');
+    });
+  };
+  let queued = false;
+  const soon = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); }); } };
+  new MutationObserver(soon).observe(document.documentElement, {childList: true, subtree: true});
+  addEventListener('resize', soon);
+})();
+</script>"""
 
 # high contrast: the greys of hints and borders darkened to 7:1, focus and links made unmistakable
 CONTRAST_CSS = """
