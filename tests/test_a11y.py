@@ -171,3 +171,22 @@ def _seed(data: Path, tmp_path: Path) -> None:
                       checkpoint=str(tmp_path / 'tiny' / 'best.ckpt'))
     finally:
         db.close()
+
+
+async def test_a_metric_chart_says_its_curves_in_words(user: User) -> None:
+    import numpy as np
+
+    from components.metric_chart import MetricChart
+    from services.training.views import MetricsView, Trace
+    series = {'view': MetricsView(traces={'train/loss': Trace(np.array([1, 2, 3]), np.array([0.9, 0.5, 0.7]))})}
+    await user.open('/help')
+    with user.client.layout:
+        chart = MetricChart(lambda: series['view'], ['train/loss', 'val/validation'])
+    said = chart.plot.props['aria-label']
+    assert chart.plot.props['role'] == 'img'
+    assert ': 3 points up to step 3, latest 0.7, lowest 0.5.' in said and 'nothing logged yet' in said
+    series['view'] = MetricsView(traces={'train/loss': Trace(np.array([1, 2, 3, 4]),
+                                                             np.array([0.9, 0.5, 0.7, 0.2]))})
+    with user.client.layout:  # as the page's RunMetrics handler does
+        chart.extend(series['view'])
+    assert '4 points up to step 4, latest 0.2, lowest 0.2' in chart.plot.props['aria-label']
