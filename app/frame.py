@@ -71,7 +71,7 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
     shortcuts.install(lambda done: _shortcut(done, sheet, guide))
 
     announcer(session.jobs, session.events)
-    with ui.column().classes(theme.PAGE).props('role=main'):
+    with ui.column().classes(theme.PAGE):  # inside Quasar's <main>, the page's one main landmark
         yield studio.projects.get(project.id)
     _name_controls(ui.context.client)
 

@@ -16,6 +16,7 @@ from app import auth, media, security, sockets, tensorboard_proxy
 from app.bridge import Bridge
 from app.frame import frame
 from app.studio import Studio
+from services.access import Forbidden
 from services.hookspecs import Route
 from services.session import Session
 
@@ -160,6 +161,8 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
                 result = build_page(**args, **kwargs)
                 if inspect.isawaitable(result):
                     await result
+            except Forbidden as e:  # a refusal is a sentence for the user, not an error of the studio
+                ui.label(str(e)).classes('text-sm').mark('page-refused')
             except Exception as e:
                 studio.diagnostics.errors.record(path, e)
                 if not guarded:

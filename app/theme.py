@@ -100,13 +100,20 @@ html.studio-scaled .codehilite pre {{ white-space: pre-wrap; overflow-wrap: anyw
 }}
 """
 
-# scripts every page runs: the language of the page, a name for NiceGUI's code-copy buttons, and scrollable
+# scripts every page runs: the language of the page, its heading, a name for NiceGUI's code-copy buttons, and scrollable
 # regions reachable by keyboard (axe: scrollable-region-focusable), kept as the page changes
 A11Y_SCRIPT = """<script>
 (() => {
   document.documentElement.lang = 'en';
   const scrollers = '.q-panel.scroll, .codehilite pre, .overflow-y-auto, .overflow-auto, .overflow-x-auto';
   const fix = () => {
+    const main = document.querySelector('main');
+    if (main && !document.querySelector('h1')) {  // the page's name as the heading a screen reader starts from
+      const heading = document.createElement('h1');
+      heading.className = 'sr-only';
+      heading.textContent = document.title.split(' · ')[0];
+      main.prepend(heading);
+    }
     document.querySelectorAll('.nicegui-code-copy:not([aria-label])')
       .forEach(b => b.setAttribute('aria-label', 'Copy the code'));
     document.querySelectorAll(scrollers).forEach(e => {
@@ -130,7 +137,7 @@ body.studio-contrast .opacity-80 { color: #1F2937 !important; opacity: 1 !import
 body.studio-contrast .border-gray-200, body.studio-contrast .border-gray-300, body.studio-contrast .q-card,
 body.studio-contrast .q-field--outlined .q-field__control:before { border-color: #111827 !important; }
 body.studio-contrast .q-card { border: 1px solid #111827; }
-body.studio-contrast [role=main] a { text-decoration: underline; }
+body.studio-contrast main a { text-decoration: underline; }
 body.studio-contrast :focus-visible { outline: 3px solid #000 !important; outline-offset: 2px; }
 body.studio-contrast .q-field__label, body.studio-contrast .q-field__bottom { color: #1F2937; }
 """

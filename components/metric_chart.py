@@ -100,7 +100,7 @@ class MetricChart:
         self.view: tuple[float, float] | None = None  # zoomed x range
         self.sent = [0] * len(keys)  # raw points of each key already on screen
         self.appended = 0
-        self.plot = _Plot(self._figure()).classes(f'w-full {height}').props('role=img')
+        self.plot = _Plot(self._figure()).classes(f'w-full {height}').props('role=figure')
         self._describe(get_series())
         self.plot.on('plotly_relayout', self._on_relayout)
         _install_client_helper()

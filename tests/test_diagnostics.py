@@ -177,3 +177,12 @@ async def test_a_handler_that_breaks_is_remembered_with_its_page(user: User) -> 
     user.find('Break').click()
     await user.should_see('Something went wrong that the studio did not expect')
     assert [p.where for p in app.studio.diagnostics.history()] == ['/help']
+
+
+async def test_a_refusal_at_the_page_boundary_is_its_sentence_not_an_error(user: User, monkeypatch) -> None:
+    def refused(self):
+        raise Forbidden('You may not change studio settings on this shared server.')
+    monkeypatch.setattr(Settings, 'values', refused)
+    await user.open('/settings')
+    await user.should_see('You may not change studio settings on this shared server.')
+    assert app.studio.diagnostics.history() == []

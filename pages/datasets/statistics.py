@@ -157,7 +157,7 @@ def _chart(title: str, hint: str, data: list[dict], x_title: str, y_title: str, 
             return
         plot = ui.plotly({'data': data, 'layout': layout, 'config': {'displaylogo': False, 'responsive': True,
                                                                      'displayModeBar': False}}) \
-            .classes('w-full h-64').props('role=img')
+            .classes('w-full h-64').props('role=figure')
         plot.props['aria-label'] = _summary(title, data, x_title)
 
 
