@@ -52,6 +52,7 @@ apt_install() {  # install Debian packages that are missing, when we may
 SYS=(ffmpeg)
 [ $NATIVE = 1 ] && SYS+=(xvfb python3-gi gir1.2-gtk-3.0 gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev pkg-config)
 [ $MODE = test ] && SYS+=(chromium chromium-driver espeak-ng sox xdotool x11-utils)
+[ $MODE = test ] && ! command -v npm >/dev/null 2>&1 && SYS+=(npm)  # axe-core for the accessibility test
 apt_install "${SYS[@]}"
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -77,6 +78,11 @@ fi
 
 if [ $MODE = test ]; then
   cd "$REPO"
+  # the browser tests' own tools (package.json: axe-core), from the npm registry at the lock's versions
+  if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "Installing the browser tests' tools (npm ci)"
+    npm ci --no-audit --no-fund --silent || say "npm ci failed: tests/test_a11y.py will say so"
+  fi
   exec "$VENV/bin/python" -m pytest "$@"
 fi
 exec "$VENV/bin/rave-studio" "$@"

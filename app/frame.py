@@ -9,6 +9,7 @@ from nicegui import app, ui
 from app import auth, theme
 from app.studio import Studio
 from components import shortcuts
+from components.announcer import announcer
 from components.icon_button import icon_button
 from components.jobs_panel import jobs_panel
 from components.tour import Tour, should_open, start_example
@@ -28,9 +29,7 @@ def current_project(projects: Projects) -> ProjectView:
 @contextmanager
 def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[ProjectView]:
     """The header, the drawer and the content column; yields the current project for the page builder."""
-    ui.colors(**theme.COLORS)
-    ui.add_css(theme.CSS)
-    dark = ui.dark_mode().bind_value(app.storage.user, 'dark')
+    dark, scale = _appearance()
     project = current_project(session.projects)
     ui.page_title(f'{title} · RAVE Studio')
 
@@ -45,12 +44,14 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         ui.space()
         jobs_panel(session.jobs, session.events)
         icon_button('keyboard', 'Keyboard shortcuts (?)', lambda: sheet.open()).mark('shortcuts')
-        icon_button('dark_mode', 'Light / dark theme', lambda: dark.set_value(not dark.value)).mark('theme')
+        icon_button('dark_mode', 'Light / dark theme', lambda: _flip_dark(dark)).mark('theme')
         auth.account_menu(session.sharing.role(project.id))
 
-    # below 1100 px the drawer shrinks to icons (mini) so 800 px screens keep their width for content
+    # below 1100 px (of text at its normal size) the drawer shrinks to icons (mini), so 800 px screens and large
+    # text keep their width for content
     with ui.left_drawer(value=True, bordered=True) \
-            .props('width=220 breakpoint=640 mini-width=64 :mini="window.innerWidth < 1100"') \
+            .props(f'width={220 * scale // 100} breakpoint=640 mini-width={64 * scale // 100} '
+                   f':mini="window.innerWidth < {1100 * scale // 100}"') \
             .classes('bg-gray-50 dark:bg-[#0F1014] p-2') as drawer:
         entries = studio.plugins.navigation()  # registered by the areas and plugins through their hooks
         current = current_entry(entries, path)
@@ -69,8 +70,47 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
     guide = _tour(session, path)
     shortcuts.install(lambda done: _shortcut(done, sheet, guide))
 
-    with ui.column().classes(theme.PAGE).props('role=main'):
+    announcer(session.jobs, session.events)
+    with ui.column().classes(theme.PAGE):  # inside Quasar's <main>, the page's one main landmark
         yield studio.projects.get(project.id)
+    _name_controls(ui.context.client)
+
+
+def _name_controls(client) -> None:
+    """Give screen readers a name where a page drew none (axe: button-name, aria-progressbar-name): an icon-only
+    button is named by its tooltip, a progress bar says what it measures in the words around it."""
+    elements = list(client.elements.values())
+    by_id = {f'#{e.html_id}': e for e in elements}
+    for element in elements:
+        target = by_id.get(element.props.get('target', '')) if isinstance(element, ui.tooltip) else None
+        if isinstance(target, ui.button) and not target.text and 'aria-label' not in target.props:
+            target.props['aria-label'] = element.text
+        elif isinstance(element, ui.linear_progress) and 'aria-label' not in element.props:
+            element.props['aria-label'] = 'Progress'
+
+
+def _appearance() -> tuple[ui.dark_mode, int]:
+    """The user's theme (light, dark, high contrast or the system's) and text size (%), as Settings keeps them."""
+    name, scale = theme.appearance(app.storage.user)
+    contrast = name == 'contrast'
+    ui.colors(**(theme.CONTRAST_COLORS if contrast else theme.COLORS))
+    ui.add_css(theme.CSS + theme.CONTRAST_CSS + theme.font_css(scale))
+    ui.add_head_html(theme.A11Y_SCRIPT)
+    if scale != 100:
+        ui.query('html').classes('studio-scaled')
+    if contrast:
+        ui.query('body').classes('studio-contrast')
+        return ui.dark_mode(False), scale
+    return ui.dark_mode().bind_value(app.storage.user, 'dark'), scale
+
+
+def _flip_dark(dark: ui.dark_mode) -> None:
+    """The header's switch: light ⇄ dark; from high contrast it goes to dark."""
+    if app.storage.user.get('contrast'):
+        theme.choose(app.storage.user, 'dark')
+        ui.navigate.reload()
+    else:
+        dark.set_value(not dark.value)
 
 
 def _shortcut(done: shortcuts.Shortcut, sheet: ui.dialog, guide: Tour) -> None:

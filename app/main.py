@@ -20,6 +20,7 @@ from app import accounts_cli, auth, media, security, sockets, tensorboard_proxy
 from app.bridge import Bridge
 from app.frame import frame
 from app.studio import Studio
+from services.access import Forbidden
 from services.hookspecs import Route
 from services.session import Session
 
@@ -55,6 +56,7 @@ def build(data_dir: Path, *, share: bool = False, launch: security.Launch | None
     bridge = Bridge(studio.bus)
     studio.bridge = bridge
     app.timer(0.5, studio.poll)
+    app.on_exception(lambda e: _unexpected(studio, e))
     app.on_shutdown(studio.shutdown)
     for route in studio.plugins.routes():  # the built-in areas' and the installed plugins' pages
         try:
@@ -173,9 +175,15 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
                 result = build_page(**args)
                 if inspect.isawaitable(result):
                     await result
+            except Forbidden as e:  # a refusal is a sentence for the user, not an error of the studio
+                ui.label(str(e)).classes('text-sm').mark('page-refused')
             except Exception as e:
+                studio.diagnostics.errors.record(path, e)
                 if not guarded:
-                    raise
+                    ui.label('Something went wrong that the studio did not expect, and this page could not be '
+                             'drawn. Settings → Diagnostics keeps what happened, for a bug report.') \
+                        .classes('text-negative').mark('page-failed')
+                    return
                 studio.plugins.report(route.plugin, f'Its page {path} failed: {type(e).__name__}: {e}')
                 ui.label(f'The plugin {route.plugin} could not draw this page ({type(e).__name__}: {e}). '
                          'Settings → Plugins shows what went wrong; switch it off there.').mark('plugin-failed')
@@ -216,6 +224,19 @@ def _request_values(wanted, injected: set[str], request: Request) -> dict:
         except ValueError:
             raise ValueError(f'“{raw}” is not a valid {name} ({kind} expected): check the address.') from None
     return values
+
+
+def _unexpected(studio: Studio, error: Exception) -> None:
+    """An exception no handler caught (a button's, a timer's): kept in the error history, and a sentence for the
+    user of the page it happened on."""
+    try:
+        where = ui.context.client.page.path
+    except (RuntimeError, AttributeError):  # outside any page: the poller, start-up
+        where = 'studio'
+    studio.diagnostics.errors.record(where, error)
+    if where != 'studio':
+        ui.notify('Something went wrong that the studio did not expect. Settings → Diagnostics keeps what '
+                  'happened, for a bug report.', type='negative', multi_line=True)
 
 
 if __name__ in {'__main__', '__mp_main__'}:

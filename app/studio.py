@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from pages import BUILTIN_PLUGINS
-from services import lab
+from services import lab, logs
 from services.access import Actor
 from services.backup import Backups
 from services.builtin import StudioAreas
@@ -14,6 +14,8 @@ from services.datasets import Datasets
 from services.datasets.library import DatasetLibrary
 from services.datasets.preprocessing import DatasetService
 from services.datasets.statistics import DatasetStatsService
+from services.diagnostics import Diagnostics, DiagnosticsService
+from services.doctor import Doctor
 from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
 from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
@@ -56,6 +58,7 @@ class Studio:
         self.bus = Bus()
         self.settings = SettingsService(self.data_dir)
         lab.install(lambda: self.settings.get('default_visibility'))
+        logs.configure(self.data_dir, self.settings.get('log_level'))
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
         self.settings.apply_limits(self.jobs)
@@ -85,6 +88,8 @@ class Studio:
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)
         self.example = ExampleService(self.projects, self._facades, self.bus)
+        self.diagnostics = DiagnosticsService(self.data_dir, self.settings, self.jobs, Doctor(
+            self.data_dir, lambda: self.settings.python, lambda: [Path(p.location) for p in self.projects.all()]))
         self._last_monitor = 0.0
         self.bridge: Subscriber | None = None  # set by app.main.build
 
@@ -105,7 +110,7 @@ class Studio:
                        accounts=Accounts(actor), sharing=ProjectSharing(actor, self.settings),
                        audit=AuditLog(actor), comments=Comments(actor, self.bus),
                        history=History(actor, history.restorers(training, experiments)), team=Team(actor),
-                       sweeps=Sweeps(self.sweeps, actor))
+                       sweeps=Sweeps(self.sweeps, actor), diagnostics=Diagnostics(self.diagnostics, actor))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

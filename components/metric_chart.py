@@ -100,7 +100,8 @@ class MetricChart:
         self.view: tuple[float, float] | None = None  # zoomed x range
         self.sent = [0] * len(keys)  # raw points of each key already on screen
         self.appended = 0
-        self.plot = _Plot(self._figure()).classes(f'w-full {height}')
+        self.plot = _Plot(self._figure()).classes(f'w-full {height}').props('role=figure')
+        self._describe(get_series())
         self.plot.on('plotly_relayout', self._on_relayout)
         _install_client_helper()
 
@@ -144,6 +145,22 @@ class MetricChart:
         return {'data': data, 'layout': layout,
                 'config': {'displaylogo': False, 'responsive': False,  # see _Plot
                                                            'modeBarButtonsToRemove': ['lasso2d', 'select2d']}}
+
+    def _describe(self, series: MetricsView) -> None:
+        """The chart in words for screen readers: per curve, how far it goes, its latest and its lowest value."""
+        said = []
+        for key in self.keys:
+            trace = series.traces.get(key)
+            finite = [float(v) for v in trace.values if math.isfinite(v)] if trace is not None else []
+            if not finite:
+                said.append(f'{_label(key)}: nothing logged yet.')
+                continue
+            said.append(f'{_label(key)}: {len(trace)} points up to step {int(trace.steps[-1])}, latest '
+                        f'{finite[-1]:.4g}, lowest {min(finite):.4g}.')
+        label = ' '.join(said)
+        if self.plot.props.get('aria-label') != label:
+            self.plot.props['aria-label'] = label
+            self.plot.update()
 
     def redraw(self) -> None:
         with self.plot:
@@ -206,6 +223,7 @@ class MetricChart:
             self.appended += len(xs)
         if indices:
             ui.run_javascript(f'studioCharts.extend({self.plot.id}, {json.dumps(update)}, {indices})')
+            self._describe(series)
         return len(indices)
 
     def _on_relayout(self, e: events.GenericEventArguments) -> None:

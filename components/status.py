@@ -4,6 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
+from components.icon_button import icon_button
 from services import formatting
 from services.jobs import Jobs, JobView
 
@@ -28,6 +29,7 @@ class JobRow:
                 self.title = ui.label().classes('font-medium text-sm truncate grow')
                 self.chip = ui.row().classes('items-center')
             self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=6px')
+            self.bar.props['aria-label'] = f'Progress of {view.title}'
             with ui.row().classes('w-full items-center gap-2 text-xs text-gray-500 no-wrap'):
                 self.detail = ui.label().classes('grow truncate')
                 self.eta = ui.label().classes(theme.NUMBER)
@@ -83,11 +85,10 @@ class JobList:
 
 def _job_controls(jobs: Jobs, view: JobView) -> None:
     if view.status == 'running':
-        ui.button(icon='pause', on_click=lambda: jobs.pause(view.id)) \
-            .props('flat dense round size=sm').tooltip('Pause')
+        icon_button('pause', f'Pause {view.title}', lambda: jobs.pause(view.id), props='flat dense round size=sm')
     elif view.status == 'paused':
-        ui.button(icon='play_arrow', on_click=lambda: jobs.resume(view.id)) \
-            .props('flat dense round size=sm').tooltip('Resume')
+        icon_button('play_arrow', f'Resume {view.title}', lambda: jobs.resume(view.id),
+                    props='flat dense round size=sm')
     if view.status in ('running', 'paused', 'queued'):
-        ui.button(icon='close', on_click=lambda: jobs.cancel(view.id)) \
-            .props('flat dense round size=sm color=negative').tooltip('Cancel')
+        icon_button('close', f'Cancel {view.title}', lambda: jobs.cancel(view.id),
+                    props='flat dense round size=sm color=negative')

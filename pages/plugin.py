@@ -12,6 +12,7 @@ def register_routes() -> list[Route]:
         Route('/settings', 'Settings', 'pages.settings:create'),
         Route('/settings/plugins', 'Plugins', 'pages.plugins:create'),
         Route('/settings/plugins/guide', 'Plugin guide', 'pages.plugins:guide'),
+        Route('/settings/diagnostics', 'Diagnostics', 'pages.diagnostics:create'),
         Route('/help', 'Help', 'pages.help:create'),
     ]
 
@@ -22,5 +23,6 @@ def register_navigation() -> list[NavEntry]:
         NavEntry('/', 'Dashboard', 'space_dashboard', order=0),
         NavEntry('/settings', 'Settings', 'settings', order=80),
         NavEntry('/settings/plugins', 'Plugins', 'extension', parent='/settings'),
+        NavEntry('/settings/diagnostics', 'Diagnostics', 'medical_services', parent='/settings'),
         NavEntry('/help', 'Help', 'help_outline', order=90),
     ]

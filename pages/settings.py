@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import sys
 
-from nicegui import run, ui
+from nicegui import app, run, ui
 
 from app import theme
 from components import cards
-from services import users
+from services import logs, users
 from services.access import Forbidden
 from services.lab import VISIBILITY
 from services.settings import DOCS, Settings, SettingsError, SettingsView
@@ -76,14 +76,24 @@ def create(settings: Settings, system: System) -> None:
                         .classes('w-64').mark(f'setting-{key}')
                     ui.label(HINTS[key]).classes(theme.HINT)
 
+    with cards.section('Studio log', 'receipt_long'):
+        log_level = ui.select(list(logs.LEVELS), value=values.log_level, label='Log level') \
+            .props('outlined dense').classes('w-full sm:w-80').mark('setting-log_level')
+        ui.label(HINTS['log_level']).classes(theme.HINT)
+        with ui.row().classes('items-center gap-2'):
+            ui.link('Diagnostics: the install doctor, the error history and a bundle for a bug report',
+                    '/settings/diagnostics').classes('text-sm')
+
     with ui.row().classes('w-full justify-end'):
         save_button = ui.button('Save settings', icon='save', on_click=lambda: save()) \
             .props('unelevated').mark('save-settings')
     if not settings.may_change:
         ui.label('Only an administrator can change studio settings on a shared server.').classes(theme.HINT)
-        for element in (new_root, home, device, python, parallel, upload, *play_fields.values(), save_button):
+        for element in (new_root, home, device, python, parallel, upload, *play_fields.values(), log_level,
+                        save_button):
             element.disable()
 
+    _appearance_card()
     if settings.actor.shared and settings.actor.name:
         _password_card(settings.actor.name)
 
@@ -121,7 +131,8 @@ def create(settings: Settings, system: System) -> None:
                               int(parallel.value or 1), int(upload.value or 1),
                               int(play_fields['model_server_idle_min'].value or 1),
                               int(play_fields['model_servers_max'].value or 1),
-                              float(play_fields['model_server_memory_gb'].value or 1), visibility.value)
+                              float(play_fields['model_server_memory_gb'].value or 1), visibility.value,
+                              log_level=log_level.value or 'INFO')
         save_button.props('loading')
         try:
             await run.io_bound(settings.save, chosen)
@@ -135,6 +146,31 @@ def create(settings: Settings, system: System) -> None:
         ui.notify('Settings saved.', type='positive')
 
     draw_roots()
+
+
+def _appearance_card() -> None:
+    """The theme and the text size: this user's own, applied at once (no Save needed)."""
+    name, scale = theme.appearance(app.storage.user)
+
+    def pick_theme(e) -> None:
+        theme.choose(app.storage.user, e.value)
+        ui.navigate.reload()
+
+    def pick_scale(e) -> None:
+        app.storage.user['font_scale'] = int(e.value)
+        ui.navigate.reload()
+
+    with cards.section('Appearance', 'contrast').mark('appearance'):
+        ui.label('Your own choice, remembered for you on this studio; it applies at once.').classes(theme.HINT)
+        with ui.row().classes('w-full gap-6 items-start'):
+            with ui.column().classes('gap-0'):
+                ui.radio(theme.THEMES, value=name, on_change=pick_theme).props('inline') \
+                    .mark('setting-theme').props['aria-label'] = 'Theme'
+                ui.label('High contrast: black on white, every colour at 7:1 or more.').classes(theme.HINT)
+            with ui.column().classes('gap-0'):
+                ui.select({p: f'{p} %' for p in theme.FONT_SCALES}, value=scale, label='Text size',
+                          on_change=pick_scale).props('outlined dense').classes('w-40').mark('setting-font_scale')
+                ui.label('Larger text for every page; the layout follows up to 200 %.').classes(theme.HINT)
 
 
 def _password_card(name: str) -> None:

@@ -59,14 +59,14 @@ class SystemMonitor:
             with warnings.catch_warnings():  # pynvml now re-exports nvidia-ml-py and warns about it
                 warnings.simplefilter('ignore', FutureWarning)
                 import pynvml
-        except ImportError as e:
-            self.gpu_error = f'GPU figures unavailable ({e}); jobs run on the CPU.'
+        except ImportError:
+            self.gpu_error = 'GPU figures unavailable (pynvml is not installed); jobs run on the CPU.'
             return None
         try:
             pynvml.nvmlInit()
             return pynvml
-        except (pynvml.NVMLError, OSError) as e:  # no NVIDIA driver: the studio runs on CPU
-            self.gpu_error = f'No NVIDIA GPU found ({type(e).__name__}); jobs run on the CPU.'
+        except (pynvml.NVMLError, OSError):  # no NVIDIA driver: the studio runs on CPU
+            self.gpu_error = 'No NVIDIA GPU found (no NVIDIA driver answers); jobs run on the CPU.'
             return None
 
     def _gpus(self) -> list[GpuFigures]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 
 from services.access import Actor
 from services.datasets import Datasets
+from services.diagnostics import Diagnostics
 from services.events import Subscriber
 from services.example import Example
 from services.files import FilePolicy
@@ -52,6 +53,7 @@ class Session:
     history: History
     team: Team
     sweeps: Sweeps
+    diagnostics: Diagnostics
 
     @classmethod
     def names(cls) -> set[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services import access
+from services import access, logs
 from services.access import Action, Actor
 from services.jobs import JobService
 from services.store import Setting
@@ -46,6 +46,9 @@ DOCS = [
                'Memory all loaded models together may hold, in GB; the least recently used idle one goes first.'),
     SettingDoc('default_visibility', 'edit', 'Who may use a new project of a shared studio besides its owner and '
                'members: "private", "read" (the lab can read) or "edit" (the lab can edit).'),
+    SettingDoc('log_level', 'INFO',
+               'How much the studio writes to its own log (logs/studio.log in the data folder): DEBUG, INFO, '
+               'WARNING or ERROR. Job logs are kept whatever this says.'),
 ]
 DEFAULTS = {d.key: d.default for d in DOCS}
 
@@ -74,6 +77,7 @@ class SettingsService:
         """Give the job engine the parallelism, and the model servers the limits, the settings allow (at start-up
         and whenever they change)."""
         jobs.limits['preprocess'] = max(1, int(self.get('parallel_preprocess') or 1))
+        logs.set_level(self.get('log_level'))
         if servers is not None:
             servers.configure(self.python, 60.0 * float(self.get('model_server_idle_min') or 1),
                               int(self.get('model_servers_max') or 1),
@@ -110,6 +114,7 @@ class SettingsView:
     model_servers_max: int = 2
     model_server_memory_gb: float = 3.0
     default_visibility: str = 'edit'
+    log_level: str = 'INFO'
 
 
 class Settings:
@@ -136,7 +141,8 @@ class Settings:
                             values['default_device'], values['python'] or '',
                             int(values['parallel_preprocess'] or 1), int(values['max_upload_mb'] or 1),
                             int(values['model_server_idle_min'] or 1), int(values['model_servers_max'] or 1),
-                            float(values['model_server_memory_gb'] or 1), values['default_visibility'] or 'edit')
+                            float(values['model_server_memory_gb'] or 1), values['default_visibility'] or 'edit',
+                            str(values['log_level'] or 'INFO'))
 
     @staticmethod
     def folder(text: str) -> str:

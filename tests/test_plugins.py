@@ -23,7 +23,7 @@ from services.training.views import Trace
 
 EXAMPLE = Path(__file__).resolve().parent / 'plugins' / 'rave_studio_example'
 DRAWER = ['Dashboard', 'Datasets', 'Training', 'Sweeps', 'Experiments', 'History', 'Models', 'Export', 'Explorer',
-          'Generate', 'Transfer', 'Team', 'Accounts', 'Audit log', 'Settings', 'Plugins', 'Help']
+          'Generate', 'Transfer', 'Team', 'Accounts', 'Audit log', 'Settings', 'Plugins', 'Diagnostics', 'Help']
 
 
 def install(project: Path, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -155,5 +155,18 @@ def _chart(title: str, hint: str, data: list[dict], x_title: str, y_title: str, 
         if not any(d.get('x') for d in data):
             ui.label('No data (the source folders may be gone).').classes('text-sm py-8 self-center')
             return
-        ui.plotly({'data': data, 'layout': layout, 'config': {'displaylogo': False, 'responsive': True,
-                                                              'displayModeBar': False}}).classes('w-full h-64')
+        plot = ui.plotly({'data': data, 'layout': layout, 'config': {'displaylogo': False, 'responsive': True,
+                                                                     'displayModeBar': False}}) \
+            .classes('w-full h-64').props('role=figure')
+        plot.props['aria-label'] = _summary(title, data, x_title)
+
+
+def _summary(title: str, data: list[dict], x_title: str) -> str:
+    """The chart in words for screen readers: per curve, how many values and over what range of its x axis."""
+    said = []
+    for d in data:
+        xs = [float(x) for x in d.get('x') or [] if x is not None]
+        if xs:
+            said.append(f'{d.get("name") or title}: {len(xs)} values, {x_title} from {min(xs):.4g} '
+                        f'to {max(xs):.4g}.')
+    return f'{title}. ' + ' '.join(said)

@@ -50,11 +50,11 @@ def create(training: Training, project: ProjectView) -> None:
                 .props('unelevated color=primary').mark('new-config')
     banner = ui.row().classes('w-full')
 
-    with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-[320px_1fr] gap-4 items-start'):
+    with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-[320px_minmax(0,1fr)] gap-4 items-start'):
         with ui.card().classes(theme.CARD + ' p-2 gap-0 lg:sticky lg:top-20 lg:max-h-[calc(100vh-7rem)] '
                                'overflow-y-auto').mark('catalogue'):
             listing = ui.column().classes('w-full gap-0')
-        detail = ui.column().classes('w-full gap-4')
+        detail = ui.column().classes('w-full min-w-0 gap-4')
 
     def select(name: str) -> None:
         state['name'] = name

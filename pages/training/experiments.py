@@ -80,6 +80,10 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
                                  'rowsNumber': 0}) \
         .props('flat bordered dense binary-state-sort :rows-per-page-options="[25,50,100,200]"') \
         .classes('w-full').mark('experiments-table')
+    table.add_slot('header-selection', '<q-checkbox v-model="props.selected" dense '
+                   'aria-label="Tick every run of this page" />')
+    table.add_slot('body-selection', '<q-checkbox v-model="props.selected" dense '
+                   ':aria-label="\'Tick \' + props.row.name" />')
     table.add_slot('body-cell-status', STATUS_SLOT)
     table.add_slot('body-cell-name', NAME_SLOT)
     table.add_slot('body-cell-tags', TAGS_SLOT)

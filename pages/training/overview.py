@@ -92,6 +92,10 @@ def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: S
     def header() -> None:
         current = training.run(run.id) or run
         _run_header(training, system, current)
+        if current.folder_gone:
+            ui.label(f'The run folder {current.folder} is gone (moved or deleted outside the studio): its curves, '
+                     'audio and checkpoints cannot be read, and it cannot be resumed. Put the folder back, or '
+                     'delete this run.').classes('text-sm text-negative break-all').mark('run-folder-gone')
         _made_elsewhere(training, experiments, current, header.refresh)
 
     header()

@@ -161,7 +161,7 @@ class _Monitor:
         with ui.row().classes('w-full items-center gap-4 px-1'):
             ui.label('Smoothing').classes('text-sm')
             slider = ui.slider(min=0, max=0.99, step=0.01, value=self.smoothing).classes('w-48') \
-                .props('label color=primary').mark('smoothing')
+                .props('label color=primary aria-label=Smoothing').mark('smoothing')
             ui.label('EMA weight over the faint raw curve; 0 shows every step raw. Steps on the x axis.') \
                 .classes(theme.HINT)
             ui.space()

@@ -341,8 +341,7 @@ class Datasets:
 
     def examples(self, dataset_id: int, start: int, count: int) -> list[ExampleRow]:
         """Rows start … start+count-1 of the inspector's list; damaged ones carry a `problem`. Off the loop."""
-        db = lmdb_reader.reader(self._row(dataset_id, Action.READ).path)
-        return db.page(start, count)
+        return lmdb_reader.reader(self._row(dataset_id, Action.READ).path).page(start, count)
 
     def example(self, dataset_id: int, index: int) -> ExampleDetail:
         """One example's figures, drawings and WAV; OSError, ValueError or IndexError when it is damaged."""
@@ -363,10 +362,13 @@ class Datasets:
 
     def recompute_statistics(self, dataset_id: int) -> StatisticsView:
         row = self._row(dataset_id, Action.RUN)
-        self._stats.start(row)
+        if not self._stats.missing(row):
+            self._stats.start(row)
         return self._statistics(row)
 
     def _statistics(self, row: Dataset) -> StatisticsView:
+        if why := self._stats.missing(row):
+            return StatisticsView('failed', message=why)
         job = self._stats.job(row)
         if job is not None and job.status in ACTIVE:
             state = self._stats.jobs.states.get(job.id)

@@ -53,11 +53,19 @@ class DatasetStatsService:
     def ensure(self, dataset: Dataset) -> dict | None:
         """The statistics if cached; otherwise start computing them (once) and return None."""
         stats = self.cached(dataset)
-        if stats is None and dataset.status == 'ready':
+        if stats is None and dataset.status == 'ready' and not self.missing(dataset):
             job = self.job(dataset)
             if job is None or job.status not in ACTIVE:
                 self.start(dataset)
         return stats
+
+    @staticmethod
+    def missing(dataset: Dataset) -> str:
+        """Why there is nothing to compute ('' when the LMDB is there): a job would only fail on the missing file."""
+        if (Path(dataset.path) / 'data.mdb').exists():
+            return ''
+        return (f'The dataset folder {dataset.path} holds no RAVE dataset any more (data.mdb is missing): it was '
+                'moved or deleted outside the studio. Put it back, or remove this dataset.')
 
     def start(self, dataset: Dataset) -> Job:
         """Queue the statistics worker for this dataset, even if a cache exists (recompute)."""

@@ -39,6 +39,7 @@ class RunView:
     dataset_sr: int | None = None
     dataset_channels: int | None = None
     stopped_at: int | None = None  # where a graceful stop saved its checkpoint
+    folder_gone: bool = False  # RAVE's folder was known and is not there any more (moved or deleted outside)
 
     @property
     def active(self) -> bool:
@@ -55,7 +56,8 @@ class RunView:
                    max(row.step, series.step if series else 0), spec,
                    tuple(row.configs or ()), row.created, row.folder or '', row.job_id,
                    row.dataset_id, dataset.name if dataset else '', dataset.sr if dataset else None,
-                   dataset.channels if dataset else None, (row.params or {}).get('stopped_at'))
+                   dataset.channels if dataset else None, (row.params or {}).get('stopped_at'),
+                   bool(row.folder) and not Path(row.folder).is_dir())
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,9 @@ def _header(models: Models, project: ProjectView, targets, view: ExportView, ref
             actions(models, project, targets, view, refresh, after_delete='/export/library')
     with ui.card().classes(theme.CARD + ' gap-2').mark('progress'):
         stage_steps(view)
+        if view.status == 'done' and not view.file.exists:
+            ui.label(f'The file {view.path} is gone (moved or deleted outside the studio): export the checkpoint '
+                     'again, or delete this entry.').classes('text-sm text-negative break-all').mark('export-gone')
         if view.message:
             ui.label(view.message).classes('text-sm text-negative whitespace-pre-wrap').mark('export-message')
         if view.command:
