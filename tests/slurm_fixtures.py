@@ -131,6 +131,12 @@ def _start(c: Slurm) -> None:
 
 
 def _stop(c: Slurm) -> None:
+    if c.env:  # end this cluster's jobs first, so no slurmstepd outlives its slurmd
+        c.run('scancel', '--full', '--user', 'root')
+        try:
+            _wait(lambda: not c.run('squeue', '-h', '-o', '%i').stdout.strip(), 'the jobs\' end', 15)
+        except RuntimeError:
+            pass
     for proc in reversed(c.processes):
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
