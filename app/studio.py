@@ -9,6 +9,7 @@ from pages import BUILTIN_PLUGINS
 from services.access import Actor
 from services.backup import Backups
 from services.builtin import StudioAreas
+from services.cluster.slurm import SlurmExecutor
 from services.datasets import Datasets
 from services.datasets.library import DatasetLibrary
 from services.datasets.preprocessing import DatasetService
@@ -16,7 +17,7 @@ from services.datasets.statistics import DatasetStatsService
 from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
 from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
-from services.jobs import Jobs, JobService
+from services.jobs import REPO_ROOT, Jobs, JobService
 from services.models import Models
 from services.models.exports import ExportService
 from services.models.inference import InferenceService
@@ -51,6 +52,7 @@ class Studio:
         self.settings = SettingsService(self.data_dir)
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
+        self.jobs.executors['slurm'] = SlurmExecutor(REPO_ROOT)  # runs on a SLURM cluster (services/cluster)
         self.settings.apply_limits(self.jobs)
         self.projects = ProjectService(self.data_dir)
         self.backups = Backups(self.projects, self.jobs.root)

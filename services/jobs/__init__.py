@@ -34,6 +34,7 @@ class JobView:
     started: float | None = None
     project_id: int | None = None
     cooperative: bool = False  # pauses between steps (training) instead of being frozen
+    where: str = ''  # where it runs beyond this machine, in words (e.g. 'SLURM job 12: running on node3')
 
     @property
     def active(self) -> bool:

@@ -22,6 +22,7 @@ class JobState:
     last: dict = field(default_factory=dict)  # every progress key seen so far, latest value
     started: float | None = None
     project_id: int | None = None
+    where: str = ''  # where it runs beyond this machine, in words (e.g. its SLURM state)
 
 
 FinishHandler = Callable[[Job], None]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from services import access
 from services.access import Action, Actor
+from services.cluster.settings import ExecutorSettings, project_executor
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt
 from services.training import configs, metrics
@@ -192,13 +193,16 @@ class Training:
 
     # ---- acting on runs --------------------------------------------------------------------------
     def start(self, project_id: int, spec: RunSpec, composition: dict | None = None, *,
-              code_confirmed: bool = False) -> RunView:
-        """Create the run and queue its training; raises TrainingError with every problem, Forbidden if
-        refused."""
+              code_confirmed: bool = False, executor: ExecutorSettings | None = None) -> RunView:
+        """Create the run and queue its training — on `executor` (None: the project's choice, this machine by
+        default); raises TrainingError with every problem, Forbidden if refused."""
         project = self._project(project_id, Action.RUN)
         if spec.has_code:
             self._require_code(project_id, code_confirmed)
-        return self._view(self._engine.start(project, spec, composition))
+        where = executor or project_executor(project)
+        if where.errors():
+            raise TrainingError(' '.join(where.errors()))
+        return self._view(self._engine.start(project, spec, composition, where.to_dict() if where.on_cluster else None))
 
     def resume(self, run_id: int, checkpoint: str | None = None, max_steps: int | None = None) -> RunView:
         row = self._run(run_id, Action.RUN)

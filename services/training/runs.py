@@ -93,15 +93,17 @@ class TrainingService:
         return (data.path if data else '<dataset>', str(self.projects.folder(project, 'runs')),
                 self.templates.paths(project))
 
-    def start(self, project: Project, spec: RunSpec, composition: dict | None = None) -> Run:
-        """Create the run and queue its training job; raises TrainingError with every problem found."""
+    def start(self, project: Project, spec: RunSpec, composition: dict | None = None,
+              executor: dict | None = None) -> Run:
+        """Create the run and queue its training job (on `executor`, e.g. a SLURM cluster: services/cluster);
+        raises TrainingError with every problem found."""
         errors = self.validate(project, spec, composition)
         if errors:
             raise TrainingError(' '.join(errors))
         out = self.projects.folder(project, 'runs')
         params = {'spec': spec.to_dict(), 'out_path': str(out),
                   'flags': spec.flags(*self.where(project, spec)),
-                  'jobs': []}
+                  'jobs': [], **({'executor': executor} if executor else {})}
         with db.atomic():
             run = Run.create(project=project, dataset=spec.dataset, name=spec.name,
                              configs=list(spec.configs),
@@ -264,7 +266,7 @@ class TrainingService:
         argv = [self.settings.python, '-m', 'services.workers.train', *flags]
         job = self.jobs.submit('train', title, argv, command=command(flags, spec.env()), project=run.project,
                                cwd=run.params['out_path'], slot=run_control.slot(spec.device),
-                               spec={'run': run.id}, env=spec.env())
+                               spec={'run': run.id}, env=spec.env(), executor=run.params.get('executor'))
         run.job = job
         run.status = job.status
         run.params = {**run.params, 'jobs': [*run.params.get('jobs', []), job.id]}
