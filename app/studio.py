@@ -9,6 +9,7 @@ from pages import BUILTIN_PLUGINS
 from services.access import Actor
 from services.backup import Backups
 from services.builtin import StudioAreas
+from services.cluster import Cluster, rates
 from services.cluster.slurm import SlurmExecutor
 from services.datasets import Datasets
 from services.datasets.library import DatasetLibrary
@@ -52,7 +53,8 @@ class Studio:
         self.settings = SettingsService(self.data_dir)
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
-        self.jobs.executors['slurm'] = SlurmExecutor(REPO_ROOT)  # runs on a SLURM cluster (services/cluster)
+        self.slurm = SlurmExecutor(REPO_ROOT)  # trainings on a SLURM cluster (services/cluster)
+        self.jobs.executors['slurm'] = self.slurm
         self.settings.apply_limits(self.jobs)
         self.projects = ProjectService(self.data_dir)
         self.backups = Backups(self.projects, self.jobs.root)
@@ -94,6 +96,8 @@ class Studio:
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,
                                          self.settings, actor, alerts=self.plugins.alerts),
                        example=Example(self.example, actor),
+                       cluster=Cluster(self.settings, self.slurm,
+                                       lambda project: rates.measured(self.training, project), actor),
                        experiments=Experiments(self.training, actor))
 
     def _facades(self, actor: Actor) -> Facades:

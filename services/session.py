@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from services.access import Actor
+from services.cluster import Cluster
 from services.datasets import Datasets
 from services.events import Subscriber
 from services.example import Example
@@ -40,6 +41,7 @@ class Session:
     example: Example
     training: Training
     experiments: Experiments
+    cluster: Cluster
 
     @classmethod
     def names(cls) -> set[str]:

@@ -44,6 +44,11 @@ DOCS = [
     SettingDoc('model_servers_max', 2, 'How many models the Play pages may hold loaded at once.'),
     SettingDoc('model_server_memory_gb', 3.0,
                'Memory all loaded models together may hold, in GB; the least recently used idle one goes first.'),
+    SettingDoc('executor', {'kind': 'local'},
+               'Where new trainings run unless a project or the wizard says otherwise: this machine, or the SLURM '
+               'cluster whose login node this machine is, with these sbatch options.'),
+    SettingDoc('gpu_hour_price', 0.0,
+               'What one GPU-hour costs (in your currency), for the cost of runs and the estimate before launch.'),
 ]
 DEFAULTS = {d.key: d.default for d in DOCS}
 
@@ -107,6 +112,8 @@ class SettingsView:
     model_server_idle_min: int = 10
     model_servers_max: int = 2
     model_server_memory_gb: float = 3.0
+    executor: dict | None = None  # kept by the Cluster facade's own card (None here: left as it is)
+    gpu_hour_price: float | None = None
 
 
 class Settings:
@@ -133,7 +140,8 @@ class Settings:
                             values['default_device'], values['python'] or '',
                             int(values['parallel_preprocess'] or 1), int(values['max_upload_mb'] or 1),
                             int(values['model_server_idle_min'] or 1), int(values['model_servers_max'] or 1),
-                            float(values['model_server_memory_gb'] or 1))
+                            float(values['model_server_memory_gb'] or 1), dict(values['executor'] or {}),
+                            float(values['gpu_hour_price'] or 0))
 
     @staticmethod
     def folder(text: str) -> str:
@@ -173,7 +181,8 @@ class Settings:
                                    model_servers_max=max(1, int(values.model_servers_max or 1)),
                                    model_server_memory_gb=max(0.5, float(values.model_server_memory_gb or 1)))
         for key, value in dataclasses.asdict(kept).items():
-            self._engine.set(key, list(value) if isinstance(value, tuple) else value)
+            if value is not None:
+                self._engine.set(key, list(value) if isinstance(value, tuple) else value)
         self._engine.apply_limits(self._jobs, self._servers)
         return kept
 

@@ -1,6 +1,8 @@
 """Executor settings and SLURM's states in words (no cluster needed)."""
 from __future__ import annotations
 
+import pytest
+
 from services.cluster.settings import LOCAL, SLURM, ExecutorSettings
 from services.cluster.states import SlurmState, base_state
 
@@ -38,3 +40,42 @@ def test_slurm_states_in_words() -> None:
     assert 'failed' in SlurmState('7', 'FAILED').words()
     assert SlurmState('7', 'PENDING').active and not SlurmState('7', 'COMPLETED').active
     assert base_state('CANCELLED by 0') == 'CANCELLED'
+
+
+def test_executor_choice_studio_wide_and_per_project_and_who_may_change_it(studio) -> None:
+    from services.access import Actor, Forbidden, local
+    from services.cluster import ClusterSettingsError
+    cluster = studio.session(local(), None).cluster
+    project = studio.projects.current(None)
+    assert cluster.defaults().kind == LOCAL and cluster.project_choice(project.id).kind == LOCAL
+    on_slurm = ExecutorSettings(kind=SLURM, partition='gpu', gpus_per_node=1, time='2:00')
+    cluster.save(on_slurm, 2.5)
+    assert cluster.defaults() == on_slurm and cluster.price() == 2.5
+    assert cluster.project_choice(project.id) == on_slurm  # a project without its own choice follows the studio
+    training = studio.session(local(), None).training
+    assert training.executor(project.id) == on_slurm
+    cluster.set_project_choice(project.id, ExecutorSettings())
+    assert cluster.project_choice(project.id).kind == LOCAL and training.executor(project.id).kind == LOCAL
+    cluster.set_project_choice(project.id, None)
+    assert cluster.project_choice(project.id) == on_slurm
+    with pytest.raises(ClusterSettingsError, match='time limit'):
+        cluster.save(ExecutorSettings(kind=SLURM, time='whenever'), 1.0)
+    member = studio.session(Actor('member', shared=True), None).cluster
+    assert not member.may_change
+    with pytest.raises(Forbidden):
+        member.save(ExecutorSettings(), 0.0)
+    settings = studio.session(local(), None).settings
+    settings.save(settings.values())  # the main Save keeps the executor as it is
+    assert cluster.defaults() == on_slurm
+
+
+def test_gpu_hours_from_sacct_and_the_estimate_before_launch() -> None:
+    from services.cluster import cost
+    text = '12|3600|billing=2,cpu=2,gres/gpu=2,mem=4G,node=1\n13|1800|cpu=1,mem=1G,node=1\n99|100|gres/gpu=8\n'
+    usage = cost.parse(text, ['12', '13'])
+    assert usage.jobs == 2 and usage.gpu_hours == 2.0 and usage.hours == 1.5 and usage.cost(3.0) == 6.0
+    assert cost.parse('14|7200|gres/gpu:a100=4', ['14']).gpu_hours == 8.0
+    guess = cost.estimate(2.0, 72000, 2, 1.5, 'measured on violin')
+    assert guess.hours == 10.0 and guess.gpu_hours == 20.0 and guess.cost == 30.0
+    assert 'about 10.0 h' in guess.words(1.5) and '20.0 GPU-hours' in guess.words(1.5)
+    assert cost.estimate(0.0, 100, 1, 1.0, '') is None

@@ -117,6 +117,6 @@ class ExecutorSettings:
         return ' · '.join(parts)
 
 
-def project_executor(project) -> ExecutorSettings:
-    """The project's choice of where its runs train (this machine unless set)."""
-    return ExecutorSettings.of((project.settings or {}).get('executor'))
+def project_executor(project, default: dict | None = None) -> ExecutorSettings:
+    """The project's choice of where its runs train, else the studio's `default` (this machine unless set)."""
+    return ExecutorSettings.of((project.settings or {}).get('executor') or default)

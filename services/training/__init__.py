@@ -199,10 +199,14 @@ class Training:
         project = self._project(project_id, Action.RUN)
         if spec.has_code:
             self._require_code(project_id, code_confirmed)
-        where = executor or project_executor(project)
+        where = executor or self.executor(project_id)
         if where.errors():
             raise TrainingError(' '.join(where.errors()))
         return self._view(self._engine.start(project, spec, composition, where.to_dict() if where.on_cluster else None))
+
+    def executor(self, project_id: int) -> ExecutorSettings:
+        """Where the project's runs train unless told otherwise: its own choice, else the studio's."""
+        return project_executor(self._project(project_id, Action.READ), self._settings.get('executor'))
 
     def resume(self, run_id: int, checkpoint: str | None = None, max_steps: int | None = None) -> RunView:
         row = self._run(run_id, Action.RUN)

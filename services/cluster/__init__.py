@@ -1,0 +1,125 @@
+"""The cluster: where trainings run (this machine, or a SLURM cluster whose login node the studio runs on) and
+what they cost. `Cluster` is the facade pages use; the job engine's SLURM executor is `slurm.py`.
+
+Supported topology: the studio runs on the cluster's login node (or on a machine that is its own one-node
+cluster) with the SLURM clients on its PATH and its data folder on the file system the compute nodes share.
+Talking to a remote login node over SSH is not supported: the studio reads every job's files (metrics,
+checkpoints, logs) from its own disk as they grow, which over SSH would need a mirror of each job folder.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from services import access
+from services.access import Action, Actor
+from services.cluster import cost
+from services.cluster.cost import Estimate, Usage
+from services.cluster.settings import LOCAL, SLURM, ExecutorSettings, project_executor
+from services.cluster.slurm import SlurmExecutor, slurm_id
+from services.settings import SettingsService
+from services.store import Job, Project, Run
+
+__all__ = ['LOCAL', 'SLURM', 'Cluster', 'ClusterSettingsError', 'Estimate', 'ExecutorSettings', 'Usage']
+
+
+class ClusterSettingsError(ValueError):
+    """Executor settings that are not kept, with every sentence saying what to change."""
+
+
+class Cluster:
+    """Executor settings (studio-wide and per project), the cluster's reachability and GPU-hours."""
+
+    def __init__(self, settings: SettingsService, slurm: SlurmExecutor, rates, actor: Actor) -> None:
+        self._settings, self._slurm, self.actor = settings, slurm, actor
+        self._rates = rates  # (project) -> [(run name, base config, steps/s)], newest first
+
+    @property
+    def may_change(self) -> bool:
+        return access.allowed(self.actor, Action.SETTINGS)
+
+    def defaults(self) -> ExecutorSettings:
+        """Where trainings run unless a project says otherwise."""
+        return ExecutorSettings.of(self._settings.get('executor'))
+
+    def price(self) -> float:
+        return float(self._settings.get('gpu_hour_price') or 0.0)
+
+    def save(self, executor: ExecutorSettings, price: float) -> None:
+        access.require(self.actor, Action.SETTINGS)
+        problems = executor.errors() + (['A GPU-hour cannot cost less than nothing.'] if price < 0 else [])
+        if problems:
+            raise ClusterSettingsError(' '.join(problems))
+        self._settings.set('executor', executor.to_dict())
+        self._settings.set('gpu_hour_price', float(price))
+
+    def project_choice(self, project_id: int) -> ExecutorSettings:
+        return project_executor(self._project(project_id, Action.READ), self._settings.get('executor'))
+
+    def set_project_choice(self, project_id: int, executor: ExecutorSettings | None) -> None:
+        """Keep where this project's runs train (None: follow the studio's choice)."""
+        project = self._project(project_id, Action.EDIT)
+        if executor is not None and executor.errors():
+            raise ClusterSettingsError(' '.join(executor.errors()))
+        settings = dict(project.settings or {})
+        if executor is None:
+            settings.pop('executor', None)
+        else:
+            settings['executor'] = executor.to_dict()
+        project.settings = settings
+        project.save(only=[Project.settings])
+
+    def reachable(self) -> str:
+        """'' when SLURM answers from here, else what is wrong (blocking: sinfo; call it off the event loop)."""
+        if not shutil.which('sbatch'):
+            return ('No SLURM here: sbatch is not on this machine\'s PATH. Run the studio on a login node of the '
+                    'cluster.')
+        try:
+            out = subprocess.run(['sinfo', '-h', '-o', '%P'], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return f'SLURM does not answer from here: {e}'
+        return '' if out.returncode == 0 else f'SLURM does not answer from here: {out.stderr.strip()[:300]}'
+
+    def partitions(self) -> list[str]:
+        """The cluster's partitions (the default one first); blocking."""
+        try:
+            out = subprocess.run(['sinfo', '-h', '-o', '%P'], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        names = [p.strip() for p in out.stdout.split() if p.strip()] if out.returncode == 0 else []
+        return sorted(dict.fromkeys(n.rstrip('*') for n in names), key=lambda n: f'{n}*' not in names)
+
+    # ---- cost ------------------------------------------------------------------------------
+    def run_usage(self, run_id: int) -> Usage:
+        """GPU-hours SLURM accounted for every job of a run (blocking: sacct)."""
+        run = Run.get_or_none(Run.id == run_id)
+        if run is None:
+            return Usage()
+        access.require(self.actor, Action.READ, run.project_id)
+        return cost.usage(_slurm_ids(run.params.get('jobs', [])))
+
+    def project_usage(self, project_id: int) -> Usage:
+        project = self._project(project_id, Action.READ)
+        jobs = [j for r in Run.select(Run.params).where(Run.project == project) for j in r.params.get('jobs', [])]
+        return cost.usage(_slurm_ids(jobs))
+
+    def estimate(self, project_id: int, base: str, steps: int, gpus: int) -> Estimate | None:
+        """GPU-hours and cost of `steps` from the speed this project's newest run of `base` (else any run) made."""
+        project = self._project(project_id, Action.READ)
+        rates = self._rates(project)
+        same = [r for r in rates if r[1] == base] or rates
+        if not same:
+            return None
+        name, _, rate = same[0]
+        return cost.estimate(rate, steps, gpus, self.price(), f'measured on {name}')
+
+    def _project(self, project_id: int, action: Action) -> Project:
+        access.require(self.actor, action, project_id)
+        project = Project.get_or_none(Project.id == project_id)
+        if project is None:
+            raise ClusterSettingsError('This project does not exist any more.')
+        return project
+
+
+def _slurm_ids(job_ids: list[int]) -> list[str]:
+    return [i for i in (slurm_id(j) for j in Job.select(Job.id, Job.spec).where(Job.id.in_(job_ids))) if i]
