@@ -10,8 +10,9 @@ from app import theme
 from components import cards
 from components.job_console import JobConsole
 from components.status import status_chip
-from pages.training import run_controls, run_monitor
+from pages.training import run_cluster, run_controls, run_monitor
 from services import formatting
+from services.cluster import Cluster
 from services.events import JobsChanged, RunChanged, RunMetrics, Subscriber
 from services.jobs import Jobs
 from services.projects import ProjectView
@@ -75,7 +76,7 @@ def create(training: Training, jobs: Jobs, system: System, events: Subscriber, p
 
 
 def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: System, events: Subscriber,
-             project: ProjectView, run_id: str) -> None:
+             project: ProjectView, cluster: Cluster, run_id: str) -> None:
     """One run: progress, live charts, console, checkpoints."""
     run = training.run(run_id, project.id)
     if run is None:
@@ -90,6 +91,7 @@ def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: S
     def header() -> None:
         current = training.run(run.id) or run
         _run_header(training, system, current)
+        run_cluster.state_line(jobs, cluster, current)
         _made_elsewhere(training, experiments, current, header.refresh)
 
     header()

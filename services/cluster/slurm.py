@@ -107,11 +107,16 @@ class SlurmExecutor:
         return f'The SLURM job ended without a result ({said}). Start it again.'
 
     def where(self, job: Job) -> str:
-        """The job's SLURM state in words, for the run page and the queue."""
+        """The job's SLURM state in words, for the run page and the queue; once the studio settled the job,
+        only what SLURM said at its end (its host may still be exiting: SLURM says RUNNING a moment longer)."""
+        if not slurm_id(job):
+            return ''
+        if job.status not in ('queued', 'running', 'paused'):
+            state = self.states.get(slurm_id(job))
+            said = state.words().split(': ', 1)[1] if state is not None and not state.active else ''
+            return f'SLURM job {slurm_id(job)}: ended' + (f' ({said})' if said else '')
         state = self.state(job)
-        if state is not None:
-            return state.words()
-        return f'SLURM job {slurm_id(job)}: submitted' if slurm_id(job) else ''
+        return state.words() if state is not None else f'SLURM job {slurm_id(job)}: submitted'
 
     # ---- states ----------------------------------------------------------------------------
     def state(self, job: Job) -> SlurmState | None:

@@ -385,6 +385,7 @@ class JobService:
         self._cancel_deadline.pop(job.id, None)
         state = self._track(job)
         state.status, state.message = status, message
+        self._where(job)
         if status == 'done':
             state.progress = 1.0
         state.eta_s = None
