@@ -9,7 +9,7 @@ from pages import BUILTIN_PLUGINS
 from services.access import Actor
 from services.backup import Backups
 from services.builtin import StudioAreas
-from services.cluster import Cluster, rates
+from services.cluster import Cluster, cloud_jobs, rates
 from services.cluster.slurm import SlurmExecutor
 from services.datasets import Datasets
 from services.datasets.library import DatasetLibrary
@@ -79,6 +79,7 @@ class Studio:
         self.plugins = PluginManager((*BUILTIN_PLUGINS, areas), disabled=disabled_plugins())
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)
+        self.jobs.register(cloud_jobs.KIND)  # copies to and from an S3-compatible store (services/cluster)
         self.example = ExampleService(self.projects, self._facades, self.bus)
         self._last_monitor = 0.0
         self.bridge: Subscriber | None = None  # set by app.main.build
@@ -97,7 +98,7 @@ class Studio:
                                          self.settings, actor, alerts=self.plugins.alerts),
                        example=Example(self.example, actor),
                        cluster=Cluster(self.settings, self.slurm,
-                                       lambda project: rates.measured(self.training, project), actor),
+                                       lambda project: rates.measured(self.training, project), actor, self.jobs),
                        experiments=Experiments(self.training, actor))
 
     def _facades(self, actor: Actor) -> Facades:

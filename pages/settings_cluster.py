@@ -26,7 +26,16 @@ def card(cluster: Cluster) -> None:
                 price = ui.number('Price of a GPU-hour', value=cluster.price(), min=0, step=0.1, format='%.2f') \
                     .props('outlined dense').classes('w-64').mark('setting-gpu_hour_price')
                 ui.label(HINTS['gpu_hour_price']).classes(theme.HINT + ' max-w-sm')
-            ui.space()
+            with ui.column().classes('gap-0 grow'):
+                store = cluster.store()
+                cloud_url = ui.input('Cloud store', value=store.url if store else '', placeholder='s3://bucket/rave') \
+                    .props('outlined dense').classes('w-full').mark('setting-cloud_url')
+                ui.label(HINTS['cloud_url']).classes(theme.HINT)
+            with ui.column().classes('gap-0 grow'):
+                cloud_endpoint = ui.input('Store server', value=store.endpoint if store else '',
+                                          placeholder='empty: AWS').props('outlined dense').classes('w-full') \
+                    .mark('setting-cloud_endpoint')
+                ui.label(HINTS['cloud_endpoint']).classes(theme.HINT)
             save_button = ui.button('Save', icon='save', on_click=lambda: save()).props('unelevated') \
                 .mark('save-executor')
 
@@ -42,13 +51,14 @@ def card(cluster: Cluster) -> None:
     with form:
         reader = [executor_form(cluster.defaults(), [], enabled=cluster.may_change)]
     if not cluster.may_change:
-        price.disable()
-        save_button.disable()
+        for field in (price, cloud_url, cloud_endpoint, save_button):
+            field.disable()
     ui.timer(0.05, fill, once=True)
 
     async def save() -> None:
         try:
-            await run.io_bound(cluster.save, reader[0](), float(price.value or 0))
+            await run.io_bound(cluster.save, reader[0](), float(price.value or 0), cloud_url.value or '',
+                               cloud_endpoint.value or '')
         except (ClusterSettingsError, Forbidden) as e:
             ui.notify(f'Not saved: {e}', type='negative', multi_line=True)
             return

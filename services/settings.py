@@ -47,6 +47,9 @@ DOCS = [
     SettingDoc('executor', {'kind': 'local'},
                'Where new trainings run unless a project or the wizard says otherwise: this machine, or the SLURM '
                'cluster whose login node this machine is, with these sbatch options.'),
+    SettingDoc('cloud_url', '', 'An S3-compatible store (s3://bucket/folder) run folders and exports may be pushed '
+               'to and pulled from; credentials come from the usual AWS chain, never from the studio.'),
+    SettingDoc('cloud_endpoint', '', 'The store\'s server when it is not AWS (MinIO, Ceph…), e.g. https://s3.lab.org.'),
     SettingDoc('gpu_hour_price', 0.0,
                'What one GPU-hour costs (in your currency), for the cost of runs and the estimate before launch.'),
 ]
@@ -113,6 +116,8 @@ class SettingsView:
     model_servers_max: int = 2
     model_server_memory_gb: float = 3.0
     executor: dict | None = None  # kept by the Cluster facade's own card (None here: left as it is)
+    cloud_url: str | None = None
+    cloud_endpoint: str | None = None
     gpu_hour_price: float | None = None
 
 
@@ -141,6 +146,7 @@ class Settings:
                             int(values['parallel_preprocess'] or 1), int(values['max_upload_mb'] or 1),
                             int(values['model_server_idle_min'] or 1), int(values['model_servers_max'] or 1),
                             float(values['model_server_memory_gb'] or 1), dict(values['executor'] or {}),
+                            values['cloud_url'] or '', values['cloud_endpoint'] or '',
                             float(values['gpu_hour_price'] or 0))
 
     @staticmethod

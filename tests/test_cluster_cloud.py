@@ -97,3 +97,38 @@ def test_push_and_pull_never_leave_a_half_copy_and_resume(s3, tmp_path: Path) ->
         cloud.push(s3, folder, '../elsewhere')
     with pytest.raises(CloudError, match='not an S3 location'):
         cloud.push(Store('/tmp/x'), folder, 'violin')
+
+
+def test_a_run_folder_is_pushed_and_pulled_by_jobs_with_progress(s3, studio, tmp_path: Path) -> None:
+    from waiting import poll_until
+
+    from services.access import local
+    from services.store import Job, Run
+    project = studio.projects.current(None)
+    folder = _run_folder(Path(project.location) / 'runs')
+    run = Run.create(project=project, name='violin', folder=str(folder), status='done', params={'jobs': []})
+    cluster = studio.session(local(), None).cluster
+    with pytest.raises(CloudError, match='No cloud store'):
+        cluster.push_run(run.id)
+    cluster.save(cluster.defaults(), 0.0, 's3://studio/lab', s3.endpoint)
+    with pytest.raises(Exception, match='not an S3 location'):
+        cluster.save(cluster.defaults(), 0.0, 'studio/lab', '')
+
+    def finished(job_id: int) -> Job:
+        return poll_until(lambda: (j := Job.get_by_id(job_id)).status in ('done', 'failed') and j, 60,
+                          studio=studio, message=lambda: studio.jobs.log_tail(job_id))
+
+    pushed = finished(cluster.push_run(run.id))
+    assert pushed.status == 'done', studio.jobs.log_tail(pushed.id)
+    assert studio.jobs.track(pushed).progress == 1.0 and 'MB of' in studio.jobs.track(pushed).detail
+    [remote] = cluster.remotes()
+    name = f'Default/runs/{folder.name}'
+    assert remote.name == name and remote.complete and remote.files == 3
+    with pytest.raises(CloudError, match='in this project already'):
+        cluster.pull_run(project.id, name)
+    moved = folder.with_name('kept')
+    folder.rename(moved)
+    pulled = finished(cluster.pull_run(project.id, name))
+    assert pulled.status == 'done', studio.jobs.log_tail(pulled.id)
+    assert (folder / 'version_0' / 'checkpoints' / 'best.ckpt').read_bytes() == \
+        (moved / 'version_0' / 'checkpoints' / 'best.ckpt').read_bytes()

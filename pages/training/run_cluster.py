@@ -1,11 +1,13 @@
-"""A run on the SLURM cluster: its job's SLURM state in words on the run page (pending with the reason,
-running on a node, completing, failed, timeout, preempted, out of memory) and the GPU-hours it used."""
+"""The run page's cluster line: its job's SLURM state in words (pending with the reason, running on a node,
+completing, failed, timeout, preempted, out of memory), the GPU-hours it used, and pushing the run's folder to
+the cloud store set in Settings."""
 from __future__ import annotations
 
 from nicegui import run, ui
 
 from app import theme
-from services.cluster import Cluster
+from services.access import Forbidden
+from services.cluster import CloudError, Cluster
 from services.jobs import Jobs
 from services.training import RunView
 
@@ -13,8 +15,11 @@ TROUBLE = ('failed', 'out of memory', 'time limit', 'preempted', 'cancelled', 'w
 
 
 def state_line(jobs: Jobs, cluster: Cluster, current: RunView) -> None:
-    """One line under the run's header while (or after) its job ran on the cluster."""
+    """One line under the run's header while (or after) its job ran on the cluster; the cloud push of a run
+    that is not training."""
     job = jobs.get(current.job_id) if current.job_id else None
+    if not current.active and current.folder and cluster.store() is not None:
+        _push_button(cluster, current)
     if job is None or not job.where:
         return
     if any(word in job.where for word in TROUBLE):
@@ -37,3 +42,17 @@ def state_line(jobs: Jobs, cluster: Cluster, current: RunView) -> None:
                                   f'{"s" if usage.jobs > 1 else ""}'
                                   + (f' · about {usage.cost(price):.2f}' if price and usage.gpu_hours else ''))
             ui.timer(0.05, fill, once=True)
+
+
+def _push_button(cluster: Cluster, current: RunView) -> None:
+    def push() -> None:
+        try:
+            cluster.push_run(current.id)
+        except (CloudError, Forbidden) as e:
+            ui.notify(str(e), type='negative', multi_line=True)
+            return
+        ui.notify(f'Pushing {current.name} to {cluster.store().url}: the jobs panel shows its progress.',
+                  type='positive')
+    with ui.row().classes('items-center gap-2'):
+        ui.button('Push to cloud', icon='cloud_upload', on_click=push).props('flat dense no-caps color=primary') \
+            .mark('push-cloud').tooltip('Copy the run folder to the cloud store set in Settings (resumes)')

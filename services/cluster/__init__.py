@@ -8,19 +8,25 @@ checkpoints, logs) from its own disk as they grow, which over SSH would need a m
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 from services import access
 from services.access import Action, Actor
-from services.cluster import cost
+from services.cluster import cloud, cost
+from services.cluster.cloud import CloudError, Remote, Store
 from services.cluster.cost import Estimate, Usage
 from services.cluster.settings import LOCAL, SLURM, ExecutorSettings, project_executor
 from services.cluster.slurm import SlurmExecutor, slurm_id
+from services.jobs import REPO_ROOT, JobService
 from services.settings import SettingsService
 from services.store import Job, Project, Run
 
-__all__ = ['LOCAL', 'SLURM', 'Cluster', 'ClusterSettingsError', 'Estimate', 'ExecutorSettings', 'Usage']
+__all__ = ['LOCAL', 'SLURM', 'CloudError', 'Cluster', 'ClusterSettingsError', 'Estimate', 'ExecutorSettings',
+           'Remote', 'Store', 'Usage']
 
 
 class ClusterSettingsError(ValueError):
@@ -30,8 +36,9 @@ class ClusterSettingsError(ValueError):
 class Cluster:
     """Executor settings (studio-wide and per project), the cluster's reachability and GPU-hours."""
 
-    def __init__(self, settings: SettingsService, slurm: SlurmExecutor, rates, actor: Actor) -> None:
-        self._settings, self._slurm, self.actor = settings, slurm, actor
+    def __init__(self, settings: SettingsService, slurm: SlurmExecutor, rates, actor: Actor,
+                 jobs: JobService | None = None) -> None:
+        self._settings, self._slurm, self.actor, self._jobs = settings, slurm, actor, jobs
         self._rates = rates  # (project) -> [(run name, base config, steps/s)], newest first
 
     @property
@@ -45,13 +52,23 @@ class Cluster:
     def price(self) -> float:
         return float(self._settings.get('gpu_hour_price') or 0.0)
 
-    def save(self, executor: ExecutorSettings, price: float) -> None:
+    def save(self, executor: ExecutorSettings, price: float, cloud_url: str | None = None,
+             cloud_endpoint: str | None = None) -> None:
+        """Keep the studio's executor, GPU-hour price and cloud store (None: the store as it is)."""
         access.require(self.actor, Action.SETTINGS)
         problems = executor.errors() + (['A GPU-hour cannot cost less than nothing.'] if price < 0 else [])
+        url, endpoint = (cloud_url or '').strip(), (cloud_endpoint or '').strip()
+        if url and not url.startswith('s3://'):
+            problems.append(f'"{url}" is not an S3 location: write s3://bucket or s3://bucket/folder.')
+        if endpoint and not endpoint.startswith(('http://', 'https://')):
+            problems.append(f'"{endpoint}" is not a server address: write https://host[:port].')
         if problems:
             raise ClusterSettingsError(' '.join(problems))
         self._settings.set('executor', executor.to_dict())
         self._settings.set('gpu_hour_price', float(price))
+        if cloud_url is not None:
+            self._settings.set('cloud_url', url)
+            self._settings.set('cloud_endpoint', endpoint)
 
     def project_choice(self, project_id: int) -> ExecutorSettings:
         return project_executor(self._project(project_id, Action.READ), self._settings.get('executor'))
@@ -113,12 +130,55 @@ class Cluster:
         name, _, rate = same[0]
         return cost.estimate(rate, steps, gpus, self.price(), f'measured on {name}')
 
+    # ---- cloud storage --------------------------------------------------------------------
+    def store(self) -> Store | None:
+        """The S3-compatible store set in Settings (None: none set)."""
+        url = (self._settings.get('cloud_url') or '').strip()
+        return Store(url, (self._settings.get('cloud_endpoint') or '').strip()) if url else None
+
+    def remotes(self) -> list[Remote]:
+        """What the store holds (blocking: a listing over the network)."""
+        access.require(self.actor, Action.READ)
+        return cloud.listing(self._store())
+
+    def push_run(self, run_id: int) -> int:
+        """Queue a job copying the run's folder to the store as `<project>/runs/<folder>`; its job id."""
+        run = Run.get_or_none(Run.id == run_id)
+        if run is None or not run.folder or not Path(run.folder).is_dir():
+            raise CloudError('This run has no folder yet: push it once it has trained.')
+        access.require(self.actor, Action.RUN, run.project_id)
+        name = f'{_slug(run.project.name)}/runs/{Path(run.folder).name}'
+        return self._copy('push', run.folder, name, f'Push {run.name} to the cloud', run.project)
+
+    def pull_run(self, project_id: int, name: str) -> int:
+        """Queue a job copying a pushed run folder into the project's runs folder; its job id."""
+        project = self._project(project_id, Action.RUN)
+        target = Path(project.location) / 'runs' / name.rstrip('/').rsplit('/', 1)[-1]
+        if target.exists():
+            raise CloudError(f'{target.name} is in this project already.')
+        return self._copy('pull', str(target), name, f'Pull {target.name} from the cloud', project)
+
+    def _copy(self, what: str, local: str, name: str, title: str, project: Project) -> int:
+        store = self._store()
+        argv = [sys.executable, '-m', 'services.workers.cluster_cloud', what, store.url, store.endpoint, local, name]
+        return self._jobs.submit('cloud', title, argv, project=project, cwd=str(REPO_ROOT)).id
+
+    def _store(self) -> Store:
+        store = self.store()
+        if store is None:
+            raise CloudError('No cloud store is set: write its s3:// location in Settings first.')
+        return store
+
     def _project(self, project_id: int, action: Action) -> Project:
         access.require(self.actor, action, project_id)
         project = Project.get_or_none(Project.id == project_id)
         if project is None:
             raise ClusterSettingsError('This project does not exist any more.')
         return project
+
+
+def _slug(name: str) -> str:
+    return re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('._') or 'project'
 
 
 def _slurm_ids(job_ids: list[int]) -> list[str]:

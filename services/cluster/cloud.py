@@ -4,7 +4,8 @@ s3fs (AWS S3, MinIO, Ceph…; `endpoint` names a server other than AWS).
 Never a half copy, either way:
 - push: every file goes up under a temporary key (`<name>/.partial/<file>`) and is moved to its place once
   whole; the folder counts as there only when its manifest (`<name>/.rave-studio.json`: every file and its
-  size) is written, last. Pushing again resumes: files already in place with their size are skipped.
+  size) is written, last (until then `<name>/.pushing` says a push began). Pushing again resumes: files
+  already in place with their size are skipped.
 - pull: only a pushed folder with its manifest; files land in `<target>.partial/` (each as `.part` until
   whole) and the folder is renamed to the target once every file arrived. Pulling again resumes there.
 Credentials come from the usual AWS chain (environment, ~/.aws/credentials, an instance role): the studio
@@ -22,6 +23,7 @@ from fsspec.callbacks import Callback
 
 MANIFEST = '.rave-studio.json'
 PARTIAL = '.partial'
+PUSHING = '.pushing'  # written first, removed last: a push that did not finish
 
 Progress = Callable[[int, int, str], None]  # bytes done, bytes in all, the file being copied
 
@@ -62,6 +64,7 @@ def push(store: Store, local: Path, name: str, progress: Progress | None = None)
         raise CloudError(f'{local} has no files to push.')
     fs, remote = store.fs(), f'{store.root}/{_safe(name)}'
     total, done = sum(files.values()), 0
+    fs.pipe(f'{remote}/{PUSHING}', b'')
     for rel, size in files.items():
         key = f'{remote}/{rel}'
         if not (fs.exists(key) and fs.size(key) == size):
@@ -74,6 +77,7 @@ def push(store: Store, local: Path, name: str, progress: Progress | None = None)
     fs.pipe(f'{remote}/{MANIFEST}', json.dumps({'files': files}).encode())
     if fs.exists(f'{remote}/{PARTIAL}'):
         fs.rm(f'{remote}/{PARTIAL}', recursive=True)
+    fs.rm(f'{remote}/{PUSHING}')
     return total
 
 
@@ -101,21 +105,20 @@ def pull(store: Store, name: str, target: Path, progress: Progress | None = None
 
 
 def listing(store: Store) -> list[Remote]:
-    """What the store holds under its location, complete pushes first."""
+    """Every pushed folder under the store's location (names relative to it), complete ones first; a push
+    that did not finish shows as incomplete."""
     fs = store.fs()
     try:
-        names = [p.rstrip('/').rsplit('/', 1)[-1] for p in fs.ls(store.root, detail=False, refresh=True)]
+        keys = [k[len(store.root) + 1:] for k in fs.find(store.root, refresh=True)]
     except FileNotFoundError as e:
         raise CloudError(f'{store.url} does not exist (create the bucket first).') from e
+    complete = {k[:-len(MANIFEST) - 1] for k in keys if k.endswith('/' + MANIFEST)}
+    started = {k[:-len(PUSHING) - 1] for k in keys if k.endswith('/' + PUSHING)} - complete
     out = []
-    for name in names:
-        try:
-            files = _manifest(fs, f'{store.root}/{name}', name)
-        except CloudError:
-            out.append(Remote(name, False))
-            continue
+    for name in sorted(complete):
+        files = _manifest(fs, f'{store.root}/{name}', name)
         out.append(Remote(name, True, sum(files.values()), len(files)))
-    return sorted(out, key=lambda r: (not r.complete, r.name))
+    return out + [Remote(name, False) for name in sorted(started)]
 
 
 def _manifest(fs, remote: str, name: str) -> dict[str, int]:
