@@ -79,3 +79,33 @@ def test_gpu_hours_from_sacct_and_the_estimate_before_launch() -> None:
     assert guess.hours == 10.0 and guess.gpu_hours == 20.0 and guess.cost == 30.0
     assert 'about 10.0 h' in guess.words(1.5) and '20.0 GPU-hours' in guess.words(1.5)
     assert cost.estimate(0.0, 100, 1, 1.0, '') is None
+
+
+def test_slurm_not_answering_is_no_news_of_a_job_but_a_forgotten_one_is_gone(monkeypatch) -> None:
+    import datetime as dt
+    import subprocess
+
+    from services.cluster import slurm
+    from services.jobs import REPO_ROOT
+    from services.store import Job
+    answers = {}
+
+    def run(argv, **_):
+        out, err, code = answers[argv[0]]
+        return subprocess.CompletedProcess(argv, code, out, err)
+    monkeypatch.setattr(slurm.subprocess, 'run', run)
+    executor = slurm.SlurmExecutor(REPO_ROOT)
+    # submitted an hour ago, before a studio restart
+    job = Job(id=1, spec={'slurm_job_id': '41'}, status='running', started=dt.datetime.now() - dt.timedelta(hours=1))
+    answers.update(squeue=('', 'slurm_load_jobs error: Unable to contact slurm controller', 1), sacct=('', 'down', 1))
+    assert executor.alive(job) and not executor.answering  # the controller restarting: still running
+    answers.update(squeue=('41|PENDING|Priority|\n', '', 0))
+    executor.refresh()
+    assert executor.alive(job) and 'behind jobs of higher priority' in executor.where(job)
+    answers.update(squeue=('', 'slurm_load_jobs error: Invalid job id specified', 1), sacct=('', '', 0))
+    executor.states.clear()
+    executor.refresh()
+    assert executor.answering and not executor.alive(job)  # forgotten by squeue and sacct: gone
+    answers.update(sacct=('41|OUT_OF_MEMORY|None|node3\n', '', 0))
+    executor.refresh()
+    assert 'out of memory' in executor.lost(job)

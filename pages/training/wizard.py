@@ -228,7 +228,7 @@ async def check_review(wizard: Wizard) -> list[str]:
     answer = await wizard.final()
     if isinstance(answer, list):
         return answer
-    return wizard.training.validate(wizard.project.id, wizard.current(), answer)
+    return wizard.training.validate(wizard.project.id, wizard.current(), answer, wizard.executor)
 
 
 DRAW = {'Start': steps.quick_start, 'Dataset': steps.dataset_choice, 'Config': steps.config_choice,

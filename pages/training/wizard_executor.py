@@ -17,13 +17,22 @@ if TYPE_CHECKING:
 def executor_choice(wizard: Wizard) -> None:
     """The Parameters step's 'Where it trains' section."""
     ui.label('Where it trains').classes(theme.SECTION + ' pt-2')
+    _fit_devices(wizard)
 
     def changed() -> None:
         wizard.executor = read()
+        _fit_devices(wizard)
 
     with ui.column().classes('w-full gap-2').mark('wizard-executor'):
         read = executor_form(wizard.executor, wizard.partitions, changed)
-    ui.label('On the cluster, Devices is the GPUs SLURM gives the job: gpu:0 is its first.').classes(theme.HINT)
+    ui.label('On the cluster the run trains on the GPUs SLURM gives the job (all of them: --gpu 0 … N-1), or '
+             'its CPUs with 0 GPUs per node.').classes(theme.HINT)
+
+
+def _fit_devices(wizard: Wizard) -> None:
+    """On the cluster the run uses the GPUs SLURM gives the job, as RAVE's --gpu indices (or its CPUs)."""
+    if wizard.executor.on_cluster:
+        wizard.set(devices=tuple(f'gpu:{i}' for i in range(wizard.executor.gpus_per_node)) or ('cpu',))
 
 
 def problems(wizard: Wizard) -> list[str]:

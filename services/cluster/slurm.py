@@ -44,6 +44,7 @@ class SlurmExecutor:
         self._watched: dict[str, float] = {}  # SLURM job id -> when it was submitted (or first asked about)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.answering = True  # whether squeue answered the last time it was asked
 
     # ---- the engine's seam -----------------------------------------------------------------
     def launch(self, job: Job) -> None:
@@ -77,7 +78,9 @@ class SlurmExecutor:
         if state is not None:
             return state.active
         submitted = self._watched.get(job_id, 0.0)
-        return time.time() - submitted < ACCOUNTING_LAG_S
+        # SLURM not answering is no news of the job: only a cluster that answers and knows nothing of it
+        # (past the accounting lag) means the job is gone
+        return not self.answering or time.time() - submitted < ACCOUNTING_LAG_S
 
     def signal_group(self, job: Job, sig: int) -> bool:
         """Signal every process of the job (`scancel --signal --full`); True if SLURM took it."""
@@ -135,10 +138,13 @@ class SlurmExecutor:
         ids = list(job_ids if job_ids is not None else self._watched)
         if not ids:
             return
-        found = _squeue(ids)
-        missing = [i for i in ids if i not in found]
-        if missing:
-            found.update(_sacct(missing))
+        queued = _squeue(ids)
+        missing = [i for i in ids if i not in (queued or {})]
+        accounted = _sacct(missing) if missing else {}
+        self.answering = queued is not None or accounted is not None
+        if not self.answering:
+            return  # keep the states as they were
+        found = {**(queued or {}), **(accounted or {})}
         with self._lock:
             self.states.update(found)
             for job_id, state in found.items():
@@ -165,8 +171,11 @@ def slurm_id(job: Job) -> str:
     return str((job.spec or {}).get('slurm_job_id') or '')
 
 
-def _squeue(ids: list[str]) -> dict[str, SlurmState]:
-    out = _call(['squeue', '-h', '-o', '%i|%T|%r|%N', '-j', ','.join(ids)])
+def _squeue(ids: list[str]) -> dict[str, SlurmState] | None:
+    """None when squeue did not answer; squeue forgets a job some minutes after its end (then: sacct)."""
+    out = _call(['squeue', '-h', '-o', '%i|%T|%r|%N', '--states=all', '-j', ','.join(ids)])
+    if out is None:
+        return None
     states = {}
     for line in out.splitlines():
         parts = line.strip().split('|')
@@ -175,8 +184,10 @@ def _squeue(ids: list[str]) -> dict[str, SlurmState]:
     return states
 
 
-def _sacct(ids: list[str]) -> dict[str, SlurmState]:
+def _sacct(ids: list[str]) -> dict[str, SlurmState] | None:
     out = _call(['sacct', '-n', '-P', '-X', '-o', 'JobIDRaw,State,Reason,NodeList', '-j', ','.join(ids)])
+    if out is None:
+        return None
     states = {}
     for line in out.splitlines():
         parts = line.strip().split('|')
@@ -185,13 +196,16 @@ def _sacct(ids: list[str]) -> dict[str, SlurmState]:
     return states
 
 
-def _call(argv: list[str]) -> str:
-    """A SLURM client's output ('' when it is missing, fails or hangs: the states stay as they were)."""
+def _call(argv: list[str]) -> str | None:
+    """A SLURM client's output; None when it is missing, hangs or fails (e.g. slurmctld restarting). squeue
+    asked only about jobs it forgot answers 'Invalid job id': that is an answer (none of them queued)."""
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired):
-        return ''
-    return done.stdout if done.returncode == 0 else ''
+        return None
+    if done.returncode == 0:
+        return done.stdout
+    return '' if 'Invalid job id' in done.stderr else None
 
 
 def _scancel(args: list[str]) -> bool:

@@ -151,9 +151,10 @@ class Training:
     def default_device(self) -> str:
         return self._settings.get('default_device') or 'cpu'
 
-    def validate(self, project_id: int, spec: RunSpec, composition: dict | None = None) -> list[str]:
-        """Everything that would make RAVE fail at start, each with what to do instead."""
-        return self._engine.validate(self._project(project_id, Action.READ), spec, composition)
+    def validate(self, project_id: int, spec: RunSpec, composition: dict | None = None, executor=None) -> list[str]:
+        """Everything that would make RAVE fail at start (on `executor`), each with what to do instead."""
+        return self._engine.validate(self._project(project_id, Action.READ), spec, composition,
+                                     executor.to_dict() if executor is not None and executor.on_cluster else None)
 
     def warnings(self, project_id: int, spec: RunSpec, composition: dict | None) -> list[str]:
         return self._engine.warnings(self._project(project_id, Action.READ), spec, composition)

@@ -72,13 +72,14 @@ class TrainingService:
             if dataset_id is not None else None
         return TrainingData.of(row) if row is not None else None
 
-    def validate(self, project: Project, spec: RunSpec, composition: dict | None = None) -> list[str]:
+    def validate(self, project: Project, spec: RunSpec, composition: dict | None = None,
+                 executor: dict | None = None) -> list[str]:
         """Everything that would make RAVE fail at start (RunSpec.validate, with the project's runs,
-        configs and this machine's GPUs looked up); `composition` is the gin worker's answer for the spec's
-        configs."""
+        configs and the GPUs of this machine — or those a cluster `executor` allocates — looked up);
+        `composition` is the gin worker's answer for the spec's configs."""
         taken = {r.name for r in Run.select(Run.name).where(Run.project == project)}
         return spec.validate(self.data(project, spec.dataset), composition, taken=taken,
-                             custom=self.templates.entries(project), gpus=self.gpus())
+                             custom=self.templates.entries(project), gpus=self._gpus(executor))
 
     def warnings(self, project: Project, spec: RunSpec, composition: dict | None) -> list[str]:
         """What would not stop RAVE but is probably not what you want."""
@@ -97,7 +98,7 @@ class TrainingService:
               executor: dict | None = None) -> Run:
         """Create the run and queue its training job (on `executor`, e.g. a SLURM cluster: services/cluster);
         raises TrainingError with every problem found."""
-        errors = self.validate(project, spec, composition)
+        errors = self.validate(project, spec, composition, executor)
         if errors:
             raise TrainingError(' '.join(errors))
         out = self.projects.folder(project, 'runs')
@@ -131,7 +132,7 @@ class TrainingService:
         if target <= start_step:
             raise TrainingError(f'That checkpoint is at step {start_step}: set max steps above it to train '
                                 'further.')
-        errors = self.device_errors(spec.device)
+        errors = run_control.device_errors(spec.device, self._gpus(run.params.get('executor')))
         if errors:
             raise TrainingError(' '.join(errors))
         try:
@@ -275,6 +276,12 @@ class TrainingService:
         self.metrics(run)
         self.jobs.bus.publish(RunChanged(run.id, run.status))
         return run
+
+    def _gpus(self, executor: dict | None) -> list[int]:
+        """The GPU indices a run may name: this machine's, or the ones a cluster job is allocated."""
+        if executor and executor.get('kind', 'local') != 'local':
+            return list(range(int(executor.get('gpus_per_node') or 0)))
+        return list(self.gpus())
 
     def _run_of_job(self, job_id: int) -> int | None:
         job = Job.get_or_none(Job.id == job_id)
