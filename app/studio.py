@@ -80,6 +80,7 @@ class Studio:
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)
         self.jobs.register(cloud_jobs.KIND)  # copies to and from an S3-compatible store (services/cluster)
+        self.jobs.register(cloud_jobs.RSYNC_KIND)  # datasets copied to the cluster's file system
         self.example = ExampleService(self.projects, self._facades, self.bus)
         self._last_monitor = 0.0
         self.bridge: Subscriber | None = None  # set by app.main.build
@@ -98,7 +99,8 @@ class Studio:
                                          self.settings, actor, alerts=self.plugins.alerts),
                        example=Example(self.example, actor),
                        cluster=Cluster(self.settings, self.slurm,
-                                       lambda project: rates.measured(self.training, project), actor, self.jobs),
+                                       lambda project: rates.measured(self.training, project), actor, self.jobs,
+                                       self.files),
                        experiments=Experiments(self.training, actor))
 
     def _facades(self, actor: Actor) -> Facades:

@@ -21,9 +21,10 @@ from services.cluster.cloud import CloudError, Remote, Store
 from services.cluster.cost import Estimate, Usage
 from services.cluster.settings import LOCAL, SLURM, ExecutorSettings, project_executor
 from services.cluster.slurm import SlurmExecutor, slurm_id
+from services.files import FilePolicy
 from services.jobs import REPO_ROOT, JobService
 from services.settings import SettingsService
-from services.store import Job, Project, Run
+from services.store import Dataset, Job, Project, Run
 
 __all__ = ['LOCAL', 'SLURM', 'CloudError', 'Cluster', 'ClusterSettingsError', 'Estimate', 'ExecutorSettings',
            'Remote', 'Store', 'Usage']
@@ -37,8 +38,8 @@ class Cluster:
     """Executor settings (studio-wide and per project), the cluster's reachability and GPU-hours."""
 
     def __init__(self, settings: SettingsService, slurm: SlurmExecutor, rates, actor: Actor,
-                 jobs: JobService | None = None) -> None:
-        self._settings, self._slurm, self.actor, self._jobs = settings, slurm, actor, jobs
+                 jobs: JobService | None = None, files: FilePolicy | None = None) -> None:
+        self._settings, self._slurm, self.actor, self._jobs, self._files = settings, slurm, actor, jobs, files
         self._rates = rates  # (project) -> [(run name, base config, steps/s)], newest first
 
     @property
@@ -157,6 +158,23 @@ class Cluster:
         if target.exists():
             raise CloudError(f'{target.name} is in this project already.')
         return self._copy('pull', str(target), name, f'Pull {target.name} from the cloud', project)
+
+    def copy_dataset(self, dataset_id: int, folder: str) -> int:
+        """Queue a job copying a dataset's folder into `folder` on the cluster's file system (rsync: progress,
+        resume, renamed into place only when whole); its job id. `folder` must be a browsable one."""
+        dataset = Dataset.get_or_none(Dataset.id == dataset_id)
+        if dataset is None:
+            raise CloudError('This dataset does not exist any more.')
+        access.require(self.actor, Action.RUN, dataset.project_id)
+        if not shutil.which('rsync'):
+            raise CloudError('rsync is not installed here: install it (apt-get install rsync) and try again.')
+        target = Path(self._files.confine(folder)) / Path(dataset.path).name
+        if target.exists():
+            raise CloudError(f'{target} exists already: choose another folder.')
+        argv = [sys.executable, '-m', 'services.workers.cluster_rsync', str(dataset.path), str(target)]
+        job = self._jobs.submit('rsync', f'Copy {dataset.name} to {folder}', argv, project=dataset.project,
+                                cwd=str(REPO_ROOT), spec={'dataset': dataset.id, 'target': str(target)})
+        return job.id
 
     def _copy(self, what: str, local: str, name: str, title: str, project: Project) -> int:
         store = self._store()
