@@ -96,7 +96,8 @@ class Cluster:
             out = subprocess.run(['sinfo', '-h', '-o', '%P'], capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired) as e:
             return f'SLURM does not answer from here: {e}'
-        return '' if out.returncode == 0 else f'SLURM does not answer from here: {out.stderr.strip()[:300]}'
+        said = next((line for line in out.stderr.splitlines() if 'fatal' in line), out.stderr.strip().split('\n')[-1])
+        return '' if out.returncode == 0 else f'SLURM does not answer from here ({said.strip()[:160]}).'
 
     def partitions(self) -> list[str]:
         """The cluster's partitions (the default one first); blocking."""
