@@ -51,7 +51,8 @@ apt_install() {  # install Debian packages that are missing, when we may
 
 SYS=(ffmpeg)
 [ $NATIVE = 1 ] && SYS+=(xvfb python3-gi gir1.2-gtk-3.0 gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev pkg-config)
-[ $MODE = test ] && SYS+=(chromium chromium-driver espeak-ng sox xdotool x11-utils)
+[ $MODE = test ] && SYS+=(chromium chromium-driver espeak-ng sox xdotool x11-utils
+  slurmctld slurmd slurmdbd munge mariadb-server slurm-client rsync)  # one-node SLURM (tests/slurm_fixtures.py), rsync
 [ $MODE = test ] && ! command -v npm >/dev/null 2>&1 && SYS+=(npm)  # axe-core for the accessibility test
 apt_install "${SYS[@]}"
 

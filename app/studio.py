@@ -10,6 +10,8 @@ from services import lab, logs
 from services.access import Actor
 from services.backup import Backups
 from services.builtin import StudioAreas
+from services.cluster import Cluster, cloud_jobs, rates
+from services.cluster.slurm import SlurmExecutor
 from services.datasets import Datasets
 from services.datasets.library import DatasetLibrary
 from services.datasets.preprocessing import DatasetService
@@ -19,7 +21,7 @@ from services.doctor import Doctor
 from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
 from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
-from services.jobs import Jobs, JobService
+from services.jobs import REPO_ROOT, Jobs, JobService
 from services.lab import Accounts, AuditLog, ProjectSharing, history
 from services.lab.comments import Comments
 from services.lab.history import History
@@ -61,6 +63,8 @@ class Studio:
         logs.configure(self.data_dir, self.settings.get('log_level'))
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
+        self.slurm = SlurmExecutor(REPO_ROOT)  # trainings on a SLURM cluster (services/cluster)
+        self.jobs.executors['slurm'] = self.slurm
         self.settings.apply_limits(self.jobs)
         self.projects = ProjectService(self.data_dir)
         self.backups = Backups(self.projects, self.jobs.root)
@@ -87,6 +91,8 @@ class Studio:
         self.plugins = PluginManager((*BUILTIN_PLUGINS, areas), disabled=disabled_plugins())
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)
+        self.jobs.register(cloud_jobs.KIND)  # copies to and from an S3-compatible store (services/cluster)
+        self.jobs.register(cloud_jobs.RSYNC_KIND)  # datasets copied to the cluster's file system
         self.example = ExampleService(self.projects, self._facades, self.bus)
         self.diagnostics = DiagnosticsService(self.data_dir, self.settings, self.jobs, Doctor(
             self.data_dir, lambda: self.settings.python, lambda: [Path(p.location) for p in self.projects.all()]))
@@ -110,7 +116,10 @@ class Studio:
                        accounts=Accounts(actor), sharing=ProjectSharing(actor, self.settings),
                        audit=AuditLog(actor), comments=Comments(actor, self.bus),
                        history=History(actor, history.restorers(training, experiments)), team=Team(actor),
-                       sweeps=Sweeps(self.sweeps, actor), diagnostics=Diagnostics(self.diagnostics, actor))
+                       sweeps=Sweeps(self.sweeps, actor), diagnostics=Diagnostics(self.diagnostics, actor),
+                       cluster=Cluster(self.settings, self.slurm,
+                                       lambda project: rates.measured(self.training, project), actor, self.jobs,
+                                       self.files))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

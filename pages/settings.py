@@ -7,8 +7,10 @@ from nicegui import app, run, ui
 
 from app import theme
 from components import cards
+from pages import settings_cluster
 from services import logs, users
 from services.access import Forbidden
+from services.cluster import Cluster
 from services.lab import VISIBILITY
 from services.settings import DOCS, Settings, SettingsError, SettingsView
 from services.system import System
@@ -16,7 +18,7 @@ from services.system import System
 HINTS = {d.key: d.hint for d in DOCS}
 
 
-def create(settings: Settings, system: System) -> None:
+def create(settings: Settings, system: System, cluster: Cluster) -> None:
     values = settings.values()
     with ui.column().classes('gap-0'):
         ui.label('Settings').classes(theme.TITLE)
@@ -96,6 +98,7 @@ def create(settings: Settings, system: System) -> None:
     _appearance_card()
     if settings.actor.shared and settings.actor.name:
         _password_card(settings.actor.name)
+    settings_cluster.card(cluster)
 
     def draw_roots() -> None:
         root_list.clear()

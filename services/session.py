@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from services.access import Actor
+from services.cluster import Cluster
 from services.datasets import Datasets
 from services.diagnostics import Diagnostics
 from services.events import Subscriber
@@ -54,6 +55,7 @@ class Session:
     team: Team
     sweeps: Sweeps
     diagnostics: Diagnostics
+    cluster: Cluster
 
     @classmethod
     def names(cls) -> set[str]:

@@ -49,6 +49,14 @@ DOCS = [
     SettingDoc('log_level', 'INFO',
                'How much the studio writes to its own log (logs/studio.log in the data folder): DEBUG, INFO, '
                'WARNING or ERROR. Job logs are kept whatever this says.'),
+    SettingDoc('executor', {'kind': 'local'},
+               'Where new trainings run unless a project or the wizard says otherwise: this machine, or the SLURM '
+               'cluster whose login node this machine is, with these sbatch options.'),
+    SettingDoc('cloud_url', '', 'An S3-compatible store (s3://bucket/folder) run folders and exports may be pushed '
+               'to and pulled from; credentials come from the usual AWS chain, never from the studio.'),
+    SettingDoc('cloud_endpoint', '', 'The store\'s server when it is not AWS (MinIO, Ceph…), e.g. https://s3.lab.org.'),
+    SettingDoc('gpu_hour_price', 0.0,
+               'What one GPU-hour costs (in your currency), for the cost of runs and the estimate before launch.'),
 ]
 DEFAULTS = {d.key: d.default for d in DOCS}
 
@@ -115,6 +123,10 @@ class SettingsView:
     model_server_memory_gb: float = 3.0
     default_visibility: str = 'edit'
     log_level: str = 'INFO'
+    executor: dict | None = None  # kept by the Cluster facade's own card (None here: left as it is)
+    cloud_url: str | None = None
+    cloud_endpoint: str | None = None
+    gpu_hour_price: float | None = None
 
 
 class Settings:
@@ -142,7 +154,9 @@ class Settings:
                             int(values['parallel_preprocess'] or 1), int(values['max_upload_mb'] or 1),
                             int(values['model_server_idle_min'] or 1), int(values['model_servers_max'] or 1),
                             float(values['model_server_memory_gb'] or 1), values['default_visibility'] or 'edit',
-                            str(values['log_level'] or 'INFO'))
+                            str(values['log_level'] or 'INFO'), dict(values['executor'] or {}),
+                            values['cloud_url'] or '', values['cloud_endpoint'] or '',
+                            float(values['gpu_hour_price'] or 0))
 
     @staticmethod
     def folder(text: str) -> str:
@@ -182,7 +196,8 @@ class Settings:
                                    model_servers_max=max(1, int(values.model_servers_max or 1)),
                                    model_server_memory_gb=max(0.5, float(values.model_server_memory_gb or 1)))
         for key, value in dataclasses.asdict(kept).items():
-            self._engine.set(key, list(value) if isinstance(value, tuple) else value)
+            if value is not None:
+                self._engine.set(key, list(value) if isinstance(value, tuple) else value)
         self._engine.apply_limits(self._jobs, self._servers)
         return kept
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ['nicegui.testing.user_plugin', 'rave_fixtures', 'prior_fixtures']
+pytest_plugins = ['nicegui.testing.user_plugin', 'rave_fixtures', 'prior_fixtures', 'slurm_fixtures']
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

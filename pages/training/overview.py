@@ -11,8 +11,9 @@ from components import cards
 from components.comments import comments_card
 from components.job_console import JobConsole
 from components.status import status_chip
-from pages.training import run_controls, run_monitor
+from pages.training import run_cluster, run_controls, run_monitor
 from services import formatting
+from services.cluster import Cluster
 from services.events import JobsChanged, RunChanged, RunMetrics, Subscriber
 from services.jobs import Jobs
 from services.lab.comments import Comments
@@ -77,7 +78,7 @@ def create(training: Training, jobs: Jobs, system: System, events: Subscriber, p
 
 
 def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: System, comments: Comments,
-             events: Subscriber, project: ProjectView, run_id: str) -> None:
+             events: Subscriber, project: ProjectView, cluster: Cluster, run_id: str) -> None:
     """One run: progress, live charts, console, checkpoints."""
     run = training.run(run_id, project.id)
     if run is None:
@@ -96,6 +97,7 @@ def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: S
             ui.label(f'The run folder {current.folder} is gone (moved or deleted outside the studio): its curves, '
                      'audio and checkpoints cannot be read, and it cannot be resumed. Put the folder back, or '
                      'delete this run.').classes('text-sm text-negative break-all').mark('run-folder-gone')
+        run_cluster.state_line(jobs, cluster, current)
         _made_elsewhere(training, experiments, current, header.refresh)
 
     header()

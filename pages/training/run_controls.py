@@ -138,9 +138,10 @@ def resume_dialog(training: Training, run_id: int, checkpoint: str | None = None
 def queue_panel(training: Training, jobs: Jobs, system: System, redraw) -> set[int]:
     """Trainings waiting for a device, per device, in start order; the user can move them up and down.
 
-    Returns the jobs it shows."""
+    Trainings on the SLURM cluster are listed beside them with their SLURM state. Returns the jobs it shows."""
     queued = training.queue()
-    if not queued:
+    on_cluster = [j for j in jobs.active() if j.kind == 'train' and j.where]
+    if not queued and not on_cluster:
         return set()
     devices = dict(system.devices())
     with ui.card().classes(theme.CARD + ' gap-3').mark('queue'):
@@ -153,7 +154,15 @@ def queue_panel(training: Training, jobs: Jobs, system: System, redraw) -> set[i
             ui.label(_device_name(devices, device)).classes(theme.HINT + ' uppercase tracking-wide mt-1')
             for entry in (q for q in queued if q.device == device):
                 _queued_row(training, jobs, entry, redraw)
-    return {q.job_id for q in queued}
+        if on_cluster:
+            ui.label('SLURM cluster').classes(theme.HINT + ' uppercase tracking-wide mt-1')
+            for job in on_cluster:
+                with ui.row().classes('w-full items-center gap-2 no-wrap text-sm px-2 py-1 rounded-lg bg-gray-50 '
+                                      'dark:bg-gray-900').mark(f'cluster-{job.id}'):
+                    ui.icon('hourglass_top' if 'waiting' in job.where else 'dns', color='primary')
+                    ui.label(job.title).classes('font-medium truncate')
+                    ui.label(job.where).classes(theme.HINT + ' grow truncate')
+    return {q.job_id for q in queued} | {j.id for j in on_cluster}
 
 
 # ---- helpers ----------------------------------------------------------------------------------------

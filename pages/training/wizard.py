@@ -13,9 +13,10 @@ import json
 from nicegui import run, ui
 
 from app import theme
-from pages.training import gin_code, wizard_review
+from pages.training import gin_code, wizard_executor, wizard_review
 from pages.training import wizard_steps as steps
 from services.access import Forbidden
+from services.cluster import Cluster
 from services.projects import ProjectView
 from services.system import System
 from services.training import RunSpec, Training, TrainingData, TrainingError, model_values
@@ -23,13 +24,14 @@ from services.training import RunSpec, Training, TrainingData, TrainingError, mo
 STEPS = ('Start', 'Dataset', 'Config', 'Parameters', 'Review', 'Launch')
 
 
-def create(training: Training, system: System, project: ProjectView) -> None:
+def create(training: Training, system: System, project: ProjectView, cluster: Cluster) -> None:
     """The wizard; an earlier run (`?from=`), a dataset (`?dataset=`, from the dataset's page) or a template
     may pre-fill it."""
     datasets = {d.id: d for d in training.datasets(project.id)}
     query = ui.context.client.request.query_params
     earlier = training.run(query.get('from', ''), project.id)
     wizard = Wizard(training, system, project, datasets, earlier.spec if earlier else None)
+    wizard.cluster = cluster
     chosen = datasets.get(int(query['dataset'])) if query.get('dataset', '').isdigit() else None
     if chosen is not None:
         wizard.spec = wizard.spec.fitted(chosen)
@@ -75,6 +77,9 @@ class Wizard:
         self.listeners: list = []
         self.panels: dict[str, tuple[ui.column, ui.column]] = {}
         self.stepper: ui.stepper | None = None
+        self.executor = training.executor(project.id)  # where it trains: the project's choice to begin with
+        self.partitions = [self.executor.partition] if self.executor.partition else []
+        self.cluster: Cluster | None = None  # for the review's cost estimate
 
     @property
     def dataset(self) -> TrainingData | None:
@@ -160,7 +165,7 @@ class Wizard:
             return
         try:
             started = self.training.start(self.project.id, self.current(), self.answer,
-                                          code_confirmed=self.code_confirmed)
+                                          code_confirmed=self.code_confirmed, executor=self.executor)
         except (TrainingError, Forbidden) as e:
             steps.show_problems(errors, [str(e)])
             ui.notify(str(e), type='negative', multi_line=True)
@@ -213,7 +218,7 @@ async def check_config(wizard: Wizard) -> list[str]:
 
 
 async def check_parameters(wizard: Wizard) -> list[str]:
-    problems = wizard.current().field_errors()
+    problems = wizard.current().field_errors() + wizard_executor.problems(wizard)
     if problems:
         return problems
     return await check_review(wizard)
@@ -223,7 +228,7 @@ async def check_review(wizard: Wizard) -> list[str]:
     answer = await wizard.final()
     if isinstance(answer, list):
         return answer
-    return wizard.training.validate(wizard.project.id, wizard.current(), answer)
+    return wizard.training.validate(wizard.project.id, wizard.current(), answer, wizard.executor)
 
 
 DRAW = {'Start': steps.quick_start, 'Dataset': steps.dataset_choice, 'Config': steps.config_choice,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from nicegui import ui
 
 from app import theme
+from pages.training import wizard_executor
 from pages.training.wizard_steps import operative
 from services import formatting
 from services.training import RAVE_LR, RAVE_LR_DIS, RunSpec, TemplateError
@@ -31,6 +32,7 @@ def review(wizard: Wizard) -> None:
         with ui.column().classes('gap-3'):
             _checks(problems, warns)
             _memory(wizard, spec, answer)
+            wizard_executor.review_line(wizard)
             _diff_panel(wizard, spec)
     command_block(wizard)
     with ui.row().classes('w-full items-center gap-2'):

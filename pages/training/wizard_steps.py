@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from app import theme
+from pages.training import wizard_executor
 from services import formatting
 from services.training import MODEL_VALUES, RAVE_LR, RAVE_LR_DIS, RunSpec, gin_text
 
@@ -246,6 +247,7 @@ def parameters(wizard: Wizard) -> None:
                 _field(ui.select(dict(wizard.system.devices()), multiple=True,
                                  label='Devices').props('use-chips'),
                        wizard, 'devices', 'CPU, or one or several GPUs (--gpu N each).', tuple)
+            wizard_executor.executor_choice(wizard)
             ui.label('Model values').classes(theme.SECTION + ' pt-2')
             ui.label('From the composition; a changed value is passed as --override.').classes(theme.HINT)
             with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 gap-x-3').mark('macros'):

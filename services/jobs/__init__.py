@@ -35,6 +35,7 @@ class JobView:
     project_id: int | None = None
     owner: str = ''  # who started it
     cooperative: bool = False  # pauses between steps (training) instead of being frozen
+    where: str = ''  # where it runs beyond this machine, in words (e.g. 'SLURM job 12: running on node3')
 
     @property
     def active(self) -> bool:

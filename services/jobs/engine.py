@@ -21,7 +21,8 @@ import psutil
 from services import access
 from services.events import Bus, JobLog, JobsChanged
 from services.hookspecs import JobKind
-from services.jobs import host
+from services.jobs import host, queue
+from services.jobs.executors import Executor, executor_of, remote
 from services.jobs.host import folder_of, job_folder, write_control
 from services.jobs.queue import queue_key, slots_of
 from services.jobs.state import Describer, FinishHandler, JobState
@@ -63,6 +64,7 @@ class JobService:
         self._on_finish: dict[str, list[FinishHandler]] = {}
         self._describers: dict[str, Describer] = {}
         self._parsers: dict[str, str] = {}  # kind → 'module:function' the runner imports to read its console
+        self.executors: dict[str, Executor] = {}  # where a job may run besides this machine, e.g. 'slurm'
         self.version = 0  # bumps whenever a state changes, so views can skip redraws
 
     # ---- public API -------------------------------------------------------------------------
@@ -82,10 +84,13 @@ class JobService:
     def submit(self, kind: str, title: str, argv: list[str], *, command: str = '',
                project: Project | None = None, cwd: str | Path = '', stdin: str = '',
                stall_s: float | None = None, env: dict | None = None, spec: dict | None = None,
-               slot: str | None = None, start: bool = True) -> Job:
+               slot: str | None = None, start: bool = True, executor: dict | None = None) -> Job:
         """Queue a job; it starts now or at a later poll, when its slot is free.
 
-        With `start=False` it is only queued: whichever studio polls next launches it."""
+        With `start=False` it is only queued: whichever studio polls next launches it. A remote `executor`
+        ({'kind': 'slurm', ...}) runs it there, holding no slot here."""
+        if remote(executor):
+            spec, slot = {**(spec or {}), 'executor': executor}, ''
         with db.atomic():  # another studio on this data folder sees the queued job only with its folder
             job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
                              project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
@@ -111,8 +116,8 @@ class JobService:
             self._finish(job, 'cancelled', None, 'Cancelled before it started.')
             return
         if job.status in ('running', 'paused'):
-            host.signal_group(job, signal.SIGCONT)
-            host.signal_host(job, signal.SIGTERM)
+            executor_of(job, self.executors).signal_group(job, signal.SIGCONT)
+            executor_of(job, self.executors).signal_host(job, signal.SIGTERM)
             # the host ends its group and writes result.json; if it cannot, the poller forces it
             self._cancel_deadline[job.id] = time.monotonic() + CANCEL_GRACE_S
 
@@ -124,7 +129,7 @@ class JobService:
             self.cancel(job_id)
             return
         write_control(job_folder(job), stop=True, pause=False)
-        if host.signal_group(job, signal.SIGCONT) and job.status == 'paused':
+        if executor_of(job, self.executors).signal_group(job, signal.SIGCONT) and job.status == 'paused':
             self._set_status(job, 'running')  # it has to run to stop gracefully
 
     @_locked
@@ -132,12 +137,12 @@ class JobService:
         """Pause a running job: cooperative kinds wait between steps (their state stays consistent),
         the others are frozen with SIGSTOP."""
         job = Job.get_by_id(job_id)
-        if job.status != 'running' or not host.alive(job):
+        if job.status != 'running' or not executor_of(job, self.executors).alive(job):
             return
         if job.kind in self.cooperative:
             write_control(job_folder(job), pause=True)
             self._set_status(job, 'paused')
-        elif host.signal_group(job, signal.SIGSTOP):
+        elif executor_of(job, self.executors).signal_group(job, signal.SIGSTOP):
             self._set_status(job, 'paused')
 
     @_locked
@@ -145,28 +150,20 @@ class JobService:
         job = Job.get_by_id(job_id)
         if job.status != 'paused':
             return
-        if job.kind in self.cooperative and host.alive(job):
+        if job.kind in self.cooperative and executor_of(job, self.executors).alive(job):
             write_control(job_folder(job), pause=False)
-            host.signal_group(job, signal.SIGCONT)  # in case it was frozen by an older studio
+            executor_of(job, self.executors).signal_group(job, signal.SIGCONT)  # frozen by an older studio?
             self._set_status(job, 'running')
-        elif host.signal_group(job, signal.SIGCONT):
+        elif executor_of(job, self.executors).signal_group(job, signal.SIGCONT):
             self._set_status(job, 'running')
 
     def queued(self, slot: str | None = None) -> list[Job]:
         """Queued jobs (those needing `slot`, or any of a comma-separated list, if given) in start order."""
-        jobs = Job.select().where(Job.status == 'queued')
-        if slot is not None:
-            wanted = set(slots_of(slot))
-            jobs = [j for j in jobs if wanted & set(slots_of(j.device))]
-        return sorted(jobs, key=queue_key)
+        return queue.queued(slot)
 
     def queue_position(self, job_id: int) -> tuple[int, int] | None:
         """(0-based place, length) of a queued job in the line of its slot; None when not queued."""
-        job = Job.get_or_none(Job.id == job_id)
-        if job is None or job.status != 'queued':
-            return None
-        line = [j.id for j in self.queued(job.device)]
-        return line.index(job.id), len(line)
+        return queue.position(job_id)
 
     @_locked
     def reorder(self, job_id: int, position: int) -> None:
@@ -207,8 +204,8 @@ class JobService:
             result = host.read_result(job)
             if result is not None:
                 self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
-            elif not host.alive(job):
-                host.end_leftovers(job)
+            elif not executor_of(job, self.executors).alive(job):
+                executor_of(job, self.executors).end_leftovers(job)
                 self._finish(job, 'interrupted', None,
                              'The job stopped while the studio was not running (machine restart or kill); '
                              'start it again.')
@@ -220,28 +217,26 @@ class JobService:
         self._reaping = [child for child in self._reaping if child.poll() is None]
         for job in Job.select().where(Job.status.in_(('running', 'paused'))):
             self._read_progress(job)
+            self._where(job)
             child = self._children.get(job.id)
             if child is not None:
                 child.poll()  # reap the host so it does not linger as a zombie
             result = host.read_result(job)
             if result is not None:
                 self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
-            elif not host.alive(job):
+            elif not executor_of(job, self.executors).alive(job):
                 result = host.read_result(job)  # it may have written its result just before exiting
                 if result is not None:
                     self._finish(job, result['status'], result.get('exit_code'), result.get('message', ''))
                 elif job.id in self._cancel_deadline:
-                    host.end_leftovers(job)
+                    executor_of(job, self.executors).end_leftovers(job)
                     self._finish(job, 'cancelled', None, 'Cancelled by the user.')
                 else:
-                    host.end_leftovers(job)
-                    said = host.last_error(host.tail(job_folder(job) / 'host.txt'))
-                    self._finish(job, 'interrupted', None,
-                                 'The job process disappeared without a result (killed from outside?). '
-                                 + (f'Its host said: {said}' if said else 'Start it again.'))
+                    executor_of(job, self.executors).end_leftovers(job)
+                    self._finish(job, 'interrupted', None, executor_of(job, self.executors).lost(job))
             elif time.monotonic() > self._cancel_deadline.get(job.id, float('inf')):
-                host.signal_group(job, signal.SIGKILL)  # the host did not end in time: end the whole group
-                host.end_leftovers(job)
+                executor_of(job, self.executors).signal_group(job, signal.SIGKILL)  # the host did not end in time
+                executor_of(job, self.executors).end_leftovers(job)
                 self._finish(job, 'cancelled', None, 'Cancelled by the user (forced).')
         self._start_ready()
         self._publish()
@@ -309,6 +304,9 @@ class JobService:
         return 1 if slot.startswith('gpu:') else float('inf')
 
     def _launch(self, job: Job) -> None:
+        if remote((job.spec or {}).get('executor')):
+            self._submit_remote(job)
+            return
         folder = job_folder(job)
         host_log = open(folder / 'host.txt', 'ab')  # noqa: SIM115 (closed below)
         env = dict(os.environ)
@@ -328,6 +326,19 @@ class JobService:
             job.pid_started = psutil.Process(child.pid).create_time()
         except psutil.Error:  # it already ended (and is a zombie no longer): its result tells why
             job.pid_started = time.time()
+        self._running(job)
+
+    def _submit_remote(self, job: Job) -> None:
+        """Hand the job's host to its executor (sbatch): 'running' from now on; JobState.where says more."""
+        try:
+            executor_of(job, self.executors).launch(job)
+        except Exception as e:  # noqa: BLE001 — SLURM's refusal is the job's message, not a poller crash
+            self._finish(job, 'failed', None, f'Could not submit the job: {e}'.strip())
+            return
+        self._running(job)
+        self._where(job)
+
+    def _running(self, job: Job) -> None:
         job.started = now()
         job.status = 'running'
         job.save()
@@ -335,6 +346,13 @@ class JobService:
         state.status = 'running'
         state.started = time.time()
         self._bump(job.id)
+
+    def _where(self, job: Job) -> None:
+        where = executor_of(job, self.executors).where(job)
+        state = self._track(job)
+        if where != state.where:
+            state.where = where
+            self._bump(job.id)
 
     def _read_progress(self, job: Job) -> None:
         state = self.states.get(job.id)
@@ -368,6 +386,7 @@ class JobService:
         self._cancel_deadline.pop(job.id, None)
         state = self._track(job)
         state.status, state.message = status, message
+        self._where(job)
         if status == 'done':
             state.progress = 1.0
         state.eta_s = None

@@ -163,3 +163,15 @@ def last_error(log: str) -> str:
         if 'Error' in line or 'error:' in line.lower() or 'Exception' in line:
             return line[:300]
     return lines[-1][:300] if lines else ''
+
+
+def lost(job: Job) -> str:
+    """Why a job ended without its host's result, for the message the user sees first."""
+    said = last_error(tail(job_folder(job) / 'host.txt'))
+    return ('The job process disappeared without a result (killed from outside?). '
+            + (f'Its host said: {said}' if said else 'Start it again.'))
+
+
+def where(job: Job) -> str:
+    """Where a local job runs, in words: nowhere to say beyond its device."""
+    return ''

@@ -12,3 +12,21 @@ def slots_of(device: str) -> list[str]:
 def queue_key(job: Job) -> float:
     """Queue order: by id, unless `reorder` gave the job another place (a key some earlier job had)."""
     return float((job.spec or {}).get('queue_key', job.id))
+
+
+def queued(slot: str | None = None) -> list[Job]:
+    """Queued jobs (those needing `slot`, or any of a comma-separated list, if given) in start order."""
+    jobs = Job.select().where(Job.status == 'queued')
+    if slot is not None:
+        wanted = set(slots_of(slot))
+        jobs = [j for j in jobs if wanted & set(slots_of(j.device))]
+    return sorted(jobs, key=queue_key)
+
+
+def position(job_id: int) -> tuple[int, int] | None:
+    """(0-based place, length) of a queued job in the line of its slot; None when not queued."""
+    job = Job.get_or_none(Job.id == job_id)
+    if job is None or job.status != 'queued':
+        return None
+    line = [j.id for j in queued(job.device)]
+    return line.index(job.id), len(line)

@@ -23,6 +23,7 @@ class JobState:
     started: float | None = None
     project_id: int | None = None
     owner: str = ''  # who started it
+    where: str = ''  # where it runs beyond this machine, in words (e.g. its SLURM state)
 
 
 FinishHandler = Callable[[Job], None]

@@ -13,10 +13,12 @@ from pathlib import Path
 
 from services import access
 from services.access import Action, Actor
+from services.cluster.settings import ExecutorSettings, project_executor
 from services.lab import history
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt
 from services.training import configs, metrics
+from services.training.boards import Boards
 from services.training.configs import ConfigInfo, ConfigStatus
 from services.training.model_values import MODEL_VALUES, gin_text, model_values
 from services.training.runs import TrainingError, TrainingService, spec_of
@@ -44,6 +46,7 @@ __all__ = ['CODE_WARNING', 'MODEL_VALUES', 'RAVE_LR', 'RAVE_LR_DIS', 'AttemptVie
 
 STALL_S = 600.0  # a running run without a step for this long raises an alert
 
+
 class CodeNotConfirmed(access.Forbidden):
     """Gin code would run without the user having confirmed that it runs Python on this machine."""
 
@@ -52,7 +55,7 @@ CODE_WARNING = ('Gin configs and bindings can import and call any Python: they r
                 'machine that trains. Run them only if you wrote them or trust where they come from.')
 
 
-class Training:
+class Training(Boards):
     """The training area as the acting user may see and steer it."""
 
     def __init__(self, engine: TrainingService, templates: TemplateService, status: ConfigStatus,
@@ -151,9 +154,10 @@ class Training:
     def default_device(self) -> str:
         return self._settings.get('default_device') or 'cpu'
 
-    def validate(self, project_id: int, spec: RunSpec, composition: dict | None = None) -> list[str]:
-        """Everything that would make RAVE fail at start, each with what to do instead."""
-        return self._engine.validate(self._project(project_id, Action.READ), spec, composition)
+    def validate(self, project_id: int, spec: RunSpec, composition: dict | None = None, executor=None) -> list[str]:
+        """Everything that would make RAVE fail at start (on `executor`), each with what to do instead."""
+        return self._engine.validate(self._project(project_id, Action.READ), spec, composition,
+                                     executor.to_dict() if executor is not None and executor.on_cluster else None)
 
     def warnings(self, project_id: int, spec: RunSpec, composition: dict | None) -> list[str]:
         return self._engine.warnings(self._project(project_id, Action.READ), spec, composition)
@@ -193,13 +197,20 @@ class Training:
 
     # ---- acting on runs --------------------------------------------------------------------------
     def start(self, project_id: int, spec: RunSpec, composition: dict | None = None, *,
-              code_confirmed: bool = False) -> RunView:
-        """Create the run and queue its training; raises TrainingError with every problem, Forbidden if
-        refused."""
+              code_confirmed: bool = False, executor: ExecutorSettings | None = None) -> RunView:
+        """Create the run and queue its training — on `executor` (None: the project's choice, this machine by
+        default); raises TrainingError with every problem, Forbidden if refused."""
         project = self._project(project_id, Action.RUN)
         if spec.has_code:
             self._require_code(project_id, code_confirmed)
-        return self._view(self._engine.start(project, spec, composition))
+        where = executor or self.executor(project_id)
+        if where.errors():
+            raise TrainingError(' '.join(where.errors()))
+        return self._view(self._engine.start(project, spec, composition, where.to_dict() if where.on_cluster else None))
+
+    def executor(self, project_id: int) -> ExecutorSettings:
+        """Where the project's runs train unless told otherwise: its own choice, else the studio's."""
+        return project_executor(self._project(project_id, Action.READ), self._settings.get('executor'))
 
     def resume(self, run_id: int, checkpoint: str | None = None, max_steps: int | None = None) -> RunView:
         row = self._run(run_id, Action.RUN)
@@ -306,41 +317,6 @@ class Training:
     # ---- TensorBoard and validation audio --------------------------------------------------------
     def runs_folder(self, project_id: int) -> str:
         return str(self._engine.projects.folder(self._project(project_id, Action.READ), 'runs'))
-
-    def log_folders(self, project_id: int) -> list[LogFolder]:
-        return self._tensorboard.log_folders(self.runs_folder(project_id))
-
-    def delete_log_folder(self, project_id: int, path: str) -> None:
-        """Delete one version_N folder of the project's runs (logs and checkpoints); refuses anything else."""
-        root = self.runs_folder(project_id)
-        access.require(self.actor, Action.DELETE, project_id)
-        self._tensorboard.delete_folder(root, path)
-
-    def board(self, key: str) -> BoardView | None:
-        board = self._tensorboard.boards.get(key)
-        return BoardView.of(board) if board is not None and board.alive else None
-
-    def open_board(self, project_id: int, *, run_id: int | None = None,
-                   folder: str | None = None) -> BoardView:
-        """TensorBoard (blocking start) on the project's runs, one run, or one of its version folders."""
-        root = self.runs_folder(project_id)
-        if run_id is not None:
-            logdir, key = self.run_root(run_id), f'run-{run_id}'
-            if not logdir:
-                raise TensorBoardError('This run has not written logs yet: TensorBoard can open once '
-                                       'training started.')
-            title = self.run(run_id).name
-        elif folder is not None:
-            found = next((f for f in self.log_folders(project_id) if f.path == folder), None)
-            if found is None:
-                raise TensorBoardError(f'{folder} is not a log folder of this project.')
-            logdir, key, title = found.path, f'{found.run}-{found.version}', f'{found.run}/{found.version}'
-        else:
-            logdir, key, title = root, f'project-{project_id}', 'all runs'
-        return BoardView.of(self._tensorboard.start(key, logdir, title))
-
-    def stop_board(self, key: str) -> None:
-        self._tensorboard.stop(key)
 
     def audio(self, run_id: int) -> list[AudioValidation]:
         """Each validation's audio of every version of the run, labelled with its global step when known.

@@ -6,7 +6,6 @@ folder and are read incrementally (byte offsets) into in-memory series that page
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from services import formatting, progress
@@ -87,13 +86,14 @@ class TrainingService:
             if dataset_id is not None else None
         return TrainingData.of(row) if row is not None else None
 
-    def validate(self, project: Project, spec: RunSpec, composition: dict | None = None) -> list[str]:
+    def validate(self, project: Project, spec: RunSpec, composition: dict | None = None,
+                 executor: dict | None = None) -> list[str]:
         """Everything that would make RAVE fail at start (RunSpec.validate, with the project's runs,
-        configs and this machine's GPUs looked up); `composition` is the gin worker's answer for the spec's
-        configs."""
+        configs and the GPUs of this machine — or those a cluster `executor` allocates — looked up);
+        `composition` is the gin worker's answer for the spec's configs."""
         taken = {r.name for r in Run.select(Run.name).where(Run.project == project)}
         return spec.validate(self.data(project, spec.dataset), composition, taken=taken,
-                             custom=self.templates.entries(project), gpus=self.gpus())
+                             custom=self.templates.entries(project), gpus=self._gpus(executor))
 
     def warnings(self, project: Project, spec: RunSpec, composition: dict | None) -> list[str]:
         """What would not stop RAVE but is probably not what you want."""
@@ -108,15 +108,17 @@ class TrainingService:
         return (data.path if data else '<dataset>', str(self.projects.folder(project, 'runs')),
                 self.templates.paths(project))
 
-    def start(self, project: Project, spec: RunSpec, composition: dict | None = None) -> Run:
-        """Create the run and queue its training job; raises TrainingError with every problem found."""
-        errors = self.validate(project, spec, composition)
+    def start(self, project: Project, spec: RunSpec, composition: dict | None = None,
+              executor: dict | None = None) -> Run:
+        """Create the run and queue its training job (on `executor`, e.g. a SLURM cluster: services/cluster);
+        raises TrainingError with every problem found."""
+        errors = self.validate(project, spec, composition, executor)
         if errors:
             raise TrainingError(' '.join(errors))
         out = self.projects.folder(project, 'runs')
         params = {'spec': spec.to_dict(), 'out_path': str(out),
                   'flags': spec.flags(*self.where(project, spec)),
-                  'jobs': []}
+                  'jobs': [], **({'executor': executor} if executor else {})}
         with db.atomic():
             run = Run.create(project=project, dataset=spec.dataset, name=spec.name,
                              configs=list(spec.configs),
@@ -144,7 +146,7 @@ class TrainingService:
         if target <= start_step:
             raise TrainingError(f'That checkpoint is at step {start_step}: set max steps above it to train '
                                 'further.')
-        errors = self.device_errors(spec.device)
+        errors = run_control.device_errors(spec.device, self._gpus(run.params.get('executor')))
         if errors:
             raise TrainingError(' '.join(errors))
         try:
@@ -279,7 +281,7 @@ class TrainingService:
         argv = [self.settings.python, '-m', 'services.workers.train', *flags]
         job = self.jobs.submit('train', title, argv, command=command(flags, spec.env()), project=run.project,
                                cwd=run.params['out_path'], slot=run_control.slot(spec.device),
-                               spec={'run': run.id}, env=spec.env())
+                               spec={'run': run.id}, env=spec.env(), executor=run.params.get('executor'))
         run.job = job
         run.status = job.status
         run.params = {**run.params, 'jobs': [*run.params.get('jobs', []), job.id]}
@@ -288,6 +290,12 @@ class TrainingService:
         self.metrics(run)
         self.jobs.bus.publish(RunChanged(run.id, run.status))
         return run
+
+    def _gpus(self, executor: dict | None) -> list[int]:
+        """The GPU indices a run may name: this machine's, or the ones a cluster job is allocated."""
+        if executor and executor.get('kind', 'local') != 'local':
+            return list(range(int(executor.get('gpus_per_node') or 0)))
+        return list(self.gpus())
 
     def _run_of_job(self, job_id: int) -> int | None:
         job = Job.get_or_none(Job.id == job_id)
@@ -298,25 +306,12 @@ class TrainingService:
         job = Job.get_or_none(Job.id == job_id)
         if job is None:
             return False
-        path = Path(job.folder) / 'metrics.jsonl'
-        offset = self._offsets.get(job_id, 0)
-        try:
-            if path.stat().st_size <= offset:
-                return False
-        except FileNotFoundError:
-            return False
-        with open(path, 'rb') as f:
-            f.seek(offset)
-            data = f.read()
-        end = data.rfind(b'\n') + 1  # whole lines only; a partial one is read next time
-        self._offsets[job_id] = offset + end
+        offset, records = series_cache.appended(Path(job.folder) / 'metrics.jsonl', self._offsets.get(job_id, 0))
+        self._offsets[job_id] = offset
         series = self.series.setdefault(run_id, Series())
-        for raw in data[:end].splitlines():
-            try:
-                series.add(json.loads(raw))
-            except ValueError:
-                continue
-        return end > 0
+        for record in records:
+            series.add(record)
+        return bool(records)
 
     def _load(self, run: Run) -> Series:
         """A run's series from its metric files (what it logged before an import, from its events); a finished

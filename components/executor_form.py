@@ -1,0 +1,69 @@
+"""Where a training runs, as a form: this machine or a SLURM cluster with its sbatch options. Used by the
+Settings card (the studio's default) and the training wizard (this run, or this project's choice)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nicegui import ui
+
+from app import theme
+from services.cluster import LOCAL, SLURM, ExecutorSettings
+
+KINDS = {LOCAL: 'This machine', SLURM: 'SLURM cluster'}
+
+
+def executor_form(initial: ExecutorSettings, partitions: list[str], on_change: Callable[[], None] | None = None,
+                  *, enabled: bool = True) -> Callable[[], ExecutorSettings]:
+    """Draw the form; returns a function that reads the choice as it stands."""
+    changed = on_change or (lambda: None)
+    kind = ui.toggle(KINDS, value=initial.kind, on_change=lambda: (_show(), changed())) \
+        .props('no-caps unelevated aria-label="Where it trains"').mark('executor-kind')
+    kind.tooltip('This machine (its own job queue), or a SLURM cluster whose login node runs the studio')
+    slurm = ui.column().classes('w-full gap-2').mark('executor-slurm')
+    with slurm:
+        with ui.element('div').classes('w-full grid grid-cols-1 sm:grid-cols-3 gap-x-3 gap-y-1'):
+            options = list(dict.fromkeys([*partitions, *([initial.partition] if initial.partition else [])]))
+            partition = ui.select(options, value=initial.partition or None, label='Partition', new_value_mode='add',
+                                  clearable=True, on_change=changed).props('outlined dense use-input') \
+                .props('hint="Empty: the default partition"').mark('executor-partition')
+            account = ui.input('Account', value=initial.account, on_change=changed).props('outlined dense') \
+                .props('hint="Empty: your default account"').mark('executor-account')
+            qos = ui.input('QoS', value=initial.qos, on_change=changed).props('outlined dense') \
+                .props('hint="Empty: the default QoS"').mark('executor-qos')
+            gpus = ui.number('GPUs per node', value=initial.gpus_per_node, min=0, step=1, format='%d',
+                             on_change=changed).props('outlined dense') \
+                .props('hint="0: the CPUs of the allocation"').mark('executor-gpus')
+            time = ui.input('Time limit', value=initial.time, on_change=changed).props('outlined dense') \
+                .props('hint="90, 1:30 or 2-00"').mark('executor-time')
+            memory = ui.input('Memory', value=initial.memory, placeholder='e.g. 16G', on_change=changed) \
+                .props('outlined dense').props('hint="Empty: the partition default"').mark('executor-memory')
+            constraint = ui.input('Constraint', value=initial.constraint, placeholder='e.g. a100',
+                                  on_change=changed).props('outlined dense') \
+                .props('hint="Node features, e.g. a100"').mark('executor-constraint')
+            nodes = ui.number('Nodes', value=initial.nodes, min=1, max=1, step=1, format='%d', on_change=changed) \
+                .props('outlined dense').props('hint="One node for now"').mark('executor-nodes')
+        ui.label('Time limit: minutes (90), hours:minutes (1:30) or days-hours (2-00). Empty partition, account '
+                 'or QoS: the cluster\'s defaults. One node: several GPUs of it train through RAVE\'s --gpu.') \
+            .classes(theme.HINT)
+        extra = ui.textarea('More sbatch options', value=initial.extra, placeholder='--exclusive\n--mail-type=END',
+                            on_change=changed).props('outlined dense autogrow').classes('w-full') \
+            .props('hint="One --flag=value a line"').mark('executor-extra')
+        ui.label('At the time limit (or a preemption) SLURM warns the job 2 minutes ahead: the worker saves a '
+                 'checkpoint, and the run\'s automatic recovery resumes from it when you set it.').classes(theme.HINT)
+    fields = (kind, partition, account, qos, gpus, time, memory, constraint, nodes, extra)
+    if not enabled:
+        for field in fields:
+            field.disable()
+
+    def _show() -> None:
+        slurm.set_visibility(kind.value == SLURM)
+
+    def read() -> ExecutorSettings:
+        return ExecutorSettings.of({
+            'kind': kind.value, 'partition': partition.value or '', 'account': account.value or '',
+            'qos': qos.value or '', 'gpus_per_node': int(gpus.value or 0), 'time': (time.value or '').strip(),
+            'memory': (memory.value or '').strip(), 'constraint': constraint.value or '',
+            'nodes': int(nodes.value or 1), 'extra': extra.value or ''})
+
+    _show()
+    return read

@@ -1,0 +1,65 @@
+"""The Settings page's card for where trainings run: this machine or a SLURM cluster (the studio's default;
+a project or the wizard may choose otherwise), the price of a GPU-hour, and whether SLURM answers from here."""
+from __future__ import annotations
+
+from nicegui import run, ui
+
+from app import theme
+from components import cards
+from components.executor_form import executor_form
+from services.access import Forbidden
+from services.cluster import Cluster, ClusterSettingsError
+from services.settings import DOCS
+
+HINTS = {d.key: d.hint for d in DOCS}
+
+
+def card(cluster: Cluster) -> None:
+    with cards.section('Where trainings run', 'hub').mark('executor-card'):
+        ui.label(HINTS['executor']).classes(theme.HINT)
+        ui.label('Job folders live in the data folder: the compute nodes must share it with this machine.') \
+            .classes(theme.HINT)
+        status = ui.label('Asking SLURM…').classes('text-sm').mark('executor-status')
+        form = ui.column().classes('w-full gap-2').mark('setting-executor')
+        with ui.row().classes('w-full items-end gap-4'):
+            with ui.column().classes('gap-0'):
+                price = ui.number('Price of a GPU-hour', value=cluster.price(), min=0, step=0.1, format='%.2f') \
+                    .props('outlined dense').classes('w-64').mark('setting-gpu_hour_price')
+                ui.label(HINTS['gpu_hour_price']).classes(theme.HINT + ' max-w-sm')
+            with ui.column().classes('gap-0 grow'):
+                store = cluster.store()
+                cloud_url = ui.input('Cloud store', value=store.url if store else '', placeholder='s3://bucket/rave') \
+                    .props('outlined dense').classes('w-full').mark('setting-cloud_url')
+                ui.label(HINTS['cloud_url']).classes(theme.HINT)
+            with ui.column().classes('gap-0 grow'):
+                cloud_endpoint = ui.input('Store server', value=store.endpoint if store else '',
+                                          placeholder='empty: AWS').props('outlined dense').classes('w-full') \
+                    .mark('setting-cloud_endpoint')
+                ui.label(HINTS['cloud_endpoint']).classes(theme.HINT)
+            save_button = ui.button('Save', icon='save', on_click=lambda: save()).props('unelevated') \
+                .mark('save-executor')
+
+    async def fill() -> None:  # sinfo may be slow on a busy login node: the page is drawn first
+        problem = await run.io_bound(cluster.reachable)
+        partitions = await run.io_bound(cluster.partitions) if not problem else []
+        status.set_text(problem or f'SLURM answers from here: partitions {", ".join(partitions) or "none"}.')
+        status.classes('text-warning' if problem else 'text-positive')
+        form.clear()
+        with form:
+            reader[0] = executor_form(cluster.defaults(), partitions, enabled=cluster.may_change)
+
+    with form:
+        reader = [executor_form(cluster.defaults(), [], enabled=cluster.may_change)]
+    if not cluster.may_change:
+        for field in (price, cloud_url, cloud_endpoint, save_button):
+            field.disable()
+    ui.timer(0.05, fill, once=True)
+
+    async def save() -> None:
+        try:
+            await run.io_bound(cluster.save, reader[0](), float(price.value or 0), cloud_url.value or '',
+                               cloud_endpoint.value or '')
+        except (ClusterSettingsError, Forbidden) as e:
+            ui.notify(f'Not saved: {e}', type='negative', multi_line=True)
+            return
+        ui.notify('Where trainings run: saved.', type='positive')

@@ -1,0 +1,58 @@
+"""The run page's cluster line: its job's SLURM state in words (pending with the reason, running on a node,
+completing, failed, timeout, preempted, out of memory), the GPU-hours it used, and pushing the run's folder to
+the cloud store set in Settings."""
+from __future__ import annotations
+
+from nicegui import run, ui
+
+from app import theme
+from services.access import Forbidden
+from services.cluster import CloudError, Cluster
+from services.jobs import Jobs
+from services.training import RunView
+
+TROUBLE = ('failed', 'out of memory', 'time limit', 'preempted', 'cancelled', 'without a result')
+
+
+def state_line(jobs: Jobs, cluster: Cluster, current: RunView) -> None:
+    """One line under the run's header while (or after) its job ran on the cluster; the cloud push of a run
+    that is not training."""
+    job = jobs.get(current.job_id) if current.job_id else None
+    if not current.active and current.folder and cluster.store() is not None:
+        _push_button(cluster, current)
+    if job is None or not job.where:
+        return
+    if any(word in job.where for word in TROUBLE):
+        icon, color = 'error', 'text-negative'
+    elif 'waiting' in job.where:
+        icon, color = 'hourglass_top', 'text-warning'
+    else:
+        icon, color = 'dns', 'text-primary'
+    with ui.row().classes(f'items-center gap-2 text-sm {color}').mark('slurm-state'):
+        ui.icon(icon)
+        ui.label(job.where)
+        if not job.active:
+            used = ui.label('').classes(theme.HINT).mark('slurm-usage')
+
+            async def fill() -> None:  # sacct: off the event loop
+                usage = await run.io_bound(cluster.run_usage, current.id)
+                price = cluster.price()
+                if usage.jobs:
+                    used.set_text(f'{usage.gpu_hours:.2f} GPU-hours over {usage.jobs} SLURM job'
+                                  f'{"s" if usage.jobs > 1 else ""}'
+                                  + (f' · about {usage.cost(price):.2f}' if price and usage.gpu_hours else ''))
+            ui.timer(0.05, fill, once=True)
+
+
+def _push_button(cluster: Cluster, current: RunView) -> None:
+    def push() -> None:
+        try:
+            cluster.push_run(current.id)
+        except (CloudError, Forbidden) as e:
+            ui.notify(str(e), type='negative', multi_line=True)
+            return
+        ui.notify(f'Pushing {current.name} to {cluster.store().url}: the jobs panel shows its progress.',
+                  type='positive')
+    with ui.row().classes('items-center gap-2'):
+        ui.button('Push to cloud', icon='cloud_upload', on_click=push).props('flat dense no-caps color=primary') \
+            .mark('push-cloud').tooltip('Copy the run folder to the cloud store set in Settings (resumes)')

@@ -1,0 +1,111 @@
+"""Executor settings and SLURM's states in words (no cluster needed)."""
+from __future__ import annotations
+
+import pytest
+
+from services.cluster.settings import LOCAL, SLURM, ExecutorSettings
+from services.cluster.states import SlurmState, base_state
+
+
+def test_settings_become_sbatch_options_and_say_what_sbatch_would_refuse() -> None:
+    settings = ExecutorSettings.of({'kind': SLURM, 'partition': 'gpu', 'account': 'lab', 'gpus_per_node': '2',
+                                    'time': '1-02:30', 'memory': '32G', 'qos': 'high', 'constraint': 'a100',
+                                    'extra': '#SBATCH --exclusive\n--mail-type=END\n', 'unknown': 1})
+    assert settings.errors() == []
+    options = settings.sbatch()
+    assert options['time'] == 24 * 60 + 2 * 60 + 30 and options['gpus_per_node'] == 2
+    assert options['partition'] == 'gpu' and options['mem'] == '32G' and options['qos'] == 'high'
+    assert options['additional_parameters'] == {'exclusive': True, 'mail-type': 'END'}
+    assert 'SLURM partition gpu · 2 GPUs · time limit 1-02:30' in settings.summary()
+    assert ExecutorSettings.of({'kind': SLURM, 'time': '90'}).minutes() == 90
+    assert ExecutorSettings.of({'kind': SLURM, 'time': '1:30'}).minutes() == 90
+    bad = ExecutorSettings.of({'kind': SLURM, 'time': 'soon', 'memory': 'lots', 'nodes': 2, 'extra': 'exclusive'})
+    errors = ' '.join(bad.errors())
+    assert 'time limit' in errors and 'memory size' in errors and 'more than one node' in errors
+    assert 'not an sbatch option' in errors
+    assert ExecutorSettings.of(None).kind == LOCAL and ExecutorSettings().errors() == []
+    assert ExecutorSettings().summary() == 'this machine'
+    assert 'not a place to train' in ExecutorSettings(kind='ssh').errors()[0]
+
+
+def test_slurm_states_in_words() -> None:
+    assert SlurmState('7', 'PENDING', 'Resources').words() == \
+        'SLURM job 7: waiting in the SLURM queue for free resources'
+    assert SlurmState('7', 'PENDING', 'Priority').words().endswith('behind jobs of higher priority')
+    assert SlurmState('7', 'RUNNING', 'None', 'node3').words() == 'SLURM job 7: running on node3'
+    assert 'time limit' in SlurmState('7', 'TIMEOUT').words()
+    assert 'preempted' in SlurmState('7', 'PREEMPTED').words()
+    assert 'out of memory' in SlurmState('7', 'OUT_OF_MEMORY').words()
+    assert 'completing' in SlurmState('7', 'COMPLETING').words()
+    assert 'failed' in SlurmState('7', 'FAILED').words()
+    assert SlurmState('7', 'PENDING').active and not SlurmState('7', 'COMPLETED').active
+    assert base_state('CANCELLED by 0') == 'CANCELLED'
+
+
+def test_executor_choice_studio_wide_and_per_project_and_who_may_change_it(studio) -> None:
+    from services.access import Actor, Forbidden, local
+    from services.cluster import ClusterSettingsError
+    cluster = studio.session(local(), None).cluster
+    project = studio.projects.current(None)
+    assert cluster.defaults().kind == LOCAL and cluster.project_choice(project.id).kind == LOCAL
+    on_slurm = ExecutorSettings(kind=SLURM, partition='gpu', gpus_per_node=1, time='2:00')
+    cluster.save(on_slurm, 2.5)
+    assert cluster.defaults() == on_slurm and cluster.price() == 2.5
+    assert cluster.project_choice(project.id) == on_slurm  # a project without its own choice follows the studio
+    training = studio.session(local(), None).training
+    assert training.executor(project.id) == on_slurm
+    cluster.set_project_choice(project.id, ExecutorSettings())
+    assert cluster.project_choice(project.id).kind == LOCAL and training.executor(project.id).kind == LOCAL
+    cluster.set_project_choice(project.id, None)
+    assert cluster.project_choice(project.id) == on_slurm
+    with pytest.raises(ClusterSettingsError, match='time limit'):
+        cluster.save(ExecutorSettings(kind=SLURM, time='whenever'), 1.0)
+    member = studio.session(Actor('member', shared=True), None).cluster
+    assert not member.may_change
+    with pytest.raises(Forbidden):
+        member.save(ExecutorSettings(), 0.0)
+    settings = studio.session(local(), None).settings
+    settings.save(settings.values())  # the main Save keeps the executor as it is
+    assert cluster.defaults() == on_slurm
+
+
+def test_gpu_hours_from_sacct_and_the_estimate_before_launch() -> None:
+    from services.cluster import cost
+    text = '12|3600|billing=2,cpu=2,gres/gpu=2,mem=4G,node=1\n13|1800|cpu=1,mem=1G,node=1\n99|100|gres/gpu=8\n'
+    usage = cost.parse(text, ['12', '13'])
+    assert usage.jobs == 2 and usage.gpu_hours == 2.0 and usage.hours == 1.5 and usage.cost(3.0) == 6.0
+    assert cost.parse('14|7200|gres/gpu:a100=4', ['14']).gpu_hours == 8.0
+    guess = cost.estimate(2.0, 72000, 2, 1.5, 'measured on violin')
+    assert guess.hours == 10.0 and guess.gpu_hours == 20.0 and guess.cost == 30.0
+    assert 'about 10.0 h' in guess.words(1.5) and '20.0 GPU-hours' in guess.words(1.5)
+    assert cost.estimate(0.0, 100, 1, 1.0, '') is None
+
+
+def test_slurm_not_answering_is_no_news_of_a_job_but_a_forgotten_one_is_gone(monkeypatch) -> None:
+    import datetime as dt
+    import subprocess
+
+    from services.cluster import slurm
+    from services.jobs import REPO_ROOT
+    from services.store import Job
+    answers = {}
+
+    def run(argv, **_):
+        out, err, code = answers[argv[0]]
+        return subprocess.CompletedProcess(argv, code, out, err)
+    monkeypatch.setattr(slurm.subprocess, 'run', run)
+    executor = slurm.SlurmExecutor(REPO_ROOT)
+    # submitted an hour ago, before a studio restart
+    job = Job(id=1, spec={'slurm_job_id': '41'}, status='running', started=dt.datetime.now() - dt.timedelta(hours=1))
+    answers.update(squeue=('', 'slurm_load_jobs error: Unable to contact slurm controller', 1), sacct=('', 'down', 1))
+    assert executor.alive(job) and not executor.answering  # the controller restarting: still running
+    answers.update(squeue=('41|PENDING|Priority|\n', '', 0))
+    executor.refresh()
+    assert executor.alive(job) and 'behind jobs of higher priority' in executor.where(job)
+    answers.update(squeue=('', 'slurm_load_jobs error: Invalid job id specified', 1), sacct=('', '', 0))
+    executor.states.clear()
+    executor.refresh()
+    assert executor.answering and not executor.alive(job)  # forgotten by squeue and sacct: gone
+    answers.update(sacct=('41|OUT_OF_MEMORY|None|node3\n', '', 0))
+    executor.refresh()
+    assert 'out of memory' in executor.lost(job)

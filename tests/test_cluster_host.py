@@ -1,0 +1,85 @@
+"""The job engine's SLURM executor on the real one-node SLURM, with a stand-in worker (no RAVE: seconds): the
+SLURM state in words (pending with its reason, running), the time limit's signal turned into a checkpoint, an
+outside scancel and the studio's cancel told apart, and SLURM's refusal said as the job's message."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from waiting import poll_until
+
+from services.cluster.settings import SLURM
+from services.jobs import FINISHED
+from services.store import Job
+
+# Works like the training worker's control: steps until control.json says stop, then "saves" and exits 0.
+WORKER = '''
+import json, os, pathlib, sys, time
+folder = pathlib.Path(os.environ['RAVE_STUDIO_JOB_DIR'])
+print('started', flush=True)
+while True:
+    try:
+        control = json.loads((folder / 'control.json').read_text())
+    except (OSError, ValueError):
+        control = {}
+    if control.get('stop'):
+        (folder / 'saved.txt').write_text('checkpoint')
+        print('saved a checkpoint', flush=True)
+        sys.exit(0)
+    time.sleep(0.1)
+'''
+ON_SLURM = {'kind': SLURM, 'partition': 'debug', 'time': '5'}
+
+
+def _submit(studio, title: str, **executor) -> Job:
+    return studio.jobs.submit('cluster-test', title, [sys.executable, '-c', WORKER],
+                              executor={**ON_SLURM, **executor})
+
+
+def _where(studio, job: Job) -> str:
+    return studio.jobs.track(Job.get_by_id(job.id)).where
+
+
+def _ended(studio, job: Job, timeout: float = 60) -> Job:
+    return poll_until(lambda: (row := Job.get_by_id(job.id)).status in FINISHED and row, timeout, studio=studio,
+                      message=lambda: f'{job.title} did not end: {studio.jobs.log_tail(job.id)}')
+
+
+@pytest.mark.slow
+def test_slurm_states_signals_and_cancels_reach_the_job_engine(slurm, studio) -> None:
+    # the node has 2 CPUs and each job asks 1: the third waits in SLURM's queue, and says why
+    jobs = [_submit(studio, name) for name in ('deadline', 'outside', 'waiting')]
+    assert all(Job.get_by_id(j.id).status == 'running' for j in jobs)  # handed to SLURM, none holds a slot here
+    poll_until(lambda: all('started' in studio.jobs.log_tail(j.id) for j in jobs[:2]), 60, studio=studio,
+               message='the first two never started')
+    poll_until(lambda: 'waiting in the SLURM queue for free resources' in _where(studio, jobs[2])
+               or 'behind jobs of higher priority' in _where(studio, jobs[2]), 30, studio=studio,
+               message=lambda: _where(studio, jobs[2]))
+    assert 'running on' in _where(studio, jobs[0])
+
+    # the time limit's warning: the worker is asked to stop with a checkpoint, the job ends 'interrupted'
+    slurm_id = Job.get_by_id(jobs[0].id).spec['slurm_job_id']
+    assert slurm.run('scancel', '--signal=USR2', '--batch', slurm_id).returncode == 0
+    deadline = _ended(studio, jobs[0])
+    assert deadline.status == 'interrupted' and 'time limit' in deadline.message
+    assert (Path(deadline.folder) / 'saved.txt').exists()
+
+    # an outside scancel is an interruption (recovery may restart it), not the user's cancel
+    assert slurm.run('scancel', Job.get_by_id(jobs[1].id).spec['slurm_job_id']).returncode == 0
+    outside = _ended(studio, jobs[1])
+    assert outside.status == 'interrupted' and 'outside the studio' in outside.message
+
+    # the third got a CPU meanwhile; the studio's Cancel ends it as 'cancelled'
+    poll_until(lambda: 'started' in studio.jobs.log_tail(jobs[2].id), 60, studio=studio,
+               message='the waiting job never started')
+    studio.jobs.cancel(jobs[2].id)
+    assert _ended(studio, jobs[2]).status == 'cancelled'
+
+
+@pytest.mark.slow
+def test_a_refused_submission_is_the_jobs_message(slurm, studio) -> None:
+    job = _submit(studio, 'nowhere', partition='no-such-partition')
+    row = Job.get_by_id(job.id)
+    assert row.status == 'failed' and 'Could not submit the job' in row.message
+    assert 'partition' in row.message.lower()
