@@ -10,10 +10,11 @@ from app import theme
 from components import cards
 from components.job_console import JobConsole
 from components.status import status_chip
-from pages.training import run_controls, run_monitor
+from pages.training import run_controls, run_details, run_monitor
 from services import formatting
 from services.events import JobsChanged, RunChanged, RunMetrics, Subscriber
 from services.jobs import Jobs
+from services.models import Models
 from services.projects import ProjectView
 from services.system import System
 from services.training import RunView, Training, TrainingError
@@ -74,8 +75,8 @@ def create(training: Training, jobs: Jobs, system: System, events: Subscriber, p
     events.on(JobsChanged, jobs_changed)
 
 
-def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: System, events: Subscriber,
-             project: ProjectView, run_id: str) -> None:
+def run_page(training: Training, experiments: Experiments, models: Models, jobs: Jobs, system: System,
+             events: Subscriber, project: ProjectView, run_id: str) -> None:
     """One run: progress, live charts, console, checkpoints."""
     run = training.run(run_id, project.id)
     if run is None:
@@ -121,7 +122,8 @@ def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: S
         checkpoints()
 
     run_monitor.create(training, system, events, run,
-                       tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', build_checkpoints)])
+                       tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', build_checkpoints),
+                             ('Details', 'info', run_details.tab(training, experiments, models, run))])
 
     def changed(event: RunChanged) -> None:
         if event.run_id != run.id:

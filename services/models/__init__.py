@@ -14,7 +14,9 @@ from typing import Any
 
 from services import access
 from services.access import Action, Actor
+from services.events import RunChanged
 from services.files import FilePolicy, PathRefused, UploadRefused, inside
+from services.models import library
 from services.models.checkpoint_facts import facts_of
 from services.models.exports import ExportError, ExportService
 from services.models.guide import Guide, guide_for, guide_path
@@ -262,6 +264,32 @@ class Models:
         stages = stages_of(known[row.target]) if row.target in known else ()
         return ExportView.of(row, self._exports.message(row), stages=stages, live=self._exports.live(row),
                              job_ids=tuple(j.id for j in self._exports.jobs_of(row)))
+
+    # ---- the library: deleting runs and checkpoints --------------------------------------------
+    def deletion(self, run_id: int) -> library.RunDeletion:
+        """What deleting the run would take with it (rows, folder, checkpoints, exports)."""
+        return library.plan(self._library_run(run_id, Action.READ))
+
+    def delete_run(self, run_id: int, *, confirm: str, files: bool = False) -> library.RunDeletion:
+        """Delete the run once its name is typed back; its folder and export files only with `files`."""
+        run = self._library_run(run_id, Action.DELETE)
+        gone = library.delete_run(run, confirm=confirm, files=files, policy=self._files,
+                                  delete_export=self._exports.delete)
+        self._exports.jobs.bus.publish(RunChanged(run_id, 'deleted'))
+        return gone
+
+    def delete_checkpoint(self, run_id: int, path: str, *, last_confirmed: bool = False) -> None:
+        """Delete one checkpoint; the run's last one raises LastCheckpoint unless `last_confirmed`."""
+        run = self._library_run(run_id, Action.DELETE)
+        library.delete_checkpoint(run, path, last_confirmed=last_confirmed)
+        self._exports.jobs.bus.publish(RunChanged(run_id, run.status))
+
+    def _library_run(self, run_id: int, action: Action) -> Run:
+        run = Run.get_or_none(Run.id == run_id)
+        if run is None:
+            raise library.LibraryError('This run does not exist any more.')
+        access.require(self.actor, action, run.project_id)
+        return run
 
 
 def _opener() -> str | None:
