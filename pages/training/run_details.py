@@ -67,9 +67,9 @@ def _about(details: RunDetails) -> None:
             else:
                 ui.label('not recorded (a plain `rave train` folder names none)').classes(theme.HINT)
             ui.label('Training time').classes(theme.HINT)
-            ui.label(formatting.duration(details.seconds) if details.seconds else '—').classes(theme.NUMBER)
+            ui.label(formatting.duration(details.seconds) if details.seconds else '—').classes(theme.MONO)
             ui.label('Device time').classes(theme.HINT)
-            ui.label(details.device_time.label if details.device_time else '—').classes(theme.NUMBER) \
+            ui.label(details.device_time.label if details.device_time else '—').classes(theme.MONO) \
                 .mark('details-device-time') \
                 .tooltip('Training time × devices: GPU-hours on GPUs, CPU-hours on the CPU')
             machine = details.machine
