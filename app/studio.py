@@ -24,6 +24,7 @@ from services.models.play import Play, PlayService
 from services.models.play.favourites import FavouriteStore
 from services.models.prior import PriorService
 from services.models.server_pool import ModelServers
+from services.models.testing import ModelTests, TestingService
 from services.monitor import SystemMonitor
 from services.plugins import PluginManager, Plugins, disabled_plugins
 from services.projects import Projects, ProjectService
@@ -63,6 +64,7 @@ class Studio:
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files,
                                      lambda: self.plugins.export_targets())  # the plugins are loaded below
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
+        self.model_tests = TestingService(self.jobs, self.settings, self.projects)
         self.servers = ModelServers(log_dir=self.data_dir / 'logs',
                                     on_change=lambda models: self.bus.publish(ModelServersChanged(models)))
         self.settings.apply_limits(self.jobs, self.servers)
@@ -71,7 +73,8 @@ class Studio:
         self.priors = PriorService(self.jobs, self.projects.folder, lambda: self.settings.python)
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
-        areas = StudioAreas([self.datasets, self.dataset_stats, self.training, self.exports, self.inference])
+        areas = StudioAreas([self.datasets, self.dataset_stats, self.training, self.exports, self.inference,
+                             self.model_tests])
         self.plugins = PluginManager((*BUILTIN_PLUGINS, areas), disabled=disabled_plugins())
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)
@@ -92,7 +95,8 @@ class Studio:
                        training=Training(self.training, self.templates, self.config_status, self.tensorboard,
                                          self.settings, actor, alerts=self.plugins.alerts),
                        example=Example(self.example, actor),
-                       experiments=Experiments(self.training, actor))
+                       experiments=Experiments(self.training, actor),
+                       model_tests=ModelTests(self.model_tests, self.inference, self.files, actor))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

@@ -16,6 +16,7 @@ from services.files import FilePolicy
 from services.jobs import Jobs
 from services.models import Models
 from services.models.play import Play
+from services.models.testing import ModelTests
 from services.plugins import Plugins
 from services.projects import Projects
 from services.settings import Settings
@@ -40,6 +41,7 @@ class Session:
     example: Example
     training: Training
     experiments: Experiments
+    model_tests: ModelTests
 
     @classmethod
     def names(cls) -> set[str]:

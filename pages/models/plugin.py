@@ -3,7 +3,7 @@ explore, transfer); and the built-in export targets (nn~, RAVE VST, Neutone, ONN
 registered as a plugin's are."""
 from __future__ import annotations
 
-from pages.models import detail, library
+from pages.models import detail, library, test_page
 from pages.models.export import guide, viewer, wizard
 from pages.models.export import library as exports
 from pages.models.play import explorer, generate, transfer
@@ -15,6 +15,7 @@ from services.plugins import ExportTarget, NavEntry, Route, hookimpl
 def register_routes() -> list[Route]:
     return [
         Route('/models', 'Models', library.create),
+        Route('/models/test', 'Test a model', test_page.create),
         Route('/models/{run_id}', 'Model', detail.create),
         Route('/export', 'Export', wizard.create),
         Route('/export/library', 'Exports', exports.create),
