@@ -2,74 +2,68 @@
 them at the same position — the way you compare two mixes, so the ear hears the difference and not a restart.
 
 Switching is done in the browser (no round trip): the playing element pauses, the other takes its time and
-plays on. The page can also switch (`select`) from Python, e.g. from a keyboard shortcut or a click on a curve.
+plays on.
 """
 from __future__ import annotations
 
 from nicegui import ui
 
-from app import theme
-
 _SCRIPT = r'''
 if (!window.studioAB) window.studioAB = {
-  pick(a, b, which) {
+  to(a, b, which, buttons) {  // hear `which` ('a' or 'b') from where the other one is
     const [x, y] = [getHtmlElement(a), getHtmlElement(b)];
-    if (!x || !y) return;
     const [from, to] = which === 'b' ? [x, y] : [y, x];
-    if (from === to) return;
-    const playing = !from.paused || !to.paused;
-    const t = Math.max(from.currentTime, to.paused ? 0 : to.currentTime);
+    buttons.forEach((id, i) => getHtmlElement(id).classList.toggle('studio-ab-on', (i === 1) === (which === 'b')));
+    if (!x || !y || to.style.display !== 'none') return;  // already the one heard
+    const playing = !from.paused;
+    to.currentTime = Math.min(from.currentTime, to.duration || from.currentTime);
     from.pause();
-    to.currentTime = Math.min(t, (to.duration || t));
+    from.style.display = 'none';
+    to.style.display = '';
     if (playing) to.play();
   },
-  toggle(a, b, which) {
-    const el = getHtmlElement(which === 'b' ? b : a);
+  wire(a, b, play) {  // the play button's icon follows whichever is playing, without a round trip
+    const icon = () => getHtmlElement(play).querySelector('i');
+    for (const id of [a, b]) {
+      const el = getHtmlElement(id);
+      el.addEventListener('play', () => { icon().textContent = 'pause'; });
+      el.addEventListener('pause', () => { icon().textContent = 'play_arrow'; });
+    }
+  },
+  toggle(a, b) {  // play or pause the one heard (the one shown)
+    const el = [getHtmlElement(a), getHtmlElement(b)].find((e) => e.style.display !== 'none');
     if (el.paused) el.play(); else el.pause();
   },
 };
 '''
+_CSS = '.studio-ab-on { background: var(--q-primary) !important; color: white !important; }'
 
 
 class ABPlayer:
-    """Two sources (labels and URLs); `selected` is 'a' or 'b'."""
+    """Two sources (labels and URLs). Everything acts in the browser, inside the click itself: a browser lets
+    media start only from a user's gesture, and a switch must not wait for a round trip."""
 
     def __init__(self, label_a: str, url_a: str, label_b: str, url_b: str, *, mark: str = 'ab') -> None:
-        self.selected = 'a'
-        self.labels = {'a': label_a, 'b': label_b}
         with ui.row().classes('w-full items-center gap-3 no-wrap').mark(mark):
-            self.play = ui.button(icon='play_arrow', on_click=self._toggle) \
-                .props('round unelevated color=primary').mark(f'{mark}-play').tooltip('Play / pause (space)')
-            self.switch = ui.toggle({'a': label_a, 'b': label_b}, value='a', on_change=lambda e: self.select(e.value)) \
-                .props('no-caps unelevated toggle-color=primary').mark(f'{mark}-switch')
-            self.now = ui.label(f'Hearing {label_a}').classes(theme.HINT).mark(f'{mark}-hearing')
-            # both players load at once (preload=auto): a switch never waits for the network
-            self.a = ui.audio(url_a, controls=True).props('preload=auto').classes('grow h-8').mark(f'{mark}-a')
-            self.b = ui.audio(url_b, controls=True).props('preload=auto').classes('hidden').mark(f'{mark}-b')
-        for player in (self.a, self.b):
-            player.on('play', lambda: self.play.props('icon=pause'))
-            player.on('pause', lambda: self.play.props('icon=play_arrow'))
-        ui.run_javascript(_SCRIPT) if ui.context.client.has_socket_connection else ui.add_body_html(
-            f'<script>{_SCRIPT}</script>')
-
-    def select(self, which: str) -> None:
-        """Hear `which` ('a' or 'b') from the same position, playing on if it was playing."""
-        if which not in ('a', 'b'):
-            return
-        self.selected = which
-        self.switch.set_value(which)
-        self.now.set_text(f'Hearing {self.labels[which]}')
-        # the visible controls follow the source heard, so its scrubber shows where it is
-        self.a.classes(remove='hidden' if which == 'a' else 'grow', add='grow' if which == 'a' else 'hidden')
-        self.b.classes(remove='hidden' if which == 'b' else 'grow', add='grow' if which == 'b' else 'hidden')
-        ui.run_javascript(f'window.studioAB.pick({self.a.id}, {self.b.id}, "{which}")')
-
-    def set_sources(self, label_a: str, url_a: str, label_b: str, url_b: str) -> None:
-        self.labels = {'a': label_a, 'b': label_b}
-        self.switch.set_options({'a': label_a, 'b': label_b}, value=self.selected)
-        self.now.set_text(f'Hearing {self.labels[self.selected]}')
-        self.a.set_source(url_a)
-        self.b.set_source(url_b)
-
-    def _toggle(self) -> None:
-        ui.run_javascript(f'window.studioAB.toggle({self.a.id}, {self.b.id}, "{self.selected}")')
+            play = ui.button(icon='play_arrow').props('round unelevated color=primary').mark(f'{mark}-play') \
+                .tooltip('Play / pause')
+            with ui.element('div').classes('flex rounded-md border border-gray-300 dark:border-gray-700 '
+                                           'overflow-hidden no-wrap'):
+                pick_a = ui.button(label_a).props('flat no-caps').classes('studio-ab-on rounded-none') \
+                    .mark(f'{mark}-pick-a')
+                pick_b = ui.button(label_b).props('flat no-caps').classes('rounded-none').mark(f'{mark}-pick-b')
+            # both load at once (preload=auto): a switch never waits for the network; the one not heard is
+            # hidden by the browser-side switch only (a server update would undo it)
+            a = ui.audio(url_a).props('preload=auto').classes('grow h-8').mark(f'{mark}-a')
+            b = ui.audio(url_b).props('preload=auto').classes('grow h-8').style('display: none').mark(f'{mark}-b')
+        buttons = f'[{pick_a.id}, {pick_b.id}]'
+        play.on('click', js_handler=f'() => window.studioAB.toggle({a.id}, {b.id})')
+        pick_a.on('click', js_handler=f'() => window.studioAB.to({a.id}, {b.id}, "a", {buttons})')
+        pick_b.on('click', js_handler=f'() => window.studioAB.to({a.id}, {b.id}, "b", {buttons})')
+        wire = f'window.studioAB.wire({a.id}, {b.id}, {play.id})'
+        if ui.context.client.has_socket_connection:
+            ui.run_javascript(_SCRIPT)
+            ui.run_javascript(f'document.head.insertAdjacentHTML("beforeend", "<style>{_CSS}</style>")')
+        else:
+            ui.add_body_html(f'<script>{_SCRIPT}</script><style>{_CSS}</style>')
+        ui.timer(0.2, lambda: ui.run_javascript(wire), once=True)  # once the elements are mounted

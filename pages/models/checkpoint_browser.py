@@ -18,8 +18,8 @@ from services.training import CheckpointView, RunView, Training
 COLUMNS = 'grid-cols-[auto_auto_auto_auto_minmax(0,1fr)_auto]'
 
 
-def create(models: Models, training: Training, run: RunView, *,
-           on_measure: Callable[[str], None] | None = None) -> list[CheckpointView]:
+def create(models: Models, training: Training, run: RunView, *, on_measure: Callable[[str], None] | None = None,
+           on_ab: Callable[[str], None] | None = None) -> list[CheckpointView]:
     rows = [c for c in training.checkpoints(run.id) if c.exists]
     with ui.card().classes(theme.CARD + ' gap-2').mark('checkpoint-browser'):
         with ui.row().classes('w-full items-center gap-2'):
@@ -33,11 +33,11 @@ def create(models: Models, training: Training, run: RunView, *,
                 ui.label(title).classes(theme.HINT + ' uppercase tracking-wide'
                                         + (' text-right' if title in ('Step', 'Validation', 'Size') else ''))
             for ckpt in sorted(rows, key=lambda c: -(c.step or 0)):
-                _row(models, training, run, ckpt, on_measure)
+                _row(models, training, run, ckpt, on_measure, on_ab)
     return rows
 
 
-def _row(models: Models, training: Training, run: RunView, ckpt: CheckpointView, on_measure) -> None:
+def _row(models: Models, training: Training, run: RunView, ckpt: CheckpointView, on_measure, on_ab) -> None:
     with ui.row().classes('items-center gap-2 no-wrap'):
         ui.icon({'best': 'star', 'stop': 'stop_circle'}.get(ckpt.kind, 'save'), color='primary')
         ui.label(ckpt.kind).classes('font-medium')
@@ -57,6 +57,9 @@ def _row(models: Models, training: Training, run: RunView, ckpt: CheckpointView,
             ui.button(icon='analytics', on_click=lambda: on_measure(ckpt.path)) \
                 .props('flat dense round color=primary').tooltip('Statistics and architecture of this checkpoint') \
                 .mark('checkpoint-measure')
+        if on_ab is not None:
+            ui.button(icon='compare', on_click=lambda: on_ab(ckpt.path)) \
+                .props('flat dense round color=primary').tooltip('Pick it for A/B listening').mark('checkpoint-ab')
         ui.button(icon='replay', on_click=lambda: run_controls.resume_dialog(training, run.id, ckpt.path)) \
             .props('flat dense round color=primary').tooltip('Resume the run from it') \
             .mark('checkpoint-resume').set_enabled(not run.active)

@@ -12,8 +12,10 @@ from components import cards
 from components.metric_chart import MetricChart
 from components.status import status_chip
 from pages.models import checkpoint_browser, deletion, model_stats
+from pages.models.ab_listen import ABListening
 from services.events import RunChanged, Subscriber
 from services.models import Models
+from services.models.testing import ModelTests
 from services.projects import ProjectView
 from services.training import RunView, Training
 from services.training.experiments import Experiments
@@ -25,8 +27,8 @@ OPERATIVE = {'SAMPLING_RATE': 'Sampling rate (Hz)', 'CAPACITY': 'Capacity', 'LAT
 LOSS_KEYS = ('loss', 'fullband_spectral_distance', 'multiband_spectral_distance')
 
 
-def create(models: Models, training: Training, experiments: Experiments, events: Subscriber,
-           project: ProjectView, run_id: str) -> None:
+def create(models: Models, training: Training, experiments: Experiments, model_tests: ModelTests,
+           events: Subscriber, project: ProjectView, run_id: str) -> None:
     run = training.run(run_id, project.id)
     if run is None:
         cards.empty_state('search_off', 'No such model in this project',
@@ -37,11 +39,14 @@ def create(models: Models, training: Training, experiments: Experiments, events:
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
         _configuration(experiments, training, run)
         stats = model_stats.StatsCard(models, run)
-    _curves(training, run)
+    validation = _curves(training, run)
+    listening = ABListening(model_tests, training, events, project, run)
+    if validation is not None:
+        validation.plot.on('plotly_click', listening.on_curve_click)
 
     @ui.refreshable
     def browser() -> None:
-        checkpoint_browser.create(models, training, run, on_measure=stats.show)
+        checkpoint_browser.create(models, training, run, on_measure=stats.show, on_ab=listening.pick_next)
 
     browser()
     stats.tree_area = ui.column().classes('w-full')
@@ -92,8 +97,10 @@ def _configuration(experiments: Experiments, training: Training, run: RunView) -
             .classes('text-sm')
 
 
-def _curves(training: Training, run: RunView) -> None:
+def _curves(training: Training, run: RunView) -> MetricChart | None:
+    """The validation and loss curves; the validation chart, whose clicks pick A/B checkpoints."""
     series = training.metrics(run.id)
+    charts = {}
     with ui.element('div').classes('w-full grid grid-cols-1 xl:grid-cols-2 gap-4'):
         loss = next((k for k in LOSS_KEYS if k in series.traces), 'loss')
         for title, keys, smoothing in (('Validation', ['val/validation'], 0.0),
@@ -103,4 +110,8 @@ def _curves(training: Training, run: RunView) -> None:
                 if not any(key in series.traces for key in keys):
                     ui.label('Nothing logged yet.').classes(theme.HINT)
                     continue
-                MetricChart(lambda: training.metrics(run.id), keys, smoothing=smoothing, height='h-56')
+                charts[title] = MetricChart(lambda: training.metrics(run.id), keys, smoothing=smoothing,
+                                            height='h-56')
+                if title == 'Validation':
+                    ui.label('Click two points to A/B the checkpoints nearest to them (below).').classes(theme.HINT)
+    return charts.get('Validation')

@@ -1,6 +1,6 @@
 """Compare 2–20 runs (`/experiments/compare?runs=1,2,3`): the parameters that differ (or all of them), each
-metric overlaid on a shared step axis with smoothing and log scale (hovering a step shows every run's value),
-the best and last value of every metric, and the runs' training speed."""
+metric overlaid on a shared step or wall-time axis with smoothing and log scale (hovering a step shows every
+run's value), the best and last value of every metric, and the runs' training speed."""
 from __future__ import annotations
 
 import copy
@@ -85,27 +85,31 @@ def _overlay(experiments: Experiments, comparison: Comparison, ids: list[int]) -
             smoothing = ui.slider(min=0, max=0.99, step=0.01, value=0.6).props('label').classes('w-48') \
                 .mark('smoothing').tooltip('TensorBoard\'s moving average (validations are drawn as logged)')
             log = ui.switch('Log scale').mark('log-scale').tooltip('A logarithmic value axis')
+            axis = ui.toggle({'step': 'Step', 'time': 'Wall time'}, value='step').props('dense no-caps') \
+                .mark('axis').tooltip('Steps, or hours of wall-clock time since each run\'s first step')
         plot = ui.plotly(_figure(experiments, ids, keys[0], 0.6, False, comparison)).classes('w-full h-96') \
             .mark('overlay-chart')
 
         def redraw() -> None:
-            plot.update_figure(_figure(experiments, ids, metric.value, smoothing.value, log.value, comparison))
+            plot.update_figure(_figure(experiments, ids, metric.value, smoothing.value, log.value, comparison,
+                                       axis.value))
         metric.on_value_change(redraw)
         smoothing.on('change', redraw)  # on release, not on every pixel of the drag
         log.on_value_change(redraw)
+        axis.on_value_change(redraw)
 
 
 def _figure(experiments: Experiments, ids: list[int], key: str, smoothing: float, log: bool,
-            comparison: Comparison) -> dict:
+            comparison: Comparison, axis: str = 'step') -> dict:
     order = {r.id: i for i, r in enumerate(comparison.runs)}
     data = [{'type': 'scattergl', 'mode': 'lines+markers' if len(t.steps) < 40 else 'lines', 'name': t.name,
              'x': t.steps, 'y': t.values, 'line': {'width': 1.6, 'color': COLORS[order[t.run_id] % len(COLORS)]},
              'marker': {'size': 5}, 'hovertemplate': '%{y:.4g}'}
-            for t in experiments.overlay(ids, key, smoothing if not key.startswith('val/') else 0.0)]
+            for t in experiments.overlay(ids, key, smoothing if not key.startswith('val/') else 0.0, axis)]
     layout = copy.deepcopy(theme.CHART_LAYOUT)
     layout.update(hovermode='x unified', margin={'l': 56, 'r': 12, 't': 8, 'b': 36},
                   legend={'orientation': 'h', 'y': -0.16, 'x': 0})
-    layout['xaxis'].update(title={'text': 'step'})
+    layout['xaxis'].update(title={'text': 'wall time (h)' if axis == 'time' else 'step'})
     layout['yaxis'].update(type='log' if log else 'linear', exponentformat='power')
     return {'data': data, 'layout': layout, 'config': {'displaylogo': False}}
 

@@ -188,6 +188,10 @@ class ModelTests:
         access.require(self.actor, Action.READ, job.project_id)
         return self._service.view(test_id, job_id, Path(folder))
 
+    def data_path(self, relative: str) -> str:
+        """A data-folder path (as the TensorBoard reader gives its WAVs) made absolute."""
+        return str(self._files.data_dir / relative)
+
     def comparison(self, tested: TestedFile) -> dict:
         """Spectrograms of the original and the reconstruction and their difference (dB), for the charts.
         Blocking (reads two WAVs): call it off the event loop."""

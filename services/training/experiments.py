@@ -84,11 +84,13 @@ class Experiments:
                           tuple(compare.metric_rows(series)),
                           tuple(compare.steps_per_second(r.steps, r.seconds) for r in rows))
 
-    def overlay(self, run_ids: list[int], key: str, smoothing: float = 0.0) -> list[compare.Trace]:
-        """Each run's curve of one metric, thinned for a chart (smoothed with TensorBoard's EMA weight)."""
+    def overlay(self, run_ids: list[int], key: str, smoothing: float = 0.0, axis: str = 'step'
+                ) -> list[compare.Trace]:
+        """Each run's curve of one metric, thinned for a chart (smoothed with TensorBoard's EMA weight), on the
+        step axis or (`axis='time'`) in wall-clock hours since each run's first step."""
         runs = [self._run(i, Action.READ) for i in dict.fromkeys(run_ids)]
         return compare.overlay([(r.id, r.name, self._series(r)) for r in runs], key,
-                               min(max(float(smoothing), 0.0), 0.999))
+                               min(max(float(smoothing), 0.0), 0.999), axis='time' if axis == 'time' else 'step')
 
     # ---- tags, notes, archive --------------------------------------------------------------------
     def set_tags(self, run_id: int, tags: list[str]) -> tuple[str, ...]:
