@@ -13,6 +13,7 @@ from components.metric_chart import MetricChart
 from components.status import status_chip
 from pages.models import checkpoint_browser, deletion, model_stats
 from pages.models.ab_listen import ABListening
+from pages.training import run_details_report
 from services.events import RunChanged, Subscriber
 from services.models import Models
 from services.models.testing import ModelTests
@@ -36,6 +37,8 @@ def create(models: Models, training: Training, experiments: Experiments, model_t
                           [cards.Action('All models', 'inventory_2', '/models')])
         return
     _header(models, experiments, run)
+    with ui.row().classes('w-full justify-end gap-2'):
+        run_details_report.buttons(experiments, training, model_tests, [run.id], run.name)
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
         _configuration(experiments, training, run)
         stats = model_stats.StatsCard(models, run)

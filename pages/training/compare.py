@@ -9,8 +9,11 @@ from nicegui import ui
 
 from app import theme
 from components import cards
+from pages.training import run_details_report
 from services import formatting
+from services.models.testing import ModelTests
 from services.projects import ProjectView
+from services.training import Training
 from services.training.compare import Comparison
 from services.training.experiments import Experiments
 from services.training.runs import TrainingError
@@ -18,16 +21,20 @@ from services.training.runs import TrainingError
 COLORS = (*theme.CHART_LAYOUT['colorway'], '#0984E3', '#FD79A8', '#00CEC9', '#6D214F', '#B33771', '#3B3B98')
 
 
-def create(experiments: Experiments, project: ProjectView, runs: str = '') -> None:
+def create(experiments: Experiments, training: Training, model_tests: ModelTests, project: ProjectView,
+           runs: str = '') -> None:
     """The comparison of the runs the table picked (their ids in `runs`)."""
+    picked = [int(i) for i in runs.split(',') if i.strip().isdigit()]
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
             ui.label('Compare runs').classes(theme.TITLE)
             ui.label('Parameters that differ, metrics on one step axis').classes(theme.SUBTITLE)
+        if 2 <= len(picked) <= 20:
+            run_details_report.buttons(experiments, training, model_tests, picked, 'comparison')
         ui.button('Experiments', icon='arrow_back', on_click=lambda: ui.navigate.to('/experiments')) \
             .props('flat color=primary').mark('back')
     try:
-        comparison = experiments.compare([int(i) for i in runs.split(',') if i.strip().isdigit()])
+        comparison = experiments.compare(picked)
     except TrainingError as e:
         cards.empty_state('compare_arrows', 'Nothing to compare', str(e) + ' Tick them in the experiments table.',
                           [cards.Action('Experiments', 'science', '/experiments')])
