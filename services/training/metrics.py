@@ -166,7 +166,7 @@ class Series:
             if isinstance(value, (int, float)):
                 self.steps.setdefault(prefix + key, Column(np.int64)).append(step)
                 self.values.setdefault(prefix + key, Column()).append(float(value))
-        if not line.get('event') and step and isinstance(line.get('t'), (int, float)):
+        if event in (None, 'validation') and step and isinstance(line.get('t'), (int, float)):
             self.steps.setdefault(WALL_TIME, Column(np.int64)).append(step)
             self.values.setdefault(WALL_TIME, Column()).append(float(line['t']))
         if not line.get('event') and step:
