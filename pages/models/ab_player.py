@@ -36,7 +36,8 @@ if (!window.studioAB) window.studioAB = {
   },
 };
 '''
-_CSS = '.studio-ab-on { background: var(--q-primary) !important; color: white !important; }'
+_CSS = ('.studio-ab-on { background: var(--q-primary) !important; } '
+        '.studio-ab-on, .studio-ab-on * { color: white !important; }')
 
 
 class ABPlayer:
