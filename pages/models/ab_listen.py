@@ -35,9 +35,11 @@ class ABListening:
             options = {c.path: f'{c.kind} · step {c.step}' for c in self.checkpoints}
             with ui.row().classes('w-full items-center gap-2'):
                 self.select_a = ui.select(options, label='A', on_change=lambda e: self._pick('a', e.value)) \
-                    .props('outlined dense options-dense').classes('w-56').mark('ab-pick-a')
+                    .props('outlined dense options-dense').classes('w-56').mark('ab-pick-a') \
+                    .tooltip('The first checkpoint (or the first point clicked on the curve)')
                 self.select_b = ui.select(options, label='B', on_change=lambda e: self._pick('b', e.value)) \
-                    .props('outlined dense options-dense').classes('w-56').mark('ab-pick-b')
+                    .props('outlined dense options-dense').classes('w-56').mark('ab-pick-b') \
+                    .tooltip('The second checkpoint (or the second point clicked)')
                 self.status = ui.label().classes(theme.HINT).mark('ab-status')
             self.area = ui.column().classes('w-full gap-2')
         if not self.checkpoints:

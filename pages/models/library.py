@@ -44,14 +44,18 @@ def create(models: Models, training: Training, events: Subscriber, project: Proj
     configs = sorted({c for card in models.library(project.id) for c in card.configs})
     with ui.row().classes('w-full items-center gap-2').mark('library-filters'):
         search = ui.input('Search', placeholder='name, dataset, config, tag') \
-            .props('dense outlined clearable debounce=300').classes('w-64').mark('library-search')
+            .props('dense outlined clearable debounce=300').classes('w-64').mark('library-search') \
+            .tooltip('Words that must all appear in the name, description, dataset, configs or tags')
         config = ui.select(configs, label='Config', clearable=True).props('dense outlined options-dense') \
-            .classes('w-40').mark('library-config')
+            .classes('w-40').mark('library-config') \
+            .tooltip('Only models using this base config or add-on')
         rating = ui.select({0: 'Any rating', 3: '★ 3+', 4: '★ 4+', 5: '★ 5'}, value=0, label='Rating') \
-            .props('dense outlined options-dense').classes('w-32').mark('library-rating')
-        favourites = ui.switch('Favourites').mark('library-favourites')
+            .props('dense outlined options-dense').classes('w-32').mark('library-rating') \
+            .tooltip('Only models you rated at least this')
+        favourites = ui.switch('Favourites').mark('library-favourites').tooltip('Only the models you starred')
         sort = ui.select(SORTS, value='created', label='Sort').props('dense outlined options-dense') \
-            .classes('w-44').mark('library-sort')
+            .classes('w-44').mark('library-sort') \
+            .tooltip('Missing figures sort last')
 
     @ui.refreshable
     def content() -> None:
