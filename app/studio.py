@@ -33,6 +33,7 @@ from services.models.play import Play, PlayService
 from services.models.play.favourites import FavouriteStore
 from services.models.prior import PriorService
 from services.models.server_pool import ModelServers
+from services.models.testing import ModelTests, TestingService
 from services.monitor import SystemMonitor
 from services.plugins import PluginManager, Plugins, disabled_plugins
 from services.projects import Projects, ProjectService
@@ -78,6 +79,7 @@ class Studio:
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files,
                                      lambda: self.plugins.export_targets())  # the plugins are loaded below
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
+        self.model_tests = TestingService(self.jobs, self.settings, self.projects)
         self.servers = ModelServers(log_dir=self.data_dir / 'logs',
                                     on_change=lambda models: self.bus.publish(ModelServersChanged(models)))
         self.settings.apply_limits(self.jobs, self.servers)
@@ -87,7 +89,7 @@ class Studio:
         self.monitor = SystemMonitor()
         self.tensorboard = TensorBoardService(self.data_dir, self.settings.python)
         areas = StudioAreas([self.datasets, self.dataset_stats, self.training, self.exports, self.inference,
-                             self.play, self.priors])
+                             self.play, self.priors, self.model_tests])
         self.plugins = PluginManager((*BUILTIN_PLUGINS, areas), disabled=disabled_plugins())
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)
@@ -119,7 +121,8 @@ class Studio:
                        sweeps=Sweeps(self.sweeps, actor), diagnostics=Diagnostics(self.diagnostics, actor),
                        cluster=Cluster(self.settings, self.slurm,
                                        lambda project: rates.measured(self.training, project), actor, self.jobs,
-                                       self.files))
+                                       self.files),
+                       model_tests=ModelTests(self.model_tests, self.inference, self.files, actor))
 
     def _facades(self, actor: Actor) -> Facades:
         """The areas an example project acts through, as `actor` (no page: no events)."""

@@ -22,6 +22,7 @@ from services.lab.history import History
 from services.lab.team import Team
 from services.models import Models
 from services.models.play import Play
+from services.models.testing import ModelTests
 from services.plugins import Plugins
 from services.projects import Projects
 from services.settings import Settings
@@ -56,6 +57,7 @@ class Session:
     sweeps: Sweeps
     diagnostics: Diagnostics
     cluster: Cluster
+    model_tests: ModelTests
 
     @classmethod
     def names(cls) -> set[str]:

@@ -113,6 +113,9 @@ class Run(BaseModel):
     best_validation = pw.FloatField(null=True)
     last_loss = pw.FloatField(null=True)
     seconds = pw.FloatField(null=True)  # training time, all attempts together
+    # the model library (migration 12): the user's marks on the model
+    favourite = pw.BooleanField(default=False)
+    rating = pw.IntegerField(null=True)  # 1-5 stars
 
 
 class Checkpoint(BaseModel):
@@ -288,11 +291,18 @@ def _m11_sweeps(_: SqliteMigrator) -> None:
     db.create_tables([Sweep, SweepTrial])
 
 
+def _m12_model_marks(migrator: SqliteMigrator) -> None:
+    """The model library's favourite star and 1-5 rating of a run."""
+    columns = {c.name for c in db.get_columns('run')}
+    migrate(*[migrator.add_column('run', name, getattr(Run, name)) for name in ('favourite', 'rating')
+              if name not in columns])
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
                                                       _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins,
                                                       _m7_export_life, _m8_play_favourites, _m9_run_experiments,
-                                                      _m10_lab, _m11_sweeps]
+                                                      _m10_lab, _m11_sweeps, _m12_model_marks]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:

@@ -58,3 +58,21 @@ def test_two_to_twenty_runs(studio) -> None:
         experiments.compare([run.id])
     with pytest.raises(TrainingError, match='2 to 20'):
         experiments.compare(list(range(1, 30)))
+
+
+def test_overlay_on_wall_time(studio) -> None:
+    """Each step's wall-clock time (the worker's `t`) gives the time axis: hours since the run's first step."""
+    fast = make(studio, 'fast', 1.0, steps=100)
+    slow = make(studio, 'slow', 1.0, steps=100)
+    series = studio.training.series[slow.id] = Series()
+    for step in range(1, 101):
+        series.add({'step': step, 'loss': 1 + 1 / step, 't': 1000.0 + 36.0 * step})  # 100 steps an hour
+    experiments = studio.session(local(), None).experiments
+    by_name = {t.name: t for t in experiments.overlay([fast.id, slow.id], 'loss', axis='time')}
+    assert by_name['slow'].steps[0] == 0 and by_name['slow'].steps[-1] == pytest.approx(99 * 36 / 3600)
+    assert by_name['fast'].steps[-1] == pytest.approx(99 / 3600)
+    assert 'wall_time' not in experiments.compare([fast.id, slow.id]).keys  # a time axis, not a metric
+    untimed = make(studio, 'untimed', 1.0)
+    studio.training.series[untimed.id] = Series()
+    studio.training.series[untimed.id].add({'step': 1, 'loss': 1.0})
+    assert [t.name for t in experiments.overlay([fast.id, untimed.id], 'loss', axis='time')] == ['fast']

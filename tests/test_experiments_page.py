@@ -104,6 +104,10 @@ async def test_compare_shows_what_differs_and_overlays(user: User) -> None:
     user.find(marker='log-scale').click()
     await until(lambda: next(iter(user.find(marker='overlay-chart').elements)).figure['layout']['yaxis']['type']
                 == 'log')
+    user.find(marker='axis').elements.pop().value = 'time'  # these runs logged no wall time: none drawn
+    await until(lambda: next(iter(user.find(marker='overlay-chart').elements)).figure['layout']['xaxis']['title']
+                == {'text': 'wall time (h)'})
+    assert next(iter(user.find(marker='overlay-chart').elements)).figure['data'] == []
     figures = next(iter(user.find(marker='figure-table').elements))
     validation = next(r for r in figures.rows if r['metric'].startswith('val/validation'))
     assert validation['r2'].startswith('★ 1')

@@ -1,45 +1,168 @@
-"""Models: the project's runs with their checkpoints and exports; import run folders made by the RAVE CLI."""
+"""Models: every trained model (run) of the project as a card — a spectrogram of a validation reconstruction,
+config, date, duration, dataset, final metrics, sizes, favourite star and rating — searched, filtered and sorted;
+and the import of run folders made by the RAVE CLI.
+
+Thumbnails are drawn after the cards, off the event loop (the first visit reads each run's TensorBoard audio
+once; later visits find the PNGs kept). Live by events: a run's status or marks (RunChanged) and exports
+(ExportChanged) redraw the cards."""
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from nicegui import ui
+from nicegui import run, ui
 
 from app import theme
 from components.status import status_chip
+from pages.models import deletion
 from services import formatting
 from services.events import ExportChanged, RunChanged, Subscriber
-from services.models import ExportError, Models, RunCheckpointsView
-from services.models.views import FileFacts
+from services.models import ExportError, Models
+from services.models.library import LibraryError
+from services.models.library_cards import LibraryQuery
+from services.models.views import LibraryCard
 from services.projects import ProjectView
+from services.training import Training
+
+SORTS = {'created': 'Newest', 'name': 'Name', 'best_validation': 'Best validation', 'rating': 'Rating',
+         'duration': 'Training time', 'size': 'Size on disk'}
+ASCENDING = {'name', 'best_validation'}  # what reads best from the smallest up
 
 
-def create(models: Models, events: Subscriber, project: ProjectView) -> None:
+def create(models: Models, training: Training, events: Subscriber, project: ProjectView) -> None:
     with ui.row().classes('w-full items-end gap-2'):
         with ui.column().classes('gap-0 grow'):
             ui.label('Models').classes(theme.TITLE)
-            ui.label('Runs of this project with their checkpoints and exported models.').classes(theme.SUBTITLE)
+            ui.label('Every model trained in this project: listen, compare, test, export.') \
+                .classes(theme.SUBTITLE)
+        ui.button('Test a model', icon='fact_check', on_click=lambda: ui.navigate.to('/models/test')) \
+            .props('unelevated color=primary').mark('test-models')
         ui.button('Export', icon='ios_share', on_click=lambda: ui.navigate.to('/export')).props('outline')
         ui.button('Explorer', icon='graphic_eq', on_click=lambda: ui.navigate.to('/explorer')).props('outline')
+    state = {'query': LibraryQuery()}
+    thumbs: dict[int, ui.image] = {}
+    configs = sorted({c for card in models.library(project.id) for c in card.configs})
+    with ui.row().classes('w-full items-center gap-2').mark('library-filters'):
+        search = ui.input('Search', placeholder='name, dataset, config, tag') \
+            .props('dense outlined clearable debounce=300').classes('w-64').mark('library-search') \
+            .tooltip('Words that must all appear in the name, description, dataset, configs or tags')
+        config = ui.select(configs, label='Config', clearable=True).props('dense outlined options-dense') \
+            .classes('w-40').mark('library-config') \
+            .tooltip('Only models using this base config or add-on')
+        rating = ui.select({0: 'Any rating', 3: '★ 3+', 4: '★ 4+', 5: '★ 5'}, value=0, label='Rating') \
+            .props('dense outlined options-dense').classes('w-32').mark('library-rating') \
+            .tooltip('Only models you rated at least this')
+        favourites = ui.switch('Favourites').mark('library-favourites').tooltip('Only the models you starred')
+        sort = ui.select(SORTS, value='created', label='Sort').props('dense outlined options-dense') \
+            .classes('w-44').mark('library-sort') \
+            .tooltip('Missing figures sort last')
 
     @ui.refreshable
     def content() -> None:
-        _import_card(models, project, content.refresh)
-        runs = models.runs(project.id)
-        if not runs:
-            _empty_state()
-        with ui.grid().classes('w-full gap-4 grid-cols-1 lg:grid-cols-2'):
-            for run in runs:
-                _run_card(run)
+        cards = models.library(project.id, state['query'])
+        everything = state['query'] == LibraryQuery(sort=state['query'].sort,
+                                                    descending=state['query'].descending)
+        _import_card(models, project, content.refresh, is_open=not cards and everything)
+        thumbs.clear()
+        if not cards:
+            _empty_state() if everything else ui.label('No model matches these filters.').classes(theme.HINT) \
+                .mark('library-no-match')
+            return
+        with ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2 xl:grid-cols-3').mark('library'):
+            for card in cards:
+                thumbs[card.id] = _card(models, card, content.refresh)
+        ui.timer(0.05, lambda: asyncio.create_task(_thumbnails(models, training, dict(thumbs))), once=True)
 
+    def requery(**changes) -> None:
+        state['query'] = LibraryQuery(**{**state['query'].__dict__, **changes})
+        content.refresh()
+
+    search.on_value_change(lambda e: requery(search=e.value or ''))
+    config.on_value_change(lambda e: requery(config=e.value or ''))
+    rating.on_value_change(lambda e: requery(min_rating=int(e.value or 0)))
+    favourites.on_value_change(lambda e: requery(favourites=bool(e.value)))
+    sort.on_value_change(lambda e: requery(sort=e.value, descending=e.value not in ASCENDING))
     content()
     events.on(ExportChanged, lambda _: content.refresh())
     events.on(RunChanged, lambda _: content.refresh())
 
 
-def _import_card(models: Models, project: ProjectView, refresh) -> None:
-    with ui.card().classes(theme.CARD + ' gap-2').mark('import'):
-        ui.label('Import a RAVE run folder').classes(theme.SECTION)
+def _card(models: Models, card: LibraryCard, refresh) -> ui.image:
+    with ui.card().classes(theme.CARD + ' gap-2 p-0 overflow-hidden').mark(f'run-{card.id}'):
+        thumb = ui.image().classes('w-full h-20 bg-gray-100 dark:bg-gray-900').props('fit=fill no-spinner') \
+            .mark(f'thumb-{card.id}')
+        with ui.column().classes('w-full gap-2 px-4 pb-3'):
+            with ui.row().classes('w-full items-center gap-2 no-wrap'):
+                with ui.column().classes('gap-0 grow min-w-0'):
+                    ui.link(card.name, f'/models/{card.id}').classes('text-lg font-semibold truncate max-w-full') \
+                        .mark(f'open-{card.name}')
+                    ui.label(' + '.join(card.configs) or 'config unknown').classes(theme.MONO + ' text-gray-500')
+                status_chip(card.status)
+                ui.button(icon='star' if card.favourite else 'star_border',
+                          on_click=lambda: _mark(models, card.id, refresh, favourite=not card.favourite)) \
+                    .props(f'flat round dense color={"amber" if card.favourite else "grey"}') \
+                    .mark(f'favourite-{card.name}').tooltip('Favourite')
+            ui.rating(value=card.rating or 0, max=5, size='sm',
+                      on_change=lambda e: _mark(models, card.id, refresh, rating=int(e.value or 0))) \
+                .mark(f'rating-{card.name}').tooltip('Your rating (1–5)')
+            with ui.element('div').classes('w-full grid grid-cols-2 gap-x-3 text-xs'):
+                _fact('Dataset', card.dataset or '—')
+                _fact('Trained', f'{card.created:%d %b %Y}')
+                _fact('Steps', formatting.count(card.step))
+                _fact('Time', formatting.duration(card.seconds) if card.seconds else '—')
+                _fact('Best validation', f'{card.best_validation:.4g}' if card.best_validation is not None else '—')
+                _fact('Last loss', f'{card.last_loss:.4g}' if card.last_loss is not None else '—')
+                _fact('Checkpoints', f'{card.checkpoints} · {formatting.size(card.checkpoint_bytes)}')
+                _fact('Exports', f'{card.exports} · {formatting.size(card.export_bytes)}' if card.exports else '0')
+            if card.tags:
+                with ui.row().classes('gap-1'):
+                    for tag in card.tags:
+                        ui.chip(tag).props('dense outline color=primary').classes('text-xs')
+            with ui.row().classes('w-full justify-end gap-1'):
+                ui.button('Details', icon='info', on_click=lambda: ui.navigate.to(f'/models/{card.id}')) \
+                    .props('flat dense no-caps').mark(f'details-{card.name}')
+                if card.checkpoints:
+                    ui.button('Test', icon='fact_check',
+                              on_click=lambda: ui.navigate.to(f'/models/test?run={card.id}')) \
+                        .props('flat dense no-caps')
+                    ui.button('Export', icon='ios_share', on_click=lambda: ui.navigate.to(f'/export?run={card.id}')) \
+                        .props('flat dense no-caps').mark('export-run')
+                ui.button(icon='delete', on_click=lambda: deletion.delete_run(models, card.id, on_done=refresh)) \
+                    .props('flat dense round color=grey').tooltip('Delete…').mark(f'delete-{card.name}')
+    return thumb
+
+
+def _fact(label: str, value: str) -> None:
+    ui.label(label).classes('text-gray-500')
+    ui.label(value).classes(theme.NUMBER + ' text-right truncate')
+
+
+def _mark(models: Models, run_id: int, refresh, **marks) -> None:
+    try:
+        models.mark(run_id, **marks)
+    except LibraryError as e:
+        ui.notify(str(e), type='warning')
+        return
+    refresh()
+
+
+async def _thumbnails(models: Models, training: Training, thumbs: dict[int, ui.image]) -> None:
+    """Each card's spectrogram of its newest validation reconstruction, one run after the other."""
+    for run_id, image in thumbs.items():
+        try:
+            validations = await run.io_bound(training.audio, run_id)
+        except (OSError, RuntimeError, ValueError):
+            continue
+        examples = validations[-1].examples if validations else ()
+        png = await run.io_bound(models.thumbnail, examples[0].reconstruction) if examples else None
+        if png is not None and not image.is_deleted:
+            image.set_source(f'/media/data/{png}')
+            image.tooltip(f'Reconstruction at the last validation ({validations[-1].label})')
+
+
+def _import_card(models: Models, project: ProjectView, refresh, *, is_open: bool) -> None:
+    with ui.expansion('Import a RAVE run folder', icon='drive_folder_upload', value=is_open) \
+            .classes(theme.CARD + ' w-full').props('dense header-class="text-base font-medium"').mark('import'):
         with ui.row().classes('w-full items-start gap-2 no-wrap'):
             with ui.column().classes('gap-0 grow'):
                 path = ui.input('Run folder', placeholder=str(Path(project.location) / 'runs' / 'name_0123456789')) \
@@ -60,57 +183,14 @@ def _import_card(models: Models, project: ProjectView, refresh) -> None:
 
     def do_import(folder: str) -> None:
         try:
-            run = models.import_run(project.id, folder)
+            imported = models.import_run(project.id, folder)
         except ExportError as e:
             ui.notify(str(e), type='negative', multi_line=True)
             return
-        ui.notify(f'Imported run {run.name} with {len(run.checkpoints)} checkpoint(s).', type='positive')
+        best = imported.best
+        ui.notify(f'Imported run {imported.name} with {len(imported.checkpoints)} checkpoint(s)'
+                  + (f', best: {best.name}.' if best else '.'), type='positive')
         refresh()
-
-
-def _run_card(run: RunCheckpointsView) -> None:
-    with ui.card().classes(theme.CARD + ' gap-3').mark(f'run-{run.id}'):
-        with ui.row().classes('w-full items-center gap-2 no-wrap'):
-            ui.icon('model_training', color='primary').classes('text-2xl')
-            with ui.column().classes('gap-0 grow min-w-0'):
-                ui.label(run.name).classes('text-lg font-semibold truncate max-w-full')
-                ui.label(run.folder or 'no run folder yet') \
-                    .classes(theme.MONO + ' text-gray-500 truncate max-w-full').tooltip(run.folder)
-            status_chip(run.status)
-        if run.configs:
-            ui.label('config: ' + ', '.join(run.configs)).classes(theme.HINT)
-        ui.label('Checkpoints').classes('text-sm font-medium')
-        if not run.checkpoints:
-            ui.label('None yet: RAVE writes one at each validation.').classes(theme.HINT)
-        for checkpoint in run.checkpoints:
-            _file_line(checkpoint.name, checkpoint.file, checkpoint.kind,
-                       f'step {checkpoint.step}' if checkpoint.step is not None else '')
-        ui.label('Exports').classes('text-sm font-medium')
-        if not run.exports:
-            ui.label('None yet.').classes(theme.HINT)
-        for export in run.exports:
-            tag = export.status if export.status != 'done' else 'streaming' if export.streaming else 'non-streaming'
-            _file_line(export.name, export.file, tag, '')
-        with ui.row().classes('w-full justify-end gap-2'):
-            if run.checkpoints:
-                ui.button('Export', icon='ios_share', on_click=lambda: ui.navigate.to(f'/export?run={run.id}')) \
-                    .props('flat dense').mark('export-run')
-            playable = [e for e in run.exports if e.playable]
-            if playable:
-                ui.button('Explore', icon='graphic_eq',
-                          on_click=lambda: ui.navigate.to(f'/explorer?export={playable[0].id}')) \
-                    .props('flat dense').mark('explore-run')
-
-
-def _file_line(name: str, file: FileFacts, tag: str, extra: str) -> None:
-    size = formatting.size(file.size) if file.exists else 'missing'
-    when = f'{file.modified:%d %b %H:%M}' if file.modified else ''
-    with ui.row().classes('w-full items-center gap-2 text-sm no-wrap'):
-        ui.label(name).classes('font-mono text-xs grow truncate')
-        ui.chip(tag).props('dense square outline').classes('text-xs')
-        ui.label(extra).classes(theme.HINT)
-        ui.label(when).classes(theme.HINT + ' w-24 max-sm:hidden')
-        ui.label(size).classes(f'{theme.NUMBER} text-xs w-16')
 
 
 def _empty_state() -> None:

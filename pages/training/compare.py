@@ -1,6 +1,6 @@
 """Compare 2–20 runs (`/experiments/compare?runs=1,2,3`): the parameters that differ (or all of them), each
-metric overlaid on a shared step axis with smoothing and log scale (hovering a step shows every run's value),
-the best and last value of every metric, and the runs' training speed."""
+metric overlaid on a shared step or wall-time axis with smoothing and log scale (hovering a step shows every
+run's value), the best and last value of every metric, and the runs' training speed."""
 from __future__ import annotations
 
 import copy
@@ -9,8 +9,11 @@ from nicegui import ui
 
 from app import theme
 from components import cards
+from pages.training import run_details_report
 from services import formatting
+from services.models.testing import ModelTests
 from services.projects import ProjectView
+from services.training import Training
 from services.training.compare import Comparison
 from services.training.experiments import Experiments
 from services.training.runs import TrainingError
@@ -18,16 +21,20 @@ from services.training.runs import TrainingError
 COLORS = (*theme.CHART_LAYOUT['colorway'], '#0984E3', '#FD79A8', '#00CEC9', '#6D214F', '#B33771', '#3B3B98')
 
 
-def create(experiments: Experiments, project: ProjectView, runs: str = '') -> None:
+def create(experiments: Experiments, training: Training, model_tests: ModelTests, project: ProjectView,
+           runs: str = '') -> None:
     """The comparison of the runs the table picked (their ids in `runs`)."""
+    picked = [int(i) for i in runs.split(',') if i.strip().isdigit()]
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
             ui.label('Compare runs').classes(theme.TITLE)
             ui.label('Parameters that differ, metrics on one step axis').classes(theme.SUBTITLE)
+        if 2 <= len(picked) <= 20:
+            run_details_report.buttons(experiments, training, model_tests, picked, 'comparison')
         ui.button('Experiments', icon='arrow_back', on_click=lambda: ui.navigate.to('/experiments')) \
             .props('flat color=primary').mark('back')
     try:
-        comparison = experiments.compare([int(i) for i in runs.split(',') if i.strip().isdigit()])
+        comparison = experiments.compare(picked)
     except TrainingError as e:
         cards.empty_state('compare_arrows', 'Nothing to compare', str(e) + ' Tick them in the experiments table.',
                           [cards.Action('Experiments', 'science', '/experiments')])
@@ -85,27 +92,31 @@ def _overlay(experiments: Experiments, comparison: Comparison, ids: list[int]) -
             smoothing = ui.slider(min=0, max=0.99, step=0.01, value=0.6).props('label').classes('w-48') \
                 .mark('smoothing').tooltip('TensorBoard\'s moving average (validations are drawn as logged)')
             log = ui.switch('Log scale').mark('log-scale').tooltip('A logarithmic value axis')
+            axis = ui.toggle({'step': 'Step', 'time': 'Wall time'}, value='step').props('dense no-caps') \
+                .mark('axis').tooltip('Steps, or hours of wall-clock time since each run\'s first step')
         plot = ui.plotly(_figure(experiments, ids, keys[0], 0.6, False, comparison)).classes('w-full h-96') \
             .mark('overlay-chart')
 
         def redraw() -> None:
-            plot.update_figure(_figure(experiments, ids, metric.value, smoothing.value, log.value, comparison))
+            plot.update_figure(_figure(experiments, ids, metric.value, smoothing.value, log.value, comparison,
+                                       axis.value))
         metric.on_value_change(redraw)
         smoothing.on('change', redraw)  # on release, not on every pixel of the drag
         log.on_value_change(redraw)
+        axis.on_value_change(redraw)
 
 
 def _figure(experiments: Experiments, ids: list[int], key: str, smoothing: float, log: bool,
-            comparison: Comparison) -> dict:
+            comparison: Comparison, axis: str = 'step') -> dict:
     order = {r.id: i for i, r in enumerate(comparison.runs)}
     data = [{'type': 'scattergl', 'mode': 'lines+markers' if len(t.steps) < 40 else 'lines', 'name': t.name,
              'x': t.steps, 'y': t.values, 'line': {'width': 1.6, 'color': COLORS[order[t.run_id] % len(COLORS)]},
              'marker': {'size': 5}, 'hovertemplate': '%{y:.4g}'}
-            for t in experiments.overlay(ids, key, smoothing if not key.startswith('val/') else 0.0)]
+            for t in experiments.overlay(ids, key, smoothing if not key.startswith('val/') else 0.0, axis)]
     layout = copy.deepcopy(theme.CHART_LAYOUT)
     layout.update(hovermode='x unified', margin={'l': 56, 'r': 12, 't': 8, 'b': 36},
                   legend={'orientation': 'h', 'y': -0.16, 'x': 0})
-    layout['xaxis'].update(title={'text': 'step'})
+    layout['xaxis'].update(title={'text': 'wall time (h)' if axis == 'time' else 'step'})
     layout['yaxis'].update(type='log' if log else 'linear', exponentformat='power')
     return {'data': data, 'layout': layout, 'config': {'displaylogo': False}}
 

@@ -31,6 +31,7 @@ COLUMNS = [
     {'name': 'best_validation', 'label': 'Best val.', 'field': 'best_validation', 'sortable': True},
     {'name': 'last_loss', 'label': 'Last loss', 'field': 'last_loss', 'sortable': True},
     {'name': 'duration', 'label': 'Time', 'field': 'duration', 'sortable': True},
+    {'name': 'device_time', 'label': 'GPU/CPU-h', 'field': 'device_time', 'sortable': False},
     {'name': 'created', 'label': 'Created', 'field': 'created', 'sortable': True, 'align': 'left'},
     {'name': 'tags', 'label': 'Tags', 'field': 'tags', 'sortable': True, 'align': 'left'},
 ]
@@ -52,6 +53,10 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
             ui.label('Experiments').classes(theme.TITLE)
             ui.label(f'Every run of {project.name}: sort, filter, search, tag, annotate, compare') \
                 .classes(theme.SUBTITLE)
+        totals = experiments.device_time(project.id)
+        if totals:
+            ui.label('Project: ' + ' · '.join(t.label for t in totals)).classes(theme.HINT).mark('project-hours') \
+                .tooltip('Training time × devices of every run: GPU-hours on GPUs, CPU-hours on the CPU')
         compare = ui.button('Compare', icon='compare_arrows', on_click=lambda: _compare(state['selected'])) \
             .props('unelevated color=primary').mark('compare')
         archive = ui.button('Archive', icon='inventory_2', on_click=lambda: toggle_archive()) \
@@ -168,6 +173,7 @@ def _row(run: ExperimentRow, with_project: bool) -> dict:
             'dataset': run.dataset or '—', 'configs': ' + '.join(run.configs) or '—',
             'steps': formatting.count(run.steps), 'best_validation': _figure(run.best_validation),
             'last_loss': _figure(run.last_loss), 'duration': formatting.duration(run.seconds) if run.seconds else '—',
+            'device_time': run.device_time.label if run.device_time else '—',
             'created': run.created.strftime('%Y-%m-%d'), 'tags': list(run.tags), 'about': about}
 
 

@@ -11,12 +11,13 @@ from components import cards
 from components.comments import comments_card
 from components.job_console import JobConsole
 from components.status import status_chip
-from pages.training import run_cluster, run_controls, run_monitor
+from pages.training import run_cluster, run_controls, run_details, run_monitor
 from services import formatting
 from services.cluster import Cluster
 from services.events import JobsChanged, RunChanged, RunMetrics, Subscriber
 from services.jobs import Jobs
 from services.lab.comments import Comments
+from services.models import Models
 from services.projects import ProjectView
 from services.system import System
 from services.training import RunView, Training, TrainingError
@@ -77,8 +78,8 @@ def create(training: Training, jobs: Jobs, system: System, events: Subscriber, p
     events.on(JobsChanged, jobs_changed)
 
 
-def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: System, comments: Comments,
-             events: Subscriber, project: ProjectView, cluster: Cluster, run_id: str) -> None:
+def run_page(training: Training, experiments: Experiments, models: Models, jobs: Jobs, system: System,
+             comments: Comments, events: Subscriber, project: ProjectView, cluster: Cluster, run_id: str) -> None:
     """One run: progress, live charts, console, checkpoints."""
     run = training.run(run_id, project.id)
     if run is None:
@@ -129,7 +130,8 @@ def run_page(training: Training, experiments: Experiments, jobs: Jobs, system: S
         checkpoints()
 
     run_monitor.create(training, system, events, run,
-                       tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', build_checkpoints)])
+                       tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', build_checkpoints),
+                             ('Details', 'info', run_details.tab(training, experiments, models, run))])
     comments_card(comments, events, 'run', run.id)
 
     def changed(event: RunChanged) -> None:

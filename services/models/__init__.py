@@ -14,7 +14,9 @@ from typing import Any
 
 from services import access
 from services.access import Action, Actor
+from services.events import RunChanged
 from services.files import FilePolicy, PathRefused, UploadRefused, inside
+from services.models import library, library_cards, stats
 from services.models.checkpoint_facts import facts_of
 from services.models.exports import ExportError, ExportService
 from services.models.guide import Guide, guide_for, guide_path
@@ -24,6 +26,8 @@ from services.models.views import (
     AudioChoice,
     CheckpointView,
     ExportView,
+    LibraryCard,
+    ModelStats,
     ReconstructionResult,
     ReconstructionView,
     RunCheckpointsView,
@@ -262,6 +266,78 @@ class Models:
         stages = stages_of(known[row.target]) if row.target in known else ()
         return ExportView.of(row, self._exports.message(row), stages=stages, live=self._exports.live(row),
                              job_ids=tuple(j.id for j in self._exports.jobs_of(row)))
+
+    # ---- the library: deleting runs and checkpoints --------------------------------------------
+    def deletion(self, run_id: int) -> library.RunDeletion:
+        """What deleting the run would take with it (rows, folder, checkpoints, exports)."""
+        return library.plan(self._library_run(run_id, Action.READ))
+
+    def delete_run(self, run_id: int, *, confirm: str, files: bool = False) -> library.RunDeletion:
+        """Delete the run once its name is typed back; its folder and export files only with `files`."""
+        run = self._library_run(run_id, Action.DELETE)
+        gone = library.delete_run(run, confirm=confirm, files=files, policy=self._files,
+                                  delete_export=self._exports.delete)
+        self._exports.jobs.bus.publish(RunChanged(run_id, 'deleted'))
+        return gone
+
+    def delete_checkpoint(self, run_id: int, path: str, *, last_confirmed: bool = False) -> None:
+        """Delete one checkpoint; the run's last one raises LastCheckpoint unless `last_confirmed`."""
+        run = self._library_run(run_id, Action.DELETE)
+        library.delete_checkpoint(run, path, last_confirmed=last_confirmed)
+        self._exports.jobs.bus.publish(RunChanged(run_id, run.status))
+
+    # ---- the library: cards, marks, statistics ----------------------------------------------
+    def library(self, project_id: int, query: library_cards.LibraryQuery = library_cards.LibraryQuery()
+                ) -> list[LibraryCard]:
+        """The project's models (runs in use) as cards, searched, filtered and sorted as asked."""
+        self._project(project_id, Action.READ)
+        return library_cards.cards(project_id, query)
+
+    def mark(self, run_id: int, *, favourite: bool | None = None, rating: int | None = None) -> None:
+        """Star a model or rate it 1-5 (0 clears the rating)."""
+        run = self._library_run(run_id, Action.EDIT)
+        if rating is not None and not 0 <= int(rating) <= 5:
+            raise library.LibraryError('A rating is 1 to 5 stars (0 clears it).')
+        if favourite is not None:
+            run.favourite = bool(favourite)
+        if rating is not None:
+            run.rating = int(rating) or None
+        run.save(only=[Run.favourite, Run.rating])
+        self._exports.jobs.bus.publish(RunChanged(run_id, run.status))
+
+    def thumbnail(self, data_path: str) -> str | None:
+        """The data-folder path of a spectrogram PNG of a validation reconstruction (a data-folder path the
+        TensorBoard reader wrote); None when it cannot be read. Blocking: call it off the event loop."""
+        access.require(self.actor, Action.READ)
+        root = self._files.data_dir
+        wav = (root / data_path).resolve()
+        if not inside(wav, root / 'cache'):
+            return None
+        try:
+            png = library_cards.thumbnail(wav, root / 'cache' / 'thumbnails')
+        except (OSError, RuntimeError, ValueError):
+            return None
+        return png.relative_to(root).as_posix()
+
+    def model_stats(self, run_id: int, checkpoint: str) -> ModelStats | None:
+        """The checkpoint's statistics when they were measured already (cached next to it), else None."""
+        run = self._library_run(run_id, Action.READ)
+        self._checkpoint_of(run, checkpoint)
+        return stats.cached(checkpoint)
+
+    def measure(self, run_id: int, checkpoint: str) -> ModelStats:
+        """Measure the checkpoint's model in the model-stats worker (blocking, seconds): parameters per module,
+        receptive field, compression, latent size, fidelity, the module tree. StatsError says what failed."""
+        run = self._library_run(run_id, Action.READ)
+        self._checkpoint_of(run, checkpoint)
+        return stats.measure(self._exports.settings.python, checkpoint)
+
+    def _library_run(self, run_id: int, action: Action) -> Run:
+        run = Run.get_or_none(Run.id == run_id)
+        if run is None:
+            raise library.LibraryError('This run does not exist any more.')
+        access.require(self.actor, action, run.project_id)
+        return run
 
 
 def _opener() -> str | None:

@@ -306,3 +306,78 @@ class AudioChoice:
     """An audio file the explorer offers, with the label it shows (relative to the project when inside)."""
     path: str
     label: str
+
+
+@dataclass(frozen=True)
+class ModuleNode:
+    """One module of a model's architecture tree: its type, parameters (its own and below) and output shape."""
+    name: str
+    type: str
+    parameters: int
+    shape: tuple[int, ...] | None
+    children: tuple[ModuleNode, ...] = ()
+    folded: int = 0  # children left out below the tree's depth
+
+    @classmethod
+    def of(cls, data: dict) -> ModuleNode:
+        return cls(data['name'], data['type'], int(data['parameters']),
+                   tuple(data['shape']) if data.get('shape') else None,
+                   tuple(cls.of(c) for c in data.get('children') or ()), int(data.get('folded') or 0))
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    """What a checkpoint's model is, as the model-stats worker measured it."""
+    checkpoint: str
+    sr: int
+    channels: int
+    parameters: int
+    modules: tuple[tuple[str, int], ...]  # top-level module -> parameters (encoder, decoder, discriminator, …)
+    compression: int
+    receptive_field: tuple[int, int]  # samples left and right of an output sample
+    latent_size: int
+    fidelity_dims: tuple[tuple[float, int | None], ...]  # (share of variance, latent dimensions it needs)
+    tree: ModuleNode
+
+    @property
+    def receptive_field_ms(self) -> tuple[float, float]:
+        return tuple(1000 * n / self.sr for n in self.receptive_field)
+
+    @property
+    def latent_rate(self) -> float:
+        """Latent frames per second."""
+        return self.sr / self.compression
+
+    def module(self, name: str) -> int | None:
+        return dict(self.modules).get(name)
+
+    @classmethod
+    def of(cls, data: dict) -> ModelStats:
+        return cls(data['checkpoint'], int(data['sr']), int(data['channels']), int(data['parameters']),
+                   tuple((str(n), int(p)) for n, p in data['modules']), int(data['compression']),
+                   tuple(data['receptive_field']), int(data['latent_size']),
+                   tuple((float(k), v) for k, v in sorted(data['fidelity_dims'].items(), key=lambda kv: float(kv[0]))),
+                   ModuleNode.of(data['tree']))
+
+
+@dataclass(frozen=True)
+class LibraryCard:
+    """A trained model (a run) as the library shows it."""
+    id: int
+    name: str
+    status: str
+    configs: tuple[str, ...]
+    created: dt.datetime
+    seconds: float | None
+    dataset: str
+    best_validation: float | None
+    last_loss: float | None
+    step: int
+    checkpoints: int
+    checkpoint_bytes: int
+    exports: int
+    export_bytes: int
+    tags: tuple[str, ...]
+    favourite: bool
+    rating: int | None
+    description: str

@@ -77,15 +77,31 @@ def metric_rows(series: Sequence) -> list[MetricRow]:
 
 
 def overlay(named: Sequence[tuple[int, str, object]], key: str, smoothing: float = 0.0,
-            buckets: int = BUCKETS) -> list[Trace]:
-    """Each run's curve of `key` (runs that did not log it are left out), thinned for display."""
+            buckets: int = BUCKETS, axis: str = 'step') -> list[Trace]:
+    """Each run's curve of `key` (runs that did not log it are left out), thinned for display; with
+    `axis='time'` its x values are hours of wall-clock time since the run's first step (runs that logged no
+    wall time are left out)."""
     out = []
     for run_id, name, series in named:
         if key not in series.values or key not in series.steps:
             continue
         xs, ys = metrics.display(series.steps[key], series.values[key], smoothing, buckets)
+        if axis == 'time':
+            xs = _hours(series, xs)
+            if xs is None:
+                continue
         out.append(Trace(run_id, name, xs, ys))
     return out
+
+
+def _hours(series, steps: list) -> list | None:
+    """Wall-clock hours since the first step at each of `steps` (interpolated between logged steps)."""
+    wall_steps, wall = series.steps.get(metrics.WALL_TIME), series.values.get(metrics.WALL_TIME)
+    if wall_steps is None or wall is None or not len(wall):
+        return None
+    at = np.interp(np.asarray(steps, dtype=np.float64), np.asarray(wall_steps, dtype=np.float64),
+                   np.asarray(wall, dtype=np.float64))
+    return ((at - float(wall[0])) / 3600).tolist()
 
 
 def steps_per_second(steps: int, seconds: float | None) -> float | None:

@@ -6,23 +6,27 @@ one SQL query per page (`experiment_table.py`); a comparison reads the runs' met
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import peewee as pw
 
 from services import access
 from services.access import Action, Actor
 from services.events import RunChanged
 from services.lab import history
-from services.store import Dataset, Project, Run
+from services.store import Checkpoint, Dataset, Project, Run, RunAttempt
 from services.training import compare, experiment_table, operative
 from services.training.compare import Comparison
 from services.training.experiment_table import SearchError, TableQuery
 from services.training.runs import TrainingError, TrainingService, spec_of
-from services.training.views import ExperimentPage, ExperimentRow, MetricsView
+from services.training.views import DeviceTime, ExperimentPage, ExperimentRow, Machine, MetricsView, RunDetails
 
 __all__ = ['Comparison', 'Experiments', 'SearchError', 'TableQuery']
 
 MAX_TAGS = 20
 MAX_NOTES = 20_000  # characters of Markdown
+MAX_GIN = 200_000  # characters of an operative config.gin shown
 
 
 class Experiments:
@@ -81,11 +85,13 @@ class Experiments:
                           tuple(compare.metric_rows(series)),
                           tuple(compare.steps_per_second(r.steps, r.seconds) for r in rows))
 
-    def overlay(self, run_ids: list[int], key: str, smoothing: float = 0.0) -> list[compare.Trace]:
-        """Each run's curve of one metric, thinned for a chart (smoothed with TensorBoard's EMA weight)."""
+    def overlay(self, run_ids: list[int], key: str, smoothing: float = 0.0, axis: str = 'step'
+                ) -> list[compare.Trace]:
+        """Each run's curve of one metric, thinned for a chart (smoothed with TensorBoard's EMA weight), on the
+        step axis or (`axis='time'`) in wall-clock hours since each run's first step."""
         runs = [self._run(i, Action.READ) for i in dict.fromkeys(run_ids)]
         return compare.overlay([(r.id, r.name, self._series(r)) for r in runs], key,
-                               min(max(float(smoothing), 0.0), 0.999))
+                               min(max(float(smoothing), 0.0), 0.999), axis='time' if axis == 'time' else 'step')
 
     # ---- tags, notes, archive --------------------------------------------------------------------
     def set_tags(self, run_id: int, tags: list[str]) -> tuple[str, ...]:
@@ -142,6 +148,33 @@ class Experiments:
         run = self._run(run_id, Action.READ)
         return operative.read(run.folder) if run.folder else None
 
+    def details(self, run_id: int) -> RunDetails:
+        """The run's full RunSpec, operative config.gin, equivalent command, dataset and machine."""
+        run = self._run(run_id, Action.READ)
+        spec = spec_of(run)
+        gin = Path(run.folder) / 'config.gin' if run.folder else None
+        try:
+            text = gin.read_text(errors='replace')[:MAX_GIN] if gin is not None else ''
+        except OSError:
+            text = ''
+        best = Checkpoint.select().where((Checkpoint.run == run) & (Checkpoint.kind == 'best')) \
+            .order_by(Checkpoint.step.desc()).first()
+        return RunDetails(run.id, run.name, spec, text, str(gin or ''),
+                          spec.command(*self._engine.where(run.project, spec)), run.dataset_id,
+                          run.dataset.name if run.dataset else '', _machine(run), run.seconds,
+                          DeviceTime.of(run.seconds, spec.devices), 'imported_from' in (run.params or {}),
+                          best.path if best is not None and Path(best.path).exists() else '')
+
+    def device_time(self, project_id: int) -> tuple[DeviceTime, ...]:
+        """The project's training time × devices: its GPU-hours and its CPU-hours (each when there is some)."""
+        access.require(self.actor, Action.READ, project_id)
+        hours = {'GPU': 0.0, 'CPU': 0.0}
+        for run in Run.select(Run.seconds, Run.params).where((Run.project == project_id) & Run.seconds.is_null(False)):
+            time = DeviceTime.of(run.seconds, tuple(((run.params or {}).get('spec') or {}).get('devices') or ('cpu',)))
+            if time is not None:
+                hours[time.kind] += time.hours
+        return tuple(DeviceTime(h, kind) for kind, h in hours.items() if h)
+
     # ---- internals -------------------------------------------------------------------------------
     def _run(self, run_id: int, action: Action) -> Run:
         run = self._engine.get(run_id)
@@ -172,3 +205,20 @@ class Experiments:
         for run in found:
             run.params = {**run.params, 'spec': spec_of(run).to_dict()}
             run.save(only=[Run.params])
+
+
+def _machine(run: Run) -> Machine:
+    """What the newest attempt's worker recorded at its start (the first lines of its metrics.jsonl)."""
+    jobs = [a.job for a in RunAttempt.select().where(RunAttempt.run == run).order_by(RunAttempt.number.desc())
+            if a.job_id] or ([run.job] if run.job_id else [])
+    for job in jobs:
+        try:
+            with open(Path(job.folder) / 'metrics.jsonl') as lines:
+                for _, line in zip(range(50), lines, strict=False):
+                    found = json.loads(line).get('machine') if '"machine"' in line else None
+                    if isinstance(found, dict):
+                        return Machine(*(str(found.get(k) or '') for k in ('host', 'device', 'torch', 'rave')),
+                                       recorded=True)
+        except (OSError, ValueError):
+            continue
+    return Machine(device=spec_of(run).device)

@@ -30,7 +30,8 @@ GROUPS = (
      'Latent dimensions needed for 80/90/95/99 % of the variance (logged during warm-up).'),
     ('Learning rate', ('lr_gen', 'lr_dis'), True, 'Per step, read from the optimizers.'),
 )
-NOT_CHARTED = {'epoch'}
+WALL_TIME = 'wall_time'  # each step's wall-clock time (epoch seconds): the compare view's time axis
+NOT_CHARTED = {'epoch', WALL_TIME}
 # the generator's loss terms RAVE logs (rave/model.py training_step); their sum is shown as "loss"
 LOSS_TERMS = ('multiband_', 'fullband_', 'regularization', 'feature_matching', 'adversarial')
 VALIDATION_TERMS = ('validation', 'fidelity')
@@ -165,6 +166,9 @@ class Series:
             if isinstance(value, (int, float)):
                 self.steps.setdefault(prefix + key, Column(np.int64)).append(step)
                 self.values.setdefault(prefix + key, Column()).append(float(value))
+        if event in (None, 'validation') and step and isinstance(line.get('t'), (int, float)):
+            self.steps.setdefault(WALL_TIME, Column(np.int64)).append(step)
+            self.values.setdefault(WALL_TIME, Column()).append(float(line['t']))
         if not line.get('event') and step:
             self.step = step
             self.recent = [*self.recent[-30:], (float(line.get('t', time.time())), step)]

@@ -266,10 +266,15 @@ class ExperimentRow:
     notes: str
     description: str
     archived: bool
+    devices: tuple[str, ...] = ('cpu',)  # as the spec names them: 'cpu', 'gpu:0', ...
 
     @property
     def imported(self) -> bool:
         return self.status == 'imported'
+
+    @property
+    def device_time(self) -> DeviceTime | None:
+        return DeviceTime.of(self.seconds, self.devices)
 
     @classmethod
     def of(cls, row) -> ExperimentRow:
@@ -278,7 +283,8 @@ class ExperimentRow:
         return cls(row.id, row.project_id, getattr(row, 'project_name', ''), row.name, row.status,
                    getattr(row, 'dataset_name', None) or '', tuple(row.configs or ()), row.step,
                    row.best_validation, row.last_loss, row.seconds, row.created, tuple(row.tags or ()),
-                   row.notes or '', spec.get('description') or '', bool(row.archived))
+                   row.notes or '', spec.get('description') or '', bool(row.archived),
+                   tuple(spec.get('devices') or ('cpu',)))
 
 
 @dataclass(frozen=True)
@@ -292,3 +298,50 @@ class ExperimentPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class DeviceTime:
+    """Training time × devices: GPU-hours for a run on GPUs, CPU-hours (labelled so) for one on the CPU."""
+    hours: float
+    kind: str  # GPU | CPU
+
+    @property
+    def label(self) -> str:
+        return f'{self.hours:.3g} {self.kind}-h' if self.hours < 100 else f'{self.hours:,.0f} {self.kind}-h'
+
+    @classmethod
+    def of(cls, seconds: float | None, devices: tuple[str, ...]) -> DeviceTime | None:
+        if not seconds:
+            return None
+        gpus = sum(1 for d in devices if not d.startswith('cpu'))
+        return cls(seconds / 3600 * max(gpus, 1), 'GPU' if gpus else 'CPU')
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where a run trained, as its worker recorded it at start (runs older than the record, or made by the
+    plain CLI, have none: `recorded` is False)."""
+    host: str = ''
+    device: str = ''  # e.g. 'cpu' or 'cuda:0 (NVIDIA H200)'
+    torch: str = ''
+    rave: str = ''
+    recorded: bool = False
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """What a run is and how it came to be: its spec, operative config, command, dataset and machine."""
+    run_id: int
+    name: str
+    spec: RunSpec
+    config_gin: str  # RAVE's operative config.gin, '' until RAVE wrote it
+    config_path: str
+    command: str  # the equivalent `rave train …`
+    dataset_id: int | None
+    dataset_name: str
+    machine: Machine
+    seconds: float | None
+    device_time: DeviceTime | None
+    imported: bool
+    best_checkpoint: str = ''  # the checkpoint "continue from its best" resumes from

@@ -5,7 +5,7 @@
 It imports RAVE's `scripts.train`, wraps `pytorch_lightning.Trainer.__init__` so every trainer RAVE builds
 also gets `StudioCallback`, and runs RAVE's `main` through absl exactly as `rave train` does. The callback
 - appends one JSON line per training step to JOB/metrics.jsonl: {step, max_steps, epoch, t, loss, <scalars>},
-  then one line per validation and a {run_dir} line once Lightning knows the run's version folder;
+  then one line per validation and a {run_dir, machine} line once Lightning knows the run's version folder;
 - watches JOB/control.json: on {"stop": true} it saves `stop-step=<N>.ckpt` in the run's checkpoints folder
   (resumable with `rave train --ckpt`) and ends training cleanly, so the process exits 0; while {"pause": true}
   it waits between two steps (a 'paused' line, then 'resumed'), so model, optimizers and GPU stay consistent;
@@ -44,7 +44,7 @@ class StudioCallback(pl.Callback):
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.run_dir = str(Path(trainer.logger.log_dir).resolve()) if trainer.logger else ''
         self._write({'run_dir': self.run_dir, 'step': trainer.global_step, 'max_steps': trainer.max_steps,
-                     'event': 'start'})
+                     'event': 'start', 'machine': _machine(pl_module)})
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs, batch,
                            batch_idx: int) -> None:
@@ -112,6 +112,22 @@ class StudioCallback(pl.Callback):
             return  # multi-GPU: every rank runs the callback (pauses and stops together); rank 0 reports
         data.setdefault('t', time.time())
         self.metrics.write(json.dumps(data) + '\n')
+
+
+def _machine(pl_module: pl.LightningModule) -> dict:
+    """Where this attempt trains, for the run's details page."""
+    import platform
+    from importlib import metadata
+
+    import torch
+    device = str(pl_module.device)
+    if pl_module.device.type == 'cuda':
+        device += f' ({torch.cuda.get_device_name(pl_module.device)})'
+    try:
+        rave = metadata.version('acids-rave')
+    except metadata.PackageNotFoundError:
+        rave = ''
+    return {'host': platform.node(), 'device': device, 'torch': torch.__version__, 'rave': rave}
 
 
 def _scalars(metrics: dict) -> dict:

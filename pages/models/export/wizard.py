@@ -43,6 +43,7 @@ class Wizard:
         self.by_run = {r.id: r for r in runs}
         wanted = ui.context.client.request.query_params.get('run', '')
         self.run_id = int(wanted) if wanted.isdigit() and int(wanted) in self.by_run else runs[0].id
+        self.wanted_checkpoint = ui.context.client.request.query_params.get('checkpoint', '')  # the model page's pick
         self.chosen: list[str] = ['nn~' if any(t.name == 'nn~' for t in targets) else targets[0].name]
         self.batch = False
         self.choices: ExportChoices | None = None
@@ -138,6 +139,8 @@ class Wizard:
     def _best(self) -> str:
         """The best checkpoint (lowest validation), else the newest."""
         checkpoints = self.run_checkpoints
+        if any(c.path == self.wanted_checkpoint for c in checkpoints):
+            return self.wanted_checkpoint
         best = next((c for c in checkpoints if c.kind == 'best'), None) or next(iter(checkpoints), None)
         return best.path if best else ''
 

@@ -1,0 +1,109 @@
+"""A finished model test: the aggregate figures, the table of files with their metrics, and for the file picked
+its original beside the reconstruction — one A/B transport at the same position, both waveforms overlaid, and
+the two spectrograms with their difference."""
+from __future__ import annotations
+
+import copy
+
+from nicegui import run, ui
+
+from app import theme
+from components.audio import media_url
+from components.spectrogram import spectrogram
+from pages.models.ab_player import ABPlayer
+from services.models.testing import LABELS, ModelTests, TestedFile, TestView
+from services.models.views import Envelope
+from services.projects import ProjectView
+
+METRIC_COLUMNS = ('mrstft', 'mel', 'si_sdr', 'lufs_diff')
+
+
+def create(model_tests: ModelTests, project: ProjectView, view: TestView) -> None:
+    with ui.card().classes(theme.CARD + ' gap-2').mark('test-aggregate'):
+        with ui.row().classes('w-full items-baseline gap-2'):
+            ui.label('Results').classes(theme.SECTION)
+            audio_s = sum(f.seconds for f in view.files)
+            speed = f' · {audio_s / view.model_seconds:.1f}× real time' if view.model_seconds else ''
+            ui.label(f'{len(view.files)} file(s), {audio_s:.1f} s of audio{speed} · {view.sr / 1000:g} kHz') \
+                .classes(theme.HINT)
+        with ui.row().classes('w-full gap-6'):
+            for key, value in view.aggregate:
+                label, better = LABELS.get(key, (key, ''))
+                with ui.column().classes('gap-0'):
+                    ui.label(label).classes(theme.HINT)
+                    ui.label(f'{value:.3g}').classes('text-xl font-semibold ' + theme.NUMBER).mark(f'aggregate-{key}')
+                    ui.label(better).classes('text-xs text-gray-500')
+        ui.label('Means over the files. STFT and mel distances as auraloss computes them; SI-SDR in dB; loudness '
+                 'by ITU-R BS.1770 (pyloudnorm). No perceptual embedding distance (FAD): no package on the '
+                 'registry ships its model weights, and nothing may download at run time.').classes(theme.HINT)
+    columns = [{'name': 'name', 'label': 'File', 'field': 'name', 'align': 'left', 'sortable': True},
+               {'name': 'seconds', 'label': 'Length (s)', 'field': 'seconds', 'sortable': True}]
+    columns += [{'name': k, 'label': LABELS[k][0], 'field': k, 'sortable': True} for k in METRIC_COLUMNS]
+    rows = [{'i': i, 'name': f.name, 'seconds': round(f.seconds, 2),
+             **{k: _round(f.metrics.get(k)) for k in METRIC_COLUMNS}} for i, f in enumerate(view.files)]
+    table = ui.table(columns=columns, rows=rows, row_key='i').props('flat bordered dense') \
+        .classes('w-full').mark('test-table')
+    detail = ui.column().classes('w-full gap-4').mark('test-detail')
+
+    async def pick(i: int) -> None:
+        detail.clear()
+        with detail:
+            await _compare(model_tests, project, view.files[i])
+    table.on('row-click', lambda e: pick(int(e.args[1]['i'])))
+    ui.timer(0.01, lambda: pick(0), once=True)
+
+
+async def _compare(model_tests: ModelTests, project: ProjectView, tested: TestedFile) -> None:
+    with ui.card().classes(theme.CARD + ' gap-3').mark('test-compare'):
+        with ui.row().classes('w-full items-baseline gap-2'):
+            ui.label(tested.name).classes(theme.SECTION)
+            ui.label(' · '.join(f'{LABELS[k][0]} {v:.3g}' for k, v in tested.metrics.items()
+                                if v is not None and k in LABELS)).classes(theme.HINT)
+        ABPlayer('Original', media_url(project, tested.input), 'Reconstruction', media_url(project, tested.output),
+                 mark='test-ab')
+        ui.html(_overlay(tested.input_envelope, tested.output_envelope), sanitize=False) \
+            .classes('w-full rounded-md bg-gray-50 dark:bg-gray-900').mark('test-waveforms')
+        with ui.row().classes('gap-4 text-xs'):
+            ui.label('■ original').style('color: #9CA3AF')
+            ui.label('■ reconstruction').style(f'color: {theme.ACCENT}')
+        spinner = ui.spinner(size='md')
+    spectra = await run.io_bound(model_tests.comparison, tested)
+    spinner.delete()
+    with ui.element('div').classes('w-full grid grid-cols-1 xl:grid-cols-3 gap-4').mark('test-spectrograms'):
+        for title, key in (('Original', 'input'), ('Reconstruction', 'output')):
+            with ui.card().classes(theme.CARD + ' gap-1'):
+                ui.label(title).classes(theme.SECTION)
+                spectrogram(spectra[key], height='h-48')
+        with ui.card().classes(theme.CARD + ' gap-1'):
+            ui.label('Difference (reconstruction − original)').classes(theme.SECTION)
+            ui.plotly(_difference(spectra['difference'])).classes('w-full h-48')
+
+
+def _overlay(original: Envelope, rebuilt: Envelope, height: int = 110) -> str:
+    """Both envelopes as filled shapes in one SVG: the original grey under the accent reconstruction."""
+    def shape(envelope: Envelope) -> str:
+        highs, lows = envelope.high or (0.0,), envelope.low or (0.0,)
+        top = ' '.join(f'{i},{50 - 48 * max(min(v, 1), -1):.1f}' for i, v in enumerate(highs))
+        bottom = ' '.join(f'{i},{50 - 48 * max(min(v, 1), -1):.1f}' for i, v in reversed(list(enumerate(lows))))
+        return f'{top} {bottom}'
+    n = max(len(original.high), len(rebuilt.high), 2)
+    return (f'<svg viewBox="0 0 {n - 1} 100" preserveAspectRatio="none" style="width:100%;height:{height}px;'
+            f'display:block"><polygon points="{shape(original)}" fill="#9CA3AF" fill-opacity="0.6"/>'
+            f'<polygon points="{shape(rebuilt)}" fill="{theme.ACCENT}" fill-opacity="0.55"/></svg>')
+
+
+def _difference(spec: dict) -> dict:
+    layout = copy.deepcopy(theme.CHART_LAYOUT)
+    layout['margin'] = {'l': 52, 'r': 8, 't': 6, 'b': 38}
+    layout['xaxis'].update(title={'text': 'time (s)', 'standoff': 4}, showgrid=False)
+    layout['yaxis'].update(title={'text': 'frequency (Hz)', 'standoff': 4}, showgrid=False, type='log',
+                           tickvals=[100, 1000, 10000], ticktext=['100', '1k', '10k'])
+    trace = {'type': 'heatmap', 'z': spec['db'][1:], 'x': spec['times'], 'y': spec['freqs'][1:], 'zmid': 0,
+             'zmin': -40, 'zmax': 40, 'colorscale': 'RdBu', 'reversescale': True, 'zsmooth': 'fast',
+             'colorbar': {'title': {'text': 'dB', 'side': 'right'}, 'thickness': 10, 'outlinewidth': 0},
+             'hovertemplate': '%{x:.2f} s · %{y:.0f} Hz · %{z} dB<extra></extra>'}
+    return {'data': [trace], 'layout': layout, 'config': {'displaylogo': False, 'displayModeBar': False}}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else float(f'{value:.4g}')

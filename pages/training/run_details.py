@@ -1,0 +1,144 @@
+"""A run's Details tab: what it is (the full RunSpec, RAVE's operative config.gin, the equivalent `rave train`
+command, description, dataset, the machine it trained on, its device time) and its life (run again, continue
+from the best checkpoint, delete).
+
+Built when the tab first opens: the config file and the job's first metrics lines are read then, not on every
+visit of the run page.
+"""
+from __future__ import annotations
+
+from nicegui import ui
+
+from app import theme
+from pages.models import deletion
+from pages.training import run_controls
+from services import formatting
+from services.access import Forbidden
+from services.models import Models
+from services.training import RunView, Training, TrainingError
+from services.training.experiments import Experiments
+from services.training.views import RunDetails
+
+# the RunSpec's fields as a person reads them, in order (the rest follow under their own names)
+LABELS = {'name': 'Name', 'description': 'Description', 'dataset': 'Dataset (id)', 'base': 'Base config',
+          'addons': 'Add-ons', 'augment': 'Augmentations', 'macros': 'Model values', 'bindings': 'Extra bindings',
+          'max_steps': 'Max steps', 'val_every': 'Validate every', 'save_every': 'Save every',
+          'n_signal': 'n_signal (samples)', 'batch': 'Batch', 'channels': 'Channels', 'devices': 'Devices',
+          'workers': 'Data workers', 'ema': 'EMA', 'lr': 'Learning rate', 'lr_dis': 'Discriminator rate',
+          'recover': 'Automatic recoveries'}
+
+
+def tab(training: Training, experiments: Experiments, models: Models, run: RunView):
+    """The tab's builder for run_monitor.create: draws on first open."""
+    def build(is_open):
+        body = ui.column().classes('w-full gap-4').mark('details-tab')
+
+        def show() -> None:
+            if not body.default_slot.children:
+                with body:
+                    create(training, experiments, models, run)
+        return show
+    return build
+
+
+def create(training: Training, experiments: Experiments, models: Models, run: RunView) -> None:
+    try:
+        details = experiments.details(run.id)
+    except (TrainingError, Forbidden) as e:
+        ui.label(str(e)).classes('text-sm text-negative')
+        return
+    with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
+        _about(details)
+        _life(training, models, run, details)
+    _command(details)
+    _spec(details)
+    _config(details)
+
+
+def _about(details: RunDetails) -> None:
+    with ui.card().classes(theme.CARD + ' gap-2').mark('details-about'):
+        ui.label('About this run').classes(theme.SECTION)
+        if details.spec.description:
+            ui.label(details.spec.description).classes('text-sm')
+        with ui.element('div').classes('grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm'):
+            ui.label('Dataset').classes(theme.HINT)
+            if details.dataset_id is not None:
+                ui.link(details.dataset_name, f'/datasets/{details.dataset_id}').mark('details-dataset')
+            else:
+                ui.label('not recorded (a plain `rave train` folder names none)').classes(theme.HINT)
+            ui.label('Training time').classes(theme.HINT)
+            ui.label(formatting.duration(details.seconds) if details.seconds else '—').classes(theme.MONO)
+            ui.label('Device time').classes(theme.HINT)
+            ui.label(details.device_time.label if details.device_time else '—').classes(theme.MONO) \
+                .mark('details-device-time') \
+                .tooltip('Training time × devices: GPU-hours on GPUs, CPU-hours on the CPU')
+            machine = details.machine
+            for label, value in (('Host', machine.host), ('Device', machine.device), ('PyTorch', machine.torch),
+                                 ('RAVE', machine.rave)):
+                ui.label(label).classes(theme.HINT)
+                ui.label(value or '—').classes(theme.MONO)
+        if not details.machine.recorded:
+            ui.label('The machine was not recorded: ' +
+                     ('plain `rave train` does not write it.' if details.imported else
+                      'the run started before the studio recorded it; the device is the one it asked for.')) \
+                .classes(theme.HINT).mark('machine-unrecorded')
+
+
+def _life(training: Training, models: Models, run: RunView, details: RunDetails) -> None:
+    with ui.card().classes(theme.CARD + ' gap-2').mark('details-life'):
+        ui.label('Run again, continue or delete').classes(theme.SECTION)
+        ui.label('Run again opens the new-training wizard with every choice of this run; continue resumes '
+                 'this run from its best checkpoint.').classes(theme.HINT)
+        with ui.row().classes('gap-2'):
+            ui.button('Run again', icon='replay',
+                      on_click=lambda: ui.navigate.to(f'/training/new?from={run.id}')) \
+                .props('unelevated color=primary').mark('run-again')
+            ui.button('Continue from best', icon='fast_forward',
+                      on_click=lambda: run_controls.resume_dialog(training, run.id, details.best_checkpoint)) \
+                .props('outline color=primary').mark('continue-best') \
+                .set_enabled(bool(details.best_checkpoint) and not run.active)
+            ui.button('Delete…', icon='delete', on_click=lambda: deletion.delete_run(models, run.id, '/training')) \
+                .props('flat color=negative').mark('delete-run').set_enabled(not run.active)
+        if not details.best_checkpoint:
+            ui.label('No best checkpoint yet: RAVE writes one at the first validation.').classes(theme.HINT)
+
+
+def _command(details: RunDetails) -> None:
+    with ui.card().classes(theme.CARD + ' gap-2').mark('details-command'):
+        ui.label('The same run with the plain RAVE command line').classes(theme.SECTION)
+        ui.code(details.command, language='bash').classes('w-full text-xs')
+
+
+def _spec(details: RunDetails) -> None:
+    values = details.spec.to_dict()
+    with ui.card().classes(theme.CARD + ' gap-2').mark('details-spec'):
+        ui.label('RunSpec').classes(theme.SECTION)
+        ui.label('Every choice of the run as the studio keeps it (the wizard, rerun and resume read it).') \
+            .classes(theme.HINT)
+        with ui.element('div').classes('grid grid-cols-[auto_1fr] md:grid-cols-[auto_1fr_auto_1fr] gap-x-4 '
+                                       'gap-y-1 text-sm'):
+            for key in [*LABELS, *(k for k in values if k not in LABELS)]:
+                if key in values:
+                    ui.label(LABELS.get(key, key)).classes(theme.HINT)
+                    ui.label(_value(values[key])).classes(theme.MONO + ' break-all')
+
+
+def _config(details: RunDetails) -> None:
+    with ui.card().classes(theme.CARD + ' gap-2').mark('details-config'):
+        with ui.expansion('Operative config.gin', icon='description').classes('w-full') \
+                .props('dense header-class="text-base font-medium"'):
+            if details.config_gin:
+                ui.label(details.config_path).classes(theme.MONO + ' text-gray-500')
+                ui.code(details.config_gin, language='python').classes('w-full text-xs max-h-[32rem] overflow-auto')
+            else:
+                ui.label('RAVE writes it into the run folder when training starts.').classes(theme.HINT)
+
+
+def _value(value) -> str:
+    if value in (None, '', [], {}, ()):
+        return '—'
+    if isinstance(value, dict):
+        return ', '.join(f'{k}={v}' for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ', '.join(str(v) for v in value)
+    return str(value)

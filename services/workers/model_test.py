@@ -1,0 +1,180 @@
+"""Model testing worker: audio through a checkpoint or an export, with the metrics that fit RAVE-like codecs.
+
+    python -m services.workers.model_test REQUEST.json
+
+REQUEST: {"model": ".ckpt or .ts path", "out": folder, "files": [audio paths]} or, instead of files,
+{"dataset": LMDB folder, "limit": N} for the dataset's held-out examples (RAVE's own validation split:
+`split_dataset` with 98 %, at most 1000, seed 42 — rave/dataset.py). Each input is resampled to the model's
+rate, encoded (posterior mean) and decoded; OUT/NNN_in.wav and OUT/NNN_out.wav are written with the metrics:
+
+- multi-resolution STFT distance (auraloss `MultiResolutionSTFTLoss`, its defaults),
+- mel distance (auraloss `MelSTFTLoss`, 2048-point FFT, 128 mel bands),
+- SI-SDR in dB (auraloss `SISDRLoss`, negated: higher is better),
+- integrated loudness in LUFS of both and their difference (pyloudnorm, ITU-R BS.1770-4).
+
+Prints `[model_test] <fraction> <what>` lines for the job's progress and writes OUT/result.json: {model, kind,
+sr, files: [{name, input, output, seconds, model_seconds, metrics, input_envelope, output_envelope}],
+aggregate: {metric: mean}, model_seconds} or {error: sentence}.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+METRICS = ('mrstft', 'mel', 'si_sdr', 'lufs_in', 'lufs_out', 'lufs_diff')
+MIN_SECONDS = 0.5  # shorter inputs give no integrated loudness (a 400 ms gating block)
+
+
+def main() -> None:
+    request = json.loads(Path(sys.argv[1]).read_text())
+    out = Path(request['out'])
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        result = run(request, out)
+    except Exception as e:  # noqa: BLE001 — any failure is the result, in words
+        result = {'error': f'{type(e).__name__}: {e}'[:800]}
+    (out / 'result.tmp').write_text(json.dumps(result))
+    (out / 'result.tmp').replace(out / 'result.json')
+    print('[model_test] 1.0 done', flush=True)
+
+
+def run(request: dict, out: Path) -> dict:
+    import torch
+    torch.set_grad_enabled(False)
+    _progress(0.0, 'loading the model')
+    model, kind, sr, channels = load(Path(request['model']))
+    inputs = list(_inputs(request, sr, channels))
+    metrics = Metrics(sr)
+    files, spent = [], 0.0
+    for i, (name, audio) in enumerate(inputs):
+        _progress(0.05 + 0.95 * i / max(len(inputs), 1), name)
+        x = torch.from_numpy(audio[None]).float()
+        started = time.perf_counter()
+        y = reconstruct(model, kind, x)
+        elapsed = time.perf_counter() - started
+        spent += elapsed
+        n = min(x.shape[-1], y.shape[-1])
+        original, rebuilt = x[0, :, :n].numpy(), y[0, :, :n].numpy()
+        files.append(_write(out, i, name, original, rebuilt, sr, elapsed, metrics(original, rebuilt)))
+    aggregate = {m: float(np.mean([f['metrics'][m] for f in files if f['metrics'].get(m) is not None]))
+                 for m in METRICS if any(f['metrics'].get(m) is not None for f in files)}
+    return {'model': request['model'], 'kind': kind, 'sr': sr, 'channels': channels, 'files': files,
+            'aggregate': aggregate, 'model_seconds': spent}
+
+
+def load(path: Path):
+    """(model, 'export' | 'checkpoint', sample rate, channels)."""
+    import torch
+    if path.suffix == '.ts':
+        model = torch.jit.load(str(path), map_location='cpu').eval()
+        return model, 'export', int(model.sr), int(getattr(model, 'n_channels', 1) or 1)
+    import gin
+    import rave
+    config = next((p / 'config.gin' for p in path.parents if (p / 'config.gin').exists()), None)
+    if config is None:
+        raise FileNotFoundError(f'no config.gin in a folder above {path.name}: is it a RAVE checkpoint?')
+    gin.clear_config()
+    gin.parse_config_files_and_bindings([str(config)], [])
+    model = rave.RAVE()
+    model.load_state_dict(torch.load(str(path), map_location='cpu', weights_only=False)['state_dict'], strict=False)
+    model.eval()
+    for module in model.modules():  # whole files at once: no streaming caches
+        if hasattr(module, 'gru_state') or hasattr(module, 'temporal'):
+            module.disable()
+    return model, 'checkpoint', int(model.sr), int(getattr(model, 'n_channels', 1) or 1)
+
+
+def reconstruct(model, kind: str, x):
+    """Encode to the posterior mean and decode, as `rave export`'s encode and decode do."""
+    if kind == 'export':
+        return model.decode(model.encode(x))
+    z = model.encode(x)
+    if type(model.encoder).__name__ == 'VariationalEncoder':
+        z = z[:, :z.shape[1] // 2]
+    else:
+        z = model.encoder.reparametrize(z)[0]
+    return model.decode(z)
+
+
+class Metrics:
+    """The codec metrics of one original/reconstruction pair (channels × samples, same length)."""
+
+    def __init__(self, sr: int) -> None:
+        import auraloss
+        import pyloudnorm
+        self.sr = sr
+        self.mrstft = auraloss.freq.MultiResolutionSTFTLoss()
+        self.mel = auraloss.freq.MelSTFTLoss(sample_rate=sr, fft_size=2048, hop_size=512, win_length=2048,
+                                             n_mels=128)
+        self.si_sdr = auraloss.time.SISDRLoss()
+        self.meter = pyloudnorm.Meter(sr)
+
+    def __call__(self, original: np.ndarray, rebuilt: np.ndarray) -> dict:
+        import torch
+        a, b = torch.from_numpy(original[None]).float(), torch.from_numpy(rebuilt[None]).float()
+        found = {'mrstft': float(self.mrstft(b, a)), 'mel': float(self.mel(b, a)),
+                 'si_sdr': -float(self.si_sdr(b, a))}
+        if original.shape[-1] >= MIN_SECONDS * self.sr:
+            lufs_in, lufs_out = (float(self.meter.integrated_loudness(s.T.astype(np.float64)))
+                                 for s in (original, rebuilt))
+            finite = np.isfinite([lufs_in, lufs_out]).all()
+            found.update(lufs_in=lufs_in if np.isfinite(lufs_in) else None,
+                         lufs_out=lufs_out if np.isfinite(lufs_out) else None,
+                         lufs_diff=lufs_out - lufs_in if finite else None)
+        return {k: (v if v is None or np.isfinite(v) else None) for k, v in found.items()}
+
+
+def _inputs(request: dict, sr: int, channels: int):
+    if request.get('dataset'):
+        yield from _held_out(request['dataset'], int(request.get('limit') or 8), channels)
+        return
+    import soundfile as sf
+    import torch
+    import torchaudio
+    for path in map(Path, request['files']):
+        data, rate = sf.read(str(path), dtype='float32', always_2d=True)
+        audio = torch.from_numpy(data.T.copy())
+        if rate != sr:
+            audio = torchaudio.functional.resample(audio, rate, sr)
+        if audio.shape[0] != channels:  # a mono model hears the mix; a stereo one the mono file twice
+            audio = audio.mean(0, keepdim=True).repeat(channels, 1)
+        yield path.name, audio.numpy()
+
+
+def _held_out(db_path: str, limit: int, channels: int):
+    """RAVE's validation examples of an LMDB dataset, as `rave train` splits it."""
+    import torch
+    from rave.dataset import AudioDataset
+    dataset = AudioDataset(db_path, n_channels=channels)
+    n = len(dataset)
+    train = max(98 * n // 100, 1)
+    val = min(1000, n - train)
+    _, held = torch.utils.data.random_split(range(n), [n - val, val], generator=torch.Generator().manual_seed(42))
+    for index in list(held)[:limit]:
+        audio = np.asarray(dataset[index], dtype=np.float32)
+        yield f'example {index}', audio.reshape(channels, -1)
+
+
+def _write(out: Path, i: int, name: str, original: np.ndarray, rebuilt: np.ndarray, sr: int, elapsed: float,
+           metrics: dict) -> dict:
+    import soundfile as sf
+
+    from services import audio
+    paths = [out / f'{i:03d}_in.wav', out / f'{i:03d}_out.wav']
+    for path, data in zip(paths, (original, rebuilt), strict=True):
+        sf.write(str(path), np.clip(data.T, -1, 1), sr, subtype='PCM_16')
+    return {'name': name, 'input': str(paths[0]), 'output': str(paths[1]), 'seconds': original.shape[-1] / sr,
+            'model_seconds': elapsed, 'metrics': metrics,
+            'input_envelope': audio.envelope(original), 'output_envelope': audio.envelope(rebuilt)}
+
+
+def _progress(fraction: float, what: str) -> None:
+    print(f'[model_test] {fraction:.3f} {what}', flush=True)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,126 @@
+"""Testing a model on audio: the facade's checks, the page, and the model-test worker on the tiny real run
+(a checkpoint on files and on its dataset's held-out examples: auraloss and pyloudnorm metrics)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from nicegui import app
+from nicegui.testing import User
+from rave_fixtures import register_dataset, synth_audio
+from waiting import job_finished
+
+from services.access import local
+from services.models.testing import ModelTestError, parse_model_test
+from services.store import Checkpoint, Run
+
+
+def fake_run(studio) -> tuple[Run, str]:
+    project = studio.projects.current(None)
+    folder = Path(project.location) / 'runs' / 'drums_0123'
+    (folder / 'version_0' / 'checkpoints').mkdir(parents=True)
+    (folder / 'config.gin').write_text('CAPACITY = 32\n')
+    path = folder / 'version_0' / 'checkpoints' / 'best.ckpt'
+    path.write_bytes(b'x')
+    run = Run.create(project=project, name='drums', folder=str(folder), configs=['v2_small'], status='done')
+    Checkpoint.create(run=run, path=str(path), step=4, kind='best')
+    return run, str(path)
+
+
+def test_progress_lines() -> None:
+    assert parse_model_test('[model_test] 0.525 tone_01.wav') == {'fraction': 0.525, 'stage': 'tone_01.wav'}
+    assert parse_model_test('loading torch') is None
+
+
+def test_start_refuses_what_it_cannot_test(studio, tmp_path: Path) -> None:
+    run, checkpoint = fake_run(studio)
+    tests = studio.session(local(), None).model_tests
+    project = studio.projects.current(None)
+    assert [s.label for s in tests.sources(project.id)] == ['drums · best · step 4']
+    with pytest.raises(ModelTestError, match='Pick a checkpoint or an export'):
+        tests.start(project.id, '/elsewhere/model.ckpt', files=['x.wav'])
+    with pytest.raises(ModelTestError, match='Pick or upload'):
+        tests.start(project.id, checkpoint)
+    with pytest.raises(ModelTestError, match='outside the folders this studio may use'):
+        tests.start(project.id, checkpoint, files=['/etc/passwd'])
+    empty = Path(project.location) / 'uploads' / 'empty'
+    empty.mkdir(parents=True)
+    with pytest.raises(ModelTestError, match='holds no audio file'):
+        tests.start(project.id, checkpoint, folder=str(empty))
+    with pytest.raises(ModelTestError, match='ready dataset'):
+        tests.start(project.id, checkpoint, dataset_id=999)
+
+
+def test_a_finished_test_reads_back_with_its_comparison(studio) -> None:
+    run, checkpoint = fake_run(studio)
+    project = studio.projects.current(None)
+    tests = studio.session(local(), None).model_tests
+    synth_audio(Path(project.location) / 'uploads', n_files=1, seconds=1.0)
+    view = tests.start(project.id, checkpoint, files=[str(Path(project.location) / 'uploads' / 'tone_00.wav')])
+    studio.jobs.cancel(view.job_id)  # no worker here: write what it would have written
+    folder = Path(view.folder)
+    t = np.arange(22050) / 44100
+    for name, gain in (('000_in.wav', 0.5), ('000_out.wav', 0.25)):
+        sf.write(folder / name, (gain * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 44100)
+    envelope = {'min': [-0.5, -0.4], 'max': [0.5, 0.4]}
+    (folder / 'result.json').write_text(json.dumps({
+        'model': checkpoint, 'kind': 'checkpoint', 'sr': 44100, 'channels': 1, 'model_seconds': 0.1,
+        'aggregate': {'mrstft': 1.5, 'si_sdr': 6.0}, 'files': [{
+            'name': 'tone_00.wav', 'input': str(folder / '000_in.wav'), 'output': str(folder / '000_out.wav'),
+            'seconds': 0.5, 'model_seconds': 0.1, 'metrics': {'mrstft': 1.5, 'si_sdr': 6.0, 'lufs_diff': -6.0},
+            'input_envelope': envelope, 'output_envelope': envelope}]}))
+    from services.store import Job
+    Job.update(status='done').where(Job.id == view.job_id).execute()
+    studio.jobs.states.pop(view.job_id, None)
+    done = tests.test(view.id, view.job_id, view.folder)
+    assert done.done and done.files[0].metrics['lufs_diff'] == -6.0 and dict(done.aggregate)['si_sdr'] == 6.0
+    spectra = tests.comparison(done.files[0])
+    assert spectra['difference']['db'].shape == spectra['input']['db'].shape
+    tone = int(np.argmax(spectra['input']['db'].mean(axis=1)))  # the 220 Hz bin
+    assert np.median(spectra['difference']['db'][tone]) == pytest.approx(-6, abs=1)  # half the amplitude
+
+
+async def test_page_picks_the_run_and_says_what_is_missing(user: User) -> None:
+    fake_run(app.studio)
+    await user.open('/models/test?run=1')
+    await user.should_see('drums · best · step 4')
+    user.find(marker='test-start').click()
+    await user.should_see('Pick or upload a piece of audio')
+    next(iter(user.find(marker='test-sources').elements)).value = 'Dataset'
+    user.find(marker='test-start').click()
+    await user.should_see('Pick a ready dataset of this project.')
+
+
+async def test_page_without_models_teaches(user: User) -> None:
+    await user.open('/models/test')
+    await user.should_see('Nothing to test yet')
+
+
+@pytest.mark.slow
+def test_worker_tests_a_checkpoint_on_files_and_held_out_examples(studio, rave_run: Path, rave_db: Path) -> None:
+    project = studio.projects.current(None)
+    target = Path(project.location) / 'runs' / rave_run.name
+    shutil.copytree(rave_run, target)
+    studio.exports.import_run(project, target)
+    dataset = register_dataset(studio, rave_db)
+    tests = studio.session(local(), None).model_tests
+    source = next(s for s in tests.sources(project.id) if s.path.endswith('best.ckpt'))
+    synth_audio(Path(project.location) / 'uploads' / 'batch', n_files=2, seconds=2.0, sr=22050)
+    view = tests.start(project.id, source.path, folder=str(Path(project.location) / 'uploads' / 'batch'))
+    job = job_finished(studio, view.job_id, timeout=600)
+    done = tests.test(view.id, view.job_id, view.folder)
+    assert job.status == 'done' and done.done, (done.error, studio.jobs.log_tail(job.id))
+    assert [f.name for f in done.files] == ['tone_00.wav', 'tone_01.wav'] and done.sr == 44100
+    first = done.files[0]
+    assert first.seconds == pytest.approx(2.0, abs=0.05)  # resampled from 22.05 kHz to the model's rate
+    assert first.metrics['mrstft'] > 0 and first.metrics['mel'] > 0 and np.isfinite(first.metrics['si_sdr'])
+    assert first.metrics['lufs_in'] == pytest.approx(-15, abs=8)
+    assert sf.info(first.output).samplerate == 44100 and {'mrstft', 'mel', 'si_sdr'} <= dict(done.aggregate).keys()
+    held = tests.start(project.id, source.path, dataset_id=dataset.id, limit=2)
+    job_finished(studio, held.job_id, timeout=600)
+    done = tests.test(held.id, held.job_id, held.folder)
+    assert done.done and len(done.files) == 1 and done.files[0].name.startswith('example ')  # N ≤ 50: one held out
