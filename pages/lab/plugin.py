@@ -10,7 +10,7 @@ def register_routes() -> list[Route]:
         Route('/team', 'Team', 'pages.lab.team:create'),
         Route('/users', 'Accounts', 'pages.lab.users:create'),
         Route('/audit', 'Audit log', 'pages.lab.audit:create'),
-        Route('/history', 'Version history', 'pages.lab.history:create'),
+        Route('/history', 'History', 'pages.lab.history:create'),
     ]
 
 
