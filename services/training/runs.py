@@ -368,7 +368,7 @@ class TrainingService:
             run.params = {**run.params, 'stopped_at': series.stopped_at}
         run.save()
         experiment_table.figures(run, series)
-        series_cache.save(self._cached(run), series, self._stamp(run)[0])  # comparing it later parses nothing
+        series_cache.save(self._cached(run), series, series_cache.stamp(run)[0])  # comparing it later parses nothing
         if run.folder:
             indexer.index(run)
         run_control.end_attempt(job, series.step or None)
