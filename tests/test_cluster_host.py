@@ -56,7 +56,9 @@ def test_slurm_states_signals_and_cancels_reach_the_job_engine(slurm, studio) ->
     poll_until(lambda: 'waiting in the SLURM queue for free resources' in _where(studio, jobs[2])
                or 'behind jobs of higher priority' in _where(studio, jobs[2]), 30, studio=studio,
                message=lambda: _where(studio, jobs[2]))
-    assert 'running on' in _where(studio, jobs[0])
+    # squeue is read by a background thread: the first job's state in words follows within a refresh
+    poll_until(lambda: 'running on' in _where(studio, jobs[0]), 30, studio=studio,
+               message=lambda: _where(studio, jobs[0]))
 
     # the time limit's warning: the worker is asked to stop with a checkpoint, the job ends 'interrupted'
     slurm_id = Job.get_by_id(jobs[0].id).spec['slurm_job_id']
