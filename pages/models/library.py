@@ -91,6 +91,7 @@ def _card(models: Models, card: LibraryCard, refresh) -> ui.image:
     with ui.card().classes(theme.CARD + ' gap-2 p-0 overflow-hidden').mark(f'run-{card.id}'):
         thumb = ui.image().classes('w-full h-20 bg-gray-100 dark:bg-gray-900').props('fit=fill no-spinner') \
             .mark(f'thumb-{card.id}')
+        thumb.props['alt'] = f'Spectrogram of a validation reconstruction by {card.name}'  # its text for readers
         with ui.column().classes('w-full gap-2 px-4 pb-3'):
             with ui.row().classes('w-full items-center gap-2 no-wrap'):
                 with ui.column().classes('gap-0 grow min-w-0'):
