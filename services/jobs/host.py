@@ -123,9 +123,13 @@ def read_result(job: Job) -> dict | None:
 
 
 def read_progress(job: Job, offset: int) -> tuple[list[dict], int]:
-    """The progress lines the runner appended to progress.jsonl after byte `offset`, and the next offset;
-    only whole lines (the rest is read next time)."""
-    path = job_folder(job) / 'progress.jsonl'
+    """The progress lines the runner appended to progress.jsonl after byte `offset`, and the next offset."""
+    return appended(job_folder(job) / 'progress.jsonl', offset)
+
+
+def appended(path: Path, offset: int) -> tuple[list[dict], int]:
+    """The whole JSON lines a .jsonl file gained past byte `offset` (a partial last line waits for the next read;
+    lines that are not JSON are skipped), and the offset after them. Metrics files are read the same way."""
     if not path.exists() or path.stat().st_size <= offset:
         return [], offset
     with open(path, 'rb') as f:

@@ -12,6 +12,7 @@ from services import formatting, progress
 from services.events import JobsChanged, RunChanged, RunMetrics
 from services.hookspecs import JobKind
 from services.jobs import FINISHED, JobService, JobState
+from services.jobs.host import appended
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt, db
@@ -306,7 +307,7 @@ class TrainingService:
         job = Job.get_or_none(Job.id == job_id)
         if job is None:
             return False
-        offset, records = series_cache.appended(Path(job.folder) / 'metrics.jsonl', self._offsets.get(job_id, 0))
+        records, offset = appended(Path(job.folder) / 'metrics.jsonl', self._offsets.get(job_id, 0))
         self._offsets[job_id] = offset
         series = self.series.setdefault(run_id, Series())
         for record in records:

@@ -29,27 +29,6 @@ def stamp(run: Run) -> tuple[list, dict[int, int]]:
     return [str(run.created), *([i, n] for i, n in sizes.items()), *outside], sizes
 
 
-def appended(path: Path, offset: int) -> tuple[int, list[dict]]:
-    """The whole JSON lines a metrics.jsonl gained past byte `offset` (a partial last line waits for the next
-    read), and the offset after them; lines that are not JSON are skipped."""
-    try:
-        if path.stat().st_size <= offset:
-            return offset, []
-    except FileNotFoundError:
-        return offset, []
-    with open(path, 'rb') as f:
-        f.seek(offset)
-        data = f.read()
-    end = data.rfind(b'\n') + 1
-    records = []
-    for raw in data[:end].splitlines():
-        try:
-            records.append(json.loads(raw))
-        except ValueError:
-            continue
-    return offset + end, records
-
-
 def load(path: Path, stamp: list) -> Series | None:
     """The series saved at `path` if it was saved for the same `stamp`; None otherwise."""
     try:
