@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import psutil
 import pytest
@@ -136,7 +137,7 @@ def test_a_tiny_sweep_prunes_a_diverging_trial_survives_a_restart_and_reports_th
     assert view.best == best and study.best_trial.number == best.number
     model = sweeps(studio).best(made.id)
     assert model is not None and Path(model.checkpoint).is_file() and model.trial == best
-    assert model.export_url == f'/export?run={best.run_id}'
+    assert model.export_url == f'/export?run={best.run_id}&checkpoint={quote(str(model.checkpoint))}'
     figures = sweeps(studio).figures(made.id)
     assert figures.numbers == (0, 1, 2, 3) and figures.statuses[1] == 'pruned'
     assert 'Learning rate' in sweeps(studio).importance(made.id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
+from urllib.parse import quote
 
 from services import access, formatting
 from services.access import Action, Actor
@@ -82,7 +83,8 @@ class Sweeps:
             return None
         best = next((c for c in checkpoints if c.kind == 'best'), None)
         chosen = best or max(checkpoints, key=lambda c: c.step or -1)
-        return BestModel(trial, chosen.path, chosen.step, f'/export?run={trial.run_id}')
+        return BestModel(trial, chosen.path, chosen.step,
+                         f'/export?run={trial.run_id}&checkpoint={quote(str(chosen.path))}')  # the wizard picks it
 
     def figures(self, sweep_id: int) -> plots.Figures:
         """The objective over trials and the parallel coordinates, from the trials' rows (quick)."""
