@@ -25,7 +25,8 @@ def actor_for(role: str) -> Actor:
 
 
 class World:
-    """One private project of 'owner' with a dataset, a run, an export and a colleague's queued job."""
+    """One private project of 'owner' with a dataset, a run, an export, a colleague's queued job and their export
+    running in it."""
 
     def __init__(self, studio, role: str, n: int = 0) -> None:
         for name in ('owner', OTHERS, *(f'{r}-user' for r in ROLES[:5])):
@@ -45,6 +46,8 @@ class World:
         job = Job.create(project=self.project.id, kind='train', title='theirs', argv=['true'], owner=OTHERS)
         studio.jobs.track(job)
         self.job = job.id
+        self.running_export = Export.create(project=self.project.id, path=str(folder / 'exports' / 'f.ts'),
+                                            status='running', job=job).id  # deleting it cancels their job
         self.session = studio.session(actor_for(role), None)
 
 
@@ -60,6 +63,8 @@ ACTIONS: list[tuple[str, str, Callable[[World], object]]] = [
     ('delete a dataset', 'edit', lambda w: w.session.datasets.delete(w.dataset)),
     ('delete an export', 'edit', lambda w: w.session.models.delete_export(w.export, delete_file=False)),
     ('cancel a colleague\'s job', 'manage', lambda w: w.session.jobs.cancel(w.job)),
+    ('delete a colleague\'s running export', 'manage',
+     lambda w: w.session.models.delete_export(w.running_export, delete_file=False)),
     ('rename the project', 'manage', lambda w: w.session.projects.update(w.project.id, 'Renamed', '')),
     ('share the project', 'manage', lambda w: w.session.sharing.set_visibility(w.project.id, 'read')),
     ('give a role', 'manage', lambda w: w.session.sharing.set_role(w.project.id, OTHERS, 'read')),

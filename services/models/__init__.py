@@ -170,6 +170,8 @@ class Models:
         if row is None:
             return
         access.require(self.actor, Action.DELETE, row.project_id)
+        if row.status == 'running' and row.job is not None:  # deleting it cancels the job: whose is it?
+            access.require(self.actor, access.control(self.actor, row.job.owner), row.project_id)
         self._exports.delete(row, delete_file=delete_file)
 
     def guide(self, export_id: int) -> Guide | None:
