@@ -173,26 +173,24 @@ def slurm_id(job: Job) -> str:
 
 def _squeue(ids: list[str]) -> dict[str, SlurmState] | None:
     """None when squeue did not answer; squeue forgets a job some minutes after its end (then: sacct)."""
-    out = _call(['squeue', '-h', '-o', '%i|%T|%r|%N', '--states=all', '-j', ','.join(ids)])
-    if out is None:
-        return None
-    states = {}
-    for line in out.splitlines():
-        parts = line.strip().split('|')
-        if len(parts) == 4 and parts[0] in ids:
-            states[parts[0]] = SlurmState(parts[0], parts[1], parts[2], parts[3])
-    return states
+    return _states(_call(['squeue', '-h', '-o', '%i|%T|%r|%N', '--states=all', '-j', ','.join(ids)]), ids,
+                   lambda state: state)
 
 
 def _sacct(ids: list[str]) -> dict[str, SlurmState] | None:
-    out = _call(['sacct', '-n', '-P', '-X', '-o', 'JobIDRaw,State,Reason,NodeList', '-j', ','.join(ids)])
+    return _states(_call(['sacct', '-n', '-P', '-X', '-o', 'JobIDRaw,State,Reason,NodeList', '-j', ','.join(ids)]),
+                   ids, base_state)
+
+
+def _states(out: str | None, ids: list[str], state_of) -> dict[str, SlurmState] | None:
+    """`id|state|reason|nodes` lines of squeue or sacct for the jobs asked about; None when SLURM did not answer."""
     if out is None:
         return None
     states = {}
     for line in out.splitlines():
         parts = line.strip().split('|')
         if len(parts) == 4 and parts[0] in ids:
-            states[parts[0]] = SlurmState(parts[0], base_state(parts[1]), parts[2], parts[3])
+            states[parts[0]] = SlurmState(parts[0], state_of(parts[1]), parts[2], parts[3])
     return states
 
 
