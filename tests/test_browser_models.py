@@ -34,13 +34,17 @@ def test_ab_listening_and_compare(tmp_path: Path, rave_run: Path) -> None:
         points = page.locator('.js-plotly-plot .scatterlayer .trace .points path')  # the validation markers
         expect(points.first).to_be_visible()
         page.wait_for_timeout(1000)  # the chart's hover layer is drawn after its points
+        area = page.locator('.js-plotly-plot .nsewdrag').first.bounding_box()  # the plot area
         for i, name in ((0, 'A'), (points.count() - 1, 'B')):  # the first and the last validation: A, then B
             picked = page.get_by_role('combobox', name=name, exact=True)
             for _ in range(5):  # a click on a busy machine may land before the chart's hover layer is ready
                 box = points.nth(i).bounding_box()
-                page.mouse.move(box['x'] + 2, box['y'] + 2)
+                # the chart hovers by step ('x unified'): a click anywhere above a validation picks it; at the
+                # area's middle height, not on the marker, which may sit under the mode bar's top-right corner
+                x, y = box['x'] + box['width'] / 2, area['y'] + area['height'] / 2
+                page.mouse.move(x, y)
                 page.wait_for_timeout(300)
-                page.mouse.click(box['x'] + 2, box['y'] + 2)
+                page.mouse.click(x, y)
                 page.wait_for_timeout(1500)
                 if 'step' in (picked.input_value() or ''):
                     break

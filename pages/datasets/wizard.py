@@ -4,6 +4,7 @@ Each step shows the datasets facade's own rule for it (the same sentences the do
 refuses with); the page decides nothing itself."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -37,6 +38,8 @@ from services.jobs import Jobs
 from services.projects import ProjectView
 from services.settings import Settings
 
+log = logging.getLogger(__name__)
+
 STEPS = ('Name', 'Sources', 'Parameters', 'Review', 'Run')
 SEVERITY = {'blocker': ('block', 'negative', 'Must fix'), 'warning': ('warning', 'warning', 'Worth knowing'),
             'info': ('info', 'info', 'What will happen')}
@@ -54,15 +57,15 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
         with ui.stepper().props('flat animated alternative-labels').classes('w-full') as stepper:
             with ui.step(STEPS[0], icon='edit'):
                 name = _name_step(datasets, project)
-                name_next = _nav(stepper, lambda: datasets.check_name(project.id, name.value), first=True,
-                                 marker='name')
+                name_next = _nav(stepper, STEPS[0], lambda: datasets.check_name(project.id, name.value),
+                                 first=True, marker='name')
                 name.on('keydown.enter', name_next)
             with ui.step(STEPS[1], icon='folder_open'):
                 survey_label, ext, folder_list = _sources_step(datasets, settings, project, s, lambda: _survey())
-                _nav(stepper, lambda: _check_sources(datasets, project, s, ext.value), marker='sources')
+                _nav(stepper, STEPS[1], lambda: _check_sources(datasets, project, s, ext.value), marker='sources')
             with ui.step(STEPS[2], icon='tune'):
                 p = _params_step(datasets, project, s, name)
-                _nav(stepper, lambda: datasets.check_params(_spec(name, s, ext, p)), marker='params',
+                _nav(stepper, STEPS[2], lambda: datasets.check_params(_spec(name, s, ext, p)), marker='params',
                      on_next=lambda: _review())
             with ui.step(STEPS[3], icon='fact_check'):
                 review = ui.column().classes('w-full gap-3').mark('review')
@@ -90,7 +93,18 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
         spec = _spec(name, s, ext, p)
         found = await run.io_bound(datasets.survey, project.id, list(spec.inputs), list(spec.ext or []))
         s['survey'] = found
-        findings = await run.io_bound(datasets.doctor, project.id, spec, found)
+        try:
+            findings = await run.io_bound(datasets.doctor, project.id, spec, found)
+        except Exception as e:  # noqa: BLE001 - whatever broke, the spinner must not spin on forever
+            log.exception('the dataset doctor failed')
+            review.clear()
+            with review:
+                with ui.row().classes('items-center gap-2 text-negative').mark('doctor-failed'):
+                    ui.icon('error_outline').classes('text-xl')
+                    ui.label(f'The doctor could not check these files ({type(e).__name__}: {e}). Go Back, then '
+                             'Next to try again; Settings → Diagnostics has the log.')
+            start.set_enabled(False)
+            return
         review.clear()
         with review:
             _review_body(datasets, project, spec, found, findings)
@@ -274,10 +288,15 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
 
 
 # ---- checks, review, run ----------------------------------------------------------------------------------
-def _nav(stepper, check: Callable[[], list[str]], first: bool = False, marker: str = '',
+def _nav(stepper, step: str, check: Callable[[], list[str]], first: bool = False, marker: str = '',
          on_next=None) -> Callable[[], Awaitable[None]]:
-    """Back and Next under a step; returns what Next does (Enter in a step's field does it too)."""
+    """Back and Next under `step`; returns what Next does (Enter in a step's field does it too).
+
+    Next acts only while its step is the one shown: a double click, or a click landing on the outgoing step
+    while the stepper slides, would otherwise advance the next step past its own check (the doctor)."""
     async def _next() -> None:
+        if stepper.value != step:
+            return
         problems = check()
         if problems:
             ui.notify(' '.join(problems), type='warning', multi_line=True)
