@@ -14,6 +14,7 @@ from components.icon_button import icon_button
 from components.jobs_panel import jobs_panel
 from components.tour import Tour, should_open, start_example
 from services.events import ProjectsChanged
+from services.i18n import _
 from services.plugins import current_entry
 from services.projects import Projects, ProjectView
 from services.session import Session
@@ -31,11 +32,11 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
     """The header, the drawer and the content column; yields the current project for the page builder."""
     dark, scale = _appearance()
     project = current_project(session.projects)
-    ui.page_title(f'{title} · RAVE Studio')
+    ui.page_title(_('{page} · RAVE Studio').format(page=_(title)))
 
     with ui.header().classes('items-center gap-3 px-4 py-2 bg-[#ffffff] dark:bg-[#111318] text-gray-900 '
                              'dark:text-gray-100 border-b border-gray-200 dark:border-gray-800'):
-        icon_button('menu', 'Show or fold the navigation', lambda: drawer.toggle()).mark('menu')
+        icon_button('menu', _('Show or fold the navigation'), lambda: drawer.toggle()).mark('menu')
         with ui.link(target='/').classes('flex items-center gap-2 no-underline text-inherit'):
             ui.icon('graphic_eq', color='primary').classes('text-2xl')
             ui.label('RAVE Studio').classes('text-lg font-semibold tracking-tight max-sm:hidden')
@@ -43,8 +44,8 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         _project_switcher(session, project)
         ui.space()
         jobs_panel(session.jobs, session.events)
-        icon_button('keyboard', 'Keyboard shortcuts (?)', lambda: sheet.open()).mark('shortcuts')
-        icon_button('dark_mode', 'Light / dark theme', lambda: _flip_dark(dark)).mark('theme')
+        icon_button('keyboard', _('Keyboard shortcuts (?)'), lambda: sheet.open()).mark('shortcuts')
+        icon_button('dark_mode', _('Light / dark theme'), lambda: _flip_dark(dark)).mark('theme')
         auth.account_menu(session.sharing.role(project.id))
 
     # below 1100 px (of text at its normal size) the drawer shrinks to icons (mini), so 800 px screens and large
@@ -56,15 +57,16 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         entries = studio.plugins.navigation()  # registered by the areas and plugins through their hooks
         current = current_entry(entries, path)
         for entry in entries:
+            label = _(entry.label)  # the areas register English words, marked for the catalogue
             with ui.link(target=entry.path).classes(
                     'flex items-center gap-3 px-3 py-2 rounded-lg no-underline text-sm '
                     + ('bg-primary/10 text-primary font-semibold' if entry is current else
                        'text-gray-700 dark:text-gray-300 hover:bg-gray-200/60 dark:hover:bg-gray-800')) \
-                    .props(f'aria-label="{entry.label}"'):
+                    .props(f'aria-label="{label}"'):
                 if entry.parent:  # indented under its parent, except in the icons-only drawer
                     ui.element('span').classes('w-1 q-mini-drawer-hide')
-                ui.icon(entry.icon).classes('text-lg' if entry.parent else 'text-xl').tooltip(entry.label)
-                ui.label(entry.label).classes('q-mini-drawer-hide')
+                ui.icon(entry.icon).classes('text-lg' if entry.parent else 'text-xl').tooltip(label)
+                ui.label(label).classes('q-mini-drawer-hide')
 
     sheet = shortcuts.sheet()
     guide = _tour(session, path)
@@ -86,7 +88,7 @@ def _name_controls(client) -> None:
         if isinstance(target, ui.button) and not target.text and 'aria-label' not in target.props:
             target.props['aria-label'] = element.text
         elif isinstance(element, ui.linear_progress) and 'aria-label' not in element.props:
-            element.props['aria-label'] = 'Progress'
+            element.props['aria-label'] = _('Progress')
 
 
 def _appearance() -> tuple[ui.dark_mode, int]:
@@ -166,7 +168,7 @@ def _project_switcher(session: Session, project: ProjectView) -> None:
         ui.icon('folder_special', color='primary')
         select = ui.select(names(), value=project.id, on_change=switch) \
             .props('dense borderless options-dense').classes('min-w-[140px] font-medium') \
-            .tooltip('Current project').mark('project-switcher')
-        select.props['aria-label'] = 'Current project'
-        icon_button('tune', 'Manage projects', lambda: ui.navigate.to('/projects'), props='flat round dense size=sm')
+            .tooltip(_('Current project')).mark('project-switcher')
+        select.props['aria-label'] = _('Current project')
+        icon_button('tune', _('Manage projects'), lambda: ui.navigate.to('/projects'), props='flat round dense size=sm')
     session.events.on(ProjectsChanged, changed)

@@ -17,11 +17,13 @@ from platformdirs import user_data_dir
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import accounts_cli, auth, media, security, sockets, tensorboard_proxy
+from app import i18n as page_language
 from app.bridge import Bridge
 from app.frame import frame
 from app.studio import Studio
 from services.access import Forbidden
 from services.hookspecs import Route
+from services.i18n import _
 from services.session import Session
 
 DEFAULT_PORT = 8765
@@ -53,6 +55,7 @@ def build(data_dir: Path, *, share: bool = False, launch: security.Launch | None
     the request guard in front of everything (the CLI always passes it; NiceGUI's simulated user has none)."""
     studio = Studio(data_dir, shared=share)
     studio.start()
+    page_language.install()
     bridge = Bridge(studio.bus)
     studio.bridge = bridge
     app.timer(0.5, studio.poll)
@@ -159,6 +162,7 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
     injected = Session.names() | {'project'}
 
     async def page(request: Request):
+        page_language.choose(request)
         session = studio.session(auth.actor(), bridge)
         with frame(studio, session, path, title) as project:
             try:
@@ -180,13 +184,14 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
             except Exception as e:
                 studio.diagnostics.errors.record(path, e)
                 if not guarded:
-                    ui.label('Something went wrong that the studio did not expect, and this page could not be '
-                             'drawn. Settings → Diagnostics keeps what happened, for a bug report.') \
+                    ui.label(_('Something went wrong that the studio did not expect, and this page could not be '
+                               'drawn. Settings → Diagnostics keeps what happened, for a bug report.')) \
                         .classes('text-negative').mark('page-failed')
                     return
                 studio.plugins.report(route.plugin, f'Its page {path} failed: {type(e).__name__}: {e}')
-                ui.label(f'The plugin {route.plugin} could not draw this page ({type(e).__name__}: {e}). '
-                         'Settings → Plugins shows what went wrong; switch it off there.').mark('plugin-failed')
+                ui.label(_('The plugin {plugin} could not draw this page ({error}). Settings → Plugins shows what '
+                           'went wrong; switch it off there.')
+                         .format(plugin=route.plugin, error=f'{type(e).__name__}: {e}')).mark('plugin-failed')
 
     page.__name__ = f'page_{path.strip("/").replace("/", "_") or "root"}'
     ui.page(path, title=f'{title} · RAVE Studio')(page)
@@ -215,14 +220,15 @@ def _request_values(wanted, injected: set[str], request: Request) -> dict:
         raw = request.path_params.get(name, request.query_params.get(name))
         if raw is None:
             if parameter.default is inspect.Parameter.empty:
-                raise ValueError(f'This page needs “{name}” in its address.')
+                raise ValueError(_('This page needs “{name}” in its address.').format(name=name))
             continue
         kind = parameter.annotation if isinstance(parameter.annotation, str) else \
             getattr(parameter.annotation, '__name__', 'str')
         try:
             values[name] = _CONVERT.get(kind, str)(raw)
         except ValueError:
-            raise ValueError(f'“{raw}” is not a valid {name} ({kind} expected): check the address.') from None
+            raise ValueError(_('“{raw}” is not a valid {name} ({kind} expected): check the address.')
+                             .format(raw=raw, name=name, kind=kind)) from None
     return values
 
 
@@ -235,8 +241,8 @@ def _unexpected(studio: Studio, error: Exception) -> None:
         where = 'studio'
     studio.diagnostics.errors.record(where, error)
     if where != 'studio':
-        ui.notify('Something went wrong that the studio did not expect. Settings → Diagnostics keeps what '
-                  'happened, for a bug report.', type='negative', multi_line=True)
+        ui.notify(_('Something went wrong that the studio did not expect. Settings → Diagnostics keeps what '
+                    'happened, for a bug report.'), type='negative', multi_line=True)
 
 
 if __name__ in {'__main__', '__mp_main__'}:

@@ -1,7 +1,10 @@
 """Design tokens: the one place for colours, status meanings, spacing and chart styling.
 
-A leaf module (no imports from the project) so pages and components may read it.
+A leaf module (from the project, only the translation marker) so pages and components may read it. Its words are
+English msgids: the pages show them through `_()`.
 """
+from services.i18n import N_
+
 ACCENT = '#6C5CE7'  # the one accent colour
 COLORS = {
     'primary': ACCENT,
@@ -28,26 +31,26 @@ CONTRAST_COLORS = {
     'dark': '#000000',
     'dark-page': '#000000',
 }
-THEMES = {'light': 'Light', 'dark': 'Dark', 'contrast': 'High contrast', 'auto': 'Follow the system'}
+THEMES = {'light': N_('Light'), 'dark': N_('Dark'), 'contrast': N_('High contrast'), 'auto': N_('Follow the system')}
 FONT_SCALES = (100, 125, 150, 175, 200)  # percent of the normal text size
 
 # status chips have fixed meanings everywhere: (Quasar colour, icon)
 STATUS = {
-    'queued': ('grey-7', 'schedule'),
-    'running': ('primary', 'play_circle'),
-    'paused': ('warning', 'pause_circle'),
-    'done': ('positive', 'check_circle'),
-    'ready': ('positive', 'check_circle'),
-    'failed': ('negative', 'error'),
-    'interrupted': ('deep-orange-10', 'report'),
-    'cancelled': ('grey-8', 'cancel'),
-    'building': ('primary', 'construction'),
-    'imported': ('secondary', 'drive_folder_upload'),
+    N_('queued'): ('grey-7', 'schedule'),
+    N_('running'): ('primary', 'play_circle'),
+    N_('paused'): ('warning', 'pause_circle'),
+    N_('done'): ('positive', 'check_circle'),
+    N_('ready'): ('positive', 'check_circle'),
+    N_('failed'): ('negative', 'error'),
+    N_('interrupted'): ('deep-orange-10', 'report'),
+    N_('cancelled'): ('grey-8', 'cancel'),
+    N_('building'): ('primary', 'construction'),
+    N_('imported'): ('secondary', 'drive_folder_upload'),
 }
 # what a status means where its word alone does not say it (the chip's tooltip)
 STATUS_HINT = {
-    'imported': 'Trained by the plain RAVE command line and imported: its curves come from its TensorBoard '
-                'events; it can be resumed and exported like a run of the studio.',
+    'imported': N_('Trained by the plain RAVE command line and imported: its curves come from its TensorBoard '
+                   'events; it can be resumed and exported like a run of the studio.'),
 }
 
 # coloured text on the dark page (#111318) at 4.5:1 or more: the brand colours are for white text on them

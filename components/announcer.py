@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from services.events import JobsChanged, Subscriber
+from services.i18n import _
 from services.jobs import Jobs
 
 
@@ -24,7 +25,8 @@ def announcer(jobs: Jobs, events: Subscriber) -> ui.label:
                 continue
             said[job_id] = moment
             percent = f', {moment[1] * 10} %' if view.status == 'running' and moment[1] else ''
-            lines.append(f'{view.title}: {view.status}{percent}.')
+            lines.append(_('{job}: {status}{percent}.').format(job=view.title, status=_(view.status),
+                                                                 percent=percent))
             if not view.active:
                 said.pop(job_id, None)
         if lines:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from nicegui import ui
 
 from app import theme
+from services.i18n import N_, _
 
 
 def section(title: str, icon: str, *, classes: str = '', gap: str = 'gap-3') -> ui.card:
@@ -47,7 +48,7 @@ def empty_state(icon: str, title: str, text: str, actions: Sequence[Action] = ()
     return card
 
 
-async def confirm(title: str, text: str, *, yes: str, no: str = 'Cancel', icon: str = 'delete',
+async def confirm(title: str, text: str, *, yes: str, no: str = N_('Cancel'), icon: str = 'delete',
                   color: str = 'negative', details: Sequence[str] = (), mark: str = 'confirm') -> bool:
     """Ask before something that cannot be undone; True when the user says `yes`. The buttons are marked
     `<mark>-yes` and `<mark>-no`, the dialog `<mark>-dialog`."""
@@ -61,7 +62,7 @@ async def confirm(title: str, text: str, *, yes: str, no: str = 'Cancel', icon: 
                 for line in details:
                     ui.label(line).classes(theme.MONO + ' break-all')
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button(no, on_click=lambda: dialog.submit(False)).props('flat').mark(f'{mark}-no')
+            ui.button(_(no), on_click=lambda: dialog.submit(False)).props('flat').mark(f'{mark}-no')
             ui.button(yes, icon=icon, on_click=lambda: dialog.submit(True)) \
                 .props(f'unelevated color={color}').mark(f'{mark}-yes')
     answer = await dialog

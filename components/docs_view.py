@@ -7,6 +7,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from services.docs import Chapter, Hit, for_help
+from services.i18n import _, ngettext
 
 PROSE = 'w-full text-sm leading-relaxed max-w-3xl'
 
@@ -17,7 +18,7 @@ class GuideView:
     def __init__(self, chapters: list[Chapter]) -> None:
         self.chapters = {c.slug: c for c in chapters}
         with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-[13rem_minmax(0,1fr)] gap-6'):
-            with ui.column().classes('gap-1').props('role=navigation aria-label="User guide chapters"'):
+            with ui.column().classes('gap-1').props('role=navigation aria-label="%s"' % _('User guide chapters')):
                 self.links = {slug: ui.button(c.title, on_click=lambda s=slug: self.show(s))
                               .props('flat no-caps align=left').classes('w-full justify-start')
                               .mark(f'chapter-{slug}') for slug, c in self.chapters.items()}
@@ -65,10 +66,11 @@ class FaqView:
 def results(hits: list[Hit], query: str, on_pick: Callable[[Hit], None]) -> None:
     """The search's hits, each a link into the guide or the FAQ."""
     if not hits:
-        ui.label(f'Nothing in the guide or the FAQ mentions "{query}". Try another word.') \
+        ui.label(_('Nothing in the guide or the FAQ mentions “{query}”. Try another word.').format(query=query)) \
             .classes('text-sm text-gray-500').mark('no-hits')
         return
-    ui.label(f'{len(hits)} place{"s" if len(hits) != 1 else ""} in the guide and the FAQ') \
+    ui.label(ngettext('{count} place in the guide and the FAQ', '{count} places in the guide and the FAQ',
+                      len(hits)).format(count=len(hits))) \
         .classes('text-xs text-gray-500')
     for hit in hits[:20]:
         with ui.column().classes('w-full gap-0 rounded-lg px-3 py-2 cursor-pointer hover:bg-primary/10') \

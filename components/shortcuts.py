@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from nicegui import events, ui
 
 from components.icon_button import icon_button
+from services.i18n import N_, _
 
 SEQUENCE_S = 1.5  # the second key of a sequence ("g" then "d") must follow within this
 
@@ -18,25 +19,25 @@ SEQUENCE_S = 1.5  # the second key of a sequence ("g" then "d") must follow with
 class Shortcut:
     id: str  # what code asks the registry for ('go.datasets', 'inspector.next-page')
     keys: tuple[str, ...]  # KeyboardEvent.key names, pressed one after the other
-    what: str  # what it does, as the sheet says it
-    where: str = 'Everywhere'  # the page it works on
+    what: str  # what it does, as the sheet says it (an English msgid: shown through _())
+    where: str = N_('Everywhere')  # the page it works on
     target: str = ''  # the page a "go to" shortcut opens
 
 
 SHORTCUTS = (
-    Shortcut('go.dashboard', ('g', 'h'), 'Go to the dashboard (home)', target='/'),
-    Shortcut('go.datasets', ('g', 'd'), 'Go to Datasets', target='/datasets'),
-    Shortcut('go.training', ('g', 't'), 'Go to Training', target='/training'),
-    Shortcut('go.models', ('g', 'm'), 'Go to Models', target='/models'),
-    Shortcut('go.export', ('g', 'e'), 'Go to Export', target='/export'),
-    Shortcut('go.explorer', ('g', 'x'), 'Go to the Explorer', target='/explorer'),
-    Shortcut('search', ('/',), 'Put the cursor in the page\'s search (Datasets, Help)'),
-    Shortcut('sheet', ('?',), 'Show this list of shortcuts'),
-    Shortcut('close', ('Escape',), 'Close the open dialog, this list or the tour'),
-    Shortcut('inspector.previous-page', ('ArrowLeft',), 'Previous page of examples', 'Dataset inspector'),
-    Shortcut('inspector.next-page', ('ArrowRight',), 'Next page of examples', 'Dataset inspector'),
-    Shortcut('inspector.previous', ('ArrowUp',), 'Previous example', 'Dataset inspector'),
-    Shortcut('inspector.next', ('ArrowDown',), 'Next example', 'Dataset inspector'),
+    Shortcut('go.dashboard', ('g', 'h'), N_('Go to the dashboard (home)'), target='/'),
+    Shortcut('go.datasets', ('g', 'd'), N_('Go to Datasets'), target='/datasets'),
+    Shortcut('go.training', ('g', 't'), N_('Go to Training'), target='/training'),
+    Shortcut('go.models', ('g', 'm'), N_('Go to Models'), target='/models'),
+    Shortcut('go.export', ('g', 'e'), N_('Go to Export'), target='/export'),
+    Shortcut('go.explorer', ('g', 'x'), N_('Go to the Explorer'), target='/explorer'),
+    Shortcut('search', ('/',), N_('Put the cursor in the page\'s search (Datasets, Help)')),
+    Shortcut('sheet', ('?',), N_('Show this list of shortcuts')),
+    Shortcut('close', ('Escape',), N_('Close the open dialog, this list or the tour')),
+    Shortcut('inspector.previous-page', ('ArrowLeft',), N_('Previous page of examples'), N_('Dataset inspector')),
+    Shortcut('inspector.next-page', ('ArrowRight',), N_('Next page of examples'), N_('Dataset inspector')),
+    Shortcut('inspector.previous', ('ArrowUp',), N_('Previous example'), N_('Dataset inspector')),
+    Shortcut('inspector.next', ('ArrowDown',), N_('Next example'), N_('Dataset inspector')),
 )
 BY_ID = {s.id: s for s in SHORTCUTS}
 KEY_NAMES = {'Escape': 'Esc', 'ArrowLeft': '←', 'ArrowRight': '→', 'ArrowUp': '↑', 'ArrowDown': '↓'}
@@ -104,27 +105,27 @@ def table() -> None:
     with ui.column().classes('w-full gap-3').mark('shortcut-table'):
         for where in dict.fromkeys(s.where for s in SHORTCUTS):
             with ui.column().classes('w-full gap-1'):
-                ui.label(where).classes('text-xs uppercase tracking-wide font-semibold text-gray-500')
+                ui.label(_(where)).classes('text-xs uppercase tracking-wide font-semibold text-gray-500')
                 for shortcut in (s for s in SHORTCUTS if s.where == where):
                     with ui.row().classes('w-full items-center gap-3 no-wrap text-sm') \
                             .mark(f'shortcut-{shortcut.id}'):
                         with ui.row().classes('w-24 shrink-0 gap-1 no-wrap items-center'):
                             for i, name in enumerate(shortcut.keys):
                                 if i:
-                                    ui.label('then').classes('text-xs text-gray-500')
+                                    ui.label(_('then')).classes('text-xs text-gray-500')
                                 ui.html(f'<kbd>{KEY_NAMES.get(name, name)}</kbd>', sanitize=False)
-                        ui.label(shortcut.what)
+                        ui.label(_(shortcut.what))
 
 
 def sheet() -> ui.dialog:
     """The shortcut sheet ("?" opens it, Esc closes it)."""
     with ui.dialog() as dialog, ui.card().classes('w-[520px] max-w-[95vw] gap-3 p-5') \
-            .props('role=dialog aria-label="Keyboard shortcuts"').mark('shortcut-sheet'):
+            .props('role=dialog').props('aria-label="%s"' % _('Keyboard shortcuts')).mark('shortcut-sheet'):
         with ui.row().classes('w-full items-center gap-2'):
             ui.icon('keyboard', color='primary').classes('text-2xl')
-            ui.label('Keyboard shortcuts').classes('text-lg font-semibold grow')
-            icon_button('close', 'Close the shortcut list', dialog.close)
+            ui.label(_('Keyboard shortcuts')).classes('text-lg font-semibold grow')
+            icon_button('close', _('Close the shortcut list'), dialog.close)
         table()
-        ui.label('Shortcuts wait while you type in a field; Tab and Shift+Tab move between controls.') \
+        ui.label(_('Shortcuts wait while you type in a field; Tab and Shift+Tab move between controls.')) \
             .classes('text-xs text-gray-500')
     return dialog

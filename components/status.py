@@ -6,15 +6,16 @@ from nicegui import ui
 from app import theme
 from components.icon_button import icon_button
 from services import formatting
+from services.i18n import _
 from services.jobs import Jobs, JobView
 
 
 def status_chip(status: str) -> ui.chip:
     color, icon = theme.STATUS.get(status, ('grey-6', 'help'))
-    chip = ui.chip(status, icon=icon, color=color, text_color='white').props('dense square') \
+    chip = ui.chip(_(status), icon=icon, color=color, text_color='white').props('dense square') \
         .classes('text-xs font-medium')
     if status in theme.STATUS_HINT:
-        chip.tooltip(theme.STATUS_HINT[status])
+        chip.tooltip(_(theme.STATUS_HINT[status]))
     return chip
 
 
@@ -29,7 +30,7 @@ class JobRow:
                 self.title = ui.label().classes('font-medium text-sm truncate grow')
                 self.chip = ui.row().classes('items-center')
             self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=6px')
-            self.bar.props['aria-label'] = f'Progress of {view.title}'
+            self.bar.props['aria-label'] = _('Progress of {title}').format(title=view.title)
             with ui.row().classes('w-full items-center gap-2 text-xs text-gray-500 no-wrap'):
                 self.detail = ui.label().classes('grow truncate')
                 self.eta = ui.label().classes(theme.NUMBER)
@@ -40,7 +41,8 @@ class JobRow:
         """Show the job's latest state; only what changed reaches the browser."""
         self.title.set_text(view.title + (f' · {view.owner}' if view.owner and self.jobs.actor.shared else ''))
         self.detail.set_text(view.detail or view.message or view.kind)
-        self.eta.set_text(f'ETA {formatting.duration(view.eta_s)}' if view.eta_s is not None else '')
+        self.eta.set_text(_('ETA {duration}').format(duration=formatting.duration(view.eta_s))
+                          if view.eta_s is not None else '')
         indeterminate = view.progress is None
         if indeterminate != self.indeterminate:  # props() always sends: only on a change
             self.indeterminate = indeterminate
@@ -85,10 +87,11 @@ class JobList:
 
 def _job_controls(jobs: Jobs, view: JobView) -> None:
     if view.status == 'running':
-        icon_button('pause', f'Pause {view.title}', lambda: jobs.pause(view.id), props='flat dense round size=sm')
+        icon_button('pause', _('Pause {title}').format(title=view.title), lambda: jobs.pause(view.id),
+                    props='flat dense round size=sm')
     elif view.status == 'paused':
-        icon_button('play_arrow', f'Resume {view.title}', lambda: jobs.resume(view.id),
+        icon_button('play_arrow', _('Resume {title}').format(title=view.title), lambda: jobs.resume(view.id),
                     props='flat dense round size=sm')
     if view.status in ('running', 'paused', 'queued'):
-        icon_button('close', f'Cancel {view.title}', lambda: jobs.cancel(view.id),
+        icon_button('close', _('Cancel {title}').format(title=view.title), lambda: jobs.cancel(view.id),
                     props='flat dense round size=sm color=negative')

@@ -18,22 +18,23 @@ from services.events import (
     SystemSample,
 )
 from services.example import Example, ExampleView
+from services.i18n import N_, _, ngettext
 from services.jobs import Jobs
 from services.projects import ProjectOverview, Projects, ProjectView
 from services.system import System, SystemFigures
 
 START = [  # (label, hint, icon, target): each opens the form it names, one click for one intent
-    ('New dataset', 'Turn a folder of audio into a RAVE dataset', 'library_add', '/datasets?new'),
-    ('New training', 'Teach a model your sounds', 'model_training', '/training/new'),
-    ('Export a model', 'Make a .ts file for nn~ and the Explorer', 'ios_share', '/export'),
-    ('Explore', 'Hear how a model rebuilds your audio', 'graphic_eq', '/explorer'),
+    (N_('New dataset'), N_('Turn a folder of audio into a RAVE dataset'), 'library_add', '/datasets?new'),
+    (N_('New training'), N_('Teach a model your sounds'), 'model_training', '/training/new'),
+    (N_('Export a model'), N_('Make a .ts file for nn~ and the Explorer'), 'ios_share', '/export'),
+    (N_('Explore'), N_('Hear how a model rebuilds your audio'), 'graphic_eq', '/explorer'),
 ]
 
 
-EXAMPLE_STAGES = (('Dataset', '48 s of synthesised tones, preprocessed'),
-                  ('Training', 'A short v2_small run on the CPU'),
-                  ('Export', 'A .ts model the Explorer plays'))
-RUNNING_EMPTY = 'Nothing is running. Preprocessing, training and export jobs show their progress here.'
+EXAMPLE_STAGES = ((N_('Dataset'), N_('48 s of synthesised tones, preprocessed')),
+                  (N_('Training'), N_('A short v2_small run on the CPU')),
+                  (N_('Export'), N_('A .ts model the Explorer plays')))
+RUNNING_EMPTY = N_('Nothing is running. Preprocessing, training and export jobs show their progress here.')
 
 
 def create(projects: Projects, jobs: Jobs, system: System, example: Example, events: Subscriber,
@@ -62,17 +63,17 @@ def create(projects: Projects, jobs: Jobs, system: System, example: Example, eve
 
 
 def _running(jobs: Jobs, events: Subscriber) -> None:
-    with section('Running', 'play_circle', classes='md:col-span-2 xl:col-span-1').mark('running'):
-        rows = JobList(jobs, RUNNING_EMPTY)
+    with section(_('Running'), 'play_circle', classes='md:col-span-2 xl:col-span-1').mark('running'):
+        rows = JobList(jobs, _(RUNNING_EMPTY))
     events.on(JobsChanged, lambda _: rows.update())
 
 
 def _machine(system: System, events: Subscriber) -> None:
-    with section('This machine', 'memory').mark('machine'):
+    with section(_('This machine'), 'memory').mark('machine'):
         box = ui.column().classes('w-full gap-2')
     meters: dict[str, _Meter] = {}
 
-    def show(_: SystemSample | None = None) -> None:
+    def show(_sample: SystemSample | None = None) -> None:
         now = system.now
         if set(meters) != set(_figures(now, system.cpu_history())):  # a GPU came or went: lay out again
             box.clear()
@@ -83,7 +84,7 @@ def _machine(system: System, events: Subscriber) -> None:
                 if not now.gpus:
                     with ui.row().classes('items-center gap-2 text-sm text-gray-500'):
                         ui.icon('info_outline')
-                        ui.label('No GPU — jobs run on the CPU.').mark('no-gpu')
+                        ui.label(_('No GPU — jobs run on the CPU.')).mark('no-gpu')
         for key, (_label, fraction, figure, _tip, spark) in _figures(now, system.cpu_history()).items():
             meters[key].show(fraction, figure, spark)
 
@@ -94,12 +95,13 @@ def _machine(system: System, events: Subscriber) -> None:
 def _figures(now: SystemFigures, cpu_history: list[float]) -> dict[str, tuple]:
     """(label, fraction, figure, tooltip, sparkline values or None) of each meter of the machine card."""
     ram = now.ram_used / now.ram_total if now.ram_total else 0
-    figures = {'cpu': ('CPU · last 2 min', now.cpu / 100, f'{now.cpu:.0f} %', '', cpu_history),
-               'ram': ('RAM', ram, f'{formatting.size(now.ram_used)} / {formatting.size(now.ram_total)}', '', None)}
+    figures = {'cpu': (_('CPU · last 2 min'), now.cpu / 100, f'{now.cpu:.0f} %', '', cpu_history),
+               'ram': (_('RAM'), ram, f'{formatting.size(now.ram_used)} / {formatting.size(now.ram_total)}', '', None)}
     for gpu in now.gpus:
         mem = gpu.mem_used / gpu.mem_total if gpu.mem_total else 0
-        figures[f'gpu{gpu.index}'] = (f'GPU {gpu.index}', gpu.util / 100, f'{gpu.util:.0f} %', gpu.name, None)
-        figures[f'gpu{gpu.index}-mem'] = (f'GPU {gpu.index} memory', mem,
+        figures[f'gpu{gpu.index}'] = (_('GPU {index}').format(index=gpu.index), gpu.util / 100, f'{gpu.util:.0f} %',
+                                      gpu.name, None)
+        figures[f'gpu{gpu.index}-mem'] = (_('GPU {index} memory').format(index=gpu.index), mem,
                                           f'{formatting.size(gpu.mem_used)} / '
                                           f'{formatting.size(gpu.mem_total)}', '', None)
     return figures
@@ -143,15 +145,15 @@ def _sparkline(values: list[float]) -> str:
 
 
 def _start(example: Example, projects: Projects) -> None:
-    with section('Start', 'rocket_launch').mark('start'):
+    with section(_('Start'), 'rocket_launch').mark('start'):
         for label, hint, icon, target in START:
             with ui.link(target=target).classes('w-full flex items-center gap-3 no-wrap no-underline text-inherit '
                                                 'rounded-lg px-2 py-1 hover:bg-primary/10') \
                     .mark(f'start-{target.strip("/").split("?")[0]}'):
                 ui.icon(icon, color='primary').classes('text-xl')
                 with ui.column().classes('gap-0'):
-                    ui.label(label).classes('text-sm font-medium')
-                    ui.label(hint).classes(theme.HINT)
+                    ui.label(_(label)).classes('text-sm font-medium')
+                    ui.label(_(hint)).classes(theme.HINT)
         with ui.element('div').classes('w-full flex items-center gap-3 no-wrap rounded-lg px-2 py-1 cursor-pointer '
                                        'hover:bg-primary/10') \
                 .props('role=button tabindex=0') \
@@ -159,8 +161,8 @@ def _start(example: Example, projects: Projects) -> None:
                 .on('keydown.enter', lambda: start_example(example, projects)).mark('start-example'):
             ui.icon('science', color='primary').classes('text-xl')
             with ui.column().classes('gap-0'):
-                ui.label('Try the example').classes('text-sm font-medium')
-                ui.label('A model from synthesised tones, on this CPU, in minutes').classes(theme.HINT)
+                ui.label(_('Try the example')).classes('text-sm font-medium')
+                ui.label(_('A model from synthesised tones, on this CPU, in minutes')).classes(theme.HINT)
 
 
 def _example(example: Example, projects: Projects, events: Subscriber, project: ProjectView) -> None:
@@ -172,7 +174,7 @@ def _example(example: Example, projects: Projects, events: Subscriber, project: 
         with ui.card().classes(theme.CARD + ' gap-3 border-primary/40 bg-primary/5').mark('example'):
             with ui.row().classes('w-full items-center gap-2'):
                 ui.icon('science', color='primary').classes('text-xl')
-                ui.label('Example project').classes(theme.SECTION + ' grow')
+                ui.label(_('Example project')).classes(theme.SECTION + ' grow')
                 ui.label(_example_stage(view)).classes('text-sm font-medium').mark('example-stage')
             with ui.row().classes('w-full gap-2 items-stretch'):
                 for number, (title, text) in enumerate(EXAMPLE_STAGES, start=1):
@@ -184,8 +186,8 @@ def _example(example: Example, projects: Projects, events: Subscriber, project: 
                         with ui.row().classes('items-center gap-1 no-wrap'):
                             ui.icon('check_circle' if done else 'radio_button_unchecked',
                                     color='positive' if done else 'primary' if here else 'grey-5')
-                            ui.label(title).classes('text-sm font-semibold')
-                        ui.label(text).classes(theme.HINT)
+                            ui.label(_(title)).classes('text-sm font-semibold')
+                        ui.label(_(text)).classes(theme.HINT)
             with ui.row().classes('w-full items-center gap-2'):
                 _example_actions(view, example, projects)
 
@@ -197,30 +199,32 @@ def _example(example: Example, projects: Projects, events: Subscriber, project: 
 
 def _example_stage(view: ExampleView) -> str:
     if view.stage == 'failed':
-        return 'Stopped'
+        return _('Stopped')
     if view.stage == 'ready':
-        return 'Ready to hear'
+        return _('Ready to hear')
     if view.stage == 'training':
-        return f'Step 2 of 3 · training, step {view.step} of {view.max_steps}'
-    return f'Step {view.number} of 3'
+        return _('Step 2 of 3 · training, step {step} of {steps}').format(step=formatting.count(view.step),
+                                                                           steps=formatting.count(view.max_steps))
+    return _('Step {number} of 3').format(number=view.number)
 
 
 def _example_actions(view: ExampleView, example: Example, projects: Projects) -> None:
     if view.stage == 'failed':
         ui.label(view.message).classes('text-sm text-negative grow')
-        ui.button('Start a new example', icon='refresh', on_click=lambda: start_example(example, projects)) \
+        ui.button(_('Start a new example'), icon='refresh', on_click=lambda: start_example(example, projects)) \
             .props('flat no-caps color=primary')
         return
-    ui.label('The studio moves it on by itself; leave this page open or come back later.').classes(theme.HINT + ' grow')
+    ui.label(_('The studio moves it on by itself; leave this page open or come back later.')) \
+        .classes(theme.HINT + ' grow')
     if view.dataset_id:
-        ui.button('Open the dataset', on_click=lambda: ui.navigate.to(f'/datasets/{view.dataset_id}')) \
+        ui.button(_('Open the dataset'), on_click=lambda: ui.navigate.to(f'/datasets/{view.dataset_id}')) \
             .props('flat no-caps color=primary')
     if view.run_id:
-        ui.button('Watch the run', icon='monitoring',
+        ui.button(_('Watch the run'), icon='monitoring',
                   on_click=lambda: ui.navigate.to(f'/training/runs/{view.run_id}')) \
             .props('flat no-caps color=primary').mark('example-run')
     if view.stage == 'ready':
-        ui.button('Hear it in the Explorer', icon='graphic_eq',
+        ui.button(_('Hear it in the Explorer'), icon='graphic_eq',
                   on_click=lambda: ui.navigate.to(f'/explorer?export={view.export_id}')) \
             .props('unelevated no-caps color=primary').mark('example-explore')
 
@@ -232,42 +236,44 @@ def _empty(text: str, action: str, target: str) -> None:
 
 
 def _recent_runs(overview: ProjectOverview) -> None:
-    with section('Recent runs', 'model_training').mark('recent-runs'):
+    with section(_('Recent runs'), 'model_training').mark('recent-runs'):
         if not overview.runs:
-            _empty('No training yet. A run teaches a RAVE model to rebuild the sounds of a dataset; '
-                   'it saves checkpoints you can export.', 'New training', '/training/new')
+            _empty(_('No training yet. A run teaches a RAVE model to rebuild the sounds of a dataset; '
+                     'it saves checkpoints you can export.'), _('New training'), '/training/new')
         for r in overview.runs:
             with ui.link(target=f'/training/runs/{r.id}').classes(_ROW):
                 ui.label(r.name).classes('font-medium grow truncate')
                 ui.label(r.dataset or '—').classes('text-gray-500 max-sm:hidden w-32 truncate')
                 ui.label(' + '.join(r.configs or []) or '—').classes('text-gray-500 max-sm:hidden w-32 truncate')
-                ui.label(f'{r.step:,} steps'.replace(',', ' ')).classes(theme.NUMBER + ' w-28')
+                steps = ngettext('{steps} step', '{steps} steps', r.step).format(steps=formatting.count(r.step))
+                ui.label(steps).classes(theme.NUMBER + ' w-28')
                 _chip(r.status)
 
 
 def _recent_datasets(overview: ProjectOverview) -> None:
-    with section('Recent datasets', 'library_music').mark('recent-datasets'):
+    with section(_('Recent datasets'), 'library_music').mark('recent-datasets'):
         if not overview.datasets:
-            _empty('No dataset yet. A dataset is your audio, cut and packed by RAVE\'s preprocess into an LMDB '
-                   'folder that training reads.', 'New dataset', '/datasets?new')
+            _empty(_('No dataset yet. A dataset is your audio, cut and packed by RAVE\'s preprocess into an LMDB '
+                     'folder that training reads.'), _('New dataset'), '/datasets?new')
         for d in overview.datasets:
             with ui.link(target=f'/datasets/{d.id}').classes(_ROW):
                 ui.label(d.name).classes('font-medium grow truncate')
                 ui.label(formatting.duration(d.seconds) if d.seconds else '—').classes(theme.NUMBER + ' w-24')
-                ui.label(f'{d.sr / 1000:g} kHz' if d.sr else '').classes(theme.NUMBER + ' w-20 max-sm:hidden')
+                ui.label(f'{formatting.number(d.sr / 1000)} kHz' if d.sr else '') \
+                    .classes(theme.NUMBER + ' w-20 max-sm:hidden')
                 _chip(d.status)
 
 
 def _recent_exports(overview: ProjectOverview) -> None:
-    with section('Recent exports', 'ios_share').mark('recent-exports'):
+    with section(_('Recent exports'), 'ios_share').mark('recent-exports'):
         if not overview.exports:
-            _empty('No export yet. Exporting turns a checkpoint into a TorchScript .ts file that the Explorer, '
-                   'Max/MSP and Pure Data (nn~) can play.', 'Export a model', '/export')
+            _empty(_('No export yet. Exporting turns a checkpoint into a TorchScript .ts file that the Explorer, '
+                     'Max/MSP and Pure Data (nn~) can play.'), _('Export a model'), '/export')
         for e in overview.exports:
             with ui.link(target=f'/explorer?export={e.id}').classes(_ROW):
                 ui.label(e.name).classes('font-medium grow truncate')
-                ui.label('streaming' if e.streaming else 'offline').classes('text-gray-500 w-20')
-                ui.label(f'{e.created:%Y-%m-%d}').classes(theme.NUMBER + ' w-24 max-sm:hidden')
+                ui.label(_('streaming') if e.streaming else _('offline')).classes('text-gray-500 w-20')
+                ui.label(formatting.day(e.created)).classes(theme.NUMBER + ' w-28 max-sm:hidden')
                 _chip(e.status)
 
 

@@ -126,7 +126,7 @@ class Doctor:
                      'macOS: brew install ffmpeg), then restart the studio.')
 
     def _job_python(self, python: str, found: dict) -> Check:
-        problem = check_python(python)
+        problem = str(check_python(python))
         if problem:
             return Check('Python for jobs', 'fail', problem,
                          f'Install RAVE into it ({python} -m pip install acids-rave), or empty Settings → Python '

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from services import access, logs
 from services.access import Action, Actor
+from services.i18n import N_, Lazy, lazy
 from services.jobs import JobService
 from services.store import Setting
 
@@ -27,36 +28,43 @@ if TYPE_CHECKING:
 class SettingDoc:
     key: str
     default: Any
-    hint: str
+    hint: str  # an English msgid: the page shows it through _()
 
 
 DOCS = [
-    SettingDoc('browse_roots', [], 'Folders users may browse and pick audio from (the data folder is always allowed).'),
+    SettingDoc('browse_roots', [],
+               N_('Folders users may browse and pick audio from (the data folder is always allowed).')),
     SettingDoc('browse_home', True,
-               'On a studio that serves only this machine, your home folder may be browsed too (never on a '
-               'shared one).'),
-    SettingDoc('default_device', 'cpu', 'Device new trainings use unless told otherwise: "cpu" or "gpu:N".'),
-    SettingDoc('python', '', 'Python interpreter that runs RAVE jobs; empty means the studio\'s own.'),
-    SettingDoc('parallel_preprocess', 1, 'How many preprocessing jobs may run at the same time.'),
-    SettingDoc('max_upload_mb', 512, 'Largest file a browser may upload, in MB.'),
+               N_('On a studio that serves only this machine, your home folder may be browsed too (never on a '
+                  'shared one).')),
+    SettingDoc('default_device', 'cpu', N_('Device new trainings use unless told otherwise: "cpu" or "gpu:N".')),
+    SettingDoc('python', '', N_('Python interpreter that runs RAVE jobs; empty means the studio\'s own.')),
+    SettingDoc('parallel_preprocess', 1, N_('How many preprocessing jobs may run at the same time.')),
+    SettingDoc('max_upload_mb', 512, N_('Largest file a browser may upload, in MB.')),
     SettingDoc('model_server_idle_min', 10,
-               'Minutes a model may stay loaded for the Play pages with nobody using it, before its memory is freed.'),
-    SettingDoc('model_servers_max', 2, 'How many models the Play pages may hold loaded at once.'),
+               N_('Minutes a model may stay loaded for the Play pages with nobody using it, before its memory is '
+                  'freed.')),
+    SettingDoc('model_servers_max', 2, N_('How many models the Play pages may hold loaded at once.')),
     SettingDoc('model_server_memory_gb', 3.0,
-               'Memory all loaded models together may hold, in GB; the least recently used idle one goes first.'),
-    SettingDoc('default_visibility', 'edit', 'Who may use a new project of a shared studio besides its owner and '
-               'members: "private", "read" (the lab can read) or "edit" (the lab can edit).'),
+               N_('Memory all loaded models together may hold, in GB; the least recently used idle one goes '
+                  'first.')),
+    SettingDoc('default_visibility', 'edit',
+               N_('Who may use a new project of a shared studio besides its owner and members: "private", "read" '
+                  '(the lab can read) or "edit" (the lab can edit).')),
     SettingDoc('log_level', 'INFO',
-               'How much the studio writes to its own log (logs/studio.log in the data folder): DEBUG, INFO, '
-               'WARNING or ERROR. Job logs are kept whatever this says.'),
+               N_('How much the studio writes to its own log (logs/studio.log in the data folder): DEBUG, INFO, '
+                  'WARNING or ERROR. Job logs are kept whatever this says.')),
     SettingDoc('executor', {'kind': 'local'},
-               'Where new trainings run unless a project or the wizard says otherwise: this machine, or the SLURM '
-               'cluster whose login node this machine is, with these sbatch options.'),
-    SettingDoc('cloud_url', '', 'An S3-compatible store (s3://bucket/folder) run folders and exports may be pushed '
-               'to and pulled from; credentials come from the usual AWS chain, never from the studio.'),
-    SettingDoc('cloud_endpoint', '', 'The store\'s server when it is not AWS (MinIO, Ceph…), e.g. https://s3.lab.org.'),
+               N_('Where new trainings run unless a project or the wizard says otherwise: this machine, or the '
+                  'SLURM cluster whose login node this machine is, with these sbatch options.')),
+    SettingDoc('cloud_url', '',
+               N_('An S3-compatible store (s3://bucket/folder) run folders and exports may be pushed to and pulled '
+                  'from; credentials come from the usual AWS chain, never from the studio.')),
+    SettingDoc('cloud_endpoint', '',
+               N_('The store\'s server when it is not AWS (MinIO, Ceph…), e.g. https://s3.lab.org.')),
     SettingDoc('gpu_hour_price', 0.0,
-               'What one GPU-hour costs (in your currency), for the cost of runs and the estimate before launch.'),
+               N_('What one GPU-hour costs (in your currency), for the cost of runs and the estimate before '
+                  'launch.')),
 ]
 DEFAULTS = {d.key: d.default for d in DOCS}
 
@@ -104,8 +112,8 @@ class SettingsService:
 class SettingsError(ValueError):
     """A setting that is not saved, with a sentence saying what to change."""
 
-    def __init__(self, message: str, key: str = '') -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Lazy, key: str = '') -> None:
+        super().__init__(message)  # a Lazy message is said in the language of the page that shows it
         self.key = key  # the setting at fault, so the page can show the sentence beside it
 
 
@@ -163,8 +171,8 @@ class Settings:
         """A folder to add to the browsable ones, resolved; SettingsError unless it exists."""
         folder = Path((text or '').strip()).expanduser()
         if not (text or '').strip() or not folder.is_dir():
-            raise SettingsError(f'{(text or "").strip() or "That"} is not an existing folder. '
-                                'Check the path and try again.', 'browse_roots')
+            raise SettingsError(lazy('{folder} is not an existing folder. Check the path and try again.',
+                                     folder=(text or '').strip() or lazy('That')), 'browse_roots')
         return str(folder.resolve())
 
     def allow_folder(self, path: str | Path) -> str:
@@ -184,10 +192,12 @@ class Settings:
         python = values.python.strip()
         problem = check_python(python) if python else ''
         if problem:
-            raise SettingsError(f'{problem} Leave the field empty to use the studio\'s own Python.', 'python')
+            raise SettingsError(lazy('{problem} Leave the field empty to use the studio\'s own Python.',
+                                     problem=problem), 'python')
         missing = [r for r in values.browse_roots if not Path(r).is_dir()]
         if missing:
-            raise SettingsError(f'{", ".join(missing)} no longer exists. Remove it first.', 'browse_roots')
+            raise SettingsError(lazy('{folders} no longer exists. Remove it first.', folders=', '.join(missing)),
+                                'browse_roots')
         kept = dataclasses.replace(values, python=python,
                                    browse_roots=tuple(dict.fromkeys(values.browse_roots)),
                                    parallel_preprocess=max(1, int(values.parallel_preprocess or 1)),
@@ -202,16 +212,16 @@ class Settings:
         return kept
 
 
-def check_python(python: str) -> str:
+def check_python(python: str) -> str | Lazy:
     """Return '' if `python` can run RAVE jobs, else a message saying what is wrong."""
     exe = shutil.which(python) or python
     if not os.path.isfile(exe):
-        return f'{python} does not exist.'
+        return lazy('{python} does not exist.', python=python)
     try:
         out = subprocess.run([exe, '-c', 'import importlib.metadata as m; print(m.version("acids-rave"))'],
                              capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
-        return f'{python} could not be run: {e}'
+        return lazy('{python} could not be run: {error}', python=python, error=e)
     if out.returncode != 0:
-        return f'{python} has no acids-rave installed (pip install acids-rave).'
+        return lazy('{python} has no acids-rave installed (pip install acids-rave).', python=python)
     return ''

@@ -10,12 +10,13 @@ from pages.datasets.library import library
 from pages.datasets.wizard import wizard
 from services.datasets import Datasets, DatasetView
 from services.events import DatasetChanged, JobsChanged, Subscriber
+from services.i18n import N_, _
 from services.jobs import Jobs
 from services.projects import ProjectView
 from services.settings import Settings
 
-ABOUT = ('A dataset is the training material for a RAVE model: your recordings cut into short examples '
-         'and stored in one fast database folder (LMDB). Pick folders of audio; the originals are never changed.')
+ABOUT = N_('A dataset is the training material for a RAVE model: your recordings cut into short examples '
+           'and stored in one fast database folder (LMDB). Pick folders of audio; the originals are never changed.')
 
 
 def create(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscriber, project: ProjectView) -> None:
@@ -23,9 +24,9 @@ def create(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
     dataset"); follows datasets and the preprocessing queue."""
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
-            ui.label('Datasets').classes(theme.TITLE)
-            ui.label(f'Training material of {project.name}').classes(theme.SUBTITLE)
-        new_button = ui.button('New dataset', icon='add', on_click=lambda: _open_form()) \
+            ui.label(_('Datasets')).classes(theme.TITLE)
+            ui.label(_('Training material of {project}').format(project=project.name)).classes(theme.SUBTITLE)
+        new_button = ui.button(_('New dataset'), icon='add', on_click=lambda: _open_form()) \
             .props('unelevated color=primary').mark('new')
     form_slot = ui.column().classes('w-full')
     queued: set[int] = set()  # job ids of the builds the queue card shows
@@ -73,9 +74,9 @@ def create(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
 
 # ---- queue and empty state ------------------------------------------------------------------------
 def _empty_state(on_new) -> None:
-    empty_state('library_music', 'No datasets yet', ABOUT, [Action('New dataset', 'add', on_new)],
-                hint='A few minutes of audio is enough to try; an hour or more of one instrument or voice trains '
-                     'a good model.')
+    empty_state('library_music', _('No datasets yet'), _(ABOUT), [Action(_('New dataset'), 'add', on_new)],
+                hint=_('A few minutes of audio is enough to try; an hour or more of one instrument or voice trains '
+                       'a good model.'))
 
 
 def _queue(datasets: Datasets, waiting: list[DatasetView]) -> None:
@@ -84,19 +85,20 @@ def _queue(datasets: Datasets, waiting: list[DatasetView]) -> None:
         return
     with ui.card().classes(theme.CARD + ' gap-2').mark('queue'):
         with ui.row().classes('w-full items-baseline gap-2'):
-            ui.label('Waiting to preprocess').classes(theme.SECTION)
-            ui.label(f'{datasets.parallel_builds()} at a time (Settings → parallel preprocessing); the top one '
-                     'starts next.').classes(theme.HINT)
+            ui.label(_('Waiting to preprocess')).classes(theme.SECTION)
+            ui.label(_('{count} at a time (Settings → parallel preprocessing); the top one starts next.')
+                     .format(count=datasets.parallel_builds())).classes(theme.HINT)
         for position, dataset in enumerate(waiting):
             with ui.row().classes('w-full items-center gap-2 no-wrap rounded-lg px-2 py-1 bg-gray-50 '
                                   'dark:bg-gray-900').mark(f'queued-{dataset.name}'):
                 ui.label(f'{position + 1}').classes(f'w-6 {theme.HINT} {theme.NUMBER}')
                 ui.label(dataset.name).classes('text-sm grow truncate')
                 ui.button(icon='arrow_upward', on_click=lambda d=dataset, i=position: datasets.move(d.id, i - 1)) \
-                    .props('flat round dense size=sm').tooltip('Earlier').mark(f'earlier-{dataset.name}') \
+                    .props('flat round dense size=sm').tooltip(_('Earlier')).mark(f'earlier-{dataset.name}') \
                     .set_enabled(position > 0)
                 ui.button(icon='arrow_downward', on_click=lambda d=dataset, i=position: datasets.move(d.id, i + 1)) \
-                    .props('flat round dense size=sm').tooltip('Later').mark(f'later-{dataset.name}') \
+                    .props('flat round dense size=sm').tooltip(_('Later')).mark(f'later-{dataset.name}') \
                     .set_enabled(position < len(waiting) - 1)
                 ui.button(icon='close', on_click=lambda d=dataset: datasets.cancel(d.id)) \
-                    .props('flat round dense size=sm color=negative').tooltip('Cancel').mark(f'unqueue-{dataset.name}')
+                    .props('flat round dense size=sm color=negative').tooltip(_('Cancel')) \
+                    .mark(f'unqueue-{dataset.name}')

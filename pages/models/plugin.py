@@ -3,6 +3,7 @@ explore, transfer); and the built-in export targets (nn~, RAVE VST, Neutone, ONN
 registered as a plugin's are."""
 from __future__ import annotations
 
+from services.i18n import N_
 from services.models.targets import BUILTIN
 from services.plugins import ExportTarget, NavEntry, Route, hookimpl
 
@@ -10,27 +11,27 @@ from services.plugins import ExportTarget, NavEntry, Route, hookimpl
 @hookimpl
 def register_routes() -> list[Route]:
     return [
-        Route('/models', 'Models', 'pages.models.library:create'),
-        Route('/models/test', 'Test a model', 'pages.models.test_page:create'),
-        Route('/models/{run_id}', 'Model', 'pages.models.detail:create'),
-        Route('/export', 'Export', 'pages.models.export.wizard:create'),
-        Route('/export/library', 'Exports', 'pages.models.export.library:create'),
-        Route('/export/view/{export_id}', 'Export', 'pages.models.export.viewer:create'),
-        Route('/export/guide/{export_id}', 'Deployment guide', 'pages.models.export.guide:create'),
-        Route('/generate', 'Generate', 'pages.models.play.generate:create'),
-        Route('/explorer', 'Explorer', 'pages.models.play.explorer:create'),
-        Route('/transfer', 'Transfer', 'pages.models.play.transfer:create'),
+        Route('/models', N_('Models'), 'pages.models.library:create'),
+        Route('/models/test', N_('Test a model'), 'pages.models.test_page:create'),
+        Route('/models/{run_id}', N_('Model'), 'pages.models.detail:create'),
+        Route('/export', N_('Export'), 'pages.models.export.wizard:create'),
+        Route('/export/library', N_('Exports'), 'pages.models.export.library:create'),
+        Route('/export/view/{export_id}', N_('Export'), 'pages.models.export.viewer:create'),
+        Route('/export/guide/{export_id}', N_('Deployment guide'), 'pages.models.export.guide:create'),
+        Route('/generate', N_('Generate'), 'pages.models.play.generate:create'),
+        Route('/explorer', N_('Explorer'), 'pages.models.play.explorer:create'),
+        Route('/transfer', N_('Transfer'), 'pages.models.play.transfer:create'),
     ]
 
 
 @hookimpl
 def register_navigation() -> list[NavEntry]:
     return [
-        NavEntry('/models', 'Models', 'inventory_2', order=30),
-        NavEntry('/export', 'Export', 'ios_share', order=40),
-        NavEntry('/explorer', 'Explorer', 'graphic_eq', order=50),
-        NavEntry('/generate', 'Generate', 'auto_awesome', order=51, parent='/explorer'),
-        NavEntry('/transfer', 'Transfer', 'swap_horiz', order=52, parent='/explorer'),
+        NavEntry('/models', N_('Models'), 'inventory_2', order=30),
+        NavEntry('/export', N_('Export'), 'ios_share', order=40),
+        NavEntry('/explorer', N_('Explorer'), 'graphic_eq', order=50),
+        NavEntry('/generate', N_('Generate'), 'auto_awesome', order=51, parent='/explorer'),
+        NavEntry('/transfer', N_('Transfer'), 'swap_horiz', order=52, parent='/explorer'),
     ]
 
 

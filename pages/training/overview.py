@@ -15,6 +15,7 @@ from pages.training import run_cluster, run_controls, run_details, run_monitor
 from services import formatting
 from services.cluster import Cluster
 from services.events import JobsChanged, RunChanged, RunMetrics, Subscriber
+from services.i18n import N_, _
 from services.jobs import Jobs
 from services.lab.comments import Comments
 from services.models import Models
@@ -23,8 +24,8 @@ from services.system import System
 from services.training import RunView, Training, TrainingError
 from services.training.experiments import Experiments
 
-ABOUT = ('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted '
-         'live; stopping saves a checkpoint you can resume or export.')
+ABOUT = N_('A run trains a RAVE model on one dataset with RAVE\'s own `rave train`. Every step is charted '
+           'live; stopping saves a checkpoint you can resume or export.')
 COLUMNS = 'grid-cols-[2fr_1.5fr_1fr_1.4fr_1fr_1.2fr]'
 
 
@@ -32,13 +33,13 @@ def create(training: Training, jobs: Jobs, system: System, events: Subscriber, p
     """The project's runs, newest first, or an empty state that explains what a run is."""
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
-            ui.label('Training').classes(theme.TITLE)
-            ui.label(f'Runs of {project.name}').classes(theme.SUBTITLE)
-        ui.button('TensorBoard', icon='insights', on_click=lambda: ui.navigate.to('/training/tensorboard')) \
+            ui.label(_('Training')).classes(theme.TITLE)
+            ui.label(_('Runs of {project}').format(project=project.name)).classes(theme.SUBTITLE)
+        ui.button(_('TensorBoard'), icon='insights', on_click=lambda: ui.navigate.to('/training/tensorboard')) \
             .props('outline color=primary').mark('tensorboard')
-        ui.button('Configs', icon='menu_book', on_click=lambda: ui.navigate.to('/training/configs')) \
+        ui.button(_('Configs'), icon='menu_book', on_click=lambda: ui.navigate.to('/training/configs')) \
             .props('flat color=primary').mark('configs')
-        ui.button('New training', icon='add', on_click=lambda: ui.navigate.to('/training/new')) \
+        ui.button(_('New training'), icon='add', on_click=lambda: ui.navigate.to('/training/new')) \
             .props('unelevated color=primary').mark('new')
     steps: dict[int, tuple[ui.label, int]] = {}  # run id -> its step cell and max steps, moved by RunMetrics
     waiting: set[int] = set()  # the jobs the queue panel shows
@@ -85,8 +86,8 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
     if run is None:
         with ui.card().classes(theme.CARD + ' items-center gap-3 py-10'):
             ui.icon('search_off', color='grey-6').classes('text-5xl')
-            ui.label('This run does not exist in the current project.').classes(theme.SECTION)
-            ui.button('All runs', icon='arrow_back',
+            ui.label(_('This run does not exist in the current project.')).classes(theme.SECTION)
+            ui.button(_('All runs'), icon='arrow_back',
                       on_click=lambda: ui.navigate.to('/training')).props('flat')
         return
 
@@ -95,9 +96,10 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
         current = training.run(run.id) or run
         _run_header(training, system, current)
         if current.folder_gone:
-            ui.label(f'The run folder {current.folder} is gone (moved or deleted outside the studio): its curves, '
-                     'audio and checkpoints cannot be read, and it cannot be resumed. Put the folder back, or '
-                     'delete this run.').classes('text-sm text-negative break-all').mark('run-folder-gone')
+            ui.label(_('The run folder {folder} is gone (moved or deleted outside the studio): its curves, '
+                       'audio and checkpoints cannot be read, and it cannot be resumed. Put the folder back, or '
+                       'delete this run.').format(folder=current.folder)) \
+                .classes('text-sm text-negative break-all').mark('run-folder-gone')
         run_cluster.state_line(jobs, cluster, current)
         _made_elsewhere(training, experiments, current, header.refresh)
 
@@ -130,8 +132,8 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
         checkpoints()
 
     run_monitor.create(training, system, events, run,
-                       tabs=[('Console', 'terminal', console), ('Checkpoints', 'save', build_checkpoints),
-                             ('Details', 'info', run_details.tab(training, experiments, models, run))])
+                       tabs=[(_('Console'), 'terminal', console), (_('Checkpoints'), 'save', build_checkpoints),
+                             (_('Details'), 'info', run_details.tab(training, experiments, models, run))])
     comments_card(comments, events, 'run', run.id)
 
     def changed(event: RunChanged) -> None:
@@ -155,9 +157,9 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
 
 # ---- list -------------------------------------------------------------------------------------------
 def _empty_state() -> None:
-    cards.empty_state('model_training', 'No training runs yet', ABOUT,
-                      [cards.Action('New training', 'add', '/training/new')],
-                      hint='Try v2_small for a first model; on a CPU expect a few steps per second at most.')
+    cards.empty_state('model_training', _('No training runs yet'), _(ABOUT),
+                      [cards.Action(_('New training'), 'add', '/training/new')],
+                      hint=_('Try v2_small for a first model; on a CPU expect a few steps per second at most.'))
 
 
 def _queued_training(jobs: Jobs, job_id: int) -> bool:
@@ -170,8 +172,8 @@ def _runs_table(rows: list[RunView]) -> dict[int, tuple[ui.label, int]]:
     with ui.card().classes(theme.CARD + ' p-0 gap-0').mark('runs'):
         with ui.element('div').classes(f'w-full grid {COLUMNS} gap-4 px-4 py-2 {theme.HINT} uppercase '
                                        'tracking-wide border-b border-gray-200 dark:border-gray-800'):
-            for title in ('Run', 'Dataset', 'Config', 'Steps', 'Status', 'Created'):
-                ui.label(title).classes('text-right' if title == 'Steps' else '')
+            for title in (N_('Run'), N_('Dataset'), N_('Config'), N_('Steps'), N_('Status'), N_('Created')):
+                ui.label(_(title)).classes('text-right' if title == 'Steps' else '')
         for run in rows:
             with ui.element('div').classes(
                     f'w-full grid {COLUMNS} gap-4 px-4 py-3 items-center cursor-pointer text-sm '
@@ -185,25 +187,25 @@ def _runs_table(rows: list[RunView]) -> dict[int, tuple[ui.label, int]]:
                                  run.max_steps)
                 with ui.row():
                     status_chip(run.status)
-                ui.label(run.created.strftime('%d %b %Y, %H:%M')).classes('text-gray-500')
+                ui.label(formatting.moment(run.created)).classes('text-gray-500')
     return cells
 
 
 def _num(n: int | None) -> str:
-    return '—' if n is None else f'{n:,}'.replace(',', ' ')
+    return formatting.count(n)
 
 
 # ---- run page ---------------------------------------------------------------------------------------
 def _run_header(training: Training, system: System, run: RunView) -> None:
     with ui.row().classes('w-full items-center gap-3'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
-            .tooltip('All runs')
+            .tooltip(_('All runs'))
         ui.label(run.name).classes(theme.TITLE).mark('run-name')
         status_chip(run.status)
         about = ' + '.join(run.configs)
         if run.dataset_name:
             about += f' · {run.dataset_name} ({(run.dataset_sr or 44100) / 1000:g} kHz, ' \
-                     f'{ {1: "mono", 2: "stereo"}.get(run.dataset_channels, "?") })'
+                     f'{ {1: _("mono"), 2: _("stereo")}.get(run.dataset_channels, "?") })'
         ui.label(about).classes(theme.SUBTITLE)
         ui.space()
         run_controls.action_bar(training, system, run)
@@ -211,7 +213,7 @@ def _run_header(training: Training, system: System, run: RunView) -> None:
         ui.label(run.spec.description).classes('text-sm text-gray-600 dark:text-gray-300')
     run_controls.run_notes(training, run)
     if run.stopped_at is not None and run.status == 'done':
-        ui.label(f'Stopped at step {_num(run.stopped_at)} with a checkpoint: resume it to go on.') \
+        ui.label(_('Stopped at step {step} with a checkpoint: resume it to go on.').format(step=_num(run.stopped_at))) \
             .classes('text-sm text-gray-600 dark:text-gray-300')
 
 
@@ -221,7 +223,7 @@ def _made_elsewhere(training: Training, experiments: Experiments, run: RunView, 
     continue training on."""
     found = experiments.operative(run.id) if run.folder else None
     if found is not None:
-        ui.label(f'Operative config: {found.label}').classes(theme.HINT).mark('operative')
+        ui.label(_('Operative config: {config}').format(config=found.label)).classes(theme.HINT).mark('operative')
     record = next(iter(experiments.table_rows([run.id])), None)
     if record is not None and (record.tags or record.notes):
         with ui.row().classes('items-center gap-1').mark('run-tags'):
@@ -233,9 +235,9 @@ def _made_elsewhere(training: Training, experiments: Experiments, run: RunView, 
         return
     datasets = {d.id: d.name for d in training.datasets(run.project_id)}
     with ui.row().classes('items-center gap-2').mark('choose-dataset'):
-        ui.label('It does not record its dataset: choose the one to resume on.').classes('text-sm')
-        pick = ui.select(datasets, label='Dataset').props('dense outlined options-dense').classes('w-56') \
-            .mark('run-dataset').tooltip('Its crop length and channels follow the dataset')
+        ui.label(_('It does not record its dataset: choose the one to resume on.')).classes('text-sm')
+        pick = ui.select(datasets, label=_('Dataset')).props('dense outlined options-dense').classes('w-56') \
+            .mark('run-dataset').tooltip(_('Its crop length and channels follow the dataset'))
 
         def use() -> None:
             try:
@@ -244,37 +246,37 @@ def _made_elsewhere(training: Training, experiments: Experiments, run: RunView, 
                 ui.notify(str(e), type='warning')
                 return
             changed()
-        ui.button('Use it', on_click=use).props('flat color=primary').bind_enabled_from(pick, 'value')
+        ui.button(_('Use it'), on_click=use).props('flat color=primary').bind_enabled_from(pick, 'value')
 
 
 def _checkpoints(training: Training, run: RunView) -> None:
     rows = training.checkpoints(run.id)
     with ui.card().classes(theme.CARD + ' gap-2').mark('checkpoints'):
-        ui.label('Checkpoints').classes(theme.SECTION)
+        ui.label(_('Checkpoints')).classes(theme.SECTION)
         if not rows:
-            ui.label('None yet: RAVE writes one at each validation, and "Stop & save checkpoint" writes one '
-                     'too.') \
+            ui.label(_('None yet: RAVE writes one at each validation, and “Stop & save checkpoint” writes one '
+                       'too.')) \
                 .classes(theme.HINT)
             return
         with ui.element('div') \
             .classes('w-full grid grid-cols-[auto_auto_auto_auto_minmax(0,1fr)_auto] gap-x-4 '
                                        'gap-y-1 items-center text-sm'):
-            for title in ('Kind', 'Step', 'Validation', 'Size', 'File', ''):
-                ui.label(title).classes(theme.HINT + ' uppercase tracking-wide' +
+            for title in (N_('Kind'), N_('Step'), N_('Validation'), N_('Size'), N_('File'), ''):
+                ui.label(_(title) if title else '').classes(theme.HINT + ' uppercase tracking-wide' +
                                         (' text-right' if title in ('Step', 'Validation', 'Size') else ''))
             for ckpt in rows:
                 with ui.row().classes('items-center gap-2 no-wrap'):
                     ui.icon({'best': 'star', 'stop': 'stop_circle'}.get(ckpt.kind, 'save'), color='primary')
-                    ui.label(ckpt.kind).classes('font-medium')
+                    ui.label(_(ckpt.kind)).classes('font-medium')
                 ui.label(_num(ckpt.step)).classes(theme.NUMBER + ' whitespace-nowrap')
                 ui.label(f'{ckpt.validation:.4g}' if ckpt.validation is not None else '—') \
                     .classes(theme.NUMBER + ' text-gray-500') \
-                        .tooltip('Validation at that step (lower is better)')
-                ui.label(formatting.size(ckpt.size) if ckpt.exists else 'gone') \
+                        .tooltip(_('Validation at that step (lower is better)'))
+                ui.label(formatting.size(ckpt.size) if ckpt.exists else _('gone')) \
                     .classes(theme.NUMBER + ' whitespace-nowrap')
                 ui.label(ckpt.where).classes(theme.MONO + ' truncate').tooltip(ckpt.path)
                 with ui.row().classes('justify-end'):
                     if not run.active and ckpt.exists:
                         ui.button(icon='replay', on_click=lambda c=ckpt: run_controls.resume_dialog(
                             training, run.id, c.path)).props('flat dense round color=primary') \
-                            .tooltip('Resume the run from this checkpoint')
+                            .tooltip(_('Resume the run from this checkpoint'))

@@ -22,6 +22,7 @@ from services.cluster.cost import Estimate, Usage
 from services.cluster.settings import LOCAL, SLURM, ExecutorSettings, project_executor
 from services.cluster.slurm import SlurmExecutor, slurm_id
 from services.files import FilePolicy
+from services.i18n import Lazy, lazy
 from services.jobs import REPO_ROOT, JobService
 from services.settings import SettingsService
 from services.store import Dataset, Job, Project, Run
@@ -87,17 +88,17 @@ class Cluster:
         project.settings = settings
         project.save(only=[Project.settings])
 
-    def reachable(self) -> str:
+    def reachable(self) -> str | Lazy:
         """'' when SLURM answers from here, else what is wrong (blocking: sinfo; call it off the event loop)."""
         if not shutil.which('sbatch'):
-            return ('No SLURM here: sbatch is not on this machine\'s PATH. Run the studio on a login node of the '
-                    'cluster.')
+            return lazy('No SLURM here: sbatch is not on this machine\'s PATH. Run the studio on a login node of the '
+                        'cluster.')
         try:
             out = subprocess.run(['sinfo', '-h', '-o', '%P'], capture_output=True, text=True, timeout=10)
         except (OSError, subprocess.TimeoutExpired) as e:
-            return f'SLURM does not answer from here: {e}'
+            return lazy('SLURM does not answer from here: {error}', error=e)
         said = next((line for line in out.stderr.splitlines() if 'fatal' in line), out.stderr.strip().split('\n')[-1])
-        return '' if out.returncode == 0 else f'SLURM does not answer from here ({said.strip()[:160]}).'
+        return '' if out.returncode == 0 else lazy('SLURM does not answer from here ({said}).', said=said.strip()[:160])
 
     def partitions(self) -> list[str]:
         """The cluster's partitions (the default one first); blocking."""

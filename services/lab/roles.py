@@ -14,10 +14,11 @@ from collections.abc import Callable
 
 from services import access
 from services.access import Actor, Role
+from services.i18n import N_
 from services.store import Membership, Sharing, User, db
 
-VISIBILITY = {'private': 'Private to its owner and members', 'read': 'The lab can read',
-              'edit': 'The lab can edit'}
+VISIBILITY = {'private': N_('Private to its owner and members'), 'read': N_('The lab can read'),
+              'edit': N_('The lab can edit')}  # English msgids: shown through _()
 GRANTS = {'private': Role.NONE, 'read': Role.READ, 'edit': Role.EDIT}
 DEFAULT_VISIBILITY = 'edit'  # the setting's default: a lab that starts sharing works as before
 CACHE_S = 5.0

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services import lazy
+from services.i18n import N_
 from services.store import Checkpoint, Run
 
 np = lazy.module('numpy')
@@ -33,11 +34,11 @@ def kind_of(path: str | Path) -> str:
     """best | last | stop | epoch, from RAVE's and the studio's file names."""
     stem = Path(path).stem
     if _STOP_STEP.search(stem) or stem.startswith('stop'):
-        return 'stop'
-    for kind in ('best', 'last'):
+        return N_('stop')
+    for kind in (N_('best'), N_('last')):
         if stem.startswith(kind):
             return kind
-    return 'epoch'
+    return N_('epoch')
 
 
 def read_info(path: str | Path) -> CheckpointInfo | None:

@@ -1,0 +1,37 @@
+"""The language of a page: chosen when the page is built and kept on its client, so that everything said later on
+that page — its event handlers, its event subscribers — is said in the same language (services/i18n.py
+translates; this module only tells it which language the current page speaks)."""
+from __future__ import annotations
+
+import copy
+
+from fastapi import Request
+from nicegui import app, ui
+from nicegui.slot import Slot
+
+from services import i18n
+
+_HTML = {'en': 'en-US', 'fr': 'fr'}  # the language of NiceGUI's own messages, Quasar's and the html tag's
+
+
+def install() -> None:
+    """Let the translation layer find the current page's language."""
+    i18n.follow(_page_language)
+
+
+def choose(request: Request) -> str:
+    """The language of the page being built — the user's choice, else the browser's, else English — kept on the
+    page's client; the html tag and Quasar's own words (a table's "rows per page") follow it."""
+    language = i18n.negotiate(app.storage.user.get(i18n.CHOICE), request.headers.get('accept-language'))
+    client = ui.context.client
+    client.storage[i18n.CHOICE] = language
+    if client.page.resolve_language() != _HTML[language]:
+        client.page = copy.copy(client.page)  # this client's view of the route; the route itself is shared
+        client.page.language = _HTML[language]
+    return language
+
+
+def _page_language() -> str | None:
+    if not Slot.get_stack():  # outside any page (the poller, start-up): asking NiceGUI would start a script
+        return None
+    return ui.context.client.storage.get(i18n.CHOICE)
