@@ -8,6 +8,7 @@ import copy
 from fastapi import Request
 from nicegui import app, ui
 from nicegui.slot import Slot
+from nicegui.storage import request_contextvar
 
 from services import i18n
 
@@ -32,6 +33,15 @@ def choose(request: Request) -> str:
 
 
 def _page_language() -> str | None:
-    if not Slot.get_stack():  # outside any page (the poller, start-up): asking NiceGUI would start a script
+    """The language of the page whose code runs now: kept on its client; in a handler whose element was just
+    deleted (a row cleared by its own button) the client is out of reach, and the request that built the page
+    (NiceGUI keeps it per handler) decides the same way again."""
+    for slot in reversed(Slot.get_stack()):  # outside any page (the poller, start-up) the stack is empty
+        try:
+            return slot.parent.client.storage.get(i18n.CHOICE)
+        except RuntimeError:  # its element is deleted: try the slot around it
+            continue
+    request = request_contextvar.get()
+    if request is None:
         return None
-    return ui.context.client.storage.get(i18n.CHOICE)
+    return i18n.negotiate(app.storage.user.get(i18n.CHOICE), request.headers.get('accept-language'))

@@ -17,6 +17,7 @@ from app import theme
 from components.waveform import waveform
 from services import formatting
 from services.datasets import DatasetError, Datasets
+from services.i18n import _
 
 _ROUTE = '/media/source'
 _playable: list[Callable[[str], Path | None]] = []  # the rule the route asks: the latest installed
@@ -59,7 +60,7 @@ async def audio_preview(datasets: Datasets, path: Path) -> None:
     except (DatasetError, OSError, ValueError) as e:
         slot.clear()
         with slot:
-            ui.label(f'No waveform: ffmpeg cannot decode this file ({e}). It will be skipped.') \
+            ui.label(_('No waveform: ffmpeg cannot decode this file ({error}). It will be skipped.').format(error=e)) \
                 .classes('text-xs text-negative')
         return
     slot.clear()

@@ -12,6 +12,7 @@ from app import theme
 from components.icon_button import icon_button
 from services import formatting
 from services.datasets import Datasets, FolderEntry
+from services.i18n import _
 
 
 def source_browser(datasets: Datasets, project_id: int, on_add: Callable[[str], Awaitable[None]],
@@ -26,14 +27,14 @@ def source_browser(datasets: Datasets, project_id: int, on_add: Callable[[str], 
     with ui.column().classes('w-full gap-2').mark('browser'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
             root = ui.select({str(r): label for r, label in places.items()}, value=str(roots[0]),
-                             label='Browsable folder', on_change=lambda e: e.value and _go(Path(e.value))) \
+                             label=_('Browsable folder'), on_change=lambda e: e.value and _go(Path(e.value))) \
                 .props('dense outlined options-dense').classes('w-56 shrink-0') \
-                .tooltip('Where the browser starts: the data folder, your home folder or a folder from Settings') \
+                .tooltip(_('Where the browser starts: the data folder, your home folder or a folder from Settings')) \
                 .mark('root')
             root.set_visibility(len(roots) > 1)
-            up = icon_button('arrow_upward', 'Up one folder', lambda: _go(here['path'].parent)).mark('up')
+            up = icon_button('arrow_upward', _('Up one folder'), lambda: _go(here['path'].parent)).mark('up')
             crumbs = ui.label().classes(f'{theme.MONO} break-all grow min-w-0 text-gray-600 dark:text-gray-300')
-            ui.button('Add this folder', icon='playlist_add', on_click=lambda: on_add(str(here['path']))) \
+            ui.button(_('Add this folder'), icon='playlist_add', on_click=lambda: on_add(str(here['path']))) \
                 .props('flat dense color=primary no-caps').classes('shrink-0').mark('add-current')
         listing = ui.column().classes('w-full gap-0 h-72 overflow-auto rounded-lg border border-gray-200 '
                                       'dark:border-gray-800')
@@ -48,7 +49,7 @@ def source_browser(datasets: Datasets, project_id: int, on_add: Callable[[str], 
         listing.clear()
         with listing:
             if not entries:
-                ui.label('No folders or audio files here.').classes(f'{theme.HINT} p-3')
+                ui.label(_('No folders or audio files here.')).classes(f'{theme.HINT} p-3')
             for entry in entries:
                 _browser_row(entry, _go, on_add, on_preview)
 
@@ -74,11 +75,13 @@ def _browser_row(entry: FolderEntry, go, on_add, on_preview) -> None:
             ui.icon('folder', color='primary').classes('text-lg')
             ui.label(entry.name).classes('text-sm grow truncate cursor-pointer') \
                 .on('click', lambda p=entry.path: go(p)).mark(f'open-{entry.name}')
-            ui.label(f'{entry.audio_inside} audio' if entry.audio_inside else '').classes(theme.HINT)
-            icon_button('playlist_add', f'Add {entry.name} as input folder', lambda p=entry.path: on_add(str(p)),
+            ui.label(_('{count} audio').format(count=entry.audio_inside) if entry.audio_inside else '') \
+                .classes(theme.HINT)
+            icon_button('playlist_add', _('Add {name} as input folder').format(name=entry.name),
+                        lambda p=entry.path: on_add(str(p)),
                         props='flat round dense size=sm color=primary').mark(f'add-{entry.name}')
         else:
-            icon_button('play_arrow', f'Preview {entry.name}', lambda p=entry.path: on_preview(p),
+            icon_button('play_arrow', _('Preview {name}').format(name=entry.name), lambda p=entry.path: on_preview(p),
                         props='flat round dense size=sm').mark(f'play-{entry.name}')
             ui.label(entry.name).classes('text-sm grow truncate')
             ui.label(formatting.clock(entry.duration)).classes(f'{theme.HINT} {theme.NUMBER} w-16')

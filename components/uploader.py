@@ -12,6 +12,7 @@ from nicegui import events, run, ui
 
 from app import theme
 from services.datasets import DatasetError, Datasets, UploadRefused
+from services.i18n import _
 
 SETTLE_S = 0.8  # a folder arrives as one request per file: report (and re-survey) once they stop coming
 ACCEPT = 'audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus,.aac,.m4a,.zip'
@@ -20,24 +21,25 @@ ACCEPT = 'audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus,.aac,.m4a,.zip'
 def upload_panel(datasets: Datasets, project_id: int, on_uploaded: Callable[[Path], Awaitable[None]]) -> ui.upload:
     """The upload controls; `await on_uploaded(folder)` once a batch of files has landed in `folder`."""
     uploads = datasets.uploads(project_id)
-    batch = ui.input('Upload into', value=time.strftime('upload-%Y%m%d-%H%M')) \
+    batch = ui.input(_('Upload into'), value=time.strftime('upload-%Y%m%d-%H%M')) \
         .props('outlined dense').classes('w-full').mark('upload-folder')
     limit = datasets.upload_limit_mb()
-    per_file = f'Up to {limit} MB per file; a .zip up to {limit} MB unpacked.' if limit else ''
-    ui.label(f'Drop audio files, whole folders or a .zip of a folder. They go to {uploads}/<this name> (sub-folders '
-             f'kept), which becomes an input folder. {per_file}').classes(theme.HINT + ' break-words')
-    upload = ui.upload(multiple=True, auto_upload=True, label='Drop audio files or folders here') \
+    per_file = _('Up to {size} MB per file; a .zip up to {size} MB unpacked.').format(size=limit) if limit else ''
+    ui.label(_('Drop audio files, whole folders or a .zip of a folder. They go to {folder}/<this name> (sub-folders '
+               'kept), which becomes an input folder. {limit}').format(folder=uploads, limit=per_file)) \
+        .classes(theme.HINT + ' break-words')
+    upload = ui.upload(multiple=True, auto_upload=True, label=_('Drop audio files or folders here')) \
         .props(f'flat bordered color=transparent text-color=primary accept="{ACCEPT}"') \
         .classes('w-full studio-folder-drop').mark('upload')
-    upload.tooltip('Audio files or whole folders, copied into this project\'s uploads under the name above')
+    upload.tooltip(_('Audio files or whole folders, copied into this project\'s uploads under the name above'))
     with ui.row().classes('w-full items-center gap-2'):
         picker = ui.element('input').props('type=file webkitdirectory multiple data-testid=folder-input') \
             .classes('hidden').mark('folder-input')
         picker.on('change', js_handler=f'(e) => window.studioFolders.picked(e.target, {upload.id})')
-        ui.button('Upload a folder', icon='drive_folder_upload') \
+        ui.button(_('Upload a folder'), icon='drive_folder_upload') \
             .on('click', js_handler=f'() => getHtmlElement({picker.id}).click()') \
             .props('flat dense no-caps color=primary').mark('upload-folder-button')
-        ui.label('Picks every audio file inside, keeping sub-folders.').classes(theme.HINT)
+        ui.label(_('Picks every audio file inside, keeping sub-folders.')).classes(theme.HINT)
     _install_script()
 
     got = {'files': 0, 'names': [], 'skipped': 0, 'folder': None, 'round': 0}
@@ -50,7 +52,8 @@ def upload_panel(datasets: Datasets, project_id: int, on_uploaded: Callable[[Pat
             if e.file.name.lower().endswith('.zip'):
                 unpacked = await run.io_bound(datasets.unpack, project_id, folder, sink)
                 if not unpacked.written:
-                    ui.notify(f'{e.file.name} holds no audio files ({len(unpacked.skipped)} entries skipped).',
+                    ui.notify(_('{file} holds no audio files ({count} entries skipped).').format(file=e.file.name,
+                                                                                        count=len(unpacked.skipped)),
                               type='warning', multi_line=True)
                     return
                 got['files'] += len(unpacked.written)
@@ -70,10 +73,14 @@ def upload_panel(datasets: Datasets, project_id: int, on_uploaded: Callable[[Pat
             return  # more files arrived: the last one reports
         count, names, skipped, landed = got['files'], got['names'], got['skipped'], got['folder']
         got.update(files=0, names=[], skipped=0)
-        what = f'Uploaded {names[0]}' if len(names) == 1 and count == 1 else \
-            f'Uploaded {count} audio files' + (f' from {names[0]}' if len(names) == 1 else '')
-        ui.notify(f'{what} into {landed.name}' + (f'; {skipped} entries skipped.' if skipped else '.'),
-                  type='positive')
+        if len(names) == 1 and count == 1:
+            what = _('Uploaded {file} into {folder}').format(file=names[0], folder=landed.name)
+        elif len(names) == 1:
+            what = _('Uploaded {count} audio files from {file} into {folder}').format(count=count, file=names[0],
+                                                                                     folder=landed.name)
+        else:
+            what = _('Uploaded {count} audio files into {folder}').format(count=count, folder=landed.name)
+        ui.notify(what + (_('; {count} entries skipped.').format(count=skipped) if skipped else '.'), type='positive')
         await on_uploaded(landed)
 
     upload.on_upload(_receive)

@@ -9,6 +9,7 @@ from nicegui import ui
 from app import theme
 from services.access import Forbidden
 from services.datasets import FolderRefused
+from services.i18n import _
 from services.settings import Settings, SettingsError
 
 
@@ -21,7 +22,8 @@ def offer_allow(settings: Settings, refused: FolderRefused, on_allowed: Callable
         except (SettingsError, Forbidden) as e:
             ui.notify(str(e), type='negative')
             return
-        ui.notify(f'{refused.path} is now a browsable folder (Settings → browsable folders).', type='positive')
+        ui.notify(_('{folder} is now a browsable folder (Settings → browsable folders).').format(folder=refused.path),
+                  type='positive')
         await on_allowed()
 
     with ui.row().classes('w-full items-start gap-2 no-wrap rounded-lg p-2 bg-amber-50 dark:bg-amber-950/30'):
@@ -29,9 +31,9 @@ def offer_allow(settings: Settings, refused: FolderRefused, on_allowed: Callable
         with ui.column().classes('gap-1 grow min-w-0'):
             ui.label(str(refused)).classes('text-sm break-all').mark('refused-why')
             if settings.may_change:
-                ui.button('Allow this folder', icon='lock_open', on_click=_allow) \
+                ui.button(_('Allow this folder'), icon='lock_open', on_click=_allow) \
                     .props('unelevated dense color=primary no-caps').mark('allow-folder')
-                ui.label('It is added to Settings → browsable folders; you can remove it there.').classes(theme.HINT)
+                ui.label(_('It is added to Settings → browsable folders; you can remove it there.')).classes(theme.HINT)
             else:
-                ui.label('Only an admin may allow it (Settings → browsable folders): ask one, or pick a folder '
-                         'inside the browsable ones.').classes(theme.HINT).mark('ask-admin')
+                ui.label(_('Only an admin may allow it (Settings → browsable folders): ask one, or pick a folder '
+                           'inside the browsable ones.')).classes(theme.HINT).mark('ask-admin')

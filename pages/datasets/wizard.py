@@ -34,15 +34,16 @@ from services.datasets import (
     example_seconds,
 )
 from services.events import DatasetChanged, Subscriber
+from services.i18n import N_, _
 from services.jobs import Jobs
 from services.projects import ProjectView
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STEPS = ('Name', 'Sources', 'Parameters', 'Review', 'Run')
-SEVERITY = {'blocker': ('block', 'negative', 'Must fix'), 'warning': ('warning', 'warning', 'Worth knowing'),
-            'info': ('info', 'info', 'What will happen')}
+STEPS = (N_('Name'), N_('Sources'), N_('Parameters'), N_('Review'), N_('Run'))  # the steps' names; shown through _()
+SEVERITY = {'blocker': ('block', 'negative', N_('Must fix')), 'warning': ('warning', 'warning', N_('Worth knowing')),
+            'info': ('info', 'info', N_('What will happen'))}
 
 
 def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscriber, project: ProjectView,
@@ -52,34 +53,34 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
     with ui.card().classes(theme.CARD + ' gap-2 p-0').mark('wizard'):
         with ui.row().classes('w-full items-center px-5 pt-4'):
             ui.icon('library_add', color='primary').classes('text-2xl')
-            ui.label('New dataset').classes('text-lg font-semibold grow')
-            icon_button('close', 'Close the wizard', on_click=on_close).mark('close')
+            ui.label(_('New dataset')).classes('text-lg font-semibold grow')
+            icon_button('close', _('Close the wizard'), on_click=on_close).mark('close')
         with ui.stepper().props('flat animated alternative-labels').classes('w-full') as stepper:
-            with ui.step(STEPS[0], icon='edit'):
+            with ui.step(STEPS[0], title=_(STEPS[0]), icon='edit'):
                 name = _name_step(datasets, project)
                 name_next = _nav(stepper, STEPS[0], lambda: datasets.check_name(project.id, name.value),
                                  first=True, marker='name')
                 name.on('keydown.enter', name_next)
-            with ui.step(STEPS[1], icon='folder_open'):
+            with ui.step(STEPS[1], title=_(STEPS[1]), icon='folder_open'):
                 survey_label, ext, folder_list = _sources_step(datasets, settings, project, s, lambda: _survey())
                 _nav(stepper, STEPS[1], lambda: _check_sources(datasets, project, s, ext.value), marker='sources')
-            with ui.step(STEPS[2], icon='tune'):
+            with ui.step(STEPS[2], title=_(STEPS[2]), icon='tune'):
                 p = _params_step(datasets, project, s, name)
                 _nav(stepper, STEPS[2], lambda: datasets.check_params(_spec(name, s, ext, p)), marker='params',
                      on_next=lambda: _review())
-            with ui.step(STEPS[3], icon='fact_check'):
+            with ui.step(STEPS[3], title=_(STEPS[3]), icon='fact_check'):
                 review = ui.column().classes('w-full gap-3').mark('review')
                 with ui.stepper_navigation():
-                    ui.button('Back', on_click=stepper.previous).props('flat').mark('back-review')
-                    start = ui.button('Start preprocessing', icon='play_arrow', on_click=lambda: _start()) \
+                    ui.button(_('Back'), on_click=stepper.previous).props('flat').mark('back-review')
+                    start = ui.button(_('Start preprocessing'), icon='play_arrow', on_click=lambda: _start()) \
                         .props('unelevated color=primary').mark('start')
-            with ui.step(STEPS[4], icon='play_arrow'):
+            with ui.step(STEPS[4], title=_(STEPS[4]), icon='play_arrow'):
                 running = ui.column().classes('w-full gap-3').mark('running')
 
     async def _survey() -> None:
         s['survey'] = None
         if s['folders']:
-            survey_label.set_text('Looking for audio…')
+            survey_label.set_text(_('Looking for audio…'))
             s['survey'] = await run.io_bound(datasets.survey, project.id, list(s['folders']), list(ext.value or []))
         _show_survey(s['survey'], survey_label)
         p['refresh']()
@@ -89,7 +90,7 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
         review.clear()
         with review:
             ui.spinner(size='lg').classes('self-center')
-            ui.label('The doctor is checking every file…').classes(theme.HINT + ' self-center')
+            ui.label(_('The doctor is checking every file…')).classes(theme.HINT + ' self-center')
         spec = _spec(name, s, ext, p)
         found = await run.io_bound(datasets.survey, project.id, list(spec.inputs), list(spec.ext or []))
         s['survey'] = found
@@ -101,8 +102,8 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
             with review:
                 with ui.row().classes('items-center gap-2 text-negative').mark('doctor-failed'):
                     ui.icon('error_outline').classes('text-xl')
-                    ui.label(f'The doctor could not check these files ({type(e).__name__}: {e}). Go Back, then '
-                             'Next to try again; Settings → Diagnostics has the log.')
+                    ui.label(_('The doctor could not check these files ({error}). Go Back, then Next to try again; '
+                               'Settings → Diagnostics has the log.').format(error=f'{type(e).__name__}: {e}'))
             start.set_enabled(False)
             return
         review.clear()
@@ -124,16 +125,16 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
 
 # ---- steps ----------------------------------------------------------------------------------------------
 def _name_step(datasets: Datasets, project: ProjectView) -> ui.input:
-    ui.label('A dataset is your recordings cut into short examples and stored in one fast database folder '
-             '(LMDB) for training. Your original files are only read, never changed.').classes(theme.HINT)
-    name = ui.input('Name', placeholder='e.g. violin takes').props('outlined dense autofocus') \
+    ui.label(_('A dataset is your recordings cut into short examples and stored in one fast database folder '
+               '(LMDB) for training. Your original files are only read, never changed.')).classes(theme.HINT)
+    name = ui.input(_('Name'), placeholder=_('e.g. violin takes')).props('outlined dense autofocus') \
         .classes('w-full max-w-md').mark('name')
     hint = ui.label().classes(theme.HINT)
 
     def _where() -> None:
         value = (name.value or '').strip()
-        hint.set_text(f'Stored in {datasets.output_path(project.id, value)}' if value else
-                      'Shown in the studio; also names the dataset folder.')
+        hint.set_text(_('Stored in {folder}').format(folder=datasets.output_path(project.id, value)) if value else
+                      _('Shown in the studio; also names the dataset folder.'))
     name.on_value_change(_where)
     _where()
     return name
@@ -142,41 +143,42 @@ def _name_step(datasets: Datasets, project: ProjectView) -> ui.input:
 def _sources_step(datasets: Datasets, settings: Settings, project: ProjectView, s: dict, resurvey):
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-5 gap-4'):
         with ui.column().classes('lg:col-span-3 gap-2 min-w-0'):
-            ui.label('Browse').classes(theme.SECTION)
-            ext = ui.select(RAVE_EXTENSIONS, value=list(RAVE_EXTENSIONS), multiple=True, label='File types') \
+            ui.label(_('Browse')).classes(theme.SECTION)
+            ext = ui.select(RAVE_EXTENSIONS, value=list(RAVE_EXTENSIONS), multiple=True, label=_('File types')) \
                 .props('outlined dense use-chips options-dense').classes('w-full').mark('ext')
-            ui.label('Only files ending in these types (lower or upper case) are listed and used.').classes(theme.HINT)
+            ui.label(_('Only files ending in these types (lower or upper case) are listed and used.')) \
+                .classes(theme.HINT)
             browser = source_browser(datasets, project.id, lambda p: _add(p), lambda p: _preview(p),
                                      ext=lambda: list(ext.value or []))
             preview_slot = ui.column().classes('w-full')
         with ui.column().classes('lg:col-span-2 gap-2 min-w-0'):
-            ui.label('Input folders').classes(theme.SECTION)
+            ui.label(_('Input folders')).classes(theme.SECTION)
 
             @ui.refreshable
             def folder_list() -> None:
                 if not s['folders']:
-                    ui.label('No folder yet: add one from the browser, paste a path or upload files.') \
+                    ui.label(_('No folder yet: add one from the browser, paste a path or upload files.')) \
                         .classes(theme.HINT)
                 for path in s['folders']:
                     with ui.row().classes('w-full items-center gap-2 no-wrap rounded-lg px-2 py-1 '
                                           'bg-gray-50 dark:bg-gray-900').mark('input-folder'):
                         ui.icon('folder', color='primary')
                         ui.label(path).classes(f'{theme.MONO} grow break-all')
-                        icon_button('close', f'Remove {path}', lambda p=path: _remove(p),
+                        icon_button('close', _('Remove {folder}').format(folder=path), lambda p=path: _remove(p),
                                     props='flat round dense size=sm').mark('remove-folder')
             folder_list()
             with ui.row().classes('w-full items-center gap-2 no-wrap'):
-                paste = ui.input(placeholder='Paste a folder path').props('outlined dense clearable') \
+                paste = ui.input(placeholder=_('Paste a folder path')).props('outlined dense clearable') \
                     .classes('grow').mark('folder-path')
-                paste.props['aria-label'] = 'Paste a folder path'
+                paste.props['aria-label'] = _('Paste a folder path')
                 paste.on('keydown.enter', lambda: _add(paste.value))
-                icon_button('add', 'Add the pasted folder', lambda: _add(paste.value), props='flat round') \
+                icon_button('add', _('Add the pasted folder'), lambda: _add(paste.value), props='flat round') \
                     .mark('add-folder')
-            ui.label('Enter adds it. Any folder of this machine you may read; one outside the browsable folders '
-                     'is offered to be allowed.').classes(theme.HINT)
+            ui.label(_('Enter adds it. Any folder of this machine you may read; one outside the browsable folders '
+                       'is offered to be allowed.')).classes(theme.HINT)
             refused = ui.column().classes('w-full gap-0').mark('refused')
             survey_label = ui.label().classes('text-sm text-gray-600 dark:text-gray-300').mark('survey')
-            ui.label('Upload').classes(theme.SECTION + ' mt-2')
+            ui.label(_('Upload')).classes(theme.SECTION + ' mt-2')
             upload_panel(datasets, project.id, on_uploaded=lambda folder: _uploaded(folder))
 
     async def _add(path: str | None) -> None:
@@ -228,37 +230,37 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
     p: dict = {}
     with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-x-8 gap-y-3'):
         with ui.column().classes('gap-1'):
-            p['num_signal'] = ui.number('Example length (num_signal)', value=131072, min=MIN_NUM_SIGNAL,
-                                        max=MAX_NUM_SIGNAL, step=16384, format='%d', suffix='samples') \
+            p['num_signal'] = ui.number(_('Example length (num_signal)'), value=131072, min=MIN_NUM_SIGNAL,
+                                        max=MAX_NUM_SIGNAL, step=16384, format='%d', suffix=_('samples')) \
                 .props('outlined dense').classes('w-full').mark('num_signal')
             length = ui.label().classes(theme.HINT).mark('example-length')
         with ui.column().classes('gap-1'):
-            p['sr'] = ui.select({r: f'{r / 1000:g} kHz' for r in SAMPLING_RATES}, value=44100,
-                                label='Sampling rate').props('outlined dense').classes('w-full').mark('sr')
-            ui.label('Every file is resampled to this rate by ffmpeg. Train and play at the same rate.') \
+            p['sr'] = ui.select({r: f'{formatting.number(r / 1000)} kHz' for r in SAMPLING_RATES}, value=44100,
+                                label=_('Sampling rate')).props('outlined dense').classes('w-full').mark('sr')
+            ui.label(_('Every file is resampled to this rate by ffmpeg. Train and play at the same rate.')) \
                 .classes(theme.HINT)
         with ui.column().classes('gap-1'):
-            p['channels'] = ui.toggle({1: 'Mono', 2: 'Stereo'}, value=1).props('no-caps unelevated') \
+            p['channels'] = ui.toggle({1: _('Mono'), 2: _('Stereo')}, value=1).props('no-caps unelevated') \
                 .mark('channels')
-            p['channels'].props['aria-label'] = 'Channels'
-            ui.label('Mono keeps the first channel of stereo files; stereo copies mono files to both sides.') \
+            p['channels'].props['aria-label'] = _('Channels')
+            ui.label(_('Mono keeps the first channel of stereo files; stereo copies mono files to both sides.')) \
                 .classes(theme.HINT)
         with ui.column().classes('gap-1'):
-            p['lazy'] = ui.switch('Lazy: store references, not audio').mark('lazy')
-            ui.label('Builds fast and takes no space, but training decodes the files on the fly (slower); '
-                     'keep the files where they are.').classes(theme.HINT)
+            p['lazy'] = ui.switch(_('Lazy: store references, not audio')).mark('lazy')
+            ui.label(_('Builds fast and takes no space, but training decodes the files on the fly (slower); '
+                       'keep the files where they are.')).classes(theme.HINT)
         with ui.column().classes('gap-1'):
-            p['max_db_size'] = ui.number('Maximum database size', value=DEFAULT_MAX_DB_GB, min=1, step=10,
-                                         format='%d', suffix='GB').props('outlined dense').classes('w-full') \
+            p['max_db_size'] = ui.number(_('Maximum database size'), value=DEFAULT_MAX_DB_GB, min=1, step=10,
+                                         format='%d', suffix=_('GB')).props('outlined dense').classes('w-full') \
                 .mark('max_db_size')
-            ui.label('A ceiling for the LMDB file (RAVE\'s max_db_size); the build stops if it is reached.') \
+            ui.label(_('A ceiling for the LMDB file (RAVE\'s max_db_size); the build stops if it is reached.')) \
                 .classes(theme.HINT)
         with ui.column().classes('gap-1'):
-            p['dyndb'] = ui.switch('Dynamic growth (dyndb)', value=True).mark('dyndb')
-            ui.label('On: the file grows as examples are written. Off: it is mapped at its full size up front '
-                     '(slightly faster writes).').classes(theme.HINT)
+            p['dyndb'] = ui.switch(_('Dynamic growth (dyndb)'), value=True).mark('dyndb')
+            ui.label(_('On: the file grows as examples are written. Off: it is mapped at its full size up front '
+                       '(slightly faster writes).')).classes(theme.HINT)
     with ui.column().classes('w-full gap-1 mt-2'):
-        ui.label('Where').classes(theme.SECTION)
+        ui.label(_('Where')).classes(theme.SECTION)
         where = ui.label().classes(f'{theme.MONO} break-all whitespace-pre-line text-gray-600 dark:text-gray-300') \
             .mark('where')
 
@@ -266,18 +268,21 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
         n = _int(p['num_signal'].value)
         sr = p['sr'].value or 44100
         if n is None:
-            length.set_text('Enter a whole number of samples (131072 is RAVE\'s default).')
+            length.set_text(_('Enter a whole number of samples (131072 is RAVE\'s default).'))
         else:
             found = s['survey']
             count = ''
             if found is not None and found.files:
-                count = (f' · {len(found.files)} file references' if p['lazy'].value else
-                         f' · about {found.examples(n, sr)} examples from your files')
-            note = '' if n & (n - 1) == 0 else ' A power of two (65536, 131072…) is recommended.'
-            length.set_text(f'Each example holds 2 × {n:,} = {2 * n:,} samples = {example_seconds(n, sr):.2f} s '
-                            f'of audio{count}.{note}'.replace(',', ' '))
+                count = (_(' · {count} file references') if p['lazy'].value else
+                         _(' · about {count} examples from your files')) \
+                    .format(count=formatting.count(len(found.files) if p['lazy'].value else found.examples(n, sr)))
+            note = '' if n & (n - 1) == 0 else _(' A power of two (65536, 131072…) is recommended.')
+            length.set_text(_('Each example holds 2 × {n} = {samples} samples = {seconds} s of audio{count}.{note}')
+                            .format(n=formatting.count(n), samples=formatting.count(2 * n),
+                                    seconds=formatting.number(example_seconds(n, sr), 2), count=count, note=note))
         inputs = ', '.join(s['folders']) or '—'
-        where.set_text(f'reads: {inputs}\nwrites: {datasets.output_path(project.id, name.value)}')
+        writes = datasets.output_path(project.id, name.value)
+        where.set_text(_('reads: {inputs}\nwrites: {folder}').format(inputs=inputs, folder=writes))
 
     for control in ('num_signal', 'sr', 'lazy'):
         p[control].on_value_change(_refresh)
@@ -306,8 +311,8 @@ def _nav(stepper, step: str, check: Callable[[], list[str]], first: bool = False
             await on_next()
     with ui.stepper_navigation():
         if not first:
-            ui.button('Back', on_click=stepper.previous).props('flat').mark(f'back-{marker}')
-        ui.button('Next', icon='arrow_forward', on_click=_next) \
+            ui.button(_('Back'), on_click=stepper.previous).props('flat').mark(f'back-{marker}')
+        ui.button(_('Next'), icon='arrow_forward', on_click=_next) \
             .props(f'unelevated color=primary data-testid=next-{marker}').mark(f'next-{marker}')
     return _next
 
@@ -331,52 +336,53 @@ def _review_body(datasets: Datasets, project: ProjectView, spec: PreprocessSpec,
                  findings: list[Finding]) -> None:
     count = len(found.files) if spec.lazy else found.examples(spec.num_signal or 131072, spec.sr)
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3'):
-        for label, value in (('Usable files', f'{len(found.files)}'), ('Audio', formatting.duration(found.seconds)),
-                             ('References' if spec.lazy else 'Examples', f'{count}'),
-                             ('Skipped', f'{len(found.skipped)}')):
+        for label, value in ((N_('Usable files'), formatting.count(len(found.files))),
+                             (N_('Audio'), formatting.duration(found.seconds)),
+                             (N_('References') if spec.lazy else N_('Examples'), formatting.count(count)),
+                             (N_('Skipped'), formatting.count(len(found.skipped)))):
             with ui.column().classes('gap-0 rounded-lg p-3 bg-gray-50 dark:bg-gray-900'):
-                ui.label(label).classes(theme.HINT)
+                ui.label(_(label)).classes(theme.HINT)
                 ui.label(value).classes('text-xl font-semibold tabular-nums').mark(f'figure-{label}')
     if not findings:
         with ui.row().classes('items-center gap-2 text-positive'):
             ui.icon('check_circle')
-            ui.label('The doctor found nothing to worry about.')
+            ui.label(_('The doctor found nothing to worry about.'))
     for finding in findings:
         icon, color, title = SEVERITY[finding.severity]
         with ui.row().classes('w-full items-start gap-3 no-wrap rounded-lg p-3 border border-gray-200 '
                               'dark:border-gray-800').mark(f'finding-{finding.severity}'):
             ui.icon(icon, color=color).classes('text-xl mt-0.5')
             with ui.column().classes('gap-1 grow min-w-0'):
-                ui.label(title).classes(f'text-xs uppercase tracking-wide font-semibold text-{color}')
+                ui.label(_(title)).classes(f'text-xs uppercase tracking-wide font-semibold text-{color}')
                 ui.label(finding.text).classes('text-sm')
                 if finding.files:
-                    with ui.expansion(f'{len(finding.files)} listed', icon='list').classes('w-full text-sm') \
-                            .props('dense'):
+                    listed = _('{count} listed').format(count=len(finding.files))
+                    with ui.expansion(listed, icon='list').classes('w-full text-sm').props('dense'):
                         for line in finding.files[:200]:
                             ui.label(line).classes(f'{theme.MONO} break-all')
     command = datasets.command(project.id, spec)
-    with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'):
+    with ui.expansion(_('Equivalent RAVE command'), icon='terminal').classes('w-full text-sm'):
         with ui.row().classes('w-full items-start gap-2 no-wrap'):
             ui.label(command).classes(f'{theme.MONO} grow break-all whitespace-pre-wrap').mark('preprocess-command')
             ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(command)) \
-                .props('flat dense round size=sm aria-label="Copy the command"').tooltip('Copy')
+                .props('flat dense round size=sm aria-label="%s"' % _('Copy the command')).tooltip(_('Copy'))
         if found.needs_staging:
-            ui.label('Some files are skipped, so RAVE reads links to the usable files from a "sources" folder '
-                     'inside the dataset folder instead of your folders.').classes(theme.HINT)
+            ui.label(_('Some files are skipped, so RAVE reads links to the usable files from a “sources” folder '
+                       'inside the dataset folder instead of your folders.')).classes(theme.HINT)
 
 
 def _running(datasets: Datasets, jobs: Jobs, events: Subscriber, dataset: DatasetView, on_close) -> None:
     with ui.row().classes('w-full items-center gap-2'):
         ui.icon('construction', color='primary').classes('text-xl')
-        ui.label(f'Building "{dataset.name}"').classes('text-lg font-semibold grow')
-        train = ui.button('Train a model on it', icon='model_training',
+        ui.label(_('Building "{name}"').format(name=dataset.name)).classes('text-lg font-semibold grow')
+        train = ui.button(_('Train a model on it'), icon='model_training',
                           on_click=lambda: ui.navigate.to(train_link(dataset.id))) \
             .props('unelevated color=primary no-caps').mark('train-on-it')
-        ui.button('Open dataset', icon='open_in_new', on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}')) \
+        ui.button(_('Open dataset'), icon='open_in_new', on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}')) \
             .props('flat color=primary').mark('open-dataset')
-        ui.button('Done', on_click=on_close).props('flat').mark('done')
-    ui.label('It keeps running if you leave this page; several builds queue up and run in turn. Once it is '
-             'ready, train a model on it.').classes(theme.HINT)
+        ui.button(_('Done'), on_click=on_close).props('flat').mark('done')
+    ui.label(_('It keeps running if you leave this page; several builds queue up and run in turn. Once it is '
+               'ready, train a model on it.')).classes(theme.HINT)
     job_console(jobs, events, dataset.job_id, height='h-48')
 
     def _changed(event: DatasetChanged) -> None:
@@ -396,10 +402,12 @@ def _show_survey(found: Survey | None, label: ui.label) -> None:
     if found is None:
         label.set_text('')
     elif not found.entries and not found.skipped:
-        label.set_text('No audio files found yet in these folders.')
+        label.set_text(_('No audio files found yet in these folders.'))
     else:
-        skipped = f' · {len(found.skipped)} unusable' if found.skipped else ''
-        label.set_text(f'{len(found.files)} files · {formatting.duration(found.seconds)} of audio{skipped}')
+        skipped = _(' · {count} unusable').format(count=len(found.skipped)) if found.skipped else ''
+        said = _('{count} files · {duration} of audio{skipped}')
+        label.set_text(said.format(count=formatting.count(len(found.files)),
+                                   duration=formatting.duration(found.seconds), skipped=skipped))
 
 
 def _int(value) -> int | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from services import access
+from services import access, i18n
 from services.access import Action, Actor
 from services.datasets import lmdb_reader, sources
 from services.datasets.doctor import material_problems
@@ -287,8 +287,8 @@ class Datasets:
 
     def browse_places(self, project_id: int) -> dict[Path, str]:
         """`browse_roots` with what each one is, as the source browser names them."""
-        names = {self._files.data_dir: 'Data folder', Path.home().resolve(): 'Home folder',
-                 self.uploads(project_id): 'Uploads of this project'}
+        names = {self._files.data_dir: i18n._('Data folder'), Path.home().resolve(): i18n._('Home folder'),
+                 self.uploads(project_id): i18n._('Uploads of this project')}  # said as the page speaks
         return {root: f'{names[root]} · {root}' if root in names else str(root)
                 for root in self.browse_roots(project_id)}
 
