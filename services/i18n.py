@@ -28,7 +28,8 @@ DEFAULT = 'en'
 CHOICE = 'language'  # the per-user storage key of the user's own choice (Settings); absent: follow the browser
 DOMAIN = 'studio'
 LOCALE_DIR = Path(__file__).resolve().parent.parent / 'locale'
-KEYWORDS = {'_': None, 'N_': None, 'ngettext': (1, 2), 'lazy': None}  # what extraction looks for (babel.cfg's -k)
+# what extraction looks for (babel.cfg's -k)
+KEYWORDS = {'_': None, 'N_': None, 'ngettext': (1, 2), 'pgettext': ((1, 'c'), 2), 'lazy': None}
 
 _spoken: ContextVar[str | None] = ContextVar('studio_language', default=None)
 _found: list[Callable[[], str | None]] = []  # how to find the current page's language (app/i18n.py sets it)
@@ -43,6 +44,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or the plural form for `n`, in the current page's language (French: 0 and 1 take the
     singular)."""
     return translations(current()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """`message` where one English word means two things (`pgettext('dataset wizard', 'Run')` is a step, not a
+    training run), in the current page's language."""
+    return translations(current()).pgettext(context, message)
 
 
 def N_(message: str) -> str:

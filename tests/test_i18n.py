@@ -44,6 +44,7 @@ def test_a_message_is_said_in_the_language_spoken_where_it_is_shown() -> None:
         assert i18n._('Settings') == 'Paramètres'
         assert i18n.ngettext('{steps} step', '{steps} steps', 1).format(steps=1) == '1 pas'
         assert i18n.ngettext('{steps} step', '{steps} steps', 2).format(steps=2) == '2 pas'
+        assert (i18n._('Run'), i18n.pgettext('dataset wizard', 'Run')) == ('Entraînement', 'Lancement')  # two meanings
         assert i18n._('a sentence the catalogue does not hold') == 'a sentence the catalogue does not hold'
     later = i18n.lazy('{folder} is not an existing folder. Check the path and try again.', folder='/x')
     assert str(later).startswith('/x is not an existing folder')
@@ -69,8 +70,8 @@ def test_every_message_of_the_code_has_its_french() -> None:
     placeholders; and nothing the code no longer says."""
     catalog, found = _catalog(), _extracted()
     missing, empty, fuzzy, placeholders = [], [], [], []
-    for msgid, where in found.items():
-        entry = catalog.get(msgid)
+    for (context, msgid), where in found.items():
+        entry = catalog.get(msgid, context=context)
         if entry is None:
             missing.append(f'{where}: {msgid!r}')
             continue
@@ -82,7 +83,7 @@ def test_every_message_of_the_code_has_its_french() -> None:
         ids = entry.id if isinstance(entry.id, tuple) else (entry.id,)
         if any(_placeholders(s) != _placeholders(ids[-1]) for s in strings if s):
             placeholders.append(msgid)
-    obsolete = [m.id for m in catalog if m.id and (m.id if isinstance(m.id, str) else m.id[0]) not in found]
+    obsolete = [m.id for m in catalog if m.id and (m.context, m.id if isinstance(m.id, str) else m.id[0]) not in found]
     assert not missing, f'not in {PO.relative_to(ROOT)} (pybabel: see babel.cfg):\n' + '\n'.join(missing)
     assert not empty and not fuzzy, f'untranslated: {empty}, fuzzy: {fuzzy}'
     assert not placeholders, f'placeholders differ from the English: {placeholders}'
@@ -194,15 +195,15 @@ def _catalog():
 
 
 def _extracted() -> dict:
-    """msgid (a plural's singular) → where the code says it first, as `pybabel extract -F babel.cfg` finds it."""
+    """(context, msgid — a plural's singular) → where the code says it first, as `pybabel extract` finds it."""
     from babel.messages.extract import extract_from_dir
     found: dict = {}
     for folder in CODE:
-        for filename, line, message, _comments, _context in extract_from_dir(
+        for filename, line, message, _comments, context in extract_from_dir(
                 ROOT / folder, [('**.py', 'python')], keywords=i18n.KEYWORDS):
             msgid = message[0] if isinstance(message, tuple) else message
             if msgid:
-                found.setdefault(msgid, f'{folder}/{filename}:{line}')
+                found.setdefault((context, msgid), f'{folder}/{filename}:{line}')
     return found
 
 

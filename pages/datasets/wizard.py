@@ -34,7 +34,7 @@ from services.datasets import (
     example_seconds,
 )
 from services.events import DatasetChanged, Subscriber
-from services.i18n import N_, _
+from services.i18n import N_, _, pgettext
 from services.jobs import Jobs
 from services.projects import ProjectView
 from services.settings import Settings
@@ -74,7 +74,7 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
                     ui.button(_('Back'), on_click=stepper.previous).props('flat').mark('back-review')
                     start = ui.button(_('Start preprocessing'), icon='play_arrow', on_click=lambda: _start()) \
                         .props('unelevated color=primary').mark('start')
-            with ui.step(STEPS[4], title=_(STEPS[4]), icon='play_arrow'):
+            with ui.step(STEPS[4], title=pgettext('dataset wizard', 'Run'), icon='play_arrow'):
                 running = ui.column().classes('w-full gap-3').mark('running')
 
     async def _survey() -> None:
