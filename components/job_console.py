@@ -13,6 +13,7 @@ from app import theme
 from components.status import status_chip
 from services import formatting
 from services.events import JobLog, JobsChanged, Subscriber
+from services.i18n import _
 from services.jobs import Jobs, JobView
 
 TAIL_BYTES = 20000
@@ -35,11 +36,11 @@ class JobConsole:
             self.bar = ui.linear_progress(show_value=False).props('rounded size=8px')
             self.message = ui.label().classes('text-sm text-negative whitespace-pre-wrap')
             command = view.command if view else ''
-            with ui.expansion('Equivalent RAVE command', icon='terminal').classes('w-full text-sm'), \
+            with ui.expansion(_('Equivalent RAVE command'), icon='terminal').classes('w-full text-sm'), \
                     ui.row().classes('w-full items-start gap-2 no-wrap'):
                 ui.label(command).classes(f'{theme.MONO} grow break-all whitespace-pre-wrap').mark('command')
                 ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(command)) \
-                    .props('flat dense round size=sm aria-label="Copy the command"').tooltip('Copy')
+                    .props('flat dense round size=sm aria-label="%s"' % _('Copy the command')).tooltip(_('Copy'))
             self.log = ui.log(max_lines=400).classes(
                 f'w-full {height} {theme.MONO} bg-gray-950 text-gray-100 rounded-lg studio-console')
         self.state(view)
@@ -61,7 +62,8 @@ class JobConsole:
         with self.chip_slot:
             status_chip(view.status)
         self.detail.set_text(view.detail)
-        self.eta.set_text(f'ETA {formatting.duration(view.eta_s)}' if view.eta_s is not None else '')
+        self.eta.set_text(_('ETA {duration}').format(duration=formatting.duration(view.eta_s))
+                         if view.eta_s is not None else '')
         if view.progress is None and view.status == 'running':
             self.bar.props('indeterminate')
         else:
@@ -93,5 +95,5 @@ def _controls(jobs: Jobs, view: JobView, stop_label: str | None) -> None:
     if stop_label and view.status != 'queued':
         ui.button(stop_label, icon='stop_circle', on_click=lambda: jobs.request_stop(view.id)) \
             .props('outline dense color=primary').mark('stop')
-    ui.button('Cancel', icon='close', on_click=lambda: jobs.cancel(view.id)) \
+    ui.button(_('Cancel'), icon='close', on_click=lambda: jobs.cancel(view.id)) \
         .props('outline dense color=negative').mark('cancel')
