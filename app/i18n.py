@@ -4,6 +4,7 @@ translates; this module only tells it which language the current page speaks).""
 from __future__ import annotations
 
 import copy
+import threading
 
 from fastapi import Request
 from nicegui import app, ui
@@ -16,8 +17,11 @@ _HTML = {'en': 'en-US', 'fr': 'fr'}  # the language of NiceGUI's own messages, Q
 
 
 def install() -> None:
-    """Let the translation layer find the current page's language."""
+    """Let the translation layer find the current page's language, and compile the catalogues in a thread now so
+    that no page waits for one (the first compile of a .po takes a second)."""
     i18n.follow(_page_language)
+    for language in i18n.LANGUAGES:
+        threading.Thread(target=i18n.translations, args=(language,), name=f'catalogue-{language}', daemon=True).start()
 
 
 def choose(request: Request) -> str:
