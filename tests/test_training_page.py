@@ -2,6 +2,8 @@
 reads its log only once its tab is open, and a run can be rerun from the wizard."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from nicegui import app
 from nicegui.testing import User
@@ -71,3 +73,22 @@ async def test_rerun_opens_the_wizard_with_the_runs_choices(user: User) -> None:
     await user.should_see('Starting from listed\'s choices.')
     user.find(marker='next-start').click()
     await user.should_see(marker='dataset-tones')
+
+
+async def test_run_header_is_redrawn_when_its_job_changes_state_not_at_every_progress_line(user: User) -> None:
+    from services.events import JobsChanged
+    run = _run(app.studio)
+    await user.open(f'/training/runs/{run.id}')
+    await user.should_see(marker='run-name')
+    drawn = user.find(marker='run-name').elements.pop().id
+    heard = []
+    app.studio.bus.listen(lambda e: heard.append(e) if isinstance(e, JobsChanged) else None)
+    # what the poller publishes at every metric line of a running job: its progress moved
+    app.studio.bus.publish(JobsChanged((run.job_id,)))
+    await until(lambda: heard, message='the poller did not deliver the event')
+    await asyncio.sleep(0.2)  # the page's handler ran on the loop by now
+    assert user.find(marker='run-name').elements.pop().id == drawn
+    app.studio.jobs.states[run.job_id].status = 'failed'  # the job's state moved: the header follows
+    app.studio.bus.publish(JobsChanged((run.job_id,)))
+    await until(lambda: user.find(marker='run-name').elements.pop().id != drawn,
+                message='the header was not redrawn when its job failed')
