@@ -124,3 +124,20 @@ def test_worker_tests_a_checkpoint_on_files_and_held_out_examples(studio, rave_r
     job_finished(studio, held.job_id, timeout=600)
     done = tests.test(held.id, held.job_id, held.folder)
     assert done.done and len(done.files) == 1 and done.files[0].name.startswith('example ')  # N ≤ 50: one held out
+
+
+def test_the_mel_distance_is_auralosss_with_torchaudios_filterbank() -> None:
+    """The worker's mel distance (filters from torchaudio, no librosa import) equals auraloss's own MelSTFTLoss
+    (filters from librosa) on the same pair, at two sample rates."""
+    import auraloss
+    import torch
+
+    from services.workers.model_test import mel_loss
+    generator = torch.Generator().manual_seed(0)
+    for sr in (44100, 48000):
+        a, b = (torch.randn(1, 1, sr, generator=generator) * 0.3 for _ in range(2))
+        b = 0.7 * a + 0.3 * b  # a reconstruction: close to, not equal to, the original
+        theirs = auraloss.freq.MelSTFTLoss(sample_rate=sr, fft_size=2048, hop_size=512, win_length=2048, n_mels=128)
+        ours = mel_loss(sr)
+        assert float(ours(b, a)) == pytest.approx(float(theirs(b, a)), rel=1e-4)
+        assert float(ours(a, a)) == pytest.approx(0.0, abs=1e-6)

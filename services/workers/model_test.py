@@ -108,8 +108,7 @@ class Metrics:
         import pyloudnorm
         self.sr = sr
         self.mrstft = auraloss.freq.MultiResolutionSTFTLoss()
-        self.mel = auraloss.freq.MelSTFTLoss(sample_rate=sr, fft_size=2048, hop_size=512, win_length=2048,
-                                             n_mels=128)
+        self.mel = mel_loss(sr)
         self.si_sdr = auraloss.time.SISDRLoss()
         self.meter = pyloudnorm.Meter(sr)
 
@@ -126,6 +125,20 @@ class Metrics:
                          lufs_out=lufs_out if np.isfinite(lufs_out) else None,
                          lufs_diff=lufs_out - lufs_in if finite else None)
         return {k: (v if v is None or np.isfinite(v) else None) for k, v in found.items()}
+
+
+def mel_loss(sr: int, n_mels: int = 128):
+    """auraloss's `MelSTFTLoss(sample_rate=sr, fft_size=2048, hop_size=512, win_length=2048, n_mels=n_mels)`,
+    its mel filterbank made by torchaudio (the Slaney filters librosa makes, tests/test_model_testing.py
+    compares both): auraloss builds it with librosa, whose import alone cost 1.5 s of an 8-file batch test."""
+    import auraloss
+    import torchaudio
+    loss = auraloss.freq.STFTLoss(fft_size=2048, hop_size=512, win_length=2048, sample_rate=sr, n_bins=n_mels)
+    banks = torchaudio.functional.melscale_fbanks(2048 // 2 + 1, 0.0, sr / 2, n_mels, sr, norm='slaney',
+                                                  mel_scale='slaney')
+    loss.scale = 'mel'  # what MelSTFTLoss sets; STFTLoss.forward then applies `fb` to both magnitudes
+    loss.register_buffer('fb', banks.T.unsqueeze(0).float())
+    return loss
 
 
 def _inputs(request: dict, sr: int, channels: int):
