@@ -38,8 +38,6 @@ from services.jobs import Jobs
 from services.projects import ProjectView
 from services.settings import Settings
 
-log = logging.getLogger(__name__)
-
 STEPS = ('Name', 'Sources', 'Parameters', 'Review', 'Run')
 SEVERITY = {'blocker': ('block', 'negative', 'Must fix'), 'warning': ('warning', 'warning', 'Worth knowing'),
             'info': ('info', 'info', 'What will happen')}
@@ -70,7 +68,7 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
             with ui.step(STEPS[3], icon='fact_check'):
                 review = ui.column().classes('w-full gap-3').mark('review')
                 with ui.stepper_navigation():
-                    ui.button('Back', on_click=stepper.previous).props('flat').mark('back-review')
+                    ui.button('Back', on_click=lambda: stepper.set_value(STEPS[2])).props('flat').mark('back-review')
                     start = ui.button('Start preprocessing', icon='play_arrow', on_click=lambda: _start()) \
                         .props('unelevated color=primary').mark('start')
             with ui.step(STEPS[4], icon='play_arrow'):
@@ -91,20 +89,13 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
             ui.spinner(size='lg').classes('self-center')
             ui.label('The doctor is checking every file…').classes(theme.HINT + ' self-center')
         spec = _spec(name, s, ext, p)
-        found = await run.io_bound(datasets.survey, project.id, list(spec.inputs), list(spec.ext or []))
-        s['survey'] = found
+        s['survey'] = found = await run.io_bound(datasets.survey, project.id, list(spec.inputs), list(spec.ext or []))
         try:
             findings = await run.io_bound(datasets.doctor, project.id, spec, found)
         except Exception as e:  # noqa: BLE001 - whatever broke, the spinner must not spin on forever
-            log.exception('the dataset doctor failed')
-            review.clear()
-            with review:
-                with ui.row().classes('items-center gap-2 text-negative').mark('doctor-failed'):
-                    ui.icon('error_outline').classes('text-xl')
-                    ui.label(f'The doctor could not check these files ({type(e).__name__}: {e}). Go Back, then '
-                             'Next to try again; Settings → Diagnostics has the log.')
-            start.set_enabled(False)
-            return
+            logging.getLogger(__name__).exception('the dataset doctor failed')
+            findings = [Finding('blocker', f'The doctor could not check these files ({type(e).__name__}: {e}). Go '
+                                           'Back, then Next to try again; Settings → Diagnostics has the log.')]
         review.clear()
         with review:
             _review_body(datasets, project, spec, found, findings)
@@ -119,7 +110,7 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
         running.clear()
         with running:
             _running(datasets, jobs, events, dataset, on_close)
-        stepper.next()
+        stepper.set_value(STEPS[4])
 
 
 # ---- steps ----------------------------------------------------------------------------------------------
@@ -290,23 +281,22 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
 # ---- checks, review, run ----------------------------------------------------------------------------------
 def _nav(stepper, step: str, check: Callable[[], list[str]], first: bool = False, marker: str = '',
          on_next=None) -> Callable[[], Awaitable[None]]:
-    """Back and Next under `step`; returns what Next does (Enter in a step's field does it too).
-
-    Next acts only while its step is the one shown: a double click, or a click landing on the outgoing step
-    while the stepper slides, would otherwise advance the next step past its own check (the doctor)."""
+    """Back and Next under `step`; returns what Next does (Enter in a step's field does it too). Next acts only
+    while its step is shown: a double click, or a click on the outgoing step as it slides, would skip a check."""
     async def _next() -> None:
-        if stepper.value != step:
+        if (stepper.value or STEPS[0]) != step:  # None: the first step
             return
         problems = check()
         if problems:
             ui.notify(' '.join(problems), type='warning', multi_line=True)
             return
-        stepper.next()
+        stepper.set_value(STEPS[STEPS.index(step) + 1])  # set here, not by the browser: the guard above knows it
         if on_next:
             await on_next()
     with ui.stepper_navigation():
         if not first:
-            ui.button('Back', on_click=stepper.previous).props('flat').mark(f'back-{marker}')
+            ui.button('Back', on_click=lambda: stepper.set_value(STEPS[STEPS.index(step) - 1])).props('flat') \
+                .mark(f'back-{marker}')
         ui.button('Next', icon='arrow_forward', on_click=_next) \
             .props(f'unelevated color=primary data-testid=next-{marker}').mark(f'next-{marker}')
     return _next
