@@ -168,7 +168,7 @@ def _run_again(training: Training, run: RunView, checkpoints: list[CheckpointVie
     run continued from its best checkpoint (the resume dialog opens on it)."""
     best = max((c for c in checkpoints if c.kind == 'best' and c.exists), key=lambda c: c.step or -1, default=None)
     with ui.dropdown_button('Run again', icon='content_copy', auto_close=True) \
-            .props('flat color=primary no-caps').mark('rerun'):
+            .props('flat color=primary').mark('rerun'):
         with ui.item(on_click=lambda: ui.navigate.to(f'/training/new?from={run.id}')).mark('rerun-same'):
             with ui.item_section().props('avatar'):
                 ui.icon('tune', color='primary')
