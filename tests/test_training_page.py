@@ -10,7 +10,7 @@ from nicegui.testing import User
 from waiting import see, until
 
 from services.events import RunChanged, RunMetrics
-from services.store import Dataset, Job, Run
+from services.store import Checkpoint, Dataset, Job, Run
 from services.training import RunSpec
 
 
@@ -69,7 +69,9 @@ async def test_console_reads_the_log_only_once_its_tab_is_open(user: User,
 async def test_rerun_opens_the_wizard_with_the_runs_choices(user: User) -> None:
     run = _run(app.studio, status='done')
     await user.open(f'/training/runs/{run.id}')
-    user.find(marker='rerun').click()
+    user.find(marker='rerun').click()  # one "Run again" menu: the same settings, or from its best checkpoint
+    await user.should_see('Same settings')
+    user.find(marker='rerun-same').click()
     await user.should_see('Starting from listed\'s choices.')
     user.find(marker='next-start').click()
     await user.should_see(marker='dataset-tones')
@@ -92,3 +94,22 @@ async def test_run_header_is_redrawn_when_its_job_changes_state_not_at_every_pro
     app.studio.bus.publish(JobsChanged((run.job_id,)))
     await until(lambda: user.find(marker='run-name').elements.pop().id != drawn,
                 message='the header was not redrawn when its job failed')
+
+
+async def test_run_again_continues_from_the_best_checkpoint(user: User) -> None:
+    run = _run(app.studio, status='done')
+    await user.open(f'/training/runs/{run.id}')
+    continued = next(iter(user.find(marker='continue-best').elements))
+    assert not continued.enabled  # no best checkpoint yet
+    folder = app.studio.data_dir / 'listed_0123' / 'version_0' / 'checkpoints'
+    folder.mkdir(parents=True)
+    for name, step in (('best.ckpt', 200), ('epoch-epoch=0003.ckpt', 300)):
+        (folder / name).write_bytes(b'x')
+        Checkpoint.create(run=run, path=str(folder / name), step=step, kind=name.split('.')[0].split('-')[0])
+    await user.open(f'/training/runs/{run.id}')
+    await user.should_see('step 200')  # the menu says which checkpoint it continues from
+    user.find(marker='rerun').click()
+    user.find(marker='continue-best').click()
+    await user.should_see(marker='resume-dialog')
+    picker = next(iter(user.find(marker='resume-checkpoint').elements))
+    assert picker.value == str(folder / 'best.ckpt')  # not the newest: the best

@@ -48,12 +48,14 @@ class RunCheckpoints:
 
 class ExportService:
     def __init__(self, jobs: JobService, settings: SettingsService, projects: ProjectService,
-                 files: FilePolicy, targets: Callable[[], Sequence[ExportTarget]] = lambda: BUILTIN) -> None:
+                 files: FilePolicy, targets: Callable[[], Sequence[ExportTarget]] = lambda: BUILTIN,
+                 read_imported: Callable[[Run], None] = lambda run: None) -> None:
         self.jobs = jobs
         self.settings = settings
         self.projects = projects
         self.files = files
         self._targets = targets  # the plugin manager's export_targets (the built-ins come through it too)
+        self._read_imported = read_imported  # training's metric store reads an imported run's events
         jobs.limits.setdefault(SLOT, 1)
 
     def job_kinds(self) -> list[JobKind]:
@@ -83,7 +85,9 @@ class ExportService:
         return found
 
     def import_run(self, project: Project, folder: str | Path) -> Run:
-        """Index a RAVE run folder (`<name>_<hash>` with config.gin and checkpoints) in the project."""
+        """Index a RAVE run folder (`<name>_<hash>` with config.gin and checkpoints) in the project, with its
+        checkpoints and the curves and figures of its TensorBoard events (steps, last loss, best validation,
+        training time). Reading the events takes a while for a long run: call it off the event loop."""
         try:
             path = self.files.confine(folder, also=(Path(project.location),),
                                       what='RAVE run folder (the one that holds config.gin)')
@@ -108,6 +112,7 @@ class ExportService:
                              folder=str(run_folder), status='imported', configs=_configs(run_folder),
                              params={'imported_from': str(run_folder)})
         index_checkpoints(run)
+        self._read_imported(run)
         return run
 
     # ---- targets, priors and what a checkpoint allows -------------------------------------------

@@ -70,6 +70,14 @@ class TrainingService:
                 self._forget(old)
         return series
 
+    def read_imported(self, run: Run) -> None:
+        """A run imported from a plain `rave train` folder read from its TensorBoard events into the metric
+        store, once, so its row holds its steps, last loss, best validation and training time (the experiments
+        table and the model library show and sort them without reading metrics)."""
+        if imported.unread(run):
+            self._forget(run.id)
+            self.metrics(run)
+
     def _forget(self, run_id: int) -> None:
         """Drop a finished run's series and where its files were read (a later read starts from the cache)."""
         run = self.get(run_id)
@@ -319,7 +327,7 @@ class TrainingService:
         run's is kept in series_cache and read back from there while its files are unchanged."""
         stamp, sizes = series_cache.stamp(run)
         finished = run.status not in ('queued', 'running', 'paused')
-        saved = series_cache.load(self._cached(run), stamp) if finished else None
+        saved = series_cache.load(self._cached(run), stamp) if finished and not imported.unread(run) else None
         if saved is not None:
             self._offsets.update({i: n for i, n in sizes.items() if n >= 0})  # their lines are in it
             return saved
