@@ -35,14 +35,16 @@ class Invite(BaseModel):
 
 
 class AuditEntry(BaseModel):
-    """One state-changing action: who, when, what on which object, allowed or refused, before/after."""
+    """One state-changing action once it has happened: who, when, what on which object, its outcome (and the
+    sentence it failed or was refused with), before/after."""
     time = pw.DateTimeField(default=now, index=True)
     user = pw.CharField(index=True)
     action = pw.CharField(index=True)  # Facade.method, e.g. Training.stop
     right = pw.CharField(default='')  # the services/access.Action it needed
     project_id = pw.IntegerField(null=True)  # a number, not a key: the log outlives the project
     object = pw.CharField(default='')  # e.g. "run 12"
-    outcome = pw.CharField(default='allowed')  # allowed | refused
+    outcome = pw.CharField(default='done')  # done | failed | refused ('allowed': written before outcomes)
+    message = pw.TextField(default='', constraints=[pw.SQL("DEFAULT ''")])  # why it failed or was refused (m16)
     before = JSONField(null=True)
     after = JSONField(null=True)
 

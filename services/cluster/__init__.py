@@ -34,6 +34,7 @@ class ClusterSettingsError(ValueError):
     """Executor settings that are not kept, with every sentence saying what to change."""
 
 
+@access.acts
 class Cluster:
     """Executor settings (studio-wide and per project), the cluster's reachability and GPU-hours."""
 

@@ -83,6 +83,7 @@ class PreprocessSpec:
         return values
 
 
+@access.acts
 class Datasets:
     """The datasets of the acting user's projects: what they may see, build, change and delete."""
 
@@ -273,8 +274,7 @@ class Datasets:
         """Unpack a received .zip into `uploads/<folder>/` and delete it. Slow: off the event loop."""
         project = self._project(project_id, Action.EDIT)
         unpacked = self._engine.unpack_upload(project, folder, sink.path, sink.shown)
-        return Uploaded(self._engine.upload_folder(project, folder), tuple(unpacked.written),
-                        tuple(unpacked.skipped))
+        return Uploaded(self._engine.upload_folder(project, folder), tuple(unpacked.written), tuple(unpacked.skipped))
 
     def upload_folder(self, project_id: int, folder: str) -> Path:
         return self._engine.upload_folder(self._project(project_id, Action.READ), folder)

@@ -73,6 +73,7 @@ class ExportChoices:
         return tuple(self.sr * k for k in (1, 2, 3, 4)) if self.sr else ()
 
 
+@access.acts
 class Models:
     """Runs, checkpoints, exports and the explorer as the acting user may see and use them."""
 

@@ -126,6 +126,7 @@ class TestingService:
                         tuple(data['aggregate'].items()), data['model_seconds'])
 
 
+@access.acts
 class ModelTests:
     """Testing models on audio as the acting user may."""
 

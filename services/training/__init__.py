@@ -55,6 +55,7 @@ CODE_WARNING = ('Gin configs and bindings can import and call any Python: they r
                 'machine that trains. Run them only if you wrote them or trust where they come from.')
 
 
+@access.acts
 class Training(Boards):
     """The training area as the acting user may see and steer it."""
 

@@ -45,6 +45,7 @@ __all__ = ['KINDS', 'SPREADS', 'Content', 'Controls', 'FavouriteView', 'Generate
 FAILURES = (PlayError, LatentError, RenderError, FavouriteError, PriorError)  # each carries a sentence for the user
 
 
+@access.acts
 class Play:
     """Generation, exploration and transfer as the acting user may do them. Failures raise PlayError."""
 

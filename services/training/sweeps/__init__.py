@@ -35,6 +35,7 @@ __all__ = ['FIELDS', 'METHODS', 'PRUNERS', 'BestModel', 'Budget', 'Objective', '
 ESTIMATE_RUNS = 10  # the newest finished runs the estimate measures
 
 
+@access.acts
 class Sweeps:
     """The project's sweeps as the acting user may see and steer them."""
 
