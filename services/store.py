@@ -299,9 +299,11 @@ def _m12_model_marks(migrator: SqliteMigrator) -> None:
 
 
 def _m16_audit_outcomes(migrator: SqliteMigrator) -> None:
-    """The audit log says how an action ended: the sentence of a failed or refused one."""
+    """The audit log says how an action ended (the sentence of a failed or refused one); every change of who
+    may do what bumps the access generation (the role cache's, services/lab/roles.py)."""
     if 'message' not in {c.name for c in db.get_columns('auditentry')}:
         migrate(migrator.add_column('auditentry', 'message', AuditEntry.message))
+    count_access_changes()
 
 
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
@@ -373,4 +375,5 @@ from services.store_lab import (  # noqa: E402
     Membership,
     Sharing,
     Version,
+    count_access_changes,
 )

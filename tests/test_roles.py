@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -167,3 +168,40 @@ async def test_the_sharing_dialog_sets_visibility_and_members(user: UserClient, 
     user.find(marker=f'share-{mine.id}').click()
     await user.should_see('your role here: read')
     await user.should_see(marker='share-readonly')
+
+
+def test_a_demoted_member_is_refused_at_the_next_call(studio, monkeypatch) -> None:
+    """Role decisions are cached, but only while nothing changed who may do what — here or in another process
+    (the `users` command line, a second studio on the same data folder)."""
+    from services.lab import roles
+    for name in ('owner', 'ann'):
+        users.create(name, 'password!')
+    owner = studio.session(Actor('owner', shared=True), None)
+    project = owner.projects.create('Band')
+    owner.sharing.set_visibility(project.id, 'private')
+    owner.sharing.set_role(project.id, 'ann', 'edit')
+    run = Run.create(project=project.id, name='r').id
+    ann = studio.session(Actor('ann', shared=True), None)
+    ann.experiments.set_notes(run, 'first')  # decided and cached: edit
+    owner.sharing.set_role(project.id, 'ann', 'read')
+    with pytest.raises(Forbidden):
+        ann.experiments.set_notes(run, 'second')
+    owner.sharing.set_role(project.id, 'ann', 'edit')
+    ann.experiments.set_notes(run, 'third')
+    with sqlite3.connect(studio.data_dir / 'studio.db') as other:  # no facade, no forget(): another process
+        other.execute("UPDATE membership SET role = 1 WHERE user = 'ann'")
+    with pytest.raises(Forbidden):
+        ann.experiments.set_notes(run, 'fourth')
+    decided = []
+    decide = roles._decide
+    monkeypatch.setattr(roles, '_decide', lambda *a: decided.append(a) or decide(*a))
+    for _ in range(3):
+        ann.projects.summary(project.id)
+    assert not decided  # nothing changed since her last check: the cache answers
+    with sqlite3.connect(studio.data_dir / 'studio.db') as other:
+        other.execute('UPDATE "user" SET disabled = 1 WHERE name = ?', ('ann',))
+    with pytest.raises(Forbidden):
+        ann.projects.summary(project.id)
+    studio.settings.set('default_visibility', 'read')  # a project without its sharing row has the default
+    Sharing.delete().where(Sharing.project == project.id).execute()
+    assert studio.session(Actor('owner', shared=True), None).sharing.role(project.id) == 'read'

@@ -37,18 +37,18 @@ def create(audit: AuditLog) -> None:
                           mark='audit-refused')
         return
     with cards.section('Filter', 'filter_alt'), ui.row().classes('w-full items-end gap-3'):
-        user = ui.input('User').props('outlined dense clearable hint="Part of a name"').classes('w-40') \
+        user = ui.input('User').props('outlined dense clearable hint="Part of a name"').classes('w-36') \
             .mark('audit-user')
         action = ui.input('Action', placeholder='e.g. stop, delete') \
-            .props('outlined dense clearable hint="A method or a right"').classes('w-48').mark('audit-action')
+            .props('outlined dense clearable hint="A method or a right"').classes('w-44').mark('audit-action')
         target = ui.input('Object', placeholder='e.g. run 12') \
-            .props('outlined dense clearable hint="What it acted on"').classes('w-48').mark('audit-object')
+            .props('outlined dense clearable hint="What it acted on"').classes('w-44').mark('audit-object')
         outcome = ui.select({'': 'Any', **{o: o for o in OUTCOMES}}, value='', label='Outcome') \
             .props('outlined dense hint="How it ended"').classes('w-36').mark('audit-outcome')
         since = ui.input('From', placeholder='YYYY-MM-DD') \
-            .props('outlined dense clearable type=date hint="First day"').classes('w-44').mark('audit-since')
+            .props('outlined dense clearable type=date hint="First day"').classes('w-40').mark('audit-since')
         until = ui.input('To', placeholder='YYYY-MM-DD') \
-            .props('outlined dense clearable type=date hint="Last day"').classes('w-44').mark('audit-until')
+            .props('outlined dense clearable type=date hint="Last day"').classes('w-40').mark('audit-until')
         problem = ui.label().classes('text-sm text-negative').mark('audit-problem')
 
     table = ui.table(columns=COLUMNS, rows=[], row_key='id', pagination=25) \

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from services import access, sessions, users
 from services.access import Action, Actor
-from services.lab import roles
 from services.store import Invite, Membership, Sharing, User, db
 
 INVITE_S = 7 * 24 * 3600.0  # how long an invite link stays good
@@ -117,7 +116,6 @@ class Accounts:
             Membership.delete().where(Membership.user == user.name).execute()
             Sharing.update(owner='').where(Sharing.owner == user.name).execute()
             user.delete_instance()
-        roles.forget()
         access.changed(object_=f'user {name}', before={'admin': bool(user.admin)})
 
     # ---- internals ---------------------------------------------------------------------------------
@@ -143,7 +141,6 @@ class Accounts:
         before = {k: bool(getattr(user, k)) for k in values}
         User.update(**values).where(User.id == user.id).execute()
         sessions.end_user(user.id)  # the next sign-in carries the new rank; a disabled one cannot sign in
-        roles.forget()
         access.changed(object_=f'user {name}', before=before, after=values)
         return _view(User.get_by_id(user.id))
 

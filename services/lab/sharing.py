@@ -88,7 +88,6 @@ class ProjectSharing:
             Membership.insert(project=project_id, user=name, role=int(wanted)).on_conflict(
                 conflict_target=[Membership.project, Membership.user], update={Membership.role: int(wanted)}) \
                 .execute()
-        roles.forget()
         access.changed(object_=f'project {project_id}, user {name}', before=before, after=role)
         return self.of(project_id)
 
