@@ -150,18 +150,12 @@ class Act:
 
 
 _act: ContextVar[Act | None] = ContextVar('act', default=None)
-_acting: ContextVar[Actor | None] = ContextVar('acting', default=None)
 
 
 def observe(observer: Observer) -> None:
     """Be told of every ended facade call that needed more than READ (once per observer)."""
     if observer not in _observers:
         _observers.append(observer)
-
-
-def acting() -> Actor | None:
-    """The actor a `require` granted last in this context: who the engine's work is for (a job's owner)."""
-    return _acting.get()
 
 
 def acts(cls: type[T]) -> type[T]:
@@ -243,8 +237,6 @@ def require(actor: Actor, action: Action, project_id: int | None = None) -> None
     """Raise Forbidden (with a sentence) unless the actor may do `action` in the project; the facade call in
     progress notes the right (its act's entry in the audit log is written when it has ended)."""
     granted = allowed(actor, action, project_id)
-    if granted:
-        _acting.set(actor)
     act = _act.get()
     if act is not None:
         act._asked(actor, action, project_id, granted)

@@ -118,9 +118,8 @@ def test_a_job_records_who_started_it_and_its_owner_may_steer_it(studio) -> None
     ann = studio.session(Actor('ann', shared=True), None)
     project = ann.projects.create('Shared')
     ann.sharing.set_visibility(project.id, 'edit')
-    ann.projects.summary(project.id)  # ann is acting: the engine records her as the owner
     job = studio.jobs.submit('train', 'ann trains', ['true'], project=Project.get_by_id(project.id),
-                             start=False)
+                             start=False, owner='ann')  # the facade that starts a job names its actor
     assert job.owner == 'ann'
     assert ann.jobs.get(job.id).owner == 'ann'
     assert json.loads((Path(job.folder) / 'job.json').read_text())['owner'] == 'ann'
@@ -140,6 +139,26 @@ def test_a_disabled_account_may_do_nothing(studio) -> None:
     studio.session(local(), None).accounts.disable('gone')
     with pytest.raises(Forbidden):
         gone.projects.summary(project.id)
+
+
+def test_a_job_belongs_to_whoever_started_it_not_to_whoever_was_let_in_last(studio, monkeypatch) -> None:
+    monkeypatch.setattr(studio.jobs, '_start_ready', lambda: None)  # queued only: nothing runs
+    for name in ('ann', 'bob'):
+        users.create(name, 'password!')
+    ann = studio.session(Actor('ann', shared=True), None)
+    project = ann.projects.create('Shared')  # the lab can edit (the default visibility)
+    folder = Path(project.location) / 'datasets' / 'd'
+    folder.mkdir(parents=True)
+    (folder / 'data.mdb').write_bytes(b'')
+    dataset = Dataset.create(project=project.id, name='d', path=str(folder), status='ready').id
+    bob = studio.session(Actor('bob', shared=True), None)
+    bob.projects.summary(project.id)
+    ann.datasets.recompute_statistics(dataset)
+    bob.datasets.recompute_statistics(dataset)
+    ann.projects.summary(project.id)  # ann is the last one let in
+    started = Job.select().where(Job.kind == 'dataset_stats').order_by(Job.id)
+    assert [j.owner for j in started] == ['ann', 'bob']
+    assert studio.jobs.submit('task', 'from the command line', ['true'], start=False).owner == ''  # nobody named
 
 
 async def test_the_sharing_dialog_sets_visibility_and_members(user: UserClient, monkeypatch) -> None:

@@ -96,14 +96,14 @@ class TestingService:
     def job_kinds(self) -> list[JobKind]:
         return [JobKind(KIND, parse=parse_model_test, describe=_describe)]
 
-    def start(self, project: Project, model: Path, request: dict, title: str) -> tuple[str, int, Path]:
+    def start(self, project: Project, model: Path, request: dict, title: str, owner: str = '') -> tuple[str, int, Path]:
         test_id = f'{time.strftime("%Y%m%d-%H%M%S")}-{secrets.token_hex(3)}'
         folder = self.projects.folder(project, 'tests') / test_id
         folder.mkdir(parents=True)
         (folder / 'request.json').write_text(json.dumps({**request, 'model': str(model), 'out': str(folder)}))
         argv = [self.settings.python, '-m', 'services.workers.model_test', str(folder / 'request.json')]
         job = self.jobs.submit(KIND, title, argv, project=project, cwd=REPO_ROOT,
-                               spec={'folder': str(folder), 'model': str(model)})
+                               spec={'folder': str(folder), 'model': str(model)}, owner=owner)
         return test_id, job.id, folder
 
     def view(self, test_id: str, job_id: int, folder: Path) -> TestView:
@@ -179,7 +179,7 @@ class ModelTests:
             request = {'files': [str(p) for p in paths]}
             what = paths[0].name if len(paths) == 1 else f'{len(paths)} files'
         test_id, job_id, out = self._service.start(project, Path(model), request,
-                                                   f'Test {Path(model).name} on {what}')
+                                                   f'Test {Path(model).name} on {what}', self.actor.name)
         return self._service.view(test_id, job_id, out)
 
     def test(self, test_id: str, job_id: int, folder: str) -> TestView:
