@@ -19,7 +19,7 @@ import inspect
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar('T')
@@ -134,10 +134,13 @@ class Act:
     before: Any = None
     after: Any = None
     reads: bool = False  # it changes nothing (marked `reads`): only a refusal is worth an entry
+    inner: list[tuple[str, Callable[[], dict[str, Any]]]] = field(default_factory=list)  # facade methods it called
 
     def _asked(self, actor: Actor, action: Action, project_id: int | None, granted: bool) -> None:
         if action is not Action.READ and (self.right is None or not granted):  # the first, or the refused one
             self.actor, self.right, self.project_id = actor, action, project_id
+            if self.inner:  # e.g. Projects.current made the user a project: the entry is Projects.create's
+                self.method, self.arguments = self.inner[-1]
 
     def _ended(self, outcome: str, sentence: str = '') -> None:
         if self.right is None or (self.reads and outcome != 'refused'):
@@ -189,8 +192,13 @@ def _act_of(owner: str, method: Callable) -> Callable:
 
     @functools.wraps(method)
     def call(self, *args, **kwargs):
-        if _act.get() is not None:
-            return method(self, *args, **kwargs)  # called by another facade method: part of its act
+        outer = _act.get()
+        if outer is not None:  # called by another facade method: part of its act
+            outer.inner.append((f'{owner}.{method.__name__}', lambda: _bound(method, self, args, kwargs)))
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                outer.inner.pop()
         act = Act(f'{owner}.{method.__name__}', lambda: _bound(method, self, args, kwargs), reads=reads)
         token = _act.set(act)
         try:

@@ -38,6 +38,9 @@ def test_state_changing_actions_are_recorded_with_their_object_and_reads_are_not
     assert notes[0].project_id == project.id
     shared = [e for e in entries if e.action == 'ProjectSharing.set_visibility']
     assert [(e.before, e.after) for e in shared] == [('edit', 'private')]  # one action, one entry
+    studio.session(Actor('bob', shared=True), None).projects.current(None)  # he sees none: one is made for him
+    made = AuditEntry.select().where(AuditEntry.user == 'bob').order_by(AuditEntry.id.desc()).first()
+    assert (made.action, made.outcome) == ('Projects.create', 'done')  # named by what it did, not Projects.current
 
 
 def test_an_entry_says_how_the_action_ended_done_failed_or_refused_once_each(studio) -> None:
