@@ -29,12 +29,26 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_clients import BENCH as PROBE  # noqa: E402
-from bench_clients import PASSWORD, BrowserClient, Studio, clean_env, free_port, p95, start_pinger, wait_page  # noqa: E402
+from bench_clients import (  # noqa: E402 (BrowserClient and its helpers, a page's socket query)
+    PASSWORD,
+    BrowserClient,
+    Studio,
+    _elements,
+    _js,
+    _socket_options,
+    clean_env,
+    free_port,
+    p95,
+    start_pinger,
+    wait_page,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ('/', '/projects', '/datasets', '/training', '/experiments', '/models', '/export', '/team', '/history',
@@ -60,18 +74,38 @@ def drive_jobs(data_dir: Path, every: float) -> None:
 # ---- one tab ------------------------------------------------------------------------------------------------
 @dataclass
 class Tab(BrowserClient):
-    """A BrowserClient that keeps its page's HTML, so it can reconnect its socket to the same page."""
+    """A BrowserClient that can lose its socket and reconnect it to the same page, as socket.io does in a
+    browser: same document, same tab id (NiceGUI pins a client's tab id at its first handshake and refuses
+    another), and the next message id it expects, so the server replays what it missed."""
     html: str = ''
+    ids: tuple[str, str] = ('', '')  # (document id, tab id) of the page it shows
 
     async def _connect(self, html: str, start: float) -> None:
-        self.html = html
-        await super()._connect(html, start)
+        """A new page (BrowserClient._connect's steps, with ids kept for a reconnect)."""
+        query = _socket_options(html)[0]
+        self.html, self.ids = html, (str(uuid.uuid4()), str(uuid.uuid4()))
+        self.client_id, self.next_id, self.acked = query['client_id'], int(query['next_message_id']), -1
+        self.elements = _elements(html)
+        await self._socket()
+        self.t_connected = time.monotonic() - start
 
     async def blip(self, seconds: float) -> None:
         """The socket drops and comes back to the same client (NiceGUI keeps it for its reconnect timeout)."""
         await self.close()
         await asyncio.sleep(seconds)
-        await super()._connect(self.html, time.monotonic())
+        await self._socket()
+
+    async def _socket(self) -> None:
+        import socketio
+        query, transports = _socket_options(self.html)
+        browser = {**{k: _js(v) for k, v in query.items()}, 'next_message_id': str(self.next_id),
+                   'document_id': self.ids[0], 'tab_id': self.ids[1], 'old_tab_id': 'null'}
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on('*', self._message)
+        await self.sio.connect(f'{self.base}/?{urlencode(browser)}', socketio_path='/_nicegui_ws/socket.io',
+                               transports=['websocket'] if 'websocket' in transports else ['polling'],
+                               headers={'Cookie': self.cookie_header(), 'Origin': self.base}, wait_timeout=180)
+        self._acker = asyncio.create_task(self._ack_every(3.0))
 
 
 @dataclass
