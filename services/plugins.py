@@ -288,6 +288,7 @@ class PluginView:
     settings: tuple[SettingView, ...]
 
 
+@access.acts
 class Plugins:
     """The plugins as the acting user may see and switch them (Settings → Plugins)."""
 
@@ -319,7 +320,9 @@ class Plugins:
         docs = {d.key: d for d in self._manager.declared_settings(name)}
         if key not in docs:
             raise ValueError(f'{name} declares no setting called {key}.')
-        saved = dict(self._manager.settings_of(name), **{key: _coerce(docs[key], value)})
+        old = self._manager.settings_of(name)
+        saved = dict(old, **{key: _coerce(docs[key], value)})
+        access.changed(object_=f'plugin {name}, setting {key}', before=old.get(key), after=saved[key])
         PluginState.insert(name=name, settings=saved).on_conflict(
             conflict_target=[PluginState.name], update={PluginState.settings: saved}).execute()
         self._manager.forget_settings(name)

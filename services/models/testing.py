@@ -106,14 +106,14 @@ class TestingService:
     def job_kinds(self) -> list[JobKind]:
         return [JobKind(KIND, parse=parse_model_test, describe=_describe)]
 
-    def start(self, project: Project, model: Path, request: dict, title: str) -> tuple[str, int, Path]:
+    def start(self, project: Project, model: Path, request: dict, title: str, owner: str = '') -> tuple[str, int, Path]:
         test_id = f'{time.strftime("%Y%m%d-%H%M%S")}-{secrets.token_hex(3)}'
         folder = self.projects.folder(project, 'tests') / test_id
         folder.mkdir(parents=True)
         (folder / 'request.json').write_text(json.dumps({**request, 'model': str(model), 'out': str(folder)}))
         argv = [self.settings.python, '-m', 'services.workers.model_test', str(folder / 'request.json')]
         job = self.jobs.submit(KIND, title, argv, project=project, cwd=REPO_ROOT,
-                               spec={'folder': str(folder), 'model': str(model)})
+                               spec={'folder': str(folder), 'model': str(model)}, owner=owner)
         return test_id, job.id, folder
 
     def view(self, test_id: str, job_id: int, folder: Path) -> TestView:
@@ -136,6 +136,7 @@ class TestingService:
                         tuple(data['aggregate'].items()), data['model_seconds'], speech=bool(data.get('speech')))
 
 
+@access.acts
 class ModelTests:
     """Testing models on audio as the acting user may."""
 
@@ -199,7 +200,7 @@ class ModelTests:
             marked = source.speech
         request['speech'] = marked if speech is None else bool(speech)
         test_id, job_id, out = self._service.start(project, Path(model), request,
-                                                   f'Test {Path(model).name} on {what}')
+                                                   f'Test {Path(model).name} on {what}', self.actor.name)
         return self._service.view(test_id, job_id, out)
 
     def test(self, test_id: str, job_id: int, folder: str) -> TestView:

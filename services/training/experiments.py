@@ -30,6 +30,7 @@ MAX_NOTES = 20_000  # characters of Markdown
 MAX_GIN = 200_000  # characters of an operative config.gin shown
 
 
+@access.acts
 class Experiments:
     """The project's runs as experiments, as the acting user may see and annotate them."""
 
