@@ -92,7 +92,7 @@ class Version(BaseModel):
 
 
 def count_access_changes() -> None:
-    """The access generation (one row) and the triggers that bump it (migration 16)."""
+    """The access generation (one row) and the triggers that bump it (migration 13)."""
     db.execute_sql('CREATE TABLE IF NOT EXISTS access_generation (id INTEGER PRIMARY KEY CHECK (id = 1), '
                    'value INTEGER NOT NULL)')
     db.execute_sql('INSERT OR IGNORE INTO access_generation (id, value) VALUES (1, 0)')

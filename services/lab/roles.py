@@ -7,7 +7,7 @@ project made before sharing existed, or restored without its sharing row, has th
 
 Decisions are cached per process and hold while the database's access generation is unchanged: triggers bump it
 in the same transaction as every change of an account, a membership, a project's sharing or the default
-visibility (migration 16), whichever process or code path makes it, so the next check sees the change.
+visibility (migration 13), whichever process or code path makes it, so the next check sees the change.
 """
 from __future__ import annotations
 
