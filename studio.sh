@@ -49,7 +49,7 @@ apt_install() {  # install Debian packages that are missing, when we may
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-SYS=(ffmpeg)
+SYS=(ffmpeg build-essential)
 [ $NATIVE = 1 ] && SYS+=(xvfb python3-gi gir1.2-gtk-3.0 gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev pkg-config)
 [ $MODE = test ] && SYS+=(chromium chromium-driver espeak-ng sox xdotool x11-utils
   slurmctld slurmd slurmdbd munge mariadb-server slurm-client rsync)  # one-node SLURM (tests/slurm_fixtures.py), rsync

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services.access import Actor
-from services.lab import AccountError, Accounts
+from services.lab import AccountError, Accounts, audit
 from services.store import open_database
 
 CLI = Actor('command line')  # a local actor: it may manage accounts
@@ -25,6 +25,7 @@ def main(argv: list[str], data_folder: Callable[[str | None], Path]) -> int:
     """Run one `users` command; `data_folder` turns --data-dir (or its absence) into the data folder."""
     args = _parser().parse_args(argv)
     open_database(data_folder(args.data_dir or os.environ.get('RAVE_STUDIO_DATA_DIR')) / 'studio.db')
+    audit.install()  # every change lands in the audit log once it has happened
     accounts = Accounts(CLI)
     try:
         return _run(accounts, args)

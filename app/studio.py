@@ -77,7 +77,8 @@ class Studio:
         self.sweeps = SweepService(self.training, self.projects, self.bus)
         self.config_status = ConfigStatus(self.data_dir / 'cache', lambda: self.settings.python)
         self.exports = ExportService(self.jobs, self.settings, self.projects, self.files,
-                                     lambda: self.plugins.export_targets())  # the plugins are loaded below
+                                     lambda: self.plugins.export_targets(),  # the plugins are loaded below
+                                     read_imported=self.training.read_imported)
         self.inference = InferenceService(self.jobs, self.settings, self.projects, self.files)
         self.model_tests = TestingService(self.jobs, self.settings, self.projects)
         self.servers = ModelServers(log_dir=self.data_dir / 'logs',

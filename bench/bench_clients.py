@@ -415,8 +415,14 @@ project = studio.projects.current(None)
 dataset = Dataset.create(project=project, name='tones', path=db, status='ready', sr=44100, channels=1,
                          n_examples=entries, n_seconds=entries * 2 * 65536 / 44100,
                          params={'num_signal': 65536})
-run = studio.training.start(project, dataset, 'load', config='v2_small', max_steps=100000, val_every=100000,
-                            n_signal=65536, batch=2, channels=1, device='cpu', workers=0)
+settings = dict(max_steps=100000, val_every=100000, n_signal=65536, batch=2, channels=1, device='cpu', workers=0)
+try:  # a checkout with RunSpec (since the house issue)
+    from services.training.spec import RunSpec
+except ImportError:  # an older checkout (a "before" target)
+    run = studio.training.start(project, dataset, 'load', config='v2_small', **settings)
+else:
+    settings['devices'] = (settings.pop('device'),)
+    run = studio.training.start(project, RunSpec(dataset=dataset.id, name='load', base='v2_small', **settings))
 job = Job.get_by_id(run.job_id)
 print(json.dumps({'run': run.id, 'job': job.id, 'folder': job.folder, 'pid': job.pid}))
 '''

@@ -3,6 +3,10 @@
 Every facade method names the action it performs and calls `require(actor, action, project)` first. The acting
 user comes from the request (app/auth.py) as an `Actor`; on a local studio the one user is `local()`.
 
+Each facade class is marked `@acts`: a call of one of its public methods is an `Act` that notes the rights its
+`require`s asked for and, once the method has returned or raised, tells the observers (the lab's audit log)
+whether it was done, failed (with its sentence) or refused — what happened, not what was about to.
+
 Roles, lowest to highest: read < edit < manage < admin (MLflow's LAN model: a project grants read, edit or
 manage; admins stand above every project). On a local studio the user is the admin of everything, but gin code
 still asks for a confirmation (`Action.RUN_CODE` in services that execute gin).
@@ -10,9 +14,16 @@ still asks for a confirmation (`Action.RUN_CODE` in services that execute gin).
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
+import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar('T')
+F = TypeVar('F', bound=Callable)
 
 
 class Role(enum.IntEnum):
@@ -104,21 +115,114 @@ def set_project_roles(rule: ProjectRoles) -> None:
     _project_roles = rule
 
 
-# Who is told of every `require` (the lab's audit log): actor, action, project, granted.
-Observer = Callable[[Actor, Action, int | None, bool], None]
+# Who is told of every facade call that needed more than READ, once it has ended: the act, its outcome
+# ('done' | 'failed' | 'refused') and, unless done, the sentence it ended with (the lab's audit log).
+Observer = Callable[['Act', str, str], None]
 _observers: list[Observer] = []
-_acting: ContextVar[Actor | None] = ContextVar('acting', default=None)
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Act:
+    """One call of a facade method on its way: the rights it asked for and what it says it changed."""
+    method: str  # Facade.method, e.g. Training.stop
+    arguments: Callable[[], dict[str, Any]]  # its arguments by name (bound when someone reads them)
+    actor: Actor | None = None
+    right: Action | None = None  # the first right beyond READ it asked for
+    project_id: int | None = None
+    object: str = ''  # what it acted on, when its arguments do not say (set through `changed`)
+    before: Any = None
+    after: Any = None
+    reads: bool = False  # it changes nothing (marked `reads`): only a refusal is worth an entry
+    inner: list[tuple[str, Callable[[], dict[str, Any]]]] = field(default_factory=list)  # facade methods it called
+
+    def _asked(self, actor: Actor, action: Action, project_id: int | None, granted: bool) -> None:
+        if action is not Action.READ and (self.right is None or not granted):  # the first, or the refused one
+            self.actor, self.right, self.project_id = actor, action, project_id
+            if self.inner:  # e.g. Projects.current made the user a project: the entry is Projects.create's
+                self.method, self.arguments = self.inner[-1]
+
+    def _ended(self, outcome: str, sentence: str = '') -> None:
+        if self.right is None or (self.reads and outcome != 'refused'):
+            return  # it only read
+        for observer in _observers:
+            try:
+                observer(self, outcome, sentence)
+            except Exception:  # the action has happened: a log that cannot be written must not undo its answer
+                log.exception('Could not record %s (%s)', self.method, outcome)
+
+
+_act: ContextVar[Act | None] = ContextVar('act', default=None)
 
 
 def observe(observer: Observer) -> None:
-    """Be told of every authorisation decision (once per observer)."""
+    """Be told of every ended facade call that needed more than READ (once per observer)."""
     if observer not in _observers:
         _observers.append(observer)
 
 
-def acting() -> Actor | None:
-    """The actor a `require` granted last in this context: who the engine's work is for (a job's owner)."""
-    return _acting.get()
+def acts(cls: type[T]) -> type[T]:
+    """Make each public method of a facade class one act: the rights its `require`s ask for, then its outcome
+    once it has returned or raised, told to the observers. A method a facade method calls is part of the
+    caller's act; a method marked `reads` (it asks for an admin's right only to read) is told only when refused."""
+    for name in dir(cls):
+        method = inspect.getattr_static(cls, name)
+        if not name.startswith('_') and inspect.isfunction(method) and not hasattr(method, '__act__'):
+            setattr(cls, name, _act_of(cls.__name__, method))
+    cls.__acts__ = True
+    return cls
+
+
+def reads(method: F) -> F:
+    """Mark a facade method that changes nothing although the right it asks for is more than READ."""
+    method.__reads__ = True
+    return method
+
+
+def changed(*, before: Any = None, after: Any = None, object_: str = '') -> None:
+    """What the facade call in progress changes, where its before and after matter (renames, roles, settings)."""
+    act = _act.get()
+    if act is not None:
+        act.before, act.after = before, after
+        act.object = object_ or act.object
+
+
+def _act_of(owner: str, method: Callable) -> Callable:
+    reads = getattr(method, '__reads__', False)
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        outer = _act.get()
+        if outer is not None:  # called by another facade method: part of its act
+            outer.inner.append((f'{owner}.{method.__name__}', lambda: _bound(method, self, args, kwargs)))
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                outer.inner.pop()
+        act = Act(f'{owner}.{method.__name__}', lambda: _bound(method, self, args, kwargs), reads=reads)
+        token = _act.set(act)
+        try:
+            result = method(self, *args, **kwargs)
+        except Exception as e:
+            _act.reset(token)
+            act._ended('refused' if isinstance(e, Forbidden) else 'failed', str(e) or type(e).__name__)
+            raise
+        _act.reset(token)
+        act._ended('done')
+        return result
+
+    call.__act__ = True
+    return call
+
+
+def _bound(method: Callable, this: object, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The arguments of a call by name (read only when an entry is written: signatures cost at import)."""
+    try:
+        arguments = inspect.signature(method).bind(this, *args, **kwargs)
+    except TypeError:
+        return {}
+    arguments.apply_defaults()
+    return dict(list(arguments.arguments.items())[1:])  # without self
 
 
 def role(actor: Actor, project_id: int | None = None) -> Role:
@@ -138,11 +242,11 @@ def allowed(actor: Actor, action: Action, project_id: int | None = None) -> bool
 
 
 def require(actor: Actor, action: Action, project_id: int | None = None) -> None:
-    """Raise Forbidden (with a sentence) unless the actor may do `action` in the project."""
+    """Raise Forbidden (with a sentence) unless the actor may do `action` in the project; the facade call in
+    progress notes the right (its act's entry in the audit log is written when it has ended)."""
     granted = allowed(actor, action, project_id)
-    if granted:
-        _acting.set(actor)
-    for observer in _observers:
-        observer(actor, action, project_id, granted)
+    act = _act.get()
+    if act is not None:
+        act._asked(actor, action, project_id, granted)
     if not granted:
         raise Forbidden(f'You may not {WHY[action]}.')

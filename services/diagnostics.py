@@ -135,6 +135,7 @@ class DiagnosticsService:
                 'gpus': doctor.nvidia_smi() or 'none found (nvidia-smi)'}
 
 
+@access.acts
 class Diagnostics:
     """Diagnostics as the acting user may see them: everything here shows the whole studio (every user's jobs,
     the settings, the machine), so it is for whoever may change the settings."""
@@ -151,15 +152,18 @@ class Diagnostics:
     def log_file(self) -> Path:
         return logs.folder(self._engine.data_dir) / logs.FILE
 
+    @access.reads
     def history(self) -> list[Problem]:
         access.require(self.actor, Action.SETTINGS)
         return self._engine.history()
 
+    @access.reads
     def report(self) -> DoctorReport | None:
         """The doctor's last report (None before the first check)."""
         access.require(self.actor, Action.SETTINGS)
         return self._engine.doctor.last
 
+    @access.reads
     def check(self) -> DoctorReport:
         """Run the doctor again (slow: off the event loop)."""
         access.require(self.actor, Action.SETTINGS)

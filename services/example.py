@@ -141,6 +141,7 @@ class ExampleService:
             self.advance()
 
 
+@access.acts
 class Example:
     """The example project as the acting user may start and follow it."""
 

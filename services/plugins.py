@@ -64,6 +64,7 @@ class PluginManager:
         self._pm = pluggy.PluginManager(PROJECT)
         self._pm.add_hookspecs(hookspecs)
         self._plugins: dict[str, _Plugin] = {}
+        self._saved: dict[str, dict] = {}  # the settings saved on the Plugins page, per plugin (settings_of)
         for module in builtins:
             self._register(_Plugin(module.__name__, module.__name__, builtin=True,
                                    description=_first_line(module.__doc__)), module)
@@ -96,10 +97,21 @@ class PluginManager:
         return [doc for owner, doc in self._found['register_settings'] if owner == name]
 
     def settings_of(self, name: str) -> dict[str, Any]:
-        """A plugin's settings: what was saved on the Plugins page, else the default it declared."""
-        row = PluginState.get_or_none(PluginState.name == name)
-        saved = row.settings if row is not None else {}
-        return {doc.key: saved.get(doc.key, doc.default) for doc in self.declared_settings(name)}
+        """A plugin's settings: what was saved on the Plugins page, else the default it declared. Read from the
+        database once per plugin (a run alert asks at every metric line of every open run page), again after
+        `forget_settings`."""
+        docs = self.declared_settings(name)
+        if not docs:
+            return {}
+        if name not in self._saved:
+            row = PluginState.get_or_none(PluginState.name == name)
+            self._saved[name] = dict(row.settings or {}) if row is not None else {}
+        saved = self._saved[name]
+        return {doc.key: saved.get(doc.key, doc.default) for doc in docs}
+
+    def forget_settings(self, name: str) -> None:
+        """A plugin's settings were saved: the next `settings_of` reads them."""
+        self._saved.pop(name, None)
 
     def dataset_findings(self, survey, **target) -> list:
         """What every dataset check finds in a doctor's survey; `target` holds num_signal, channels, sr, lazy,
@@ -276,6 +288,7 @@ class PluginView:
     settings: tuple[SettingView, ...]
 
 
+@access.acts
 class Plugins:
     """The plugins as the acting user may see and switch them (Settings → Plugins)."""
 
@@ -307,9 +320,12 @@ class Plugins:
         docs = {d.key: d for d in self._manager.declared_settings(name)}
         if key not in docs:
             raise ValueError(f'{name} declares no setting called {key}.')
-        saved = dict(self._manager.settings_of(name), **{key: _coerce(docs[key], value)})
+        old = self._manager.settings_of(name)
+        saved = dict(old, **{key: _coerce(docs[key], value)})
+        access.changed(object_=f'plugin {name}, setting {key}', before=old.get(key), after=saved[key])
         PluginState.insert(name=name, settings=saved).on_conflict(
             conflict_target=[PluginState.name], update={PluginState.settings: saved}).execute()
+        self._manager.forget_settings(name)
 
     def guide(self) -> str:
         """The plugin SDK guide (docs/plugins.md), or '' where the docs are not installed."""

@@ -197,6 +197,7 @@ class ProjectService:
             raise ProjectError(f'Cannot create the folder {folder}: {e.strerror}. Choose another location.') from e
 
 
+@access.acts
 class Projects:
     """The projects as the acting user may see and change them."""
 
@@ -277,7 +278,10 @@ class Projects:
         return ProjectView.of(row)
 
     def update(self, project_id: int, name: str, description: str) -> ProjectView:
-        row = self._engine.update(self._row(project_id, Action.MANAGE), name, description)
+        row = self._row(project_id, Action.MANAGE)
+        before = {'name': row.name, 'description': row.description}
+        row = self._engine.update(row, name, description)
+        access.changed(before=before, after={'name': row.name, 'description': row.description})
         self._bus.publish(ProjectsChanged(row.id))
         return ProjectView.of(row)
 

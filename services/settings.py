@@ -137,6 +137,7 @@ class SettingsView:
     gpu_hour_price: float | None = None
 
 
+@access.acts
 class Settings:
     """The studio settings as the acting user may see and change them."""
 
@@ -205,9 +206,14 @@ class Settings:
                                    model_server_idle_min=max(1, int(values.model_server_idle_min or 1)),
                                    model_servers_max=max(1, int(values.model_servers_max or 1)),
                                    model_server_memory_gb=max(0.5, float(values.model_server_memory_gb or 1)))
+        old, before, after = self._engine.all(), {}, {}
         for key, value in dataclasses.asdict(kept).items():
             if value is not None:
-                self._engine.set(key, list(value) if isinstance(value, tuple) else value)
+                value = list(value) if isinstance(value, tuple) else value
+                if old.get(key) != value:
+                    before[key], after[key] = old.get(key), value
+                self._engine.set(key, value)
+        access.changed(before=before, after=after)
         self._engine.apply_limits(self._jobs, self._servers)
         return kept
 

@@ -298,11 +298,20 @@ def _m12_model_marks(migrator: SqliteMigrator) -> None:
               if name not in columns])
 
 
+def _m13_audit_outcomes(migrator: SqliteMigrator) -> None:
+    """The audit log says how an action ended (the sentence of a failed or refused one); every change of who
+    may do what bumps the access generation (the role cache's, services/lab/roles.py)."""
+    if 'message' not in {c.name for c in db.get_columns('auditentry')}:
+        migrate(migrator.add_column('auditentry', 'message', AuditEntry.message))
+    count_access_changes()
+
+
 # Numbered migrations: append, never edit. Each takes the migrator and changes the schema one step.
 MIGRATIONS: list[Callable[[SqliteMigrator], None]] = [_m1_initial, _m2_dataset_tags, _m3_run_attempts,
                                                       _m4_checkpoint_stamp, _m5_plugin_state, _m6_sign_ins,
                                                       _m7_export_life, _m8_play_favourites, _m9_run_experiments,
-                                                      _m10_lab, _m11_sweeps, _m12_model_marks]
+                                                      _m10_lab, _m11_sweeps, _m12_model_marks,
+                                                      _m13_audit_outcomes]
 
 
 def open_database(path: Path) -> pw.SqliteDatabase:
@@ -366,4 +375,5 @@ from services.store_lab import (  # noqa: E402
     Membership,
     Sharing,
     Version,
+    count_access_changes,
 )

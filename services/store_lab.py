@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import peewee as pw
 
-from services.store import BaseModel, JSONField, Project, User, now
+from services.store import BaseModel, JSONField, Project, User, db, now
+
+# What decides who may do what (services/lab/roles.py): every change of these rows bumps the access generation
+# in its own transaction, whichever process or code path makes it — (table, event, condition)
+ACCESS_CHANGES = [*((table, event, '') for table in ('membership', 'sharing')
+                    for event in ('INSERT', 'UPDATE', 'DELETE')),
+                  ('user', 'INSERT', ''), ('user', 'DELETE', ''), ('user', 'UPDATE OF admin, disabled, name', ''),
+                  ('setting', 'INSERT', 'WHEN NEW."key" = \'default_visibility\''),
+                  ('setting', 'UPDATE', 'WHEN NEW."key" = \'default_visibility\''),
+                  ('setting', 'DELETE', 'WHEN OLD."key" = \'default_visibility\'')]
 
 
 class Membership(BaseModel):
@@ -35,14 +44,16 @@ class Invite(BaseModel):
 
 
 class AuditEntry(BaseModel):
-    """One state-changing action: who, when, what on which object, allowed or refused, before/after."""
+    """One state-changing action once it has happened: who, when, what on which object, its outcome (and the
+    sentence it failed or was refused with), before/after."""
     time = pw.DateTimeField(default=now, index=True)
     user = pw.CharField(index=True)
     action = pw.CharField(index=True)  # Facade.method, e.g. Training.stop
     right = pw.CharField(default='')  # the services/access.Action it needed
     project_id = pw.IntegerField(null=True)  # a number, not a key: the log outlives the project
     object = pw.CharField(default='')  # e.g. "run 12"
-    outcome = pw.CharField(default='allowed')  # allowed | refused
+    outcome = pw.CharField(default='done')  # done | failed | refused ('allowed': written before outcomes)
+    message = pw.TextField(default='', constraints=[pw.SQL("DEFAULT ''")])  # why it failed or was refused (m16)
     before = JSONField(null=True)
     after = JSONField(null=True)
 
@@ -78,3 +89,14 @@ class Version(BaseModel):
     body = pw.TextField()
     author = pw.CharField(default='')
     created = pw.DateTimeField(default=now)
+
+
+def count_access_changes() -> None:
+    """The access generation (one row) and the triggers that bump it (migration 13)."""
+    db.execute_sql('CREATE TABLE IF NOT EXISTS access_generation (id INTEGER PRIMARY KEY CHECK (id = 1), '
+                   'value INTEGER NOT NULL)')
+    db.execute_sql('INSERT OR IGNORE INTO access_generation (id, value) VALUES (1, 0)')
+    for table, event, condition in ACCESS_CHANGES:
+        name = f'access_{table}_{event.split()[0].lower()}'
+        db.execute_sql(f'CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON "{table}" {condition} '
+                       'BEGIN UPDATE access_generation SET value = value + 1 WHERE id = 1; END')

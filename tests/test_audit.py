@@ -1,13 +1,17 @@
-"""The audit log: every state-changing facade action recorded at the one place they all pass (`require`)."""
+"""The audit log: every state-changing facade action recorded once it has happened, with its outcome (done, failed
+with its sentence, refused), by the one mechanism every facade call passes (services/access.py's acts)."""
 from __future__ import annotations
 
 import datetime as dt
+import typing
 
 import pytest
 from nicegui.testing import User
 
 from services import users
 from services.access import Actor, Forbidden, local
+from services.lab import SharingError
+from services.session import Session
 from services.store import AuditEntry, Run
 
 
@@ -30,10 +34,68 @@ def test_state_changing_actions_are_recorded_with_their_object_and_reads_are_not
     entries = studio.session(local(), None).audit.entries()
     notes = [e for e in entries if e.action == 'Experiments.set_notes']
     assert [(e.user, e.object, e.outcome, e.right) for e in notes] == [
-        ('bob', f'run {run}', 'refused', 'edit'), ('ann', f'run {run}', 'allowed', 'edit')]  # newest first
+        ('bob', f'run {run}', 'refused', 'edit'), ('ann', f'run {run}', 'done', 'edit')]  # newest first
     assert notes[0].project_id == project.id
     shared = [e for e in entries if e.action == 'ProjectSharing.set_visibility']
     assert [(e.before, e.after) for e in shared] == [('edit', 'private')]  # one action, one entry
+    studio.session(Actor('bob', shared=True), None).projects.current(None)  # he sees none: one is made for him
+    made = AuditEntry.select().where(AuditEntry.user == 'bob').order_by(AuditEntry.id.desc()).first()
+    assert (made.action, made.outcome) == ('Projects.create', 'done')  # named by what it did, not Projects.current
+
+
+def test_an_entry_says_how_the_action_ended_done_failed_or_refused_once_each(studio) -> None:
+    for name in ('ann', 'bob'):
+        users.create(name, 'password!')
+    ann = studio.session(Actor('ann', shared=True), None)
+    project = ann.projects.create('Drums')
+    ann.sharing.set_visibility(project.id, 'read')
+    AuditEntry.delete().execute()
+    with pytest.raises(SharingError):
+        ann.sharing.set_role(project.id, 'nobody', 'edit')  # allowed, then it could not be done
+    with pytest.raises(Forbidden):
+        studio.session(Actor('bob', shared=True), None).projects.update(project.id, 'Mine now', '')
+    ann.projects.update(project.id, 'Drum loops', 'kicks')  # reads itself back: still one entry
+    entries = studio.session(local(), None).audit.entries()
+    assert [(e.user, e.action, e.outcome, e.message) for e in entries] == [
+        ('ann', 'Projects.update', 'done', ''),
+        ('bob', 'Projects.update', 'refused', 'You may not manage this project.'),
+        ('ann', 'ProjectSharing.set_role', 'failed', 'There is no account named nobody.')]
+    assert (entries[0].before, entries[0].after) == ({'name': 'Drums', 'description': ''},
+                                                     {'name': 'Drum loops', 'description': 'kicks'})
+    assert entries[1].before is None and entries[2].object == f'project {project.id}, nobody'
+    assert [e.outcome for e in studio.session(local(), None).audit.entries(outcome='failed')] == ['failed']
+    with pytest.raises(Forbidden):
+        studio.session(Actor('bob', shared=True), None).audit.entries()  # reading the log: only a refusal counts
+    assert [(e.user, e.action, e.outcome) for e in studio.session(local(), None).audit.entries()][:2] == [
+        ('bob', 'AuditLog.entries', 'refused'), ('ann', 'Projects.update', 'done')]
+
+
+def test_an_entry_is_written_after_the_action_not_before(studio, monkeypatch) -> None:
+    from services.projects import ProjectService
+    project = studio.session(local(), None).projects.create('Drums')
+    seen = []
+    update = ProjectService.update
+    monkeypatch.setattr(ProjectService, 'update', lambda *a: seen.append(AuditEntry.select().count()) or update(*a))
+    AuditEntry.delete().execute()
+    studio.session(local(), None).projects.update(project.id, 'Later', '')
+    assert seen == [0] and AuditEntry.select().count() == 1  # nothing said "done" while it was still going
+
+
+def test_settings_record_what_they_changed(studio) -> None:
+    import dataclasses
+    settings = studio.session(local(), None).settings
+    settings.save(dataclasses.replace(settings.values(), max_upload_mb=7))
+    entry = studio.session(local(), None).audit.entries(action='Settings.save')[0]
+    assert entry.outcome == 'done' and entry.after == {'max_upload_mb': 7}
+    assert entry.before['max_upload_mb'] != 7
+
+
+def test_every_facade_of_a_session_is_audited() -> None:
+    """A facade class that forgot `@access.acts` would change things without a trace in the log."""
+    plain = {'actor', 'events', 'files', 'system'}  # who acts, events, the file policy, the monitor (reads only)
+    facades = {name: kind for name, kind in typing.get_type_hints(Session).items() if name not in plain}
+    assert len(facades) > 15
+    assert [name for name, kind in facades.items() if not getattr(kind, '__acts__', False)] == []
 
 
 def test_the_log_filters_by_user_action_object_and_date(studio) -> None:

@@ -179,7 +179,9 @@ VERDICT = {'status': 'passed', 'checks': [{'check': 'load', 'ok': True, 'message
 
 @pytest.mark.parametrize(('target', 'file', 'says'), [
     ('nn~', 'tiny_streaming.ts', ('    nn~ tiny_streaming.ts forward 2048', 'Packages/nn_tilde/models', '92.9 ms')),
-    ('vst', 'tiny_streaming.ts', ('import a custom model', 'bundles its own libtorch')),
+    ('vst', 'tiny_streaming.ts', ('Import your custom model', 'listed as `Tiny Streaming`',
+                                  '~/Library/Application Support/ACIDS/RAVE/', '%APPDATA%\\ACIDS\\RAVE\\',
+                                  'bundles its own libtorch')),
     ('onnx', 'tiny.onnx.json', ('ort.InferenceSession("tiny.encode.onnx")', 'No streaming state')),
     ('neutone', 'model.nm', ('Load your own model', 'Native sample rate 44100 Hz')),
 ])

@@ -1,9 +1,11 @@
 """Testing a model on audio: the facade's checks, the page, and the model-test worker on the tiny real run
-(a checkpoint on files and on its dataset's held-out examples: auraloss and pyloudnorm metrics)."""
+(a checkpoint on files and on its dataset's held-out examples: auraloss and pyloudnorm metrics; on speech that
+espeak-ng says, PESQ and STOI)."""
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +14,16 @@ import soundfile as sf
 from nicegui import app
 from nicegui.testing import User
 from rave_fixtures import register_dataset, synth_audio
-from waiting import job_finished
+from waiting import job_finished, until
 
 from services.access import local
-from services.models.testing import ModelTestError, parse_model_test
-from services.store import Checkpoint, Run
+from services.events import JobsChanged
+from services.jobs import FINISHED
+from services.models.testing import ModelTestError, is_speech, parse_model_test
+from services.store import Checkpoint, Dataset, Job, Run
+from services.workers.model_test import speech_metrics
+
+needs_espeak = pytest.mark.skipif(shutil.which('espeak-ng') is None, reason='espeak-ng is not installed')
 
 
 def fake_run(studio) -> tuple[Run, str]:
@@ -29,6 +36,24 @@ def fake_run(studio) -> tuple[Run, str]:
     run = Run.create(project=project, name='drums', folder=str(folder), configs=['v2_small'], status='done')
     Checkpoint.create(run=run, path=str(path), step=4, kind='best')
     return run, str(path)
+
+
+def say(folder: Path, text: str = 'The quick brown fox jumps over the lazy dog, then it sleeps.') -> Path:
+    """Speech, as espeak-ng says it (22.05 kHz mono WAV)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / 'speech.wav'
+    subprocess.run(['espeak-ng', '-w', str(path), text], check=True, capture_output=True, timeout=60)
+    return path
+
+
+def finish(studio, view, files: list[dict], aggregate: dict, speech: bool = False) -> None:
+    """What the worker writes when it ends well, written here (the job is cancelled: no worker runs)."""
+    studio.jobs.cancel(view.job_id)
+    (Path(view.folder) / 'result.json').write_text(json.dumps({
+        'model': 'm.ckpt', 'kind': 'checkpoint', 'sr': 44100, 'channels': 1, 'model_seconds': 0.1, 'speech': speech,
+        'aggregate': aggregate, 'files': files}))
+    Job.update(status='done').where(Job.id == view.job_id).execute()
+    studio.jobs.states.pop(view.job_id, None)
 
 
 def test_progress_lines() -> None:
@@ -124,3 +149,108 @@ def test_worker_tests_a_checkpoint_on_files_and_held_out_examples(studio, rave_r
     job_finished(studio, held.job_id, timeout=600)
     done = tests.test(held.id, held.job_id, held.folder)
     assert done.done and len(done.files) == 1 and done.files[0].name.startswith('example ')  # N ≤ 50: one held out
+
+
+def test_the_mel_distance_is_auralosss_with_torchaudios_filterbank() -> None:
+    """The worker's mel distance (filters from torchaudio, no librosa import) equals auraloss's own MelSTFTLoss
+    (filters from librosa) on the same pair, at two sample rates."""
+    import auraloss
+    import torch
+
+    from services.workers.model_test import mel_loss
+    generator = torch.Generator().manual_seed(0)
+    for sr in (44100, 48000):
+        a, b = (torch.randn(1, 1, sr, generator=generator) * 0.3 for _ in range(2))
+        b = 0.7 * a + 0.3 * b  # a reconstruction: close to, not equal to, the original
+        theirs = auraloss.freq.MelSTFTLoss(sample_rate=sr, fft_size=2048, hop_size=512, win_length=2048, n_mels=128)
+        ours = mel_loss(sr)
+        assert float(ours(b, a)) == pytest.approx(float(theirs(b, a)), rel=1e-4)
+        assert float(ours(a, a)) == pytest.approx(0.0, abs=1e-6)
+
+
+@needs_espeak
+def test_speech_metrics_tell_clean_speech_from_a_degraded_one(tmp_path: Path) -> None:
+    data, sr = sf.read(say(tmp_path), dtype='float32', always_2d=True)
+    clean = data.T
+    noisy = clean + np.random.default_rng(0).normal(0, 0.05, clean.shape).astype(np.float32)
+    same, degraded = speech_metrics(clean, clean, sr), speech_metrics(clean, noisy, sr)
+    assert same['pesq'] > 4.4 and same['stoi'] > 0.99  # at 16 kHz, the same speech is transparent
+    assert 1.0 <= degraded['pesq'] < 3.5 and degraded['stoi'] < same['stoi']
+    assert speech_metrics(np.zeros((1, sr)), np.zeros((1, sr)), sr)['pesq'] is None  # no utterance: no PESQ
+
+
+def test_speech_is_the_users_mark_on_a_dataset(studio) -> None:
+    run, checkpoint = fake_run(studio)
+    project = studio.projects.current(None)
+    voices = Dataset.create(project=project, name='voices', path='/tmp/voices', status='ready', tags=['Speech'])
+    drums = Dataset.create(project=project, name='drums', path='/tmp/drums', status='ready', category='drums')
+    assert is_speech(voices) and not is_speech(drums) and not is_speech(None)
+    assert is_speech(Dataset(category=' speech ')) and not is_speech(Dataset(category='voice'))  # no guess
+    tests = studio.session(local(), None).model_tests
+    assert tests.speech_datasets(project.id) == {voices.id}
+    assert not tests.sources(project.id)[0].speech
+    Run.update(dataset=voices).where(Run.id == run.id).execute()
+    assert tests.sources(project.id)[0].speech  # its model trained on speech
+
+    def asked(view) -> bool:
+        studio.jobs.cancel(view.job_id)
+        return json.loads((Path(view.folder) / 'request.json').read_text())['speech']
+    assert asked(tests.start(project.id, checkpoint, dataset_id=voices.id, limit=1))
+    assert not asked(tests.start(project.id, checkpoint, dataset_id=drums.id, limit=1))
+    assert asked(tests.start(project.id, checkpoint, dataset_id=drums.id, limit=1, speech=True))  # the switch
+    synth_audio(Path(project.location) / 'uploads', n_files=1, seconds=1.0)
+    upload = str(Path(project.location) / 'uploads' / 'tone_00.wav')
+    assert asked(tests.start(project.id, checkpoint, files=[upload]))  # the model's dataset says speech
+    assert not asked(tests.start(project.id, checkpoint, files=[upload], speech=False))
+
+
+async def test_page_shows_speech_metrics_as_such(user: User) -> None:
+    studio = app.studio
+    run, checkpoint = fake_run(studio)
+    project = studio.projects.current(None)
+    voices = Dataset.create(project=project, name='voices', path='/tmp/voices', status='ready', category='speech')
+    folder = Path(project.location) / 'uploads'
+    synth_audio(folder, n_files=1, seconds=1.0)
+    await user.open('/models/test')
+    switch = next(iter(user.find(marker='test-speech').elements))
+    assert switch.value is False  # the model trained on nothing marked speech
+    next(iter(user.find(marker='test-dataset').elements)).set_value(voices.id)
+    assert switch.value is True  # a dataset marked speech
+    next(iter(user.find(marker='test-files').elements)).set_value([str(folder / 'tone_00.wav')])
+    user.find(marker='test-start').click()
+    job = await until(lambda: Job.get_or_none(Job.kind == 'model_test'), message='no test job')
+    studio.jobs.cancel(job.id)  # no worker: what it writes is written below, once the poller saw it end
+    await until(lambda: Job.get_by_id(job.id).status in FINISHED, 60, message='the test job did not end')
+    view = studio.session(local(), None).model_tests.test(Path(job.spec['folder']).name, job.id, job.spec['folder'])
+    sf.write(folder / '000.wav', np.zeros(4410, dtype=np.float32), 44100)
+    envelope = {'min': [-0.5], 'max': [0.5]}
+    metrics = {'mrstft': 1.5, 'mel': 2.0, 'si_sdr': 3.0, 'lufs_diff': -1.0, 'pesq': 1.25, 'stoi': 0.5}
+    finish(studio, view, [{'name': 'tone_00.wav', 'input': str(folder / '000.wav'), 'output': str(folder / '000.wav'),
+                           'seconds': 0.1, 'model_seconds': 0.1, 'metrics': metrics, 'input_envelope': envelope,
+                           'output_envelope': envelope}], metrics, speech=True)
+    studio.bus.publish(JobsChanged((job.id,)))
+    await user.should_see(marker='test-table', retries=50)
+    table = next(iter(user.find(marker='test-table').elements))
+    assert [c['label'] for c in table.columns][-2:] == ['PESQ (speech)', 'STOI (speech)']
+    assert 'Speech metric' in table.slots['header-cell-pesq'].template
+    assert 'Speech metric' in table.slots['header-cell-stoi'].template
+    await user.should_see(marker='aggregate-pesq')
+
+
+@pytest.mark.slow
+@needs_espeak
+def test_worker_measures_speech_metrics_on_speech(studio, rave_run: Path) -> None:
+    project = studio.projects.current(None)
+    target = Path(project.location) / 'runs' / rave_run.name
+    shutil.copytree(rave_run, target)
+    studio.exports.import_run(project, target)
+    tests = studio.session(local(), None).model_tests
+    source = next(s for s in tests.sources(project.id) if s.path.endswith('best.ckpt'))
+    speech = say(Path(project.location) / 'uploads' / 'voice')
+    view = tests.start(project.id, source.path, files=[str(speech)], speech=True)
+    job = job_finished(studio, view.job_id, timeout=600)
+    done = tests.test(view.id, view.job_id, view.folder)
+    assert job.status == 'done' and done.done and done.speech, (done.error, studio.jobs.log_tail(job.id))
+    measured = done.files[0].metrics
+    assert 1.0 <= measured['pesq'] <= 4.7 and -1.0 <= measured['stoi'] <= 1.0  # a 4-step model: poor, but measured
+    assert {'pesq', 'stoi'} <= dict(done.aggregate).keys() and done.metric_keys[-2:] == ('pesq', 'stoi')

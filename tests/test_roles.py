@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,9 +118,8 @@ def test_a_job_records_who_started_it_and_its_owner_may_steer_it(studio) -> None
     ann = studio.session(Actor('ann', shared=True), None)
     project = ann.projects.create('Shared')
     ann.sharing.set_visibility(project.id, 'edit')
-    ann.projects.summary(project.id)  # ann is acting: the engine records her as the owner
     job = studio.jobs.submit('train', 'ann trains', ['true'], project=Project.get_by_id(project.id),
-                             start=False)
+                             start=False, owner='ann')  # the facade that starts a job names its actor
     assert job.owner == 'ann'
     assert ann.jobs.get(job.id).owner == 'ann'
     assert json.loads((Path(job.folder) / 'job.json').read_text())['owner'] == 'ann'
@@ -139,6 +139,26 @@ def test_a_disabled_account_may_do_nothing(studio) -> None:
     studio.session(local(), None).accounts.disable('gone')
     with pytest.raises(Forbidden):
         gone.projects.summary(project.id)
+
+
+def test_a_job_belongs_to_whoever_started_it_not_to_whoever_was_let_in_last(studio, monkeypatch) -> None:
+    monkeypatch.setattr(studio.jobs, '_start_ready', lambda: None)  # queued only: nothing runs
+    for name in ('ann', 'bob'):
+        users.create(name, 'password!')
+    ann = studio.session(Actor('ann', shared=True), None)
+    project = ann.projects.create('Shared')  # the lab can edit (the default visibility)
+    folder = Path(project.location) / 'datasets' / 'd'
+    folder.mkdir(parents=True)
+    (folder / 'data.mdb').write_bytes(b'')
+    dataset = Dataset.create(project=project.id, name='d', path=str(folder), status='ready').id
+    bob = studio.session(Actor('bob', shared=True), None)
+    bob.projects.summary(project.id)
+    ann.datasets.recompute_statistics(dataset)
+    bob.datasets.recompute_statistics(dataset)
+    ann.projects.summary(project.id)  # ann is the last one let in
+    started = Job.select().where(Job.kind == 'dataset_stats').order_by(Job.id)
+    assert [j.owner for j in started] == ['ann', 'bob']
+    assert studio.jobs.submit('task', 'from the command line', ['true'], start=False).owner == ''  # nobody named
 
 
 async def test_the_sharing_dialog_sets_visibility_and_members(user: UserClient, monkeypatch) -> None:
@@ -167,3 +187,40 @@ async def test_the_sharing_dialog_sets_visibility_and_members(user: UserClient, 
     user.find(marker=f'share-{mine.id}').click()
     await user.should_see('your role here: read')
     await user.should_see(marker='share-readonly')
+
+
+def test_a_demoted_member_is_refused_at_the_next_call(studio, monkeypatch) -> None:
+    """Role decisions are cached, but only while nothing changed who may do what — here or in another process
+    (the `users` command line, a second studio on the same data folder)."""
+    from services.lab import roles
+    for name in ('owner', 'ann'):
+        users.create(name, 'password!')
+    owner = studio.session(Actor('owner', shared=True), None)
+    project = owner.projects.create('Band')
+    owner.sharing.set_visibility(project.id, 'private')
+    owner.sharing.set_role(project.id, 'ann', 'edit')
+    run = Run.create(project=project.id, name='r').id
+    ann = studio.session(Actor('ann', shared=True), None)
+    ann.experiments.set_notes(run, 'first')  # decided and cached: edit
+    owner.sharing.set_role(project.id, 'ann', 'read')
+    with pytest.raises(Forbidden):
+        ann.experiments.set_notes(run, 'second')
+    owner.sharing.set_role(project.id, 'ann', 'edit')
+    ann.experiments.set_notes(run, 'third')
+    with sqlite3.connect(studio.data_dir / 'studio.db') as other:  # no facade, no forget(): another process
+        other.execute("UPDATE membership SET role = 1 WHERE user = 'ann'")
+    with pytest.raises(Forbidden):
+        ann.experiments.set_notes(run, 'fourth')
+    decided = []
+    decide = roles._decide
+    monkeypatch.setattr(roles, '_decide', lambda *a: decided.append(a) or decide(*a))
+    for _ in range(3):
+        ann.projects.summary(project.id)
+    assert not decided  # nothing changed since her last check: the cache answers
+    with sqlite3.connect(studio.data_dir / 'studio.db') as other:
+        other.execute('UPDATE "user" SET disabled = 1 WHERE name = ?', ('ann',))
+    with pytest.raises(Forbidden):
+        ann.projects.summary(project.id)
+    studio.settings.set('default_visibility', 'read')  # a project without its sharing row has the default
+    Sharing.delete().where(Sharing.project == project.id).execute()
+    assert studio.session(Actor('owner', shared=True), None).sharing.role(project.id) == 'read'

@@ -2,13 +2,15 @@
 reads its log only once its tab is open, and a run can be rerun from the wizard."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from nicegui import app
 from nicegui.testing import User
 from waiting import see, until
 
 from services.events import RunChanged, RunMetrics
-from services.store import Dataset, Job, Run
+from services.store import Checkpoint, Dataset, Job, Run
 from services.training import RunSpec
 
 
@@ -67,7 +69,47 @@ async def test_console_reads_the_log_only_once_its_tab_is_open(user: User,
 async def test_rerun_opens_the_wizard_with_the_runs_choices(user: User) -> None:
     run = _run(app.studio, status='done')
     await user.open(f'/training/runs/{run.id}')
-    user.find(marker='rerun').click()
+    user.find(marker='rerun').click()  # one "Run again" menu: the same settings, or from its best checkpoint
+    await user.should_see('Same settings')
+    user.find(marker='rerun-same').click()
     await user.should_see('Starting from listed\'s choices.')
     user.find(marker='next-start').click()
     await user.should_see(marker='dataset-tones')
+
+
+async def test_run_header_is_redrawn_when_its_job_changes_state_not_at_every_progress_line(user: User) -> None:
+    from services.events import JobsChanged
+    run = _run(app.studio)
+    await user.open(f'/training/runs/{run.id}')
+    await user.should_see(marker='run-name')
+    drawn = user.find(marker='run-name').elements.pop().id
+    heard = []
+    app.studio.bus.listen(lambda e: heard.append(e) if isinstance(e, JobsChanged) else None)
+    # what the poller publishes at every metric line of a running job: its progress moved
+    app.studio.bus.publish(JobsChanged((run.job_id,)))
+    await until(lambda: heard, message='the poller did not deliver the event')
+    await asyncio.sleep(0.2)  # the page's handler ran on the loop by now
+    assert user.find(marker='run-name').elements.pop().id == drawn
+    app.studio.jobs.states[run.job_id].status = 'failed'  # the job's state moved: the header follows
+    app.studio.bus.publish(JobsChanged((run.job_id,)))
+    await until(lambda: user.find(marker='run-name').elements.pop().id != drawn,
+                message='the header was not redrawn when its job failed')
+
+
+async def test_run_again_continues_from_the_best_checkpoint(user: User) -> None:
+    run = _run(app.studio, status='done')
+    await user.open(f'/training/runs/{run.id}')
+    continued = next(iter(user.find(marker='continue-best').elements))
+    assert not continued.enabled  # no best checkpoint yet
+    folder = app.studio.data_dir / 'listed_0123' / 'version_0' / 'checkpoints'
+    folder.mkdir(parents=True)
+    for name, step in (('best.ckpt', 200), ('epoch-epoch=0003.ckpt', 300)):
+        (folder / name).write_bytes(b'x')
+        Checkpoint.create(run=run, path=str(folder / name), step=step, kind=name.split('.')[0].split('-')[0])
+    await user.open(f'/training/runs/{run.id}')
+    await user.should_see('step 200')  # the menu says which checkpoint it continues from
+    user.find(marker='rerun').click()
+    user.find(marker='continue-best').click()
+    await user.should_see(marker='resume-dialog')
+    picker = next(iter(user.find(marker='resume-checkpoint').elements))
+    assert picker.value == str(folder / 'best.ckpt')  # not the newest: the best

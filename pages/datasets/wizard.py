@@ -17,6 +17,7 @@ from components.icon_button import icon_button
 from components.job_console import job_console
 from components.uploader import upload_panel
 from pages.datasets.folder_access import offer_allow
+from pages.datasets.wizard_review import review_body
 from services import formatting
 from services.datasets import (
     DEFAULT_MAX_DB_GB,
@@ -39,11 +40,7 @@ from services.jobs import Jobs
 from services.projects import ProjectView
 from services.settings import Settings
 
-log = logging.getLogger(__name__)
-
 STEPS = (N_('Name'), N_('Sources'), N_('Parameters'), N_('Review'), N_('Run'))  # the steps' names; shown through _()
-SEVERITY = {'blocker': ('block', 'negative', N_('Must fix')), 'warning': ('warning', 'warning', N_('Worth knowing')),
-            'info': ('info', 'info', N_('What will happen'))}
 
 
 def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscriber, project: ProjectView,
@@ -71,7 +68,7 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
             with ui.step(STEPS[3], title=_(STEPS[3]), icon='fact_check'):
                 review = ui.column().classes('w-full gap-3').mark('review')
                 with ui.stepper_navigation():
-                    ui.button(_('Back'), on_click=stepper.previous).props('flat').mark('back-review')
+                    ui.button(_('Back'), on_click=lambda: stepper.set_value(STEPS[2])).props('flat').mark('back-review')
                     start = ui.button(_('Start preprocessing'), icon='play_arrow', on_click=lambda: _start()) \
                         .props('unelevated color=primary').mark('start')
             with ui.step(STEPS[4], title=pgettext('dataset wizard', 'Run'), icon='play_arrow'):
@@ -92,23 +89,17 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
             ui.spinner(size='lg').classes('self-center')
             ui.label(_('The doctor is checking every file…')).classes(theme.HINT + ' self-center')
         spec = _spec(name, s, ext, p)
-        found = await run.io_bound(datasets.survey, project.id, list(spec.inputs), list(spec.ext or []))
-        s['survey'] = found
+        s['survey'] = found = await run.io_bound(datasets.survey, project.id, list(spec.inputs), list(spec.ext or []))
         try:
             findings = await run.io_bound(datasets.doctor, project.id, spec, found)
         except Exception as e:  # noqa: BLE001 - whatever broke, the spinner must not spin on forever
-            log.exception('the dataset doctor failed')
-            review.clear()
-            with review:
-                with ui.row().classes('items-center gap-2 text-negative').mark('doctor-failed'):
-                    ui.icon('error_outline').classes('text-xl')
-                    ui.label(_('The doctor could not check these files ({error}). Go Back, then Next to try again; '
-                               'Settings → Diagnostics has the log.').format(error=f'{type(e).__name__}: {e}'))
-            start.set_enabled(False)
-            return
+            logging.getLogger(__name__).exception('the dataset doctor failed')
+            findings = [Finding('blocker', _('The doctor could not check these files ({error}). Go Back, then Next to '
+                                             'try again; Settings → Diagnostics has the log.')
+                                .format(error=f'{type(e).__name__}: {e}'))]
         review.clear()
         with review:
-            _review_body(datasets, project, spec, found, findings)
+            review_body(datasets, project, spec, found, findings)
         start.set_enabled(not any(f.severity == 'blocker' for f in findings))
 
     async def _start() -> None:
@@ -120,7 +111,7 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
         running.clear()
         with running:
             _running(datasets, jobs, events, dataset, on_close)
-        stepper.next()
+        stepper.set_value(STEPS[4])
 
 
 # ---- steps ----------------------------------------------------------------------------------------------
@@ -295,23 +286,22 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
 # ---- checks, review, run ----------------------------------------------------------------------------------
 def _nav(stepper, step: str, check: Callable[[], list[str]], first: bool = False, marker: str = '',
          on_next=None) -> Callable[[], Awaitable[None]]:
-    """Back and Next under `step`; returns what Next does (Enter in a step's field does it too).
-
-    Next acts only while its step is the one shown: a double click, or a click landing on the outgoing step
-    while the stepper slides, would otherwise advance the next step past its own check (the doctor)."""
+    """Back and Next under `step`; returns what Next does (Enter in a step's field does it too). Next acts only
+    while its step is shown: a double click, or a click on the outgoing step as it slides, would skip a check."""
     async def _next() -> None:
-        if stepper.value != step:
+        if (stepper.value or STEPS[0]) != step:  # None: the first step
             return
         problems = check()
         if problems:
             ui.notify(' '.join(problems), type='warning', multi_line=True)
             return
-        stepper.next()
+        stepper.set_value(STEPS[STEPS.index(step) + 1])  # set here, not by the browser: the guard above knows it
         if on_next:
             await on_next()
     with ui.stepper_navigation():
         if not first:
-            ui.button(_('Back'), on_click=stepper.previous).props('flat').mark(f'back-{marker}')
+            ui.button(_('Back'), on_click=lambda: stepper.set_value(STEPS[STEPS.index(step) - 1])).props('flat') \
+                .mark(f'back-{marker}')
         ui.button(_('Next'), icon='arrow_forward', on_click=_next) \
             .props(f'unelevated color=primary data-testid=next-{marker}').mark(f'next-{marker}')
     return _next
@@ -330,45 +320,6 @@ def _spec(name: ui.input, s: dict, ext: ui.select, p: dict) -> PreprocessSpec:
                           channels=p['channels'].value, sr=p['sr'].value, ext=tuple(ext.value or ()),
                           lazy=bool(p['lazy'].value), max_db_size=_int(p['max_db_size'].value),
                           dyndb=bool(p['dyndb'].value))
-
-
-def _review_body(datasets: Datasets, project: ProjectView, spec: PreprocessSpec, found: Survey,
-                 findings: list[Finding]) -> None:
-    count = len(found.files) if spec.lazy else found.examples(spec.num_signal or 131072, spec.sr)
-    with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3'):
-        for label, value in ((N_('Usable files'), formatting.count(len(found.files))),
-                             (N_('Audio'), formatting.duration(found.seconds)),
-                             (N_('References') if spec.lazy else N_('Examples'), formatting.count(count)),
-                             (N_('Skipped'), formatting.count(len(found.skipped)))):
-            with ui.column().classes('gap-0 rounded-lg p-3 bg-gray-50 dark:bg-gray-900'):
-                ui.label(_(label)).classes(theme.HINT)
-                ui.label(value).classes('text-xl font-semibold tabular-nums').mark(f'figure-{label}')
-    if not findings:
-        with ui.row().classes('items-center gap-2 text-positive'):
-            ui.icon('check_circle')
-            ui.label(_('The doctor found nothing to worry about.'))
-    for finding in findings:
-        icon, color, title = SEVERITY[finding.severity]
-        with ui.row().classes('w-full items-start gap-3 no-wrap rounded-lg p-3 border border-gray-200 '
-                              'dark:border-gray-800').mark(f'finding-{finding.severity}'):
-            ui.icon(icon, color=color).classes('text-xl mt-0.5')
-            with ui.column().classes('gap-1 grow min-w-0'):
-                ui.label(_(title)).classes(f'text-xs uppercase tracking-wide font-semibold text-{color}')
-                ui.label(finding.text).classes('text-sm')
-                if finding.files:
-                    listed = _('{count} listed').format(count=len(finding.files))
-                    with ui.expansion(listed, icon='list').classes('w-full text-sm').props('dense'):
-                        for line in finding.files[:200]:
-                            ui.label(line).classes(f'{theme.MONO} break-all')
-    command = datasets.command(project.id, spec)
-    with ui.expansion(_('Equivalent RAVE command'), icon='terminal').classes('w-full text-sm'):
-        with ui.row().classes('w-full items-start gap-2 no-wrap'):
-            ui.label(command).classes(f'{theme.MONO} grow break-all whitespace-pre-wrap').mark('preprocess-command')
-            ui.button(icon='content_copy', on_click=lambda: ui.clipboard.write(command)) \
-                .props('flat dense round size=sm aria-label="%s"' % _('Copy the command')).tooltip(_('Copy'))
-        if found.needs_staging:
-            ui.label(_('Some files are skipped, so RAVE reads links to the usable files from a “sources” folder '
-                       'inside the dataset folder instead of your folders.')).classes(theme.HINT)
 
 
 def _running(datasets: Datasets, jobs: Jobs, events: Subscriber, dataset: DatasetView, on_close) -> None:

@@ -182,12 +182,16 @@ def _import_card(models: Models, project: ProjectView, refresh, *, is_open: bool
                     ui.button('Import', on_click=lambda f=folder: do_import(str(f))).props('flat dense') \
                         .mark('import-found')
 
-    def do_import(folder: str) -> None:
+    async def do_import(folder: str) -> None:
+        reading = ui.notification('Importing: reading the run\'s checkpoints and TensorBoard curves…',
+                                  spinner=True, timeout=None)
         try:
-            imported = models.import_run(project.id, folder)
+            imported = await run.io_bound(models.import_run, project.id, folder)
         except ExportError as e:
             ui.notify(str(e), type='negative', multi_line=True)
             return
+        finally:
+            reading.dismiss()
         best = imported.best
         ui.notify(f'Imported run {imported.name} with {len(imported.checkpoints)} checkpoint(s)'
                   + (f', best: {best.name}.' if best else '.'), type='positive')

@@ -17,7 +17,7 @@ from pages.models import test_results
 from services.access import Forbidden
 from services.datasets import Datasets
 from services.events import JobsChanged, Subscriber
-from services.models.testing import ModelTestError, ModelTests, TestView
+from services.models.testing import ModelSource, ModelTestError, ModelTests, TestView
 from services.projects import ProjectView
 
 SOURCES = ('File', 'Folder', 'Upload', 'Dataset')
@@ -79,6 +79,7 @@ def create(model_tests: ModelTests, datasets: Datasets, events: Subscriber, proj
                         .props('outlined dense').classes('w-32').mark('test-limit')
                 ui.label('Its held-out examples: the validation split `rave train` makes (98 %, seed 42), which '
                          'the model never trained on.').classes(theme.HINT)
+        speech = _speech_switch(model_tests, project, sources, model, dataset)
         with ui.row().classes('w-full items-center gap-3'):
             start = ui.button('Run the test', icon='play_arrow', on_click=lambda: go()) \
                 .props('unelevated color=primary').mark('test-start')
@@ -89,15 +90,16 @@ def create(model_tests: ModelTests, datasets: Datasets, events: Subscriber, proj
 
     def go() -> None:
         try:
+            chosen = {'speech': bool(speech.value)}
             if panels.value == 'Dataset':
                 view = model_tests.start(project.id, model.value, dataset_id=dataset.value or 0,
-                                         limit=int(limit.value or 8))
+                                         limit=int(limit.value or 8), **chosen)
             elif panels.value == 'Folder':
-                view = model_tests.start(project.id, model.value, folder=folder.value or '')
+                view = model_tests.start(project.id, model.value, folder=folder.value or '', **chosen)
             elif panels.value == 'Upload':
-                view = model_tests.start(project.id, model.value, folder=state['folder'])
+                view = model_tests.start(project.id, model.value, folder=state['folder'], **chosen)
             else:
-                view = model_tests.start(project.id, model.value, files=list(files.value or []))
+                view = model_tests.start(project.id, model.value, files=list(files.value or []), **chosen)
         except (ModelTestError, Forbidden) as e:
             ui.notify(str(e), type='warning', multi_line=True)
             return
@@ -124,6 +126,21 @@ def create(model_tests: ModelTests, datasets: Datasets, events: Subscriber, proj
             show(state['test'])
 
     events.on(JobsChanged, changed)
+
+
+def _speech_switch(model_tests: ModelTests, project: ProjectView, sources: list[ModelSource], model: ui.select,
+                   dataset: ui.select) -> ui.switch:
+    """The user's say whether the audio is speech (PESQ and STOI mean nothing on music): on by itself for a model
+    trained on, or a dataset, marked speech; the user may switch it either way."""
+    marked = {s.path: s.speech for s in sources}
+    speech_sets = model_tests.speech_datasets(project.id)
+    with ui.row().classes('w-full items-center gap-2 mt-1'):
+        switch = ui.switch('Speech: also PESQ and STOI', value=marked.get(model.value, False)).mark('test-speech')
+        ui.label('Speech metrics at 16 kHz (wide-band PESQ, STOI), for voice recordings only. On by itself for a '
+                 'dataset marked speech (its category or a tag "speech", on the Datasets page).').classes(theme.HINT)
+    model.on_value_change(lambda e: switch.set_value(marked.get(e.value, False)))
+    dataset.on_value_change(lambda e: switch.set_value(e.value in speech_sets))
+    return switch
 
 
 def _short(path: str, project: ProjectView) -> str:

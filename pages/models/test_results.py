@@ -15,7 +15,15 @@ from services.models.testing import LABELS, ModelTests, TestedFile, TestView
 from services.models.views import Envelope
 from services.projects import ProjectView
 
-METRIC_COLUMNS = ('mrstft', 'mel', 'si_sdr', 'lufs_diff')
+# what each column measures, in its header's tooltip
+TIPS = {'mrstft': 'Multi-resolution STFT distance (auraloss): lower is better.',
+        'mel': 'Mel-spectrogram distance, 128 bands (auraloss): lower is better.',
+        'si_sdr': 'Scale-invariant signal-to-distortion ratio in dB: higher is better.',
+        'lufs_diff': 'Loudness of the reconstruction minus the original (ITU-R BS.1770): nearer 0 is better.',
+        'pesq': 'Speech metric: PESQ wide band (ITU-T P.862.2) on the mono mix at 16 kHz, from 1 (bad) to 4.6 '
+                '(transparent). Meaningful on speech only.',
+        'stoi': 'Speech metric: STOI, short-time objective intelligibility, from 0 to 1 (higher is better). '
+                'Meaningful on speech only.'}
 
 
 def create(model_tests: ModelTests, project: ProjectView, view: TestView) -> None:
@@ -29,20 +37,27 @@ def create(model_tests: ModelTests, project: ProjectView, view: TestView) -> Non
         with ui.row().classes('w-full gap-6'):
             for key, value in view.aggregate:
                 label, better = LABELS.get(key, (key, ''))
-                with ui.column().classes('gap-0'):
+                with ui.column().classes('gap-0').mark(f'aggregate-box-{key}') as box:
+                    if key in TIPS:
+                        box.tooltip(TIPS[key])
                     ui.label(label).classes(theme.HINT)
                     ui.label(f'{value:.3g}').classes('text-xl font-semibold ' + theme.NUMBER).mark(f'aggregate-{key}')
                     ui.label(better).classes('text-xs text-gray-500')
         ui.label('Means over the files. STFT and mel distances as auraloss computes them; SI-SDR in dB; loudness '
-                 'by ITU-R BS.1770 (pyloudnorm). No perceptual embedding distance (FAD): no package on the '
-                 'registry ships its model weights, and nothing may download at run time.').classes(theme.HINT)
+                 'by ITU-R BS.1770 (pyloudnorm)' + ('; PESQ and STOI, speech metrics, at 16 kHz' if view.speech
+                                                   else '') +
+                 '. No perceptual embedding distance (FAD): no package on the registry ships its model weights, '
+                 'and nothing may download at run time.').classes(theme.HINT)
     columns = [{'name': 'name', 'label': 'File', 'field': 'name', 'align': 'left', 'sortable': True},
                {'name': 'seconds', 'label': 'Length (s)', 'field': 'seconds', 'sortable': True}]
-    columns += [{'name': k, 'label': LABELS[k][0], 'field': k, 'sortable': True} for k in METRIC_COLUMNS]
+    columns += [{'name': k, 'label': LABELS[k][0], 'field': k, 'sortable': True} for k in view.metric_keys]
     rows = [{'i': i, 'name': f.name, 'seconds': round(f.seconds, 2),
-             **{k: _round(f.metrics.get(k)) for k in METRIC_COLUMNS}} for i, f in enumerate(view.files)]
+             **{k: _round(f.metrics.get(k)) for k in view.metric_keys}} for i, f in enumerate(view.files)]
     table = ui.table(columns=columns, rows=rows, row_key='i').props('flat bordered dense') \
         .classes('w-full').mark('test-table')
+    for key in view.metric_keys:
+        table.add_slot(f'header-cell-{key}', '<q-th :props="props">{{ props.col.label }}'
+                       f'<q-tooltip max-width="320px">{TIPS[key]}</q-tooltip></q-th>')
     detail = ui.column().classes('w-full gap-4').mark('test-detail')
 
     async def pick(i: int) -> None:

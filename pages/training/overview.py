@@ -91,9 +91,16 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
                       on_click=lambda: ui.navigate.to('/training')).props('flat')
         return
 
+    shown: dict = {}  # what the header was last drawn from: the run's status, its job's state and place
+
+    def job_state() -> tuple | None:
+        job = jobs.get(run.job_id) if run.job_id else None  # the engine's memory while it runs: no query
+        return (job.status, job.where) if job is not None else None
+
     @ui.refreshable
     def header() -> None:
         current = training.run(run.id) or run
+        shown.update(status=current.status, job=job_state())
         _run_header(training, system, current)
         if current.folder_gone:
             ui.label(_('The run folder {folder} is gone (moved or deleted outside the studio): its curves, '
@@ -147,9 +154,10 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
         checkpoints.refresh()
 
     def jobs_changed(event: JobsChanged) -> None:
-        current = training.run(run.id)
-        if current is not None and (current.status == 'queued' or current.job_id in event.job_ids):
-            header.refresh()  # its place in the queue, or its job's state
+        """Its place in the queue, or its job's state: a running job changes at every metric line (its
+        progress), which the summary shows already — the header is redrawn only when what it shows moved."""
+        if shown.get('status') == 'queued' or (run.job_id in event.job_ids and job_state() != shown.get('job')):
+            header.refresh()
 
     events.on(RunChanged, changed)
     events.on(JobsChanged, jobs_changed)

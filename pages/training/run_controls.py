@@ -35,14 +35,11 @@ def action_bar(training: Training, system: System, run: RunView) -> None:
         ui.button('Cancel', icon='close', on_click=lambda: _confirm_cancel(training, run)) \
             .props('flat color=negative').mark('cancel-run')
     else:
-        if training.checkpoints(run.id):
+        checkpoints = training.checkpoints(run.id)
+        if checkpoints:
             ui.button('Resume from…', icon='replay', on_click=lambda: resume_dialog(training, run.id)) \
                 .props('outline color=primary').mark('resume')
-        ui.button('Rerun…', icon='content_copy',
-                  on_click=lambda: ui.navigate.to(f'/training/new?from={run.id}')) \
-            .props('flat color=primary') \
-                .tooltip('A new run with these choices (the wizard opens filled in)') \
-            .mark('rerun')
+        _run_again(training, run, checkpoints)
 
 
 def run_notes(training: Training, run: RunView) -> None:
@@ -166,6 +163,29 @@ def queue_panel(training: Training, jobs: Jobs, system: System, redraw) -> set[i
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
+def _run_again(training: Training, run: RunView, checkpoints: list[CheckpointView]) -> None:
+    """One entry for running it again: a new run with the same settings (the wizard opens filled in), or this
+    run continued from its best checkpoint (the resume dialog opens on it)."""
+    best = max((c for c in checkpoints if c.kind == 'best' and c.exists), key=lambda c: c.step or -1, default=None)
+    with ui.dropdown_button('Run again', icon='content_copy', auto_close=True) \
+            .props('flat color=primary').mark('rerun'):
+        with ui.item(on_click=lambda: ui.navigate.to(f'/training/new?from={run.id}')).mark('rerun-same'):
+            with ui.item_section().props('avatar'):
+                ui.icon('tune', color='primary')
+            with ui.item_section():
+                ui.item_label('Same settings')
+                ui.item_label('A new run: the wizard opens with every choice of this one').props('caption')
+        continued = ui.item(on_click=lambda: resume_dialog(training, run.id, best.path)).mark('continue-best')
+        with continued:
+            with ui.item_section().props('avatar'):
+                ui.icon('fast_forward', color='primary')
+            with ui.item_section():
+                ui.item_label('Continue from its best checkpoint')
+                ui.item_label(f'This run goes on from {best.where} (step {_num(best.step)})' if best else
+                              'No best checkpoint yet: RAVE writes one at the first validation').props('caption')
+        continued.set_enabled(best is not None)
+
+
 def _queued_row(training: Training, jobs: Jobs, entry, redraw) -> None:
     key = entry.name if entry.run_id is not None else entry.job_id
     with ui.row().classes('w-full items-center gap-2 no-wrap text-sm px-2 py-1 rounded-lg bg-gray-50 '

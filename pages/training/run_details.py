@@ -1,6 +1,6 @@
 """A run's Details tab: what it is (the full RunSpec, RAVE's operative config.gin, the equivalent `rave train`
-command, description, dataset, the machine it trained on, its device time) and its life (run again, continue
-from the best checkpoint, delete).
+command, description, dataset, the machine it trained on, its device time) and its deletion (running it again,
+with the same settings or from its best checkpoint, is the header's "Run again" menu: run_controls.py).
 
 Built when the tab first opens: the config file and the job's first metrics lines are read then, not on every
 visit of the run page.
@@ -11,7 +11,6 @@ from nicegui import ui
 
 from app import theme
 from pages.models import deletion
-from pages.training import run_controls
 from services import formatting
 from services.access import Forbidden
 from services.models import Models
@@ -49,7 +48,7 @@ def create(training: Training, experiments: Experiments, models: Models, run: Ru
         return
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
         _about(details)
-        _life(training, models, run, details)
+        _life(models, run)
     _command(details)
     _spec(details)
     _config(details)
@@ -84,23 +83,15 @@ def _about(details: RunDetails) -> None:
                 .classes(theme.HINT).mark('machine-unrecorded')
 
 
-def _life(training: Training, models: Models, run: RunView, details: RunDetails) -> None:
+def _life(models: Models, run: RunView) -> None:
     with ui.card().classes(theme.CARD + ' gap-2').mark('details-life'):
-        ui.label('Run again, continue or delete').classes(theme.SECTION)
-        ui.label('Run again opens the new-training wizard with every choice of this run; continue resumes '
-                 'this run from its best checkpoint.').classes(theme.HINT)
+        ui.label('Delete').classes(theme.SECTION)
+        ui.label('Removes the run from the studio; its folder and exports only when you ask. The dialog names '
+                 'everything that goes. "Run again" in the header starts it anew or continues it.') \
+            .classes(theme.HINT)
         with ui.row().classes('gap-2'):
-            ui.button('Run again', icon='replay',
-                      on_click=lambda: ui.navigate.to(f'/training/new?from={run.id}')) \
-                .props('unelevated color=primary').mark('run-again')
-            ui.button('Continue from best', icon='fast_forward',
-                      on_click=lambda: run_controls.resume_dialog(training, run.id, details.best_checkpoint)) \
-                .props('outline color=primary').mark('continue-best') \
-                .set_enabled(bool(details.best_checkpoint) and not run.active)
             ui.button('Delete…', icon='delete', on_click=lambda: deletion.delete_run(models, run.id, '/training')) \
                 .props('flat color=negative').mark('delete-run').set_enabled(not run.active)
-        if not details.best_checkpoint:
-            ui.label('No best checkpoint yet: RAVE writes one at the first validation.').classes(theme.HINT)
 
 
 def _command(details: RunDetails) -> None:

@@ -35,6 +35,7 @@ class ClusterSettingsError(ValueError):
     """Executor settings that are not kept, with every sentence saying what to change."""
 
 
+@access.acts
 class Cluster:
     """Executor settings (studio-wide and per project), the cluster's reachability and GPU-hours."""
 
@@ -175,13 +176,14 @@ class Cluster:
             raise CloudError(f'{target} exists already: choose another folder.')
         argv = [sys.executable, '-m', 'services.workers.cluster_rsync', str(dataset.path), str(target)]
         job = self._jobs.submit('rsync', f'Copy {dataset.name} to {folder}', argv, project=dataset.project,
-                                cwd=str(REPO_ROOT), spec={'dataset': dataset.id, 'target': str(target)})
+                                cwd=str(REPO_ROOT), spec={'dataset': dataset.id, 'target': str(target)},
+                                owner=self.actor.name)
         return job.id
 
     def _copy(self, what: str, local: str, name: str, title: str, project: Project) -> int:
         store = self._store()
         argv = [sys.executable, '-m', 'services.workers.cluster_cloud', what, store.url, store.endpoint, local, name]
-        return self._jobs.submit('cloud', title, argv, project=project, cwd=str(REPO_ROOT)).id
+        return self._jobs.submit('cloud', title, argv, project=project, cwd=str(REPO_ROOT), owner=self.actor.name).id
 
     def _store(self) -> Store:
         store = self.store()

@@ -83,6 +83,7 @@ class PreprocessSpec:
         return values
 
 
+@access.acts
 class Datasets:
     """The datasets of the acting user's projects: what they may see, build, change and delete."""
 
@@ -185,14 +186,14 @@ class Datasets:
         """Register the dataset and queue its preprocessing; DatasetError names what stops it."""
         project = self._project(project_id, Action.RUN)
         return DatasetView.of(self._engine.start(project, spec.name, list(spec.inputs), **spec.params(),
-                                                 survey=survey))
+                                                 survey=survey, owner=self.actor.name))
 
     def clone(self, dataset_id: int, name: str, sr: int | None = None, channels: int | None = None,
               num_signal: int | None = None, lazy: bool | None = None) -> DatasetView:
         """Preprocess the dataset's sources again into a new dataset. Slow (surveys first): off the event loop."""
         row = self._row(dataset_id, Action.RUN)
         return DatasetView.of(self._library.clone(row, name, sr=sr, channels=channels, num_signal=num_signal,
-                                                  lazy=lazy))
+                                                  lazy=lazy, owner=self.actor.name))
 
     def move(self, dataset_id: int, position: int) -> None:
         """Put a waiting dataset at `position` (0 = next) of the preprocessing queue."""
@@ -273,8 +274,7 @@ class Datasets:
         """Unpack a received .zip into `uploads/<folder>/` and delete it. Slow: off the event loop."""
         project = self._project(project_id, Action.EDIT)
         unpacked = self._engine.unpack_upload(project, folder, sink.path, sink.shown)
-        return Uploaded(self._engine.upload_folder(project, folder), tuple(unpacked.written),
-                        tuple(unpacked.skipped))
+        return Uploaded(self._engine.upload_folder(project, folder), tuple(unpacked.written), tuple(unpacked.skipped))
 
     def upload_folder(self, project_id: int, folder: str) -> Path:
         return self._engine.upload_folder(self._project(project_id, Action.READ), folder)
@@ -357,13 +357,13 @@ class Datasets:
     def statistics(self, dataset_id: int) -> StatisticsView:
         """The cached statistics, or the job computing them (started once when there are none)."""
         row = self._row(dataset_id, Action.READ)
-        self._stats.ensure(row)
+        self._stats.ensure(row, self.actor.name)
         return self._statistics(row)
 
     def recompute_statistics(self, dataset_id: int) -> StatisticsView:
         row = self._row(dataset_id, Action.RUN)
         if not self._stats.missing(row):
-            self._stats.start(row)
+            self._stats.start(row, self.actor.name)
         return self._statistics(row)
 
     def _statistics(self, row: Dataset) -> StatisticsView:

@@ -92,8 +92,8 @@ class DatasetLibrary:
 
     # ---- clone / delete -------------------------------------------------------------------------
     def clone(self, dataset: Dataset, name: str, sr: int | None = None, channels: int | None = None,
-              num_signal: int | None = None, lazy: bool | None = None) -> Dataset:
-        """A new preprocessing job on the original sources with some parameters changed."""
+              num_signal: int | None = None, lazy: bool | None = None, owner: str = '') -> Dataset:
+        """A new preprocessing job on the original sources with some parameters changed, for `owner`."""
         params = dataset.params or {}
         values = {'num_signal': int(num_signal or params.get('num_signal', 131072)),
                   'channels': int(channels or dataset.channels or params.get('channels', 1)),
@@ -105,7 +105,8 @@ class DatasetLibrary:
         problems = self.datasets.validate(dataset.project, name, list(dataset.sources), **values, survey=survey)
         if problems:
             raise DatasetError(' '.join(problems))
-        clone = self.datasets.start(dataset.project, name, list(dataset.sources), **values, survey=survey)
+        clone = self.datasets.start(dataset.project, name, list(dataset.sources), **values, survey=survey,
+                                    owner=owner)
         clone.tags, clone.category = list(dataset.tags or []), dataset.category or ''
         clone.params = {**clone.params, 'cloned_from': dataset.name}
         clone.save()

@@ -233,7 +233,8 @@ class DatasetService:
 
     def start(self, project: Project, name: str, inputs: list[str], num_signal: int = 131072,
               channels: int = 1, sr: int = 44100, ext: list[str] | None = None, lazy: bool = False,
-              max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None) -> Dataset:
+              max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None,
+              owner: str = '') -> Dataset:
         """Register the dataset (status 'building') and queue RAVE's preprocess for it.
 
         Files that cannot be used are skipped: RAVE then reads a staging folder of links to the usable files
@@ -269,7 +270,7 @@ class DatasetService:
             command=shlex.join(['rave', 'preprocess', *flags]), project=project, cwd=self.jobs.root,
             stdin='y\n' if lazy else '', stall_s=STALL_S,
             env={'PYTHONWARNINGS': 'ignore::FutureWarning'},  # torch's pynvml notice, noise in the log
-            spec={'dataset_id': dataset.id, 'output': str(output)}, slot='preprocess')
+            spec={'dataset_id': dataset.id, 'output': str(output)}, slot='preprocess', owner=owner)
         dataset.job = job
         dataset.save()
         self._totals[job.id] = (expected, params)

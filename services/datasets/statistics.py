@@ -50,13 +50,13 @@ class DatasetStatsService:
         job = self.job(dataset)
         return self.jobs.states.get(job.id) if job else None
 
-    def ensure(self, dataset: Dataset) -> dict | None:
+    def ensure(self, dataset: Dataset, owner: str = '') -> dict | None:
         """The statistics if cached; otherwise start computing them (once) and return None."""
         stats = self.cached(dataset)
         if stats is None and dataset.status == 'ready' and not self.missing(dataset):
             job = self.job(dataset)
             if job is None or job.status not in ACTIVE:
-                self.start(dataset)
+                self.start(dataset, owner)
         return stats
 
     @staticmethod
@@ -67,7 +67,7 @@ class DatasetStatsService:
         return (f'The dataset folder {dataset.path} holds no RAVE dataset any more (data.mdb is missing): it was '
                 'moved or deleted outside the studio. Put it back, or remove this dataset.')
 
-    def start(self, dataset: Dataset) -> Job:
+    def start(self, dataset: Dataset, owner: str = '') -> Job:
         """Queue the statistics worker for this dataset, even if a cache exists (recompute)."""
         params = dataset.params or {}
         argv = [self.settings.python, '-m', 'services.workers.dataset_stats', '--db', dataset.path,
@@ -79,7 +79,7 @@ class DatasetStatsService:
         for ext in params.get('ext') or RAVE_EXTENSIONS:
             argv += ['--ext', ext]
         return self.jobs.submit(KIND, f'Statistics of {dataset.name}', argv, project=dataset.project,
-                                cwd=self.jobs.root, spec={'dataset_id': dataset.id})
+                                cwd=self.jobs.root, spec={'dataset_id': dataset.id}, owner=owner)
 
 
 def _describe(state: JobState) -> None:

@@ -42,6 +42,7 @@ class JobView:
         return self.status in ACTIVE
 
 
+@access.acts
 class Jobs:
     """The job engine as the acting user may see and steer it."""
 

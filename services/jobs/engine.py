@@ -18,7 +18,6 @@ from pathlib import Path
 
 import psutil
 
-from services import access
 from services.events import Bus, JobLog, JobsChanged
 from services.hookspecs import JobKind
 from services.jobs import host, queue
@@ -84,8 +83,9 @@ class JobService:
     def submit(self, kind: str, title: str, argv: list[str], *, command: str = '',
                project: Project | None = None, cwd: str | Path = '', stdin: str = '',
                stall_s: float | None = None, env: dict | None = None, spec: dict | None = None,
-               slot: str | None = None, start: bool = True, executor: dict | None = None) -> Job:
-        """Queue a job; it starts now or at a later poll, when its slot is free.
+               slot: str | None = None, start: bool = True, executor: dict | None = None, owner: str = '') -> Job:
+        """Queue a job for `owner` (who started it: the facade that starts it names its actor; '' for nobody in
+        particular, e.g. the command line); it starts now or at a later poll, when its slot is free.
 
         With `start=False` it is only queued: whichever studio polls next launches it. A remote `executor`
         ({'kind': 'slurm', ...}) runs it there, holding no slot here."""
@@ -94,7 +94,7 @@ class JobService:
         with db.atomic():  # another studio on this data folder sees the queued job only with its folder
             job = Job.create(kind=kind, title=title, argv=argv, command=command or shlex.join(argv),
                              project=project, cwd=str(cwd), device=slot or '', spec=spec or {},
-                             status='queued', owner=getattr(access.acting(), 'name', ''))
+                             status='queued', owner=owner)
             folder = folder_of(self.root, job.id)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / 'job.json').write_text(json.dumps({

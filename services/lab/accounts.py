@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from services import access, sessions, users
 from services.access import Action, Actor
-from services.lab import audit, roles
 from services.store import Invite, Membership, Sharing, User, db
 
 INVITE_S = 7 * 24 * 3600.0  # how long an invite link stays good
@@ -49,6 +48,7 @@ class Invitation:
         return f'{base}/invite?token={self.token}'
 
 
+@access.acts
 class Accounts:
     """The studio's accounts as an admin changes them; every method needs Action.USERS."""
 
@@ -58,6 +58,7 @@ class Accounts:
     def may_manage(self) -> bool:
         return access.allowed(self.actor, Action.USERS)
 
+    @access.reads
     def list(self) -> list[AccountView]:
         access.require(self.actor, Action.USERS)
         return [_view(u) for u in User.select().order_by(User.name)]
@@ -79,7 +80,7 @@ class Accounts:
         access.require(self.actor, Action.USERS)
         user = self._user(name)
         token = _new_invite(user)
-        audit.record(self.actor, 'Accounts.reinvite', f'user {name}', right=Action.USERS.value)
+        access.changed(object_=f'user {name}')
         return Invitation(_view(user), token, time.time() + INVITE_S)
 
     def disable(self, name: str) -> AccountView:
@@ -102,7 +103,7 @@ class Accounts:
             users.set_password(user.name, password, must_change=True)
         except ValueError as e:
             raise AccountError(str(e)) from e
-        audit.record(self.actor, 'Accounts.reset', f'user {name}', right=Action.USERS.value)
+        access.changed(object_=f'user {name}')
         return _view(User.get_by_id(user.id))
 
     def delete(self, name: str) -> None:
@@ -115,9 +116,7 @@ class Accounts:
             Membership.delete().where(Membership.user == user.name).execute()
             Sharing.update(owner='').where(Sharing.owner == user.name).execute()
             user.delete_instance()
-        roles.forget()
-        audit.record(self.actor, 'Accounts.delete', f'user {name}', right=Action.USERS.value,
-                     before={'admin': bool(user.admin)})
+        access.changed(object_=f'user {name}', before={'admin': bool(user.admin)})
 
     # ---- internals ---------------------------------------------------------------------------------
     def _new(self, name: str, password: str | None, *, admin: bool, must_change: bool) -> User:
@@ -131,8 +130,7 @@ class Accounts:
             user = users.create(name, password, admin=admin, must_change=must_change)
         except ValueError as e:
             raise AccountError(str(e)) from e
-        audit.record(self.actor, 'Accounts.add', f'user {name}', right=Action.USERS.value,
-                     after={'admin': admin, 'invited': password is None})
+        access.changed(object_=f'user {name}', after={'admin': admin, 'invited': password is None})
         return user
 
     def _change(self, name: str, **values: bool) -> AccountView:
@@ -143,9 +141,7 @@ class Accounts:
         before = {k: bool(getattr(user, k)) for k in values}
         User.update(**values).where(User.id == user.id).execute()
         sessions.end_user(user.id)  # the next sign-in carries the new rank; a disabled one cannot sign in
-        roles.forget()
-        audit.record(self.actor, f'Accounts.{_verb(values)}', f'user {name}', right=Action.USERS.value,
-                     before=before, after=values)
+        access.changed(object_=f'user {name}', before=before, after=values)
         return _view(User.get_by_id(user.id))
 
     def _user(self, name: str) -> User:
@@ -192,12 +188,6 @@ def _new_invite(user: User) -> str:
         Invite.update(used=True).where(Invite.user == user).execute()
         Invite.create(user=user, key=hashlib.sha256(token.encode()).hexdigest(), expires=time.time() + INVITE_S)
     return token
-
-
-def _verb(values: dict[str, bool]) -> str:
-    if 'admin' in values:
-        return 'promote' if values['admin'] else 'demote'
-    return 'disable' if values['disabled'] else 'enable'
 
 
 def _view(user: User) -> AccountView:

@@ -37,6 +37,7 @@ class CommentView:
     unread: bool  # newer than the acting user's last look, and someone else's
 
 
+@access.acts
 class Comments:
     """The comments of one object as the acting user reads and writes them."""
 

@@ -77,6 +77,7 @@ def restorers(training: Training, experiments: Experiments) -> dict[str, Restore
     return {'config': config, 'template': template, 'notes': notes}
 
 
+@access.acts
 class History:
     """The versions of one project's edited things, as the acting user may read and restore them."""
 

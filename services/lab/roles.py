@@ -4,12 +4,14 @@ A member's role in a project is the highest of: owner (its creator manages it), 
 manage), and what the project's visibility grants everyone signed in ("private to me" nothing, "the lab can read"
 read, "the lab can edit" edit). Admins stand above every project (access.role says so before asking here). A
 project made before sharing existed, or restored without its sharing row, has the server-wide default visibility.
-Decisions are cached for a few seconds and forgotten whenever sharing changes here.
+
+Decisions are cached per process and hold while the database's access generation is unchanged: triggers bump it
+in the same transaction as every change of an account, a membership, a project's sharing or the default
+visibility (migration 13), whichever process or code path makes it, so the next check sees the change.
 """
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from services import access
@@ -21,9 +23,9 @@ VISIBILITY = {'private': N_('Private to its owner and members'), 'read': N_('The
               'edit': N_('The lab can edit')}  # English msgids: shown through _()
 GRANTS = {'private': Role.NONE, 'read': Role.READ, 'edit': Role.EDIT}
 DEFAULT_VISIBILITY = 'edit'  # the setting's default: a lab that starts sharing works as before
-CACHE_S = 5.0
+GENERATION = 'SELECT value FROM access_generation WHERE id = 1'
 
-_cache: dict[tuple[str, int | None], tuple[Role, float]] = {}
+_cache: dict[tuple[str, int | None], tuple[Role, tuple[str, int]]] = {}  # → (role, the generation it was decided at)
 _lock = threading.Lock()
 _default: Callable[[], str] = lambda: DEFAULT_VISIBILITY  # noqa: E731 — replaced by install()
 
@@ -39,19 +41,25 @@ def install(default_visibility: Callable[[], str]) -> None:
 def project_role(actor: Actor, project_id: int | None) -> Role:
     if not actor.name:
         return Role.NONE  # nobody signed in
-    key = (actor.name, project_id)
+    key, now = (actor.name, project_id), generation()  # read before deciding: a change after it re-decides
     with _lock:
         cached = _cache.get(key)
-    if cached is not None and time.monotonic() - cached[1] < CACHE_S:
+    if cached is not None and cached[1] == now:
         return cached[0]
     found = _decide(actor.name, project_id)
     with _lock:
-        _cache[key] = (found, time.monotonic())
+        _cache[key] = (found, now)
     return found
 
 
+def generation() -> tuple[str, int]:
+    """Which database, and how many changes of who may do what it has seen."""
+    row = db.execute_sql(GENERATION).fetchone()
+    return db.database, row[0] if row else 0
+
+
 def forget() -> None:
-    """Sharing, a membership or an account changed: decide again."""
+    """Another database: decide again."""
     with _lock:
         _cache.clear()
 
@@ -75,7 +83,6 @@ def share(project_id: int, *, owner: str, visibility: str) -> None:
     with db.atomic():
         Sharing.delete().where(Sharing.project == project_id).execute()
         Sharing.create(project=project_id, owner=owner, visibility=visibility)
-    forget()
 
 
 def default_visibility() -> str:
@@ -96,7 +103,6 @@ def restored(project_id: int, actor: Actor) -> None:
         created(project_id, actor)
     elif User.get_or_none(User.name == row.owner) is None:
         Sharing.update(owner=actor.name).where(Sharing.id == row.id).execute()
-        forget()
 
 
 def _decide(name: str, project_id: int | None) -> Role:

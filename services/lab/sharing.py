@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from services import access
 from services.access import Action, Actor, Role
-from services.lab import audit, roles
+from services.lab import roles
 from services.settings import SettingsService
 from services.store import Membership, Project, User
 
@@ -32,6 +32,7 @@ class SharingView:
     may_manage: bool
 
 
+@access.acts
 class ProjectSharing:
     """Who may do what in a project; changing it needs Action.MANAGE there."""
 
@@ -66,8 +67,7 @@ class ProjectSharing:
             raise SharingError('Choose private, "the lab can read" or "the lab can edit".')
         before = roles.visibility_of(project_id)
         roles.share(project_id, owner=roles.owner_of(project_id), visibility=visibility)
-        audit.record(self.actor, 'ProjectSharing.set_visibility', f'project {project_id}', project_id=project_id,
-                     before=before, after=visibility, right=Action.MANAGE.value)
+        access.changed(before=before, after=visibility)
         return self.of(project_id)
 
     def set_role(self, project_id: int, name: str, role: str) -> SharingView:
@@ -88,9 +88,7 @@ class ProjectSharing:
             Membership.insert(project=project_id, user=name, role=int(wanted)).on_conflict(
                 conflict_target=[Membership.project, Membership.user], update={Membership.role: int(wanted)}) \
                 .execute()
-        roles.forget()
-        audit.record(self.actor, 'ProjectSharing.set_role', f'project {project_id}, user {name}',
-                     project_id=project_id, before=before, after=role, right=Action.MANAGE.value)
+        access.changed(object_=f'project {project_id}, user {name}', before=before, after=role)
         return self.of(project_id)
 
     def default_visibility(self) -> str:
@@ -103,5 +101,4 @@ class ProjectSharing:
             raise SharingError('Choose private, "the lab can read" or "the lab can edit".')
         before = roles.default_visibility()
         self._settings.set('default_visibility', visibility)
-        audit.record(self.actor, 'ProjectSharing.set_default_visibility', 'studio', before=before, after=visibility,
-                     right=Action.SETTINGS.value)
+        access.changed(object_='studio', before=before, after=visibility)

@@ -20,10 +20,11 @@ VERBS = {  # how an audited facade method reads in the feed; others read as "met
     'Projects.create': 'made a project', 'Projects.delete': 'deleted a project',
     'Experiments.set_notes': 'wrote run notes', 'ProjectSharing.set_role': 'changed a role',
     'ProjectSharing.set_visibility': 'changed who may see a project', 'Jobs.cancel': 'cancelled a job',
-    'Accounts.add': 'added an account', 'Accounts.disable': 'disabled an account',
+    'Accounts.add': 'added an account', 'Accounts.invite': 'invited someone', 'Accounts.disable': 'disabled an account',
     'Accounts.enable': 'enabled an account', 'Accounts.promote': 'made an admin', 'Accounts.demote': 'demoted an admin',
     'Accounts.delete': 'deleted an account', 'Accounts.reset': 'reset a password',
 }
+DONE = ('done', 'allowed')  # entries written before the log had outcomes say 'allowed'
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class MemberView:
     projects: tuple[tuple[str, str], ...]  # (project name, role) of the projects the viewer may read
 
 
+@access.acts
 class Team:
     """The lab at a glance, as the acting user may see it."""
 
@@ -61,11 +63,12 @@ class Team:
         self.actor = actor
 
     def activity(self, limit: int = 40) -> list[ActivityView]:
-        """What people did lately, newest first (refused attempts are the audit log's, not the feed's)."""
+        """What people did lately, newest first (failed and refused attempts are the audit log's, not the
+        feed's)."""
         access.require(self.actor, Action.READ)
         names = self._readable()
-        query = AuditEntry.select().where(AuditEntry.outcome == 'allowed').order_by(AuditEntry.time.desc(),
-                                                                                      AuditEntry.id.desc())
+        query = AuditEntry.select().where(AuditEntry.outcome.in_(DONE)).order_by(AuditEntry.time.desc(),
+                                                                                  AuditEntry.id.desc())
         found: list[ActivityView] = []
         for entry in query.limit(limit * 4):
             if entry.project_id is not None and entry.project_id not in names:

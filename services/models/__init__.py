@@ -73,6 +73,7 @@ class ExportChoices:
         return tuple(self.sr * k for k in (1, 2, 3, 4)) if self.sr else ()
 
 
+@access.acts
 class Models:
     """Runs, checkpoints, exports and the explorer as the acting user may see and use them."""
 
@@ -141,7 +142,7 @@ class Models:
         project = self._project(project_id, Action.RUN)
         run = self._run(project_id, run_id, Action.RUN)
         self._checkpoint_of(run, checkpoint)
-        return self._view(self._exports.start(project, run, checkpoint, target, name, options))
+        return self._view(self._exports.start(project, run, checkpoint, target, name, options, owner=self.actor.name))
 
     def start_batch(self, project_id: int, run_id: int, checkpoints: Sequence[str], targets: Sequence[str], *,
                     name: str, options: dict[str, Any] | None = None) -> list[ExportView]:
@@ -150,7 +151,8 @@ class Models:
         run = self._run(project_id, run_id, Action.RUN)
         for checkpoint in checkpoints:
             self._checkpoint_of(run, checkpoint)
-        return [self._view(e) for e in self._exports.batch(project, run, checkpoints, targets, name, options)]
+        return [self._view(e) for e in self._exports.batch(project, run, checkpoints, targets, name, options,
+                                                           owner=self.actor.name)]
 
     def reexport(self, export_id: int, *, checkpoint: str | None = None, target: str | None = None) -> ExportView:
         """The same flags onto another checkpoint of its run, or the same checkpoint to another target."""
@@ -162,7 +164,7 @@ class Models:
             raise ExportError('The run of this export is gone: export a checkpoint of another run.')
         if checkpoint:
             self._checkpoint_of(row.run, checkpoint)
-        return self._view(self._exports.reexport(row, checkpoint=checkpoint, target=target))
+        return self._view(self._exports.reexport(row, checkpoint=checkpoint, target=target, owner=self.actor.name))
 
     def delete_export(self, export_id: int, *, delete_file: bool = True) -> None:
         """Forget an export (cancelling it while it runs); its files go too unless `delete_file` is False."""
@@ -211,7 +213,7 @@ class Models:
             path = self._files.confine(audio, also=(Path(project.location),), what='audio file')
         except PathRefused as e:
             raise InferenceError(str(e)) from e
-        return self.reconstruction(self._inference.reconstruct(project, export, path))
+        return self.reconstruction(self._inference.reconstruct(project, export, path, self.actor.name))
 
     def reconstruction(self, rec: Reconstruction | ReconstructionView) -> ReconstructionView:
         """Where a reconstruction stands now, with its result once it is done."""

@@ -48,12 +48,14 @@ class RunCheckpoints:
 
 class ExportService:
     def __init__(self, jobs: JobService, settings: SettingsService, projects: ProjectService,
-                 files: FilePolicy, targets: Callable[[], Sequence[ExportTarget]] = lambda: BUILTIN) -> None:
+                 files: FilePolicy, targets: Callable[[], Sequence[ExportTarget]] = lambda: BUILTIN,
+                 read_imported: Callable[[Run], None] = lambda run: None) -> None:
         self.jobs = jobs
         self.settings = settings
         self.projects = projects
         self.files = files
         self._targets = targets  # the plugin manager's export_targets (the built-ins come through it too)
+        self._read_imported = read_imported  # training's metric store reads an imported run's events
         jobs.limits.setdefault(SLOT, 1)
 
     def job_kinds(self) -> list[JobKind]:
@@ -83,7 +85,9 @@ class ExportService:
         return found
 
     def import_run(self, project: Project, folder: str | Path) -> Run:
-        """Index a RAVE run folder (`<name>_<hash>` with config.gin and checkpoints) in the project."""
+        """Index a RAVE run folder (`<name>_<hash>` with config.gin and checkpoints) in the project, with its
+        checkpoints and the curves and figures of its TensorBoard events (steps, last loss, best validation,
+        training time). Reading the events takes a while for a long run: call it off the event loop."""
         try:
             path = self.files.confine(folder, also=(Path(project.location),),
                                       what='RAVE run folder (the one that holds config.gin)')
@@ -108,6 +112,7 @@ class ExportService:
                              folder=str(run_folder), status='imported', configs=_configs(run_folder),
                              params={'imported_from': str(run_folder)})
         index_checkpoints(run)
+        self._read_imported(run)
         return run
 
     # ---- targets, priors and what a checkpoint allows -------------------------------------------
@@ -138,13 +143,13 @@ class ExportService:
 
     # ---- exports ------------------------------------------------------------------------------
     def start(self, project: Project, run: Run | None, checkpoint_path: str | Path, target: ExportTarget | str,
-              name: str, options: dict[str, Any] | None = None) -> Export:
+              name: str, options: dict[str, Any] | None = None, *, owner: str = '') -> Export:
         """Start an export of a checkpoint for `target` as a chain of jobs (export → wrap → verify)."""
         plan = self._plan(project, run, checkpoint_path, target, name, options)
-        return self._launch(project, run, *plan)
+        return self._launch(project, run, *plan, owner=owner)
 
     def batch(self, project: Project, run: Run, checkpoints: Sequence[str], targets: Sequence[str], name: str,
-              options: dict[str, Any] | None = None) -> list[Export]:
+              options: dict[str, Any] | None = None, *, owner: str = '') -> list[Export]:
         """Several checkpoints × several targets in one go, queued as jobs, each its own export. Every one is
         checked before the first starts, so a bad choice starts none."""
         if not checkpoints or not targets:
@@ -162,10 +167,10 @@ class ExportService:
                 chosen = self._free_name(project, target, base, options_for(target, options), taken)
                 taken.add(chosen)
                 plans.append(self._plan(project, run, checkpoint, target, chosen, options))
-        return [self._launch(project, run, *plan) for plan in plans]
+        return [self._launch(project, run, *plan, owner=owner) for plan in plans]
 
     def reexport(self, export: Export, *, checkpoint: str | Path | None = None,
-                 target: str | None = None) -> Export:
+                 target: str | None = None, owner: str = '') -> Export:
         """The same flags onto another checkpoint, or the same checkpoint to another target, in one click."""
         project, run = export.project, export.run
         chosen = self.target(target or export.target)
@@ -180,7 +185,7 @@ class ExportService:
         if chosen.name != export.target:
             base = base.removesuffix(f'_{steps.slug(export.target)}') + f'_{steps.slug(chosen.name)}'
         name = self._free_name(project, chosen, base, options_for(chosen, options), set())
-        return self.start(project, run, checkpoint, chosen, name, options)
+        return self.start(project, run, checkpoint, chosen, name, options, owner=owner)
 
     def list(self, project: Project) -> list[Export]:
         return list(Export.select().where(Export.project == project).order_by(Export.created.desc()))
@@ -267,17 +272,18 @@ class ExportService:
                                ema=facts_of(checkpoint).ema, priors=self.priors(run) if run is not None else [])
 
     def _launch(self, project: Project, run: Run | None, target: ExportTarget, checkpoint: str, folder: Path,
-                name: str, opts: dict[str, Any], planned: Path) -> Export:
+                name: str, opts: dict[str, Any], planned: Path, *, owner: str) -> Export:
         export = Export.create(project=project, run=run, checkpoint=checkpoint, path=str(planned), name=name,
                                streaming=bool(opts['streaming']) or target.makes == '.nm', status='running',
                                target=target.name, options=opts, stage='export')
-        self._submit(export, steps.export_step(self.settings.python, target, checkpoint, folder, name, opts), folder)
+        self._submit(export, steps.export_step(self.settings.python, target, checkpoint, folder, name, opts), folder,
+                     owner=owner)
         self.jobs.bus.publish(ExportChanged(export.id, export.status))
         return export
 
-    def _submit(self, export: Export, step: steps.Step, cwd: Path, *, first: bool = True) -> None:
+    def _submit(self, export: Export, step: steps.Step, cwd: Path, *, first: bool = True, owner: str) -> None:
         job = self.jobs.submit(step.kind, step.title, step.argv, command=step.command, project=export.project,
-                               cwd=cwd, spec={'export': export.id, 'stage': step.stage}, slot=SLOT)
+                               cwd=cwd, spec={'export': export.id, 'stage': step.stage}, slot=SLOT, owner=owner)
         if not first:
             self.jobs.reorder(job.id, 0)  # the next step of a started export goes before a batch's later ones
         export.job, export.stage = job, step.stage
@@ -307,12 +313,13 @@ class ExportService:
                 card = {'authors': [export.project.name], 'description': f'RAVE model {export.name}.'[:150],
                         'examples': steps.card_examples(dataset.sources if dataset is not None else [])}
                 self._submit(export, steps.wrap_step(python, made, folder.parent, export.name, card), folder,
-                             first=False)
+                             first=False, owner=job.owner)  # the export's next step is for whoever started it
             else:
                 export.path = made or export.path
                 verify = target or BUILTIN[-1]
                 self._submit(export, steps.verify_step(python, verify, export.path, export.checkpoint,
-                                                       export.name or Path(export.path).stem), folder, first=False)
+                                                       export.name or Path(export.path).stem), folder, first=False,
+                             owner=job.owner)
         else:
             if stage == 'export':
                 export.result = result

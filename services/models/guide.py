@@ -95,14 +95,25 @@ def _nn_tilde(export: ExportView, file: str, facts: ModelFacts) -> tuple[str, li
     ]
 
 
+def _vst_name(file: str) -> str:
+    """The name the RAVE VST lists a model file under: its stem, underscores as spaces, each word capitalised
+    (rave_vst's detectAvailableModels)."""
+    words = Path(file).stem.replace('_', ' ').split(' ')
+    return ' '.join(w[:1].upper() + w[1:] for w in words)
+
+
 def _vst(export: ExportView, file: str, facts: ModelFacts) -> tuple[str, list[Section]]:
     buffer = fitting_buffer(facts)
     prior = ('Its prior drives the VST\'s prior mode (generation without input).' if facts.prior
              else 'Exported without a prior: the VST\'s prior mode stays off.')
     return 'the RAVE VST in a DAW', [
         Section('Where the file goes', (
-            (f'- In the RAVE VST, import a custom model and pick `{file}`; the plugin keeps its own copy in its '
-            'models folder.'),
+            (f'- In the RAVE VST: Model Explorer → "Import your custom model" → pick `{file}`. The plugin copies '
+             'it into its models folder and lists every `.ts` found there (sub-folders too), named after the '
+             f'file: listed as `{_vst_name(file)}`.'),
+            ('- Or copy the file into that folder yourself, then reopen the plugin: '
+             '`~/Library/Application Support/ACIDS/RAVE/` on macOS, `%APPDATA%\\ACIDS\\RAVE\\` on Windows, '
+             '`~/.config/ACIDS/RAVE/` on Linux.'),
         )),
         Section('Settings', (f'- {prior}', '- Stereo: the VST plays a mono model in stereo mode (width knob).',
                              f'- Set the DAW\'s buffer to {buffer} samples or more. ' + _latency_line(facts, buffer))),

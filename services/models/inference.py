@@ -46,7 +46,7 @@ class InferenceService:
     def job_kinds(self) -> list[JobKind]:
         return [JobKind('reconstruct', parse=progress.parse_reconstruct, describe=_describe)]
 
-    def reconstruct(self, project: Project, export: Export, audio_path: str | Path) -> Reconstruction:
+    def reconstruct(self, project: Project, export: Export, audio_path: str | Path, owner: str = '') -> Reconstruction:
         """Start a job that encodes and decodes `audio_path` with the exported model."""
         model = Path(export.path)
         if export.status != 'done' or not model.is_file():
@@ -64,7 +64,7 @@ class InferenceService:
                 '--input', str(audio.resolve()), '--output', str(folder)]
         job = self.jobs.submit('reconstruct', f'Reconstruct {audio.name} with {model.stem}', argv,
                                project=project, cwd=REPO_ROOT,
-                               spec={'folder': str(folder), 'export': export.id, 'input': str(audio)})
+                               spec={'folder': str(folder), 'export': export.id, 'input': str(audio)}, owner=owner)
         return Reconstruction(rec_id, job.id, folder)
 
     def status(self, rec: Reconstruction) -> tuple[str, str]:

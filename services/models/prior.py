@@ -66,7 +66,8 @@ class PriorService:
         return [JobKind(KIND, parse=progress.parse_train, describe=_describe)]
 
     def start(self, project: Project, run: Run, *, name: str, fidelity: float = 0.95, max_steps: int = 100_000,
-              val_every: int = 1000, batch: int = 8, device: str = 'cpu', resume: PriorView | None = None) -> Job:
+              val_every: int = 1000, batch: int = 8, device: str = 'cpu', resume: PriorView | None = None,
+              owner: str = '') -> Job:
         """Train (or go on training) a prior of `run` on the dataset it was trained on; returns the job."""
         dataset: Dataset | None = run.dataset
         if dataset is None or not Path(dataset.path).is_dir():
@@ -84,7 +85,7 @@ class PriorService:
         title = f'{"Resume" if resume else "Train"} the prior {name} of {run.name}'
         return self._jobs.submit(KIND, title, [self._python(), '-m', 'services.workers.train_prior', *repairs, *flags],
                                  command=shlex.join(['rave', 'train_prior', *flags]), project=project, cwd=REPO_ROOT,
-                                 spec={'run_id': run.id, 'prior': name})
+                                 spec={'run_id': run.id, 'prior': name}, owner=owner)
 
     def priors(self, project: Project, run: Run) -> list[PriorView]:
         """The run's priors, newest job first, each with the checkpoints RAVE wrote so far."""

@@ -34,7 +34,10 @@ MAX_FILES = 200
 _LINE = re.compile(r'^\[model_test\] ([\d.]+) (.*)$')
 LABELS = {'mrstft': ('MR-STFT distance', 'lower is better'), 'mel': ('Mel distance', 'lower is better'),
           'si_sdr': ('SI-SDR (dB)', 'higher is better'), 'lufs_in': ('Loudness in (LUFS)', ''),
-          'lufs_out': ('Loudness out (LUFS)', ''), 'lufs_diff': ('Loudness difference (LU)', 'nearer 0 is better')}
+          'lufs_out': ('Loudness out (LUFS)', ''), 'lufs_diff': ('Loudness difference (LU)', 'nearer 0 is better'),
+          'pesq': ('PESQ (speech)', 'higher is better, 1–4.6'), 'stoi': ('STOI (speech)', 'higher is better, 0–1')}
+SPEECH_METRICS = ('pesq', 'stoi')  # measured only when the user says the audio is speech
+SPEECH = 'speech'  # the dataset category or tag that says so
 
 
 class ModelTestError(ValueError):
@@ -48,6 +51,7 @@ class ModelSource:
     label: str
     kind: str  # checkpoint | export
     run_id: int | None
+    speech: bool = False  # its run trained on a dataset marked speech
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,12 @@ class TestView:
     aggregate: tuple[tuple[str, float], ...] = ()
     model_seconds: float | None = None
     error: str = ''
+    speech: bool = False  # PESQ and STOI were measured
+
+    @property
+    def metric_keys(self) -> tuple[str, ...]:
+        """The per-file metrics the table shows: the codec ones, and the speech ones when measured."""
+        return ('mrstft', 'mel', 'si_sdr', 'lufs_diff') + (SPEECH_METRICS if self.speech else ())
 
     @property
     def done(self) -> bool:
@@ -96,14 +106,14 @@ class TestingService:
     def job_kinds(self) -> list[JobKind]:
         return [JobKind(KIND, parse=parse_model_test, describe=_describe)]
 
-    def start(self, project: Project, model: Path, request: dict, title: str) -> tuple[str, int, Path]:
+    def start(self, project: Project, model: Path, request: dict, title: str, owner: str = '') -> tuple[str, int, Path]:
         test_id = f'{time.strftime("%Y%m%d-%H%M%S")}-{secrets.token_hex(3)}'
         folder = self.projects.folder(project, 'tests') / test_id
         folder.mkdir(parents=True)
         (folder / 'request.json').write_text(json.dumps({**request, 'model': str(model), 'out': str(folder)}))
         argv = [self.settings.python, '-m', 'services.workers.model_test', str(folder / 'request.json')]
         job = self.jobs.submit(KIND, title, argv, project=project, cwd=REPO_ROOT,
-                               spec={'folder': str(folder), 'model': str(model)})
+                               spec={'folder': str(folder), 'model': str(model)}, owner=owner)
         return test_id, job.id, folder
 
     def view(self, test_id: str, job_id: int, folder: Path) -> TestView:
@@ -123,9 +133,10 @@ class TestingService:
                                  _envelope(f['input_envelope']), _envelope(f['output_envelope']))
                       for f in data['files'])
         return TestView(test_id, job_id, str(folder), status, 1.0, '', data['model'], data['sr'], files,
-                        tuple(data['aggregate'].items()), data['model_seconds'])
+                        tuple(data['aggregate'].items()), data['model_seconds'], speech=bool(data.get('speech')))
 
 
+@access.acts
 class ModelTests:
     """Testing models on audio as the acting user may."""
 
@@ -137,16 +148,19 @@ class ModelTests:
     def sources(self, project_id: int) -> list[ModelSource]:
         """Every checkpoint of the project's runs (best first) and every finished export."""
         access.require(self.actor, Action.READ, project_id)
-        found = []
+        found, speech = [], {}
         for run in Run.select().where((Run.project == project_id) & (Run.archived == False)) \
                 .order_by(Run.created.desc()):  # noqa: E712
+            speech[run.id] = is_speech(run.dataset)
             for c in Checkpoint.select().where(Checkpoint.run == run).order_by(Checkpoint.kind != 'best',
                                                                                 Checkpoint.step.desc()):
                 if Path(c.path).is_file():
-                    found.append(ModelSource(c.path, f'{run.name} · {c.kind} · step {c.step}', 'checkpoint', run.id))
+                    found.append(ModelSource(c.path, f'{run.name} · {c.kind} · step {c.step}', 'checkpoint', run.id,
+                                             speech[run.id]))
         for e in Export.select().where((Export.project == project_id) & (Export.status == 'done')):
             if Path(e.path).is_file() and e.path.endswith('.ts'):
-                found.append(ModelSource(e.path, f'{e.name or Path(e.path).stem} · export', 'export', e.run_id))
+                found.append(ModelSource(e.path, f'{e.name or Path(e.path).stem} · export', 'export', e.run_id,
+                                         speech.get(e.run_id, False)))
         return found
 
     def audio_choices(self, project_id: int) -> list[str]:
@@ -155,13 +169,18 @@ class ModelTests:
 
     def datasets(self, project_id: int) -> dict[int, str]:
         access.require(self.actor, Action.READ, project_id)
-        return {d.id: d.name for d in Dataset.select().where((Dataset.project == project_id)
-                                                              & (Dataset.status == 'ready'))}
+        return {d.id: d.name for d in self._ready(project_id)}
+
+    def speech_datasets(self, project_id: int) -> frozenset[int]:
+        """The ready datasets marked speech (category or tag `speech`): testing on them measures PESQ and STOI."""
+        access.require(self.actor, Action.READ, project_id)
+        return frozenset(d.id for d in self._ready(project_id) if is_speech(d))
 
     def start(self, project_id: int, model: str, *, files: list[str] = (), folder: str = '',
-              dataset_id: int | None = None, limit: int = 8) -> TestView:
+              dataset_id: int | None = None, limit: int = 8, speech: bool | None = None) -> TestView:
         """Test `model` (a source of `sources`) on files, every audio file of a folder, or a dataset's held-out
-        examples. ModelTestError says what is missing."""
+        examples; with `speech` also PESQ and STOI (None: when the tested dataset, or else the model's, is marked
+        speech). ModelTestError says what is missing."""
         project = self._project(project_id, Action.RUN)
         source = next((s for s in self.sources(project_id) if s.path == model), None)
         if source is None:
@@ -173,12 +192,15 @@ class ModelTests:
                 raise ModelTestError('Pick a ready dataset of this project.')
             request = {'dataset': dataset.path, 'limit': max(1, min(int(limit), 100))}
             what = f'{dataset.name}\'s held-out examples'
+            marked = is_speech(dataset)
         else:
             paths = self._audio(project, files, folder)
             request = {'files': [str(p) for p in paths]}
             what = paths[0].name if len(paths) == 1 else f'{len(paths)} files'
+            marked = source.speech
+        request['speech'] = marked if speech is None else bool(speech)
         test_id, job_id, out = self._service.start(project, Path(model), request,
-                                                   f'Test {Path(model).name} on {what}')
+                                                   f'Test {Path(model).name} on {what}', self.actor.name)
         return self._service.view(test_id, job_id, out)
 
     def test(self, test_id: str, job_id: int, folder: str) -> TestView:
@@ -226,6 +248,18 @@ class ModelTests:
     def _project(self, project_id: int, action: Action) -> Project:
         access.require(self.actor, action, project_id)
         return Project.get_by_id(project_id)
+
+    @staticmethod
+    def _ready(project_id: int):
+        return Dataset.select().where((Dataset.project == project_id) & (Dataset.status == 'ready'))
+
+
+def is_speech(dataset: Dataset | None) -> bool:
+    """Whether the user marked the dataset as speech: its category or one of its tags is `speech`. (A choice,
+    never a guess from the audio: PESQ and STOI mean nothing on music.)"""
+    if dataset is None:
+        return False
+    return SPEECH in {(dataset.category or '').strip().lower(), *(str(t).strip().lower() for t in dataset.tags or ())}
 
 
 def _read(path: Path) -> dict | None:

@@ -55,6 +55,7 @@ CODE_WARNING = ('Gin configs and bindings can import and call any Python: they r
                 'machine that trains. Run them only if you wrote them or trust where they come from.')
 
 
+@access.acts
 class Training(Boards):
     """The training area as the acting user may see and steer it."""
 
@@ -206,7 +207,8 @@ class Training(Boards):
         where = executor or self.executor(project_id)
         if where.errors():
             raise TrainingError(' '.join(where.errors()))
-        return self._view(self._engine.start(project, spec, composition, where.to_dict() if where.on_cluster else None))
+        return self._view(self._engine.start(project, spec, composition, where.to_dict() if where.on_cluster else None,
+                                             owner=self.actor.name))
 
     def executor(self, project_id: int) -> ExecutorSettings:
         """Where the project's runs train unless told otherwise: its own choice, else the studio's."""
@@ -219,7 +221,7 @@ class Training(Boards):
         if checkpoint is not None and not Checkpoint.get_or_none((Checkpoint.run == row) &
                                                                  (Checkpoint.path == checkpoint)):
             raise TrainingError('That checkpoint is not one of this run\'s: pick one from the list.')
-        return self._view(self._engine.resume(row, checkpoint, max_steps))
+        return self._view(self._engine.resume(row, checkpoint, max_steps, owner=self.actor.name))
 
     def pause(self, run_id: int) -> None:
         self._act(run_id, self._engine.pause)

@@ -19,6 +19,7 @@ from services.store import Checkpoint, Dataset, Project, Run, RunAttempt
 from services.training import compare, experiment_table, operative
 from services.training.compare import Comparison
 from services.training.experiment_table import SearchError, TableQuery
+from services.training.imported import FIGURES_READ
 from services.training.runs import TrainingError, TrainingService, spec_of
 from services.training.views import DeviceTime, ExperimentPage, ExperimentRow, Machine, MetricsView, RunDetails
 
@@ -29,6 +30,7 @@ MAX_NOTES = 20_000  # characters of Markdown
 MAX_GIN = 200_000  # characters of an operative config.gin shown
 
 
+@access.acts
 class Experiments:
     """The project's runs as experiments, as the acting user may see and annotate them."""
 
@@ -195,16 +197,20 @@ class Experiments:
         return Run.select().join(Dataset, pw.JOIN.LEFT_OUTER, on=(Run.dataset == Dataset.id)) \
             .where(*experiment_table.conditions(query, ids)).count()
 
-    @staticmethod
-    def _adopt(project_ids: list[int]) -> None:
+    def _adopt(self, project_ids: list[int]) -> None:
         """Runs imported from plain `rave train` folders get the spec their operative config shows, once, so
-        the table can search and compare their parameters like those of the studio's runs."""
+        the table can search and compare their parameters like those of the studio's runs; those imported
+        before the import read their events get their figures (steps, last loss…) once too."""
         found = Run.select().where(Run.project.in_(project_ids)
                                    & pw.fn.json_extract(Run.params, '$.imported_from').is_null(False)
-                                   & pw.fn.json_extract(Run.params, '$.spec').is_null())
+                                   & (pw.fn.json_extract(Run.params, '$.spec').is_null()
+                                      | (pw.fn.json_extract(Run.params, f'$.{FIGURES_READ}').is_null()
+                                         & pw.fn.json_extract(Run.params, '$.jobs').is_null())))
         for run in found:
-            run.params = {**run.params, 'spec': spec_of(run).to_dict()}
-            run.save(only=[Run.params])
+            if not run.params.get('spec'):
+                run.params = {**run.params, 'spec': spec_of(run).to_dict()}
+                run.save(only=[Run.params])
+            self._engine.read_imported(run)  # only when its figures were not read yet
 
 
 def _machine(run: Run) -> Machine:

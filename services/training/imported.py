@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from services.store import Run
+from services.store import Checkpoint, Run
 from services.training import event_scalars, experiment_table
 from services.training.metrics import Series
 from services.training.spec import RunSpec
@@ -28,21 +28,33 @@ def flags(run: Run, spec: RunSpec, paths: dict[str, str]) -> list[str]:
     return spec.flags(run.dataset.path, str(Path(run.folder).parent), paths)
 
 
+FIGURES_READ = 'imported_figures'  # params key: the run's figures were read from its events
+
+
+def unread(run: Run) -> bool:
+    """An imported run the studio has not trained whose figures (steps, last loss, best validation, training
+    time) were not read from its events yet (imported before the import read them)."""
+    params = run.params or {}
+    return bool(params.get('imported_from')) and not params.get('jobs') and not params.get(FIGURES_READ)
+
+
 def read_events(run: Run, series: Series, cache: Path) -> None:
     """Add the scalars the run logged before it was imported to `series`, converted once into `cache` (read
     again from its event files only while the studio has not trained the run itself). A run trained only
-    elsewhere keeps the span of its events as its training time."""
+    elsewhere keeps its figures from them: the span of its events as its training time, and as its steps the
+    furthest its events or checkpoints reached (RAVE logs training scalars only every 50 steps)."""
     trained_here = bool(run.params.get('jobs'))
     path = cache if trained_here and cache.is_file() else event_scalars.cached_lines(run.folder, cache)
-    if path is None:
-        return
-    lines = [json.loads(raw) for raw in path.read_text().splitlines()]
+    lines = [json.loads(raw) for raw in path.read_text().splitlines()] if path is not None else []
     for line in lines:
         series.add(line)
     if not trained_here:
         times = [line['t'] for line in lines if 't' in line]
-        run.params = {**run.params, 'imported_seconds': max(times) - min(times) if times else None}
-        run.save(only=[Run.params])
+        saved = [c.step for c in Checkpoint.select(Checkpoint.step).where(Checkpoint.run == run) if c.step]
+        run.step = max([run.step or 0, *saved, *(int(line.get('step') or 0) for line in lines)])
+        run.params = {**run.params, 'imported_seconds': max(times) - min(times) if times else None,
+                      FIGURES_READ: True}
+        run.save(only=[Run.params, Run.step])
         experiment_table.figures(run, series, run.params['imported_seconds'])
 
 

@@ -70,6 +70,14 @@ class TrainingService:
                 self._forget(old)
         return series
 
+    def read_imported(self, run: Run) -> None:
+        """A run imported from a plain `rave train` folder read from its TensorBoard events into the metric
+        store, once, so its row holds its steps, last loss, best validation and training time (the experiments
+        table and the model library show and sort them without reading metrics)."""
+        if imported.unread(run):
+            self._forget(run.id)
+            self.metrics(run)
+
     def _forget(self, run_id: int) -> None:
         """Drop a finished run's series and where its files were read (a later read starts from the cache)."""
         run = self.get(run_id)
@@ -110,7 +118,7 @@ class TrainingService:
                 self.templates.paths(project))
 
     def start(self, project: Project, spec: RunSpec, composition: dict | None = None,
-              executor: dict | None = None) -> Run:
+              executor: dict | None = None, *, owner: str = '') -> Run:
         """Create the run and queue its training job (on `executor`, e.g. a SLURM cluster: services/cluster);
         raises TrainingError with every problem found."""
         errors = self.validate(project, spec, composition, executor)
@@ -124,12 +132,12 @@ class TrainingService:
             run = Run.create(project=project, dataset=spec.dataset, name=spec.name,
                              configs=list(spec.configs),
                              params=params)
-        return self._launch(run, params['flags'], f'Train {run.name}')
+        return self._launch(run, params['flags'], f'Train {run.name}', owner=owner)
 
     def resume(self, run: Run, checkpoint: str | None = None, max_steps: int | None = None,
-               reason: str = 'resume') -> Run:
+               reason: str = 'resume', *, owner: str | None = None) -> Run:
         """Continue a run from any of its checkpoints (the newest when none is given) with `rave train
-        --ckpt`.
+        --ckpt`, for `owner` (None: whoever started its last job, as an automatic recovery does).
 
         The step count continues from the checkpoint's; the worker keeps every earlier checkpoint file."""
         if run.job_id and run.job.status not in FINISHED:
@@ -158,8 +166,9 @@ class TrainingService:
         flags += ['--max_steps', str(target), '--ckpt', checkpoint]
         run.params = {**run.params, 'spec': spec.replace(max_steps=target).to_dict(), 'flags': flags,
                       'out_path': run.params.get('out_path') or str(Path(run.folder).parent)}
+        owner = (run.job.owner if run.job_id else '') if owner is None else owner
         return self._launch(run, flags, f'{"Recover" if reason == "recovery" else "Resume"} {run.name}',
-                            reason=reason, checkpoint=checkpoint, start_step=start_step)
+                            reason=reason, checkpoint=checkpoint, start_step=start_step, owner=owner)
 
     def stop(self, run: Run) -> None:
         """Graceful stop: the worker saves a resumable checkpoint, then ends."""
@@ -277,12 +286,13 @@ class TrainingService:
             attempt.save(only=[RunAttempt.message])
 
     def _launch(self, run: Run, flags: list[str], title: str, reason: str = 'start', checkpoint: str = '',
-                start_step: int = 0) -> Run:
+                start_step: int = 0, *, owner: str) -> Run:
         spec = spec_of(run)
         argv = [self.settings.python, '-m', 'services.workers.train', *flags]
         job = self.jobs.submit('train', title, argv, command=command(flags, spec.env()), project=run.project,
                                cwd=run.params['out_path'], slot=run_control.slot(spec.device),
-                               spec={'run': run.id}, env=spec.env(), executor=run.params.get('executor'))
+                               spec={'run': run.id}, env=spec.env(), executor=run.params.get('executor'),
+                               owner=owner)
         run.job = job
         run.status = job.status
         run.params = {**run.params, 'jobs': [*run.params.get('jobs', []), job.id]}
@@ -319,7 +329,7 @@ class TrainingService:
         run's is kept in series_cache and read back from there while its files are unchanged."""
         stamp, sizes = series_cache.stamp(run)
         finished = run.status not in ('queued', 'running', 'paused')
-        saved = series_cache.load(self._cached(run), stamp) if finished else None
+        saved = series_cache.load(self._cached(run), stamp) if finished and not imported.unread(run) else None
         if saved is not None:
             self._offsets.update({i: n for i, n in sizes.items() if n >= 0})  # their lines are in it
             return saved

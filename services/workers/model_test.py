@@ -10,10 +10,12 @@ rate, encoded (posterior mean) and decoded; OUT/NNN_in.wav and OUT/NNN_out.wav a
 - multi-resolution STFT distance (auraloss `MultiResolutionSTFTLoss`, its defaults),
 - mel distance (auraloss `MelSTFTLoss`, 2048-point FFT, 128 mel bands),
 - SI-SDR in dB (auraloss `SISDRLoss`, negated: higher is better),
-- integrated loudness in LUFS of both and their difference (pyloudnorm, ITU-R BS.1770-4).
+- integrated loudness in LUFS of both and their difference (pyloudnorm, ITU-R BS.1770-4),
+- with `"speech": true` (the user's choice: a dataset marked speech, or the test page's switch) the speech
+  metrics on the mono mix at 16 kHz: PESQ wide band (pesq, ITU-T P.862.2) and STOI (pystoi).
 
 Prints `[model_test] <fraction> <what>` lines for the job's progress and writes OUT/result.json: {model, kind,
-sr, files: [{name, input, output, seconds, model_seconds, metrics, input_envelope, output_envelope}],
+sr, speech, files: [{name, input, output, seconds, model_seconds, metrics, input_envelope, output_envelope}],
 aggregate: {metric: mean}, model_seconds} or {error: sentence}.
 """
 from __future__ import annotations
@@ -25,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-METRICS = ('mrstft', 'mel', 'si_sdr', 'lufs_in', 'lufs_out', 'lufs_diff')
+METRICS = ('mrstft', 'mel', 'si_sdr', 'lufs_in', 'lufs_out', 'lufs_diff', 'pesq', 'stoi')
 MIN_SECONDS = 0.5  # shorter inputs give no integrated loudness (a 400 ms gating block)
+SPEECH_RATE = 16_000  # PESQ wide band is defined at 16 kHz
 
 
 def main() -> None:
@@ -48,7 +51,8 @@ def run(request: dict, out: Path) -> dict:
     _progress(0.0, 'loading the model')
     model, kind, sr, channels = load(Path(request['model']))
     inputs = list(_inputs(request, sr, channels))
-    metrics = Metrics(sr)
+    speech = bool(request.get('speech'))
+    metrics = Metrics(sr, speech)
     files, spent = [], 0.0
     for i, (name, audio) in enumerate(inputs):
         _progress(0.05 + 0.95 * i / max(len(inputs), 1), name)
@@ -62,8 +66,8 @@ def run(request: dict, out: Path) -> dict:
         files.append(_write(out, i, name, original, rebuilt, sr, elapsed, metrics(original, rebuilt)))
     aggregate = {m: float(np.mean([f['metrics'][m] for f in files if f['metrics'].get(m) is not None]))
                  for m in METRICS if any(f['metrics'].get(m) is not None for f in files)}
-    return {'model': request['model'], 'kind': kind, 'sr': sr, 'channels': channels, 'files': files,
-            'aggregate': aggregate, 'model_seconds': spent}
+    return {'model': request['model'], 'kind': kind, 'sr': sr, 'channels': channels, 'speech': speech,
+            'files': files, 'aggregate': aggregate, 'model_seconds': spent}
 
 
 def load(path: Path):
@@ -103,13 +107,12 @@ def reconstruct(model, kind: str, x):
 class Metrics:
     """The codec metrics of one original/reconstruction pair (channels × samples, same length)."""
 
-    def __init__(self, sr: int) -> None:
+    def __init__(self, sr: int, speech: bool = False) -> None:
         import auraloss
         import pyloudnorm
-        self.sr = sr
+        self.sr, self.speech = sr, speech
         self.mrstft = auraloss.freq.MultiResolutionSTFTLoss()
-        self.mel = auraloss.freq.MelSTFTLoss(sample_rate=sr, fft_size=2048, hop_size=512, win_length=2048,
-                                             n_mels=128)
+        self.mel = mel_loss(sr)
         self.si_sdr = auraloss.time.SISDRLoss()
         self.meter = pyloudnorm.Meter(sr)
 
@@ -125,7 +128,43 @@ class Metrics:
             found.update(lufs_in=lufs_in if np.isfinite(lufs_in) else None,
                          lufs_out=lufs_out if np.isfinite(lufs_out) else None,
                          lufs_diff=lufs_out - lufs_in if finite else None)
+        if self.speech:
+            found.update(speech_metrics(original, rebuilt, self.sr))
         return {k: (v if v is None or np.isfinite(v) else None) for k, v in found.items()}
+
+
+def mel_loss(sr: int, n_mels: int = 128):
+    """auraloss's `MelSTFTLoss(sample_rate=sr, fft_size=2048, hop_size=512, win_length=2048, n_mels=n_mels)`,
+    its mel filterbank made by torchaudio (the Slaney filters librosa makes, tests/test_model_testing.py
+    compares both): auraloss builds it with librosa, whose import alone cost 1.5 s of an 8-file batch test."""
+    import auraloss
+    import torchaudio
+    loss = auraloss.freq.STFTLoss(fft_size=2048, hop_size=512, win_length=2048, sample_rate=sr, n_bins=n_mels)
+    banks = torchaudio.functional.melscale_fbanks(2048 // 2 + 1, 0.0, sr / 2, n_mels, sr, norm='slaney',
+                                                  mel_scale='slaney')
+    loss.scale = 'mel'  # what MelSTFTLoss sets; STFTLoss.forward then applies `fb` to both magnitudes
+    loss.register_buffer('fb', banks.T.unsqueeze(0).float())
+    return loss
+
+
+def speech_metrics(original: np.ndarray, rebuilt: np.ndarray, sr: int) -> dict:
+    """PESQ (wide band, 1–4.6) and STOI (0–1) of a speech recording and its reconstruction (channels × samples),
+    on their mono mix resampled to 16 kHz. PESQ is None where it finds no utterance (silence, under ~1 s)."""
+    from math import gcd
+
+    from pesq import PesqError, pesq
+    from pystoi import stoi
+    from scipy.signal import resample_poly
+    up, down = SPEECH_RATE // gcd(sr, SPEECH_RATE), sr // gcd(sr, SPEECH_RATE)
+    reference, degraded = (resample_poly(np.asarray(x, dtype=np.float64).mean(axis=0), up, down)
+                           for x in (original, rebuilt))
+    quality = None
+    if np.any(reference):  # silence holds no utterance (and PESQ would divide by its zero peak)
+        try:
+            quality = float(pesq(SPEECH_RATE, reference, degraded, 'wb'))
+        except PesqError:
+            pass
+    return {'pesq': quality, 'stoi': float(stoi(reference, degraded, SPEECH_RATE, extended=False))}
 
 
 def _inputs(request: dict, sr: int, channels: int):

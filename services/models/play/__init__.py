@@ -45,6 +45,7 @@ __all__ = ['KINDS', 'SPREADS', 'Content', 'Controls', 'FavouriteView', 'Generate
 FAILURES = (PlayError, LatentError, RenderError, FavouriteError, PriorError)  # each carries a sentence for the user
 
 
+@access.acts
 class Play:
     """Generation, exploration and transfer as the acting user may do them. Failures raise PlayError."""
 
@@ -133,7 +134,7 @@ class Play:
 
     def start_umap(self, project_id: int, view: MapView) -> int:
         """Start the map's UMAP job (a background job on a sample of its points); returns its job id."""
-        return _play(self._engine.latents.start_umap, self._project(project_id, Action.RUN), view)
+        return _play(self._engine.latents.start_umap, self._project(project_id, Action.RUN), view, self.actor.name)
 
     def umap(self, project_id: int, view: MapView) -> MapView | None:
         """The map's UMAP twin once its job has written it."""
@@ -254,7 +255,7 @@ class Play:
         if resume and (previous is None or not previous.checkpoints):
             raise PlayError(f'The prior {resume} has no checkpoint yet to go on from.')
         return _play(self._priors.start, project, run, name=resume or name, fidelity=fidelity, max_steps=max_steps,
-                     val_every=val_every, batch=batch, device=device, resume=previous).id
+                     val_every=val_every, batch=batch, device=device, resume=previous, owner=self.actor.name).id
 
     # ---- internals -------------------------------------------------------------------------------------------
     def _project(self, project_id: int, action: Action) -> Project:

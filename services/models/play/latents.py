@@ -78,7 +78,7 @@ class LatentCache:
                   center=mapped.center, examples=np.array(sample.examples, np.int64))
         return self._map_view(path, server.info.path, dataset, dims)
 
-    def start_umap(self, project, view: MapView) -> int:
+    def start_umap(self, project, view: MapView, owner: str = '') -> int:
         """Start the UMAP job of a map (on at most UMAP_POINTS of its points); returns the job's id."""
         source = self._map_file(project, view)
         job = self._umap_job(view)
@@ -87,7 +87,7 @@ class LatentCache:
         argv = [self._python(), '-m', 'services.workers.latent_umap', '--map', str(source),
                 '--out', str(_umap_file(source)), '--points', str(UMAP_POINTS)]
         job = self._jobs.submit(UMAP_KIND, f'UMAP map of {view.dataset_name} through {Path(view.model).stem}',
-                                argv, project=project, cwd=REPO_ROOT, spec={'map': view.key})
+                                argv, project=project, cwd=REPO_ROOT, spec={'map': view.key}, owner=owner)
         return job.id
 
     def umap(self, project, view: MapView) -> MapView | None:

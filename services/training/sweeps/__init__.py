@@ -35,6 +35,7 @@ __all__ = ['FIELDS', 'METHODS', 'PRUNERS', 'BestModel', 'Budget', 'Objective', '
 ESTIMATE_RUNS = 10  # the newest finished runs the estimate measures
 
 
+@access.acts
 class Sweeps:
     """The project's sweeps as the acting user may see and steer them."""
 
@@ -58,7 +59,7 @@ class Sweeps:
         if spec.base.has_code:  # a trial would run the bindings with no one there to confirm each
             raise SweepError('A sweep cannot carry extra gin bindings: vary model values instead, or start '
                              'the runs one by one.')
-        return self._view(self._engine.create(project, spec))
+        return self._view(self._engine.create(project, spec, self.actor.name))
 
     def stop(self, sweep_id: int) -> None:
         """Stop the sweep: running trials stop with a checkpoint, queued ones are cancelled."""
@@ -69,7 +70,7 @@ class Sweeps:
     def resume(self, sweep_id: int) -> None:
         row = self._sweep(sweep_id, Action.RUN)
         if row is not None:
-            self._engine.resume(row)
+            self._engine.resume(row, self.actor.name)
 
     def best(self, sweep_id: int) -> BestModel | None:
         """The best trial's best checkpoint (lowest validation, else its newest), ready for the export wizard."""

@@ -73,8 +73,8 @@ class SweepService:
         return total
 
     # ---- acting -------------------------------------------------------------------------------
-    def create(self, project: Project, spec: SweepSpec) -> Sweep:
-        """Check the sweep and its base run, create its study and queue its first trials."""
+    def create(self, project: Project, spec: SweepSpec, owner: str = '') -> Sweep:
+        """Check the sweep and its base run, create its study and queue its first trials (for `owner`)."""
         errors = spec.errors()
         if Sweep.get_or_none((Sweep.project == project) & (Sweep.name == spec.name)):
             errors.append(f'A sweep called "{spec.name}" exists already in this project. Pick another name.')
@@ -91,7 +91,7 @@ class SweepService:
         study = self.study(sweep)
         for values in spec.grid()[:spec.trials] if spec.method == 'grid' else ():
             study.enqueue_trial(values)  # the grid in the order the user listed it
-        self.fill(sweep)
+        self.fill(sweep, owner)
         return sweep
 
     def stop(self, sweep: Sweep) -> None:
@@ -109,14 +109,14 @@ class SweepService:
                 self.training.stop(run)
             self._tell(sweep, trial, 'stopped', message='Stopped with the sweep.')
 
-    def resume(self, sweep: Sweep) -> None:
-        """Go on asking for trials until the budget is spent."""
+    def resume(self, sweep: Sweep, owner: str | None = None) -> None:
+        """Go on asking for trials until the budget is spent (for `owner`; None: whoever started it)."""
         if sweep.status == OPEN:
             return
         sweep.status, sweep.message = OPEN, ''
         sweep.save(only=[Sweep.status, Sweep.message])
         self.bus.publish(SweepChanged(sweep.id, sweep.status))
-        self.fill(sweep)
+        self.fill(sweep, owner)
 
     def reconcile(self) -> None:
         """At start-up: tell the study what its trials did while the studio was down, then fill."""
@@ -144,9 +144,11 @@ class SweepService:
         if sweep.status == OPEN:
             self.fill(sweep)
 
-    def fill(self, sweep: Sweep) -> None:
-        """Queue new trials while places are free and the budget lasts; end the sweep when all is done."""
+    def fill(self, sweep: Sweep, owner: str | None = None) -> None:
+        """Queue new trials while places are free and the budget lasts; end the sweep when all is done. The
+        trials' jobs are `owner`'s; None (a trial ended, the studio restarted): the owner of its earlier ones."""
         spec = SweepSpec.from_dict(sweep.spec)
+        owner = self.owner(sweep) if owner is None else owner
         failures = 0
         while sweep.status == OPEN:
             trials = self.trials(sweep)
@@ -159,7 +161,7 @@ class SweepService:
                 return
             if len(active) >= spec.budget.parallel:
                 return
-            message = self._ask(sweep, spec)
+            message = self._ask(sweep, spec, owner)
             if message is None:
                 failures = 0
                 continue
@@ -169,14 +171,20 @@ class SweepService:
                 return
 
     # ---- internals ----------------------------------------------------------------------------
-    def _ask(self, sweep: Sweep, spec: SweepSpec) -> str | None:
+    def owner(self, sweep: Sweep) -> str:
+        """Who the sweep's trials are for: the owner of the newest job of its trials' runs."""
+        job = Job.select(Job.owner).join(Run, on=(Run.job == Job.id)).join(SweepTrial).where(
+            SweepTrial.sweep == sweep).order_by(Job.id.desc()).first()
+        return job.owner if job is not None else ''
+
+    def _ask(self, sweep: Sweep, spec: SweepSpec, owner: str) -> str | None:
         """Ask the study for one trial and queue its run; the reason when it could not start."""
         study = self.study(sweep)
         trial = study.ask()
         values = {p.key: _suggest(trial, p) for p in spec.params}
         row = SweepTrial.create(sweep=sweep, number=trial.number, params=values)
         try:
-            run = self.training.start(sweep.project, spec.trial_spec(trial.number, values))
+            run = self.training.start(sweep.project, spec.trial_spec(trial.number, values), owner=owner)
         except TrainingError as e:
             self._tell(sweep, row, 'failed', message=str(e))
             return str(e)
