@@ -71,9 +71,8 @@ class TrainingService:
         return series
 
     def read_imported(self, run: Run) -> None:
-        """A run imported from a plain `rave train` folder read from its TensorBoard events into the metric
-        store, once, so its row holds its steps, last loss, best validation and training time (the experiments
-        table and the model library show and sort them without reading metrics)."""
+        """An imported run's TensorBoard events read into the metric store, once: its row then holds its steps,
+        last loss, best validation and training time for the tables to show and sort."""
         if imported.unread(run):
             self._forget(run.id)
             self.metrics(run)
@@ -137,9 +136,8 @@ class TrainingService:
     def resume(self, run: Run, checkpoint: str | None = None, max_steps: int | None = None,
                reason: str = 'resume', *, owner: str | None = None) -> Run:
         """Continue a run from any of its checkpoints (the newest when none is given) with `rave train
-        --ckpt`, for `owner` (None: whoever started its last job, as an automatic recovery does).
-
-        The step count continues from the checkpoint's; the worker keeps every earlier checkpoint file."""
+        --ckpt`, for `owner` (None: whoever started its last job, as an automatic recovery does). The step
+        count continues from the checkpoint's; the worker keeps every earlier checkpoint file."""
         if run.job_id and run.job.status not in FINISHED:
             raise TrainingError('This run is still going: stop it before resuming.')
         known = self.checkpoints(run)
