@@ -13,6 +13,7 @@ def register_routes() -> list[Route]:
         Route('/models', 'Models', 'pages.models.library:create'),
         Route('/models/test', 'Test a model', 'pages.models.test_page:create'),
         Route('/models/{run_id}', 'Model', 'pages.models.detail:create'),
+        Route('/models/{run_id}/priors/{prior}', 'Prior', 'pages.models.prior_page:create'),
         Route('/export', 'Export', 'pages.models.export.wizard:create'),
         Route('/export/library', 'Exports', 'pages.models.export.library:create'),
         Route('/export/view/{export_id}', 'Export', 'pages.models.export.viewer:create'),
