@@ -1,6 +1,7 @@
 """The prior of a trained run, with RAVE's own train_prior and the gin the studio writes, as an ordinary run: trained
 on the CPU as a job, its metrics read as a run's, stopped with a checkpoint, resumed from it (the steps go on),
-listed with its checkpoints and the audio its validations generated."""
+listed with its checkpoints and the audio its validations generated; then tested: the model exported with one of
+its checkpoints, generation with the prior through the model server."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,9 +14,10 @@ from waiting import job_finished, wait_for
 
 from services.access import local
 from services.models import prior as prior_module
-from services.models.play import PlayError
-from services.models.prior import prior_gin
+from services.models.play import GenerateSettings, PlayError
+from services.models.prior import export_plan, exported_with, prior_gin
 from services.store import Run
+from services.training import checkpoints as indexer
 from services.training.checkpoints import read_info
 
 
@@ -28,7 +30,7 @@ def test_the_studio_gin_binds_the_rate_and_the_fidelity() -> None:
 
 
 @pytest.mark.slow
-def test_a_prior_trains_stops_with_a_checkpoint_and_resumes(studio, rave_db: Path, rave_run: Path,
+def test_a_prior_trains_stops_with_a_checkpoint_resumes_and_plays_in_an_export(studio, rave_db: Path, rave_run: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(prior_module, 'GIN', TINY_STUDIO_GIN)  # the studio's gin, a tiny network
     dataset = register_dataset(studio, rave_db)
@@ -78,3 +80,21 @@ def test_a_prior_trains_stops_with_a_checkpoint_and_resumes(studio, rave_db: Pat
     assert sr == 44100 and audio.size and abs(audio).max() > 0
     with pytest.raises(PlayError, match='no checkpoint yet'):
         play.train_prior(project.id, run.id, '', resume='other')
+
+    # testing it: the model exported with its last checkpoint (RAVE + prior in one .ts, an export job), then
+    # generation with the prior at a temperature and a seed through the model server
+    indexer.index(run)
+    last = next(c for c in resumed.steps() if c.kind == 'last')
+    name, options = export_plan(resumed, run.name, last)
+    models = studio.session(local(), None).models
+    assert [Path(p).name for p in models.choices(project.id, run.id, resumed.model).priors] == [prior.folder.name]
+    started = models.start_export(project.id, run.id, resumed.model, name=name, options=options)
+    export = wait_for(studio, lambda: (e := models.export(started.id)).status != 'running' and e, 600,
+                      'the export with the prior')
+    assert export.status == 'done' and export.facts.prior, export.message
+    assert exported_with(resumed, export.option)
+    play.models(project.id)
+    settings = GenerateSettings(seed=3, temperature=0.8, duration_s=1.0, spread='prior')
+    render = play.generate(project.id, export.path, settings)
+    audio, sr = sf.read(render.path)
+    assert audio.size and float(abs(audio).max()) > 1e-4

@@ -10,8 +10,9 @@ import numpy as np
 import soundfile as sf
 from nicegui import app
 from nicegui.testing import User
+from waiting import until
 
-from services.store import Dataset, Job, Run
+from services.store import Dataset, Export, Job, Run
 
 
 def make_prior(studio, root: Path, name: str = 'tp') -> Run:
@@ -80,3 +81,25 @@ async def test_a_prior_page_charts_its_metrics_and_plays_its_generations(user: U
     await user.should_see(marker='resume-prior')  # finished with a checkpoint: it may go on
     await user.open(f'/models/{run.id}/priors/other')
     await user.should_see('No such prior')
+
+
+async def test_the_prior_page_tests_its_exports(user: User, tmp_path: Path) -> None:
+    run = make_prior(app.studio, tmp_path)
+    await user.open(f'/models/{run.id}/priors/tp')
+    await user.should_see(marker='prior-testing')
+    await user.should_see('not exported yet')
+    assert len(user.find(marker='prior-export').elements) == 1  # one checkpoint, one "Export with it"
+    last = next((Path(app.studio.projects.current(None).location) / 'priors').glob('tp_*/version_0/checkpoints'))
+    ts = tmp_path / 'tiny_tp_last.ts'
+    ts.write_bytes(b'not a model')
+    Export.create(project=app.studio.projects.current(None), run=run, checkpoint=run.folder, path=str(ts),
+                  name='tiny_tp_last', status='done', options={'prior': str(last / 'last.ckpt'), 'fidelity': 0.95})
+    await user.open(f'/models/{run.id}/priors/tp')
+    await user.should_see(marker='prior-testing')
+    select = next(iter(user.find(marker='prior-a').elements))
+    assert list(select.options) == [str(ts)] and select.value == str(ts)  # the export of that checkpoint
+    await user.should_not_see(marker='prior-export')  # exported: no second export of it
+    user.find(marker='prior-generate').click()
+    # generated through the model server: a fake file is refused in a sentence
+    await until(lambda: user.notify.messages, 60)
+    assert 'tiny_tp_last.ts is not a TorchScript export torch can load' in user.notify.messages[-1]

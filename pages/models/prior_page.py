@@ -2,7 +2,8 @@
 `validation`, the audio each validation generated, stop with a checkpoint, go on from it, its checkpoints.
 
 Live by events: JobsChanged of one of its jobs reads its new metric lines (the charts append them) and, when its
-status or checkpoints changed, redraws the parts that depend on them.
+status or checkpoints changed, redraws the parts that depend on them. Testing the prior (an export per
+checkpoint, generation at a temperature and seed, two checkpoints side by side) is pages/models/prior_testing.py.
 """
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from components.audio import audio_card, media_url
 from components.job_console import job_console
 from components.metric_chart import MetricChart
 from components.status import status_chip
+from pages.models import prior_testing
 from pages.models.play.common import attempt
 from services import formatting
 from services.events import JobsChanged, Subscriber
 from services.jobs import Jobs
+from services.models import Models
 from services.models.play import Play, PlayError, PriorView
 from services.projects import ProjectView
 from services.training import MetricsView, Training
@@ -28,8 +31,8 @@ CHARTS = (('Latent prediction', 'latent_prediction', 0.6,
 SHOWN_GENERATIONS = 6
 
 
-def create(play: Play, jobs: Jobs, training: Training, events: Subscriber, project: ProjectView, run_id: str,
-           prior: str) -> None:
+def create(play: Play, jobs: Jobs, models: Models, training: Training, events: Subscriber, project: ProjectView,
+           run_id: str, prior: str) -> None:
     run = training.run(run_id, project.id)
     try:
         found = play.prior(project.id, run.id, prior) if run is not None else None
@@ -40,12 +43,12 @@ def create(play: Play, jobs: Jobs, training: Training, events: Subscriber, proje
                           'page lists its priors and trains new ones.',
                           [cards.Action('All models', 'inventory_2', '/models')])
         return
-    _PriorPage(play, jobs, events, project, run.name, found)
+    _PriorPage(play, jobs, models, events, project, run.name, found)
 
 
 class _PriorPage:
-    def __init__(self, play: Play, jobs: Jobs, events: Subscriber, project: ProjectView, run_name: str,
-                 prior: PriorView) -> None:
+    def __init__(self, play: Play, jobs: Jobs, models: Models, events: Subscriber, project: ProjectView,
+                 run_name: str, prior: PriorView) -> None:
         self.play, self.jobs, self.events, self.project = play, jobs, events, project
         self.run_name, self.prior = run_name, prior
         self.metrics: MetricsView = play.prior_metrics(prior)
@@ -60,6 +63,7 @@ class _PriorPage:
             self.generations = ui.column().classes('w-full gap-2').mark('prior-generations')
             self.checkpoints = ui.column().classes('w-full gap-2').mark('prior-checkpoints')
         self.fill()
+        self.testing = prior_testing.PriorTesting(play, models, events, project, prior, run_name)
         events.on(JobsChanged, self.changed)
 
     # ---- parts -------------------------------------------------------------------------------------------
@@ -119,6 +123,7 @@ class _PriorPage:
             if job_changed:
                 self.show_console()
             self.fill()
+            self.testing.update(self.prior)
         else:
             self.figures()
 

@@ -285,6 +285,14 @@ def _newest_checkpoint(run: Run) -> Path | None:
     return max(Path(run.folder).glob('version_*/checkpoints/*.ckpt'), key=lambda p: p.stat().st_mtime, default=None)
 
 
+def prior_folders(run: Run) -> list[Path]:
+    """The folders of the studio's priors of `run` that hold a checkpoint, newest first (what an export may add)."""
+    out = Path(run.project.location) / 'priors'
+    found = [_folder(out, name) for name in _trainings(run.project_id, run.id)]
+    return sorted((f for f in found if f is not None and any(f.rglob('*.ckpt'))), key=lambda p: p.stat().st_mtime,
+                  reverse=True)
+
+
 def export_plan(prior: PriorView, run_name: str, checkpoint: PriorCheckpoint) -> tuple[str, dict]:
     """The name and options of an export of the prior's model with this prior checkpoint (RAVE + prior in one
     .ts, at the prior's fidelity so its latent size matches): one export per checkpoint to compare them."""
