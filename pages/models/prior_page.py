@@ -59,9 +59,8 @@ class _PriorPage:
         self.show_console()
         with ui.element('div').classes('w-full grid grid-cols-1 xl:grid-cols-2 gap-4').mark('prior-charts'):
             self.charts = [self.chart(*spec) for spec in CHARTS]
-        with ui.element('div').classes('w-full grid grid-cols-1 xl:grid-cols-2 gap-4'):
-            self.generations = ui.column().classes('w-full gap-2').mark('prior-generations')
-            self.checkpoints = ui.column().classes('w-full gap-2').mark('prior-checkpoints')
+        self.checkpoints = ui.column().classes('w-full gap-2').mark('prior-checkpoints')
+        self.generations = ui.column().classes('w-full gap-2').mark('prior-generations')
         self.fill()
         self.testing = prior_testing.PriorTesting(play, models, events, project, prior, run_name)
         events.on(JobsChanged, self.changed)
@@ -181,13 +180,14 @@ class _PriorPage:
             if not found:
                 ui.label('Each validation generates a few seconds with the prior and the model; they appear here '
                          '(RAVE logs them to TensorBoard as "generation").').classes(theme.HINT)
-            for generation in found[:SHOWN_GENERATIONS]:
-                audio_card(f'Step {formatting.count(generation.step)}', media_url(self.project, generation.path),
-                           generation.envelope, generation.seconds, caption='prior → decode',
-                           marker=f'generation-{generation.step}')
+            with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 xl:grid-cols-3 gap-3'):
+                for generation in found[:SHOWN_GENERATIONS]:
+                    audio_card(f'Step {formatting.count(generation.step)}', media_url(self.project, generation.path),
+                               generation.envelope, generation.seconds, caption='prior → decode',
+                               marker=f'generation-{generation.step}')
             if len(found) > SHOWN_GENERATIONS:
-                ui.label(f'{len(found) - SHOWN_GENERATIONS} earlier ones are in {self.prior.folder}.') \
-                    .classes(theme.HINT)
+                ui.label(f'The newest {SHOWN_GENERATIONS} of {len(found)}; every one is a WAV under '
+                         f'{self.prior.folder}/version_N/generation/.').classes(theme.HINT)
 
     def fill_checkpoints(self) -> None:
         self.checkpoints.clear()
