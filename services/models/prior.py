@@ -110,7 +110,7 @@ class PriorService:
         self.gpus = run_control.visible_gpus
 
     def job_kinds(self) -> list[JobKind]:
-        """The worker prints one stage line per step; the job's detail is the prior's step, rate and loss."""
+        """The worker prints a stage line every 2 s at most; the job's detail is the prior's step, rate and loss."""
         return [JobKind(KIND, parse=progress.parse_stage, describe=self._describe, cooperative=True)]
 
     def start(self, project: Project, run: Run, *, name: str, fidelity: float = 0.95, max_steps: int = 100_000,

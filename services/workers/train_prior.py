@@ -5,8 +5,8 @@
 - As a run: every Trainer RAVE builds gets the training worker's `StudioCallback` (services/workers/train.py):
   JOB/metrics.jsonl per step (`latent_prediction`) and per validation (`validation`), stop on JOB/control.json
   with a resumable `stop-step=N.ckpt`, pause between two steps; Lightning keeps the checkpoints of earlier
-  sessions. One stage line per step on stdout ({"stage": "train", "fraction": step / max_steps}) makes the job's
-  progress. Each validation's `generation` audio, which RAVE logs to TensorBoard, is also written as
+  sessions. A stage line on stdout ({"stage": "train", "fraction": step / max_steps}, every 2 s at most) makes
+  the job's progress. Each validation's `generation` audio, which RAVE logs to TensorBoard, is also written as
   `<version>/generation/step-<N>.wav` with a JSON beside it (step, seconds, waveform envelope).
 - The latent size. RAVE's prior turns `fidelity` into a latent size without `rave export`'s floor of one
   dimension: when the first dimension alone holds the fidelity (a short run), it takes log2(0) and fails. With
@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
+
+REPORT_S = 2.0
 
 
 def main() -> None:
@@ -85,10 +88,16 @@ def keep_generation(version_dir: Path, step: int, audio, sr: int) -> Path:
 
 
 def _report_steps(pl) -> None:
-    """Every trainer also prints one stage line per training step (the job engine's progress)."""
+    """Every trainer also prints a stage line (the job engine's progress, which also wakes the prior's page) at
+    most every REPORT_S seconds, and at the last step: the console stays readable on a long run."""
     class Steps(pl.Callback):
+        said = 0.0
+
         def on_train_batch_end(self, trainer, *_args) -> None:
             total = trainer.max_steps if trainer.max_steps and trainer.max_steps > 0 else 0
+            if time.monotonic() - self.said < REPORT_S and trainer.global_step != total:
+                return
+            self.said = time.monotonic()
             print(json.dumps({'stage': 'train', 'fraction': round(trainer.global_step / total, 4) if total else 0,
                               'message': f'step {trainer.global_step} of {total}'}), flush=True)
 
