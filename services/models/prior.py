@@ -111,7 +111,7 @@ class PriorService:
 
     def job_kinds(self) -> list[JobKind]:
         """The worker prints a stage line every 2 s at most; the job's detail is the prior's step, rate and loss."""
-        return [JobKind(KIND, parse=progress.parse_stage, describe=self._describe, cooperative=True)]
+        return [JobKind(KIND, parse=parse_prior, describe=self._describe, cooperative=True)]
 
     def start(self, project: Project, run: Run, *, name: str, fidelity: float = 0.95, max_steps: int = 100_000,
               val_every: int = 1000, batch: int = 8, device: str = 'cpu', n_signal: int = 0,
@@ -234,20 +234,25 @@ class PriorService:
                    for job in Job.select().where((Job.kind == KIND) & (Job.project == project)))
 
     def _describe(self, state: JobState) -> None:
-        """Step, rate and loss from the prior's metric lines (read on here, as the engine polls the job)."""
+        """Step, rate and loss from the prior's metric lines (read on here, as the engine polls the job); epoch
+        and batch from Lightning's bar for a job that has none (a prior trained before the studio's worker)."""
+        if not self._describe_steps(state) and 'batch' in state.last:
+            state.detail = f'epoch {state.last.get("epoch", 0)}, batch {state.last["batch"]} of {state.last["batches"]}'
+
+    def _describe_steps(self, state: JobState) -> bool:
         job = Job.get_or_none(Job.id == state.id)
         spec = (job.spec or {}) if job else {}
         run = Run.get_or_none(Run.id == spec.get('run_id'))
         if job is None or run is None or job.project is None:
-            return
+            return False
         trainings = _trainings(job.project_id, run.id).get(spec.get('prior', ''))
         if not trainings:
-            return
+            return False
         found = self._view(Path(job.project.location) / 'priors', run, spec['prior'], trainings)
         series = self.metrics(found)
         total = series.max_steps or found.max_steps
-        if not total or state.status in FINISHED:
-            return
+        if not total or not series.step or state.status in FINISHED:
+            return False
         state.last.update(step=series.step, max_steps=total)
         state.progress = min(1.0, series.step / total)
         parts = [f'step {formatting.count(series.step)} / {formatting.count(total)}']
@@ -258,7 +263,14 @@ class PriorService:
         if loss is not None:
             parts.append(f'latent prediction {loss:.3g}')
         state.detail = ' · '.join(parts)
+        return True
 
+
+
+def parse_prior(line: str) -> dict | None:
+    """A prior's console line: the worker's stage line, or Lightning's bar (`rave train_prior` without the studio's
+    worker, jobs queued before it)."""
+    return progress.parse_stage(line) or progress.parse_train(line)
 
 
 def _trainings(project_id: int, run_id: int) -> dict[str, list[Job]]:
