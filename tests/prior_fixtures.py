@@ -56,3 +56,17 @@ def rave_prior(rave_workspace: Path, rave_run: Path, rave_db: Path) -> Path:
     assert list(folder.rglob('*.ckpt')), f'rave train_prior wrote no checkpoint in {folder}'
     return folder
 
+
+
+# The studio's own gin (services.models.prior.GIN, bound with the rate and the fidelity) with the fixture's tiny
+# network: a test sets it in place of GIN so a prior trained through the studio takes seconds, not minutes
+TINY_STUDIO_GIN = """# the studio's prior gin, tiny for tests
+VariationalPrior.resolution = 32
+VariationalPrior.res_size = 64
+VariationalPrior.skp_size = 32
+VariationalPrior.kernel_size = 3
+VariationalPrior.cycle_size = 2
+VariationalPrior.n_layers = 2
+VariationalPrior.sr = {sr}
+VariationalPrior.fidelity = {fidelity}
+"""

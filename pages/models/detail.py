@@ -11,11 +11,12 @@ from app import theme
 from components import cards
 from components.metric_chart import MetricChart
 from components.status import status_chip
-from pages.models import checkpoint_browser, deletion, model_stats
+from pages.models import checkpoint_browser, deletion, model_stats, prior_list
 from pages.models.ab_listen import ABListening
 from pages.training import run_details_report
 from services.events import RunChanged, Subscriber
 from services.models import Models
+from services.models.play import Play
 from services.models.testing import ModelTests
 from services.projects import ProjectView
 from services.training import RunView, Training
@@ -29,7 +30,7 @@ LOSS_KEYS = ('loss', 'fullband_spectral_distance', 'multiband_spectral_distance'
 
 
 def create(models: Models, training: Training, experiments: Experiments, model_tests: ModelTests,
-           events: Subscriber, project: ProjectView, run_id: str) -> None:
+           events: Subscriber, project: ProjectView, run_id: str, play: Play) -> None:
     run = training.run(run_id, project.id)
     if run is None:
         cards.empty_state('search_off', 'No such model in this project',
@@ -52,6 +53,7 @@ def create(models: Models, training: Training, experiments: Experiments, model_t
         checkpoint_browser.create(models, training, run, on_measure=stats.show, on_ab=listening.pick_next)
 
     browser()
+    prior_list.create(play, events, project, run.id)  # the model's priors, and "Train a prior"
     stats.tree_area = ui.column().classes('w-full')
     stats.start()
     # the lab's comments card goes here, under the model's own sections

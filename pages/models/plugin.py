@@ -14,6 +14,7 @@ def register_routes() -> list[Route]:
         Route('/models', N_('Models'), 'pages.models.library:create'),
         Route('/models/test', N_('Test a model'), 'pages.models.test_page:create'),
         Route('/models/{run_id}', N_('Model'), 'pages.models.detail:create'),
+        Route('/models/{run_id}/priors/{prior}', N_('Prior'), 'pages.models.prior_page:create'),
         Route('/export', N_('Export'), 'pages.models.export.wizard:create'),
         Route('/export/library', N_('Exports'), 'pages.models.export.library:create'),
         Route('/export/view/{export_id}', N_('Export'), 'pages.models.export.viewer:create'),

@@ -122,7 +122,7 @@ class Models:
         priors = tuple(str(p) for p in self._exports.priors(run))
         hint = '' if priors else (
             f'No prior for {run.name} yet. Train one with `rave train_prior --model {run.folder} --out_path '
-            f'{Path(run.folder) / "priors"}` (the Play area will train priors for you); it then appears here.')
+            f'{Path(run.folder) / "priors"}`, or on the model\'s page (Priors, Train a prior); it then appears here.')
         return ExportChoices(self._exports.sample_rate(run), facts.fidelity, facts.ema, priors, hint)
 
     def exports(self, project_id: int) -> list[ExportView]:

@@ -23,6 +23,7 @@ from services.hookspecs import ExportTarget, JobKind
 from services.jobs import JobService, JobState
 from services.models import steps
 from services.models.checkpoint_facts import facts_of
+from services.models.prior import prior_folders
 from services.models.targets import BUILTIN, ExportError, checked_options, options_for, stages_of
 from services.projects import ProjectService
 from services.settings import SettingsService
@@ -126,12 +127,12 @@ class ExportService:
         return found
 
     def priors(self, run: Run) -> list[Path]:
-        """Prior run folders trained for this run (`rave train_prior --out_path <run>/priors`), newest first."""
+        """Prior run folders trained for this run, newest first: the studio's (services/models/prior.py), then
+        those of `rave train_prior --out_path <run>/priors`."""
         root = Path(run.folder) / 'priors' if run.folder else None
-        if root is None or not root.is_dir():
-            return []
-        found = [c.parent for c in root.glob('*/config.gin') if any(c.parent.rglob('*.ckpt'))]
-        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+        found = [] if root is None or not root.is_dir() else \
+            [c.parent for c in root.glob('*/config.gin') if any(c.parent.rglob('*.ckpt'))]
+        return prior_folders(run) + sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
     def sample_rate(self, run: Run) -> int | None:
         """The model's sample rate, from its run's config.gin."""

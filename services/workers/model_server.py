@@ -97,7 +97,9 @@ class Model:
                    if not hasattr(module, n)]
         if missing:
             raise LoadError(f'{path.name} loads but is not a RAVE export: it has no {", ".join(missing)}.')
-        if any(m.original_name in STREAMING_MODULES for m in module.modules()):
+        # the prior keeps its own state by design (RAVE's prior continues from its previous call): not streaming
+        if any(m.original_name in STREAMING_MODULES for name, m in module.named_modules()
+               if not name.startswith('prior_module')):
             raise LoadError(f'{path.name} is a streaming export (for nn~ and the VST): its state makes every render '
                             'depend on the one before. Export the run without --streaming to play it here.')
         return cls(module, path, torch)

@@ -1,20 +1,32 @@
-"""Worker: RAVE's own `rave train_prior`, with two repairs.
+"""Worker: RAVE's own `rave train_prior`, run as the studio runs `rave train`, with two repairs.
 
-    python -m services.workers.train_prior [--fidelity F] <the flags of rave train_prior>
+    RAVE_STUDIO_JOB_DIR=JOB python -m services.workers.train_prior [--fidelity F] <the flags of rave train_prior>
 
+- As a run: every Trainer RAVE builds gets the training worker's `StudioCallback` (services/workers/train.py):
+  JOB/metrics.jsonl per step (`latent_prediction`) and per validation (`validation`), stop on JOB/control.json
+  with a resumable `stop-step=N.ckpt`, pause between two steps; Lightning keeps the checkpoints of earlier
+  sessions. A stage line on stdout ({"stage": "train", "fraction": step / max_steps}, every 2 s at most) makes
+  the job's progress. Each validation's `generation` audio, which RAVE logs to TensorBoard, is also written as
+  `<version>/generation/step-<N>.wav` with a JSON beside it (step, seconds, waveform envelope).
 - The latent size. RAVE's prior turns `fidelity` into a latent size without `rave export`'s floor of one
   dimension: when the first dimension alone holds the fidelity (a short run), it takes log2(0) and fails. With
   `--fidelity`, the size is worked out here as `rave export` does (`max(argmax(fidelity > F), 1)`, read from the
   run's checkpoint) and bound as `VariationalPrior.latent_size`, which the prior uses before `fidelity`.
 - Resume. The prior makes audio at the end of each validation from its first batch (`Prior.validation_epoch_end`
-  reads `out[0]`). Resumed with `--ckpt` from its last checkpoint, which RAVE saves mid-epoch, the first epoch
-  ends with a validation Lightning restores as already run: no batch, IndexError, the run dies (the resume
-  failure RAVE users report, #122). Here an empty validation makes no audio.
+  reads `out[0]`). Resumed with `--ckpt` from a checkpoint saved mid-epoch (`last`, or the stop checkpoint), the
+  first epoch ends with a validation Lightning restores as already run: no batch, IndexError, the run dies (the
+  resume failure RAVE users report, #122). Here an empty validation makes no audio, and neither does Lightning's
+  sanity check before training (an untrained prior's noise, logged as generation 0, ~12 s on a CPU per start).
 Everything else is RAVE's script, flags and files as they are.
 """
 from __future__ import annotations
 
+import json
 import sys
+import time
+from pathlib import Path
+
+REPORT_S = 2.0
 
 
 def main() -> None:
@@ -23,19 +35,78 @@ def main() -> None:
     if fidelity is not None and '--ckpt' not in argv:
         argv += ['--override', f'VariationalPrior.latent_size={latent_size(argv[argv.index("--model") + 1], fidelity)}']
     sys.argv[1:] = argv
+    sys.argv[0] = 'rave train_prior'
 
+    import pytorch_lightning as pl
     import rave.prior.model as prior_model
     from absl import app
     from scripts import train_prior
 
+    from services.workers import train
+    from services.workers.stages import job_dir
+
+    callback = train.add_callback(job_dir())
+    train.keep_checkpoints(callback.checkpoint_saved)
+    _report_steps(pl)
     generate_audio = prior_model.Prior.validation_epoch_end
 
     def validation_epoch_end(self, out):
-        if out:
+        if not out or self.trainer.sanity_checking:
+            return None
+        writer = self.logger.experiment
+        log_audio = writer.add_audio
+
+        def add_audio(tag, audio, step, sr, *args, **kwargs):
+            log_audio(tag, audio, step, sr, *args, **kwargs)
+            if tag == 'generation':
+                keep_generation(Path(self.logger.log_dir), self.global_step, audio.detach().cpu().numpy(), int(sr))
+
+        writer.add_audio = add_audio
+        try:
             return generate_audio(self, out)
-        return None
+        finally:
+            del writer.add_audio
     prior_model.Prior.validation_epoch_end = validation_epoch_end
     app.run(train_prior.main)
+
+
+def keep_generation(version_dir: Path, step: int, audio, sr: int) -> Path:
+    """The generated audio as a WAV in the prior's version folder, its facts beside it."""
+    import numpy as np
+    import soundfile as sf
+
+    from services.audio import envelope
+
+    folder = version_dir / 'generation'
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f'step-{step:08d}.wav'
+    mono = np.asarray(audio, dtype=np.float32).reshape(-1)
+    sf.write(path, mono, sr, subtype='FLOAT')
+    facts = {'step': step, 'sr': sr, 'seconds': mono.size / sr, 'envelope': envelope(mono, 300)}
+    path.with_suffix('.json').write_text(json.dumps(facts))
+    return path
+
+
+def _report_steps(pl) -> None:
+    """Every trainer also prints a stage line (the job engine's progress, which also wakes the prior's page) at
+    most every REPORT_S seconds, and at the last step: the console stays readable on a long run."""
+    class Steps(pl.Callback):
+        said = 0.0
+
+        def on_train_batch_end(self, trainer, *_args) -> None:
+            total = trainer.max_steps if trainer.max_steps and trainer.max_steps > 0 else 0
+            if time.monotonic() - self.said < REPORT_S and trainer.global_step != total:
+                return
+            self.said = time.monotonic()
+            print(json.dumps({'stage': 'train', 'fraction': round(trainer.global_step / total, 4) if total else 0,
+                              'message': f'step {trainer.global_step} of {total}'}), flush=True)
+
+    original = pl.Trainer.__init__
+
+    def init(self, *args, **kwargs):
+        kwargs['callbacks'] = [*(kwargs.get('callbacks') or []), Steps()]
+        original(self, *args, **kwargs)
+    pl.Trainer.__init__ = init
 
 
 def latent_size(model: str, fidelity: float) -> int:

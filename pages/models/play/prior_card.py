@@ -39,9 +39,11 @@ class PriorCard:
                         .props('outlined dense').classes('w-36').mark('prior-steps')
                     ui.label('Training stops there.').classes(theme.HINT)
                 with ui.column().classes('gap-0'):
-                    self.device = ui.select({'cpu': 'CPU', 'cuda:0': 'GPU 0'}, value='cpu', label='Device') \
+                    devices = play.prior_devices()
+                    self.device = ui.select(devices, value='cpu', label='Device') \
                         .props('outlined dense').classes('w-32').mark('prior-device')
-                    ui.label('A GPU trains it far faster.').classes(theme.HINT)
+                    ui.label('A GPU trains it far faster.' if len(devices) > 1 else 'No GPU here: the CPU.') \
+                        .classes(theme.HINT)
                 self.train = ui.button('Train a prior', icon='model_training', on_click=lambda: self._start('')) \
                     .props('unelevated').mark('train-prior')
             self.list = ui.column().classes('w-full gap-1').mark('prior-list')
@@ -66,7 +68,7 @@ class PriorCard:
         with self.list:
             for prior in priors:
                 with ui.row().classes('w-full items-center gap-3 no-wrap'):
-                    ui.label(prior.name).classes('text-sm font-medium')
+                    ui.link(prior.name, f'/models/{prior.run_id}/priors/{prior.name}').classes('text-sm font-medium')
                     status_chip(prior.status)
                     ui.label(', '.join(p.stem for p in prior.checkpoints) or 'no checkpoint yet') \
                         .classes(theme.HINT + ' grow truncate')

@@ -32,14 +32,15 @@ from services.models.play.views import (
     ServerView,
     StatisticsView,
 )
-from services.models.prior import PriorError, PriorService, PriorView
+from services.models.prior import Generation, PriorError, PriorService, PriorView
 from services.models.server import Controls, ModelInfo, Progress
-from services.store import Dataset, Project, Run
+from services.store import Dataset, Job, Project, Run
+from services.training.views import MetricsView
 from services.workers.latent import Keyframe
 
 np = lazy.module('numpy')
 
-__all__ = ['KINDS', 'SPREADS', 'Content', 'Controls', 'FavouriteView', 'GenerateSettings', 'Keyframe',
+__all__ = ['KINDS', 'SPREADS', 'Content', 'Controls', 'FavouriteView', 'GenerateSettings', 'Generation', 'Keyframe',
            'LatentInput', 'LatestOnly', 'MapView', 'ModelInfo', 'Play', 'PlayError', 'PlayModel', 'PlayService',
            'PriorView', 'RenderView', 'SavedRender', 'ServerView', 'StatisticsView']
 FAILURES = (PlayError, LatentError, RenderError, FavouriteError, PriorError)  # each carries a sentence for the user
@@ -244,18 +245,48 @@ class Play:
         project = self._project(project_id, Action.READ)
         return self._priors.priors(project, self._run(project, run_id))
 
+    def prior(self, project_id: int, run_id: int, name: str) -> PriorView:
+        project = self._project(project_id, Action.READ)
+        found = self._priors.prior(project, self._run(project, run_id), name)
+        if found is None:
+            raise PlayError(f'No prior called {name} for this run; train one from the model\'s page.')
+        return found
+
+    def prior_metrics(self, prior: PriorView) -> MetricsView:
+        """Its `latent_prediction` and `validation` so far, over every training of it (as a run's charts read)."""
+        self._project(self._project_of_run(prior.run_id), Action.READ)
+        return MetricsView.of(self._priors.metrics(prior))
+
+    def prior_generations(self, prior: PriorView) -> list[Generation]:
+        """The audio each validation generated, newest first."""
+        self._project(self._project_of_run(prior.run_id), Action.READ)
+        return self._priors.generations(prior)
+
+    def prior_devices(self) -> dict[str, str]:
+        return self._priors.devices()
+
+    def stop_prior(self, prior: PriorView) -> None:
+        """Stop with a checkpoint (the worker saves `stop-step=N.ckpt`, resumable), as a run stops."""
+        job = Job.get_or_none(Job.id == prior.job_id)
+        self._project(self._project_of_run(prior.run_id), access.control(self.actor, job.owner if job else ''))
+        self._priors.stop(prior)
+
     def train_prior(self, project_id: int, run_id: int, name: str, *, fidelity: float = 0.95,
                     max_steps: int = 100_000, val_every: int = 1000, batch: int = 8, device: str = 'cpu',
-                    resume: str = '') -> int:
+                    n_signal: int = 0, resume: str = '') -> int:
         """Start training a prior of the run with RAVE's train_prior (or go on with the prior named `resume`);
         returns the job's id."""
         project = self._project(project_id, Action.RUN)
         run = self._run(project, run_id)
-        previous = next((p for p in self._priors.priors(project, run) if p.name == resume), None) if resume else None
+        previous = self._priors.prior(project, run, resume) if resume else None
         if resume and (previous is None or not previous.checkpoints):
             raise PlayError(f'The prior {resume} has no checkpoint yet to go on from.')
+        if previous is not None and previous.active:
+            raise PlayError(f'The prior {resume} is still training: stop it before going on.')
         return _play(self._priors.start, project, run, name=resume or name, fidelity=fidelity, max_steps=max_steps,
-                     val_every=val_every, batch=batch, device=device, resume=previous, owner=self.actor.name).id
+                     val_every=val_every, batch=batch, device=device,
+                     n_signal=previous.n_signal if previous and not n_signal else n_signal, resume=previous,
+                     owner=self.actor.name).id
 
     # ---- internals -------------------------------------------------------------------------------------------
     def _project(self, project_id: int, action: Action) -> Project:
@@ -274,6 +305,12 @@ class Play:
             raise PlayError(f'{Path(str(model)).name or "That model"} is not an export or checkpoint of this '
                             'project; pick one from the list.')
         return project
+
+    def _project_of_run(self, run_id: int) -> int:
+        run = Run.get_or_none(Run.id == run_id)
+        if run is None:
+            raise PlayError('That run is gone; pick another one.')
+        return run.project_id
 
     def _run(self, project: Project, run_id: int) -> Run:
         run = Run.get_or_none((Run.id == run_id) & (Run.project == project))
