@@ -48,11 +48,21 @@ def empty_state(icon: str, title: str, text: str, actions: Sequence[Action] = ()
     return card
 
 
+def dialog_on_page() -> ui.dialog:
+    """A dialog that belongs to the page, not to the section that opened it: a section that redraws under an
+    open dialog (a run's header when its job starts) would take the dialog, and the user's answer, with it.
+    The dialog removes itself once closed."""
+    with ui.context.client.content:
+        dialog = ui.dialog()
+    dialog.on('hide', lambda: dialog.delete() if not dialog.is_deleted else None)
+    return dialog
+
+
 async def confirm(title: str, text: str, *, yes: str, no: str = N_('Cancel'), icon: str = 'delete',
                   color: str = 'negative', details: Sequence[str] = (), mark: str = 'confirm') -> bool:
     """Ask before something that cannot be undone; True when the user says `yes`. The buttons are marked
     `<mark>-yes` and `<mark>-no`, the dialog `<mark>-dialog`."""
-    with ui.dialog() as dialog, ui.card().classes('w-[480px] max-w-full gap-3').mark(f'{mark}-dialog'):
+    with dialog_on_page() as dialog, ui.card().classes('w-[480px] max-w-full gap-3').mark(f'{mark}-dialog'):
         with ui.row().classes('items-center gap-2 no-wrap'):
             ui.icon('warning_amber' if color == 'warning' else icon, color=color).classes('text-2xl')
             ui.label(title).classes(theme.SECTION)
@@ -66,5 +76,6 @@ async def confirm(title: str, text: str, *, yes: str, no: str = N_('Cancel'), ic
             ui.button(yes, icon=icon, on_click=lambda: dialog.submit(True)) \
                 .props(f'unelevated color={color}').mark(f'{mark}-yes')
     answer = await dialog
-    dialog.delete()
+    if not dialog.is_deleted:
+        dialog.delete()
     return bool(answer)

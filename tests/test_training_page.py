@@ -96,6 +96,24 @@ async def test_run_header_is_redrawn_when_its_job_changes_state_not_at_every_pro
                 message='the header was not redrawn when its job failed')
 
 
+async def test_a_confirm_dialog_survives_the_header_redrawing_under_it(user: User) -> None:
+    from services.events import JobsChanged
+    run = _run(app.studio)
+    await user.open(f'/training/runs/{run.id}')
+    await user.should_see(marker='run-name')
+    drawn = user.find(marker='run-name').elements.pop().id
+    user.find(marker='cancel-run').click()
+    await user.should_see(marker='cancel-run-dialog')
+    # the run starts (or its job changes state) while the user reads the question: the header is redrawn
+    app.studio.jobs.states[run.job_id].status = 'failed'
+    app.studio.bus.publish(JobsChanged((run.job_id,)))
+    await until(lambda: user.find(marker='run-name').elements.pop().id != drawn,
+                message='the header was not redrawn when its job failed')
+    await user.should_see(marker='cancel-run-dialog')  # the question is still there, and still answers
+    user.find(marker='cancel-run-no').click()
+    await user.should_not_see(marker='cancel-run-dialog')
+
+
 async def test_run_again_continues_from_the_best_checkpoint(user: User) -> None:
     run = _run(app.studio, status='done')
     await user.open(f'/training/runs/{run.id}')

@@ -98,7 +98,7 @@ def resume_dialog(training: Training, run_id: int, checkpoint: str | None = None
         return
     newest = max(rows, key=lambda c: (c.step if c.step is not None else -1, c.created))
     options = {c.path: _checkpoint_label(c) for c in sorted(rows, key=lambda c: -(c.step or 0))}
-    with ui.dialog() as dialog, ui.card().classes('w-[500px] gap-3').mark('resume-dialog'):
+    with cards.dialog_on_page() as dialog, ui.card().classes('w-[500px] gap-3').mark('resume-dialog'):
         ui.label(f'Resume {run.name}').classes(theme.SECTION)
         picker = ui.select(options, value=checkpoint if checkpoint in options else newest.path,
                            label='Checkpoint').props('outlined dense').classes('w-full') \
