@@ -24,8 +24,11 @@ class Journey:
         self.started = time.monotonic()
 
     def click(self, name: str) -> None:
-        self.page.locator(f'button:visible:has-text("{name}"), a:visible:has-text("{name}")').first.click()
+        self._button(name).click()
         self.clicks += 1
+
+    def _button(self, name: str):
+        return self.page.locator(f'button:visible:has-text("{name}"), a:visible:has-text("{name}")').first
 
     def type(self, label: str, text: str, enter: bool = False) -> None:
         field = self.page.get_by_role('textbox', name=label).locator('visible=true').first
@@ -33,9 +36,9 @@ class Journey:
         if enter:
             field.press('Enter')
 
-    def wait_for_rave(self, text: str | re.Pattern, timeout_s: float) -> None:
+    def wait_for_rave(self, text: str | re.Pattern, timeout_s: float, button: bool = False) -> None:
         started = time.monotonic()
-        self.page.get_by_text(text).first.wait_for(timeout=timeout_s * 1000)
+        (self._button(text) if button else self.page.get_by_text(text).first).wait_for(timeout=timeout_s * 1000)
         self.waiting += time.monotonic() - started
 
     @property
@@ -65,7 +68,8 @@ def test_first_model_in_twelve_clicks(tmp_path: Path) -> None:
         journey.click('Next')
         journey.wait_for_rave(re.compile('Worth knowing|What will happen'), 120)  # the doctor
         journey.click('Start preprocessing')
-        journey.wait_for_rave(re.compile('ready', re.I), 300)
+        # (the page's hint says 'once it is ready' from the start: wait for the button the build turns on)
+        journey.wait_for_rave('Train a model on it', 300, button=True)
         journey.click('Train a model on it')
         page.wait_for_url(re.compile(r'/training/new'))
         journey.click('Next')  # start: no template
@@ -81,8 +85,15 @@ def test_first_model_in_twelve_clicks(tmp_path: Path) -> None:
         print(f'first-model journey: {journey.clicks} clicks, {journey.ui_seconds:.0f} s of UI time '
               f'(+{journey.waiting:.0f} s waiting for RAVE)')
         # the run outlives the studio by design: cancel it, or it trains on through the rest of the suite
-        page.get_by_role('button', name='Cancel', exact=True).click()
-        page.get_by_role('button', name='Cancel run').click()
+        # (the header redraws as the job starts: a click that lands on the outgoing header is lost, and a
+        # user clicks again; the open question itself survives the redraw — test_training_page covers it)
+        for _ in range(3):
+            page.get_by_role('button', name='Cancel', exact=True).click()
+            try:
+                page.get_by_role('button', name='Cancel run').click(timeout=15000)
+                break
+            except playwright.TimeoutError:
+                continue
         page.get_by_text('cancelled').first.wait_for()
         browser.close()
         assert journey.clicks <= MAX_CLICKS, journey.clicks
