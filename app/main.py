@@ -16,7 +16,7 @@ from nicegui import app, ui
 from platformdirs import user_data_dir
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import accounts_cli, auth, media, security, sockets, tensorboard_proxy
+from app import accounts_cli, auth, media, security, sockets, tensorboard_proxy, turns
 from app import i18n as page_language
 from app.bridge import Bridge
 from app.frame import frame
@@ -162,9 +162,14 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
     injected = Session.names() | {'project'}
 
     async def page(request: Request):
+        async with turns.PAGES.turn():  # 25 people opening pages at once: one build at a time (app/turns.py)
+            await _build(request)
+
+    async def _build(request: Request):
         page_language.choose(request)
         session = studio.session(auth.actor(), bridge)
         with frame(studio, session, path, title) as project:
+            await turns.PAGES.breathe()  # the frame drawn: what waits runs before the page's own content
             try:
                 build_page = resolve()
                 wanted = inspect.signature(build_page).parameters

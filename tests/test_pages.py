@@ -8,3 +8,65 @@ async def test_every_area_opens_in_the_frame(user: User) -> None:
         await user.open(path)
         await user.should_see(label)
         await user.should_see('RAVE Studio')
+
+
+
+async def test_every_page_build_takes_its_turn(user: User) -> None:
+    from app import turns
+    before = turns.PAGES.turns
+    await user.open('/')
+    await user.open('/training')
+    assert turns.PAGES.turns == before + 2
+
+
+async def test_builds_take_turns_and_the_loop_serves_others_in_between() -> None:
+    """Eight builds ready at once (as when eight people open a page together): one at a time, each breathing
+    between its frame and its content, and other work runs between them."""
+    import asyncio
+    import time
+
+    from app.turns import Turns
+    pages, log = Turns(), []
+
+    async def build(i: int) -> None:
+        async with pages.turn():
+            log.append(f'start {i}')
+            time.sleep(0.01)  # the frame, drawn in one stretch
+            await pages.breathe()
+            time.sleep(0.01)  # the page's content
+            log.append(f'end {i}')
+
+    async def other_work() -> None:
+        while len([e for e in log if e.startswith('end')]) < 8:
+            log.append('tick')
+            await asyncio.sleep(0)
+
+    await asyncio.gather(other_work(), *(build(i) for i in range(8)))
+    assert pages.most == 1 and pages.waited == 7
+    builds = [e for e in log if e != 'tick']
+    assert builds == [f'{w} {i}' for i in range(8) for w in ('start', 'end')]  # never two at once
+    between = [log.index(f'start {i + 1}') - log.index(f'end {i}') for i in range(7)]
+    assert all(gap > 1 for gap in between), log  # a tick between two builds
+
+
+async def test_a_build_that_waits_on_something_slow_holds_the_others_back_only_briefly() -> None:
+    import asyncio
+    import time
+
+    from app.turns import Turns
+    pages = Turns(patience=0.2)
+    started = time.monotonic()
+
+    async def stuck() -> None:
+        async with pages.turn():
+            await asyncio.sleep(3)  # a file system or a cluster that does not answer
+
+    async def ordinary() -> float:
+        await asyncio.sleep(0.01)
+        async with pages.turn():
+            return time.monotonic() - started
+
+    slow = asyncio.create_task(stuck())
+    waited = await ordinary()
+    slow.cancel()
+    assert waited < 1.0 and pages.impatient == 1
