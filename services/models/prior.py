@@ -23,6 +23,7 @@ from pathlib import Path
 
 from services import formatting, progress
 from services.hookspecs import JobKind
+from services.i18n import lazy
 from services.jobs import FINISHED, REPO_ROOT, JobService, JobState
 from services.jobs.host import appended
 from services.store import Dataset, Job, Project, Run
@@ -94,8 +95,8 @@ class PriorView:
 
 def prior_gin(sr: int, fidelity: float) -> str:
     if not 0.0 < fidelity < 1.0:
-        raise PriorError(f'The fidelity is above 0 and below 1 (0.95 keeps the dimensions that hold 95 % of the '
-                         f'variance), not {fidelity:g}.')
+        raise PriorError(lazy('The fidelity is above 0 and below 1 (0.95 keeps the dimensions that hold 95 % of the '
+                              'variance), not {fidelity:g}.', fidelity=fidelity))
     return GIN.format(sr=int(sr), fidelity=float(fidelity))
 
 
