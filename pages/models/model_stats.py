@@ -10,7 +10,7 @@ from nicegui import run, ui
 from app import theme
 from services import formatting
 from services.access import Forbidden
-from services.i18n import N_, _, ngettext
+from services.i18n import N_, _, ngettext, pgettext
 from services.models import ExportError, Models
 from services.models.stats import StatsError
 from services.models.views import ModelStats, ModuleNode
@@ -83,7 +83,7 @@ class StatsCard:
     def _draw(self, stats: ModelStats) -> None:
         self.body.clear()
         left, right = stats.receptive_field_ms
-        facts = [(_('Parameters'), _count(stats.parameters))]
+        facts = [(pgettext('model weights', 'Parameters'), _count(stats.parameters))]
         facts += [(_(label), _count(stats.module(name))) for name, label in MAIN_MODULES.items()
                   if stats.module(name) is not None]
         facts += [(_('Compression'), _('{ratio}× ({rate} latent frames/s)').format(

@@ -74,7 +74,7 @@ def checkpoint_label(checkpoint: CheckpointView) -> str:
 
 def flag_words(export: ExportView) -> str:
     """The flags an export was made with, as a user reads them (`streaming, fidelity 0.95`)."""
-    words = [_(FLAG_WORDS.get(k, k)) + ('' if v is True else f' {_value(v)}') for k, v in export.options
+    words = [_(FLAG_WORDS.get(k, k)) + ('' if v is True else f' {flag_value(v)}') for k, v in export.options
              if v not in (None, False)]
     return ', '.join(words) or _("RAVE's defaults")
 
@@ -83,7 +83,7 @@ def target_title(targets: list[TargetView], name: str) -> str:
     return next((_(t.title) for t in targets if t.name == name), name)
 
 
-def _value(value: object) -> str:
+def flag_value(value: object) -> str:
     """A flag's value as a user reads it: a figure with the language's decimal mark."""
     return formatting.number(value) if isinstance(value, float) else str(value)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
-from pages.models.export.parts import FLAG_WORDS, TARGET_ICONS, checkpoint_label, stage_steps, verdict_chip
+from pages.models.export.parts import FLAG_WORDS, TARGET_ICONS, checkpoint_label, flag_value, stage_steps, verdict_chip
 from services.events import ExportChanged, JobsChanged, Subscriber
 from services.i18n import _, ngettext, pgettext
 from services.models import ExportChoices, ExportError, Models, RunCheckpointsView, TargetView
@@ -228,7 +228,7 @@ class Wizard:
             if not custom:
                 self.prior.set_value(self.choices.priors[0] if self.choices.priors and preset.get('prior') else '')
         self.fidelity.set_enabled(True)  # the latent count is the user's choice on every target
-        shown = ', '.join(_(FLAG_WORDS[k]) + ('' if v is True else f' {v}') for k, v in target.flags
+        shown = ', '.join(_(FLAG_WORDS[k]) + ('' if v is True else f' {flag_value(v)}') for k, v in target.flags
                           if v not in (None, False)) or _("RAVE's defaults")
         self.preset_line.set_text(_('Every flag is yours to set.') if custom else
                                   _('{target} sets: {flags}. {why}').format(target=_(target.title), flags=shown,
