@@ -32,6 +32,14 @@ def number(x: float | None, places: int | None = None) -> str:
     return _grouped(numbers.format_decimal(x, format=pattern, locale=i18n.current()))
 
 
+def significant(x: float | None, digits: int = 4) -> str:
+    """A measured figure — a loss, a validation score — to `digits` significant figures: 0.1234, 1.5e-05 (English),
+    0,1234 (French)."""
+    if x is None:
+        return '—'
+    return f'{x:.{digits}g}'.replace('.', numbers.get_decimal_symbol(i18n.current()))
+
+
 def duration(seconds: float | None) -> str:
     """4 s, 2 min 05 s, 3 h 07 min (the same in both languages)."""
     if seconds is None:

@@ -96,7 +96,7 @@ async def test_export_verification_report_library_and_guide(user: User) -> None:
     await user.should_see('damaged or truncated')
     await user.should_see(marker='check-load')
     await user.should_see('Verdict per host')
-    await user.should_see('RAVE warned 1 time(s)')
+    await user.should_see('RAVE warned 1 time')
     await user.should_see('Export log')
     await user.should_not_see(marker='player')  # a failed export is never played nor listed as ready
 

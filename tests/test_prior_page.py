@@ -52,7 +52,7 @@ async def test_the_model_page_lists_its_priors_and_trains_one_from_a_dialog(user
     await user.open(f'/models/{run.id}')
     await user.should_see(marker='model-priors')
     await user.should_see(marker='prior-tp')
-    await user.should_see('1 checkpoint(s) · fidelity 0.95')
+    await user.should_see('1 checkpoint · fidelity 0.95')
     user.find(marker='train-prior').click()
     await user.should_see(marker='prior-dialog')
     await user.should_see('No GPU on this machine: the prior trains on the CPU.')

@@ -11,8 +11,10 @@ from nicegui import run, ui
 from app import theme
 from components.audio import media_url
 from pages.models.ab_player import ABPlayer
+from services import formatting
 from services.access import Forbidden
 from services.events import JobsChanged, Subscriber
+from services.i18n import _
 from services.models.testing import ModelTestError, ModelTests, TestView
 from services.projects import ProjectView
 from services.training import CheckpointView, RunView, Training
@@ -29,21 +31,21 @@ class ABListening:
         self.next_pick = 'a'
         with ui.card().classes(theme.CARD + ' gap-2').mark('ab-listening'):
             with ui.row().classes('w-full items-baseline gap-2'):
-                ui.label('A/B listening').classes(theme.SECTION)
-                ui.label('Click two points of the validation curve, or pick two checkpoints: both render the same '
-                         'validation example, then switch between them at the same position.').classes(theme.HINT)
-            options = {c.path: f'{c.kind} · step {c.step}' for c in self.checkpoints}
+                ui.label(_('A/B listening')).classes(theme.SECTION)
+                ui.label(_('Click two points of the validation curve, or pick two checkpoints: both render the same '
+                           'validation example, then switch between them at the same position.')).classes(theme.HINT)
+            options = {c.path: f'{_(c.kind)} · {_step(c)}' for c in self.checkpoints}
             with ui.row().classes('w-full items-center gap-2'):
                 self.select_a = ui.select(options, label='A', on_change=lambda e: self._pick('a', e.value)) \
                     .props('outlined dense options-dense').classes('w-56').mark('ab-pick-a') \
-                    .tooltip('The first checkpoint (or the first point clicked on the curve)')
+                    .tooltip(_('The first checkpoint (or the first point clicked on the curve)'))
                 self.select_b = ui.select(options, label='B', on_change=lambda e: self._pick('b', e.value)) \
                     .props('outlined dense options-dense').classes('w-56').mark('ab-pick-b') \
-                    .tooltip('The second checkpoint (or the second point clicked)')
+                    .tooltip(_('The second checkpoint (or the second point clicked)'))
                 self.status = ui.label().classes(theme.HINT).mark('ab-status')
             self.area = ui.column().classes('w-full gap-2')
         if not self.checkpoints:
-            self.status.set_text('No checkpoint on disk yet.')
+            self.status.set_text(_('No checkpoint on disk yet.'))
         events.on(JobsChanged, self._jobs_changed)
 
     def on_curve_click(self, e) -> None:
@@ -67,12 +69,12 @@ class ABListening:
 
     async def _render(self) -> None:
         self.area.clear()
-        self.status.set_text('Finding the validation example…')
+        self.status.set_text(_('Finding the validation example…'))
         if not self.example:
             validations = await run.io_bound(self.training.audio, self.run.id)
             examples = validations[-1].examples if validations else ()
             if not examples:
-                self.status.set_text('RAVE has logged no validation audio for this run yet: A/B needs its example.')
+                self.status.set_text(_('RAVE has logged no validation audio for this run yet: A/B needs its example.'))
                 return
             self.example = self.model_tests.data_path(examples[0].input)
         try:
@@ -82,7 +84,7 @@ class ABListening:
         except (ModelTestError, Forbidden) as e:
             self.status.set_text(str(e))
             return
-        self.status.set_text('Rendering both checkpoints…')
+        self.status.set_text(_('Rendering both checkpoints…'))
 
     def _jobs_changed(self, event: JobsChanged) -> None:
         mine = [v for v in self.renders.values() if v is not None and v.job_id in event.job_ids]
@@ -100,12 +102,16 @@ class ABListening:
 
     def _player(self) -> None:
         a, b = (self.renders[w].files[0] for w in ('a', 'b'))
-        label = {w: f'{w.upper()} · step {self.picked[w].step}' for w in ('a', 'b')}
-        self.status.set_text(f'Same example through both: MR-STFT {a.metrics["mrstft"]:.3g} (A) · '
-                             f'{b.metrics["mrstft"]:.3g} (B)')
+        label = {w: f'{w.upper()} · {_step(self.picked[w])}' for w in ('a', 'b')}
+        self.status.set_text(_('Same example through both: MR-STFT {a} (A) · {b} (B)').format(
+            a=formatting.significant(a.metrics['mrstft'], 3), b=formatting.significant(b.metrics['mrstft'], 3)))
         self.area.clear()
         with self.area:
             ABPlayer(label['a'], media_url(self.project, a.output), label['b'], media_url(self.project, b.output),
                      mark='ab')
-            ui.label('Switch while it plays: the other checkpoint takes over at the same moment.') \
+            ui.label(_('Switch while it plays: the other checkpoint takes over at the same moment.')) \
                 .classes(theme.HINT)
+
+
+def _step(checkpoint: CheckpointView) -> str:
+    return _('step {step}').format(step=formatting.count(checkpoint.step) if checkpoint.step is not None else '?')

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from services.i18n import _
+
 _SCRIPT = r'''
 if (!window.studioAB) window.studioAB = {
   to(a, b, which, buttons) {  // hear `which` ('a' or 'b') from where the other one is
@@ -47,7 +49,7 @@ class ABPlayer:
     def __init__(self, label_a: str, url_a: str, label_b: str, url_b: str, *, mark: str = 'ab') -> None:
         with ui.row().classes('w-full items-center gap-3 no-wrap').mark(mark):
             play = ui.button(icon='play_arrow').props('round unelevated color=primary').mark(f'{mark}-play') \
-                .tooltip('Play / pause')
+                .tooltip(_('Play / pause'))
             with ui.element('div').classes('flex rounded-md border border-gray-300 dark:border-gray-700 '
                                            'overflow-hidden no-wrap'):
                 pick_a = ui.button(label_a).props('flat no-caps').classes('studio-ab-on rounded-none') \

@@ -14,7 +14,9 @@ from components.status import status_chip
 from pages.models import checkpoint_browser, deletion, model_stats, prior_list
 from pages.models.ab_listen import ABListening
 from pages.training import run_details_report
+from services import formatting
 from services.events import RunChanged, Subscriber
+from services.i18n import N_, _, pgettext
 from services.models import Models
 from services.models.play import Play
 from services.models.testing import ModelTests
@@ -23,9 +25,9 @@ from services.training import RunView, Training
 from services.training.experiments import Experiments
 
 # the operative model values the configuration card shows, as a person reads them
-OPERATIVE = {'SAMPLING_RATE': 'Sampling rate (Hz)', 'CAPACITY': 'Capacity', 'LATENT_SIZE': 'Latent size',
-             'RATIOS': 'Ratios', 'N_BAND': 'PQMF bands', 'PHASE_1_DURATION': 'Warm-up steps',
-             'NOISE_AUGMENTATION': 'Noise augmentation'}
+OPERATIVE = {'SAMPLING_RATE': N_('Sampling rate (Hz)'), 'CAPACITY': N_('Capacity'), 'LATENT_SIZE': N_('Latent size'),
+             'RATIOS': N_('Ratios'), 'N_BAND': N_('PQMF bands'), 'PHASE_1_DURATION': N_('Warm-up steps'),
+             'NOISE_AUGMENTATION': N_('Noise augmentation')}
 LOSS_KEYS = ('loss', 'fullband_spectral_distance', 'multiband_spectral_distance')
 
 
@@ -33,9 +35,9 @@ def create(models: Models, training: Training, experiments: Experiments, model_t
            events: Subscriber, project: ProjectView, run_id: str, play: Play) -> None:
     run = training.run(run_id, project.id)
     if run is None:
-        cards.empty_state('search_off', 'No such model in this project',
-                          'It may have been deleted, or it belongs to another project.',
-                          [cards.Action('All models', 'inventory_2', '/models')])
+        cards.empty_state('search_off', _('No such model in this project'),
+                          _('It may have been deleted, or it belongs to another project.'),
+                          [cards.Action(_('All models'), 'inventory_2', '/models')])
         return
     _header(models, experiments, run)
     with ui.row().classes('w-full justify-end gap-2'):
@@ -64,20 +66,22 @@ def _header(models: Models, experiments: Experiments, run: RunView) -> None:
     found = experiments.operative(run.id) if run.folder else None
     with ui.row().classes('w-full items-center gap-3'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/models')).props('flat round dense') \
-            .tooltip('All models')
+            .tooltip(_('All models'))
         with ui.column().classes('gap-0'):
             ui.label(run.name).classes(theme.TITLE).mark('model-name')
             ui.label(found.label if found else ' + '.join(run.configs)).classes(theme.SUBTITLE)
         status_chip(run.status)
         ui.space()
-        ui.button('Test', icon='fact_check', on_click=lambda: ui.navigate.to(f'/models/test?run={run.id}')) \
+        ui.button(pgettext('verb', 'Test'), icon='fact_check',
+                  on_click=lambda: ui.navigate.to(f'/models/test?run={run.id}')) \
             .props('unelevated color=primary')
-        ui.button('Export', icon='ios_share', on_click=lambda: ui.navigate.to(f'/export?run={run.id}')) \
+        ui.button(pgettext('verb', 'Export'), icon='ios_share',
+                  on_click=lambda: ui.navigate.to(f'/export?run={run.id}')) \
             .props('outline color=primary')
-        ui.button('Run page', icon='model_training',
+        ui.button(_('Run page'), icon='model_training',
                   on_click=lambda: ui.navigate.to(f'/training/runs/{run.id}')).props('flat color=primary')
         ui.button(icon='delete', on_click=lambda: deletion.delete_run(models, run.id, '/models')) \
-            .props('flat round color=grey').tooltip('Delete…').mark('delete-model')
+            .props('flat round color=grey').tooltip(_('Delete…')).mark('delete-model')
     if run.spec.description:
         ui.label(run.spec.description).classes('text-sm text-gray-600 dark:text-gray-300')
 
@@ -86,19 +90,21 @@ def _configuration(experiments: Experiments, training: Training, run: RunView) -
     found = experiments.operative(run.id) if run.folder else None
     spec = run.spec
     steps = max([run.step, *(c.step or 0 for c in training.checkpoints(run.id))])
-    rows = [('Configs', ' + '.join(run.configs) or '—'), ('Dataset', run.dataset_name or '—'),
-            ('Channels', str(spec.channels)), ('n_signal', f'{spec.n_signal:,} samples'),
-            ('Batch', str(spec.batch)), ('Steps', f'{steps:,}' if run.status == 'imported' else
-                                         f'{steps:,} of {spec.max_steps:,}')]
+    rows = [(_('Configs'), ' + '.join(run.configs) or '—'), (_('Dataset'), run.dataset_name or '—'),
+            (_('Channels'), str(spec.channels)),
+            ('n_signal', _('{count} samples').format(count=formatting.count(spec.n_signal))),
+            (_('Batch'), str(spec.batch)),
+            (_('Steps'), formatting.count(steps) if run.status == 'imported' else
+             _('{done} of {total}').format(done=formatting.count(steps), total=formatting.count(spec.max_steps)))]
     if found is not None:
-        rows += [(OPERATIVE.get(key, key), str(value)) for key, value in found.values.items() if key in OPERATIVE]
+        rows += [(_(OPERATIVE[key]), str(value)) for key, value in found.values.items() if key in OPERATIVE]
     with ui.card().classes(theme.CARD + ' gap-2').mark('model-config'):
-        ui.label('Configuration').classes(theme.SECTION)
+        ui.label(_('Configuration')).classes(theme.SECTION)
         with ui.element('div').classes('grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm'):
             for label, value in rows:
                 ui.label(label).classes(theme.HINT)
                 ui.label(value).classes(theme.MONO + ' break-all')
-        ui.link('Full RunSpec, config.gin and command on the run page', f'/training/runs/{run.id}') \
+        ui.link(_('Full RunSpec, config.gin and command on the run page'), f'/training/runs/{run.id}') \
             .classes('text-sm')
 
 
@@ -108,15 +114,16 @@ def _curves(training: Training, run: RunView) -> MetricChart | None:
     charts = {}
     with ui.element('div').classes('w-full grid grid-cols-1 xl:grid-cols-2 gap-4'):
         loss = next((k for k in LOSS_KEYS if k in series.traces), 'loss')
-        for title, keys, smoothing in (('Validation', ['val/validation'], 0.0),
-                                       ('Training loss', [loss], 0.6)):
+        for title, keys, smoothing in ((N_('Validation'), ['val/validation'], 0.0),
+                                       (N_('Training loss'), [loss], 0.6)):
             with ui.card().classes(theme.CARD + ' gap-1').mark(f'curve-{keys[0]}'):
-                ui.label(title).classes(theme.SECTION)
+                ui.label(_(title)).classes(theme.SECTION)
                 if not any(key in series.traces for key in keys):
-                    ui.label('Nothing logged yet.').classes(theme.HINT)
+                    ui.label(_('Nothing logged yet.')).classes(theme.HINT)
                     continue
                 charts[title] = MetricChart(lambda: training.metrics(run.id), keys, smoothing=smoothing,
                                             height='h-56')
                 if title == 'Validation':
-                    ui.label('Click two points to A/B the checkpoints nearest to them (below).').classes(theme.HINT)
+                    ui.label(_('Click two points to A/B the checkpoints nearest to them (below).')) \
+                        .classes(theme.HINT)
     return charts.get('Validation')

@@ -10,12 +10,13 @@ from nicegui import run, ui
 from app import theme
 from services import formatting
 from services.access import Forbidden
+from services.i18n import N_, _, ngettext, pgettext
 from services.models import ExportError, Models
 from services.models.stats import StatsError
 from services.models.views import ModelStats, ModuleNode
 from services.training import RunView
 
-MAIN_MODULES = ('encoder', 'decoder', 'discriminator')
+MAIN_MODULES = {'encoder': N_('Encoder'), 'decoder': N_('Decoder'), 'discriminator': N_('Discriminator')}
 
 
 class StatsCard:
@@ -28,7 +29,7 @@ class StatsCard:
         self.busy = False
         with ui.card().classes(theme.CARD + ' gap-2').mark('model-stats'):
             with ui.row().classes('w-full items-center gap-2'):
-                ui.label('Model statistics').classes(theme.SECTION)
+                ui.label(_('Model statistics')).classes(theme.SECTION)
                 self.which = ui.label().classes(theme.HINT)
             self.body = ui.column().classes('w-full gap-2')
 
@@ -38,13 +39,13 @@ class StatsCard:
         best = best.best if best is not None else None
         if best is None:
             with self.body:
-                ui.label('No checkpoint yet: statistics are read from one.').classes(theme.HINT)
+                ui.label(_('No checkpoint yet: statistics are read from one.')).classes(theme.HINT)
             return
         self.show(best.path)
 
     def show(self, checkpoint: str) -> None:
         if self.busy:
-            ui.notify('Still measuring the other checkpoint: one at a time.')
+            ui.notify(_('Still measuring the other checkpoint: one at a time.'))
             return
         self.checkpoint = checkpoint
         self.which.set_text(checkpoint.rsplit('/', 1)[-1])
@@ -59,7 +60,7 @@ class StatsCard:
         self.body.clear()
         with self.body, ui.row().classes('items-center gap-2').mark('stats-measuring'):
             ui.spinner(size='sm')
-            ui.label('Measuring the model in a worker (seconds; once per checkpoint)…').classes('text-sm')
+            ui.label(_('Measuring the model in a worker (seconds; once per checkpoint)…')).classes('text-sm')
         ui.timer(0.01, self._measure, once=True)
 
     async def _measure(self) -> None:
@@ -82,22 +83,26 @@ class StatsCard:
     def _draw(self, stats: ModelStats) -> None:
         self.body.clear()
         left, right = stats.receptive_field_ms
-        facts = [('Parameters', _count(stats.parameters))]
-        facts += [(name.capitalize(), _count(stats.module(name))) for name in MAIN_MODULES
+        facts = [(pgettext('model weights', 'Parameters'), _count(stats.parameters))]
+        facts += [(_(label), _count(stats.module(name))) for name, label in MAIN_MODULES.items()
                   if stats.module(name) is not None]
-        facts += [('Compression', f'{stats.compression}× ({stats.latent_rate:.1f} latent frames/s)'),
-                  ('Receptive field', f'{left:.0f} ms ← → {right:.0f} ms'),
-                  ('Latent size', str(stats.latent_size)),
-                  ('Fidelity', ' · '.join(f'{share:.0%}: {dims}' for share, dims in stats.fidelity_dims) +
-                   ' dims'),
-                  ('Sampling rate', f'{stats.sr / 1000:g} kHz, {stats.channels} channel(s)')]
+        facts += [(_('Compression'), _('{ratio}× ({rate} latent frames/s)').format(
+                      ratio=stats.compression, rate=formatting.number(stats.latent_rate, 1))),
+                  (_('Receptive field'), f'{left:.0f} ms ← → {right:.0f} ms'),
+                  (_('Latent size'), str(stats.latent_size)),
+                  (_('Fidelity'), _('{shares} dims').format(shares=' · '.join(
+                      _('{percent}%: {dims}').format(percent=round(share * 100), dims=dims)
+                      for share, dims in stats.fidelity_dims))),
+                  (_('Sampling rate'), ngettext('{rate} kHz, {count} channel', '{rate} kHz, {count} channels',
+                                                stats.channels).format(rate=formatting.number(stats.sr / 1000),
+                                                                       count=stats.channels))]
         with self.body:
             with ui.element('div').classes('grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm').mark('stats-facts'):
                 for label, value in facts:
                     ui.label(label).classes(theme.HINT)
                     ui.label(value).classes(theme.NUMBER + ' text-left')
-            ui.label('Fidelity: latent dimensions needed for that share of the variance (what `rave export '
-                     '--fidelity` keeps).').classes(theme.HINT)
+            ui.label(_('Fidelity: latent dimensions needed for that share of the variance (what `rave export '
+                     '--fidelity` keeps).')).classes(theme.HINT)
         if self.tree_area is not None:
             self.tree_area.clear()
             with self.tree_area:
@@ -107,8 +112,8 @@ class StatsCard:
 def _tree(stats: ModelStats) -> None:
     with ui.card().classes(theme.CARD + ' gap-2').mark('architecture'):
         with ui.row().classes('w-full items-center gap-2'):
-            ui.label('Architecture').classes(theme.SECTION)
-            ui.label('Modules with their parameters and output shape on one second of audio; click to unfold.') \
+            ui.label(_('Architecture')).classes(theme.SECTION)
+            ui.label(_('Modules with their parameters and output shape on one second of audio; click to unfold.')) \
                 .classes(theme.HINT)
         tree = ui.tree([_node(stats.tree, 'model')], node_key='id', label_key='label') \
             .props('dense no-transition').classes('w-full text-sm font-mono').mark('architecture-tree')
@@ -117,9 +122,10 @@ def _tree(stats: ModelStats) -> None:
 
 def _node(node: ModuleNode, path: str) -> dict:
     shape = '×'.join(str(n) for n in node.shape) if node.shape else ''
-    label = ' · '.join(x for x in (node.name, node.type, _count(node.parameters) + ' params', shape) if x)
+    params = _('{count} params').format(count=_count(node.parameters))
+    label = ' · '.join(x for x in (node.name, node.type, params, shape) if x)
     if node.folded:
-        label += f' · {node.folded} more below'
+        label += ' · ' + _('{count} more below').format(count=node.folded)
     return {'id': path, 'label': label,
             'children': [_node(c, f'{path}.{c.name}') for c in node.children]}
 
@@ -127,4 +133,5 @@ def _node(node: ModuleNode, path: str) -> dict:
 def _count(n: int | None) -> str:
     if n is None:
         return '—'
-    return f'{n / 1e6:.2f} M' if n >= 1e6 else f'{n / 1e3:.1f} k' if n >= 1e3 else formatting.count(n)
+    return f'{formatting.number(n / 1e6, 2)} M' if n >= 1e6 else f'{formatting.number(n / 1e3, 1)} k' if n >= 1e3 \
+        else formatting.count(n)

@@ -19,15 +19,16 @@ from pages.models import prior_testing
 from pages.models.play.common import attempt
 from services import formatting
 from services.events import JobsChanged, Subscriber
+from services.i18n import N_, _
 from services.jobs import Jobs
 from services.models import Models
 from services.models.play import Play, PlayError, PriorView
 from services.projects import ProjectView
 from services.training import MetricsView, Training
 
-CHARTS = (('Latent prediction', 'latent_prediction', 0.6,
-           'Cross-entropy of the next latent frame on training batches; it falls as the prior learns.'),
-          ('Validation', 'val/validation', 0.0, 'The same on held-out audio; the lowest is best.ckpt.'))
+CHARTS = ((N_('Latent prediction'), 'latent_prediction', 0.6,
+           N_('Cross-entropy of the next latent frame on training batches; it falls as the prior learns.')),
+          (N_('Validation'), 'val/validation', 0.0, N_('The same on held-out audio; the lowest is best.ckpt.')))
 SHOWN_GENERATIONS = 6
 
 
@@ -39,9 +40,10 @@ def create(play: Play, jobs: Jobs, models: Models, training: Training, events: S
     except PlayError:
         found = None
     if run is None or found is None:
-        cards.empty_state('search_off', 'No such prior', 'It may belong to another model or project. A model\'s '
-                          'page lists its priors and trains new ones.',
-                          [cards.Action('All models', 'inventory_2', '/models')])
+        cards.empty_state('search_off', _('No such prior'),
+                          _('It may belong to another model or project. A model\'s page lists its priors and '
+                            'trains new ones.'),
+                          [cards.Action(_('All models'), 'inventory_2', '/models')])
         return
     _PriorPage(play, jobs, models, events, project, run.name, found)
 
@@ -70,11 +72,13 @@ class _PriorPage:
         prior = self.prior
         with ui.row().classes('w-full items-center gap-3'):
             ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to(f'/models/{prior.run_id}')) \
-                .props('flat round dense aria-label="Back to the model"').tooltip(f'Back to {self.run_name}')
+                .props('flat round dense').tooltip(_('Back to {name}').format(name=self.run_name)) \
+                .props['aria-label'] = _('Back to the model')
             with ui.column().classes('gap-0'):
                 ui.label(prior.name).classes(theme.TITLE).mark('prior-name')
-                ui.label(f'Prior of {self.run_name} · fidelity {prior.fidelity:g} · '
-                         f'{self.play.prior_devices().get(prior.device, prior.device)}').classes(theme.SUBTITLE)
+                ui.label(_('Prior of {name} · fidelity {fidelity} · {device}').format(
+                    name=self.run_name, fidelity=formatting.number(prior.fidelity),
+                    device=self.play.prior_devices().get(prior.device, prior.device))).classes(theme.SUBTITLE)
             self.chip = ui.row().classes('items-center')
             ui.space()
             self.resume = ui.row().classes('items-center gap-2').mark('prior-resume')
@@ -82,17 +86,17 @@ class _PriorPage:
     def summary(self) -> None:
         with ui.card().classes(theme.CARD + ' gap-2').mark('prior-summary'):
             with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-5 gap-4'):
-                self.cells = {key: _figure(label) for key, label in (
-                    ('step', 'Step'), ('rate', 'Speed'), ('eta', 'Remaining'),
-                    ('loss', 'Latent prediction'), ('val', 'Validation'))}
+                self.cells = {key: _figure(_(label)) for key, label in (
+                    ('step', N_('Step')), ('rate', N_('Speed')), ('eta', N_('Remaining')),
+                    ('loss', N_('Latent prediction')), ('val', N_('Validation')))}
             self.bar = ui.linear_progress(value=0, show_value=False).props('rounded size=10px color=primary') \
                 .mark('prior-progress')
             self.note = ui.label('').classes(theme.HINT)
 
     def chart(self, title: str, key: str, smoothing: float, hint: str) -> MetricChart:
         with ui.card().classes(theme.CARD + ' gap-1').mark(f'chart-{key.removeprefix("val/")}'):
-            ui.label(title).classes(theme.SECTION)
-            ui.label(hint).classes(theme.HINT)
+            ui.label(_(title)).classes(theme.SECTION)
+            ui.label(_(hint)).classes(theme.HINT)
             return MetricChart(lambda: self.metrics, [key], smoothing=smoothing, height='h-56')
 
     def show_console(self) -> None:
@@ -100,9 +104,9 @@ class _PriorPage:
         if self.prior.job_id is None:
             return
         with self.console, ui.card().classes(theme.CARD + ' gap-1').mark('prior-job'):
-            ui.label('Job').classes(theme.SECTION)
+            ui.label(_('Job')).classes(theme.SECTION)
             job_console(self.jobs, self.events, self.prior.job_id, height='h-40',
-                        stop_label='Stop with a checkpoint')
+                        stop_label=_('Stop with a checkpoint'))
 
     # ---- live --------------------------------------------------------------------------------------------
     def changed(self, event: JobsChanged) -> None:
@@ -141,16 +145,16 @@ class _PriorPage:
         total = series.max_steps or prior.max_steps
         step, running = series.step, prior.status == 'running'
         self.cells['step'].set_text(f'{formatting.count(step)} / {formatting.count(total)}' if total else '—')
-        self.cells['rate'].set_text(f'{series.rate:.2f} it/s' if series.rate and running else '—')
+        self.cells['rate'].set_text(f'{formatting.number(series.rate, 2)} it/s' if series.rate and running else '—')
         eta = (total - step) / series.rate if series.rate and running and total else None
         self.cells['eta'].set_text(formatting.duration(eta) if eta is not None else '—')
         for cell, key in (('loss', 'latent_prediction'), ('val', 'val/validation')):
             value = series.latest(key)
-            self.cells[cell].set_text(f'{value:.4g}' if value is not None else '—')
+            self.cells[cell].set_text(formatting.significant(value))
         self.bar.set_value(min(1.0, step / total) if total else 0.0)
         self.note.set_text(prior.message if prior.status in ('failed', 'interrupted') and prior.message else
-                           'RAVE validates (and generates audio, writes best.ckpt and last.ckpt) every '
-                           'validation interval; a stop writes a checkpoint to go on from.')
+                           _('RAVE validates (and generates audio, writes best.ckpt and last.ckpt) every '
+                             'validation interval; a stop writes a checkpoint to go on from.'))
 
     def fill_resume(self) -> None:
         self.resume.clear()
@@ -159,48 +163,53 @@ class _PriorPage:
             return
         reached = max((c.step or 0 for c in prior.steps()), default=0)
         with self.resume:
-            steps = ui.number('Up to step', value=max(prior.max_steps, reached * 2, reached + 1), min=reached + 1,
+            steps = ui.number(_('Up to step'), value=max(prior.max_steps, reached * 2, reached + 1), min=reached + 1,
                               step=1000, format='%d').props('outlined dense').classes('w-36').mark('resume-steps')
-            steps.tooltip(f'Training goes on from step {formatting.count(reached)} (its newest checkpoint).')
-            button = ui.button('Go on', icon='play_arrow').props('unelevated color=primary').mark('resume-prior')
+            steps.tooltip(_('Training goes on from step {step} (its newest checkpoint).').format(
+                step=formatting.count(reached)))
+            button = ui.button(_('Go on'), icon='play_arrow').props('unelevated color=primary').mark('resume-prior')
             button.on_click(lambda: self.go_on(int(steps.value or 0), button))
 
     async def go_on(self, max_steps: int, button: ui.button) -> None:
         job = await attempt(self.play.train_prior, self.project.id, self.prior.run_id, '', resume=self.prior.name,
                             max_steps=max_steps, device=self.prior.device, busy=button)
         if job is not None:
-            ui.notify(f'The prior {self.prior.name} goes on training (job {job}).', type='positive')
+            ui.notify(_('The prior {name} goes on training (job {job}).').format(name=self.prior.name, job=job),
+                      type='positive')
             self.changed(JobsChanged((job,)))
 
     def fill_generations(self) -> None:
         self.generations.clear()
         found = self.play.prior_generations(self.prior)
         with self.generations:
-            ui.label('Generated audio').classes(theme.SECTION)
+            ui.label(_('Generated audio')).classes(theme.SECTION)
             if not found:
-                ui.label('Each validation generates a few seconds with the prior and the model; they appear here '
-                         '(RAVE logs them to TensorBoard as "generation").').classes(theme.HINT)
+                ui.label(_('Each validation generates a few seconds with the prior and the model; they appear here '
+                           '(RAVE logs them to TensorBoard as "generation").')).classes(theme.HINT)
             with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 xl:grid-cols-3 gap-3'):
                 for generation in found[:SHOWN_GENERATIONS]:
-                    audio_card(f'Step {formatting.count(generation.step)}', media_url(self.project, generation.path),
-                               generation.envelope, generation.seconds, caption='prior → decode',
+                    audio_card(_('Step {step}').format(step=formatting.count(generation.step)),
+                               media_url(self.project, generation.path),
+                               generation.envelope, generation.seconds, caption=_('prior → decode'),
                                marker=f'generation-{generation.step}')
             if len(found) > SHOWN_GENERATIONS:
-                ui.label(f'The newest {SHOWN_GENERATIONS} of {len(found)}; every one is a WAV under '
-                         f'{self.prior.folder}/version_N/generation/.').classes(theme.HINT)
+                ui.label(_('The newest {shown} of {count}; every one is a WAV under '
+                           '{folder}/version_N/generation/.').format(
+                    shown=SHOWN_GENERATIONS, count=len(found), folder=self.prior.folder)).classes(theme.HINT)
 
     def fill_checkpoints(self) -> None:
         self.checkpoints.clear()
         with self.checkpoints, ui.card().classes(theme.CARD + ' gap-1'):
-            ui.label('Checkpoints').classes(theme.SECTION)
+            ui.label(_('Checkpoints')).classes(theme.SECTION)
             found = self.prior.steps()
             if not found:
-                ui.label('None yet: RAVE writes best.ckpt and last.ckpt at each validation, the studio a stop '
-                         'checkpoint when you stop it.').classes(theme.HINT)
+                ui.label(_('None yet: RAVE writes best.ckpt and last.ckpt at each validation, the studio a stop '
+                           'checkpoint when you stop it.')).classes(theme.HINT)
             for checkpoint in found:
                 with ui.row().classes('w-full items-center gap-3 no-wrap').mark(f'prior-ckpt-{checkpoint.kind}'):
-                    ui.label(checkpoint.kind).classes('text-sm font-medium w-12')
-                    step = f'step {formatting.count(checkpoint.step)}' if checkpoint.step is not None else '—'
+                    ui.label(_(checkpoint.kind)).classes('text-sm font-medium w-16')
+                    step = _('step {step}').format(step=formatting.count(checkpoint.step)) \
+                        if checkpoint.step is not None else '—'
                     ui.label(step).classes(f'text-sm w-24 {theme.NUMBER}')
                     ui.label(checkpoint.path.relative_to(self.prior.folder).as_posix()) \
                         .classes(theme.MONO + ' grow truncate')

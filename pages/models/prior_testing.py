@@ -13,6 +13,7 @@ from components.status import status_chip
 from pages.models.play.common import attempt
 from services import formatting
 from services.events import ExportChanged, JobsChanged, Subscriber
+from services.i18n import _
 from services.models import ExportError, Models
 from services.models.play import GenerateSettings, Play, PriorView
 from services.models.prior import PriorCheckpoint, export_plan, exported_with
@@ -26,28 +27,28 @@ class PriorTesting:
         self.play, self.models, self.project, self.prior, self.run_name = play, models, project, prior, run_name
         self.exports: list[ExportView] = []
         with ui.card().classes(theme.CARD + ' gap-3').mark('prior-testing'):
-            ui.label('Test the prior').classes(theme.SECTION)
-            ui.label('A prior plays inside an export: export the model with one of its checkpoints (RAVE + prior '
-                     'in one .ts, what nn~ and the RAVE VST load), then generate with it. Two exports of two '
-                     'checkpoints at the same seed and temperature compare them.').classes(theme.HINT)
+            ui.label(_('Test the prior')).classes(theme.SECTION)
+            ui.label(_('A prior plays inside an export: export the model with one of its checkpoints (RAVE + prior '
+                       'in one .ts, what nn~ and the RAVE VST load), then generate with it. Two exports of two '
+                       'checkpoints at the same seed and temperature compare them.')).classes(theme.HINT)
             self.listing = ui.column().classes('w-full gap-1').mark('prior-exports')
             with ui.row().classes('w-full items-start gap-3'):
-                self.a = ui.select({}, label='Checkpoint A').props('outlined dense').classes('w-64').mark('prior-a')
-                self.b = ui.select({}, label='Checkpoint B (optional)', clearable=True).props('outlined dense') \
+                self.a = ui.select({}, label=_('Checkpoint A')).props('outlined dense').classes('w-64').mark('prior-a')
+                self.b = ui.select({}, label=_('Checkpoint B (optional)'), clearable=True).props('outlined dense') \
                     .classes('w-64').mark('prior-b')
                 with ui.column().classes('gap-0'):
-                    self.temperature = ui.number('Temperature', value=1.0, min=0, max=10, step=0.1) \
+                    self.temperature = ui.number(_('Temperature'), value=1.0, min=0, max=10, step=0.1) \
                         .props('outlined dense').classes('w-32').mark('prior-temperature')
-                    ui.label('Below 1: safer; above: wilder.').classes(theme.HINT)
+                    ui.label(_('Below 1: safer; above: wilder.')).classes(theme.HINT)
                 with ui.column().classes('gap-0'):
-                    self.seed = ui.number('Seed', value=0, min=0, step=1, format='%d').props('outlined dense') \
+                    self.seed = ui.number(_('Seed'), value=0, min=0, step=1, format='%d').props('outlined dense') \
                         .classes('w-28').mark('prior-seed')
-                    ui.label('The same for both.').classes(theme.HINT)
+                    ui.label(_('The same for both.')).classes(theme.HINT)
                 with ui.column().classes('gap-0'):
-                    self.duration = ui.number('Seconds', value=4.0, min=0.5, max=60, step=0.5) \
+                    self.duration = ui.number(_('Seconds'), value=4.0, min=0.5, max=60, step=0.5) \
                         .props('outlined dense').classes('w-28').mark('prior-seconds')
-                    ui.label('Of audio to generate.').classes(theme.HINT)
-                self.generate = ui.button('Generate', icon='auto_awesome', on_click=self.render) \
+                    ui.label(_('Of audio to generate.')).classes(theme.HINT)
+                self.generate = ui.button(_('Generate'), icon='auto_awesome', on_click=self.render) \
                     .props('unelevated color=primary').mark('prior-generate')
             with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
                 self.players = (RenderPlayer(project, 'A', marker='prior-render-a'),
@@ -81,9 +82,9 @@ class PriorTesting:
                         status_chip(export.status)
                         ui.label(_progress(export)).classes(theme.HINT + ' grow truncate')
                     else:
-                        ui.label('not exported yet').classes(theme.HINT + ' grow')
+                        ui.label(_('not exported yet')).classes(theme.HINT + ' grow')
                     if str(checkpoint.path) not in exported:
-                        ui.button('Export with it', icon='ios_share',
+                        ui.button(_('Export with it'), icon='ios_share',
                                   on_click=lambda c=checkpoint: self.export(c)).props('flat dense') \
                             .mark('prior-export')
 
@@ -95,7 +96,8 @@ class PriorTesting:
         except ExportError as e:
             ui.notify(str(e), type='negative', multi_line=True)
             return
-        ui.notify(f'Exporting {view.name} with the prior ({view.stage}); it is listed here as it goes.',
+        ui.notify(_('Exporting {name} with the prior ({stage}); it is listed here as it goes.').format(
+            name=view.name, stage=_(view.stage)),
                   type='positive')
         self.fill()
 
@@ -109,24 +111,25 @@ class PriorTesting:
             render = await attempt(self.play.generate, self.project.id, path, settings, busy=self.generate)
             if render is None:
                 return
-            player.show(render, caption=f'{labels.get(path, path)} · seed {settings.seed} · '
-                                        f'temperature {settings.temperature:g}')
+            player.show(render, caption=_('{label} · seed {seed} · temperature {temperature}').format(
+                label=labels.get(path, path), seed=settings.seed, temperature=formatting.number(settings.temperature)))
 
     def _export_jobs(self) -> set[int]:
         return {job for e in self.exports if e.status == 'running' for job in e.job_ids}
 
 
 def _checkpoint(checkpoint: PriorCheckpoint) -> str:
-    step = f'step {formatting.count(checkpoint.step)}' if checkpoint.step is not None else checkpoint.path.stem
-    return f'{checkpoint.kind} · {step}'
+    step = _('step {step}').format(step=formatting.count(checkpoint.step)) if checkpoint.step is not None \
+        else checkpoint.path.name
+    return f'{_(checkpoint.kind)} · {step}'
 
 
 def _label(export: ExportView) -> str:
-    return f'{export.name} ({export.created:%d %b %H:%M})'
+    return f'{export.name} ({formatting.moment(export.created)})'
 
 
 def _progress(export: ExportView) -> str:
     if export.status == 'running':
-        share = f' {export.progress * 100:.0f} %' if export.progress is not None else ''
-        return f'{export.stage}{share} · {export.detail}'.strip(' ·')
+        share = f' {round(export.progress * 100)} %' if export.progress is not None else ''
+        return f'{_(export.stage)}{share} · {export.detail}'.strip(' ·')
     return export.message or export.file_name

@@ -17,26 +17,28 @@ from pages.models import test_results
 from services.access import Forbidden
 from services.datasets import Datasets
 from services.events import JobsChanged, Subscriber
+from services.i18n import N_, _
 from services.models.testing import ModelSource, ModelTestError, ModelTests, TestView
 from services.projects import ProjectView
 
-SOURCES = ('File', 'Folder', 'Upload', 'Dataset')
+SOURCES = {'File': N_('File'), 'Folder': N_('Folder'), 'Upload': N_('Upload'), 'Dataset': N_('Dataset')}
 
 
 def create(model_tests: ModelTests, datasets: Datasets, events: Subscriber, project: ProjectView) -> None:
     query = ui.context.client.request.query_params
     with ui.row().classes('w-full items-center gap-3'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/models')).props('flat round dense') \
-            .tooltip('All models')
+            .tooltip(_('All models'))
         with ui.column().classes('gap-0 grow'):
-            ui.label('Test a model').classes(theme.TITLE)
-            ui.label('Real audio through a checkpoint or an export: listen, compare, measure.') \
+            ui.label(_('Test a model')).classes(theme.TITLE)
+            ui.label(_('Real audio through a checkpoint or an export: listen, compare, measure.')) \
                 .classes(theme.SUBTITLE)
     sources = model_tests.sources(project.id)
     if not sources:
-        cards.empty_state('fact_check', 'Nothing to test yet', 'Testing needs a checkpoint of a run or a '
-                          'finished export. Train a model, or import a RAVE run folder.',
-                          [cards.Action('Models', 'inventory_2', '/models')])
+        cards.empty_state('fact_check', _('Nothing to test yet'),
+                          _('Testing needs a checkpoint of a run or a finished export. Train a model, or import '
+                            'a RAVE run folder.'),
+                          [cards.Action(_('Models'), 'inventory_2', '/models')])
         return
     state: dict = {'test': None, 'folder': ''}
     options = {s.path: s.label for s in sources}
@@ -45,43 +47,43 @@ def create(model_tests: ModelTests, datasets: Datasets, events: Subscriber, proj
     first = wanted if wanted in options else next(
         (s.path for s in sources if str(s.run_id) == run_id), sources[0].path)
     with ui.card().classes(theme.CARD + ' gap-3').mark('test-setup'):
-        ui.label('1 · Which model?').classes(theme.SECTION)
-        model = ui.select(options, value=first, label='Checkpoint or export', with_input=True) \
+        ui.label(_('1 · Which model?')).classes(theme.SECTION)
+        model = ui.select(options, value=first, label=_('Checkpoint or export'), with_input=True) \
             .props('outlined dense options-dense').classes('w-full').mark('test-model')
-        ui.label('A checkpoint is rebuilt from its run\'s config.gin; an export runs as the TorchScript file it is. '
-                 'Both encode to the posterior mean and decode.').classes(theme.HINT)
-        ui.label('2 · On what audio?').classes(theme.SECTION + ' mt-2')
+        ui.label(_('A checkpoint is rebuilt from its run\'s config.gin; an export runs as the TorchScript file it is. '
+                   'Both encode to the posterior mean and decode.')).classes(theme.HINT)
+        ui.label(_('2 · On what audio?')).classes(theme.SECTION + ' mt-2')
         with ui.tabs().props('dense no-caps align=left active-color=primary indicator-color=primary') \
                 .classes('w-full').mark('test-sources') as tabs:
-            tab_items = {name: ui.tab(name).mark(f'source-{name.lower()}') for name in SOURCES}
+            tab_items = {name: ui.tab(name, _(label)).mark(f'source-{name.lower()}') for name, label in SOURCES.items()}
         with ui.tab_panels(tabs, value='File').classes('w-full bg-transparent') as panels:
             with ui.tab_panel(tab_items['File']).classes('p-0 pt-2'):
                 files = ui.select({p: _short(p, project) for p in model_tests.audio_choices(project.id)},
-                                  multiple=True, label='Audio files', with_input=True) \
+                                  multiple=True, label=_('Audio files'), with_input=True) \
                     .props('outlined dense use-chips options-dense').classes('w-full').mark('test-files')
-                ui.label('Your uploads and your datasets\' source files.').classes(theme.HINT)
+                ui.label(_('Your uploads and your datasets\' source files.')).classes(theme.HINT)
             with ui.tab_panel(tab_items['Folder']).classes('p-0 pt-2'):
-                folder = ui.input('Folder', placeholder=str(Path(project.location) / 'uploads')) \
+                folder = ui.input(_('Folder'), placeholder=str(Path(project.location) / 'uploads')) \
                     .props('outlined dense').classes('w-full').mark('test-folder')
-                ui.label('Every audio file inside (sub-folders too, at most 200), inside this project or a browse '
-                         'root from Settings.').classes(theme.HINT)
+                ui.label(_('Every audio file inside (sub-folders too, at most 200), inside this project or a browse '
+                           'root from Settings.')).classes(theme.HINT)
             with ui.tab_panel(tab_items['Upload']).classes('p-0 pt-2'):
                 async def uploaded(landed: Path) -> None:
                     state['folder'] = str(landed)
-                    uploaded_label.set_text(f'Ready: {landed.name} (every file in it is tested).')
+                    uploaded_label.set_text(_('Ready: {name} (every file in it is tested).').format(name=landed.name))
                 upload_panel(datasets, project.id, uploaded)
                 uploaded_label = ui.label().classes('text-sm').mark('test-uploaded')
             with ui.tab_panel(tab_items['Dataset']).classes('p-0 pt-2'):
                 with ui.row().classes('w-full items-center gap-2'):
-                    dataset = ui.select(model_tests.datasets(project.id), label='Dataset') \
+                    dataset = ui.select(model_tests.datasets(project.id), label=_('Dataset')) \
                         .props('outlined dense options-dense').classes('w-64').mark('test-dataset')
-                    limit = ui.number('Examples', value=8, min=1, max=100, format='%d') \
+                    limit = ui.number(_('Examples'), value=8, min=1, max=100, format='%d') \
                         .props('outlined dense').classes('w-32').mark('test-limit')
-                ui.label('Its held-out examples: the validation split `rave train` makes (98 %, seed 42), which '
-                         'the model never trained on.').classes(theme.HINT)
+                ui.label(_('Its held-out examples: the validation split `rave train` makes (98 %, seed 42), which '
+                           'the model never trained on.')).classes(theme.HINT)
         speech = _speech_switch(model_tests, project, sources, model, dataset)
         with ui.row().classes('w-full items-center gap-3'):
-            start = ui.button('Run the test', icon='play_arrow', on_click=lambda: go()) \
+            start = ui.button(_('Run the test'), icon='play_arrow', on_click=lambda: go()) \
                 .props('unelevated color=primary').mark('test-start')
             progress = ui.linear_progress(value=0, show_value=False).classes('grow').mark('test-progress')
             progress.set_visibility(False)
@@ -111,8 +113,8 @@ def create(model_tests: ModelTests, datasets: Datasets, events: Subscriber, proj
         start.set_enabled(not running)
         progress.set_visibility(running)
         progress.set_value(view.progress or 0)
-        status.set_text(('Waiting for a free slot…' if view.status == 'queued' else
-                         f'Testing… {view.detail}') if running else view.error or '')
+        status.set_text((_('Waiting for a free slot…') if view.status == 'queued' else
+                         _('Testing… {detail}').format(detail=view.detail)) if running else view.error or '')
         status.classes(replace=theme.HINT if not view.error else 'text-sm text-negative')
         if view.done:
             results.clear()
@@ -135,9 +137,9 @@ def _speech_switch(model_tests: ModelTests, project: ProjectView, sources: list[
     marked = {s.path: s.speech for s in sources}
     speech_sets = model_tests.speech_datasets(project.id)
     with ui.row().classes('w-full items-center gap-2 mt-1'):
-        switch = ui.switch('Speech: also PESQ and STOI', value=marked.get(model.value, False)).mark('test-speech')
-        ui.label('Speech metrics at 16 kHz (wide-band PESQ, STOI), for voice recordings only. On by itself for a '
-                 'dataset marked speech (its category or a tag "speech", on the Datasets page).').classes(theme.HINT)
+        switch = ui.switch(_('Speech: also PESQ and STOI'), value=marked.get(model.value, False)).mark('test-speech')
+        ui.label(_('Speech metrics at 16 kHz (wide-band PESQ, STOI), for voice recordings only. On by itself for a '
+                   'dataset marked speech (its category or a tag "speech", on the Datasets page).')).classes(theme.HINT)
     model.on_value_change(lambda e: switch.set_value(marked.get(e.value, False)))
     dataset.on_value_change(lambda e: switch.set_value(e.value in speech_sets))
     return switch

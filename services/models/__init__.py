@@ -16,6 +16,7 @@ from services import access
 from services.access import Action, Actor
 from services.events import RunChanged
 from services.files import FilePolicy, PathRefused, UploadRefused, inside
+from services.i18n import _
 from services.models import library, library_cards, stats
 from services.models.checkpoint_facts import facts_of
 from services.models.exports import ExportError, ExportService
@@ -121,8 +122,9 @@ class Models:
         facts = facts_of(checkpoint) if checkpoint and inside(checkpoint, run.folder) else facts_of('')
         priors = tuple(str(p) for p in self._exports.priors(run))
         hint = '' if priors else (
-            f'No prior for {run.name} yet. Train one with `rave train_prior --model {run.folder} --out_path '
-            f'{Path(run.folder) / "priors"}`, or on the model\'s page (Priors, Train a prior); it then appears here.')
+            _('No prior for {name} yet. Train one with `rave train_prior --model {folder} --out_path {priors}`, or on '
+              'the model\'s page (Priors, Train a prior); it then appears here.').format(
+                name=run.name, folder=run.folder, priors=Path(run.folder) / 'priors'))
         return ExportChoices(self._exports.sample_rate(run), facts.fidelity, facts.ema, priors, hint)
 
     def exports(self, project_id: int) -> list[ExportView]:
@@ -158,10 +160,10 @@ class Models:
         """The same flags onto another checkpoint of its run, or the same checkpoint to another target."""
         row = self._exports.get(export_id)
         if row is None:
-            raise ExportError('That export no longer exists.')
+            raise ExportError(_('That export no longer exists.'))
         access.require(self.actor, Action.RUN, row.project_id)
         if row.run_id is None:
-            raise ExportError('The run of this export is gone: export a checkpoint of another run.')
+            raise ExportError(_('The run of this export is gone: export a checkpoint of another run.'))
         if checkpoint:
             self._checkpoint_of(row.run, checkpoint)
         return self._view(self._exports.reexport(row, checkpoint=checkpoint, target=target, owner=self.actor.name))
@@ -198,7 +200,7 @@ class Models:
         view = self.export(export_id)
         opener = _opener()
         if view is None or not self.local() or opener is None:
-            raise ExportError('Showing a folder works on a local studio with a desktop file manager only.')
+            raise ExportError(_('Showing a folder works on a local studio with a desktop file manager only.'))
         subprocess.Popen([opener, str(Path(view.path).parent)], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
 
@@ -208,7 +210,7 @@ class Models:
         project = self._project(project_id, Action.RUN)
         export = Export.get_or_none((Export.id == export_id) & (Export.project == project))
         if export is None:
-            raise InferenceError('Pick an exported model of this project.')
+            raise InferenceError(_('Pick an exported model of this project.'))
         try:
             path = self._files.confine(audio, also=(Path(project.location),), what='audio file')
         except PathRefused as e:
@@ -258,12 +260,13 @@ class Models:
         access.require(self.actor, action, project_id)
         run = Run.get_or_none((Run.id == run_id) & (Run.project == project_id))
         if run is None:
-            raise ExportError('Pick a run of this project to export.')
+            raise ExportError(_('Pick a run of this project to export.'))
         return run
 
     def _checkpoint_of(self, run: Run, checkpoint: str) -> None:
         if not run.folder or not str(checkpoint or '').strip() or not inside(checkpoint, run.folder):
-            raise ExportError(f'Pick a checkpoint of the run {run.name} (a .ckpt inside its folder).')
+            raise ExportError(_('Pick a checkpoint of the run {name} (a .ckpt inside its folder).').format(
+                name=run.name))
 
     def _view(self, row: Export) -> ExportView:
         known = {t.name: t for t in self._exports.targets()}
@@ -301,7 +304,7 @@ class Models:
         """Star a model or rate it 1-5 (0 clears the rating)."""
         run = self._library_run(run_id, Action.EDIT)
         if rating is not None and not 0 <= int(rating) <= 5:
-            raise library.LibraryError('A rating is 1 to 5 stars (0 clears it).')
+            raise library.LibraryError(_('A rating is 1 to 5 stars (0 clears it).'))
         if favourite is not None:
             run.favourite = bool(favourite)
         if rating is not None:
@@ -339,7 +342,7 @@ class Models:
     def _library_run(self, run_id: int, action: Action) -> Run:
         run = Run.get_or_none(Run.id == run_id)
         if run is None:
-            raise library.LibraryError('This run does not exist any more.')
+            raise library.LibraryError(_('This run does not exist any more.'))
         access.require(self.actor, action, run.project_id)
         return run
 

@@ -20,6 +20,7 @@ from services import progress
 from services.events import ExportChanged
 from services.files import FilePolicy, PathRefused
 from services.hookspecs import ExportTarget, JobKind
+from services.i18n import lazy
 from services.jobs import JobService, JobState
 from services.models import steps
 from services.models.checkpoint_facts import facts_of
@@ -95,17 +96,18 @@ class ExportService:
         except PathRefused as e:
             if e.path is None:
                 raise ExportError(str(e)) from e
-            raise ExportError(f'{e.path} is outside the folders you may browse. Add its parent in '
-                              'Settings → browsable folders, or copy the run into the project\'s runs/ '
-                              'folder.') from e
+            raise ExportError(lazy('{path} is outside the folders you may browse. Add its parent in '
+                                   'Settings → browsable folders, or copy the run into the project\'s runs/ '
+                                   'folder.', path=e.path)) from e
         if not path.is_dir():
-            raise ExportError(f'{path} is not a folder. Give the run folder RAVE created (<name>_<hash>).')
+            raise ExportError(lazy('{path} is not a folder. Give the run folder RAVE created (<name>_<hash>).',
+                                   path=path))
         run_folder = _run_root(path)
         if run_folder is None:
-            raise ExportError(f'No config.gin in {path} or above it: this is not a RAVE run folder.')
+            raise ExportError(lazy('No config.gin in {path} or above it: this is not a RAVE run folder.', path=path))
         if not any(run_folder.rglob('*.ckpt')):
-            raise ExportError(f'{run_folder} has no checkpoint (*.ckpt) yet. RAVE writes one at each validation; '
-                              'let the training reach its first validation.')
+            raise ExportError(lazy('{run_folder} has no checkpoint (*.ckpt) yet. RAVE writes one at each validation; '
+                                   'let the training reach its first validation.', run_folder=run_folder))
         run = Run.get_or_none((Run.project == project) & (Run.folder == str(run_folder)))
         if run is None:
             match = _HASHED.match(run_folder.name)
@@ -123,7 +125,7 @@ class ExportService:
     def target(self, name: str) -> ExportTarget:
         found = next((t for t in self.targets() if t.name == name), None)
         if found is None:
-            raise ExportError(f'No export target called {name!r}: pick one the wizard lists.')
+            raise ExportError(lazy('No export target called {name!r}: pick one the wizard lists.', name=name))
         return found
 
     def priors(self, run: Run) -> list[Path]:
@@ -154,7 +156,7 @@ class ExportService:
         """Several checkpoints × several targets in one go, queued as jobs, each its own export. Every one is
         checked before the first starts, so a bad choice starts none."""
         if not checkpoints or not targets:
-            raise ExportError('Pick at least one checkpoint and one target for a batch export.')
+            raise ExportError(lazy('Pick at least one checkpoint and one target for a batch export.'))
         plans, taken = [], set()
         for checkpoint in checkpoints:
             step = steps.step_of(checkpoint)
@@ -247,23 +249,25 @@ class ExportService:
         target = self.target(target) if isinstance(target, str) else target
         name = (name or '').strip()
         if not _NAME.match(name):
-            raise ExportError('Name the export with letters, digits, ".", "_" or "-" (no spaces), e.g. drums_v2.')
+            raise ExportError(lazy('Name the export with letters, digits, ".", "_" or "-" (no spaces), e.g. '
+                                   'drums_v2.'))
         source = Path(str(checkpoint_path)).expanduser()
         if not str(checkpoint_path).strip() or not source.exists():
-            raise ExportError(f'The checkpoint {checkpoint_path or "(none)"} does not exist. '
-                              'Pick a checkpoint of a run, or re-import the run folder.')
+            raise ExportError(lazy('The checkpoint {path} does not exist. Pick a checkpoint of a run, or re-import the '
+                                   'run folder.', path=checkpoint_path or '(none)'))
         if source.is_dir() and not any(source.rglob('*.ckpt')):
-            raise ExportError(f'{source} holds no checkpoint (*.ckpt) to export.')
+            raise ExportError(lazy('{source} holds no checkpoint (*.ckpt) to export.', source=source))
         if source.is_file() and source.suffix != '.ckpt':
-            raise ExportError(f'{source.name} is not a RAVE checkpoint (.ckpt).')
+            raise ExportError(lazy('{name} is not a RAVE checkpoint (.ckpt).', name=source.name))
         if _run_root(source if source.is_dir() else source.parent) is None:
-            raise ExportError(f'No config.gin next to {source} or above it: RAVE needs it to rebuild the model.')
+            raise ExportError(lazy('No config.gin next to {source} or above it: RAVE needs it to rebuild the model.',
+                                   source=source))
         opts = self._options(run, source, target, options)
         folder = self.projects.folder(project, 'exports')
         planned = steps.planned_path(target, folder, name, bool(opts['streaming']))
         if self._taken(planned):
-            raise ExportError(f'{planned.name if target.makes != ".nm" else planned.parent.name} exists already. '
-                              'Choose another name or delete that export first.')
+            raise ExportError(lazy('{name} exists already. Choose another name or delete that export first.',
+                                   name=planned.name if target.makes != '.nm' else planned.parent.name))
         return target, str(source.resolve()), folder, name, opts, planned
 
     def _options(self, run: Run | None, source: Path, target: ExportTarget,

@@ -14,6 +14,7 @@ from pathlib import Path
 from services import progress
 from services.files import FilePolicy, is_audio
 from services.hookspecs import JobKind
+from services.i18n import lazy
 from services.jobs import REPO_ROOT, JobService, JobState
 from services.projects import ProjectService
 from services.settings import SettingsService
@@ -50,13 +51,13 @@ class InferenceService:
         """Start a job that encodes and decodes `audio_path` with the exported model."""
         model = Path(export.path)
         if export.status != 'done' or not model.is_file():
-            raise InferenceError(f'The export {model.name} is not ready (status {export.status}). '
-                                 'Pick a finished export or export the run again.')
+            raise InferenceError(lazy('The export {name} is not ready (status {status}). Pick a finished export or '
+                                      'export the run again.', name=model.name, status=export.status))
         audio = Path(str(audio_path)).expanduser()
         if not audio.is_file():
-            raise InferenceError(f'{audio} does not exist. Upload the file or pick another one.')
+            raise InferenceError(lazy('{audio} does not exist. Upload the file or pick another one.', audio=audio))
         if audio.stat().st_size == 0:
-            raise InferenceError(f'{audio.name} is empty (0 bytes). Pick another file.')
+            raise InferenceError(lazy('{name} is empty (0 bytes). Pick another file.', name=audio.name))
         rec_id = f'{time.strftime("%Y%m%d-%H%M%S")}-{secrets.token_hex(3)}'
         folder = self.projects.folder(project, 'explorer') / rec_id
         folder.mkdir(parents=True)

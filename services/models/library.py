@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.files import FilePolicy, PathRefused
+from services.i18n import _
 from services.store import Checkpoint, Export, Run, RunAttempt
 
 ACTIVE = ('queued', 'running', 'paused')
@@ -40,8 +41,8 @@ class RunDeletion:
 
     def rows(self) -> str:
         """The database rows, in words."""
-        return (f'the run, {self.checkpoints} checkpoint row(s), {self.attempts} attempt(s) and '
-                f'{self.exports} export row(s)')
+        return _('the run, {checkpoints} checkpoint row(s), {attempts} attempt(s) and {exports} export row(s)').format(
+            checkpoints=self.checkpoints, attempts=self.attempts, exports=self.exports)
 
 
 def plan(run: Run) -> RunDeletion:
@@ -58,9 +59,9 @@ def delete_run(run: Run, *, confirm: str, files: bool, policy: FilePolicy, delet
     """Delete the run's rows (and, when `files`, its folder and export files) once `confirm` is its name."""
     planned = plan(run)
     if planned.active:
-        raise LibraryError(f'{run.name} is training or queued: stop it before deleting it.')
+        raise LibraryError(_('{name} is training or queued: stop it before deleting it.').format(name=run.name))
     if (confirm or '').strip() != run.name:
-        raise LibraryError(f'Type the run\'s name, {run.name}, to delete it.')
+        raise LibraryError(_('Type the run\'s name, {name}, to delete it.').format(name=run.name))
     folder = _deletable(run, policy) if files and run.folder else None
     for export in Export.select().where(Export.run == run):
         delete_export(export, delete_file=files)
@@ -73,14 +74,14 @@ def delete_run(run: Run, *, confirm: str, files: bool, policy: FilePolicy, delet
 def delete_checkpoint(run: Run, path: str, *, last_confirmed: bool = False) -> None:
     """Delete one checkpoint file and its row; the run's last one only with `last_confirmed`."""
     if run.status in ACTIVE:
-        raise LibraryError('The run is training: its checkpoints are deleted once it stopped.')
+        raise LibraryError(_('The run is training: its checkpoints are deleted once it stopped.'))
     row = Checkpoint.get_or_none((Checkpoint.run == run) & (Checkpoint.path == path))
     if row is None:
-        raise LibraryError('That checkpoint is not one of this run\'s any more.')
+        raise LibraryError(_('That checkpoint is not one of this run\'s any more.'))
     others = Checkpoint.select().where((Checkpoint.run == run) & (Checkpoint.id != row.id)).count()
     if not others and not last_confirmed:
-        raise LastCheckpoint(f'{Path(path).name} is the last checkpoint of {run.name}: without it the run '
-                             'cannot be resumed, exported or tested.')
+        raise LastCheckpoint(_('{file} is the last checkpoint of {name}: without it the run cannot be resumed, '
+                               'exported or tested.').format(file=Path(path).name, name=run.name))
     Path(path).unlink(missing_ok=True)
     row.delete_instance()
 
@@ -91,7 +92,8 @@ def _deletable(run: Run, policy: FilePolicy) -> Path:
     try:
         folder = policy.confine(run.folder, also=(project,), what='run folder')
     except PathRefused as e:
-        raise LibraryError(f'{e} Delete without files to keep the folder.') from e
+        raise LibraryError(_('{reason} Delete without files to keep the folder.').format(reason=e)) from e
     if folder in (project, project / 'runs') or folder in {Path(r).resolve() for r in policy.roots()}:
-        raise LibraryError(f'{folder} is a whole folder of the studio, not a run\'s: delete without files.')
+        raise LibraryError(_('{folder} is a whole folder of the studio, not a run\'s: delete without files.').format(
+            folder=folder))
     return folder

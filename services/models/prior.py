@@ -23,6 +23,7 @@ from pathlib import Path
 
 from services import formatting, progress
 from services.hookspecs import JobKind
+from services.i18n import Lazy, lazy
 from services.jobs import FINISHED, REPO_ROOT, JobService, JobState
 from services.jobs.host import appended
 from services.store import Dataset, Job, Project, Run
@@ -94,8 +95,8 @@ class PriorView:
 
 def prior_gin(sr: int, fidelity: float) -> str:
     if not 0.0 < fidelity < 1.0:
-        raise PriorError(f'The fidelity is above 0 and below 1 (0.95 keeps the dimensions that hold 95 % of the '
-                         f'variance), not {fidelity:g}.')
+        raise PriorError(lazy('The fidelity is above 0 and below 1 (0.95 keeps the dimensions that hold 95 % of the '
+                              'variance), not {fidelity:g}.', fidelity=fidelity))
     return GIN.format(sr=int(sr), fidelity=float(fidelity))
 
 
@@ -210,23 +211,25 @@ class PriorService:
                          newest.message or '', int(spec.get('n_signal') or 0))
 
     def _refusal(self, project: Project, run: Run, name: str, device: str, model: Path | str | None, max_steps: int,
-                 resume: PriorView | None) -> str:
+                 resume: PriorView | None) -> Lazy | str:
         """Why the prior cannot train as asked, in a sentence ('' when it can)."""
         dataset: Dataset | None = run.dataset
         if dataset is None or not Path(dataset.path).is_dir():
-            return f'{run.name} has no dataset to train a prior on; import or rebuild it first.'
+            return lazy('{name} has no dataset to train a prior on; import or rebuild it first.', name=run.name)
         if not _NAME.fullmatch(name or ''):
-            return 'Name the prior with letters, digits, dots and dashes, e.g. "drums-prior".'
+            return lazy('Name the prior with letters, digits, dots and dashes, e.g. "drums-prior".')
         errors = run_control.device_errors(device, list(self.gpus()))
         if errors:
             return ' '.join(errors)
         if resume is None and self._taken(project, name):
-            return f'This project has a prior called {name} already: go on with it on its page, or pick another name.'
+            return lazy('This project has a prior called {name} already: go on with it on its page, or pick another '
+                        'name.', name=name)
         if model is None:
-            return f'{run.name} has no checkpoint yet: a prior learns the latents of a trained model.'
+            return lazy('{name} has no checkpoint yet: a prior learns the latents of a trained model.', name=run.name)
         reached = max((c.step or 0 for c in resume.steps()), default=0) if resume is not None else 0
         if resume is not None and max_steps <= reached:
-            return f'The prior {name} is at step {formatting.count(reached)}: set the steps above it to train further.'
+            return lazy('The prior {name} is at step {step}: set the steps above it to train further.', name=name,
+                        step=formatting.count(reached))
         return ''
 
     def _taken(self, project: Project, name: str) -> bool:

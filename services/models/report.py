@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from services import formatting
+from services.i18n import lazy
 from services.training.compare import MAX_RUNS, MIN_RUNS
 from services.training.experiments import Experiments
 
@@ -34,10 +35,10 @@ def html_report(experiments: Experiments, audio_of, run_ids: list[int], resolve)
     validation audio (Training.audio); `resolve(path)` makes its data-folder paths absolute."""
     ids = list(dict.fromkeys(int(i) for i in run_ids))
     if not 1 <= len(ids) <= MAX_RUNS:
-        raise ReportError(f'A report covers 1 to {MAX_RUNS} runs ({len(ids)} asked).')
+        raise ReportError(lazy('A report covers 1 to {most} runs ({asked} asked).', most=MAX_RUNS, asked=len(ids)))
     rows = experiments.table_rows(ids)
     if len(rows) != len(ids):
-        raise ReportError('A run of this report does not exist any more.')
+        raise ReportError(lazy('A run of this report does not exist any more.'))
     title = rows[0].name if len(ids) == 1 else f'{len(ids)} runs compared'
     sections = [_facts(rows)]
     if len(ids) >= MIN_RUNS:
@@ -60,7 +61,7 @@ def pdf_of(report_html: str) -> bytes:
     """The same report printed to PDF by headless Chromium (A4, the charts drawn before printing)."""
     browser = next((b for b in CHROMIUM if shutil.which(b)), None)
     if browser is None:
-        raise ReportError('PDF needs Chromium (or Chrome) on this machine; the HTML report works without it.')
+        raise ReportError(lazy('PDF needs Chromium (or Chrome) on this machine; the HTML report works without it.'))
     with tempfile.TemporaryDirectory(prefix='rave-report-') as tmp:
         page, out = Path(tmp) / 'report.html', Path(tmp) / 'report.pdf'
         page.write_text(report_html)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from services import lazy
+from services import i18n, lazy
 from services.audio import Unreadable, decode
 from services.jobs.engine import REPO_ROOT
 from services.workers import protocol
@@ -139,7 +139,8 @@ class ModelServer:
         """Start a server for `model` (a non-streaming .ts export) and wait until it has loaded it."""
         path = Path(model).expanduser()
         if not path.is_file():
-            raise ModelServerError(f'{path} does not exist: export the run again or pick another model.')
+            raise ModelServerError(i18n.lazy('{path} does not exist: export the run again or pick another model.',
+                                             path=path))
         ours, theirs = socket.socketpair()
         log = open(log_path, 'w+b') if log_path else tempfile.TemporaryFile()  # noqa: SIM115 (kept for the tail)
         env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
@@ -151,8 +152,9 @@ class ModelServer:
         except OSError as e:
             ours.close()
             log.close()
-            raise ModelServerError(f'The model server could not start ({e}). Check the Python interpreter '
-                                   'in Settings.') from e
+            raise ModelServerError(i18n.lazy('The model server could not start ({reason}). Check the Python '
+                                             'interpreter '
+                                             'in Settings.', reason=e)) from e
         finally:
             theirs.close()
         ours.settimeout(timeout_s)
@@ -228,7 +230,8 @@ class ModelServer:
                    max_frames: int = 20000, on_progress: Progress | None = None) -> LatentMap:
         """A PCA map of every frame of `audios` (at most `max_frames`, evenly sampled), `names` one per file."""
         if len(names) != len(audios):
-            raise ModelServerError(f'{len(audios)} files came with {len(names)} names.')
+            raise ModelServerError(i18n.lazy('{files} files came with {names} names.',
+                                             files=len(audios), names=len(names)))
         facts, out = self.request('map', _batch(audios), on_progress, srs=[_rate(sr) for _, sr in audios], dims=dims,
                                   max_frames=max_frames)
         return LatentMap(out['coords'], out['file_index'], out['time_s'], out['frames'], tuple(facts['explained']),
@@ -293,8 +296,9 @@ class ModelServer:
             except TimeoutError as e:
                 self.process.kill()
                 self.process.wait()
-                raise ModelServerError(f'{Path(self.info.path).name} took longer than {timeout_s:.0f} s on {op}; '
-                                       'its server was stopped.') from e
+                raise ModelServerError(i18n.lazy('{name} took longer than {seconds:.0f} s on {op}; its server was '
+                                                 'stopped.', name=Path(self.info.path).name, seconds=timeout_s,
+                                                 op=op)) from e
             except (OSError, protocol.ProtocolError) as e:
                 self.process.kill()
                 self.process.wait()

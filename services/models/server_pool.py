@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.i18n import lazy
 from services.models.server import ModelServer, ModelServerError
 
 
@@ -136,8 +137,8 @@ class ModelServers:
         while len(self._servers) + len(self._starting) >= self.max_servers:
             server = self._least_recent(keep=key)
             if server is None:
-                raise ModelServerError(f'{self.max_servers} models are playing already (the most at once); wait '
-                                       'for one to finish or close one.')
+                raise ModelServerError(lazy('{max_servers} models are playing already (the most at once); wait '
+                                            'for one to finish or close one.', max_servers=self.max_servers))
             taken.append(server)
         return taken
 

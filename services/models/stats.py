@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from services.i18n import lazy
 from services.models.views import ModelStats
 
 TIMEOUT_S = 300
@@ -46,7 +47,8 @@ def measure(python: str, checkpoint: str | Path) -> ModelStats:
                                str(out)], capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
                               cwd=str(Path(__file__).resolve().parents[2]))
     except subprocess.TimeoutExpired as e:
-        raise StatsError(f'Measuring the model took over {TIMEOUT_S} s; the machine may be busy, try again.') from e
+        raise StatsError(lazy('Measuring the model took over {seconds} s; the machine may be busy, try again.',
+                              seconds=TIMEOUT_S)) from e
     try:
         data = json.loads(out.read_text())
     except (OSError, ValueError):
@@ -54,5 +56,5 @@ def measure(python: str, checkpoint: str | Path) -> ModelStats:
                          + (done.stderr.strip().splitlines() or ['no message'])[-1][:300]) from None
     if 'error' in data:
         out.unlink(missing_ok=True)
-        raise StatsError(f'RAVE could not build this checkpoint\'s model: {data["error"]}')
+        raise StatsError(lazy('RAVE could not build this checkpoint\'s model: {error}', error=data['error']))
     return ModelStats.of(data)

@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from services import access, audio, lazy
+from services import access, audio, formatting, i18n, lazy
 from services.access import Action, Actor
 from services.files import FilePolicy, PathRefused, is_audio
 from services.hookspecs import JobKind
+from services.i18n import N_, _
 from services.jobs import REPO_ROOT, JobService, JobState
 from services.models.inference import InferenceService
 from services.models.views import Envelope
@@ -32,10 +33,13 @@ KIND = 'model_test'
 RESULT = 'result.json'
 MAX_FILES = 200
 _LINE = re.compile(r'^\[model_test\] ([\d.]+) (.*)$')
-LABELS = {'mrstft': ('MR-STFT distance', 'lower is better'), 'mel': ('Mel distance', 'lower is better'),
-          'si_sdr': ('SI-SDR (dB)', 'higher is better'), 'lufs_in': ('Loudness in (LUFS)', ''),
-          'lufs_out': ('Loudness out (LUFS)', ''), 'lufs_diff': ('Loudness difference (LU)', 'nearer 0 is better'),
-          'pesq': ('PESQ (speech)', 'higher is better, 1–4.6'), 'stoi': ('STOI (speech)', 'higher is better, 0–1')}
+# each metric's name and which way is better (marked for the catalogue: pages say them in their language)
+LABELS = {'mrstft': (N_('MR-STFT distance'), N_('lower is better')), 'mel': (N_('Mel distance'), N_('lower is better')),
+          'si_sdr': (N_('SI-SDR (dB)'), N_('higher is better')), 'lufs_in': (N_('Loudness in (LUFS)'), ''),
+          'lufs_out': (N_('Loudness out (LUFS)'), ''),
+          'lufs_diff': (N_('Loudness difference (LU)'), N_('nearer 0 is better')),
+          'pesq': (N_('PESQ (speech)'), N_('higher is better, 1–4.6')),
+          'stoi': (N_('STOI (speech)'), N_('higher is better, 0–1'))}
 SPEECH_METRICS = ('pesq', 'stoi')  # measured only when the user says the audio is speech
 SPEECH = 'speech'  # the dataset category or tag that says so
 
@@ -155,11 +159,13 @@ class ModelTests:
             for c in Checkpoint.select().where(Checkpoint.run == run).order_by(Checkpoint.kind != 'best',
                                                                                 Checkpoint.step.desc()):
                 if Path(c.path).is_file():
-                    found.append(ModelSource(c.path, f'{run.name} · {c.kind} · step {c.step}', 'checkpoint', run.id,
+                    found.append(ModelSource(c.path, _('{run} · {kind} · {step}').format(
+                        run=run.name, kind=_(c.kind), step=_('step {step}').format(step=formatting.count(c.step))
+                        if c.step is not None else Path(c.path).name), 'checkpoint', run.id,
                                              speech[run.id]))
         for e in Export.select().where((Export.project == project_id) & (Export.status == 'done')):
             if Path(e.path).is_file() and e.path.endswith('.ts'):
-                found.append(ModelSource(e.path, f'{e.name or Path(e.path).stem} · export', 'export', e.run_id,
+                found.append(ModelSource(e.path, f'{e.name or Path(e.path).stem} · {_("export")}', 'export', e.run_id,
                                          speech.get(e.run_id, False)))
         return found
 
@@ -184,12 +190,12 @@ class ModelTests:
         project = self._project(project_id, Action.RUN)
         source = next((s for s in self.sources(project_id) if s.path == model), None)
         if source is None:
-            raise ModelTestError('Pick a checkpoint or an export of this project to test.')
+            raise ModelTestError(i18n.lazy('Pick a checkpoint or an export of this project to test.'))
         request: dict = {}
         if dataset_id is not None:
             dataset = Dataset.get_or_none((Dataset.id == dataset_id) & (Dataset.project == project))
             if dataset is None or dataset.status != 'ready':
-                raise ModelTestError('Pick a ready dataset of this project.')
+                raise ModelTestError(i18n.lazy('Pick a ready dataset of this project.'))
             request = {'dataset': dataset.path, 'limit': max(1, min(int(limit), 100))}
             what = f'{dataset.name}\'s held-out examples'
             marked = is_speech(dataset)
@@ -206,7 +212,7 @@ class ModelTests:
     def test(self, test_id: str, job_id: int, folder: str) -> TestView:
         job = Job.get_or_none(Job.id == job_id)
         if job is None or Path(job.spec.get('folder', '')) != Path(folder):
-            raise ModelTestError('This test is gone.')
+            raise ModelTestError(i18n.lazy('This test is gone.'))
         access.require(self.actor, Action.READ, job.project_id)
         return self._service.view(test_id, job_id, Path(folder))
 
@@ -233,16 +239,16 @@ class ModelTests:
                 root = self._files.confine(folder, also=also, what='folder of audio')
                 paths = sorted(p for p in root.rglob('*') if p.is_file() and is_audio(p))[:MAX_FILES]
                 if not paths:
-                    raise ModelTestError(f'{root} holds no audio file (wav, flac, ogg…).')
+                    raise ModelTestError(i18n.lazy('{root} holds no audio file (wav, flac, ogg…).', root=root))
                 return paths
             paths = [self._files.confine(f, also=also, what='audio file') for f in files]
         except PathRefused as e:
             raise ModelTestError(str(e)) from e
         if not paths:
-            raise ModelTestError('Pick or upload a piece of audio, a folder, or a dataset.')
+            raise ModelTestError(i18n.lazy('Pick or upload a piece of audio, a folder, or a dataset.'))
         missing = [p for p in paths if not p.is_file() or not is_audio(p)]
         if missing:
-            raise ModelTestError(f'{missing[0].name} is not an audio file the studio can read.')
+            raise ModelTestError(i18n.lazy('{name} is not an audio file the studio can read.', name=missing[0].name))
         return paths
 
     def _project(self, project_id: int, action: Action) -> Project:

@@ -7,6 +7,7 @@ from nicegui import ui
 
 from app import theme
 from components.audio import media_url
+from services.i18n import _
 from services.models import Models
 from services.projects import ProjectView
 
@@ -16,20 +17,21 @@ def create(models: Models, project: ProjectView, export_id: str) -> None:
     guide = models.guide(export.id) if export is not None and export.id in {
         e.id for e in models.exports(project.id)} else None
     if guide is None:
-        ui.label('No such export in this project.').classes(theme.SUBTITLE).mark('missing')
+        ui.label(_('No such export in this project.')).classes(theme.SUBTITLE).mark('missing')
         return
     with ui.row().classes('w-full items-end gap-2'):
         with ui.column().classes('gap-0 grow'):
             ui.label(guide.title).classes(theme.TITLE).mark('guide-title')
-            ui.label(f'For {guide.host}. Written next to the export as Markdown too.').classes(theme.SUBTITLE)
-        ui.button('Back to the export', icon='arrow_back',
+            ui.label(_('For {host}. Written next to the export as Markdown too.').format(host=guide.host)) \
+                .classes(theme.SUBTITLE)
+        ui.button(_('Back to the export'), icon='arrow_back',
                   on_click=lambda: ui.navigate.to(f'/export/view/{export.id}')).props('flat')
         path = models.guide_file(export.id)
         if path is not None and path.is_file():
             with ui.link(target=media_url(project, path)).props(f'download="{path.name}"').mark('guide-download'):
-                ui.button('Download', icon='download').props('outline')
+                ui.button(_('Download'), icon='download').props('outline')
     if not export.ready:
-        ui.label('This export is not verified: follow the guide once it passes its checks.') \
+        ui.label(_('This export is not verified: follow the guide once it passes its checks.')) \
             .classes('text-sm text-negative')
     for section in guide.sections:
         with ui.card().classes(theme.CARD + ' gap-2').mark(f'section-{section.title}'):
@@ -41,11 +43,11 @@ def create(models: Models, project: ProjectView, export_id: str) -> None:
                 with ui.row().classes('w-full items-center gap-2 no-wrap'):
                     ui.code(text, language='text').classes('grow').mark('object-text')
                     ui.button(icon='content_copy', on_click=lambda t=text: _copy(t)).props('flat round dense') \
-                        .tooltip('Copy')
+                        .tooltip(_('Copy'))
             if prose.strip():
                 ui.markdown(prose).classes('text-sm')
 
 
 def _copy(text: str) -> None:
     ui.clipboard.write(text)
-    ui.notify('Copied to the clipboard.')
+    ui.notify(_('Copied to the clipboard.'))

@@ -10,6 +10,7 @@ from nicegui import run, ui
 from app import theme
 from services import formatting
 from services.events import ModelServersChanged, Subscriber
+from services.i18n import _
 from services.models.play import ModelInfo, Play, PlayError, PlayModel
 from services.projects import ProjectView
 
@@ -22,13 +23,13 @@ def header(title: str, subtitle: str) -> None:
 def empty_state(what: str) -> None:
     with ui.card().classes(theme.CARD + ' items-center text-center gap-2 py-10').mark('empty'):
         ui.icon('graphic_eq', color='primary').classes('text-5xl')
-        ui.label('No exported model yet').classes(theme.SECTION)
-        ui.label(f'{what} plays a model of this project: a non-streaming export (.ts) or a run\'s checkpoint. '
-                 'Train a run, or export one.').classes(theme.SUBTITLE + ' max-w-xl')
+        ui.label(_('No exported model yet')).classes(theme.SECTION)
+        ui.label(_('{what} plays a model of this project: a non-streaming export (.ts) or a run\'s checkpoint. '
+                   'Train a run, or export one.').format(what=what)).classes(theme.SUBTITLE + ' max-w-xl')
         with ui.row().classes('gap-2'):
-            ui.button('Export a model', icon='ios_share', on_click=lambda: ui.navigate.to('/export')) \
+            ui.button(_('Export a model'), icon='ios_share', on_click=lambda: ui.navigate.to('/export')) \
                 .props('unelevated')
-            ui.button('Training', icon='model_training', on_click=lambda: ui.navigate.to('/training')) \
+            ui.button(_('Training'), icon='model_training', on_click=lambda: ui.navigate.to('/training')) \
                 .props('outline')
 
 
@@ -42,8 +43,8 @@ def first_model(models: list[PlayModel]) -> str:
     return models[0].path
 
 
-def model_select(models: list[PlayModel], value: str, label: str = 'Model', marker: str = 'model') -> ui.select:
-    return ui.select({m.path: m.label for m in models}, value=value, label=label, with_input=True) \
+def model_select(models: list[PlayModel], value: str, label: str = '', marker: str = 'model') -> ui.select:
+    return ui.select({m.path: m.label for m in models}, value=value, label=label or _('Model'), with_input=True) \
         .classes('w-full').props('outlined dense').mark(marker)
 
 
@@ -67,22 +68,23 @@ async def attempt(action: Callable[..., object], *args, busy: ui.element | None 
 
 async def load(play: Play, project: ProjectView, model: str, note: ui.label) -> ModelInfo | None:
     """Load a model (seconds; a checkpoint takes longer) saying so on `note`, then describe it there."""
-    note.set_text(f'Loading {Path(model).name}… (a run\'s checkpoint takes about 40 s)')
+    note.set_text(_('Loading {name}… (a run\'s checkpoint takes about 40 s)').format(name=Path(model).name))
     info = await attempt(play.info, project.id, model)
-    note.set_text(describe(info) if info else 'The model could not be loaded.')
+    note.set_text(describe(info) if info else _('The model could not be loaded.'))
     return info
 
 
 def describe(info: ModelInfo) -> str:
-    prior = ' · has a prior' if info.has_prior else ''
-    return (f'{info.sr} Hz · {info.n_channels} ch · {info.latent_size} latent dims of {info.full_latent_size} · '
-            f'{info.frame_rate:.1f} frames/s · {info.threads} threads{prior}')
+    prior = ' · ' + _('has a prior') if info.has_prior else ''
+    return _('{sr} Hz · {channels} ch · {latent} latent dims of {total} · {rate} frames/s · {threads} threads').format(
+        sr=info.sr, channels=info.n_channels, latent=info.latent_size, total=info.full_latent_size,
+        rate=formatting.number(info.frame_rate, 1), threads=info.threads) + prior
 
 
 def servers_panel(play: Play, events: Subscriber) -> Callable[[], None]:
     """The loaded models, their memory and idle time; redrawn when a server starts or stops (returned: redraw,
     for after a render)."""
-    with ui.expansion('Loaded models', icon='memory').classes('w-full').props('dense').mark('servers'):
+    with ui.expansion(_('Loaded models'), icon='memory').classes('w-full').props('dense').mark('servers'):
         rows = ui.column().classes('w-full gap-1')
 
     def draw(_event: ModelServersChanged | None = None) -> None:
@@ -90,14 +92,15 @@ def servers_panel(play: Play, events: Subscriber) -> Callable[[], None]:
         views = play.servers()
         with rows:
             if not views:
-                ui.label('No model is loaded. The first render loads one (its memory is freed after it idles).') \
+                ui.label(_('No model is loaded. The first render loads one (its memory is freed after it idles).')) \
                     .classes(theme.HINT)
             for view in views:
                 with ui.row().classes('w-full items-center gap-3 no-wrap'):
                     ui.icon('bolt' if view.busy else 'pause_circle', color='primary' if view.busy else 'grey-6')
                     ui.label(Path(view.model).name).classes('text-sm grow truncate')
                     ui.label(formatting.size(view.rss_bytes)).classes(f'{theme.HINT} {theme.NUMBER}')
-                    ui.label('rendering' if view.busy else f'idle {formatting.duration(view.idle_s)}') \
+                    idle = _('idle {duration}').format(duration=formatting.duration(view.idle_s))
+                    ui.label(_('rendering') if view.busy else idle) \
                         .classes(f'{theme.HINT} w-28 {theme.NUMBER}')
     draw()
     events.on(ModelServersChanged, draw)

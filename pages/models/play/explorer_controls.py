@@ -10,6 +10,8 @@ from nicegui import run, ui
 from app import theme
 from components.render_player import RenderPlayer
 from components.slider_bank import SliderBank
+from services import formatting
+from services.i18n import N_, _, ngettext
 from services.models import Models
 from services.models.play import (
     Controls,
@@ -23,7 +25,9 @@ from services.models.play import (
 
 from .common import attempt, fail
 
-SOURCES = {'moment': 'Map moment', 'file': 'Audio file', 'example': 'Dataset example', 'generated': 'Generated'}
+SOURCES = {'moment': N_('Map moment'), 'file': N_('Audio file'), 'example': N_('Dataset example'),
+           'generated': N_('Generated')}
+KEEP = {'point': N_('Keep this point'), 'path': N_('Keep this path'), 'automation': N_('Keep this automation')}
 
 
 class LiveControls:
@@ -36,42 +40,44 @@ class LiveControls:
         with ui.grid().classes('w-full gap-4 grid-cols-1 xl:grid-cols-5'):
             with ui.card().classes(theme.CARD + ' gap-3 xl:col-span-3').mark('controls-card'):
                 with ui.row().classes('w-full items-center gap-2 no-wrap'):
-                    ui.label('Input').classes(theme.SECTION)
-                    self.kind = ui.toggle(SOURCES, value='moment', on_change=lambda: self._kind_changed()) \
-                        .props('dense no-caps aria-label="Input"').mark('input-kind') \
-                        .tooltip('What the sliders steer')
+                    ui.label(_('Input')).classes(theme.SECTION)
+                    self.kind = ui.toggle({k: _(v) for k, v in SOURCES.items()}, value='moment',
+                                          on_change=lambda: self._kind_changed()) \
+                        .props('dense no-caps').mark('input-kind').tooltip(_('What the sliders steer'))
+                    self.kind.props['aria-label'] = _('Input')
                 with ui.row().classes('w-full items-center gap-2 no-wrap'):
                     self.file = ui.select({c.path: c.label for c in models.audio_choices(state.project.id)},
-                                          label='Audio file', with_input=True).props('outlined dense') \
-                        .classes('grow').mark('input-file').tooltip('Up to 60 s of it is encoded once')
-                    self.example = ui.number('Example', value=0, min=0, step=1, format='%d') \
+                                          label=_('Audio file'), with_input=True).props('outlined dense') \
+                        .classes('grow').mark('input-file').tooltip(_('Up to 60 s of it is encoded once'))
+                    self.example = ui.number(_('Example'), value=0, min=0, step=1, format='%d') \
                         .props('outlined dense').classes('w-32').mark('input-example') \
-                        .tooltip('An example of the mapped dataset')
-                    self.seed = ui.number('Seed', value=0, min=0, step=1, format='%d').props('outlined dense') \
-                        .classes('w-32').mark('input-seed').tooltip('4 s generated from this seed')
-                    self.use_button = ui.button('Use', icon='input', on_click=self._use_input) \
+                        .tooltip(_('An example of the mapped dataset'))
+                    self.seed = ui.number(_('Seed'), value=0, min=0, step=1, format='%d').props('outlined dense') \
+                        .classes('w-32').mark('input-seed').tooltip(_('4 s generated from this seed'))
+                    self.use_button = ui.button(_('Use'), icon='input', on_click=self._use_input) \
                         .props('outline').mark('use-input')
-                self.input_note = ui.label('Click a dot of the map: its moment becomes the input.') \
+                self.input_note = ui.label(_('Click a dot of the map: its moment becomes the input.')) \
                     .classes(theme.HINT).mark('input-note')
                 self.bank_slot = ui.column().classes('w-full gap-0')
             with ui.column().classes('gap-3 xl:col-span-2'):
-                self.output = RenderPlayer(state.project, 'Live', marker='live', color=theme.COLORS['accent'],
-                                           hint='Move a slider: the input is decoded again and played.')
+                self.output = RenderPlayer(state.project, _('Live'), marker='live', color=theme.COLORS['accent'],
+                                           hint=_('Move a slider: the input is decoded again and played.'))
                 with ui.card().classes(theme.CARD + ' gap-2').mark('automation'):
                     with ui.row().classes('w-full items-center gap-2'):
-                        ui.label('Slider automation').classes(theme.SECTION)
-                        self.auto_note = ui.label('Record, move the sliders, stop.').classes(theme.HINT + ' grow')
+                        ui.label(_('Slider automation')).classes(theme.SECTION)
+                        self.auto_note = ui.label(_('Record, move the sliders, stop.')).classes(theme.HINT + ' grow')
                     with ui.row().classes('w-full items-center gap-2'):
-                        self.record = ui.button('Record', icon='fiber_manual_record', on_click=self._toggle_record) \
+                        self.record = ui.button(_('Record'), icon='fiber_manual_record', on_click=self._toggle_record) \
                             .props('outline color=negative').mark('record')
-                        ui.label('speed').classes(theme.HINT)
+                        ui.label(_('speed')).classes(theme.HINT)
                         self.speed = ui.slider(min=0.25, max=4, step=0.25, value=1.0) \
-                            .props('label dense aria-label=Speed') \
-                            .classes('grow').mark('speed').tooltip('Play the automation faster (above 1) or slower')
-                        self.replay = ui.button('Play', icon='play_arrow', on_click=self._play_automation) \
+                            .props('label dense').classes('grow').mark('speed') \
+                            .tooltip(_('Play the automation faster (above 1) or slower'))
+                        self.speed.props['aria-label'] = _('Speed')
+                        self.replay = ui.button(_('Play'), icon='play_arrow', on_click=self._play_automation) \
                             .props('outline').mark('play-automation')
                         ui.button(icon='bookmark_add', on_click=self._keep_automation) \
-                            .props('flat round dense').tooltip('Keep this automation').mark('keep-automation')
+                            .props('flat round dense').tooltip(_('Keep this automation')).mark('keep-automation')
         self._kind_changed()
 
     # ---- the model and the input -------------------------------------------------------------------------------
@@ -89,8 +95,9 @@ class LiveControls:
         """Make `source` the input of the sliders and hear it with them as they are."""
         self.state.source = source
         self.on_source(source)
-        self.input_note.set_text(f'Input: {source.label} · {source.seconds:.2f} s · {source.z.shape[0]} dims × '
-                                 f'{source.z.shape[1]} frames')
+        self.input_note.set_text(_('Input: {label} · {seconds} s · {dims} dims × {frames} frames').format(
+            label=source.label, seconds=formatting.number(source.seconds, 2), dims=source.z.shape[0],
+            frames=source.z.shape[1]))
         if self.bank is not None and not self.bank.neutral:
             self.live.request(self.bank.controls)
 
@@ -106,13 +113,13 @@ class LiveControls:
         kind = self.kind.value
         if kind == 'file':
             if not self.file.value:
-                ui.notify('Pick an audio file of this project (or upload one on the Transfer page).', type='warning')
+                ui.notify(_('Pick an audio file of this project (or upload one on the Transfer page).'), type='warning')
                 return
             content = await attempt(self.play.content_file, pid, self.file.value, busy=self.use_button)
         elif kind == 'example':
             dataset = state.view.dataset_id if state.view else self.dataset_of_model()
             if dataset is None:
-                ui.notify('Map a dataset first: the example comes from it.', type='warning')
+                ui.notify(_('Map a dataset first: the example comes from it.'), type='warning')
                 return
             content = await attempt(self.play.content_example, pid, dataset, int(self.example.value or 0),
                                     busy=self.use_button)
@@ -121,14 +128,16 @@ class LiveControls:
             made = await attempt(self.play.generated_input, pid, state.model, settings, busy=self.use_button)
             if made is not None:
                 self.use(made)
-                self.output.show(made.original, caption=f'generated, seed {settings.seed}', play=True)
+                self.output.show(made.original, caption=_('generated, seed {seed}').format(seed=settings.seed),
+                                 play=True)
             return
         if content is None:
             return
         source = await attempt(self.play.encode, pid, state.model, content, busy=self.use_button)
         if source is not None:
             self.use(source)
-            self.output.show(content.original, caption=f'{content.label} (the input, before the model)')
+            self.output.show(content.original,
+                             caption=_('{label} (the input, before the model)').format(label=content.label))
 
     def dataset_of_model(self) -> int | None:
         known = {m.path: m for m in self.play.models(self.state.project.id)}
@@ -140,40 +149,43 @@ class LiveControls:
         if self.recording_since is not None:
             self.keyframes.append(Keyframe(time.monotonic() - self.recording_since, controls.bias, controls.scale,
                                            float(controls.jitter)))
-            self.auto_note.set_text(f'Recording… {len(self.keyframes)} keyframes')
+            self.auto_note.set_text(_('Recording… {count} keyframes').format(count=len(self.keyframes)))
         if self.state.source is None:
-            self.input_note.set_text('Pick an input first: click a dot of the map, or use a file.')
+            self.input_note.set_text(_('Pick an input first: click a dot of the map, or use a file.'))
             return
         self.live.request(controls)
 
     async def _render(self, controls: Controls) -> RenderView:
         source = self.state.source
         return await run.io_bound(self.play.decode, self.state.project.id, self.state.model, source.z, 0, controls,
-                                  f'{source.label} with the sliders')
+                                  _('{label} with the sliders').format(label=source.label))
 
     def _show(self, render: RenderView) -> None:
-        self.output.show(render, caption=f'{render.label} · {render.elapsed_s * 1000:.0f} ms', play=True)
+        self.output.show(render, caption=f'{render.label} · {round(render.elapsed_s * 1000)} ms', play=True)
 
     # ---- automation --------------------------------------------------------------------------------------------
     def _toggle_record(self) -> None:
         if self.recording_since is None:
             if self.bank is None:
-                ui.notify('Load a model first.', type='warning')
+                ui.notify(_('Load a model first.'), type='warning')
                 return
             controls = self.bank.controls
             self.keyframes = [Keyframe(0.0, controls.bias, controls.scale, float(controls.jitter))]
             self.recording_since = time.monotonic()
-            self.record.set_text('Stop')
-            self.auto_note.set_text('Recording… move the sliders.')
+            self.record.set_text(_('Stop'))
+            self.auto_note.set_text(_('Recording… move the sliders.'))
             return
         length = time.monotonic() - self.recording_since
         self.recording_since = None
-        self.record.set_text('Record')
-        self.auto_note.set_text(f'{len(self.keyframes)} keyframes over {length:.1f} s')
+        self.record.set_text(_('Record'))
+        self.auto_note.set_text(ngettext('{count} keyframe over {seconds} s', '{count} keyframes over {seconds} s',
+                                          len(self.keyframes)).format(count=len(self.keyframes),
+                                                                      seconds=formatting.number(length, 1)))
 
     async def _play_automation(self) -> None:
         if len(self.keyframes) < 2 or self.state.source is None:
-            ui.notify('Pick an input, then record a slider automation (Record, move a slider, Stop).', type='warning')
+            ui.notify(_('Pick an input, then record a slider automation (Record, move a slider, Stop).'),
+                      type='warning')
             return
         render = await attempt(self.play.automation, self.state.project.id, self.state.model, self.state.source.z,
                                list(self.keyframes), speed=float(self.speed.value), busy=self.replay)
@@ -184,11 +196,12 @@ class LiveControls:
         self.keyframes = [Keyframe(float(k['t']), tuple(k.get('bias', ())), tuple(k.get('scale', ())),
                                    float(k.get('jitter', 0.0))) for k in data.get('keyframes', [])]
         self.speed.set_value(float(data.get('speed', 1.0)))
-        self.auto_note.set_text(f'{len(self.keyframes)} keyframes loaded')
+        self.auto_note.set_text(ngettext('{count} keyframe loaded', '{count} keyframes loaded',
+                                          len(self.keyframes)).format(count=len(self.keyframes)))
 
     def _keep_automation(self) -> None:
         if len(self.keyframes) < 2:
-            ui.notify('Record an automation first.', type='warning')
+            ui.notify(_('Record an automation first.'), type='warning')
             return
         data = {'keyframes': [{'t': k.t, 'bias': list(k.bias), 'scale': list(k.scale), 'jitter': k.jitter}
                               for k in self.keyframes], 'speed': float(self.speed.value)}
@@ -198,14 +211,14 @@ class LiveControls:
 def ask_name(play: Play, state, kind: str, data: dict, after=None) -> None:
     """A small dialog that keeps a favourite (point, path, automation) under a name with tags."""
     with ui.dialog() as dialog, ui.card().classes('gap-3 w-96'):
-        ui.label(f'Keep this {kind}').classes(theme.SECTION)
-        name = ui.input('Name').props('outlined dense autofocus hint="What it is, in a few words"').classes('w-full') \
-            .mark('favourite-name')
-        tags = ui.input('Tags', placeholder='bright, slow').props('outlined dense hint="Words to find it by"') \
-            .classes('w-full')
+        ui.label(_(KEEP[kind])).classes(theme.SECTION)
+        name = ui.input(_('Name')).props('outlined dense autofocus').classes('w-full').mark('favourite-name')
+        name.props['hint'] = _('What it is, in a few words')
+        tags = ui.input(_('Tags'), placeholder=_('bright, slow')).props('outlined dense').classes('w-full')
+        tags.props['hint'] = _('Words to find it by')
         with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Keep', on_click=lambda: keep()).props('unelevated').mark('favourite-keep')
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Keep'), on_click=lambda: keep()).props('unelevated').mark('favourite-keep')
 
     def keep() -> None:
         try:
@@ -214,7 +227,7 @@ def ask_name(play: Play, state, kind: str, data: dict, after=None) -> None:
             fail(e)
             return
         dialog.close()
-        ui.notify(f'Kept “{kept.name}” in the favourites.', type='positive')
+        ui.notify(_('Kept “{name}” in the favourites.').format(name=kept.name), type='positive')
         if after is not None:
             after()
     dialog.open()

@@ -8,6 +8,7 @@ from nicegui import run, ui
 from app import theme
 from components.render_player import RenderPlayer
 from services import lazy
+from services.i18n import N_, _, ngettext
 from services.models.play import LatestOnly, Play, RenderView
 
 from .common import attempt, fail
@@ -15,7 +16,9 @@ from .explorer_controls import ask_name
 
 np = lazy.module('numpy')
 
-KINDS = {'linear': 'linear (data points, sounds)', 'slerp': 'SLERP (random points)'}
+KINDS = {'linear': N_('linear (data points, sounds)'), 'slerp': N_('SLERP (random points)')}
+ENDS_NOTE = N_('Set A and B with a click on the map, or take two random points.')
+PATH_NOTE = N_('“Draw path” above, then click dots in order.')
 FAVOURITES = {'point': 'place_item', 'path': 'timeline', 'automation': 'tune'}
 
 
@@ -28,52 +31,56 @@ class Paths:
         with ui.grid().classes('w-full gap-4 grid-cols-1 xl:grid-cols-2'):
             with ui.card().classes(theme.CARD + ' gap-2').mark('interpolation'):
                 with ui.row().classes('w-full items-center gap-2'):
-                    ui.label('Interpolate A ⇄ B').classes(theme.SECTION)
-                    self.ends_note = ui.label('Set A and B with a click on the map, or take two random points.') \
+                    ui.label(_('Interpolate A ⇄ B')).classes(theme.SECTION)
+                    self.ends_note = ui.label(_(ENDS_NOTE)) \
                         .classes(theme.HINT + ' grow').mark('ends-note')
                 with ui.row().classes('w-full items-center gap-2'):
-                    ui.button('Random A, B', icon='casino', on_click=self._random_ends).props('outline dense no-caps') \
-                        .mark('random-ends')
+                    ui.button(_('Random A, B'), icon='casino', on_click=self._random_ends) \
+                        .props('outline dense no-caps').mark('random-ends')
                     for key in ('A', 'B'):
-                        ui.button(f'Input → {key}', on_click=lambda k=key: self._input_end(k)) \
-                            .props('flat dense no-caps').tooltip(f'The sliders\' input (a whole sound) as {key}') \
+                        ui.button(_('Input → {key}').format(key=key), on_click=lambda k=key: self._input_end(k)) \
+                            .props('flat dense no-caps') \
+                            .tooltip(_('The sliders\' input (a whole sound) as {key}').format(key=key)) \
                             .mark(f'input-{key}')
                 with ui.row().classes('w-full items-center gap-2 no-wrap'):
-                    self.kind = ui.select(KINDS, value='linear', label='Interpolation').props('outlined dense') \
-                        .classes('w-56').mark('interp-kind').tooltip('Linear between data, SLERP between random points')
-                    ui.label('mix').classes(theme.HINT)
+                    self.kind = ui.select({k: _(v) for k, v in KINDS.items()}, value='linear',
+                                          label=_('Interpolation')) \
+                        .props('outlined dense').classes('w-56').mark('interp-kind') \
+                        .tooltip(_('Linear between data, SLERP between random points'))
+                    ui.label(_('mix')).classes(theme.HINT)
                     self.mix = ui.slider(min=0, max=1, step=0.01, value=0.5,
                                          on_change=lambda e: self._mix_moved(float(e.value))) \
-                        .props('label dense aria-label="mix of A and B"').classes('grow').mark('mix') \
-                        .tooltip('0 is A, 1 is B: heard as you move it')
+                        .props('label dense').classes('grow').mark('mix') \
+                        .tooltip(_('0 is A, 1 is B: heard as you move it'))
+                    self.mix.props['aria-label'] = _('mix of A and B')
                 with ui.row().classes('w-full items-center gap-2'):
-                    self.seconds = ui.number('Morph length', value=4.0, min=0.5, max=60, step=0.5, suffix='s') \
-                        .props('outlined dense').classes('w-36').tooltip('How long the morph from A to B lasts')
-                    self.morph_button = ui.button('Morph A → B over time', icon='swap_horiz', on_click=self._morph) \
+                    self.seconds = ui.number(_('Morph length'), value=4.0, min=0.5, max=60, step=0.5, suffix='s') \
+                        .props('outlined dense').classes('w-36').tooltip(_('How long the morph from A to B lasts'))
+                    self.morph_button = ui.button(_('Morph A → B over time'), icon='swap_horiz', on_click=self._morph) \
                         .props('outline').mark('morph-time')
             with ui.card().classes(theme.CARD + ' gap-2').mark('trajectory'):
                 with ui.row().classes('w-full items-center gap-2'):
-                    ui.label('Path').classes(theme.SECTION)
-                    self.path_note = ui.label('“Draw path” above, then click dots in order.') \
+                    ui.label(_('Path')).classes(theme.SECTION)
+                    self.path_note = ui.label(_(PATH_NOTE)) \
                         .classes(theme.HINT + ' grow').mark('path-note')
                 with ui.row().classes('w-full items-center gap-2'):
-                    self.duration = ui.number('Walk it in', value=4.0, min=0.5, max=120, step=0.5, suffix='s') \
+                    self.duration = ui.number(_('Walk it in'), value=4.0, min=0.5, max=120, step=0.5, suffix='s') \
                         .props('outlined dense').classes('w-36').mark('path-duration') \
-                        .tooltip('The path is walked at an even speed in this time')
-                    self.walk = ui.button('Play path', icon='route', on_click=self._walk).props('outline') \
+                        .tooltip(_('The path is walked at an even speed in this time'))
+                    self.walk = ui.button(_('Play path'), icon='route', on_click=self._walk).props('outline') \
                         .mark('play-path')
-                    ui.button('Clear', icon='backspace', on_click=self.clear_path).props('flat dense')
+                    ui.button(_('Clear'), icon='backspace', on_click=self.clear_path).props('flat dense')
                     ui.button(icon='bookmark_add', on_click=self._keep_path).props('flat round dense') \
-                        .tooltip('Keep this path')
-        self.output = RenderPlayer(state.project, 'Interpolation and paths', marker='morph-output',
-                                   color=theme.COLORS['warning'], hint='A mix, a morph or a path plays here.')
+                        .tooltip(_('Keep this path'))
+        self.output = RenderPlayer(state.project, _('Interpolation and paths'), marker='morph-output',
+                                   color=theme.COLORS['warning'], hint=_('A mix, a morph or a path plays here.'))
         with ui.card().classes(theme.CARD + ' gap-2').mark('favourites'):
             with ui.row().classes('w-full items-center gap-2'):
-                ui.label('Favourites').classes(theme.SECTION)
-                ui.label('Points, paths and automations of this project, for the model they were made with.') \
+                ui.label(_('Favourites')).classes(theme.SECTION)
+                ui.label(_('Points, paths and automations of this project, for the model they were made with.')) \
                     .classes(theme.HINT + ' grow')
-                ui.button('Keep A', icon='bookmark_add', on_click=lambda: self._keep_point('A')).props('flat dense') \
-                    .mark('keep-point')
+                ui.button(_('Keep A'), icon='bookmark_add', on_click=lambda: self._keep_point('A')) \
+                    .props('flat dense').mark('keep-point')
             self.list = ui.column().classes('w-full gap-1').mark('favourites-list')
         self.fill()
 
@@ -91,7 +98,7 @@ class Paths:
     def ends_changed(self) -> None:
         ends = self.state.ends
         self.ends_note.set_text(' · '.join(f'{k}: {ends[k][2]}' for k in ('A', 'B') if k in ends)
-                                or 'Set A and B with a click on the map, or take two random points.')
+                                or _(ENDS_NOTE))
         if {'A', 'B'} <= set(ends) and all(ends[k][0] is not None for k in ('A', 'B')):
             self.kind.set_value('linear')
 
@@ -109,7 +116,7 @@ class Paths:
     def _input_end(self, key: str) -> None:
         source = self.state.source
         if source is None:
-            ui.notify('Pick an input first (a map moment, a file, an example or a generation).', type='warning')
+            ui.notify(_('Pick an input first (a map moment, a file, an example or a generation).'), type='warning')
             return
         self.state.ends[key] = (None, source.z, source.label)
         self.kind.set_value('linear')
@@ -119,7 +126,7 @@ class Paths:
     def _ends(self) -> tuple[np.ndarray, np.ndarray] | None:
         ends = self.state.ends
         if not {'A', 'B'} <= set(ends):
-            ui.notify('Set A and B first (a click on the map with “Set A”, “Set B”, or “Random A, B”).',
+            ui.notify(_('Set A and B first (a click on the map with “Set A”, “Set B”, or “Random A, B”).'),
                       type='warning')
             return None
         return ends['A'][1], ends['B'][1]
@@ -148,7 +155,7 @@ class Paths:
         return bank.controls if bank is not None and not bank.neutral else None
 
     def _show(self, render: RenderView) -> None:
-        self.output.show(render, caption=f'{render.label} · {render.elapsed_s * 1000:.0f} ms', play=True)
+        self.output.show(render, caption=f'{render.label} · {round(render.elapsed_s * 1000)} ms', play=True)
 
     # ---- paths -------------------------------------------------------------------------------------------------
     def add_vertex(self, point: int) -> None:
@@ -162,15 +169,16 @@ class Paths:
 
     def _path_changed(self) -> None:
         n = len(self.vertices)
-        self.path_note.set_text(f'{n} point{"s" if n != 1 else ""} drawn' + (' — click one more' if n == 1 else '')
-                                if n else '“Draw path” above, then click dots in order.')
+        drawn = ngettext('{count} point drawn', '{count} points drawn', n).format(count=n) \
+            + (_(' — click one more') if n == 1 else '')
+        self.path_note.set_text(drawn if n else _(PATH_NOTE))
         chart = self.chart()
         if chart is not None:
             chart.path(self.vertices)
 
     async def _walk(self) -> None:
         if self.state.view is None or len(self.vertices) < 2:
-            ui.notify('Draw a path first: “Draw path”, then click two or more dots of the map.', type='warning')
+            ui.notify(_('Draw a path first: “Draw path”, then click two or more dots of the map.'), type='warning')
             return
         render = await attempt(self.play.path, self.state.project.id, self.state.model, self.state.view,
                                np.array(self.vertices, np.float32), float(self.duration.value or 4.0),
@@ -182,13 +190,14 @@ class Paths:
     def _keep_point(self, key: str) -> None:
         end = self.state.ends.get(key)
         if end is None or end[1].ndim != 1:
-            ui.notify(f'Set {key} to a point first (a dot of the map, or a random point).', type='warning')
+            ui.notify(_('Set {key} to a point first (a dot of the map, or a random point).').format(key=key),
+                      type='warning')
             return
         ask_name(self.play, self.state, 'point', {'z': [float(v) for v in end[1]], 'label': end[2]}, self.fill)
 
     def _keep_path(self) -> None:
         if len(self.vertices) < 2 or self.state.view is None:
-            ui.notify('Draw a path first.', type='warning')
+            ui.notify(_('Draw a path first.'), type='warning')
             return
         ask_name(self.play, self.state, 'path', {'places': self.vertices, 'map': self.state.view.key,
                                                  'duration_s': float(self.duration.value or 4.0)}, self.fill)
@@ -199,15 +208,15 @@ class Paths:
                 if f.kind in FAVOURITES and (not f.model or f.model == self.state.model)]
         with self.list:
             if not kept:
-                ui.label('Nothing kept for this model yet.').classes(theme.HINT)
+                ui.label(_('Nothing kept for this model yet.')).classes(theme.HINT)
             for favourite in kept[:30]:
                 with ui.row().classes('w-full items-center gap-2 no-wrap'):
                     ui.icon(FAVOURITES[favourite.kind], color='primary')
                     ui.label(favourite.name).classes('text-sm')
                     ui.label(' '.join(f'#{t}' for t in favourite.tags)).classes(theme.HINT + ' grow truncate')
-                    ui.button('Load', on_click=lambda f=favourite: self._load(f)).props('flat dense')
+                    ui.button(_('Load'), on_click=lambda f=favourite: self._load(f)).props('flat dense')
                     ui.button(icon='delete', on_click=lambda f=favourite: self._delete(f.id)) \
-                        .props('flat round dense').tooltip('Delete it')
+                        .props('flat round dense').tooltip(_('Delete it'))
 
     def _load(self, favourite) -> None:
         if favourite.kind == 'point':
@@ -215,7 +224,7 @@ class Paths:
             self.ends_changed()
         elif favourite.kind == 'path':
             if self.state.view is None or self.state.view.key != favourite.data.get('map'):
-                ui.notify('That path was drawn on another map: map the same dataset with this model first.',
+                ui.notify(_('That path was drawn on another map: map the same dataset with this model first.'),
                           type='warning')
                 return
             self.vertices = [list(p) for p in favourite.data['places']]
@@ -223,7 +232,7 @@ class Paths:
             self._path_changed()
         else:
             self.controls.load_automation(favourite.data)
-        ui.notify(f'Loaded “{favourite.name}”.')
+        ui.notify(_('Loaded “{name}”.').format(name=favourite.name))
 
     def _delete(self, favourite_id: int) -> None:
         try:

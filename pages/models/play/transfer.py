@@ -11,23 +11,25 @@ from nicegui import run, ui
 from app import theme
 from components.render_player import RenderPlayer
 from components.slider_bank import SliderBank
+from services import formatting
 from services.datasets import Datasets
 from services.events import Subscriber
+from services.i18n import N_, _
 from services.models import Models, UploadRefused
 from services.models.play import Content, Controls, Keyframe, LatestOnly, Play, RenderView
 from services.projects import ProjectView
 
 from .common import attempt, describe, empty_state, fail, first_model, header, model_select, servers_panel
 
-MODES = {'audio': 'their audio', 'latent': 'their latents (same size only)'}
+MODES = {'audio': N_('their audio'), 'latent': N_('their latents (same size only)')}
 
 
 def create(play: Play, models: Models, datasets: Datasets, events: Subscriber, project: ProjectView) -> None:
-    header('Transfer', 'Play any sound through a model — its timbre on your content — and crossfade two models '
-                       'on the same input.')
+    header(_('Transfer'), _('Play any sound through a model — its timbre on your content — and crossfade two models '
+                          'on the same input.'))
     playable = play.models(project.id)
     if not playable:
-        empty_state('Transfer')
+        empty_state(_('Transfer'))
         return
     Transfer(play, models, datasets, events, project, playable)
 
@@ -48,57 +50,59 @@ class Transfer:
                 with ui.column().classes('gap-1'):
                     self.model = model_select(playable, first_model(playable))
                     self.note = ui.label('').classes(theme.HINT).mark('model-info')
-                    self.second = ui.select({'': 'none', **names}, value='', label='Crossfade with').props(
-                        'outlined dense').classes('w-full').mark('second-model') \
-                        .tooltip('A second model on the same input, mixed by the crossfader')
+                    self.second = ui.select({'': _('none'), **names}, value='', label=_('Crossfade with')) \
+                        .props('outlined dense').classes('w-full').mark('second-model') \
+                        .tooltip(_('A second model on the same input, mixed by the crossfader'))
                 with ui.column().classes('gap-1'):
-                    self.audio = ui.select({}, label='Audio file', with_input=True).classes('w-full') \
+                    self.audio = ui.select({}, label=_('Audio file'), with_input=True).classes('w-full') \
                         .props('outlined dense').mark('audio') \
-                        .tooltip('A file of this project (uploads, datasets\' sources)')
+                        .tooltip(_('A file of this project (uploads, datasets\' sources)'))
                     with ui.row().classes('w-full items-center gap-2 no-wrap'):
-                        self.dataset = ui.select(ready, value=None, label='or a dataset example', clearable=True) \
+                        self.dataset = ui.select(ready, value=None, label=_('or a dataset example'), clearable=True) \
                             .props('outlined dense').classes('grow').mark('content-dataset') \
-                            .tooltip('Instead of a file: an example of a dataset')
-                        self.example = ui.number('Example', value=0, min=0, step=1, format='%d') \
-                            .props('outlined dense').classes('w-28').tooltip('Which example of the dataset')
+                            .tooltip(_('Instead of a file: an example of a dataset'))
+                        self.example = ui.number(_('Example'), value=0, min=0, step=1, format='%d') \
+                            .props('outlined dense').classes('w-28').tooltip(_('Which example of the dataset'))
             limit_mb = models.upload_limit_mb()
             with ui.row().classes('w-full items-center gap-3'):
-                ui.upload(label='Upload audio', auto_upload=True, max_file_size=limit_mb * 1024 * 1024 or None,
+                ui.upload(label=_('Upload audio'), auto_upload=True, max_file_size=limit_mb * 1024 * 1024 or None,
                           on_upload=self._uploaded,
-                          on_rejected=lambda: ui.notify(f'That file is over {limit_mb} MB; pick a smaller one.',
-                                                        type='negative')) \
+                          on_rejected=lambda: ui.notify(_('That file is over {limit} MB; pick a smaller one.').format(
+                              limit=limit_mb), type='negative')) \
                     .props('accept="audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.opus" flat bordered') \
                     .classes('w-72 compact-upload').mark('upload')
                 ui.add_css('.compact-upload .q-uploader__list { min-height: 0; padding: 0 8px; } '
                            '.compact-upload .q-uploader__subtitle { display: none; }')
-                self.loudness = ui.switch('Match loudness', value=False).mark('match-loudness') \
-                    .tooltip('The result as loud as the input')
-                ui.label('Any format ffmpeg reads, up to 60 s of it; resampled to the model\'s rate.') \
+                self.loudness = ui.switch(_('Match loudness'), value=False).mark('match-loudness') \
+                    .tooltip(_('The result as loud as the input'))
+                ui.label(_('Any format ffmpeg reads, up to 60 s of it; resampled to the model\'s rate.')) \
                     .classes(theme.HINT + ' grow')
-                self.button = ui.button('Through the model', icon='auto_fix_high', on_click=self._through) \
+                self.button = ui.button(_('Through the model'), icon='auto_fix_high', on_click=self._through) \
                     .props('unelevated').mark('reconstruct')
         with ui.grid().classes('w-full gap-4 grid-cols-1 lg:grid-cols-2'):
-            self.original = RenderPlayer(project, 'Original', marker='original', hint='Pick audio, then “Through '
-                                         'the model”.')
-            self.output = RenderPlayer(project, 'Reconstruction', marker='reconstruction',
+            self.original = RenderPlayer(project, _('Original'), marker='original',
+                                         hint=_('Pick audio, then “Through the model”.'))
+            self.output = RenderPlayer(project, _('Reconstruction'), marker='reconstruction',
                                        color=theme.COLORS['accent'])
         with ui.card().classes(theme.CARD + ' gap-2').mark('latent'):
             self.facts = ui.row().classes('w-full gap-8')
             self.bank_slot = ui.column().classes('w-full gap-0')
             with ui.row().classes('w-full items-center gap-2 no-wrap').mark('crossfader') as self.fader_row:
-                ui.label('first model').classes(theme.HINT)
+                ui.label(_('first model')).classes(theme.HINT)
                 self.mix = ui.slider(min=0, max=1, step=0.01, value=0.0, on_change=lambda: self._request()) \
-                    .props('label dense aria-label=Crossfader').classes('grow').mark('mix') \
-                    .tooltip('0 is the first model, 1 the second: heard as you move it')
-                ui.label('second model').classes(theme.HINT)
-                self.mode = ui.select(MODES, value='audio', label='Mix', on_change=lambda: self._request()) \
+                    .props('label dense').classes('grow').mark('mix') \
+                    .tooltip(_('0 is the first model, 1 the second: heard as you move it'))
+                self.mix.props['aria-label'] = _('Crossfader')
+                ui.label(_('second model')).classes(theme.HINT)
+                self.mode = ui.select({k: _(v) for k, v in MODES.items()}, value='audio', label=_('Mix'),
+                                      on_change=lambda: self._request()) \
                     .props('outlined dense').classes('w-56').mark('morph-mode') \
-                    .tooltip('Mix their audio, or their latents when the sizes match')
+                    .tooltip(_('Mix their audio, or their latents when the sizes match'))
             with ui.row().classes('w-full items-center gap-2'):
-                self.record = ui.button('Record', icon='fiber_manual_record', on_click=self._toggle_record) \
+                self.record = ui.button(_('Record'), icon='fiber_manual_record', on_click=self._toggle_record) \
                     .props('outline color=negative').mark('record')
-                self.record_note = ui.label('Record a live session: the slider moves over time, rendered and saved '
-                                            'to renders/.').classes(theme.HINT)
+                self.record_note = ui.label(_('Record a live session: the slider moves over time, rendered and saved '
+                                              'to renders/.')).classes(theme.HINT)
         servers_panel(play, events)
         self.fader_row.set_visibility(False)
         self.second.on_value_change(lambda e: (self.fader_row.set_visibility(bool(e.value)), self._request()))
@@ -107,9 +111,9 @@ class Transfer:
         ui.timer(0, self._model_changed, once=True)  # loading takes seconds: after the page is shown
 
     async def _model_changed(self) -> None:
-        self.note.set_text('Loading the model… (a run\'s checkpoint takes about 40 s)')
+        self.note.set_text(_('Loading the model… (a run\'s checkpoint takes about 40 s)'))
         info = await attempt(self.play.info, self.project.id, self.model.value)
-        self.note.set_text(describe(info) if info else 'The model could not be loaded.')
+        self.note.set_text(describe(info) if info else _('The model could not be loaded.'))
         self.bank_slot.clear()
         self.bank = None
         if info is not None:
@@ -132,7 +136,7 @@ class Transfer:
             return
         await file.save(target)
         self._fill_audio(str(target))
-        ui.notify(f'Uploaded {target.name}.', type='positive')
+        ui.notify(_('Uploaded {name}.').format(name=target.name), type='positive')
 
     async def _through(self) -> None:
         if self.dataset.value is not None:
@@ -141,7 +145,7 @@ class Transfer:
         elif self.audio.value:
             content = await attempt(self.play.content_file, self.project.id, self.audio.value, busy=self.button)
         else:
-            ui.notify('Pick or upload an audio file first.', type='warning')
+            ui.notify(_('Pick or upload an audio file first.'), type='warning')
             return
         if content is None:
             return
@@ -159,7 +163,7 @@ class Transfer:
         if self.recording_since is not None:
             self.keyframes.append(Keyframe(time.monotonic() - self.recording_since, controls.bias, controls.scale,
                                            float(controls.jitter)))
-            self.record_note.set_text(f'Recording… {len(self.keyframes)} keyframes')
+            self.record_note.set_text(_('Recording… {count} keyframes').format(count=len(self.keyframes)))
         self._request()
 
     def _request(self) -> None:
@@ -179,28 +183,29 @@ class Transfer:
                                   match_loudness=bool(self.loudness.value))
 
     def _show(self, render: RenderView) -> None:
-        self.output.show(render, caption=f'{render.label} · {render.elapsed_s * 1000:.0f} ms', play=True)
+        self.output.show(render, caption=f'{render.label} · {round(render.elapsed_s * 1000)} ms', play=True)
         self.facts.clear()
         with self.facts:
             if render.z.size:
-                _figure('latent size', str(render.z.shape[0]), 'dimensions')
-                _figure('frames', f'{render.z.shape[1]:,}', f'{render.z.shape[1] / max(render.seconds, 1e-6):.1f}/s')
-            _figure('took', f'{render.elapsed_s * 1000:.0f} ms', 'in the model server')
+                _figure(_('latent size'), str(render.z.shape[0]), _('dimensions'))
+                _figure(_('frames'), formatting.count(render.z.shape[1]),
+                        f'{formatting.number(render.z.shape[1] / max(render.seconds, 1e-6), 1)}/s')
+            _figure(_('took'), f'{round(render.elapsed_s * 1000)} ms', _('in the model server'))
 
     # ---- recording ---------------------------------------------------------------------------------------------
     async def _toggle_record(self) -> None:
         if self.recording_since is None:
             if self.content is None or self.bank is None:
-                ui.notify('Play some audio through the model first, then record.', type='warning')
+                ui.notify(_('Play some audio through the model first, then record.'), type='warning')
                 return
             controls = self.bank.controls
             self.keyframes = [Keyframe(0.0, controls.bias, controls.scale, float(controls.jitter))]
             self.recording_since = time.monotonic()
-            self.record.set_text('Stop')
-            self.record_note.set_text('Recording… move the sliders.')
+            self.record.set_text(_('Stop'))
+            self.record_note.set_text(_('Recording… move the sliders.'))
             return
         self.recording_since = None
-        self.record.set_text('Record')
+        self.record.set_text(_('Record'))
         source = await attempt(self.play.encode, self.project.id, self.model.value, self.content, busy=self.record)
         if source is None:
             return
@@ -212,7 +217,8 @@ class Transfer:
         saved = await attempt(self.play.save, self.project.id, render, name)
         self._show(render)
         if saved is not None:
-            self.record_note.set_text(f'Saved {saved.path.name} ({len(self.keyframes)} keyframes) in renders/.')
+            self.record_note.set_text(_('Saved {name} ({count} keyframes) in renders/.').format(
+                name=saved.path.name, count=len(self.keyframes)))
 
 
 def _figure(title: str, value: str, caption: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from services import access, lazy
+from services import access, i18n, lazy
 from services.access import Action, Actor
 from services.files import FilePolicy, PathRefused
 from services.models.play.engine import PlayError, PlayService
@@ -87,7 +87,7 @@ class Play:
         except PathRefused as e:
             raise PlayError(str(e)) from e
         if not audio.is_file():
-            raise PlayError(f'{audio.name} does not exist; upload it or pick another file.')
+            raise PlayError(i18n.lazy('{name} does not exist; upload it or pick another file.', name=audio.name))
         return _play(self._engine.content_file, project, audio)
 
     def content_example(self, project_id: int, dataset_id: int, index: int) -> Content:
@@ -113,7 +113,7 @@ class Play:
               statistics: StatisticsView | None = None) -> list[RenderView]:
         """`count` variations: the same settings at seeds seed, seed + 1, …"""
         if not 1 <= count <= 32:
-            raise PlayError(f'Make 1 to 32 variations at once, not {count}.')
+            raise PlayError(i18n.lazy('Make 1 to 32 variations at once, not {count}.', count=count))
         project = self._model(project_id, model, Action.RUN)
         settings = _checked(settings)
         return [_play(self._engine.generate, project, model, GenerateSettings.of(
@@ -203,7 +203,7 @@ class Play:
         """Keep a render in the project's renders/ as WAV or FLAC, its recipe beside it."""
         project = self._project(project_id, Action.EDIT)
         if not render.path.resolve().is_relative_to(Path(project.location).resolve()):
-            raise PlayError('That render belongs to another project.')
+            raise PlayError(i18n.lazy('That render belongs to another project.'))
         return _play(self._engine.renders.save, project, render, name, fmt)
 
     def saved(self, project_id: int) -> list[SavedRender]:
@@ -249,7 +249,8 @@ class Play:
         project = self._project(project_id, Action.READ)
         found = self._priors.prior(project, self._run(project, run_id), name)
         if found is None:
-            raise PlayError(f'No prior called {name} for this run; train one from the model\'s page.')
+            raise PlayError(i18n.lazy('No prior called {name} for this run; train one from the model\'s page.',
+                                      name=name))
         return found
 
     def prior_metrics(self, prior: PriorView) -> MetricsView:
@@ -280,9 +281,9 @@ class Play:
         run = self._run(project, run_id)
         previous = self._priors.prior(project, run, resume) if resume else None
         if resume and (previous is None or not previous.checkpoints):
-            raise PlayError(f'The prior {resume} has no checkpoint yet to go on from.')
+            raise PlayError(i18n.lazy('The prior {resume} has no checkpoint yet to go on from.', resume=resume))
         if previous is not None and previous.active:
-            raise PlayError(f'The prior {resume} is still training: stop it before going on.')
+            raise PlayError(i18n.lazy('The prior {resume} is still training: stop it before going on.', resume=resume))
         return _play(self._priors.start, project, run, name=resume or name, fidelity=fidelity, max_steps=max_steps,
                      val_every=val_every, batch=batch, device=device,
                      n_signal=previous.n_signal if previous and not n_signal else n_signal, resume=previous,
@@ -293,7 +294,7 @@ class Play:
         access.require(self.actor, action, project_id)
         project = Project.get_or_none(Project.id == project_id)
         if project is None:
-            raise PlayError('That project is gone; pick another one.')
+            raise PlayError(i18n.lazy('That project is gone; pick another one.'))
         return project
 
     def _model(self, project_id: int, model: str, action: Action) -> Project:
@@ -302,41 +303,44 @@ class Play:
         if model not in self._known.get(project_id, {}):
             self._known[project_id] = {m.path: m for m in self._engine.models(project)}
         if model not in self._known[project_id]:
-            raise PlayError(f'{Path(str(model)).name or "That model"} is not an export or checkpoint of this '
-                            'project; pick one from the list.')
+            raise PlayError(i18n.lazy('{name} is not an export or checkpoint of this project; pick one from the list.',
+                                      name=Path(str(model)).name or 'That model'))
         return project
 
     def _project_of_run(self, run_id: int) -> int:
         run = Run.get_or_none(Run.id == run_id)
         if run is None:
-            raise PlayError('That run is gone; pick another one.')
+            raise PlayError(i18n.lazy('That run is gone; pick another one.'))
         return run.project_id
 
     def _run(self, project: Project, run_id: int) -> Run:
         run = Run.get_or_none((Run.id == run_id) & (Run.project == project))
         if run is None:
-            raise PlayError('That run is not in this project; pick one of its runs.')
+            raise PlayError(i18n.lazy('That run is not in this project; pick one of its runs.'))
         return run
 
     def _dataset(self, project: Project, dataset_id: int | None) -> Dataset:
         dataset = Dataset.get_or_none((Dataset.id == dataset_id) & (Dataset.project == project))
         if dataset is None or dataset.status != 'ready':
-            raise PlayError('Pick a finished dataset of this project.')
+            raise PlayError(i18n.lazy('Pick a finished dataset of this project.'))
         return dataset
 
 
 def _checked(settings: GenerateSettings) -> GenerateSettings:
     """The settings, if they make sense; PlayError says which one does not."""
     if not isinstance(settings.seed, int) or not 0 <= settings.seed < 2 ** 63:
-        raise PlayError(f'A seed is a whole number from 0 up, not {settings.seed!r}.')
+        raise PlayError(i18n.lazy('A seed is a whole number from 0 up, not {seed!r}.', seed=settings.seed))
     if not 0.05 <= settings.duration_s <= 300:
-        raise PlayError(f'Generate 0.05 to 300 seconds, not {settings.duration_s:g}.')
+        raise PlayError(i18n.lazy('Generate 0.05 to 300 seconds, not {duration_s:g}.', duration_s=settings.duration_s))
     if not 0 <= settings.temperature <= 10:
-        raise PlayError(f'The temperature goes from 0 to 10, not {settings.temperature:g}.')
+        raise PlayError(i18n.lazy('The temperature goes from 0 to 10, not {temperature:g}.',
+                                  temperature=settings.temperature))
     if not 0.01 <= settings.keyframe_rate <= 100:
-        raise PlayError(f'Smoothness is 0.01 to 100 keyframes a second, not {settings.keyframe_rate:g}.')
+        raise PlayError(i18n.lazy('Smoothness is 0.01 to 100 keyframes a second, not {keyframe_rate:g}.',
+                                  keyframe_rate=settings.keyframe_rate))
     if settings.spread not in SPREADS:
-        raise PlayError(f'Spread the latents by {", ".join(SPREADS.values())}, not {settings.spread!r}.')
+        raise PlayError(i18n.lazy('Spread the latents by {spreads}, not {spread!r}.',
+                                  spreads=', '.join(SPREADS.values()), spread=settings.spread))
     return settings
 
 

@@ -12,8 +12,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from services import formatting, lazy, progress
+from services import formatting, i18n, lazy, progress
 from services.hookspecs import JobKind
+from services.i18n import _
 from services.jobs import JobService, JobState
 from services.models.play.latents import UMAP_KIND, LatentCache, LatentError
 from services.models.play.renders import RenderError, RenderStore
@@ -65,13 +66,14 @@ class PlayService:
                                             & ~Export.streaming).order_by(Export.created.desc()):
             if Path(export.path).suffix == '.ts' and Path(export.path).is_file():
                 run = export.run
-                found.append(PlayModel(export.path, f'{Path(export.path).stem} · export', 'export',
+                found.append(PlayModel(export.path, f'{Path(export.path).stem} · {_("export")}', 'export',
                                        run.id if run else None, *_dataset_of(run), export_id=export.id))
         for run in Run.select().where(Run.project == project).order_by(Run.created.desc()):
             for checkpoint in sorted(index_checkpoints(run), key=lambda c: c.step or 0, reverse=True):
-                step = (f'step {formatting.count(checkpoint.step)}' if checkpoint.step is not None
+                step = (_('step {step}').format(step=formatting.count(checkpoint.step)) if checkpoint.step is not None
                         else Path(checkpoint.path).name)
-                found.append(PlayModel(checkpoint.path, f'{run.name} · {checkpoint.kind} checkpoint, {step}',
+                said = _('{run} · {kind} checkpoint, {step}').format(run=run.name, kind=_(checkpoint.kind), step=step)
+                found.append(PlayModel(checkpoint.path, said,
                                        'checkpoint', run.id, *_dataset_of(run)))
         return found
 
@@ -99,7 +101,8 @@ class PlayService:
         try:
             samples, sr = lmdb_reader.reader(dataset.path).audio(index)
         except (OSError, ValueError, IndexError) as e:
-            raise PlayError(f'Example {index} of {dataset.name} cannot be read: {e}') from e
+            raise PlayError(i18n.lazy('Example {index} of {name} cannot be read: {reason}',
+                                      index=index, name=dataset.name, reason=e)) from e
         samples, label = samples[:, :int(MAX_INPUT_S * sr)], f'{dataset.name} · example {index}'
         return Content(label, samples, sr, self.renders.keep_audio(project, samples, sr, label),
                        f'dataset {dataset.id} example {index}')
@@ -132,7 +135,8 @@ class PlayService:
             mean = spread = None
             if settings.spread == 'dataset':
                 if statistics is None:
-                    raise PlayError('Measure the dataset\'s latent statistics first (or pick "unit normal").')
+                    raise PlayError(i18n.lazy('Measure the dataset\'s latent statistics first (or pick "unit '
+                                              'normal").'))
                 mean, spread = np.array(statistics.mean, np.float32), np.array(statistics.std, np.float32)
                 recipe['statistics'] = {'dataset_id': statistics.dataset_id, 'mean': list(statistics.mean),
                                         'std': list(statistics.std)}
@@ -197,12 +201,13 @@ class PlayService:
         audio (`mode='audio'`: each decode is kept, so moving only the crossfader just remixes) or, where their
         latent sizes match, their latents mixed and decoded by both."""
         if not 0.0 <= mix <= 1.0:
-            raise PlayError(f'The crossfader goes from 0 to 1, not {mix:g}.')
+            raise PlayError(i18n.lazy('The crossfader goes from 0 to 1, not {mix:g}.', mix=mix))
         first, second = self.open(models[0]), self.open(models[1])
         if mode == 'latent':
             if first.info.latent_size != second.info.latent_size:
-                raise PlayError(f'The latents differ in size ({first.info.latent_size} and '
-                                f'{second.info.latent_size} dimensions): morph their audio instead.')
+                raise PlayError(i18n.lazy('The latents differ in size ({first} and {second} dimensions): morph their '
+                                          'audio instead.', first=first.info.latent_size,
+                                          second=second.info.latent_size))
             za, zb = (self._call(s.encode, content.audio, content.sr) for s in (first, second))
             frames = min(za.shape[1], zb.shape[1])
             z = latent.interpolate(za[:, :frames], zb[:, :frames], np.full(frames, mix), 'linear')
@@ -211,7 +216,7 @@ class PlayService:
             renders = [self._through(s, content, seed, _fit(controls, s.info.latent_size), match_loudness)
                        for s in (first, second)]
         else:
-            raise PlayError(f'Morph the "audio" or the "latent", not {mode!r}.')
+            raise PlayError(i18n.lazy('Morph the "audio" or the "latent", not {mode!r}.', mode=mode))
         mixed, out_sr = crossfade(renders[0].audio, renders[0].sr, renders[1].audio, renders[1].sr, mix)
         recipe = {'op': 'morph', 'models': list(models), 'mode': mode, 'mix': mix, 'seed': seed}
         return self.renders.keep_audio(project, mixed, out_sr, f'{mode} morph {mix:.2f}', recipe,
@@ -229,8 +234,8 @@ class PlayService:
             return self.generate(project, model, GenerateSettings.of(recipe.get('settings') or {}), statistics)
         z = self.renders.latent_of(saved)
         if recipe.get('op') != 'decode' or z is None:
-            raise PlayError(f'{saved.path.name} keeps no recipe to make it again (a morph of two models, or a file '
-                            'saved by hand).')
+            raise PlayError(i18n.lazy('{name} keeps no recipe to make it again (a morph of two models, or a file '
+                                      'saved by hand).', name=saved.path.name))
         return self.decode(project, model, z, int(recipe.get('seed') or 0), None, f'again: {saved.name}')
 
     # ---- internals -------------------------------------------------------------------------------------------

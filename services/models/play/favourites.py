@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+from services.i18n import N_, lazy
 from services.models.play.views import FavouriteView
 from services.store import Favourite, Project
 
 KINDS = {'point': 'latent point', 'path': 'path', 'automation': 'slider automation', 'preset': 'preset'}
+NAME_IT = {'point': N_('Give the latent point a name.'), 'path': N_('Give the path a name.'),
+           'automation': N_('Give the slider automation a name.'), 'preset': N_('Give the preset a name.')}
 MAX_VALUES = 200_000  # numbers one favourite may hold (a path of 2 000 points in 64 dimensions, with room)
 
 
@@ -19,14 +22,16 @@ class FavouriteStore:
     def add(self, project: Project, kind: str, name: str, data: dict, tags: tuple[str, ...] = (),
             model: str = '') -> FavouriteView:
         if kind not in KINDS:
-            raise FavouriteError(f'A favourite is a {", ".join(KINDS.values())}, not {kind!r}.')
+            raise FavouriteError(lazy('A favourite is a {kinds}, not {kind!r}.',
+                                      kinds=', '.join(KINDS.values()), kind=kind))
         name = (name or '').strip()
         if not name:
-            raise FavouriteError(f'Give the {KINDS[kind]} a name.')
+            raise FavouriteError(lazy(NAME_IT[kind]))
         if _count(data) > MAX_VALUES:
-            raise FavouriteError(f'That {KINDS[kind]} holds more than {MAX_VALUES:,} numbers; keep a shorter one.')
+            raise FavouriteError(lazy('That favourite holds more than {most} numbers; keep a shorter one.',
+                                      most=MAX_VALUES))
         if not _finite(data):
-            raise FavouriteError(f'That {KINDS[kind]} holds NaN or infinite values.')
+            raise FavouriteError(lazy('That favourite holds NaN or infinite values.'))
         row = Favourite.create(project=project, kind=kind, name=name[:120], tags=clean_tags(tags), model=model,
                                data=data)
         return FavouriteView.of(row)
@@ -46,9 +51,9 @@ class FavouriteStore:
     def retag(self, project: Project, favourite_id: int, name: str, tags: tuple[str, ...]) -> FavouriteView:
         row = Favourite.get_or_none((Favourite.id == favourite_id) & (Favourite.project == project))
         if row is None:
-            raise FavouriteError('That favourite is gone.')
+            raise FavouriteError(lazy('That favourite is gone.'))
         if not (name or '').strip():
-            raise FavouriteError('Give it a name.')
+            raise FavouriteError(lazy('Give it a name.'))
         row.name, row.tags = name.strip()[:120], clean_tags(tags)
         row.save()
         return FavouriteView.of(row)

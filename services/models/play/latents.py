@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from services import lazy
+from services import i18n, lazy
 from services.datasets import lmdb_reader
 from services.jobs import REPO_ROOT, JobService
 from services.models.play.views import MapView, StatisticsView
@@ -67,7 +67,7 @@ class LatentCache:
             on_progress: Progress | None = None) -> MapView:
         """The PCA map of the dataset's encodings (cached); with its UMAP twin's job when one was started."""
         if dims not in (2, 3):
-            raise LatentError(f'A map has 2 or 3 dimensions, not {dims}.')
+            raise LatentError(i18n.lazy('A map has 2 or 3 dimensions, not {dims}.', dims=dims))
         path = self._cache(project, f'map{dims}', server, dataset)
         if not path.is_file():
             sample = self.sample(dataset)
@@ -111,7 +111,8 @@ class LatentCache:
         """Latents `[L, places]` of places on the map: exact along PCA's axes, the nearest points' on UMAP."""
         places = np.atleast_2d(np.asarray(places, np.float32))
         if places.shape[1] != view.dims:
-            raise LatentError(f'A place on this map has {view.dims} coordinates, not {places.shape[1]}.')
+            raise LatentError(i18n.lazy('A place on this map has {dims} coordinates, not {given}.',
+                                        dims=view.dims, given=places.shape[1]))
         if view.method == 'pca':
             return view.latent_map.to_latent(places)
         return latent.nearest_latent(view.coords, view.latent_map.frames, places)
@@ -123,9 +124,10 @@ class LatentCache:
             db = lmdb_reader.reader(dataset.path)
             count = db.span()
         except (OSError, FileNotFoundError) as e:
-            raise LatentError(f'The dataset {dataset.name} cannot be read ({e}); rebuild it or pick another.') from e
+            raise LatentError(i18n.lazy('The dataset {name} cannot be read ({reason}); rebuild it or pick another.',
+                                        name=dataset.name, reason=e)) from e
         if count == 0:
-            raise LatentError(f'The dataset {dataset.name} holds no examples.')
+            raise LatentError(i18n.lazy('The dataset {name} holds no examples.', name=dataset.name))
         first_audio, _ = self._example(db, dataset, 0 if db.raw(0) is not None else next(
             i for i in range(count) if db.raw(i) is not None))
         per_example = max(first_audio.shape[1] / db.sr, 1e-3)
@@ -147,7 +149,8 @@ class LatentCache:
     def moment(self, dataset: Dataset, view: MapView, point: int, seconds: float = 2.0) -> tuple[np.ndarray, int]:
         """The dataset's audio around point `point` of the map (`seconds` long, centred where it can be)."""
         if not 0 <= point < view.points:
-            raise LatentError(f'The map has {view.points} points; {point} is not one of them.')
+            raise LatentError(i18n.lazy('The map has {points} points; {point} is not one of them.',
+                                        points=view.points, point=point))
         index = view.examples[int(view.latent_map.file_index[point])]
         audio, sr = self._example(lmdb_reader.reader(dataset.path), dataset, index)
         centre = int(float(view.latent_map.time_s[point]) * sr)
@@ -160,7 +163,8 @@ class LatentCache:
         try:
             return db.audio(index)
         except (OSError, ValueError, IndexError) as e:
-            raise LatentError(f'Example {index} of {dataset.name} cannot be read: {e}') from e
+            raise LatentError(i18n.lazy('Example {index} of {name} cannot be read: {reason}',
+                                        index=index, name=dataset.name, reason=e)) from e
 
     def _cache(self, project, what: str, server: ModelServer, dataset: Dataset) -> Path:
         model = Path(server.info.path)

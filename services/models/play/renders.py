@@ -12,7 +12,7 @@ import secrets
 import struct
 from pathlib import Path
 
-from services import lazy
+from services import i18n, lazy
 from services.audio import envelope, spectrogram
 from services.files import safe_name
 from services.models.play.views import RenderView, SavedRender
@@ -56,11 +56,13 @@ class RenderStore:
     def save(self, project, render: RenderView, name: str, fmt: str = 'wav') -> SavedRender:
         """Copy a render into the project's renders/ as WAV (the bytes heard) or FLAC, recipe and latent beside."""
         if fmt not in FORMATS:
-            raise RenderError(f'Save as {" or ".join(FORMATS).upper()}, not {fmt!r}.')
+            raise RenderError(i18n.lazy('Save as {formats}, not {fmt!r}.', formats=' or '.join(FORMATS).upper(),
+                                        fmt=fmt))
         if not render.path.is_file():
-            raise RenderError('That render is gone (only the newest ones are kept); render it again, then save.')
+            raise RenderError(i18n.lazy('That render is gone (only the newest ones are kept); render it again, then '
+                                        'save.'))
         if not (name or '').strip():
-            raise RenderError('Give the file a name, e.g. "drone 1".')
+            raise RenderError(i18n.lazy('Give the file a name, e.g. "drone 1".'))
         stem = safe_name(name.strip()).removesuffix(f'.{fmt}')
         folder = self._folder_of(project, 'renders')
         target, n = folder / f'{stem}.{fmt}', 2

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services import lazy
+from services.i18n import N_
 from services.models.server import Controls, LatentMap
 from services.models.server_pool import ServerView
 from services.store import Favourite
@@ -17,7 +18,7 @@ np = lazy.module('numpy')
 __all__ = ['Content', 'FavouriteView', 'GenerateSettings', 'LatentInput', 'MapView', 'PlayModel', 'RenderView',
            'SavedRender', 'ServerView', 'StatisticsView']
 
-SPREADS = {'unit': 'unit normal', 'dataset': "the dataset's measured spread", 'prior': "the model's prior"}
+SPREADS = {'unit': N_('unit normal'), 'dataset': N_("the dataset's measured spread"), 'prior': N_("the model's prior")}
 
 
 @dataclass(frozen=True)
