@@ -37,8 +37,20 @@ def _submit(studio, title: str, **executor) -> Job:
                               executor={**ON_SLURM, **executor})
 
 
+def _submitted(studio, title: str) -> Job:
+    """Submitted, and taken by SLURM (sbatch runs on the engine's thread: in order, one after the other)."""
+    job = _submit(studio, title)
+    poll_until(lambda: Job.get_by_id(job.id).spec.get('slurm_job_id'), 30, studio=studio,
+               message=lambda: Job.get_by_id(job.id).message)
+    return job
+
+
 def _where(studio, job: Job) -> str:
     return studio.jobs.track(Job.get_by_id(job.id)).where
+
+
+def _status(studio, job: Job) -> str:
+    return studio.jobs.track(Job.get_by_id(job.id)).status
 
 
 def _ended(studio, job: Job, timeout: float = 60) -> Job:
@@ -49,13 +61,14 @@ def _ended(studio, job: Job, timeout: float = 60) -> Job:
 @pytest.mark.slow
 def test_slurm_states_signals_and_cancels_reach_the_job_engine(slurm, studio) -> None:
     # the node has 2 CPUs and each job asks 1: the third waits in SLURM's queue, and says why
-    jobs = [_submit(studio, name) for name in ('deadline', 'outside', 'waiting')]
+    jobs = [_submitted(studio, name) for name in ('deadline', 'outside', 'waiting')]
     assert all(Job.get_by_id(j.id).status == 'running' for j in jobs)  # handed to SLURM, none holds a slot here
     poll_until(lambda: all('started' in studio.jobs.log_tail(j.id) for j in jobs[:2]), 60, studio=studio,
                message='the first two never started')
     poll_until(lambda: 'waiting in the SLURM queue for free resources' in _where(studio, jobs[2])
                or 'behind jobs of higher priority' in _where(studio, jobs[2]), 30, studio=studio,
                message=lambda: _where(studio, jobs[2]))
+    assert _status(studio, jobs[2]) == 'queued'  # SLURM holds it unstarted: queued, with the reason in words
     # squeue is read by a background thread: the first job's state in words follows within a refresh
     poll_until(lambda: 'running on' in _where(studio, jobs[0]), 30, studio=studio,
                message=lambda: _where(studio, jobs[0]))
@@ -75,13 +88,15 @@ def test_slurm_states_signals_and_cancels_reach_the_job_engine(slurm, studio) ->
     # the third got a CPU meanwhile; the studio's Cancel ends it as 'cancelled'
     poll_until(lambda: 'started' in studio.jobs.log_tail(jobs[2].id), 60, studio=studio,
                message='the waiting job never started')
+    poll_until(lambda: _status(studio, jobs[2]) == 'running', 30, studio=studio,
+               message=lambda: f'{_status(studio, jobs[2])}: {_where(studio, jobs[2])}')
     studio.jobs.cancel(jobs[2].id)
     assert _ended(studio, jobs[2]).status == 'cancelled'
 
 
 @pytest.mark.slow
 def test_a_refused_submission_is_the_jobs_message(slurm, studio) -> None:
-    job = _submit(studio, 'nowhere', partition='no-such-partition')
-    row = Job.get_by_id(job.id)
+    job = _submit(studio, 'nowhere', partition='no-such-partition')  # sbatch answers on the engine's thread
+    row = poll_until(lambda: (j := Job.get_by_id(job.id)).status != 'running' and j, 30, studio=studio)
     assert row.status == 'failed' and 'Could not submit the job' in row.message
     assert 'partition' in row.message.lower()
