@@ -49,10 +49,13 @@ def executor_form(initial: ExecutorSettings, partitions: list[str], on_change: C
         extra = ui.textarea(_('More sbatch options'), value=initial.extra, placeholder='--exclusive\n--mail-type=END',
                             on_change=changed).props('outlined dense autogrow').classes('w-full') \
             .props('hint="%s"' % _('One --flag=value a line')).mark('executor-extra')
+        requeue = ui.checkbox(_('Requeue at the time limit or a preemption'), value=initial.requeue,
+                              on_change=changed).mark('executor-requeue')
         ui.label(_('At the time limit (or a preemption) SLURM warns the job 2 minutes ahead: the worker saves a '
-                   'checkpoint, and the run\'s automatic recovery resumes from it when you set it.')) \
+                   'checkpoint. Requeued, the same SLURM job goes back in the queue and resumes from it; '
+                   'otherwise the run\'s automatic recovery resumes it when you set it.')) \
             .classes(theme.HINT)
-    fields = (kind, partition, account, qos, gpus, time, memory, constraint, nodes, extra)
+    fields = (kind, partition, account, qos, gpus, time, memory, constraint, nodes, extra, requeue)
     if not enabled:
         for field in fields:
             field.disable()
@@ -65,7 +68,7 @@ def executor_form(initial: ExecutorSettings, partitions: list[str], on_change: C
             'kind': kind.value, 'partition': partition.value or '', 'account': account.value or '',
             'qos': qos.value or '', 'gpus_per_node': int(gpus.value or 0), 'time': (time.value or '').strip(),
             'memory': (memory.value or '').strip(), 'constraint': constraint.value or '',
-            'nodes': int(nodes.value or 1), 'extra': extra.value or ''})
+            'nodes': int(nodes.value or 1), 'extra': extra.value or '', 'requeue': bool(requeue.value)})
 
     _show()
     return read

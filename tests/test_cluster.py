@@ -24,6 +24,9 @@ def test_settings_become_sbatch_options_and_say_what_sbatch_would_refuse() -> No
     assert options['partition'] == 'gpu' and options['mem'] == '32G' and options['qos'] == 'high'
     assert options['additional_parameters'] == {'exclusive': True, 'mail-type': 'END'}
     assert 'SLURM partition gpu · 2 GPUs · time limit 1-02:30' in settings.summary()
+    requeued = ExecutorSettings.of({'kind': SLURM, 'time': '90', 'requeue': 'true'})
+    assert requeued.requeue and requeued.sbatch()['additional_parameters'] == {'requeue': True}
+    assert 'time limit 90 (then requeued)' in requeued.summary() and not settings.requeue
     assert ExecutorSettings.of({'kind': SLURM, 'time': '90'}).minutes() == 90
     assert ExecutorSettings.of({'kind': SLURM, 'time': '1:30'}).minutes() == 90
     bad = ExecutorSettings.of({'kind': SLURM, 'time': 'soon', 'memory': 'lots', 'nodes': 2, 'extra': 'exclusive'})

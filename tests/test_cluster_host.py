@@ -100,3 +100,63 @@ def test_a_refused_submission_is_the_jobs_message(slurm, studio) -> None:
     row = poll_until(lambda: (j := Job.get_by_id(job.id)).status != 'running' and j, 30, studio=studio)
     assert row.status == 'failed' and 'Could not submit the job' in row.message
     assert 'partition' in row.message.lower()
+
+
+# Prints the training worker's stop line (services/workers/train.py) and the flags it was started with.
+REQUEUED_WORKER = '''
+import json, os, pathlib, sys, time
+folder = pathlib.Path(os.environ['RAVE_STUDIO_JOB_DIR'])
+print('started with', ' '.join(sys.argv[1:]), flush=True)
+while True:
+    try:
+        control = json.loads((folder / 'control.json').read_text())
+    except (OSError, ValueError):
+        control = {}
+    if control.get('stop'):
+        print(f'[studio] stop requested: saved {folder}/stop-step=7.ckpt at step 7', flush=True)
+        sys.exit(0)
+    time.sleep(0.1)
+'''
+
+
+@pytest.mark.slow
+def test_the_time_limit_requeues_the_same_slurm_job_which_resumes_from_its_checkpoint(slurm, studio) -> None:
+    from services.store import Run, RunAttempt
+    from services.training import RunSpec
+    from services.training.run_control import start_attempt
+    project = studio.projects.current(None)
+    spec = RunSpec(name='requeued', max_steps=100)
+    run = Run.create(project=project, name='requeued', configs=list(spec.configs), status='queued',
+                     params={'spec': spec.to_dict(), 'jobs': [], 'out_path': '', 'flags': []})
+    job = studio.jobs.submit('train', 'Train requeued', [sys.executable, '-c', REQUEUED_WORKER, '--max_steps', '100'],
+                             project=project, spec={'run': run.id}, executor={**ON_SLURM, 'requeue': True})
+    run.job, run.params = job, {**run.params, 'jobs': [job.id]}
+    run.save()
+    start_attempt(run, job, 'start')
+    poll_until(lambda: 'started with --max_steps 100' in studio.jobs.log_tail(job.id), 60, studio=studio,
+               message=lambda: studio.jobs.log_tail(job.id))
+    slurm_id = Job.get_by_id(job.id).spec['slurm_job_id']
+    script = (Path(job.folder) / 'slurm').glob('*_submission.sh')
+    assert '#SBATCH --requeue' in next(script).read_text()
+
+    # the time limit's warning: a checkpoint, then SLURM requeues this same job, which resumes from it
+    assert slurm.run('scancel', '--signal=USR2', '--batch', slurm_id).returncode == 0
+    poll_until(lambda: 'for its start time' in _where(studio, job), 60, studio=studio,
+               message=lambda: f'{_where(studio, job)}\n{studio.jobs.log_tail(job.id)}')
+    assert _status(studio, job) == 'queued' and Run.get_by_id(run.id).status == 'queued'
+    # SLURM holds a requeued job ~2 minutes before it may start again: start it now
+    assert slurm.run('scontrol', 'update', f'JobId={slurm_id}', 'StartTime=now').returncode == 0
+    resumed = f'started with --max_steps 100 --ckpt {job.folder}/stop-step=7.ckpt'
+    poll_until(lambda: resumed in studio.jobs.log_tail(job.id), 120, studio=studio,
+               message=lambda: f'{_where(studio, job)}\n{studio.jobs.log_tail(job.id)}')
+    row = Job.get_by_id(job.id)
+    assert row.status == 'running' and row.spec['slurm_job_id'] == slurm_id  # one job, one SLURM job id
+    assert 'requeued by SLURM (1): resuming from' in studio.jobs.log_tail(job.id)
+    attempts = poll_until(lambda: len(a := list(RunAttempt.select().where(RunAttempt.run == run)
+                                                .order_by(RunAttempt.number))) == 2 and a, 30, studio=studio)
+    assert [a.reason for a in attempts] == ['start', 'requeue'] and attempts[0].status == 'interrupted'
+    assert attempts[1].start_step == 7 and attempts[1].checkpoint.endswith('stop-step=7.ckpt')
+    assert attempts[0].end_step == 7
+
+    studio.jobs.request_stop(job.id)  # a stop of the user's own is no deadline: the job ends done
+    assert _ended(studio, job).status == 'done'

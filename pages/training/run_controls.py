@@ -15,7 +15,8 @@ from services.system import System
 from services.training import CheckpointView, RunView, Training, TrainingError
 
 REASONS = {'start': ('play_circle', 'Started'), 'resume': ('replay', 'Resumed'),
-           'recovery': ('healing', 'Recovered after a crash')}
+           'recovery': ('healing', 'Recovered after a crash'),
+           'requeue': ('update', 'Requeued by SLURM at its time limit (or a preemption), from its checkpoint')}
 
 
 def action_bar(training: Training, system: System, run: RunView) -> None:

@@ -67,10 +67,11 @@ class SlurmExecutor:
         options = settings.sbatch()
         options['additional_parameters'] = {**options['additional_parameters'], 'signal': f'B:USR2@{SIGNAL_S}'}
         root = shlex.quote(str(self.repo_root))
+        setup = [f'export PYTHONPATH={root}${{PYTHONPATH:+:$PYTHONPATH}}', f'cd {root}']
+        if settings.requeue:  # the host then has SLURM requeue this job at the time limit (cluster_host)
+            setup.append('export RAVE_STUDIO_REQUEUE=1')
         executor.update_parameters(job_name=f'rave-studio-{job.id}', use_srun=False, signal_delay_s=SIGNAL_S,
-                                   stderr_to_stdout=True,
-                                   setup=[f'export PYTHONPATH={root}${{PYTHONPATH:+:$PYTHONPATH}}', f'cd {root}'],
-                                   **options)
+                                   stderr_to_stdout=True, setup=setup, **options)
         try:
             submitted = executor.submit(cluster_host.run, str(folder))
         except (subprocess.CalledProcessError, OSError, ValueError, RuntimeError) as e:

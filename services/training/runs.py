@@ -228,10 +228,7 @@ class TrainingService:
                 run.status = state.status
                 run.save(only=[Run.status])
                 self.jobs.bus.publish(RunChanged(run.id, run.status))
-            attempt = RunAttempt.get_or_none(RunAttempt.job == state.id)
-            if attempt is not None and attempt.status != state.status:
-                attempt.status = state.status
-                attempt.save(only=[RunAttempt.status])
+            run_control.follow_attempt(run, state)
         while self._recover_due:
             self._recover(self._recover_due.pop(0))
 
