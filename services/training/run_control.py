@@ -9,6 +9,7 @@ import functools
 from pathlib import Path
 
 from services.jobs import slots_of
+from services.jobs.executors import remote
 from services.store import Checkpoint, Job, Run, RunAttempt, now
 
 # a cancel is the user's wish and a graceful stop ends 'done': no recovery
@@ -113,6 +114,14 @@ def newest_checkpoint(checkpoints: list[Checkpoint]) -> Checkpoint | None:
 
 def checkpoint_step(checkpoint: str, checkpoints: list[Checkpoint]) -> int | None:
     return next((c.step for c in checkpoints if c.path == checkpoint), None)
+
+
+def place_errors(data, executor: dict | None) -> list[str]:
+    """A dataset on the cluster's file system trains on the cluster only: this machine cannot read it."""
+    if data is not None and data.on_cluster and not remote(executor):
+        return [f'{data.name} lives on the cluster\'s file system: a run on this machine cannot read it. Choose '
+                'the SLURM cluster under "Where it trains", or another dataset.']
+    return []
 
 
 def without(flags: list[str], *names: str) -> list[str]:

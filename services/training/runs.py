@@ -99,9 +99,10 @@ class TrainingService:
         """Everything that would make RAVE fail at start (RunSpec.validate, with the project's runs,
         configs and the GPUs of this machine — or those a cluster `executor` allocates — looked up);
         `composition` is the gin worker's answer for the spec's configs."""
-        taken = {r.name for r in Run.select(Run.name).where(Run.project == project)}
-        return spec.validate(self.data(project, spec.dataset), composition, taken=taken,
-                             custom=self.templates.entries(project), gpus=self._gpus(executor))
+        taken, data = {r.name for r in Run.select(Run.name).where(Run.project == project)}, \
+            self.data(project, spec.dataset)
+        return spec.validate(data, composition, taken=taken, custom=self.templates.entries(project),
+                             gpus=self._gpus(executor)) + run_control.place_errors(data, executor)
 
     def warnings(self, project: Project, spec: RunSpec, composition: dict | None) -> list[str]:
         """What would not stop RAVE but is probably not what you want."""
