@@ -26,7 +26,7 @@ from services.files import FilePolicy
 from services.i18n import Lazy, lazy
 from services.jobs import REPO_ROOT, JobService
 from services.settings import SettingsService
-from services.store import Dataset, Job, Project, Run
+from services.store import Dataset, Export, Job, Project, Run
 
 __all__ = ['LOCAL', 'SLURM', 'CloudError', 'Cluster', 'ClusterSettingsError', 'Estimate', 'ExecutorSettings',
            'Remote', 'Store', 'Usage']
@@ -156,10 +156,25 @@ class Cluster:
         name = f'{_slug(run.project.name)}/runs/{Path(run.folder).name}'
         return self._copy('push', run.folder, name, f'Push {run.name} to the cloud', run.project)
 
+    def push_export(self, export_id: int) -> int:
+        """Queue a job copying an export's file to the store as `<project>/exports/<file stem>`; its job id."""
+        export = Export.get_or_none(Export.id == export_id)
+        if export is None or not Path(export.path).is_file():
+            raise CloudError('This export has no file (any more): export it again first.')
+        access.require(self.actor, Action.RUN, export.project_id)
+        name = f'{_slug(export.project.name)}/exports/{Path(export.path).stem}'
+        return self._copy('push', export.path, name, f'Push {Path(export.path).name} to the cloud', export.project)
+
     def pull_run(self, project_id: int, name: str) -> int:
         """Queue a job copying a pushed run folder into the project's runs folder; its job id."""
+        return self.pull(project_id, name, 'runs')
+
+    def pull(self, project_id: int, name: str, into: str = '') -> int:
+        """Queue a job copying a pushed folder back into the project — `into` its runs or exports folder (by
+        default where its name says it came from) — whole or not at all; its job id."""
         project = self._project(project_id, Action.RUN)
-        target = Path(project.location) / 'runs' / name.rstrip('/').rsplit('/', 1)[-1]
+        into = into or Remote(name, True).kind or 'runs'
+        target = Path(project.location) / into / name.rstrip('/').rsplit('/', 1)[-1]
         if target.exists():
             raise CloudError(f'{target.name} is in this project already.')
         return self._copy('pull', str(target), name, f'Pull {target.name} from the cloud', project)
