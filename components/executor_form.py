@@ -41,10 +41,11 @@ def executor_form(initial: ExecutorSettings, partitions: list[str], on_change: C
             constraint = ui.input(_('Constraint'), value=initial.constraint, placeholder=_('e.g. a100'),
                                   on_change=changed).props('outlined dense') \
                 .props('hint="%s"' % _('Node features, e.g. a100')).mark('executor-constraint')
-            nodes = ui.number(_('Nodes'), value=initial.nodes, min=1, max=1, step=1, format='%d', on_change=changed) \
-                .props('outlined dense').props('hint="%s"' % _('One node for now')).mark('executor-nodes')
+            nodes = ui.number(_('Nodes'), value=initial.nodes, min=1, step=1, format='%d', on_change=changed) \
+                .props('outlined dense').props('hint="%s"' % _('One task per GPU on each')).mark('executor-nodes')
         ui.label(_('Time limit: minutes (90), hours:minutes (1:30) or days-hours (2-00). Empty partition, account '
-                   'or QoS: the cluster\'s defaults. One node: several GPUs of it train through RAVE\'s --gpu.')) \
+                   'or QoS: the cluster\'s defaults. Each node trains on its GPUs through RAVE\'s --gpu flags, one '
+                   'task per GPU.')) \
             .classes(theme.HINT)
         extra = ui.textarea(_('More sbatch options'), value=initial.extra, placeholder='--exclusive\n--mail-type=END',
                             on_change=changed).props('outlined dense autogrow').classes('w-full') \

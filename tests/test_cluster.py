@@ -29,9 +29,9 @@ def test_settings_become_sbatch_options_and_say_what_sbatch_would_refuse() -> No
     assert 'time limit 90 (then requeued)' in requeued.summary() and not settings.requeue
     assert ExecutorSettings.of({'kind': SLURM, 'time': '90'}).minutes() == 90
     assert ExecutorSettings.of({'kind': SLURM, 'time': '1:30'}).minutes() == 90
-    bad = ExecutorSettings.of({'kind': SLURM, 'time': 'soon', 'memory': 'lots', 'nodes': 2, 'extra': 'exclusive'})
-    errors = ' '.join(bad.errors())
-    assert 'time limit' in errors and 'memory size' in errors and 'more than one node' in errors
+    bad = ExecutorSettings.of({'kind': SLURM, 'time': 'soon', 'memory': 'lots', 'nodes': 0, 'extra': 'exclusive'})
+    errors = ' '.join(bad.errors())  # several nodes train (one task per GPU): only no node at all is refused
+    assert 'time limit' in errors and 'memory size' in errors and 'at least one node' in errors
     assert 'not an sbatch option' in errors
     assert ExecutorSettings.of(None).kind == LOCAL and ExecutorSettings().errors() == []
     assert ExecutorSettings().summary() == 'this machine'
@@ -211,3 +211,31 @@ async def test_the_run_page_says_queued_with_slurms_reason_then_running(fake_slu
     await see(user, 'running on node7', timeout=20)
     await until(lambda: user.find(marker='run-status').elements.pop().text == 'running',
                 message='the run\'s chip did not turn running')
+
+
+def test_nodes_and_gpus_reach_the_sbatch_script_the_srun_line_and_raves_gpu_flags(fake_slurm, studio) -> None:
+    """What a multi-GPU, multi-node run asks SLURM for, read from the batch script submitit wrote (no GPU here:
+    docs/cluster.md says what only a GPU cluster can check)."""
+    from services.jobs import job_folder
+    from services.store import Job
+    from services.training.run_control import gpu_flags
+    from services.workers.cluster_host import srun_line
+    fake_slurm.answer('sbatch', 'Submitted batch job 4242')
+    settings = ExecutorSettings(kind=SLURM, partition='gpu', nodes=2, gpus_per_node=4, time='2:00', memory='64G')
+    assert settings.errors() == [] and '2 nodes · 4 GPUs per node' in settings.summary()
+    job = studio.jobs.submit('train', 'Train wide', [sys.executable, '-m', 'services.workers.train', '--gpu', '0'],
+                             executor=settings.to_dict())
+    poll_until(lambda: Job.get_by_id(job.id).spec.get('slurm_job_id') == '4242', 30, studio=studio,
+               message=lambda: Job.get_by_id(job.id).message)
+    script = (job_folder(Job.get_by_id(job.id)) / 'slurm' / '4242_submission.sh').read_text()
+    for line in ('#SBATCH --nodes=2', '#SBATCH --ntasks-per-node=4', '#SBATCH --gpus-per-node=4',
+                 '#SBATCH --partition=gpu', '#SBATCH --time=120', '#SBATCH --mem=64G', '#SBATCH --signal=B:USR2@120'):
+        assert line in script, script
+    assert 'srun' not in script.split('# command', 1)[1]  # one job host in the batch step; it starts the tasks
+    # in the allocation SLURM sets the task counts: the host runs the worker on each of the 8 tasks
+    worker = [sys.executable, '-m', 'services.workers.train', *gpu_flags(['gpu:0', 'gpu:1', 'gpu:2', 'gpu:3'])]
+    assert srun_line({'SLURM_NTASKS': '8', 'SLURM_NTASKS_PER_NODE': '4(x2)', 'SLURM_NNODES': '2'}, worker) == \
+        ['srun', '--kill-on-bad-exit=1', '--ntasks=8', '--ntasks-per-node=4', *worker]
+    assert worker[-8:] == ['--gpu', '0', '--gpu', '1', '--gpu', '2', '--gpu', '3']  # RAVE's devices of each node
+    assert srun_line({'SLURM_NTASKS': '1'}, worker) == worker  # one task: the worker as it is
+    assert ExecutorSettings(kind=SLURM).sbatch()['ntasks_per_node'] == 1  # CPUs only: one task

@@ -63,9 +63,8 @@ class ExecutorSettings:
         if not self.on_cluster:
             return []
         out = []
-        if self.nodes != 1:
-            out.append('Training on more than one node is not supported yet: set nodes to 1 (several GPUs of '
-                       'one node work through GPUs per node).')
+        if self.nodes < 1:
+            out.append('A job needs at least one node: set nodes to 1 or more.')
         if self.gpus_per_node < 0:
             out.append('GPUs per node cannot be negative: 0 trains on the CPUs of the allocation.')
         if not TIME.match(self.time.strip()):
@@ -92,7 +91,9 @@ class ExecutorSettings:
 
     def sbatch(self) -> dict:
         """The options of submitit's SlurmExecutor for these settings (besides what the studio sets itself)."""
-        options: dict = {'time': self.minutes(), 'nodes': self.nodes}
+        # one task per GPU on each node (Lightning's SLURM environment expects it; the job host starts the
+        # worker on every task with srun: services/workers/cluster_host)
+        options: dict = {'time': self.minutes(), 'nodes': self.nodes, 'ntasks_per_node': max(1, self.gpus_per_node)}
         for key, value in (('partition', self.partition), ('account', self.account), ('mem', self.memory),
                            ('constraint', self.constraint), ('qos', self.qos)):
             if value.strip():
@@ -113,8 +114,11 @@ class ExecutorSettings:
         if not self.on_cluster:
             return 'this machine'
         parts = [f'SLURM partition {self.partition}' if self.partition else 'SLURM (default partition)']
+        if self.nodes > 1:
+            parts.append(f'{self.nodes} nodes')
         if self.gpus_per_node:
-            parts.append(f'{self.gpus_per_node} GPU{"s" if self.gpus_per_node > 1 else ""}')
+            parts.append(f'{self.gpus_per_node} GPU{"s" if self.gpus_per_node > 1 else ""}'
+                         + (' per node' if self.nodes > 1 else ''))
         parts.append(f'time limit {self.time}' + (' (then requeued)' if self.requeue else ''))
         for label, value in (('memory', self.memory), ('account', self.account), ('QoS', self.qos),
                              ('constraint', self.constraint)):

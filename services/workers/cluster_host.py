@@ -50,6 +50,7 @@ class ClusterHost(Host):
         job = os.environ.get('SLURM_JOB_ID', '?')
         self.log.write(f'[studio] SLURM job {job} on {os.uname().nodename}\n'.encode())
         self._resume_after_requeue()
+        self.spec['argv'] = srun_line(os.environ, self.spec['argv'])
         code = super().run()
         self._settle()
         return code
@@ -119,6 +120,16 @@ class ClusterHost(Host):
                        'interrupted\n'.encode())
         (self.folder / REQUEUE).unlink(missing_ok=True)
         return False
+
+
+def srun_line(env, argv: list[str]) -> list[str]:
+    """The worker's command on every task of the allocation (nodes × GPUs per node: one task per GPU, which
+    Lightning's SLURM environment reads as its ranks) — `srun` when there is more than one, else as it is."""
+    tasks = int(env.get('SLURM_NTASKS') or 1)
+    if tasks <= 1:
+        return list(argv)
+    per_node = (env.get('SLURM_NTASKS_PER_NODE') or '').split('(')[0] or str(tasks)
+    return ['srun', '--kill-on-bad-exit=1', f'--ntasks={tasks}', f'--ntasks-per-node={per_node}', *argv]
 
 
 def _read(path: Path) -> dict:
