@@ -86,7 +86,7 @@ def _row(cluster: Cluster, project: ProjectView, remote: Remote, bars: dict) -> 
     with ui.column().classes('w-full gap-1 px-2 py-1 rounded-lg hover:bg-gray-50 dark:hover:bg-gray-900') \
             .mark(f'cloud-{remote.name}'):
         with ui.row().classes('w-full items-center gap-2 no-wrap text-sm'):
-            ui.icon(KIND_ICONS.get(remote.kind, 'folder'), color='primary')
+            ui.icon(KIND_ICONS.get(remote.kind, 'folder'), color='primary').classes('text-lg')
             ui.label(remote.name).classes('grow truncate font-medium')
             if not remote.complete:
                 ui.label(_('incomplete: its push did not finish (push again, it resumes)')) \
