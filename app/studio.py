@@ -95,7 +95,7 @@ class Studio:
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)
         self.jobs.register(cloud_jobs.KIND)  # copies to and from an S3-compatible store (services/cluster)
-        self.jobs.register(cloud_jobs.RSYNC_KIND)  # datasets copied to the cluster's file system
+        self.jobs.register(cloud_jobs.rsync_kind(self.datasets.changed))  # datasets copied to the cluster
         self.example = ExampleService(self.projects, self._facades, self.bus)
         self.diagnostics = DiagnosticsService(self.data_dir, self.settings, self.jobs, Doctor(
             self.data_dir, lambda: self.settings.python, lambda: [Path(p.location) for p in self.projects.all()]))
@@ -122,7 +122,7 @@ class Studio:
                        sweeps=Sweeps(self.sweeps, actor), diagnostics=Diagnostics(self.diagnostics, actor),
                        cluster=Cluster(self.settings, self.slurm,
                                        lambda project: rates.measured(self.training, project), actor, self.jobs,
-                                       self.files),
+                                       self.files, self.datasets),
                        model_tests=ModelTests(self.model_tests, self.inference, self.files, actor))
 
     def _facades(self, actor: Actor) -> Facades:

@@ -41,18 +41,22 @@ def executor_form(initial: ExecutorSettings, partitions: list[str], on_change: C
             constraint = ui.input(_('Constraint'), value=initial.constraint, placeholder=_('e.g. a100'),
                                   on_change=changed).props('outlined dense') \
                 .props('hint="%s"' % _('Node features, e.g. a100')).mark('executor-constraint')
-            nodes = ui.number(_('Nodes'), value=initial.nodes, min=1, max=1, step=1, format='%d', on_change=changed) \
-                .props('outlined dense').props('hint="%s"' % _('One node for now')).mark('executor-nodes')
+            nodes = ui.number(_('Nodes'), value=initial.nodes, min=1, step=1, format='%d', on_change=changed) \
+                .props('outlined dense').props('hint="%s"' % _('One task per GPU on each')).mark('executor-nodes')
         ui.label(_('Time limit: minutes (90), hours:minutes (1:30) or days-hours (2-00). Empty partition, account '
-                   'or QoS: the cluster\'s defaults. One node: several GPUs of it train through RAVE\'s --gpu.')) \
+                   'or QoS: the cluster\'s defaults. Each node trains on its GPUs through RAVE\'s --gpu flags, one '
+                   'task per GPU.')) \
             .classes(theme.HINT)
         extra = ui.textarea(_('More sbatch options'), value=initial.extra, placeholder='--exclusive\n--mail-type=END',
                             on_change=changed).props('outlined dense autogrow').classes('w-full') \
             .props('hint="%s"' % _('One --flag=value a line')).mark('executor-extra')
+        requeue = ui.checkbox(_('Requeue at the time limit or a preemption'), value=initial.requeue,
+                              on_change=changed).mark('executor-requeue')
         ui.label(_('At the time limit (or a preemption) SLURM warns the job 2 minutes ahead: the worker saves a '
-                   'checkpoint, and the run\'s automatic recovery resumes from it when you set it.')) \
+                   'checkpoint. Requeued, the same SLURM job goes back in the queue and resumes from it; '
+                   'otherwise the run\'s automatic recovery resumes it when you set it.')) \
             .classes(theme.HINT)
-    fields = (kind, partition, account, qos, gpus, time, memory, constraint, nodes, extra)
+    fields = (kind, partition, account, qos, gpus, time, memory, constraint, nodes, extra, requeue)
     if not enabled:
         for field in fields:
             field.disable()
@@ -65,7 +69,7 @@ def executor_form(initial: ExecutorSettings, partitions: list[str], on_change: C
             'kind': kind.value, 'partition': partition.value or '', 'account': account.value or '',
             'qos': qos.value or '', 'gpus_per_node': int(gpus.value or 0), 'time': (time.value or '').strip(),
             'memory': (memory.value or '').strip(), 'constraint': constraint.value or '',
-            'nodes': int(nodes.value or 1), 'extra': extra.value or ''})
+            'nodes': int(nodes.value or 1), 'extra': extra.value or '', 'requeue': bool(requeue.value)})
 
     _show()
     return read

@@ -10,12 +10,13 @@ from services.i18n import _
 from services.jobs import Jobs, JobView
 
 
-def status_chip(status: str) -> ui.chip:
+def status_chip(status: str, hint: str = '') -> ui.chip:
+    """The status's chip; `hint` (e.g. why a cluster job waits) is its tooltip, else what the status means."""
     color, icon = theme.STATUS.get(status, ('grey-6', 'help'))
     chip = ui.chip(_(status), icon=icon, color=color, text_color='white').props('dense square') \
         .classes('text-xs font-medium')
-    if status in theme.STATUS_HINT:
-        chip.tooltip(_(theme.STATUS_HINT[status]))
+    if hint or status in theme.STATUS_HINT:
+        chip.tooltip(hint or _(theme.STATUS_HINT[status]))
     return chip
 
 
@@ -40,7 +41,8 @@ class JobRow:
     def update(self, view: JobView) -> None:
         """Show the job's latest state; only what changed reaches the browser."""
         self.title.set_text(view.title + (f' · {view.owner}' if view.owner and self.jobs.actor.shared else ''))
-        self.detail.set_text(view.detail or view.message or view.kind)
+        waits = view.where if view.status == 'queued' else ''  # e.g. why SLURM has not started it
+        self.detail.set_text(waits or view.detail or view.message or view.kind)
         self.eta.set_text(_('ETA {duration}').format(duration=formatting.duration(view.eta_s))
                           if view.eta_s is not None else '')
         indeterminate = view.progress is None
@@ -54,7 +56,7 @@ class JobRow:
             self.status = view.status
             self.chip.clear()
             with self.chip:
-                status_chip(view.status)
+                status_chip(view.status, waits)
             self.buttons.clear()
             if self.controls and self.jobs.may_control(view):  # one's own jobs, or a managed project's
                 with self.buttons:

@@ -3,6 +3,10 @@ all under one temporary folder (sockets, state, logs there; free TCP ports), bro
 
     from tests.slurm_fixtures import slurm  # noqa: F401  (a session fixture: a Slurm with .conf, .env)
 
+`fake_slurm` is the other end: stand-in SLURM clients (sbatch, squeue, sacct, scancel, scontrol, sinfo) on PATH
+that answer what a test tells them — or hang, like a controller that does not answer — for what a real
+cluster cannot be made to do on cue (seconds, no daemons).
+
 The recipe (issue 13): ProctrackType=proctrack/linuxproc and TaskPlugin=task/none need no cgroups,
 SelectType=select/cons_tres, node CPUs=2; slurmdbd with MariaDB gives `sacct`, which submitit reads. Every
 readiness probe runs under `timeout 5`. Skipped with the reason when the Debian packages are not installed
@@ -40,6 +44,55 @@ class Slurm:
     def run(self, *argv: str, timeout: float = 5.0) -> subprocess.CompletedProcess:
         return subprocess.run(['timeout', str(int(timeout)), *argv], env={**os.environ, **self.env},
                               capture_output=True, text=True)
+
+
+CLIENTS = ('sbatch', 'squeue', 'sacct', 'scancel', 'scontrol', 'sinfo')
+CLIENT = """#!/bin/sh
+# a stand-in SLURM client: hangs while hang-NAME exists (at most 60 s), then says NAME.out (on stderr when it
+# fails, as SLURM does) and exits with NAME.rc
+name=$(basename "$0")
+dir=$(dirname "$0")
+echo "$name $*" >> "$dir/calls"
+n=0
+while [ -e "$dir/hang-$name" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done
+rc=$(cat "$dir/$name.rc" 2>/dev/null || echo 0)
+if [ "$rc" = 0 ]; then cat "$dir/$name.out" 2>/dev/null; else cat "$dir/$name.out" >&2 2>/dev/null; fi
+exit "$rc"
+"""
+
+
+@dataclass
+class FakeSlurm:
+    """Stand-in SLURM clients in `bin`, first on PATH: each answers its `answer` (or hangs after `hang`)."""
+    bin: Path
+
+    def answer(self, client: str, out: str, code: int = 0) -> None:
+        (self.bin / f'{client}.out').write_text(out + ('\n' if out and not out.endswith('\n') else ''))
+        (self.bin / f'{client}.rc').write_text(str(code))
+        (self.bin / f'hang-{client}').unlink(missing_ok=True)
+
+    def hang(self, *clients: str) -> None:
+        for client in clients:
+            (self.bin / f'hang-{client}').touch()
+
+    def calls(self, client: str) -> list[str]:
+        path = self.bin / 'calls'
+        return [line for line in path.read_text().splitlines() if line.startswith(client + ' ')] \
+            if path.exists() else []
+
+
+@pytest.fixture
+def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    folder = tmp_path / 'fake-slurm'
+    folder.mkdir()
+    for client in CLIENTS:
+        (folder / client).write_text(CLIENT)
+        (folder / client).chmod(0o755)
+    monkeypatch.setenv('PATH', f'{folder}{os.pathsep}{os.environ["PATH"]}')
+    fake = FakeSlurm(folder)
+    yield fake
+    for client in CLIENTS:  # nothing hangs past the test
+        (folder / f'hang-{client}').unlink(missing_ok=True)
 
 
 def missing() -> list[str]:

@@ -1,7 +1,14 @@
-"""Executor settings and SLURM's states in words (no cluster needed)."""
+"""Executor settings and SLURM's states in words, and a cluster job's life against stand-in SLURM clients
+(tests/slurm_fixtures.fake_slurm: no cluster needed): queued while SLURM holds it, running once it starts, and a
+controller that does not answer holding neither the poller nor a page."""
 from __future__ import annotations
 
+import sys
+import time
+
 import pytest
+from nicegui.testing import User
+from waiting import poll_until, see, until
 
 from services.cluster.settings import LOCAL, SLURM, ExecutorSettings
 from services.cluster.states import SlurmState, base_state
@@ -17,11 +24,14 @@ def test_settings_become_sbatch_options_and_say_what_sbatch_would_refuse() -> No
     assert options['partition'] == 'gpu' and options['mem'] == '32G' and options['qos'] == 'high'
     assert options['additional_parameters'] == {'exclusive': True, 'mail-type': 'END'}
     assert 'SLURM partition gpu · 2 GPUs · time limit 1-02:30' in settings.summary()
+    requeued = ExecutorSettings.of({'kind': SLURM, 'time': '90', 'requeue': 'true'})
+    assert requeued.requeue and requeued.sbatch()['additional_parameters'] == {'requeue': True}
+    assert 'time limit 90 (then requeued)' in requeued.summary() and not settings.requeue
     assert ExecutorSettings.of({'kind': SLURM, 'time': '90'}).minutes() == 90
     assert ExecutorSettings.of({'kind': SLURM, 'time': '1:30'}).minutes() == 90
-    bad = ExecutorSettings.of({'kind': SLURM, 'time': 'soon', 'memory': 'lots', 'nodes': 2, 'extra': 'exclusive'})
-    errors = ' '.join(bad.errors())
-    assert 'time limit' in errors and 'memory size' in errors and 'more than one node' in errors
+    bad = ExecutorSettings.of({'kind': SLURM, 'time': 'soon', 'memory': 'lots', 'nodes': 0, 'extra': 'exclusive'})
+    errors = ' '.join(bad.errors())  # several nodes train (one task per GPU): only no node at all is refused
+    assert 'time limit' in errors and 'memory size' in errors and 'at least one node' in errors
     assert 'not an sbatch option' in errors
     assert ExecutorSettings.of(None).kind == LOCAL and ExecutorSettings().errors() == []
     assert ExecutorSettings().summary() == 'this machine'
@@ -98,6 +108,8 @@ def test_slurm_not_answering_is_no_news_of_a_job_but_a_forgotten_one_is_gone(mon
     # submitted an hour ago, before a studio restart
     job = Job(id=1, spec={'slurm_job_id': '41'}, status='running', started=dt.datetime.now() - dt.timedelta(hours=1))
     answers.update(squeue=('', 'slurm_load_jobs error: Unable to contact slurm controller', 1), sacct=('', 'down', 1))
+    assert executor.alive(job)  # reattached: no news until the background refresh asked
+    executor.refresh()
     assert executor.alive(job) and not executor.answering  # the controller restarting: still running
     answers.update(squeue=('41|PENDING|Priority|\n', '', 0))
     executor.refresh()
@@ -109,3 +121,121 @@ def test_slurm_not_answering_is_no_news_of_a_job_but_a_forgotten_one_is_gone(mon
     answers.update(sacct=('41|OUT_OF_MEMORY|None|node3\n', '', 0))
     executor.refresh()
     assert 'out of memory' in executor.lost(job)
+
+
+ON_SLURM = {'kind': SLURM, 'partition': 'debug', 'time': '5'}
+
+
+def _pending_run(studio):
+    """A training run handed to SLURM (a stand-in worker: the clients are fake, nothing runs)."""
+    from services.store import Run
+    from services.training import RunSpec
+    project = studio.projects.current(None)
+    spec = RunSpec(name='queued-run', max_steps=100)
+    run = Run.create(project=project, name='queued-run', configs=list(spec.configs), status='queued',
+                     params={'spec': spec.to_dict(), 'jobs': [], 'out_path': '', 'flags': [], 'executor': ON_SLURM})
+    job = studio.jobs.submit('train', 'Train queued-run', [sys.executable, '-c', 'pass'], project=project,
+                             spec={'run': run.id}, executor=ON_SLURM)
+    run.job, run.params = job, {**run.params, 'jobs': [job.id]}
+    run.save()
+    return run, job
+
+
+def _quick(action, *args) -> float:
+    started = time.monotonic()
+    action(*args)
+    return time.monotonic() - started
+
+
+def test_a_cluster_job_is_queued_until_slurm_starts_it_and_a_silent_controller_holds_nothing(
+        fake_slurm, studio) -> None:
+    from services.access import local
+    from services.store import Job, Run
+    jobs = studio.session(local(), None).jobs
+    fake_slurm.hang('sbatch', 'squeue', 'sacct', 'scancel')  # a controller that does not answer
+    started = time.monotonic()
+    run, job = _pending_run(studio)
+    assert time.monotonic() - started < 1.5  # sbatch hangs on the engine's thread, not the caller's
+    view = jobs.get(job.id)
+    assert view.status == 'queued' and 'submitting' in view.where
+    assert Job.get_by_id(job.id).status == 'running'  # handed to its executor: it holds no slot here
+    assert _quick(studio.poll) < 1.0
+    assert Run.get_by_id(run.id).status == 'queued'
+
+    fake_slurm.answer('sbatch', 'Submitted batch job 4242')
+    poll_until(lambda: Job.get_by_id(job.id).spec.get('slurm_job_id') == '4242', 30, studio=studio,
+               message=lambda: str(Job.get_by_id(job.id).spec))
+    assert _quick(studio.poll) < 1.0  # squeue hangs on its own thread
+    assert jobs.get(job.id).status == 'queued' and 'waiting in the SLURM queue' in jobs.get(job.id).where
+
+    fake_slurm.answer('squeue', '4242|PENDING|Resources|')
+    poll_until(lambda: 'waiting in the SLURM queue for free resources' in jobs.get(job.id).where, 30,
+               studio=studio, message=lambda: jobs.get(job.id).where)
+    assert Run.get_by_id(run.id).status == 'queued'
+    fake_slurm.answer('squeue', '4242|RUNNING|None|node7')
+    poll_until(lambda: jobs.get(job.id).status == 'running' and Run.get_by_id(run.id).status == 'running', 30,
+               studio=studio, message=lambda: f'{jobs.get(job.id)} / {Run.get_by_id(run.id).status}')
+    assert jobs.get(job.id).where == 'SLURM job 4242: running on node7'
+
+    fake_slurm.hang('scancel')  # the Cancel returns at once; scancel goes out from a thread
+    assert _quick(jobs.cancel, job.id) < 1.0
+    fake_slurm.answer('scancel', '')
+    poll_until(lambda: fake_slurm.calls('scancel'), 30, message='scancel was never called')
+    fake_slurm.answer('squeue', '4242|CANCELLED|None|node7')
+    poll_until(lambda: Job.get_by_id(job.id).status == 'cancelled', 30, studio=studio,
+               message=lambda: Job.get_by_id(job.id).status)
+
+
+def test_sbatch_refusing_a_job_is_its_message(fake_slurm, studio) -> None:
+    from services.store import Job
+    fake_slurm.answer('sbatch', 'sbatch: error: invalid partition specified: nowhere', code=1)
+    job = studio.jobs.submit('cluster-test', 'nowhere', [sys.executable, '-c', 'pass'], executor=ON_SLURM)
+    row = poll_until(lambda: (j := Job.get_by_id(job.id)).status != 'running' and j, 30, studio=studio)
+    assert row.status == 'failed' and 'Could not submit the job' in row.message and 'partition' in row.message
+
+
+async def test_the_run_page_says_queued_with_slurms_reason_then_running(fake_slurm, user: User) -> None:
+    from nicegui import app
+    fake_slurm.hang('sbatch')
+    run, job = _pending_run(app.studio)
+    await user.open(f'/training/runs/{run.id}')  # the page draws while sbatch hangs
+    await see(user, 'submitting the job', timeout=10)
+    assert user.find(marker='run-status').elements.pop().text == 'queued'
+    fake_slurm.answer('squeue', '4242|PENDING|Priority|')
+    fake_slurm.answer('sbatch', 'Submitted batch job 4242')
+    await see(user, 'SLURM job 4242: waiting in the SLURM queue behind jobs of higher priority', timeout=20)
+    await user.open('/training')
+    await user.should_see(marker='run-queued-run')
+    fake_slurm.answer('squeue', '4242|RUNNING|None|node7')
+    await user.open(f'/training/runs/{run.id}')
+    await see(user, 'running on node7', timeout=20)
+    await until(lambda: user.find(marker='run-status').elements.pop().text == 'running',
+                message='the run\'s chip did not turn running')
+
+
+def test_nodes_and_gpus_reach_the_sbatch_script_the_srun_line_and_raves_gpu_flags(fake_slurm, studio) -> None:
+    """What a multi-GPU, multi-node run asks SLURM for, read from the batch script submitit wrote (no GPU here:
+    docs/cluster.md says what only a GPU cluster can check)."""
+    from services.jobs import job_folder
+    from services.store import Job
+    from services.training.run_control import gpu_flags
+    from services.workers.cluster_host import srun_line
+    fake_slurm.answer('sbatch', 'Submitted batch job 4242')
+    settings = ExecutorSettings(kind=SLURM, partition='gpu', nodes=2, gpus_per_node=4, time='2:00', memory='64G')
+    assert settings.errors() == [] and '2 nodes · 4 GPUs per node' in settings.summary()
+    job = studio.jobs.submit('train', 'Train wide', [sys.executable, '-m', 'services.workers.train', '--gpu', '0'],
+                             executor=settings.to_dict())
+    poll_until(lambda: Job.get_by_id(job.id).spec.get('slurm_job_id') == '4242', 30, studio=studio,
+               message=lambda: Job.get_by_id(job.id).message)
+    script = (job_folder(Job.get_by_id(job.id)) / 'slurm' / '4242_submission.sh').read_text()
+    for line in ('#SBATCH --nodes=2', '#SBATCH --ntasks-per-node=4', '#SBATCH --gpus-per-node=4',
+                 '#SBATCH --partition=gpu', '#SBATCH --time=120', '#SBATCH --mem=64G', '#SBATCH --signal=B:USR2@120'):
+        assert line in script, script
+    assert 'srun' not in script.split('# command', 1)[1]  # one job host in the batch step; it starts the tasks
+    # in the allocation SLURM sets the task counts: the host runs the worker on each of the 8 tasks
+    worker = [sys.executable, '-m', 'services.workers.train', *gpu_flags(['gpu:0', 'gpu:1', 'gpu:2', 'gpu:3'])]
+    assert srun_line({'SLURM_NTASKS': '8', 'SLURM_NTASKS_PER_NODE': '4(x2)', 'SLURM_NNODES': '2'}, worker) == \
+        ['srun', '--kill-on-bad-exit=1', '--ntasks=8', '--ntasks-per-node=4', *worker]
+    assert worker[-8:] == ['--gpu', '0', '--gpu', '1', '--gpu', '2', '--gpu', '3']  # RAVE's devices of each node
+    assert srun_line({'SLURM_NTASKS': '1'}, worker) == worker  # one task: the worker as it is
+    assert ExecutorSettings(kind=SLURM).sbatch()['ntasks_per_node'] == 1  # CPUs only: one task

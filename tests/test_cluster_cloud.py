@@ -132,3 +132,43 @@ def test_a_run_folder_is_pushed_and_pulled_by_jobs_with_progress(s3, studio, tmp
     assert pulled.status == 'done', studio.jobs.log_tail(pulled.id)
     assert (folder / 'version_0' / 'checkpoints' / 'best.ckpt').read_bytes() == \
         (moved / 'version_0' / 'checkpoints' / 'best.ckpt').read_bytes()
+
+    # an export's file goes up as <project>/exports/<stem> and comes back into the project's exports folder
+    from services.store import Export
+    model = Path(project.location) / 'exports' / 'violin.ts'
+    model.parent.mkdir(exist_ok=True)
+    model.write_bytes(os.urandom(50_000))
+    export = Export.create(project=project, path=str(model), status='done')
+    assert finished(cluster.push_export(export.id)).status == 'done'
+    remote = next(r for r in cluster.remotes() if r.kind == 'exports')
+    assert remote.name == 'Default/exports/violin' and remote.complete and remote.size == 50_000 and remote.modified
+    assert finished(cluster.pull(project.id, remote.name)).status == 'done'
+    assert (Path(project.location) / 'exports' / 'violin' / 'violin.ts').read_bytes() == model.read_bytes()
+
+
+async def test_the_cloud_card_lists_what_was_pushed_and_pulls_it_back_whole(s3, user) -> None:
+    from nicegui import app
+    from waiting import see, until
+
+    from services.access import local
+    studio = app.studio
+    project = studio.projects.current(None)
+    cluster = studio.session(local(), None).cluster
+    await user.open('/export/library')
+    await user.should_see('No cloud store is set')
+    cluster.save(cluster.defaults(), 0.0, 's3://studio/card', s3.endpoint)
+    folder = _run_folder(studio.data_dir / 'elsewhere')
+    cloud.push(cluster.store(), folder, 'Default/runs/violin_abc123')
+    cluster.store().fs().pipe(f'{cluster.store().root}/Default/exports/unfinished/{cloud.PUSHING}', b'')  # cut short
+    await user.open('/export/library')
+    await see(user, 'Default/runs/violin_abc123', timeout=30)  # listed off the event loop
+    await user.should_see('incomplete: its push did not finish')
+    user.find(marker='pull-Default/runs/violin_abc123').click()
+    await user.should_see('it appears whole when every file arrived')
+    target = Path(project.location) / 'runs' / 'violin_abc123'
+    await until(lambda: (target / 'version_0' / 'checkpoints' / 'best.ckpt').is_file(), timeout=90,
+                message='the pull never completed')
+    assert (target / 'version_0' / 'checkpoints' / 'best.ckpt').read_bytes() == \
+        (folder / 'version_0' / 'checkpoints' / 'best.ckpt').read_bytes()
+    assert not target.with_name('violin_abc123.partial').exists()
+    await see(user, 'done', timeout=30)  # the card says how its pull ended

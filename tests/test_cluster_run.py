@@ -65,8 +65,9 @@ def test_a_run_on_slurm_is_watched_stopped_resumed_and_recovered_across_a_studio
     # resume: a new SLURM job, continuing from the stop checkpoint
     run = training.resume(run.id, stop.path, max_steps=1000)
     resumed = Job.get_by_id(run.job_id)
-    assert resumed.spec['executor']['kind'] == SLURM and _slurm_id(resumed.id) != _slurm_id(first.id)
+    assert resumed.spec['executor']['kind'] == SLURM
     wait_for(studio, lambda: training.metrics(run.id).step > stopped_at + 1, timeout=300, what='resumed steps')
+    assert _slurm_id(resumed.id) != _slurm_id(first.id)  # submitted on the engine's thread meanwhile
     assert [line['step'] for line in metric_lines(resumed) if 'loss' in line][0] == stopped_at + 1
 
     # scancel from outside the studio: 'interrupted', then the automatic recovery submits again

@@ -13,6 +13,7 @@ from nicegui import events, run, ui
 from app import theme
 from components.shortcuts import mark_search
 from components.status import status_chip
+from pages.datasets.cluster_places import places
 from pages.datasets.progress import reporter
 from services import formatting
 from services.datasets import DatasetError, Datasets, DatasetView, UploadRefused
@@ -207,6 +208,7 @@ def _row(jobs: Jobs, dataset: DatasetView, bars: dict) -> None:
             ui.label(' · '.join(x for x in (sources, made, params.get('cloned_from') and
                                             _('clone of {name}').format(name=params['cloned_from'])) if x)) \
                 .classes(theme.HINT + ' truncate').tooltip('\n'.join(dataset.sources) or _('no source folders'))
+            places(jobs, dataset, bars)  # on the cluster, copies there
             if dataset.building and dataset.job_id:
                 bars[dataset.job_id] = ui.linear_progress(value=0, show_value=False).props('rounded size=4px') \
                     .classes('max-w-sm')

@@ -6,8 +6,10 @@ from nicegui import ui
 
 from app import theme
 from components.cards import Action, empty_state
+from pages.datasets.cluster_places import register_dialog
 from pages.datasets.library import library
 from pages.datasets.wizard import wizard
+from services.cluster import Cluster
 from services.datasets import Datasets, DatasetView
 from services.events import DatasetChanged, JobsChanged, Subscriber
 from services.i18n import N_, _
@@ -19,13 +21,17 @@ ABOUT = N_('A dataset is the training material for a RAVE model: your recordings
            'and stored in one fast database folder (LMDB). Pick folders of audio; the originals are never changed.')
 
 
-def create(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscriber, project: ProjectView) -> None:
+def create(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscriber, project: ProjectView,
+           cluster: Cluster) -> None:
     """The project's datasets, with a panel to make a new one (open at once with `?new`: the dashboard's "New
     dataset"); follows datasets and the preprocessing queue."""
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
             ui.label(_('Datasets')).classes(theme.TITLE)
             ui.label(_('Training material of {project}').format(project=project.name)).classes(theme.SUBTITLE)
+        ui.button(_('On the cluster…'), icon='dns', on_click=lambda: register_dialog(cluster, project)) \
+            .props('flat color=primary no-caps').mark('register-cluster-dataset') \
+            .tooltip(_('Register a dataset that lies on the cluster\'s file system'))
         new_button = ui.button(_('New dataset'), icon='add', on_click=lambda: _open_form()) \
             .props('unelevated color=primary').mark('new')
     form_slot = ui.column().classes('w-full')

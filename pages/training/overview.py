@@ -56,7 +56,7 @@ def create(training: Training, jobs: Jobs, system: System, events: Subscriber, p
         if not rows:
             _empty_state()
         else:
-            steps.update(_runs_table(rows))
+            steps.update(_runs_table(rows, jobs))
 
     queue()
     runs()
@@ -101,7 +101,7 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
     def header() -> None:
         current = training.run(run.id) or run
         shown.update(status=current.status, job=job_state())
-        _run_header(training, system, current)
+        _run_header(training, system, current, _waits(jobs, current))
         if current.folder_gone:
             ui.label(_('The run folder {folder} is gone (moved or deleted outside the studio): its curves, '
                        'audio and checkpoints cannot be read, and it cannot be resumed. Put the folder back, or '
@@ -175,7 +175,7 @@ def _queued_training(jobs: Jobs, job_id: int) -> bool:
     return job is not None and job.kind == 'train' and job.status == 'queued'
 
 
-def _runs_table(rows: list[RunView]) -> dict[int, tuple[ui.label, int]]:
+def _runs_table(rows: list[RunView], jobs: Jobs) -> dict[int, tuple[ui.label, int]]:
     cells = {}
     with ui.card().classes(theme.CARD + ' p-0 gap-0').mark('runs'):
         with ui.element('div').classes(f'w-full grid {COLUMNS} gap-4 px-4 py-2 {theme.HINT} uppercase '
@@ -194,9 +194,15 @@ def _runs_table(rows: list[RunView]) -> dict[int, tuple[ui.label, int]]:
                 cells[run.id] = (ui.label(f'{_num(run.step)} / {_num(run.max_steps)}').classes(theme.NUMBER),
                                  run.max_steps)
                 with ui.row():
-                    status_chip(run.status)
+                    status_chip(run.status, _waits(jobs, run))
                 ui.label(formatting.moment(run.created)).classes('text-gray-500')
     return cells
+
+
+def _waits(jobs: Jobs, run: RunView) -> str:
+    """Why a queued run has not started, where its job's place says it (SLURM's queue and its reason)."""
+    job = jobs.get(run.job_id) if run.status == 'queued' and run.job_id else None
+    return job.where if job is not None else ''
 
 
 def _num(n: int | None) -> str:
@@ -204,12 +210,12 @@ def _num(n: int | None) -> str:
 
 
 # ---- run page ---------------------------------------------------------------------------------------
-def _run_header(training: Training, system: System, run: RunView) -> None:
+def _run_header(training: Training, system: System, run: RunView, waits: str) -> None:
     with ui.row().classes('w-full items-center gap-3'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
             .tooltip(_('All runs'))
         ui.label(run.name).classes(theme.TITLE).mark('run-name')
-        status_chip(run.status)
+        status_chip(run.status, waits).mark('run-status')
         about = ' + '.join(run.configs)
         if run.dataset_name:
             about += f' · {run.dataset_name} ({(run.dataset_sr or 44100) / 1000:g} kHz, ' \

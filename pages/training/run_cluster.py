@@ -24,7 +24,7 @@ def state_line(jobs: Jobs, cluster: Cluster, current: RunView) -> None:
         return
     if any(word in job.where for word in TROUBLE):
         icon, color = 'error', 'text-negative'
-    elif 'waiting' in job.where:
+    elif job.status == 'queued':  # submitting, or pending in SLURM's queue (with the reason in words)
         icon, color = 'hourglass_top', 'text-warning'
     else:
         icon, color = 'dns', 'text-primary'

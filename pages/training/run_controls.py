@@ -15,7 +15,8 @@ from services.system import System
 from services.training import CheckpointView, RunView, Training, TrainingError
 
 REASONS = {'start': ('play_circle', 'Started'), 'resume': ('replay', 'Resumed'),
-           'recovery': ('healing', 'Recovered after a crash')}
+           'recovery': ('healing', 'Recovered after a crash'),
+           'requeue': ('update', 'Requeued by SLURM at its time limit (or a preemption), from its checkpoint')}
 
 
 def action_bar(training: Training, system: System, run: RunView) -> None:
@@ -156,7 +157,7 @@ def queue_panel(training: Training, jobs: Jobs, system: System, redraw) -> set[i
             for job in on_cluster:
                 with ui.row().classes('w-full items-center gap-2 no-wrap text-sm px-2 py-1 rounded-lg bg-gray-50 '
                                       'dark:bg-gray-900').mark(f'cluster-{job.id}'):
-                    ui.icon('hourglass_top' if 'waiting' in job.where else 'dns', color='primary')
+                    ui.icon('hourglass_top' if job.status == 'queued' else 'dns', color='primary')
                     ui.label(job.title).classes('font-medium truncate')
                     ui.label(job.where).classes(theme.HINT + ' grow truncate')
     return {q.job_id for q in queued} | {j.id for j in on_cluster}

@@ -86,6 +86,9 @@ def dataset_choice(wizard: Wizard) -> None:
                     ui.label(f'{d.n_examples or "?"} examples · {minutes:.1f} min · '
                              f'{(d.sr or 44100) / 1000:g} kHz · '
                              f'{_channels(d.channels)}{" · lazy" if d.lazy else ""}').classes(theme.HINT)
+                    if d.on_cluster:
+                        ui.label('On the cluster: for runs on the SLURM cluster only').classes(theme.HINT) \
+                            .mark(f'dataset-{d.name}-cluster')
 
     def pick(dataset_id: int) -> None:
         wizard.spec = wizard.spec.fitted(wizard.datasets[dataset_id])

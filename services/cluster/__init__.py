@@ -21,11 +21,12 @@ from services.cluster.cloud import CloudError, Remote, Store
 from services.cluster.cost import Estimate, Usage
 from services.cluster.settings import LOCAL, SLURM, ExecutorSettings, project_executor
 from services.cluster.slurm import SlurmExecutor, slurm_id
+from services.datasets.folders import read_lmdb
 from services.files import FilePolicy
 from services.i18n import Lazy, lazy
 from services.jobs import REPO_ROOT, JobService
 from services.settings import SettingsService
-from services.store import Dataset, Job, Project, Run
+from services.store import Dataset, Export, Job, Project, Run
 
 __all__ = ['LOCAL', 'SLURM', 'CloudError', 'Cluster', 'ClusterSettingsError', 'Estimate', 'ExecutorSettings',
            'Remote', 'Store', 'Usage']
@@ -40,8 +41,9 @@ class Cluster:
     """Executor settings (studio-wide and per project), the cluster's reachability and GPU-hours."""
 
     def __init__(self, settings: SettingsService, slurm: SlurmExecutor, rates, actor: Actor,
-                 jobs: JobService | None = None, files: FilePolicy | None = None) -> None:
+                 jobs: JobService | None = None, files: FilePolicy | None = None, datasets=None) -> None:
         self._settings, self._slurm, self.actor, self._jobs, self._files = settings, slurm, actor, jobs, files
+        self._datasets = datasets  # services.datasets.DatasetService: datasets preprocessed on the cluster
         self._rates = rates  # (project) -> [(run name, base config, steps/s)], newest first
 
     @property
@@ -154,13 +156,58 @@ class Cluster:
         name = f'{_slug(run.project.name)}/runs/{Path(run.folder).name}'
         return self._copy('push', run.folder, name, f'Push {run.name} to the cloud', run.project)
 
+    def push_export(self, export_id: int) -> int:
+        """Queue a job copying an export's file to the store as `<project>/exports/<file stem>`; its job id."""
+        export = Export.get_or_none(Export.id == export_id)
+        if export is None or not Path(export.path).is_file():
+            raise CloudError('This export has no file (any more): export it again first.')
+        access.require(self.actor, Action.RUN, export.project_id)
+        name = f'{_slug(export.project.name)}/exports/{Path(export.path).stem}'
+        return self._copy('push', export.path, name, f'Push {Path(export.path).name} to the cloud', export.project)
+
     def pull_run(self, project_id: int, name: str) -> int:
         """Queue a job copying a pushed run folder into the project's runs folder; its job id."""
+        return self.pull(project_id, name, 'runs')
+
+    def pull(self, project_id: int, name: str, into: str = '') -> int:
+        """Queue a job copying a pushed folder back into the project — `into` its runs or exports folder (by
+        default where its name says it came from) — whole or not at all; its job id."""
         project = self._project(project_id, Action.RUN)
-        target = Path(project.location) / 'runs' / name.rstrip('/').rsplit('/', 1)[-1]
+        into = into or Remote(name, True).kind or 'runs'
+        target = Path(project.location) / into / name.rstrip('/').rsplit('/', 1)[-1]
         if target.exists():
             raise CloudError(f'{target.name} is in this project already.')
         return self._copy('pull', str(target), name, f'Pull {target.name} from the cloud', project)
+
+    # ---- datasets on the cluster's file system ------------------------------------------------
+    def register_dataset(self, project_id: int, path: str, name: str = '') -> int:
+        """Index a RAVE dataset that lies on the cluster's file system (a browsable folder) for the project's
+        cluster runs; its id. A run on this machine refuses it (services/training: place_errors)."""
+        project = self._project(project_id, Action.RUN)
+        folder = Path(self._files.confine(path))
+        if not (folder / 'data.mdb').is_file() or not (folder / 'metadata.yaml').is_file():
+            raise CloudError(f'{folder} is not a RAVE dataset: it has no data.mdb and metadata.yaml (what `rave '
+                             'preprocess` writes).')
+        name = (name or folder.name).strip()
+        if Dataset.get_or_none((Dataset.project == project) & (Dataset.name == name)) is not None:
+            raise CloudError(f'This project has a dataset named {name} already: choose another name.')
+        meta = read_lmdb(folder)
+        dataset = Dataset.create(project=project, name=name, path=str(folder), status='ready', sr=meta['sr'],
+                                 channels=meta['channels'], lazy=meta['lazy'], n_examples=meta['examples'],
+                                 n_seconds=meta['seconds'], size_bytes=meta['size_bytes'], sources=[],
+                                 params={'location': 'cluster'})
+        self._datasets.changed(dataset)
+        return dataset.id
+
+    def preprocess(self, project_id: int, spec, survey=None) -> int:
+        """Queue `rave preprocess` of a new dataset (a services.datasets.PreprocessSpec) as a SLURM job with the
+        studio's SLURM options: it runs in the allocation, and the dataset lives on the cluster; its id."""
+        project = self._project(project_id, Action.RUN)
+        executor = ExecutorSettings.of({**self.defaults().to_dict(), 'kind': SLURM, 'gpus_per_node': 0})
+        if executor.errors():
+            raise ClusterSettingsError(' '.join(executor.errors()))
+        return self._datasets.start(project, spec.name, list(spec.inputs), **spec.params(), survey=survey,
+                                    owner=self.actor.name, executor=executor.to_dict()).id
 
     def copy_dataset(self, dataset_id: int, folder: str) -> int:
         """Queue a job copying a dataset's folder into `folder` on the cluster's file system (rsync: progress,
@@ -178,6 +225,9 @@ class Cluster:
         job = self._jobs.submit('rsync', f'Copy {dataset.name} to {folder}', argv, project=dataset.project,
                                 cwd=str(REPO_ROOT), spec={'dataset': dataset.id, 'target': str(target)},
                                 owner=self.actor.name)
+        copying = {**(dataset.params or {}).get('copying', {}), str(target): job.id}
+        dataset.params = {**(dataset.params or {}), 'copying': copying}  # the library shows it with its job
+        dataset.save(only=[Dataset.params])
         return job.id
 
     def _copy(self, what: str, local: str, name: str, title: str, project: Project) -> int:

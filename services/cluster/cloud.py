@@ -13,6 +13,7 @@ keeps none. Blocking and long: call these from a worker thread or a job, with `p
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable
@@ -55,6 +56,13 @@ class Remote:
     complete: bool
     size: int = 0
     files: int = 0
+    modified: dt.datetime | None = None  # when its push completed (its manifest was written)
+
+    @property
+    def kind(self) -> str:
+        """'runs' or 'exports': what the studio pushed it as (`<project>/<kind>/<name>`), else ''."""
+        parts = self.name.split('/')
+        return parts[-2] if len(parts) >= 2 and parts[-2] in ('runs', 'exports') else ''
 
 
 def push(store: Store, local: Path, name: str, progress: Progress | None = None) -> int:
@@ -117,7 +125,9 @@ def listing(store: Store) -> list[Remote]:
     out = []
     for name in sorted(complete):
         files = _manifest(fs, f'{store.root}/{name}', name)
-        out.append(Remote(name, True, sum(files.values()), len(files)))
+        modified = fs.info(f'{store.root}/{name}/{MANIFEST}').get('LastModified')
+        out.append(Remote(name, True, sum(files.values()), len(files),
+                          modified if isinstance(modified, dt.datetime) else None))
     return out + [Remote(name, False) for name in sorted(started)]
 
 

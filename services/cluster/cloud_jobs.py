@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from services import formatting
 from services.hookspecs import JobKind
@@ -45,15 +46,28 @@ def describe_rsync(state) -> None:
     state.detail = f'{formatting.size(state.last["done"])} copied · {state.last["rate"]}'
 
 
-def rsync_finished(job) -> None:
-    """A dataset copied whole to the cluster's file system remembers where (Dataset.params['copies'])."""
+def rsync_finished(job) -> Dataset | None:
+    """A dataset copied whole to the cluster's file system remembers where (Dataset.params['copies']); a copy
+    cut short stays among those under way ('copying': target → job), its job saying why."""
     dataset = Dataset.get_or_none(Dataset.id == (job.spec or {}).get('dataset'))
-    if job.status != 'done' or dataset is None:
-        return
+    if dataset is None:
+        return None
+    if job.status != 'done':
+        return dataset
     copies = [c for c in (dataset.params or {}).get('copies', []) if c != job.spec['target']]
-    dataset.params = {**(dataset.params or {}), 'copies': [*copies, job.spec['target']]}
+    copying = {t: j for t, j in (dataset.params or {}).get('copying', {}).items() if t != job.spec['target']}
+    dataset.params = {**(dataset.params or {}), 'copies': [*copies, job.spec['target']], 'copying': copying}
     dataset.save(only=[Dataset.params])
+    return dataset
+
+
+def rsync_kind(changed: Callable[[Dataset], None]) -> JobKind:
+    """The kind of dataset copies; `changed` tells the pages the dataset's copies moved (DatasetService.changed)."""
+    def finished(job) -> None:
+        dataset = rsync_finished(job)
+        if dataset is not None:
+            changed(dataset)
+    return JobKind('rsync', parse=parse_rsync, describe=describe_rsync, on_finish=finished)
 
 
 KIND = JobKind('cloud', parse=parse_cloud, describe=describe)
-RSYNC_KIND = JobKind('rsync', parse=parse_rsync, describe=describe_rsync, on_finish=rsync_finished)

@@ -13,8 +13,9 @@ LOCAL, SLURM = 'local', 'slurm'
 TIME = re.compile(r'^(?:(\d+)-)?(\d+)(?::(\d{1,2}))?(?::(\d{1,2}))?$')  # minutes | h:m[:s] | d-h[:m[:s]]
 MEMORY = re.compile(r'^\d+[KMGT]?$', re.IGNORECASE)
 SIGNAL_S = 120  # SLURM warns the job this long before its time limit: time to save a checkpoint
-# At the time limit or a preemption the worker saves a checkpoint and the job ends 'interrupted': the run's own
-# automatic recovery ("restart after a crash", RunSpec.recover) is what asks for the resume from it.
+# At the time limit or a preemption the worker saves a checkpoint. With `requeue` SLURM requeues the same job,
+# which resumes from it (services/workers/cluster_host); without, the job ends 'interrupted' and the run's own
+# automatic recovery ("restart after a crash", RunSpec.recover) may resume it as a new job.
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ExecutorSettings:
     constraint: str = ''
     qos: str = ''
     extra: str = ''  # more sbatch lines, one `--flag=value` (or `#SBATCH --flag=value`) a line
+    requeue: bool = False  # at the time limit or a preemption: checkpoint, then SLURM requeues this same job
 
     @property
     def on_cluster(self) -> bool:
@@ -47,6 +49,8 @@ class ExecutorSettings:
                     values[key] = int(values[key])
                 except (TypeError, ValueError):
                     values[key] = 0 if key == 'gpus_per_node' else 1
+        if 'requeue' in values:
+            values['requeue'] = values['requeue'] in (True, 1, 'true', 'True', '1', 'on')
         return cls(**values)
 
     def to_dict(self) -> dict:
@@ -59,9 +63,8 @@ class ExecutorSettings:
         if not self.on_cluster:
             return []
         out = []
-        if self.nodes != 1:
-            out.append('Training on more than one node is not supported yet: set nodes to 1 (several GPUs of '
-                       'one node work through GPUs per node).')
+        if self.nodes < 1:
+            out.append('A job needs at least one node: set nodes to 1 or more.')
         if self.gpus_per_node < 0:
             out.append('GPUs per node cannot be negative: 0 trains on the CPUs of the allocation.')
         if not TIME.match(self.time.strip()):
@@ -88,7 +91,9 @@ class ExecutorSettings:
 
     def sbatch(self) -> dict:
         """The options of submitit's SlurmExecutor for these settings (besides what the studio sets itself)."""
-        options: dict = {'time': self.minutes(), 'nodes': self.nodes}
+        # one task per GPU on each node (Lightning's SLURM environment expects it; the job host starts the
+        # worker on every task with srun: services/workers/cluster_host)
+        options: dict = {'time': self.minutes(), 'nodes': self.nodes, 'ntasks_per_node': max(1, self.gpus_per_node)}
         for key, value in (('partition', self.partition), ('account', self.account), ('mem', self.memory),
                            ('constraint', self.constraint), ('qos', self.qos)):
             if value.strip():
@@ -99,6 +104,8 @@ class ExecutorSettings:
         for line in self.extra_lines():
             flag, _, value = line[2:].partition('=')
             extra[flag.strip()] = value.strip() if value else True
+        if self.requeue:
+            extra['requeue'] = True  # SLURM may requeue it (the host asks it to at the time limit)
         options['additional_parameters'] = extra
         return options
 
@@ -107,9 +114,12 @@ class ExecutorSettings:
         if not self.on_cluster:
             return 'this machine'
         parts = [f'SLURM partition {self.partition}' if self.partition else 'SLURM (default partition)']
+        if self.nodes > 1:
+            parts.append(f'{self.nodes} nodes')
         if self.gpus_per_node:
-            parts.append(f'{self.gpus_per_node} GPU{"s" if self.gpus_per_node > 1 else ""}')
-        parts.append(f'time limit {self.time}')
+            parts.append(f'{self.gpus_per_node} GPU{"s" if self.gpus_per_node > 1 else ""}'
+                         + (' per node' if self.nodes > 1 else ''))
+        parts.append(f'time limit {self.time}' + (' (then requeued)' if self.requeue else ''))
         for label, value in (('memory', self.memory), ('account', self.account), ('QoS', self.qos),
                              ('constraint', self.constraint)):
             if value:

@@ -7,12 +7,15 @@ step `exec`s Python straight into `services.workers.cluster_host.run(job folder)
 `--signal=B:USR2@N` reaches the host alone (it turns it into a checkpoint) and a plain `scancel` ends the host and
 the worker as a local cancel would.
 
-The engine asks this object what it asks `services.jobs.host` for a local job: alive? signal it, end it. States
-come from one `squeue` call for every watched job (then `sacct` for those squeue forgot), refreshed by a
-background thread every REFRESH_S, so the engine's poll on the UI's event loop never waits for SLURM.
+The engine asks this object what it asks `services.jobs.host` for a local job: alive? signal it, end it. Nothing
+the poller or a page calls waits for SLURM (a controller that does not answer must not freeze the event loop):
+the engine submits on a thread of its own (`launch`); states come from one `squeue` call for every watched job
+(then `sacct` for those squeue forgot), refreshed by a background thread every REFRESH_S — a job reattached after
+a restart counts as alive until that thread heard of it —; and `scancel` goes out from a thread too.
 """
 from __future__ import annotations
 
+import queue
 import shlex
 import signal
 import subprocess
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from services.cluster.settings import SIGNAL_S, ExecutorSettings
 from services.cluster.states import SlurmState, base_state
+from services.jobs import ACTIVE
 from services.jobs.host import job_folder, write_control
 from services.store import Job
 
@@ -42,13 +46,18 @@ class SlurmExecutor:
         self.repo_root, self.python = repo_root, python
         self.states: dict[str, SlurmState] = {}
         self._watched: dict[str, float] = {}  # SLURM job id -> when it was submitted (or first asked about)
+        self._asked: set[str] = set()  # job ids a refresh that SLURM answered asked about
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._wake = threading.Event()  # a newly watched job is asked about at once, not after REFRESH_S
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()  # scancel argument lists, sent in order
+        self._caller: threading.Thread | None = None
         self.answering = True  # whether squeue answered the last time it was asked
 
     # ---- the engine's seam -----------------------------------------------------------------
-    def launch(self, job: Job) -> None:
-        """Submit the job's host; sets job.spec['slurm_job_id']. Raises ClusterError with SLURM's words."""
+    def launch(self, job: Job) -> dict:
+        """Submit the job's host (blocking: the engine calls it on a thread); returns what job.spec keeps
+        ({'slurm_job_id': …}). Raises ClusterError with SLURM's words."""
         import submitit  # only a studio that submits to a cluster needs it loaded
 
         from services.workers import cluster_host
@@ -58,17 +67,21 @@ class SlurmExecutor:
         options = settings.sbatch()
         options['additional_parameters'] = {**options['additional_parameters'], 'signal': f'B:USR2@{SIGNAL_S}'}
         root = shlex.quote(str(self.repo_root))
+        setup = [f'export PYTHONPATH={root}${{PYTHONPATH:+:$PYTHONPATH}}', f'cd {root}']
+        if settings.requeue:  # the host then has SLURM requeue this job at the time limit (cluster_host)
+            setup.append('export RAVE_STUDIO_REQUEUE=1')
         executor.update_parameters(job_name=f'rave-studio-{job.id}', use_srun=False, signal_delay_s=SIGNAL_S,
-                                   stderr_to_stdout=True,
-                                   setup=[f'export PYTHONPATH={root}${{PYTHONPATH:+:$PYTHONPATH}}', f'cd {root}'],
-                                   **options)
+                                   stderr_to_stdout=True, setup=setup, **options)
         try:
             submitted = executor.submit(cluster_host.run, str(folder))
         except (subprocess.CalledProcessError, OSError, ValueError, RuntimeError) as e:
             said = getattr(e, 'output', b'') or getattr(e, 'stderr', b'') or str(e)
             raise ClusterError(said.decode('utf-8', 'replace') if isinstance(said, bytes) else str(said)) from e
-        job.spec = {**(job.spec or {}), 'slurm_job_id': str(submitted.job_id)}
-        self._watch(str(submitted.job_id), time.time())
+        job_id = str(submitted.job_id)
+        with self._lock:  # sbatch took it: pending until squeue says more
+            self.states.setdefault(job_id, SlurmState(job_id, 'PENDING'))
+        self._watch(job_id, time.time())
+        return {'slurm_job_id': job_id}
 
     def alive(self, job: Job) -> bool:
         job_id = slurm_id(job)
@@ -78,16 +91,21 @@ class SlurmExecutor:
         if state is not None:
             return state.active
         submitted = self._watched.get(job_id, 0.0)
-        # SLURM not answering is no news of the job: only a cluster that answers and knows nothing of it
-        # (past the accounting lag) means the job is gone
-        return not self.answering or time.time() - submitted < ACCOUNTING_LAG_S
+        # SLURM not answering, or not asked yet, is no news of the job: only a cluster that answered and knows
+        # nothing of it (past the accounting lag) means the job is gone
+        return not self.answering or job_id not in self._asked or time.time() - submitted < ACCOUNTING_LAG_S
+
+    def waiting(self, job: Job) -> bool:
+        """Taken but not started: being submitted, or pending (or requeued) in SLURM's queue."""
+        state = self.states.get(slurm_id(job)) if slurm_id(job) else None
+        return not slurm_id(job) or (state is not None and state.waiting)
 
     def signal_group(self, job: Job, sig: int) -> bool:
         """Signal every process of the job (`scancel --signal --full`); True if SLURM took it."""
         if not self.alive(job):
             return False
-        name = signal.Signals(sig).name.removeprefix('SIG')
-        return _scancel(['--signal', name, '--full', slurm_id(job)])
+        self._send_later(['--signal', signal.Signals(sig).name.removeprefix('SIG'), '--full', slurm_id(job)])
+        return True
 
     def signal_host(self, job: Job, sig: int) -> None:
         """The studio's Cancel: say it was ours (the host reports 'cancelled', not an outside scancel), then
@@ -96,9 +114,9 @@ class SlurmExecutor:
             return
         if sig == signal.SIGTERM:
             write_control(job_folder(job), cancel=True)
-            _scancel([slurm_id(job)])
+            self._send_later([slurm_id(job)])
         else:
-            _scancel(['--signal', signal.Signals(sig).name.removeprefix('SIG'), '--batch', slurm_id(job)])
+            self._send_later(['--signal', signal.Signals(sig).name.removeprefix('SIG'), '--batch', slurm_id(job)])
 
     def end_leftovers(self, job: Job) -> None:
         """SLURM ends what is left of a job's processes itself."""
@@ -113,29 +131,31 @@ class SlurmExecutor:
         """The job's SLURM state in words, for the run page and the queue; once the studio settled the job,
         only what SLURM said at its end (its host may still be exiting: SLURM says RUNNING a moment longer)."""
         if not slurm_id(job):
-            return ''
-        if job.status not in ('queued', 'running', 'paused'):
+            return 'SLURM: submitting the job…' if job.status in ACTIVE else ''
+        if job.status not in ACTIVE:
             state = self.states.get(slurm_id(job))
             said = state.words().split(': ', 1)[1] if state is not None and not state.active else ''
             return f'SLURM job {slurm_id(job)}: ended' + (f' ({said})' if said else '')
         state = self.state(job)
-        return state.words() if state is not None else f'SLURM job {slurm_id(job)}: submitted'
+        if state is not None:
+            return state.words()
+        return f'SLURM job {slurm_id(job)}: ' + ('asking SLURM…' if self.answering else 'SLURM does not answer')
 
     # ---- states ----------------------------------------------------------------------------
     def state(self, job: Job) -> SlurmState | None:
-        """The last state read for the job; the first question about a job reads it at once (reattaching after
-        a restart), later ones are answered from the background refresh."""
+        """The last state read for the job (None: not heard of yet); the first question about a job (reattaching
+        after a restart) has the background refresh ask SLURM at once."""
         job_id = slurm_id(job)
         if not job_id:
             return None
         if job_id not in self._watched:
             self._watch(job_id, job.started.timestamp() if job.started else time.time())
-            self.refresh([job_id])
         return self.states.get(job_id)
 
     def refresh(self, job_ids: list[str] | None = None) -> None:
         """Read the states of `job_ids` (every watched job when None): squeue, then sacct for the rest."""
-        ids = list(job_ids if job_ids is not None else self._watched)
+        with self._lock:
+            ids = list(job_ids if job_ids is not None else self._watched)
         if not ids:
             return
         queued = _squeue(ids)
@@ -147,6 +167,7 @@ class SlurmExecutor:
         found = {**(queued or {}), **(accounted or {})}
         with self._lock:
             self.states.update(found)
+            self._asked.update(ids)
             for job_id, state in found.items():
                 if not state.active and time.time() - self._watched.get(job_id, 0) > ACCOUNTING_LAG_S:
                     self._watched.pop(job_id, None)  # final: no need to ask again
@@ -154,17 +175,36 @@ class SlurmExecutor:
     def _watch(self, job_id: str, since: float) -> None:
         with self._lock:
             self._watched.setdefault(job_id, since)
-            if self._thread is None or not self._thread.is_alive():
+            self._wake.set()
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._refresh_loop, name='slurm-states', daemon=True)
                 self._thread.start()
 
     def _refresh_loop(self) -> None:
-        while self._watched:
-            time.sleep(REFRESH_S)
+        while True:
+            with self._lock:
+                if not self._watched:
+                    self._thread = None
+                    return
+                self._wake.clear()
             try:
                 self.refresh()
             except Exception:  # noqa: BLE001 — SLURM briefly away: keep the last states, ask again next time
-                continue
+                pass
+            self._wake.wait(REFRESH_S)
+
+    def _send_later(self, args: list[str]) -> None:
+        """scancel from a thread (a page's Cancel must not wait for a controller that does not answer); one
+        thread, so the calls reach SLURM in order (SIGCONT before the end)."""
+        self._calls.put(args)
+        with self._lock:
+            if self._caller is None:
+                self._caller = threading.Thread(target=self._send_calls, name='slurm-scancel', daemon=True)
+                self._caller.start()
+
+    def _send_calls(self) -> None:
+        while True:
+            _scancel(self._calls.get())
 
 
 def slurm_id(job: Job) -> str:
@@ -206,8 +246,8 @@ def _call(argv: list[str]) -> str | None:
     return '' if 'Invalid job id' in done.stderr else None
 
 
-def _scancel(args: list[str]) -> bool:
+def _scancel(args: list[str]) -> None:
     try:
-        return subprocess.run(['scancel', *args], capture_output=True, timeout=TIMEOUT_S).returncode == 0
+        subprocess.run(['scancel', *args], capture_output=True, timeout=TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired):
-        return False
+        return

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 ACTIVE = {'PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD',
           'REQUEUE_FED', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'RESV_DEL_HOLD'}
+WAITING = {'PENDING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD'}  # not started (again)
 WORDS = {
     'PENDING': 'waiting in the SLURM queue',
     'CONFIGURING': 'starting: SLURM is setting up its node',
@@ -58,6 +59,11 @@ class SlurmState:
     @property
     def active(self) -> bool:
         return self.state in ACTIVE
+
+    @property
+    def waiting(self) -> bool:
+        """Taken by SLURM and not running (yet, or again after a requeue)."""
+        return self.state in WAITING
 
     def words(self) -> str:
         """e.g. 'SLURM job 12: waiting in the SLURM queue for free resources'."""

@@ -234,8 +234,9 @@ class DatasetService:
     def start(self, project: Project, name: str, inputs: list[str], num_signal: int = 131072,
               channels: int = 1, sr: int = 44100, ext: list[str] | None = None, lazy: bool = False,
               max_db_size: int = DEFAULT_MAX_DB_GB, dyndb: bool = True, survey: Survey | None = None,
-              owner: str = '') -> Dataset:
-        """Register the dataset (status 'building') and queue RAVE's preprocess for it.
+              owner: str = '', executor: dict | None = None) -> Dataset:
+        """Register the dataset (status 'building') and queue RAVE's preprocess for it (as a SLURM job with a
+        cluster `executor`: the dataset then counts as on the cluster).
 
         Files that cannot be used are skipped: RAVE then reads a staging folder of links to the usable files
         (inside the dataset folder, so a lazy dataset's references stay valid as long as the dataset)."""
@@ -257,6 +258,8 @@ class DatasetService:
         staged = survey.needs_staging
         rave_inputs = [str(output / STAGING)] if staged else sources_
         params['staged'] = staged
+        if executor:
+            params['location'] = 'cluster'
         flags = self.command(rave_inputs, output, num_signal, channels, sr, ext, lazy, max_db_size, dyndb)
         dataset = Dataset.create(project=project, name=name, path=str(output), sources=sources_, params=params,
                                  status='building', sr=sr, channels=channels, lazy=lazy)
@@ -270,7 +273,8 @@ class DatasetService:
             command=shlex.join(['rave', 'preprocess', *flags]), project=project, cwd=self.jobs.root,
             stdin='y\n' if lazy else '', stall_s=STALL_S,
             env={'PYTHONWARNINGS': 'ignore::FutureWarning'},  # torch's pynvml notice, noise in the log
-            spec={'dataset_id': dataset.id, 'output': str(output)}, slot='preprocess', owner=owner)
+            spec={'dataset_id': dataset.id, 'output': str(output)}, slot='preprocess', owner=owner,
+            executor=executor)
         dataset.job = job
         dataset.save()
         self._totals[job.id] = (expected, params)

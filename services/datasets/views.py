@@ -56,6 +56,22 @@ class DatasetView:
         return self.status == 'ready'
 
     @property
+    def on_cluster(self) -> bool:
+        """It lives on the cluster's file system (registered there, or preprocessed as a SLURM job): only a run
+        on the cluster trains on it."""
+        return self.params.get('location') == 'cluster'
+
+    @property
+    def copies(self) -> tuple[str, ...]:
+        """Where whole copies of it lie on the cluster's file system (services/cluster: rsync)."""
+        return tuple(self.params.get('copies') or ())
+
+    @property
+    def copying(self) -> Mapping[str, int]:
+        """Copies under way or cut short: their target folder → the copy job's id."""
+        return MappingProxyType(dict(self.params.get('copying') or {}))
+
+    @property
     def building(self) -> bool:
         return self.status == 'building'
 

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shlex
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,7 +21,7 @@ from services.hookspecs import JobKind
 from services.jobs import host, queue
 from services.jobs.executors import Executor, executor_of, remote
 from services.jobs.host import folder_of, job_folder, write_control
-from services.jobs.queue import queue_key, slots_of
+from services.jobs.queue import slots_of
 from services.jobs.state import Describer, FinishHandler, JobState
 from services.store import Job, Project, db, now
 
@@ -64,6 +62,7 @@ class JobService:
         self._describers: dict[str, Describer] = {}
         self._parsers: dict[str, str] = {}  # kind → 'module:function' the runner imports to read its console
         self.executors: dict[str, Executor] = {}  # where a job may run besides this machine, e.g. 'slurm'
+        self._handing: set[int] = set()  # remote jobs being submitted (sbatch) on a thread
         self.version = 0  # bumps whenever a state changes, so views can skip redraws
 
     # ---- public API -------------------------------------------------------------------------
@@ -168,17 +167,8 @@ class JobService:
     @_locked
     def reorder(self, job_id: int, position: int) -> None:
         """Move a queued job to `position` (0 = next) among the queued jobs of its slot."""
-        job = Job.get_by_id(job_id)
-        if job.status != 'queued':
-            return
-        line = self.queued(job.device)
-        keys = sorted(queue_key(j) for j in line)  # the same keys, handed out in the new order
-        line = [j for j in line if j.id != job.id]
-        line.insert(max(0, min(position, len(line))), job)
-        for key, item in zip(keys, line):
-            item.spec = {**(item.spec or {}), 'queue_key': key}
-            item.save()
-        self._bump(job.id)
+        if queue.reorder(job_id, position):
+            self._bump(job_id)
 
     def log_tail(self, job_id: int, max_bytes: int = 20000) -> str:
         return host.log_tail(folder_of(self.root, job_id) / 'log.txt', max_bytes)
@@ -218,6 +208,8 @@ class JobService:
         for job in Job.select().where(Job.status.in_(('running', 'paused'))):
             self._read_progress(job)
             self._where(job)
+            if job.id in self._handing:
+                continue  # its executor has not said yet whether it took it
             child = self._children.get(job.id)
             if child is not None:
                 child.poll()  # reap the host so it does not linger as a zombie
@@ -307,19 +299,11 @@ class JobService:
         if remote((job.spec or {}).get('executor')):
             self._submit_remote(job)
             return
-        folder = job_folder(job)
-        host_log = open(folder / 'host.txt', 'ab')  # noqa: SIM115 (closed below)
-        env = dict(os.environ)
-        env['PYTHONPATH'] = os.pathsep.join([str(REPO_ROOT), env.get('PYTHONPATH', '')]).rstrip(os.pathsep)
         try:
-            child = subprocess.Popen([sys.executable, '-m', 'services.workers.runner', str(folder)],
-                                     cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, stdout=host_log,
-                                     stderr=subprocess.STDOUT, start_new_session=True, env=env)
+            child = host.spawn(job_folder(job), REPO_ROOT)
         except OSError as e:
             self._finish(job, 'failed', None, f'Could not start the job: {e}')
             return
-        finally:
-            host_log.close()
         self._children[job.id] = child
         job.pid = child.pid
         try:
@@ -329,14 +313,29 @@ class JobService:
         self._running(job)
 
     def _submit_remote(self, job: Job) -> None:
-        """Hand the job's host to its executor (sbatch): 'running' from now on; JobState.where says more."""
-        try:
-            executor_of(job, self.executors).launch(job)
-        except Exception as e:  # noqa: BLE001 — SLURM's refusal is the job's message, not a poller crash
-            self._finish(job, 'failed', None, f'Could not submit the job: {e}'.strip())
-            return
+        """Hand the job to its executor on a thread (sbatch may be slow, or hang): shown queued until it starts."""
+        self._handing.add(job.id)
         self._running(job)
         self._where(job)
+        threading.Thread(target=self._hand_over, args=(job.id,), name=f'submit-{job.id}', daemon=True).start()
+
+    def _hand_over(self, job_id: int) -> None:
+        job = Job.get_by_id(job_id)
+        try:
+            taken, refusal = executor_of(job, self.executors).launch(job), ''
+        except Exception as e:  # noqa: BLE001 — SLURM's refusal is the job's message, not a crash
+            taken, refusal = {}, f'Could not submit the job: {e}'.strip()
+        with self.lock:  # the poller and the pages see the job before its submission or after it
+            self._handing.discard(job_id)
+            job = Job.get_by_id(job_id)
+            if refusal:
+                self._finish(job, 'failed', None, refusal)
+                return
+            job.spec = {**(job.spec or {}), **taken}
+            job.save(only=[Job.spec])
+            if job.id in self._cancel_deadline:  # cancelled while it was being submitted
+                executor_of(job, self.executors).signal_host(job, signal.SIGTERM)
+            self._where(job)
 
     def _running(self, job: Job) -> None:
         job.started = now()
@@ -348,10 +347,11 @@ class JobService:
         self._bump(job.id)
 
     def _where(self, job: Job) -> None:
-        where = executor_of(job, self.executors).where(job)
-        state = self._track(job)
-        if where != state.where:
-            state.where = where
+        """Where it runs in words, and 'queued' while its executor holds it unstarted (SLURM's queue)."""
+        executor, state = executor_of(job, self.executors), self._track(job)
+        status = 'queued' if job.status == 'running' and executor.waiting(job) else job.status
+        if (executor.where(job), status) != (state.where, state.status):
+            state.where, state.status = executor.where(job), status
             self._bump(job.id)
 
     def _read_progress(self, job: Job) -> None:

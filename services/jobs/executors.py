@@ -11,7 +11,8 @@ LOCAL = 'local'
 
 
 class Executor(Protocol):
-    """What the engine asks of the place a job runs (`services.jobs.host` is the local one)."""
+    """What the engine asks of the place a job runs (`services.jobs.host` is the local one). A remote one also
+    has `launch(job) -> dict` (what to keep in job.spec; it may block: the engine calls it on a thread)."""
 
     def alive(self, job: Job) -> bool: ...
     def signal_group(self, job: Job, sig: int) -> bool: ...
@@ -19,6 +20,7 @@ class Executor(Protocol):
     def end_leftovers(self, job: Job) -> None: ...
     def lost(self, job: Job) -> str: ...
     def where(self, job: Job) -> str: ...
+    def waiting(self, job: Job) -> bool: ...  # taken but not started yet (e.g. pending in SLURM's queue)
 
 
 class Unavailable:
@@ -28,7 +30,7 @@ class Unavailable:
     def __init__(self, kind: str) -> None:
         self.kind = kind
 
-    def launch(self, job: Job) -> None:
+    def launch(self, job: Job) -> dict:
         raise RuntimeError(f'this studio cannot submit to "{self.kind}" (not set up here).')
 
     def alive(self, job: Job) -> bool:
@@ -48,6 +50,9 @@ class Unavailable:
 
     def where(self, job: Job) -> str:
         return f'on {self.kind} (not reachable from this studio)'
+
+    def waiting(self, job: Job) -> bool:
+        return False
 
 
 def remote(executor: dict | None) -> bool:

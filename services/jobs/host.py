@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -51,6 +53,17 @@ def write_control(folder: Path, **changes: object) -> None:
     tmp = path.with_suffix('.tmp')
     tmp.write_text(json.dumps(control))
     os.replace(tmp, path)
+
+
+def spawn(folder: Path, repo_root: Path) -> subprocess.Popen:
+    """Start a local job's host (services.workers.runner) in a session of its own, its own output in host.txt;
+    raises OSError."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join([str(repo_root), env.get('PYTHONPATH', '')]).rstrip(os.pathsep)
+    with open(folder / 'host.txt', 'ab') as host_log:
+        return subprocess.Popen([sys.executable, '-m', 'services.workers.runner', str(folder)], cwd=str(repo_root),
+                                stdin=subprocess.DEVNULL, stdout=host_log, stderr=subprocess.STDOUT,
+                                start_new_session=True, env=env)
 
 
 def alive(job: Job) -> bool:
@@ -179,3 +192,8 @@ def lost(job: Job) -> str:
 def where(job: Job) -> str:
     """Where a local job runs, in words: nowhere to say beyond its device."""
     return ''
+
+
+def waiting(job: Job) -> bool:
+    """A local job's host runs from its launch: it never waits (a cluster's job may, in its queue)."""
+    return False

@@ -30,3 +30,18 @@ def position(job_id: int) -> tuple[int, int] | None:
         return None
     line = [j.id for j in queued(job.device)]
     return line.index(job.id), len(line)
+
+
+def reorder(job_id: int, position: int) -> bool:
+    """Move a queued job to `position` (0 = next) among the queued jobs of its slot; False if it is not queued."""
+    job = Job.get_by_id(job_id)
+    if job.status != 'queued':
+        return False
+    line = queued(job.device)
+    keys = sorted(queue_key(j) for j in line)  # the same keys, handed out in the new order
+    line = [j for j in line if j.id != job.id]
+    line.insert(max(0, min(position, len(line))), job)
+    for key, item in zip(keys, line):
+        item.spec = {**(item.spec or {}), 'queue_key': key}
+        item.save()
+    return True

@@ -1,5 +1,5 @@
 """Execution bookkeeping of training runs: devices → RAVE's `--gpu` flags, the attempts of a run (first start,
-resumes, automatic recoveries after a crash) and which checkpoint a recovery continues from.
+resumes, automatic recoveries after a crash, SLURM requeues) and which checkpoint a recovery continues from.
 
 No NiceGUI, no torch: the GPU count comes from pynvml (as the system monitor reads it), once.
 """
@@ -9,6 +9,7 @@ import functools
 from pathlib import Path
 
 from services.jobs import slots_of
+from services.jobs.executors import remote
 from services.store import Checkpoint, Job, Run, RunAttempt, now
 
 # a cancel is the user's wish and a graceful stop ends 'done': no recovery
@@ -68,8 +69,27 @@ def start_attempt(run: Run, job: Job, reason: str, checkpoint: str = '', start_s
                              start_step=start_step, status=job.status)
 
 
+def follow_attempt(run: Run, state) -> None:
+    """The run's latest attempt follows its job's status. A SLURM requeue inside the job (its host said
+    {"requeued": N} in progress: services/workers/cluster_host) is the next attempt, from the checkpoint saved
+    before it; the one before ends interrupted there."""
+    attempts = list(RunAttempt.select().where(RunAttempt.job == state.id).order_by(RunAttempt.number))
+    if not attempts:
+        return
+    while len(attempts) <= int(state.last.get('requeued') or 0):
+        before = attempts[-1]
+        before.status, before.end_step, before.ended = 'interrupted', state.last.get('requeue_step'), now()
+        before.message = 'SLURM\'s time limit came near (or a preemption): requeued from its checkpoint.'
+        before.save()
+        attempts.append(start_attempt(run, Job.get_by_id(state.id), 'requeue', state.last.get('checkpoint', ''),
+                                      int(state.last.get('requeue_step') or 0)))
+    if attempts[-1].status != state.status:
+        attempts[-1].status = state.status
+        attempts[-1].save(only=[RunAttempt.status])
+
+
 def end_attempt(job: Job, end_step: int | None) -> RunAttempt | None:
-    attempt = RunAttempt.get_or_none(RunAttempt.job == job)
+    attempt = RunAttempt.select().where(RunAttempt.job == job).order_by(RunAttempt.number.desc()).first()
     if attempt is not None:
         attempt.status, attempt.end_step, attempt.ended = job.status, end_step, job.ended or now()
         attempt.message = job.message or ''
@@ -94,6 +114,14 @@ def newest_checkpoint(checkpoints: list[Checkpoint]) -> Checkpoint | None:
 
 def checkpoint_step(checkpoint: str, checkpoints: list[Checkpoint]) -> int | None:
     return next((c.step for c in checkpoints if c.path == checkpoint), None)
+
+
+def place_errors(data, executor: dict | None) -> list[str]:
+    """A dataset on the cluster's file system trains on the cluster only: this machine cannot read it."""
+    if data is not None and data.on_cluster and not remote(executor):
+        return [f'{data.name} lives on the cluster\'s file system: a run on this machine cannot read it. Choose '
+                'the SLURM cluster under "Where it trains", or another dataset.']
+    return []
 
 
 def without(flags: list[str], *names: str) -> list[str]:

@@ -99,9 +99,10 @@ class TrainingService:
         """Everything that would make RAVE fail at start (RunSpec.validate, with the project's runs,
         configs and the GPUs of this machine — or those a cluster `executor` allocates — looked up);
         `composition` is the gin worker's answer for the spec's configs."""
-        taken = {r.name for r in Run.select(Run.name).where(Run.project == project)}
-        return spec.validate(self.data(project, spec.dataset), composition, taken=taken,
-                             custom=self.templates.entries(project), gpus=self._gpus(executor))
+        taken, data = {r.name for r in Run.select(Run.name).where(Run.project == project)}, \
+            self.data(project, spec.dataset)
+        return spec.validate(data, composition, taken=taken, custom=self.templates.entries(project),
+                             gpus=self._gpus(executor)) + run_control.place_errors(data, executor)
 
     def warnings(self, project: Project, spec: RunSpec, composition: dict | None) -> list[str]:
         """What would not stop RAVE but is probably not what you want."""
@@ -228,10 +229,7 @@ class TrainingService:
                 run.status = state.status
                 run.save(only=[Run.status])
                 self.jobs.bus.publish(RunChanged(run.id, run.status))
-            attempt = RunAttempt.get_or_none(RunAttempt.job == state.id)
-            if attempt is not None and attempt.status != state.status:
-                attempt.status = state.status
-                attempt.save(only=[RunAttempt.status])
+            run_control.follow_attempt(run, state)
         while self._recover_due:
             self._recover(self._recover_due.pop(0))
 

@@ -48,12 +48,14 @@ class TrainingData:
     n_seconds: float | None = None
     num_signal: int | None = None  # samples per example as preprocessed (each stores twice that)
     lazy: bool = False
+    on_cluster: bool = False  # it lives on the cluster's file system: only a run on the cluster reads it
 
     @classmethod
     def of(cls, row) -> TrainingData:
         return cls(row.id, row.name, row.path, row.status, row.sr, row.channels, row.n_examples,
                    row.n_seconds,
-                   (row.params or {}).get('num_signal'), bool(row.lazy))
+                   (row.params or {}).get('num_signal'), bool(row.lazy),
+                   (row.params or {}).get('location') == 'cluster')
 
 
 class CustomConfig(Protocol):

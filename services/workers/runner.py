@@ -51,6 +51,7 @@ class Host:
         self.last_output = time.monotonic()
         self.child: subprocess.Popen | None = None
         self._killing = threading.Lock()
+        self.result = folder / 'result.json'  # the job's verdict (a host that settles it further writes elsewhere)
 
     def _parser(self):
         """The job kind's console parser; one that cannot be imported leaves the job running unparsed."""
@@ -73,7 +74,7 @@ class Host:
         except (OSError, ValueError) as e:
             message = f'Could not start {self.spec["argv"][:1]}: {e}. Check the Python interpreter in Settings.'
             self.log.write(f'[studio] {message}\n'.encode())
-            write_json(self.folder / 'result.json', {'exit_code': None, 'status': 'failed', 'message': message,
+            write_json(self.result, {'exit_code': None, 'status': 'failed', 'message': message,
                                                      'ended': time.time(), 'wall_s': time.time() - started})
             return 0
         write_json(self.folder / 'child.json', {'pid': self.child.pid, 'started': started})
@@ -103,7 +104,7 @@ class Host:
             status = 'cancelled'
         result = {'exit_code': code, 'status': status, 'message': self.reason,
                   'ended': time.time(), 'wall_s': time.time() - started}
-        write_json(self.folder / 'result.json', result)
+        write_json(self.result, result)
         return 0
 
     def _pump(self) -> None:

@@ -155,6 +155,8 @@ def add_callback(job_dir: Path) -> StudioCallback:
 
     def init(self, *args, **kwargs):
         kwargs['callbacks'] = [*(kwargs.get('callbacks') or []), callback]
+        if int(os.environ.get('SLURM_NNODES') or 1) > 1:  # RAVE sets devices (--gpu), not the nodes srun spans
+            kwargs.setdefault('num_nodes', int(os.environ['SLURM_NNODES']))
         original(self, *args, **kwargs)
 
     pl.Trainer.__init__ = init

@@ -2,20 +2,25 @@
 file to download (and on a local studio its path to copy and a folder to open), re-export and delete."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from nicegui import ui
 
 from app import theme
 from components.audio import media_url
 from components.status import status_chip
+from pages.models.export import cloud_card
 from pages.models.export.parts import TARGET_ICONS, stage_steps, target_title, verdict_chip
 from services import formatting
+from services.cluster import Cluster
 from services.events import ExportChanged, JobsChanged, Subscriber
 from services.i18n import _
+from services.jobs import Jobs
 from services.models import ExportError, ExportView, Models, TargetView
 from services.projects import ProjectView
 
 
-def create(models: Models, events: Subscriber, project: ProjectView) -> None:
+def create(models: Models, events: Subscriber, project: ProjectView, cluster: Cluster, jobs: Jobs) -> None:
     with ui.row().classes('w-full items-end gap-2'):
         with ui.column().classes('gap-0 grow'):
             ui.label(_('Exports')).classes(theme.TITLE)
@@ -49,6 +54,8 @@ def create(models: Models, events: Subscriber, project: ProjectView) -> None:
     content()
     events.on(ExportChanged, lambda _event: content.refresh())
     events.on(JobsChanged, lambda _event: content.refresh())
+    cloud_card.create(cluster, jobs, events, project,  # what the cloud store holds, pulled back here
+                      {e.id: Path(e.path).name for e in models.exports(project.id) if e.status == 'done'})
 
 
 def _row(models: Models, project: ProjectView, targets: list[TargetView], export: ExportView, refresh) -> None:
