@@ -212,8 +212,9 @@ def _run_header(training: Training, system: System, run: RunView) -> None:
         status_chip(run.status)
         about = ' + '.join(run.configs)
         if run.dataset_name:
-            about += f' · {run.dataset_name} ({(run.dataset_sr or 44100) / 1000:g} kHz, ' \
-                     f'{ {1: _("mono"), 2: _("stereo")}.get(run.dataset_channels, "?") })'
+            channels = {1: _('mono'), 2: _('stereo')}.get(run.dataset_channels, '?')
+            about += ' · ' + _('{dataset} ({rate} kHz, {channels})').format(
+                dataset=run.dataset_name, rate=formatting.number((run.dataset_sr or 44100) / 1000), channels=channels)
         ui.label(about).classes(theme.SUBTITLE)
         ui.space()
         run_controls.action_bar(training, system, run)

@@ -13,35 +13,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.i18n import N_, _
 from services.training.model_values import MODEL_KEYS, MODEL_VALUES, GinValueError, parse_literal
 from services.training.spec import NAME, RunSpec
 
 # RunSpec fields a sweep may vary: key -> (label, type); the model values (gin macros) come beside them
 FIELDS: dict[str, tuple[str, type]] = {
-    'lr': ('Learning rate', float), 'lr_dis': ('Discriminator rate', float), 'ema': ('EMA', float),
-    'batch': ('Batch', int), 'n_signal': ('n_signal', int), 'max_steps': ('Max steps', int),
-    'base': ('Base config', str),
+    'lr': (N_('Learning rate'), float), 'lr_dis': (N_('Discriminator rate'), float), 'ema': (N_('EMA'), float),
+    'batch': (N_('Batch'), int), 'n_signal': ('n_signal', int), 'max_steps': (N_('Max steps'), int),
+    'base': (N_('Base config'), str),
 }
-METHODS = {'grid': 'Grid: every combination of the choices, in the order listed',
-           'random': 'Random: values drawn independently',
-           'tpe': 'Bayesian (TPE): each trial learns from the earlier ones'}
-PRUNERS = {'none': 'No pruning: every trial runs to its end',
-           'median': 'Median: stop a trial worse than the median of finished ones at the same step',
-           'hyperband': 'Hyperband: successive halving over the validation steps',
-           'threshold': 'Threshold: stop a trial whose objective passes a limit (it diverged)'}
+METHODS = {'grid': N_('Grid: every combination of the choices, in the order listed'),
+           'random': N_('Random: values drawn independently'),
+           'tpe': N_('Bayesian (TPE): each trial learns from the earlier ones')}  # shown through _()
+PRUNERS = {'none': N_('No pruning: every trial runs to its end'),
+           'median': N_('Median: stop a trial worse than the median of finished ones at the same step'),
+           'hyperband': N_('Hyperband: successive halving over the validation steps'),
+           'threshold': N_('Threshold: stop a trial whose objective passes a limit (it diverged)')}
 KINDS = ('float', 'int', 'choice')
 
 
 def label(key: str) -> str:
-    """A parameter as a person reads it: the RunSpec field's or model value's label."""
+    """A parameter as a person reads it, in the page's language: the RunSpec field's or model value's label."""
     if key in FIELDS:
-        return FIELDS[key][0]
-    return next((v.label for v in MODEL_VALUES if v.key == key), key)
+        return _(FIELDS[key][0])
+    return next((_(v.label) for v in MODEL_VALUES if v.key == key), key)
 
 
 def parameters() -> dict[str, str]:
     """Every parameter a sweep may vary, key -> label (the wizard's list)."""
-    return {**{k: v[0] for k, v in FIELDS.items()}, **{v.key: v.label for v in MODEL_VALUES}}
+    return {**{k: _(v[0]) for k, v in FIELDS.items()}, **{v.key: _(v.label) for v in MODEL_VALUES}}
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Param:
     def describe(self) -> str:
         if self.kind == 'choice':
             return f'{label(self.key)} ∈ {{{", ".join(map(str, self.choices))}}}'
-        scale = ', log' if self.log else ''
+        scale = _(', log') if self.log else ''
         return f'{label(self.key)} ∈ [{_num(self.low)}, {_num(self.high)}{scale}]'
 
 
@@ -116,10 +117,11 @@ class Objective:
         return pick(v for _, v in pairs)
 
     def describe(self) -> str:
-        what = 'lowest' if self.direction == 'minimize' else 'highest'
+        lowest = self.direction == 'minimize'
         if self.mode == 'at':
-            return f'{self.metric} at step {self.step} ({what} wins)'
-        return f'{what} {self.metric}'
+            said = _('{metric} at step {step} (lowest wins)') if lowest else _('{metric} at step {step} (highest wins)')
+            return said.format(metric=self.metric, step=self.step)
+        return (_('lowest {metric}') if lowest else _('highest {metric}')).format(metric=self.metric)
 
 
 @dataclass(frozen=True)
