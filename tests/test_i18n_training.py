@@ -1,7 +1,8 @@
 """Two languages in the training area and the lab pages: the new-run wizard walked to its last step, a run page
 with metrics and checkpoints, the config catalogue, the experiments table and the comparison, TensorBoard's log
-folders, the team, accounts, audit and history pages — opened in French, they show no English and no sentence
-outside the catalogue (the crawl of tests/test_i18n.py). Rows and files only: gin and RAVE are stood in for."""
+folders, the sweeps and the new-sweep wizard, the team, accounts, audit and history pages — opened in French, they
+show no English and no sentence outside the catalogue (the crawl of tests/test_i18n.py). Rows and files only: gin
+and RAVE are stood in for."""
 from __future__ import annotations
 
 import json
@@ -50,8 +51,8 @@ def seed(studio, tmp_path: Path) -> dict:
     experiments.set_tags(runs[0].id, ['essai'])
     return {'run': runs[0].id, 'other': runs[1].id,
             'data': {project.name, project.description, dataset.name, 'archet', 'pizz', 'essai', 'local', 'alto',
-                     'Plus de **grain**.', 'box', 'cpu', 'PyTorch', 'RAVE.valid_signal_crop = True', 'version_0',
-                     'version_0/checkpoints/best.ckpt', *(f'{r.name}_abc123' for r in runs), *OTHERS,
+                     'Plus de **grain**.', 'box', 'cpu', 'n_signal', 'PyTorch', 'RAVE.valid_signal_crop = True',
+                     'version_0', 'version_0/checkpoints/best.ckpt', *(f'{r.name}_abc123' for r in runs), *OTHERS,
                      *(f'run {r.id}' for r in runs), *(r.folder for r in runs), *configs.DESCRIPTIONS, 'v2_small',
                      'v2', 'causal'}}
 
@@ -128,7 +129,7 @@ async def test_the_training_and_lab_pages_speak_french(user: User, tmp_path: Pat
     crawl('/training/new (every step)')
     for route in (f'/training/new?from={ids["run"]}', f'/training/runs/{ids["run"]}', '/training/configs',
                   '/experiments', f'/experiments/compare?runs={ids["run"]},{ids["other"]}', '/training/tensorboard',
-                  '/team', '/users', '/audit', '/history'):
+                  '/team', '/users', '/audit', '/history', '/training/sweeps', '/training/sweeps/new'):
         await user.open(route)
         crawl(route)
     await user.open(f'/training/runs/{ids["run"]}')

@@ -16,7 +16,7 @@ from app import theme
 from components import cards
 from services import formatting
 from services.events import RunChanged, Subscriber
-from services.i18n import N_, _, ngettext
+from services.i18n import N_, _, ngettext, pgettext
 from services.projects import ProjectView
 from services.training.compare import MAX_RUNS, MIN_RUNS
 from services.training.experiments import Experiments, SearchError, TableQuery
@@ -62,7 +62,7 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
                 .tooltip(_('Training time × devices of every run: GPU-hours on GPUs, CPU-hours on the CPU'))
         compare = ui.button(_('Compare'), icon='compare_arrows', on_click=lambda: _compare(state['selected'])) \
             .props('unelevated color=primary').mark('compare')
-        archive = ui.button(_('Archive'), icon='inventory_2', on_click=lambda: toggle_archive()) \
+        archive = ui.button(pgettext('action', 'Archive'), icon='inventory_2', on_click=lambda: toggle_archive()) \
             .props('outline color=primary').mark('archive')
     hint = ui.label().classes(theme.HINT).mark('selection-hint')
     with ui.row().classes('w-full items-center gap-2'):
@@ -132,7 +132,7 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
         n = len(state['selected'])
         compare.set_enabled(MIN_RUNS <= n <= MAX_RUNS)
         archive.set_enabled(n > 0)
-        archive.set_text(_('Restore') if state['query'].archived else _('Archive'))
+        archive.set_text(_('Restore') if state['query'].archived else pgettext('action', 'Archive'))
         if not n:
             hint.set_text(_('Tick runs to compare or archive them; click a row for its tags and notes.'))
         elif MIN_RUNS <= n <= MAX_RUNS:

@@ -18,6 +18,7 @@ from services.projects import ProjectView
 from services.system import System
 from services.training import Training
 from services.training.sweeps import METHODS, PRUNERS, Budget, Objective, SweepError, Sweeps, SweepSpec
+from services.training.sweeps.space import GRID_ERROR
 
 STEPS = (N_('Base run'), N_('Config'), N_('Parameters'), N_('Objective'), N_('Launch'))  # through _()
 OBJECTIVES = {'val/validation': N_('Validation (spectral distance of reconstructions)'),
@@ -124,7 +125,7 @@ class SweepForm:
             return await check_config(self.base)
         if title == 'Parameters':
             problems = self.space.errors()
-            return problems or [e for e in spec.errors() if 'grid' in e]
+            return problems or [e for e in spec.errors() if e == _(GRID_ERROR)]
         if title == 'Objective':
             return spec.errors()
         return []

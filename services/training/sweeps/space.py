@@ -31,6 +31,8 @@ PRUNERS = {'none': N_('No pruning: every trial runs to its end'),
            'hyperband': N_('Hyperband: successive halving over the validation steps'),
            'threshold': N_('Threshold: stop a trial whose objective passes a limit (it diverged)')}
 KINDS = ('float', 'int', 'choice')
+GRID_ERROR = N_('A grid needs a list of choices for every parameter: list the values to try (or choose random '
+                'or Bayesian for ranges).')  # the wizard's Parameters step checks this one
 
 
 def label(key: str) -> str:
@@ -61,27 +63,28 @@ class Param:
     def errors(self) -> list[str]:
         name = label(self.key)
         if self.key not in FIELDS and self.key not in MODEL_KEYS:
-            return [f'{self.key} is neither a training choice nor a model value: pick one from the list.']
+            return [_('{key} is neither a training choice nor a model value: pick one from the list.')
+                    .format(key=self.key)]
         if self.kind not in KINDS:
-            return [f'{name}: choose a range of numbers, of whole numbers, or a list of choices.']
+            return [_('{name}: choose a range of numbers, of whole numbers, or a list of choices.').format(name=name)]
         if self.kind == 'choice':
             if len(self.choices) < 2:
-                return [f'{name}: give at least two choices, separated by commas.']
+                return [_('{name}: give at least two choices, separated by commas.').format(name=name)]
             if len(set(map(repr, self.choices))) < len(self.choices):
-                return [f'{name}: a choice is listed twice.']
+                return [_('{name}: a choice is listed twice.').format(name=name)]
             return [f'{name}: {e}' for e in (_choice_error(self.key, c) for c in self.choices) if e]
         if self.key in FIELDS and FIELDS[self.key][1] is str:
-            return [f'{name} takes names, not numbers: list the choices.']
+            return [_('{name} takes names, not numbers: list the choices.').format(name=name)]
         if self.low is None or self.high is None or not (math.isfinite(self.low) and math.isfinite(self.high)):
-            return [f'{name}: give the lowest and highest value of the range.']
+            return [_('{name}: give the lowest and highest value of the range.').format(name=name)]
         if self.low >= self.high:
-            return [f'{name}: the lowest value must be below the highest.']
+            return [_('{name}: the lowest value must be below the highest.').format(name=name)]
         if self.log and self.low <= 0:
-            return [f'{name}: a log scale needs a lowest value above 0.']
+            return [_('{name}: a log scale needs a lowest value above 0.').format(name=name)]
         if self.kind == 'int' and (self.low != int(self.low) or self.high != int(self.high)):
-            return [f'{name}: a range of whole numbers needs whole ends.']
+            return [_('{name}: a range of whole numbers needs whole ends.').format(name=name)]
         if self.key in FIELDS and FIELDS[self.key][1] is int and self.kind == 'float':
-            return [f'{name} is a whole number: choose a range of whole numbers.']
+            return [_('{name} is a whole number: choose a range of whole numbers.').format(name=name)]
         return []
 
     def size(self) -> int | None:
@@ -153,39 +156,38 @@ class SweepSpec:
         """What is wrong with the sweep's own choices, each with what to do instead."""
         errors = []
         if not self.name:
-            errors.append('Give the sweep a name.')
+            errors.append(_('Give the sweep a name.'))
         elif not NAME.fullmatch(self.name):
-            errors.append('Use only letters, digits, ".", "_" and "-" in the sweep name (its trials are named '
-                          'after it).')
+            errors.append(_('Use only letters, digits, ".", "_" and "-" in the sweep name (its trials are named '
+                            'after it).'))
         if not self.params:
-            errors.append('Choose at least one parameter to vary.')
+            errors.append(_('Choose at least one parameter to vary.'))
         keys = [p.key for p in self.params]
         if len(set(keys)) < len(keys):
-            errors.append('A parameter is varied twice: keep one row per parameter.')
+            errors.append(_('A parameter is varied twice: keep one row per parameter.'))
         for param in self.params:
             errors += param.errors()
         if self.method not in METHODS:
-            errors.append('Choose a method: grid, random or Bayesian.')
+            errors.append(_('Choose a method: grid, random or Bayesian.'))
         if self.method == 'grid' and any(p.kind != 'choice' for p in self.params):
-            errors.append('A grid needs a list of choices for every parameter: list the values to try '
-                          '(or choose random or Bayesian for ranges).')
+            errors.append(_(GRID_ERROR))
         if self.pruner not in PRUNERS:
-            errors.append('Choose a pruner, or none.')
+            errors.append(_('Choose a pruner, or none.'))
         if self.pruner == 'threshold' and (self.threshold is None or not math.isfinite(self.threshold)):
-            errors.append('The threshold pruner needs a limit: the objective value past which a trial stops.')
+            errors.append(_('The threshold pruner needs a limit: the objective value past which a trial stops.'))
         if self.budget.trials < 1 or self.budget.parallel < 1:
-            errors.append('The budget needs at least one trial, and at least one at a time.')
+            errors.append(_('The budget needs at least one trial, and at least one at a time.'))
         if self.budget.gpu_hours is not None and self.budget.gpu_hours <= 0:
-            errors.append('A device-hours budget must be above 0 (or left empty for no limit).')
+            errors.append(_('A device-hours budget must be above 0 (or left empty for no limit).'))
         if self.startup < 0 or self.warmup < 0:
-            errors.append('The pruner\'s start-up trials and warm-up steps cannot be negative.')
+            errors.append(_("The pruner's start-up trials and warm-up steps cannot be negative."))
         if self.objective.mode not in ('best', 'at') or self.objective.direction not in ('minimize', 'maximize'):
-            errors.append('Choose the objective: the best value of a metric, or its value at a step.')
+            errors.append(_('Choose the objective: the best value of a metric, or its value at a step.'))
         if self.objective.mode == 'at' and (self.objective.step is None or self.objective.step < 1):
-            errors.append('Give the step at which the objective is read (at least 1).')
+            errors.append(_('Give the step at which the objective is read (at least 1).'))
         if self.objective.mode == 'at' and self.objective.step and self.objective.step > self.base.max_steps:
-            errors.append(f'The objective\'s step {self.objective.step} is past the trials\' max steps '
-                          f'({self.base.max_steps}): read it earlier or train longer.')
+            errors.append(_("The objective's step {step} is past the trials' max steps ({max_steps}): read it earlier "
+                            "or train longer.").format(step=self.objective.step, max_steps=self.base.max_steps))
         return errors
 
     @property
