@@ -32,6 +32,17 @@ def number(x: float | None, places: int | None = None) -> str:
     return _grouped(numbers.format_decimal(x, format=pattern, locale=i18n.current()))
 
 
+def significant(x: float | None, digits: int = 4) -> str:
+    """A measured value (a loss, a validation score) to `digits` significant figures, with the language's decimal
+    mark: 0.1732 (English), 0,1732 (French); very large or small ones as Python writes them (1.2e-05)."""
+    if x is None:
+        return '—'
+    text = f'{x:.{digits}g}'
+    if 'e' in text or 'n' in text:  # an exponent, nan or inf: no locale writes them differently here
+        return text
+    return number(float(text), len(text.partition('.')[2]))
+
+
 def duration(seconds: float | None) -> str:
     """4 s, 2 min 05 s, 3 h 07 min (the same in both languages)."""
     if seconds is None:

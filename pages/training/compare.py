@@ -144,4 +144,4 @@ def _figures(comparison: Comparison) -> None:
 
 
 def _n(value: float | None) -> str:
-    return f'{value:.4g}' if value is not None else '—'
+    return formatting.significant(value)

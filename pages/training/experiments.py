@@ -188,7 +188,7 @@ def _row(run: ExperimentRow, with_project: bool) -> dict:
 
 
 def _figure(value: float | None) -> str:
-    return f'{value:.4g}' if value is not None else '—'
+    return formatting.significant(value)
 
 
 def _date(text: str | None) -> dt.date | None:

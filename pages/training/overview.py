@@ -278,7 +278,7 @@ def _checkpoints(training: Training, run: RunView) -> None:
                     ui.icon({'best': 'star', 'stop': 'stop_circle'}.get(ckpt.kind, 'save'), color='primary')
                     ui.label(_(ckpt.kind)).classes('font-medium')
                 ui.label(_num(ckpt.step)).classes(theme.NUMBER + ' whitespace-nowrap')
-                ui.label(f'{ckpt.validation:.4g}' if ckpt.validation is not None else '—') \
+                ui.label(formatting.significant(ckpt.validation)) \
                     .classes(theme.NUMBER + ' text-gray-500') \
                         .tooltip(_('Validation at that step (lower is better)'))
                 ui.label(formatting.size(ckpt.size) if ckpt.exists else _('gone')) \

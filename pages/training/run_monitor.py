@@ -7,7 +7,6 @@ SystemSample is the clock of the stall alert (no step for a while is not an even
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
@@ -123,8 +122,8 @@ class _Monitor:
         eta = (max_steps - step) / series.rate if series.rate and active and max_steps else None
         self.cells['eta'].set_text(formatting.duration(eta) if eta is not None else '—')
         loss, val = series.latest('loss'), series.latest('val/validation')
-        self.cells['loss'].set_text(_sig(loss))
-        self.cells['val'].set_text(_sig(val))
+        self.cells['loss'].set_text(formatting.significant(loss))
+        self.cells['val'].set_text(formatting.significant(val))
         fraction = min(1.0, step / max_steps) if max_steps else 0.0
         self.bar.set_value(fraction)
         self.percent.set_text(f'{formatting.number(fraction * 100, 1)} %')
@@ -234,15 +233,6 @@ def _figure(label: str) -> ui.label:
 def _num(n: int | None) -> str:
     return formatting.count(n)
 
-
-def _sig(x: float | None) -> str:
-    """Four significant figures, with the language's decimal mark."""
-    if x is None:
-        return '—'
-    text = f'{x:.4g}'
-    if 'e' in text or not math.isfinite(x):
-        return text
-    return formatting.number(float(text), len(text.partition('.')[2]))
 
 
 def _slug(title: str) -> str:

@@ -104,7 +104,7 @@ def _sweep_row(view: SweepView) -> None:
             ui.label('; '.join(p.describe() for p in view.spec.params)).classes(theme.HINT)
         ui.label(ngettext('{done} / {count} trial', '{done} / {count} trials', view.spec.trials)
                  .format(done=view.count('complete', 'pruned', 'failed'), count=view.spec.trials)).classes(theme.NUMBER)
-        ui.label(_('best {value}').format(value=_n(best.value)) if best else _('no result yet')) \
+        ui.label(_('best {value}').format(value=formatting.significant(best.value)) if best else _('no result yet')) \
             .classes(theme.NUMBER + ' w-32')
 
 
@@ -156,7 +156,8 @@ def _header(sweeps: Sweeps, view: SweepView, redraw) -> None:
                              (_('Training now'), str(view.count('running'))),
                              (_('Pruned'), str(view.count('pruned'))),
                              (_('Device-hours'), formatting.number(float(f'{view.device_hours:.2g}'))),
-                             (_('Best'), _('{value} (trial {number})').format(value=_n(best.value), number=best.number)
+                             (_('Best'), _('{value} (trial {number})')
+                              .format(value=formatting.significant(best.value), number=best.number)
                               if best else '—')):
             with ui.card().classes(theme.CARD + ' gap-0 p-3'):
                 ui.label(title).classes(theme.HINT)
@@ -191,8 +192,8 @@ def _trial_row(trial: TrialView, keys: list[str], best: TrialView | None, cells:
             ui.icon('info', size='xs', color='grey-6').tooltip(trial.message)
     for key in keys:
         value = trial.params.get(key)
-        ui.label(_n(value) if isinstance(value, float) else str(value)).classes(theme.NUMBER)
-    ui.label(f'{_n(trial.value)}{" ★" if star else ""}' if trial.value is not None else '—') \
+        ui.label(formatting.significant(value) if isinstance(value, float) else str(value)).classes(theme.NUMBER)
+    ui.label(f'{formatting.significant(trial.value)}{" ★" if star else ""}' if trial.value is not None else '—') \
         .classes(theme.NUMBER).mark(f'trial-{trial.number}-value')
     cell = ui.label(formatting.count(trial.run_step)).classes(theme.NUMBER)
     if trial.run_id is not None:
@@ -204,9 +205,3 @@ def _trial_row(trial: TrialView, keys: list[str], best: TrialView | None, cells:
 
 def _where(path: str) -> str:
     return path.rsplit('/', 1)[-1]
-
-
-def _n(value: float) -> str:
-    """Four significant figures with the language's decimal mark."""
-    text = f'{value:.4g}'
-    return text if 'e' in text or 'n' in text else formatting.number(float(text), len(text.partition('.')[2]))
