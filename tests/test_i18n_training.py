@@ -36,7 +36,11 @@ OTHERS = ('Comments', 'Comment', 'Markdown; @name mentions a member', 'Post',
 DATE = re.compile(r'\d\d [a-zéû]+\.? \d{4}(?:, \d\d:\d\d)?')  # formatting.day/moment: figures, not words
 VERDICTS = {'v2_small': {'ok': True, 'reason': '', 'warning': '', 'macros': MACROS, 'compression': 256,
                          'checked_with': ['v2_small'], 'parameters': 3_400_000},
-            'v2': {'ok': False, 'reason': 'gin cannot parse it', 'warning': ''}}
+            'v2': {'ok': False, 'reason': 'gin cannot parse it', 'warning': ''},
+            'hybrid': {'ok': True, 'reason': '', 'warning': 'also resets the base: CAPACITY 48 → 64', 'noop': '',
+                       'changed': {'CAPACITY': [48, 64]}, 'checked_with': ['v2_small', 'hybrid']},
+            'gain': {'ok': True, 'reason': '', 'warning': 'runs but does nothing: gain returned its input unchanged '
+                     'when forced on', 'noop': 'gain', 'changed': {}, 'checked_with': ['v2_small']}}
 
 
 def seed(studio, tmp_path: Path) -> dict:

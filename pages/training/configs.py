@@ -15,7 +15,7 @@ from services import formatting
 from services.access import Forbidden
 from services.i18n import N_, _, ngettext
 from services.projects import ProjectView
-from services.training import CodeNotConfirmed, ConfigEntry, ConfigInfo, TemplateError, Training
+from services.training import CodeNotConfirmed, ConfigEntry, ConfigInfo, TemplateError, Training, configs
 
 KINDS = (('base', N_('Base configs'), N_('Choose one: the architecture.')),
          ('addon', N_('Add-ons'), N_('Combine freely with a base.')),
@@ -134,8 +134,8 @@ def _verdict_dot(verdict: dict | None) -> None:
         ui.icon('schedule', color='grey-5').classes('text-base').tooltip(_('Not checked yet'))
     elif not verdict['ok']:
         ui.icon('block', color='negative').classes('text-base').tooltip(verdict['reason'])
-    elif verdict.get('warning'):
-        ui.icon('warning_amber', color='warning').classes('text-base').tooltip(verdict['warning'])
+    elif configs.warning(verdict):
+        ui.icon('warning_amber', color='warning').classes('text-base').tooltip(configs.warning(verdict))
     else:
         ui.icon('check_circle', color='positive').classes('text-base opacity-70').tooltip(_('Parses and builds'))
 
@@ -205,8 +205,8 @@ def _verdict_banner(verdict: dict | None) -> None:
     elif not verdict['ok']:
         text, icon = _('Broken: {reason}').format(reason=verdict['reason']), 'block'
         colour = 'bg-red-50 text-red-800 dark:bg-red-950 dark:text-red-200'
-    elif verdict.get('warning'):
-        text, icon = _('Works, but {warning}').format(warning=verdict['warning']), 'warning_amber'
+    elif configs.warning(verdict):
+        text, icon = _('Works, but {warning}').format(warning=configs.warning(verdict)), 'warning_amber'
         colour = 'bg-amber-50 text-amber-900 dark:bg-amber-950 dark:text-amber-100'
     else:
         with_ = ' + '.join(verdict.get('checked_with') or [])

@@ -10,7 +10,7 @@ from app import theme
 from pages.training import wizard_executor
 from services import formatting
 from services.i18n import N_, _, ngettext
-from services.training import MODEL_VALUES, RAVE_LR, RAVE_LR_DIS, RunSpec, gin_text
+from services.training import MODEL_VALUES, RAVE_LR, RAVE_LR_DIS, RunSpec, configs, gin_text
 
 if TYPE_CHECKING:
     from pages.training.wizard import Wizard
@@ -283,8 +283,8 @@ def _toggles(options: dict, status: dict, chosen: list, mark: str, on_change) ->
                 if broken:
                     ui.label(_('Broken: {reason}').format(reason=verdict['reason'])) \
                         .classes('text-xs text-negative break-words')
-                elif verdict and verdict.get('warning'):
-                    ui.label(verdict['warning'][:1].upper() + verdict['warning'][1:]) \
+                elif verdict and configs.warning(verdict):
+                    ui.label(_('Works, but {warning}').format(warning=configs.warning(verdict))) \
                         .classes('text-xs text-warning break-words')
             if broken:
                 box.disable()

@@ -232,11 +232,12 @@ class ConfigStatus:
         for info, answer in zip(items, answers):
             augs = answer.get('augmentations') or []
             noop = info.kind == 'augmentation' and answer['ok'] and augs and augs[0].get('noop')
+            noop_kind = (augs[0].get('kind') or '?') if noop else ''
             changes = answer.get('changes') or []
             changed = changes[-1]['changed'] if info.kind == 'addon' and changes else {}
             status[info.name] = {
                 'ok': answer['ok'], 'reason': '' if answer['ok'] else reason(answer),
-                'warning': _warning(noop, augs, changed),
+                'warning': _warning(noop_kind, changed), 'noop': noop_kind,
                 'macros': answer.get('macros'), 'compression': answer.get('compression'),
                 'parameters': answer.get('parameters'), 'checked_with': answer['configs'], 'changed': changed}
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -267,13 +268,21 @@ def estimate_gpu_memory(base: str, batch: int, n_signal: int, capacity: int | No
             .format(config=base, size=minimum, capacity=default_capacity)}
 
 
-def _warning(noop: bool, augs: list[dict], changed: dict) -> str:
-    """What works but surprises: an augmentation that changes nothing, an add-on that resets the base's
-    shape."""
-    if noop:
-        return f'runs but does nothing: {augs[0].get("kind")} returned its input unchanged when forced on'
+def warning(verdict: dict) -> str:
+    """What works but surprises in a verdict, in the language of the page that shows it (a verdict cached before
+    the studio kept what it was made from says it as it was written)."""
+    if 'noop' not in verdict:
+        return verdict.get('warning') or ''
+    return _warning(verdict['noop'], verdict.get('changed') or {})
+
+
+def _warning(noop_kind: str, changed: dict) -> str:
+    """What works but surprises: an augmentation that changes nothing (`noop_kind`, the augmentation's kind), an
+    add-on that resets the base's shape."""
+    if noop_kind:
+        return _('runs but does nothing: {kind} returned its input unchanged when forced on').format(kind=noop_kind)
     reset = [f'{k} {old} → {new}' for k, (old, new) in changed.items() if k in ('CAPACITY', 'RATIOS') and old]
-    return f'also resets the base: {", ".join(reset)}' if reset else ''
+    return _('also resets the base: {changes}').format(changes=', '.join(reset)) if reset else ''
 
 
 # ---- text reading ---------------------------------------------------------------------------------------
