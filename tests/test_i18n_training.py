@@ -17,8 +17,9 @@ from test_i18n import _english, _fine, _french, _shown
 
 from services import i18n
 from services.access import local
-from services.store import Checkpoint, Dataset, Job, Run, RunAttempt
+from services.store import Checkpoint, Dataset, Job, Run, RunAttempt, Sweep, SweepTrial
 from services.training import RunSpec, Training, configs
+from services.training.sweeps import Budget, Param, SweepSpec
 
 MACROS = {'SAMPLING_RATE': 44100, 'CAPACITY': 48, 'LATENT_SIZE': 16, 'N_BAND': 16, 'RATIOS': [4, 2, 2],
           'PHASE_1_DURATION': 200}
@@ -33,6 +34,8 @@ OTHERS = ('Comments', 'Comment', 'Markdown; @name mentions a member', 'Post',
           '**bold**, *italic*, `code`, [links](https://…); HTML is shown as text.',
           'No comments yet: say what you hear, what to try next.', 'this machine',
           'No NVIDIA GPU found (no NVIDIA driver answers); jobs run on the CPU.', 'gin cannot parse it')
+GIN = re.compile(r'[A-Za-z_.]+=\S+(?:, [A-Za-z_.]+=\S+)*')  # gin overrides, as --override writes them
+VARIED = re.compile(r'(.+?) ∈ [\[{][^\]}]*[\]}]')  # a sweep's parameter and its range or choices: a label, figures
 DATE = re.compile(r'\d\d [a-zéû]+\.? \d{4}(?:, \d\d:\d\d)?')  # formatting.day/moment: figures, not words
 VERDICTS = {'v2_small': {'ok': True, 'reason': '', 'warning': '', 'macros': MACROS, 'compression': 256,
                          'checked_with': ['v2_small'], 'parameters': 3_400_000},
@@ -53,12 +56,13 @@ def seed(studio, tmp_path: Path) -> dict:
     experiments = studio.session(local(), None).experiments
     experiments.set_notes(runs[0].id, 'Plus de **grain**.')
     experiments.set_tags(runs[0].id, ['essai'])
-    return {'run': runs[0].id, 'other': runs[1].id,
+    sweep = _sweep(project, tmp_path)
+    return {'run': runs[0].id, 'other': runs[1].id, 'sweep': sweep.id,
             'data': {project.name, project.description, dataset.name, 'archet', 'pizz', 'essai', 'local', 'alto',
                      'Plus de **grain**.', 'box', 'cpu', 'n_signal', 'PyTorch', 'RAVE.valid_signal_crop = True',
                      'version_0', 'version_0/checkpoints/best.ckpt', *(f'{r.name}_abc123' for r in runs), *OTHERS,
                      *(f'run {r.id}' for r in runs), *(r.folder for r in runs), *configs.DESCRIPTIONS, 'v2_small',
-                     'v2', 'causal'}}
+                     'v2', 'causal', 'capacite', *(f'capacite-t{n}' for n in range(3))}}
 
 
 def _run(studio, project, dataset, name: str, steps: int) -> Run:
@@ -94,6 +98,24 @@ def _run(studio, project, dataset, name: str, steps: int) -> Run:
     return run
 
 
+def _sweep(project, folder: Path) -> Sweep:
+    """A finished sweep of three trials on rows alone: complete, pruned, complete; the best has a checkpoint."""
+    spec = SweepSpec('capacite', RunSpec(max_steps=4, val_every=2), (Param('CAPACITY', 'choice', choices=(4, 8, 16)),),
+                     method='grid', pruner='median', budget=Budget(trials=3))
+    sweep = Sweep.create(project=project, name='capacite', spec=spec.to_dict(), status='done',
+                         study=str(folder / 'capacite.journal'))
+    for number, (capacity, status, value) in enumerate(((4, 'complete', 0.5), (8, 'pruned', 2.0),
+                                                         (16, 'complete', 0.25))):
+        run = Run.create(project=project, name=f'capacite-t{number}', status='done', step=4, configs=['v2_small'],
+                         params={'spec': spec.trial_spec(number, {'CAPACITY': capacity}).to_dict()})
+        SweepTrial.create(sweep=sweep, number=number, run=run, params={'CAPACITY': capacity}, status=status,
+                          value=value, step=run.step)
+    checkpoint = folder / 'best.ckpt'
+    checkpoint.write_bytes(b'not a real checkpoint')
+    Checkpoint.create(run=run, path=str(checkpoint), step=4, kind='best')
+    return sweep
+
+
 @pytest.fixture
 def stood_in(monkeypatch: pytest.MonkeyPatch) -> None:
     """gin's verdicts and answers without gin."""
@@ -108,7 +130,9 @@ async def test_the_training_and_lab_pages_speak_french(user: User, tmp_path: Pat
     french, english, wrong = _french(), _english(), []
 
     def fine(text: str) -> bool:
-        return DATE.fullmatch(text) is not None or _fine(text, ids['data'], french) or \
+        varied = VARIED.fullmatch(text)
+        return DATE.fullmatch(text) is not None or GIN.fullmatch(text) is not None or \
+            (varied is not None and fine(varied[1])) or _fine(text, ids['data'], french) or \
             _fine(text.replace('×', '*'), ids['data'], french)  # a figure's sign, not a letter (it sits in À-ÿ)
 
     def crawl(where: str) -> None:
@@ -133,7 +157,8 @@ async def test_the_training_and_lab_pages_speak_french(user: User, tmp_path: Pat
     crawl('/training/new (every step)')
     for route in (f'/training/new?from={ids["run"]}', f'/training/runs/{ids["run"]}', '/training/configs',
                   '/experiments', f'/experiments/compare?runs={ids["run"]},{ids["other"]}', '/training/tensorboard',
-                  '/team', '/users', '/audit', '/history', '/training/sweeps', '/training/sweeps/new'):
+                  '/team', '/users', '/audit', '/history', '/training/sweeps', '/training/sweeps/new',
+                  f'/training/sweeps/{ids["sweep"]}'):
         await user.open(route)
         crawl(route)
     await user.open(f'/training/runs/{ids["run"]}')

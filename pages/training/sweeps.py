@@ -24,6 +24,8 @@ CHIPS = {'running': ('primary', 'play_circle'), 'complete': ('positive', 'check_
          'done': ('positive', 'check_circle'), 'pruned': ('warning', 'content_cut'),
          'failed': ('negative', 'error'), 'stopped': ('grey-7', 'stop_circle'),
          'interrupted': ('orange-8', 'report')}
+STATES = (N_('running'), N_('complete'), N_('done'), N_('pruned'), N_('failed'), N_('stopped'),
+          N_('interrupted'))  # a sweep's or a trial's state, as its chip says it (through _())
 
 
 def create(sweeps: Sweeps, events: Subscriber, project: ProjectView) -> None:
@@ -110,8 +112,8 @@ def _sweep_row(view: SweepView) -> None:
 
 def chip(status: str) -> ui.chip:
     color, icon = CHIPS.get(status, ('grey-6', 'help'))
-    return ui.chip(_(status), icon=icon, color=color, text_color='white').props('dense square') \
-        .classes('text-xs font-medium').mark(f'chip-{status}')
+    return ui.chip(_(status) if status in STATES else status, icon=icon, color=color, text_color='white') \
+        .props('dense square').classes('text-xs font-medium').mark(f'chip-{status}')
 
 
 # ---- one sweep --------------------------------------------------------------------------------------------
