@@ -29,17 +29,18 @@ ANSWER = {'ok': True, 'stage': 'done', 'reason': '', 'macros': MACROS, 'settings
           'changes': [{'config': 'v2_small', 'changed': {}}, {'config': 'causal', 'changed': {'CAPACITY': (48, 64)}}]}
 # what these pages show that is neither theirs nor data: the comments card (components/comments.py), the charts'
 # text summaries (components/metric_chart.py) and the system monitor's GPU sentence (services/monitor.py) belong to
-# other areas; a gin verdict's reason is the gin worker's, made and cached outside any page
+# other areas; gin's own error text is gin's
 OTHERS = ('Comments', 'Comment', 'Markdown; @name mentions a member', 'Post',
           '**bold**, *italic*, `code`, [links](https://…); HTML is shown as text.',
           'No comments yet: say what you hear, what to try next.', 'this machine',
-          'No NVIDIA GPU found (no NVIDIA driver answers); jobs run on the CPU.', 'gin cannot parse it')
+          'No NVIDIA GPU found (no NVIDIA driver answers); jobs run on the CPU.', 'No configurable matching foo')
 GIN = re.compile(r'[A-Za-z_.]+=\S+(?:, [A-Za-z_.]+=\S+)*')  # gin overrides, as --override writes them
 VARIED = re.compile(r'(.+?) ∈ [\[{][^\]}]*[\]}]')  # a sweep's parameter and its range or choices: a label, figures
 DATE = re.compile(r'\d\d [a-zéû]+\.? \d{4}(?:, \d\d:\d\d)?')  # formatting.day/moment: figures, not words
 VERDICTS = {'v2_small': {'ok': True, 'reason': '', 'warning': '', 'macros': MACROS, 'compression': 256,
                          'checked_with': ['v2_small'], 'parameters': 3_400_000},
-            'v2': {'ok': False, 'reason': 'gin cannot parse it', 'warning': ''},
+            'v2': {'ok': False, 'reason': 'gin cannot parse it: No configurable matching foo', 'warning': '',
+                   'stage': 'parse', 'error': {'message': 'No configurable matching foo', 'line': 3, 'file': 'v2.gin'}},
             'hybrid': {'ok': True, 'reason': '', 'warning': 'also resets the base: CAPACITY 48 → 64', 'noop': '',
                        'changed': {'CAPACITY': [48, 64]}, 'checked_with': ['v2_small', 'hybrid']},
             'gain': {'ok': True, 'reason': '', 'warning': 'runs but does nothing: gain returned its input unchanged '

@@ -133,7 +133,7 @@ def _verdict_dot(verdict: dict | None) -> None:
     if verdict is None:
         ui.icon('schedule', color='grey-5').classes('text-base').tooltip(_('Not checked yet'))
     elif not verdict['ok']:
-        ui.icon('block', color='negative').classes('text-base').tooltip(verdict['reason'])
+        ui.icon('block', color='negative').classes('text-base').tooltip(configs.broken(verdict))
     elif configs.warning(verdict):
         ui.icon('warning_amber', color='warning').classes('text-base').tooltip(configs.warning(verdict))
     else:
@@ -203,7 +203,7 @@ def _verdict_banner(verdict: dict | None) -> None:
     if verdict is None:
         text, icon, colour = _('Not checked with gin yet.'), 'schedule', 'bg-gray-100 dark:bg-gray-800'
     elif not verdict['ok']:
-        text, icon = _('Broken: {reason}').format(reason=verdict['reason']), 'block'
+        text, icon = _('Broken: {reason}').format(reason=configs.broken(verdict)), 'block'
         colour = 'bg-red-50 text-red-800 dark:bg-red-950 dark:text-red-200'
     elif configs.warning(verdict):
         text, icon = _('Works, but {warning}').format(warning=configs.warning(verdict)), 'warning_amber'

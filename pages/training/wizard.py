@@ -20,7 +20,7 @@ from services.cluster import Cluster
 from services.i18n import N_, _
 from services.projects import ProjectView
 from services.system import System
-from services.training import RunSpec, Training, TrainingData, TrainingError, model_values
+from services.training import RunSpec, Training, TrainingData, TrainingError, configs, model_values
 
 STEPS = (N_('Start'), N_('Dataset'), N_('Config'), N_('Parameters'), N_('Review'), N_('Launch'))  # shown through _()
 
@@ -122,7 +122,7 @@ class Wizard:
                 return [_('The extra gin bindings run only once you confirm it: confirm, or remove them.')]
         answer = await self.check(True)
         if answer.get('stage') == 'refused':
-            return [answer['reason']]
+            return [configs.broken(answer)]
         self.answer = answer
         return answer
 
@@ -211,10 +211,10 @@ async def check_config(wizard: Wizard) -> list[str]:
     answer = await wizard.check(False)
     wizard.preview = answer
     if answer.get('stage') == 'refused':
-        return [answer['reason']]
+        return [configs.broken(answer)]
     if not answer['ok']:
         return [_('This combination does not work: {reason}. Remove the add-on or augmentation that causes it, or '
-             'pick another base.').format(reason=answer['reason'])]
+             'pick another base.').format(reason=configs.broken(answer))]
     return []
 
 

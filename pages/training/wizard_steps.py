@@ -153,7 +153,7 @@ def composition_preview(answer: dict | None, spec: RunSpec) -> None:
     if not answer['ok']:
         with ui.row().classes('items-start gap-2 no-wrap text-sm text-negative').mark('composition-error'):
             ui.icon('block')
-            ui.label(_('Does not work: {reason}').format(reason=answer['reason'])).classes('break-words min-w-0')
+            ui.label(_('Does not work: {reason}').format(reason=configs.broken(answer))).classes('break-words min-w-0')
         return
     with ui.row().classes('items-center gap-2 text-sm text-positive').mark('composition-ok'):
         ui.icon('check_circle')
@@ -281,7 +281,7 @@ def _toggles(options: dict, status: dict, chosen: list, mark: str, on_change) ->
             with ui.column().classes('gap-0 pl-7 pb-1 min-w-0'):
                 ui.label(description).classes('text-xs text-gray-600 dark:text-gray-300')
                 if broken:
-                    ui.label(_('Broken: {reason}').format(reason=verdict['reason'])) \
+                    ui.label(_('Broken: {reason}').format(reason=configs.broken(verdict))) \
                         .classes('text-xs text-negative break-words')
                 elif verdict and configs.warning(verdict):
                     ui.label(_('Works, but {warning}').format(warning=configs.warning(verdict))) \

@@ -171,16 +171,23 @@ def check(python: str, compositions: list[dict], timeout: float = 900) -> list[d
 def reason(answer: dict) -> str:
     """Why a checked composition is broken, in one line, naming the line of the file that caused it."""
     error = answer.get('error') or {}
-    message = error.get('message') or 'unknown error'
+    message = error.get('message') or _('unknown error')  # gin's or Python's own words otherwise
     if 'sox_effects' in message:
-        message = 'needs torchaudio.sox_effects, which this torchaudio does not have (RAVE_NOTES §6)'
+        message = _('needs torchaudio.sox_effects, which this torchaudio does not have (RAVE_NOTES §6)')
     where = ''
     if error.get('line'):
-        where = f' — {Path(error["file"]).name if error.get("file") else "overrides"} line {error["line"]}'
+        where = ' — ' + _('{file} line {line}').format(file=Path(error['file']).name if error.get('file') else
+                                                       _('overrides'), line=error['line'])
         where += f': {error["text"]}' if error.get('text') else ''
-    stage = {'parse': 'gin cannot parse it', 'model': 'the model cannot be built',
-             'augmentation': 'its augmentation fails'}.get(answer.get('stage'), 'it fails')
-    return f'{stage}: {message}{where}'
+    said = {'parse': _('gin cannot parse it: {message}'), 'model': _('the model cannot be built: {message}'),
+            'augmentation': _('its augmentation fails: {message}')}.get(answer.get('stage'), _('it fails: {message}'))
+    return said.format(message=message) + where
+
+
+def broken(verdict: dict) -> str:
+    """Why a config's verdict is broken, in the language of the page that shows it (a verdict cached before the
+    studio kept gin's answer says it as it was written)."""
+    return reason(verdict) if 'error' in verdict else verdict.get('reason') or ''
 
 
 def composition_for(info: ConfigInfo) -> dict:
@@ -237,6 +244,7 @@ class ConfigStatus:
             changed = changes[-1]['changed'] if info.kind == 'addon' and changes else {}
             status[info.name] = {
                 'ok': answer['ok'], 'reason': '' if answer['ok'] else reason(answer),
+                'stage': answer.get('stage'), 'error': answer.get('error'),
                 'warning': _warning(noop_kind, changed), 'noop': noop_kind,
                 'macros': answer.get('macros'), 'compression': answer.get('compression'),
                 'parameters': answer.get('parameters'), 'checked_with': answer['configs'], 'changed': changed}
