@@ -22,6 +22,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from services.i18n import N_, _
+
 T = TypeVar('T')
 F = TypeVar('F', bound=Callable)
 
@@ -61,18 +63,18 @@ NEEDS: dict[Action, Role] = {
     Action.COMMENT: Role.READ,
 }
 
-WHY = {  # the sentence a refusal says, after "You may not …"
-    Action.READ: 'see this project',
-    Action.EDIT: 'change this project',
-    Action.RUN: 'start or control jobs in this project',
-    Action.DELETE: 'delete things in this project',
-    Action.MANAGE: 'manage this project',
-    Action.EDIT_CODE: 'edit gin code (custom configs and extra bindings can run Python on the server); '
-                      'ask an admin',
-    Action.SETTINGS: 'change the studio settings; ask an admin',
-    Action.USERS: 'manage accounts; ask an admin',
-    Action.OUTSIDE_ROOTS: 'use folders outside the browsable ones; ask an admin to add the folder in Settings',
-    Action.COMMENT: 'comment in this project',
+WHY = {  # the sentence a refusal says, after "You may not …" (translated where it is said)
+    Action.READ: N_('see this project'),
+    Action.EDIT: N_('change this project'),
+    Action.RUN: N_('start or control jobs in this project'),
+    Action.DELETE: N_('delete things in this project'),
+    Action.MANAGE: N_('manage this project'),
+    Action.EDIT_CODE: N_('edit gin code (custom configs and extra bindings can run Python on the server); '
+                         'ask an admin'),
+    Action.SETTINGS: N_('change the studio settings; ask an admin'),
+    Action.USERS: N_('manage accounts; ask an admin'),
+    Action.OUTSIDE_ROOTS: N_('use folders outside the browsable ones; ask an admin to add the folder in Settings'),
+    Action.COMMENT: N_('comment in this project'),
 }
 
 
@@ -249,4 +251,4 @@ def require(actor: Actor, action: Action, project_id: int | None = None) -> None
     if act is not None:
         act._asked(actor, action, project_id, granted)
     if not granted:
-        raise Forbidden(f'You may not {WHY[action]}.')
+        raise Forbidden(_('You may not {what}.').format(what=_(WHY[action])))

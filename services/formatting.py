@@ -33,11 +33,14 @@ def number(x: float | None, places: int | None = None) -> str:
 
 
 def significant(x: float | None, digits: int = 4) -> str:
-    """A measured figure — a loss, a validation score — to `digits` significant figures: 0.1234, 1.5e-05 (English),
-    0,1234 (French)."""
+    """A measured value (a loss, a validation score) to `digits` significant figures, with the language's decimal
+    mark: 0.1732 (English), 0,1732 (French); very large or small ones as Python writes them (1.2e-05)."""
     if x is None:
         return '—'
-    return f'{x:.{digits}g}'.replace('.', numbers.get_decimal_symbol(i18n.current()))
+    text = f'{x:.{digits}g}'
+    if 'e' in text or 'n' in text:  # an exponent, nan or inf: no locale writes them differently here
+        return text
+    return number(float(text), len(text.partition('.')[2]))
 
 
 def duration(seconds: float | None) -> str:

@@ -8,20 +8,23 @@ from app import theme
 from components import cards
 from components.status import status_chip
 from services.events import CommentsChanged, JobsChanged, ProjectsChanged, Subscriber
+from services.i18n import N_, _
 from services.lab.team import Team
+
+ROLES = (N_('read'), N_('edit'), N_('manage'))  # a member's role in a project, as the chips say it (through _())
 
 
 def create(team: Team, events: Subscriber) -> None:
     with ui.column().classes('gap-0'):
-        ui.label('Team').classes(theme.TITLE)
-        ui.label('Who did what lately, what runs where for whom, and who works in which project.') \
+        ui.label(_('Team')).classes(theme.TITLE)
+        ui.label(_('Who did what lately, what runs where for whom, and who works in which project.')) \
             .classes(theme.SUBTITLE)
 
     @ui.refreshable
     def running() -> None:
         jobs = team.running()
         if not jobs:
-            ui.label('Nothing runs or waits now.').classes('text-sm italic text-gray-500').mark('team-idle')
+            ui.label(_('Nothing runs or waits now.')).classes('text-sm italic text-gray-500').mark('team-idle')
         by_device: dict[str, list] = {}
         for job in jobs:
             by_device.setdefault(job.device, []).append(job)
@@ -37,14 +40,14 @@ def create(team: Team, events: Subscriber) -> None:
     def activity() -> None:
         feed = team.activity()
         if not feed:
-            ui.label('No activity yet.').classes('text-sm italic text-gray-500')
+            ui.label(_('No activity yet.')).classes('text-sm italic text-gray-500')
         for item in feed:
             with ui.row().classes('w-full items-baseline gap-2 no-wrap').mark('team-activity'):
                 ui.label(f'{item.time:%m-%d %H:%M}').classes(theme.HINT + ' ' + theme.NUMBER + ' w-20 shrink-0')
                 ui.label(item.user).classes('text-sm font-medium shrink-0')
-                ui.label(item.what + (f' · {item.object}' if item.object else '') +
-                         (f' in {item.project}' if item.project else '')).classes('text-sm text-gray-600 '
-                                                                                  'dark:text-gray-300 truncate')
+                where = _('in {project}').format(project=item.project) if item.project else ''
+                ui.label(' · '.join(x for x in (_(item.what), item.object, where) if x)) \
+                    .classes('text-sm text-gray-600 dark:text-gray-300 truncate')
 
     @ui.refreshable
     def members() -> None:
@@ -52,25 +55,26 @@ def create(team: Team, events: Subscriber) -> None:
             with ui.row().classes('w-full items-center gap-3 no-wrap py-1').mark(f'team-member-{member.name}'):
                 ui.icon('admin_panel_settings' if member.admin else 'person',
                         color='primary' if member.admin else None).classes('text-xl')
-                ui.label(member.name + (' (disabled)' if member.disabled else '')) \
+                ui.label(member.name + (_(' (disabled)') if member.disabled else '')) \
                     .classes('text-sm font-medium w-40 shrink-0').props(f'id={member.name}')
                 with ui.row().classes('gap-1 grow'):
                     if member.admin:
-                        ui.chip('admin: every project', color='primary', text_color='white') \
+                        ui.chip(_('admin: every project'), color='primary', text_color='white') \
                             .props('dense square').classes('text-xs')
                     for project, role in member.projects:
-                        ui.chip(f'{project} · {role}').props('dense square outline').classes('text-xs')
+                        ui.chip(f'{project} · {_(role) if role in ROLES else role}') \
+                            .props('dense square outline').classes('text-xs')
                     if not member.admin and not member.projects:
-                        ui.label('only what the lab may read or edit').classes(theme.HINT)
+                        ui.label(_('only what the lab may read or edit')).classes(theme.HINT)
 
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4 mt-2'):
-        with cards.section('Running', 'memory'):
+        with cards.section(_('Running'), 'memory'):
             running()
-        with cards.section('Activity', 'timeline'):
+        with cards.section(_('Activity'), 'timeline'):
             activity()
-    with cards.section('Members', 'groups', classes='mt-4'):
+    with cards.section(_('Members'), 'groups', classes='mt-4'):
         members()
 
-    events.on(JobsChanged, lambda _: (running.refresh(), activity.refresh()))
-    events.on(CommentsChanged, lambda _: activity.refresh())
-    events.on(ProjectsChanged, lambda _: members.refresh())
+    events.on(JobsChanged, lambda _e: (running.refresh(), activity.refresh()))
+    events.on(CommentsChanged, lambda _e: activity.refresh())
+    events.on(ProjectsChanged, lambda _e: members.refresh())

@@ -13,20 +13,22 @@ from app import theme
 from pages.training import gin_code
 from services import formatting
 from services.access import Forbidden
+from services.i18n import N_, _, ngettext
 from services.projects import ProjectView
-from services.training import CodeNotConfirmed, ConfigEntry, ConfigInfo, TemplateError, Training
+from services.training import CodeNotConfirmed, ConfigEntry, ConfigInfo, TemplateError, Training, configs
 
-KINDS = (('base', 'Base configs', 'Choose one: the architecture.'),
-         ('addon', 'Add-ons', 'Combine freely with a base.'),
-         ('augmentation', 'Augmentations', 'Applied to the training audio (--augment).'),
-         ('custom', 'This project\'s configs', 'Your own, stored in the project.'))
-VALUE_LABELS = (('SAMPLING_RATE', 'Sampling rate', lambda v: f'{v / 1000:g} kHz'),
-                ('CAPACITY', 'Capacity', str), ('LATENT_SIZE', 'Latent size', lambda v: f'{v} dims'),
-                ('N_BAND', 'PQMF bands', str), ('RATIOS', 'Ratios', lambda v: ' × '.join(map(str, v))),
-                ('compression', 'Compression', lambda v: f'{v}×'),
-                ('PHASE_1_DURATION', 'Phase 1 (warm-up)', lambda v: f'{formatting.count(v)} steps'),
-                ('warmup_len', 'β warm-up',
-                 lambda v: 'none (β fixed)' if v <= 1 else f'{v:,} steps'.replace(',', ' ')))
+KINDS = (('base', N_('Base configs'), N_('Choose one: the architecture.')),
+         ('addon', N_('Add-ons'), N_('Combine freely with a base.')),
+         ('augmentation', N_('Augmentations'), N_('Applied to the training audio (--augment).')),
+         ('custom', N_("This project's configs"), N_('Your own, stored in the project.')))  # shown through _()
+VALUE_LABELS = (('SAMPLING_RATE', N_('Sampling rate'),
+                 lambda v: _('{rate} kHz').format(rate=formatting.number(v / 1000))),
+                ('CAPACITY', N_('Capacity'), str),
+                ('LATENT_SIZE', N_('Latent size'), lambda v: _('{count} dims').format(count=v)),
+                ('N_BAND', N_('PQMF bands'), str), ('RATIOS', N_('Ratios'), lambda v: ' × '.join(map(str, v))),
+                ('compression', N_('Compression'), lambda v: f'{v}×'),
+                ('PHASE_1_DURATION', N_('Phase 1 (warm-up)'), lambda v: _steps(v)),
+                ('warmup_len', N_('β warm-up'), lambda v: _('none (β fixed)') if v <= 1 else _steps(v)))
 
 
 def create(training: Training, project: ProjectView) -> None:
@@ -36,16 +38,15 @@ def create(training: Training, project: ProjectView) -> None:
              'confirmed': False}
     with ui.row().classes('w-full items-center gap-3 no-wrap'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
-            .tooltip('Training')
+            .tooltip(_('Training'))
         with ui.column().classes('gap-0 grow min-w-0'):
-            ui.label('Configs').classes(theme.TITLE)
-            ui.label('RAVE\'s gin configs, each checked with gin in a separate process as `rave train` reads '
-                     'it.') \
+            ui.label(_('Configs')).classes(theme.TITLE)
+            ui.label(_("RAVE's gin configs, each checked with gin in a separate process as `rave train` reads it.")) \
                 .classes(theme.SUBTITLE)
-        check_button = ui.button('Check all with gin', icon='fact_check', on_click=lambda: check_all()) \
+        check_button = ui.button(_('Check all with gin'), icon='fact_check', on_click=lambda: check_all()) \
             .props('outline color=primary').mark('check-all')
         if state['may_edit']:
-            ui.button('New config', icon='add',
+            ui.button(_('New config'), icon='add',
                       on_click=lambda: _editor(training, project, state, None, refresh_all)) \
                 .props('unelevated color=primary').mark('new-config')
     banner = ui.row().classes('w-full')
@@ -83,7 +84,7 @@ def create(training: Training, project: ProjectView) -> None:
             with banner, ui.row() \
                 .classes('w-full items-center gap-3 rounded-lg px-4 py-2 bg-primary/10 text-sm'):
                 ui.spinner(size='sm')
-                ui.label('Checking every shipped config with gin (a minute or two; the verdicts are kept).') \
+                ui.label(_('Checking every shipped config with gin (a minute or two; the verdicts are kept).')) \
                     .mark('checking')
 
     async def check_all() -> None:
@@ -93,7 +94,8 @@ def create(training: Training, project: ProjectView) -> None:
         try:
             state['status'] = await run.io_bound(training.check_catalogue)
         except Exception as e:  # noqa: BLE001 — the worker could not run: say what to fix
-            ui.notify(f'{e}. Check the Python interpreter in Settings.', type='negative', multi_line=True)
+            ui.notify(_('{error}. Check the Python interpreter in Settings.').format(error=e), type='negative',
+                      multi_line=True)
         check_button.enable()
         draw_banner()
         refresh_all()
@@ -108,14 +110,13 @@ def _list(training: Training, project: ProjectView, state: dict, select) -> None
     status = state['status'] or {}
     custom = training.custom_configs(project.id)
     for kind, title, hint in KINDS:
-        items = [(c.name, c.description or 'Custom config.') for c in custom] if kind == 'custom' else \
-            [(c.name, c.description) for c in training.catalogue(kind)]
+        items = [c.name for c in custom] if kind == 'custom' else [c.name for c in training.catalogue(kind)]
         if kind == 'custom' and not items:
             continue
         with ui.column().classes('w-full gap-0 px-2 pt-3 pb-1'):
-            ui.label(title).classes('text-xs font-semibold uppercase tracking-wide text-gray-500')
-            ui.label(hint).classes(theme.HINT)
-        for name, _ in items:
+            ui.label(_(title)).classes('text-xs font-semibold uppercase tracking-wide text-gray-500')
+            ui.label(_(hint)).classes(theme.HINT)
+        for name in items:
             verdict = status.get(name) if kind != 'custom' else {'ok': True}
             active = name == state['name']
             with ui.row() \
@@ -130,13 +131,13 @@ def _list(training: Training, project: ProjectView, state: dict, select) -> None
 
 def _verdict_dot(verdict: dict | None) -> None:
     if verdict is None:
-        ui.icon('schedule', color='grey-5').classes('text-base').tooltip('Not checked yet')
+        ui.icon('schedule', color='grey-5').classes('text-base').tooltip(_('Not checked yet'))
     elif not verdict['ok']:
-        ui.icon('block', color='negative').classes('text-base').tooltip(verdict['reason'])
-    elif verdict.get('warning'):
-        ui.icon('warning_amber', color='warning').classes('text-base').tooltip(verdict['warning'])
+        ui.icon('block', color='negative').classes('text-base').tooltip(configs.broken(verdict))
+    elif configs.warning(verdict):
+        ui.icon('warning_amber', color='warning').classes('text-base').tooltip(configs.warning(verdict))
     else:
-        ui.icon('check_circle', color='positive').classes('text-base opacity-70').tooltip('Parses and builds')
+        ui.icon('check_circle', color='positive').classes('text-base opacity-70').tooltip(_('Parses and builds'))
 
 
 # ---- detail -------------------------------------------------------------------------------------------
@@ -145,7 +146,7 @@ def _detail(training: Training, project: ProjectView, state: dict, refresh_all) 
     custom = next((c for c in training.custom_configs(project.id) if c.name == name), None)
     info = training.shipped(name)
     if custom is None and info is None:
-        ui.label('Pick a config on the left.').classes(theme.HINT)
+        ui.label(_('Pick a config on the left.')).classes(theme.HINT)
         return
     if custom is not None:
         info = training.custom_info(custom)
@@ -156,40 +157,42 @@ def _detail(training: Training, project: ProjectView, state: dict, refresh_all) 
     with ui.card().classes(theme.CARD + ' gap-3').mark('config-detail'):
         with ui.row().classes('w-full items-center gap-3'):
             ui.label(name).classes('text-xl font-semibold font-mono').mark('detail-name')
-            ui.badge({'base': 'base', 'addon': 'add-on', 'augmentation': 'augmentation',
-                      'custom': f'custom {custom.role if custom else ""}'}[info.kind]) \
+            custom_kind = _('custom base') if custom and custom.role == 'base' else _('custom add-on')
+            ui.badge({'base': _('base'), 'addon': _('add-on'), 'augmentation': _('augmentation'),
+                      'custom': custom_kind}[info.kind]) \
                 .props('outline color=primary').classes('text-xs')
             ui.space()
             if state['may_edit'] and info.kind in ('base', 'addon'):
-                ui.button('Derive a custom config', icon='call_split',
+                ui.button(_('Derive a custom config'), icon='call_split',
                           on_click=lambda: _editor(training, project, state, None, refresh_all,
                                                    derive=name)) \
                     .props('flat dense no-caps color=primary').mark('derive')
             if state['may_edit'] and custom is not None:
-                ui.button('Edit', icon='edit',
+                ui.button(_('Edit'), icon='edit',
                           on_click=lambda: _editor(training, project, state, custom, refresh_all)) \
                     .props('flat dense no-caps color=primary').mark('edit-config')
-                ui.button('Delete', icon='delete_outline',
+                ui.button(_('Delete'), icon='delete_outline',
                           on_click=lambda: _delete(training, project, name, refresh_all)) \
                     .props('flat dense no-caps color=negative').mark('delete-config')
-        ui.label(info.description).classes('text-sm text-gray-700 dark:text-gray-300')
+        ui.label(_(info.description)).classes('text-sm text-gray-700 dark:text-gray-300')
         if custom and custom.derived_from:
-            ui.label(f'Derived from {custom.derived_from}.').classes(theme.HINT)
+            ui.label(_('Derived from {config}.').format(config=custom.derived_from)).classes(theme.HINT)
         _verdict_banner(verdict)
         _values(info, verdict)
         if info.includes:
             included = (i.removeprefix('configs/').removesuffix('.gin') for i in info.includes)
-            ui.label('Includes ' + ', '.join(included)).classes(theme.HINT)
+            ui.label(_('Includes {configs}').format(configs=', '.join(included))).classes(theme.HINT)
     if verdict and verdict.get('changed'):
         with ui.card().classes(theme.CARD + ' gap-2').mark('changes'):
-            ui.label(f'What it changes on {" + ".join(verdict.get("checked_with", [])[:-1]) or "its base"}') \
+            base = ' + '.join(verdict.get('checked_with', [])[:-1]) or _('its base')
+            ui.label(_('What it changes on {base}').format(base=base)) \
                 .classes(theme.SECTION)
-            ui.label('From gin\'s parsed config: each binding this add-on adds or re-binds.') \
+            ui.label(_("From gin's parsed config: each binding this add-on adds or re-binds.")) \
                 .classes(theme.HINT)
             _changes_table(verdict['changed'])
     with ui.card().classes(theme.CARD + ' gap-2'):
         with ui.row().classes('w-full items-center'):
-            ui.label('Source').classes(theme.SECTION)
+            ui.label(_('Source')).classes(theme.SECTION)
             ui.space()
             ui.label(info.path).classes(theme.MONO + ' text-gray-500 truncate')
         ui.code(info.source,
@@ -198,18 +201,19 @@ def _detail(training: Training, project: ProjectView, state: dict, refresh_all) 
 
 def _verdict_banner(verdict: dict | None) -> None:
     if verdict is None:
-        text, icon, colour = 'Not checked with gin yet.', 'schedule', 'bg-gray-100 dark:bg-gray-800'
+        text, icon, colour = _('Not checked with gin yet.'), 'schedule', 'bg-gray-100 dark:bg-gray-800'
     elif not verdict['ok']:
-        text, icon = f'Broken: {verdict["reason"]}', 'block'
+        text, icon = _('Broken: {reason}').format(reason=configs.broken(verdict)), 'block'
         colour = 'bg-red-50 text-red-800 dark:bg-red-950 dark:text-red-200'
-    elif verdict.get('warning'):
-        text, icon = f'Works, but {verdict["warning"]}', 'warning_amber'
+    elif configs.warning(verdict):
+        text, icon = _('Works, but {warning}').format(warning=configs.warning(verdict)), 'warning_amber'
         colour = 'bg-amber-50 text-amber-900 dark:bg-amber-950 dark:text-amber-100'
     else:
         with_ = ' + '.join(verdict.get('checked_with') or [])
-        text = f'Parses and builds a model{f" ({with_})" if with_ else ""}'
+        text = (_('Parses and builds a model ({configs})').format(configs=with_) if with_ else
+                _('Parses and builds a model'))
         if verdict.get('parameters'):
-            text += f' · {verdict["parameters"] / 1e6:.1f} M parameters'
+            text += ' · ' + _('{count} M parameters').format(count=formatting.number(verdict['parameters'] / 1e6, 1))
         icon = 'check_circle'
         colour = 'bg-emerald-50 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100'
     with ui.row().classes(f'w-full items-start gap-2 no-wrap rounded-lg px-3 py-2 text-sm {colour}') \
@@ -228,9 +232,9 @@ def _values(info: ConfigInfo, verdict: dict | None) -> None:
         values.update({k: v for k, v in operative if v is not None and k in values or k == 'CAPACITY'})
         if verdict.get('compression'):
             values['compression'] = verdict['compression']
-    shown = [(label, fmt(values[key])) for key, label, fmt in VALUE_LABELS if values.get(key) is not None]
+    shown = [(_(label), fmt(values[key])) for key, label, fmt in VALUE_LABELS if values.get(key) is not None]
     if not shown:
-        ui.label('No key values of its own: it changes how the base builds its model.').classes(theme.HINT)
+        ui.label(_('No key values of its own: it changes how the base builds its model.')).classes(theme.HINT)
         return
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-4 gap-3').mark('values'):
         for label, text in shown:
@@ -242,7 +246,7 @@ def _values(info: ConfigInfo, verdict: dict | None) -> None:
 
 def _changes_table(changed: dict) -> None:
     with ui.element('div').classes('w-full grid grid-cols-[2fr_1fr_1fr] gap-x-4 gap-y-1 text-xs'):
-        for title in ('Binding', 'Before', 'After'):
+        for title in (_('Binding'), _('Before'), _('After')):
             ui.label(title).classes('font-semibold text-gray-500 uppercase tracking-wide')
         for key, (before, after) in changed.items():
             ui.label(key).classes('font-mono break-all')
@@ -256,20 +260,21 @@ def _editor(training: Training, project: ProjectView, state: dict, custom: Confi
     """Create, derive or edit a custom config; gin checks it in a worker before it is saved."""
     text = Path(custom.path).read_text() if custom else training.derive(derive or 'v2_small')
     with ui.dialog().props('maximized=false') as dialog, ui.card().classes('w-[760px] max-w-full gap-3'):
-        ui.label('Edit config' if custom else f'New config{f" from {derive}" if derive else ""}') \
+        ui.label(_('Edit config') if custom else _('New config from {config}').format(config=derive) if derive
+                 else _('New config')) \
             .classes(theme.SECTION)
         with ui.row().classes('w-full gap-3 no-wrap'):
-            name = ui.input('Name', value=custom.name if custom else (f'{derive}_custom' if derive else '')) \
+            name = ui.input(_('Name'), value=custom.name if custom else (f'{derive}_custom' if derive else '')) \
                 .props('outlined dense').classes('grow').mark('config-name')
-            role = ui.select({'base': 'Base', 'addon': 'Add-on'}, value=custom.role if custom else 'base',
-                             label='Role').props('outlined dense').classes('w-40').mark('config-role')
+            role = ui.select({'base': _('Base'), 'addon': _('Add-on')}, value=custom.role if custom else 'base',
+                             label=_('Role')).props('outlined dense').classes('w-40').mark('config-role')
         if custom:
             name.disable()
-        ui.label('Letters, digits, _ and -. A base is complete on its own; an add-on is checked on '
-                 'v2_small.').classes(theme.HINT)
-        description = ui.input('Description', value=custom.description if custom else '') \
+        ui.label(_('Letters, digits, _ and -. A base is complete on its own; an add-on is checked on v2_small.')) \
+            .classes(theme.HINT)
+        description = ui.input(_('Description'), value=custom.description if custom else '') \
             .props('outlined dense').classes('w-full').mark('config-description')
-        ui.label('One line shown in the catalogue and the wizard.').classes(theme.HINT)
+        ui.label(_('One line shown in the catalogue and the wizard.')).classes(theme.HINT)
         editor = ui.codemirror(text, language='Python',
                                theme='vscodeDark' if app.storage.user.get('dark') else 'vscodeLight') \
             .classes('w-full h-72 text-xs border rounded').mark('config-text')
@@ -279,12 +284,11 @@ def _editor(training: Training, project: ProjectView, state: dict, custom: Confi
 
         async def save() -> None:
             if not state['confirmed']:
-                state['confirmed'] = await gin_code.confirm('Checking this config runs its Python on this '
-                                                            'machine')
+                state['confirmed'] = await gin_code.confirm(_('Checking this config runs its Python on this machine'))
                 if not state['confirmed']:
                     return
             busy.set_visibility(True)
-            message.set_text('Checking with gin…')
+            message.set_text(_('Checking with gin…'))
             message.classes(replace='text-sm text-gray-500')
             try:
                 saved = await run.io_bound(lambda: training.save_config(
@@ -298,21 +302,21 @@ def _editor(training: Training, project: ProjectView, state: dict, custom: Confi
                 busy.set_visibility(False)
                 return
             dialog.close()
-            ui.notify(f'Saved {saved.name}: gin parses it and builds a model.', type='positive')
+            ui.notify(_('Saved {name}: gin parses it and builds a model.').format(name=saved.name), type='positive')
             refresh_all(saved.name)
 
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Check and save', icon='save', on_click=save).props('unelevated color=primary') \
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Check and save'), icon='save', on_click=save).props('unelevated color=primary') \
                 .mark('config-save')
     dialog.open()
 
 
 def _delete(training: Training, project: ProjectView, name: str, refresh_all) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-96 gap-3'):
-        ui.label(f'Delete {name}?').classes(theme.SECTION)
-        ui.label(f'Removes configs/{name}.gin from the project. Runs already trained with it keep their own '
-                 'copy (config.gin in the run folder).').classes('text-sm')
+        ui.label(_('Delete {name}?').format(name=name)).classes(theme.SECTION)
+        ui.label(_('Removes configs/{name}.gin from the project. Runs already trained with it keep their own '
+                   'copy (config.gin in the run folder).').format(name=name)).classes('text-sm')
 
         def go() -> None:
             try:
@@ -324,6 +328,10 @@ def _delete(training: Training, project: ProjectView, name: str, refresh_all) ->
             refresh_all('v2_small')
 
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Delete', on_click=go).props('unelevated color=negative').mark('delete-go')
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Delete'), on_click=go).props('unelevated color=negative').mark('delete-go')
     dialog.open()
+
+
+def _steps(count: int) -> str:
+    return ngettext('{steps} step', '{steps} steps', count).format(steps=formatting.count(count))

@@ -16,6 +16,7 @@ from app import theme
 from components import cards
 from services import formatting
 from services.events import RunChanged, Subscriber
+from services.i18n import N_, _, ngettext, pgettext
 from services.projects import ProjectView
 from services.training.compare import MAX_RUNS, MIN_RUNS
 from services.training.experiments import Experiments, SearchError, TableQuery
@@ -23,18 +24,18 @@ from services.training.runs import TrainingError
 from services.training.views import ExperimentRow
 
 COLUMNS = [
-    {'name': 'name', 'label': 'Run', 'field': 'name', 'sortable': True, 'align': 'left'},
-    {'name': 'status', 'label': 'Status', 'field': 'status', 'sortable': True, 'align': 'left'},
-    {'name': 'dataset', 'label': 'Dataset', 'field': 'dataset', 'sortable': True, 'align': 'left'},
-    {'name': 'configs', 'label': 'Config', 'field': 'configs', 'sortable': True, 'align': 'left'},
-    {'name': 'steps', 'label': 'Steps', 'field': 'steps', 'sortable': True},
-    {'name': 'best_validation', 'label': 'Best val.', 'field': 'best_validation', 'sortable': True},
-    {'name': 'last_loss', 'label': 'Last loss', 'field': 'last_loss', 'sortable': True},
-    {'name': 'duration', 'label': 'Time', 'field': 'duration', 'sortable': True},
-    {'name': 'device_time', 'label': 'GPU/CPU-h', 'field': 'device_time', 'sortable': False},
-    {'name': 'created', 'label': 'Created', 'field': 'created', 'sortable': True, 'align': 'left'},
-    {'name': 'tags', 'label': 'Tags', 'field': 'tags', 'sortable': True, 'align': 'left'},
-]
+    {'name': 'name', 'label': N_('Run'), 'field': 'name', 'sortable': True, 'align': 'left'},
+    {'name': 'status', 'label': N_('Status'), 'field': 'status', 'sortable': True, 'align': 'left'},
+    {'name': 'dataset', 'label': N_('Dataset'), 'field': 'dataset', 'sortable': True, 'align': 'left'},
+    {'name': 'configs', 'label': N_('Config'), 'field': 'configs', 'sortable': True, 'align': 'left'},
+    {'name': 'steps', 'label': N_('Steps'), 'field': 'steps', 'sortable': True},
+    {'name': 'best_validation', 'label': N_('Best val.'), 'field': 'best_validation', 'sortable': True},
+    {'name': 'last_loss', 'label': N_('Last loss'), 'field': 'last_loss', 'sortable': True},
+    {'name': 'duration', 'label': N_('Time'), 'field': 'duration', 'sortable': True},
+    {'name': 'device_time', 'label': N_('GPU/CPU-h'), 'field': 'device_time', 'sortable': False},
+    {'name': 'created', 'label': N_('Created'), 'field': 'created', 'sortable': True, 'align': 'left'},
+    {'name': 'tags', 'label': N_('Tags'), 'field': 'tags', 'sortable': True, 'align': 'left'},
+]  # labels shown through _()
 STATUS_SLOT = '''<q-td :props="props"><q-chip dense square text-color="white" :color="props.row.color"
   :icon="props.row.icon" class="text-xs font-medium">{{ props.value }}</q-chip></q-td>'''
 NAME_SLOT = '''<q-td :props="props"><a :href="'/training/runs/' + props.row.id" class="font-medium text-primary"
@@ -50,45 +51,48 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
     choices = experiments.choices(project.id)
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
-            ui.label('Experiments').classes(theme.TITLE)
-            ui.label(f'Every run of {project.name}: sort, filter, search, tag, annotate, compare') \
+            ui.label(_('Experiments')).classes(theme.TITLE)
+            ui.label(_('Every run of {project}: sort, filter, search, tag, annotate, compare')
+                     .format(project=project.name)) \
                 .classes(theme.SUBTITLE)
         totals = experiments.device_time(project.id)
         if totals:
-            ui.label('Project: ' + ' · '.join(t.label for t in totals)).classes(theme.HINT).mark('project-hours') \
-                .tooltip('Training time × devices of every run: GPU-hours on GPUs, CPU-hours on the CPU')
-        compare = ui.button('Compare', icon='compare_arrows', on_click=lambda: _compare(state['selected'])) \
+            ui.label(_('Project: {hours}').format(hours=' · '.join(t.label for t in totals))) \
+                .classes(theme.HINT).mark('project-hours') \
+                .tooltip(_('Training time × devices of every run: GPU-hours on GPUs, CPU-hours on the CPU'))
+        compare = ui.button(_('Compare'), icon='compare_arrows', on_click=lambda: _compare(state['selected'])) \
             .props('unelevated color=primary').mark('compare')
-        archive = ui.button('Archive', icon='inventory_2', on_click=lambda: toggle_archive()) \
+        archive = ui.button(pgettext('action', 'Archive'), icon='inventory_2', on_click=lambda: toggle_archive()) \
             .props('outline color=primary').mark('archive')
     hint = ui.label().classes(theme.HINT).mark('selection-hint')
     with ui.row().classes('w-full items-center gap-2'):
-        search = ui.input('Search', placeholder='name, notes, tag or capacity=64 batch=8') \
+        search = ui.input(_('Search'), placeholder=_('name, notes, tag or capacity=64 batch=8')) \
             .props('dense outlined clearable debounce=400').classes('w-80').mark('search') \
-            .tooltip('Words match names, descriptions, notes, tags and configs; key=value matches a parameter '
-                     '(capacity=64, ratios=[4,2,2,2], batch=8)')
-        status = _select('Status', choices['status'], 'status', 'Only runs in these states')
-        dataset = _select('Dataset', dict(choices['dataset']), 'dataset', 'Only runs trained on these datasets')
-        config = _select('Config', choices['config'], 'config', 'Only runs using this base config or add-on',
+            .tooltip(_('Words match names, descriptions, notes, tags and configs; key=value matches a parameter '
+                       '(capacity=64, ratios=[4,2,2,2], batch=8)'))
+        status = _select(_('Status'), {s: _(s) for s in choices['status']}, 'status', _('Only runs in these states'))
+        dataset = _select(_('Dataset'), dict(choices['dataset']), 'dataset', _('Only runs trained on these datasets'))
+        config = _select(_('Config'), choices['config'], 'config', _('Only runs using this base config or add-on'),
                          multiple=False)
-        tag = _select('Tag', choices['tag'], 'tag', 'Only runs with this tag', multiple=False)
-        since = ui.input('From').props('dense outlined type=date').classes('w-40').mark('since') \
-            .tooltip('Only runs created on or after this day')
-        until = ui.input('To').props('dense outlined type=date').classes('w-40').mark('until') \
-            .tooltip('Only runs created on or before this day')
-        archived = ui.switch('Archive').mark('show-archived').tooltip('Show the archived runs (to restore them)')
-        everywhere = ui.switch('All projects').mark('all-projects') \
-            .tooltip('The runs of every project you may see, not only this one')
+        tag = _select(_('Tag'), choices['tag'], 'tag', _('Only runs with this tag'), multiple=False)
+        since = ui.input(_('From')).props('dense outlined type=date').classes('w-40').mark('since') \
+            .tooltip(_('Only runs created on or after this day'))
+        until = ui.input(_('To')).props('dense outlined type=date').classes('w-40').mark('until') \
+            .tooltip(_('Only runs created on or before this day'))
+        archived = ui.switch(_('Archive')).mark('show-archived').tooltip(_('Show the archived runs (to restore them)'))
+        everywhere = ui.switch(_('All projects')).mark('all-projects') \
+            .tooltip(_('The runs of every project you may see, not only this one'))
     problem = ui.label().classes('text-sm text-negative').mark('search-problem')
-    table = ui.table(columns=COLUMNS, rows=[], row_key='id', selection='multiple',
+    columns = [_labelled(c) for c in COLUMNS]
+    table = ui.table(columns=columns, rows=[], row_key='id', selection='multiple',
                      pagination={'rowsPerPage': 50, 'page': 1, 'sortBy': 'created', 'descending': True,
                                  'rowsNumber': 0}) \
         .props('flat bordered dense binary-state-sort :rows-per-page-options="[25,50,100,200]"') \
         .classes('w-full').mark('experiments-table')
     table.add_slot('header-selection', '<q-checkbox v-model="props.selected" dense '
-                   'aria-label="Tick every run of this page" />')
+                   f'aria-label="{_("Tick every run of this page")}" />')
     table.add_slot('body-selection', '<q-checkbox v-model="props.selected" dense '
-                   ':aria-label="\'Tick \' + props.row.name" />')
+                   ':aria-label="\'' + _('Tick') + ' \' + props.row.name" />')
     table.add_slot('body-cell-status', STATUS_SLOT)
     table.add_slot('body-cell-name', NAME_SLOT)
     table.add_slot('body-cell-tags', TAGS_SLOT)
@@ -128,10 +132,15 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
         n = len(state['selected'])
         compare.set_enabled(MIN_RUNS <= n <= MAX_RUNS)
         archive.set_enabled(n > 0)
-        archive.set_text('Restore' if state['query'].archived else 'Archive')
-        hint.set_text(f'{n} picked' + (f': compare takes {MIN_RUNS} to {MAX_RUNS}.'
-                                       if n and not MIN_RUNS <= n <= MAX_RUNS else '.') if n else
-                      'Tick runs to compare or archive them; click a row for its tags and notes.')
+        archive.set_text(_('Restore') if state['query'].archived else pgettext('action', 'Archive'))
+        if not n:
+            hint.set_text(_('Tick runs to compare or archive them; click a row for its tags and notes.'))
+        elif MIN_RUNS <= n <= MAX_RUNS:
+            hint.set_text(ngettext('{count} picked.', '{count} picked.', n).format(count=n))
+        else:
+            hint.set_text(ngettext('{count} picked: compare takes {low} to {high}.',
+                                   '{count} picked: compare takes {low} to {high}.', n)
+                          .format(count=n, low=MIN_RUNS, high=MAX_RUNS))
 
     def toggle_archive() -> None:
         try:
@@ -140,11 +149,12 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
             ui.notify(str(e), type='warning')
             return
         table.selected = []
-        ui.notify(f'{changed} run(s) {"restored" if state["query"].archived else "archived"}.')
+        ui.notify((ngettext('{count} run restored.', '{count} runs restored.', changed) if state['query'].archived
+                   else ngettext('{count} run archived.', '{count} runs archived.', changed)).format(count=changed))
         load()
 
     table.on('request', on_request)
-    table.on('selection', lambda _: picked())
+    table.on('selection', lambda _e: picked())
     table.on('row-click', lambda e: _details(experiments, int(e.args[1]['id']), load, dialogs))
     search.on_value_change(lambda e: requery(search=e.value or ''))
     status.on_value_change(lambda e: requery(status=tuple(e.value or ())))
@@ -156,7 +166,7 @@ def create(experiments: Experiments, events: Subscriber, project: ProjectView) -
     archived.on_value_change(lambda e: (table.selected.clear(), requery(archived=bool(e.value))))
     everywhere.on_value_change(lambda e: requery(all_projects=bool(e.value)))
     load()
-    events.on(RunChanged, lambda _: load())
+    events.on(RunChanged, lambda _e: load())
 
 
 def _select(label: str, options, mark: str, hint: str, *, multiple: bool = True) -> ui.select:
@@ -169,16 +179,16 @@ def _row(run: ExperimentRow, with_project: bool) -> dict:
     color, icon = theme.STATUS.get(run.status, ('grey-6', 'help'))
     about = ' · '.join(x for x in ((run.project if with_project else ''), run.description,
                                     run.notes.splitlines()[0] if run.notes else '') if x)
-    return {'id': run.id, 'name': run.name, 'status': run.status, 'color': color, 'icon': icon,
+    return {'id': run.id, 'name': run.name, 'status': _(run.status), 'color': color, 'icon': icon,
             'dataset': run.dataset or '—', 'configs': ' + '.join(run.configs) or '—',
             'steps': formatting.count(run.steps), 'best_validation': _figure(run.best_validation),
             'last_loss': _figure(run.last_loss), 'duration': formatting.duration(run.seconds) if run.seconds else '—',
             'device_time': run.device_time.label if run.device_time else '—',
-            'created': run.created.strftime('%Y-%m-%d'), 'tags': list(run.tags), 'about': about}
+            'created': formatting.day(run.created), 'tags': list(run.tags), 'about': about}
 
 
 def _figure(value: float | None) -> str:
-    return f'{value:.4g}' if value is not None else '—'
+    return formatting.significant(value)
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -194,12 +204,12 @@ def _compare(run_ids: list[int]) -> None:
 
 def _empty(query: TableQuery) -> None:
     if query != TableQuery(per_page=query.per_page, sort=query.sort, descending=query.descending):
-        ui.label('No run matches these filters.').classes(theme.HINT).mark('no-match')
+        ui.label(_('No run matches these filters.')).classes(theme.HINT).mark('no-match')
         return
-    cards.empty_state('science', 'No runs yet', 'Every run you train, or import from a RAVE run folder on the '
-                      'Models page, is listed here to sort, tag and compare.',
-                      [cards.Action('New training', 'add', '/training/new'),
-                       cards.Action('Import a run', 'drive_folder_upload', '/models', primary=False)])
+    cards.empty_state('science', _('No runs yet'), _('Every run you train, or import from a RAVE run folder on the '
+                      'Models page, is listed here to sort, tag and compare.'),
+                      [cards.Action(_('New training'), 'add', '/training/new'),
+                       cards.Action(_('Import a run'), 'drive_folder_upload', '/models', primary=False)])
 
 
 def _details(experiments: Experiments, run_id: int, reload, parent: ui.element) -> None:
@@ -210,16 +220,18 @@ def _details(experiments: Experiments, run_id: int, reload, parent: ui.element) 
     parent.clear()
     with parent, ui.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full gap-3').mark('run-details'):
         ui.label(row.name).classes(theme.SECTION)
-        ui.label(' · '.join(x for x in (row.status, ' + '.join(row.configs), row.dataset, row.description) if x)) \
+        ui.label(' · '.join(x for x in (_(row.status), ' + '.join(row.configs), row.dataset, row.description) if x)) \
             .classes(theme.HINT)
-        tags = ui.input_chips('Tags', value=list(row.tags), new_value_mode='add-unique') \
-            .props('dense outlined hint="One word each: Enter adds it"').classes('w-full').mark('tags')
+        tags = ui.input_chips(_('Tags'), value=list(row.tags), new_value_mode='add-unique') \
+            .props('dense outlined').classes('w-full').mark('tags')
+        tags.props['hint'] = _('One word each: Enter adds it')
         with ui.row().classes('w-full gap-3 no-wrap items-stretch'):
-            notes = ui.textarea('Notes (Markdown)', value=row.notes) \
-                .props('outlined autogrow hint="Shown in the table and on the run page"') \
-                .classes('w-1/2').mark('notes')
-            preview = ui.markdown(row.notes or '*No notes yet.*').classes('w-1/2 text-sm').mark('notes-preview')
-        notes.on_value_change(lambda e: preview.set_content(e.value or '*No notes yet.*'))
+            notes = ui.textarea(_('Notes (Markdown)'), value=row.notes) \
+                .props('outlined autogrow').classes('w-1/2').mark('notes')
+            notes.props['hint'] = _('Shown in the table and on the run page')
+            none = '*' + _('No notes yet.') + '*'
+            preview = ui.markdown(row.notes or none).classes('w-1/2 text-sm').mark('notes-preview')
+        notes.on_value_change(lambda e: preview.set_content(e.value or none))
 
         def save() -> None:
             try:
@@ -231,6 +243,12 @@ def _details(experiments: Experiments, run_id: int, reload, parent: ui.element) 
             dialog.close()
             reload()
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Save', icon='save', on_click=save).props('unelevated color=primary').mark('save-details')
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Save'), icon='save', on_click=save).props('unelevated color=primary').mark('save-details')
     dialog.open()
+
+
+def _labelled(column: dict) -> dict:
+    """A table column with its label in the page's language."""
+    label = column['label']
+    return {**column, 'label': _(label)}

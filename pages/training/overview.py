@@ -218,8 +218,9 @@ def _run_header(training: Training, system: System, run: RunView, waits: str) ->
         status_chip(run.status, waits).mark('run-status')
         about = ' + '.join(run.configs)
         if run.dataset_name:
-            about += f' · {run.dataset_name} ({(run.dataset_sr or 44100) / 1000:g} kHz, ' \
-                     f'{ {1: _("mono"), 2: _("stereo")}.get(run.dataset_channels, "?") })'
+            channels = {1: _('mono'), 2: _('stereo')}.get(run.dataset_channels, '?')
+            about += ' · ' + _('{dataset} ({rate} kHz, {channels})').format(
+                dataset=run.dataset_name, rate=formatting.number((run.dataset_sr or 44100) / 1000), channels=channels)
         ui.label(about).classes(theme.SUBTITLE)
         ui.space()
         run_controls.action_bar(training, system, run)
@@ -283,7 +284,7 @@ def _checkpoints(training: Training, run: RunView) -> None:
                     ui.icon({'best': 'star', 'stop': 'stop_circle'}.get(ckpt.kind, 'save'), color='primary')
                     ui.label(_(ckpt.kind)).classes('font-medium')
                 ui.label(_num(ckpt.step)).classes(theme.NUMBER + ' whitespace-nowrap')
-                ui.label(f'{ckpt.validation:.4g}' if ckpt.validation is not None else '—') \
+                ui.label(formatting.significant(ckpt.validation)) \
                     .classes(theme.NUMBER + ' text-gray-500') \
                         .tooltip(_('Validation at that step (lower is better)'))
                 ui.label(formatting.size(ckpt.size) if ckpt.exists else _('gone')) \

@@ -6,8 +6,10 @@ from __future__ import annotations
 from nicegui import run, ui
 
 from app import theme
+from services import formatting
 from services.access import Forbidden
 from services.cluster import CloudError, Cluster
+from services.i18n import _, ngettext
 from services.jobs import Jobs
 from services.training import RunView
 
@@ -38,9 +40,11 @@ def state_line(jobs: Jobs, cluster: Cluster, current: RunView) -> None:
                 usage = await run.io_bound(cluster.run_usage, current.id)
                 price = cluster.price()
                 if usage.jobs:
-                    used.set_text(f'{usage.gpu_hours:.2f} GPU-hours over {usage.jobs} SLURM job'
-                                  f'{"s" if usage.jobs > 1 else ""}'
-                                  + (f' · about {usage.cost(price):.2f}' if price and usage.gpu_hours else ''))
+                    hours = ngettext('{hours} GPU-hours over {count} SLURM job',
+                                     '{hours} GPU-hours over {count} SLURM jobs', usage.jobs)
+                    used.set_text(hours.format(hours=formatting.number(usage.gpu_hours, 2), count=usage.jobs)
+                                  + (_(' · about {cost}').format(cost=formatting.number(usage.cost(price), 2))
+                                     if price and usage.gpu_hours else ''))
             ui.timer(0.05, fill, once=True)
 
 
@@ -51,8 +55,8 @@ def _push_button(cluster: Cluster, current: RunView) -> None:
         except (CloudError, Forbidden) as e:
             ui.notify(str(e), type='negative', multi_line=True)
             return
-        ui.notify(f'Pushing {current.name} to {cluster.store().url}: the jobs panel shows its progress.',
-                  type='positive')
+        ui.notify(_('Pushing {run} to {url}: the jobs panel shows its progress.')
+                  .format(run=current.name, url=cluster.store().url), type='positive')
     with ui.row().classes('items-center gap-2'):
-        ui.button('Push to cloud', icon='cloud_upload', on_click=push).props('flat dense no-caps color=primary') \
-            .mark('push-cloud').tooltip('Copy the run folder to the cloud store set in Settings (resumes)')
+        ui.button(_('Push to cloud'), icon='cloud_upload', on_click=push).props('flat dense no-caps color=primary') \
+            .mark('push-cloud').tooltip(_('Copy the run folder to the cloud store set in Settings (resumes)'))

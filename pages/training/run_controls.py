@@ -9,14 +9,16 @@ from nicegui import ui
 from app import theme
 from components import cards
 from components.status import status_chip
+from services import formatting
 from services.access import Forbidden
+from services.i18n import N_, _, ngettext
 from services.jobs import Jobs
 from services.system import System
 from services.training import CheckpointView, RunView, Training, TrainingError
 
-REASONS = {'start': ('play_circle', 'Started'), 'resume': ('replay', 'Resumed'),
-           'recovery': ('healing', 'Recovered after a crash'),
-           'requeue': ('update', 'Requeued by SLURM at its time limit (or a preemption), from its checkpoint')}
+REASONS = {'start': ('play_circle', N_('Started')), 'resume': ('replay', N_('Resumed')),
+           'recovery': ('healing', N_('Recovered after a crash')),
+           'requeue': ('update', N_('Requeued by SLURM at its time limit (or a preemption), from its checkpoint'))}
 
 
 def action_bar(training: Training, system: System, run: RunView) -> None:
@@ -24,21 +26,21 @@ def action_bar(training: Training, system: System, run: RunView) -> None:
     if run.status == 'queued':
         _queue_note(training, system, run)
     if run.status == 'running':
-        ui.button('Pause', icon='pause', on_click=lambda: _do(training.pause, run.id)) \
+        ui.button(_('Pause'), icon='pause', on_click=lambda: _do(training.pause, run.id)) \
             .props('outline color=primary').mark('pause')
     elif run.status == 'paused':
-        ui.button('Continue', icon='play_arrow', on_click=lambda: _do(training.unpause, run.id)) \
+        ui.button(_('Continue'), icon='play_arrow', on_click=lambda: _do(training.unpause, run.id)) \
             .props('unelevated color=primary').mark('unpause')
     if run.status in ('running', 'paused'):
-        ui.button('Stop & save checkpoint', icon='stop_circle', on_click=lambda: _stop(training, run)) \
+        ui.button(_('Stop & save checkpoint'), icon='stop_circle', on_click=lambda: _stop(training, run)) \
             .props('outline color=primary').mark('stop-save')
     if run.active:
-        ui.button('Cancel', icon='close', on_click=lambda: _confirm_cancel(training, run)) \
+        ui.button(_('Cancel'), icon='close', on_click=lambda: _confirm_cancel(training, run)) \
             .props('flat color=negative').mark('cancel-run')
     else:
         checkpoints = training.checkpoints(run.id)
         if checkpoints:
-            ui.button('Resume from…', icon='replay', on_click=lambda: resume_dialog(training, run.id)) \
+            ui.button(_('Resume from…'), icon='replay', on_click=lambda: resume_dialog(training, run.id)) \
                 .props('outline color=primary').mark('resume')
         _run_again(training, run, checkpoints)
 
@@ -50,16 +52,16 @@ def run_notes(training: Training, run: RunView) -> None:
     if run.status == 'paused':
         paused = training.metrics(run.id).paused
         _note('pause_circle', 'text-warning',
-              'Paused between two steps: the model stays loaded; Continue picks up '
-              'at the next step.' if paused else 'Pausing after the current step…', 'paused-note')
+              _('Paused between two steps: the model stays loaded; Continue picks up at the next step.') if paused
+              else _('Pausing after the current step…'), 'paused-note')
     elif run.status in ('running', 'queued') and used:
         _note('healing', 'text-primary',
-              f'Restarted automatically after a crash ({used} of {allowed} restarts '
-              'used); see Attempts.', 'recovered-note')
+              _('Restarted automatically after a crash ({used} of {allowed} restarts used); see Attempts.')
+              .format(used=used, allowed=allowed), 'recovered-note')
     elif run.status in ('failed', 'interrupted'):
-        left = 'no automatic restart left' if allowed else 'automatic restart is off'
-        _note('error', 'text-negative', f'It ended without finishing ({left}). "Resume from…" continues from '
-              'any checkpoint.', 'crashed-note')
+        left = _('no automatic restart left') if allowed else _('automatic restart is off')
+        _note('error', 'text-negative', _('It ended without finishing ({why}). "Resume from…" continues from '
+              'any checkpoint.').format(why=left), 'crashed-note')
 
 
 def attempts_card(training: Training, run: RunView) -> None:
@@ -67,11 +69,11 @@ def attempts_card(training: Training, run: RunView) -> None:
     attempts = training.attempts(run.id)
     with ui.card().classes(theme.CARD + ' gap-3').mark('attempts'):
         with ui.row().classes('w-full items-center gap-2'):
-            ui.label('Attempts').classes(theme.SECTION)
+            ui.label(_('Attempts')).classes(theme.SECTION)
             ui.space()
             _recovery_field(training, run)
         if not attempts:
-            ui.label('None yet.').classes(theme.HINT)
+            ui.label(_('None yet.')).classes(theme.HINT)
         for attempt in reversed(attempts):
             icon, label = REASONS.get(attempt.reason, ('play_arrow', attempt.reason))
             with ui.row().classes('w-full items-start gap-3 no-wrap text-sm') \
@@ -79,13 +81,14 @@ def attempts_card(training: Training, run: RunView) -> None:
                 ui.icon(icon, color='primary').classes('mt-0.5')
                 with ui.column().classes('gap-0 grow min-w-0'):
                     with ui.row().classes('items-center gap-2'):
-                        ui.label(f'#{attempt.number} {label}').classes('font-medium')
+                        ui.label(f'#{attempt.number}').classes('font-medium')
+                        ui.label(_(label)).classes('font-medium')
                         status_chip(attempt.status)
-                    steps = f'from step {_num(attempt.start_step)}'
-                    if attempt.end_step is not None:
-                        steps += f' to {_num(attempt.end_step)}'
+                    start, end = _num(attempt.start_step), _num(attempt.end_step)
+                    steps = (_('from step {start}').format(start=start) if attempt.end_step is None else
+                             _('from step {start} to {end}').format(start=start, end=end))
                     where = f' · {Path(attempt.checkpoint).name}' if attempt.checkpoint else ''
-                    ui.label(f'{attempt.created:%d %b, %H:%M:%S} · {steps}{where}').classes(theme.HINT)
+                    ui.label(f'{formatting.moment(attempt.created)} · {steps}{where}').classes(theme.HINT)
                     if attempt.message and attempt.status not in ('done', 'running', 'paused', 'queued'):
                         ui.label(attempt.message).classes('text-xs text-negative break-words')
 
@@ -95,25 +98,25 @@ def resume_dialog(training: Training, run_id: int, checkpoint: str | None = None
     run = training.run(run_id)
     rows = [c for c in training.checkpoints(run_id) if c.exists]
     if run is None or not rows:
-        ui.notify('This run has no checkpoint left to resume from.', type='negative')
+        ui.notify(_('This run has no checkpoint left to resume from.'), type='negative')
         return
     newest = max(rows, key=lambda c: (c.step if c.step is not None else -1, c.created))
     options = {c.path: _checkpoint_label(c) for c in sorted(rows, key=lambda c: -(c.step or 0))}
     with cards.dialog_on_page() as dialog, ui.card().classes('w-[500px] gap-3').mark('resume-dialog'):
-        ui.label(f'Resume {run.name}').classes(theme.SECTION)
+        ui.label(_('Resume {run}').format(run=run.name)).classes(theme.SECTION)
         picker = ui.select(options, value=checkpoint if checkpoint in options else newest.path,
-                           label='Checkpoint').props('outlined dense').classes('w-full') \
+                           label=_('Checkpoint')).props('outlined dense').classes('w-full') \
             .mark('resume-checkpoint')
-        ui.label('Training continues from this checkpoint\'s step, with the same dataset and config; '
-                 'every checkpoint is kept.').classes(theme.HINT)
-        steps = ui.number('Max steps', min=1, format='%d', suffix='steps').props('outlined dense') \
+        ui.label(_("Training continues from this checkpoint's step, with the same dataset and config; "
+                   "every checkpoint is kept.")).classes(theme.HINT)
+        steps = ui.number(_('Max steps'), min=1, format='%d', suffix=_('steps')).props('outlined dense') \
             .classes('w-full').mark('resume-steps')
         steps_hint = ui.label().classes(theme.HINT)
 
         def on_pick() -> None:
             start = next(c for c in rows if c.path == picker.value).step or 0
             steps.set_value(run.max_steps if run.max_steps > start else max(2 * run.max_steps, start + 1))
-            steps_hint.set_text(f'It starts at step {_num(start)}; training ends at this step.')
+            steps_hint.set_text(_('It starts at step {step}; training ends at this step.').format(step=_num(start)))
 
         def go() -> None:
             try:
@@ -122,13 +125,13 @@ def resume_dialog(training: Training, run_id: int, checkpoint: str | None = None
                 ui.notify(f'{e}', type='negative', multi_line=True)
                 return
             dialog.close()
-            ui.notify('Resumed: a new attempt continues from the checkpoint.', type='positive')
+            ui.notify(_('Resumed: a new attempt continues from the checkpoint.'), type='positive')
 
         picker.on_value_change(on_pick)
         on_pick()
         with ui.row().classes('w-full justify-end gap-2'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Resume', icon='replay',
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Resume'), icon='replay',
                       on_click=go).props('unelevated color=primary').mark('resume-go')
     dialog.open()
 
@@ -145,15 +148,15 @@ def queue_panel(training: Training, jobs: Jobs, system: System, redraw) -> set[i
     with ui.card().classes(theme.CARD + ' gap-3').mark('queue'):
         with ui.row().classes('w-full items-center gap-2'):
             ui.icon('schedule', color='primary')
-            ui.label('Queue').classes(theme.SECTION)
-            ui.label('One training per device; the next in line starts when the device is free.') \
+            ui.label(_('Queue')).classes(theme.SECTION)
+            ui.label(_('One training per device; the next in line starts when the device is free.')) \
                 .classes(theme.HINT)
         for device in dict.fromkeys(q.device for q in queued):
             ui.label(_device_name(devices, device)).classes(theme.HINT + ' uppercase tracking-wide mt-1')
             for entry in (q for q in queued if q.device == device):
                 _queued_row(training, jobs, entry, redraw)
         if on_cluster:
-            ui.label('SLURM cluster').classes(theme.HINT + ' uppercase tracking-wide mt-1')
+            ui.label(_('SLURM cluster')).classes(theme.HINT + ' uppercase tracking-wide mt-1')
             for job in on_cluster:
                 with ui.row().classes('w-full items-center gap-2 no-wrap text-sm px-2 py-1 rounded-lg bg-gray-50 '
                                       'dark:bg-gray-900').mark(f'cluster-{job.id}'):
@@ -168,22 +171,23 @@ def _run_again(training: Training, run: RunView, checkpoints: list[CheckpointVie
     """One entry for running it again: a new run with the same settings (the wizard opens filled in), or this
     run continued from its best checkpoint (the resume dialog opens on it)."""
     best = max((c for c in checkpoints if c.kind == 'best' and c.exists), key=lambda c: c.step or -1, default=None)
-    with ui.dropdown_button('Run again', icon='content_copy', auto_close=True) \
+    with ui.dropdown_button(_('Run again'), icon='content_copy', auto_close=True) \
             .props('flat color=primary').mark('rerun'):
         with ui.item(on_click=lambda: ui.navigate.to(f'/training/new?from={run.id}')).mark('rerun-same'):
             with ui.item_section().props('avatar'):
                 ui.icon('tune', color='primary')
             with ui.item_section():
-                ui.item_label('Same settings')
-                ui.item_label('A new run: the wizard opens with every choice of this one').props('caption')
+                ui.item_label(_('Same settings'))
+                ui.item_label(_('A new run: the wizard opens with every choice of this one')).props('caption')
         continued = ui.item(on_click=lambda: resume_dialog(training, run.id, best.path)).mark('continue-best')
         with continued:
             with ui.item_section().props('avatar'):
                 ui.icon('fast_forward', color='primary')
             with ui.item_section():
-                ui.item_label('Continue from its best checkpoint')
-                ui.item_label(f'This run goes on from {best.where} (step {_num(best.step)})' if best else
-                              'No best checkpoint yet: RAVE writes one at the first validation').props('caption')
+                ui.item_label(_('Continue from its best checkpoint'))
+                ui.item_label(_('This run goes on from {where} (step {step})')
+                              .format(where=best.where, step=_num(best.step)) if best else
+                              _('No best checkpoint yet: RAVE writes one at the first validation')).props('caption')
         continued.set_enabled(best is not None)
 
 
@@ -195,21 +199,22 @@ def _queued_row(training: Training, jobs: Jobs, entry, redraw) -> None:
         ui.label(entry.name).classes('font-medium grow truncate cursor-pointer') \
             .on('click', lambda: entry.run_id and ui.navigate.to(f'/training/runs/{entry.run_id}'))
         if entry.run_id is not None:
-            what = {'resume': 'resume · ', 'recovery': 'recovery · '}.get(entry.reason, '')
-            ui.label(f'{what}{" + ".join(entry.configs)} · {_num(entry.max_steps)} steps').classes(theme.HINT)
+            what = {'resume': _('resume') + ' · ', 'recovery': _('recovery') + ' · '}.get(entry.reason, '')
+            steps = ngettext('{steps} step', '{steps} steps', entry.max_steps).format(steps=_num(entry.max_steps))
+            ui.label(f'{what}{" + ".join(entry.configs)} · {steps}').classes(theme.HINT)
 
         def move(position: int) -> None:
             training.move(entry.job_id, position)
             redraw()
 
         ui.button(icon='arrow_upward', on_click=lambda: move(entry.place - 1)) \
-            .props('flat dense round size=sm').tooltip('Move up').mark(f'up-{key}') \
+            .props('flat dense round size=sm').tooltip(_('Move up')).mark(f'up-{key}') \
                 .set_enabled(entry.place > 0)
         ui.button(icon='arrow_downward', on_click=lambda: move(entry.place + 1)) \
-            .props('flat dense round size=sm').tooltip('Move down').mark(f'down-{key}') \
+            .props('flat dense round size=sm').tooltip(_('Move down')).mark(f'down-{key}') \
             .set_enabled(entry.place < entry.length - 1)
         ui.button(icon='close', on_click=lambda: jobs.cancel(entry.job_id)) \
-            .props('flat dense round size=sm color=negative').tooltip('Remove from the queue')
+            .props('flat dense round size=sm color=negative').tooltip(_('Remove from the queue'))
 
 
 def _note(icon: str, color: str, text: str, marker: str) -> None:
@@ -220,10 +225,10 @@ def _note(icon: str, color: str, text: str, marker: str) -> None:
 
 def _recovery_field(training: Training, run: RunView) -> None:
     with ui.column().classes('gap-0 items-end'):
-        ui.number('Restart after a crash', value=run.spec.recover, min=0, max=20, format='%d', suffix='times',
+        ui.number(_('Restart after a crash'), value=run.spec.recover, min=0, max=20, format='%d', suffix=_('times'),
                   on_change=lambda e: _do(training.set_recovery, run.id, int(e.value or 0))) \
             .props('outlined dense').classes('w-48').mark('recover')
-        ui.label('From the newest checkpoint; 0 = off.').classes(theme.HINT)
+        ui.label(_('From the newest checkpoint; 0 = off.')).classes(theme.HINT)
 
 
 def _queue_note(training: Training, system: System, run: RunView) -> None:
@@ -231,22 +236,24 @@ def _queue_note(training: Training, system: System, run: RunView) -> None:
     if position is None:
         return
     place, length = position
-    text = 'next in line' if place == 0 else f'{_ordinal(place + 1)} in line'
-    ui.label(f'Queued · {text} of {length} for {_device_name(dict(system.devices()), run.spec.device)}') \
+    device = _device_name(dict(system.devices()), run.spec.device)
+    ui.label(_('Queued · next in line of {length} for {device}').format(length=length, device=device) if place == 0
+             else _('Queued · number {place} in line of {length} for {device}').format(place=place + 1, length=length,
+                                                                                    device=device)) \
         .classes('text-sm text-gray-600 dark:text-gray-300').mark('queue-position')
 
 
 def _stop(training: Training, run: RunView) -> None:
     if _do(training.stop, run.id):
-        ui.notify('Stopping: a checkpoint is saved after the current step.', type='info')
+        ui.notify(_('Stopping: a checkpoint is saved after the current step.'), type='info')
 
 
 async def _confirm_cancel(training: Training, run: RunView) -> None:
-    text = ('It leaves the queue and does not start.' if run.status == 'queued' else
-            'The process ends now without saving: training since the last checkpoint is lost. Use "Stop & save '
-            'checkpoint" to keep it.')
-    if await cards.confirm(f'Cancel {run.name}?', text, yes='Cancel run', no='Keep training', icon='close',
-                           mark='cancel-run'):
+    text = (_('It leaves the queue and does not start.') if run.status == 'queued' else
+            _('The process ends now without saving: training since the last checkpoint is lost. Use "Stop & save '
+              'checkpoint" to keep it.'))
+    if await cards.confirm(_('Cancel {run}?').format(run=run.name), text, yes=_('Cancel run'), no=_('Keep training'),
+                           icon='close', mark='cancel-run'):
         _do(training.cancel, run.id)
 
 
@@ -265,13 +272,9 @@ def _device_name(devices: dict[str, str], device: str) -> str:
 
 
 def _checkpoint_label(ckpt: CheckpointView) -> str:
-    step = f'step {_num(ckpt.step)}' if ckpt.step is not None else 'step —'
-    return f'{ckpt.kind} · {step} · {ckpt.where}'
-
-
-def _ordinal(n: int) -> str:
-    return f'{n}{"th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")}'
+    step = _('step {step}').format(step=_num(ckpt.step))
+    return f'{_(ckpt.kind)} · {step} · {ckpt.where}'
 
 
 def _num(n: int | None) -> str:
-    return '—' if n is None else f'{n:,}'.replace(',', ' ')
+    return formatting.count(n)

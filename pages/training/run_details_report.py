@@ -7,6 +7,7 @@ import time
 from nicegui import run, ui
 
 from services.access import Forbidden
+from services.i18n import _
 from services.models import report
 from services.models.testing import ModelTests
 from services.training import Training, TrainingError
@@ -16,7 +17,7 @@ from services.training.experiments import Experiments
 def buttons(experiments: Experiments, training: Training, model_tests: ModelTests, run_ids: list[int],
             name: str) -> None:
     async def make(pdf: bool) -> None:
-        ui.notify('Making the report…' + (' (printing with Chromium)' if pdf else ''))
+        ui.notify(_('Making the report… (printing with Chromium)') if pdf else _('Making the report…'))
         try:
             page = await run.io_bound(report.html_report, experiments, training.audio, run_ids,
                                       model_tests.data_path)
@@ -26,7 +27,7 @@ def buttons(experiments: Experiments, training: Training, model_tests: ModelTest
             return
         ui.download.content(content, f'{name}-report-{time.strftime("%Y%m%d-%H%M")}.{"pdf" if pdf else "html"}',
                     media_type='application/pdf' if pdf else 'text/html')
-    ui.button('Report', icon='description', on_click=lambda: make(False)).props('outline color=primary') \
-        .mark('report-html').tooltip('One HTML file with the charts and audio embedded (works offline)')
+    ui.button(_('Report'), icon='description', on_click=lambda: make(False)).props('outline color=primary') \
+        .mark('report-html').tooltip(_('One HTML file with the charts and audio embedded (works offline)'))
     ui.button('PDF', icon='picture_as_pdf', on_click=lambda: make(True)).props('flat color=primary') \
-        .mark('report-pdf').tooltip('The same report as PDF')
+        .mark('report-pdf').tooltip(_('The same report as PDF'))

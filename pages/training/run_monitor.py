@@ -17,6 +17,7 @@ from components.metric_chart import MetricChart
 from pages.training import run_audio, run_system, tensorboard
 from services import formatting
 from services.events import RunChanged, RunMetrics, Subscriber, SystemSample
+from services.i18n import N_, _, ngettext
 from services.system import System
 from services.training import MetricsView, RunView, Training, metrics
 
@@ -38,9 +39,11 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
     with ui.tabs().classes('w-full') \
         .props('align=left dense no-caps active-color=primary indicator-color=primary') \
             .mark('run-tabs') as bar:
-        names = [('Metrics', 'show_chart'), ('Audio', 'graphic_eq'), ('System', 'memory'),
-                 *((label, icon) for label, icon, _ in tabs), ('TensorBoard', 'insights')]
-        items = {label: ui.tab(label, icon=icon).mark(f'tab-{label.lower()}') for label, icon in names}
+        names = [('Metrics', _('Metrics'), 'show_chart'), ('Audio', _('Audio'), 'graphic_eq'),
+                 ('System', _('System'), 'memory'), *((label, label, icon) for label, icon, _build in tabs),
+                 ('TensorBoard', _('TensorBoard'), 'insights')]
+        items = {name: ui.tab(name, label=label, icon=icon).mark(f'tab-{name.lower()}')
+                 for name, label, icon in names}
     shown: dict[str, Callable[[], None]] = {'Metrics': monitor.tick}
     with ui.tab_panels(bar, value='Metrics').classes('w-full bg-transparent') as panels:
         with ui.tab_panel(items['Metrics']).classes('p-0 pt-2'):
@@ -50,7 +53,7 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
         with ui.tab_panel(items['System']).classes('p-0 pt-2'):
             shown['System'] = run_system.create(training, system, events, run,
                                                 is_open=lambda: panels.value == 'System')
-        for label, _, build in tabs:
+        for label, _icon, build in tabs:
             with ui.tab_panel(items[label]).classes('p-0 pt-2'):
                 on_show = build(lambda label=label: panels.value == label)
                 if on_show is not None:
@@ -97,8 +100,8 @@ class _Monitor:
         with ui.card().classes(theme.CARD + ' gap-3').mark('run-summary'):
             with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-6 gap-4').mark('figures'):
                 self.cells = {key: _figure(label) for key, label in (
-                    ('step', 'Step'), ('epoch', 'Epoch'), ('rate', 'Speed'), ('eta', 'Remaining'),
-                    ('loss', 'Loss'), ('val', 'Validation'))}
+                    ('step', N_('Step')), ('epoch', N_('Epoch')), ('rate', N_('Speed')), ('eta', N_('Remaining')),
+                    ('loss', N_('Loss')), ('val', N_('Validation')))}
             with ui.row().classes('w-full items-center gap-3 no-wrap'):
                 self.bar = ui.linear_progress(value=0,
                                               show_value=False).props('rounded size=10px color=primary') \
@@ -115,26 +118,26 @@ class _Monitor:
         active = run.status in ('running', 'paused')
         self.cells['step'].set_text(f'{_num(step)} / {_num(max_steps)}')
         self.cells['epoch'].set_text(_num(series.epoch))
-        self.cells['rate'].set_text(f'{series.rate:.2f} it/s' if series.rate and active else '—')
+        self.cells['rate'].set_text(f'{formatting.number(series.rate, 2)} it/s' if series.rate and active else '—')
         eta = (max_steps - step) / series.rate if series.rate and active and max_steps else None
         self.cells['eta'].set_text(formatting.duration(eta) if eta is not None else '—')
         loss, val = series.latest('loss'), series.latest('val/validation')
-        self.cells['loss'].set_text(f'{loss:.4g}' if loss is not None else '—')
-        self.cells['val'].set_text(f'{val:.4g}' if val is not None else '—')
+        self.cells['loss'].set_text(formatting.significant(loss))
+        self.cells['val'].set_text(formatting.significant(val))
         fraction = min(1.0, step / max_steps) if max_steps else 0.0
         self.bar.set_value(fraction)
-        self.percent.set_text(f'{fraction * 100:.1f} %')
+        self.percent.set_text(f'{formatting.number(fraction * 100, 1)} %')
         steps = series.steps
         gan = metrics.gan_start(steps, self.phase_1)
         if gan is None:
-            self.phase.set_text('Phase: warm-up (the GAN switch is read from the config once the run '
-                                'starts).')
+            self.phase.set_text(_('Phase: warm-up (the GAN switch is read from the config once the run starts).'))
         elif step >= gan:
-            self.phase.set_text(f'Phase 2: adversarial training since step {_num(gan)} (dashed line on the '
-                                'charts).')
+            self.phase.set_text(_('Phase 2: adversarial training since step {step} (dashed line on the charts).')
+                                .format(step=_num(gan)))
         else:
-            self.phase.set_text(f'Phase 1: warm-up, {_num(gan - step)} steps until adversarial training at '
-                                f'step {_num(gan)}.')
+            left = ngettext('{steps} step', '{steps} steps', gan - step).format(steps=_num(gan - step))
+            self.phase.set_text(_('Phase 1: warm-up, {steps} until adversarial training at step {step}.')
+                                .format(steps=left, step=_num(gan)))
         self.gan_step = gan if gan is not None and gan <= max(max_steps, step) else None
         self.health = self.training.health(series, step)
         self.clock(time.time())
@@ -159,13 +162,13 @@ class _Monitor:
     # ---- metrics tab ---------------------------------------------------------------------------
     def metrics_tab(self) -> None:
         with ui.row().classes('w-full items-center gap-4 px-1'):
-            ui.label('Smoothing').classes('text-sm')
+            ui.label(_('Smoothing')).classes('text-sm')
             slider = ui.slider(min=0, max=0.99, step=0.01, value=self.smoothing).classes('w-48') \
-                .props('label color=primary aria-label=Smoothing').mark('smoothing')
-            ui.label('EMA weight over the faint raw curve; 0 shows every step raw. Steps on the x axis.') \
+                .props('label color=primary').props(f'aria-label="{_("Smoothing")}"').mark('smoothing')
+            ui.label(_('EMA weight over the faint raw curve; 0 shows every step raw. Steps on the x axis.')) \
                 .classes(theme.HINT)
             ui.space()
-            ui.label('Drag on a chart to zoom (finer detail loads); double-click to reset.') \
+            ui.label(_('Drag on a chart to zoom (finer detail loads); double-click to reset.')) \
                 .classes(theme.HINT)
         slider.on('change', lambda e: self._set_smoothing(float(e.args)))
         self.grid = ui.element('div').classes('w-full grid grid-cols-1 xl:grid-cols-2 gap-4').mark('charts')
@@ -180,11 +183,11 @@ class _Monitor:
             for title, keys, log, hint in self.groups:
                 with ui.card().classes(theme.CARD + ' gap-1').mark(f'chart-{_slug(title)}'):
                     with ui.row().classes('w-full items-center gap-2 no-wrap'):
-                        ui.label(title).classes(theme.SECTION)
+                        ui.label(_(title)).classes(theme.SECTION)
                         ui.space()
-                        toggle = ui.checkbox('log', value=log).props('dense size=xs').classes('text-xs') \
+                        toggle = ui.checkbox(_('log'), value=log).props('dense size=xs').classes('text-xs') \
                             .mark(f'log-{_slug(title)}')
-                    ui.label(hint).classes(theme.HINT)
+                    ui.label(_(hint)).classes(theme.HINT)
                     chart = MetricChart(self.series, keys, smoothing=self._smoothing_for(keys), log_y=log,
                                         gan_step=self.gan_step)
                     chart.log_toggle(toggle)
@@ -223,12 +226,13 @@ class _Monitor:
 
 def _figure(label: str) -> ui.label:
     with ui.column().classes('gap-0'):
-        ui.label(label).classes(theme.HINT)
+        ui.label(_(label)).classes(theme.HINT)
         return ui.label('—').classes('text-xl font-semibold tabular-nums').mark(f'figure-{label.lower()}')
 
 
 def _num(n: int | None) -> str:
-    return '—' if n is None else f'{n:,}'.replace(',', ' ')
+    return formatting.count(n)
+
 
 
 def _slug(title: str) -> str:

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from nicegui import ui
 
 from app import theme
+from services import formatting
 from services.events import Subscriber, SystemSample
+from services.i18n import N_, _
 from services.system import System
 from services.training import RunView, Training
 
@@ -25,20 +27,20 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
     with ui.card().classes(theme.CARD), ui.element('div') \
         .classes('w-full grid grid-cols-2 md:grid-cols-4 gap-4'):
         figures = {key: _cell(label) for key, label in (
-            ('cpu', 'CPU (machine)'), ('ram', 'RAM (machine)'), ('proc_cpu', 'Training process CPU'),
-            ('proc_ram', 'Training process memory'))}
+            ('cpu', N_('CPU (machine)')), ('ram', N_('RAM (machine)')), ('proc_cpu', N_('Training process CPU')),
+            ('proc_ram', N_('Training process memory')))}
     gpus = system.now.gpus
-    specs = [('cpu', 'CPU', '%', lambda f: f.cpu), ('ram', 'RAM', 'GB', lambda f: f.ram_used / GB)]
+    specs = [('cpu', 'CPU', '%', lambda f: f.cpu), ('ram', _('RAM'), _('GB'), lambda f: f.ram_used / GB)]
     for gpu in gpus:
-        specs += [(f'gpu{gpu.index}', f'GPU {gpu.index} utilisation · {gpu.name}', '%',
+        specs += [(f'gpu{gpu.index}', _('GPU {index} utilisation · {name}').format(index=gpu.index, name=gpu.name), '%',
                    lambda f, i=gpu.index: _gpu(f, i, 'util')),
-                  (f'gpumem{gpu.index}', f'GPU {gpu.index} memory', 'GB',
+                  (f'gpumem{gpu.index}', _('GPU {index} memory').format(index=gpu.index), _('GB'),
                    lambda f, i=gpu.index: _gpu(f, i, 'mem_used') / GB)]
     history = system.history()
     with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-4').mark('system-charts'):
         charts = {key: _chart(title, unit, history, value) for key, title, unit, value in specs}
     if not gpus:
-        ui.label(system.gpu_error or 'No GPU found: training runs on the CPU.') \
+        ui.label(system.gpu_error or _('No GPU found: training runs on the CPU.')) \
             .classes(theme.HINT + ' px-1') \
             .mark('no-gpu')
     sent = {'t': history[-1][0] if history else 0.0, 'pending': 0}  # samples the browser has not drawn yet
@@ -46,15 +48,16 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
     def sample(_event: SystemSample | None = None) -> None:
         now = system.now
         figures['cpu'].set_text(f'{now.cpu:.0f} %')
-        figures['ram'].set_text(f'{now.ram_used / GB:.1f} / {now.ram_total / GB:.1f} GB')
+        figures['ram'].set_text(_('{used} / {total} GB').format(used=formatting.number(now.ram_used / GB, 1),
+                                                                 total=formatting.number(now.ram_total / GB, 1)))
         pid = training.pid(run.id)
         proc = system.process(pid) if pid else None  # psutil reads no pid as this very process
         figures['proc_cpu'].set_text(f'{proc.cpu:.0f} %' if proc else '—')
-        figures['proc_ram'].set_text(f'{proc.rss / GB:.2f} GB' if proc else '—')
+        figures['proc_ram'].set_text(_('{size} GB').format(size=formatting.number(proc.rss / GB, 2)) if proc else '—')
         new = system.history(since=sent['t'])
         if new:
             sent['t'], sent['pending'] = new[-1][0], sent['pending'] + len(new)
-            for key, _, _, value in specs:
+            for key, _title, _unit, value in specs:
                 trace = charts[key].figure['data'][0]  # the server's copy, whole when the tab (re)opens
                 trace['x'] = (trace['x'] + [_clock(t) for t, _ in new])[-KEEP:]
                 trace['y'] = (trace['y'] + [value(f) for _, f in new])[-KEEP:]
@@ -66,7 +69,7 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
         waiting, sent['pending'] = min(sent['pending'], KEEP), 0
         if not waiting:
             return
-        for key, *_ in specs:
+        for key, *_rest in specs:
             trace = charts[key].figure['data'][0]
             charts[key].run_plot_method('extendTraces',
                                         {'x': [trace['x'][-waiting:]], 'y': [trace['y'][-waiting:]]},
@@ -79,7 +82,7 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
 
 def _cell(label: str) -> ui.label:
     with ui.column().classes('gap-0'):
-        ui.label(label).classes(theme.HINT)
+        ui.label(_(label)).classes(theme.HINT)
         return ui.label('—').classes('text-lg font-semibold tabular-nums') \
             .mark(f'sys-{label.split()[0].lower()}')
 

@@ -17,11 +17,12 @@ from pages.training import gin_code, wizard_executor, wizard_review
 from pages.training import wizard_steps as steps
 from services.access import Forbidden
 from services.cluster import Cluster
+from services.i18n import N_, _
 from services.projects import ProjectView
 from services.system import System
-from services.training import RunSpec, Training, TrainingData, TrainingError, model_values
+from services.training import RunSpec, Training, TrainingData, TrainingError, configs, model_values
 
-STEPS = ('Start', 'Dataset', 'Config', 'Parameters', 'Review', 'Launch')
+STEPS = (N_('Start'), N_('Dataset'), N_('Config'), N_('Parameters'), N_('Review'), N_('Launch'))  # shown through _()
 
 
 def create(training: Training, system: System, project: ProjectView, cluster: Cluster) -> None:
@@ -37,17 +38,17 @@ def create(training: Training, system: System, project: ProjectView, cluster: Cl
         wizard.spec = wizard.spec.fitted(chosen)
     with ui.row().classes('w-full items-center gap-3'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
-            .tooltip('All runs')
+            .tooltip(_('All runs'))
         with ui.column().classes('gap-0 grow'):
-            ui.label('New training').classes(theme.TITLE)
-            ui.label(f'Starting from {earlier.name}\'s choices.' if earlier else
-                     'Six short steps; every choice is checked before you move on.').classes(theme.SUBTITLE)
-        ui.button('Config catalogue', icon='menu_book',
+            ui.label(_('New training')).classes(theme.TITLE)
+            ui.label(_("Starting from {run}'s choices.").format(run=earlier.name) if earlier else
+                     _('Six short steps; every choice is checked before you move on.')).classes(theme.SUBTITLE)
+        ui.button(_('Config catalogue'), icon='menu_book',
                   on_click=lambda: ui.navigate.to('/training/configs')) \
             .props('flat no-caps color=primary')
     with ui.stepper().props('flat animated').classes(theme.CARD + ' p-0').mark('wizard') as stepper:
         for title in STEPS:
-            with ui.step(title).props(f'name="{title}"'):
+            with ui.step(title, title=_(title)).props(f'name="{title}"'):
                 body = ui.column().classes('w-full gap-4')
                 errors = ui.column().classes('w-full gap-1').mark(f'errors-{title.lower()}')
                 with ui.stepper_navigation().classes('w-full'):
@@ -98,7 +99,7 @@ class Wizard:
         dataset = template.dataset if template.dataset in self.datasets else self.spec.dataset
         self.spec = template.replace(name=self.spec.name, description=self.spec.description, dataset=dataset)
         self.entered = dict(template.macros)
-        ui.notify('Template applied: check the following steps.', type='info')
+        ui.notify(_('Template applied: check the following steps.'), type='info')
 
     # ---- gin checks ------------------------------------------------------------------------------
     def check(self, with_overrides: bool = False) -> asyncio.Task:
@@ -115,13 +116,13 @@ class Wizard:
     async def final(self) -> dict | list[str]:
         """The full check before a run is validated, or the problems that keep it from running."""
         if self.spec.has_code and not self.code_confirmed:
-            self.code_confirmed = await gin_code.confirm('These gin bindings run Python on this machine',
+            self.code_confirmed = await gin_code.confirm(_('These gin bindings run Python on this machine'),
                                                          list(self.spec.bindings))
             if not self.code_confirmed:
-                return ['The extra gin bindings run only once you confirm it: confirm, or remove them.']
+                return [_('The extra gin bindings run only once you confirm it: confirm, or remove them.')]
         answer = await self.check(True)
         if answer.get('stage') == 'refused':
-            return [answer['reason']]
+            return [configs.broken(answer)]
         self.answer = answer
         return answer
 
@@ -141,7 +142,7 @@ class Wizard:
 
     # ---- flow ------------------------------------------------------------------------------------
     def draw(self, title: str) -> None:
-        body, _ = self.panels[title]
+        body = self.panels[title][0]
         body.clear()
         with body:
             DRAW[title](self)
@@ -175,14 +176,14 @@ class Wizard:
 
 def _navigation(title: str, wizard: Wizard) -> None:
     if title != STEPS[0]:
-        ui.button('Back', icon='arrow_back', on_click=wizard.back) \
+        ui.button(_('Back'), icon='arrow_back', on_click=wizard.back) \
             .props(f'flat data-testid=back-{title.lower()}').mark(f'back-{title.lower()}')
     ui.space()
     if title != STEPS[-1]:
-        ui.button('Next', icon='arrow_forward', on_click=wizard.forward) \
+        ui.button(_('Next'), icon='arrow_forward', on_click=wizard.forward) \
             .props(f'unelevated color=primary data-testid=next-{title.lower()}').mark(f'next-{title.lower()}')
     else:
-        ui.button('Start training', icon='play_arrow', on_click=wizard.launch) \
+        ui.button(_('Start training'), icon='play_arrow', on_click=wizard.launch) \
             .props('unelevated color=primary size=lg data-testid=launch').mark('launch')
 
 
@@ -195,13 +196,13 @@ def _key(spec: RunSpec, with_overrides: bool) -> str:
 async def check_intro(wizard: Wizard) -> list[str]:
     if wizard.datasets:
         return []
-    return ['This project has no ready dataset yet: build one on the Datasets page first.']
+    return [_('This project has no ready dataset yet: build one on the Datasets page first.')]
 
 
 async def check_dataset(wizard: Wizard) -> list[str]:
     chosen = wizard.dataset
     if chosen is None:
-        return ['Choose a dataset.']
+        return [_('Choose a dataset.')]
     wizard.set(channels=min(wizard.spec.channels or chosen.channels or 1, chosen.channels or 1))
     return []
 
@@ -210,10 +211,10 @@ async def check_config(wizard: Wizard) -> list[str]:
     answer = await wizard.check(False)
     wizard.preview = answer
     if answer.get('stage') == 'refused':
-        return [answer['reason']]
+        return [configs.broken(answer)]
     if not answer['ok']:
-        return [(f'This combination does not work: {answer["reason"]}. Remove the add-on or augmentation '
-                 'that causes it, or pick another base.')]
+        return [_('This combination does not work: {reason}. Remove the add-on or augmentation that causes it, or '
+             'pick another base.').format(reason=configs.broken(answer))]
     return []
 
 

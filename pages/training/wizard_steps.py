@@ -9,64 +9,64 @@ from nicegui import ui
 from app import theme
 from pages.training import wizard_executor
 from services import formatting
-from services.training import MODEL_VALUES, RAVE_LR, RAVE_LR_DIS, RunSpec, gin_text
+from services.i18n import N_, _, ngettext
+from services.training import MODEL_VALUES, RAVE_LR, RAVE_LR_DIS, RunSpec, configs, gin_text
 
 if TYPE_CHECKING:
     from pages.training.wizard import Wizard
 
 QUICK_START = (
-    ('Pick a dataset', 'A ready dataset of this project: RAVE trains on random crops of it.'),
-    ('Pick a config',
-     ('A base architecture (v2_small for a first model), optional add-ons such as causal or snake, '
-                       'and augmentations. Gin checks the combination for real.')),
-    ('Set the parameters',
-     ('How long, how often to validate, crop length, batch, learning rate, device, and the '
-                            'model values worth changing.')),
-    ('Review and launch',
-     ('Every choice, the checks, a memory estimate and the exact `rave train` command; then '
-                           'watch it train live.')))
+    (N_('Pick a dataset'), N_('A ready dataset of this project: RAVE trains on random crops of it.')),
+    (N_('Pick a config'),
+     N_('A base architecture (v2_small for a first model), optional add-ons such as causal or snake, '
+        'and augmentations. Gin checks the combination for real.')),
+    (N_('Set the parameters'),
+     N_('How long, how often to validate, crop length, batch, learning rate, device, and the '
+        'model values worth changing.')),
+    (N_('Review and launch'),
+     N_('Every choice, the checks, a memory estimate and the exact `rave train` command; then '
+        'watch it train live.')))
 
 
 def quick_start(wizard: Wizard) -> None:
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-[3fr_2fr] gap-6').mark('intro'):
         with ui.column().classes('gap-3'):
-            ui.label('Quick start').classes(theme.SECTION)
+            ui.label(_('Quick start')).classes(theme.SECTION)
             for n, (title, text) in enumerate(QUICK_START, start=1):
                 with ui.row().classes('items-start gap-3 no-wrap'):
                     ui.label(str(n)) \
                         .classes('w-7 h-7 shrink-0 rounded-full bg-primary/10 text-primary text-sm '
                                              'font-semibold flex items-center justify-center')
                     with ui.column().classes('gap-0'):
-                        ui.label(title).classes('text-sm font-semibold')
-                        ui.label(text).classes('text-sm text-gray-600 dark:text-gray-300')
+                        ui.label(_(title)).classes('text-sm font-semibold')
+                        ui.label(_(text)).classes('text-sm text-gray-600 dark:text-gray-300')
         with ui.column().classes('gap-3'):
-            ui.label('Start from a template').classes(theme.SECTION)
+            ui.label(_('Start from a template')).classes(theme.SECTION)
             templates = {t.name: t for t in wizard.training.templates(wizard.project.id)}
             if templates:
-                pick = ui.select(list(templates), label='Template').props('outlined dense clearable') \
+                pick = ui.select(list(templates), label=_('Template')).props('outlined dense clearable') \
                     .classes('w-full').mark('template')
-                ui.label('Fills every later step with the template\'s choices; you can still change them.') \
+                ui.label(_("Fills every later step with the template's choices; you can still change them.")) \
                     .classes(theme.HINT)
                 pick.on_value_change(lambda e: e.value and wizard.apply(templates[e.value].spec))
             else:
-                ui.label('No templates yet: "Save as template" on the Review step keeps a set of choices '
-                         'here.') \
+                ui.label(_('No templates yet: "Save as template" on the Review step keeps a set of choices here.')) \
                     .classes(theme.HINT)
             with ui.row() \
                 .classes('items-start gap-2 no-wrap rounded-lg bg-gray-50 dark:bg-gray-900 p-3 text-sm'):
                 ui.icon('tips_and_updates', color='primary')
-                ui.label('On a CPU expect a few steps per second at best: use it to try things out, train '
-                         'real models on a GPU (v2 needs ~16 GB at RAVE\'s defaults).')
+                ui.label(_("On a CPU expect a few steps per second at best: use it to try things out, train "
+                           "real models on a GPU (v2 needs ~16 GB at RAVE's defaults)."))
             if not wizard.datasets:
                 with ui.row().classes('items-center gap-2 text-negative text-sm').mark('no-dataset'):
                     ui.icon('error_outline')
-                    ui.label('No ready dataset in this project yet.')
-                    ui.link('Build one', '/datasets')
+                    ui.label(_('No ready dataset in this project yet.'))
+                    ui.link(_('Build one'), '/datasets')
 
 
 def dataset_choice(wizard: Wizard) -> None:
-    ui.label('Which audio should the model learn?').classes(theme.SECTION)
-    ui.label('Only ready datasets of this project are listed.').classes(theme.HINT)
+    ui.label(_('Which audio should the model learn?')).classes(theme.SECTION)
+    ui.label(_('Only ready datasets of this project are listed.')).classes(theme.HINT)
     grid = ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 xl:grid-cols-3 gap-3')
 
     def draw() -> None:
@@ -82,12 +82,11 @@ def dataset_choice(wizard: Wizard) -> None:
                         ui.icon('radio_button_checked' if chosen else 'radio_button_unchecked',
                                 color='primary')
                         ui.label(d.name).classes('font-semibold truncate grow')
-                    minutes = (d.n_seconds or 0) / 60
-                    ui.label(f'{d.n_examples or "?"} examples · {minutes:.1f} min · '
-                             f'{(d.sr or 44100) / 1000:g} kHz · '
-                             f'{_channels(d.channels)}{" · lazy" if d.lazy else ""}').classes(theme.HINT)
+                    ui.label(' · '.join([_examples(d.n_examples), formatting.duration(d.n_seconds or 0),
+                                        _khz(d.sr or 44100), _channels(d.channels)]
+                                       + ([_('lazy')] if d.lazy else []))).classes(theme.HINT)
                     if d.on_cluster:
-                        ui.label('On the cluster: for runs on the SLURM cluster only').classes(theme.HINT) \
+                        ui.label(_('On the cluster: for runs on the SLURM cluster only')).classes(theme.HINT) \
                             .mark(f'dataset-{d.name}-cluster')
 
     def pick(dataset_id: int) -> None:
@@ -101,26 +100,26 @@ def config_choice(wizard: Wizard) -> None:
     training, spec = wizard.training, wizard.spec
     status = training.verdicts() or {}
     custom = training.custom_configs(wizard.project.id)
-    bases = {c.name: c.description for c in training.catalogue('base')}
-    bases.update({c.name: c.description or 'Custom config.' for c in custom if c.role == 'base'})
-    addons = {c.name: c.description for c in training.catalogue('addon')}
-    addons.update({c.name: c.description or 'Custom add-on.' for c in custom if c.role == 'addon'})
+    bases = {c.name: _(c.description) for c in training.catalogue('base')}
+    bases.update({c.name: c.description or _('Custom config.') for c in custom if c.role == 'base'})
+    addons = {c.name: _(c.description) for c in training.catalogue('addon')}
+    addons.update({c.name: c.description or _('Custom add-on.') for c in custom if c.role == 'addon'})
     chosen = {'addons': list(spec.addons), 'augment': list(spec.augment)}
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-[1fr_1fr] gap-6'):
         with ui.column().classes('gap-3'):
-            ui.label('Base').classes(theme.SECTION)
+            ui.label(_('Base')).classes(theme.SECTION)
             base = ui.select({n: n for n in bases}, value=spec.base if spec.base in bases else None,
-                             label='Base config').props('outlined dense').classes('w-full').mark('base')
+                             label=_('Base config')).props('outlined dense').classes('w-full').mark('base')
             base_hint = ui.label(bases.get(spec.base, '')).classes(theme.HINT)
-            ui.label('Add-ons').classes(theme.SECTION + ' pt-2')
+            ui.label(_('Add-ons')).classes(theme.SECTION + ' pt-2')
             _toggles(addons, status, chosen['addons'], 'addon', lambda: changed())
-            ui.label('Augmentations').classes(theme.SECTION + ' pt-2')
-            _toggles({c.name: c.description for c in training.catalogue('augmentation')}, status,
+            ui.label(_('Augmentations')).classes(theme.SECTION + ' pt-2')
+            _toggles({c.name: _(c.description) for c in training.catalogue('augmentation')}, status,
                      chosen['augment'],
                      'augment', lambda: changed())
             if not status:
-                ui.label('The catalogue has not been checked with gin yet: broken configs are only found '
-                         'when you choose them.').classes(theme.HINT)
+                ui.label(_('The catalogue has not been checked with gin yet: broken configs are only found '
+                           'when you choose them.')).classes(theme.HINT)
         with ui.card() \
             .classes('w-full p-4 gap-3 shadow-none border border-gray-200 dark:border-gray-800 rounded-xl '
                                'self-start lg:sticky lg:top-20').mark('preview'):
@@ -146,26 +145,27 @@ def config_choice(wizard: Wizard) -> None:
 
 def composition_preview(answer: dict | None, spec: RunSpec) -> None:
     """The operative values the run will use and what each add-on changed, from gin's parsed config."""
-    ui.label('Composition preview').classes(theme.SECTION)
-    ui.label(' + '.join(spec.configs) + ''.join(f' · augment {a}' for a in spec.augment)) \
+    ui.label(_('Composition preview')).classes(theme.SECTION)
+    ui.label(' + '.join(spec.configs) + ''.join(_(' · augment {name}').format(name=a) for a in spec.augment)) \
         .classes(theme.MONO + ' text-gray-500')
     if answer is None:
         with ui.row().classes('items-center gap-2 text-sm text-gray-500').mark('checking'):
             ui.spinner(size='sm')
-            ui.label('gin is reading this combination and building the model…')
+            ui.label(_('gin is reading this combination and building the model…'))
         return
     if not answer['ok']:
         with ui.row().classes('items-start gap-2 no-wrap text-sm text-negative').mark('composition-error'):
             ui.icon('block')
-            ui.label(f'Does not work: {answer["reason"]}').classes('break-words min-w-0')
+            ui.label(_('Does not work: {reason}').format(reason=configs.broken(answer))).classes('break-words min-w-0')
         return
     with ui.row().classes('items-center gap-2 text-sm text-positive').mark('composition-ok'):
         ui.icon('check_circle')
-        ui.label('gin parses it and builds the model')
+        ui.label(_('gin parses it and builds the model'))
     operative(answer)
     for step in answer.get('changes', [])[1:]:
         if step['changed']:
-            with ui.expansion(f'{step["config"]} changes {len(step["changed"])} binding(s)',
+            with ui.expansion(ngettext('{config} changes {count} binding', '{config} changes {count} bindings',
+                                       len(step['changed'])).format(config=step['config'], count=len(step['changed'])),
                               icon='difference') \
                     .classes('w-full text-sm').mark(f'changes-{step["config"]}'):
                 for key, (before, after) in step['changed'].items():
@@ -180,16 +180,20 @@ def operative(answer: dict) -> None:
     field_ = answer.get('receptive_field')
     sr = m.get('SAMPLING_RATE') or 44100
     compression = answer.get('compression')
-    rows = [('Sampling rate', f'{sr / 1000:g} kHz'), ('Capacity', m.get('CAPACITY')),
-            ('Latent size', m.get('LATENT_SIZE')), ('Bands', m.get('N_BAND')),
-            ('Ratios', ' × '.join(map(str, m.get('RATIOS') or [])) or '—'),
-            ('Compression',
-             f'{compression}× ({sr / compression:.1f} latent frames/s)' if compression else '—'),
-            ('Phase 1', f'{formatting.count(m.get("PHASE_1_DURATION") or 0)} steps'),
-            ('Receptive field', f'{1000 * field_[0] / sr:.0f} ms ← x → {1000 * field_[1] / sr:.0f} ms'
+    phase = m.get('PHASE_1_DURATION') or 0
+    rows = [(_('Sampling rate'), _khz(sr)), (_('Capacity'), m.get('CAPACITY')),
+            (_('Latent size'), m.get('LATENT_SIZE')), (_('Bands'), m.get('N_BAND')),
+            (_('Ratios'), ' × '.join(map(str, m.get('RATIOS') or [])) or '—'),
+            (_('Compression'),
+             _('{ratio}× ({frames} latent frames/s)').format(ratio=compression,
+                                                             frames=formatting.number(sr / compression, 1))
+             if compression else '—'),
+            (_('Phase 1'), ngettext('{steps} step', '{steps} steps', phase).format(steps=formatting.count(phase))),
+            (_('Receptive field'), _('{past} ms ← x → {future} ms').format(past=round(1000 * field_[0] / sr),
+                                                                          future=round(1000 * field_[1] / sr))
              if field_ else '—'),
-            ('Parameters', f'{answer["parameters"] / 1e6:.2f} M (with the discriminator)'
-             if answer.get('parameters') else '—')]
+            (_('Parameters'), _('{count} M (with the discriminator)').format(
+                count=formatting.number(answer['parameters'] / 1e6, 2)) if answer.get('parameters') else '—')]
     with ui.element('div').classes('w-full grid grid-cols-[auto_1fr] gap-x-6 gap-y-1 text-sm') \
         .mark('operative'):
         for label, value in rows:
@@ -208,51 +212,52 @@ def parameters(wizard: Wizard) -> None:
     count = (dataset.channels if dataset else 1) or 1
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-x-8 gap-y-4'):
         with ui.column().classes('gap-2'):
-            ui.label('Run').classes(theme.SECTION)
-            _field(ui.input('Run name', placeholder='e.g. violin_v2small'), wizard, 'name',
-                   'Names the run folder (<name>_<config hash>); letters, digits, . _ - only.')
-            _field(ui.input('Description', placeholder='What you are trying'), wizard, 'description',
-                   'Optional; shown with the run.')
-            ui.label('Schedule').classes(theme.SECTION + ' pt-2')
+            ui.label(_('Run')).classes(theme.SECTION)
+            _field(ui.input(_('Run name'), placeholder=_('e.g. violin_v2small')), wizard, 'name',
+                   _('Names the run folder (<name>_<config hash>); letters, digits, . _ - only.'))
+            _field(ui.input(_('Description'), placeholder=_('What you are trying')), wizard, 'description',
+                   _('Optional; shown with the run.'))
+            ui.label(_('Schedule')).classes(theme.SECTION + ' pt-2')
             with ui.element('div').classes('w-full grid grid-cols-3 gap-x-3'):
-                _field(ui.number('Max steps', min=1, format='%d', suffix='steps'), wizard, 'max_steps',
-                       'Training ends here.', int)
-                _field(ui.number('Validate every', min=1, format='%d', suffix='steps'), wizard, 'val_every',
-                       'Also writes a checkpoint.', int)
-                _field(ui.number('Save every', min=1, format='%d', suffix='steps'), wizard, 'save_every',
-                       'Extra epoch checkpoints; empty: RAVE\'s 500 000.', int)
-            ui.label('Data').classes(theme.SECTION + ' pt-2')
+                _field(ui.number(_('Max steps'), min=1, format='%d', suffix=_('steps')), wizard, 'max_steps',
+                       _('Training ends here.'), int)
+                _field(ui.number(_('Validate every'), min=1, format='%d', suffix=_('steps')), wizard, 'val_every',
+                       _('Also writes a checkpoint.'), int)
+                _field(ui.number(_('Save every'), min=1, format='%d', suffix=_('steps')), wizard, 'save_every',
+                       _("Extra epoch checkpoints; empty: RAVE's 500 000."), int)
+            ui.label(_('Data')).classes(theme.SECTION + ' pt-2')
             with ui.element('div').classes('w-full grid grid-cols-2 gap-x-3'):
-                _field(ui.number('Crop length (n_signal)', min=512, step=512, format='%d',
-                                 suffix='samples'), wizard,
+                _field(ui.number(_('Crop length (n_signal)'), min=512, step=512, format='%d',
+                                 suffix=_('samples')), wizard,
                        'n_signal',
-                       f'Samples per example ({wizard.spec.n_signal / sr:.2f} s at {sr / 1000:g} kHz).',
+                       _('Samples per example ({seconds} s at {rate}).').format(
+                           seconds=formatting.number(wizard.spec.n_signal / sr, 2), rate=_khz(sr)),
                        int)
-                _field(ui.number('Batch', min=1, format='%d', suffix='examples'), wizard, 'batch',
-                       'Examples per step; lower it if memory runs out.', int)
+                _field(ui.number(_('Batch'), min=1, format='%d', suffix=_('examples')), wizard, 'batch',
+                       _('Examples per step; lower it if memory runs out.'), int)
                 _field(ui.select({c: _channels(c).capitalize() for c in range(1, count + 1)},
-                                 label='Channels'),
-                       wizard, 'channels', f'The dataset has {count}.', int)
-                _field(ui.number('Data loader workers', min=0, max=32, format='%d', suffix='processes'),
+                                 label=_('Channels')),
+                       wizard, 'channels', _('The dataset has {count}.').format(count=count), int)
+                _field(ui.number(_('Data loader workers'), min=0, max=32, format='%d', suffix=_('processes')),
                        wizard,
-                       'workers', '0 reads in the training process.', int)
+                       'workers', _('0 reads in the training process.'), int)
         with ui.column().classes('gap-2'):
-            ui.label('Optimiser and devices').classes(theme.SECTION)
+            ui.label(_('Optimiser and devices')).classes(theme.SECTION)
             with ui.element('div').classes('w-full grid grid-cols-2 gap-x-3'):
-                _field(ui.number('Learning rate', min=0, step=0.0001, format='%.6g', value=RAVE_LR), wizard,
+                _field(ui.number(_('Learning rate'), min=0, step=0.0001, format='%.6g', value=RAVE_LR), wizard,
                        'lr',
-                       'Generator Adam; RAVE uses 0.001.', float)
-                _field(ui.number('Discriminator rate', min=0, step=0.00001, format='%.6g', value=RAVE_LR_DIS),
-                       wizard, 'lr_dis', 'Discriminator Adam; RAVE uses 0.0001.', float)
-                _field(ui.number('EMA', min=0, max=0.99999, step=0.001, format='%.5g', placeholder='off'),
+                       _('Generator Adam; RAVE uses 0.001.'), float)
+                _field(ui.number(_('Discriminator rate'), min=0, step=0.00001, format='%.6g', value=RAVE_LR_DIS),
+                       wizard, 'lr_dis', _('Discriminator Adam; RAVE uses 0.0001.'), float)
+                _field(ui.number(_('EMA'), min=0, max=0.99999, step=0.001, format='%.5g', placeholder=_('off')),
                        wizard,
-                       'ema', 'Weight averaging, e.g. 0.999; empty: off.', float)
+                       'ema', _('Weight averaging, e.g. 0.999; empty: off.'), float)
                 _field(ui.select(dict(wizard.system.devices()), multiple=True,
-                                 label='Devices').props('use-chips'),
-                       wizard, 'devices', 'CPU, or one or several GPUs (--gpu N each).', tuple)
+                                 label=_('Devices')).props('use-chips'),
+                       wizard, 'devices', _('CPU, or one or several GPUs (--gpu N each).'), tuple)
             wizard_executor.executor_choice(wizard)
-            ui.label('Model values').classes(theme.SECTION + ' pt-2')
-            ui.label('From the composition; a changed value is passed as --override.').classes(theme.HINT)
+            ui.label(_('Model values')).classes(theme.SECTION + ' pt-2')
+            ui.label(_('From the composition; a changed value is passed as --override.')).classes(theme.HINT)
             with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 gap-x-3').mark('macros'):
                 for value in MODEL_VALUES:
                     _model_value(wizard, value)
@@ -279,9 +284,10 @@ def _toggles(options: dict, status: dict, chosen: list, mark: str, on_change) ->
             with ui.column().classes('gap-0 pl-7 pb-1 min-w-0'):
                 ui.label(description).classes('text-xs text-gray-600 dark:text-gray-300')
                 if broken:
-                    ui.label(f'Broken: {verdict["reason"]}').classes('text-xs text-negative break-words')
-                elif verdict and verdict.get('warning'):
-                    ui.label(verdict['warning'][:1].upper() + verdict['warning'][1:]) \
+                    ui.label(_('Broken: {reason}').format(reason=configs.broken(verdict))) \
+                        .classes('text-xs text-negative break-words')
+                elif verdict and configs.warning(verdict):
+                    ui.label(_('Works, but {warning}').format(warning=configs.warning(verdict))) \
                         .classes('text-xs text-warning break-words')
             if broken:
                 box.disable()
@@ -299,23 +305,25 @@ def _toggles(options: dict, status: dict, chosen: list, mark: str, on_change) ->
 def _model_value(wizard: Wizard, value) -> None:
     shown = wizard.entered.get(value.key, wizard.defaults.get(value.key))
     with ui.column().classes('w-full gap-0'):
-        ui.input(value.label, value=gin_text(shown),
-                 on_change=lambda e, k=value.key: wizard.entered.__setitem__(k, e.value)) \
-            .props(f'outlined dense {"suffix=" + value.unit if value.unit else ""}').classes('w-full') \
-            .mark(f'macro-{value.key}')
-        ui.label(value.hint).classes(theme.HINT + ' mb-2')
+        box = ui.input(_(value.label), value=gin_text(shown),
+                       on_change=lambda e, k=value.key: wizard.entered.__setitem__(k, e.value)) \
+            .props('outlined dense').classes('w-full').mark(f'macro-{value.key}')
+        if value.unit:
+            box.props['suffix'] = _(value.unit)
+        ui.label(_(value.hint)).classes(theme.HINT + ' mb-2')
 
 
 def _bindings(wizard: Wizard) -> None:
     may = wizard.training.may_edit_code(wizard.project.id)
     with ui.column().classes('w-full gap-0'):
-        box = ui.textarea('Other gin bindings', placeholder='RAVE.valid_signal_crop = True',
+        box = ui.textarea(_('Other gin bindings'), placeholder='RAVE.valid_signal_crop = True',
                           value='\n'.join(wizard.spec.bindings),
                           on_change=lambda e: wizard.set(bindings=tuple((e.value or '').splitlines()))) \
             .props('outlined dense rows=2').classes('w-full').mark('extra')
-        ui.label('One binding per line, passed as --override. Gin can run Python: you are asked to confirm '
-                 'before it runs '
-                 'them' + ('.' if may else '; on this shared studio only admins may add them.')) \
+        ui.label(_('One binding per line, passed as --override. Gin can run Python: you are asked to confirm '
+                   'before it runs them.') if may else
+                 _('One binding per line, passed as --override. Gin can run Python: you are asked to confirm '
+                   'before it runs them; on this shared studio only admins may add them.')) \
             .classes(theme.HINT + ' mb-2')
     if not may:
         box.disable()
@@ -353,4 +361,16 @@ def _empty(key: str, value: Any) -> Any:
 
 
 def _channels(count: int | None) -> str:
-    return {1: 'mono', 2: 'stereo'}.get(count, f'{count} channels')
+    if count in (1, 2):
+        return _('mono') if count == 1 else _('stereo')
+    return ngettext('{count} channel', '{count} channels', count or 0).format(count=count)
+
+
+def _khz(rate: float) -> str:
+    return _('{rate} kHz').format(rate=formatting.number(rate / 1000))
+
+
+def _examples(count: int | None) -> str:
+    if count is None:
+        return _('? examples')
+    return ngettext('{count} example', '{count} examples', count).format(count=formatting.count(count))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from services import access, sessions, users
 from services.access import Action, Actor
+from services.i18n import _
 from services.store import Invite, Membership, Sharing, User, db
 
 INVITE_S = 7 * 24 * 3600.0  # how long an invite link stays good
@@ -110,7 +111,7 @@ class Accounts:
         """Remove an account; what they made stays with its projects."""
         access.require(self.actor, Action.USERS)
         user = self._user(name)
-        self._keep_an_admin(user, 'delete')
+        self._keep_an_admin(user, _('{name} is the last admin: promote someone else before you delete them.'))
         sessions.end_user(user.id)
         with db.atomic():
             Membership.delete().where(Membership.user == user.name).execute()
@@ -122,10 +123,10 @@ class Accounts:
     def _new(self, name: str, password: str | None, *, admin: bool, must_change: bool) -> User:
         name = (name or '').strip()
         if not NAME.match(name):
-            raise AccountError('A name is 1–40 letters, digits, dots, dashes or underscores, starting with a '
-                               'letter or digit.')
+            raise AccountError(_('A name is 1–40 letters, digits, dots, dashes or underscores, starting with a '
+                                 'letter or digit.'))
         if User.get_or_none(User.name == name) is not None:
-            raise AccountError(f'There is already an account named {name}.')
+            raise AccountError(_('There is already an account named {name}.').format(name=name))
         try:
             user = users.create(name, password, admin=admin, must_change=must_change)
         except ValueError as e:
@@ -137,7 +138,8 @@ class Accounts:
         access.require(self.actor, Action.USERS)
         user = self._user(name)
         if values.get('admin') is False or values.get('disabled'):
-            self._keep_an_admin(user, 'demote or disable')
+            self._keep_an_admin(user, _('{name} is the last admin: promote someone else before you demote or '
+                                        'disable them.'))
         before = {k: bool(getattr(user, k)) for k in values}
         User.update(**values).where(User.id == user.id).execute()
         sessions.end_user(user.id)  # the next sign-in carries the new rank; a disabled one cannot sign in
@@ -147,14 +149,14 @@ class Accounts:
     def _user(self, name: str) -> User:
         user = User.get_or_none(User.name == (name or '').strip())
         if user is None:
-            raise AccountError(f'There is no account named {name}.')
+            raise AccountError(_('There is no account named {name}.').format(name=name))
         return user
 
     @staticmethod
-    def _keep_an_admin(user: User, what: str) -> None:
+    def _keep_an_admin(user: User, refusal: str) -> None:
         if user.admin and not user.disabled and User.select().where(
                 User.admin & ~User.disabled & (User.id != user.id)).count() == 0:
-            raise AccountError(f'{user.name} is the last admin: promote someone else before you {what} them.')
+            raise AccountError(refusal.format(name=user.name))
 
 
 def redeem(token: str, password: str) -> User:
@@ -162,10 +164,10 @@ def redeem(token: str, password: str) -> User:
     key = hashlib.sha256((token or '').encode()).hexdigest()
     invite = Invite.get_or_none(Invite.key == key)
     if invite is None or invite.used or invite.expires < time.time():
-        raise AccountError('This invite link is not valid any more: ask an admin for a new one.')
+        raise AccountError(_('This invite link is not valid any more: ask an admin for a new one.'))
     user = invite.user
     if user.disabled:
-        raise AccountError('This account is disabled: ask an admin.')
+        raise AccountError(_('This account is disabled: ask an admin.'))
     try:
         users.set_password(user.name, password)
     except ValueError as e:

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING
 
 from services import access
 from services.access import Action, Actor
+from services.i18n import N_, _
 from services.store import Run, Version
 
 if TYPE_CHECKING:  # the training area imports this module to keep its versions
     from services.training import Training
     from services.training.experiments import Experiments
 
-KINDS = {'config': 'custom gin config', 'template': 'run template', 'notes': 'run notes'}
+KINDS = {'config': N_('custom gin config'), 'template': N_('run template'), 'notes': N_('run notes')}  # through _()
 
 
 class HistoryError(ValueError):
@@ -108,7 +109,7 @@ class History:
         """The unified diff from one version to another (lines, without line ends)."""
         old, new = self._row(older_id, Action.READ), self._row(newer_id, Action.READ)
         if (old.project_id, old.kind, old.name) != (new.project_id, new.kind, new.name):
-            raise HistoryError('Compare two versions of the same thing.')
+            raise HistoryError(_('Compare two versions of the same thing.'))
         return list(difflib.unified_diff(old.body.splitlines(), new.body.splitlines(),
                                          f'{old.created:%Y-%m-%d %H:%M:%S} {old.author}',
                                          f'{new.created:%Y-%m-%d %H:%M:%S} {new.author}', lineterm=''))
@@ -119,15 +120,15 @@ class History:
         row = self._row(version_id, Action.EDIT)
         restorer = self._restorers.get(row.kind)
         if restorer is None:
-            raise HistoryError(f'A {KINDS.get(row.kind, row.kind)} cannot be restored here.')
+            raise HistoryError(_('A {kind} cannot be restored here.').format(kind=_(KINDS.get(row.kind, row.kind))))
         if row.kind == 'notes' and Run.get_or_none(Run.id == int(row.name)) is None:
-            raise HistoryError('That run was deleted: its notes cannot come back.')
+            raise HistoryError(_('That run was deleted: its notes cannot come back.'))
         restorer(row.project_id, row.name, row.body, code_confirmed)
 
     def _row(self, version_id: int, action: Action) -> Version:
         row = Version.get_or_none(Version.id == version_id)
         if row is None:
-            raise HistoryError('That version no longer exists.')
+            raise HistoryError(_('That version no longer exists.'))
         access.require(self.actor, action, row.project_id)
         return row
 

@@ -7,22 +7,26 @@ from dataclasses import dataclass
 
 from services import access
 from services.access import Action, Actor, Role
+from services.i18n import N_
 from services.jobs.engine import ACTIVE
 from services.lab import roles
 from services.store import AuditEntry, Job, Membership, Project, User
 
-VERBS = {  # how an audited facade method reads in the feed; others read as "method (Facade)"
-    'Training.start': 'started a training', 'Training.stop': 'stopped a training', 'Training.resume': 'resumed a run',
-    'Training.cancel': 'cancelled a training', 'Training.pause': 'paused a training',
-    'Datasets.start': 'started preprocessing a dataset', 'Datasets.delete': 'deleted a dataset',
-    'Models.start_export': 'started an export', 'Models.start_batch': 'started exports',
-    'Models.delete_export': 'deleted an export', 'Comments.add': 'commented', 'Comments.edit': 'edited a comment',
-    'Projects.create': 'made a project', 'Projects.delete': 'deleted a project',
-    'Experiments.set_notes': 'wrote run notes', 'ProjectSharing.set_role': 'changed a role',
-    'ProjectSharing.set_visibility': 'changed who may see a project', 'Jobs.cancel': 'cancelled a job',
-    'Accounts.add': 'added an account', 'Accounts.invite': 'invited someone', 'Accounts.disable': 'disabled an account',
-    'Accounts.enable': 'enabled an account', 'Accounts.promote': 'made an admin', 'Accounts.demote': 'demoted an admin',
-    'Accounts.delete': 'deleted an account', 'Accounts.reset': 'reset a password',
+VERBS = {  # how an audited facade method reads in the feed (shown through _()); others read as "method (Facade)"
+    'Training.start': N_('started a training'), 'Training.stop': N_('stopped a training'),
+    'Training.resume': N_('resumed a run'), 'Training.cancel': N_('cancelled a training'),
+    'Training.pause': N_('paused a training'), 'Datasets.start': N_('started preprocessing a dataset'),
+    'Datasets.delete': N_('deleted a dataset'), 'Models.start_export': N_('started an export'),
+    'Models.start_batch': N_('started exports'), 'Models.delete_export': N_('deleted an export'),
+    'Comments.add': N_('commented'), 'Comments.edit': N_('edited a comment'), 'Projects.create': N_('made a project'),
+    'Projects.delete': N_('deleted a project'), 'Experiments.set_notes': N_('wrote run notes'),
+    'Experiments.set_tags': N_('tagged a run'),
+    'ProjectSharing.set_role': N_('changed a role'),
+    'ProjectSharing.set_visibility': N_('changed who may see a project'), 'Jobs.cancel': N_('cancelled a job'),
+    'Accounts.add': N_('added an account'), 'Accounts.invite': N_('invited someone'),
+    'Accounts.disable': N_('disabled an account'), 'Accounts.enable': N_('enabled an account'),
+    'Accounts.promote': N_('made an admin'), 'Accounts.demote': N_('demoted an admin'),
+    'Accounts.delete': N_('deleted an account'), 'Accounts.reset': N_('reset a password'),
 }
 DONE = ('done', 'allowed')  # entries written before the log had outcomes say 'allowed'
 

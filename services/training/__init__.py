@@ -14,6 +14,7 @@ from pathlib import Path
 from services import access
 from services.access import Action, Actor
 from services.cluster.settings import ExecutorSettings, project_executor
+from services.i18n import N_, _
 from services.lab import history
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Job, Project, Run, RunAttempt
@@ -51,8 +52,8 @@ class CodeNotConfirmed(access.Forbidden):
     """Gin code would run without the user having confirmed that it runs Python on this machine."""
 
 
-CODE_WARNING = ('Gin configs and bindings can import and call any Python: they run with your rights on the '
-                'machine that trains. Run them only if you wrote them or trust where they come from.')
+CODE_WARNING = N_('Gin configs and bindings can import and call any Python: they run with your rights on the '
+                  'machine that trains. Run them only if you wrote them or trust where they come from.')
 
 
 @access.acts
@@ -357,8 +358,8 @@ class Training(Boards):
     def _require_code(self, project_id: int | None, code_confirmed: bool) -> None:
         access.require(self.actor, Action.EDIT_CODE, project_id)
         if not code_confirmed:
-            raise CodeNotConfirmed('Gin code runs Python on this machine: confirm that you want to run it. '
-                                   + CODE_WARNING)
+            raise CodeNotConfirmed(_('Gin code runs Python on this machine: confirm that you want to run it.') + ' '
+                                   + _(CODE_WARNING))
 
     def _view(self, row: Run) -> RunView:
         return RunView.of(row, spec_of(row), self._engine.series.get(row.id))

@@ -20,33 +20,35 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from services.i18n import N_, _
+
 # one line each, in RAVE's words (RAVE_NOTES.md §3, RAVE 2.3 README); files RAVE adds later get a generic line
 DESCRIPTIONS = {
-    'v2_small': 'Small v2 (capacity 48, 512× compression): fastest to train, good for timbre transfer.',
-    'v2': 'RAVE v2: the default, multi-period + multi-scale discriminators, 2048× compression.',
-    'v3': 'v2 with AdaIN, Snake activations and the Descript discriminator, for style transfer.',
-    'v1': 'The original RAVE: 16-band PQMF, multi-scale discriminator.',
-    'discrete': 'v2 with residual vector quantisation (16 × 1024 codes), for token models.',
-    'discrete_v3': 'Discrete with Snake activations and the Descript discriminator.',
-    'v2_nopqmf': 'Experimental v2 decoding raw audio without the PQMF filter bank, with random compression.',
-    'v2_nopqmf_small': 'A smaller v2_nopqmf (capacity 64) with a compressor augmentation.',
-    'v2_with_augs': 'v2 with mel-spectrogram input and random compression augmentation.',
-    'onnx': 'v1 at capacity 32 without noise, meant for ONNX export.',
-    'raspberry': 'The onnx config at capacity 16, small enough for a Raspberry Pi 4.',
-    'causal': 'Causal convolutions: lower latency for real-time use, slightly lower quality.',
-    'snake': 'Snake activations (periodic), better for pitched material.',
-    'noise': 'Adds the v2 noise synthesiser to the decoder.',
-    'adain': 'Adaptive instance normalisation in the decoder, for style transfer.',
-    'descript_discriminator': 'Replaces the discriminators with the Descript audio codec discriminator.',
-    'spectral_discriminator': 'Adds EnCodec\'s multi-scale spectral discriminator.',
-    'wasserstein': 'Wasserstein auto-encoder (MMD) instead of the VAE objective; latent size 16.',
-    'spherical': 'Spherical auto-encoder: latents on a hypersphere; latent size 16.',
-    'hybrid': 'Mel-spectrogram encoder with a GRU decoder layer. Re-includes v2, resetting its capacity and '
-              'ratios.',
-    'normalize_ambient': 'Compresses the training audio with sox (an old-syntax dataset augmentation).',
-    'compress': 'Random dynamic-range compression of each example (sox compand).',
-    'gain': 'Random gain of each example.',
-    'mute': 'Silences a random 10 % of examples.',
+    'v2_small': N_('Small v2 (capacity 48, 512× compression): fastest to train, good for timbre transfer.'),
+    'v2': N_('RAVE v2: the default, multi-period + multi-scale discriminators, 2048× compression.'),
+    'v3': N_('v2 with AdaIN, Snake activations and the Descript discriminator, for style transfer.'),
+    'v1': N_('The original RAVE: 16-band PQMF, multi-scale discriminator.'),
+    'discrete': N_('v2 with residual vector quantisation (16 × 1024 codes), for token models.'),
+    'discrete_v3': N_('Discrete with Snake activations and the Descript discriminator.'),
+    'v2_nopqmf': N_('Experimental v2 decoding raw audio without the PQMF filter bank, with random compression.'),
+    'v2_nopqmf_small': N_('A smaller v2_nopqmf (capacity 64) with a compressor augmentation.'),
+    'v2_with_augs': N_('v2 with mel-spectrogram input and random compression augmentation.'),
+    'onnx': N_('v1 at capacity 32 without noise, meant for ONNX export.'),
+    'raspberry': N_('The onnx config at capacity 16, small enough for a Raspberry Pi 4.'),
+    'causal': N_('Causal convolutions: lower latency for real-time use, slightly lower quality.'),
+    'snake': N_('Snake activations (periodic), better for pitched material.'),
+    'noise': N_('Adds the v2 noise synthesiser to the decoder.'),
+    'adain': N_('Adaptive instance normalisation in the decoder, for style transfer.'),
+    'descript_discriminator': N_('Replaces the discriminators with the Descript audio codec discriminator.'),
+    'spectral_discriminator': N_('Adds EnCodec\'s multi-scale spectral discriminator.'),
+    'wasserstein': N_('Wasserstein auto-encoder (MMD) instead of the VAE objective; latent size 16.'),
+    'spherical': N_('Spherical auto-encoder: latents on a hypersphere; latent size 16.'),
+    'hybrid': N_('Mel-spectrogram encoder with a GRU decoder layer. Re-includes v2, resetting its capacity and '
+                 'ratios.'),
+    'normalize_ambient': N_('Compresses the training audio with sox (an old-syntax dataset augmentation).'),
+    'compress': N_('Random dynamic-range compression of each example (sox compand).'),
+    'gain': N_('Random gain of each example.'),
+    'mute': N_('Silences a random 10 % of examples.'),
 }
 ORDER = ['v2_small', 'v2', 'v3', 'v1', 'discrete', 'discrete_v3', 'v2_nopqmf', 'v2_nopqmf_small',
          'v2_with_augs',
@@ -169,16 +171,23 @@ def check(python: str, compositions: list[dict], timeout: float = 900) -> list[d
 def reason(answer: dict) -> str:
     """Why a checked composition is broken, in one line, naming the line of the file that caused it."""
     error = answer.get('error') or {}
-    message = error.get('message') or 'unknown error'
+    message = error.get('message') or _('unknown error')  # gin's or Python's own words otherwise
     if 'sox_effects' in message:
-        message = 'needs torchaudio.sox_effects, which this torchaudio does not have (RAVE_NOTES §6)'
+        message = _('needs torchaudio.sox_effects, which this torchaudio does not have (RAVE_NOTES §6)')
     where = ''
     if error.get('line'):
-        where = f' — {Path(error["file"]).name if error.get("file") else "overrides"} line {error["line"]}'
+        where = ' — ' + _('{file} line {line}').format(file=Path(error['file']).name if error.get('file') else
+                                                       _('overrides'), line=error['line'])
         where += f': {error["text"]}' if error.get('text') else ''
-    stage = {'parse': 'gin cannot parse it', 'model': 'the model cannot be built',
-             'augmentation': 'its augmentation fails'}.get(answer.get('stage'), 'it fails')
-    return f'{stage}: {message}{where}'
+    said = {'parse': _('gin cannot parse it: {message}'), 'model': _('the model cannot be built: {message}'),
+            'augmentation': _('its augmentation fails: {message}')}.get(answer.get('stage'), _('it fails: {message}'))
+    return said.format(message=message) + where
+
+
+def broken(verdict: dict) -> str:
+    """Why a config's verdict is broken, in the language of the page that shows it (a verdict cached before the
+    studio kept gin's answer says it as it was written)."""
+    return reason(verdict) if 'error' in verdict else verdict.get('reason') or ''
 
 
 def composition_for(info: ConfigInfo) -> dict:
@@ -230,11 +239,13 @@ class ConfigStatus:
         for info, answer in zip(items, answers):
             augs = answer.get('augmentations') or []
             noop = info.kind == 'augmentation' and answer['ok'] and augs and augs[0].get('noop')
+            noop_kind = (augs[0].get('kind') or '?') if noop else ''
             changes = answer.get('changes') or []
             changed = changes[-1]['changed'] if info.kind == 'addon' and changes else {}
             status[info.name] = {
                 'ok': answer['ok'], 'reason': '' if answer['ok'] else reason(answer),
-                'warning': _warning(noop, augs, changed),
+                'stage': answer.get('stage'), 'error': answer.get('error'),
+                'warning': _warning(noop_kind, changed), 'noop': noop_kind,
                 'macros': answer.get('macros'), 'compression': answer.get('compression'),
                 'parameters': answer.get('parameters'), 'checked_with': answer['configs'], 'changed': changed}
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -260,18 +271,26 @@ def estimate_gpu_memory(base: str, batch: int, n_signal: int, capacity: int | No
     activations = max(minimum - fixed_default,
                       0.5) * (batch * n_signal * capacity) / (8 * 131072 * default_capacity)
     return {'gb': round(fixed + activations, 1), 'readme_gb': minimum,
-            'basis': f'estimate: README minimum for {base} ({minimum} GB at batch 8, n_signal 131072, '
-                     f'capacity {default_capacity}) scaled by batch × n_signal × capacity, plus 16 bytes per '
-                     'parameter'}
+            'basis': _('estimate: README minimum for {config} ({size} GB at batch 8, n_signal 131072, capacity '
+                      '{capacity}) scaled by batch × n_signal × capacity, plus 16 bytes per parameter.')
+            .format(config=base, size=minimum, capacity=default_capacity)}
 
 
-def _warning(noop: bool, augs: list[dict], changed: dict) -> str:
-    """What works but surprises: an augmentation that changes nothing, an add-on that resets the base's
-    shape."""
-    if noop:
-        return f'runs but does nothing: {augs[0].get("kind")} returned its input unchanged when forced on'
+def warning(verdict: dict) -> str:
+    """What works but surprises in a verdict, in the language of the page that shows it (a verdict cached before
+    the studio kept what it was made from says it as it was written)."""
+    if 'noop' not in verdict:
+        return verdict.get('warning') or ''
+    return _warning(verdict['noop'], verdict.get('changed') or {})
+
+
+def _warning(noop_kind: str, changed: dict) -> str:
+    """What works but surprises: an augmentation that changes nothing (`noop_kind`, the augmentation's kind), an
+    add-on that resets the base's shape."""
+    if noop_kind:
+        return _('runs but does nothing: {kind} returned its input unchanged when forced on').format(kind=noop_kind)
     reset = [f'{k} {old} → {new}' for k, (old, new) in changed.items() if k in ('CAPACITY', 'RATIOS') and old]
-    return f'also resets the base: {", ".join(reset)}' if reset else ''
+    return _('also resets the base: {changes}').format(changes=', '.join(reset)) if reset else ''
 
 
 # ---- text reading ---------------------------------------------------------------------------------------

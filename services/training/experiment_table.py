@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from services.i18n import _
 from services.store import Dataset, Job, Project, Run
 from services.training import configs
 from services.training.metrics import Series
@@ -57,7 +58,7 @@ class SearchError(ValueError):
 def select(query: TableQuery, project_ids: list[int]) -> pw.ModelSelect:
     """The page's rows (Run with `dataset_name`, `project_name`, `total`) as one query."""
     if query.sort not in SORTS:
-        raise SearchError(f'The table cannot sort by {query.sort!r}.')
+        raise SearchError(_('The table cannot sort by {column}.').format(column=repr(query.sort)))
     order = SORTS[query.sort].desc(nulls='LAST') if query.descending else SORTS[query.sort].asc(nulls='LAST')
     rows = (Run.select(Run, Dataset.name.alias('dataset_name'), Project.name.alias('project_name'),
                        pw.fn.COUNT(pw.SQL('*')).over().alias('total'))
@@ -140,9 +141,9 @@ def _parameter(key: str, raw: str) -> pw.Expression:
     if key in _SPEC_KEYS:
         field = pw.fn.json_extract(Run.params, f'$.spec.{key}')
         return field.in_([_json(v) for v in value]) if isinstance(value, tuple) else (field == _json(value))
-    raise SearchError(f'{key} is not a parameter the search knows: use a model value '
-                      f'({", ".join(k.lower() for k in MODEL_KEYS[:5])}, …) or a choice such as batch or '
-                      'n_signal, e.g. capacity=64.')
+    raise SearchError(_('{key} is not a parameter the search knows: use a model value ({values}, …) or a choice '
+                        'such as batch or n_signal, e.g. capacity=64.')
+                      .format(key=key, values=', '.join(k.lower() for k in MODEL_KEYS[:5])))
 
 
 def _json(value):

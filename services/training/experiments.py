@@ -11,9 +11,10 @@ from pathlib import Path
 
 import peewee as pw
 
-from services import access
+from services import access, formatting
 from services.access import Action, Actor
 from services.events import RunChanged
+from services.i18n import _
 from services.lab import history
 from services.store import Checkpoint, Dataset, Project, Run, RunAttempt
 from services.training import compare, experiment_table, operative
@@ -77,8 +78,8 @@ class Experiments:
         steps per second."""
         ids = list(dict.fromkeys(int(i) for i in run_ids))
         if not compare.MIN_RUNS <= len(ids) <= compare.MAX_RUNS:
-            raise TrainingError(f'Pick {compare.MIN_RUNS} to {compare.MAX_RUNS} runs to compare '
-                                f'({len(ids)} picked).')
+            raise TrainingError(_('Pick {low} to {high} runs to compare ({count} picked).')
+                                .format(low=compare.MIN_RUNS, high=compare.MAX_RUNS, count=len(ids)))
         runs = [self._run(i, Action.READ) for i in ids]
         rows = tuple(self.table_rows(ids))
         datasets = {r.dataset_id: row.dataset for r, row in zip(runs, rows, strict=True) if r.dataset_id}
@@ -101,9 +102,9 @@ class Experiments:
         run = self._run(run_id, Action.EDIT)
         clean = list(dict.fromkeys(t.strip() for t in tags if t and t.strip()))
         if any(len(t) > 40 or ' ' in t for t in clean):
-            raise TrainingError('A tag is one word of at most 40 characters, e.g. "baseline" or "drums-v2".')
+            raise TrainingError(_('A tag is one word of at most 40 characters, e.g. "baseline" or "drums-v2".'))
         if len(clean) > MAX_TAGS:
-            raise TrainingError(f'A run holds at most {MAX_TAGS} tags.')
+            raise TrainingError(_('A run holds at most {count} tags.').format(count=MAX_TAGS))
         run.tags = clean
         run.save(only=[Run.tags])
         self._changed(run)
@@ -113,7 +114,8 @@ class Experiments:
         """The run's notes, in Markdown."""
         run = self._run(run_id, Action.EDIT)
         if len(notes or '') > MAX_NOTES:
-            raise TrainingError(f'Notes are at most {MAX_NOTES:,} characters: link a longer document instead.')
+            raise TrainingError(_('Notes are at most {count} characters: link a longer document instead.')
+                                .format(count=formatting.count(MAX_NOTES)))
         run.notes = notes or ''
         run.save(only=[Run.notes])
         history.keep(run.project_id, 'notes', run.id, run.notes, self.actor)
@@ -123,7 +125,7 @@ class Experiments:
         """Hide runs from the table (their files stay); `archived=False` restores them. How many changed."""
         runs = [self._run(i, Action.EDIT) for i in run_ids]
         if archived and any(r.status in ('queued', 'running', 'paused') for r in runs):
-            raise TrainingError('A run that is training cannot be archived: stop it first.')
+            raise TrainingError(_('A run that is training cannot be archived: stop it first.'))
         changed = Run.update(archived=archived).where(Run.id.in_([r.id for r in runs])).execute()
         for run in runs:
             self._changed(run)
@@ -136,7 +138,7 @@ class Experiments:
         run = self._run(run_id, Action.EDIT)
         dataset = Dataset.get_or_none((Dataset.id == dataset_id) & (Dataset.project == run.project_id))
         if dataset is None or dataset.status != 'ready':
-            raise TrainingError('Pick a ready dataset of this project.')
+            raise TrainingError(_('Pick a ready dataset of this project.'))
         spec = spec_of(run)
         crop = int((dataset.params or {}).get('num_signal') or spec.n_signal)
         spec = spec.replace(dataset=dataset.id, n_signal=min(spec.n_signal, crop),
@@ -181,7 +183,7 @@ class Experiments:
     def _run(self, run_id: int, action: Action) -> Run:
         run = self._engine.get(run_id)
         if run is None:
-            raise TrainingError('This run does not exist any more.')
+            raise TrainingError(_('This run does not exist any more.'))
         access.require(self.actor, action, run.project_id)
         return run
 

@@ -11,25 +11,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services import formatting, lazy
+from services.i18n import N_, _
 
 np = lazy.module('numpy')
 
 # RAVE's scalars (RAVE_NOTES.md §4) grouped for charts: (title, keys, log scale by default, hint)
 GROUPS = (
-    ('Spectral distance', ('loss', 'multiband_spectral_distance', 'fullband_spectral_distance'), False,
-     'Reconstruction error per step; "loss" is the sum of the generator terms.'),
-    ('Validation', ('val/validation',), False,
-     'Full-band distance on held-out audio; the lowest is best.ckpt.'),
-    ('Regularization', ('regularization',), False, 'KL term of the latent space, weighted by β.'),
-    ('β warm-up', ('beta_factor',), True, 'The weight of the regularization, rising over the warm-up.'),
-    ('Adversarial', ('adversarial', 'feature_matching'), False, 'Generator terms of phase 2 (GAN).'),
-    ('Discriminator', ('loss_dis', 'pred_real', 'pred_fake'), False,
-     'The discriminator\'s loss and scores, phase 2.'),
-    ('Latent fidelity', ('val/fidelity_0.8', 'val/fidelity_0.9', 'val/fidelity_0.95', 'val/fidelity_0.99'),
+    (N_('Spectral distance'), ('loss', 'multiband_spectral_distance', 'fullband_spectral_distance'), False,
+     N_('Reconstruction error per step; "loss" is the sum of the generator terms.')),
+    (N_('Validation'), ('val/validation',), False,
+     N_('Full-band distance on held-out audio; the lowest is best.ckpt.')),
+    (N_('Regularization'), ('regularization',), False, N_('KL term of the latent space, weighted by β.')),
+    (N_('β warm-up'), ('beta_factor',), True, N_('The weight of the regularization, rising over the warm-up.')),
+    (N_('Adversarial'), ('adversarial', 'feature_matching'), False, N_('Generator terms of phase 2 (GAN).')),
+    (N_('Discriminator'), ('loss_dis', 'pred_real', 'pred_fake'), False,
+     N_("The discriminator's loss and scores, phase 2.")),
+    (N_('Latent fidelity'), ('val/fidelity_0.8', 'val/fidelity_0.9', 'val/fidelity_0.95', 'val/fidelity_0.99'),
      False,
-     'Latent dimensions needed for 80/90/95/99 % of the variance (logged during warm-up).'),
-    ('Learning rate', ('lr_gen', 'lr_dis'), True, 'Per step, read from the optimizers.'),
-)
+     N_('Latent dimensions needed for 80/90/95/99 % of the variance (logged during warm-up).')),
+    (N_('Learning rate'), ('lr_gen', 'lr_dis'), True, N_('Per step, read from the optimizers.')),
+)  # titles and hints shown through _()
 WALL_TIME = 'wall_time'  # each step's wall-clock time (epoch seconds): the compare view's time axis
 NOT_CHARTED = {'epoch', WALL_TIME}
 # the generator's loss terms RAVE logs (rave/model.py training_step); their sum is shown as "loss"
@@ -278,7 +279,7 @@ def grouped(keys, always=ALWAYS) -> list[tuple[str, list[str], bool, str]]:
             used.update(present)
     other = sorted(k for k in keys if k not in used)
     if other:
-        out.append(('Other metrics', other, False, 'Scalars not in RAVE\'s usual set.'))
+        out.append((N_('Other metrics'), other, False, N_("Scalars not in RAVE's usual set.")))
     return out
 
 
@@ -325,14 +326,15 @@ def alerts(steps: dict, values: dict, *, running: bool, last_time: float | None,
         bad = np.flatnonzero(~np.isfinite(_array(values[key])))
         if bad.size:
             step = int(_array(steps[key])[bad[0]])
-            out.append(Alert('nonfinite', 'negative', f'{key} became {_array(values[key])[bad[0]]} at step '
-                             f'{formatting.count(step)}: training diverged. Resume from an earlier checkpoint, lower '
-                             'the learning rate or the batch.', step))
+            out.append(Alert('nonfinite', 'negative', _('{key} became {value} at step {step}: training diverged. '
+                                                        'Resume from an earlier checkpoint, lower the learning rate '
+                                                        'or the batch.').format(
+                                 key=key, value=_array(values[key])[bad[0]], step=formatting.count(step)), step))
     now = time.time() if now is None else now
     if running and last_time is not None and now - last_time > stall_s:
         out.append(Alert('stall', 'warning',
-                         f'No training step for {_minutes(now - last_time)}: the run may be stuck (data '
-                         'loader, disk, a paused process). Check the console, then stop and resume it.'))
+                         _('No training step for {time}: the run may be stuck (data loader, disk, a paused process). '
+                           'Check the console, then stop and resume it.').format(time=_minutes(now - last_time))))
     fidelity = sorted((k for k in values if k.startswith('val/fidelity_') and len(values[k])),
                       key=lambda k: float(k.rsplit('_', 1)[1]))
     if fidelity:
@@ -340,19 +342,20 @@ def alerts(steps: dict, values: dict, *, running: bool, last_time: float | None,
         dims = float(_array(values[top])[-1])
         if math.isfinite(dims) and dims <= collapse_dims:
             level = top.rsplit('_', 1)[1]
-            out.append(Alert('collapse', 'warning', f'Latent collapse: {dims:g} dimension(s) hold '
-                             f'{float(level) * 100:g} % of the variance at step '
-                             f'{formatting.count(int(_array(steps[top])[-1]))}. '
-                             'The encoder ignores its input; lower β (regularization) or check the dataset.',
+            out.append(Alert('collapse', 'warning', _('Latent collapse: {dims} dimension(s) hold {percent} % of the '
+                                                      'variance at step {step}. The encoder ignores its input; lower β '
+                                                      '(regularization) or check the dataset.').format(
+                                 dims=formatting.number(dims), percent=formatting.number(float(level) * 100),
+                                 step=formatting.count(int(_array(steps[top])[-1]))),
                              int(_array(steps[top])[-1])))
     start = gan_start(steps, phase_1)
     if start is not None:
         if current_step >= start or any(k in steps for k in GAN_KEYS):
-            out.append(Alert('phase', 'info', 'Adversarial training (phase 2) started at step '
-                             f'{formatting.count(start)}.', start))
+            out.append(Alert('phase', 'info', _('Adversarial training (phase 2) started at step {step}.')
+                             .format(step=formatting.count(start)), start))
         else:
-            out.append(Alert('phase', 'info', 'Warm-up: adversarial training starts at step '
-                             f'{formatting.count(start)}.', start))
+            out.append(Alert('phase', 'info', _('Warm-up: adversarial training starts at step {step}.')
+                             .format(step=formatting.count(start)), start))
     return out
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.i18n import N_
+
 
 @dataclass(frozen=True)
 class ModelValue:
@@ -24,21 +26,21 @@ class ModelValue:
 
 
 MODEL_VALUES = (
-    ModelValue('SAMPLING_RATE', 'Sampling rate', 'Keep it equal to the dataset\'s rate.', 'Hz'),
-    ModelValue('CAPACITY', 'Capacity', 'Channel width: quality, memory and time grow with it.'),
-    ModelValue('N_BAND', 'PQMF bands', 'Sub-bands the audio is split into (a power of 2).', 'bands'),
-    ModelValue('LATENT_SIZE', 'Latent size', 'Dimensions of the latent space.', 'dims'),
-    ModelValue('RATIOS', 'Ratios', 'Down-sampling ratios; compression = bands × their product.'),
-    ModelValue('PHASE_1_DURATION', 'Phase 1 length', 'Warm-up steps before adversarial training starts.',
-               'steps'),
-    ModelValue('NOISE_AUGMENTATION', 'Noise augmentation',
-               'Noise dimensions added to the latent (0 = off).', 'dims'),
-    ModelValue('BetaWarmupCallback.initial_value', 'β start', 'KL weight at step 0.'),
-    ModelValue('BetaWarmupCallback.target_value', 'β target', 'KL weight once the β warm-up is over.'),
-    ModelValue('BetaWarmupCallback.warmup_len', 'β warm-up', 'Steps from β start to β target.', 'steps'),
-    ModelValue('RAVE.update_discriminator_every', 'Discriminator every',
-               'Train the discriminator every N steps.',
-               'steps'),
+    ModelValue('SAMPLING_RATE', N_('Sampling rate'), N_("Keep it equal to the dataset's rate."), 'Hz'),
+    ModelValue('CAPACITY', N_('Capacity'), N_('Channel width: quality, memory and time grow with it.')),
+    ModelValue('N_BAND', N_('PQMF bands'), N_('Sub-bands the audio is split into (a power of 2).'), N_('bands')),
+    ModelValue('LATENT_SIZE', N_('Latent size'), N_('Dimensions of the latent space.'), N_('dims')),
+    ModelValue('RATIOS', N_('Ratios'), N_('Down-sampling ratios; compression = bands × their product.')),
+    ModelValue('PHASE_1_DURATION', N_('Phase 1 length'), N_('Warm-up steps before adversarial training starts.'),
+               N_('steps')),
+    ModelValue('NOISE_AUGMENTATION', N_('Noise augmentation'),
+               N_('Noise dimensions added to the latent (0 = off).'), N_('dims')),
+    ModelValue('BetaWarmupCallback.initial_value', N_('β start'), N_('KL weight at step 0.')),
+    ModelValue('BetaWarmupCallback.target_value', N_('β target'), N_('KL weight once the β warm-up is over.')),
+    ModelValue('BetaWarmupCallback.warmup_len', N_('β warm-up'), N_('Steps from β start to β target.'), N_('steps')),
+    ModelValue('RAVE.update_discriminator_every', N_('Discriminator every'),
+               N_('Train the discriminator every N steps.'),
+               N_('steps')),
 )
 MODEL_KEYS = tuple(v.key for v in MODEL_VALUES)
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from services import formatting
+from services.i18n import _
 from services.training import configs
 from services.training.model_values import MODEL_KEYS, gin_text
 from services.training.spec import RunSpec
@@ -50,13 +52,13 @@ class Operative:
     def label(self) -> str:
         """e.g. 'v2_small + causal · capacity 48 · latent 128 · ratios 4·2·2·2 · 44.1 kHz'."""
         parts = [' + '.join(self.configs)]
-        for key, name in (('CAPACITY', 'capacity'), ('LATENT_SIZE', 'latent')):
+        for key, said in (('CAPACITY', _('capacity {value}')), ('LATENT_SIZE', _('latent {value}'))):
             if key in self.values:
-                parts.append(f'{name} {self.values[key]}')
+                parts.append(said.format(value=self.values[key]))
         if isinstance(self.values.get('RATIOS'), list):
-            parts.append('ratios ' + '·'.join(str(r) for r in self.values['RATIOS']))
+            parts.append(_('ratios {ratios}').format(ratios='·'.join(str(r) for r in self.values['RATIOS'])))
         if isinstance(self.values.get('SAMPLING_RATE'), (int, float)):
-            parts.append(f'{self.values["SAMPLING_RATE"] / 1000:g} kHz')
+            parts.append(_('{rate} kHz').format(rate=formatting.number(self.values['SAMPLING_RATE'] / 1000)))
         return ' · '.join(parts)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from services.i18n import _
 from services.jobs import slots_of
 from services.jobs.executors import remote
 from services.store import Checkpoint, Job, Run, RunAttempt, now
@@ -32,20 +33,21 @@ def device_errors(device: str | list[str], gpus: list[int]) -> list[str]:
     """What is wrong with a device choice on this machine (whose GPUs are `gpus`), with what to do instead."""
     devices = slots_of(device) if isinstance(device, str) else list(device)
     if not devices:
-        return ['Choose a device: the CPU or one or more GPUs.']
+        return [_('Choose a device: the CPU or one or more GPUs.')]
     if 'cpu' in devices and len(devices) > 1:
-        return ['Train on the CPU or on GPUs, not both: remove the CPU or the GPUs from the device list.']
+        return [_('Train on the CPU or on GPUs, not both: remove the CPU or the GPUs from the device list.')]
     errors = []
     for d in devices:
         if d == 'cpu':
             continue
         index = d.split(':', 1)[1] if d.startswith('gpu:') else ''
         if not index.isdigit():
-            errors.append(f'"{d}" is not a device: use cpu or gpu:N.')
+            errors.append(_('"{device}" is not a device: use cpu or gpu:N.').format(device=d))
         elif int(index) not in gpus:
-            where = (f'this machine has GPU {", ".join(map(str, gpus))}' if gpus else
-                     'this machine has no NVIDIA GPU (or its driver is not loaded)')
-            errors.append(f'GPU {index} is not available: {where}. Pick the CPU or another GPU.')
+            where = (_('this machine has GPU {gpus}').format(gpus=', '.join(map(str, gpus))) if gpus else
+                     _('this machine has no NVIDIA GPU (or its driver is not loaded)'))
+            errors.append(_('GPU {index} is not available: {where}. Pick the CPU or another GPU.')
+                          .format(index=index, where=where))
     return errors
 
 

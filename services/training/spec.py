@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from services.i18n import N_, _
 from services.training import configs, spec_compat
 from services.training.model_values import MODEL_KEYS, MODEL_VALUES, GinValueError, gin_literal, parse_literal
 from services.training.run_control import device_errors, gpu_flags
@@ -28,11 +29,11 @@ NAME = re.compile(r'[A-Za-z0-9._-]+')
 
 
 # what `diff` compares, in the order a person reads a run: (field, label)
-DIFF_FIELDS = (('dataset', 'Dataset'), ('configs', 'Configs'), ('augment', 'Augmentations'),
-               ('overrides', 'Overrides'), ('max_steps', 'Max steps'), ('val_every', 'Validate every'),
-               ('save_every', 'Save every'), ('n_signal', 'n_signal'), ('batch', 'Batch'),
-               ('channels', 'Channels'),
-               ('device', 'Device'), ('workers', 'Workers'), ('lr', 'Learning rate'), ('ema', 'EMA'))
+DIFF_FIELDS = (('dataset', N_('Dataset')), ('configs', N_('Configs')), ('augment', N_('Augmentations')),
+               ('overrides', N_('Overrides')), ('max_steps', N_('Max steps')), ('val_every', N_('Validate every')),
+               ('save_every', N_('Save every')), ('n_signal', 'n_signal'), ('batch', N_('Batch')),
+               ('channels', N_('Channels')), ('device', N_('Device')), ('workers', N_('Workers')),
+               ('lr', N_('Learning rate')), ('ema', N_('EMA')))  # labels shown through _()
 
 
 @dataclass(frozen=True)
@@ -148,25 +149,25 @@ class RunSpec:
         """What is wrong with the choices themselves, before anything is looked up or checked with gin."""
         errors = []
         if not self.name:
-            errors.append('Give the run a name.')
+            errors.append(_('Give the run a name.'))
         elif not NAME.fullmatch(self.name):
-            errors.append('Use only letters, digits, ".", "_" and "-" in the run name (it becomes a folder).')
+            errors.append(_('Use only letters, digits, ".", "_" and "-" in the run name (it becomes a folder).'))
         if self.max_steps < 1 or self.val_every < 1:
-            errors.append('Max steps and validate every must be at least 1.')
+            errors.append(_('Max steps and validate every must be at least 1.'))
         if self.save_every is not None and self.save_every < 1:
-            errors.append('Save every must be at least 1 step (or left empty for RAVE\'s default).')
+            errors.append(_("Save every must be at least 1 step (or left empty for RAVE's default)."))
         if self.lr is not None and not 0 < self.lr < 1:
-            errors.append('The learning rate must be between 0 and 1 (RAVE uses 0.001).')
+            errors.append(_('The learning rate must be between 0 and 1 (RAVE uses 0.001).'))
         if self.lr_dis is not None and not 0 < self.lr_dis < 1:
-            errors.append('The discriminator rate must be between 0 and 1 (RAVE uses 0.0001).')
+            errors.append(_('The discriminator rate must be between 0 and 1 (RAVE uses 0.0001).'))
         if self.ema is not None and not 0 < self.ema < 1:
-            errors.append('EMA must be between 0 and 1, e.g. 0.999 (or off).')
+            errors.append(_('EMA must be between 0 and 1, e.g. 0.999 (or off).'))
         if self.batch < 1:
-            errors.append('Batch size must be at least 1.')
+            errors.append(_('Batch size must be at least 1.'))
         if self.workers < 0:
-            errors.append('Data loader workers cannot be negative (0 reads in the training process).')
+            errors.append(_('Data loader workers cannot be negative (0 reads in the training process).'))
         if not self.devices:
-            errors.append('Choose a device: the CPU or one or more GPUs.')
+            errors.append(_('Choose a device: the CPU or one or more GPUs.'))
         return errors + self.value_errors()
 
     def value_errors(self) -> list[str]:
@@ -175,34 +176,34 @@ class RunSpec:
         errors = []
         for key, value in self.macros.items():
             if key not in MODEL_KEYS:
-                errors.append(f'{key} is not one of the model values: write it as an extra gin binding '
-                              'instead.')
+                errors.append(_('{key} is not one of the model values: write it as an extra gin binding '
+                                'instead.').format(key=key))
                 continue
             try:
                 parsed = parse_literal(value)
             except GinValueError as e:
-                errors.append(f'{_label(key)}: {e}')
+                errors.append(f'{_(_label(key))}: {e}')
                 continue
             if key == 'RATIOS' and not (isinstance(parsed, (list, tuple)) and parsed and
                                         all(isinstance(r, int) and not isinstance(r, bool) and r > 0
                                             for r in parsed)):
-                errors.append('Ratios must be a list of whole numbers, e.g. [4, 2, 2, 2].')
+                errors.append(_('Ratios must be a list of whole numbers, e.g. [4, 2, 2, 2].'))
         return errors
 
     def config_errors(self, custom: Mapping[str, CustomConfig]) -> list[str]:
         """Configs that are neither shipped with RAVE nor the project's own (no other file is read by gin)."""
         errors = []
         if _base(self.base, custom, None) is None:
-            errors.append(f'Unknown base config "{self.base}". Pick one from the list.')
+            errors.append(_('Unknown base config "{config}". Pick one from the list.').format(config=self.base))
         for addon in self.addons:
             shipped = configs.find(addon)
             own = addon in custom and custom[addon].role == 'addon'
             if not ((shipped and shipped.kind != 'augmentation') or own):
-                errors.append(f'Unknown add-on "{addon}". Pick one from the list.')
+                errors.append(_('Unknown add-on "{config}". Pick one from the list.').format(config=addon))
         for aug in self.augment:
             shipped = configs.find(aug)
             if not (shipped and shipped.kind == 'augmentation'):
-                errors.append(f'Unknown augmentation "{aug}". Pick one from the list.')
+                errors.append(_('Unknown augmentation "{config}". Pick one from the list.').format(config=aug))
         return errors
 
     def validate(self, dataset: TrainingData | None, composition: dict | None = None, *,
@@ -216,20 +217,21 @@ class RunSpec:
         not checked)."""
         errors = self.field_errors()
         if self.name and self.name in taken:
-            errors.append(f'A run called "{self.name}" exists already in this project. Pick another name.')
+            errors.append(_('A run called "{name}" exists already in this project. Pick another name.')
+                          .format(name=self.name))
         custom = custom or {}
         errors += self.config_errors(custom)
         base = _base(self.base, custom, composition)
         if composition is not None and not composition.get('ok'):
-            errors.append(f'The chosen configs do not work: {configs.reason(composition)}.')
+            errors.append(_('The chosen configs do not work: {reason}.').format(reason=configs.reason(composition)))
         elif composition is not None and composition.get('compression') and base is not None:
             base = configs.BaseConfig(base.name, base.description, int(composition['compression']),
                                       base.discrete)
         if dataset is None:
-            errors.append('Choose a dataset (build one on the Datasets page first).')
+            errors.append(_('Choose a dataset (build one on the Datasets page first).'))
         elif dataset.status != 'ready':
-            errors.append(f'The dataset "{dataset.name}" is {dataset.status}, not ready. Wait for it or pick '
-                          'another.')
+            errors.append(_('The dataset "{name}" is {status}, not ready. Wait for it or pick another.')
+                          .format(name=dataset.name, status=_(dataset.status)))
         if base is not None:
             errors += self._crop_errors(base, composition)
         if dataset is not None:
@@ -243,15 +245,15 @@ class RunSpec:
         errors = []
         if self.n_signal % base.compression:
             near = max(configs.MIN_N_SIGNAL, round(self.n_signal / base.compression) * base.compression)
-            errors.append(f'n_signal must be a multiple of {base.compression} for {self.base} '
-                          f'(its compression ratio); try {near}.')
+            errors.append(_('n_signal must be a multiple of {compression} for {config} (its compression ratio); '
+                            'try {near}.').format(compression=base.compression, config=self.base, near=near))
         if self.n_signal < configs.MIN_N_SIGNAL:
-            errors.append(f'n_signal must be at least {configs.MIN_N_SIGNAL} samples: shorter crops do not '
-                          'cover the model\'s receptive field.')
+            errors.append(_("n_signal must be at least {samples} samples: shorter crops do not cover the model's "
+                            "receptive field.").format(samples=configs.MIN_N_SIGNAL))
         field_ = (composition or {}).get('receptive_field')
         if field_ and self.n_signal <= sum(field_) + 2048:
-            errors.append(f'n_signal must be larger than the model\'s receptive field plus the 2048-point '
-                          f'STFT ({sum(field_) + 2048} samples): use a longer crop.')
+            errors.append(_("n_signal must be larger than the model's receptive field plus the 2048-point "
+                            "STFT ({samples} samples): use a longer crop.").format(samples=sum(field_) + 2048))
         return errors
 
     def _dataset_errors(self, dataset: TrainingData, base: configs.BaseConfig | None) -> list[str]:
@@ -259,20 +261,20 @@ class RunSpec:
         validation."""
         errors = []
         if dataset.num_signal and self.n_signal > 2 * dataset.num_signal and not dataset.lazy:
-            errors.append(f'n_signal can be at most {2 * dataset.num_signal} for this dataset (it stores '
-                          f'{2 * dataset.num_signal} samples per example); lower it or rebuild the dataset.')
+            errors.append(_('n_signal can be at most {samples} for this dataset (it stores {samples} samples per '
+                            'example); lower it or rebuild the dataset.').format(samples=2 * dataset.num_signal))
         if dataset.channels and not 1 <= self.channels <= dataset.channels:
-            errors.append(f'The dataset has {dataset.channels} channel(s): train with 1 to '
-                          f'{dataset.channels}.')
+            errors.append(_('The dataset has {count} channel(s): train with 1 to {count}.')
+                          .format(count=dataset.channels))
         if dataset.n_examples:
             train, val = _split(dataset.n_examples)
             if train // max(self.batch, 1) < 1:
-                errors.append(f'Batch {self.batch} is larger than the {train} training examples of this '
-                              f'dataset: use a batch of at most {train}.')
+                errors.append(_('Batch {batch} is larger than the {train} training examples of this dataset: use '
+                                'a batch of at most {train}.').format(batch=self.batch, train=train))
             if base is not None and not base.discrete and val * self.n_signal // base.compression < 128:
-                errors.append(f'Validation needs at least 128 latent frames and this dataset keeps {val} '
-                              'example(s) for it: use more audio, a larger n_signal or a config with less '
-                              'compression.')
+                errors.append(_('Validation needs at least 128 latent frames and this dataset keeps {count} '
+                                'example(s) for it: use more audio, a larger n_signal or a config with less '
+                                'compression.').format(count=val))
         return errors
 
     def warnings(self, dataset: TrainingData | None, composition: dict | None,
@@ -282,12 +284,14 @@ class RunSpec:
         out = []
         sr = ((composition or {}).get('macros') or {}).get('SAMPLING_RATE')
         if dataset is not None and sr and dataset.sr and int(sr) != int(dataset.sr):
-            out.append(f'The config trains at {sr} Hz but the dataset is {dataset.sr} Hz: RAVE would '
-                       f'resample every crop. Set SAMPLING_RATE to {dataset.sr} (Parameters step).')
+            out.append(_('The config trains at {config} Hz but the dataset is {dataset} Hz: RAVE would '
+                         'resample every crop. Set SAMPLING_RATE to {dataset} (Parameters step).')
+                       .format(config=sr, dataset=dataset.sr))
         taken = sorted(f for f in folders if self.name and f.startswith(f'{self.name}_'))
         if taken:
-            out.append(f'The runs folder already holds {", ".join(taken)}: RAVE names the run folder '
-                       f'<name>_<config hash>, so the same name and config adds a version there.')
+            out.append(_('The runs folder already holds {folders}: RAVE names the run folder '
+                         '<name>_<config hash>, so the same name and config adds a version there.')
+                       .format(folders=', '.join(taken)))
         return out
 
     # ---- RAVE's words ----------------------------------------------------------------------------
@@ -324,12 +328,12 @@ class RunSpec:
     def summary(self, datasets: Mapping[int, str] | None = None) -> dict[str, str]:
         """Each choice of DIFF_FIELDS as a person reads it."""
         try:
-            overrides = ', '.join(self.overrides()) or 'none'
+            overrides = ', '.join(self.overrides()) or _('none')
         except GinValueError:
             overrides = ', '.join(f'{k}={v}' for k, v in self.macros.items())
         name = (datasets or {}).get(self.dataset) if self.dataset is not None else None
         return {'dataset': name or (f'#{self.dataset}' if self.dataset is not None else '—'),
-                'configs': ' + '.join(self.configs), 'augment': ', '.join(self.augment) or 'none',
+                'configs': ' + '.join(self.configs), 'augment': ', '.join(self.augment) or _('none'),
                 'overrides': overrides, 'max_steps': str(self.max_steps), 'val_every': str(self.val_every),
                 'save_every': str(self.save_every or ''), 'n_signal': str(self.n_signal),
                 'batch': str(self.batch),

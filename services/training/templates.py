@@ -12,6 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from services.i18n import _
 from services.projects import ProjectService
 from services.store import Project, now
 from services.training import configs
@@ -66,17 +67,18 @@ class TemplateService:
         """Check the config with gin, then store it; raises TemplateError with gin's message and line."""
         name = name.strip()
         if not NAME.fullmatch(name):
-            raise TemplateError('Name the config with letters, digits, "_" or "-", starting with a letter.')
+            raise TemplateError(_('Name the config with letters, digits, "_" or "-", starting with a letter.'))
         if configs.find(name):
-            raise TemplateError(f'"{name}" is a config shipped with RAVE: choose another name.')
+            raise TemplateError(_('"{name}" is a config shipped with RAVE: choose another name.').format(name=name))
         index = self._index(project)
         if name in index['configs'] and not replace:
-            raise TemplateError(f'A custom config "{name}" exists already: choose another name or edit it.')
+            raise TemplateError(_('A custom config "{name}" exists already: choose another name or edit it.')
+                                .format(name=name))
         if role not in ('base', 'addon'):
-            raise TemplateError('A custom config is either a base or an add-on.')
+            raise TemplateError(_('A custom config is either a base or an add-on.'))
         answer = self.validate_config(project, text, role)
         if not answer['ok']:
-            raise TemplateError(f'Not saved, {configs.reason(answer)}.')
+            raise TemplateError(_('Not saved, {reason}.').format(reason=configs.reason(answer)))
         (self.folder(project) / f'{name}.gin').write_text(text)
         index['configs'][name] = {'role': role, 'description': description.strip(),
                                   'derived_from': derived_from,
@@ -97,7 +99,7 @@ class TemplateService:
         macros."""
         info = configs.find(base)
         if info is None:
-            raise TemplateError(f'Unknown shipped config "{base}".')
+            raise TemplateError(_('Unknown shipped config "{config}".').format(config=base))
         rel = Path(info.path).relative_to(Path(info.path).parents[1 if info.kind != 'augmentation' else 2])
         lines = ['from __gin__ import dynamic_registration', '', 'import rave', '',
                  f'include "{rel.as_posix()}"', '',
@@ -117,10 +119,10 @@ class TemplateService:
                       replace: bool = False) -> dict:
         name = name.strip()
         if not name:
-            raise TemplateError('Give the template a name.')
+            raise TemplateError(_('Give the template a name.'))
         index = self._index(project)
         if name in index['templates'] and not replace:
-            raise TemplateError(f'A template "{name}" exists already: choose another name.')
+            raise TemplateError(_('A template "{name}" exists already: choose another name.').format(name=name))
         index['templates'][name] = {'description': description.strip(), 'choices': choices,
                                     'created': _stamp()}
         self._write(project, index)

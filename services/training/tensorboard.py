@@ -169,12 +169,13 @@ class TensorBoardService:
             found += [(version.name, v) for v in index['validations']]
         out = []
         for i, (version, entry) in enumerate(found):
-            step = f' · step {formatting.count(steps[i])}' if len(steps) == len(found) else ''
+            at = steps[i] if len(steps) == len(found) else None
+            step = f' · step {formatting.count(at)}' if at is not None else ''
             label = f'#{i + 1}{step}' + (f' ({version})' if version != 'version_0' else '')
             examples = tuple(AudioExample(self._relative(e['input']), self._relative(e['reconstruction']),
                                           e['input_envelope'], e['reconstruction_envelope'], e['seconds'])
                              for e in entry['examples'])
-            out.append(AudioValidation(label, version, entry['sr'], examples))
+            out.append(AudioValidation(label, version, entry['sr'], examples, at))
         return out
 
     def _relative(self, path: str) -> str:

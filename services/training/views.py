@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from services import lazy
+from services import formatting, lazy
+from services.i18n import _
 from services.training.metrics import Column, Series, ema
 from services.training.spec import RunSpec
 
@@ -226,6 +227,7 @@ class AudioValidation:
     version: str
     sr: int
     examples: tuple[AudioExample, ...]
+    step: int | None = None  # the global step of this validation, when known
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,9 @@ class DeviceTime:
 
     @property
     def label(self) -> str:
-        return f'{self.hours:.3g} {self.kind}-h' if self.hours < 100 else f'{self.hours:,.0f} {self.kind}-h'
+        hours = formatting.number(float(f'{self.hours:.3g}')) if self.hours < 100 else \
+            formatting.count(round(self.hours))
+        return (_('{hours} GPU-h') if self.kind == 'GPU' else _('{hours} CPU-h')).format(hours=hours)
 
     @classmethod
     def of(cls, seconds: float | None, devices: tuple[str, ...]) -> DeviceTime | None:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from services import access, formatting
 from services.access import Action, Actor
+from services.i18n import _, ngettext
 from services.store import Project, Run, Sweep
 from services.training.runs import spec_of
 from services.training.sweeps import plots
@@ -57,8 +58,8 @@ class Sweeps:
         """Create the sweep and queue its first trials; raises SweepError with every problem found."""
         project = self._project(project_id, Action.RUN)
         if spec.base.has_code:  # a trial would run the bindings with no one there to confirm each
-            raise SweepError('A sweep cannot carry extra gin bindings: vary model values instead, or start '
-                             'the runs one by one.')
+            raise SweepError(_('A sweep cannot carry extra gin bindings: vary model values instead, or start '
+                               'the runs one by one.'))
         return self._view(self._engine.create(project, spec, self.actor.name))
 
     def stop(self, sweep_id: int) -> None:
@@ -103,9 +104,10 @@ class Sweeps:
         finished runs on that device (steps/s while training, plus each process's start-up)."""
         project = self._project(project_id, Action.READ)
         trials, steps = spec.trials, spec.base.max_steps
-        what = f'{trials} trial{"s" * (trials != 1)} of up to {formatting.count(steps)} steps'
+        what = ngettext('{count} trial of up to {steps} steps', '{count} trials of up to {steps} steps', trials) \
+            .format(count=trials, steps=formatting.count(steps))
         if spec.pruner != 'none':
-            what += ' (pruned ones stop early)'
+            what += _(' (pruned ones stop early)')
         measured = []  # (steps/s, start-up seconds) of the newest finished runs on the device
         for run in Run.select().where((Run.project == project) & (Run.status == 'done')) \
                 .order_by(Run.created.desc()).limit(ESTIMATE_RUNS):
@@ -113,20 +115,24 @@ class Sweeps:
             if rate and run.seconds and run.step and spec_of(run).device == spec.base.device:
                 measured.append((rate, max(0.0, run.seconds - run.step / rate)))
         if not measured:
-            return f'{what}; no finished run on {spec.base.device} yet to measure how long a step takes.'
-        rate = statistics.median(r for r, _ in measured)
-        start_up = statistics.median(s for _, s in measured)
+            return _('{what}; no finished run on {device} yet to measure how long a step takes.') \
+                .format(what=what, device=spec.base.device)
+        rate = statistics.median(r for r, _s in measured)
+        start_up = statistics.median(s for _r, s in measured)
         seconds = trials * (start_up + steps / rate)  # trials on one device take turns, whatever the parallel
-        return (f'{what}: about {formatting.duration(seconds)} at {rate:.3g} steps/s on {spec.base.device}, '
-                f'{formatting.duration(start_up)} start-up each (measured on {len(measured)} finished '
-                f'run{"s" * (len(measured) != 1)} of this project).')
+        return ngettext('{what}: about {time} at {rate} steps/s on {device}, {start_up} start-up each (measured on '
+                        '{count} finished run of this project).',
+                        '{what}: about {time} at {rate} steps/s on {device}, {start_up} start-up each (measured on '
+                        '{count} finished runs of this project).', len(measured)) \
+            .format(what=what, time=formatting.duration(seconds), rate=formatting.number(float(f'{rate:.3g}')),
+                    device=spec.base.device, start_up=formatting.duration(start_up), count=len(measured))
 
     # ---- internals -------------------------------------------------------------------------------
     def _project(self, project_id: int, action: Action) -> Project:
         access.require(self.actor, action, project_id)
         project = Project.get_or_none(Project.id == project_id)
         if project is None:
-            raise SweepError('This project does not exist any more.')
+            raise SweepError(_('This project does not exist any more.'))
         return project
 
     def _sweep(self, sweep_id: int | str, action: Action, project_id: int | None = None) -> Sweep | None:

@@ -13,35 +13,38 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.i18n import N_, _
 from services.training.model_values import MODEL_KEYS, MODEL_VALUES, GinValueError, parse_literal
 from services.training.spec import NAME, RunSpec
 
 # RunSpec fields a sweep may vary: key -> (label, type); the model values (gin macros) come beside them
 FIELDS: dict[str, tuple[str, type]] = {
-    'lr': ('Learning rate', float), 'lr_dis': ('Discriminator rate', float), 'ema': ('EMA', float),
-    'batch': ('Batch', int), 'n_signal': ('n_signal', int), 'max_steps': ('Max steps', int),
-    'base': ('Base config', str),
+    'lr': (N_('Learning rate'), float), 'lr_dis': (N_('Discriminator rate'), float), 'ema': (N_('EMA'), float),
+    'batch': (N_('Batch'), int), 'n_signal': ('n_signal', int), 'max_steps': (N_('Max steps'), int),
+    'base': (N_('Base config'), str),
 }
-METHODS = {'grid': 'Grid: every combination of the choices, in the order listed',
-           'random': 'Random: values drawn independently',
-           'tpe': 'Bayesian (TPE): each trial learns from the earlier ones'}
-PRUNERS = {'none': 'No pruning: every trial runs to its end',
-           'median': 'Median: stop a trial worse than the median of finished ones at the same step',
-           'hyperband': 'Hyperband: successive halving over the validation steps',
-           'threshold': 'Threshold: stop a trial whose objective passes a limit (it diverged)'}
+METHODS = {'grid': N_('Grid: every combination of the choices, in the order listed'),
+           'random': N_('Random: values drawn independently'),
+           'tpe': N_('Bayesian (TPE): each trial learns from the earlier ones')}  # shown through _()
+PRUNERS = {'none': N_('No pruning: every trial runs to its end'),
+           'median': N_('Median: stop a trial worse than the median of finished ones at the same step'),
+           'hyperband': N_('Hyperband: successive halving over the validation steps'),
+           'threshold': N_('Threshold: stop a trial whose objective passes a limit (it diverged)')}
 KINDS = ('float', 'int', 'choice')
+GRID_ERROR = N_('A grid needs a list of choices for every parameter: list the values to try (or choose random '
+                'or Bayesian for ranges).')  # the wizard's Parameters step checks this one
 
 
 def label(key: str) -> str:
-    """A parameter as a person reads it: the RunSpec field's or model value's label."""
+    """A parameter as a person reads it, in the page's language: the RunSpec field's or model value's label."""
     if key in FIELDS:
-        return FIELDS[key][0]
-    return next((v.label for v in MODEL_VALUES if v.key == key), key)
+        return _(FIELDS[key][0])
+    return next((_(v.label) for v in MODEL_VALUES if v.key == key), key)
 
 
 def parameters() -> dict[str, str]:
     """Every parameter a sweep may vary, key -> label (the wizard's list)."""
-    return {**{k: v[0] for k, v in FIELDS.items()}, **{v.key: v.label for v in MODEL_VALUES}}
+    return {**{k: _(v[0]) for k, v in FIELDS.items()}, **{v.key: _(v.label) for v in MODEL_VALUES}}
 
 
 @dataclass(frozen=True)
@@ -60,27 +63,28 @@ class Param:
     def errors(self) -> list[str]:
         name = label(self.key)
         if self.key not in FIELDS and self.key not in MODEL_KEYS:
-            return [f'{self.key} is neither a training choice nor a model value: pick one from the list.']
+            return [_('{key} is neither a training choice nor a model value: pick one from the list.')
+                    .format(key=self.key)]
         if self.kind not in KINDS:
-            return [f'{name}: choose a range of numbers, of whole numbers, or a list of choices.']
+            return [_('{name}: choose a range of numbers, of whole numbers, or a list of choices.').format(name=name)]
         if self.kind == 'choice':
             if len(self.choices) < 2:
-                return [f'{name}: give at least two choices, separated by commas.']
+                return [_('{name}: give at least two choices, separated by commas.').format(name=name)]
             if len(set(map(repr, self.choices))) < len(self.choices):
-                return [f'{name}: a choice is listed twice.']
+                return [_('{name}: a choice is listed twice.').format(name=name)]
             return [f'{name}: {e}' for e in (_choice_error(self.key, c) for c in self.choices) if e]
         if self.key in FIELDS and FIELDS[self.key][1] is str:
-            return [f'{name} takes names, not numbers: list the choices.']
+            return [_('{name} takes names, not numbers: list the choices.').format(name=name)]
         if self.low is None or self.high is None or not (math.isfinite(self.low) and math.isfinite(self.high)):
-            return [f'{name}: give the lowest and highest value of the range.']
+            return [_('{name}: give the lowest and highest value of the range.').format(name=name)]
         if self.low >= self.high:
-            return [f'{name}: the lowest value must be below the highest.']
+            return [_('{name}: the lowest value must be below the highest.').format(name=name)]
         if self.log and self.low <= 0:
-            return [f'{name}: a log scale needs a lowest value above 0.']
+            return [_('{name}: a log scale needs a lowest value above 0.').format(name=name)]
         if self.kind == 'int' and (self.low != int(self.low) or self.high != int(self.high)):
-            return [f'{name}: a range of whole numbers needs whole ends.']
+            return [_('{name}: a range of whole numbers needs whole ends.').format(name=name)]
         if self.key in FIELDS and FIELDS[self.key][1] is int and self.kind == 'float':
-            return [f'{name} is a whole number: choose a range of whole numbers.']
+            return [_('{name} is a whole number: choose a range of whole numbers.').format(name=name)]
         return []
 
     def size(self) -> int | None:
@@ -92,7 +96,7 @@ class Param:
     def describe(self) -> str:
         if self.kind == 'choice':
             return f'{label(self.key)} ∈ {{{", ".join(map(str, self.choices))}}}'
-        scale = ', log' if self.log else ''
+        scale = _(', log') if self.log else ''
         return f'{label(self.key)} ∈ [{_num(self.low)}, {_num(self.high)}{scale}]'
 
 
@@ -116,10 +120,11 @@ class Objective:
         return pick(v for _, v in pairs)
 
     def describe(self) -> str:
-        what = 'lowest' if self.direction == 'minimize' else 'highest'
+        lowest = self.direction == 'minimize'
         if self.mode == 'at':
-            return f'{self.metric} at step {self.step} ({what} wins)'
-        return f'{what} {self.metric}'
+            said = _('{metric} at step {step} (lowest wins)') if lowest else _('{metric} at step {step} (highest wins)')
+            return said.format(metric=self.metric, step=self.step)
+        return (_('lowest {metric}') if lowest else _('highest {metric}')).format(metric=self.metric)
 
 
 @dataclass(frozen=True)
@@ -151,39 +156,38 @@ class SweepSpec:
         """What is wrong with the sweep's own choices, each with what to do instead."""
         errors = []
         if not self.name:
-            errors.append('Give the sweep a name.')
+            errors.append(_('Give the sweep a name.'))
         elif not NAME.fullmatch(self.name):
-            errors.append('Use only letters, digits, ".", "_" and "-" in the sweep name (its trials are named '
-                          'after it).')
+            errors.append(_('Use only letters, digits, ".", "_" and "-" in the sweep name (its trials are named '
+                            'after it).'))
         if not self.params:
-            errors.append('Choose at least one parameter to vary.')
+            errors.append(_('Choose at least one parameter to vary.'))
         keys = [p.key for p in self.params]
         if len(set(keys)) < len(keys):
-            errors.append('A parameter is varied twice: keep one row per parameter.')
+            errors.append(_('A parameter is varied twice: keep one row per parameter.'))
         for param in self.params:
             errors += param.errors()
         if self.method not in METHODS:
-            errors.append('Choose a method: grid, random or Bayesian.')
+            errors.append(_('Choose a method: grid, random or Bayesian.'))
         if self.method == 'grid' and any(p.kind != 'choice' for p in self.params):
-            errors.append('A grid needs a list of choices for every parameter: list the values to try '
-                          '(or choose random or Bayesian for ranges).')
+            errors.append(_(GRID_ERROR))
         if self.pruner not in PRUNERS:
-            errors.append('Choose a pruner, or none.')
+            errors.append(_('Choose a pruner, or none.'))
         if self.pruner == 'threshold' and (self.threshold is None or not math.isfinite(self.threshold)):
-            errors.append('The threshold pruner needs a limit: the objective value past which a trial stops.')
+            errors.append(_('The threshold pruner needs a limit: the objective value past which a trial stops.'))
         if self.budget.trials < 1 or self.budget.parallel < 1:
-            errors.append('The budget needs at least one trial, and at least one at a time.')
+            errors.append(_('The budget needs at least one trial, and at least one at a time.'))
         if self.budget.gpu_hours is not None and self.budget.gpu_hours <= 0:
-            errors.append('A device-hours budget must be above 0 (or left empty for no limit).')
+            errors.append(_('A device-hours budget must be above 0 (or left empty for no limit).'))
         if self.startup < 0 or self.warmup < 0:
-            errors.append('The pruner\'s start-up trials and warm-up steps cannot be negative.')
+            errors.append(_("The pruner's start-up trials and warm-up steps cannot be negative."))
         if self.objective.mode not in ('best', 'at') or self.objective.direction not in ('minimize', 'maximize'):
-            errors.append('Choose the objective: the best value of a metric, or its value at a step.')
+            errors.append(_('Choose the objective: the best value of a metric, or its value at a step.'))
         if self.objective.mode == 'at' and (self.objective.step is None or self.objective.step < 1):
-            errors.append('Give the step at which the objective is read (at least 1).')
+            errors.append(_('Give the step at which the objective is read (at least 1).'))
         if self.objective.mode == 'at' and self.objective.step and self.objective.step > self.base.max_steps:
-            errors.append(f'The objective\'s step {self.objective.step} is past the trials\' max steps '
-                          f'({self.base.max_steps}): read it earlier or train longer.')
+            errors.append(_("The objective's step {step} is past the trials' max steps ({max_steps}): read it earlier "
+                            "or train longer.").format(step=self.objective.step, max_steps=self.base.max_steps))
         return errors
 
     @property
