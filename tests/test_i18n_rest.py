@@ -57,8 +57,8 @@ async def test_a_datasets_pages_and_dialogs_are_french(user: User, db_copy: Path
     await user.should_see('entrées sont saines', marker='validate-result')
     for dialog in ('clone', 'delete'):
         user.find(marker=dialog).click()
-    await user.should_see('Cloner « violin takes »')
-    await user.should_see('Supprimer « violin takes » ?')
+    await user.should_see('Cloner «\u00a0violin takes\u00a0»')
+    await user.should_see('Supprimer «\u00a0violin takes\u00a0»\u00a0?')
     wrong += _not_french(user, f'/datasets/{dataset.id}', _data(dataset))
 
     await user.open(f'/datasets/{dataset.id}/inspect')
@@ -97,12 +97,12 @@ async def test_diagnostics_and_plugins_are_french(user: User, monkeypatch: pytes
     await user.open('/settings/diagnostics')
     await user.should_see('Espace disque — OK')
     await user.should_see('Go libres dans')
-    await user.should_see('La tâche : échoué.')
+    await user.should_see('État de la tâche\u00a0: échoué.')
     found = {str(c.detail) for c in app.studio.diagnostics.doctor.last.checks if c.status == 'ok'}
     wrong = _not_french(user, '/settings/diagnostics', {'Export drums', 'ffmpeg', 'ffprobe', *found})
     await user.open('/settings/plugins')
     await user.should_see('Intégré au studio')
-    await user.should_see('type de tâche « preprocess »')
+    await user.should_see('type de tâche «\u00a0preprocess\u00a0»')
     wrong += _not_french(user, '/settings/plugins', {p.name for p in app.studio.plugins.views(lambda name: True)})
     assert not wrong, '\n'.join(wrong)
 

@@ -152,6 +152,7 @@ def _chart(title: str, hint: str, data: list[dict], x_title: str, y_title: str, 
     layout['xaxis']['title'] = {'text': x_title}
     layout['yaxis']['title'] = {'text': y_title}
     layout['showlegend'] = len(data) > 1
+    layout['separators'] = formatting.number(1.5)[1] + formatting.count(1000)[1]  # Plotly's decimal, thousands
     layout['legend'] = {**layout['legend'], 'y': 1.1, 'x': 1, 'xanchor': 'right'}
     if overlay:
         layout['barmode'] = 'overlay'
