@@ -19,7 +19,9 @@ from test_i18n import _english, _fine, _french, _shown
 
 from app import auth, plain
 from services import doctor, i18n
+from services.datasets import doctor as dataset_doctor
 from services.datasets import lmdb_reader
+from services.datasets.content import Content
 from services.datasets.statistics import CACHE
 from services.store import Dataset, Job
 from services.workers import dataset_stats
@@ -130,6 +132,20 @@ async def test_the_sign_in_pages_speak_the_browsers_language() -> None:
     spoken = plain.in_browser_language(lambda request: i18n._('Sign in'))
     assert await spoken(_request(FRENCH_BROWSER)) == 'Se connecter'
     assert await spoken(_request('en-GB,en')) == 'Sign in'
+
+
+def test_the_dataset_doctor_speaks_french() -> None:
+    """The doctor's sentences (the wizard's Review step): the parameter rules and what the content scan found, each
+    French of the catalogue, the file lines included."""
+    found = [Content(Path(f'/audio/{name}.wav'), *values) for name, values in {
+        'nan': (0.5, 0.0, 0.0, 0.0, 3), 'quiet': (0.00001, 1.0, 0.0, 0.0, 0), 'mostly': (0.5, 0.9, 0.0, 0.0, 0),
+        'offset': (0.5, 0.0, 0.2, 0.0, 0), 'clipped': (1.0, 0.0, 0.0, 0.05, 0)}.items()]
+    with i18n.speaking('fr'):
+        said = [*dataset_doctor.parameter_problems(1, 3, 1234, 0, []), *dataset_doctor.tools_problems(),
+                *(line for f in dataset_doctor.content_findings(found, 2) for line in (f.text, *f.files))]
+    assert len(said) >= 10 and 'Le nombre de canaux doit être 1 (mono) ou 2 (stéréo).' in said
+    wrong = [text for text in said if not _fine(text, {str(c.path) for c in found}, _french())]
+    assert not wrong, '\n'.join(wrong)
 
 
 def _not_french(user: User, route: str, data: set[str]) -> list[str]:
