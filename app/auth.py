@@ -20,10 +20,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
 
-from app import security
+from app import plain, security
 from app.studio import Studio
 from services import access, sessions, users
-from services.lab import accounts
+from services.i18n import _
+from services.lab import accounts, roles
 from services.store import User
 
 OPEN_PATHS = ('/login', '/login/change', '/invite', '/favicon.ico')  # served without a session on a shared studio
@@ -58,12 +59,14 @@ def install(studio: Studio, *, share: bool, launch: security.Launch | None) -> N
     app.timer(SWEEP_S, sessions.sweep)
 
     @app.get('/login', include_in_schema=False)
+    @plain.in_browser_language
     def login_page(request: Request, redirect_to: str = '/', ended: str = '') -> Response:
         if security.identity_of(request) is not None:
             return RedirectResponse(security.same_origin_path(redirect_to), status_code=303)
-        return _form(request, redirect_to, note='Your session ended: sign in again.' if ended else '')
+        return _form(request, redirect_to, note=_('Your session ended: sign in again.') if ended else '')
 
     @app.post('/login', include_in_schema=False)
+    @plain.in_browser_language
     async def login(request: Request) -> Response:
         form = await request.form()
         name, password = str(form.get('name') or '').strip(), str(form.get('password') or '')
@@ -78,6 +81,7 @@ def install(studio: Studio, *, share: bool, launch: security.Launch | None) -> N
         return _signed_in(request, user, target)
 
     @app.post('/login/change', include_in_schema=False)
+    @plain.in_browser_language
     async def change(request: Request) -> Response:
         form = await request.form()
         name, password = str(form.get('name') or '').strip(), str(form.get('password') or '')
@@ -94,15 +98,16 @@ def install(studio: Studio, *, share: bool, launch: security.Launch | None) -> N
         return _signed_in(request, User.get_by_id(user.id), target)
 
     @app.get('/invite', include_in_schema=False)
+    @plain.in_browser_language
     def invite_page(request: Request, token: str = '') -> Response:
         name = accounts.invite_user(token)
         if name is None:
-            return security.plain_page('Invite · RAVE Studio', '<h1>RAVE Studio</h1><p class="error">This invite '
-                                       'link is not valid any more (used, expired or replaced): ask an admin for a '
-                                       'new one.</p>', 410)
+            return _invite_refused(_('This invite link is not valid any more (used, expired or replaced): ask an '
+                                     'admin for a new one.'))
         return _invite_form(token, name)
 
     @app.post('/invite', include_in_schema=False)
+    @plain.in_browser_language
     async def invite(request: Request) -> Response:
         form = await request.form()
         token, new, again = (str(form.get(k) or '') for k in ('token', 'new', 'again'))
@@ -113,8 +118,7 @@ def install(studio: Studio, *, share: bool, launch: security.Launch | None) -> N
         try:
             user = await asyncio.to_thread(accounts.redeem, token, new)
         except accounts.AccountError as e:
-            return security.plain_page('Invite · RAVE Studio', f'<h1>RAVE Studio</h1><p class="error">{escape(str(e))}'
-                                       '</p>', 410)
+            return _invite_refused(str(e))
         return _signed_in(request, user, '/')
 
 
@@ -133,15 +137,15 @@ async def _checked(name: str, password: str, address: str) -> tuple[User | None,
         wait = throttle.wait(name, address)
         if wait > 0:
             seconds = math.ceil(wait)
-            return None, _Refusal(f'Too many failed sign-ins: try again in {seconds} s.', 429,
-                                  {'Retry-After': str(seconds)})
+            return None, _Refusal(_('Too many failed sign-ins: try again in {seconds} s.').format(seconds=seconds),
+                                  429, {'Retry-After': str(seconds)})
         user = await asyncio.to_thread(users.check, name, password)
     if user is None:
         throttle.failed(name, address)
-        return None, _Refusal('Wrong name or password.', 401)
+        return None, _Refusal(_('Wrong name or password.'), 401)
     throttle.succeeded(name, address)
     if user.disabled:
-        return None, _Refusal('This account is disabled: ask an admin.', 403)
+        return None, _Refusal(_('This account is disabled: ask an admin.'), 403)
     return user, None
 
 
@@ -156,11 +160,11 @@ def _signed_in(request: Request, user: User, target: str) -> Response:
 
 def _new_password_problem(new: str, again: str, old: str = '') -> str:
     if len(new) < 8:
-        return 'A password needs at least 8 characters.'
+        return _('A password needs at least 8 characters.')
     if new != again:
-        return 'The two passwords differ: type the same one twice.'
+        return _('The two passwords differ: type the same one twice.')
     if old and new == old:
-        return 'Choose a password other than the one you were given.'
+        return _('Choose a password other than the one you were given.')
     return ''
 
 
@@ -170,14 +174,16 @@ def account_menu(role: str = '') -> None:
     identity = _identity()
     if identity is None or not identity.actor.shared:
         return
-    label = f'{identity.actor.name} · {role}' if role else identity.actor.name
+    name, role = identity.actor.name, roles.said(role) if role else ''
+    label = f'{name} · {role}' if role else name
     with ui.button(label, icon='account_circle').props('flat dense no-caps').mark('account') \
-            .tooltip(f'Signed in as {identity.actor.name}' + (f', {role} in this project' if role else '')), \
-            ui.menu():
-        ui.menu_item(f'Signed in as {identity.actor.name}' + (f' · {role} here' if role else '')).props('disable')
-        ui.menu_item('Sign out', on_click=lambda: _sign_out(identity, everywhere=False))
-        ui.menu_item('Sign out everywhere', on_click=lambda: _sign_out(identity, everywhere=True)) \
-            .tooltip('Ends every session of your account, on every browser')
+            .tooltip(_('Signed in as {name}, {role} in this project').format(name=name, role=role) if role else
+                     _('Signed in as {name}').format(name=name)), ui.menu():
+        ui.menu_item(_('Signed in as {name} · {role} here').format(name=name, role=role) if role else
+                     _('Signed in as {name}').format(name=name)).props('disable')
+        ui.menu_item(_('Sign out'), on_click=lambda: _sign_out(identity, everywhere=False))
+        ui.menu_item(_('Sign out everywhere'), on_click=lambda: _sign_out(identity, everywhere=True)) \
+            .tooltip(_('Ends every session of your account, on every browser'))
 
 
 def ensure_admin(interactive: bool) -> None:
@@ -211,51 +217,67 @@ def _sign_out(identity: security.Identity, *, everywhere: bool) -> None:
 
 
 def _change_form(request: Request, target: str, name: str, *, error: str = '', status: int = 200) -> Response:
+    w = _escaped(note=_('Your password was chosen by an admin: choose your own to continue.'),
+                 given=_('The password you were given'), new=_('New password (8+ characters)'),
+                 again=_('New password again'), go=_('Change and sign in'))
     body = f'''<h1>RAVE Studio</h1>
-<p class="note">Your password was chosen by an admin: choose your own to continue.</p>
+<p class="note">{w['note']}</p>
 <form method="post" action="/login/change">
 <input type="hidden" name="redirect_to" value="{escape(security.same_origin_path(target))}">
 <input type="hidden" name="name" value="{escape(name)}">
-<label for="password">The password you were given</label>
+<label for="password">{w['given']}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
-<label for="new">New password (8+ characters)</label>
+<label for="new">{w['new']}</label>
 <input id="new" name="new" type="password" autocomplete="new-password" minlength="8" required>
-<label for="again">New password again</label>
+<label for="again">{w['again']}</label>
 <input id="again" name="again" type="password" autocomplete="new-password" minlength="8" required>
 <p class="error" role="alert">{escape(error)}</p>
-<button type="submit">Change and sign in</button></form>'''
-    return security.plain_page('Choose a password · RAVE Studio', body, status)
+<button type="submit">{w['go']}</button></form>'''
+    return plain.plain_page(_('Choose a password · RAVE Studio'), body, status)
 
 
 def _invite_form(token: str, name: str, *, error: str = '', status: int = 200) -> Response:
+    w = _escaped(note=_('Welcome, {name}. Choose a password for your account.').format(name=name),
+                 new=_('Password (8+ characters)'), again=_('Password again'), go=_('Create my account'))
     body = f'''<h1>RAVE Studio</h1>
-<p class="note">Welcome, {escape(name)}. Choose a password for your account.</p>
+<p class="note">{w['note']}</p>
 <form method="post" action="/invite">
 <input type="hidden" name="token" value="{escape(token)}">
-<label for="new">Password (8+ characters)</label>
+<label for="new">{w['new']}</label>
 <input id="new" name="new" type="password" autocomplete="new-password" minlength="8" autofocus required>
-<label for="again">Password again</label>
+<label for="again">{w['again']}</label>
 <input id="again" name="again" type="password" autocomplete="new-password" minlength="8" required>
 <p class="error" role="alert">{escape(error)}</p>
-<button type="submit">Create my account</button></form>'''
-    return security.plain_page('Invite · RAVE Studio', body, status)
+<button type="submit">{w['go']}</button></form>'''
+    return plain.plain_page(_('Invite · RAVE Studio'), body, status)
+
+
+def _invite_refused(why: str) -> Response:
+    return plain.plain_page(_('Invite · RAVE Studio'), f'<h1>RAVE Studio</h1><p class="error">{escape(why)}</p>', 410)
 
 
 def _form(request: Request, target: str, name: str = 'admin', *, error: str = '', note: str = '',
           status: int = 200, headers: dict | None = None) -> Response:
-    clear = '' if security.is_https(request.scope) else (
-        '<p class="warn">This studio is served without TLS: your password crosses the network in clear. '
-        'To encrypt it, start the studio with <code>--certfile</code> and <code>--keyfile</code>, or behind an '
-        'HTTPS reverse proxy '
-        '(see the README).</p>')
+    clear = '' if security.is_https(request.scope) else '<p class="warn">{}</p>'.format(escape(
+        _('This studio is served without TLS: your password crosses the network in clear. To encrypt it, start the '
+          'studio with {certfile} and {keyfile}, or behind an HTTPS reverse proxy (see the README).'))
+        .format(certfile='<code>--certfile</code>', keyfile='<code>--keyfile</code>'))
+    w = _escaped(shared=_('This studio is shared on the network. Sign in to continue.'), name=_('Name'),
+                 password=_('Password'), go=_('Sign in'))
     body = f'''<h1>RAVE Studio</h1>
-<p class="note">This studio is shared on the network. Sign in to continue.</p>{clear}
+<p class="note">{w['shared']}</p>{clear}
 <p class="note">{escape(note)}</p>
 <form method="post" action="/login">
 <input type="hidden" name="redirect_to" value="{escape(security.same_origin_path(target))}">
-<label for="name">Name</label><input id="name" name="name" value="{escape(name)}" autocomplete="username" required>
-<label for="password">Password</label>
+<label for="name">{w['name']}</label>
+<input id="name" name="name" value="{escape(name)}" autocomplete="username" required>
+<label for="password">{w['password']}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" autofocus required>
 <p class="error" role="alert">{escape(error)}</p>
-<button type="submit">Sign in</button></form>'''
-    return security.plain_page('Sign in · RAVE Studio', body, status, headers)
+<button type="submit">{w['go']}</button></form>'''
+    return plain.plain_page(_('Sign in · RAVE Studio'), body, status, headers)
+
+
+def _escaped(**words: str) -> dict[str, str]:
+    """The words of a plain page, made safe for its HTML (said outside the f-string, so extraction finds them)."""
+    return {key: escape(text) for key, text in words.items()}

@@ -27,14 +27,15 @@ import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from app import plain
 from services import access, sessions
+from services.i18n import _
 
 LOOPBACK = frozenset({'localhost', '127.0.0.1', '::1'})
 SAFE_METHODS = frozenset({'GET', 'HEAD', 'OPTIONS'})
@@ -160,11 +161,6 @@ def xsrf_script(launch: Launch) -> str:
     return _XSRF_SCRIPT.replace('COOKIE', launch.xsrf_cookie)
 
 
-def plain_page(title: str, body: str, status: int = 200, headers: dict | None = None) -> HTMLResponse:
-    """A small self-contained page (sign-in, "open the printed URL"): no NiceGUI, no script."""
-    return HTMLResponse(_PAGE.format(title=escape(title), body=body), status_code=status, headers=headers)
-
-
 class Guard:
     """The ASGI middleware that applies the rules of this module to every request."""
 
@@ -269,9 +265,9 @@ class Guard:
         """`?token=…` of the printed URL: the session cookie, and the same address without the token."""
         value = self.launch.exchange(query.pop('token'))
         if value is None:
-            response = plain_page('RAVE Studio', _OPEN_PRINTED.format(
-                why='That link\'s token is not this launch\'s (it changes every time rave-studio starts).',
-                path=escape(scope['path'])), 403)
+            with plain.speaking(Headers(scope=scope)):
+                response = plain.open_printed(_("That link's token is not this launch's (it changes every time "
+                                                'rave-studio starts).'), scope['path'])
         else:
             raw = scope.get('raw_path', scope['path'].encode()).decode('latin-1')
             target = same_origin_path(raw + ('?' + urlencode(query) if query else ''))
@@ -291,9 +287,9 @@ class Guard:
             else:
                 response = JSONResponse({'detail': 'Sign in first.'}, status_code=401)
         elif page and 'html' in headers.get('accept', ''):
-            response = plain_page('RAVE Studio', _OPEN_PRINTED.format(
-                why='This studio opens only with the URL that rave-studio printed in its terminal when it '
-                    'started (it carries this launch\'s token).', path=escape(path)), 403)
+            with plain.speaking(headers):
+                response = plain.open_printed(_('This studio opens only with the URL that rave-studio printed in '
+                                                "its terminal when it started (it carries this launch's token)."), path)
         else:
             response = JSONResponse({'detail': 'Open the URL rave-studio printed: it carries this launch\'s '
                                                'token.'}, status_code=403)
@@ -373,26 +369,3 @@ _XSRF_SCRIPT = """<script>(() => {
     return send.call(this, body);
   };
 })();</script>"""
-
-_OPEN_PRINTED = '''<h1>RAVE Studio</h1><p>{why}</p>
-<form method="get" action="{path}"><label for="token">Or paste its token</label>
-<input id="token" name="token" autocomplete="off" required><button>Open</button></form>'''
-
-_PAGE = '''<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title><style>
-body {{ font: 15px/1.45 system-ui, sans-serif; margin: 0; min-height: 100vh; display: grid; place-items: center;
-       background: #f5f5f7; color: #1d1d1f; }}
-main {{ width: min(22rem, 90vw); background: #fff; border-radius: 12px; padding: 1.6rem;
-       box-shadow: 0 2px 12px rgb(0 0 0 / 8%); }}
-h1 {{ font-size: 1.25rem; margin: 0 0 .6rem; color: #6C5CE7; }}
-label {{ display: block; margin: .8rem 0 .2rem; font-size: .85rem; }}
-input {{ box-sizing: border-box; width: 100%; padding: .5rem; border: 1px solid #ccc; border-radius: 6px;
-        font: inherit; }}
-button {{ margin-top: 1rem; width: 100%; padding: .55rem; border: 0; border-radius: 6px; background: #6C5CE7;
-         color: #fff; font: inherit; cursor: pointer; }}
-.error {{ color: #c62828; }} .note {{ font-size: .85rem; color: #666; }} code {{ white-space: nowrap; }}
-.warn {{ font-size: .85rem; background: #fff4e5; border-radius: 6px; padding: .5rem .7rem; }}
-@media (prefers-color-scheme: dark) {{ body {{ background: #0f1014; color: #eee; }} main {{ background: #181a20; }}
-  input {{ background: #0f1014; color: #eee; border-color: #444; }} .note {{ color: #aaa; }}
-  .warn {{ background: #3a2a10; }} }}
-</style></head><body><main>{body}</main></body></html>'''

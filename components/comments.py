@@ -7,8 +7,10 @@ from nicegui import ui
 
 from app import theme
 from components import cards
+from services import formatting
 from services.access import Forbidden
 from services.events import CommentsChanged, Subscriber
+from services.i18n import _, ngettext
 from services.lab.comments import CommentError, Comments, CommentView
 
 MARKDOWN = ('[&_ul]:list-disc [&_ul]:pl-5 [&_ol]:list-decimal [&_ol]:pl-5 [&_a]:text-[var(--q-primary)] '
@@ -19,13 +21,13 @@ MARKDOWN = ('[&_ul]:list-disc [&_ul]:pl-5 [&_ol]:list-decimal [&_ol]:pl-5 [&_a]:
 def comments_card(comments: Comments, events: Subscriber | None, kind: str, target: str | int) -> None:
     """The card; `kind` is run | model | dataset | export and `target` the object's id."""
     target = str(target)
-    with cards.section('Comments', 'forum', classes='mt-4').mark(f'comments-{kind}-{target}'):
+    with cards.section(_('Comments'), 'forum', classes='mt-4').mark(f'comments-{kind}-{target}'):
         with ui.column().classes('w-full gap-1'):
-            editor = ui.textarea('Comment', placeholder='Markdown; @name mentions a member') \
-                .props('outlined autogrow dense hint="**bold**, *italic*, `code`, [links](https://…); HTML is shown '
-                       'as text."').classes('w-full').mark('comment-editor')
+            editor = ui.textarea(_('Comment'), placeholder=_('Markdown; @name mentions a member')) \
+                .props('outlined autogrow dense').classes('w-full').mark('comment-editor')
+            editor.props['hint'] = _('**bold**, *italic*, `code`, [links](https://…); HTML is shown as text.')
             with ui.row().classes('w-full justify-end'):
-                ui.button('Post', icon='send', on_click=lambda: post()).props('unelevated dense') \
+                ui.button(_('Post'), icon='send', on_click=lambda: post()).props('unelevated dense') \
                     .mark('comment-post')
 
         @ui.refreshable
@@ -37,9 +39,10 @@ def comments_card(comments: Comments, events: Subscriber | None, kind: str, targ
                 return
             new = sum(c.unread for c in shown)
             if new:
-                ui.label(f'{new} new since you last looked').classes('text-xs text-primary').mark('comments-new')
+                ui.label(ngettext('{count} new since you last looked', '{count} new since you last looked', new)
+                         .format(count=new)).classes('text-xs text-primary').mark('comments-new')
             if not shown:
-                ui.label('No comments yet: say what you hear, what to try next.') \
+                ui.label(_('No comments yet: say what you hear, what to try next.')) \
                     .classes('text-sm italic text-gray-500').mark('comments-empty')
             for comment in shown:
                 _comment(comments, comment, thread.refresh)
@@ -58,7 +61,7 @@ def comments_card(comments: Comments, events: Subscriber | None, kind: str, targ
             if event.kind == kind and event.target == target:
                 thread.refresh()
                 if comments.actor.name in event.mentions and event.author != comments.actor.name:
-                    ui.notify(f'{event.author} mentioned you in a comment.', type='info')
+                    ui.notify(_('{author} mentioned you in a comment.').format(author=event.author), type='info')
 
         thread()
         if events is not None:
@@ -71,14 +74,14 @@ def _comment(comments: Comments, comment: CommentView, changed) -> None:
         with ui.row().classes('w-full items-center gap-2'):
             ui.icon('account_circle').classes('text-gray-400')
             ui.label(comment.author).classes('text-sm font-medium')
-            stamp = f'{comment.created:%Y-%m-%d %H:%M}' + (' · edited' if comment.edited else '')
+            stamp = formatting.moment(comment.created) + (' · ' + _('edited') if comment.edited else '')
             ui.label(stamp).classes(theme.HINT + ' grow')
             if comment.mine:
                 ui.button(icon='edit', on_click=lambda: _edit(comments, comment, changed)) \
-                    .props('flat round dense size=sm').tooltip('Edit').mark(f'comment-edit-{comment.id}')
+                    .props('flat round dense size=sm').tooltip(_('Edit')).mark(f'comment-edit-{comment.id}')
 
                 async def delete() -> None:
-                    if await cards.confirm('Delete this comment?', comment.body[:200], yes='Delete',
+                    if await cards.confirm(_('Delete this comment?'), comment.body[:200], yes=_('Delete'),
                                            mark='comment-delete'):
                         try:
                             comments.delete(comment.id)
@@ -87,14 +90,14 @@ def _comment(comments: Comments, comment: CommentView, changed) -> None:
                         changed()
 
                 ui.button(icon='delete_outline', on_click=delete).props('flat round dense size=sm color=negative') \
-                    .tooltip('Delete').mark(f'comment-delete-{comment.id}')
+                    .tooltip(_('Delete')).mark(f'comment-delete-{comment.id}')
         ui.html(comment.html, sanitize=False).classes('text-sm studio-comment w-full break-words ' + MARKDOWN) \
             .mark(f'comment-body-{comment.id}')  # sanitized by services/lab/markup.py
 
 
 def _edit(comments: Comments, comment: CommentView, changed) -> None:
     with ui.dialog() as dialog, ui.card().classes('w-[560px] max-w-[95vw]').mark('comment-edit-dialog'):
-        text = ui.textarea('Comment', value=comment.body).props('outlined autogrow').classes('w-full') \
+        text = ui.textarea(_('Comment'), value=comment.body).props('outlined autogrow').classes('w-full') \
             .mark('comment-edit-text')
 
         def save() -> None:
@@ -107,6 +110,6 @@ def _edit(comments: Comments, comment: CommentView, changed) -> None:
             changed()
 
         with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat')
-            ui.button('Save', on_click=save).props('unelevated').mark('comment-edit-save')
+            ui.button(_('Cancel'), on_click=dialog.close).props('flat')
+            ui.button(_('Save'), on_click=save).props('unelevated').mark('comment-edit-save')
     dialog.open()

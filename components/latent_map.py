@@ -14,12 +14,13 @@ from nicegui import ui
 
 from app import theme
 from services import lazy
+from services.i18n import N_
 from services.models.play import MapView
 
 np = lazy.module('numpy')
 
 SHOWN = 3000  # dots drawn (SVG stays quick; the map itself holds up to 10 000 frames)
-COLOURS = {'file': 'source file', 'time': 'time in the file'}
+COLOURS = {'file': N_('source file'), 'time': N_('time in the file')}  # translated where shown
 
 
 class LatentMapChart:

@@ -14,6 +14,7 @@ from nicegui import context, events, ui
 from nicegui.element import Element
 
 from app import theme
+from services.i18n import _
 from services.training import MetricsView, metrics
 
 BUCKETS = 400  # per trace on screen: ≤ ~800 points (a chart is ~600 px wide), min and max of each bucket kept
@@ -153,10 +154,11 @@ class MetricChart:
             trace = series.traces.get(key)
             finite = [float(v) for v in trace.values if math.isfinite(v)] if trace is not None else []
             if not finite:
-                said.append(f'{_label(key)}: nothing logged yet.')
+                said.append(_('{curve}: nothing logged yet.').format(curve=_label(key)))
                 continue
-            said.append(f'{_label(key)}: {len(trace)} points up to step {int(trace.steps[-1])}, latest '
-                        f'{finite[-1]:.4g}, lowest {min(finite):.4g}.')
+            said.append(_('{curve}: {count} points up to step {step}, latest {latest}, lowest {lowest}.').format(
+                curve=_label(key), count=len(trace), step=int(trace.steps[-1]), latest=f'{finite[-1]:.4g}',
+                lowest=f'{min(finite):.4g}'))
         label = ' '.join(said)
         if self.plot.props.get('aria-label') != label:
             self.plot.props['aria-label'] = label
@@ -263,5 +265,5 @@ def _install_client_helper() -> None:
 
 def _label(key: str) -> str:
     key = key.removeprefix('val/')
-    return {'loss': 'loss (sum)', 'lr_gen': 'generator', 'lr_dis': 'discriminator'}.get(
+    return {'loss': _('loss (sum)'), 'lr_gen': _('generator'), 'lr_dis': _('discriminator')}.get(
         key, key.replace('_spectral_distance', '').replace('_', ' ').replace('fidelity ', ''))

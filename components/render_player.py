@@ -12,6 +12,8 @@ from app import theme
 from components.audio import media_url
 from components.spectrogram import show_spectrogram, spectrogram
 from components.waveform import waveform
+from services import formatting
+from services.i18n import _
 from services.models.play import RenderView
 from services.projects import ProjectView
 
@@ -19,7 +21,7 @@ from services.projects import ProjectView
 class RenderPlayer:
     """One card that always shows the newest render given to it (or a hint while there is none)."""
 
-    def __init__(self, project: ProjectView, title: str, *, marker: str, hint: str = 'Nothing rendered yet.',
+    def __init__(self, project: ProjectView, title: str, *, marker: str, hint: str = '',
                  color: str = theme.ACCENT, spectrum: bool = True) -> None:
         self.project, self.color, self.marker = project, color, marker
         self.render: RenderView | None = None
@@ -27,7 +29,8 @@ class RenderPlayer:
         with ui.card().classes(theme.CARD + ' gap-2').mark(marker) as self.card:
             with ui.row().classes('w-full items-baseline gap-2 no-wrap'):
                 ui.label(title).classes(theme.SECTION)
-                self.caption = ui.label(hint).classes(theme.HINT + ' grow truncate').mark(f'{marker}-caption')
+                self.caption = ui.label(hint or _('Nothing rendered yet.')).classes(theme.HINT + ' grow truncate') \
+                    .mark(f'{marker}-caption')
                 self.length = ui.label('').classes(f'{theme.HINT} {theme.NUMBER}')
             self.wave = ui.column().classes('w-full gap-0')
             with self.wave:
@@ -36,7 +39,7 @@ class RenderPlayer:
             self.audio.set_visibility(False)
             self.spectrum = None
             if spectrum:
-                with ui.expansion('Spectrogram', icon='equalizer').classes('w-full').props('dense') as self.fold:
+                with ui.expansion(_('Spectrogram'), icon='equalizer').classes('w-full').props('dense') as self.fold:
                     self.spectrum = spectrogram({'db': [[-90]], 'times': [0.0], 'freqs': [1.0]}, height='h-48')
                 self.fold.on_value_change(lambda e: self._draw_spectrum() if e.value else None)
 
@@ -44,7 +47,7 @@ class RenderPlayer:
         self.render = render
         self.shown += 1
         self.caption.set_text(caption if caption is not None else render.label)
-        self.length.set_text(f'{render.seconds:.2f} s')
+        self.length.set_text(f'{formatting.number(render.seconds, 2)} s')
         self.wave.clear()
         with self.wave:
             waveform(render.envelope, render.seconds, color=self.color, height=72)

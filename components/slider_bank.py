@@ -8,6 +8,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from app import theme
+from services.i18n import _
 from services.models.play import Controls
 
 FIRST = 8  # dimensions shown before "all dimensions": the VST's
@@ -24,20 +25,22 @@ class SliderBank:
         self.jitter = 0.0
         with ui.column().classes('w-full gap-1').mark('slider-bank'):
             with ui.row().classes('w-full items-center gap-3'):
-                ui.label('Latent controls').classes(theme.SECTION)
-                ui.label('z · scale + bias + jitter · noise, per dimension').classes(theme.HINT + ' grow')
-                self.all = ui.switch('All dimensions', on_change=lambda: self._draw()).props('dense') \
-                    .mark('all-dims').tooltip('Sliders for every latent dimension, not only the first 8')
-                ui.button('Reset', icon='restart_alt', on_click=self.reset).props('flat dense').mark('reset-controls')
+                ui.label(_('Latent controls')).classes(theme.SECTION)
+                ui.label(_('z · scale + bias + jitter · noise, per dimension')).classes(theme.HINT + ' grow')
+                self.all = ui.switch(_('All dimensions'), on_change=lambda: self._draw()).props('dense') \
+                    .mark('all-dims').tooltip(_('Sliders for every latent dimension, not only the first 8'))
+                ui.button(_('Reset'), icon='restart_alt', on_click=self.reset).props('flat dense') \
+                    .mark('reset-controls')
                 if self.size <= FIRST:
                     self.all.set_visibility(False)
             self.rows = ui.column().classes('w-full gap-0')
             with ui.row().classes('w-full items-center gap-2 no-wrap'):
-                ui.label('jitter').classes(f'{theme.HINT} w-20')
+                ui.label(_('jitter')).classes(f'{theme.HINT} w-20')
                 self.jitter_slider = ui.slider(min=0, max=1, step=0.01, value=0.0,
                                                on_change=lambda e: self._set('jitter', 0, e.value)) \
-                    .props('label dense aria-label=Jitter').classes('grow').mark('jitter') \
-                    .tooltip('Noise added to every dimension, drawn from the seed')
+                    .props('label dense').classes('grow').mark('jitter') \
+                    .tooltip(_('Noise added to every dimension, drawn from the seed'))
+                self.jitter_slider.props['aria-label'] = _('Jitter')
         self._draw()
 
     @property
@@ -82,13 +85,15 @@ class SliderBank:
             for dim in range(shown):
                 with ui.row().classes('w-full items-center gap-2 no-wrap'):
                     ui.label(f'z{dim}').classes(f'{theme.MONO} w-8')
-                    ui.label('bias').classes(theme.HINT)
+                    ui.label(_('bias')).classes(theme.HINT)
                     ui.slider(min=BIAS[0], max=BIAS[1], step=0.05, value=self.bias[dim],
                               on_change=lambda e, d=dim: self._set('bias', d, e.value)) \
-                        .props(f'label dense data-testid=bias-{dim} aria-label="bias of z{dim}"').classes('grow') \
-                        .mark(f'bias-{dim}').tooltip(f'Added to z{dim}')
-                    ui.label('scale').classes(theme.HINT)
+                        .props(f'label dense data-testid=bias-{dim}').classes('grow') \
+                        .mark(f'bias-{dim}').tooltip(_('Added to z{dim}').format(dim=dim)) \
+                        .props['aria-label'] = _('bias of z{dim}').format(dim=dim)
+                    ui.label(_('scale')).classes(theme.HINT)
                     ui.slider(min=SCALE[0], max=SCALE[1], step=0.05, value=self.scale[dim],
                               on_change=lambda e, d=dim: self._set('scale', d, e.value)) \
-                        .props(f'label dense data-testid=scale-{dim} aria-label="scale of z{dim}"').classes('grow') \
-                        .mark(f'scale-{dim}').tooltip(f'z{dim} multiplied by it')
+                        .props(f'label dense data-testid=scale-{dim}').classes('grow') \
+                        .mark(f'scale-{dim}').tooltip(_('z{dim} multiplied by it').format(dim=dim)) \
+                        .props['aria-label'] = _('scale of z{dim}').format(dim=dim)

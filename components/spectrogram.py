@@ -6,6 +6,7 @@ import copy
 from nicegui import ui
 
 from app import theme
+from services.i18n import _
 
 # dark-to-accent scale: quiet bins fade into the card, loud ones glow in the studio's accent colour
 COLORSCALE = [[0.0, 'rgba(17,19,24,0.04)'], [0.35, '#2D2A5A'], [0.65, theme.ACCENT], [0.85, '#C9A7FF'],
@@ -26,9 +27,9 @@ def show_spectrogram(plot: ui.plotly, spec: dict, *, floor_db: float = -90.0) ->
 def _figure(spec: dict, floor_db: float) -> dict:
     layout = copy.deepcopy(theme.CHART_LAYOUT)
     layout['margin'] = {'l': 52, 'r': 8, 't': 6, 'b': 38}
-    layout['xaxis'].update(title={'text': 'time (s)', 'standoff': 4}, showgrid=False)
+    layout['xaxis'].update(title={'text': _('time (s)'), 'standoff': 4}, showgrid=False)
     # a log frequency axis gives pitch its musical spacing; bin 0 (DC) has no place on it
-    layout['yaxis'].update(title={'text': 'frequency (Hz)', 'standoff': 4}, showgrid=False, type='log',
+    layout['yaxis'].update(title={'text': _('frequency (Hz)'), 'standoff': 4}, showgrid=False, type='log',
                            tickvals=[50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000],
                            ticktext=['50', '100', '200', '500', '1k', '2k', '5k', '10k', '20k'])
     trace = {'type': 'heatmap', 'z': spec['db'][1:], 'x': spec['times'], 'y': spec['freqs'][1:],

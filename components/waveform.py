@@ -4,6 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app import theme
+from services import formatting
 
 
 def waveform(envelope: dict, duration_s: float, *, color: str = theme.ACCENT, height: int = 96) -> ui.html:
@@ -22,5 +23,5 @@ def waveform(envelope: dict, duration_s: float, *, color: str = theme.ACCENT, he
         element = ui.html(svg, sanitize=False).classes('w-full rounded-md bg-gray-50 dark:bg-gray-900')
         with ui.row().classes(f'w-full justify-between {theme.HINT} {theme.NUMBER}'):
             for i in range(5):
-                ui.label(f'{duration_s * i / 4:.1f} s')
+                ui.label(f'{formatting.number(duration_s * i / 4, 1)} s')
     return element

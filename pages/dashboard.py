@@ -20,7 +20,7 @@ from services.events import (
 from services.example import Example, ExampleView
 from services.i18n import N_, _, ngettext
 from services.jobs import Jobs
-from services.projects import ProjectOverview, Projects, ProjectView
+from services.projects import ProjectOverview, Projects, ProjectView, shown_description
 from services.system import System, SystemFigures
 
 START = [  # (label, hint, icon, target): each opens the form it names, one click for one intent
@@ -41,7 +41,7 @@ def create(projects: Projects, jobs: Jobs, system: System, example: Example, eve
            project: ProjectView) -> None:
     with ui.row().classes('w-full items-end gap-2'):
         ui.label(project.name).classes(theme.TITLE)
-        ui.label(project.description).classes(theme.SUBTITLE + ' pb-1 truncate')
+        ui.label(shown_description(project)).classes(theme.SUBTITLE + ' pb-1 truncate')
     if example.view(project.id) is not None:
         _example(example, projects, events, project)
     with ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2 xl:grid-cols-[2fr_1.3fr_1fr]'):

@@ -8,9 +8,22 @@ from nicegui import ui
 from app import theme
 from components import cards
 from services.access import Forbidden
+from services.i18n import N_, _
 from services.plugins import Plugins, PluginView, SettingView
 
 GUIDE_PATH = '/settings/plugins/guide'
+BUILT_IN = {  # the studio's own areas, as this page describes them (their modules' docstrings are for developers)
+    'pages.plugin': N_('The small areas: dashboard, projects, settings with its plugins page, and help.'),
+    'pages.datasets.plugin': N_('The datasets area: the library, one dataset, and its LMDB inspector.'),
+    'pages.training.plugin': N_("The training area: runs, the new-run wizard, the config catalogue, TensorBoard and "
+                                "one run's page."),
+    'pages.models.plugin': N_('The models area: runs with their checkpoints and exports, the export pages and the '
+                              'Play pages (generate, explore, transfer), with the built-in export targets.'),
+    'pages.lab.plugin': N_("The lab area: accounts, the team view and the audit log, registered as a plugin's pages "
+                           'are.'),
+    'services.builtin': N_("The studio's own job kinds (preprocess, dataset statistics, train, export, reconstruct) "
+                           'and run alerts.'),
+}
 GUIDE_CSS = """
 .studio-guide h1 { font-size: 1.6rem; line-height: 2rem; font-weight: 600; margin: 0 0 .75rem; }
 .studio-guide h2 { font-size: 1.25rem; line-height: 1.75rem; font-weight: 600; margin: 1.75rem 0 .5rem; }
@@ -27,13 +40,13 @@ GUIDE_CSS = """
 def create(plugins: Plugins) -> None:
     with ui.row().classes('w-full items-end gap-4'):
         with ui.column().classes('gap-0 grow'):
-            ui.label('Plugins').classes(theme.TITLE)
-            ui.label('What the studio is made of: its own areas and the plugins installed beside it. Switching '
-                     'a plugin on or off takes effect at the next start of the studio.').classes(theme.SUBTITLE)
-        ui.button('How to write a plugin', icon='menu_book', on_click=lambda: ui.navigate.to(GUIDE_PATH)) \
+            ui.label(_('Plugins')).classes(theme.TITLE)
+            ui.label(_('What the studio is made of: its own areas and the plugins installed beside it. Switching '
+                       'a plugin on or off takes effect at the next start of the studio.')).classes(theme.SUBTITLE)
+        ui.button(_('How to write a plugin'), icon='menu_book', on_click=lambda: ui.navigate.to(GUIDE_PATH)) \
             .props('flat').mark('plugin-guide')
     if not plugins.may_change():
-        ui.label('Only an administrator can switch plugins or change their settings on a shared server.') \
+        ui.label(_('Only an administrator can switch plugins or change their settings on a shared server.')) \
             .classes(theme.HINT)
     body = ui.column().classes('w-full gap-4')
 
@@ -51,20 +64,20 @@ def guide(plugins: Plugins) -> None:
         if text:
             ui.markdown(text).classes('studio-guide w-full min-w-0').mark('guide')
         else:
-            ui.label('The plugin guide is not installed with this copy of the studio: read docs/plugins.md in '
-                     'the RAVE Studio repository.').classes('text-sm')
+            ui.label(_('The plugin guide is not installed with this copy of the studio: read docs/plugins.md in '
+                       'the RAVE Studio repository.')).classes('text-sm')
 
 
 def _plugin_list(plugins: Plugins, redraw: Callable[[], None]) -> None:
     views = plugins.list()
     installed = [v for v in views if not v.builtin]
-    ui.label('Installed plugins').classes(theme.SECTION + ' mt-2')
+    ui.label(_('Installed plugins')).classes(theme.SECTION + ' mt-2')
     if not installed:
         _empty_state()
     for view in installed:
         _plugin_card(plugins, view, redraw)
-    ui.label('Built into the studio').classes(theme.SECTION + ' mt-4')
-    ui.label('The studio\'s own areas register their pages and menu entries through the same hooks.') \
+    ui.label(_('Built into the studio')).classes(theme.SECTION + ' mt-4')
+    ui.label(_("The studio's own areas register their pages and menu entries through the same hooks.")) \
         .classes(theme.HINT)
     for view in views:
         if view.builtin:
@@ -72,11 +85,11 @@ def _plugin_list(plugins: Plugins, redraw: Callable[[], None]) -> None:
 
 
 def _empty_state() -> None:
-    cards.empty_state('extension', 'No plugins installed yet',
-                      'A plugin is a Python package with a "rave_studio" entry point: it can add pages, dataset '
-                      'checks, run alerts, export targets and job kinds. Install one with pip into the studio\'s '
-                      'environment and start the studio again.',
-                      [cards.Action('Read the plugin guide', 'menu_book', GUIDE_PATH, primary=False)],
+    cards.empty_state('extension', _('No plugins installed yet'),
+                      _('A plugin is a Python package with a "rave_studio" entry point: it can add pages, dataset '
+                        "checks, run alerts, export targets and job kinds. Install one with pip into the studio's "
+                        'environment and start the studio again.'),
+                      [cards.Action(_('Read the plugin guide'), 'menu_book', GUIDE_PATH, primary=False)],
                       mark='no-plugins')
 
 
@@ -91,7 +104,8 @@ def _plugin_card(plugins: Plugins, view: PluginView, redraw: Callable[[], None])
                     if view.version:
                         ui.label(view.version).classes(theme.MONO + ' text-gray-500')
                     _state_chip(view)
-                ui.label(view.description or _origin(view)).classes(theme.HINT)
+                described = _(BUILT_IN[view.name]) if view.name in BUILT_IN else view.description
+                ui.label(described or _origin(view)).classes(theme.HINT)
                 if view.description and not view.builtin:
                     ui.label(_origin(view)).classes(theme.HINT)
             _switch(plugins, view, redraw)
@@ -104,28 +118,29 @@ def _plugin_card(plugins: Plugins, view: PluginView, redraw: Callable[[], None])
                 for contribution in view.contributions:
                     ui.chip(contribution).props('dense square outline').classes('text-xs')
         if view.hooks:
-            ui.label('Hooks: ' + ' · '.join(view.hooks)).classes(theme.MONO + ' text-gray-500 break-all')
+            ui.label(_('Hooks: {hooks}').format(hooks=' · '.join(view.hooks))) \
+                .classes(theme.MONO + ' text-gray-500 break-all')
         for setting in view.settings:
             _setting_field(plugins, view, setting)
 
 
 def _state_chip(view: PluginView) -> None:
     if view.loaded and not view.enabled:
-        text, color = 'off from the next start', 'warning'
+        text, color = N_('off from the next start'), 'warning'
     elif not view.loaded and view.enabled and not view.errors:
-        text, color = 'on from the next start', 'info'
+        text, color = N_('on from the next start'), 'info'
     elif view.errors and not view.loaded:
-        text, color = 'failed to load', 'negative'
+        text, color = N_('failed to load'), 'negative'
     elif view.loaded:
-        text, color = 'on', 'positive'
+        text, color = N_('on'), 'positive'
     else:
-        text, color = 'off', 'grey-7'
-    ui.badge(text, color=color).props('outline').mark(f'state-{view.name}')
+        text, color = N_('off'), 'grey-7'
+    ui.badge(_(text), color=color).props('outline').mark(f'state-{view.name}')
 
 
 def _switch(plugins: Plugins, view: PluginView, redraw: Callable[[], None]) -> None:
     if view.builtin:
-        ui.switch(value=True).props(f'dense aria-label="{view.name}"').tooltip('Part of the studio: always on') \
+        ui.switch(value=True).props(f'dense aria-label="{view.name}"').tooltip(_('Part of the studio: always on')) \
             .disable()
         return
 
@@ -135,12 +150,13 @@ def _switch(plugins: Plugins, view: PluginView, redraw: Callable[[], None]) -> N
         except (Forbidden, ValueError) as error:
             ui.notify(str(error), type='negative')
         else:
-            ui.notify(f'{view.name} will be {"on" if e.value else "off"} from the next start of the studio.')
+            ui.notify((_('{name} will be on from the next start of the studio.') if e.value else
+                       _('{name} will be off from the next start of the studio.')).format(name=view.name))
         redraw()
 
     switch = ui.switch(value=view.enabled, on_change=toggle).props(f'dense aria-label="{view.name}"') \
         .mark(f'switch-{view.name}')
-    switch.tooltip('On or off from the next start')
+    switch.tooltip(_('On or off from the next start'))
     if not plugins.may_change():
         switch.disable()
 
@@ -152,7 +168,8 @@ def _setting_field(plugins: Plugins, view: PluginView, setting: SettingView) -> 
         except (Forbidden, ValueError) as error:
             ui.notify(str(error), type='negative')
             return
-        ui.notify(f'{setting.key} saved; {view.name} uses it from its next check.', type='positive')
+        ui.notify(_('{key} saved; {name} uses it from its next check.').format(key=setting.key, name=view.name),
+                  type='positive')
 
     with ui.column().classes('w-full gap-0'):
         if isinstance(setting.default, bool):
@@ -166,10 +183,11 @@ def _setting_field(plugins: Plugins, view: PluginView, setting: SettingView) -> 
         field.mark(f'setting-{view.name}-{setting.key}')
         if not plugins.may_change():
             field.disable()
-        ui.label(f'{setting.hint} Default: {setting.default}.').classes(theme.HINT)
+        ui.label(_('{hint} Default: {default}.').format(hint=setting.hint, default=setting.default)).classes(theme.HINT)
 
 
 def _origin(view: PluginView) -> str:
     if view.builtin:
-        return f'Built in: {view.module}'
-    return f'Installed from {view.distribution or "an unnamed package"} ({view.module})'
+        return _('Built in: {module}').format(module=view.module)
+    return _('Installed from {package} ({module})').format(package=view.distribution or _('an unnamed package'),
+                                                           module=view.module)

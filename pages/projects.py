@@ -12,7 +12,7 @@ from services.access import Forbidden
 from services.events import ProjectsChanged, Subscriber
 from services.i18n import _, ngettext
 from services.lab import ProjectSharing
-from services.projects import ProjectError, Projects, ProjectSummary, ProjectView
+from services.projects import ProjectError, Projects, ProjectSummary, ProjectView, shown_description
 
 
 def create(projects: Projects, sharing: ProjectSharing, events: Subscriber, project: ProjectView) -> None:
@@ -54,7 +54,7 @@ def _card(projects: Projects, sharing: ProjectSharing, summary: ProjectSummary, 
             if current:
                 ui.chip(_('current'), icon='check', color='primary', text_color='white').props('dense square') \
                     .classes('text-xs')
-        ui.label(p.description or _('No description yet.')) \
+        ui.label(shown_description(p) or _('No description yet.')) \
             .classes('text-sm ' + ('' if p.description else 'italic text-gray-400'))
         ui.label(p.location).classes(theme.MONO + ' text-gray-500 break-all').tooltip(_('Project folder'))
         with ui.row().classes('w-full gap-6'):

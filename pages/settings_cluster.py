@@ -7,6 +7,7 @@ from nicegui import run, ui
 from app import theme
 from components import cards
 from components.executor_form import executor_form
+from services import i18n
 from services.access import Forbidden
 from services.cluster import Cluster, ClusterSettingsError
 from services.i18n import _
@@ -60,7 +61,7 @@ def card(cluster: Cluster) -> None:
 
     async def save() -> None:
         try:
-            await run.io_bound(cluster.save, reader[0](), float(price.value or 0), cloud_url.value or '',
+            await run.io_bound(i18n.carrying(cluster.save), reader[0](), float(price.value or 0), cloud_url.value or '',
                                cloud_endpoint.value or '')
         except (ClusterSettingsError, Forbidden) as e:
             ui.notify(_('Not saved: {reason}').format(reason=e), type='negative', multi_line=True)

@@ -27,6 +27,7 @@ from typing import Any
 import peewee as pw
 
 from services.files import inside
+from services.i18n import _
 from services.jobs.host import folder_of
 from services.projects import ProjectError, ProjectService
 from services.store import BaseModel, Dataset, Export, Job, JSONField, PathField, Project, Run, db, now
@@ -85,22 +86,24 @@ class Backups:
         """The manifest of a studio backup, or a ProjectError saying why this file is not one."""
         path = Path(zip_path)
         if not path.is_file():
-            raise ProjectError(f'{path} does not exist. Pick a backup .zip made by RAVE Studio.')
+            raise ProjectError(_('{path} does not exist. Pick a backup .zip made by RAVE Studio.').format(path=path))
         if not zipfile.is_zipfile(path):
-            raise ProjectError(f'{path.name} is not a zip file. Pick a backup .zip made by RAVE Studio.')
+            raise ProjectError(_('{file} is not a zip file. Pick a backup .zip made by RAVE Studio.')
+                               .format(file=path.name))
         with zipfile.ZipFile(path) as zf:
             try:
                 manifest = json.loads(zf.read('manifest.json'))
             except (KeyError, ValueError):
                 manifest = None
         if not isinstance(manifest, dict) or manifest.get('format') != BACKUP_FORMAT:
-            raise ProjectError(f'{path.name} is not a RAVE Studio project backup '
-                               '(no studio manifest inside).')
+            raise ProjectError(_('{file} is not a RAVE Studio project backup (no studio manifest inside).')
+                               .format(file=path.name))
         if int(manifest.get('version', 0)) > BACKUP_VERSION:
-            raise ProjectError(f'{path.name} was made by a newer RAVE Studio (format {manifest["version"]}). '
-                               'Update the studio to restore it.')
+            raise ProjectError(_('{file} was made by a newer RAVE Studio (format {version}). Update the studio to '
+                                 'restore it.').format(file=path.name, version=manifest['version']))
         if not isinstance(manifest.get('project'), dict):
-            raise ProjectError(f'{path.name} holds no project. Pick a backup .zip made by RAVE Studio.')
+            raise ProjectError(_('{file} holds no project. Pick a backup .zip made by RAVE Studio.')
+                               .format(file=path.name))
         return manifest
 
     def restore(self, zip_path: str | Path, name: str | None = None, location: str | Path | None = None,
@@ -112,13 +115,13 @@ class Backups:
         name = (name or manifest['project'].get('name') or '').strip()
         if Project.get_or_none(Project.name == name):
             free = self.projects.free_name(name)
-            raise ProjectError(f'A project called "{name}" exists already. Restore it under another name, '
-                               f'for example "{free}".', suggestion=free)
+            raise ProjectError(_('A project called "{name}" exists already. Restore it under another name, for '
+                                 'example "{free}".').format(name=name, free=free), suggestion=free)
         name = self.projects.check_name(name)
         folder = (Path(location).expanduser() if location else self.projects.default_location(name)).resolve()
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise ProjectError(f'{folder} is not empty. Choose an empty or new folder for the restored '
-                               'project.')
+            raise ProjectError(_('{folder} is not empty. Choose an empty or new folder for the restored project.')
+                               .format(folder=folder))
         made, job_folders = not folder.exists(), []
         try:
             with zipfile.ZipFile(zip_path) as zf:
@@ -311,7 +314,8 @@ def _extract(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], prefix: str, f
     for member in members:
         target = (folder / member.filename[len(prefix):]).resolve()
         if not inside(target, folder) or target == folder:
-            raise ProjectError(f'The backup holds an unsafe path ({member.filename}); it was not restored.')
+            raise ProjectError(_('The backup holds an unsafe path ({path}); it was not restored.')
+                               .format(path=member.filename))
         target.parent.mkdir(parents=True, exist_ok=True)
         with zf.open(member) as src, open(target, 'wb') as dst:
             shutil.copyfileobj(src, dst, 1 << 20)

@@ -25,6 +25,7 @@ from pathlib import Path
 from services import access, doctor, logs
 from services.access import Action, Actor
 from services.doctor import Doctor, DoctorReport
+from services.i18n import _
 from services.jobs import JobService
 from services.settings import SettingsService
 from services.store import Job, SignIn
@@ -98,8 +99,8 @@ class DiagnosticsService:
         """Failed jobs and page errors, newest first."""
         pages = [Problem(e['when'], e['where'], _sentence(e['what'])) for e in self.errors.entries()[-limit:]]
         rows = Job.select().where(Job.status.in_(FAILED)).order_by(Job.id.desc()).limit(limit)
-        jobs = [Problem((j.ended or j.created).timestamp(), 'job', j.message or f'The job {j.status}.', j.id, j.title)
-                for j in rows]
+        jobs = [Problem((j.ended or j.created).timestamp(), 'job', j.message or _('The job {status}.')
+                        .format(status=_(j.status)), j.id, j.title) for j in rows]
         return sorted(pages + jobs, key=lambda p: p.when, reverse=True)[:limit]
 
     def last_failed_job(self) -> int | None:
@@ -198,7 +199,9 @@ def _without_secrets(values: dict) -> dict:
 def _sentence(what: str) -> str:
     """A page error as the history page says it (the exception's name stays in the bundle)."""
     message = what.split(': ', 1)[-1].strip()
-    return f'Something went wrong that the studio did not expect{f" ({message})" if message else ""}.'
+    if message:
+        return _('Something went wrong that the studio did not expect ({message}).').format(message=message)
+    return _('Something went wrong that the studio did not expect.')
 
 
 def _doctor_text(report: DoctorReport) -> str:

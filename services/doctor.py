@@ -2,7 +2,8 @@
 
 Each check says what it found and, when it fails, what to do. The job Python is asked by a subprocess (the UI
 process never imports torch); the whole round is slow (seconds), so `Doctor.run` goes off the event loop and its
-report is kept until "Check again".
+report is kept until "Check again". What a check says is put into words when it is shown (`services.i18n.lazy`):
+the kept report reads in the language of whoever looks at it, and in English in the diagnostics bundle.
 """
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from services import formatting
+from services.i18n import N_, Lazy, lazy
 from services.settings import check_python
 
 FREE_FAIL_GB = 1.0  # below this a preprocess or a checkpoint may not fit at all
 FREE_WARN_GB = 10.0  # a dataset and a run's checkpoints take gigabytes
+TORCH, GPU = N_('torch and torchaudio'), N_('GPU and driver')  # checks' names
 PACKAGES = ('acids-rave', 'torch', 'torchaudio', 'lightning', 'pytorch-lightning', 'gin-config', 'numpy', 'scipy')
 PROBE = r'''
 import importlib.metadata as m, json, sys
@@ -42,10 +46,20 @@ print(json.dumps(out))
 
 @dataclass(frozen=True)
 class Check:
-    name: str
+    name: str  # marked for the catalogue (N_), translated where shown
     status: str  # 'ok' | 'warn' | 'fail'
-    detail: str  # what was found
-    fix: str = ''  # what to do, when it is not ok
+    detail: str | Lazy  # what was found
+    fix: str | Lazy = ''  # what to do, when it is not ok
+
+
+class Figure:
+    """A number written for the language of whoever reads the sentence it is in (see `lazy`)."""
+
+    def __init__(self, value: float, places: int | None = None) -> None:
+        self.value, self.places = value, places
+
+    def __format__(self, spec: str) -> str:
+        return formatting.number(self.value, self.places)
 
 
 @dataclass(frozen=True)
@@ -121,66 +135,72 @@ class Doctor:
         version = tool_version(tool)
         if version:
             return Check(tool, 'ok', version)
-        return Check(tool, 'fail', f'{tool} was not found on the PATH.',
-                     f'RAVE reads audio through {tool}: install ffmpeg (Debian/Ubuntu: sudo apt-get install ffmpeg; '
-                     'macOS: brew install ffmpeg), then restart the studio.')
+        return Check(tool, 'fail', lazy('{tool} was not found on the PATH.', tool=tool),
+                     lazy('RAVE reads audio through {tool}: install ffmpeg (Debian/Ubuntu: sudo apt-get install '
+                          'ffmpeg; macOS: brew install ffmpeg), then restart the studio.', tool=tool))
 
     def _job_python(self, python: str, found: dict) -> Check:
-        problem = str(check_python(python))
-        if problem:
-            return Check('Python for jobs', 'fail', problem,
-                         f'Install RAVE into it ({python} -m pip install acids-rave), or empty Settings → Python '
-                         'interpreter to use the studio\'s own.')
+        problem = check_python(python)
+        if str(problem):
+            return Check(N_('Python for jobs'), 'fail', problem,
+                         lazy("Install RAVE into it ({python} -m pip install acids-rave), or empty Settings → Python "
+                              "interpreter to use the studio's own.", python=python))
         rave = (found.get('packages') or {}).get('acids-rave')
-        return Check('Python for jobs', 'ok', f'{python} (Python {found.get("python", "?")}), acids-rave {rave}')
+        return Check(N_('Python for jobs'), 'ok', f'{python} (Python {found.get("python", "?")}), acids-rave {rave}')
 
     def _torch(self, found: dict) -> Check:
         if 'error' in found:
-            return Check('torch and torchaudio', 'fail', found['error'], 'Check the Python interpreter in Settings.')
+            return Check(TORCH, 'fail', found['error'], lazy('Check the Python interpreter in Settings.'))
         if 'torch_error' in found:
-            return Check('torch and torchaudio', 'fail', f'They do not import together: {found["torch_error"]}',
-                         'Install a matching pair in the job Python, e.g. pip install "torch==2.1.*" '
-                         '"torchaudio==2.1.*" (torchaudio\'s version follows torch\'s).')
+            return Check(TORCH, 'fail', lazy('They do not import together: {error}', error=found['torch_error']),
+                         lazy('Install a matching pair in the job Python, e.g. pip install "torch==2.1.*" '
+                              '"torchaudio==2.1.*" (torchaudio\'s version follows torch\'s).'))
         torch = found['torch']
         pair = f'torch {torch["version"]}, torchaudio {torch["torchaudio"]}'
         if _older(torch['torchaudio'], '2.9') and _release(torch['version']) != _release(torch['torchaudio']):
-            return Check('torch and torchaudio', 'warn', f'{pair}: not built for each other.',
-                         f'Install the torchaudio of torch {_release(torch["version"])} '
-                         f'(pip install "torchaudio=={_release(torch["version"])}.*").')
-        build = f', CUDA {torch["cuda"]}' if torch.get('cuda') else ', CPU build'
-        return Check('torch and torchaudio', 'ok', pair + build)
+            return Check(TORCH, 'warn', lazy('{pair}: not built for each other.', pair=pair),
+                         lazy('Install the torchaudio of torch {release} (pip install "torchaudio=={release}.*").',
+                              release=_release(torch['version'])))
+        if torch.get('cuda'):
+            return Check(TORCH, 'ok', f'{pair}, CUDA {torch["cuda"]}')
+        return Check(TORCH, 'ok', lazy('{pair}, CPU build', pair=pair))
 
     def _disk(self) -> Check:
         free = shutil.disk_usage(self.data_dir).free / 1024 ** 3
-        detail = f'{free:.1f} GB free in {self.data_dir}'
+        detail = lazy('{free} GB free in {folder}', free=Figure(free, 1), folder=self.data_dir)
         if free < FREE_FAIL_GB:
-            return Check('Disk space', 'fail', detail, 'Free some space (old runs\' checkpoints are large), or start '
-                         'the studio with --data-dir on a bigger disk.')
+            return Check(N_('Disk space'), 'fail', detail,
+                         lazy("Free some space (old runs' checkpoints are large), or start the studio with --data-dir "
+                              'on a bigger disk.'))
         if free < FREE_WARN_GB:
-            return Check('Disk space', 'warn', detail, 'A dataset and a run\'s checkpoints take several GB: free '
-                         'some space before a long training.')
-        return Check('Disk space', 'ok', detail)
+            return Check(N_('Disk space'), 'warn', detail, lazy("A dataset and a run's checkpoints take several GB: "
+                                                                'free some space before a long training.'))
+        return Check(N_('Disk space'), 'ok', detail)
 
     def _gpu(self, found: dict) -> Check:
         gpus = nvidia_smi()
         cuda = bool((found.get('torch') or {}).get('cuda_available'))
         if gpus and cuda:
-            return Check('GPU and driver', 'ok', gpus.replace('\n', '; '))
+            return Check(GPU, 'ok', gpus.replace('\n', '; '))
         if gpus:
-            return Check('GPU and driver', 'warn', f'{gpus.replace(chr(10), "; ")}, but torch in the job Python '
-                         'cannot use it.', 'Install a CUDA build of torch that this driver supports (pytorch.org '
-                         'lists the pairs), or train on the CPU.')
-        return Check('GPU and driver', 'warn', 'No NVIDIA GPU or driver found (nvidia-smi): training runs on the CPU, '
-                     'which suits tiny models only.', 'On a machine with an NVIDIA GPU, install its driver '
-                     '(nvidia-smi should then list it); the studio needs nothing else.')
+            return Check(GPU, 'warn', lazy('{gpus}, but torch in the job Python cannot use it.',
+                                           gpus=gpus.replace('\n', '; ')),
+                         lazy('Install a CUDA build of torch that this driver supports (pytorch.org lists the pairs), '
+                              'or train on the CPU.'))
+        return Check(GPU, 'warn', lazy('No NVIDIA GPU or driver found (nvidia-smi): training runs on the CPU, which '
+                                       'suits tiny models only.'),
+                     lazy('On a machine with an NVIDIA GPU, install its driver (nvidia-smi should then list it); the '
+                          'studio needs nothing else.'))
 
     def _write(self) -> Check:
         folders = [self.data_dir, self.data_dir / 'jobs', *self._folders()]
         refused = [str(f) for f in dict.fromkeys(folders) if f.is_dir() and not _writable(f)]
         if refused:
-            return Check('Write access', 'fail', f'Cannot write into {", ".join(refused)}.',
-                         'Give your user write permission on these folders (chmod u+w), or move the data folder.')
-        return Check('Write access', 'ok', f'The data folder and {len(folders) - 2} project folder(s) are writable.')
+            return Check(N_('Write access'), 'fail', lazy('Cannot write into {folders}.', folders=', '.join(refused)),
+                         lazy('Give your user write permission on these folders (chmod u+w), or move the data '
+                              'folder.'))
+        return Check(N_('Write access'), 'ok', lazy('The data folder and {count} project folder(s) are writable.',
+                                                    count=len(folders) - 2))
 
 
 def _release(version: str) -> str:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import TypeVar
 
 LANGUAGES = {'en': 'English', 'fr': 'Français'}  # code → the language's own name (the Settings choice)
 DEFAULT = 'en'
@@ -32,6 +33,7 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / 'locale'
 # what extraction looks for (babel.cfg's -k)
 KEYWORDS = {'_': None, 'N_': None, 'ngettext': (1, 2), 'pgettext': ((1, 'c'), 2), 'lazy': None}
 
+R = TypeVar('R')
 _spoken: ContextVar[str | None] = ContextVar('studio_language', default=None)
 _found: list[Callable[[], str | None]] = []  # how to find the current page's language (app/i18n.py sets it)
 
@@ -101,6 +103,20 @@ def speaking(language: str) -> Iterator[None]:
         yield
     finally:
         _spoken.reset(token)
+
+
+def carrying(function: Callable[..., R]) -> Callable[..., R]:
+    """`function` speaking the language spoken here and now wherever it is called: a page hands a service call to a
+    worker thread (`await run.io_bound(i18n.carrying(datasets.clone), …)`), where the page is unknown, and the
+    sentences the service makes there (errors, progress lines, findings) are in the page's language."""
+    language = current()
+
+    @functools.wraps(function)
+    def spoken(*args, **kwargs) -> R:
+        with speaking(language):
+            return function(*args, **kwargs)
+
+    return spoken
 
 
 def negotiate(chosen: str | None, accept_language: str | None) -> str:

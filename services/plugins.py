@@ -19,7 +19,7 @@ from typing import Any
 
 import pluggy
 
-from services import access, hookspecs
+from services import access, hookspecs, i18n
 from services.access import Action, Actor
 from services.datasets.doctor import Finding
 from services.hookspecs import (
@@ -53,6 +53,8 @@ CONTRIBUTIONS: dict[str, type] = {  # hook → the type its list holds
     'register_settings': SettingDoc,
 }
 UNIQUE = {Route: 'path', NavEntry: 'path', JobKind: 'name', ExportTarget: 'name'}  # one owner per key studio-wide
+SAID = {JobKind: i18n.N_('job kind "{name}"'), ExportTarget: i18n.N_('export target "{name}"'),  # on the Plugins page
+        DatasetCheck: i18n.N_('dataset check "{name}"'), RunAlert: i18n.N_('run alert "{name}"')}
 RESERVED = ('/login', '/media', '/_nicegui', '/static', TENSORBOARD)  # the studio's own routes outside the pages
 
 
@@ -241,13 +243,12 @@ class PluginManager:
     def _contributions(self, name: str) -> Iterable[str]:
         for route in self.routes():
             if route.plugin == name:
-                yield f'page {route.path}'
+                yield i18n._('page {path}').format(path=route.path)
         for entry in self._navigation:
             if entry.plugin == name:
-                yield f'menu entry "{entry.label}"'
-        for what, items in (('job kind', self.job_kinds()), ('export target', self.export_targets()),
-                            ('dataset check', self.dataset_checks()), ('run alert', self.run_alerts())):
-            yield from (f'{what} "{item.name}"' for item in items if item.plugin == name)
+                yield i18n._('menu entry "{label}"').format(label=i18n._(entry.label))
+        for items in (self.job_kinds(), self.export_targets(), self.dataset_checks(), self.run_alerts()):
+            yield from (i18n._(SAID[type(item)]).format(name=item.name) for item in items if item.plugin == name)
 
 
 @dataclass
@@ -309,7 +310,7 @@ class Plugins:
         access.require(self.actor, Action.SETTINGS)
         self._known(name)
         if self._manager.builtin(name):
-            raise ValueError(f'{name} is part of the studio itself and cannot be switched off.')
+            raise ValueError(i18n.lazy('{name} is part of the studio itself and cannot be switched off.', name=name))
         PluginState.insert(name=name, enabled=enabled).on_conflict(
             conflict_target=[PluginState.name], update={PluginState.enabled: enabled}).execute()
 
@@ -319,7 +320,7 @@ class Plugins:
         self._known(name)
         docs = {d.key: d for d in self._manager.declared_settings(name)}
         if key not in docs:
-            raise ValueError(f'{name} declares no setting called {key}.')
+            raise ValueError(i18n._('{name} declares no setting called {key}.').format(name=name, key=key))
         old = self._manager.settings_of(name)
         saved = dict(old, **{key: _coerce(docs[key], value)})
         access.changed(object_=f'plugin {name}, setting {key}', before=old.get(key), after=saved[key])
@@ -334,7 +335,7 @@ class Plugins:
 
     def _known(self, name: str) -> None:
         if name not in self._manager.names():
-            raise ValueError(f'No plugin called {name} is installed.')
+            raise ValueError(i18n._('No plugin called {name} is installed.').format(name=name))
 
 
 def disabled_plugins() -> set[str]:
@@ -388,7 +389,7 @@ def _coerce(doc: SettingDoc, value: Any) -> Any:
             return kind(value)
         return kind(value) if kind is str else value
     except (TypeError, ValueError):
-        raise ValueError(f'{doc.key} takes a number ({doc.hint})') from None
+        raise ValueError(i18n._('{key} takes a number ({hint})').format(key=doc.key, hint=doc.hint)) from None
 
 
 def _first_line(text: str | None) -> str:

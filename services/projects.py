@@ -18,6 +18,7 @@ from services import access
 from services.access import Action, Actor
 from services.events import Bus, ProjectsChanged
 from services.files import FilePolicy, PathRefused, inside
+from services.i18n import N_, _, ngettext
 from services.lab import roles
 from services.store import Checkpoint, Dataset, Export, Job, Project, Run, db, now
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from services.backup import Backups, Progress
 
 SUBFOLDERS = ('datasets', 'runs', 'exports', 'uploads')
+DEFAULT_DESCRIPTION = N_('A first project, made for you.')  # stored as is; said in the reader's language
 
 
 class ProjectError(ValueError):
@@ -48,6 +50,12 @@ class ProjectView:
     @classmethod
     def of(cls, row: Project) -> ProjectView:
         return cls(row.id, row.name, row.description, row.location, row.created, row.opened)
+
+
+def shown_description(project: ProjectView | Project) -> str:
+    """A project's description as a page shows it: the studio's untouched default in the page's language, a
+    user's own as they wrote it."""
+    return _(DEFAULT_DESCRIPTION) if project.description == DEFAULT_DESCRIPTION else project.description
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ class ProjectService:
     def current(self, project_id: int | None) -> Project:
         """The project a user is in: the one asked for, else the last opened, else a new 'Default'."""
         project = self.get(project_id) or Project.select().order_by(Project.opened.desc()).first()
-        return project or self.create('Default', 'A first project, made for you.')
+        return project or self.create('Default', DEFAULT_DESCRIPTION)
 
     def default_location(self, name: str) -> Path:
         return self.data_dir / 'projects' / slug(name)
@@ -163,14 +171,17 @@ class ProjectService:
     def delete(self, project: Project, confirm_name: str, remove_files: bool = False) -> None:
         """Remove a project's rows (datasets, runs, checkpoints, exports); its files only when asked."""
         if confirm_name != project.name:
-            raise ProjectError(f'Type the project name exactly ("{project.name}") to delete it.')
+            raise ProjectError(_('Type the project name exactly ("{name}") to delete it.').format(name=project.name))
         busy = Job.select().where(Job.project == project, Job.status.in_(('queued', 'running', 'paused'))).count()
         if busy:
-            raise ProjectError(f'{busy} job(s) of this project are still active. Stop them first, then delete.')
+            raise ProjectError(ngettext('{count} job of this project is still active. Stop it first, then delete.',
+                                        '{count} jobs of this project are still active. Stop them first, then '
+                                        'delete.', busy).format(count=busy))
         folder = Path(project.location).resolve()
         if remove_files and (folder == self.data_dir.resolve() or inside(self.data_dir, folder)
                              or folder == Path.home() or len(folder.parts) < 3):
-            raise ProjectError(f'{folder} holds more than this project; remove its files by hand.')
+            raise ProjectError(_('{folder} holds more than this project; remove its files by hand.')
+                               .format(folder=folder))
         with db.atomic():
             project.delete_instance()  # SQLite cascades to datasets, runs, checkpoints and exports
         if remove_files:
@@ -180,10 +191,10 @@ class ProjectService:
         """The name stripped, if no other project has it; else a ProjectError offering a free one."""
         name = name.strip()
         if not name:
-            raise ProjectError('Give the project a name.')
+            raise ProjectError(_('Give the project a name.'))
         other = Project.get_or_none(Project.name == name)
         if other is not None and (project is None or other.id != project.id):
-            raise ProjectError(f'A project called "{name}" exists already. Pick another name.',
+            raise ProjectError(_('A project called "{name}" exists already. Pick another name.').format(name=name),
                                suggestion=self.free_name(name))
         return name
 
@@ -194,7 +205,8 @@ class ProjectService:
             for sub in SUBFOLDERS:
                 (folder / sub).mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise ProjectError(f'Cannot create the folder {folder}: {e.strerror}. Choose another location.') from e
+            raise ProjectError(_('Cannot create the folder {folder}: {error}. Choose another location.')
+                               .format(folder=folder, error=e.strerror)) from e
 
 
 @access.acts
@@ -225,7 +237,7 @@ class Projects:
         """The project a user works in: `wanted`, else the last opened, else a new 'Default'."""
         view = self.get(wanted) or next(iter(self.all()), None)
         if view is None:  # none yet, or none this user may see: one of their own
-            view = self.create(self._engine.free_name('Default'), 'A first project, made for you.')
+            view = self.create(self._engine.free_name('Default'), DEFAULT_DESCRIPTION)
         return view
 
     def summaries(self) -> list[ProjectSummary]:
@@ -318,9 +330,9 @@ class Projects:
             source = self._files.confine(zip_path, what='backup .zip')
         except PathRefused as e:
             if e.path is None:
-                raise ProjectError('Upload a backup or give its path first.') from e
-            raise ProjectError(f'{e.path} is outside the folders this studio may browse. Add its folder in '
-                               'Settings → Folders, or upload the file.') from e
+                raise ProjectError(_('Upload a backup or give its path first.')) from e
+            raise ProjectError(_('{path} is outside the folders this studio may browse. Add its folder in '
+                                 'Settings → Folders, or upload the file.').format(path=e.path)) from e
         row = self._backups.restore(source, name, self._location(location), progress)
         roles.restored(row.id, self.actor)
         self._bus.publish(ProjectsChanged(row.id))
@@ -331,7 +343,7 @@ class Projects:
         access.require(self.actor, action, project_id)
         row = self._engine.get(project_id)
         if row is None:
-            raise ProjectError('That project no longer exists; pick another one.')
+            raise ProjectError(_('That project no longer exists; pick another one.'))
         return row
 
     def _location(self, location: str | Path | None) -> Path | None:

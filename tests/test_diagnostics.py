@@ -122,10 +122,11 @@ def test_the_doctor_says_what_to_do_when_a_check_fails(studio, fake_probe, monke
     monkeypatch.setattr('shutil.disk_usage', lambda path: shutil._ntuple_diskusage(100, 99, 512 * 1024 ** 2))
     report = studio.diagnostics.doctor.run()
     by_name = {c.name: c for c in report.checks}
-    assert by_name['ffprobe'].status == 'fail' and 'apt-get install ffmpeg' in by_name['ffprobe'].fix
-    assert by_name['Python for jobs'].status == 'fail' and 'pip install acids-rave' in by_name['Python for jobs'].fix
-    assert by_name['torch and torchaudio'].status == 'warn' and 'torchaudio==2.1' in by_name['torch and torchaudio'].fix
-    assert by_name['Disk space'].status == 'fail' and '0.5 GB free' in by_name['Disk space'].detail
+    fix = {c.name: str(c.fix) for c in report.checks}  # what a check says is put into words when read
+    assert by_name['ffprobe'].status == 'fail' and 'apt-get install ffmpeg' in fix['ffprobe']
+    assert by_name['Python for jobs'].status == 'fail' and 'pip install acids-rave' in fix['Python for jobs']
+    assert by_name['torch and torchaudio'].status == 'warn' and 'torchaudio==2.1' in fix['torch and torchaudio']
+    assert by_name['Disk space'].status == 'fail' and '0.5 GB free' in str(by_name['Disk space'].detail)
     assert by_name['GPU and driver'].status == 'warn'
     assert studio.diagnostics.doctor.last is report
 

@@ -60,6 +60,15 @@ def attempt(studio: StudioProcess, name: str, password: str, **headers) -> httpx
                       headers={'Origin': studio.url, **headers})
 
 
+def test_the_sign_in_page_speaks_the_browsers_language(shared: StudioProcess):
+    """No session yet, so no choice of one's own: the browser's Accept-Language decides (tests/test_i18n_rest.py
+    checks every word of the page against the catalogue)."""
+    french = httpx.get(shared.url + '/login', headers={'Accept-Language': 'fr-FR,fr;q=0.9'}, timeout=30)
+    assert french.status_code == 200 and '<html lang="fr">' in french.text and 'Se connecter' in french.text
+    refused = attempt(shared, 'nobody', 'wrong password', **{'Accept-Language': 'fr'})
+    assert refused.status_code == 401 and 'Nom ou mot de passe incorrect.' in refused.text
+
+
 def test_sign_in_form_warns_of_clear_text_and_sets_a_strict_session_cookie(shared: StudioProcess):
     form = httpx.get(shared.url + '/login', timeout=30)
     assert form.status_code == 200 and 'Sign in' in form.text

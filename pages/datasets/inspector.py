@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from nicegui import run, ui
@@ -12,7 +11,7 @@ from components.shortcuts import key
 from components.spectrogram import show_spectrogram, spectrogram
 from components.waveform import waveform
 from pages.datasets.progress import reporter
-from services import formatting
+from services import formatting, i18n
 from services.datasets import (
     DatabaseInfo,
     DatasetError,
@@ -23,6 +22,7 @@ from services.datasets import (
     IntegrityReport,
 )
 from services.datasets.lmdb_reader import MAX_LAZY_SECONDS
+from services.i18n import _, ngettext
 from services.projects import ProjectView
 
 PAGE_SIZES = [10, 25, 50, 100]
@@ -32,10 +32,10 @@ async def create(datasets: Datasets, project: ProjectView, dataset_id: str) -> N
     """Examples list with pagination, the selected example, and the integrity check."""
     dataset = datasets.get(dataset_id, project.id)
     if dataset is None:
-        _missing('This dataset does not exist in the current project.', '/datasets')
+        _missing(_('This dataset does not exist in the current project.'), '/datasets')
         return
     try:
-        db = await run.io_bound(datasets.database, dataset.id)
+        db = await run.io_bound(i18n.carrying(datasets.database), dataset.id)
     except DatasetError as e:
         _missing(str(e), f'/datasets/{dataset.id}')
         return
@@ -46,7 +46,7 @@ async def create(datasets: Datasets, project: ProjectView, dataset_id: str) -> N
         with ui.card().classes(theme.CARD + ' gap-3 lg:col-span-2').mark('examples'):
             toolbar = ui.row().classes('w-full items-center gap-2 no-wrap')
             table = _examples_table(db.lazy)
-            ui.label('← → change page · ↑ ↓ change example').classes(theme.HINT)
+            ui.label(_('← → change page · ↑ ↓ change example')).classes(theme.HINT)
         detail = ui.card().classes(theme.CARD + ' gap-3 lg:col-span-3 inspector-example').mark('example')
     example_view = _ExampleView(detail, datasets, dataset)
     _integrity_card(datasets, dataset)
@@ -58,8 +58,9 @@ async def create(datasets: Datasets, project: ProjectView, dataset_id: str) -> N
             state['selected'] = select
         table.selected = [r for r in table.rows if r['index'] == state['selected']]
         table.update()
-        range_label.set_text(f'{_n(state["start"] + 1)}–{_n(state["start"] + len(rows))} of {_n(count)}'
-                             if rows else f'0 of {_n(count)}')
+        range_label.set_text(_('{first}–{last} of {count}').format(first=_n(state['start'] + 1),
+                                                                   last=_n(state['start'] + len(rows)), count=_n(count))
+                             if rows else _('0 of {count}').format(count=_n(count)))
         prev_button.set_enabled(state['start'] > 0)
         next_button.set_enabled(state['start'] + state['size'] < count)
         if select is not None:
@@ -79,7 +80,7 @@ async def create(datasets: Datasets, project: ProjectView, dataset_id: str) -> N
 
     async def jump(value) -> None:
         if value is None or not 1 <= int(value) <= count:
-            ui.notify(f'Pick an example between 1 and {_n(count)}.', type='warning')
+            ui.notify(_('Pick an example between 1 and {count}.').format(count=_n(count)), type='warning')
             return
         index = int(value) - 1
         state['start'] = index - index % state['size']
@@ -103,16 +104,17 @@ async def create(datasets: Datasets, project: ProjectView, dataset_id: str) -> N
 
     with toolbar:
         prev_button = ui.button(icon='chevron_left', on_click=lambda: flip(-1)).props('flat round dense') \
-            .tooltip('Previous page (←)').mark('prev')
+            .tooltip(_('Previous page (←)')).mark('prev')
         range_label = ui.label().classes(f'text-sm font-medium {theme.NUMBER} whitespace-nowrap').mark('range')
         next_button = ui.button(icon='chevron_right', on_click=lambda: flip(1)).props('flat round dense') \
-            .tooltip('Next page (→)').mark('next')
+            .tooltip(_('Next page (→)')).mark('next')
         ui.space()
-        ui.select(PAGE_SIZES, value=25, label='Per page', on_change=lambda e: resize(e.value)) \
+        ui.select(PAGE_SIZES, value=25, label=_('Per page'), on_change=lambda e: resize(e.value)) \
             .props('outlined dense options-dense').classes('w-28').mark('page-size') \
-            .tooltip('How many examples one page lists')
-        go = ui.number(label='Go to #', min=1, max=max(count, 1), format='%d').props('outlined dense') \
-            .classes('w-28').mark('jump').tooltip(f'Example number, 1 to {_n(count)}; press Enter')
+            .tooltip(_('How many examples one page lists'))
+        go = ui.number(label=_('Go to #'), min=1, max=max(count, 1), format='%d').props('outlined dense') \
+            .classes('w-28').mark('jump') \
+            .tooltip(_('Example number, 1 to {count}; press Enter').format(count=_n(count)))
         go.on('keydown.enter', lambda: jump(go.value))
     table.on('pick', lambda e: show(int(e.args)))
     ui.keyboard(on_key=lambda e: _on_key(e, flip, step))
@@ -120,7 +122,7 @@ async def create(datasets: Datasets, project: ProjectView, dataset_id: str) -> N
         await load(select=0)
     else:
         with detail:
-            ui.label('This dataset holds no examples.').classes(theme.HINT)
+            ui.label(_('This dataset holds no examples.')).classes(theme.HINT)
 
 
 # ---- header and list --------------------------------------------------------------------------------
@@ -128,31 +130,33 @@ def _missing(message: str, back: str) -> None:
     with ui.card().classes(theme.CARD + ' items-center gap-3 py-10').mark('inspector-missing'):
         ui.icon('search_off', color='grey-6').classes('text-5xl')
         ui.label(message).classes(theme.SECTION + ' text-center')
-        ui.button('Back', icon='arrow_back', on_click=lambda: ui.navigate.to(back)).props('flat')
+        ui.button(_('Back'), icon='arrow_back', on_click=lambda: ui.navigate.to(back)).props('flat')
 
 
 def _header(dataset: DatasetView, db: DatabaseInfo) -> None:
-    channels = {1: 'mono', 2: 'stereo'}.get(db.channels, f'{db.channels} channels')
-    kind = 'lazy: references to source files' if db.lazy else 'regular: audio stored in the database'
-    gaps = f' · {_n(db.span - db.entries)} missing' if db.span > db.entries else ''
+    channels = {1: _('mono'), 2: _('stereo')}.get(db.channels) or _('{count} channels').format(count=db.channels)
+    kind = _('lazy: references to source files') if db.lazy else _('regular: audio stored in the database')
+    gaps = ' · ' + _('{count} missing').format(count=_n(db.span - db.entries)) if db.span > db.entries else ''
     with ui.row().classes('w-full items-center gap-3 no-wrap'):
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to(f'/datasets/{dataset.id}')) \
-            .props('flat round dense').tooltip('Back to the dataset')
+            .props('flat round dense').tooltip(_('Back to the dataset'))
         with ui.column().classes('gap-0 min-w-0'):
-            ui.label(f'Inspect {dataset.name}').classes(theme.TITLE + ' truncate')
-            ui.label(f'{_n(db.entries)} examples{gaps} · {db.sr / 1000:g} kHz {channels} · {kind}') \
+            ui.label(_('Inspect {name}').format(name=dataset.name)).classes(theme.TITLE + ' truncate')
+            examples = ngettext('{count} example', '{count} examples', db.entries).format(count=_n(db.entries))
+            rate = _('{rate} kHz {channels}').format(rate=formatting.number(db.sr / 1000), channels=channels)
+            ui.label(f'{examples}{gaps} · {rate} · {kind}') \
                 .classes(theme.SUBTITLE).mark('summary')
 
 
 def _examples_table(lazy: bool) -> ui.table:
     columns = [{'name': 'number', 'label': '#', 'field': 'number', 'align': 'left'}]
     if lazy:
-        columns += [{'name': 'source', 'label': 'Source file', 'field': 'source', 'align': 'left',
+        columns += [{'name': 'source', 'label': _('Source file'), 'field': 'source', 'align': 'left',
                      'classes': 'ellipsis max-w-[12rem]'},
-                    {'name': 'length', 'label': 'Length', 'field': 'length', 'align': 'right'}]
+                    {'name': 'length', 'label': _('Length'), 'field': 'length', 'align': 'right'}]
     else:
-        columns += [{'name': 'length', 'label': 'Length', 'field': 'length', 'align': 'right'},
-                    {'name': 'peak', 'label': 'Peak', 'field': 'peak', 'align': 'right'},
+        columns += [{'name': 'length', 'label': _('Length'), 'field': 'length', 'align': 'right'},
+                    {'name': 'peak', 'label': _('Peak'), 'field': 'peak', 'align': 'right'},
                     {'name': 'rms', 'label': 'RMS', 'field': 'rms', 'align': 'right'}]
     table = ui.table(columns=columns, rows=[], row_key='index', selection='single') \
         .props('flat dense hide-bottom hide-selected-banner') \
@@ -172,10 +176,11 @@ _BODY = ('<q-tr :props="props" class="cursor-pointer" @click="$parent.$emit(\'pi
 
 def _row(summary: ExampleRow) -> dict:
     if summary.problem:
-        note = 'missing' if summary.problem == 'missing' else 'unreadable'
+        note = _('missing') if summary.problem == 'missing' else _('unreadable')
         return {'index': summary.index, 'number': _n(summary.index + 1), 'length': '—', 'peak': note, 'rms': '—',
                 'source': note, 'problem': True}
-    return {'index': summary.index, 'number': _n(summary.index + 1), 'length': f'{summary.seconds:.2f} s',
+    return {'index': summary.index, 'number': _n(summary.index + 1),
+            'length': f'{formatting.number(summary.seconds, 2)} s',
             'peak': _db(summary.peak_db), 'rms': _db(summary.rms_db), 'source': Path(summary.source).name,
             'problem': False}
 
@@ -200,7 +205,7 @@ class _ExampleView:
 
     async def show(self, index: int, still_wanted) -> None:
         try:
-            view = await run.io_bound(self.datasets.example, self.dataset.id, index)
+            view = await run.io_bound(i18n.carrying(self.datasets.example), self.dataset.id, index)
         except (OSError, ValueError, IndexError) as e:
             if still_wanted():
                 self._error(index, e)
@@ -211,8 +216,8 @@ class _ExampleView:
         if self.plot is None:
             self._build(view)
         else:
-            self.title.set_text(f'Example {_n(index + 1)}')
-            self.key.set_text(f'key {index:08d}')
+            self.title.set_text(_example(index))
+            self.key.set_text(_key(index))
             self.player.set_source(self.url)
             self.wave.refresh(view)
             show_spectrogram(self.plot, view.spectrogram)
@@ -222,10 +227,10 @@ class _ExampleView:
         self.card.clear()
         with self.card:
             with ui.row().classes('w-full items-center gap-2 no-wrap'):
-                self.title = ui.label(f'Example {_n(self.index + 1)}').classes(theme.SECTION).mark('example-title')
-                self.key = ui.label(f'key {self.index:08d}').classes(f'{theme.MONO} text-gray-500')
+                self.title = ui.label(_example(self.index)).classes(theme.SECTION).mark('example-title')
+                self.key = ui.label(_key(self.index)).classes(f'{theme.MONO} text-gray-500')
                 ui.space()
-                ui.button('Export as WAV', icon='download', on_click=self._export) \
+                ui.button(_('Export as WAV'), icon='download', on_click=self._export) \
                     .props('outline color=primary no-caps').mark('export-wav')
             self.player = ui.audio(self.url).classes('w-full').mark('player')
             self.wave = ui.refreshable(lambda v: waveform(v.envelope, v.seconds, height=88))
@@ -242,20 +247,24 @@ class _ExampleView:
         self.card.clear()
         with self.card, ui.row().classes('items-start gap-2 no-wrap text-negative'):
             ui.icon('error_outline').classes('mt-0.5')
-            ui.label(f'Example {index + 1} cannot be shown: {error}. Run the integrity check below to see '
-                     'what else is damaged.').classes('text-sm').mark('example-error')
+            ui.label(_('Example {number} cannot be shown: {error}. Run the integrity check below to see what '
+                       'else is damaged.').format(number=_n(index + 1), error=error)) \
+                .classes('text-sm').mark('example-error')
 
 
 def _metadata(view: ExampleDetail) -> None:
-    rows = [('Length', f'{view.seconds:.3f} s · {_n(view.samples)} samples'),
-            ('Peak', _db(view.peak_db) + ('  · clipping' if (view.peak_db or -1) >= -0.01 else '')),
+    clipping = ' · ' + _('clipping') if (view.peak_db or -1) >= -0.01 else ''
+    rows = [(_('Length'), _('{seconds} s · {count} samples').format(seconds=formatting.number(view.seconds, 3),
+                                                                     count=_n(view.samples))),
+            (_('Peak'), _db(view.peak_db) + clipping),
             ('RMS', _db(view.rms_db)),
-            ('Format', f'{view.sr / 1000:g} kHz · {view.channels} ch · 16-bit')]
+            (_('Format'), _('{rate} kHz · {channels} ch · 16-bit').format(rate=formatting.number(view.sr / 1000),
+                                                                          channels=view.channels))]
     if view.lazy:
-        rows += [('Source length', f'{view.source_seconds:.2f} s'),
-                 ('Stored', 'a reference (lazy)')]
+        rows += [(_('Source length'), f'{formatting.number(view.source_seconds, 2)} s'),
+                 (_('Stored'), _('a reference (lazy)'))]
     else:
-        rows.append(('Stored', formatting.size(view.size_bytes)))
+        rows.append((_('Stored'), formatting.size(view.size_bytes)))
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 gap-x-4 gap-y-2').mark('metadata'):
         for label, value in rows:
             with ui.column().classes('gap-0 min-w-0'):
@@ -263,10 +272,11 @@ def _metadata(view: ExampleDetail) -> None:
                 ui.label(value).classes('text-sm font-medium tabular-nums truncate')
     if view.lazy:
         with ui.column().classes('w-full gap-0'):
-            ui.label('Source file').classes(theme.HINT)
+            ui.label(_('Source file')).classes(theme.HINT)
             ui.label(view.source).classes(f'{theme.MONO} break-all').mark('source')
         if view.source_seconds > MAX_LAZY_SECONDS:
-            ui.label(f'Only the first {MAX_LAZY_SECONDS / 60:.0f} minutes are shown and played.') \
+            ui.label(_('Only the first {minutes} minutes are shown and played.')
+                     .format(minutes=f'{MAX_LAZY_SECONDS / 60:.0f}')) \
                 .classes(theme.HINT)
 
 
@@ -276,12 +286,12 @@ def _integrity_card(datasets: Datasets, dataset: DatasetView) -> None:
     with ui.card().classes(theme.CARD + ' gap-3').mark('integrity'):
         with ui.row().classes('w-full items-center gap-3'):
             with ui.column().classes('gap-0 grow'):
-                ui.label('Integrity check').classes(theme.SECTION)
-                ui.label('Reads every entry once: keys present and in order, every example decodes, all the same '
-                         'length, lazy source files still there.').classes(theme.HINT)
-            start_button = ui.button('Check the whole database', icon='fact_check', on_click=lambda: start()) \
+                ui.label(_('Integrity check')).classes(theme.SECTION)
+                ui.label(_('Reads every entry once: keys present and in order, every example decodes, all the '
+                           'same length, lazy source files still there.')).classes(theme.HINT)
+            start_button = ui.button(_('Check the whole database'), icon='fact_check', on_click=lambda: start()) \
                 .props('unelevated color=primary no-caps').mark('check')
-            stop_button = ui.button('Stop', icon='stop', on_click=lambda: cancel.set()) \
+            stop_button = ui.button(_('Stop'), icon='stop', on_click=lambda: cancel.set()) \
                 .props('flat color=negative no-caps').mark('check-stop')
             stop_button.set_visibility(False)
         bar = ui.linear_progress(value=0, show_value=False).props('rounded size=8px').mark('check-progress')
@@ -294,20 +304,20 @@ def _integrity_card(datasets: Datasets, dataset: DatasetView) -> None:
     def render(report: IntegrityReport) -> None:
         results.clear()
         ok = report.ok and report.checked == report.entries
-        when = time.strftime('%d %b %Y, %H:%M', time.localtime(report.at))
-        verdict = (f'All {_n(report.entries)} examples are present and readable' if ok else
-                   f'Stopped after {_n(report.checked)} of {_n(report.entries)} entries' if report.stopped else
-                   f'{_n(report.problem_count)} problem(s) in {_n(report.checked)} of {_n(report.entries)} '
-                   'entries checked')
-        status.set_text(f'{verdict} · checked {when} in {formatting.duration(report.seconds) or "0 s"}')
+        figures = {'entries': _n(report.entries), 'checked': _n(report.checked), 'count': _n(report.problem_count)}
+        verdict = (_('All {entries} examples are present and readable') if ok else
+                   _('Stopped after {checked} of {entries} entries') if report.stopped else
+                   _('{count} problem(s) in {checked} of {entries} entries checked'))
+        status.set_text(verdict.format(**figures) + ' · ' + _('checked {when} in {duration}').format(
+            when=formatting.moment(report.at), duration=formatting.duration(report.seconds) or '0 s'))
         status.classes(replace=f'text-sm {"text-positive" if ok else "text-negative"}')
         with results:
             for line in report.problems[:50]:
                 with ui.row().classes('items-start gap-2 no-wrap text-sm'):
                     ui.icon('error_outline', color='negative').classes('mt-0.5')
-                    ui.label(line).classes('break-all')
+                    ui.label(str(line)).classes('break-all')
             if report.problem_count > 50:
-                ui.label(f'…and {_n(report.problem_count - 50)} more.').classes(theme.HINT)
+                ui.label(_('…and {count} more.').format(count=_n(report.problem_count - 50))).classes(theme.HINT)
 
     async def start() -> None:
         cancel.clear()
@@ -317,7 +327,7 @@ def _integrity_card(datasets: Datasets, dataset: DatasetView) -> None:
         bar.set_visibility(True)
         status.classes(replace=f'text-sm {theme.NUMBER} text-left')
         try:
-            report = await run.io_bound(datasets.check, dataset.id, reporter(bar, status), cancel)
+            report = await run.io_bound(i18n.carrying(datasets.check), dataset.id, reporter(bar, status), cancel)
         finally:
             start_button.set_visibility(True)
             stop_button.set_visibility(False)
@@ -330,9 +340,17 @@ def _integrity_card(datasets: Datasets, dataset: DatasetView) -> None:
         render(last)
 
 
+def _example(index: int) -> str:
+    return _('Example {number}').format(number=_n(index + 1))
+
+
+def _key(index: int) -> str:
+    return _('key {key}').format(key=f'{index:08d}')
+
+
 def _n(value: int) -> str:
-    return f'{value:,}'.replace(',', ' ')
+    return formatting.count(value)
 
 
 def _db(value: float | None) -> str:
-    return '—' if value is None else f'{value:.1f} dBFS'
+    return '—' if value is None else f'{formatting.number(value, 1)} dBFS'

@@ -15,7 +15,7 @@ from components.shortcuts import mark_search
 from components.status import status_chip
 from pages.datasets.cluster_places import places
 from pages.datasets.progress import reporter
-from services import formatting
+from services import formatting, i18n
 from services.datasets import DatasetError, Datasets, DatasetView, UploadRefused
 from services.events import DatasetChanged, JobsChanged, Subscriber
 from services.i18n import N_, _
@@ -151,8 +151,8 @@ def import_dialog(datasets: Datasets, project: ProjectView) -> None:
         go.props('loading')
         bar.classes(remove='hidden')
         try:
-            dataset = await run.io_bound(datasets.import_archive, project.id, path.value or '', name.value or '',
-                                         reporter(bar))
+            dataset = await run.io_bound(i18n.carrying(datasets.import_archive), project.id, path.value or '',
+                                         name.value or '', reporter(bar))
         except DatasetError as e:
             error.set_text(str(e))
             return

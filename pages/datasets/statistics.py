@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import statistics as st
 
 from nicegui import ui
@@ -11,6 +12,7 @@ from components.waveform import waveform
 from services import formatting
 from services.datasets import Datasets, DatasetView, StatisticsView
 from services.events import JobsChanged, Subscriber
+from services.i18n import _, ngettext
 from services.jobs import Jobs
 
 QUIET_DB = -50.0  # an example whose RMS is below this is mostly silence
@@ -21,7 +23,7 @@ def statistics(datasets: Datasets, jobs: Jobs, events: Subscriber, dataset: Data
     if not dataset.ready:
         with ui.card().classes(theme.CARD + ' items-center py-10 gap-2').mark('stats-unavailable'):
             ui.icon('hourglass_empty', color='grey-5').classes('text-4xl')
-            ui.label('Statistics appear once the dataset is ready.').classes('text-sm')
+            ui.label(_('Statistics appear once the dataset is ready.')).classes('text-sm')
         return
     shown = {'view': datasets.statistics(dataset.id)}  # asks once: starts the job when nothing is cached
     progress: dict = {}  # the computing card's bar and line, while it shows
@@ -58,12 +60,12 @@ def statistics(datasets: Datasets, jobs: Jobs, events: Subscriber, dataset: Data
 def _computing(view: StatisticsView) -> dict:
     with ui.card().classes(theme.CARD + ' gap-3 py-8 items-center').mark('stats-computing'):
         ui.spinner('audio', size='2.5em', color='primary')
-        ui.label('Computing statistics…').classes(theme.SECTION)
-        ui.label('Once per dataset, in the background: loudness and spectra of up to 2 000 examples and the length '
-                 'of every source file. You can leave this page; the result is kept.') \
+        ui.label(_('Computing statistics…')).classes(theme.SECTION)
+        ui.label(_('Once per dataset, in the background: loudness and spectra of up to 2 000 examples and the '
+                   'length of every source file. You can leave this page; the result is kept.')) \
             .classes(theme.HINT + ' max-w-lg text-center')
         widgets = {'bar': ui.linear_progress(value=0, show_value=False).props('rounded size=6px').classes('max-w-md'),
-                   'line': ui.label('Waiting to start…').classes(theme.HINT).mark('stats-progress')}
+                   'line': ui.label(_('Waiting to start…')).classes(theme.HINT).mark('stats-progress')}
     _show_progress(widgets, view)
     return widgets
 
@@ -71,58 +73,64 @@ def _computing(view: StatisticsView) -> dict:
 def _show_progress(widgets: dict, view: StatisticsView) -> None:
     widgets['bar'].set_value(view.progress or 0)
     if view.job_status:
-        widgets['line'].set_text(view.detail or ('Starting…' if view.job_status == 'running' else
-                                                 'Waiting in the queue…'))
+        widgets['line'].set_text(view.detail or (_('Starting…') if view.job_status == 'running' else
+                                                 _('Waiting in the queue…')))
 
 
 def _failed(message: str, on_retry) -> None:
     with ui.card().classes(theme.CARD + ' gap-2 py-8 items-center').mark('stats-failed'):
         ui.icon('error', color='negative').classes('text-4xl')
-        ui.label('The statistics could not be computed.').classes(theme.SECTION)
-        ui.label(message).classes('text-sm max-w-xl text-center')
-        ui.button('Try again', icon='refresh', on_click=on_retry).props('unelevated color=primary no-caps') \
+        ui.label(_('The statistics could not be computed.')).classes(theme.SECTION)
+        ui.label(str(message)).classes('text-sm max-w-xl text-center')
+        ui.button(_('Try again'), icon='refresh', on_click=on_retry).props('unelevated color=primary no-caps') \
             .mark('stats-retry')
 
 
 def _charts(stats: dict, on_recompute) -> None:
     rms, peak, centroid = stats['rms_db'], stats['peak_db'], stats['centroid_hz']
     durations = stats['durations']['seconds']
-    sampled = f'all {stats["sampled"]}' if stats['sampled'] == stats['examples'] else \
-        f'{stats["sampled"]} of {stats["examples"]} (spread evenly)'
+    n, examples = formatting.count(stats['sampled']), stats['examples']
+    summary = ngettext('Computed {when} from all {sampled} examples in {seconds} s.',
+                       'Computed {when} from all {sampled} examples in {seconds} s.', stats['sampled']) \
+        if stats['sampled'] == examples else \
+        _('Computed {when} from {sampled} of {examples} examples (spread evenly) in {seconds} s.')
     with ui.row().classes('w-full items-center gap-2'):
-        ui.label(f'Computed {stats["computed"]} from {sampled} examples in {stats["wall_s"]:.1f} s.') \
+        ui.label(summary.format(when=_when(stats['computed']), sampled=n, examples=formatting.count(examples),
+                                seconds=formatting.number(stats['wall_s'], 1))) \
             .classes(theme.HINT + ' grow').mark('stats-summary')
-        ui.button('Recompute', icon='refresh', on_click=on_recompute).props('flat dense no-caps color=primary') \
+        ui.button(_('Recompute'), icon='refresh', on_click=on_recompute).props('flat dense no-caps color=primary') \
             .mark('stats-recompute')
     with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-3 xl:grid-cols-6 gap-3').mark('stats-figures'):
-        _figure('Source files', f'{stats["durations"]["files"]}' if durations else '—',
-                formatting.duration(stats['durations']['total_s']) if durations else 'folders not found')
-        _figure('Median length', f'{st.median(durations):.1f} s' if durations else '—', 'per source file')
-        _figure('Median loudness', f'{st.median(rms):.1f} dBFS' if rms else '—', 'RMS per example')
-        _figure('Loudest peak', f'{max(peak):.1f} dBFS' if peak else '—',
-                'clipping!' if peak and max(peak) >= -0.1 else 'headroom ok')
-        _figure('Quiet examples', f'{sum(r < QUIET_DB for r in rms)}' if rms else '—', f'RMS below {QUIET_DB:g} dBFS')
-        _figure('Median brightness', f'{st.median(centroid):,.0f} Hz'.replace(',', ' ') if centroid else '—',
-                'spectral centroid')
+        _figure(_('Source files'), formatting.count(stats['durations']['files']) if durations else '—',
+                formatting.duration(stats['durations']['total_s']) if durations else _('folders not found'))
+        _figure(_('Median length'), f'{formatting.number(st.median(durations), 1)} s' if durations else '—',
+                _('per source file'))
+        _figure(_('Median loudness'), _dbfs(st.median(rms)) if rms else '—', _('RMS per example'))
+        _figure(_('Loudest peak'), _dbfs(max(peak)) if peak else '—',
+                _('clipping!') if peak and max(peak) >= -0.1 else _('headroom ok'))
+        _figure(_('Quiet examples'), formatting.count(sum(r < QUIET_DB for r in rms)) if rms else '—',
+                _('RMS below {level} dBFS').format(level=formatting.number(QUIET_DB)))
+        _figure(_('Median brightness'), f'{formatting.count(round(st.median(centroid)))} Hz' if centroid else '—',
+                _('spectral centroid'))
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-2 gap-4'):
-        _chart('Source file durations', 'How long the recordings are (one bar per length range).',
-               [_histogram(durations, 'files')], 'length (s)', 'files', 'stats-durations')
-        _chart('Loudness', 'RMS and peak level of each example; the gap is the crest factor.',
-               [_histogram(rms, 'RMS'), _histogram(peak, 'peak')], 'level (dBFS)', 'examples', 'stats-loudness',
-               overlay=True)
-        _chart('Average spectrum', 'Mean power over all sampled examples, on a log-frequency axis.',
+        _chart(_('Source file durations'), _('How long the recordings are (one bar per length range).'),
+               [_histogram(durations, _('files'))], _('length (s)'), _('files'), 'stats-durations')
+        _chart(_('Loudness'), _('RMS and peak level of each example; the gap is the crest factor.'),
+               [_histogram(rms, 'RMS'), _histogram(peak, _('peak'))], _('level (dBFS)'), _('examples'),
+               'stats-loudness', overlay=True)
+        _chart(_('Average spectrum'), _('Mean power over all sampled examples, on a log-frequency axis.'),
                [{'type': 'scatter', 'mode': 'lines', 'x': stats['spectrum']['hz'], 'y': stats['spectrum']['db'],
-                 'line': {'width': 2, 'shape': 'spline'}, 'name': 'spectrum'}],
-               'frequency (Hz)', 'power (dB)', 'stats-spectrum', log_x=True)
-        _chart('Spectral centroid', 'The "brightness" of each example: where its spectrum balances.',
-               [_histogram(centroid, 'centroid')], 'centroid (Hz)', 'examples', 'stats-centroid')
+                 'line': {'width': 2, 'shape': 'spline'}, 'name': _('spectrum')}],
+               _('frequency (Hz)'), _('power (dB)'), 'stats-spectrum', log_x=True)
+        _chart(_('Spectral centroid'), _('The "brightness" of each example: where its spectrum balances.'),
+               [_histogram(centroid, _('centroid'))], _('centroid (Hz)'), _('examples'), 'stats-centroid')
     with ui.card().classes(theme.CARD + ' gap-3').mark('stats-previews'):
-        ui.label('Waveform previews').classes(theme.SECTION)
-        ui.label('A few examples spread over the database, as RAVE stores them.').classes(theme.HINT + ' -mt-2')
+        ui.label(_('Waveform previews')).classes(theme.SECTION)
+        ui.label(_('A few examples spread over the database, as RAVE stores them.')).classes(theme.HINT + ' -mt-2')
         with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 xl:grid-cols-3 gap-4'):
             for preview in stats['previews']:
                 with ui.column().classes('gap-1 min-w-0'):
-                    ui.label(f'example {int(preview["key"])}').classes(theme.HINT + ' ' + theme.MONO)
+                    ui.label(_('example {key}').format(key=int(preview['key']))).classes(theme.HINT + ' ' + theme.MONO)
                     waveform(preview, preview['seconds'], height=64)
 
 
@@ -144,6 +152,7 @@ def _chart(title: str, hint: str, data: list[dict], x_title: str, y_title: str, 
     layout['xaxis']['title'] = {'text': x_title}
     layout['yaxis']['title'] = {'text': y_title}
     layout['showlegend'] = len(data) > 1
+    layout['separators'] = formatting.number(1.5)[1] + formatting.count(1000)[1]  # Plotly's decimal, thousands
     layout['legend'] = {**layout['legend'], 'y': 1.1, 'x': 1, 'xanchor': 'right'}
     if overlay:
         layout['barmode'] = 'overlay'
@@ -153,7 +162,7 @@ def _chart(title: str, hint: str, data: list[dict], x_title: str, y_title: str, 
         ui.label(title).classes(theme.SECTION)
         ui.label(hint).classes(theme.HINT)
         if not any(d.get('x') for d in data):
-            ui.label('No data (the source folders may be gone).').classes('text-sm py-8 self-center')
+            ui.label(_('No data (the source folders may be gone).')).classes('text-sm py-8 self-center')
             return
         plot = ui.plotly({'data': data, 'layout': layout, 'config': {'displaylogo': False, 'responsive': True,
                                                                      'displayModeBar': False}}) \
@@ -167,6 +176,21 @@ def _summary(title: str, data: list[dict], x_title: str) -> str:
     for d in data:
         xs = [float(x) for x in d.get('x') or [] if x is not None]
         if xs:
-            said.append(f'{d.get("name") or title}: {len(xs)} values, {x_title} from {min(xs):.4g} '
-                        f'to {max(xs):.4g}.')
+            said.append(ngettext('{name}: {count} value, {axis} from {low} to {high}.',
+                                 '{name}: {count} values, {axis} from {low} to {high}.', len(xs))
+                        .format(name=d.get('name') or title, count=formatting.count(len(xs)), axis=x_title,
+                                low=formatting.number(float(f'{min(xs):.4g}')),
+                                high=formatting.number(float(f'{max(xs):.4g}'))))
     return f'{title}. ' + ' '.join(said)
+
+
+def _dbfs(value: float) -> str:
+    return f'{formatting.number(value, 1)} dBFS'
+
+
+def _when(computed: str) -> str:
+    """The worker's "2026-12-01 20:40:00" (local time) as the page's language writes a moment."""
+    try:
+        return formatting.moment(dt.datetime.strptime(computed, '%Y-%m-%d %H:%M:%S'))
+    except (TypeError, ValueError):
+        return str(computed)

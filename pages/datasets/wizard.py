@@ -18,7 +18,7 @@ from components.job_console import job_console
 from components.uploader import upload_panel
 from pages.datasets.folder_access import offer_allow
 from pages.datasets.wizard_review import review_body
-from services import formatting
+from services import formatting, i18n
 from services.datasets import (
     DEFAULT_MAX_DB_GB,
     MAX_NUM_SIGNAL,
@@ -78,7 +78,8 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
         s['survey'] = None
         if s['folders']:
             survey_label.set_text(_('Looking for audio…'))
-            s['survey'] = await run.io_bound(datasets.survey, project.id, list(s['folders']), list(ext.value or []))
+            s['survey'] = await run.io_bound(i18n.carrying(datasets.survey), project.id, list(s['folders']),
+                                             list(ext.value or []))
         _show_survey(s['survey'], survey_label)
         p['refresh']()
         folder_list.refresh()
@@ -89,9 +90,10 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
             ui.spinner(size='lg').classes('self-center')
             ui.label(_('The doctor is checking every file…')).classes(theme.HINT + ' self-center')
         spec = _spec(name, s, ext, p)
-        s['survey'] = found = await run.io_bound(datasets.survey, project.id, list(spec.inputs), list(spec.ext or []))
+        s['survey'] = found = await run.io_bound(i18n.carrying(datasets.survey), project.id, list(spec.inputs),
+                                                 list(spec.ext or []))
         try:
-            findings = await run.io_bound(datasets.doctor, project.id, spec, found)
+            findings = await run.io_bound(i18n.carrying(datasets.doctor), project.id, spec, found)
         except Exception as e:  # noqa: BLE001 - whatever broke, the spinner must not spin on forever
             logging.getLogger(__name__).exception('the dataset doctor failed')
             findings = [Finding('blocker', _('The doctor could not check these files ({error}). Go Back, then Next to '

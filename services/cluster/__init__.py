@@ -23,7 +23,7 @@ from services.cluster.settings import LOCAL, SLURM, ExecutorSettings, project_ex
 from services.cluster.slurm import SlurmExecutor, slurm_id
 from services.datasets.folders import read_lmdb
 from services.files import FilePolicy
-from services.i18n import Lazy, lazy
+from services.i18n import Lazy, _, lazy
 from services.jobs import REPO_ROOT, JobService
 from services.settings import SettingsService
 from services.store import Dataset, Export, Job, Project, Run
@@ -61,12 +61,14 @@ class Cluster:
              cloud_endpoint: str | None = None) -> None:
         """Keep the studio's executor, GPU-hour price and cloud store (None: the store as it is)."""
         access.require(self.actor, Action.SETTINGS)
-        problems = executor.errors() + (['A GPU-hour cannot cost less than nothing.'] if price < 0 else [])
+        problems = executor.errors() + ([_('A GPU-hour cannot cost less than nothing.')] if price < 0 else [])
         url, endpoint = (cloud_url or '').strip(), (cloud_endpoint or '').strip()
         if url and not url.startswith('s3://'):
-            problems.append(f'"{url}" is not an S3 location: write s3://bucket or s3://bucket/folder.')
+            problems.append(_('"{url}" is not an S3 location: write s3://bucket or s3://bucket/folder.')
+                            .format(url=url))
         if endpoint and not endpoint.startswith(('http://', 'https://')):
-            problems.append(f'"{endpoint}" is not a server address: write https://host[:port].')
+            problems.append(_('"{endpoint}" is not a server address: write https://host[:port].')
+                            .format(endpoint=endpoint))
         if problems:
             raise ClusterSettingsError(' '.join(problems))
         self._settings.set('executor', executor.to_dict())

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, fields
 
+from services.i18n import _
+
 LOCAL, SLURM = 'local', 'slurm'
 TIME = re.compile(r'^(?:(\d+)-)?(\d+)(?::(\d{1,2}))?(?::(\d{1,2}))?$')  # minutes | h:m[:s] | d-h[:m[:s]]
 MEMORY = re.compile(r'^\d+[KMGT]?$', re.IGNORECASE)
@@ -59,22 +61,23 @@ class ExecutorSettings:
     def errors(self) -> list[str]:
         """What sbatch would refuse, each said with what to write instead."""
         if self.kind not in (LOCAL, SLURM):
-            return [f'"{self.kind}" is not a place to train: choose this machine or a SLURM cluster.']
+            return [_('"{kind}" is not a place to train: choose this machine or a SLURM cluster.')
+                    .format(kind=self.kind)]
         if not self.on_cluster:
             return []
         out = []
         if self.nodes < 1:
-            out.append('A job needs at least one node: set nodes to 1 or more.')
+            out.append(_('A job needs at least one node: set nodes to 1 or more.'))
         if self.gpus_per_node < 0:
-            out.append('GPUs per node cannot be negative: 0 trains on the CPUs of the allocation.')
+            out.append(_('GPUs per node cannot be negative: 0 trains on the CPUs of the allocation.'))
         if not TIME.match(self.time.strip()):
-            out.append(f'"{self.time}" is not a SLURM time limit: write minutes (90), hours:minutes (1:30) or '
-                       'days-hours (2-00).')
+            out.append(_('"{time}" is not a SLURM time limit: write minutes (90), hours:minutes (1:30) or '
+                         'days-hours (2-00).').format(time=self.time))
         if self.memory and not MEMORY.match(self.memory.strip()):
-            out.append(f'"{self.memory}" is not a SLURM memory size: write e.g. 16G or 8000M.')
+            out.append(_('"{memory}" is not a SLURM memory size: write e.g. 16G or 8000M.').format(memory=self.memory))
         for line in self.extra_lines():
             if not line.startswith('--') or ' ' in line.split('=', 1)[0]:
-                out.append(f'"{line}" is not an sbatch option: write one --flag=value a line.')
+                out.append(_('"{line}" is not an sbatch option: write one --flag=value a line.').format(line=line))
         return out
 
     def extra_lines(self) -> list[str]:

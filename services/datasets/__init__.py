@@ -26,6 +26,7 @@ from services.datasets.preprocessing import (
     SAMPLING_RATES,
     DatasetError,
     DatasetService,
+    FolderRefused,
 )
 from services.datasets.statistics import DatasetStatsService
 from services.datasets.views import (
@@ -52,14 +53,6 @@ __all__ = ['DEFAULT_MAX_DB_GB', 'MAX_NUM_SIGNAL', 'MIN_NUM_SIGNAL', 'RAVE_EXTENS
            'UploadRefused', 'UploadSink', 'Uploaded', 'example_seconds']
 
 Progress = Callable[[float, str], None]
-
-
-class FolderRefused(DatasetError):
-    """An existing folder outside the browsable ones; `path` is the folder "allow this folder" would add."""
-
-    def __init__(self, message: str, path: Path) -> None:
-        super().__init__(message)
-        self.path = path
 
 
 @dataclass(frozen=True)
@@ -248,13 +241,13 @@ class Datasets:
         """Add the archive at `path` (inside the browsable folders, or just uploaded) as a ready dataset."""
         project = self._project(project_id, Action.EDIT)
         if not (path or '').strip():
-            raise DatasetError('Upload an archive or give its path first.')
+            raise DatasetError(i18n._('Upload an archive or give its path first.'))
         try:
             archive = self._files.confine(path, also=(self._inbox(project),), what='file')
         except PathRefused as e:
             raise DatasetError(str(e)) from None
         if not archive.is_file():
-            raise DatasetError(f'{path} is not a file. Check the path.')
+            raise DatasetError(i18n._('{path} is not a file. Check the path.').format(path=path))
         return DatasetView.of(self._library.import_archive(project, archive, (name or '').strip() or None, progress))
 
     # ---- uploads and the source browser -------------------------------------------------------------
@@ -317,7 +310,8 @@ class Datasets:
         """Min/max envelope of a source file ({'min','max','duration'}), computed once and cached. Slow."""
         target = self.playable(path)
         if target is None:
-            raise DatasetError(f'{path} cannot be previewed: it is not an audio file inside the browsable folders.')
+            raise DatasetError(i18n._('{path} cannot be previewed: it is not an audio file inside the browsable '
+                                      'folders.').format(path=path))
         return sources.envelope(target, self._files.data_dir / 'cache' / 'waveforms')
 
     # ---- the integrity check ------------------------------------------------------------------------
@@ -337,7 +331,8 @@ class Datasets:
             db = lmdb_reader.reader(row.path)
             return DatabaseInfo(len(db), db.span(), db.sr, db.channels, db.lazy)
         except (OSError, ValueError) as e:
-            raise DatasetError(f'The dataset folder cannot be read: {e}. Check that it still exists.') from None
+            raise DatasetError(i18n._('The dataset folder cannot be read: {error}. Check that it still exists.')
+                               .format(error=e)) from None
 
     def examples(self, dataset_id: int, start: int, count: int) -> list[ExampleRow]:
         """Rows start … start+count-1 of the inspector's list; damaged ones carry a `problem`. Off the loop."""
@@ -379,20 +374,20 @@ class Datasets:
             return StatisticsView('charts', stats=stats, job_id=job.id if job else None)
         if job is None:
             return StatisticsView('computing')
-        return StatisticsView('failed', job_id=job.id, message=job.message or 'The statistics job failed.')
+        return StatisticsView('failed', job_id=job.id, message=job.message or i18n._('The statistics job failed.'))
 
     # ---- helpers ------------------------------------------------------------------------------------
     def _project(self, project_id: int, action: Action) -> Project:
         access.require(self.actor, action, project_id)
         project = self._engine.projects.get(project_id)
         if project is None:
-            raise DatasetError('This project no longer exists. Pick another one in the header.')
+            raise DatasetError(i18n._('This project no longer exists. Pick another one in the header.'))
         return project
 
     def _row(self, dataset_id: int, action: Action) -> Dataset:
         row = self._engine.get(dataset_id)
         if row is None:
-            raise DatasetError('This dataset no longer exists (it was deleted).')
+            raise DatasetError(i18n._('This dataset no longer exists (it was deleted).'))
         access.require(self.actor, action, row.project_id)
         return row
 

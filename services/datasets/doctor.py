@@ -15,6 +15,7 @@ from pathlib import Path
 from services import formatting
 from services.datasets import content
 from services.datasets.views import Finding, Survey
+from services.i18n import _, ngettext
 
 SEVERITIES = ('blocker', 'warning', 'info')
 V2_MIN_EXAMPLES = 51  # v2 at its defaults: PCA needs val·n_signal/R ≥ 128 with R 2048 (RAVE_NOTES §7)
@@ -29,25 +30,25 @@ def parameter_problems(num_signal, channels, sr, max_db_size, ext: list[str]) ->
     """What is wrong with the preprocess parameters (`ext` already cleaned), one sentence each."""
     problems = []
     if not ext:
-        problems.append('Choose at least one audio file type (for example wav).')
+        problems.append(_('Choose at least one audio file type (for example wav).'))
     if not _whole(num_signal) or not MIN_NUM_SIGNAL <= num_signal <= MAX_NUM_SIGNAL:
-        problems.append(f'The example length (num_signal) must be a whole number of samples between '
-                        f'{MIN_NUM_SIGNAL} and {MAX_NUM_SIGNAL}; 131072 is RAVE\'s default.')
+        problems.append(_("The example length (num_signal) must be a whole number of samples between {low} and "
+                          "{high}; 131072 is RAVE's default.").format(low=MIN_NUM_SIGNAL, high=MAX_NUM_SIGNAL))
     if channels not in (1, 2):
-        problems.append('Channels must be 1 (mono) or 2 (stereo).')
+        problems.append(_('Channels must be 1 (mono) or 2 (stereo).'))
     if sr not in SAMPLING_RATES:
-        problems.append('Pick a sampling rate from the list (44100 Hz is RAVE\'s default).')
+        problems.append(_("Pick a sampling rate from the list (44100 Hz is RAVE's default)."))
     if not _whole(max_db_size) or not 1 <= max_db_size <= MAX_DB_GB:
-        problems.append('The maximum database size must be a whole number of GB (at least 1; RAVE\'s default '
-                        'is 100).')
+        problems.append(_("The maximum database size must be a whole number of GB (at least 1; RAVE's default "
+                          'is 100).'))
     return problems
 
 
 def material_problems(survey: Survey, ext: list[str]) -> list[str]:
     """Whether the input folders hold anything RAVE would pick up."""
     if not survey.entries and not survey.skipped:
-        return ['No audio files ending in ' + ', '.join(f'.{e}' for e in ext) + ' were found in the chosen '
-                'folders (sub-folders included). Pick a folder with audio, or add its file type.']
+        return [_('No audio files ending in {types} were found in the chosen folders (sub-folders included). '
+                  'Pick a folder with audio, or add its file type.').format(types=', '.join(f'.{e}' for e in ext))]
     return []
 
 
@@ -55,8 +56,8 @@ def tools_problems() -> list[str]:
     """RAVE decodes with ffmpeg and probes with ffprobe (it hangs without ffprobe)."""
     missing = [tool for tool in ('ffmpeg', 'ffprobe') if shutil.which(tool) is None]
     if missing:
-        return [(f'{" and ".join(missing)} not found: RAVE needs ffmpeg to decode your audio. Install ffmpeg '
-                 '(it brings ffprobe), then restart the studio.')]
+        return [_('{tools} not found: RAVE needs ffmpeg to decode your audio. Install ffmpeg (it brings ffprobe), '
+                  'then restart the studio.').format(tools=_(' and ').join(missing))]
     return []
 
 
@@ -83,56 +84,68 @@ def examine(survey: Survey, *, output: Path, num_signal: int, channels: int, sr:
     findings: list[Finding] = []
     add = findings.append
     if survey.skipped:
-        add(Finding('warning', f'{_n(len(survey.skipped), "item")} cannot be used and will be skipped; the rest is '
-                               'preprocessed without them. Re-export them as WAV if you need them.',
+        add(Finding('warning', ngettext('{count} item cannot be used and will be skipped; the rest is preprocessed '
+                                        'without them. Re-export them as WAV if you need them.',
+                                        '{count} items cannot be used and will be skipped; the rest is preprocessed '
+                                        'without them. Re-export them as WAV if you need them.',
+                                        len(survey.skipped)).format(count=len(survey.skipped)),
                     tuple(f'{p} — {why}' for p, why in survey.skipped)))
     usable = survey.usable
     if not usable and not survey.skipped:
         return _sorted(findings)
     if not usable:
-        add(Finding('blocker', 'None of the files can be read as audio, so there is nothing to preprocess. '
-                               'Check that they are real audio files (try opening one in a player).'))
+        add(Finding('blocker', _('None of the files can be read as audio, so there is nothing to preprocess. '
+                                 'Check that they are real audio files (try opening one in a player).')))
         return _sorted(findings)
     per_file = [(f, int(f.duration // example_s)) for f in usable if f.duration is not None]
     examples = survey.examples(num_signal, sr)
     if not lazy:
         short = [f for f, n in per_file if n == 0]
         if short and len(short) == len(per_file):
-            add(Finding('blocker', f'Every file is shorter than one example ({example_s:.1f} s), so nothing would '
-                                   'be stored. Lower the example length or add longer recordings.'))
+            add(Finding('blocker', _('Every file is shorter than one example ({seconds} s), so nothing would be '
+                                     'stored. Lower the example length or add longer recordings.')
+                        .format(seconds=formatting.number(example_s, 1))))
         elif short:
-            add(Finding('warning', f'{_n(len(short), "file")} {_are(len(short))} shorter than one example '
-                                   f'({example_s:.1f} s) and '
-                                   'add nothing; the end of every file (less than one example) is also left out.',
-                        tuple(f'{f.path} — {f.duration:.1f} s' for f in short)))
+            add(Finding('warning', ngettext('{count} file is shorter than one example ({seconds} s) and adds nothing; '
+                                            'the end of every file (less than one example) is also left out.',
+                                            '{count} files are shorter than one example ({seconds} s) and add '
+                                            'nothing; the end of every file (less than one example) is also left '
+                                            'out.', len(short))
+                        .format(count=len(short), seconds=formatting.number(example_s, 1)),
+                        tuple(f'{f.path} — {formatting.number(f.duration, 1)} s' for f in short)))
     count = len(usable) if lazy else examples
     if count and not lazy and examples < V2_MIN_EXAMPLES:
-        _, val = split_sizes(examples)
-        add(Finding('warning', f'Only about {examples} examples ({examples * example_s / 60:.1f} min). RAVE keeps '
-                               f'2 % for validation ({val} here), and the v2 configs need at least {V2_MIN_EXAMPLES} '
-                               'examples (about 5 minutes) for their latent analysis, or training stops at the first '
-                               'validation. Add audio, or train with v2_small.'))
+        _train, val = split_sizes(examples)
+        add(Finding('warning', _('Only about {examples} examples ({minutes} min). RAVE keeps 2 % for validation '
+                                 '({validation} here), and the v2 configs need at least {least} examples (about 5 '
+                                 'minutes) for their latent analysis, or training stops at the first validation. Add '
+                                 'audio, or train with v2_small.')
+                    .format(examples=examples, minutes=formatting.number(examples * example_s / 60, 1),
+                            validation=val, least=V2_MIN_EXAMPLES)))
     rates = Counter(f.sr for f in usable if f.sr)
     others = {r: n for r, n in rates.items() if r != sr}
     if others:
-        parts = ', '.join(f'{n} at {r / 1000:g} kHz' for r, n in sorted(others.items()))
+        parts = ', '.join(_('{count} at {rate} kHz').format(count=n, rate=formatting.number(r / 1000))
+                          for r, n in sorted(others.items()))
         lower = [r for r in others if r < sr]
-        note = (' Files recorded at a lower rate gain no new high frequencies by being resampled up.'
+        note = (' ' + _('Files recorded at a lower rate gain no new high frequencies by being resampled up.')
                 if lower else '')
-        add(Finding('info', f'Mixed sampling rates ({parts}): ffmpeg resamples them to {sr / 1000:g} kHz while '
-                            f'preprocessing.{note}'))
+        add(Finding('info', _('Mixed sampling rates ({rates}): ffmpeg resamples them to {rate} kHz while '
+                              'preprocessing.').format(rates=parts, rate=formatting.number(sr / 1000)) + note))
     layouts = Counter(f.channels for f in usable if f.channels)
     if channels == 1 and any(c > 1 for c in layouts):
         n = sum(v for c, v in layouts.items() if c > 1)
-        add(Finding('info', f'{_n(n, "file")} {_are(n)} stereo or multichannel: RAVE keeps only their first '
-                            '(left) channel '
-                            'for a mono dataset; it does not mix them down.'))
+        add(Finding('info', ngettext('{count} file is stereo or multichannel: RAVE keeps only their first (left) '
+                                     'channel for a mono dataset; it does not mix them down.',
+                                     '{count} files are stereo or multichannel: RAVE keeps only their first (left) '
+                                     'channel for a mono dataset; it does not mix them down.', n).format(count=n)))
     if channels == 2 and layouts.get(1):
-        add(Finding('info', f'{_n(layouts[1], "mono file")}: RAVE copies their one channel to both sides of the '
-                            'stereo dataset.'))
+        add(Finding('info', ngettext('{count} mono file: RAVE copies their one channel to both sides of the stereo '
+                                     'dataset.', '{count} mono files: RAVE copies their one channel to both sides of '
+                                     'the stereo dataset.', layouts[1]).format(count=layouts[1])))
     if lazy:
-        add(Finding('info', 'Lazy dataset: only references to your files are stored. Training decodes them on '
-                            'the fly (slower) and needs them to stay where they are.'))
+        add(Finding('info', _('Lazy dataset: only references to your files are stored. Training decodes them on '
+                              'the fly (slower) and needs them to stay where they are.')))
     _disk(findings, output, examples, num_signal, channels, lazy, max_db_size, dyndb)
     return _sorted(findings)
 
@@ -144,47 +157,68 @@ def content_findings(found: list[content.Content], not_scanned: int) -> list[Fin
         return out
     broken = [c for c in found if c.nonfinite]
     if broken:
-        holds = 'holds' if len(broken) == 1 else 'hold'
-        out.append(Finding('warning', f'{_n(len(broken), "file")} {holds} NaN or infinite values (a damaged float '
-                                      'WAV). RAVE decodes with ffmpeg, which turns each one into a full-scale click, '
-                                      'so the model learns bursts of noise; a NaN that reaches the model as is makes '
-                                      'every loss NaN and the training crashes. Repair or re-render these files '
-                                      '(or leave them out) before building.',
-                           tuple(f'{c.path} — {c.nonfinite} bad samples in what was read' for c in broken)))
+        out.append(Finding('warning', ngettext(
+            '{count} file holds NaN or infinite values (a damaged float WAV). RAVE decodes with ffmpeg, which turns '
+            'each one into a full-scale click, so the model learns bursts of noise; a NaN that reaches the model as '
+            'is makes every loss NaN and the training crashes. Repair or re-render these files (or leave them out) '
+            'before building.',
+            '{count} files hold NaN or infinite values (a damaged float WAV). RAVE decodes with ffmpeg, which turns '
+            'each one into a full-scale click, so the model learns bursts of noise; a NaN that reaches the model as '
+            'is makes every loss NaN and the training crashes. Repair or re-render these files (or leave them out) '
+            'before building.', len(broken)).format(count=len(broken)),
+            tuple(_('{path} — {count} bad samples in what was read').format(path=c.path, count=c.nonfinite)
+                  for c in broken)))
     silent = [c for c in found if c.silent and not c.nonfinite]
     if silent and len(silent) == len(found):
-        out.append(Finding('warning', 'Every file is silent (nothing above −80 dBFS in what was read): a model '
-                                      'trained on it learns silence and plays nothing. Check that these are the '
-                                      'recordings you meant, and that they were not exported muted.',
+        out.append(Finding('warning', _('Every file is silent (nothing above −80 dBFS in what was read): a model '
+                                        'trained on it learns silence and plays nothing. Check that these are the '
+                                        'recordings you meant, and that they were not exported muted.'),
                            tuple(str(c.path) for c in silent)))
     elif silent:
-        out.append(Finding('warning', f'{_n(len(silent), "file")} {_are(len(silent))} silent (nothing above '
-                                      '−80 dBFS in what was read): they add examples of nothing, which teach the '
-                                      'model silence and dilute the rest. Leave them out of the folders.',
-                           tuple(str(c.path) for c in silent)))
+        out.append(Finding('warning', ngettext(
+            '{count} file is silent (nothing above −80 dBFS in what was read): they add examples of nothing, which '
+            'teach the model silence and dilute the rest. Leave them out of the folders.',
+            '{count} files are silent (nothing above −80 dBFS in what was read): they add examples of nothing, which '
+            'teach the model silence and dilute the rest. Leave them out of the folders.', len(silent))
+            .format(count=len(silent)), tuple(str(c.path) for c in silent)))
     mostly = [c for c in found if not c.silent and c.silent_share >= content.MOSTLY_SILENT]
     if mostly:
-        out.append(Finding('info', f'{_n(len(mostly), "file")} {_are(len(mostly))} mostly silence: training '
-                                   'spends that share of its time on silence. Trimming long silences helps.',
-                           tuple(f'{c.path} — {c.silent_share:.0%} silent' for c in mostly)))
+        out.append(Finding('info', ngettext('{count} file is mostly silence: training spends that share of its '
+                                            'time on silence. Trimming long silences helps.',
+                                            '{count} files are mostly silence: training spends that share of its '
+                                            'time on silence. Trimming long silences helps.', len(mostly))
+                           .format(count=len(mostly)),
+                           tuple(_('{path} — {share}% silent').format(path=c.path, share=round(100 * c.silent_share))
+                                 for c in mostly)))
     offset = [c for c in found if c.dc >= content.DC_OFFSET and not c.silent]
     if offset:
-        out.append(Finding('warning', f'{_n(len(offset), "file")} {_are(len(offset))} off centre (a DC offset): '
-                                      'the model learns the offset too, and its output thumps where sound starts '
-                                      'and stops. Remove the offset first (a high-pass at 10–20 Hz, e.g. ffmpeg '
-                                      '-af highpass=f=10, or your editor\'s "remove DC").',
-                           tuple(f'{c.path} — offset {c.dc:.3f}' for c in offset)))
+        out.append(Finding('warning', ngettext(
+            '{count} file is off centre (a DC offset): the model learns the offset too, and its output thumps where '
+            'sound starts and stops. Remove the offset first (a high-pass at 10–20 Hz, e.g. ffmpeg -af '
+            'highpass=f=10, or your editor\'s "remove DC").',
+            '{count} files are off centre (a DC offset): the model learns the offset too, and its output thumps where '
+            'sound starts and stops. Remove the offset first (a high-pass at 10–20 Hz, e.g. ffmpeg -af '
+            'highpass=f=10, or your editor\'s "remove DC").', len(offset)).format(count=len(offset)),
+            tuple(_('{path} — offset {offset}').format(path=c.path, offset=formatting.number(c.dc, 3))
+                  for c in offset)))
     clipped = [c for c in found if c.clipped]
     if clipped:
-        out.append(Finding('warning', f'{_n(len(clipped), "file")} {_are(len(clipped))} hard-clipped (flat tops '
-                                      'at full scale): the model learns the clipping as part of the sound and '
-                                      'reproduces it as harsh distortion. Use unclipped takes, or lower the gain '
-                                      'where they were made.',
-                           tuple(f'{c.path} — {c.clipped_share:.1%} of samples clipped' for c in clipped)))
+        out.append(Finding('warning', ngettext(
+            '{count} file is hard-clipped (flat tops at full scale): the model learns the clipping as part of the '
+            'sound and reproduces it as harsh distortion. Use unclipped takes, or lower the gain where they were made.',
+            '{count} files are hard-clipped (flat tops at full scale): the model learns the clipping as part of the '
+            'sound and reproduces it as harsh distortion. Use unclipped takes, or lower the gain where they were made.',
+            len(clipped)).format(count=len(clipped)),
+            tuple(_('{path} — {share}% of samples clipped').format(path=c.path,
+                                                                   share=formatting.number(100 * c.clipped_share, 1))
+                  for c in clipped)))
     if not_scanned and out:
-        out.append(Finding('info', f'{_n(not_scanned, "file")} {"was" if not_scanned == 1 else "were"} not '
-                                   'scanned for content (too many to sample, or a format libsndfile does not '
-                                   'read); the findings above come from the others.'))
+        out.append(Finding('info', ngettext('{count} file was not scanned for content (too many to sample, or a '
+                                            'format libsndfile does not read); the findings above come from the '
+                                            'others.',
+                                            '{count} files were not scanned for content (too many to sample, or a '
+                                            'format libsndfile does not read); the findings above come from the '
+                                            'others.', not_scanned).format(count=not_scanned)))
     return out
 
 
@@ -198,23 +232,26 @@ def _disk(findings: list[Finding], output: Path, examples: int, num_signal: int,
     free = shutil.disk_usage(folder).free
     gb = 1024 ** 3
     if need > limit:
-        findings.append(Finding('blocker', f'The dataset needs about {need / gb:.1f} GB but its size limit '
-                                           f'(max database size) is {max_db_size} GB: RAVE would stop with '
-                                           '"MDB_MAP_FULL". Raise the limit.'))
+        findings.append(Finding('blocker', _('The dataset needs about {need} GB but its size limit (max database '
+                                             'size) is {limit} GB: RAVE would stop with "MDB_MAP_FULL". Raise the '
+                                             'limit.').format(need=formatting.number(need / gb, 1), limit=max_db_size)))
     if need > free:
-        findings.append(Finding('blocker', f'Not enough free disk: the dataset needs about {need / gb:.2f} GB and '
-                                           f'{folder} has {free / gb:.2f} GB free. Free some space or use a '
-                                           'shorter selection.'))
+        findings.append(Finding('blocker', _('Not enough free disk: the dataset needs about {need} GB and {folder} '
+                                             'has {free} GB free. Free some space or use a shorter selection.')
+                                .format(need=formatting.number(need / gb, 2), folder=folder,
+                                        free=formatting.number(free / gb, 2))))
     elif not dyndb and limit > free:
-        findings.append(Finding('warning', f'With dynamic growth off, the database file is created at its full '
-                                           f'limit of {max_db_size} GB up front (sparse on most Linux disks, but not '
-                                           f'everywhere) and only {free / gb:.1f} GB are free. Turn dynamic growth '
-                                           'on or lower the limit.'))
+        findings.append(Finding('warning', _('With dynamic growth off, the database file is created at its full '
+                                             'limit of {limit} GB up front (sparse on most Linux disks, but not '
+                                             'everywhere) and only {free} GB are free. Turn dynamic growth on or lower '
+                                             'the limit.')
+                                .format(limit=max_db_size, free=formatting.number(free / gb, 1))))
     else:
-        findings.append(Finding('info', f'About {formatting.count(round(max(need, 1) / 1024 ** 2))} MB will '
-                                        f'be written ({free / gb:.0f} GB free). The limit of {max_db_size} GB is '
-                                        'only a ceiling: with dynamic growth the file grows as examples are '
-                                        'written.'))
+        findings.append(Finding('info', _('About {size} MB will be written ({free} GB free). The limit of {limit} GB '
+                                          'is only a ceiling: with dynamic growth the file grows as examples are '
+                                          'written.').format(size=formatting.count(round(max(need, 1) / 1024 ** 2)),
+                                                             free=formatting.count(round(free / gb)),
+                                                             limit=max_db_size)))
 
 
 def _whole(value) -> bool:
@@ -224,11 +261,3 @@ def _whole(value) -> bool:
 def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
 
-
-def _n(count: int, noun: str) -> str:
-    """'1 file', '3 files'."""
-    return f'{count} {noun}{"" if count == 1 else "s"}'
-
-
-def _are(count: int) -> str:
-    return 'is' if count == 1 else 'are'

@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from services import lazy
+from services import formatting, lazy
 from services.datasets import lmdb_reader
 from services.datasets.folders import read_lmdb
 from services.datasets.preprocessing import DatasetError, DatasetService
 from services.datasets.views import IntegrityReport
+from services.i18n import _
 from services.projects import slug
 from services.store import Dataset, Project, now
 
@@ -126,10 +127,11 @@ class DatasetLibrary:
         """Write `<name>.ravedata.tar` (the LMDB, metadata.yaml and a studio.json manifest); the file appears
         under its final name only once complete."""
         if dataset.status != 'ready':
-            raise DatasetError('Only a ready dataset can be archived. Wait for it to finish building.')
+            raise DatasetError(_('Only a ready dataset can be archived. Wait for it to finish building.'))
         source = Path(dataset.path)
         if not (source / 'data.mdb').is_file():
-            raise DatasetError(f'{source} holds no data.mdb any more. Check the dataset folder.')
+            raise DatasetError(_('{folder} holds no data.mdb any more. Check the dataset folder.')
+                               .format(folder=source))
         if dest is None:
             folder = Path(dataset.project.location) / 'archives'
             dest = folder / f'{slug(dataset.name)}-{time.strftime("%Y%m%d-%H%M%S")}{ARCHIVE_SUFFIX}'
@@ -166,16 +168,17 @@ class DatasetLibrary:
                 names = {m.name.split('/', 1)[-1] for m in members if m.isfile()}
                 if len(roots) != 1 or any(not m.isfile() or m.name.count('/') != 1
                                           or m.name.split('/', 1)[1] not in ARCHIVE_FILES for m in members):
-                    raise DatasetError(f'{archive.name} is not a RAVE Studio dataset archive (unexpected files).')
+                    raise DatasetError(_('{file} is not a RAVE Studio dataset archive (unexpected files).')
+                                       .format(file=archive.name))
                 if not {'data.mdb', 'metadata.yaml', 'studio.json'} <= names:
-                    raise DatasetError(f'{archive.name} lacks data.mdb, metadata.yaml or studio.json. '
-                                       'Export the dataset again.')
+                    raise DatasetError(_('{file} lacks data.mdb, metadata.yaml or studio.json. Export the dataset '
+                                         'again.').format(file=archive.name))
                 manifest = json.loads(tar.extractfile(f'{roots.pop()}/studio.json').read())
         except (tarfile.TarError, OSError, ValueError) as e:
-            raise DatasetError(f'{archive.name} cannot be read as a dataset archive ({e}). '
-                               'Pick a .ravedata.tar file made by "Export archive".') from e
+            raise DatasetError(_('{file} cannot be read as a dataset archive ({error}). Pick a .ravedata.tar file '
+                                 'made by "Export archive".').format(file=archive.name, error=e)) from e
         if manifest.get('format') != ARCHIVE_FORMAT:
-            raise DatasetError(f'{archive.name} is not a RAVE Studio dataset archive.')
+            raise DatasetError(_('{file} is not a RAVE Studio dataset archive.').format(file=archive.name))
         return manifest
 
     def import_archive(self, project: Project, archive: Path, name: str | None = None,
@@ -197,13 +200,14 @@ class DatasetLibrary:
                             dst.write(chunk)
                             done += len(chunk)
                             if progress:
-                                progress(done / total, f'Unpacking {member.name.split("/", 1)[1]}')
+                                progress(done / total, _('Unpacking {file}').format(file=member.name.split('/', 1)[1]))
             (staging / 'studio.json').unlink()
             info = read_lmdb(staging)
             os.replace(staging, output)
         except (OSError, tarfile.TarError, ValueError, ImportError) as e:
             shutil.rmtree(staging, ignore_errors=True)
-            raise DatasetError(f'Importing {archive.name} failed: {e}. Check free disk space and try again.') from e
+            raise DatasetError(_('Importing {file} failed: {error}. Check free disk space and try again.')
+                               .format(file=archive.name, error=e)) from e
         except Exception:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -234,7 +238,8 @@ class DatasetLibrary:
         try:
             db = lmdb_reader.reader(dataset.path)
         except (OSError, lmdb.Error) as e:
-            return IntegrityReport(0, 0, (f'The dataset cannot be opened: {e}',), 1, at=time.time())
+            line = _('The dataset cannot be opened: {error}').format(error=e)
+            return IntegrityReport(0, 0, (line,), 1, at=time.time())
         report = IntegrityReport(len(db), 0, at=time.time())
         try:
             for state in db.check(every=500, expected=dataset.n_examples or None):
@@ -242,12 +247,13 @@ class DatasetLibrary:
                                              problem_count=state.problem_count, finished=state.finished)
                 if progress:
                     progress(1.0 if state.finished else state.done / max(state.total, 1),
-                             f'{state.done:,} of {state.total:,} entries checked')
+                             _('{done} of {total} entries checked').format(done=formatting.count(state.done),
+                                                                           total=formatting.count(state.total)))
                 if stop is not None and stop.is_set() and not state.finished:
                     report = dataclasses.replace(report, stopped=True)
                     break
         except (OSError, lmdb.Error) as e:  # a damaged B-tree can stop the walk itself
-            line = f'The check could not finish: {e}. The database may be damaged; rebuild it.'
+            line = _('The check could not finish: {error}. The database may be damaged; rebuild it.').format(error=e)
             report = dataclasses.replace(report, problems=(*report.problems, line),
                                          problem_count=report.problem_count + 1)
         report = dataclasses.replace(report, seconds=time.monotonic() - started)
@@ -300,7 +306,7 @@ def _add_file(tar: tarfile.TarFile, path: Path, arcname: str, done: list[int], t
             chunk = self.f.read(n)
             done[0] += len(chunk)
             if progress and total:
-                progress(min(done[0] / total, 1.0), f'Packing {path.name}')
+                progress(min(done[0] / total, 1.0), _('Packing {file}').format(file=path.name))
             return chunk
 
     with open(path, 'rb') as f:

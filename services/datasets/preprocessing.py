@@ -28,6 +28,7 @@ from services.datasets.views import Finding, Survey, example_seconds
 from services.events import DatasetChanged
 from services.files import FilePolicy, PathRefused, UploadRefused, upload_target
 from services.hookspecs import JobKind
+from services.i18n import _
 from services.jobs import JobService, JobState
 from services.projects import ProjectService, slug
 from services.settings import SettingsService
@@ -44,6 +45,14 @@ DEFAULT_MAX_DB_GB = 100  # RAVE's --max_db_size default
 
 class DatasetError(ValueError):
     """A dataset action that cannot be done, with a message for the user."""
+
+
+class FolderRefused(DatasetError):
+    """An existing folder outside the browsable ones; `path` is the folder "allow this folder" would add."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class DatasetService:
@@ -129,35 +138,37 @@ class DatasetService:
         dataset, or holding files)."""
         name = (name or '').strip()
         if not name:
-            return ['Give the dataset a name.']
+            return [_('Give the dataset a name.')]
         if Dataset.get_or_none((Dataset.project == project) & (Dataset.name == name)):
-            return [f'This project already has a dataset called "{name}". Pick another name.']
+            return [_('This project already has a dataset called "{name}". Pick another name.').format(name=name)]
         output = self.output_path(project, name)
         owner = Dataset.get_or_none(Dataset.path == str(output))
         if owner is not None:
-            return [f'The folder {output} is already in use by the dataset "{owner.name}". Pick another name.']
+            return [_('The folder {folder} is already in use by the dataset "{name}". Pick another name.')
+                    .format(folder=output, name=owner.name)]
         if output.exists() and (not output.is_dir() or any(output.iterdir())):
-            return [(f'The folder {output} is already in use: it already holds files (another dataset?). '
-                     'Pick another name so nothing gets mixed or overwritten.')]
+            return [_('The folder {folder} is already in use: it already holds files (another dataset?). '
+                      'Pick another name so nothing gets mixed or overwritten.').format(folder=output)]
         return []
 
     def check_inputs(self, project: Project, inputs: list[str | Path]) -> tuple[list[str], list[Path]]:
         """What is wrong with the input folders, and the ones that may be read (resolved)."""
         inputs = [str(i).strip() for i in inputs if str(i).strip()]
-        problems, readable = [] if inputs else ['Add at least one folder of audio.'], []
+        problems, readable = [] if inputs else [_('Add at least one folder of audio.')], []
         for folder in inputs:
             try:
                 path = self.files.confine(folder, also=(self.uploads(project),))
             except PathRefused:
-                problems.append(f'{folder} is outside the browsable folders (outside the folders the studio may '
-                                'read). Add it under Settings → Browsable folders, or pick a folder inside one.')
+                problems.append(_('{folder} is outside the browsable folders (outside the folders the studio may '
+                                  'read). Add it under Settings → Browsable folders, or pick a folder inside one.')
+                                .format(folder=folder))
                 continue
             if path.is_dir():
                 readable.append(path)
             elif path.exists():
-                problems.append(f'{folder} is not a folder. Check the path.')
+                problems.append(_('{folder} is not a folder. Check the path.').format(folder=folder))
             else:
-                problems.append(f'The folder {folder} does not exist. Check the path.')
+                problems.append(_('The folder {folder} does not exist. Check the path.').format(folder=folder))
         return problems, list(dict.fromkeys(readable))
 
     def check_params(self, num_signal=131072, channels=1, sr=44100, ext: list[str] | None = None,

@@ -15,8 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services import i18n
 from services.datasets.views import FolderEntry, SourceFile
 from services.files import AUDIO_SUFFIXES
+from services.i18n import _
 
 PROBE_TIMEOUT_S = 20.0
 ENVELOPE_POINTS = 600
@@ -52,13 +54,13 @@ def walk(inputs: list[Path], ext: list[str]) -> Walk:
             key = (st.st_dev, st.st_ino)
             if key in seen_dirs:
                 if folder.is_symlink():
-                    result.skipped.append((folder, 'a folder link that loops back to a folder already searched'))
+                    result.skipped.append((folder, _('a folder link that loops back to a folder already searched')))
                 continue
             seen_dirs.add(key)
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except OSError:
-                result.skipped.append((folder, 'a folder that cannot be opened'))
+                result.skipped.append((folder, _('a folder that cannot be opened')))
                 continue
             subdirs = []
             for entry in entries:
@@ -69,7 +71,7 @@ def walk(inputs: list[Path], ext: list[str]) -> Walk:
                     is_dir = False
                 if is_dir:
                     if path.suffix in suffixes:
-                        result.skipped.append((path, 'a folder whose name ends like an audio file'))
+                        result.skipped.append((path, _('a folder whose name ends like an audio file')))
                     subdirs.append((path, linked or entry.is_symlink()))
                     continue
                 if path.suffix not in suffixes:
@@ -77,10 +79,10 @@ def walk(inputs: list[Path], ext: list[str]) -> Walk:
                 try:
                     info = path.stat()
                 except OSError:
-                    result.skipped.append((path, 'a broken link or a file that cannot be opened'))
+                    result.skipped.append((path, _('a broken link or a file that cannot be opened')))
                     continue
                 if not stat.S_ISREG(info.st_mode):
-                    result.skipped.append((path, 'not a regular file (a pipe or a device)'))
+                    result.skipped.append((path, _('not a regular file (a pipe or a device)')))
                     continue
                 real = os.path.realpath(path)
                 if real in seen_files:
@@ -96,9 +98,9 @@ def probe(item: SourceFile) -> SourceFile:
     """`item` with duration, sample rate and channels filled in, or with `problem` set when neither libsndfile nor
     ffprobe reads it."""
     if item.size == 0:
-        return dataclasses.replace(item, problem='an empty file (0 bytes)')
+        return dataclasses.replace(item, problem=_('an empty file (0 bytes)'))
     if not os.access(item.path, os.R_OK):
-        return dataclasses.replace(item, problem='no permission to read it')
+        return dataclasses.replace(item, problem=_('no permission to read it'))
     try:
         import soundfile
         info = soundfile.info(str(item.path))
@@ -113,9 +115,9 @@ def probe(item: SourceFile) -> SourceFile:
                              capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL,
                              check=False)
     except FileNotFoundError:
-        return dataclasses.replace(item, problem='ffprobe is missing, so it cannot be checked')
+        return dataclasses.replace(item, problem=_('ffprobe is missing, so it cannot be checked'))
     except (OSError, subprocess.TimeoutExpired):
-        return dataclasses.replace(item, problem='reading it took too long (damaged?)')
+        return dataclasses.replace(item, problem=_('reading it took too long (damaged?)'))
     sr = channels = None
     try:
         data = json.loads(out.stdout or '{}')
@@ -126,15 +128,15 @@ def probe(item: SourceFile) -> SourceFile:
         duration = 0.0
     if out.returncode != 0 or channels is None:
         return dataclasses.replace(item, sr=sr, channels=channels,
-                                   problem='not readable as audio (damaged, or not really an audio file)')
+                                   problem=_('not readable as audio (damaged, or not really an audio file)'))
     if duration <= 0:
-        return dataclasses.replace(item, sr=sr, channels=channels, problem='holds no audio (zero length)')
+        return dataclasses.replace(item, sr=sr, channels=channels, problem=_('holds no audio (zero length)'))
     return dataclasses.replace(item, duration=duration, sr=sr, channels=channels)
 
 
 def probe_all(items: list[SourceFile], workers: int = 4) -> list[SourceFile]:
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(probe, items))
+        return list(pool.map(i18n.carrying(probe), items))  # its reasons in the language spoken here
 
 
 # ---- browsing ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from services import progress
 from services.datasets import folders
 from services.datasets.preprocessing import RAVE_EXTENSIONS
 from services.hookspecs import JobKind
+from services.i18n import _
 from services.jobs import ACTIVE, JobService, JobState
 from services.settings import SettingsService
 from services.store import Dataset, Job
@@ -64,8 +65,8 @@ class DatasetStatsService:
         """Why there is nothing to compute ('' when the LMDB is there): a job would only fail on the missing file."""
         if (Path(dataset.path) / 'data.mdb').exists():
             return ''
-        return (f'The dataset folder {dataset.path} holds no RAVE dataset any more (data.mdb is missing): it was '
-                'moved or deleted outside the studio. Put it back, or remove this dataset.')
+        return _('The dataset folder {folder} holds no RAVE dataset any more (data.mdb is missing): it was moved or '
+                 'deleted outside the studio. Put it back, or remove this dataset.').format(folder=dataset.path)
 
     def start(self, dataset: Dataset, owner: str = '') -> Job:
         """Queue the statistics worker for this dataset, even if a cache exists (recompute)."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from services import access
 from services.access import Actor, Role
-from services.i18n import N_
+from services.i18n import N_, pgettext
 from services.store import Membership, Sharing, User, db
 
 VISIBILITY = {'private': N_('Private to its owner and members'), 'read': N_('The lab can read'),
@@ -28,6 +28,12 @@ GENERATION = 'SELECT value FROM access_generation WHERE id = 1'
 _cache: dict[tuple[str, int | None], tuple[Role, tuple[str, int]]] = {}  # → (role, the generation it was decided at)
 _lock = threading.Lock()
 _default: Callable[[], str] = lambda: DEFAULT_VISIBILITY  # noqa: E731 — replaced by install()
+
+
+def said(role: str) -> str:
+    """A role's name (access.Role's, lower case: none, read, edit, manage, admin) in the page's language."""
+    return {'none': pgettext('role', 'none'), 'read': pgettext('role', 'read'), 'edit': pgettext('role', 'edit'),
+            'manage': pgettext('role', 'manage'), 'admin': pgettext('role', 'admin')}.get(role, role)
 
 
 def install(default_visibility: Callable[[], str]) -> None:
