@@ -8,7 +8,6 @@ path a user names inside the file policy, and returns frozen views.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from services.models.views import Envelope
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Export, Job, Project, Run
+from services.workers.model_test import parse as parse_model_test
 
 np = lazy.module('numpy')
 sf = lazy.module('soundfile')
@@ -31,7 +31,6 @@ sf = lazy.module('soundfile')
 KIND = 'model_test'
 RESULT = 'result.json'
 MAX_FILES = 200
-_LINE = re.compile(r'^\[model_test\] ([\d.]+) (.*)$')
 LABELS = {'mrstft': ('MR-STFT distance', 'lower is better'), 'mel': ('Mel distance', 'lower is better'),
           'si_sdr': ('SI-SDR (dB)', 'higher is better'), 'lufs_in': ('Loudness in (LUFS)', ''),
           'lufs_out': ('Loudness out (LUFS)', ''), 'lufs_diff': ('Loudness difference (LU)', 'nearer 0 is better'),
@@ -91,12 +90,6 @@ class TestView:
     @property
     def done(self) -> bool:
         return self.status == 'done' and not self.error
-
-
-def parse_model_test(line: str) -> dict | None:
-    """`[model_test] 0.420 tone.wav` → {'fraction': 0.42, 'stage': 'tone.wav'} (runs in the job's host)."""
-    m = _LINE.match(line.strip())
-    return {'fraction': float(m.group(1)), 'stage': m.group(2)} if m else None
 
 
 class TestingService:
