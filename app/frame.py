@@ -13,7 +13,7 @@ from components.announcer import announcer
 from components.icon_button import icon_button
 from components.jobs_panel import jobs_panel
 from components.tour import Tour, should_open, start_example
-from services.events import ProjectsChanged
+from services.events import AccessChanged, ProjectsChanged
 from services.i18n import _
 from services.plugins import current_entry
 from services.projects import Projects, ProjectView
@@ -46,7 +46,9 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         jobs_panel(session.jobs, session.events)
         icon_button('keyboard', _('Keyboard shortcuts (?)'), lambda: sheet.open()).mark('shortcuts')
         icon_button('dark_mode', _('Light / dark theme'), lambda: _flip_dark(dark)).mark('theme')
-        auth.account_menu(session.sharing.role(project.id))
+        role = session.sharing.role(project.id)
+        auth.account_menu(role)
+        _follow_rights(session, project, role)
 
     # below 1100 px (of text at its normal size) the drawer shrinks to icons (mini), so 800 px screens and large
     # text keep their width for content
@@ -89,6 +91,16 @@ def _name_controls(client) -> None:
             target.props['aria-label'] = element.text
         elif isinstance(element, ui.linear_progress) and 'aria-label' not in element.props:
             element.props['aria-label'] = _('Progress')
+
+
+def _follow_rights(session: Session, project: ProjectView, drawn_as: str) -> None:
+    """A page shows what its user may do as they were when it was built: when their role here changes while it
+    is open (demoted, removed from the project, made an admin) it is drawn again with their new rights (the
+    services refuse what they lost at once, with a sentence)."""
+    def changed(_: AccessChanged) -> None:
+        if session.sharing.role(project.id) != drawn_as:
+            ui.navigate.reload()
+    session.events.on(AccessChanged, changed)
 
 
 def _appearance() -> tuple[ui.dark_mode, int]:

@@ -239,11 +239,15 @@ def _request_values(wanted, injected: set[str], request: Request) -> dict:
 
 def _unexpected(studio: Studio, error: Exception) -> None:
     """An exception no handler caught (a button's, a timer's): kept in the error history, and a sentence for the
-    user of the page it happened on."""
+    user of the page it happened on. A refusal is the service's sentence (e.g. a right lost while the page was
+    open), not an error of the studio."""
     try:
         where = ui.context.client.page.path
     except (RuntimeError, AttributeError):  # outside any page: the poller, start-up
         where = 'studio'
+    if isinstance(error, Forbidden) and where != 'studio':
+        ui.notify(str(error), type='warning')
+        return
     studio.diagnostics.errors.record(where, error)
     if where != 'studio':
         ui.notify(_('Something went wrong that the studio did not expect. Settings → Diagnostics keeps what '

@@ -18,7 +18,7 @@ from services.datasets.preprocessing import DatasetService
 from services.datasets.statistics import DatasetStatsService
 from services.diagnostics import Diagnostics, DiagnosticsService
 from services.doctor import Doctor
-from services.events import Bus, ModelServersChanged, Subscriber, SystemSample
+from services.events import AccessChanged, Bus, ModelServersChanged, Subscriber, SystemSample
 from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
 from services.jobs import REPO_ROOT, Jobs, JobService
@@ -61,6 +61,7 @@ class Studio:
         self.bus = Bus()
         self.settings = SettingsService(self.data_dir)
         lab.install(lambda: self.settings.get('default_visibility'))
+        self.access = lab.Watch()  # the poller tells pages when who may do what changed
         logs.configure(self.data_dir, self.settings.get('log_level'))
         self.files = FilePolicy(self.data_dir, self.settings, shared=shared)
         self.jobs = JobService(self.data_dir, bus=self.bus)
@@ -145,6 +146,8 @@ class Studio:
         """The one global poller tick: job state and metrics, then system figures every 2 s."""
         self.jobs.poll()
         self.training.poll()
+        if (moved := self.access.moved()) is not None:
+            self.bus.publish(AccessChanged(moved))
         if time.monotonic() - self._last_monitor >= 2.0:
             self._last_monitor = time.monotonic()
             self.monitor.sample()

@@ -7,7 +7,8 @@ Both sides are a fresh process per batch, so each pays its torch import and mode
 - studio: `ModelTests.start` on a folder of the files → the model-test job (encode, decode, write the WAVs,
   auraloss/pyloudnorm metrics, envelopes) until it is done, polled as the UI's poller does;
 - raw: `python -c` loading the same .ts with torch.jit and running encode → decode on each file (soundfile in,
-  nothing out).
+  nothing out), with the OpenMP setting the worker runs the model with (`THREADS_ENV`): the same model work, so
+  the figure measures what the studio adds, not how OpenMP copes with a busy machine.
 Throughput is seconds of audio per wall-clock second; the figure is studio ÷ raw.
 """
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main() -> None:
     from app.studio import Studio
     from services.access import local
     from services.store import Export
+    from services.workers.model_test import THREADS_ENV
     work = Path(tempfile.mkdtemp(prefix='bench-model-testing-'))
     try:
         export = opts.export
@@ -74,7 +76,7 @@ def main() -> None:
         def raw() -> float:
             started = time.monotonic()
             subprocess.run([sys.executable, '-c', RAW, str(model), *map(str, files)], check=True, timeout=1800,
-                           capture_output=True)
+                           capture_output=True, env={**THREADS_ENV, **os.environ})
             return time.monotonic() - started
 
         def ours() -> float:

@@ -100,19 +100,22 @@ def local() -> Actor:
     return Actor('local', admin=True, shared=False)
 
 
-# How a project grants roles beyond admin: set by the lab's sharing rules (see `set_project_roles`).
+# A shared studio's actor's role in a project, admin included, as it stands now (an Actor is made once per page,
+# so its `admin` is only what its sign-in said): set by the lab's sharing rules (see `set_project_roles`).
 ProjectRoles = Callable[[Actor, int | None], Role]
 
 
 def _default_roles(actor: Actor, project_id: int | None) -> Role:
-    return Role.EDIT  # every signed-in member may work in every project until projects are shared
+    # every signed-in member may work in every project until projects are shared
+    return Role.ADMIN if actor.admin else Role.EDIT
 
 
 _project_roles: ProjectRoles = _default_roles
 
 
 def set_project_roles(rule: ProjectRoles) -> None:
-    """Install the per-project role rule (the lab's sharing model); the default lets members edit everywhere."""
+    """Install the role rule of a shared studio (the lab's sharing model, which reads the current rank of the
+    account); the default believes the actor's `admin` and lets members edit everywhere."""
     global _project_roles
     _project_roles = rule
 
@@ -228,8 +231,9 @@ def _bound(method: Callable, this: object, args: tuple, kwargs: dict) -> dict[st
 
 
 def role(actor: Actor, project_id: int | None = None) -> Role:
-    """The actor's role in a project (or studio-wide when `project_id` is None)."""
-    if actor.admin or actor.local:
+    """The actor's role in a project (or studio-wide when `project_id` is None) as it stands now: an open page's
+    actor demoted or removed since the page was built gets its new role at its next call."""
+    if actor.local:
         return Role.ADMIN
     return _project_roles(actor, project_id)
 

@@ -88,6 +88,13 @@ class CommentsChanged:
     mentions: tuple[str, ...] = ()  # who a new comment names with @
 
 
+@dataclass(frozen=True)
+class AccessChanged:
+    """Who may do what changed: an account's rank or state, a project's sharing or members, the default visibility
+    (here or in another process on the same database); open pages redraw what their user may now do."""
+    generation: int
+
+
 E = TypeVar('E')
 Listener = Callable[[object], None]
 

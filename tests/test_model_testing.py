@@ -56,9 +56,11 @@ def finish(studio, view, files: list[dict], aggregate: dict, speech: bool = Fals
     studio.jobs.states.pop(view.job_id, None)
 
 
-def test_progress_lines() -> None:
+def test_progress_lines(studio) -> None:
     assert parse_model_test('[model_test] 0.525 tone_01.wav') == {'fraction': 0.525, 'stage': 'tone_01.wav'}
     assert parse_model_test('loading torch') is None
+    # the job's host imports the parser by name: the worker's module, which imports nothing heavy at import
+    assert studio.jobs._parsers['model_test'] == 'services.workers.model_test:parse'
 
 
 def test_start_refuses_what_it_cannot_test(studio, tmp_path: Path) -> None:
@@ -166,6 +168,21 @@ def test_the_mel_distance_is_auralosss_with_torchaudios_filterbank() -> None:
         ours = mel_loss(sr)
         assert float(ours(b, a)) == pytest.approx(float(theirs(b, a)), rel=1e-4)
         assert float(ours(a, a)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_codec_metrics_are_auralosss_without_the_phase_it_discards() -> None:
+    """The worker's STFT losses skip the phase auraloss computes for a term weighted 0: the same distances."""
+    import auraloss
+    import torch
+
+    from services.workers.model_test import Metrics
+    generator = torch.Generator().manual_seed(1)
+    a, b = (torch.randn(1, 1, 44100, generator=generator) * 0.3 for _ in range(2))
+    b = 0.6 * a + 0.4 * b
+    found = Metrics(44100)(a[0].numpy(), b[0].numpy())
+    assert found['mrstft'] == pytest.approx(float(auraloss.freq.MultiResolutionSTFTLoss()(b, a)), rel=1e-5)
+    assert found['si_sdr'] == pytest.approx(-float(auraloss.time.SISDRLoss()(b, a)), rel=1e-5)
+    assert found['lufs_diff'] == pytest.approx(found['lufs_out'] - found['lufs_in'])
 
 
 @needs_espeak

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from services.lab import audit, roles
 from services.lab.accounts import AccountError, Accounts, AccountView, Invitation
 from services.lab.audit import AuditLog, AuditView
-from services.lab.roles import VISIBILITY
+from services.lab.roles import VISIBILITY, Watch
 from services.lab.sharing import MemberView, ProjectSharing, SharingError, SharingView
 
 __all__ = ['VISIBILITY', 'AccountError', 'AccountView', 'Accounts', 'AuditLog', 'AuditView', 'Invitation',
-           'MemberView', 'ProjectSharing', 'SharingError', 'SharingView', 'install']
+           'MemberView', 'ProjectSharing', 'SharingError', 'SharingView', 'Watch', 'install']
 
 
 def install(default_visibility: Callable[[], str]) -> None:

@@ -2,12 +2,16 @@
 
 A member's role in a project is the highest of: owner (its creator manages it), their membership (read, edit or
 manage), and what the project's visibility grants everyone signed in ("private to me" nothing, "the lab can read"
-read, "the lab can edit" edit). Admins stand above every project (access.role says so before asking here). A
-project made before sharing existed, or restored without its sharing row, has the server-wide default visibility.
+read, "the lab can edit" edit). Admins stand above every project. Rank and state are the account's as they are
+now, not as the actor was made (a page keeps its actor while it is open): a demoted admin is a member at their
+next call, a disabled account may do nothing. A project made before sharing existed, or restored without its
+sharing row, has the server-wide default visibility.
 
 Decisions are cached per process and hold while the database's access generation is unchanged: triggers bump it
 in the same transaction as every change of an account, a membership, a project's sharing or the default
-visibility (migration 13), whichever process or code path makes it, so the next check sees the change.
+visibility (migration 13), whichever process or code path makes it, so the next check sees the change. The
+generation itself is read again only when something was written since the last read on the thread's connection
+(`generation`): a check when nothing changed runs no query of a table.
 """
 from __future__ import annotations
 
@@ -25,8 +29,9 @@ GRANTS = {'private': Role.NONE, 'read': Role.READ, 'edit': Role.EDIT}
 DEFAULT_VISIBILITY = 'edit'  # the setting's default: a lab that starts sharing works as before
 GENERATION = 'SELECT value FROM access_generation WHERE id = 1'
 
-_cache: dict[tuple[str, int | None], tuple[Role, tuple[str, int]]] = {}  # → (role, the generation it was decided at)
+_cache: dict[tuple[Actor, int | None], tuple[Role, tuple[str, int]]] = {}  # → (role, the generation decided at)
 _lock = threading.Lock()
+_seen = threading.local()  # per thread (peewee's connection is per thread): (connection, stamp, generation)
 _default: Callable[[], str] = lambda: DEFAULT_VISIBILITY  # noqa: E731 — replaced by install()
 
 
@@ -47,21 +52,46 @@ def install(default_visibility: Callable[[], str]) -> None:
 def project_role(actor: Actor, project_id: int | None) -> Role:
     if not actor.name:
         return Role.NONE  # nobody signed in
-    key, now = (actor.name, project_id), generation()  # read before deciding: a change after it re-decides
+    key, now = (actor, project_id), generation()  # read before deciding: a change after it re-decides
     with _lock:
         cached = _cache.get(key)
     if cached is not None and cached[1] == now:
         return cached[0]
-    found = _decide(actor.name, project_id)
+    found = _decide(actor, project_id)
     with _lock:
         _cache[key] = (found, now)
     return found
 
 
 def generation() -> tuple[str, int]:
-    """Which database, and how many changes of who may do what it has seen."""
-    row = db.execute_sql(GENERATION).fetchone()
-    return db.database, row[0] if row else 0
+    """Which database, and how many changes of who may do what it has seen.
+
+    Read from its row only when the connection saw a write since the last read: SQLite's `data_version` moves
+    when another connection committed (another thread, the `users` command line, a second studio on the same
+    data folder) and the connection's `total_changes` when it wrote itself (the triggers' bumps included);
+    both are read without touching a table."""
+    connection = db.connection()
+    stamp = (connection.execute('PRAGMA data_version').fetchone()[0], connection.total_changes)
+    seen = getattr(_seen, 'value', None)
+    if seen is not None and seen[0] is connection and seen[1] == stamp:
+        return seen[2]
+    row = connection.execute(GENERATION).fetchone()
+    value = (db.database, row[0] if row else 0)
+    _seen.value = (connection, stamp, value)
+    return value
+
+
+class Watch:
+    """For the poller: whether who may do what changed since it last looked (then pages redraw their actions)."""
+
+    def __init__(self) -> None:
+        self._seen = generation()
+
+    def moved(self) -> int | None:
+        """The generation now if it moved since the last call, else None."""
+        now, before = generation(), self._seen
+        self._seen = now
+        return now[1] if now != before else None
 
 
 def forget() -> None:
@@ -111,10 +141,15 @@ def restored(project_id: int, actor: Actor) -> None:
         Sharing.update(owner=actor.name).where(Sharing.id == row.id).execute()
 
 
-def _decide(name: str, project_id: int | None) -> Role:
+def _decide(actor: Actor, project_id: int | None) -> Role:
+    name = actor.name
     user = User.get_or_none(User.name == name)
+    if user is None and actor.user_id is not None:
+        return Role.NONE  # signed in to an account deleted since (by another studio, or the command line)
     if user is not None and user.disabled:
-        return Role.NONE  # (a signed-in actor always has a row: deleting an account ends its sessions)
+        return Role.NONE
+    if user.admin if user is not None else actor.admin:  # no account: an actor made in code says what it is
+        return Role.ADMIN
     if project_id is None:
         return Role.EDIT  # studio-wide: a member may make projects of their own
     sharing = sharing_of(project_id)

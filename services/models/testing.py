@@ -8,7 +8,6 @@ path a user names inside the file policy, and returns frozen views.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from services.models.views import Envelope
 from services.projects import ProjectService
 from services.settings import SettingsService
 from services.store import Checkpoint, Dataset, Export, Job, Project, Run
+from services.workers.model_test import parse as parse_model_test
 
 np = lazy.module('numpy')
 sf = lazy.module('soundfile')
@@ -32,7 +32,6 @@ sf = lazy.module('soundfile')
 KIND = 'model_test'
 RESULT = 'result.json'
 MAX_FILES = 200
-_LINE = re.compile(r'^\[model_test\] ([\d.]+) (.*)$')
 # each metric's name and which way is better (marked for the catalogue: pages say them in their language)
 LABELS = {'mrstft': (N_('MR-STFT distance'), N_('lower is better')), 'mel': (N_('Mel distance'), N_('lower is better')),
           'si_sdr': (N_('SI-SDR (dB)'), N_('higher is better')), 'lufs_in': (N_('Loudness in (LUFS)'), ''),
@@ -95,12 +94,6 @@ class TestView:
     @property
     def done(self) -> bool:
         return self.status == 'done' and not self.error
-
-
-def parse_model_test(line: str) -> dict | None:
-    """`[model_test] 0.420 tone.wav` → {'fraction': 0.42, 'stage': 'tone.wav'} (runs in the job's host)."""
-    m = _LINE.match(line.strip())
-    return {'fraction': float(m.group(1)), 'stage': m.group(2)} if m else None
 
 
 class TestingService:

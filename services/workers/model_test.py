@@ -14,25 +14,52 @@ rate, encoded (posterior mean) and decoded; OUT/NNN_in.wav and OUT/NNN_out.wav a
 - with `"speech": true` (the user's choice: a dataset marked speech, or the test page's switch) the speech
   metrics on the mono mix at 16 kHz: PESQ wide band (pesq, ITU-T P.862.2) and STOI (pystoi).
 
-Prints `[model_test] <fraction> <what>` lines for the job's progress and writes OUT/result.json: {model, kind,
-sr, speech, files: [{name, input, output, seconds, model_seconds, metrics, input_envelope, output_envelope}],
-aggregate: {metric: mean}, model_seconds} or {error: sentence}.
+Prints `[model_test] <fraction> <what>` lines for the job's progress (`parse` reads them in the job's host) and
+writes OUT/result.json: {model, kind, sr, speech, files: [{name, input, output, seconds, model_seconds, metrics,
+input_envelope, output_envelope}], aggregate: {metric: mean}, model_seconds} or {error: sentence}.
+
+Throughput (bench/bench_model_testing.py: as close to raw TorchScript on the same files as it gets): the model
+runs on the main thread, and each file's metrics, WAVs and envelopes are made on one other thread while the next
+file goes through the model (TorchScript releases the GIL; that thread's torch runs single-threaded, so it fills
+the cores the model leaves idle instead of fighting it). The metrics' own imports (auraloss, pyloudnorm and its
+scipy.signal) happen there too, while the first file goes through the model; torchaudio is imported only to
+resample (and for the mel filters); inputs are read one by one as their turn comes.
 """
 from __future__ import annotations
 
+import functools
 import json
+import os
+import re
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
+from services import lazy
+
+np = lazy.module('numpy')  # on first use: the studio imports this module for `parse` alone
 
 METRICS = ('mrstft', 'mel', 'si_sdr', 'lufs_in', 'lufs_out', 'lufs_diff', 'pesq', 'stoi')
 MIN_SECONDS = 0.5  # shorter inputs give no integrated loudness (a 400 ms gating block)
 SPEECH_RATE = 16_000  # PESQ wide band is defined at 16 kHz
+# OpenMP threads that sleep while they wait instead of spinning: on a busy machine (a training beside the test,
+# other users) spinning model threads steal the cores from each other — 2 to 3 times the time at a load of 8 on
+# 2 cores; on an idle one sleeping costs next to nothing. Read by OpenMP when torch loads; the user's own wins.
+THREADS_ENV = {'OMP_WAIT_POLICY': 'PASSIVE'}
+_LINE = re.compile(r'^\[model_test\] ([\d.]+) (.*)$')
+
+
+def parse(line: str) -> dict | None:
+    """`[model_test] 0.420 tone.wav` → {'fraction': 0.42, 'stage': 'tone.wav'} (the job kind's console parser: it
+    lives here, beside the lines it reads, so the job's host imports nothing heavy to read them)."""
+    m = _LINE.match(line.strip())
+    return {'fraction': float(m.group(1)), 'stage': m.group(2)} if m else None
 
 
 def main() -> None:
+    for name, value in THREADS_ENV.items():
+        os.environ.setdefault(name, value)
     request = json.loads(Path(sys.argv[1]).read_text())
     out = Path(request['out'])
     out.mkdir(parents=True, exist_ok=True)
@@ -43,27 +70,32 @@ def main() -> None:
     (out / 'result.tmp').write_text(json.dumps(result))
     (out / 'result.tmp').replace(out / 'result.json')
     print('[model_test] 1.0 done', flush=True)
+    sys.stderr.flush()
+    os._exit(0)  # all is written: the job ends now, not after torch's teardown (seconds on a loaded machine)
 
 
 def run(request: dict, out: Path) -> dict:
     import torch
     torch.set_grad_enabled(False)
-    _progress(0.0, 'loading the model')
-    model, kind, sr, channels = load(Path(request['model']))
-    inputs = list(_inputs(request, sr, channels))
+    torch.get_num_threads()  # settles this thread's count (torch's default) before the metrics thread sets its own
     speech = bool(request.get('speech'))
-    metrics = Metrics(sr, speech)
-    files, spent = [], 0.0
-    for i, (name, audio) in enumerate(inputs):
-        _progress(0.05 + 0.95 * i / max(len(inputs), 1), name)
-        x = torch.from_numpy(audio[None]).float()
-        started = time.perf_counter()
-        y = reconstruct(model, kind, x)
-        elapsed = time.perf_counter() - started
-        spent += elapsed
-        n = min(x.shape[-1], y.shape[-1])
-        original, rebuilt = x[0, :, :n].numpy(), y[0, :, :n].numpy()
-        files.append(_write(out, i, name, original, rebuilt, sr, elapsed, metrics(original, rebuilt)))
+    with ThreadPoolExecutor(1, thread_name_prefix='metrics', initializer=_beside) as beside:
+        _progress(0.0, 'loading the model')
+        model, kind, sr, channels = load(Path(request['model']))
+        metrics = beside.submit(Metrics, sr, speech)  # its imports while the first file goes through the model
+        count, inputs = _inputs(request, sr, channels)
+        measured, spent = [], 0.0
+        for i, (name, audio) in enumerate(inputs):
+            _progress(0.05 + 0.95 * i / max(count, 1), name)
+            x = torch.from_numpy(audio[None]).float()
+            started = time.perf_counter()
+            y = reconstruct(model, kind, x)
+            elapsed = time.perf_counter() - started
+            spent += elapsed
+            n = min(x.shape[-1], y.shape[-1])
+            measured.append(beside.submit(_measure, out, i, name, x[0, :, :n].numpy(), y[0, :, :n].numpy(), sr,
+                                          elapsed, metrics))
+        files = [f.result() for f in measured]
     aggregate = {m: float(np.mean([f['metrics'][m] for f in files if f['metrics'].get(m) is not None]))
                  for m in METRICS if any(f['metrics'].get(m) is not None for f in files)}
     return {'model': request['model'], 'kind': kind, 'sr': sr, 'channels': channels, 'speech': speech,
@@ -104,6 +136,13 @@ def reconstruct(model, kind: str, x):
     return model.decode(z)
 
 
+def _beside() -> None:
+    """The metrics thread's torch runs on one core: the model keeps the others."""
+    import torch
+    torch.set_num_threads(1)  # a thread's own (once it has run torch): the model's thread keeps its count
+    torch.set_grad_enabled(False)  # grad mode is per thread too
+
+
 class Metrics:
     """The codec metrics of one original/reconstruction pair (channels × samples, same length)."""
 
@@ -112,6 +151,8 @@ class Metrics:
         import pyloudnorm
         self.sr, self.speech = sr, speech
         self.mrstft = auraloss.freq.MultiResolutionSTFTLoss()
+        for loss in self.mrstft.stft_losses:
+            _without_phase(loss)
         self.mel = mel_loss(sr)
         self.si_sdr = auraloss.time.SISDRLoss()
         self.meter = pyloudnorm.Meter(sr)
@@ -144,7 +185,22 @@ def mel_loss(sr: int, n_mels: int = 128):
                                                   mel_scale='slaney')
     loss.scale = 'mel'  # what MelSTFTLoss sets; STFTLoss.forward then applies `fb` to both magnitudes
     loss.register_buffer('fb', banks.T.unsqueeze(0).float())
+    return _without_phase(loss)
+
+
+def _without_phase(loss):
+    """An auraloss `STFTLoss` that skips the phase of its spectra: it computes it (`torch.angle`, half of its
+    time) for a phase term whose weight is 0 here, so the loss is the same."""
+    assert not loss.w_phs, 'the phase term needs the phase'
+    loss.stft = functools.partial(_magnitude, loss)
     return loss
+
+
+def _magnitude(loss, x):
+    """`STFTLoss.stft` without the phase: the magnitude exactly as auraloss computes it."""
+    import torch
+    spectrum = torch.stft(x, loss.fft_size, loss.hop_size, loss.win_length, loss.window, return_complex=True)
+    return torch.sqrt(torch.clamp(spectrum.real ** 2 + spectrum.imag ** 2, min=loss.eps)), None
 
 
 def speech_metrics(original: np.ndarray, rebuilt: np.ndarray, sr: int) -> dict:
@@ -168,20 +224,24 @@ def speech_metrics(original: np.ndarray, rebuilt: np.ndarray, sr: int) -> dict:
 
 
 def _inputs(request: dict, sr: int, channels: int):
+    """(how many, the inputs one by one as (name, channels × samples at `sr`)): each is read when its turn comes."""
     if request.get('dataset'):
-        yield from _held_out(request['dataset'], int(request.get('limit') or 8), channels)
-        return
+        return _held_out(request['dataset'], int(request.get('limit') or 8), channels)
+    paths = [Path(p) for p in request['files']]
+    return len(paths), ((path.name, _read(path, sr, channels)) for path in paths)
+
+
+def _read(path: Path, sr: int, channels: int) -> np.ndarray:
     import soundfile as sf
-    import torch
-    import torchaudio
-    for path in map(Path, request['files']):
-        data, rate = sf.read(str(path), dtype='float32', always_2d=True)
-        audio = torch.from_numpy(data.T.copy())
-        if rate != sr:
-            audio = torchaudio.functional.resample(audio, rate, sr)
-        if audio.shape[0] != channels:  # a mono model hears the mix; a stereo one the mono file twice
-            audio = audio.mean(0, keepdim=True).repeat(channels, 1)
-        yield path.name, audio.numpy()
+    data, rate = sf.read(str(path), dtype='float32', always_2d=True)
+    audio = data.T
+    if rate != sr:
+        import torch
+        import torchaudio
+        audio = torchaudio.functional.resample(torch.from_numpy(audio.copy()), rate, sr).numpy()
+    if audio.shape[0] != channels:  # a mono model hears the mix; a stereo one the mono file twice
+        audio = np.repeat(audio.mean(0, keepdims=True), channels, axis=0)
+    return np.ascontiguousarray(audio)
 
 
 def _held_out(db_path: str, limit: int, channels: int):
@@ -193,21 +253,23 @@ def _held_out(db_path: str, limit: int, channels: int):
     train = max(98 * n // 100, 1)
     val = min(1000, n - train)
     _, held = torch.utils.data.random_split(range(n), [n - val, val], generator=torch.Generator().manual_seed(42))
-    for index in list(held)[:limit]:
-        audio = np.asarray(dataset[index], dtype=np.float32)
-        yield f'example {index}', audio.reshape(channels, -1)
+    picked = list(held)[:limit]
+    return len(picked), ((f'example {index}', np.asarray(dataset[index], dtype=np.float32).reshape(channels, -1))
+                         for index in picked)
 
 
-def _write(out: Path, i: int, name: str, original: np.ndarray, rebuilt: np.ndarray, sr: int, elapsed: float,
-           metrics: dict) -> dict:
+def _measure(out: Path, i: int, name: str, original: np.ndarray, rebuilt: np.ndarray, sr: int, elapsed: float,
+             metrics: Future) -> dict:
+    """One file's metrics, its two WAVs and envelopes (on the metrics thread)."""
     import soundfile as sf
 
     from services import audio
+    found = metrics.result()(original, rebuilt)
     paths = [out / f'{i:03d}_in.wav', out / f'{i:03d}_out.wav']
     for path, data in zip(paths, (original, rebuilt), strict=True):
         sf.write(str(path), np.clip(data.T, -1, 1), sr, subtype='PCM_16')
     return {'name': name, 'input': str(paths[0]), 'output': str(paths[1]), 'seconds': original.shape[-1] / sr,
-            'model_seconds': elapsed, 'metrics': metrics,
+            'model_seconds': elapsed, 'metrics': found,
             'input_envelope': audio.envelope(original), 'output_envelope': audio.envelope(rebuilt)}
 
 
