@@ -3,29 +3,17 @@ dates are written for it, and the translated pages show no English and no senten
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
-from functools import cache
-from pathlib import Path
 
 import pytest
-from nicegui import app, ui
+from i18n_crawl import PO, ROOT, catalogue, english_ids, extracted, fine, french_pattern, placeholders, shown
+from nicegui import app
 from nicegui.testing import User
 
 from services import formatting, i18n
 
-ROOT = Path(__file__).resolve().parent.parent
-PO = i18n.LOCALE_DIR / 'fr' / 'LC_MESSAGES' / f'{i18n.DOMAIN}.po'
-CODE = ('app', 'pages', 'components', 'services')  # where the studio's messages are (babel.cfg)
 # the routes whose every visible word is French in French: grows as areas are translated
 TRANSLATED_ROUTES = ['/', '/settings', '/help', '/datasets', '/datasets?new', '/training', '/projects']
-PLACEHOLDER = re.compile(r'\{[a-z_0-9]*(?:![rs])?(?::[^{}]*)?\}|%(?:\([a-z_]+\))?[sdfr]')
-# what is the same in both languages and needs no catalogue entry: the brand, acronyms, figures with their units
-SAME_IN_BOTH = re.compile(r'RAVE Studio|[A-Z0-9][A-Z0-9 .:/·_+%-]*')
-UNITS = re.compile(r'\b(?:o|ko|Mo|Go|To|B|KB|MB|GB|TB|min|s|ms|h|Hz|kHz|dB)\b')
-PATHS = re.compile(r'(?:(?:/|~/|--|[a-z0-9]+://)\S*\n?)+')  # file names, URLs and command-line flags
-PROPS = ('label', 'placeholder', 'hint', 'aria-label', 'title', 'suffix', 'prefix', 'error-message')
-
 
 def test_the_language_is_the_users_choice_then_the_browsers_then_english() -> None:
     assert i18n.negotiate(None, 'fr-FR,fr;q=0.9,en;q=0.8') == 'fr'
@@ -68,8 +56,8 @@ def test_figures_and_dates_are_written_for_the_language() -> None:
 def test_every_message_of_the_code_has_its_french() -> None:
     """The catalogue holds every message the code marks, each translated (not fuzzy) with the same
     placeholders; and nothing the code no longer says."""
-    catalog, found = _catalog(), _extracted()
-    missing, empty, fuzzy, placeholders = [], [], [], []
+    catalog, found = catalogue(), extracted()
+    missing, empty, fuzzy, differ = [], [], [], []
     for (context, msgid), where in found.items():
         entry = catalog.get(msgid, context=context)
         if entry is None:
@@ -81,12 +69,12 @@ def test_every_message_of_the_code_has_its_french() -> None:
         if entry.fuzzy:
             fuzzy.append(msgid)
         ids = entry.id if isinstance(entry.id, tuple) else (entry.id,)
-        if any(_placeholders(s) != _placeholders(ids[-1]) for s in strings if s):
-            placeholders.append(msgid)
+        if any(placeholders(s) != placeholders(ids[-1]) for s in strings if s):
+            differ.append(msgid)
     obsolete = [m.id for m in catalog if m.id and (m.context, m.id if isinstance(m.id, str) else m.id[0]) not in found]
     assert not missing, f'not in {PO.relative_to(ROOT)} (pybabel: see babel.cfg):\n' + '\n'.join(missing)
     assert not empty and not fuzzy, f'untranslated: {empty}, fuzzy: {fuzzy}'
-    assert not placeholders, f'placeholders differ from the English: {placeholders}'
+    assert not differ, f'placeholders differ from the English: {differ}'
     assert not obsolete, f'no longer in the code: {obsolete}'
 
 
@@ -128,7 +116,7 @@ async def test_the_translated_pages_show_no_english_and_nothing_outside_the_cata
     languages' own names, and the user guide's titles (docs/ stays English)."""
     from services import docs
     user.http_client.headers['Accept-Language'] = 'fr'
-    french, english = _french(), _english()
+    french, english = french_pattern(), english_ids()
     await user.open('/')
     projects = app.studio.projects.all()
     data = {p.name for p in projects} | {p.description for p in projects} | set(i18n.LANGUAGES.values()) | \
@@ -137,8 +125,8 @@ async def test_the_translated_pages_show_no_english_and_nothing_outside_the_cata
     wrong = []
     for route in TRANSLATED_ROUTES:
         await user.open(route)
-        for where, text in _shown(user.client):
-            if _fine(text, data, french) or all(_fine(part, data, french) for part in text.split(' · ')):
+        for where, text in shown(user.client):
+            if fine(text, data, french) or all(fine(part, data, french) for part in text.split(' · ')):
                 continue  # a whole sentence, or facts joined by " · " (the studio's way of listing them)
             why = 'English left untranslated' if text in english else 'not in the catalogue'
             wrong.append(f'{route} {where}: {text!r} ({why})')
@@ -159,69 +147,3 @@ def test_a_french_browser_gets_the_studio_in_french(browser, served) -> None:
         assert page.get_by_text('Cette machine').is_visible()
     finally:
         context.close()
-
-
-def _fine(text: str, data: set[str], french: re.Pattern) -> bool:
-    """Whether `text` may be shown on a French page: French of the catalogue, data, or the same in both languages."""
-    return (text in data or SAME_IN_BOTH.fullmatch(text) is not None or PATHS.fullmatch(text) is not None
-            or french.fullmatch(text) is not None or not re.search('[A-Za-zÀ-ÿ]', UNITS.sub('', text)))
-
-
-def _shown(client) -> list[tuple[str, str]]:
-    """(element, text) of every word a user can see or hear on the page, hidden dialogs included."""
-    shown = [('title', client.title)] if client.title else []
-    for element in client.elements.values():
-        name = type(element).__name__
-        if isinstance(element, (ui.html, ui.markdown, ui.code)) or 'sr-only' in element.classes:
-            continue  # markup (charts, the docs) and the live region that repeats what jobs say
-        text = getattr(element, 'text', None)
-        if isinstance(text, str) and text.strip():
-            shown.append((name, text.strip()))
-        for prop in PROPS:
-            value = element.props.get(prop)
-            if isinstance(value, str) and value.strip():
-                shown.append((f'{name}[{prop}]', value.strip()))
-        options = getattr(element, 'options', None)
-        if isinstance(options, dict):
-            shown += [(f'{name} option', str(v)) for v in options.values() if str(v).strip()]
-    return shown
-
-
-@cache
-def _catalog():
-    from babel.messages.pofile import read_po
-    with PO.open('rb') as source:
-        return read_po(source, locale='fr', domain=i18n.DOMAIN)
-
-
-def _extracted() -> dict:
-    """(context, msgid — a plural's singular) → where the code says it first, as `pybabel extract` finds it."""
-    from babel.messages.extract import extract_from_dir
-    found: dict = {}
-    for folder in CODE:
-        for filename, line, message, _comments, context in extract_from_dir(
-                ROOT / folder, [('**.py', 'python')], keywords=i18n.KEYWORDS):
-            msgid = message[0] if isinstance(message, tuple) else message
-            if msgid:
-                found.setdefault((context, msgid), f'{folder}/{filename}:{line}')
-    return found
-
-
-def _placeholders(text: str) -> list[str]:
-    return sorted(PLACEHOLDER.findall(text))
-
-
-def _french() -> re.Pattern:
-    """Every French sentence of the catalogue, its placeholders matching anything."""
-    patterns = []
-    for message in _catalog():
-        for text in (message.string if isinstance(message.string, tuple) else (message.string,)):
-            parts = PLACEHOLDER.split(text)
-            if message.id and text and len(re.findall('[A-Za-zÀ-ÿ]', ''.join(parts))) >= 2:  # not bare {job}: {status}
-                patterns.append('.*?'.join(re.escape(p) for p in parts))
-    return re.compile('|'.join(f'(?:{p})' for p in sorted(set(patterns), key=len, reverse=True)), re.DOTALL)
-
-
-def _english() -> set[str]:
-    """The English messages whose French differs (shown as they are, they were not translated)."""
-    return {m.id for m in _catalog() if isinstance(m.id, str) and m.string and m.string != m.id}

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from i18n_crawl import english_ids, fine, french_pattern, shown
 from nicegui import app
 from nicegui.testing import User
-from test_i18n import _english, _fine, _french, _shown
 
 from services import formatting, i18n
 from services.models import stats
@@ -36,14 +36,6 @@ VERDICT = {'status': 'passed',
                      'streaming': True, 'size': 4096, 'made_with_torch': '2.5.1', 'step': 1000,
                      'methods': {'forward': [1, 1, 1, 1], 'encode': [1, 1, 8, 2048]}, 'attributes': ['temperature'],
                      'latency': [{'buffer': 2048, 'samples': 4096, 'ms': 92.9}]}}
-# Shown on these routes but written by another helper's modules (pages/training, services/training, components/):
-# translated on their branches; the lead removes these once the three are merged.
-ELSEWHERE = {'Report', 'PDF', 'One HTML file with the charts and audio embedded (works offline)',
-             'The same report as PDF', 'Comments', 'Comment', 'Markdown; @name mentions a member', 'Post',
-             '**bold**, *italic*, `code`, [links](https://…); HTML is shown as text.',
-             'No comments yet: say what you hear, what to try next.', 'source file', 'time in the file',
-             'Nothing rendered yet.', 'Spectrogram'}
-ELSEWHERE_SAID = re.compile(r'.*: \d+ points up to step .*|v\d+ · capacity \d+ · .*')  # a chart's summary, a config
 FIGURE = re.compile(r'[\d\s\u202f.,]+ ?[kM]')  # 3,95 M parameters
 
 
@@ -114,14 +106,14 @@ def _prior(project, run: Run, root: Path) -> None:
 async def _crawl(user: User, routes: list[str], data: set[str], *, opened=None) -> list[str]:
     """What the routes show in French that is English or outside the catalogue (`opened(route)` opens the dialogs
     the route holds before the crawl)."""
-    french, english = _french(), _english()
+    french, english = french_pattern(), english_ids()
     wrong = []
     for route in routes:
         await user.open(route)
         if opened is not None:
             await opened(route)
-        for where, text in _shown(user.client):
-            if text in ELSEWHERE or ELSEWHERE_SAID.fullmatch(text) or _shown_fine(text, data, french):
+        for where, text in shown(user.client):
+            if _shown_fine(text, data, french):
                 continue
             why = 'English left untranslated' if text in english else 'not in the catalogue'
             wrong.append(f'{route} {where}: {text!r} ({why})')
@@ -131,11 +123,11 @@ async def _crawl(user: User, routes: list[str], data: set[str], *, opened=None) 
 def _shown_fine(text: str, data: set[str], french) -> bool:
     """The crawl's rule (a sentence, or facts joined by " · "), with figures: 3,95 M parameters, a multiplier ×
     (no letter), a count in parentheses after a title."""
-    def fine(part: str) -> bool:
+    def part_fine(part: str) -> bool:
         bare = part.replace('×', ' ')
-        return (FIGURE.fullmatch(bare) is not None or _fine(part, data, french) or _fine(bare, data, french)
-                or _fine(re.sub(r' \(\d+\)$', '', part), data, french))
-    return fine(text) or all(fine(p) for p in text.split(' · '))
+        return (FIGURE.fullmatch(bare) is not None or fine(part, data, french) or fine(bare, data, french)
+                or fine(re.sub(r' \(\d+\)$', '', part), data, french))
+    return part_fine(text) or all(part_fine(p) for p in text.split(' · '))
 
 
 async def test_the_models_pages_speak_french(user: User, seeded, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,14 +166,14 @@ def test_the_deployment_guide_is_written_in_the_language_it_is_read_in(seeded) -
     next to the export, outside any page, stays English."""
     _run, export, data = seeded
     view = ExportView.of(Export.get_by_id(export.id))
-    french, english = _french(), _english()
+    french, english = french_pattern(), english_ids()
     with i18n.speaking('fr'):
         guide = guide_for(view)
         verdicts = [line for s in guide.sections for line in s.lines if line.startswith('- nn~: ')]
         lines = [guide.title, guide.host, *(s.title for s in guide.sections),
                  *(line for s in guide.sections for line in s.lines
                    if line.strip() and not line.startswith('    ') and line not in verdicts)]
-        wrong = [line for line in lines if not _fine(line, data, french) and line not in english]
+        wrong = [line for line in lines if not fine(line, data, french) and line not in english]
         wrong += [line for line in lines if line in english]
         assert guide.title == 'Déployer bright_streaming'
         assert verdicts == ['- nn~: **prêt**. Streaming, as nn~ wants.']  # the verification's sentence is its own

@@ -12,10 +12,10 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from i18n_crawl import english_ids, fine, french_pattern, shown
 from nicegui import app
 from nicegui.testing import User
 from starlette.requests import Request
-from test_i18n import _english, _fine, _french, _shown
 
 from app import auth, plain
 from services import doctor, i18n
@@ -125,7 +125,7 @@ async def test_the_sign_in_pages_speak_the_browsers_language() -> None:
         html = page.body.decode()
         assert '<html lang="fr">' in html
         wrong += [f'{where}: {text!r}' for text in _texts(html)
-                  if not _fine(text, {'RAVE Studio', 'ann'}, _french())]
+                  if not fine(text, {'RAVE Studio', 'ann'}, french_pattern())]
     assert not wrong, '\n'.join(wrong)
     assert 'Se connecter' in pages['/login'].body.decode()
 
@@ -144,7 +144,7 @@ def test_the_dataset_doctor_speaks_french() -> None:
         said = [*dataset_doctor.parameter_problems(1, 3, 1234, 0, []), *dataset_doctor.tools_problems(),
                 *(line for f in dataset_doctor.content_findings(found, 2) for line in (f.text, *f.files))]
     assert len(said) >= 10 and 'Le nombre de canaux doit être 1 (mono) ou 2 (stéréo).' in said
-    wrong = [text for text in said if not _fine(text, {str(c.path) for c in found}, _french())]
+    wrong = [text for text in said if not fine(text, {str(c.path) for c in found}, french_pattern())]
     assert not wrong, '\n'.join(wrong)
 
 
@@ -153,9 +153,9 @@ def _not_french(user: User, route: str, data: set[str]) -> list[str]:
     project = app.studio.projects.current(None)
     data = data | {project.name, project.location, str(app.studio.data_dir), sys.executable,
                    *i18n.LANGUAGES.values()}
-    french, english, wrong = _french(), _english(), []
-    for where, text in _shown(user.client):
-        if _fine(text, data, french) or all(_fine(part, data, french) or FIGURE.fullmatch(part)
+    french, english, wrong = french_pattern(), english_ids(), []
+    for where, text in shown(user.client):
+        if fine(text, data, french) or all(fine(part, data, french) or FIGURE.fullmatch(part)
                                             for part in re.split(' · | — ', text.removeprefix('• '))):
             continue
         why = 'English left untranslated' if text in english else 'not in the catalogue'

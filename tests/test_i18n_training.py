@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from i18n_crawl import english_ids, fine, french_pattern, shown
 from nicegui import app
 from nicegui.testing import User
-from test_i18n import _english, _fine, _french, _shown
 
 from services import i18n
 from services.access import local
@@ -128,28 +128,28 @@ async def test_the_training_and_lab_pages_speak_french(user: User, tmp_path: Pat
     user.http_client.headers['Accept-Language'] = 'fr-FR,fr;q=0.9'
     await user.open('/')
     ids = seed(app.studio, tmp_path)
-    french, english, wrong = _french(), _english(), []
+    french, english, wrong = french_pattern(), english_ids(), []
 
-    def fine(text: str) -> bool:
+    def ok(text: str) -> bool:
         varied = VARIED.fullmatch(text)
         return DATE.fullmatch(text) is not None or GIN.fullmatch(text) is not None or \
-            (varied is not None and fine(varied[1])) or _fine(text, ids['data'], french) or \
-            _fine(text.replace('×', '*'), ids['data'], french)  # a figure's sign, not a letter (it sits in À-ÿ)
+            (varied is not None and ok(varied[1])) or fine(text, ids['data'], french) or \
+            fine(text.replace('×', '*'), ids['data'], french)  # a figure's sign, not a letter (it sits in À-ÿ)
 
     def crawl(where: str) -> None:
-        for element, text in _shown(user.client):
+        for element, text in shown(user.client):
             if element == '_Plot[aria-label]':
                 continue  # the charts' text summaries: components/metric_chart.py's
-            if fine(text) or all(fine(p) for p in text.split(' · ')):
+            if ok(text) or all(ok(p) for p in text.split(' · ')):
                 continue
             why = 'English left untranslated' if text in english else 'not in the catalogue'
             wrong.append(f'{where} {element}: {text!r} ({why})')
 
     await user.open('/training/new')
     await user.should_see('Nouvel entraînement')
-    for step, shown in (('start', 'dataset-violons'), ('dataset', 'composition-ok'), ('config', 'macros')):
+    for step, marker in (('start', 'dataset-violons'), ('dataset', 'composition-ok'), ('config', 'macros')):
         user.find(marker=f'next-{step}').click()
-        await user.should_see(marker=shown)
+        await user.should_see(marker=marker)
     user.find(marker='name').type('alto')
     user.find(marker='next-parameters').click()
     await user.should_see(marker='checks')

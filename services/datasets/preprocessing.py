@@ -132,10 +132,8 @@ class DatasetService:
         finally:
             archive.unlink(missing_ok=True)
 
-    # ---- the one dataset validation -------------------------------------------------------------
     def check_name(self, project: Project, name: str) -> list[str]:
-        """What is wrong with the name: empty, taken in the project, or its folder in use (registered to a
-        dataset, or holding files)."""
+        """What is wrong with the name: empty, taken in the project, or its folder in use (a dataset's, or full)."""
         name = (name or '').strip()
         if not name:
             return [_('Give the dataset a name.')]

@@ -53,10 +53,9 @@ class TrainingData:
 
     @classmethod
     def of(cls, row) -> TrainingData:
-        return cls(row.id, row.name, row.path, row.status, row.sr, row.channels, row.n_examples,
-                   row.n_seconds,
-                   (row.params or {}).get('num_signal'), bool(row.lazy),
-                   (row.params or {}).get('location') == 'cluster')
+        params = row.params or {}
+        return cls(row.id, row.name, row.path, row.status, row.sr, row.channels, row.n_examples, row.n_seconds,
+                   params.get('num_signal'), bool(row.lazy), params.get('location') == 'cluster')
 
 
 class CustomConfig(Protocol):
@@ -135,8 +134,7 @@ class RunSpec:
         return out + list(self.bindings)
 
     def env(self) -> dict[str, str]:
-        """The environment the training worker reads its learning-rate hook from
-        (services/workers/learning_rate)."""
+        """The environment the training worker reads its learning-rate hook from (services/workers/learning_rate)."""
         out = {}
         if self.lr:
             out[ENV['gen']] = repr(float(self.lr))

@@ -77,7 +77,7 @@ class Explorer:
                     ui.label(_('Latent map')).classes(theme.SECTION)
                     self.map_note = ui.label(_(MAP_NOTE)) \
                         .classes(theme.HINT + ' grow truncate').mark('map-note')
-                    self.colour = ui.select(COLOURS, value='file', label=_('Colour by'),
+                    self.colour = ui.select({k: _(v) for k, v in COLOURS.items()}, value='file', label=_('Colour by'),
                                             on_change=lambda e: self.chart and self.chart.redraw(colour=e.value)) \
                         .props('outlined dense').classes('w-40').tooltip(_('What the colour of a dot tells'))
                     self.umap = ui.button('UMAP', icon='hub', on_click=self._start_umap).props('outline dense') \
