@@ -93,8 +93,9 @@ def summary(spec: RunSpec, dataset) -> list[tuple[str, str]]:
                 workers=ngettext('{count} loader worker', '{count} loader workers', spec.workers)
                 .format(count=spec.workers))),
             (_('Optimiser'), _('Adam {lr} / {lr_dis}, EMA {ema}').format(
-                lr=formatting.number(spec.lr or RAVE_LR, 6), lr_dis=formatting.number(spec.lr_dis or RAVE_LR_DIS, 6),
-                ema=formatting.number(spec.ema, 5) if spec.ema else _('off'))),
+                lr=formatting.significant(spec.lr or RAVE_LR),
+                lr_dis=formatting.significant(spec.lr_dis or RAVE_LR_DIS),
+                ema=formatting.significant(spec.ema, 5) if spec.ema else _('off'))),
             (_('Devices'), _devices(spec))]
 
 
