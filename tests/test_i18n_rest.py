@@ -71,6 +71,19 @@ async def test_a_datasets_pages_and_dialogs_are_french(user: User, db_copy: Path
     assert not wrong, '\n'.join(wrong)
 
 
+async def test_an_inspector_whose_folder_is_gone_says_why_in_french(user: User, db_copy: Path) -> None:
+    """The reason inside the sentence is the reader's, said in French too (the crawl's placeholders match
+    anything, so the whole sentence is asserted here)."""
+    dataset = _dataset(db_copy)
+    lmdb_reader.release_all()
+    shutil.rmtree(db_copy)  # moved or deleted behind the studio's back
+    user.http_client.headers['Accept-Language'] = FRENCH_BROWSER
+    await user.open(f'/datasets/{dataset.id}/inspect')
+    await user.should_see('ne contient aucun jeu de données RAVE (data.mdb manque)')
+    await user.should_not_see('holds no RAVE dataset')
+    assert _not_french(user, f'/datasets/{dataset.id}/inspect', _data(dataset)) == []
+
+
 async def test_the_project_dialogs_are_french_and_the_default_project_speaks_it(user: User) -> None:
     """Every dialog of the Projects page opened at once; the default project's stored English description is
     shown in French (the row keeps it: it is the studio's, not the user's)."""

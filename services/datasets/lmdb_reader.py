@@ -20,6 +20,7 @@ from pathlib import Path
 
 from services import lazy
 from services.audio import envelope, levels, spectrogram
+from services.i18n import _
 
 np = lazy.module('numpy')
 lmdb = lazy.module('lmdb')
@@ -33,8 +34,7 @@ _DTYPES = {0: 'float16', 1: 'float32', 2: 'float64', 3: 'int16', 4: 'int32', 5: 
 
 @functools.cache
 def audio_example():
-    """udls' generated AudioExample class, loaded from its file on first use (`import udls` would import torch;
-    the file imports protobuf, which the studio's launch need not pay for)."""
+    """udls' AudioExample class from its file on first use (`import udls` imports torch; the file, protobuf)."""
     spec = importlib.util.find_spec('udls')
     source = Path(next(iter(spec.submodule_search_locations))) / 'generated' / 'audio_example_pb2.py'
     module_spec = importlib.util.spec_from_file_location('_studio_audio_example_pb2', source)
@@ -236,12 +236,7 @@ _LOCK = threading.Lock()
 def reader(path: str | Path) -> LmdbReader:
     """The cached reader of a dataset folder; reopened when data.mdb was replaced (deleted and rebuilt)."""
     path = Path(path).expanduser().resolve()
-    data = path / 'data.mdb'
-    try:
-        stat = data.stat()
-    except FileNotFoundError:
-        release(path)
-        raise FileNotFoundError(f'{path} holds no RAVE dataset (data.mdb is missing)') from None
+    stat = _data_stat(path)
     identity = (stat.st_dev, stat.st_ino)
     with _LOCK:
         current = _READERS.get(str(path))
@@ -254,9 +249,18 @@ def reader(path: str | Path) -> LmdbReader:
             # so the kernel's read-ahead makes a cold page 3-5x faster (bench/bench_inspector.py)
             env = lmdb.open(str(path), readonly=True, lock=False, readahead=True, max_readers=256)
         except lmdb.Error as e:
-            raise OSError(f'{path} cannot be opened as an LMDB database: {e}') from None
+            raise OSError(_('{path} does not open as an LMDB database: {error}').format(path=path, error=e)) from None
         _READERS[str(path)] = current = LmdbReader(path, env, identity)
         return current
+
+
+def _data_stat(path: Path) -> os.stat_result:
+    """data.mdb's stat, or FileNotFoundError saying the folder holds no dataset (its cached reader let go)."""
+    try:
+        return (path / 'data.mdb').stat()
+    except FileNotFoundError:
+        release(path)
+        raise FileNotFoundError(_('{path} holds no RAVE dataset (data.mdb is missing)').format(path=path)) from None
 
 
 def open_env(path: str | Path) -> lmdb.Environment:
@@ -269,11 +273,7 @@ def entries(path: str | Path) -> int:
     second open of a path in one process), otherwise through a short-lived one closed before returning, so
     nothing stays open for a folder that is about to be moved, archived or removed."""
     path = Path(path).expanduser().resolve()
-    try:
-        stat = (path / 'data.mdb').stat()
-    except FileNotFoundError:
-        release(path)
-        raise FileNotFoundError(f'{path} holds no RAVE dataset (data.mdb is missing)') from None
+    stat = _data_stat(path)
     with _LOCK:  # held throughout: no reader() can open the same path between our open and close
         current = _READERS.get(str(path))
         if current is not None and current.identity == (stat.st_dev, stat.st_ino):
@@ -283,7 +283,7 @@ def entries(path: str | Path) -> int:
         try:
             env = lmdb.open(str(path), readonly=True, lock=False, readahead=False)
         except lmdb.Error as e:
-            raise OSError(f'{path} cannot be opened as an LMDB database: {e}') from None
+            raise OSError(_('{path} does not open as an LMDB database: {error}').format(path=path, error=e)) from None
         try:
             return env.stat()['entries']
         finally:
