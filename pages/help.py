@@ -95,11 +95,13 @@ def create(settings: Settings, example: Example, projects: Projects) -> None:
         with ui.tab_panel(tab['overview']).classes('p-0 gap-4'):
             _overview(settings)
         with ui.tab_panel(tab['guide']).classes('p-0'), section(_('User guide'), 'menu_book'):
-            _written_in_english()
-            guide = GuideView(docs.guide())
+            guide_chapters = docs.guide()
+            _written_in_english(guide_chapters)
+            guide = GuideView(guide_chapters)
         with ui.tab_panel(tab['faq']).classes('p-0'), section(_('Frequently asked questions'), 'quiz'):
-            _written_in_english()
-            faq = FaqView(docs.faq())
+            faq_chapter = docs.faq()
+            _written_in_english([faq_chapter])
+            faq = FaqView(faq_chapter)
         with ui.tab_panel(tab['keyboard']).classes('p-0'), section(_('Keyboard shortcuts'), 'keyboard'):
             shortcuts.table()
             ui.separator()
@@ -131,10 +133,12 @@ def create(settings: Settings, example: Example, projects: Projects) -> None:
         faq.show(asked['faq'])
 
 
-def _written_in_english() -> None:
-    """The guide and the FAQ (docs/*.md) are written in English only: say so to a reader of another language."""
-    if i18n.current() != 'en':
-        ui.label(_('The user guide and the FAQ are written in English.')).classes(theme.HINT).mark('docs-english')
+def _written_in_english(chapters: list[docs.Chapter]) -> None:
+    """Say which chapters a reader of another language gets in English (their translation is missing)."""
+    english = [c.title for c in chapters if c.language != i18n.current()]
+    if english:
+        ui.label(_('Not translated yet, so shown in English: {chapters}.').format(chapters=', '.join(english))) \
+            .classes(theme.HINT).mark('docs-english')
 
 
 def _overview(settings: Settings) -> None:

@@ -4,6 +4,10 @@ sections, and searched. Help renders them; nothing here knows NiceGUI.
 A chapter is one file: its `# Title`, an introduction, then `## Section`s. The FAQ is one chapter whose sections
 are the questions. Chapters link to each other as Markdown does (`[Datasets](datasets.md#the-doctor)`); Help
 shows such a link as its own address (`help_link`), and `broken_links` lists those that lead nowhere.
+
+A translation lives beside the English as docs/<language>/<same name>.md and is read for a page in that language
+(English where a file has none). Its headings carry the English anchors (`## Le docteur {#the-doctor}`), so links,
+addresses and search results lead to the same sections in every language.
 """
 from __future__ import annotations
 
@@ -12,11 +16,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from services import i18n
+
 DOCS = Path(__file__).resolve().parent.parent / 'docs'
 GUIDE = ('getting-started', 'datasets', 'training', 'export', 'explorer', 'command-line', 'files')
 FAQ = 'faq'
 ELSEWHERE = {'plugins': '/settings/plugins/guide'}  # chapters with a page of their own
 LINK = re.compile(r'\[([^\]]*)\]\(([^)\s]+)\)')
+ANCHOR = re.compile(r'\s*\{#([a-z0-9-]+)\}$')  # a heading's own anchor: `## Le docteur {#the-doctor}`
 SNIPPET = 90  # characters of context on each side of a search hit
 
 
@@ -34,6 +41,7 @@ class Chapter:
     title: str
     intro: str  # Markdown before the first section
     sections: tuple[Section, ...]
+    language: str = 'en'  # the language it is written in (English where a translation is missing)
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,8 @@ class Hit:
 
 
 def guide() -> list[Chapter]:
-    """The user guide's chapters in reading order, then any other docs/*.md (the areas' own chapters) by name."""
+    """The user guide's chapters in reading order, then any other docs/*.md (the areas' own chapters) by name, in
+    the page's language."""
     others = sorted(p.stem for p in DOCS.glob('*.md') if p.stem not in (*GUIDE, FAQ, *ELSEWHERE))
     return [chapter(slug) for slug in (*GUIDE, *others)]
 
@@ -53,10 +62,23 @@ def faq() -> Chapter:
     return chapter(FAQ)
 
 
+def chapter(slug: str, language: str | None = None) -> Chapter:
+    """One chapter in `language` (default: the page's), English where it has no translation."""
+    return _read(slug, language or i18n.current())
+
+
+def source(slug: str, language: str | None = None) -> Path:
+    """The file a chapter is read from in `language` (default: the page's): its translation, or the English."""
+    translated = DOCS / (language or i18n.current()) / f'{slug}.md'
+    return translated if translated.is_file() else DOCS / f'{slug}.md'
+
+
 @cache
-def chapter(slug: str) -> Chapter:
-    """One chapter, read once (the files ship with the studio and do not change while it runs)."""
-    return parse(slug, (DOCS / f'{slug}.md').read_text(encoding='utf-8'))
+def _read(slug: str, language: str) -> Chapter:
+    """Read once (the files ship with the studio and do not change while it runs)."""
+    path = source(slug, language)
+    found = parse(slug, path.read_text(encoding='utf-8'))
+    return Chapter(found.slug, found.title, found.intro, found.sections, language if path.parent != DOCS else 'en')
 
 
 def parse(slug: str, text: str) -> Chapter:
@@ -81,7 +103,10 @@ def parse(slug: str, text: str) -> Chapter:
     taken: set[str] = set()
     built = []
     for heading, *body in sections:
-        anchor = _anchor(heading, taken)
+        own = ANCHOR.search(heading)
+        heading = heading[:own.start()] if own else heading
+        anchor = own[1] if own else _anchor(heading, taken)
+        taken.add(anchor)
         built.append(Section(slug, heading, anchor, '\n'.join(body).strip()))
     return Chapter(slug, title, '\n'.join(intro).strip(), tuple(built))
 
@@ -122,10 +147,27 @@ def for_help(markdown: str) -> str:
 
 
 def broken_links() -> list[str]:
-    """'file: link' for each link between chapters whose file or section does not exist."""
-    return [f'{path.name}: {href}' for path in sorted(DOCS.glob('*.md'))
+    """'file: link' for each link between chapters whose file or section does not exist (translations included:
+    their links name the English files and anchors)."""
+    return [f'{path.relative_to(DOCS)}: {href}' for path in sorted([*DOCS.glob('*.md'), *DOCS.glob('*/*.md')])
             for _, href in LINK.findall(path.read_text(encoding='utf-8'))
             if '://' not in href and not href.startswith('mailto:') and not _leads_somewhere(path, href)]
+
+
+def unmatched_translations() -> list[str]:
+    """Translated files whose sections are not the English file's (the same anchors in the same order), or that
+    translate no English file: their links and addresses would lead elsewhere."""
+    wrong = []
+    for path in sorted(DOCS.glob('*/*.md')):
+        english = DOCS / path.name
+        if not english.is_file():
+            wrong.append(f'{path.relative_to(DOCS)}: no {path.name} in English')
+            continue
+        ours, theirs = ([s.anchor for s in parse(path.stem, p.read_text(encoding='utf-8')).sections]
+                        for p in (path, english))
+        if ours != theirs:
+            wrong.append(f'{path.relative_to(DOCS)}: sections {ours}, the English {theirs}')
+    return wrong
 
 
 def plain(markdown: str) -> str:
@@ -154,7 +196,7 @@ def _anchor(heading: str, taken: set[str]) -> str:
 
 def _leads_somewhere(path: Path, href: str) -> bool:
     target, _, anchor = href.partition('#')
-    found = path if not target else DOCS / target
-    if not found.is_file() or found.parent != DOCS:
+    found = DOCS / (target or path.name)
+    if '/' in target or not found.is_file():
         return False
-    return not anchor or anchor in {s.anchor for s in chapter(found.stem).sections}
+    return not anchor or anchor in {s.anchor for s in parse(found.stem, found.read_text(encoding='utf-8')).sections}

@@ -14,12 +14,11 @@ import importlib.metadata
 import inspect
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pluggy
 
-from services import access, hookspecs, i18n
+from services import access, docs, hookspecs, i18n
 from services.access import Action, Actor
 from services.datasets.doctor import Finding
 from services.hookspecs import (
@@ -42,7 +41,6 @@ __all__ = ['Alert', 'DatasetCheck', 'ExportCheck', 'ExportTarget', 'Finding', 'J
            'PluginView', 'Plugins', 'Route', 'RunAlert', 'SettingDoc', 'current_entry', 'disabled_plugins',
            'hookimpl']
 
-GUIDE = Path(__file__).resolve().parents[1] / 'docs' / 'plugins.md'
 CONTRIBUTIONS: dict[str, type] = {  # hook → the type its list holds
     'register_routes': Route,
     'register_navigation': NavEntry,
@@ -331,7 +329,8 @@ class Plugins:
     def guide(self) -> str:
         """The plugin SDK guide (docs/plugins.md), or '' where the docs are not installed."""
         access.require(self.actor, Action.READ)
-        return GUIDE.read_text() if GUIDE.is_file() else ''
+        path = docs.source('plugins')  # its translation for a page in another language
+        return path.read_text(encoding='utf-8') if path.is_file() else ''
 
     def _known(self, name: str) -> None:
         if name not in self._manager.names():

@@ -8,7 +8,7 @@ from nicegui import ui
 from nicegui.testing import User
 from waiting import until
 
-from services import docs
+from services import docs, i18n
 
 ASKED = {  # what RAVE users ask most → words its FAQ question must hold
     'training time': ('how long',), 'is this normal': ('normal',), 'phase 2 jumps': ('phase 2', 'jump'),
@@ -29,12 +29,31 @@ def test_every_chapter_reads_with_a_title_and_sections() -> None:
 def test_no_link_between_chapters_is_broken(tmp_path, monkeypatch) -> None:
     assert docs.broken_links() == []
     (tmp_path / 'a.md').write_text('# A\n\n## One\n\n[b](b.md) [two](a.md#two) [one](#one) [web](https://x.org)\n')
+    (tmp_path / 'fr').mkdir()
+    (tmp_path / 'fr' / 'a.md').write_text('# A\n\n## Un {#one}\n\n[un](#one) [deux](a.md#two) [b](fr/b.md)\n')
     monkeypatch.setattr(docs, 'DOCS', tmp_path)
-    docs.chapter.cache_clear()
-    try:
-        assert docs.broken_links() == ['a.md: b.md', 'a.md: a.md#two']
-    finally:
-        docs.chapter.cache_clear()
+    assert docs.broken_links() == ['a.md: b.md', 'a.md: a.md#two', 'fr/a.md: a.md#two', 'fr/a.md: fr/b.md']
+    assert docs.unmatched_translations() == []
+    (tmp_path / 'fr' / 'a.md').write_text('# A\n\n## Un\n')  # its anchor lost: 'un', not 'one'
+    (tmp_path / 'fr' / 'c.md').write_text('# C\n')
+    assert docs.unmatched_translations() == ["fr/a.md: sections ['un'], the English ['one']",
+                                             'fr/c.md: no c.md in English']
+
+
+def test_a_french_page_reads_the_french_chapters_at_the_english_anchors() -> None:
+    """Each translation has the English file's sections (so links, addresses and search results lead to the same
+    places); a French page reads it, an English one the English; a chapter without one falls back to English."""
+    assert docs.unmatched_translations() == []
+    translated = sorted(p.stem for p in (docs.DOCS / 'fr').glob('*.md'))
+    assert translated, 'no French chapter in docs/fr/'
+    for slug in translated:
+        english, french = docs.chapter(slug, 'en'), docs.chapter(slug, 'fr')
+        assert french.language == 'fr' and english.language == 'en'
+        assert [s.body for s in french.sections] != [s.body for s in english.sections], f'{slug}: not translated'
+        assert [s.anchor for s in french.sections] == [s.anchor for s in english.sections]
+        assert '{#' not in ' '.join(s.title for s in french.sections)
+    with i18n.speaking('fr'):
+        assert docs.faq().language == ('fr' if 'faq' in translated else 'en')
 
 
 def test_links_lead_to_help_pages() -> None:
@@ -99,3 +118,22 @@ async def test_help_opens_a_faq_answer(user: User) -> None:
     answer = next(iter(user.find(marker='faq-how-much-gpu-memory-do-i-need').elements))
     assert answer.value is True
     assert re.search('out of memory', ' '.join(m.content for m in answer.descendants() if isinstance(m, ui.markdown)))
+
+
+async def test_a_french_reader_gets_the_french_chapter_at_the_same_address_and_searches_it(user: User) -> None:
+    """The same address (chapter, English anchor) in French: the French text, its links still leading into Help;
+    a French word finds the French section."""
+    user.http_client.headers['Accept-Language'] = 'fr-FR,fr;q=0.9'
+    french = docs.chapter('training', 'fr')
+    assert french.language == 'fr', 'docs/fr/training.md is missing'
+    phases = next(s for s in french.sections if s.anchor == 'the-two-phases')
+    await user.open('/help?doc=training&section=the-two-phases')
+    await user.should_see(phases.title)
+    await user.should_not_see('The two phases')
+    chapter = next(iter(user.find(marker='chapter').elements))
+    shown = ' '.join(m.content for m in chapter.descendants() if isinstance(m, ui.markdown))
+    assert '(/help?' in shown and '.md)' not in shown and '.md#' not in shown
+    word = max(re.findall(r'\w+', phases.title), key=len)
+    with i18n.speaking('fr'):
+        hits = docs.search(word)
+    assert any(h.section is not None and h.section.anchor == 'the-two-phases' for h in hits)

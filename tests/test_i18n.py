@@ -113,7 +113,7 @@ async def test_the_users_choice_beats_the_browser_and_handlers_speak_it(user: Us
 async def test_the_translated_pages_show_no_english_and_nothing_outside_the_catalogue(user: User) -> None:
     """A crawl of TRANSLATED_ROUTES in French: every text, label, placeholder, hint, tooltip and option is a French
     sentence of the catalogue (its placeholders filled), the same in both languages, or data: the user's, the
-    languages' own names, and the user guide's titles (docs/ stays English)."""
+    languages' own names, and the user guide's titles (docs/ and its translations, not the catalogue's)."""
     from services import docs
     user.http_client.headers['Accept-Language'] = 'fr'
     french, english = french_pattern(), english_ids()
@@ -121,7 +121,8 @@ async def test_the_translated_pages_show_no_english_and_nothing_outside_the_cata
     projects = app.studio.projects.all()
     data = {p.name for p in projects} | {p.description for p in projects} | set(i18n.LANGUAGES.values()) | \
         {p.location for p in projects} | {str(app.studio.data_dir), sys.executable} | \
-        {t for c in [*docs.guide(), docs.faq()] for t in (c.title, *(s.title for s in c.sections))}
+        {t for lang in ('en', 'fr') for c in [*(docs.chapter(g.slug, lang) for g in docs.guide()), docs.chapter(
+            docs.FAQ, lang)] for t in (c.title, *(s.title for s in c.sections))}
     wrong = []
     for route in TRANSLATED_ROUTES:
         await user.open(route)
