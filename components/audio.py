@@ -7,6 +7,7 @@ from nicegui import ui
 
 from app import theme
 from components.waveform import waveform
+from services import formatting
 from services.models.views import Envelope
 from services.projects import ProjectView
 
@@ -27,6 +28,6 @@ def audio_card(title: str, url: str, envelope: Envelope | dict, duration_s: floa
         with ui.row().classes('w-full items-baseline gap-2 no-wrap'):
             ui.label(title).classes(theme.SECTION)
             ui.label(caption).classes(theme.HINT + ' grow truncate')
-            ui.label(f'{duration_s:.2f} s').classes(f'{theme.HINT} {theme.NUMBER}')
+            ui.label(f'{formatting.number(duration_s, 2)} s').classes(f'{theme.HINT} {theme.NUMBER}')
         waveform(envelope, duration_s, color=color)
         ui.audio(url).classes('w-full').mark(f'{marker}-player')

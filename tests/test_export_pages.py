@@ -105,6 +105,7 @@ async def test_export_verification_report_library_and_guide(user: User) -> None:
     await user.should_see('1 check failed')
     await user.should_see(marker='copy-path')
     await user.should_not_see(marker='download')
+    await user.should_not_see(marker='open-explorer')  # nothing to play
     user.find(marker='tab-stand-in').click()
     await user.should_see(marker='export-1')
     user.find(marker='reexport-explorer').click()

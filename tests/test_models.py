@@ -67,6 +67,8 @@ async def test_export_page_exports_and_lists_the_file(user: User, rave_run: Path
     await until(lambda: (Path(project.location) / 'explorer').is_dir() and any(
         (Path(project.location) / 'explorer').rglob('output.wav')), timeout=600, message='nothing was played')
     await user.should_see('Through the export', retries=50)
+    user.find(marker='open-explorer').click()  # the next step, this export chosen
+    await user.should_see('Walk the latent space')
 
     await user.open(f'/export?run={run.id}')  # the same name again is refused with a clear message
     user.find(marker='target-explorer').click()

@@ -92,6 +92,9 @@ def _row(models: Models, project: ProjectView, targets: list[TargetView], export
 def actions(models: Models, project: ProjectView, targets: list[TargetView], export: ExportView, refresh,
             *, after_delete: str = '') -> None:
     """The library's controls for one export (also on its viewer)."""
+    if export.playable:  # the natural next step: play with it, this export chosen
+        ui.button(icon='graphic_eq', on_click=lambda: ui.navigate.to(f'/explorer?export={export.id}')) \
+            .props('flat round dense').tooltip(_('Open in the Explorer')).mark('open-explorer')
     if export.ready:
         ui.button(icon='menu_book', on_click=lambda: ui.navigate.to(f'/export/guide/{export.id}')) \
             .props('flat round dense').tooltip(_('Deployment guide')).mark('guide')
