@@ -101,7 +101,7 @@ def test_the_choices_say_how_to_get_a_prior(studio, fake_run) -> None:
     models = Models(studio.exports, studio.inference, studio.files, local())
     choices = models.choices(project.id, run.id, best)
     assert choices.sr == 44100 and choices.rates[:2] == (44100, 88200)
-    assert choices.priors == () and 'rave train_prior --model' in choices.prior_hint
+    assert choices.priors == () and 'Train a prior' in choices.prior_hint
     prior = Path(run.folder) / 'priors' / 'prior_abc'
     (prior / 'version_0').mkdir(parents=True)
     (prior / 'config.gin').write_text('')

@@ -122,9 +122,8 @@ class Models:
         facts = facts_of(checkpoint) if checkpoint and inside(checkpoint, run.folder) else facts_of('')
         priors = tuple(str(p) for p in self._exports.priors(run))
         hint = '' if priors else (
-            _('No prior for {name} yet. Train one with `rave train_prior --model {folder} --out_path {priors}`, or on '
-              'the model\'s page (Priors, Train a prior); it then appears here.').format(
-                name=run.name, folder=run.folder, priors=Path(run.folder) / 'priors'))
+            _("No prior for {name} yet: train one on the model's page (Priors, Train a prior); it then appears "
+              'here.').format(name=run.name))
         return ExportChoices(self._exports.sample_rate(run), facts.fidelity, facts.ema, priors, hint)
 
     def exports(self, project_id: int) -> list[ExportView]:
