@@ -73,6 +73,13 @@ def source(slug: str, language: str | None = None) -> Path:
     return translated if translated.is_file() else DOCS / f'{slug}.md'
 
 
+def text(slug: str, language: str | None = None) -> str:
+    """A chapter's Markdown as a page shows it whole (the plugin guide): its headings without their own anchors."""
+    path = source(slug, language)
+    return re.sub(r'^(#+ .*?)\s*\{#[a-z0-9-]+\}$', r'\1', path.read_text(encoding='utf-8'), flags=re.MULTILINE) \
+        if path.is_file() else ''
+
+
 @cache
 def _read(slug: str, language: str) -> Chapter:
     """Read once (the files ship with the studio and do not change while it runs)."""

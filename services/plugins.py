@@ -329,8 +329,7 @@ class Plugins:
     def guide(self) -> str:
         """The plugin SDK guide (docs/plugins.md), or '' where the docs are not installed."""
         access.require(self.actor, Action.READ)
-        path = docs.source('plugins')  # its translation for a page in another language
-        return path.read_text(encoding='utf-8') if path.is_file() else ''
+        return docs.text('plugins')  # its translation for a page in another language
 
     def _known(self, name: str) -> None:
         if name not in self._manager.names():

@@ -54,6 +54,8 @@ def test_a_french_page_reads_the_french_chapters_at_the_english_anchors() -> Non
         assert '{#' not in ' '.join(s.title for s in french.sections)
     with i18n.speaking('fr'):
         assert docs.faq().language == ('fr' if 'faq' in translated else 'en')
+        whole = docs.text('plugins')  # the plugin guide's page shows the file whole: no anchor in sight
+    assert whole.startswith('# ') and whole != docs.text('plugins', 'en') and '{#' not in whole
 
 
 def test_links_lead_to_help_pages() -> None:
