@@ -106,7 +106,7 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
             ui.label(_('The run folder {folder} is gone (moved or deleted outside the studio): its curves, '
                        'audio and checkpoints cannot be read, and it cannot be resumed. Put the folder back, or '
                        'delete this run.').format(folder=current.folder)) \
-                .classes('text-sm text-negative break-all').mark('run-folder-gone')
+                .classes('text-sm text-negative break-words').mark('run-folder-gone')
         run_cluster.state_line(jobs, cluster, current)
         _made_elsewhere(training, experiments, current, header.refresh)
 

@@ -91,7 +91,7 @@ def _header(models: Models, project: ProjectView, targets, view: ExportView, ref
         if view.status == 'done' and not view.file.exists:
             ui.label(_('The file {path} is gone (moved or deleted outside the studio): export the checkpoint '
                        'again, or delete this entry.').format(path=view.path)) \
-                .classes('text-sm text-negative break-all').mark('export-gone')
+                .classes('text-sm text-negative break-words').mark('export-gone')
         if view.message:
             ui.label(view.message).classes('text-sm text-negative whitespace-pre-wrap').mark('export-message')
         if view.command:
