@@ -11,8 +11,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-_GROUP = pytest.StashKey[str]()
-
 pytest_plugins = ['nicegui.testing.user_plugin', 'rave_fixtures', 'prior_fixtures', 'slurm_fixtures']
 
 
@@ -28,18 +26,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     studio, a browser) are made once; the files on the one-node SLURM share a worker (the cluster is one per
     session). Before xdist's own hook, which reads these marks."""
     on_slurm = {item.path for item in items if 'slurm' in getattr(item, 'fixturenames', ())}
-    weight: dict[str, int] = {}
     for item in items:
         if item.get_closest_marker('xdist_group') is None:
             item.add_marker(pytest.mark.xdist_group('slurm' if item.path in on_slurm else item.path.stem))
-        mark = item.get_closest_marker('xdist_group')
-        group = mark.args[0] if mark.args else mark.kwargs.get('name', 'default')
-        # what a test costs, roughly: one that trains, exports or drives Chromium ~10× a `user` test
-        heavy = {'slow', 'browser'} & {m.name for m in item.iter_markers()}
-        weight[group] = weight.get(group, 0) + (10 if heavy else 1)
-        item.stash[_GROUP] = group
-    if config.getoption('dist', 'no') != 'no':  # the heaviest groups first, so no long one starts last
-        items.sort(key=lambda item: (-weight[item.stash[_GROUP]], item.stash[_GROUP]))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -109,6 +109,14 @@ def rave_db(rave_workspace: Path, rave_audio: Path) -> Path:
     return db
 
 
+@pytest.fixture
+def db_copy(rave_db: Path, tmp_path: Path) -> Path:
+    """A copy of the session's dataset that a test may change or delete."""
+    copy = tmp_path / 'db'
+    shutil.copytree(rave_db, copy)
+    return copy
+
+
 @pytest.fixture(scope='session')
 def lazy_db(rave_workspace: Path, rave_audio: Path) -> Path:
     """A lazy RAVE dataset (references to the session's audio files) made by `rave preprocess --lazy`."""

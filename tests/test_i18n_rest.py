@@ -34,13 +34,6 @@ PROBE = {'python': '3.11.9', 'executable': '/venv/bin/python',
          'torch': {'version': '2.1.2+cpu', 'torchaudio': '2.1.2+cpu', 'cuda': None, 'cuda_available': False}}
 
 
-@pytest.fixture
-def db_copy(rave_db: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / 'db'
-    shutil.copytree(rave_db, copy)
-    return copy
-
-
 async def test_a_datasets_pages_and_dialogs_are_french(user: User, db_copy: Path) -> None:
     """The newcomer's path after the wizard: the dataset's overview with its dialogs, its statistics (charts from a
     real cache) and its last integrity report, then the inspector on a selected example."""

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import lmdb
 import numpy as np
-import pytest
 import soundfile as sf
 from nicegui import app
 from nicegui.testing import User
@@ -24,13 +22,6 @@ def register(folder: Path, name: str = 'violin takes') -> Dataset:
     return Dataset.create(project=project, name=name, path=str(folder), status='ready', sr=db.sr,
                           channels=db.channels, lazy=db.lazy, n_examples=len(db), n_seconds=db.n_seconds,
                           params={'num_signal': 65536})
-
-
-@pytest.fixture
-def db_copy(rave_db: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / 'db'
-    shutil.copytree(rave_db, copy)
-    return copy
 
 
 async def test_open_page_through_and_pick_examples(user: User, db_copy: Path) -> None:
