@@ -1,17 +1,21 @@
 """Page builds take turns on the event loop.
 
-A page is built and rendered in one stretch of the loop (70–130 ms for the studio's pages). When 25 people
+A page is built and rendered in one stretch of the loop (70–160 ms for the studio's pages). When 25 people
 open the studio at once, 25 builds are ready together and run back to back: everything else the studio does —
 a click, a live chart's update, a cheap request — waits behind all of them (1.7–2.8 s measured with
 bench/bench_clients.py). Taking turns makes each build wait for the one before it and lets what queued up
 meanwhile run in between, so nothing waits for more than about one build.
 
 A build that awaits something slow (a file opened in a thread, a cluster that does not answer) must not hold
-every other page back: a build waits for its turn at most `patience` seconds, then goes ahead anyway.
+every other page back: once the build holding the turn has had it for `patience` seconds, the next one in line
+goes ahead (and holds the turn in its place). Only a build that overstays hands on early: a long queue of
+ordinary builds still goes one at a time (a patience counted from each waiter's arrival let the whole queue
+of 25 go at once after 0.5 s, and the stall came back).
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -19,38 +23,56 @@ from collections.abc import AsyncIterator
 class Turns:
     def __init__(self, patience: float = 0.5) -> None:
         self.patience = patience
-        self._lock: asyncio.Lock | None = None  # made on the loop that serves the pages, at the first build
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop that serves the pages (tests run several)
+        self._holder: object | None = None  # the build whose turn it is
+        self._line: collections.deque[asyncio.Future] = collections.deque()  # builds waiting, first come first
         self.waited = 0  # builds that had to wait for a turn (tests and benches read it)
-        self.impatient = 0  # builds that went ahead without one
-        self._queued = 0  # builds waiting for their turn
+        self.impatient = 0  # builds that overstayed their turn (the next one went ahead beside them)
         self.building = self.most = self.turns = 0  # builds under way now, the most at once, all so far
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        if self._lock is None or self._loop is not loop:  # a lock belongs to one loop (tests run several)
-            self._lock, self._loop, self._queued = asyncio.Lock(), loop, 0
-        lock = self._lock
-        held = True
-        if not lock.locked() and not self._queued:
-            await lock.acquire()  # free: taken at once, without giving the loop away
+        if self._loop is not loop:
+            self._loop, self._holder, self._line = loop, None, collections.deque()
+        if self._holder is None and not self._line:
+            me: object = object()  # free: taken at once, without giving the loop away
+            self._holder = me
         else:
-            self.waited, self._queued = self.waited + 1, self._queued + 1
+            self.waited += 1
+            ticket = loop.create_future()
+            self._line.append(ticket)
             try:
-                await asyncio.wait_for(lock.acquire(), self.patience)
-            except TimeoutError:
-                held, self.impatient = False, self.impatient + 1
-            finally:
-                self._queued -= 1
+                me = await ticket
+            except asyncio.CancelledError:
+                if ticket.done() and not ticket.cancelled() and self._holder is ticket.result():
+                    self._pass_on()  # handed the turn just as it was cancelled: the next one has it
+                raise
+        overstayed = loop.call_later(self.patience, self._overstayed, me)
         self.building, self.turns = self.building + 1, self.turns + 1
         self.most = max(self.most, self.building)
         try:
             yield
         finally:
             self.building -= 1
-            if held:
-                lock.release()
+            overstayed.cancel()
+            if self._holder is me:
+                self._pass_on()
+
+    def _overstayed(self, build: object) -> None:
+        if self._holder is build:
+            self.impatient += 1
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        """The turn goes to the first build still waiting (none: it is free)."""
+        self._holder = None
+        while self._line:
+            ticket = self._line.popleft()
+            if not ticket.done():
+                self._holder = object()
+                ticket.set_result(self._holder)
+                return
 
     @staticmethod
     async def breathe() -> None:

@@ -70,3 +70,40 @@ async def test_a_build_that_waits_on_something_slow_holds_the_others_back_only_b
     waited = await ordinary()
     slow.cancel()
     assert waited < 1.0 and pages.impatient == 1
+
+
+async def test_a_long_line_of_ordinary_builds_still_goes_one_at_a_time() -> None:
+    """Twelve builds of 20 ms queued together wait longer than the patience in all (240 ms ≫ 50 ms), but none
+    overstays its own turn: they go one at a time, no pile-up (a patience counted from each one's arrival let
+    the queue go at once)."""
+    import asyncio
+    import time
+
+    from app.turns import Turns
+    pages = Turns(patience=0.05)
+
+    async def build() -> None:
+        async with pages.turn():
+            time.sleep(0.02)
+            await pages.breathe()
+
+    await asyncio.gather(*(build() for _ in range(12)))
+    assert pages.most == 1 and pages.impatient == 0 and pages.turns == 12
+
+
+async def test_a_build_cancelled_while_waiting_leaves_the_line_moving() -> None:
+    import asyncio
+
+    from app.turns import Turns
+    pages, done = Turns(patience=5), []
+
+    async def build(i: int) -> None:
+        async with pages.turn():
+            await asyncio.sleep(0.01)
+            done.append(i)
+
+    first, second, third = (asyncio.create_task(build(i)) for i in range(3))
+    await asyncio.sleep(0)
+    second.cancel()  # its tab closed while it waited
+    await asyncio.wait_for(asyncio.gather(first, third), 2)
+    assert done == [0, 2] and second.cancelled()
