@@ -199,7 +199,7 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
                          .format(plugin=route.plugin, error=f'{type(e).__name__}: {e}')).mark('plugin-failed')
 
     page.__name__ = f'page_{path.strip("/").replace("/", "_") or "root"}'
-    ui.page(path, title=f'{title} · RAVE Studio')(page)
+    ui.page(path, title=f'{title} · RAVE Studio', response_timeout=turns.RESPONSE_TIMEOUT_S)(page)
 
 
 def _builder(given) -> Callable[[], Callable]:

@@ -11,6 +11,9 @@ every other page back: once the build holding the turn has had it for `patience`
 goes ahead (and holds the turn in its place). Only a build that overstays hands on early: a long queue of
 ordinary builds still goes one at a time (a patience counted from each waiter's arrival let the whole queue
 of 25 go at once after 0.5 s, and the stall came back).
+
+Waiting in line counts towards NiceGUI's `response_timeout` (3 s by default, then the tab gets an error page):
+25 builds in line on a busy machine take longer than that, so the studio's pages get RESPONSE_TIMEOUT_S.
 """
 from __future__ import annotations
 
@@ -81,3 +84,4 @@ class Turns:
 
 
 PAGES = Turns()
+RESPONSE_TIMEOUT_S = 20.0  # a page's wait for its turn plus its build (NiceGUI's response_timeout)

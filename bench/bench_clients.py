@@ -79,16 +79,17 @@ def probe_serve(out: Path, argv: list[str]) -> None:
         ui_init(self, *args, **kwargs)
         ui_timers.add(self)
 
-    forget = event._invoke_and_forget
-
-    def counted_forget(callback, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return forget(callback, *args, **kwargs)
-        finally:
-            counts['event'] += 1
-            counts[f'event:{name(callback.func)}'] += 1
-            counts[f'busy event:{name(callback.func)}'] += time.perf_counter() - start
+    def counting(deliver):
+        """An event delivery (NiceGUI's own, or the studio bridge's one per turn), counted and timed."""
+        def counted(callback, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return deliver(callback, *args, **kwargs)
+            finally:
+                counts['event'] += 1
+                counts[f'event:{name(callback.func)}'] += 1
+                counts[f'busy event:{name(callback.func)}'] += time.perf_counter() - start
+        return counted
 
     execute = peewee.Database.execute_sql
 
@@ -109,7 +110,12 @@ def probe_serve(out: Path, argv: list[str]) -> None:
         _one_build_at_a_time()
     timer.Timer._invoke_callback = counted_invoke
     UiTimer.__init__ = tracked_init
-    event._invoke_and_forget = counted_forget
+    event._invoke_and_forget = counting(event._invoke_and_forget)
+    try:  # the studio's bridge hands an event to its subscribers itself, one per turn of the loop
+        from app import bridge as studio_bridge
+        studio_bridge._deliver = counting(studio_bridge._deliver)
+    except (ImportError, AttributeError):  # an older checkout (before/after runs)
+        pass
     peewee.Database.execute_sql = counted_sql
     outbox.Outbox._emit = counted_emit
 

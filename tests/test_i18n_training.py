@@ -17,7 +17,7 @@ from nicegui.testing import User
 
 from services import i18n
 from services.access import local
-from services.store import Checkpoint, Dataset, Job, Run, RunAttempt, Sweep, SweepTrial
+from services.store import Checkpoint, Dataset, Job, Run, RunAttempt, Sharing, Sweep, SweepTrial
 from services.training import RunSpec, Training, configs
 from services.training.sweeps import Budget, Param, SweepSpec
 
@@ -58,11 +58,12 @@ def seed(studio, tmp_path: Path) -> dict:
     experiments.set_notes(runs[0].id, 'Plus de **grain**.')
     experiments.set_tags(runs[0].id, ['essai'])
     sweep = _sweep(project, tmp_path)
+    Sharing.create(project=project, owner='admin', visibility='read')  # the team view's 'owner' chip
     return {'run': runs[0].id, 'other': runs[1].id, 'sweep': sweep.id,
             'data': {project.name, project.description, dataset.name, 'archet', 'pizz', 'essai', 'local', 'alto',
                      'Plus de **grain**.', 'box', 'cpu', 'n_signal', 'PyTorch', 'RAVE.valid_signal_crop = True',
                      'version_0', 'version_0/checkpoints/best.ckpt', *(f'{r.name}_abc123' for r in runs), *OTHERS,
-                     *(f'run {r.id}' for r in runs), *(r.folder for r in runs), *configs.DESCRIPTIONS, 'v2_small',
+                     *(r.folder for r in runs), *configs.DESCRIPTIONS, 'v2_small',
                      'v2', 'causal', 'capacite', *(f'capacite-t{n}' for n in range(3))}}
 
 

@@ -11,7 +11,7 @@ from app import theme
 from components import cards
 from services.i18n import N_, _
 from services.lab import AuditLog, AuditView
-from services.lab.audit import OUTCOMES
+from services.lab.audit import OUTCOMES, shown_object
 
 COLUMNS = [
     {'name': 'time', 'label': N_('When'), 'field': 'time', 'align': 'left', 'sortable': True},
@@ -78,7 +78,7 @@ def _row(entry: AuditView) -> dict:
     change = '' if entry.before is None and entry.after is None else \
         f'{_short(entry.before)} → {_short(entry.after)}'
     return {'id': entry.id, 'time': f'{entry.time:%Y-%m-%d %H:%M:%S}', 'user': entry.user,
-            'action': entry.action + (f' ({entry.right})' if entry.right else ''), 'object': entry.object,
+            'action': entry.action + (f' ({entry.right})' if entry.right else ''), 'object': shown_object(entry.object),
             'outcome': _outcome(entry.outcome), 'why': entry.message,
             'color': OUTCOME_COLORS.get(entry.outcome, 'grey-7'), 'change': change}
 

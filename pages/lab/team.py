@@ -9,9 +9,10 @@ from components import cards
 from components.status import status_chip
 from services.events import CommentsChanged, JobsChanged, ProjectsChanged, Subscriber
 from services.i18n import N_, _
+from services.lab.audit import shown_object
 from services.lab.team import Team
 
-ROLES = (N_('read'), N_('edit'), N_('manage'))  # a member's role in a project, as the chips say it (through _())
+ROLES = (N_('read'), N_('edit'), N_('manage'), N_('owner'))  # a member's role in a project, as chips say it
 
 
 def create(team: Team, events: Subscriber) -> None:
@@ -46,7 +47,7 @@ def create(team: Team, events: Subscriber) -> None:
                 ui.label(f'{item.time:%m-%d %H:%M}').classes(theme.HINT + ' ' + theme.NUMBER + ' w-20 shrink-0')
                 ui.label(item.user).classes('text-sm font-medium shrink-0')
                 where = _('in {project}').format(project=item.project) if item.project else ''
-                ui.label(' · '.join(x for x in (_(item.what), item.object, where) if x)) \
+                ui.label(' · '.join(x for x in (_(item.what), shown_object(item.object), where) if x)) \
                     .classes('text-sm text-gray-600 dark:text-gray-300 truncate')
 
     @ui.refreshable

@@ -9,11 +9,13 @@ settings) say their before and after through `access.changed`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from services import access
 from services.access import Act, Action, Actor
+from services.i18n import pgettext
 from services.store import AuditEntry, now
 
 OBJECT_ARGUMENTS = ('run_id', 'dataset_id', 'export_id', 'job_id', 'project_id', 'comment_id', 'version_id',
@@ -69,6 +71,20 @@ def _ended(act: Act, outcome: str, sentence: str) -> None:
                       right=act.right.value if act.right else '', project_id=act.project_id,
                       object=act.object or object_of(act.arguments()), outcome=outcome, message=sentence[:1000],
                       before=act.before, after=act.after)
+
+
+KINDS = ('run', 'dataset', 'export', 'job', 'project', 'comment', 'version', 'model')  # what an entry names
+_KIND = re.compile(r'\b(' + '|'.join(KINDS) + r') (?=\S)')
+
+
+def shown_object(text: str) -> str:
+    """An entry's object as the reader reads it: "run 12" is "entraînement 12" on a French page (the log keeps
+    the English words, so a filter means the same in every language)."""
+    words = {'run': pgettext('object', 'run'), 'dataset': pgettext('object', 'dataset'),
+             'export': pgettext('object', 'export'), 'job': pgettext('object', 'job'),
+             'project': pgettext('object', 'project'), 'comment': pgettext('object', 'comment'),
+             'version': pgettext('object', 'version'), 'model': pgettext('object', 'model')}
+    return _KIND.sub(lambda m: words[m.group(1)] + ' ', text)
 
 
 def object_of(arguments: dict[str, Any]) -> str:
