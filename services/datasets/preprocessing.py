@@ -104,12 +104,13 @@ class DatasetService:
         """Accept an upload (an audio file, or a .zip of a folder to unpack with `unpack_upload`) by its name and
         declared size; the returned sink refuses to grow past the upload limit."""
         if not filename.lower().endswith('.zip'):
-            return UploadSink(self.upload_target(project, folder, filename, size), self.files.upload_limit(), filename)
+            return UploadSink(self.upload_target(project, folder, filename, size), self.files.upload_limit(), filename,
+                              'audio')
         try:
             self.files.check_upload(filename, size, 'audio-archive')
         except UploadRefused as e:
             raise DatasetError(str(e)) from None
-        return UploadSink(self.incoming_archive(project), self.files.upload_limit(), filename)
+        return UploadSink(self.incoming_archive(project), self.files.upload_limit(), filename, 'audio-archive')
 
     def upload_folder(self, project: Project, folder: str) -> Path:
         """The folder a batch of uploads named `folder` lands in (what becomes an input folder)."""
