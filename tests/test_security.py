@@ -348,6 +348,45 @@ def test_restore_outside_the_roots_is_refused_for_non_admins(studio, tmp_path: P
     assert Path(admin.restore(backup, name='restored', location=outside).location) == outside.resolve()
 
 
+async def test_every_uploader_checks_what_a_file_holds_before_writing_it(studio):
+    """Each uploader of the studio (dataset audio and .zip, dataset archive, backup, the models' audio) refuses a
+    page under an expected name, keeps nothing of it, and keeps a file that holds what its name says."""
+    import tarfile
+
+    from services.access import local
+    from services.files import UploadRefused
+    project = studio.projects.current(None)
+    session = studio.session(local(), None)
+
+    def wav() -> bytes:
+        return b'RIFF' + (36).to_bytes(4, 'little') + b'WAVEfmt ' + bytes(28)
+
+    def tar() -> bytes:
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode='w') as archive:
+            archive.addfile(tarfile.TarInfo('manifest.json'))
+        return out.getvalue()
+    uploaders = {  # name → (a sink for that name, what such a file holds)
+        'take.wav': (lambda n: session.datasets.receive(project.id, 'b', n, 10), wav()),
+        'folder.zip': (lambda n: session.datasets.receive(project.id, 'b', n, 10), _zip(b'x')),
+        'set.ravedata.tar': (lambda n: session.datasets.receive_archive(project.id, n, 10), tar()),
+        'backup.zip': (lambda n: session.projects.receive_backup(n, 10), _zip(b'{}')),
+        'input.wav': (lambda n: session.models.receive_upload(project.id, n, 10), wav()),
+    }
+
+    async def chunks(data: bytes):
+        for start in range(0, len(data), 7):  # small chunks: the check waits for enough of the head
+            yield data[start:start + 7]
+    page = b'<html><script>alert(document.cookie)</script></html>'
+    for name, (sink_for, real) in uploaders.items():
+        sink = sink_for(name)
+        with pytest.raises(UploadRefused, match='does not hold what its name says'):
+            await sink.receive(chunks(page.ljust(600, b' ')))
+        assert not sink.path.exists(), name
+        kept = await sink_for(name).receive(chunks(real))
+        assert kept.read_bytes() == real, name
+
+
 @contextlib.asynccontextmanager
 async def _restore_uploader(local: StudioProcess, client: httpx.Client):
     """(upload URL, cookie, socket) of the projects page's restore dialog, opened by its button over the websocket; the
