@@ -184,7 +184,7 @@ async def test_uploads_need_origin_and_csrf_token_and_stop_at_the_limit_while_st
         con.execute("INSERT OR REPLACE INTO setting (key, value) VALUES ('max_upload_mb', '1')")
     small = _zip(b'a small backup')
     inbox = local.data_dir / 'backups' / 'incoming'
-    async with _restore_uploader(local, browser_client) as (url, cookie, _sio):
+    async with _uploader(local, browser_client) as (url, cookie, _sio):
         xsrf = browser_client.cookies[f'rave-studio-xsrf-{local.port}']  # set with the page
         async def post(body, **headers) -> httpx.Response:
             sent = {'Cookie': cookie, 'Origin': local.url, 'X-XSRF-Token': xsrf, **headers}
@@ -212,11 +212,34 @@ async def test_uploads_need_origin_and_csrf_token_and_stop_at_the_limit_while_st
     assert sorted(p.name for p in inbox.iterdir()) == ['backup.zip']  # nothing of the refused ones was kept
 
 
+@pytest.mark.parametrize(('route', 'label', 'name'), [('/projects', 'Restore', 'huge.zip'),
+                                                      ('/datasets', 'Import archive', 'huge.ravedata.tar')])
+async def test_every_uploader_stops_at_the_limit_while_the_body_streams(local: StudioProcess, browser_client,
+                                                                       route: str, label: str, name: str):
+    """The restore uploader checked nothing and the dataset uploader checked after spooling: now the guard ends
+    any upload past the limit with 413 while it streams, whatever its page, and nothing of it is kept."""
+    with sqlite3.connect(local.data_dir / 'studio.db') as con:
+        con.execute("INSERT OR REPLACE INTO setting (key, value) VALUES ('max_upload_mb', '1')")
+    async with _uploader(local, browser_client, route, label) as (url, cookie, _sio):
+        xsrf = browser_client.cookies[f'rave-studio-xsrf-{local.port}']
+
+        def chunks():  # no Content-Length: only counting the body as it comes can stop it
+            yield f'--b\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'.encode()
+            for _ in range(256):
+                yield b'x' * 65536
+        streamed = await asyncio.to_thread(
+            httpx.post, local.url + url, content=chunks(), timeout=60,
+            headers={'Cookie': cookie, 'Origin': local.url, 'X-XSRF-Token': xsrf,
+                     'Content-Type': 'multipart/form-data; boundary=b'})
+        assert streamed.status_code == 413 and 'limit of 1 MB' in streamed.text
+    assert not [p for p in local.data_dir.rglob('huge*')]
+
+
 async def test_uploads_are_refused_by_suffix_and_by_content(local: StudioProcess, browser_client):
     """An .html or .svg is refused by its name; a page named backup.zip by what it holds (the restore dialog says
     why); neither is kept, and a real zip is."""
     inbox = local.data_dir / 'backups' / 'incoming'
-    async with _restore_uploader(local, browser_client) as (url, cookie, sio):
+    async with _uploader(local, browser_client) as (url, cookie, sio):
         xsrf = browser_client.cookies[f'rave-studio-xsrf-{local.port}']
         for name in ('page.html', 'image.svg', 'disguised.zip'):
             await asyncio.to_thread(httpx.post, local.url + url, files={'file': (name, b'<script>alert(1)</script>')},
@@ -388,12 +411,13 @@ async def test_every_uploader_checks_what_a_file_holds_before_writing_it(studio)
 
 
 @contextlib.asynccontextmanager
-async def _restore_uploader(local: StudioProcess, client: httpx.Client):
-    """(upload URL, cookie, socket) of the projects page's restore dialog, opened by its button over the websocket; the
-    socket stays connected meanwhile (a page without one is deleted, its upload route with it)."""
-    page = Page(client.get('/projects').text)
+async def _uploader(local: StudioProcess, client: httpx.Client, route: str = '/projects', label: str = 'Restore'):
+    """(upload URL, cookie, socket) of the dialog a page's button opens (by default the projects page's restore
+    dialog), clicked over the websocket; the socket stays connected meanwhile (a page without one is deleted, its
+    upload route with it)."""
+    page = Page(client.get(route).text)
     cookie = cookie_header(client)
-    button, _ = page.element(label='Restore')
+    button, _ = page.element(label=label)
     sio = await open_socket(local.url, page.client_id, cookie)
     try:
         await click(sio, page, button)
