@@ -108,6 +108,22 @@ def test_a_shared_studio_answers_to_this_machines_names_and_no_other(shared: Stu
         assert status == 403 and 'not a name' in body, host
 
 
+def test_every_state_changing_endpoint_refuses_another_sites_request(shared: StudioProcess):
+    """The sign-in forms, TensorBoard's proxy and the uploads: a POST whose Origin (or Referer) is another site is
+    refused before any handler runs, signed in or not."""
+    client = sign_in(shared)
+    try:
+        for path in ('/login', '/login/change', '/invite', '/tensorboard/x/data/plugin/scalars',
+                     '/_nicegui/client/00000000-0000-0000-0000-000000000000/upload/1'):
+            for foreign in ({'Origin': 'http://evil.example'}, {'Referer': 'http://evil.example/page'},
+                            {'Origin': 'null'}):
+                answer = client.post(path, data={'name': 'admin', 'password': PASSWORD}, headers=foreign)
+                assert answer.status_code == 403 and 'another site' in answer.text, (path, foreign)
+                assert 'set-cookie' not in answer.headers
+    finally:
+        client.close()
+
+
 def test_a_session_id_known_before_sign_in_is_never_promoted(shared: StudioProcess):
     planted = f'rave-studio-{shared.port}=chosen-by-an-attacker'
     first = httpx.post(shared.url + '/login', data={'name': 'admin', 'password': PASSWORD}, timeout=60,
