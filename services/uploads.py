@@ -1,9 +1,9 @@
 """Receiving uploads safely: `UploadSink` writes what the browser sends, refuses content that is not what its
 name says (audio, or the archive expected) and stops at the upload limit (the declared size is checked first by
-services/files.py, but a client can lie about it); `unpack_zip` unpacks a
-.zip of a folder of audio: the size limit applies to what it unpacks to (checked before writing and again while
-writing, in case the archive lies), no entry leaves `uploads/<folder>/`, links and hidden or non-audio files are
-skipped, nothing is overwritten, and a refused archive leaves nothing behind. Slow I/O: call it off the event loop.
+services/files.py, but a client can lie about it); `unpack_zip` unpacks a .zip of a folder of audio: the size
+limit applies to what it unpacks to (checked before writing and again while writing, in case the archive lies), no
+entry leaves `uploads/<folder>/`, links and hidden or non-audio files are skipped, nothing is overwritten, and a
+refused archive leaves nothing behind. Slow I/O: call it off the event loop.
 """
 from __future__ import annotations
 
