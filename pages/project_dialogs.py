@@ -101,11 +101,11 @@ def restore(projects: Projects) -> None:
 
         async def received(e) -> None:
             try:
-                target = projects.reserve_backup_upload(e.file.name, e.file.size())
+                sink = projects.receive_backup(e.file.name, e.file.size())
+                target = await sink.receive(e.file.iterate())
             except (UploadRefused, Forbidden) as refused:
                 error.set_text(str(refused))
                 return
-            await e.file.save(target)
             path.set_value(str(target))
         too_large = _('That file is larger than {size} MB. Give its path below instead, or raise the limit in '
                       'Settings.').format(size=max_mb)

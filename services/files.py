@@ -6,7 +6,9 @@ as audio, and which files may be served. Every service, route and media handler 
   folder outside them (services ask `services.access` for `Action.OUTSIDE_ROOTS`).
 - Uploads land only under a project's `uploads/`, with sanitized names, never overwriting, within the size
   limit (Settings → `max_upload_mb`), and only with an expected suffix (audio; zip/tar where an archive is
-  expected; zip for project backups).
+  expected; zip for project backups) — by suffix and by content: the first bytes must be those of an audio
+  file (WAV, AIFF, FLAC, MP3, Ogg, AAC, MP4) or of the archive expected, so an HTML page named `take.wav` is
+  refused (`check_content`; services/uploads.py `UploadSink` applies it before anything is written).
 - Served files: never the database, the session secret or any dot-file.
 """
 from __future__ import annotations
@@ -16,9 +18,13 @@ import unicodedata
 from pathlib import Path
 from typing import Protocol
 
+from services.i18n import _
+
 AUDIO_SUFFIXES = ('.wav', '.aif', '.aiff', '.flac', '.mp3', '.ogg', '.opus', '.aac', '.m4a')
 ARCHIVE_SUFFIXES = {'audio-archive': ('.zip',), 'dataset-archive': ('.tar',), 'backup': ('.zip',)}
 PRIVATE_NAMES = ('studio.db', '.storage_secret')
+CONTENT_HEAD = 512  # the bytes `check_content` looks at (a tar's magic sits at 257)
+CONTENT = {'audio': 'audio', 'audio-archive': 'zip', 'dataset-archive': 'tar', 'backup': 'zip'}  # kind → content
 FOLDER_SEP = '\u2044'  # "⁄": how the browser marks the folders of a file picked or dropped inside a folder
 
 
@@ -89,6 +95,16 @@ class FilePolicy:
                                 f'{limit / 1024 ** 2:.0f} MB. Copy it into a browsable folder instead, or raise '
                                 'the limit in Settings.')
 
+    @staticmethod
+    def check_content(head: bytes, kind: str, filename: str) -> None:
+        """Refuse an upload whose first bytes (`head`, CONTENT_HEAD of them or the whole file) are not what its
+        kind expects: audio, or the zip or tar archive expected. A suffix is only a name; this is what it holds."""
+        if sniff(head) != CONTENT[kind]:
+            shown = (filename or 'upload').replace(FOLDER_SEP, '/')
+            expected = _('an audio file') if kind == 'audio' else _('a {kind} archive').format(kind=CONTENT[kind])
+            raise UploadRefused(_('{file} does not hold what its name says ({expected}): it was not uploaded.')
+                                .format(file=shown, expected=expected))
+
     def reserve_upload(self, uploads: Path, folder: str, filename: str) -> Path:
         """Create (empty) and return the file an upload is written to: `uploads/<folder>/<name>`, sanitized,
         never outside `uploads/`, never overwriting (parallel requests of one folder never get the same name)."""
@@ -112,6 +128,20 @@ class FilePolicy:
         if any(part.startswith('.') for part in path.relative_to(root).parts):
             return None
         return path
+
+
+def sniff(head: bytes) -> str | None:
+    """What the first bytes of a file are: 'audio', 'zip', 'tar' or None (anything else)."""
+    riff, form = head[:4] in (b'RIFF', b'RF64', b'BW64'), head[:4] == b'FORM'
+    if (riff and head[8:12] == b'WAVE') or (form and head[8:12] in (b'AIFF', b'AIFC')) \
+            or head[:4] in (b'fLaC', b'OggS', b'ADIF') or head[:3] == b'ID3' or head[4:8] == b'ftyp' \
+            or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):  # an MPEG or ADTS frame
+        return 'audio'
+    if head[:4] in (b'PK\x03\x04', b'PK\x05\x06'):
+        return 'zip'
+    if head[257:262] == b'ustar':
+        return 'tar'
+    return None
 
 
 def is_audio(path: str | Path) -> bool:

@@ -21,6 +21,7 @@ from services.files import FilePolicy, PathRefused, inside
 from services.i18n import N_, _, ngettext
 from services.lab import roles
 from services.store import Checkpoint, Dataset, Export, Job, Project, Run, db, now
+from services.uploads import UploadSink
 
 if TYPE_CHECKING:
     from services.backup import Backups, Progress
@@ -321,6 +322,11 @@ class Projects:
         access.require(self.actor, Action.EDIT)
         self._files.check_upload(filename, size, 'backup')
         return self._files.reserve_upload(self._engine.data_dir / 'backups' / 'incoming', '', filename)
+
+    def receive_backup(self, filename: str, size: int | None) -> UploadSink:
+        """The sink an uploaded backup is written through: its name and size checked first, then its content (a
+        zip) and its size again while it streams (UploadRefused if not; nothing kept)."""
+        return UploadSink(self.reserve_backup_upload(filename, size), self._files.upload_limit(), filename, 'backup')
 
     def restore(self, zip_path: str | Path, name: str | None = None, location: str | Path | None = None,
                 progress: Progress | None = None) -> ProjectView:

@@ -1,8 +1,9 @@
-"""Receiving uploads safely: `UploadSink` writes what the browser sends and stops at the upload limit (the
-declared size is checked first by services/files.py, but a client can lie about it); `unpack_zip` unpacks a
-.zip of a folder of audio: the size limit applies to what it unpacks to (checked before writing and again while
-writing, in case the archive lies), no entry leaves `uploads/<folder>/`, links and hidden or non-audio files are
-skipped, nothing is overwritten, and a refused archive leaves nothing behind. Slow I/O: call it off the event loop.
+"""Receiving uploads safely: `UploadSink` writes what the browser sends, refuses content that is not what its
+name says (audio, or the archive expected) and stops at the upload limit (the declared size is checked first by
+services/files.py, but a client can lie about it); `unpack_zip` unpacks a .zip of a folder of audio: the size
+limit applies to what it unpacks to (checked before writing and again while writing, in case the archive lies), no
+entry leaves `uploads/<folder>/`, links and hidden or non-audio files are skipped, nothing is overwritten, and a
+refused archive leaves nothing behind. Slow I/O: call it off the event loop.
 """
 from __future__ import annotations
 
@@ -13,30 +14,42 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from services.files import AUDIO_SUFFIXES, FOLDER_SEP, UploadRefused, upload_target
+from services.files import AUDIO_SUFFIXES, CONTENT_HEAD, FOLDER_SEP, FilePolicy, UploadRefused, upload_target
 
 MAX_ENTRIES = 20000
 CHUNK = 1 << 20
 
 
 class UploadSink:
-    """The file one upload is written to (reserved, empty); refuses to grow past `limit` bytes (0: no limit),
-    and removes what it wrote when refused or discarded."""
+    """The file one upload is written to (reserved, empty); refuses to grow past `limit` bytes (0: no limit) and,
+    given the upload's `kind`, refuses content that is not that kind's (FilePolicy.check_content: checked on the
+    first bytes, before any is written); removes what it wrote when refused or discarded."""
 
-    def __init__(self, path: Path, limit: int, shown: str) -> None:
+    def __init__(self, path: Path, limit: int, shown: str, kind: str | None = None) -> None:
         self.path, self.limit, self.shown = path, limit, (shown or path.name).replace(FOLDER_SEP, '/')
+        self.kind = kind
         self.written = 0
 
     async def receive(self, chunks: AsyncIterable[bytes]) -> Path:
         """Write every chunk (off the event loop); the file's path once complete."""
         f = await asyncio.to_thread(self.path.open, 'wb')
+        head = b'' if self.kind else None  # held back until it shows what the file is
         try:
             async for chunk in chunks:
                 self.written += len(chunk)
                 if self.limit and self.written > self.limit:
                     raise UploadRefused(f'{self.shown} is larger than the upload limit of '
                                         f'{self.limit / 1024 ** 2:.0f} MB: it was not uploaded.')
+                if head is not None:
+                    head += chunk
+                    if len(head) < CONTENT_HEAD:
+                        continue
+                    FilePolicy.check_content(head, self.kind, self.shown)
+                    chunk, head = head, None
                 await asyncio.to_thread(f.write, chunk)
+            if head is not None:  # the whole file was shorter than CONTENT_HEAD
+                FilePolicy.check_content(head, self.kind, self.shown)
+                await asyncio.to_thread(f.write, head)
         except BaseException:
             f.close()
             self.discard()

@@ -189,6 +189,17 @@ def sample_path(route: str) -> str:
 
 
 # ---- talking to a studio the way a browser does (the security tests) ---------------------------------------------
+def internal_routes() -> list[str]:
+    """A URL for every route NiceGUI itself serves (static files, libraries, components, resources, and the
+    per-page ones: uploads, auto-served media and static files), and socket.io's polling endpoint."""
+    from nicegui import app
+    paths = {getattr(r, 'path', '') for r in app.routes if getattr(r, 'path', '').startswith('/_nicegui')}
+    return sorted(sample_path(p.replace(':path', '')) for p in paths) + [
+        '/_nicegui/auto/media/0123456789abcdef/secret.wav', '/_nicegui/auto/static/0123/x.js',
+        '/_nicegui/client/00000000-0000-0000-0000-000000000000/upload/1',
+        '/_nicegui_ws/socket.io/?EIO=4&transport=polling']
+
+
 UPLOAD_URL = re.compile(r'^/_nicegui/client/[^/]+/upload/\d+$')
 
 

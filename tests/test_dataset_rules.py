@@ -136,8 +136,8 @@ async def test_archive_uploads_are_checked_before_and_while_they_are_written(stu
     assert not inbox.exists() or not list(inbox.iterdir())  # nothing reserved for refused uploads
 
     async def lying(total: int):  # a client that declares 10 bytes and sends more than the limit
-        for _ in range(total // (256 * 1024)):
-            yield b'\0' * (256 * 1024)
+        for n in range(total // (256 * 1024)):
+            yield (b'\0' * 257 + b'ustar' if n == 0 else b'').ljust(256 * 1024, b'\0')  # a tar's first block
 
     sink = datasets.receive_archive(project.id, 'small.ravedata.tar', 10)
     with pytest.raises(UploadRefused, match='larger than the upload limit of 1 MB'):

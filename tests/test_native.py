@@ -1,4 +1,5 @@
-"""`rave-studio --native` under Xvfb: a real window titled RAVE Studio appears and shows the app."""
+"""`rave-studio --native` under Xvfb: a real window titled RAVE Studio appears and shows the app — opened with the
+launch token (the window gets it from the command): only a page the guard let through opens a websocket."""
 from __future__ import annotations
 
 import shutil
@@ -40,7 +41,8 @@ def test_native_window_appears(display: str, data_dir: Path, tmp_path: Path):
     env = clean_env(DISPLAY=display)
     env.pop('WAYLAND_DISPLAY', None)
     log = open(tmp_path / 'native.log', 'wb')  # noqa: SIM115
-    studio = subprocess.Popen([STUDIO, '--native', '--port', str(free_port()), '--data-dir', str(data_dir)],
+    port = free_port()
+    studio = subprocess.Popen([STUDIO, '--native', '--port', str(port), '--data-dir', str(data_dir)],
                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + TIMEOUT
@@ -64,6 +66,9 @@ def test_native_window_appears(display: str, data_dir: Path, tmp_path: Path):
             colours = len(shot.getcolors(1 << 24) or [])
         shot.save(tmp_path / 'screen.png')
         assert studio.poll() is None
+        # the page the window shows holds a websocket open: the guard served it the app, not the "open the URL
+        # rave-studio printed" refusal (which opens none); HTTP keep-alive connections close within 5 s
+        assert _long_lived_connection(studio.pid, port, deadline), 'the window holds no websocket: no token?'
     finally:
         studio.terminate()
         try:
@@ -72,3 +77,20 @@ def test_native_window_appears(display: str, data_dir: Path, tmp_path: Path):
             studio.kill()
             studio.wait(timeout=10)
         log.close()
+
+
+def _long_lived_connection(pid: int, port: int, deadline: float) -> bool:
+    """Whether the studio holds one connection on its port for longer than uvicorn's HTTP keep-alive (5 s)."""
+    import psutil
+
+    def peers() -> set:
+        return {c.raddr for c in psutil.Process(pid).net_connections(kind='inet')
+                if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port}
+    seen = peers()
+    while time.monotonic() < deadline:
+        time.sleep(7.0)
+        now = peers()
+        if seen & now:
+            return True
+        seen = now
+    return False

@@ -20,6 +20,7 @@ from studio_process import (
     StudioProcess,
     click,
     cookie_header,
+    internal_routes,
     launch_chromium,
     open_socket,
     received,
@@ -31,12 +32,13 @@ from studio_process import (
 from pages import ROUTES
 
 EVIL = 'evil.example'
+ALLOWED = 'studio.lab.example'  # the local studio is started with --allow-host ALLOWED
 
 
 @pytest.fixture(scope='module')
 def local(tmp_path_factory: pytest.TempPathFactory):
     data_dir = tmp_path_factory.mktemp('local') / 'data'  # not there yet: the studio creates it
-    studio = StudioProcess(data_dir).start()
+    studio = StudioProcess(data_dir, '--allow-host', ALLOWED).start()
     (data_dir / 'page.html').write_text('<script>alert(document.cookie)</script>')
     (data_dir / 'image.svg').write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
     (data_dir / 'tone.wav').write_bytes(b'RIFF' + bytes(100))
@@ -50,16 +52,6 @@ def browser_client(local: StudioProcess):
     with httpx.Client(base_url=local.url, timeout=30) as client:
         assert client.get(local.open_url, follow_redirects=False).status_code == 303
         yield client
-
-
-def internal_routes() -> list[str]:
-    """Every route NiceGUI itself serves (static files, libraries, components, resources, uploads, media)."""
-    from nicegui import app
-    paths = {getattr(r, 'path', '') for r in app.routes if getattr(r, 'path', '').startswith('/_nicegui')}
-    return sorted(sample_path(p.replace(':path', '')) for p in paths) + [
-        '/_nicegui/auto/media/0123456789abcdef/secret.wav', '/_nicegui/auto/static/0123/x.js',
-        '/_nicegui/client/00000000-0000-0000-0000-000000000000/upload/1',
-        '/_nicegui_ws/socket.io/?EIO=4&transport=polling']
 
 
 def test_the_command_prints_the_url_with_its_token_and_the_token_buys_a_strict_cookie(local: StudioProcess):
@@ -120,8 +112,13 @@ def test_a_foreign_host_is_refused_on_http_and_the_websocket(local: StudioProces
     status, body = websocket_status(local.port, host=f'{EVIL}:{local.port}', origin=f'http://{EVIL}:{local.port}',
                                     cookie=cookie)
     assert status == 403 and 'not a name' in body
-    for host in (f'localhost:{local.port}', f'[::1]:{local.port}'):
+    for host in (f'localhost:{local.port}', f'[::1]:{local.port}', f'{ALLOWED}:{local.port}', 'localhost'):
         assert httpx.get(local.url + '/', headers={'Host': host, 'Cookie': cookie}, timeout=30).status_code == 200
+        upgrade = websocket_status(local.port, host=host, origin=f'http://{host}', cookie=cookie)
+        assert upgrade[0] != 403 or 'not a name' not in upgrade[1], (host, upgrade)  # past the Host check
+    lookalike = httpx.get(local.url + '/', headers={'Host': f'{ALLOWED}.{EVIL}:{local.port}', 'Cookie': cookie},
+                          timeout=30)
+    assert lookalike.status_code == 403  # --allow-host adds that name, not names that contain it
 
 
 def test_the_dns_rebinding_sequence_fails_at_its_first_step(local: StudioProcess, browser_client):
@@ -187,7 +184,7 @@ async def test_uploads_need_origin_and_csrf_token_and_stop_at_the_limit_while_st
         con.execute("INSERT OR REPLACE INTO setting (key, value) VALUES ('max_upload_mb', '1')")
     small = _zip(b'a small backup')
     inbox = local.data_dir / 'backups' / 'incoming'
-    async with _restore_uploader(local, browser_client) as (url, cookie):
+    async with _uploader(local, browser_client) as (url, cookie, _sio):
         xsrf = browser_client.cookies[f'rave-studio-xsrf-{local.port}']  # set with the page
         async def post(body, **headers) -> httpx.Response:
             sent = {'Cookie': cookie, 'Origin': local.url, 'X-XSRF-Token': xsrf, **headers}
@@ -215,14 +212,45 @@ async def test_uploads_need_origin_and_csrf_token_and_stop_at_the_limit_while_st
     assert sorted(p.name for p in inbox.iterdir()) == ['backup.zip']  # nothing of the refused ones was kept
 
 
-async def test_html_and_svg_uploads_are_refused(local: StudioProcess, browser_client):
-    async with _restore_uploader(local, browser_client) as (url, cookie):
+@pytest.mark.parametrize(('route', 'label', 'name'), [('/projects', 'Restore', 'huge.zip'),
+                                                      ('/datasets', 'Import archive', 'huge.ravedata.tar')])
+async def test_every_uploader_stops_at_the_limit_while_the_body_streams(local: StudioProcess, browser_client,
+                                                                       route: str, label: str, name: str):
+    """The restore uploader checked nothing and the dataset uploader checked after spooling: now the guard ends
+    any upload past the limit with 413 while it streams, whatever its page, and nothing of it is kept."""
+    with sqlite3.connect(local.data_dir / 'studio.db') as con:
+        con.execute("INSERT OR REPLACE INTO setting (key, value) VALUES ('max_upload_mb', '1')")
+    async with _uploader(local, browser_client, route, label) as (url, cookie, _sio):
         xsrf = browser_client.cookies[f'rave-studio-xsrf-{local.port}']
-        for name in ('page.html', 'image.svg'):
+
+        def chunks():  # no Content-Length: only counting the body as it comes can stop it
+            yield f'--b\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'.encode()
+            for _ in range(256):
+                yield b'x' * 65536
+        streamed = await asyncio.to_thread(
+            httpx.post, local.url + url, content=chunks(), timeout=60,
+            headers={'Cookie': cookie, 'Origin': local.url, 'X-XSRF-Token': xsrf,
+                     'Content-Type': 'multipart/form-data; boundary=b'})
+        assert streamed.status_code == 413 and 'limit of 1 MB' in streamed.text
+    assert not [p for p in local.data_dir.rglob('huge*')]
+
+
+async def test_uploads_are_refused_by_suffix_and_by_content(local: StudioProcess, browser_client):
+    """An .html or .svg is refused by its name; a page named backup.zip by what it holds (the restore dialog says
+    why); neither is kept, and a real zip is."""
+    inbox = local.data_dir / 'backups' / 'incoming'
+    async with _uploader(local, browser_client) as (url, cookie, sio):
+        xsrf = browser_client.cookies[f'rave-studio-xsrf-{local.port}']
+        for name in ('page.html', 'image.svg', 'disguised.zip'):
             await asyncio.to_thread(httpx.post, local.url + url, files={'file': (name, b'<script>alert(1)</script>')},
                                     timeout=60, headers={'Cookie': cookie, 'Origin': local.url, 'X-XSRF-Token': xsrf})
-    inbox = local.data_dir / 'backups' / 'incoming'
-    assert not (inbox / 'page.html').exists() and not (inbox / 'image.svg').exists()
+        said = await received(sio, lambda name, data: 'disguised.zip does not hold what its name says' in str(data))
+        assert said, sio.received
+        await asyncio.to_thread(httpx.post, local.url + url, files={'file': ('real.zip', _zip(b'{}'))},
+                                timeout=60, headers={'Cookie': cookie, 'Origin': local.url, 'X-XSRF-Token': xsrf})
+        assert await received(sio, lambda name, data: 'real.zip' in str(data) and 'incoming' in str(data))
+    kept = sorted(p.name for p in inbox.iterdir())
+    assert 'real.zip' in kept and not {'page.html', 'image.svg', 'disguised.zip'} & set(kept), kept
 
 
 def test_media_never_acts_as_a_page_of_the_studio(browser_client):
@@ -322,31 +350,80 @@ def test_gin_code_is_admin_only_when_shared_and_confirmed_locally(studio):
         mine.save_config(project.id, 'mine', text, code_confirmed=False)
 
 
-def test_restore_outside_the_roots_is_refused_for_non_admins(studio, tmp_path: Path):
-    from services.access import Actor, Forbidden
-    from services.files import PathRefused
+def test_restore_outside_the_roots_is_refused_for_non_admins(studio, tmp_path: Path, monkeypatch):
+    """Restore goes through the file policy and the authorisation rule: a member who may restore (EDIT) may not
+    name a backup or a project folder outside the browsable ones; an admin (or the local user) may."""
+    from services import access
+    from services.access import Actor, Forbidden, Role
+    from services.projects import ProjectError
     project = studio.projects.current(None)
     backup = studio.backups.write(project, studio.data_dir / 'backup.zip')  # inside the browsable folders
+    outside_zip = studio.backups.write(project, tmp_path / 'elsewhere.zip')
     outside = tmp_path / 'elsewhere' / 'restored'
-    projects = studio.session(Actor('guest', shared=True), None).projects
-    with pytest.raises((Forbidden, PathRefused)):
-        projects.restore(backup, name='restored', location=outside)
+    monkeypatch.setattr(access, '_project_roles', lambda actor, project_id: Role.ADMIN if actor.admin else Role.EDIT)
+    member = studio.session(Actor('guest', shared=True), None).projects
+    with pytest.raises(Forbidden, match='outside the browsable ones'):
+        member.restore(backup, name='restored', location=outside)
+    with pytest.raises(ProjectError, match='outside the folders this studio may browse'):
+        member.restore(outside_zip, name='restored 2')
     assert not outside.exists()
+    admin = studio.session(Actor('boss', admin=True, shared=True), None).projects
+    assert Path(admin.restore(backup, name='restored', location=outside).location) == outside.resolve()
+
+
+async def test_every_uploader_checks_what_a_file_holds_before_writing_it(studio):
+    """Each uploader of the studio (dataset audio and .zip, dataset archive, backup, the models' audio) refuses a
+    page under an expected name, keeps nothing of it, and keeps a file that holds what its name says."""
+    import tarfile
+
+    from services.access import local
+    from services.files import UploadRefused
+    project = studio.projects.current(None)
+    session = studio.session(local(), None)
+
+    def wav() -> bytes:
+        return b'RIFF' + (36).to_bytes(4, 'little') + b'WAVEfmt ' + bytes(28)
+
+    def tar() -> bytes:
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode='w') as archive:
+            archive.addfile(tarfile.TarInfo('manifest.json'))
+        return out.getvalue()
+    uploaders = {  # name → (a sink for that name, what such a file holds)
+        'take.wav': (lambda n: session.datasets.receive(project.id, 'b', n, 10), wav()),
+        'folder.zip': (lambda n: session.datasets.receive(project.id, 'b', n, 10), _zip(b'x')),
+        'set.ravedata.tar': (lambda n: session.datasets.receive_archive(project.id, n, 10), tar()),
+        'backup.zip': (lambda n: session.projects.receive_backup(n, 10), _zip(b'{}')),
+        'input.wav': (lambda n: session.models.receive_upload(project.id, n, 10), wav()),
+    }
+
+    async def chunks(data: bytes):
+        for start in range(0, len(data), 7):  # small chunks: the check waits for enough of the head
+            yield data[start:start + 7]
+    page = b'<html><script>alert(document.cookie)</script></html>'
+    for name, (sink_for, real) in uploaders.items():
+        sink = sink_for(name)
+        with pytest.raises(UploadRefused, match='does not hold what its name says'):
+            await sink.receive(chunks(page.ljust(600, b' ')))
+        assert not sink.path.exists(), name
+        kept = await sink_for(name).receive(chunks(real))
+        assert kept.read_bytes() == real, name
 
 
 @contextlib.asynccontextmanager
-async def _restore_uploader(local: StudioProcess, client: httpx.Client):
-    """(upload URL, cookie) of the projects page's restore dialog, opened by its button over the websocket; the
-    socket stays connected meanwhile (a page without one is deleted, its upload route with it)."""
-    page = Page(client.get('/projects').text)
+async def _uploader(local: StudioProcess, client: httpx.Client, route: str = '/projects', label: str = 'Restore'):
+    """(upload URL, cookie, socket) of the dialog a page's button opens (by default the projects page's restore
+    dialog), clicked over the websocket; the socket stays connected meanwhile (a page without one is deleted, its
+    upload route with it)."""
+    page = Page(client.get(route).text)
     cookie = cookie_header(client)
-    button, _ = page.element(label='Restore')
+    button, _ = page.element(label=label)
     sio = await open_socket(local.url, page.client_id, cookie)
     try:
         await click(sio, page, button)
         url = await received(sio, upload_url_in)
         assert url, 'the restore dialog brought no uploader'
-        yield url, cookie
+        yield url, cookie, sio
     finally:
         await sio.disconnect()
 

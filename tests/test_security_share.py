@@ -5,6 +5,7 @@ uploads bound to their user, every route crawled, and TLS (Secure cookies, HSTS,
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -20,10 +21,12 @@ from studio_process import (
     clean_env,
     click,
     cookie_header,
+    internal_routes,
     open_socket,
     received,
     sample_path,
     upload_url_in,
+    websocket_status,
 )
 
 from pages import ROUTES
@@ -73,6 +76,8 @@ def test_sign_in_form_warns_of_clear_text_and_sets_a_strict_session_cookie(share
     form = httpx.get(shared.url + '/login', timeout=30)
     assert form.status_code == 200 and 'Sign in' in form.text
     assert 'crosses the network in clear' in form.text and '--certfile' in form.text
+    assert 'without --certfile/--keyfile, passwords cross the network in clear' in shared.output()  # the banner
+    assert 'README: "TLS and a reverse proxy"' in shared.output()
     assert '_nicegui_ws' not in form.text  # no websocket before sign-in
     proxied = httpx.get(shared.url + '/login', headers={'X-Forwarded-Proto': 'https'}, timeout=30)
     assert 'in clear' not in proxied.text and 'strict-transport-security' in proxied.headers  # an HTTPS proxy here
@@ -83,6 +88,40 @@ def test_sign_in_form_warns_of_clear_text_and_sets_a_strict_session_cookie(share
     assert cookie.startswith(f'rave-studio-{shared.port}=') and 'HttpOnly' in cookie and 'SameSite=Strict' in cookie
     assert 'Max-Age=' in cookie and 'Secure' not in cookie  # plain HTTP: Secure would drop it
     assert attempt(shared, 'admin', PASSWORD, Origin='http://evil.example').status_code == 403  # login CSRF
+
+
+def test_a_shared_studio_answers_to_this_machines_names_and_no_other(shared: StudioProcess):
+    """--share adds this machine's LAN names and addresses to the Host allowlist (printed as where to sign in);
+    any other name is still refused, on HTTP and on the websocket upgrade."""
+    import ifaddr
+    addresses = [ip.ip for a in ifaddr.get_adapters() for ip in a.ips
+                 if isinstance(ip.ip, str) and not ip.ip.startswith('127.')]
+    for name in [socket.gethostname(), *addresses[:2]]:
+        form = httpx.get(shared.url + '/login', headers={'Host': f'{name}:{shared.port}'}, timeout=30)
+        assert form.status_code == 200 and 'Sign in' in form.text, name
+    printed = shared.output().split('sign in at ')[1].splitlines()[0]
+    assert any(f'{n}:{shared.port}/login' in printed for n in [socket.gethostname().lower(), *addresses]), printed
+    for host in ('evil.example', f'{socket.gethostname()}.evil.example', '10.254.254.254'):
+        answer = httpx.get(shared.url + '/login', headers={'Host': f'{host}:{shared.port}'}, timeout=30)
+        assert answer.status_code == 403 and 'is not a name this studio answers to' in answer.text, host
+        status, body = websocket_status(shared.port, host=f'{host}:{shared.port}', origin=f'http://{host}')
+        assert status == 403 and 'not a name' in body, host
+
+
+def test_every_state_changing_endpoint_refuses_another_sites_request(shared: StudioProcess):
+    """The sign-in forms, TensorBoard's proxy and the uploads: a POST whose Origin (or Referer) is another site is
+    refused before any handler runs, signed in or not."""
+    client = sign_in(shared)
+    try:
+        for path in ('/login', '/login/change', '/invite', '/tensorboard/x/data/plugin/scalars',
+                     '/_nicegui/client/00000000-0000-0000-0000-000000000000/upload/1'):
+            for foreign in ({'Origin': 'http://evil.example'}, {'Referer': 'http://evil.example/page'},
+                            {'Origin': 'null'}):
+                answer = client.post(path, data={'name': 'admin', 'password': PASSWORD}, headers=foreign)
+                assert answer.status_code == 403 and 'another site' in answer.text, (path, foreign)
+                assert 'set-cookie' not in answer.headers
+    finally:
+        client.close()
 
 
 def test_a_session_id_known_before_sign_in_is_never_promoted(shared: StudioProcess):
@@ -169,19 +208,27 @@ def test_redirect_to_accepts_only_same_origin_paths(shared: StudioProcess, targe
         assert not signed.headers['location'].startswith(('//', '/\\', 'http'))
     finally:
         client.close()
+    client = sign_in(shared)  # the issue's address as a browser sends it: %09 decodes to a tab
+    try:
+        raw = client.get(shared.url + '/login?redirect_to=/%09/evil.example')
+        assert raw.status_code == 303 and raw.headers['location'] == '/'
+    finally:
+        client.close()
+    form = httpx.get(shared.url + '/login?redirect_to=/%09/evil.example', timeout=30)  # signed out: the form
+    assert 'evil.example' not in form.text.split('name="redirect_to" value="')[1].split('"')[0]
     assert sign_in(shared, redirect_to='/datasets?x=1').post(
         '/login', data={'name': 'admin', 'password': PASSWORD, 'redirect_to': '/datasets?x=1'},
         headers={'Origin': shared.url}).headers['location'] == '/datasets?x=1'
 
 
 def test_every_route_crawled_signed_out_and_signed_in(shared: StudioProcess):
-    from nicegui import app
-    internal = sorted(sample_path(r.path.replace(':path', '')) for r in app.routes
-                      if getattr(r, 'path', '').startswith('/_nicegui'))
-    for path in internal + ['/media/data/studio.db', '/tensorboard/x/',
-                            '/_nicegui_ws/socket.io/?EIO=4&transport=polling']:
+    internal = internal_routes()
+    for path in internal + ['/media/data/studio.db', '/media/project/1/x', '/tensorboard/x/']:
         answer = httpx.get(shared.url + path, timeout=30)
         assert answer.status_code in (401, 403), path
+    for route in [*ROUTES, '/docs', '/openapi.json', '/no/such/page']:  # signed out, a page leads to the sign-in
+        answer = httpx.get(shared.url + sample_path(route), timeout=30)
+        assert answer.status_code == 303 and answer.headers['location'].startswith('/login?redirect_to='), route
     client = sign_in(shared)
     try:
         for route, (title, _) in ROUTES.items():

@@ -234,7 +234,7 @@ class Datasets:
             target = self._files.reserve_upload(self._inbox(project), '', filename)
         except UploadRefused as e:
             raise DatasetError(str(e)) from None
-        return UploadSink(target, self._files.upload_limit(), filename)
+        return UploadSink(target, self._files.upload_limit(), filename, 'dataset-archive')
 
     def import_archive(self, project_id: int, path: str, name: str = '',
                        progress: Progress | None = None) -> DatasetView:

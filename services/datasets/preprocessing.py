@@ -101,15 +101,16 @@ class DatasetService:
             raise DatasetError(str(e)) from None
 
     def receive(self, project: Project, folder: str, filename: str, size: int) -> UploadSink:
-        """Accept an upload (an audio file, or a .zip of a folder to unpack with `unpack_upload`) by its name and
-        declared size; the returned sink refuses to grow past the upload limit."""
+        """Accept an upload (audio, or a .zip of a folder for `unpack_upload`) by name and declared size; the sink
+        refuses to grow past the upload limit, and content that is not what the name says."""
         if not filename.lower().endswith('.zip'):
-            return UploadSink(self.upload_target(project, folder, filename, size), self.files.upload_limit(), filename)
+            target = self.upload_target(project, folder, filename, size)
+            return UploadSink(target, self.files.upload_limit(), filename, 'audio')
         try:
             self.files.check_upload(filename, size, 'audio-archive')
         except UploadRefused as e:
             raise DatasetError(str(e)) from None
-        return UploadSink(self.incoming_archive(project), self.files.upload_limit(), filename)
+        return UploadSink(self.incoming_archive(project), self.files.upload_limit(), filename, 'audio-archive')
 
     def upload_folder(self, project: Project, folder: str) -> Path:
         """The folder a batch of uploads named `folder` lands in (what becomes an input folder)."""
@@ -282,8 +283,7 @@ class DatasetService:
             command=shlex.join(['rave', 'preprocess', *flags]), project=project, cwd=self.jobs.root,
             stdin='y\n' if lazy else '', stall_s=STALL_S,
             env={'PYTHONWARNINGS': 'ignore::FutureWarning'},  # torch's pynvml notice, noise in the log
-            spec={'dataset_id': dataset.id, 'output': str(output)}, slot='preprocess', owner=owner,
-            executor=executor)
+            spec={'dataset_id': dataset.id, 'output': str(output)}, slot='preprocess', owner=owner, executor=executor)
         dataset.job = job
         dataset.save()
         self._totals[job.id] = (expected, params)

@@ -34,6 +34,7 @@ from services.models.views import (
     RunCheckpointsView,
 )
 from services.store import Export, Project, Run
+from services.uploads import UploadSink
 
 __all__ = ['AudioChoice', 'CheckpointView', 'ExportChoices', 'ExportError', 'ExportView', 'Guide', 'InferenceError',
            'Models', 'ReconstructionResult', 'ReconstructionView', 'RunCheckpointsView', 'TargetView',
@@ -249,6 +250,12 @@ class Models:
         project = self._project(project_id, Action.EDIT)
         self._files.check_upload(filename, size, 'audio')
         return self._files.reserve_upload(self._exports.projects.folder(project, 'uploads'), '', filename)
+
+    def receive_upload(self, project_id: int, filename: str, size: int | None) -> UploadSink:
+        """The sink an uploaded piece of audio is written through: name and size checked first, then its content
+        (audio) and its size again while it streams (UploadRefused if not; nothing kept)."""
+        return UploadSink(self.reserve_upload(project_id, filename, size), self._files.upload_limit(), filename,
+                          'audio')
 
     # ---- internals ----------------------------------------------------------------------------
     def _project(self, project_id: int, action: Action) -> Project:

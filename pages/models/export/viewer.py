@@ -233,11 +233,10 @@ def _player(models: Models, events: Subscriber, project: ProjectView, view: Expo
 async def _uploaded(models: Models, project: ProjectView, event, select: ui.select) -> None:
     file = event.file
     try:
-        target = models.reserve_upload(project.id, file.name, file.size())
+        target = await models.receive_upload(project.id, file.name, file.size()).receive(file.iterate())
     except UploadRefused as e:
         ui.notify(str(e), type='negative', multi_line=True)
         return
-    await file.save(target)
     select.set_options({c.path: c.label for c in models.audio_choices(project.id)}, value=str(target))
     ui.notify(_('Uploaded {name}.').format(name=target.name), type='positive')
 

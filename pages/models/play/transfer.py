@@ -130,11 +130,10 @@ class Transfer:
     async def _uploaded(self, event) -> None:
         file = event.file
         try:
-            target = self.models.reserve_upload(self.project.id, file.name, file.size())
+            target = await self.models.receive_upload(self.project.id, file.name, file.size()).receive(file.iterate())
         except UploadRefused as e:
             fail(e)
             return
-        await file.save(target)
         self._fill_audio(str(target))
         ui.notify(_('Uploaded {name}.').format(name=target.name), type='positive')
 
