@@ -201,11 +201,20 @@ class Cluster:
         self._datasets.changed(dataset)
         return dataset.id
 
+    def offers_preprocessing(self, project_id: int) -> bool:
+        """Whether the dataset wizard offers to preprocess on the cluster: SLURM's clients are here, or this
+        project (or the studio) trains there."""
+        return bool(shutil.which('sbatch')) or self.project_choice(project_id).on_cluster
+
     def preprocess(self, project_id: int, spec, survey=None) -> int:
         """Queue `rave preprocess` of a new dataset (a services.datasets.PreprocessSpec) as a SLURM job with the
-        studio's SLURM options: it runs in the allocation, and the dataset lives on the cluster; its id."""
+        project's SLURM options (else the studio's), on CPUs: it runs in the allocation, and the dataset lives on
+        the cluster; its id."""
         project = self._project(project_id, Action.RUN)
-        executor = ExecutorSettings.of({**self.defaults().to_dict(), 'kind': SLURM, 'gpus_per_node': 0})
+        chosen = self.project_choice(project_id)
+        base = chosen if chosen.on_cluster else self.defaults()
+        executor = ExecutorSettings.of({**base.to_dict(), 'kind': SLURM, 'gpus_per_node': 0, 'nodes': 1,
+                                        'requeue': False})
         if executor.errors():
             raise ClusterSettingsError(' '.join(executor.errors()))
         return self._datasets.start(project, spec.name, list(spec.inputs), **spec.params(), survey=survey,
