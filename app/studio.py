@@ -18,7 +18,7 @@ from services.datasets.preprocessing import DatasetService
 from services.datasets.statistics import DatasetStatsService
 from services.diagnostics import Diagnostics, DiagnosticsService
 from services.doctor import Doctor
-from services.events import AccessChanged, Bus, ModelServersChanged, Subscriber, SystemSample
+from services.events import AccessChanged, Bus, ExportChanged, ModelServersChanged, Subscriber, SystemSample
 from services.example import Example, ExampleService, Facades
 from services.files import FilePolicy
 from services.jobs import REPO_ROOT, Jobs, JobService
@@ -95,7 +95,8 @@ class Studio:
         self.plugins = PluginManager((*BUILTIN_PLUGINS, areas), disabled=disabled_plugins())
         for kind in self.plugins.job_kinds():  # the areas' own kinds and those of installed plugins
             self.jobs.register(kind)
-        self.jobs.register(cloud_jobs.KIND)  # copies to and from an S3-compatible store (services/cluster)
+        self.jobs.register(cloud_jobs.cloud_kind(  # copies to and from an S3-compatible store (services/cluster)
+            lambda export: self.bus.publish(ExportChanged(export.id, export.status))))  # a pulled export
         self.jobs.register(cloud_jobs.rsync_kind(self.datasets.changed))  # datasets copied to the cluster
         self.example = ExampleService(self.projects, self._facades, self.bus)
         self.diagnostics = DiagnosticsService(self.data_dir, self.settings, self.jobs, Doctor(

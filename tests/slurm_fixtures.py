@@ -165,7 +165,7 @@ def _start(c: Slurm) -> None:
         f'SlurmctldLogFile={r}/log/slurmctld.log\nSlurmdLogFile={r}/log/slurmd.log\n'
         'ProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\n'
         'SelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n'
-        'SchedulerType=sched/backfill\nMpiDefault=none\nReturnToService=2\nKillWait=5\n'
+        'SchedulerType=sched/backfill\nMpiDefault=none\nReturnToService=2\nKillWait=30\n'
         'InactiveLimit=0\nMinJobAge=300\nSlurmctldTimeout=30\nSlurmdTimeout=30\n'
         'JobAcctGatherType=jobacct_gather/none\nJobCompType=jobcomp/none\n'
         f'AccountingStorageType=accounting_storage/slurmdbd\nAccountingStorageHost=localhost\n'

@@ -239,3 +239,36 @@ def test_nodes_and_gpus_reach_the_sbatch_script_the_srun_line_and_raves_gpu_flag
     assert worker[-8:] == ['--gpu', '0', '--gpu', '1', '--gpu', '2', '--gpu', '3']  # RAVE's devices of each node
     assert srun_line({'SLURM_NTASKS': '1'}, worker) == worker  # one task: the worker as it is
     assert ExecutorSettings(kind=SLURM).sbatch()['ntasks_per_node'] == 1  # CPUs only: one task
+
+
+def test_every_slurm_call_has_a_timeout_and_says_so(fake_slurm, studio, monkeypatch) -> None:
+    """A controller that does not answer: submitit's sbatch is ended after SUBMIT_TIMEOUT_S (the job fails with a
+    sentence saying so, and the next submission goes through), squeue/sacct after TIMEOUT_S (the job's place says
+    which did not answer), sacct's GPU-hours likewise (unknown, and why)."""
+    from services.cluster import cost, slurm
+    from services.store import Job
+    monkeypatch.setattr(slurm, 'SUBMIT_TIMEOUT_S', 2)
+    monkeypatch.setattr(slurm, 'TIMEOUT_S', 1)
+    monkeypatch.setattr(cost, 'TIMEOUT_S', 1)
+    fake_slurm.hang('sbatch', 'squeue', 'sacct')
+    job = studio.jobs.submit('cluster-test', 'silent', [sys.executable, '-c', 'pass'], executor=ON_SLURM)
+    started = time.monotonic()
+    row = poll_until(lambda: (j := Job.get_by_id(job.id)).status != 'running' and j, 20, studio=studio,
+                     message=lambda: f'sbatch was never given up: {Job.get_by_id(job.id).message}')
+    assert time.monotonic() - started < 15  # not the stand-in's own 60 s
+    assert row.status == 'failed' and 'SLURM did not answer sbatch within 2 s' in row.message
+    assert 'look with squeue before submitting it again' in row.message
+
+    fake_slurm.answer('sbatch', 'Submitted batch job 77')
+    taken = studio.jobs.submit('cluster-test', 'taken', [sys.executable, '-c', 'pass'], executor=ON_SLURM)
+    poll_until(lambda: Job.get_by_id(taken.id).spec.get('slurm_job_id') == '77', 20, studio=studio,
+               message=lambda: Job.get_by_id(taken.id).message)
+    # squeue and sacct hang: each is given up after TIMEOUT_S, and the job's place says so
+    poll_until(lambda: 'squeue did not answer within 1 s; sacct did not answer within 1 s'
+               in studio.jobs.track(Job.get_by_id(taken.id)).where, 20, studio=studio,
+               message=lambda: studio.jobs.track(Job.get_by_id(taken.id)).where)
+    assert Job.get_by_id(taken.id).status == 'running'  # no news is not the job's end
+    usage = cost.usage(['77'])
+    assert usage.jobs == 0 and usage.unanswered == 'sacct did not answer within 1 s'
+    fake_slurm.answer('sacct', 'sacct: error: Problem talking to the database: Connection refused', code=1)
+    assert 'Problem talking to the database' in cost.usage(['77']).unanswered

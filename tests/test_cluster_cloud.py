@@ -133,17 +133,39 @@ def test_a_run_folder_is_pushed_and_pulled_by_jobs_with_progress(s3, studio, tmp
     assert (folder / 'version_0' / 'checkpoints' / 'best.ckpt').read_bytes() == \
         (moved / 'version_0' / 'checkpoints' / 'best.ckpt').read_bytes()
 
-    # an export's file goes up as <project>/exports/<stem> and comes back into the project's exports folder
+    # an export goes up as <project>/exports/<name> with its guide and its record, and comes back into the
+    # project's exports folder as the export it is: in the library with its target, flags and verdict
     from services.store import Export
     model = Path(project.location) / 'exports' / 'violin.ts'
     model.parent.mkdir(exist_ok=True)
     model.write_bytes(os.urandom(50_000))
-    export = Export.create(project=project, path=str(model), status='done')
+    model.with_name('violin.guide.md').write_text('# Playing violin in nn~\n')
+    checkpoint = folder / 'version_0' / 'checkpoints' / 'best.ckpt'
+    verdict = {'status': 'passed', 'checks': [{'check': 'loads', 'ok': True, 'message': 'loaded in 0.4 s'}],
+               'hosts': [{'host': 'nn~', 'verdict': 'ready', 'message': ''}], 'facts': {'sr': 44100, 'step': 1200}}
+    export = Export.create(project=project, run=run, checkpoint=str(checkpoint), path=str(model), status='done',
+                           name='violin', target='nn~', options={'fidelity': 0.95, 'streaming': False},
+                           stage='verify', verdict=verdict, result={'command': 'rave export --run …'})
     assert finished(cluster.push_export(export.id)).status == 'done'
     remote = next(r for r in cluster.remotes() if r.kind == 'exports')
-    assert remote.name == 'Default/exports/violin' and remote.complete and remote.size == 50_000 and remote.modified
+    assert remote.name == 'Default/exports/violin' and remote.complete and remote.files == 3 and remote.modified
+    models = studio.session(local(), None).models
+    assert [e.id for e in models.exports(project.id)] == [export.id]
     assert finished(cluster.pull(project.id, remote.name)).status == 'done'
-    assert (Path(project.location) / 'exports' / 'violin' / 'violin.ts').read_bytes() == model.read_bytes()
+    pulled_file = Path(project.location) / 'exports' / 'violin' / 'violin.ts'
+    assert pulled_file.read_bytes() == model.read_bytes()
+    assert (pulled_file.with_name('violin.guide.md')).is_file()
+    back = next(e for e in models.exports(project.id) if e.id != export.id)
+    original = models.export(export.id)
+    assert back.path == str(pulled_file) and back.ready and back.file.exists
+    assert (back.target, back.verified, back.checks, back.hosts, back.option, back.streaming, back.command) == \
+        (original.target, original.verified, original.checks, original.hosts, original.option, original.streaming,
+         original.command) == ('nn~', 'passed', original.checks, original.hosts, original.option, False,
+                               'rave export --run …')
+    assert back.run_id == run.id and back.checkpoint == str(checkpoint) and back.checkpoint_step == 1200
+    assert back.name == 'violin' and back.created == original.created
+    with pytest.raises(CloudError, match='in this project already'):
+        cluster.pull(project.id, remote.name)
 
 
 async def test_the_cloud_card_lists_what_was_pushed_and_pulls_it_back_whole(s3, user) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from nicegui.testing import User
 from rave_fixtures import synth_audio
-from waiting import build_finished
+from slurm_fixtures import fake_slurm  # noqa: F401 (a fixture)
+from waiting import build_finished, poll_until, until
 
 from services.access import local
 from services.cluster import CloudError
@@ -52,6 +53,46 @@ def test_a_dataset_registered_on_the_cluster_trains_there_only(studio) -> None:
         cluster.register_dataset(project.id, str(scratch / 'loose'))
     with pytest.raises(PathRefused):
         cluster.register_dataset(project.id, '/nowhere/allowed')
+
+
+async def test_the_dataset_wizard_preprocesses_on_the_cluster_when_asked(fake_slurm, user: User) -> None:  # noqa: F811
+    """The parameters step's switch (offered where SLURM's clients are): on, the build is a SLURM job with the
+    project's SLURM options and the dataset lives on the cluster; the where line says so."""
+    from nicegui import app
+    studio = app.studio
+    project = studio.projects.current(None)
+    studio.session(local(), None).cluster.set_project_choice(project.id, ExecutorSettings(kind=SLURM, partition='cpu',
+                                                                                        time='30'))
+    fake_slurm.answer('sbatch', 'Submitted batch job 4343')
+    synth_audio(studio.data_dir / 'takes', n_files=2, seconds=4.0)
+    await user.open('/datasets')
+    user.find(marker='new').click()
+    user.find(marker='name').type('remote-takes')
+    user.find(marker='next-name').click()
+    user.find(marker='folder-path').type(str(studio.data_dir / 'takes'))
+    user.find(marker='add-folder').click()
+    await user.should_see('2 files · 8 s of audio', retries=100)
+    user.find(marker='next-sources').click()
+    switch = user.find(marker='preprocess-on-cluster').elements.pop()
+    assert switch.value  # the project trains on the cluster: on by default
+    await user.should_see('by a SLURM job, on the cluster\'s file system')
+    switch.set_value(False)
+    await until(lambda: 'by a SLURM job' not in user.find(marker='where').elements.pop().text,
+                message='the where line still says SLURM')
+    switch.set_value(True)
+    user.find(marker='num_signal').elements.pop().set_value(16384)
+    user.find(marker='next-params').click()
+    await user.should_see('Worth knowing', retries=200)
+    user.find(marker='start').click()
+    await user.should_see('Building "remote-takes"', retries=100)
+    dataset = Dataset.get(Dataset.name == 'remote-takes')
+    assert dataset.params['location'] == 'cluster' and studio.session(local(), None).datasets.get(dataset.id).on_cluster
+    job = Job.get_by_id(dataset.job_id)
+    assert job.kind == 'preprocess' and job.spec['executor']['kind'] == SLURM
+    assert job.spec['executor']['partition'] == 'cpu' and job.spec['executor']['gpus_per_node'] == 0
+    poll_until(lambda: Job.get_by_id(job.id).spec.get('slurm_job_id') == '4343', 30, studio=studio,
+               message=lambda: Job.get_by_id(job.id).message)  # handed to sbatch, not run on this machine
+    assert fake_slurm.calls('sbatch') and not (Path(job.folder) / 'child.json').exists()
 
 
 async def test_the_library_shows_where_a_dataset_lies_and_its_copies(user: User) -> None:

@@ -102,9 +102,11 @@ def test_a_refused_submission_is_the_jobs_message(slurm, studio) -> None:
     assert 'partition' in row.message.lower()
 
 
-# Prints the training worker's stop line (services/workers/train.py) and the flags it was started with.
+# Prints the training worker's stop line (services/workers/train.py) and the flags it was started with; SIGTERM
+# does not end it (RAVE's Lightning under SLURM bypasses it: its SLURMEnvironment's auto-requeue).
 REQUEUED_WORKER = '''
-import json, os, pathlib, sys, time
+import json, os, pathlib, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
 folder = pathlib.Path(os.environ['RAVE_STUDIO_JOB_DIR'])
 print('started with', ' '.join(sys.argv[1:]), flush=True)
 while True:
@@ -119,28 +121,39 @@ while True:
 '''
 
 
-@pytest.mark.slow
-def test_the_time_limit_requeues_the_same_slurm_job_which_resumes_from_its_checkpoint(slurm, studio) -> None:
-    from services.store import Run, RunAttempt
+def _stand_in_run(studio, name: str, requeue: bool):
+    from services.store import Run
     from services.training import RunSpec
     from services.training.run_control import start_attempt
     project = studio.projects.current(None)
-    spec = RunSpec(name='requeued', max_steps=100)
-    run = Run.create(project=project, name='requeued', configs=list(spec.configs), status='queued',
+    spec = RunSpec(name=name, max_steps=100)
+    run = Run.create(project=project, name=name, configs=list(spec.configs), status='queued',
                      params={'spec': spec.to_dict(), 'jobs': [], 'out_path': '', 'flags': []})
-    job = studio.jobs.submit('train', 'Train requeued', [sys.executable, '-c', REQUEUED_WORKER, '--max_steps', '100'],
-                             project=project, spec={'run': run.id}, executor={**ON_SLURM, 'requeue': True})
+    job = studio.jobs.submit('train', f'Train {name}', [sys.executable, '-c', REQUEUED_WORKER, '--max_steps', '100'],
+                             project=project, spec={'run': run.id}, executor={**ON_SLURM, 'requeue': requeue})
     run.job, run.params = job, {**run.params, 'jobs': [job.id]}
     run.save()
     start_attempt(run, job, 'start')
+    return run, job
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('warning', ['--signal=USR2 --batch', '--signal=TERM --full'],
+                         ids=['time-limit-warning', 'sigterm'])
+def test_the_time_limit_requeues_the_same_slurm_job_which_resumes_from_its_checkpoint(slurm, studio,
+                                                                                      warning) -> None:
+    """SLURM's warning before the time limit (sbatch --signal=B:USR2@N), or its SIGTERM to every process of the
+    job (a preemption, the limit itself, `scancel --signal=TERM`): a checkpoint, then a requeue of this same job."""
+    from services.store import Run, RunAttempt
+    run, job = _stand_in_run(studio, 'requeued', requeue=True)
     poll_until(lambda: 'started with --max_steps 100' in studio.jobs.log_tail(job.id), 60, studio=studio,
                message=lambda: studio.jobs.log_tail(job.id))
     slurm_id = Job.get_by_id(job.id).spec['slurm_job_id']
     script = (Path(job.folder) / 'slurm').glob('*_submission.sh')
     assert '#SBATCH --requeue' in next(script).read_text()
 
-    # the time limit's warning: a checkpoint, then SLURM requeues this same job, which resumes from it
-    assert slurm.run('scancel', '--signal=USR2', '--batch', slurm_id).returncode == 0
+    # the signal: a checkpoint, then SLURM requeues this same job, which resumes from it
+    assert slurm.run('scancel', *warning.split(), slurm_id).returncode == 0
     poll_until(lambda: 'for its start time' in _where(studio, job), 60, studio=studio,
                message=lambda: f'{_where(studio, job)}\n{studio.jobs.log_tail(job.id)}')
     assert _status(studio, job) == 'queued' and Run.get_by_id(run.id).status == 'queued'
@@ -160,3 +173,20 @@ def test_the_time_limit_requeues_the_same_slurm_job_which_resumes_from_its_check
 
     studio.jobs.request_stop(job.id)  # a stop of the user's own is no deadline: the job ends done
     assert _ended(studio, job).status == 'done'
+
+
+@pytest.mark.slow
+def test_sigterm_from_outside_ends_a_training_with_a_checkpoint(slurm, studio) -> None:
+    """SIGTERM to every process of a training's job, no requeue asked: the worker saves a checkpoint first, then the
+    job ends 'interrupted' saying so (the run's recovery resumes from it); a second SIGTERM changes nothing."""
+    run, job = _stand_in_run(studio, 'terminated', requeue=False)
+    poll_until(lambda: 'started with --max_steps 100' in studio.jobs.log_tail(job.id), 60, studio=studio,
+               message=lambda: studio.jobs.log_tail(job.id))
+    slurm_id = Job.get_by_id(job.id).spec['slurm_job_id']
+    for _ in range(2):
+        assert slurm.run('scancel', '--signal=TERM', '--full', slurm_id).returncode == 0
+    ended = _ended(studio, job)
+    assert ended.status == 'interrupted', ended.message
+    assert 'outside the studio' in ended.message and 'saved a checkpoint at step 7 first' in ended.message
+    log = studio.jobs.log_tail(job.id)
+    assert log.count('SLURM sent SIGTERM') == 1 and 'stop requested: saved' in log

@@ -4,6 +4,7 @@ resume (on SLURM again) → scancel from outside → automatic recovery from the
 shared scenario: every SLURM job that trains costs a RAVE start-up (the signals alone: test_cluster_host.py)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,40 @@ def test_a_run_on_slurm_is_watched_stopped_resumed_and_recovered_across_a_studio
              what='the recovery running on SLURM')
     training.cancel(run.id)
     wait_for(studio, lambda: Job.get_by_id(recovered.id).status == 'cancelled', timeout=120, what='the cancel')
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_real_run_on_slurm_checkpoints_and_the_requeued_job_resumes_from_it(
+        slurm, data_dir: Path, rave_db: Path) -> None:
+    """What SLURM does at a preemption or the time limit — SIGTERM to every process of the job — on a tiny real
+    v2_small run that asked to be requeued: RAVE's worker saves a stop checkpoint, the same SLURM job is requeued
+    and trains on from that step (one job, one run; the second attempt says it)."""
+    from app.studio import Studio
+    studio = Studio(data_dir)
+    studio.start()
+    project = studio.projects.current(None)
+    training = _facades(studio).training
+    executor = ExecutorSettings(kind=SLURM, partition='debug', time='10', requeue=True)
+    run = training.start(project.id, tiny_spec(register_dataset(studio, rave_db), 'preempted', max_steps=1000,
+                                               val_every=1000), executor=executor)
+    job = Job.get_by_id(run.job_id)
+    wait_for(studio, lambda: training.metrics(run.id).step >= 2, timeout=300, what='two steps on SLURM')
+    slurm_id = _slurm_id(job.id)
+    assert slurm.run('scancel', '--signal=TERM', '--full', slurm_id).returncode == 0
+    wait_for(studio, lambda: 'for its start time' in _facades(studio).jobs.get(job.id).where, timeout=120,
+             what='the requeue')
+    assert 'SLURM sent SIGTERM' in (Path(job.folder) / 'log.txt').read_text(errors='replace')
+    requeue = json.loads((Path(job.folder) / 'requeue.json').read_text())  # what the host resumes from
+    saved = requeue['step']
+    assert Path(requeue['checkpoint']).is_file() and requeue['checkpoint'].endswith(f'stop-step={saved}.ckpt')
+    assert slurm.run('scontrol', 'update', f'JobId={slurm_id}', 'StartTime=now').returncode == 0  # no 2-min hold
+    wait_for(studio, lambda: training.metrics(run.id).step > saved + 1, timeout=300, what='steps after the requeue')
+    attempt = RunAttempt.get((RunAttempt.job == job.id) & (RunAttempt.reason == 'requeue'))
+    assert attempt.start_step == saved and attempt.checkpoint == requeue['checkpoint']
+    row = Job.get_by_id(job.id)
+    assert row.status == 'running' and row.spec['slurm_job_id'] == slurm_id and training.run(run.id).job_id == job.id
+    steps = [line['step'] for line in metric_lines(row) if 'loss' in line]
+    assert saved + 1 in steps and steps == sorted(set(steps))  # on from the checkpoint, not from the start
+    training.cancel(run.id)
+    wait_for(studio, lambda: Job.get_by_id(job.id).status == 'cancelled', timeout=120, what='the cancel')
+    studio.shutdown()

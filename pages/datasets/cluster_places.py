@@ -1,6 +1,6 @@
 """Where a dataset lies beyond this machine, for the dataset library: on the cluster's file system (registered
 there, or preprocessed as a SLURM job), and its copies there (rsync) with their state; and the dialog that
-registers a dataset lying on the cluster."""
+registers a dataset lying on the cluster; the dataset wizard's switch that preprocesses as a SLURM job."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -64,6 +64,25 @@ def register_dialog(cluster: Cluster, project: ProjectView, done: Callable[[], N
         ui.notify(_('Registered: runs on the SLURM cluster can train on it.'), type='positive')
         done()
     dialog.open()
+
+
+def cluster_switch(cluster: Cluster | None, project: ProjectView) -> ui.switch | None:
+    """The dataset wizard's choice to preprocess as a SLURM job (None where no cluster is offered: no SLURM
+    here and the project trains on this machine); on by default when the project trains on the cluster."""
+    if cluster is None or not cluster.offers_preprocessing(project.id):
+        return None
+    with ui.column().classes('gap-1'):
+        switch = ui.switch(_('Preprocess on the cluster (a SLURM job)'),
+                           value=cluster.project_choice(project.id).on_cluster).mark('preprocess-on-cluster')
+        ui.label(_('RAVE\'s preprocess runs in a SLURM allocation with the SLURM options of Settings (on its CPUs); '
+                   'the dataset then lives on the cluster\'s file system, for runs on the cluster only.')) \
+            .classes(theme.HINT)
+    return switch
+
+
+def on_cluster(controls: dict) -> bool:
+    """Whether the wizard's cluster switch (controls['cluster']) is there and on."""
+    return controls.get('cluster') is not None and bool(controls['cluster'].value)
 
 
 def _line(icon: str, text: str, tip: str, mark: str, color: str = 'text-gray-600 dark:text-gray-300') -> None:

@@ -42,7 +42,7 @@ def create(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
         form_slot.clear()
         new_button.set_visibility(False)
         with form_slot:
-            wizard(datasets, settings, jobs, events, project, on_close=_close_form)
+            wizard(datasets, settings, jobs, events, project, on_close=_close_form, cluster=cluster)
         top.refresh()
 
     def _close_form() -> None:

@@ -16,9 +16,12 @@ from components.file_picker import source_browser
 from components.icon_button import icon_button
 from components.job_console import job_console
 from components.uploader import upload_panel
+from pages.datasets.cluster_places import cluster_switch, on_cluster
 from pages.datasets.folder_access import offer_allow
 from pages.datasets.wizard_review import review_body
 from services import formatting, i18n
+from services.access import Forbidden
+from services.cluster import Cluster, ClusterSettingsError
 from services.datasets import (
     DEFAULT_MAX_DB_GB,
     MAX_NUM_SIGNAL,
@@ -44,8 +47,9 @@ STEPS = (N_('Name'), N_('Sources'), N_('Parameters'), N_('Review'), N_('Run'))  
 
 
 def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscriber, project: ProjectView,
-           on_close) -> None:
-    """Build a dataset in five steps, each checked before the next; the last one shows the live build."""
+           on_close, cluster: Cluster | None = None) -> None:
+    """Build a dataset in five steps, each checked before the next; the last one shows the live build (on this
+    machine, or as a SLURM job when the parameters step's cluster switch is on)."""
     s = {'folders': [], 'survey': None}
     with ui.card().classes(theme.CARD + ' gap-2 p-0').mark('wizard'):
         with ui.row().classes('w-full items-center px-5 pt-4'):
@@ -62,7 +66,7 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
                 survey_label, ext, folder_list = _sources_step(datasets, settings, project, s, lambda: _survey())
                 _nav(stepper, STEPS[1], lambda: _check_sources(datasets, project, s, ext.value), marker='sources')
             with ui.step(STEPS[2], title=_(STEPS[2]), icon='tune'):
-                p = _params_step(datasets, project, s, name)
+                p = _params_step(datasets, project, s, name, cluster)
                 _nav(stepper, STEPS[2], lambda: datasets.check_params(_spec(name, s, ext, p)), marker='params',
                      on_next=lambda: _review())
             with ui.step(STEPS[3], title=_(STEPS[3]), icon='fact_check'):
@@ -106,9 +110,12 @@ def wizard(datasets: Datasets, settings: Settings, jobs: Jobs, events: Subscribe
 
     async def _start() -> None:
         try:
-            dataset = datasets.start(project.id, _spec(name, s, ext, p), s['survey'])
-        except DatasetError as e:
-            ui.notify(str(e), type='negative')
+            if on_cluster(p):
+                dataset = datasets.get(cluster.preprocess(project.id, _spec(name, s, ext, p), s['survey']))
+            else:
+                dataset = datasets.start(project.id, _spec(name, s, ext, p), s['survey'])
+        except (DatasetError, ClusterSettingsError, Forbidden) as e:
+            ui.notify(str(e), type='negative', multi_line=True)
             return
         running.clear()
         with running:
@@ -219,7 +226,7 @@ def _sources_step(datasets: Datasets, settings: Settings, project: ProjectView, 
     return survey_label, ext, folder_list
 
 
-def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.input) -> dict:
+def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.input, cluster: Cluster | None) -> dict:
     p: dict = {}
     with ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 gap-x-8 gap-y-3'):
         with ui.column().classes('gap-1'):
@@ -256,6 +263,7 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
         ui.label(_('Where')).classes(theme.SECTION)
         where = ui.label().classes(f'{theme.MONO} break-all whitespace-pre-line text-gray-600 dark:text-gray-300') \
             .mark('where')
+        p['cluster'] = cluster_switch(cluster, project)  # None where no cluster is offered
 
     def _refresh() -> None:
         n = _int(p['num_signal'].value)
@@ -275,10 +283,12 @@ def _params_step(datasets: Datasets, project: ProjectView, s: dict, name: ui.inp
                                     seconds=formatting.number(example_seconds(n, sr), 2), count=count, note=note))
         inputs = ', '.join(s['folders']) or '—'
         writes = datasets.output_path(project.id, name.value)
-        where.set_text(_('reads: {inputs}\nwrites: {folder}').format(inputs=inputs, folder=writes))
+        where.set_text(_('reads: {inputs}\nwrites: {folder}').format(inputs=inputs, folder=writes)
+                       + (_('\nby a SLURM job, on the cluster\'s file system') if on_cluster(p) else ''))
 
-    for control in ('num_signal', 'sr', 'lazy'):
-        p[control].on_value_change(_refresh)
+    for control in ('num_signal', 'sr', 'lazy', 'cluster'):
+        if p[control] is not None:
+            p[control].on_value_change(_refresh)
     name.on_value_change(_refresh)
     p['refresh'] = _refresh
     _refresh()

@@ -39,7 +39,9 @@ def state_line(jobs: Jobs, cluster: Cluster, current: RunView) -> None:
             async def fill() -> None:  # sacct: off the event loop
                 usage = await run.io_bound(cluster.run_usage, current.id)
                 price = cluster.price()
-                if usage.jobs:
+                if usage.unanswered:
+                    used.set_text(_('GPU-hours unknown: {why}').format(why=usage.unanswered))
+                elif usage.jobs:
                     hours = ngettext('{hours} GPU-hours over {count} SLURM job',
                                      '{hours} GPU-hours over {count} SLURM jobs', usage.jobs)
                     used.set_text(hours.format(hours=formatting.number(usage.gpu_hours, 2), count=usage.jobs)

@@ -8,6 +8,7 @@ checkpoints, logs) from its own disk as they grow, which over SSH would need a m
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from services import access
 from services.access import Action, Actor
-from services.cluster import cloud, cost
+from services.cluster import cloud, cloud_jobs, cost
 from services.cluster.cloud import CloudError, Remote, Store
 from services.cluster.cost import Estimate, Usage
 from services.cluster.settings import LOCAL, SLURM, ExecutorSettings, project_executor
@@ -25,6 +26,7 @@ from services.datasets.folders import read_lmdb
 from services.files import FilePolicy
 from services.i18n import Lazy, _, lazy
 from services.jobs import REPO_ROOT, JobService
+from services.models.steps import files_of
 from services.settings import SettingsService
 from services.store import Dataset, Export, Job, Project, Run
 
@@ -159,13 +161,17 @@ class Cluster:
         return self._copy('push', run.folder, name, f'Push {run.name} to the cloud', run.project)
 
     def push_export(self, export_id: int) -> int:
-        """Queue a job copying an export's file to the store as `<project>/exports/<file stem>`; its job id."""
+        """Queue a job copying an export's files (the model, its ONNX graphs or Neutone folder, its guide) to the
+        store as `<project>/exports/<name>`, with its record (cloud_jobs.record: target, verdict…) so that a pull
+        brings it back as the export it is; its job id."""
         export = Export.get_or_none(Export.id == export_id)
-        if export is None or not Path(export.path).is_file():
+        if export is None or not Path(export.path).exists():
             raise CloudError('This export has no file (any more): export it again first.')
         access.require(self.actor, Action.RUN, export.project_id)
-        name = f'{_slug(export.project.name)}/exports/{Path(export.path).stem}'
-        return self._copy('push', export.path, name, f'Push {Path(export.path).name} to the cloud', export.project)
+        files = [str(f) for f in files_of(export) if f.exists()]
+        name = f'{_slug(export.project.name)}/exports/{_slug(export.name or Path(export.path).stem)}'
+        return self._copy('push', files[0], name, f'Push {Path(export.path).name} to the cloud', export.project,
+                          more=[*files[1:], '--record'], stdin=json.dumps(cloud_jobs.record(export)))
 
     def pull_run(self, project_id: int, name: str) -> int:
         """Queue a job copying a pushed run folder into the project's runs folder; its job id."""
@@ -179,7 +185,9 @@ class Cluster:
         target = Path(project.location) / into / name.rstrip('/').rsplit('/', 1)[-1]
         if target.exists():
             raise CloudError(f'{target.name} is in this project already.')
-        return self._copy('pull', str(target), name, f'Pull {target.name} from the cloud', project)
+        # a pulled export joins the export library once whole (cloud_jobs.pulled)
+        return self._copy('pull', str(target), name, f'Pull {target.name} from the cloud', project,
+                          spec={'pulled': into, 'target': str(target)})
 
     # ---- datasets on the cluster's file system ------------------------------------------------
     def register_dataset(self, project_id: int, path: str, name: str = '') -> int:
@@ -201,11 +209,20 @@ class Cluster:
         self._datasets.changed(dataset)
         return dataset.id
 
+    def offers_preprocessing(self, project_id: int) -> bool:
+        """Whether the dataset wizard offers to preprocess on the cluster: SLURM's clients are here, or this
+        project (or the studio) trains there."""
+        return bool(shutil.which('sbatch')) or self.project_choice(project_id).on_cluster
+
     def preprocess(self, project_id: int, spec, survey=None) -> int:
         """Queue `rave preprocess` of a new dataset (a services.datasets.PreprocessSpec) as a SLURM job with the
-        studio's SLURM options: it runs in the allocation, and the dataset lives on the cluster; its id."""
+        project's SLURM options (else the studio's), on CPUs: it runs in the allocation, and the dataset lives on
+        the cluster; its id."""
         project = self._project(project_id, Action.RUN)
-        executor = ExecutorSettings.of({**self.defaults().to_dict(), 'kind': SLURM, 'gpus_per_node': 0})
+        chosen = self.project_choice(project_id)
+        base = chosen if chosen.on_cluster else self.defaults()
+        executor = ExecutorSettings.of({**base.to_dict(), 'kind': SLURM, 'gpus_per_node': 0, 'nodes': 1,
+                                        'requeue': False})
         if executor.errors():
             raise ClusterSettingsError(' '.join(executor.errors()))
         return self._datasets.start(project, spec.name, list(spec.inputs), **spec.params(), survey=survey,
@@ -232,10 +249,13 @@ class Cluster:
         dataset.save(only=[Dataset.params])
         return job.id
 
-    def _copy(self, what: str, local: str, name: str, title: str, project: Project) -> int:
+    def _copy(self, what: str, local: str, name: str, title: str, project: Project, more: list[str] = (),
+              stdin: str = '', spec: dict | None = None) -> int:
         store = self._store()
-        argv = [sys.executable, '-m', 'services.workers.cluster_cloud', what, store.url, store.endpoint, local, name]
-        return self._jobs.submit('cloud', title, argv, project=project, cwd=str(REPO_ROOT), owner=self.actor.name).id
+        argv = [sys.executable, '-m', 'services.workers.cluster_cloud', what, store.url, store.endpoint, local, name,
+                *more]
+        return self._jobs.submit('cloud', title, argv, project=project, cwd=str(REPO_ROOT), owner=self.actor.name,
+                                 stdin=stdin, spec=spec).id
 
     def _store(self) -> Store:
         store = self.store()

@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fsspec.callbacks import Callback
 
 MANIFEST = '.rave-studio.json'
+RECORD = 'rave-studio-export.json'  # beside a pushed export's files: what the studio knew of it (target, verdict…)
 PARTIAL = '.partial'
 PUSHING = '.pushing'  # written first, removed last: a push that did not finish
 
@@ -65,20 +66,26 @@ class Remote:
         return parts[-2] if len(parts) >= 2 and parts[-2] in ('runs', 'exports') else ''
 
 
-def push(store: Store, local: Path, name: str, progress: Progress | None = None) -> int:
-    """Copy a file or folder to `<store>/<name>`; returns the bytes in it."""
-    files = _files(local)
-    if not files:
+def push(store: Store, local: Path | Sequence[Path], name: str, progress: Progress | None = None,
+         extra: dict[str, bytes] | None = None) -> int:
+    """Copy a file or folder to `<store>/<name>` — or several, each under its own name (a folder's files
+    under `<folder name>/`) — with `extra` small files written beside them (e.g. an export's record, RECORD);
+    returns the bytes in it."""
+    sources = _sources(local)
+    if not sources:
         raise CloudError(f'{local} has no files to push.')
+    extra = extra or {}
+    files = {**{rel: path.stat().st_size for rel, path in sources.items()}, **{rel: len(b) for rel, b in extra.items()}}
     fs, remote = store.fs(), f'{store.root}/{_safe(name)}'
     total, done = sum(files.values()), 0
     fs.pipe(f'{remote}/{PUSHING}', b'')
     for rel, size in files.items():
         key = f'{remote}/{rel}'
-        if not (fs.exists(key) and fs.size(key) == size):
+        if rel in extra:
+            fs.pipe(key, extra[rel])
+        elif not (fs.exists(key) and fs.size(key) == size):
             temporary = f'{remote}/{PARTIAL}/{rel}'
-            fs.put_file(str(local / rel if local.is_dir() else local), temporary,
-                        callback=_Bytes(progress, done, total, rel))
+            fs.put_file(str(sources[rel]), temporary, callback=_Bytes(progress, done, total, rel))
             fs.mv(temporary, key)
         done += size
         _tell(progress, done, total, rel)
@@ -139,10 +146,18 @@ def _manifest(fs, remote: str, name: str) -> dict[str, int]:
                          'it resumes.') from e
 
 
-def _files(local: Path) -> dict[str, int]:
-    if local.is_file():
-        return {local.name: local.stat().st_size}
-    return {p.relative_to(local).as_posix(): p.stat().st_size for p in sorted(local.rglob('*')) if p.is_file()}
+def _sources(local: Path | Sequence[Path]) -> dict[str, Path]:
+    """Key in the store → local file: a folder's files (under the folder's name when it is one of several)."""
+    if isinstance(local, Path):
+        return {local.name: local} if local.is_file() else _folder(local, '')
+    out: dict[str, Path] = {}
+    for path in local:
+        out.update({path.name: path} if path.is_file() else _folder(path, path.name + '/'))
+    return out
+
+
+def _folder(folder: Path, prefix: str) -> dict[str, Path]:
+    return {prefix + p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob('*')) if p.is_file()}
 
 
 def _safe(name: str) -> str:

@@ -16,9 +16,11 @@ class Usage:
     jobs: int = 0
     gpu_hours: float = 0.0
     hours: float = 0.0  # wall time, whatever was allocated
+    unanswered: str = ''  # why sacct gave no figures (e.g. 'sacct did not answer within 10 s'); '' when it did
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(self.jobs + other.jobs, self.gpu_hours + other.gpu_hours, self.hours + other.hours)
+        return Usage(self.jobs + other.jobs, self.gpu_hours + other.gpu_hours, self.hours + other.hours,
+                     self.unanswered or other.unanswered)
 
     def cost(self, price: float) -> float:
         return self.gpu_hours * price
@@ -52,9 +54,14 @@ def usage(slurm_ids: list[str]) -> Usage:
     try:
         out = subprocess.run(['sacct', '-n', '-P', '-X', '-o', 'JobIDRaw,ElapsedRaw,AllocTRES',
                               '-j', ','.join(slurm_ids)], capture_output=True, text=True, timeout=TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired):
-        return Usage()
-    return parse(out.stdout if out.returncode == 0 else '', slurm_ids)
+    except subprocess.TimeoutExpired:
+        return Usage(unanswered=f'sacct did not answer within {TIMEOUT_S} s')
+    except OSError as e:
+        return Usage(unanswered=f'sacct: {e.strerror or e}')
+    if out.returncode != 0:
+        said = (out.stderr.strip().splitlines() or [f'exit code {out.returncode}'])[-1]
+        return Usage(unanswered=f'sacct: {said[:160]}')
+    return parse(out.stdout, slurm_ids)
 
 
 def parse(text: str, slurm_ids: list[str]) -> Usage:

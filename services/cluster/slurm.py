@@ -32,7 +32,11 @@ from services.store import Job
 
 REFRESH_S = 2.0
 ACCOUNTING_LAG_S = 60.0  # a job neither squeue nor sacct knows yet is taken as alive this long after submission
-TIMEOUT_S = 10
+TIMEOUT_S = 10  # squeue, sacct, scancel: a controller that does not answer within it is taken as not answering
+SUBMIT_TIMEOUT_S = 60  # sbatch (submitit's call): a busy controller may take a while to accept a job
+TIMED_OUT = (124, 137)  # coreutils' `timeout` exit status (137: it had to kill)
+SILENT_SBATCH = ('SLURM did not answer sbatch within {seconds} s (its controller is down or overloaded). It may '
+                 'still have taken the job: look with squeue before submitting it again.')
 
 
 class ClusterError(RuntimeError):
@@ -53,17 +57,16 @@ class SlurmExecutor:
         self._calls: queue.SimpleQueue = queue.SimpleQueue()  # scancel argument lists, sent in order
         self._caller: threading.Thread | None = None
         self.answering = True  # whether squeue answered the last time it was asked
+        self.silence = ''  # why it did not, e.g. 'squeue did not answer within 10 s'
 
     # ---- the engine's seam -----------------------------------------------------------------
     def launch(self, job: Job) -> dict:
         """Submit the job's host (blocking: the engine calls it on a thread); returns what job.spec keeps
         ({'slurm_job_id': …}). Raises ClusterError with SLURM's words."""
-        import submitit  # only a studio that submits to a cluster needs it loaded
-
         from services.workers import cluster_host
         settings = ExecutorSettings.of((job.spec or {}).get('executor'))
         folder = job_folder(job)
-        executor = submitit.SlurmExecutor(folder=folder / 'slurm', python='exec ' + shlex.quote(self.python))
+        executor = _submitter(folder / 'slurm', 'exec ' + shlex.quote(self.python))
         options = settings.sbatch()
         options['additional_parameters'] = {**options['additional_parameters'], 'signal': f'B:USR2@{SIGNAL_S}'}
         root = shlex.quote(str(self.repo_root))
@@ -75,6 +78,8 @@ class SlurmExecutor:
         try:
             submitted = executor.submit(cluster_host.run, str(folder))
         except (subprocess.CalledProcessError, OSError, ValueError, RuntimeError) as e:
+            if getattr(e.__cause__, 'returncode', None) in TIMED_OUT:  # coreutils' timeout ended a silent sbatch
+                raise ClusterError(SILENT_SBATCH.format(seconds=SUBMIT_TIMEOUT_S)) from e
             said = getattr(e, 'output', b'') or getattr(e, 'stderr', b'') or str(e)
             raise ClusterError(said.decode('utf-8', 'replace') if isinstance(said, bytes) else str(said)) from e
         job_id = str(submitted.job_id)
@@ -137,9 +142,14 @@ class SlurmExecutor:
             said = state.words().split(': ', 1)[1] if state is not None and not state.active else ''
             return f'SLURM job {slurm_id(job)}: ended' + (f' ({said})' if said else '')
         state = self.state(job)
-        if state is not None:
-            return state.words()
-        return f'SLURM job {slurm_id(job)}: ' + ('asking SLURM…' if self.answering else 'SLURM does not answer')
+        if state is not None:  # the last state heard, and that it may be old news
+            return state.words() + ('' if self.answering else ' · ' + self._silent())
+        if self.answering:
+            return f'SLURM job {slurm_id(job)}: asking SLURM…'
+        return f'SLURM job {slurm_id(job)}: {self._silent()}'
+
+    def _silent(self) -> str:
+        return 'SLURM does not answer' + (f' ({self.silence})' if self.silence else '')
 
     # ---- states ----------------------------------------------------------------------------
     def state(self, job: Job) -> SlurmState | None:
@@ -158,10 +168,12 @@ class SlurmExecutor:
             ids = list(job_ids if job_ids is not None else self._watched)
         if not ids:
             return
-        queued = _squeue(ids)
+        silence: list[str] = []
+        queued = _squeue(ids, silence)
         missing = [i for i in ids if i not in (queued or {})]
-        accounted = _sacct(missing) if missing else {}
+        accounted = _sacct(missing, silence) if missing else {}
         self.answering = queued is not None or accounted is not None
+        self.silence = '' if self.answering else '; '.join(silence)
         if not self.answering:
             return  # keep the states as they were
         found = {**(queued or {}), **(accounted or {})}
@@ -211,15 +223,16 @@ def slurm_id(job: Job) -> str:
     return str((job.spec or {}).get('slurm_job_id') or '')
 
 
-def _squeue(ids: list[str]) -> dict[str, SlurmState] | None:
-    """None when squeue did not answer; squeue forgets a job some minutes after its end (then: sacct)."""
-    return _states(_call(['squeue', '-h', '-o', '%i|%T|%r|%N', '--states=all', '-j', ','.join(ids)]), ids,
+def _squeue(ids: list[str], silence: list[str] | None = None) -> dict[str, SlurmState] | None:
+    """None when squeue did not answer (why, appended to `silence`); squeue forgets a job some minutes after its
+    end (then: sacct)."""
+    return _states(_call(['squeue', '-h', '-o', '%i|%T|%r|%N', '--states=all', '-j', ','.join(ids)], silence), ids,
                    lambda state: state)
 
 
-def _sacct(ids: list[str]) -> dict[str, SlurmState] | None:
-    return _states(_call(['sacct', '-n', '-P', '-X', '-o', 'JobIDRaw,State,Reason,NodeList', '-j', ','.join(ids)]),
-                   ids, base_state)
+def _sacct(ids: list[str], silence: list[str] | None = None) -> dict[str, SlurmState] | None:
+    return _states(_call(['sacct', '-n', '-P', '-X', '-o', 'JobIDRaw,State,Reason,NodeList', '-j', ','.join(ids)],
+                         silence), ids, base_state)
 
 
 def _states(out: str | None, ids: list[str], state_of) -> dict[str, SlurmState] | None:
@@ -234,16 +247,25 @@ def _states(out: str | None, ids: list[str], state_of) -> dict[str, SlurmState] 
     return states
 
 
-def _call(argv: list[str]) -> str | None:
-    """A SLURM client's output; None when it is missing, hangs or fails (e.g. slurmctld restarting). squeue
-    asked only about jobs it forgot answers 'Invalid job id': that is an answer (none of them queued)."""
+def _call(argv: list[str], silence: list[str] | None = None) -> str | None:
+    """A SLURM client's output; None when it is missing, hangs past TIMEOUT_S or fails (e.g. slurmctld
+    restarting), with why appended to `silence`. squeue asked only about jobs it forgot answers 'Invalid job id':
+    that is an answer (none of them queued)."""
+    said = silence if silence is not None else []
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired):
+    except subprocess.TimeoutExpired:
+        said.append(f'{argv[0]} did not answer within {TIMEOUT_S} s')
+        return None
+    except OSError as e:
+        said.append(f'{argv[0]}: {e.strerror or e}')
         return None
     if done.returncode == 0:
         return done.stdout
-    return '' if 'Invalid job id' in done.stderr else None
+    if 'Invalid job id' in done.stderr:
+        return ''
+    said.append(f'{argv[0]}: ' + (done.stderr.strip().splitlines() or [f'exit code {done.returncode}'])[-1][:160])
+    return None
 
 
 def _scancel(args: list[str]) -> None:
@@ -251,3 +273,15 @@ def _scancel(args: list[str]) -> None:
         subprocess.run(['scancel', *args], capture_output=True, timeout=TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired):
         return
+
+
+
+def _submitter(folder: Path, python: str):
+    """submitit's SlurmExecutor, its sbatch bounded by coreutils' `timeout` (submitit waits on sbatch for ever)."""
+    import submitit  # only a studio that submits to a cluster needs it loaded
+
+    class Bounded(submitit.SlurmExecutor):
+        def _make_submission_command(self, submission_file_path: Path) -> list[str]:
+            return ['timeout', '--kill-after=5', str(SUBMIT_TIMEOUT_S),
+                    *super()._make_submission_command(submission_file_path)]
+    return Bounded(folder=folder, python=python)

@@ -98,7 +98,8 @@ class JobService:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / 'job.json').write_text(json.dumps({
                 'argv': argv, 'cwd': str(cwd), 'kind': kind, 'parser': self._parsers.get(kind, ''),
-                'stdin': stdin, 'stall_s': stall_s, 'env': env or {}, 'owner': job.owner}))
+                'stdin': stdin, 'stall_s': stall_s, 'env': env or {}, 'owner': job.owner,
+                'cooperative': kind in self.cooperative}))  # its worker stops with a checkpoint (control.json)
             job.folder = str(folder)
             job.save()
         self._track(job)

@@ -12,9 +12,13 @@ job, and the worker sees the same control.json (pause, stop-with-checkpoint).
   following one job; when SLURM starts it again, the host resumes the worker from that checkpoint (`--ckpt`)
   and says so in progress.jsonl ({"requeued": N, …}: the run's next attempt). Otherwise the job ends
   'interrupted' with that said, and the run's automatic recovery may resume it as a new job.
-- SIGTERM (scancel, a node going down) without the studio's `cancel` in control.json: 'interrupted' too, so
-  recovery restarts it — said in result.json at once, since SLURM kills what is left KillWait seconds later
-  (RAVE's Lightning, seeing SLURM, does not end at SIGTERM); with it (the studio's Cancel): 'cancelled'.
+- SIGTERM without the studio's `cancel` in control.json — what SLURM sends at a preemption or the time limit
+  (then SIGKILL KillWait or GraceTime seconds later), `scancel` from outside, `scancel --signal=TERM`: a training
+  (a cooperative job: job.json) is asked to stop with a checkpoint as for SIGUSR2 — RAVE's Lightning, seeing
+  SLURM, does not end at SIGTERM, so it gets there — then requeued as above when the run asked for it, else
+  'interrupted' (the run's recovery resumes from that checkpoint); a worker that has not stopped STOP_GRACE_S
+  later is ended. Another job ends at once, 'interrupted' said in result.json first (what is left may be killed
+  any moment). With the studio's `cancel` (its Cancel): 'cancelled'.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +35,7 @@ from services.workers.runner import Host, write_json
 
 REQUEUE = 'requeue.json'
 OUTSIDE = 'SLURM ended the job from outside the studio (scancel, a node failure or the time limit).'
+STOP_GRACE_S = 120.0  # a worker asked to checkpoint at SIGTERM is ended if it has not stopped by then
 SAVED = re.compile(r'\[studio\] stop requested: saved (.+?) at step (\d+)')  # the training worker's line
 
 
@@ -43,6 +49,7 @@ class ClusterHost(Host):
         self.deadline = False
         self.saved: tuple[str, int] | None = None  # the stop checkpoint the worker said it saved, at which step
         self.requeueing = False  # SLURM's SIGTERM then ends this run of the job, not the job
+        self.terminated = False  # SIGTERM from outside the studio reached a training: it is saving a checkpoint
         self.result = folder / 'result.host.json'  # the runner's verdict; _settle writes result.json from it
 
     def run(self) -> int:
@@ -61,10 +68,28 @@ class ClusterHost(Host):
             self.saved = (match.group(1), int(match.group(2)))
 
     def _on_term(self, *args: object) -> None:
-        if not self.requeueing and not _read(self.folder / 'control.json').get('cancel'):
-            write_json(self.folder / 'result.json', {'exit_code': None, 'status': 'interrupted', 'message': OUTSIDE,
-                                                     'ended': time.time()})
+        if self.requeueing or _read(self.folder / 'control.json').get('cancel'):
+            super()._on_term(*args)  # the studio's Cancel, or this run of a requeued job ending: end now
+            return
+        if self.spec.get('cooperative') and self.child is not None and self.child.poll() is None:
+            if not self.terminated:  # (SLURM may send it again: one stop, one timer)
+                self.terminated = True
+                self.log.write(b'\n[studio] SLURM sent SIGTERM (a preemption, the time limit or scancel): saving a '
+                               b'checkpoint\n')
+                _control(self.folder, stop=True, pause=False)
+                timer = threading.Timer(STOP_GRACE_S, self._past_grace)
+                timer.daemon = True  # the host exits when the worker did, timer or not
+                timer.start()
+            return
+        write_json(self.folder / 'result.json', {'exit_code': None, 'status': 'interrupted', 'message': OUTSIDE,
+                                                 'ended': time.time()})
         super()._on_term(*args)
+
+    def _past_grace(self) -> None:
+        if self.child is not None and self.child.poll() is None:
+            self.log.write(f'[studio] the worker did not stop within {STOP_GRACE_S:.0f} s: ending it\n'.encode())
+            self.reason = OUTSIDE
+            self._kill_child()
 
     def _on_deadline(self, *_: object) -> None:
         self.deadline = True
@@ -91,11 +116,15 @@ class ClusterHost(Host):
         result = _read(self.result)
         if not result:
             return
-        if self.deadline and self.saved and os.environ.get('RAVE_STUDIO_REQUEUE') == '1' and self._requeue():
+        ended = self.deadline or self.terminated
+        if ended and self.saved and os.environ.get('RAVE_STUDIO_REQUEUE') == '1' and self._requeue():
             return
         if self.deadline:
             result.update(status='interrupted', message='SLURM\'s time limit came near (or the job was preempted): '
                           'the worker saved a checkpoint and stopped.')
+        elif self.terminated:
+            saved = f' The worker saved a checkpoint at step {self.saved[1]} first.' if self.saved else ''
+            result.update(status='interrupted', message=OUTSIDE + saved)
         elif result.get('status') == 'cancelled' and not _read(self.folder / 'control.json').get('cancel'):
             result.update(status='interrupted', message=OUTSIDE)
         write_json(self.folder / 'result.json', result)
