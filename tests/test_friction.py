@@ -98,3 +98,14 @@ async def test_a_ready_dataset_offers_to_train_a_model_on_it(user: User) -> None
     user.find(marker='train-on-it').click()
     await user.should_see('New training')
     assert user.back_history[-1] == f'/training/new?dataset={dataset.id}'
+
+
+def test_a_run_shorter_than_phase_1_is_told_it_never_reaches_the_adversarial_phase() -> None:
+    from services.training.spec import RunSpec
+    composed = {'macros': {'PHASE_1_DURATION': 1000000}}  # v2_small's, as gin reads it
+    warned = RunSpec(name='short', max_steps=400).warnings(None, composed)
+    assert len(warned) == 1 and 'never reaches the adversarial phase' in warned[0]
+    assert 'stops at step 400, before phase 2 (adversarial training) starts at step 1 000 000' in warned[0]
+    assert not RunSpec(name='long', max_steps=1_200_000).warnings(None, composed)
+    assert not RunSpec(name='lowered', max_steps=400, macros={'PHASE_1_DURATION': '200'}).warnings(None, composed)
+    assert not RunSpec(name='unknown', max_steps=400).warnings(None, {})  # no composition yet: nothing to say
