@@ -223,6 +223,22 @@ def test_no_collapse_verdict_during_the_beta_warm_up(page, world) -> None:
     expect(page.get_by_text(re.compile('lower β'))).to_have_count(0)  # nothing to change for a newcomer
 
 
+def test_a_french_page_draws_chart_numbers_the_french_way(browser, world) -> None:
+    """Plotly itself writes the ticks (and hovers) with the layout's separators: 0,5 on a French page."""
+    from playwright.sync_api import expect
+    context = browser.new_context(viewport={'width': 1366, 'height': 860}, locale='fr-FR')
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(_url(world, '/training'))
+    page.get_by_text('warming', exact=True).first.click()
+    ticks = page.locator('.js-plotly-plot .ytick text')
+    expect(ticks.first).to_be_visible()
+    labels = ticks.all_inner_texts()
+    assert any(re.fullmatch(r'\d+,\d+', t) for t in labels), labels
+    assert not any(re.fullmatch(r'\d+\.\d+', t) for t in labels), labels
+    context.close()
+
+
 # ---- 4: the next step where the user stands ----------------------------------------------------------------------
 def test_a_ready_dataset_offers_train_a_model_on_it(page, world) -> None:
     from playwright.sync_api import expect
