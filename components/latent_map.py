@@ -6,13 +6,13 @@ last three change after the map is drawn, and they change with Plotly.restyle (t
 """
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Callable
 
 from nicegui import ui
 
 from app import theme
+from components.charts import chart_layout
 from services import lazy
 from services.i18n import N_
 from services.models.play import MapView
@@ -94,7 +94,7 @@ class LatentMapChart:
                      marker={'size': 12, 'color': theme.COLORS['accent'], 'symbol': 'diamond'})
         picked = trace(mode='markers', name='picked', hoverinfo='skip',
                        marker={'size': 14, 'color': 'rgba(0,0,0,0)', 'line': {'color': theme.ACCENT, 'width': 3}})
-        layout = copy.deepcopy(theme.CHART_LAYOUT)
+        layout = chart_layout()
         layout.update(margin={'l': 36, 'r': 8, 't': 8, 'b': 32}, showlegend=False, hovermode='closest',
                       dragmode='pan' if not three else 'orbit', uirevision=view.key)
         labels = [f'{view.method.upper()} {i + 1}' + (f' ({lm.explained[i]:.0%})' if i < len(lm.explained) else '')

@@ -5,7 +5,6 @@ view at full detail (min/max-preserving downsampling); the warm-up → GAN switc
 """
 from __future__ import annotations
 
-import copy
 import json
 import math
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from nicegui import context, events, ui
 from nicegui.element import Element
 
 from app import theme
+from components.charts import chart_layout
 from services.i18n import _
 from services.training import MetricsView, metrics
 
@@ -127,7 +127,7 @@ class MetricChart:
                          'x': xs, 'y': ys, 'line': {'width': 1.8, 'color': color}, 'marker': {'size': 5}})
             self.sent[i] = len(x)
         self.appended = 0
-        layout = copy.deepcopy(theme.CHART_LAYOUT)
+        layout = chart_layout()
         layout.update(margin={'l': 52, 'r': 12, 't': 8, 'b': 32}, showlegend=len(self.keys) > 1,
                       legend={'orientation': 'h', 'y': -0.14, 'x': 0}, hovermode='x unified',
                       uirevision=str(self.view))

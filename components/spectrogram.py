@@ -1,11 +1,10 @@
 """A spectrogram as a Plotly heatmap, drawn from a precomputed STFT (services/audio.spectrogram)."""
 from __future__ import annotations
 
-import copy
-
 from nicegui import ui
 
 from app import theme
+from components.charts import chart_layout
 from services.i18n import _
 
 # dark-to-accent scale: quiet bins fade into the card, loud ones glow in the studio's accent colour
@@ -25,7 +24,7 @@ def show_spectrogram(plot: ui.plotly, spec: dict, *, floor_db: float = -90.0) ->
 
 
 def _figure(spec: dict, floor_db: float) -> dict:
-    layout = copy.deepcopy(theme.CHART_LAYOUT)
+    layout = chart_layout()
     layout['margin'] = {'l': 52, 'r': 8, 't': 6, 'b': 38}
     layout['xaxis'].update(title={'text': _('time (s)'), 'standoff': 4}, showgrid=False)
     # a log frequency axis gives pitch its musical spacing; bin 0 (DC) has no place on it

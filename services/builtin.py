@@ -37,4 +37,4 @@ def health(steps: dict, values: dict, *, current_step: int = 0) -> list[metrics.
     """A diverged loss (NaN/inf) and a collapsed latent space, from the metrics so far."""
     return [alert for alert in metrics.alerts(steps, values, running=False, last_time=None,
                                               collapse_dims=COLLAPSE_DIMS, current_step=current_step)
-            if alert.kind in ('nonfinite', 'collapse')]
+            if alert.kind in ('nonfinite', 'collapse', 'organising')]

@@ -95,6 +95,13 @@ def _moment(when: dt.datetime | dt.date | float) -> dt.datetime | dt.date:
     return dt.datetime.fromtimestamp(when) if isinstance(when, (int, float)) else when
 
 
+def plotly_separators() -> str:
+    """Plotly's `separators` for the page's language: its decimal mark, then the thousands separator the studio
+    writes ('. ' in English, ', ' with a narrow no-break space in French)."""
+    language = i18n.current()
+    return numbers.get_decimal_symbol(language) + (_GROUP.get(language) or numbers.get_group_symbol(language))
+
+
 def _grouped(text: str) -> str:
     """`text` with the studio's own thousands separator where it sets one."""
     language = i18n.current()

@@ -98,3 +98,43 @@ async def test_a_ready_dataset_offers_to_train_a_model_on_it(user: User) -> None
     user.find(marker='train-on-it').click()
     await user.should_see('New training')
     assert user.back_history[-1] == f'/training/new?dataset={dataset.id}'
+
+
+def test_a_run_shorter_than_phase_1_is_told_it_never_reaches_the_adversarial_phase() -> None:
+    from services.training.spec import RunSpec
+    composed = {'macros': {'PHASE_1_DURATION': 1000000}}  # v2_small's, as gin reads it
+    warned = RunSpec(name='short', max_steps=400).warnings(None, composed)
+    assert len(warned) == 1 and 'never reaches the adversarial phase' in warned[0]
+    assert 'stops at step 400, before phase 2 (adversarial training) starts at step 1 000 000' in warned[0]
+    assert not RunSpec(name='long', max_steps=1_200_000).warnings(None, composed)
+    assert not RunSpec(name='lowered', max_steps=400, macros={'PHASE_1_DURATION': '200'}).warnings(None, composed)
+    assert not RunSpec(name='unknown', max_steps=400).warnings(None, {})  # no composition yet: nothing to say
+
+
+def _run_with_curves(studio) -> int:
+    import json
+    import time
+
+    from services.store import Job, Run
+    project = studio.projects.current(None)
+    folder = studio.data_dir / 'jobs' / 'curves'
+    folder.mkdir(parents=True)
+    lines = [{'step': s, 't': time.time(), 'loss': 1 / s, 'multiband_spectral_distance': 0.5 / s,
+              'fullband_spectral_distance': 0.5 / s} for s in range(1, 21)]
+    (folder / 'metrics.jsonl').write_text(''.join(json.dumps(line) + '\n' for line in lines))
+    job = Job.create(project=project, kind='train', title='Train curves', argv=[], folder=str(folder), status='done')
+    return Run.create(project=project, name='curves', folder='', configs=['v2_small'], status='done', step=20,
+                      job=job, params={'jobs': [job.id], 'max_steps': 20, 'val_every': 10}).id
+
+
+@pytest.mark.parametrize(('language', 'separators'), [('fr-FR,fr;q=0.9', ',\u202f'), ('en-GB,en;q=0.9', '. ')])
+async def test_chart_hovers_write_numbers_in_the_page_language(user: User, language: str, separators: str) -> None:
+    """Plotly writes hover and tick numbers with layout.separators: a French page's charts say 0,25, not 0.25."""
+    from nicegui import ui
+    user.http_client.headers['Accept-Language'] = language
+    await user.open('/')
+    run_id = _run_with_curves(app.studio)
+    await user.open(f'/training/runs/{run_id}')
+    await user.should_see(marker='chart-spectral-distance')
+    plots = [e for e in user.client.layout.descendants() if isinstance(e, ui.plotly)]
+    assert plots and all(p.figure['layout']['separators'] == separators for p in plots)

@@ -346,3 +346,24 @@ async def test_system_tab_and_tensorboard_links(user: User) -> None:
     user.find(marker='tensorboard').click()
     await see(user, 'Log folders', timeout=10)  # the dialog reads the project's runs first (slow on a busy box)
     await user.should_see('No run has written logs yet')
+
+
+def test_no_collapse_verdict_while_beta_rises_and_a_zero_reading_is_one_dimension() -> None:
+    """RAVE logs fidelity as argmax(cumulative variance > p): 0 is the first dimension alone. While β still
+    rises (its warm-up) or the readings rise, a low reading is information, not a verdict."""
+    warm_up = 400
+    lines = [{'step': s, 't': time.time(), 'loss': 1.0,
+              'beta_factor': float(np.exp(np.log(1e-6) * (1 - s / warm_up) + np.log(0.05) * s / warm_up))}
+             for s in range(1, 73)]
+    lines.append({'step': 72, 'event': 'validation', 'validation': 4.0, 'fidelity_0.99': 0})
+    found = _alerts(_series(lines))
+    assert [a.kind for a in found] == ['organising'] and found[0].level == 'info'
+    assert found[0].message.startswith('Step 72: the first latent dimension alone holds 99 % of the variance')
+    assert 'lower β' not in found[0].message
+    settled = lines + [{'step': s, 't': time.time(), 'loss': 1.0, 'beta_factor': 0.05} for s in range(400, 461)]
+    settled.append({'step': 460, 'event': 'validation', 'validation': 4.0, 'fidelity_0.99': 0})
+    found = _alerts(_series(settled))
+    assert [a.kind for a in found] == ['collapse']
+    assert 'after the β warm-up, the first latent dimension alone holds 99 %' in found[0].message
+    rising = settled[:-1] + [{'step': 460, 'event': 'validation', 'validation': 4.0, 'fidelity_0.99': 1}]
+    assert [a.kind for a in _alerts(_series(rising))] == ['organising']  # 0 → 1: the latent spreads out

@@ -110,7 +110,7 @@ async def test_wizard_steps_check_go_back_review_save_template_and_launch(user: 
     review = texts(user, 'review')
     assert 'wizrun' in review and 'v2_small + causal' in review and 'n_signal 65 536 samples' in review
     assert 'Adam 0.0005 / 0.0001' in review
-    await user.should_see('Everything RAVE needs is in place.')
+    await user.should_see('never reaches the adversarial phase')  # 3 steps: a test run, said for what it is
     await user.should_see('No earlier run in this project.')
     assert 'estimate' in texts(user, 'memory') and 'README' in texts(user, 'memory')
     command = ' '.join(user.find(marker='command').elements.pop().content.replace('\\\n', ' ').split())

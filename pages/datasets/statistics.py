@@ -1,13 +1,13 @@
 """The Statistics tab of a dataset: computed once by a worker job, then drawn from the cache beside the dataset."""
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import statistics as st
 
 from nicegui import ui
 
 from app import theme
+from components.charts import chart_layout
 from components.waveform import waveform
 from services import formatting
 from services.datasets import Datasets, DatasetView, StatisticsView
@@ -147,7 +147,7 @@ def _histogram(values: list[float], name: str) -> dict:
 
 def _chart(title: str, hint: str, data: list[dict], x_title: str, y_title: str, mark: str, *,
            overlay: bool = False, log_x: bool = False) -> None:
-    layout = copy.deepcopy(theme.CHART_LAYOUT)
+    layout = chart_layout()
     layout['margin'] = {**layout['margin'], 't': 8}
     layout['xaxis']['title'] = {'text': x_title}
     layout['yaxis']['title'] = {'text': y_title}

@@ -3,12 +3,11 @@ its original beside the reconstruction — one A/B transport at the same positio
 the two spectrograms with their difference."""
 from __future__ import annotations
 
-import copy
-
 from nicegui import run, ui
 
 from app import theme
 from components.audio import media_url
+from components.charts import chart_layout
 from components.spectrogram import spectrogram
 from pages.models.ab_player import ABPlayer
 from services import formatting
@@ -113,7 +112,7 @@ def _overlay(original: Envelope, rebuilt: Envelope, height: int = 110) -> str:
 
 
 def _difference(spec: dict) -> dict:
-    layout = copy.deepcopy(theme.CHART_LAYOUT)
+    layout = chart_layout()
     layout['margin'] = {'l': 52, 'r': 8, 't': 6, 'b': 38}
     layout['xaxis'].update(title={'text': _('time (s)'), 'standoff': 4}, showgrid=False)
     layout['yaxis'].update(title={'text': _('frequency (Hz)'), 'standoff': 4}, showgrid=False, type='log',

@@ -3,12 +3,11 @@ metric overlaid on a shared step or wall-time axis with smoothing and log scale 
 run's value), the best and last value of every metric, and the runs' training speed."""
 from __future__ import annotations
 
-import copy
-
 from nicegui import ui
 
 from app import theme
 from components import cards
+from components.charts import chart_layout
 from pages.training import run_details_report
 from services import formatting
 from services.i18n import _
@@ -115,7 +114,7 @@ def _figure(experiments: Experiments, ids: list[int], key: str, smoothing: float
              'x': t.steps, 'y': t.values, 'line': {'width': 1.6, 'color': COLORS[order[t.run_id] % len(COLORS)]},
              'marker': {'size': 5}, 'hovertemplate': '%{y:.4g}'}
             for t in experiments.overlay(ids, key, smoothing if not key.startswith('val/') else 0.0, axis)]
-    layout = copy.deepcopy(theme.CHART_LAYOUT)
+    layout = chart_layout()
     layout.update(hovermode='x unified', margin={'l': 56, 'r': 12, 't': 8, 'b': 36},
                   legend={'orientation': 'h', 'y': -0.16, 'x': 0})
     layout['xaxis'].update(title={'text': _('wall time (h)') if axis == 'time' else _('step')})

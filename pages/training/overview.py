@@ -4,11 +4,14 @@ Both follow events: a run's status (RunChanged) redraws its row or header, its m
 step count, job changes (JobsChanged) move the device queue."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from nicegui import ui
 
 from app import theme
 from components import cards
 from components.comments import comments_card
+from components.icon_button import icon_button
 from components.job_console import JobConsole
 from components.status import status_chip
 from pages.training import run_cluster, run_controls, run_details, run_monitor
@@ -290,7 +293,11 @@ def _checkpoints(training: Training, run: RunView) -> None:
                 ui.label(formatting.size(ckpt.size) if ckpt.exists else _('gone')) \
                     .classes(theme.NUMBER + ' whitespace-nowrap')
                 ui.label(ckpt.where).classes(theme.MONO + ' truncate').tooltip(ckpt.path)
-                with ui.row().classes('justify-end'):
+                with ui.row().classes('justify-end gap-0 no-wrap'):
+                    if ckpt.exists:  # the natural next step: export it, this checkpoint chosen
+                        icon_button('ios_share', _('Export this checkpoint'), lambda c=ckpt: ui.navigate.to(
+                            f'/export?run={run.id}&checkpoint={quote(c.path)}'),
+                                    props='flat dense round color=primary').mark('checkpoint-export')
                     if not run.active and ckpt.exists:
                         ui.button(icon='replay', on_click=lambda c=ckpt: run_controls.resume_dialog(
                             training, run.id, c.path)).props('flat dense round color=primary') \

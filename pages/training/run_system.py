@@ -4,13 +4,13 @@ It follows the system monitor's SystemSample events (the global poller samples e
 hidden the figures still move but the charts only keep their points, sent when the tab opens."""
 from __future__ import annotations
 
-import copy
 import datetime
 from collections.abc import Callable
 
 from nicegui import ui
 
 from app import theme
+from components.charts import chart_layout
 from services import formatting
 from services.events import Subscriber, SystemSample
 from services.i18n import N_, _
@@ -88,7 +88,7 @@ def _cell(label: str) -> ui.label:
 
 
 def _chart(title: str, unit: str, history, value) -> ui.plotly:
-    layout = copy.deepcopy(theme.CHART_LAYOUT)
+    layout = chart_layout()
     layout.update(margin={'l': 44, 'r': 8, 't': 4, 'b': 28}, showlegend=False)
     layout['yaxis'].update(rangemode='tozero', ticksuffix=f' {unit}' if unit != '%' else ' %',
                            **({'range': [0, 100]} if unit == '%' else {}))

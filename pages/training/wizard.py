@@ -188,7 +188,8 @@ def _navigation(title: str, wizard: Wizard) -> None:
 
 
 def _key(spec: RunSpec, with_overrides: bool) -> str:
-    overrides = [dict(spec.macros), list(spec.bindings)] if with_overrides else []
+    # with no model value and no binding the full check composes what the plain one does: gin answers once
+    overrides = [dict(spec.macros), list(spec.bindings)] if with_overrides and (spec.macros or spec.bindings) else []
     return json.dumps([spec.configs, spec.augment, spec.channels, overrides], sort_keys=True, default=str)
 
 

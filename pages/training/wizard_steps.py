@@ -67,7 +67,9 @@ def quick_start(wizard: Wizard) -> None:
 def dataset_choice(wizard: Wizard) -> None:
     ui.label(_('Which audio should the model learn?')).classes(theme.SECTION)
     ui.label(_('Only ready datasets of this project are listed.')).classes(theme.HINT)
-    grid = ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 xl:grid-cols-3 gap-3')
+    grid = ui.element('div').classes('w-full grid grid-cols-1 md:grid-cols-2 xl:grid-cols-3 gap-3') \
+        .props('role=radiogroup')
+    grid.props['aria-label'] = _('Dataset')
 
     def draw() -> None:
         grid.clear()
@@ -77,7 +79,9 @@ def dataset_choice(wizard: Wizard) -> None:
                 with ui.card().classes('p-3 gap-1 cursor-pointer rounded-xl border-2 shadow-none '
                                        + (f'border-[{theme.ACCENT}] bg-primary/5' if chosen else
                                           'border-gray-200 dark:border-gray-800 hover:border-primary/50')) \
-                        .on('click', lambda d=d: pick(d.id)).mark(f'dataset-{d.name}'):
+                        .props(f'role=radio tabindex=0 aria-checked={"true" if chosen else "false"}') \
+                        .on('click', lambda d=d: pick(d.id)).on('keydown.enter', lambda d=d: pick(d.id)) \
+                        .mark(f'dataset-{d.name}'):
                     with ui.row().classes('w-full items-center gap-2 no-wrap'):
                         ui.icon('radio_button_checked' if chosen else 'radio_button_unchecked',
                                 color='primary')

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from services import formatting, lazy
 from services.i18n import N_, _
+from services.training.phases import Alert, latent_alerts
 
 np = lazy.module('numpy')
 
@@ -307,14 +308,6 @@ def gan_start(steps: dict, phase_1: int | None = None) -> int | None:
     return phase_1
 
 
-@dataclass(frozen=True)
-class Alert:
-    kind: str  # nonfinite | stall | collapse | phase
-    level: str  # negative | warning | info
-    message: str
-    step: int | None = None
-
-
 def alerts(steps: dict, values: dict, *, running: bool, last_time: float | None, now: float | None = None,
            stall_s: float = 600.0, collapse_dims: float = 1.0, phase_1: int | None = None,
            current_step: int = 0) -> list[Alert]:
@@ -335,19 +328,7 @@ def alerts(steps: dict, values: dict, *, running: bool, last_time: float | None,
         out.append(Alert('stall', 'warning',
                          _('No training step for {time}: the run may be stuck (data loader, disk, a paused process). '
                            'Check the console, then stop and resume it.').format(time=_minutes(now - last_time))))
-    fidelity = sorted((k for k in values if k.startswith('val/fidelity_') and len(values[k])),
-                      key=lambda k: float(k.rsplit('_', 1)[1]))
-    if fidelity:
-        top = fidelity[-1]
-        dims = float(_array(values[top])[-1])
-        if math.isfinite(dims) and dims <= collapse_dims:
-            level = top.rsplit('_', 1)[1]
-            out.append(Alert('collapse', 'warning', _('Latent collapse: {dims} dimension(s) hold {percent} % of the '
-                                                      'variance at step {step}. The encoder ignores its input; lower β '
-                                                      '(regularization) or check the dataset.').format(
-                                 dims=formatting.number(dims), percent=formatting.number(float(level) * 100),
-                                 step=formatting.count(int(_array(steps[top])[-1]))),
-                             int(_array(steps[top])[-1])))
+    out += latent_alerts(steps, values, collapse_dims)
     start = gan_start(steps, phase_1)
     if start is not None:
         if current_step >= start or any(k in steps for k in GAN_KEYS):

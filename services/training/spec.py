@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from services.i18n import N_, _
-from services.training import configs, spec_compat
+from services.training import configs, phases, spec_compat
 from services.training.model_values import MODEL_KEYS, MODEL_VALUES, GinValueError, gin_literal, parse_literal
 from services.training.run_control import device_errors, gpu_flags
 from services.workers.learning_rate import ENV
@@ -279,7 +279,7 @@ class RunSpec:
                  folders: Collection[str] = ()) -> list[str]:
         """What would not stop RAVE but is probably not what you want; `folders` are the runs folder's
         entries."""
-        out = []
+        out = phases.short_run(self.max_steps, self.macros, composition)
         sr = ((composition or {}).get('macros') or {}).get('SAMPLING_RATE')
         if dataset is not None and sr and dataset.sr and int(sr) != int(dataset.sr):
             out.append(_('The config trains at {config} Hz but the dataset is {dataset} Hz: RAVE would '
