@@ -248,8 +248,7 @@ class JobService:
         self._changed.add(job_id)
 
     def _publish(self) -> None:
-        """One JobsChanged for what changed since the last one, and a JobLog per running job whose log
-        grew."""
+        """One JobsChanged for what changed since the last one, a JobLog per running job whose log grew."""
         if self._changed:
             self.bus.publish(JobsChanged(tuple(sorted(self._changed))))
             self._changed.clear()
