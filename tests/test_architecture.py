@@ -100,13 +100,14 @@ def test_the_ui_process_imports_no_heavy_library() -> None:
 
 def test_the_studio_starts_without_what_its_first_page_does_not_need() -> None:
     """Launch cost (issue 7): the built-in pages are imported on their first request ('module:function' routes),
-    and numpy, lmdb, yaml, protobuf, httpx, soundfile and Markdown on first use (area packages and their plugin
-    modules load: they name the routes)."""
+    and numpy, lmdb, yaml, protobuf, httpx, soundfile, Markdown, fsspec/s3fs, submitit, Optuna, plotly, ONNX and
+    auraloss on first use (area packages and their plugin modules load: they name the routes)."""
     code = ('import sys; import app.main; '
             'print(sorted(m for m in sys.modules if m.startswith("pages.") and not m.endswith(".plugin") '
             'and not hasattr(sys.modules[m], "__path__"))); '
             'print(sorted({m.split(".")[0] for m in sys.modules} & '
-            '{"numpy", "lmdb", "yaml", "google", "httpx", "soundfile", "markdown"}))')
+            '{"numpy", "lmdb", "yaml", "google", "httpx", "soundfile", "markdown", "fsspec", "s3fs", "submitit", '
+            '"optuna", "plotly", "onnx", "onnxruntime", "auraloss"}))')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, check=False,
                          cwd=ROOT)
     assert out.returncode == 0, out.stderr

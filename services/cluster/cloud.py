@@ -20,8 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fsspec.callbacks import Callback
-
 MANIFEST = '.rave-studio.json'
 RECORD = 'rave-studio-export.json'  # beside a pushed export's files: what the studio knew of it (target, verdict…)
 PARTIAL = '.partial'
@@ -85,7 +83,7 @@ def push(store: Store, local: Path | Sequence[Path], name: str, progress: Progre
             fs.pipe(key, extra[rel])
         elif not (fs.exists(key) and fs.size(key) == size):
             temporary = f'{remote}/{PARTIAL}/{rel}'
-            fs.put_file(str(sources[rel]), temporary, callback=_Bytes(progress, done, total, rel))
+            fs.put_file(str(sources[rel]), temporary, callback=_bytes(progress, done, total, rel))
             fs.mv(temporary, key)
         done += size
         _tell(progress, done, total, rel)
@@ -109,7 +107,7 @@ def pull(store: Store, name: str, target: Path, progress: Progress | None = None
         if not (dest.is_file() and dest.stat().st_size == size):
             dest.parent.mkdir(parents=True, exist_ok=True)
             part = dest.with_name(dest.name + '.part')
-            fs.get_file(f'{remote}/{rel}', str(part), callback=_Bytes(progress, done, total, rel))
+            fs.get_file(f'{remote}/{rel}', str(part), callback=_bytes(progress, done, total, rel))
             if part.stat().st_size != size:
                 raise CloudError(f'{rel} arrived with {part.stat().st_size} bytes instead of {size}: pull again.')
             os.replace(part, dest)
@@ -172,12 +170,19 @@ def _tell(progress: Progress | None, done: int, total: int, rel: str) -> None:
         progress(done, total, rel)
 
 
-class _Bytes(Callback):
-    """fsspec's transfer callback, turned into the studio's (bytes of the whole copy so far)."""
+def _bytes(progress: Progress | None, before: int, total: int, rel: str):
+    """fsspec's transfer callback, turned into the studio's (fsspec is imported with the first copy, not at the
+    studio's start)."""
+    from fsspec.callbacks import Callback
 
-    def __init__(self, progress: Progress | None, before: int, total: int, rel: str) -> None:
-        super().__init__()
-        self.progress, self.before, self.total, self.rel = progress, before, total, rel
+    class _Bytes(Callback):
+        """fsspec's transfer callback, turned into the studio's (bytes of the whole copy so far)."""
 
-    def call(self, *args, **kwargs) -> None:
-        _tell(self.progress, self.before + (self.value or 0), self.total, self.rel)
+        def __init__(self, progress: Progress | None, before: int, total: int, rel: str) -> None:
+            super().__init__()
+            self.progress, self.before, self.total, self.rel = progress, before, total, rel
+
+        def call(self, *args, **kwargs) -> None:
+            _tell(self.progress, self.before + (self.value or 0), self.total, self.rel)
+
+    return _Bytes(progress, before, total, rel)
