@@ -97,9 +97,8 @@ class JobService:
             folder = folder_of(self.root, job.id)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / 'job.json').write_text(json.dumps({
-                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'parser': self._parsers.get(kind, ''),
-                'stdin': stdin, 'stall_s': stall_s, 'env': env or {}, 'owner': job.owner,
-                'cooperative': kind in self.cooperative}))  # its worker stops with a checkpoint (control.json)
+                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'parser': self._parsers.get(kind, ''), 'stdin': stdin,
+                'stall_s': stall_s, 'env': env or {}, 'owner': job.owner, 'cooperative': kind in self.cooperative}))
             job.folder = str(folder)
             job.save()
         self._track(job)
