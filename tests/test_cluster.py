@@ -52,6 +52,18 @@ def test_slurm_states_in_words() -> None:
     assert base_state('CANCELLED by 0') == 'CANCELLED'
 
 
+def test_slurm_states_in_french() -> None:
+    """The run page and the queue say SLURM's states in the page's language, every state and reason."""
+    from services import i18n
+    from services.cluster.states import REASONS, WORDS
+    with i18n.speaking('fr'):
+        assert SlurmState('7', 'PENDING', 'Resources').words() == \
+            'Tâche SLURM 7 : en attente dans la file SLURM (faute de ressources libres)'
+        assert SlurmState('7', 'RUNNING', 'None', 'node3').words() == 'Tâche SLURM 7 : en cours sur node3'
+        untranslated = [w for w in (*WORDS.values(), *REASONS.values()) if i18n._(w) == w]
+    assert not untranslated
+
+
 def test_executor_choice_studio_wide_and_per_project_and_who_may_change_it(studio) -> None:
     from services.access import Actor, Forbidden, local
     from services.cluster import ClusterSettingsError

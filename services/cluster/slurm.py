@@ -26,6 +26,7 @@ from pathlib import Path
 
 from services.cluster.settings import SIGNAL_S, ExecutorSettings
 from services.cluster.states import SlurmState, base_state
+from services.i18n import _
 from services.jobs import ACTIVE
 from services.jobs.host import job_folder, write_control
 from services.store import Job
@@ -136,20 +137,22 @@ class SlurmExecutor:
         """The job's SLURM state in words, for the run page and the queue; once the studio settled the job,
         only what SLURM said at its end (its host may still be exiting: SLURM says RUNNING a moment longer)."""
         if not slurm_id(job):
-            return 'SLURM: submitting the job…' if job.status in ACTIVE else ''
+            return _('SLURM: submitting the job…') if job.status in ACTIVE else ''
         if job.status not in ACTIVE:
             state = self.states.get(slurm_id(job))
-            said = state.words().split(': ', 1)[1] if state is not None and not state.active else ''
-            return f'SLURM job {slurm_id(job)}: ended' + (f' ({said})' if said else '')
+            if state is not None and not state.active:
+                return _('SLURM job {job}: ended ({state})').format(job=slurm_id(job), state=state.state_words())
+            return _('SLURM job {job}: ended').format(job=slurm_id(job))
         state = self.state(job)
         if state is not None:  # the last state heard, and that it may be old news
             return state.words() + ('' if self.answering else ' · ' + self._silent())
         if self.answering:
-            return f'SLURM job {slurm_id(job)}: asking SLURM…'
-        return f'SLURM job {slurm_id(job)}: {self._silent()}'
+            return _('SLURM job {job}: asking SLURM…').format(job=slurm_id(job))
+        return _('SLURM job {job}: {state}').format(job=slurm_id(job), state=self._silent())
 
     def _silent(self) -> str:
-        return 'SLURM does not answer' + (f' ({self.silence})' if self.silence else '')
+        return _('SLURM does not answer ({why})').format(why=self.silence) if self.silence else \
+            _('SLURM does not answer')
 
     # ---- states ----------------------------------------------------------------------------
     def state(self, job: Job) -> SlurmState | None:

@@ -3,48 +3,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.i18n import N_, _
+
 ACTIVE = {'PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD',
           'REQUEUE_FED', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'RESV_DEL_HOLD'}
 WAITING = {'PENDING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD'}  # not started (again)
 WORDS = {
-    'PENDING': 'waiting in the SLURM queue',
-    'CONFIGURING': 'starting: SLURM is setting up its node',
-    'RUNNING': 'running',
-    'COMPLETING': 'completing: SLURM is cleaning up after it',
-    'COMPLETED': 'completed',
-    'FAILED': 'failed (non-zero exit)',
-    'TIMEOUT': 'stopped at its time limit',
-    'PREEMPTED': 'preempted by a job of higher priority',
-    'OUT_OF_MEMORY': 'out of memory: SLURM killed it at its memory limit',
-    'CANCELLED': 'cancelled',
-    'NODE_FAIL': 'its node failed',
-    'BOOT_FAIL': 'its node failed to boot',
-    'DEADLINE': 'past its deadline',
-    'SUSPENDED': 'suspended',
-    'REQUEUED': 'requeued',
-    'REQUEUE_HOLD': 'requeued and held',
-    'SIGNALING': 'being signalled',
-    'STAGE_OUT': 'staging out its files',
+    'PENDING': N_('waiting in the SLURM queue'),
+    'CONFIGURING': N_('starting: SLURM is setting up its node'),
+    'RUNNING': N_('running'),
+    'COMPLETING': N_('completing: SLURM is cleaning up after it'),
+    'COMPLETED': N_('completed'),
+    'FAILED': N_('failed (non-zero exit)'),
+    'TIMEOUT': N_('stopped at its time limit'),
+    'PREEMPTED': N_('preempted by a job of higher priority'),
+    'OUT_OF_MEMORY': N_('out of memory: SLURM killed it at its memory limit'),
+    'CANCELLED': N_('cancelled'),
+    'NODE_FAIL': N_('its node failed'),
+    'BOOT_FAIL': N_('its node failed to boot'),
+    'DEADLINE': N_('past its deadline'),
+    'SUSPENDED': N_('suspended'),
+    'REQUEUED': N_('requeued'),
+    'REQUEUE_HOLD': N_('requeued and held'),
+    'SIGNALING': N_('being signalled'),
+    'STAGE_OUT': N_('staging out its files'),
 }
 REASONS = {
-    'Resources': 'for free resources',
-    'Priority': 'behind jobs of higher priority',
-    'Dependency': 'for a job it depends on',
-    'DependencyNeverSatisfied': 'for a dependency that can never be met (cancel it)',
-    'BeginTime': 'for its start time',
-    'ReqNodeNotAvail': 'for a node that is down or reserved',
-    'PartitionDown': 'for its partition, which is down',
-    'PartitionInactive': 'for its partition, which is inactive',
-    'PartitionTimeLimit': 'forever: its time limit is above the partition\'s (lower it)',
-    'PartitionNodeLimit': 'forever: it asks more nodes than the partition has (lower it)',
-    'QOSMaxJobsPerUserLimit': 'for one of your other jobs to end (QoS limit)',
-    'QOSMaxGRESPerUser': 'for your other jobs to free GPUs (QoS limit)',
-    'AssocGrpGRES': 'for the account\'s other jobs to free GPUs',
-    'AssociationJobLimit': 'for the account\'s other jobs to end',
-    'JobHeldUser': 'held by you (scontrol release)',
-    'JobHeldAdmin': 'held by an administrator',
-    'Reservation': 'for its reservation',
-    'launch failed requeued held': 'held after a failed launch',
+    'Resources': N_('for free resources'),
+    'Priority': N_('behind jobs of higher priority'),
+    'Dependency': N_('for a job it depends on'),
+    'DependencyNeverSatisfied': N_('for a dependency that can never be met (cancel it)'),
+    'BeginTime': N_('for its start time'),
+    'ReqNodeNotAvail': N_('for a node that is down or reserved'),
+    'PartitionDown': N_('for its partition, which is down'),
+    'PartitionInactive': N_('for its partition, which is inactive'),
+    'PartitionTimeLimit': N_('forever: its time limit is above the partition\'s (lower it)'),
+    'PartitionNodeLimit': N_('forever: it asks more nodes than the partition has (lower it)'),
+    'QOSMaxJobsPerUserLimit': N_('for one of your other jobs to end (QoS limit)'),
+    'QOSMaxGRESPerUser': N_('for your other jobs to free GPUs (QoS limit)'),
+    'AssocGrpGRES': N_('for the account\'s other jobs to free GPUs'),
+    'AssociationJobLimit': N_('for the account\'s other jobs to end'),
+    'JobHeldUser': N_('held by you (scontrol release)'),
+    'JobHeldAdmin': N_('held by an administrator'),
+    'Reservation': N_('for its reservation'),
+    'launch failed requeued held': N_('held after a failed launch'),
 }
 
 
@@ -67,12 +69,16 @@ class SlurmState:
 
     def words(self) -> str:
         """e.g. 'SLURM job 12: waiting in the SLURM queue for free resources'."""
-        text = WORDS.get(self.state, self.state.lower().replace('_', ' '))
+        return _('SLURM job {job}: {state}').format(job=self.job_id, state=self.state_words())
+
+    def state_words(self) -> str:
+        """The state alone, in the page's language: 'waiting in the SLURM queue for free resources'."""
+        text = _(WORDS[self.state]) if self.state in WORDS else self.state.lower().replace('_', ' ')
         if self.state == 'PENDING' and self.reason and self.reason != 'None':
-            text += ' ' + REASONS.get(self.reason, f'({self.reason})')
+            text += ' ' + (_(REASONS[self.reason]) if self.reason in REASONS else f'({self.reason})')
         if self.state == 'RUNNING' and self.node:
-            text += f' on {self.node}'
-        return f'SLURM job {self.job_id}: {text}'
+            text = _('{state} on {node}').format(state=text, node=self.node)
+        return text
 
 
 def base_state(text: str) -> str:
