@@ -26,7 +26,7 @@ import soundfile as sf
 from rave_fixtures import _GIN_CACHE, synth_audio
 from studio_process import PYTHON, ROOT, StudioProcess, clean_env
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # nothing trains here, but the session's tiny run does
 playwright = pytest.importorskip('playwright.sync_api')
 TIMEOUT_MS = 60000
 SR = 44100
