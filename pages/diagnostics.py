@@ -62,7 +62,9 @@ def _doctor(diagnostics: Diagnostics) -> None:
         again.props('loading')
         when.set_text(_('Checking (the job Python loads torch: this takes a few seconds)…'))
         try:
-            show(await run.io_bound(diagnostics.check))
+            report = await run.io_bound(diagnostics.check)
+            if report is not None:  # None: the page was left (or the studio stops) while it ran
+                show(report)
         finally:
             again.props(remove='loading')
 

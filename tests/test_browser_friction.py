@@ -26,7 +26,7 @@ import soundfile as sf
 from rave_fixtures import _GIN_CACHE, synth_audio
 from studio_process import PYTHON, ROOT, StudioProcess, clean_env
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # nothing trains here, but the session's tiny run does
 playwright = pytest.importorskip('playwright.sync_api')
 TIMEOUT_MS = 60000
 SR = 44100
@@ -233,7 +233,8 @@ def test_a_french_page_draws_chart_numbers_the_french_way(browser, world) -> Non
     page.get_by_text('warming', exact=True).first.click()
     ticks = page.locator('.js-plotly-plot .ytick text')
     expect(ticks.first).to_be_visible()
-    labels = ticks.all_inner_texts()
+    page.wait_for_timeout(500)  # every chart drawn
+    labels = ticks.evaluate_all('els => els.map(e => e.textContent)')  # SVG text: no innerText
     assert any(re.fullmatch(r'\d+,\d+', t) for t in labels), labels
     assert not any(re.fullmatch(r'\d+\.\d+', t) for t in labels), labels
     context.close()

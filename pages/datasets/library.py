@@ -18,7 +18,7 @@ from pages.datasets.progress import reporter
 from services import formatting, i18n
 from services.datasets import DatasetError, Datasets, DatasetView, UploadRefused
 from services.events import DatasetChanged, JobsChanged, Subscriber
-from services.i18n import N_, _
+from services.i18n import N_, _, ngettext
 from services.jobs import Jobs, JobView
 from services.projects import ProjectView
 
@@ -49,7 +49,7 @@ def library(datasets: Datasets, jobs: Jobs, events: Subscriber, project: Project
                                       'text-gray-500').tooltip(_('Press / to search'))
             tags = ui.select([], multiple=True, label=_('Tags'), clearable=True).props('outlined dense use-chips') \
                 .classes('w-40').tooltip(_('Only datasets with every chosen tag')).mark('filter-tags')
-            sr = ui.select({}, label=_('Sample rate'), clearable=True).props('outlined dense').classes('w-36') \
+            sr = ui.select({}, label=_('Sample rate'), clearable=True).props('outlined dense').classes('w-48') \
                 .tooltip(_('Only datasets at this sampling rate')).mark('filter-sr')
             channels = ui.select({1: _('Mono'), 2: _('Stereo')}, label=_('Channels'), clearable=True) \
                 .props('outlined dense').classes('w-32').tooltip(_('Only mono or only stereo datasets')) \
@@ -182,7 +182,8 @@ def _table(jobs: Jobs, datasets: list[DatasetView], total: int, bars: dict) -> N
             return
         for dataset in datasets:
             _row(jobs, dataset, bars)
-    ui.label(_('{shown} of {total} datasets').format(shown=len(datasets), total=total)) \
+    ui.label(ngettext('{shown} of {total} dataset', '{shown} of {total} datasets', total)
+             .format(shown=len(datasets), total=total)) \
         .classes(theme.HINT + ' self-end').mark('count')
 
 

@@ -161,7 +161,8 @@ async def _thumbnails(models: Models, training: Training, thumbs: dict[int, ui.i
         png = await run.io_bound(models.thumbnail, examples[0].reconstruction) if examples else None
         if png is not None and not image.is_deleted:
             image.set_source(f'/media/data/{png}')
-            image.tooltip(_('Reconstruction at the last validation ({label})').format(label=validations[-1].label))
+            with image:  # a background task has no slot of its own: the tooltip goes inside its image
+                image.tooltip(_('Reconstruction at the last validation ({label})').format(label=validations[-1].label))
 
 
 def _import_card(models: Models, project: ProjectView, refresh, *, is_open: bool) -> None:

@@ -36,19 +36,19 @@ def create(training: Training, project: ProjectView) -> None:
     state = {'name': 'v2_small', 'status': training.verdicts(),
              'may_edit': training.may_edit_code(project.id),
              'confirmed': False}
-    with ui.row().classes('w-full items-center gap-3 no-wrap'):
+    with ui.row().classes('w-full items-center gap-3'):  # at 800 px the buttons go under the title, whole
         ui.button(icon='arrow_back', on_click=lambda: ui.navigate.to('/training')).props('flat round dense') \
             .tooltip(_('Training'))
-        with ui.column().classes('gap-0 grow min-w-0'):
+        with ui.column().classes('gap-0 grow min-w-[16rem] basis-0'):
             ui.label(_('Configs')).classes(theme.TITLE)
             ui.label(_("RAVE's gin configs, each checked with gin in a separate process as `rave train` reads it.")) \
                 .classes(theme.SUBTITLE)
         check_button = ui.button(_('Check all with gin'), icon='fact_check', on_click=lambda: check_all()) \
-            .props('outline color=primary').mark('check-all')
+            .props('outline color=primary no-wrap').mark('check-all')
         if state['may_edit']:
             ui.button(_('New config'), icon='add',
                       on_click=lambda: _editor(training, project, state, None, refresh_all)) \
-                .props('unelevated color=primary').mark('new-config')
+                .props('unelevated color=primary no-wrap').mark('new-config')
     banner = ui.row().classes('w-full')
 
     with ui.element('div').classes('w-full grid grid-cols-1 lg:grid-cols-[320px_minmax(0,1fr)] gap-4 items-start'):

@@ -98,7 +98,8 @@ class _Monitor:
     # ---- summary -------------------------------------------------------------------------------
     def summary(self) -> None:
         with ui.card().classes(theme.CARD + ' gap-3').mark('run-summary'):
-            with ui.element('div').classes('w-full grid grid-cols-2 md:grid-cols-6 gap-4').mark('figures'):
+            with ui.element('div').classes('w-full grid grid-cols-2 sm:grid-cols-3 lg:grid-cols-6 gap-4') \
+                    .mark('figures'):
                 self.cells = {key: _figure(label) for key, label in (
                     ('step', N_('Step')), ('epoch', N_('Epoch')), ('rate', N_('Speed')), ('eta', N_('Remaining')),
                     ('loss', N_('Loss')), ('val', N_('Validation')))}
@@ -227,7 +228,8 @@ class _Monitor:
 def _figure(label: str) -> ui.label:
     with ui.column().classes('gap-0'):
         ui.label(_(label)).classes(theme.HINT)
-        return ui.label('—').classes('text-xl font-semibold tabular-nums').mark(f'figure-{label.lower()}')
+        return ui.label('—').classes('text-xl font-semibold tabular-nums whitespace-nowrap') \
+            .mark(f'figure-{label.lower()}')
 
 
 def _num(n: int | None) -> str:

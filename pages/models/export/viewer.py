@@ -81,7 +81,9 @@ def _header(models: Models, project: ProjectView, targets, view: ExportView, ref
             source = view.checkpoint.rsplit('/', 1)[-1]
             if view.checkpoint_step is not None:
                 source = _('{file}, step {step}').format(file=source, step=formatting.count(view.checkpoint_step))
-            origin = _('from {run} ({source})').format(run=view.run_name or _('a removed run'), source=source)
+            run = view.run_name or _('a removed run')
+            origin = _('from {run} ({source})').format(run=run, source=source) if source else \
+                _('from {run}').format(run=run)  # an export indexed without its checkpoint (made by the CLI)
             ui.label(f'{target_title(targets, view.target)} · {origin} · {formatting.moment(view.created)}') \
                 .classes(theme.SUBTITLE)
         with ui.row().classes('gap-0 no-wrap'):

@@ -58,7 +58,7 @@ class Explorer:
         self.chart: LatentMapChart | None = None
         self.umap_waiting = False
         ready = {d.id: d.name for d in datasets.list(project.id) if d.status == 'ready'}
-        with ui.card().classes(theme.CARD + ' gap-3'), ui.grid().classes('w-full gap-4 grid-cols-1 md:grid-cols-2'):
+        with ui.card().classes(theme.CARD + ' gap-3'), ui.grid().classes('w-full gap-4 grid-cols-1 lg:grid-cols-2'):
             with ui.column().classes('gap-0'):
                 self.model = model_select(playable, self.state.model)
                 self.note = ui.label('').classes(theme.HINT).mark('model-info')
@@ -67,7 +67,8 @@ class Explorer:
                     .classes('grow').mark('map-dataset') \
                     .tooltip(_('About two minutes of it are encoded for the map'))
                 self.dims = ui.toggle({2: '2-D', 3: '3-D'}, value=2) \
-                    .props('dense no-caps').mark('map-dims').tooltip(_('A flat map or one to turn around'))
+                    .props('dense no-caps').classes('shrink-0 whitespace-nowrap').mark('map-dims') \
+                    .tooltip(_('A flat map or one to turn around'))
                 self.dims.props['aria-label'] = _('Map dimensions')
                 self.build = ui.button(_('Map it'), icon='scatter_plot', on_click=self._build) \
                     .props('unelevated').mark('build-map')
