@@ -45,6 +45,23 @@ PASSWORD = 'bench-admin-password'
 
 
 # ---- inside the studio process: its own CLI with counters ---------------------------------------------
+def _time_gc(counts: collections.Counter) -> None:
+    """Count and time Python's own collections (a full one over a big heap holds the loop like a block)."""
+    import gc
+    started = [0.0]
+
+    def timed(phase: str, info: dict) -> None:
+        if phase == 'start':
+            started[0] = time.perf_counter()
+            return
+        spent = time.perf_counter() - started[0]
+        key = f"gc{info['generation']}"
+        counts[key] += 1
+        counts[f'busy {key}'] += spent
+        counts[f'max {key} ms'] = max(counts.get(f'max {key} ms', 0), spent * 1000)
+    gc.callbacks.append(timed)
+
+
 def probe_serve(out: Path, argv: list[str]) -> None:
     """Run the target's `rave-studio` CLI with counters, dumped as JSON to `out` every second."""
     import peewee
@@ -118,6 +135,7 @@ def probe_serve(out: Path, argv: list[str]) -> None:
         pass
     peewee.Database.execute_sql = counted_sql
     outbox.Outbox._emit = counted_emit
+    _time_gc(counts)
 
     def dump() -> None:
         clients = list(Client.instances.values())
@@ -607,6 +625,8 @@ async def load_phase(studio: Studio, path: str, args: argparse.Namespace) -> dic
     tail = samples[len(samples) // 2:]
     r['rss_slope'] = statistics.linear_regression(*zip(*tail)).slope if len(tail) > 2 and proc else NAN
     now = time.monotonic()
+    r['gc'] = {k: round(v, 1) if k.startswith('max') else round(v - p2.get('counts', {}).get(k, 0), 3)
+               for k, v in p3.get('counts', {}).items() if 'gc' in k.split()[-1][:3]}  # the window's collections
     r.update(window=(w2, w3), cpu_window=(c3 - c2) / (w3 - w2), rss_end=rss(), load_end=os.getloadavg()[0],
              msgs=[(c.messages - b) / (w3 - w2) for c, b in zip(clients, before) if not c.errors],
              stale=sum(1 for c in joined if now - c.last_message > 5.0),
@@ -845,6 +865,9 @@ def print_phase(name: str, rep: int, r: dict) -> None:
           f"min {min(r['msgs'], default=NAN):.2f}; stale {r['stale']})")
     top = sorted(((v, k) for k, v in pc.items() if ':' in k and not k.startswith('busy ') and v > 0.05),
                  reverse=True)[:10]
+    if r.get('gc'):
+        print('  Python gc in the window (count, busy s, longest ms; longest since start): '
+              + ', '.join(f'{k} {v}' for k, v in sorted(r['gc'].items())))
     print('  top, per client and s (ms: time in the callback per client and s): ' + '; '.join(
         f'{k} {v:.2f}' if k.startswith(('sql', 'emit')) else
         f"{k.split(':', 1)[1]} {v:.2f} ({pc.get('busy ' + k, 0):.2f} ms)" for v, k in top))

@@ -29,7 +29,8 @@ GROUPS = (
      N_("The discriminator's loss and scores, phase 2.")),
     (N_('Latent fidelity'), ('val/fidelity_0.8', 'val/fidelity_0.9', 'val/fidelity_0.95', 'val/fidelity_0.99'),
      False,
-     N_('Latent dimensions needed for 80/90/95/99 % of the variance (logged during warm-up).')),
+     N_('The latent dimension (RAVE\'s index: 0 is the first alone) by which 80/90/95/99 % of the variance is '
+        'held; one more is the number of dimensions.')),
     (N_('Learning rate'), ('lr_gen', 'lr_dis'), True, N_('Per step, read from the optimizers.')),
 )  # titles and hints shown through _()
 WALL_TIME = 'wall_time'  # each step's wall-clock time (epoch seconds): the compare view's time axis
