@@ -165,6 +165,16 @@ def launch_chromium(playwright):
     return _SignedInBrowser(playwright.chromium.launch(executable_path='/usr/bin/chromium', args=CHROMIUM_ARGS))
 
 
+def browser_page(browser, timeout_ms: int):
+    """A fresh context at the studio's usual window size and its one page (the browser modules' `page` fixture):
+    `yield from browser_page(browser, TIMEOUT_MS)`."""
+    context = browser.new_context(viewport={'width': 1366, 'height': 860})
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    yield page
+    context.close()
+
+
 class _SignedInBrowser:
     def __init__(self, browser) -> None:
         self._browser = browser

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from studio_process import StudioProcess
+from studio_process import StudioProcess, browser_page
 
 from pages import NAV
 
@@ -16,11 +16,7 @@ TIMEOUT_MS = 30000
 
 @pytest.fixture
 def page(browser, served):
-    context = browser.new_context(viewport={'width': 1366, 'height': 860})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    yield page
-    context.close()
+    yield from browser_page(browser, TIMEOUT_MS)
 
 
 def nav_link(page, label: str):

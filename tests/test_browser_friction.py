@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from rave_fixtures import _GIN_CACHE, synth_audio
-from studio_process import PYTHON, ROOT, StudioProcess, clean_env
+from studio_process import PYTHON, ROOT, StudioProcess, browser_page, clean_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # nothing trains here, but the session's tiny run does
 playwright = pytest.importorskip('playwright.sync_api')
@@ -123,11 +123,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, rave_db: Path, rave_run: Pat
 
 @pytest.fixture
 def page(browser, world):
-    context = browser.new_context(viewport={'width': 1366, 'height': 860})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    yield page
-    context.close()
+    yield from browser_page(browser, TIMEOUT_MS)
 
 
 def _url(world, path: str) -> str:
@@ -170,7 +166,7 @@ def test_enter_in_paste_a_folder_path_adds_it(page, world) -> None:
     paste = page.get_by_role('textbox', name='Paste a folder path')
     paste.fill(str(world['data'] / 'takes'))
     paste.press('Enter')
-    expect(page.get_by_text('1 files · 2 s of audio')).to_be_visible()
+    expect(page.get_by_text('1 file · 2 s of audio')).to_be_visible()
     expect(paste).to_have_value('')
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from studio_process import StudioProcess
+from studio_process import StudioProcess, browser_page
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip('playwright.sync_api')
@@ -17,11 +17,7 @@ TIMEOUT_MS = 30000
 
 @pytest.fixture
 def page(browser, served: StudioProcess):
-    context = browser.new_context(viewport={'width': 1366, 'height': 860})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    yield page
-    context.close()
+    yield from browser_page(browser, TIMEOUT_MS)
 
 
 def test_the_tour_greets_an_empty_studio_and_esc_puts_it_away(page, served: StudioProcess) -> None:

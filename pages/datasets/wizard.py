@@ -38,7 +38,7 @@ from services.datasets import (
     example_seconds,
 )
 from services.events import DatasetChanged, Subscriber
-from services.i18n import N_, _, pgettext
+from services.i18n import N_, _, ngettext, pgettext
 from services.jobs import Jobs
 from services.projects import ProjectView
 from services.settings import Settings
@@ -368,7 +368,8 @@ def _show_survey(found: Survey | None, label: ui.label) -> None:
         label.set_text(_('No audio files found yet in these folders.'))
     else:
         skipped = _(' · {count} unusable').format(count=len(found.skipped)) if found.skipped else ''
-        said = _('{count} files · {duration} of audio{skipped}')
+        said = ngettext('{count} file · {duration} of audio{skipped}', '{count} files · {duration} of audio{skipped}',
+                        len(found.files))
         label.set_text(said.format(count=formatting.count(len(found.files)),
                                    duration=formatting.duration(found.seconds), skipped=skipped))
 
