@@ -112,7 +112,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, rave_db: Path, rave_run: Pat
     synth_audio(root / 'elsewhere' / 'violin', n_files=1, seconds=2.0, seed=3)
     synth_audio(data_dir / 'takes', n_files=1, seconds=2.0, seed=4)
     _problems(data_dir / 'problems')
-    subprocess.run([PYTHON, '-c', SETUP, str(data_dir), str(rave_db), str(rave_run), str(rave_export),
+    db = root / 'tones-db'  # its own copy: the studio writes its caches beside a dataset, the session's stays clean
+    shutil.copytree(rave_db, db, ignore=shutil.ignore_patterns('lock.mdb', '.studio'))
+    subprocess.run([PYTHON, '-c', SETUP, str(data_dir), str(db), str(rave_run), str(rave_export),
                     str(WARM_UP)], cwd=ROOT, env=clean_env(HOME=str(home)), check=True, timeout=300)
     (data_dir / 'cache').mkdir(exist_ok=True)
     shutil.copy(gin_verdicts, data_dir / 'cache' / 'gin_catalogue.json')

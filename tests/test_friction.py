@@ -30,7 +30,7 @@ async def test_a_refused_folder_is_allowed_in_place_and_the_wizard_keeps_its_sta
     synth_audio(outside, n_files=2, seconds=2.0)
     await _to_sources(user)
     user.find(marker='folder-path').type(str(data_dir / 'takes')).trigger('keydown.enter')  # Enter adds it
-    await user.should_see('1 files · 2 s of audio', retries=100)
+    await user.should_see('1 file · 2 s of audio', retries=100)
     user.find(marker='folder-path').type(str(outside)).trigger('keydown.enter')
     await user.should_see('is outside the browsable folders', retries=50)
     user.find(marker='allow-folder').click()
