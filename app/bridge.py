@@ -11,12 +11,11 @@ waits runs between two subscribers. Each subscriber still sees the events of one
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Callable
 from typing import TypeVar
 
 from nicegui import Event, background_tasks, core
-from nicegui.slot import Slot
+from nicegui import event as nicegui_event
 
 from services.events import Bus
 
@@ -58,7 +57,7 @@ class Bridge:
 def _emit(target: Event, event: object) -> None:
     """The first subscriber at once, the others each on a later turn of the loop."""
     callbacks = list(target.callbacks)
-    _deliver(callbacks[0], event)
+    nicegui_event._invoke_and_forget(callbacks[0], event)  # as Event.emit runs each: in its client's context
     if len(callbacks) > 1:
         background_tasks.create(_in_turns(target, callbacks[1:], event), name='event fan-out')
 
@@ -67,21 +66,7 @@ async def _in_turns(target: Event, callbacks: list, event: object) -> None:
     for callback in callbacks:
         await asyncio.sleep(0)
         if any(c is callback for c in target.callbacks):  # its client may have left in between
-            _deliver(callback, event)
-
-
-def _deliver(callback, event: object) -> None:
-    """Run one subscriber in its client's context, as NiceGUI's `Event.emit` does (an async one as a task);
-    an error is that client's, not the others'."""
-    with callback.context:
-        try:
-            result = callback.invoke(event)
-            if inspect.isawaitable(result):
-                context = callback.context
-                background_tasks.create(result, name=f'{callback.filepath}:{callback.line}',
-                                        context=context if isinstance(context, Slot) else None)
-        except Exception as e:  # noqa: BLE001 (NiceGUI's own handlers report it)
-            core.app.handle_exception(e)
+            nicegui_event._invoke_and_forget(callback, event)
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

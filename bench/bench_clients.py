@@ -97,7 +97,8 @@ def probe_serve(out: Path, argv: list[str]) -> None:
         ui_timers.add(self)
 
     def counting(deliver):
-        """An event delivery (NiceGUI's own, or the studio bridge's one per turn), counted and timed."""
+        """An event delivery (NiceGUI's, which the studio's bridge also uses, one subscriber per turn), counted
+        and timed."""
         def counted(callback, *args, **kwargs):
             start = time.perf_counter()
             try:
@@ -128,11 +129,6 @@ def probe_serve(out: Path, argv: list[str]) -> None:
     timer.Timer._invoke_callback = counted_invoke
     UiTimer.__init__ = tracked_init
     event._invoke_and_forget = counting(event._invoke_and_forget)
-    try:  # the studio's bridge hands an event to its subscribers itself, one per turn of the loop
-        from app import bridge as studio_bridge
-        studio_bridge._deliver = counting(studio_bridge._deliver)
-    except (ImportError, AttributeError):  # an older checkout (before/after runs)
-        pass
     peewee.Database.execute_sql = counted_sql
     outbox.Outbox._emit = counted_emit
     _time_gc(counts)

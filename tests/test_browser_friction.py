@@ -128,6 +128,14 @@ def page(browser, world):
     yield from browser_page(browser, TIMEOUT_MS)
 
 
+def _paste_and_enter(page, folder: Path):
+    """Paste a folder path into the wizard's input folders and press Enter, as the user does; the input."""
+    paste = page.get_by_role('textbox', name='Paste a folder path')
+    paste.fill(str(folder))
+    paste.press('Enter')
+    return paste
+
+
 def _url(world, path: str) -> str:
     return world['studio'].url + path
 
@@ -165,9 +173,7 @@ def test_the_home_folder_is_browsable_and_a_refused_folder_is_allowed_in_place(p
 def test_enter_in_paste_a_folder_path_adds_it(page, world) -> None:
     from playwright.sync_api import expect
     _to_input_folders(page, world, 'takes')
-    paste = page.get_by_role('textbox', name='Paste a folder path')
-    paste.fill(str(world['data'] / 'takes'))
-    paste.press('Enter')
+    paste = _paste_and_enter(page, world['data'] / 'takes')
     expect(page.get_by_text('1 file · 2 s of audio')).to_be_visible()
     expect(paste).to_have_value('')
 
@@ -193,9 +199,7 @@ def test_the_dashboard_opens_the_wizard_it_names(page, world, start: str, url: s
 def test_the_doctor_scans_the_content_and_says_what_each_finding_means(page, world) -> None:
     from playwright.sync_api import expect
     _to_input_folders(page, world, 'problems')
-    paste = page.get_by_role('textbox', name='Paste a folder path')
-    paste.fill(str(world['data'] / 'problems'))
-    paste.press('Enter')
+    _paste_and_enter(page, world['data'] / 'problems')
     expect(page.get_by_text('4 files · 12 s of audio')).to_be_visible()
     page.get_by_role('button', name='Next').locator('visible=true').first.click()
     length = page.get_by_label('Example length (num_signal)')
