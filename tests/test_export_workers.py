@@ -204,9 +204,11 @@ def test_export_refuses_a_sample_rate_that_is_no_multiple(rave_run: Path, worker
 # ---- prior ----------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_prior_export_plays_prior_then_decode(rave_run: Path, rave_prior: Path, workers: Path) -> None:
+def test_prior_export_plays_prior_then_decode(rave_run: Path, rave_prior: Path, rave_prior_fidelity: float,
+                                             workers: Path) -> None:
     import torch
     code, result, output = run_worker('export', '--run', str(rave_run), '--prior', str(rave_prior),
+                                      '--fidelity', str(rave_prior_fidelity),
                                       '--name', 'tiny_prior', '--output', str(workers / 'exports'),
                                       job=workers / 'job-prior')
     assert code == 0, output[-3000:]

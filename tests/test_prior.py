@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from prior_fixtures import TINY_STUDIO_GIN
+from prior_fixtures import TINY_STUDIO_GIN, small_fidelity
 from rave_fixtures import register_dataset
 from waiting import job_finished, wait_for
 
@@ -29,6 +29,18 @@ def test_the_studio_gin_binds_the_rate_and_the_fidelity() -> None:
         prior_gin(44100, 1.5)
 
 
+def test_a_latent_the_network_cannot_group_is_refused_before_rave_builds_it(tmp_path: Path) -> None:
+    from services.workers.train_prior import network_refusal
+    gin = tmp_path / 'tiny.gin'
+    gin.write_text(TINY_STUDIO_GIN.format(sr=44100, fidelity=0.95))  # res_size 64, skp_size 32
+    assert network_refusal(gin, 16, 0.95) == '' and network_refusal(gin, 3, 0.95) == ''
+    why = network_refusal(gin, 33, 0.95)  # rounded up to 64: the 32 skip channels cannot be grouped by it
+    assert 'keeps 33 latent dimensions' in why and 'skp_size is 32, not a multiple of 64' in why
+    assert 'Lower the fidelity' in why
+    gin.write_text(prior_gin(44100, 0.95))  # the studio's own network (512/256) holds up to 256
+    assert network_refusal(gin, 200, 0.95) == '' and 'skp_size is 256' in network_refusal(gin, 300, 0.95)
+
+
 @pytest.mark.slow
 def test_a_prior_trains_stops_with_a_checkpoint_resumes_and_plays_in_an_export(studio, rave_db: Path, rave_run: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,7 +55,10 @@ def test_a_prior_trains_stops_with_a_checkpoint_resumes_and_plays_in_an_export(s
         play.train_prior(project.id, run.id, 'tp', device='gpu:7')
     # no validation before the stop (each generates audio: ~15 s on a loaded CPU even for the tiny prior); the
     # whole example (65536 samples), as the session's prior fixture explains
-    job_id = play.train_prior(project.id, run.id, 'tp', max_steps=400, val_every=1000, batch=2, n_signal=65536)
+    # at a fidelity the tiny run's curve turns into a few dimensions (the fixture's small_fidelity explains)
+    fidelity = small_fidelity(prior_module._newest_checkpoint(run))
+    job_id = play.train_prior(project.id, run.id, 'tp', max_steps=400, val_every=1000, batch=2, n_signal=65536,
+                              fidelity=fidelity)
     wait_for(studio, lambda: play.prior_metrics(play.prior(project.id, run.id, 'tp')).step >= 2, 600,
              'the prior\'s second step')
     play.stop_prior(play.prior(project.id, run.id, 'tp'))

@@ -22,6 +22,8 @@ Everything else is RAVE's script, flags and files as they are.
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -33,7 +35,13 @@ def main() -> None:
     argv = sys.argv[1:]
     fidelity = _pop(argv, '--fidelity')
     if fidelity is not None and '--ckpt' not in argv:
-        argv += ['--override', f'VariationalPrior.latent_size={latent_size(argv[argv.index("--model") + 1], fidelity)}']
+        size = latent_size(argv[argv.index('--model') + 1], fidelity)
+        refusal = network_refusal(Path(argv[argv.index('--config') + 1]), size, fidelity)
+        if refusal:
+            print(json.dumps({'stage': 'failed', 'fraction': 0, 'message': refusal}), flush=True)
+            print(refusal, file=sys.stderr, flush=True)
+            sys.exit(2)
+        argv += ['--override', f'VariationalPrior.latent_size={size}']
     sys.argv[1:] = argv
     sys.argv[0] = 'rave train_prior'
 
@@ -116,6 +124,21 @@ def latent_size(model: str, fidelity: float) -> int:
     import torch
     checkpoint = torch.load(rave.core.search_for_run(model), map_location='cpu')
     return int(max(np.argmax(checkpoint['state_dict']['fidelity'].numpy() > fidelity), 1))
+
+
+def network_refusal(gin: Path, size: int, fidelity: float) -> str:
+    """Why the prior's network cannot hold `size` latent dimensions, or ''. RAVE's prior rounds the size up to a
+    power of two and groups its first and last convolutions by it: `res_size` and `skp_size` must be multiples of
+    it, else torch fails deep inside with "in_channels must be divisible by groups"."""
+    text = gin.read_text() if gin.is_file() else ''
+    kept = 2 ** math.ceil(math.log2(max(size, 1)))
+    for key in ('res_size', 'skp_size'):
+        found = re.search(rf'^\s*VariationalPrior\.{key}\s*=\s*(\d+)', text, re.M)
+        if found and int(found.group(1)) % kept:
+            return (f'At fidelity {fidelity:g} this model keeps {size} latent dimensions (the prior rounds them up to '
+                    f'{kept}), more than its network can group: {key} is {found.group(1)}, not a multiple of {kept}. '
+                    f'Lower the fidelity, or train the model longer so fewer dimensions hold its variance.')
+    return ''
 
 
 def _pop(argv: list[str], flag: str) -> float | None:
