@@ -101,6 +101,7 @@ class MetricChart:
         self.view: tuple[float, float] | None = None  # zoomed x range
         self.sent = [0] * len(keys)  # raw points of each key already on screen
         self.appended = 0
+        self.drawn_sparse = False
         self.plot = _Plot(self._figure()).classes(f'w-full {height}').props('role=figure')
         self._describe(get_series())
         self.plot.on('plotly_relayout', self._on_relayout)
@@ -134,13 +135,26 @@ class MetricChart:
         layout['xaxis'].update(autorange=self.view is None,
                                **({'range': list(self.view)} if self.view else {}))
         layout['yaxis'].update(type='log' if self.log_y else 'linear', exponentformat='power')
+        most = max(self.sent, default=0)
+        self.drawn_sparse = most <= 1 and self.view is None  # redrawn whole when its second point comes
+        if most == 0:  # an empty frame of axes says nothing: say what is awaited
+            layout['xaxis'].update(visible=False)
+            layout['yaxis'].update(visible=False)
+            validation = any(k.startswith('val/') for k in self.keys)
+            layout['annotations'] = [{'text': _('No validation yet') if validation else _('Nothing logged yet'),
+                                      'xref': 'paper', 'yref': 'paper', 'x': 0.5, 'y': 0.5, 'showarrow': False,
+                                      'font': {'size': 13}, 'opacity': 0.7}]
+        elif most == 1:  # one point: from step 0 to it, not a lone dot in the middle of ±1
+            last = max((float(t.steps[-1]) for k in self.keys if (t := series.traces.get(k)) is not None and len(t)),
+                       default=1.0)
+            layout['xaxis'].update(autorange=False, range=[0, last * 1.05 or 1])
         if self.gan_step is not None:
             layout['shapes'] = [{'type': 'line', 'x0': self.gan_step, 'x1': self.gan_step, 'yref': 'paper',
                                  'y0': 0,
                                  'y1': 1,
                                  'line': {'dash': 'dash', 'width': 1.2, 'color': theme.COLORS['warning']}}]
-            layout['annotations'] = [{'x': self.gan_step, 'y': 1, 'yref': 'paper', 'text': 'GAN',
-                                      'showarrow': False,
+            layout['annotations'] = [*layout.get('annotations', []),
+                                     {'x': self.gan_step, 'y': 1, 'yref': 'paper', 'text': 'GAN', 'showarrow': False,
                                       'xanchor': 'left', 'yanchor': 'top',
                                       'font': {'color': theme.COLORS['warning']}}]
         return {'data': data, 'layout': layout,
@@ -198,8 +212,9 @@ class MetricChart:
     # ---- live -----------------------------------------------------------------------------------
     def extend(self, series: MetricsView) -> int:
         """Send the points logged since the last call; returns how many."""
-        if self.appended > RESEND_AFTER:
-            self.redraw()
+        if self.appended > RESEND_AFTER or (self.drawn_sparse and any(
+                (t := series.traces.get(k)) is not None and len(t) > self.sent[i] for i, k in enumerate(self.keys))):
+            self.redraw()  # (also an empty or one-point frame: axes and their range back to the curve's)
             return 0
         update: dict = {'x': [], 'y': []}
         indices = []

@@ -76,6 +76,12 @@ class Lazy:
     def __repr__(self) -> str:
         return f'lazy({self.message!r})'
 
+    def __eq__(self, other: object) -> bool:  # the same sentence with the same values: nothing new to show
+        return isinstance(other, Lazy) and (self.message, self.values) == (other.message, other.values)
+
+    def __hash__(self) -> int:
+        return hash(self.message)
+
 
 def lazy(message: str, **values: object) -> Lazy:
     """`message` (with its `{name}` fields filled from `values`), translated when shown."""

@@ -39,15 +39,15 @@ def test_settings_become_sbatch_options_and_say_what_sbatch_would_refuse() -> No
 
 
 def test_slurm_states_in_words() -> None:
-    assert SlurmState('7', 'PENDING', 'Resources').words() == \
+    assert str(SlurmState('7', 'PENDING', 'Resources').words()) == \
         'SLURM job 7: waiting in the SLURM queue for free resources'
-    assert SlurmState('7', 'PENDING', 'Priority').words().endswith('behind jobs of higher priority')
-    assert SlurmState('7', 'RUNNING', 'None', 'node3').words() == 'SLURM job 7: running on node3'
-    assert 'time limit' in SlurmState('7', 'TIMEOUT').words()
-    assert 'preempted' in SlurmState('7', 'PREEMPTED').words()
-    assert 'out of memory' in SlurmState('7', 'OUT_OF_MEMORY').words()
-    assert 'completing' in SlurmState('7', 'COMPLETING').words()
-    assert 'failed' in SlurmState('7', 'FAILED').words()
+    assert str(SlurmState('7', 'PENDING', 'Priority').words()).endswith('behind jobs of higher priority')
+    assert str(SlurmState('7', 'RUNNING', 'None', 'node3').words()) == 'SLURM job 7: running on node3'
+    assert 'time limit' in str(SlurmState('7', 'TIMEOUT').words())
+    assert 'preempted' in str(SlurmState('7', 'PREEMPTED').words())
+    assert 'out of memory' in str(SlurmState('7', 'OUT_OF_MEMORY').words())
+    assert 'completing' in str(SlurmState('7', 'COMPLETING').words())
+    assert 'failed' in str(SlurmState('7', 'FAILED').words())
     assert SlurmState('7', 'PENDING').active and not SlurmState('7', 'COMPLETED').active
     assert base_state('CANCELLED by 0') == 'CANCELLED'
 
@@ -57,11 +57,17 @@ def test_slurm_states_in_french() -> None:
     from services import i18n
     from services.cluster.states import REASONS, WORDS
     with i18n.speaking('fr'):
-        assert SlurmState('7', 'PENDING', 'Resources').words() == \
+        assert str(SlurmState('7', 'PENDING', 'Resources').words()) == \
             'Tâche SLURM 7 : en attente dans la file SLURM (faute de ressources libres)'
-        assert SlurmState('7', 'RUNNING', 'None', 'node3').words() == 'Tâche SLURM 7 : en cours sur node3'
+        assert str(SlurmState('7', 'RUNNING', 'None', 'node3').words()) == 'Tâche SLURM 7 : en cours sur node3'
         untranslated = [w for w in (*WORDS.values(), *REASONS.values()) if i18n._(w) == w]
     assert not untranslated
+    # worded where no page speaks (the job engine's thread), said in the language of the page that shows it
+    worded = SlurmState('7', 'RUNNING', 'None', 'node3').words()
+    assert str(worded) == 'SLURM job 7: running on node3'
+    with i18n.speaking('fr'):
+        assert str(worded) == 'Tâche SLURM 7 : en cours sur node3'
+        assert f'{worded}' == 'Tâche SLURM 7 : en cours sur node3'
 
 
 def test_executor_choice_studio_wide_and_per_project_and_who_may_change_it(studio) -> None:
@@ -117,6 +123,9 @@ def test_slurm_not_answering_is_no_news_of_a_job_but_a_forgotten_one_is_gone(mon
         return subprocess.CompletedProcess(argv, code, out, err)
     monkeypatch.setattr(slurm.subprocess, 'run', run)
     executor = slurm.SlurmExecutor(REPO_ROOT)
+    # the test refreshes itself: the background refresh, asking with the answers of a moment before, would race
+    # it (once it wrote PENDING back after the test had cleared the states)
+    monkeypatch.setattr(executor, '_refresh_loop', lambda: None)
     # submitted an hour ago, before a studio restart
     job = Job(id=1, spec={'slurm_job_id': '41'}, status='running', started=dt.datetime.now() - dt.timedelta(hours=1))
     answers.update(squeue=('', 'slurm_load_jobs error: Unable to contact slurm controller', 1), sacct=('', 'down', 1))
@@ -125,7 +134,7 @@ def test_slurm_not_answering_is_no_news_of_a_job_but_a_forgotten_one_is_gone(mon
     assert executor.alive(job) and not executor.answering  # the controller restarting: still running
     answers.update(squeue=('41|PENDING|Priority|\n', '', 0))
     executor.refresh()
-    assert executor.alive(job) and 'behind jobs of higher priority' in executor.where(job)
+    assert executor.alive(job) and 'behind jobs of higher priority' in str(executor.where(job))
     answers.update(squeue=('', 'slurm_load_jobs error: Invalid job id specified', 1), sacct=('', '', 0))
     executor.states.clear()
     executor.refresh()
@@ -277,8 +286,8 @@ def test_every_slurm_call_has_a_timeout_and_says_so(fake_slurm, studio, monkeypa
                message=lambda: Job.get_by_id(taken.id).message)
     # squeue and sacct hang: each is given up after TIMEOUT_S, and the job's place says so
     poll_until(lambda: 'squeue did not answer within 1 s; sacct did not answer within 1 s'
-               in studio.jobs.track(Job.get_by_id(taken.id)).where, 20, studio=studio,
-               message=lambda: studio.jobs.track(Job.get_by_id(taken.id)).where)
+               in str(studio.jobs.track(Job.get_by_id(taken.id)).where), 20, studio=studio,
+               message=lambda: str(studio.jobs.track(Job.get_by_id(taken.id)).where))
     assert Job.get_by_id(taken.id).status == 'running'  # no news is not the job's end
     usage = cost.usage(['77'])
     assert usage.jobs == 0 and usage.unanswered == 'sacct did not answer within 1 s'

@@ -46,7 +46,7 @@ def _submitted(studio, title: str) -> Job:
 
 
 def _where(studio, job: Job) -> str:
-    return studio.jobs.track(Job.get_by_id(job.id)).where
+    return str(studio.jobs.track(Job.get_by_id(job.id)).where)
 
 
 def _status(studio, job: Job) -> str:

@@ -300,6 +300,40 @@ async def test_metrics_tab_charts_every_group_with_the_gan_line_and_live_points(
     assert plot.figure['layout']['yaxis']['type'] == 'log'
 
 
+async def _until(condition, what: str) -> None:
+    for _ in range(100):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(what)
+
+
+async def test_an_empty_chart_says_what_it_awaits_and_a_lone_point_is_drawn_from_step_zero(user: User) -> None:
+    run = synthetic_run(app.studio, steps=60, gan_at=10_000)  # validations every 100 steps: none yet
+    await user.open(f'/training/runs/{run.id}')
+    await user.should_see(marker='chart-validation')
+    plot = _plots(user, 'chart-validation')[0]
+    layout = plot.figure['layout']
+    assert [a['text'] for a in layout['annotations']] == ['No validation yet']  # not an empty frame of axes
+    assert layout['xaxis']['visible'] is False and layout['yaxis']['visible'] is False
+    assert 'annotations' not in _plots(user, 'chart-spectral-distance')[0].figure['layout']
+
+    series = app.studio.training.metrics(run)  # what the global poller does when a line arrives
+    series.add({'step': 60, 'event': 'validation', 'validation': 2.0, 't': time.time()})
+    app.studio.bus.publish(RunMetrics(run.id, series.step, series.version))
+    await _until(lambda: plot.figure['layout']['xaxis'].get('visible', True), 'the first validation drawn')
+    xaxis = plot.figure['layout']['xaxis']
+    assert xaxis['autorange'] is False and xaxis['range'] == [0, 63.0]  # from step 0, not a dot in ±1
+    assert 'annotations' not in plot.figure['layout'] and plot.figure['data'][1]['x'] == [60]
+
+    series.add({'step': 61, 't': time.time(), 'loss': 0.1, 'multiband_spectral_distance': 0.05,
+                'fullband_spectral_distance': 0.05})
+    series.add({'step': 61, 'event': 'validation', 'validation': 1.5, 't': time.time()})
+    app.studio.bus.publish(RunMetrics(run.id, series.step, series.version))
+    await _until(lambda: plot.figure['data'][1]['x'] == [60, 61], 'the second validation drawn')
+    assert plot.figure['layout']['xaxis']['autorange'] is True  # the curve's own range from then on
+
+
 async def test_nan_alert_and_smoothing_off_on_the_page(user: User) -> None:
     run = synthetic_run(app.studio, steps=120, gan_at=10_000)
     series = app.studio.training.metrics(run)

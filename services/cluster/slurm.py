@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from services.cluster.settings import SIGNAL_S, ExecutorSettings
-from services.cluster.states import SlurmState, base_state
-from services.i18n import _
+from services.cluster.states import SlurmState, Words, base_state
+from services.i18n import Lazy, lazy
 from services.jobs import ACTIVE
 from services.jobs.host import job_folder, write_control
 from services.store import Job
@@ -133,26 +133,28 @@ class SlurmExecutor:
         said = state.words() if state is not None else f'SLURM job {slurm_id(job)} is unknown to squeue and sacct'
         return f'The SLURM job ended without a result ({said}). Start it again.'
 
-    def where(self, job: Job) -> str:
+    def where(self, job: Job) -> Lazy | str:
         """The job's SLURM state in words, for the run page and the queue; once the studio settled the job,
-        only what SLURM said at its end (its host may still be exiting: SLURM says RUNNING a moment longer)."""
+        only what SLURM said at its end (its host may still be exiting: SLURM says RUNNING a moment longer).
+        Worded on the engine's thread, said in the language of the page that shows it (services.i18n.Lazy)."""
         if not slurm_id(job):
-            return _('SLURM: submitting the job…') if job.status in ACTIVE else ''
+            return lazy('SLURM: submitting the job…') if job.status in ACTIVE else ''
         if job.status not in ACTIVE:
             state = self.states.get(slurm_id(job))
             if state is not None and not state.active:
-                return _('SLURM job {job}: ended ({state})').format(job=slurm_id(job), state=state.state_words())
-            return _('SLURM job {job}: ended').format(job=slurm_id(job))
+                return lazy('SLURM job {job}: ended ({state})', job=slurm_id(job), state=Words(state))
+            return lazy('SLURM job {job}: ended', job=slurm_id(job))
         state = self.state(job)
         if state is not None:  # the last state heard, and that it may be old news
-            return state.words() + ('' if self.answering else ' · ' + self._silent())
+            return state.words() if self.answering else lazy('{where} · {silence}', where=state.words(),
+                                                             silence=self._silent())
         if self.answering:
-            return _('SLURM job {job}: asking SLURM…').format(job=slurm_id(job))
-        return _('SLURM job {job}: {state}').format(job=slurm_id(job), state=self._silent())
+            return lazy('SLURM job {job}: asking SLURM…', job=slurm_id(job))
+        return lazy('SLURM job {job}: {state}', job=slurm_id(job), state=self._silent())
 
-    def _silent(self) -> str:
-        return _('SLURM does not answer ({why})').format(why=self.silence) if self.silence else \
-            _('SLURM does not answer')
+    def _silent(self) -> Lazy:
+        return lazy('SLURM does not answer ({why})', why=self.silence) if self.silence else \
+            lazy('SLURM does not answer')
 
     # ---- states ----------------------------------------------------------------------------
     def state(self, job: Job) -> SlurmState | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.i18n import N_, _
+from services.i18n import N_, Lazy, _, lazy
 
 ACTIVE = {'PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_HOLD',
           'REQUEUE_FED', 'RESIZING', 'SIGNALING', 'STAGE_OUT', 'RESV_DEL_HOLD'}
@@ -67,9 +67,10 @@ class SlurmState:
         """Taken by SLURM and not running (yet, or again after a requeue)."""
         return self.state in WAITING
 
-    def words(self) -> str:
-        """e.g. 'SLURM job 12: waiting in the SLURM queue for free resources'."""
-        return _('SLURM job {job}: {state}').format(job=self.job_id, state=self.state_words())
+    def words(self) -> Lazy:
+        """e.g. 'SLURM job 12: waiting in the SLURM queue for free resources', in the language of whoever shows it
+        (the job engine's thread words it; the page that shows it has a language)."""
+        return lazy('SLURM job {job}: {state}', job=self.job_id, state=Words(self))
 
     def state_words(self) -> str:
         """The state alone, in the page's language: 'waiting in the SLURM queue for free resources'."""
@@ -79,6 +80,15 @@ class SlurmState:
         if self.state == 'RUNNING' and self.node:
             text = _('{state} on {node}').format(state=text, node=self.node)
         return text
+
+
+@dataclass(frozen=True)
+class Words:
+    """A state's words in the language of the page that shows them (`str()` says them)."""
+    state: SlurmState
+
+    def __str__(self) -> str:
+        return self.state.state_words()
 
 
 def base_state(text: str) -> str:

@@ -103,4 +103,5 @@ class Jobs:
     def _view(self, state: JobState) -> JobView:
         values = {f.name: getattr(state, f.name) for f in dataclasses.fields(JobView)
                   if hasattr(state, f.name)}
+        values['where'] = str(values.get('where') or '')  # worded on the engine's thread, said in the page's language
         return JobView(**values, cooperative=state.kind in self._engine.cooperative)

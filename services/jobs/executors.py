@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from services.i18n import Lazy
 from services.jobs import host
 from services.store import Job
 
@@ -19,7 +20,7 @@ class Executor(Protocol):
     def signal_host(self, job: Job, sig: int) -> None: ...
     def end_leftovers(self, job: Job) -> None: ...
     def lost(self, job: Job) -> str: ...
-    def where(self, job: Job) -> str: ...
+    def where(self, job: Job) -> str | Lazy: ...  # a Lazy: worded here, said in the language of the page showing it
     def waiting(self, job: Job) -> bool: ...  # taken but not started yet (e.g. pending in SLURM's queue)
 
 

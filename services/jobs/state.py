@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from services.i18n import Lazy
 from services.store import Job
 
 
@@ -23,7 +24,7 @@ class JobState:
     started: float | None = None
     project_id: int | None = None
     owner: str = ''  # who started it
-    where: str = ''  # where it runs beyond this machine, in words (e.g. its SLURM state)
+    where: str | Lazy = ''  # where it runs beyond this machine, in words (its SLURM state: said by str() in a page)
 
 
 FinishHandler = Callable[[Job], None]
