@@ -113,8 +113,10 @@ def cli(argv: list[str] | None = None) -> None:
                              hosts=security.allowed_hosts(share=args.share, bind=host, extra=args.allow_host))
     build(data_dir, share=args.share, launch=launch)
     # what start-up made lives as long as the studio: out of the collector's full passes, which otherwise walk
-    # it again and again (a full pass held the loop for 230 ms with 25 clients on a live run page)
+    # it again and again (a full pass held the loop for 230 ms with 25 clients on a live run page); the collector,
+    # paused through start-up by app.launch, runs again from here
     gc.freeze()
+    gc.enable()
     if args.share:
         auth.ensure_admin(sys.stdin.isatty())
     start = '/login' if args.share else f'/?token={launch.token}'

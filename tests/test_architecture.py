@@ -5,6 +5,7 @@ ruff holds the style pyproject.toml declares."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -112,6 +113,24 @@ def test_the_studio_starts_without_what_its_first_page_does_not_need() -> None:
                          cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-2:] == ['[]', '[]']
+
+
+def test_the_launcher_imports_and_builds_with_the_collector_paused_then_freezes_and_resumes_it(tmp_path) -> None:
+    """`rave-studio` (app.launch): no collection while NiceGUI and the studio are imported and built (~100 ms of
+    a launch), then what start-up made is frozen out of later passes and the collector runs again."""
+    code = ('import gc, sys; from unittest import mock; import nicegui.ui; before = [s["collections"] for s in '
+            'gc.get_stats()]; '
+            'said = lambda **_: print([s["collections"] for s in gc.get_stats()] == before, gc.isenabled(), '
+            'gc.get_freeze_count()); '
+            f'sys.argv = ["rave-studio", "--no-browser", "--data-dir", {str(tmp_path / "data")!r}]; '
+            'from app import launch\n'
+            'with mock.patch.object(nicegui.ui, "run", said): launch.main()')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, check=False,
+                         cwd=ROOT, env={k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_',
+                                                                                                  'NICEGUI_'))})
+    assert out.returncode == 0, out.stderr[-3000:]
+    paused, enabled, frozen = out.stdout.strip().splitlines()[-1].split()
+    assert paused == 'True' and enabled == 'True' and int(frozen) > 50_000, out.stdout
 
 
 def test_ruff_holds_the_declared_style() -> None:
