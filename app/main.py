@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import gc
 import importlib
@@ -28,6 +29,7 @@ from services.i18n import _
 from services.session import Session
 
 DEFAULT_PORT = 8765
+WARM_UP_S = 1.0  # after start-up: the first page is served before the rest of the studio is imported
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -60,6 +62,8 @@ def build(data_dir: Path, *, share: bool = False, launch: security.Launch | None
     bridge = Bridge(studio.bus)
     studio.bridge = bridge
     app.timer(0.5, studio.poll)
+    # the areas the first page did not need, imported in the background once the studio serves (app/studio.py)
+    app.on_startup(lambda: asyncio.get_running_loop().call_later(WARM_UP_S, studio.warm_up))
     app.on_exception(lambda e: _unexpected(studio, e))
     app.on_shutdown(studio.shutdown)
     for route in studio.plugins.routes():  # the built-in areas' and the installed plugins' pages

@@ -3,6 +3,7 @@ one built-in plugin, registered beside the areas' page plugins (pages/*/plugin.p
 installed plugin's are."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from services.hookspecs import JobKind, RunAlert, hookimpl
@@ -21,12 +22,12 @@ class StudioAreas:
     __name__ = 'services.builtin'  # the plugin's name on Settings → Plugins
     __doc__ = 'The studio\'s own job kinds (preprocess, dataset statistics, train, export, reconstruct) and run alerts.'
 
-    def __init__(self, areas: list[_Area]) -> None:
-        self._areas = areas
+    def __init__(self, areas: Callable[[], list[_Area]]) -> None:
+        self._areas = areas  # made when the first job needs its kind: the studio starts without the areas' engines
 
     @hookimpl
     def register_job_kinds(self) -> list[JobKind]:
-        return [kind for area in self._areas for kind in area.job_kinds()]
+        return [kind for area in self._areas() for kind in area.job_kinds()]
 
     @hookimpl
     def register_run_alerts(self) -> list[RunAlert]:

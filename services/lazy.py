@@ -26,3 +26,28 @@ class _Deferred(ModuleType):
 def module(name: str) -> ModuleType:
     """A stand-in for the module `name`, imported when one of its attributes is first read."""
     return _Deferred(name)
+
+
+def package(name: str, facade: str):
+    """The `__getattr__` of an area package whose facade lives in `facade` (PEP 562): a submodule by its name,
+    any other name from `facade`, imported on first use. Importing one of the area's modules (its views, its
+    spec) then runs a package `__init__` of a few lines, not the whole area the facade gathers.
+
+        __getattr__ = lazy.package(__name__, 'services.training.facade')
+    """
+    def __getattr__(attribute: str):
+        if attribute.startswith('__') and attribute.endswith('__'):
+            raise AttributeError(attribute)
+        try:
+            return importlib.import_module(f'{name}.{attribute}')
+        except ModuleNotFoundError as e:
+            if e.name != f'{name}.{attribute}':
+                raise
+        try:
+            value = getattr(importlib.import_module(facade), attribute)
+        except AttributeError:
+            raise AttributeError(f'module {name!r} has no attribute {attribute!r}') from None
+        import sys
+        setattr(sys.modules[name], attribute, value)
+        return value
+    return __getattr__

@@ -2,8 +2,9 @@
 
 As Datasette does with its DEFAULT_PLUGINS, the built-in areas are plugin modules handed to the manager first;
 third-party plugins are the `rave_studio` entry points of the installed packages. Hooks are collected once, at
-start-up. A third-party plugin that fails (on import, in a hook, in a check it runs, on a page it draws) is
-reported on Settings → Plugins and left out; a built-in that fails is the studio's own bug and raises.
+start-up (the job kinds at the first job). A third-party plugin that fails (on import, in a hook, in a check it
+runs, on a page it draws) is reported on Settings → Plugins and left out; a built-in that fails is the studio's
+own bug and raises.
 
 Plugins import the SDK from here: `hookimpl` and the types of services/hookspecs.
 """
@@ -54,6 +55,7 @@ UNIQUE = {Route: 'path', NavEntry: 'path', JobKind: 'name', ExportTarget: 'name'
 SAID = {JobKind: i18n.N_('job kind "{name}"'), ExportTarget: i18n.N_('export target "{name}"'),  # on the Plugins page
         DatasetCheck: i18n.N_('dataset check "{name}"'), RunAlert: i18n.N_('run alert "{name}"')}
 RESERVED = ('/login', '/media', '/_nicegui', '/static', TENSORBOARD)  # the studio's own routes outside the pages
+ON_FIRST_USE = {'register_job_kinds'}  # its answers need the areas' engines: asked when the first job needs a kind
 
 
 class PluginManager:
@@ -70,31 +72,32 @@ class PluginManager:
                                    description=_first_line(module.__doc__)), module)
         if entry_points:
             self._load_entry_points(set(disabled))
-        self._found = {hook: self._collect(hook, kind) for hook, kind in CONTRIBUTIONS.items()}
+        self._found = {hook: self._collect(hook, kind) for hook, kind in CONTRIBUTIONS.items()
+                       if hook not in ON_FIRST_USE}
         self._navigation = _ordered(self._found['register_navigation'])
 
     # ---- what the studio asks ---------------------------------------------------------------
     def routes(self) -> list[Route]:
-        return list(self._found['register_routes'])
+        return list(self._hook('register_routes'))
 
     def navigation(self) -> list[NavEntry]:
         """Drawer entries in drawer order: by `order`, each child right after its parent."""
         return list(self._navigation)
 
     def job_kinds(self) -> list[JobKind]:
-        return list(self._found['register_job_kinds'])
+        return list(self._hook('register_job_kinds'))
 
     def export_targets(self) -> list[ExportTarget]:
-        return list(self._found['register_export_targets'])
+        return list(self._hook('register_export_targets'))
 
     def dataset_checks(self) -> list[DatasetCheck]:
-        return list(self._found['register_dataset_checks'])
+        return list(self._hook('register_dataset_checks'))
 
     def run_alerts(self) -> list[RunAlert]:
-        return list(self._found['register_run_alerts'])
+        return list(self._hook('register_run_alerts'))
 
     def declared_settings(self, name: str) -> list[SettingDoc]:
-        return [doc for owner, doc in self._found['register_settings'] if owner == name]
+        return [doc for owner, doc in self._hook('register_settings') if owner == name]
 
     def settings_of(self, name: str) -> dict[str, Any]:
         """A plugin's settings: what was saved on the Plugins page, else the default it declared. Read from the
@@ -116,24 +119,20 @@ class PluginManager:
     def dataset_findings(self, survey, **target) -> list:
         """What every dataset check finds in a doctor's survey; `target` holds num_signal, channels, sr, lazy,
         example_s. A third-party check that fails is reported and adds nothing."""
-        found = []
-        for check in self.dataset_checks():
-            found += self._run(check.plugin, f'Its dataset check "{check.name}"', check.check, survey, **target)
-        return found
+        return [found for check in self.dataset_checks() for found in
+                self._run(check.plugin, f'Its dataset check "{check.name}"', check.check, survey, **target)]
 
     def alerts(self, steps: dict, values: dict, **context) -> list:
         """What every run alert says about a run's metrics; `context` holds running and current_step."""
-        found = []
-        for alert in self.run_alerts():
-            found += self._run(alert.plugin, f'Its run alert "{alert.name}"', alert.check, steps, values, **context)
-        return found
+        return [found for alert in self.run_alerts()
+                for found in self._run(alert.plugin, f'Its run alert "{alert.name}"', alert.check, steps, values,
+                                       **context)]
 
     def names(self) -> list[str]:
         return list(self._plugins)
 
     def builtin(self, name: str) -> bool:
-        plugin = self._plugins.get(name)
-        return plugin is not None and plugin.builtin
+        return name in self._plugins and self._plugins[name].builtin
 
     def report(self, name: str, error: str) -> None:
         """Record a failure of a third-party plugin's contribution (shown on the Plugins page)."""
@@ -182,6 +181,11 @@ class PluginManager:
                                  '(the plugin guide lists them), so it was left out.')
             return
         plugin.loaded = True
+
+    def _hook(self, hook: str) -> list:  # an ON_FIRST_USE hook is collected when first asked
+        if hook not in self._found:
+            self._found[hook] = self._collect(hook, CONTRIBUTIONS[hook])
+        return self._found[hook]
 
     def _collect(self, hook: str, kind: type) -> list:
         found, keys = [], set()
@@ -381,11 +385,7 @@ def _accepted(function: Callable, offered: dict[str, Any]) -> dict[str, Any]:
 def _coerce(doc: SettingDoc, value: Any) -> Any:
     kind = type(doc.default)
     try:
-        if kind is bool:
-            return bool(value)
-        if kind in (int, float):
-            return kind(value)
-        return kind(value) if kind is str else value
+        return kind(value) if kind in (bool, int, float, str) else value
     except (TypeError, ValueError):
         raise ValueError(i18n._('{key} takes a number ({hint})').format(key=doc.key, hint=doc.hint)) from None
 

@@ -206,7 +206,8 @@ class Sweep(BaseModel):
     project = pw.ForeignKeyField(Project, backref='sweeps', on_delete='CASCADE')
     name = pw.CharField()
     spec = JSONField(default=dict)  # SweepSpec.to_dict(): base run, space, objective, budget, method, pruner
-    status = pw.CharField(default='running')  # running | stopped | done | failed
+    OPEN = 'running'  # a sweep that goes on asking for trials
+    status = pw.CharField(default=OPEN)  # running | stopped | done | failed
     study = PathField(default='')  # Optuna's journal file, in the project folder
     message = pw.TextField(default='')  # why it ended, when it did not end well
     created = pw.DateTimeField(default=now)

@@ -115,6 +115,44 @@ def test_the_studio_starts_without_what_its_first_page_does_not_need() -> None:
     assert out.stdout.strip().splitlines()[-2:] == ['[]', '[]']
 
 
+def test_a_built_studio_has_not_imported_the_areas_its_first_page_does_not_show(tmp_path) -> None:
+    """Launch cost (issue 7): the areas' engines are made on first use, the job kinds when the first job needs
+    one, a page's facades when it asks; the dashboard then draws with its own few."""
+    engines = ['services.datasets.preprocessing', 'services.training.runs', 'services.models.facade',
+               'services.models.exports', 'services.models.play.engine', 'services.training.sweeps',
+               'services.cluster.facade']
+    code = ('import sys; from pathlib import Path; from app.studio import Studio; from services.access import local; '
+            f'studio = Studio(Path({str(tmp_path / "data")!r})); studio.start(); '
+            'session = studio.session(local(), None); session.projects.all(); session.jobs.active(); '
+            f'print(sorted(m for m in {engines!r} if m in sys.modules)); '
+            'studio.jobs.parser_of("train"); '
+            f'print(sorted(m for m in {engines!r} if m in sys.modules))')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, check=False,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    before, after = out.stdout.strip().splitlines()[-2:]
+    assert before == '[]', f'made at start-up: {before}'
+    # the first job's kind: the engines that declare kinds are made (and only they)
+    assert after == "['services.datasets.preprocessing', 'services.models.exports', 'services.models.play.engine', " \
+                    "'services.training.runs']", after
+
+
+def test_no_area_facade_hides_a_module_of_its_package_under_the_same_name() -> None:
+    """An area package names its facade's names lazily, a submodule first (services.lazy.package): a facade that
+    bound a function to a submodule's name (`model_values`) would hand importers the module instead."""
+    import importlib
+    import pkgutil
+    import types
+    hidden = []
+    for package in ('services.training', 'services.models', 'services.datasets', 'services.cluster'):
+        facade = importlib.import_module(f'{package}.facade')
+        for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            value = getattr(facade, module.name, None)
+            if value is not None and not isinstance(value, types.ModuleType):
+                hidden.append(f'{package}.facade binds {module.name!r} to a {type(value).__name__}')
+    assert not hidden, hidden
+
+
 def test_the_launcher_imports_and_builds_with_the_collector_paused_then_freezes_and_resumes_it(tmp_path) -> None:
     """`rave-studio` (app.launch): no collection while NiceGUI and the studio are imported and built (~100 ms of
     a launch), then what start-up made is frozen out of later passes and the collector runs again."""

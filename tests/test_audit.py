@@ -3,7 +3,6 @@ with its sentence, refused), by the one mechanism every facade call passes (serv
 from __future__ import annotations
 
 import datetime as dt
-import typing
 
 import pytest
 from nicegui.testing import User
@@ -93,7 +92,7 @@ def test_settings_record_what_they_changed(studio) -> None:
 def test_every_facade_of_a_session_is_audited() -> None:
     """A facade class that forgot `@access.acts` would change things without a trace in the log."""
     plain = {'actor', 'events', 'files', 'system'}  # who acts, events, the file policy, the monitor (reads only)
-    facades = {name: kind for name, kind in typing.get_type_hints(Session).items() if name not in plain}
+    facades = {name: kind for name, kind in Session.types().items() if name not in plain}
     assert len(facades) > 15
     assert [name for name, kind in facades.items() if not getattr(kind, '__acts__', False)] == []
 

@@ -60,7 +60,7 @@ def test_progress_lines(studio) -> None:
     assert parse_model_test('[model_test] 0.525 tone_01.wav') == {'fraction': 0.525, 'stage': 'tone_01.wav'}
     assert parse_model_test('loading torch') is None
     # the job's host imports the parser by name: the worker's module, which imports nothing heavy at import
-    assert studio.jobs._parsers['model_test'] == 'services.workers.model_test:parse'
+    assert studio.jobs.parser_of('model_test') == 'services.workers.model_test:parse'
 
 
 def test_start_refuses_what_it_cannot_test(studio, tmp_path: Path) -> None:

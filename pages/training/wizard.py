@@ -20,7 +20,8 @@ from services.cluster import Cluster
 from services.i18n import N_, _
 from services.projects import ProjectView
 from services.system import System
-from services.training import RunSpec, Training, TrainingData, TrainingError, configs, model_values
+from services.training import RunSpec, Training, TrainingData, TrainingError, configs
+from services.training.model_values import model_values
 
 STEPS = (N_('Start'), N_('Dataset'), N_('Config'), N_('Parameters'), N_('Review'), N_('Launch'))  # shown through _()
 

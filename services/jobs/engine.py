@@ -12,6 +12,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import psutil
@@ -21,8 +22,9 @@ from services.hookspecs import JobKind
 from services.jobs import host, queue
 from services.jobs.executors import Executor, executor_of, remote
 from services.jobs.host import folder_of, job_folder, write_control
+from services.jobs.kinds import JobKinds
 from services.jobs.queue import slots_of
-from services.jobs.state import Describer, FinishHandler, JobState
+from services.jobs.state import JobState
 from services.store import Job, Project, db, now
 
 ACTIVE = ('queued', 'running', 'paused')
@@ -53,30 +55,29 @@ class JobService:
         self.root.mkdir(parents=True, exist_ok=True)
         self.states: dict[int, JobState] = {}
         self.limits: dict[str, int] = {'cpu': 1, 'preprocess': 1}  # slots named gpu:N hold one job each too
-        self.cooperative: set[str] = set()  # kinds whose worker pauses itself between steps (control.json)
+        self.kinds = JobKinds()
         self._offsets: dict[int, int] = {}
         self._children: dict[int, subprocess.Popen] = {}
         self._reaping: list[subprocess.Popen] = []  # hosts that wrote their result but have not exited yet
         self._cancel_deadline: dict[int, float] = {}
-        self._on_finish: dict[str, list[FinishHandler]] = {}
-        self._describers: dict[str, Describer] = {}
-        self._parsers: dict[str, str] = {}  # kind → 'module:function' the runner imports to read its console
         self.executors: dict[str, Executor] = {}  # where a job may run besides this machine, e.g. 'slurm'
         self._handing: set[int] = set()  # remote jobs being submitted (sbatch) on a thread
         self.version = 0  # bumps whenever a state changes, so views can skip redraws
 
     # ---- public API -------------------------------------------------------------------------
+    def kinds_from(self, source: Callable[[], Iterable[JobKind]]) -> None:
+        """Register the kinds `source()` returns when a job first needs to know its kind (services/jobs/kinds.py)."""
+        self.kinds.kinds_from(source)
+
     def register(self, kind: JobKind) -> None:
-        """Handle a kind of job as its area (or a plugin) declared it: its console parser, describer, finish
-        hook and whether its worker pauses itself."""
-        if kind.parse is not None:
-            self._parsers[kind.name] = f'{kind.parse.__module__}:{kind.parse.__qualname__}'
-        if kind.describe is not None:
-            self._describers[kind.name] = kind.describe
-        if kind.on_finish is not None:
-            self._on_finish.setdefault(kind.name, []).append(kind.on_finish)
-        if kind.cooperative:
-            self.cooperative.add(kind.name)
+        self.kinds.register(kind)  # its console parser, describer, finish hook, whether its worker pauses itself
+
+    def parser_of(self, kind: str) -> str:  # 'module:function' the runner imports to read the console ('': none)
+        return self.kinds.parser_of(kind)
+
+    @property
+    def cooperative(self) -> set[str]:  # the kinds whose worker pauses itself between steps (control.json)
+        return self.kinds.cooperative
 
     @_locked
     def submit(self, kind: str, title: str, argv: list[str], *, command: str = '',
@@ -97,7 +98,7 @@ class JobService:
             folder = folder_of(self.root, job.id)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / 'job.json').write_text(json.dumps({
-                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'parser': self._parsers.get(kind, ''), 'stdin': stdin,
+                'argv': argv, 'cwd': str(cwd), 'kind': kind, 'parser': self.parser_of(kind), 'stdin': stdin,
                 'stall_s': stall_s, 'env': env or {}, 'owner': job.owner, 'cooperative': kind in self.cooperative}))
             job.folder = str(folder)
             job.save()
@@ -362,7 +363,7 @@ class JobService:
             return
         for update in updates:
             state.last.update(update)
-        describer = self._describers.get(job.kind)
+        describer = self.kinds.describer_of(job.kind)
         if describer:
             describer(state)
         self._bump(job.id)
@@ -390,7 +391,7 @@ class JobService:
             state.progress = 1.0
         state.eta_s = None
         self._bump(job.id)
-        for handler in self._on_finish.get(job.kind, []):
+        for handler in self.kinds.finishers_of(job.kind):
             try:
                 handler(job)
             except Exception as e:  # noqa: BLE001 — one bad handler must not stop the poller or leave the job half-settled

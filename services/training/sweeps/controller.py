@@ -23,7 +23,7 @@ from services.store import Job, Project, Run, Sweep, SweepTrial, db
 from services.training.runs import TrainingError, TrainingService, spec_of
 from services.training.sweeps.space import SweepSpec
 
-OPEN = 'running'
+OPEN = Sweep.OPEN
 GIVE_UP = 3  # trials in a row that could not start end the sweep (the base or the space is at fault)
 
 
