@@ -78,6 +78,13 @@ window.studioCharts = window.studioCharts || (() => {
       if (!el.__observed) { observer.observe(el); el.__observed = true; }
       check(el);
     },
+    extendAll(batch) {  // [[id, update, indices, aria-label], ...]: every chart of a page in one message
+      for (const [id, update, indices, label] of batch) {
+        const el = document.getElementById('c' + id);
+        if (el && label) el.setAttribute('aria-label', label);
+        this.extend(id, update, indices);
+      }
+    },
     flush(id) { const el = document.getElementById('c' + id); if (el) check(el, true); },
     reset(id) { pending.delete('c' + id); },
   };
@@ -162,6 +169,12 @@ class MetricChart:
                                                            'modeBarButtonsToRemove': ['lasso2d', 'select2d']}}
 
     def _describe(self, series: MetricsView) -> None:
+        label = self._description(series)
+        if self.plot.props.get('aria-label') != label:
+            self.plot.props['aria-label'] = label
+            self.plot.update()
+
+    def _description(self, series: MetricsView) -> str:
         """The chart in words for screen readers: per curve, how far it goes, its latest and its lowest value."""
         said = []
         for key in self.keys:
@@ -173,10 +186,7 @@ class MetricChart:
             said.append(_('{curve}: {count} points up to step {step}, latest {latest}, lowest {lowest}.').format(
                 curve=_label(key), count=len(trace), step=int(trace.steps[-1]), latest=f'{finite[-1]:.4g}',
                 lowest=f'{min(finite):.4g}'))
-        label = ' '.join(said)
-        if self.plot.props.get('aria-label') != label:
-            self.plot.props['aria-label'] = label
-            self.plot.update()
+        return ' '.join(said)
 
     def redraw(self) -> None:
         with self.plot:
@@ -211,11 +221,16 @@ class MetricChart:
 
     # ---- live -----------------------------------------------------------------------------------
     def extend(self, series: MetricsView) -> int:
-        """Send the points logged since the last call; returns how many."""
+        """Send the points logged since the last call; returns how many traces grew."""
+        return extend_all([self], series)
+
+    def _extension(self, series: MetricsView) -> list | None:
+        """[chart id, new points, trace indices, aria-label] of the points logged since the last call (the
+        server's copy of the figure extended too), or None: nothing new, or the chart redrawn whole instead."""
         if self.appended > RESEND_AFTER or (self.drawn_sparse and any(
                 (t := series.traces.get(k)) is not None and len(t) > self.sent[i] for i, k in enumerate(self.keys))):
             self.redraw()  # (also an empty or one-point frame: axes and their range back to the curve's)
-            return 0
+            return None
         update: dict = {'x': [], 'y': []}
         indices = []
         figure = self.plot.figure['data']
@@ -238,10 +253,13 @@ class MetricChart:
                 figure[trace]['x'].extend(xs)
                 figure[trace]['y'].extend(values_out)
             self.appended += len(xs)
-        if indices:
-            ui.run_javascript(f'studioCharts.extend({self.plot.id}, {json.dumps(update)}, {indices})')
-            self._describe(series)
-        return len(indices)
+        if not indices:
+            return None
+        # the words for screen readers follow in the same message; the server's props keep them for a redraw
+        # (an update() of the element would send the whole figure again, every point of every trace)
+        label = self._description(series)
+        dict.__setitem__(self.plot._props, 'aria-label', label)
+        return [self.plot.id, update, indices, label]
 
     def _on_relayout(self, e: events.GenericEventArguments) -> None:
         args = e.args or {}
@@ -257,6 +275,16 @@ class MetricChart:
             return  # a y-axis or layout change: nothing to fetch
         self.view = (float(low), float(high))
         self.redraw()  # the points in view at full detail
+
+
+def extend_all(charts: list[MetricChart], series: MetricsView) -> int:
+    """The points logged since the last call on every chart of a page, sent in one message (a run page has
+    seven charts: one message per chart and per metric line was most of what 25 open run pages cost); returns
+    how many charts grew."""
+    batch = [found for chart in charts if (found := chart._extension(series)) is not None]
+    if batch:
+        ui.run_javascript(f'studioCharts.extendAll({json.dumps(batch)})')
+    return len(batch)
 
 
 class _Plot(ui.plotly, component='metric_plot.js'):

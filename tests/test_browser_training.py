@@ -65,4 +65,9 @@ def test_wizard_to_the_live_run_dashboard(tmp_path: Path, rave_db: Path) -> None
         page.get_by_text('browserrun').first.wait_for()
         page.get_by_text(re.compile(r'^[1-3] / 3$')).first.wait_for(timeout=600000)  # live step counter
         page.get_by_text(re.compile(r'^done$')).first.wait_for(timeout=600000)
+        # the spectral chart holds every step, drawn when the page opened or appended live (studioCharts.extendAll)
+        # with its words for screen readers following
+        chart = page.locator('[role="figure"][aria-label*="multiband"]')
+        page.wait_for_function('(el) => el.data && el.data[1].x.length === 3', arg=chart.element_handle())
+        assert 'multiband: 3 points up to step 3' in chart.get_attribute('aria-label')
         browser.close()

@@ -269,7 +269,8 @@ def _plots(user: User, marker: str) -> list[ui.plotly]:
     return [e for e in card.descendants() if isinstance(e, ui.plotly)]
 
 
-async def test_metrics_tab_charts_every_group_with_the_gan_line_and_live_points(user: User) -> None:
+async def test_metrics_tab_charts_every_group_with_the_gan_line_and_live_points(
+        user: User, monkeypatch: pytest.MonkeyPatch) -> None:
     run = synthetic_run(app.studio)
     await user.open(f'/training/runs/{run.id}')
     await user.should_see('400 / 400')
@@ -286,6 +287,9 @@ async def test_metrics_tab_charts_every_group_with_the_gan_line_and_live_points(
     assert len(raw['x']) == len(smooth['x']) == 400 and raw['y'] != smooth['y']  # EMA over the raw curve
     assert _plots(user, 'chart-learning-rate')[0].figure['layout']['yaxis']['type'] == 'log'
 
+    from components import metric_chart
+    sent = []
+    monkeypatch.setattr(metric_chart.ui, 'run_javascript', lambda code, *a, **k: sent.append(code))
     series = app.studio.training.metrics(run)  # what the global poller does when a line arrives
     series.add({'step': 401, 't': time.time(), 'loss': 0.1, 'multiband_spectral_distance': 0.05,
                 'fullband_spectral_distance': 0.05, 'adversarial': 2.0})
@@ -295,6 +299,11 @@ async def test_metrics_tab_charts_every_group_with_the_gan_line_and_live_points(
             break
         await asyncio.sleep(0.1)
     assert figure['data'][1]['x'][-1] == 401 and len(figure['data'][1]['x']) == 401  # appended, not redrawn
+    # every chart that grew in one message, with its words for screen readers (not its whole figure again)
+    [message] = [code for code in sent if 'studioCharts.extend' in code]
+    batch = json.loads(message.removeprefix('studioCharts.extendAll(').removesuffix(')'))
+    assert len(batch) >= 2 and {b[0] for b in batch} >= {plot.id}
+    assert all('up to step' in b[3] for b in batch) and '401' in plot.props['aria-label']
 
     user.find(marker='log-spectral-distance').click()
     assert plot.figure['layout']['yaxis']['type'] == 'log'

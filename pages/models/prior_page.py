@@ -13,7 +13,7 @@ from app import theme
 from components import cards
 from components.audio import audio_card, media_url
 from components.job_console import job_console
-from components.metric_chart import MetricChart
+from components.metric_chart import MetricChart, extend_all
 from components.status import status_chip
 from pages.models import prior_testing
 from pages.models.play.common import attempt
@@ -117,8 +117,7 @@ class _PriorPage:
         except PlayError:
             return  # deleted meanwhile
         self.metrics = self.play.prior_metrics(self.prior)
-        for chart in self.charts:
-            chart.extend(self.metrics)
+        extend_all(self.charts, self.metrics)
         seen = (self.prior.status, self.prior.checkpoints, self.prior.job_id)
         if seen != self.seen:
             job_changed = seen[2] != self.seen[2]

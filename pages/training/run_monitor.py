@@ -13,7 +13,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from app import theme
-from components.metric_chart import MetricChart
+from components.metric_chart import MetricChart, extend_all
 from pages.training import run_audio, run_system, tensorboard
 from services import formatting
 from services.events import RunChanged, RunMetrics, Subscriber, SystemSample
@@ -217,7 +217,7 @@ class _Monitor:
             return
         for chart in self.charts:
             chart.set_gan_step(self.gan_step)
-            chart.extend(self.view)
+        extend_all(self.charts, self.view)  # every chart's new points in one message
 
     def changed(self) -> None:
         """The run's status moved (paused, finished, resumed): its figures follow."""
