@@ -192,7 +192,9 @@ class MetricChart:
         with self.plot:
             # the new figure has them
             ui.run_javascript(f'window.studioCharts && studioCharts.reset({self.plot.id})')
-        self.plot.update_figure(self._figure())
+        figure = self._figure()
+        dict.__setitem__(self.plot._props, 'aria-label', self._description(self.get_series()))  # sent with it
+        self.plot.update_figure(figure)
 
     def set_smoothing(self, weight: float) -> None:
         self.smoothing = weight

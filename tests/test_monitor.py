@@ -334,6 +334,7 @@ async def test_an_empty_chart_says_what_it_awaits_and_a_lone_point_is_drawn_from
     xaxis = plot.figure['layout']['xaxis']
     assert xaxis['autorange'] is False and xaxis['range'] == [0, 63.0]  # from step 0, not a dot in ±1
     assert 'annotations' not in plot.figure['layout'] and plot.figure['data'][1]['x'] == [60]
+    assert '1 points up to step 60' in plot.props['aria-label']  # redrawn whole: its words too
 
     series.add({'step': 61, 't': time.time(), 'loss': 0.1, 'multiband_spectral_distance': 0.05,
                 'fullband_spectral_distance': 0.05})
