@@ -182,33 +182,33 @@ class Studio:
     def session(self, actor: Actor, events: Subscriber) -> Session:
         """The facades one page uses, bound to the user acting on it, each made when the page first asks."""
         session = Session(actor, events, {
-            'files': lambda: self.files,
-            'jobs': lambda: _make('services.jobs:Jobs', self.jobs, actor),
-            'system': lambda: _make('services.system:System', self.monitor),
-            'plugins': lambda: _make('services.plugins:Plugins', self.plugins, actor),
-            'datasets': lambda: _make('services.datasets:Datasets', self.datasets, self.library, self.dataset_stats,
+            'files': lambda _: self.files,
+            'jobs': lambda facade: facade(self.jobs, actor),
+            'system': lambda facade: facade(self.monitor),
+            'plugins': lambda facade: facade(self.plugins, actor),
+            'datasets': lambda facade: facade(self.datasets, self.library, self.dataset_stats,
                                       actor, checks=self.plugins.dataset_findings),
-            'models': lambda: _make('services.models:Models', self.exports, self.inference, self.files, actor),
-            'play': lambda: _make('services.models.play:Play', self.play, self.favourites, self.files, actor,
+            'models': lambda facade: facade(self.exports, self.inference, self.files, actor),
+            'play': lambda facade: facade(self.play, self.favourites, self.files, actor,
                                   self.priors),
-            'projects': lambda: _make('services.projects:Projects', self.projects, self.backups, self.files, actor,
+            'projects': lambda facade: facade(self.projects, self.backups, self.files, actor,
                                       self.bus),
-            'settings': lambda: _make('services.settings:Settings', self.settings, self.jobs, actor, self.servers),
-            'example': lambda: _make('services.example:Example', self.example, actor),
-            'training': lambda: _make('services.training:Training', self.training, self.templates,
+            'settings': lambda facade: facade(self.settings, self.jobs, actor, self.servers),
+            'example': lambda facade: facade(self.example, actor),
+            'training': lambda facade: facade(self.training, self.templates,
                                       self.config_status, self.tensorboard, self.settings, actor,
                                       alerts=self.plugins.alerts),
-            'experiments': lambda: _make('services.training.experiments:Experiments', self.training, actor),
-            'accounts': lambda: _make('services.lab:Accounts', actor),
-            'sharing': lambda: _make('services.lab:ProjectSharing', actor, self.settings),
-            'audit': lambda: _make('services.lab:AuditLog', actor),
-            'comments': lambda: _make('services.lab.comments:Comments', actor, self.bus),
-            'history': lambda: _history(actor, session),
-            'team': lambda: _make('services.lab.team:Team', actor),
-            'sweeps': lambda: _make('services.training.sweeps:Sweeps', self.sweeps, actor),
-            'diagnostics': lambda: _make('services.diagnostics:Diagnostics', self.diagnostics, actor),
-            'cluster': lambda: _cluster(self, actor),
-            'model_tests': lambda: _make('services.models.testing:ModelTests', self.model_tests, self.inference,
+            'experiments': lambda facade: facade(self.training, actor),
+            'accounts': lambda facade: facade(actor),
+            'sharing': lambda facade: facade(actor, self.settings),
+            'audit': lambda facade: facade(actor),
+            'comments': lambda facade: facade(actor, self.bus),
+            'history': lambda facade: _history(facade, actor, session),
+            'team': lambda facade: facade(actor),
+            'sweeps': lambda facade: facade(self.sweeps, actor),
+            'diagnostics': lambda facade: facade(self.diagnostics, actor),
+            'cluster': lambda facade: _cluster(facade, self, actor),
+            'model_tests': lambda facade: facade(self.model_tests, self.inference,
                                          self.files, actor),
         })
         return session
@@ -253,17 +253,12 @@ class Studio:
         self.bus.flush()
 
 
-def _make(where: str, *args, **kwargs):
-    module, name = where.split(':')
-    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+def _history(facade: type, actor: Actor, session: Session):
+    from services.lab.history import restorers
+    return facade(actor, restorers(session.training, session.experiments))
 
 
-def _history(actor: Actor, session: Session):
-    from services.lab import history
-    return history.History(actor, history.restorers(session.training, session.experiments))
-
-
-def _cluster(studio: Studio, actor: Actor):
-    from services.cluster import Cluster, rates
-    return Cluster(studio.settings, studio.slurm, lambda project: rates.measured(studio.training, project), actor,
+def _cluster(facade: type, studio: Studio, actor: Actor):
+    from services.cluster import rates
+    return facade(studio.settings, studio.slurm, lambda project: rates.measured(studio.training, project), actor,
                    studio.jobs, studio.files, studio.datasets)

@@ -223,7 +223,7 @@ class MetricChart:
 
     # ---- live -----------------------------------------------------------------------------------
     def extend(self, series: MetricsView) -> int:
-        """Send the points logged since the last call; returns how many traces grew."""
+        """Send the points logged since the last call; returns 1 if the chart grew, else 0."""
         return extend_all([self], series)
 
     def _extension(self, series: MetricsView) -> list | None:

@@ -7,6 +7,7 @@ initialised (the doctor reads files in threads)."""
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from types import ModuleType
 
@@ -47,7 +48,6 @@ def package(name: str, facade: str):
             value = getattr(importlib.import_module(facade), attribute)
         except AttributeError:
             raise AttributeError(f'module {name!r} has no attribute {attribute!r}') from None
-        import sys
         setattr(sys.modules[name], attribute, value)
         return value
     return __getattr__

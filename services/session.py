@@ -65,7 +65,8 @@ FACADES = {
 
 
 class Session:
-    """The acting user, the page's event subscriber and its facades, each made by its maker on first use."""
+    """The acting user, the page's event subscriber and its facades, each made on first use by its maker, which
+    is given the facade's class (FACADES)."""
 
     actor: Actor
     events: Subscriber
@@ -92,7 +93,7 @@ class Session:
     cluster: Cluster
     model_tests: ModelTests
 
-    def __init__(self, actor: Actor, events: Subscriber | None, makers: Mapping[str, Callable[[], Any]]) -> None:
+    def __init__(self, actor: Actor, events: Subscriber | None, makers: Mapping[str, Callable[[type], Any]]) -> None:
         missing = set(FACADES) - set(makers)
         if missing:
             raise TypeError(f'a Session needs a maker for {sorted(missing)}')
@@ -102,7 +103,8 @@ class Session:
         makers = self.__dict__.get('_makers', {})
         if name not in makers:
             raise AttributeError(name)
-        facade = makers[name]()
+        module, attribute = FACADES[name].split(':')
+        facade = makers[name](getattr(importlib.import_module(module), attribute))  # the maker gets the class
         self.__dict__[name] = facade
         return facade
 
