@@ -10,6 +10,7 @@ from app import auth, theme
 from app.studio import Studio
 from components import shortcuts
 from components.announcer import announcer
+from components.cards import OnDemand
 from components.icon_button import icon_button
 from components.jobs_panel import jobs_panel
 from components.tour import Tour, should_open, start_example
@@ -44,7 +45,7 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
         _project_switcher(session, project)
         ui.space()
         jobs_panel(session.jobs, session.events)
-        icon_button('keyboard', _('Keyboard shortcuts (?)'), lambda: sheet.open()).mark('shortcuts')
+        icon_button('keyboard', _('Keyboard shortcuts (?)'), lambda: sheet().open()).mark('shortcuts')
         icon_button('dark_mode', _('Light / dark theme'), lambda: _flip_dark(dark)).mark('theme')
         role = session.sharing.role(project.id)
         auth.account_menu(role)
@@ -70,7 +71,7 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
                 ui.icon(entry.icon).classes('text-lg' if entry.parent else 'text-xl').tooltip(label)
                 ui.label(label).classes('q-mini-drawer-hide')
 
-    sheet = shortcuts.sheet()
+    sheet = OnDemand(shortcuts.sheet)
     guide = _tour(session, path)
     shortcuts.install(lambda done: _shortcut(done, sheet, guide))
 
@@ -127,32 +128,35 @@ def _flip_dark(dark: ui.dark_mode) -> None:
         dark.set_value(not dark.value)
 
 
-def _shortcut(done: shortcuts.Shortcut, sheet: ui.dialog, guide: Tour) -> None:
+def _shortcut(done: shortcuts.Shortcut, sheet: OnDemand[ui.dialog], guide: OnDemand[Tour]) -> None:
     """What a studio-wide shortcut does (the registry in components/shortcuts.py says which keys)."""
     if done.target:
         ui.navigate.to(done.target)
     elif done.id == 'search':
         shortcuts.focus_search()
     elif done.id == 'sheet':
-        sheet.open()
+        sheet().open()
     elif done.id == 'close':  # Quasar closes a modal dialog itself; the sheet and the tour are closed here
-        sheet.close()
-        guide.dialog.close()
+        if sheet.made:
+            sheet().close()
+        if guide.made:
+            guide().dialog.close()
 
 
-def _tour(session: Session, path: str) -> Tour:
+def _tour(session: Session, path: str) -> OnDemand[Tour]:
     """The first-run tour: opened by itself on the dashboard of an empty studio for a user who has not seen
-    it, and by `?tour` on any page (Help → Take the tour)."""
+    it, and by `?tour` on any page (Help → Take the tour); built only then."""
     def seen() -> None:
         app.storage.user['tour'] = 'seen'
 
     def empty() -> bool:
         return all(s.datasets == s.runs == s.exports == 0 for s in session.projects.summaries())
 
-    guide = Tour(on_done=seen, on_example=lambda: start_example(session.example, session.projects))
+    guide = OnDemand(lambda: Tour(on_done=seen, on_example=lambda: start_example(session.example,
+                                                                                session.projects)))
     asked = 'tour' in ui.context.client.request.query_params
     if asked or (path == '/' and should_open(app.storage.user.get('tour') == 'seen', empty)):
-        guide.open()
+        guide().open()
     return guide
 
 

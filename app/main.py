@@ -18,7 +18,7 @@ from nicegui import app, ui
 from platformdirs import user_data_dir
 from starlette.middleware.sessions import SessionMiddleware
 
-from app import accounts_cli, auth, media, security, sockets, tensorboard_proxy, turns
+from app import accounts_cli, auth, media, security, sockets, speedups, tensorboard_proxy, turns
 from app import i18n as page_language
 from app.bridge import Bridge
 from app.frame import frame
@@ -56,6 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build(data_dir: Path, *, share: bool = False, launch: security.Launch | None = None) -> Studio:
     """Create the studio for a data folder and register its pages; used by the CLI and the tests. `launch` puts
     the request guard in front of everything (the CLI always passes it; NiceGUI's simulated user has none)."""
+    speedups.install()
     studio = Studio(data_dir, shared=share)
     studio.start()
     page_language.install()

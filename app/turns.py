@@ -6,6 +6,11 @@ a click, a live chart's update, a cheap request — waits behind all of them (1.
 bench/bench_clients.py). Taking turns makes each build wait for the one before it and lets what queued up
 meanwhile run in between, so nothing waits for more than about one build.
 
+A turn is handed on a few turns of the loop after its build is done (`gap`): the page's HTML is rendered
+right after the build (by NiceGUI, outside the turn), and a request that arrived meanwhile needs several turns
+of the loop to be answered (its middlewares, its response) — with one turn between two builds, a cheap GET
+waited behind one build for each of its steps (2.5 s with 25 people joining).
+
 A build that awaits something slow (a file opened in a thread, a cluster that does not answer) must not hold
 every other page back: once the build holding the turn has had it for `patience` seconds, the next one in line
 goes ahead (and holds the turn in its place). Only a build that overstays hands on early: a long queue of
@@ -24,8 +29,9 @@ from collections.abc import AsyncIterator
 
 
 class Turns:
-    def __init__(self, patience: float = 0.5) -> None:
+    def __init__(self, patience: float = 0.5, gap: int = 4) -> None:
         self.patience = patience
+        self.gap = gap  # turns of the loop between the end of one build and the start of the next
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop that serves the pages (tests run several)
         self._holder: object | None = None  # the build whose turn it is
         self._line: collections.deque[asyncio.Future] = collections.deque()  # builds waiting, first come first
@@ -59,8 +65,17 @@ class Turns:
         finally:
             self.building -= 1
             overstayed.cancel()
-            if self._holder is me:
-                self._pass_on()
+            self._hand_on(me, self.gap)
+
+    def _hand_on(self, build: object, after: int) -> None:
+        """Pass the turn on `after` turns of the loop from now, unless it has gone on already."""
+        if self._holder is not build:
+            return
+        if after > 0:
+            assert self._loop is not None
+            self._loop.call_soon(self._hand_on, build, after - 1)
+        else:
+            self._pass_on()
 
     def _overstayed(self, build: object) -> None:
         if self._holder is build:

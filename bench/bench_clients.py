@@ -168,11 +168,83 @@ def probe_serve(out: Path, argv: list[str]) -> None:
         import gc
         gc.collect()
         ctypes.CDLL('libc.so.6').malloc_trim(0)
+        _heap_by_type(out)
 
+    if os.environ.get('BENCH_DIAG'):
+        _diagnose(out)
     app.on_startup(lambda: background_tasks.create(sample(), name='bench probe'))
     from app.main import cli
     sys.argv = ['rave-studio', *argv]
     cli()
+
+
+def _heap_by_type(out: Path) -> None:
+    """BENCH_DIAG=1: what the heap holds, by type, at each trim (`.types.N.json`: before/after the clients)."""
+    import gc
+    if not os.environ.get('BENCH_DIAG'):
+        return
+    import ctypes
+    import tracemalloc
+    if os.environ.get('BENCH_TRACEMALLOC'):  # what was allocated since the first trim and is still held
+        if tracemalloc.is_tracing():
+            held_since = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+            top = held_since.statistics('traceback')[:60]
+            out.with_suffix('.survivors.txt').write_text('\n\n'.join(
+                f'{s.size / 1024:.0f} KiB in {s.count} blocks\n' + '\n'.join(s.traceback.format(limit=12))
+                for s in top))
+        else:
+            tracemalloc.start(12)
+    held = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+    n = len(list(out.parent.glob(out.stem + '.types.*.json')))
+    out.with_suffix(f'.types.{n}.json').write_text(json.dumps(held.most_common(400)))
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(f, ctypes.c_size_t) for f in ('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks',
+                                                    'fsmblks', 'uordblks', 'fordblks', 'keepcost')]
+    libc = ctypes.CDLL('libc.so.6')
+    libc.mallinfo2.restype = MallInfo2
+    info = libc.mallinfo2()
+    rollup = Path('/proc/self/smaps_rollup').read_text()
+    saved = os.dup(2)  # sys._debugmallocstats writes pymalloc's arenas to the C stderr
+    with open(out.with_suffix(f'.pymalloc.{n}.txt'), 'w') as f:
+        os.dup2(f.fileno(), 2)
+        sys._debugmallocstats()
+        os.dup2(saved, 2)
+    os.close(saved)
+    out.with_suffix(f'.heap.{n}.json').write_text(json.dumps({
+        'threads': len(os.listdir('/proc/self/task')),
+        'malloc': {f: getattr(info, f) / 2**20 for f, _ in MallInfo2._fields_},
+        'rollup': rollup}))
+
+
+def _diagnose(out: Path) -> None:
+    """BENCH_DIAG=1: what holds the event loop. A watchdog thread looks at the loop's heartbeat every 10 ms; while
+    the loop has not come round for over 50 ms it samples the loop thread's stack (`.slow`, one JSON line per
+    sample: when, how long the loop has been held, the innermost 40 frames)."""
+    import threading
+    import traceback
+    beat = [time.perf_counter()]
+    loop_thread: list[int] = []
+    slow = open(out.with_suffix('.slow'), 'a', buffering=1)  # noqa: SIM115 (open while the studio runs)
+
+    async def heartbeat() -> None:
+        loop_thread.append(threading.get_ident())
+        while True:
+            beat[0] = time.perf_counter()
+            await asyncio.sleep(0.005)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.01)
+            held = time.perf_counter() - beat[0]
+            if loop_thread and held > 0.05:
+                frame = sys._current_frames().get(loop_thread[0])
+                stack = [f'{f.filename.rsplit("site-packages/", 1)[-1]}:{f.lineno} {f.name}'
+                         for f in traceback.extract_stack(frame)[-40:]] if frame else []
+                slow.write(json.dumps({'t': time.time(), 'held_ms': round(held * 1000), 'stack': stack}) + '\n')
+    from nicegui import app, background_tasks
+    app.on_startup(lambda: background_tasks.create(heartbeat(), name='bench heartbeat'))
+    threading.Thread(target=watch, name='bench watchdog', daemon=True).start()
 
 
 EXPERIMENTS = {'one-build': 'page requests take turns: one page is built and rendered at a time'}
@@ -588,6 +660,10 @@ async def load_phase(studio: Studio, path: str, args: argparse.Namespace) -> dic
     await asyncio.sleep(args.idle)
     w1, c1, p1 = time.time(), cpu(), studio.counters()
     r.update(cpu_idle=(c1 - c0) / (w1 - w0), rss_idle=rss(), idle=(w0, w1))
+    if os.environ.get('BENCH_DIAG') and studio.probe:  # the heap by type before the clients
+        studio.probe.with_suffix('.trim').touch()
+        await asyncio.sleep(2.5)
+        r['rss_idle_trim'] = rss()
 
     clients = [BrowserClient(studio.url, token=studio.token, assets=args.assets) for _ in range(args.clients)]
     if studio.share:

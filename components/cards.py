@@ -1,14 +1,18 @@
 """The studio's recurring surfaces, drawn one way everywhere: a titled section card, the empty state of a page
-that has nothing to show yet, and the confirmation before something is lost."""
+that has nothing to show yet, the confirmation before something is lost, and what a page builds only when it is
+first asked for."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from nicegui import ui
 
 from app import theme
 from services.i18n import N_, _
+
+T = TypeVar('T')
 
 
 def section(title: str, icon: str, *, classes: str = '', gap: str = 'gap-3') -> ui.card:
@@ -56,6 +60,26 @@ def dialog_on_page() -> ui.dialog:
         dialog = ui.dialog()
     dialog.on('hide', lambda: dialog.delete() if not dialog.is_deleted else None)
     return dialog
+
+
+class OnDemand(Generic[T]):
+    """What every page offers and few open (the shortcut sheet, the tour): built in the page's content the first
+    time it is asked for, not with the page — 25 people opening pages at once pay only for what they see."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._client = ui.context.client
+        self._made: T | None = None
+
+    def __call__(self) -> T:
+        if self._made is None:
+            with self._client.content:
+                self._made = self._build()
+        return self._made
+
+    @property
+    def made(self) -> bool:
+        return self._made is not None
 
 
 async def confirm(title: str, text: str, *, yes: str, no: str = N_('Cancel'), icon: str = 'delete',

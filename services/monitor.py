@@ -30,6 +30,8 @@ class SystemMonitor:
         self.now = SystemFigures(ram_total=psutil.virtual_memory().total)
         self.cpu_history: deque[float] = deque(maxlen=history)
         self._procs: dict[int, psutil.Process] = {}
+        self._process_figures: dict[int | None, tuple[float, int] | None] = {}  # as of the sample at…
+        self._figures_stamp: float | None = None
         self.history: deque[tuple[float, SystemFigures]] = deque(maxlen=900)  # (time, figures): 30 min at 2 s
         self.gpu_error = ''
         self._nvml = self._init_nvml()
@@ -44,14 +46,23 @@ class SystemMonitor:
         return self.now
 
     def process(self, pid: int | None) -> tuple[float, int] | None:
-        """CPU % and resident memory (bytes) of a process and its children, e.g. a training job."""
+        """CPU % and resident memory (bytes) of a process and its children, e.g. a training job, as of the latest
+        sample: read once per sample however many pages ask (25 people on a run page are 25 askers; a Process's
+        CPU % covers the time since it was last asked, so the second asker of a sample read ~0 %)."""
+        stamp = self.history[-1][0] if self.history else None
+        if stamp != self._figures_stamp:
+            self._process_figures, self._figures_stamp = {}, stamp
+        if stamp is not None and pid in self._process_figures:
+            return self._process_figures[pid]
         try:
             root = psutil.Process(pid)
             procs = [self._procs.setdefault(p.pid, p) for p in (root, *root.children(recursive=True))]
             # a Process remembers its last CPU time: kept between calls so the percentage covers the interval
-            return (sum(p.cpu_percent(None) for p in procs), sum(p.memory_info().rss for p in procs))
+            figures = (sum(p.cpu_percent(None) for p in procs), sum(p.memory_info().rss for p in procs))
         except (psutil.Error, TypeError, ValueError):
-            return None
+            figures = None
+        self._process_figures[pid] = figures
+        return figures
 
     def _init_nvml(self):
         try:

@@ -411,3 +411,30 @@ def test_no_collapse_verdict_while_beta_rises_and_a_zero_reading_is_one_dimensio
     assert 'after the β warm-up, the first latent dimension alone holds 99 %' in found[0].message
     rising = settled[:-1] + [{'step': 460, 'event': 'validation', 'validation': 4.0, 'fidelity_0.99': 1}]
     assert [a.kind for a in _alerts(_series(rising))] == ['organising']  # 0 → 1: the latent spreads out
+
+
+def test_every_page_asking_for_a_process_in_one_sample_reads_its_real_figures() -> None:
+    """25 people on a run page ask for the training process's figures at each sample: they are read once per
+    sample, and every asker sees the process's real CPU (a Process's CPU % covers the time since it was last
+    asked: the second asker of a sample used to read ~0 %)."""
+    import subprocess
+    import sys
+    import time
+
+    from services.monitor import SystemMonitor
+    busy = subprocess.Popen([sys.executable, '-c', 'while True: pass'])
+    try:
+        monitor = SystemMonitor()
+        monitor.sample()
+        monitor.process(busy.pid)  # primes the process's CPU counter
+        time.sleep(0.5)
+        monitor.sample()
+        readings = [monitor.process(busy.pid) for _ in range(25)]
+        assert readings[0][0] > 20 and readings[0][1] > 1_000_000  # a busy loop: a good share of a core
+        assert all(r == readings[0] for r in readings)
+        time.sleep(0.3)
+        monitor.sample()
+        assert monitor.process(busy.pid)[0] > 20  # the next sample reads it again
+    finally:
+        busy.kill()
+        busy.wait()

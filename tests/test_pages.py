@@ -46,7 +46,29 @@ async def test_builds_take_turns_and_the_loop_serves_others_in_between() -> None
     builds = [e for e in log if e != 'tick']
     assert builds == [f'{w} {i}' for i in range(8) for w in ('start', 'end')]  # never two at once
     between = [log.index(f'start {i + 1}') - log.index(f'end {i}') for i in range(7)]
-    assert all(gap > 1 for gap in between), log  # a tick between two builds
+    assert all(gap > pages.gap for gap in between), log  # `gap` ticks between two builds
+
+
+async def test_what_follows_a_build_runs_before_the_next_build_starts() -> None:
+    """NiceGUI renders a page's HTML right after its build, outside the turn; a request that came in meanwhile
+    takes a few turns of the loop to answer. Both come before the next build."""
+    import asyncio
+
+    from app.turns import Turns
+    pages, log = Turns(gap=3), []
+
+    async def page(i: int) -> None:
+        async with pages.turn():
+            log.append(f'build {i}')
+        log.append(f'render {i}')  # in the same stretch of the loop, as NiceGUI's build_response
+
+    async def request() -> None:  # three steps, a turn of the loop each
+        for step in range(3):
+            await asyncio.sleep(0)
+            log.append(f'request {step}')
+
+    await asyncio.gather(page(0), request(), page(1))
+    assert log.index('render 0') < log.index('request 2') < log.index('build 1'), log
 
 
 async def test_a_build_that_waits_on_something_slow_holds_the_others_back_only_briefly() -> None:

@@ -13,8 +13,12 @@ from components.tour import STOPS, should_open
 
 
 def tour_open(user: User) -> bool:
-    """Whether the tour's dialog is open (the simulated user sees a closed dialog's text too)."""
-    card = next(iter(user.find(marker='tour').elements))
+    """Whether the tour's dialog is open (the simulated user sees a closed dialog's text too). A page builds the
+    tour only when it opens it."""
+    try:
+        card = next(iter(user.find(marker='tour').elements))
+    except AssertionError:  # not on the page: never opened here
+        return False
     return card.parent_slot.parent.value
 
 
