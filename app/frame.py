@@ -1,12 +1,12 @@
 """The frame every page shares: header with project switcher and jobs indicator, navigation drawer."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from nicegui import app, ui
 
-from app import auth, theme
+from app import auth, theme, turns
 from app.studio import Studio
 from components import shortcuts
 from components.announcer import announcer
@@ -28,9 +28,10 @@ def current_project(projects: Projects) -> ProjectView:
     return project
 
 
-@contextmanager
-def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[ProjectView]:
-    """The header, the drawer and the content column; yields the current project for the page builder."""
+@asynccontextmanager
+async def frame(studio: Studio, session: Session, path: str, title: str) -> AsyncIterator[ProjectView]:
+    """The header, the drawer and the content column; yields the current project for the page builder. Drawn in
+    two parts, the loop serving what waits in between (app/turns.py)."""
     dark, scale = _appearance()
     project = current_project(session.projects)
     ui.page_title(_('{page} · RAVE Studio').format(page=_(title)))
@@ -71,6 +72,7 @@ def frame(studio: Studio, session: Session, path: str, title: str) -> Iterator[P
                 ui.icon(entry.icon).classes('text-lg' if entry.parent else 'text-xl').tooltip(label)
                 ui.label(label).classes('q-mini-drawer-hide')
 
+    await turns.PAGES.breathe()
     sheet = OnDemand(shortcuts.sheet)
     guide = _tour(session, path)
     shortcuts.install(lambda done: _shortcut(done, sheet, guide))

@@ -179,7 +179,7 @@ def _route(studio: Studio, bridge: Bridge, route: Route) -> None:
     async def _build(request: Request):
         page_language.choose(request)
         session = studio.session(auth.actor(), bridge)
-        with frame(studio, session, path, title) as project:
+        async with frame(studio, session, path, title) as project:
             await turns.PAGES.breathe()  # the frame drawn: what waits runs before the page's own content
             try:
                 build_page = resolve()

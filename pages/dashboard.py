@@ -1,6 +1,8 @@
 """Dashboard: what runs now, what the machine is doing, where to start, and the project's recent work."""
 from __future__ import annotations
 
+import asyncio
+
 from nicegui import ui
 
 from app import theme
@@ -37,8 +39,8 @@ EXAMPLE_STAGES = ((N_('Dataset'), N_('48 s of synthesised tones, preprocessed'))
 RUNNING_EMPTY = N_('Nothing is running. Preprocessing, training and export jobs show their progress here.')
 
 
-def create(projects: Projects, jobs: Jobs, system: System, example: Example, events: Subscriber,
-           project: ProjectView) -> None:
+async def create(projects: Projects, jobs: Jobs, system: System, example: Example, events: Subscriber,
+                 project: ProjectView) -> None:
     with ui.row().classes('w-full items-end gap-2'):
         ui.label(project.name).classes(theme.TITLE)
         ui.label(shown_description(project)).classes(theme.SUBTITLE + ' pb-1 truncate')
@@ -57,6 +59,7 @@ def create(projects: Projects, jobs: Jobs, system: System, example: Example, eve
             _recent_datasets(overview)
             _recent_exports(overview)
 
+    await asyncio.sleep(0)  # drawn in two parts: the loop serves what waits in between (app/turns.py)
     recent()
     for kind in (RunChanged, DatasetChanged, ExportChanged):  # rare events: a rebuild is cheap then
         events.on(kind, lambda _: recent.refresh())

@@ -4,6 +4,7 @@ Both follow events: a run's status (RunChanged) redraws its row or header, its m
 step count, job changes (JobsChanged) move the device queue."""
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 from nicegui import ui
@@ -82,9 +83,11 @@ def create(training: Training, jobs: Jobs, system: System, events: Subscriber, p
     events.on(JobsChanged, jobs_changed)
 
 
-def run_page(training: Training, experiments: Experiments, models: Models, jobs: Jobs, system: System,
-             comments: Comments, events: Subscriber, project: ProjectView, cluster: Cluster, run_id: str) -> None:
-    """One run: progress, live charts, console, checkpoints."""
+async def run_page(training: Training, experiments: Experiments, models: Models, jobs: Jobs, system: System,
+                   comments: Comments, events: Subscriber, project: ProjectView, cluster: Cluster,
+                   run_id: str) -> None:
+    """One run: progress, live charts, console, checkpoints. Drawn in parts, the loop serving what waits between
+    two of them (25 people opening it at once: app/turns.py)."""
     run = training.run(run_id, project.id)
     if run is None:
         with ui.card().classes(theme.CARD + ' items-center gap-3 py-10'):
@@ -141,11 +144,6 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
     def build_checkpoints(is_open):
         checkpoints()
 
-    run_monitor.create(training, system, events, run,
-                       tabs=[(_('Console'), 'terminal', console), (_('Checkpoints'), 'save', build_checkpoints),
-                             (_('Details'), 'info', run_details.tab(training, experiments, models, run))])
-    comments_card(comments, events, 'run', run.id)
-
     def changed(event: RunChanged) -> None:
         if event.run_id != run.id:
             return
@@ -164,6 +162,12 @@ def run_page(training: Training, experiments: Experiments, models: Models, jobs:
 
     events.on(RunChanged, changed)
     events.on(JobsChanged, jobs_changed)
+    await asyncio.sleep(0)
+    await run_monitor.create(training, system, events, run,
+                             tabs=[(_('Console'), 'terminal', console), (_('Checkpoints'), 'save', build_checkpoints),
+                                   (_('Details'), 'info', run_details.tab(training, experiments, models, run))])
+    await asyncio.sleep(0)
+    comments_card(comments, events, 'run', run.id)
 
 
 # ---- list -------------------------------------------------------------------------------------------

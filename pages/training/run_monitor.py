@@ -7,6 +7,7 @@ SystemSample is the clock of the stall alert (no step for a while is not an even
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -31,11 +32,13 @@ ALERT_CLASSES = {'negative': 'bg-red-50 text-red-700 dark:bg-red-950 dark:text-r
 Tab = tuple[str, str, Callable[[Callable[[], bool]], Callable[[], None] | None]]
 
 
-def create(training: Training, system: System, events: Subscriber, run: RunView,
-           tabs: list[Tab] = ()) -> None:
-    """Summary + alerts + tabs; `tabs` are added after Metrics/Audio/System."""
+async def create(training: Training, system: System, events: Subscriber, run: RunView,
+                 tabs: list[Tab] = ()) -> None:
+    """Summary + alerts + tabs; `tabs` are added after Metrics/Audio/System. Drawn in parts: the loop serves what
+    waits between two of them."""
     monitor = _Monitor(training, run)
     monitor.summary()
+    await asyncio.sleep(0)
     with ui.tabs().classes('w-full') \
         .props('align=left dense no-caps active-color=primary indicator-color=primary') \
             .mark('run-tabs') as bar:
@@ -48,21 +51,30 @@ def create(training: Training, system: System, events: Subscriber, run: RunView,
     with ui.tab_panels(bar, value='Metrics').classes('w-full bg-transparent') as panels:
         with ui.tab_panel(items['Metrics']).classes('p-0 pt-2'):
             monitor.metrics_tab()
+        await asyncio.sleep(0)
         with ui.tab_panel(items['Audio']).classes('p-0 pt-2'):
             audio = run_audio.AudioTab(training, run)
-        with ui.tab_panel(items['System']).classes('p-0 pt-2'):
-            shown['System'] = run_system.create(training, system, events, run,
-                                                is_open=lambda: panels.value == 'System')
+        with ui.tab_panel(items['System']).classes('p-0 pt-2') as system_panel:
+            pass  # built when it first opens: a page nobody turns to its System tab follows no system sample
         for label, _icon, build in tabs:
             with ui.tab_panel(items[label]).classes('p-0 pt-2'):
                 on_show = build(lambda label=label: panels.value == label)
                 if on_show is not None:
                     shown[label] = on_show
-        with ui.tab_panel(items['TensorBoard']).classes('p-0 pt-2'):
-            tensorboard.run_panel(training, run)
+        with ui.tab_panel(items['TensorBoard']).classes('p-0 pt-2') as tensorboard_panel:
+            pass  # built when it first opens
     shown['Audio'] = lambda: None if audio.entries else audio.load()
+    later = {'System': (system_panel, lambda: run_system.create(training, system, events, run,
+                                                                  is_open=lambda: panels.value == 'System')),
+             'TensorBoard': (tensorboard_panel, lambda: tensorboard.run_panel(training, run))}
 
     async def opened(e) -> None:
+        if e.value in later:
+            panel, build = later.pop(e.value)
+            with panel:
+                on_show = build()
+            if on_show is not None:
+                shown[e.value] = on_show
         result = shown.get(e.value, lambda: None)()
         if result is not None:
             await result

@@ -1,7 +1,8 @@
 """The run's System tab: CPU, RAM and GPU of this machine, and the training process itself, as live charts.
 
-It follows the system monitor's SystemSample events (the global poller samples every 2 s); while the tab is
-hidden the figures still move but the charts only keep their points, sent when the tab opens."""
+It is built when the tab first opens (the run page's other viewers follow no sample), then follows the system
+monitor's SystemSample events (the global poller samples every 2 s); while the tab is hidden again the figures
+still move but the charts only keep their points, sent when the tab opens."""
 from __future__ import annotations
 
 import datetime
